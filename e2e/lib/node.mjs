@@ -1,0 +1,161 @@
+// Starts and stops real agentchain-node processes for the end-to-end tests.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync, mkdirSync, createWriteStream } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = resolve(here, '..', '..');
+
+/** The node binary: $AGENTCHAIN_NODE, else the release build in $CARGO_TARGET_DIR or target/. */
+export function nodeBinary() {
+  if (process.env.AGENTCHAIN_NODE) return resolve(process.env.AGENTCHAIN_NODE);
+  const targetDir = process.env.CARGO_TARGET_DIR
+    ? resolve(process.env.CARGO_TARGET_DIR)
+    : join(repoRoot, 'target');
+  return join(targetDir, 'release', 'agentchain-node');
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts `agentchain-node --dev` on free ports and connects polkadot.js to it.
+ * Returns { api, rpcUrl, stop }. The node's output goes to e2e/logs/<name>.log.
+ */
+export async function startDevNode(name, extraArgs = []) {
+  const binary = nodeBinary();
+  if (!existsSync(binary)) {
+    throw new Error(
+      `agentchain-node not found at ${binary}: build it with ` +
+        '`cargo build --release -p agentchain-node`, or set AGENTCHAIN_NODE',
+    );
+  }
+  const rpcPort = await freePort();
+  const p2pPort = await freePort();
+  const logDir = join(repoRoot, 'e2e', 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const log = createWriteStream(join(logDir, `${name}.log`));
+  const args = [
+    '--dev',
+    '--tmp',
+    '--rpc-port', String(rpcPort),
+    '--port', String(p2pPort),
+    '--no-prometheus',
+    '--no-telemetry',
+    '--no-mdns',
+    '--name', name,
+    ...extraArgs,
+  ];
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  let exited = null;
+  child.on('exit', (code, signal) => {
+    exited = { code, signal };
+  });
+
+  const rpcUrl = `ws://127.0.0.1:${rpcPort}`;
+  const deadline = Date.now() + 120_000;
+  let api;
+  while (!api) {
+    if (exited) {
+      throw new Error(`agentchain-node exited early (${JSON.stringify(exited)}); see e2e/logs/${name}.log`);
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`agentchain-node RPC did not come up at ${rpcUrl} within 120 s`);
+    }
+    try {
+      const provider = new WsProvider(rpcUrl, false);
+      await provider.connect();
+      await new Promise((ok, fail) => {
+        const timer = setTimeout(() => fail(new Error('connect timeout')), 2_000);
+        provider.on('connected', () => { clearTimeout(timer); ok(); });
+        provider.on('error', () => { clearTimeout(timer); fail(new Error('connect error')); });
+      });
+      api = await ApiPromise.create({ provider, throwOnConnect: true, noInitWarn: true });
+    } catch {
+      await sleep(500);
+    }
+  }
+
+  const stop = async () => {
+    await api.disconnect().catch(() => {});
+    if (!exited) {
+      child.kill('SIGINT');
+      const stopped = await Promise.race([
+        new Promise((r) => child.once('exit', () => r(true))),
+        sleep(10_000).then(() => false),
+      ]);
+      if (!stopped) child.kill('SIGKILL');
+    }
+    log.end();
+  };
+  return { api, rpcUrl, stop };
+}
+
+/** Resolves with the number of the first block at or above `height` seen by `subscribe`. */
+export function waitForHeight(api, height, { finalized = false, timeoutMs = 60_000 } = {}) {
+  const subscribe = finalized
+    ? api.rpc.chain.subscribeFinalizedHeads
+    : api.rpc.chain.subscribeNewHeads;
+  return new Promise((resolveHeight, reject) => {
+    let unsubscribe;
+    const timer = setTimeout(() => {
+      if (unsubscribe) unsubscribe();
+      reject(new Error(`no ${finalized ? 'finalized' : 'new'} block #${height} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    subscribe((header) => {
+      if (header.number.toNumber() >= height) {
+        clearTimeout(timer);
+        if (unsubscribe) unsubscribe();
+        resolveHeight(header.number.toNumber());
+      }
+    }).then((u) => {
+      unsubscribe = u;
+    });
+  });
+}
+
+/**
+ * Signs and sends `tx` from `signer`; resolves once the block that includes it is finalized, with
+ * { blockHash, events, dispatchError } (dispatchError decoded to "section.Name" or null).
+ */
+export function sendAndFinalize(api, tx, signer) {
+  return new Promise((resolveTx, reject) => {
+    let inBlock = null;
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (status.isInBlock) inBlock = status.asInBlock.toHex();
+      if (status.isFinalized) {
+        let error = null;
+        if (dispatchError) {
+          if (dispatchError.isModule) {
+            const meta = api.registry.findMetaError(dispatchError.asModule);
+            error = `${meta.section}.${meta.name}`;
+          } else {
+            error = dispatchError.toString();
+          }
+        }
+        resolveTx({ inBlock, blockHash: status.asFinalized.toHex(), events, dispatchError: error });
+      }
+      if (status.isDropped || status.isInvalid || status.isUsurped) {
+        reject(new Error(`transaction ${status.type}`));
+      }
+    }).catch(reject);
+  });
+}

@@ -1,0 +1,310 @@
+//! Benchmarks of the agents pallet, each at its worst case.
+
+use super::*;
+use frame_benchmarking::v2::*;
+use frame_support::traits::fungible::Mutate as _;
+use frame_system::RawOrigin;
+use sp_runtime::traits::One;
+
+const SEED: u32 = 0;
+
+fn assert_last_event<T: Config>(event: Event<T>) {
+	frame_system::Pallet::<T>::assert_last_event(<T as frame_system::Config>::RuntimeEvent::from(
+		event,
+	));
+}
+
+/// Enough stake for every role.
+fn stake<T: Config>() -> BalanceOf<T> {
+	Pallet::<T>::min_stake(&Role::ALL).saturating_mul(10u32.into())
+}
+
+/// An account with plenty of free balance.
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, index, SEED);
+	// Room for the stake several times over, and for the storage deposit.
+	let amount = stake::<T>().saturating_mul(1_000u32.into());
+	T::Currency::set_balance(&who, amount);
+	who
+}
+
+fn model(n: u32) -> ModelId {
+	let mut bytes = [0u8; 32];
+	bytes[..4].copy_from_slice(&n.to_le_bytes());
+	ModelId::from(bytes)
+}
+
+fn models(n: u32) -> Vec<ModelId> {
+	(0..n).map(model).collect()
+}
+
+/// Fills the candidate sets of `roles` × `models` to one below capacity, so that joining is at
+/// its most expensive.
+fn fill_candidate_sets<T: Config>(roles: &[Role], models: &[ModelId]) {
+	let fillers: Vec<T::AccountId> = (0..T::MaxCandidates::get().saturating_sub(1))
+		.map(|i| account("filler", i, SEED))
+		.collect();
+	let fillers: BoundedVec<_, T::MaxCandidates> =
+		fillers.try_into().expect("one below capacity fits");
+	for role in roles.iter().filter(|role| role.is_model_specific()) {
+		for model in models {
+			Candidates::<T>::insert(role, model, fillers.clone());
+		}
+	}
+}
+
+/// Registers `who` with metadata of maximal length.
+fn register_agent<T: Config>(who: &T::AccountId, roles: Vec<Role>, models: Vec<ModelId>) {
+	Pallet::<T>::register(
+		RawOrigin::Signed(who.clone()).into(),
+		vec![b'n'; T::MaxNameLen::get() as usize],
+		vec![b'e'; T::MaxEndpointLen::get() as usize],
+		vec![b'v'; T::MaxVersionLen::get() as usize],
+		models,
+		roles,
+		stake::<T>(),
+	)
+	.expect("registration succeeds");
+}
+
+fn model_roles() -> Vec<Role> {
+	vec![Role::Executor, Role::Verifier]
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register(m: Linear<0, { T::MaxModels::get() }>) {
+		let owner = funded::<T>("owner", 0);
+		let models = models(m);
+		fill_candidate_sets::<T>(&model_roles(), &models);
+		let stake = stake::<T>();
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(owner.clone()),
+			vec![b'n'; T::MaxNameLen::get() as usize],
+			vec![b'e'; T::MaxEndpointLen::get() as usize],
+			vec![b'v'; T::MaxVersionLen::get() as usize],
+			models,
+			model_roles(),
+			stake,
+		);
+
+		assert!(Agents::<T>::contains_key(&owner));
+	}
+
+	#[benchmark]
+	fn bond_extra() {
+		let owner = funded::<T>("owner", 0);
+		register_agent::<T>(&owner, model_roles(), models(1));
+		let amount = stake::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()), amount);
+
+		assert_eq!(Agents::<T>::get(&owner).map(|i| i.stake), Some(stake::<T>() + amount));
+	}
+
+	#[benchmark]
+	fn unbond() {
+		let owner = funded::<T>("owner", 0);
+		register_agent::<T>(&owner, model_roles(), models(1));
+		let amount = stake::<T>() - Pallet::<T>::min_stake(&model_roles());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()), amount);
+
+		assert_eq!(Agents::<T>::get(&owner).map(|i| i.unbonding.len()), Some(1));
+	}
+
+	/// Worst case: a leaving agent's last chunk is released, and the record removed.
+	#[benchmark]
+	fn withdraw_unbonded() {
+		let owner = funded::<T>("owner", 0);
+		register_agent::<T>(&owner, model_roles(), models(1));
+		let operator = funded::<T>("operator", 0);
+		Pallet::<T>::set_operator(
+			RawOrigin::Signed(owner.clone()).into(),
+			T::Lookup::unlookup(operator),
+		)
+		.expect("operator can be set");
+		Pallet::<T>::deregister(RawOrigin::Signed(owner.clone()).into())
+			.expect("agent can deregister");
+		let unlock_at =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
+		frame_system::Pallet::<T>::set_block_number(unlock_at);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()));
+
+		assert!(!Agents::<T>::contains_key(&owner));
+		assert_last_event::<T>(Event::AgentRemoved { agent: owner });
+	}
+
+	/// Worst case: a rotation, which frees the previous operator key.
+	#[benchmark]
+	fn set_operator() {
+		let owner = funded::<T>("owner", 0);
+		register_agent::<T>(&owner, model_roles(), models(1));
+		let previous = funded::<T>("operator", 0);
+		Pallet::<T>::set_operator(
+			RawOrigin::Signed(owner.clone()).into(),
+			T::Lookup::unlookup(previous.clone()),
+		)
+		.expect("operator can be set");
+		let operator = funded::<T>("operator", 1);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()), T::Lookup::unlookup(operator.clone()));
+
+		assert_last_event::<T>(Event::OperatorSet {
+			agent: owner,
+			operator,
+			previous: Some(previous),
+		});
+	}
+
+	#[benchmark]
+	fn pause() {
+		let owner = funded::<T>("owner", 0);
+		register_agent::<T>(&owner, model_roles(), models(1));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()));
+
+		assert_last_event::<T>(Event::AgentPaused { agent: owner });
+	}
+
+	#[benchmark]
+	fn resume() {
+		let owner = funded::<T>("owner", 0);
+		register_agent::<T>(&owner, model_roles(), models(1));
+		Pallet::<T>::pause(RawOrigin::Signed(owner.clone()).into()).expect("agent can pause");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()));
+
+		assert_last_event::<T>(Event::AgentResumed { agent: owner });
+	}
+
+	/// Worst case: `m` models in two model-specific roles, each candidate set nearly full.
+	#[benchmark]
+	fn deregister(m: Linear<0, { T::MaxModels::get() }>) {
+		let owner = funded::<T>("owner", 0);
+		let models = models(m);
+		fill_candidate_sets::<T>(&model_roles(), &models);
+		register_agent::<T>(&owner, model_roles(), models);
+		Pallet::<T>::unbond(RawOrigin::Signed(owner.clone()).into(), One::one())
+			.expect("agent can unbond");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()));
+
+		assert_eq!(Agents::<T>::get(&owner).map(|i| i.status), Some(AgentStatus::Leaving));
+	}
+
+	#[benchmark]
+	fn update_metadata() {
+		let owner = funded::<T>("owner", 0);
+		Pallet::<T>::register(
+			RawOrigin::Signed(owner.clone()).into(),
+			vec![],
+			vec![],
+			vec![],
+			models(T::MaxModels::get()),
+			model_roles(),
+			stake::<T>(),
+		)
+		.expect("registration succeeds");
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(owner.clone()),
+			vec![b'n'; T::MaxNameLen::get() as usize],
+			vec![b'e'; T::MaxEndpointLen::get() as usize],
+			vec![b'v'; T::MaxVersionLen::get() as usize],
+		);
+
+		assert_last_event::<T>(Event::MetadataUpdated { agent: owner });
+	}
+
+	/// Worst case: all `MaxModels` old models are left and `m` new ones joined, in two
+	/// model-specific roles, each new candidate set nearly full.
+	#[benchmark]
+	fn set_models(m: Linear<0, { T::MaxModels::get() }>) {
+		let owner = funded::<T>("owner", 0);
+		let old = models(T::MaxModels::get());
+		register_agent::<T>(&owner, model_roles(), old);
+		let new: Vec<ModelId> = (0..m).map(|i| model(i + T::MaxModels::get())).collect();
+		fill_candidate_sets::<T>(&model_roles(), &new);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()), new);
+
+		assert_last_event::<T>(Event::ModelsSet { agent: owner, models: m });
+	}
+
+	/// Worst case: with `m` models, leave two model-specific roles and join them again (plus the
+	/// curator role), each candidate set nearly full.
+	#[benchmark]
+	fn set_roles(m: Linear<0, { T::MaxModels::get() }>) {
+		let owner = funded::<T>("owner", 0);
+		let models = models(m);
+		fill_candidate_sets::<T>(&model_roles(), &models);
+		register_agent::<T>(&owner, model_roles(), models);
+		let roles = Role::ALL.to_vec();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()), roles);
+
+		assert_eq!(Agents::<T>::get(&owner).map(|i| i.roles.len()), Some(3));
+	}
+
+	/// Signed by the operator key, which costs one more read than the owner.
+	#[benchmark]
+	fn heartbeat() {
+		let owner = funded::<T>("owner", 0);
+		register_agent::<T>(&owner, model_roles(), models(1));
+		let operator = funded::<T>("operator", 0);
+		Pallet::<T>::set_operator(
+			RawOrigin::Signed(owner.clone()).into(),
+			T::Lookup::unlookup(operator.clone()),
+		)
+		.expect("operator can be set");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator));
+
+		assert_last_event::<T>(Event::Heartbeat { agent: owner });
+	}
+
+	/// `AgentRegistry::select` of `c` agents from a candidate set of `c`: every candidate's
+	/// record is read, and every draw walks the remaining pool.
+	#[benchmark]
+	fn select(c: Linear<1, { T::MaxCandidates::get() }>) {
+		let model = model(0);
+		for i in 0..c {
+			let agent = funded::<T>("agent", i);
+			register_agent::<T>(&agent, vec![Role::Executor], vec![model]);
+		}
+		let chosen;
+
+		#[block]
+		{
+			chosen = <Pallet<T> as AgentRegistry<_, _>>::select(
+				Role::Executor,
+				&model,
+				c,
+				[7u8; 32],
+				&[],
+			);
+		}
+
+		assert_eq!(chosen.map(|agents| agents.len() as u32), Ok(c));
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

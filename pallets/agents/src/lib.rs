@@ -1,0 +1,1116 @@
+//! # Agents pallet
+//!
+//! The registry of AgentChain's AI agents: who they are, which models they serve, in which roles,
+//! which key their node signs with, how much stake backs them, whether they are alive, and how
+//! their work has fared.
+//!
+//! ## Overview
+//!
+//! An agent is identified by its **owner** account (the cold key whose funds back it). The owner:
+//!
+//! - [`register`](Pallet::register)s the agent with bounded metadata (name, endpoint URL,
+//!   version), the models it serves ([`ModelId`], a 32-byte hash), its [`Role`]s and an initial
+//!   stake of at least the largest per-role minimum. The stake is **held** from the owner's
+//!   balance under [`HoldReason::AgentStake`]; the record's storage is paid for by a deposit
+//!   held through [`Config::Consideration`].
+//! - sets or rotates an **operator** account ([`set_operator`](Pallet::set_operator)): the hot key
+//!   in the agent node's keystore that signs the node's transactions. One operator maps to exactly
+//!   one agent; funds never move to it.
+//! - manages stake: [`bond_extra`](Pallet::bond_extra), [`unbond`](Pallet::unbond) (the amount
+//!   stays held and slashable for [`Config::UnbondingPeriod`]), then
+//!   [`withdraw_unbonded`](Pallet::withdraw_unbonded).
+//! - [`pause`](Pallet::pause)s and [`resume`](Pallet::resume)s the agent, updates its metadata,
+//!   models and roles, and finally [`deregister`](Pallet::deregister)s it (refused while it has
+//!   open work): all its stake starts unbonding, and the record is removed, with its deposit
+//!   returned, when the last of it is withdrawn.
+//!
+//! The owner or the operator keeps the agent **live** with a [`heartbeat`](Pallet::heartbeat);
+//! delivered work counts as a sign of life too. An agent not seen for
+//! [`Config::LivenessPeriod`] blocks is no longer selected for work, but keeps its registration.
+//!
+//! ## For other pallets
+//!
+//! The pallet implements [`AgentRegistry`]: whether an account is an active agent in a role for a
+//! model, its stake, stake-weighted sampling of distinct agents, slashing to a beneficiary,
+//! reputation counters and open-work accounting. Selection draws from a **bounded candidate set
+//! per role and model** ([`Candidates`], at most [`Config::MaxCandidates`] agents), so its cost
+//! never depends on the number of agents on chain.
+//!
+//! ## Implementation notes
+//!
+//! - Candidate sets hold every non-leaving agent with the role and the model; eligibility (status,
+//!   stake, liveness) is checked when selecting. A full candidate set refuses new members with
+//!   [`Error::CandidateSetFull`].
+//! - Slashing takes bonded stake first, then unbonding chunks, latest-unlocking first.
+//! - Invariants (checked by `try_state`): the stake held from each owner equals its recorded stake
+//!   plus unbonding chunks; operators and agents map one to one; candidate sets hold exactly the
+//!   non-leaving agents with that role and model.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use agentchain_primitives::{
+	agents::{AgentRegistry, Outcome, Role, SelectionError},
+	ModelId,
+};
+pub use types::*;
+pub use weights::WeightInfo;
+
+use alloc::vec::Vec;
+use codec::Encode;
+use frame_support::{
+	pallet_prelude::*,
+	traits::{
+		fungible::{Inspect, InspectHold, Mutate, MutateHold},
+		tokens::{Fortitude, Precision, Preservation, Restriction},
+		Consideration, Footprint,
+	},
+};
+use frame_system::pallet_prelude::*;
+use sp_runtime::{
+	traits::{Saturating, StaticLookup, Zero},
+	SaturatedConversion,
+};
+
+/// Log target of this pallet.
+pub const LOG_TARGET: &str = "runtime::agents";
+
+/// The balance type of the currency that backs agents.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+type AccountIdLookupOf<T> = <<T as frame_system::Config>::Lookup as StaticLookup>::Source;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	/// Reasons for which this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// Stake backing an agent (bonded or unbonding); slashable.
+		#[codec(index = 0)]
+		AgentStake,
+		/// Deposit paying for the storage of an agent's record; returned when it is removed.
+		#[codec(index = 1)]
+		AgentDeposit,
+	}
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The currency that stake and deposits are held in.
+		type Currency: Inspect<Self::AccountId>
+			+ Mutate<Self::AccountId>
+			+ InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The storage deposit of an agent's record, priced by its footprint (one item, and the
+		/// bytes of its metadata and models).
+		type Consideration: Consideration<Self::AccountId, Footprint>;
+
+		/// Minimum bonded stake of an executor.
+		#[pallet::constant]
+		type MinExecutorStake: Get<BalanceOf<Self>>;
+
+		/// Minimum bonded stake of a verifier (juror).
+		#[pallet::constant]
+		type MinVerifierStake: Get<BalanceOf<Self>>;
+
+		/// Minimum bonded stake of a curator.
+		#[pallet::constant]
+		type MinCuratorStake: Get<BalanceOf<Self>>;
+
+		/// Blocks for which unbonded stake stays held and slashable. Must be longer than any
+		/// challenge window, so that stake cannot leave before the work it backed is judged.
+		#[pallet::constant]
+		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
+
+		/// An agent not seen (heartbeat, resume, delivered work) for this many blocks is not
+		/// selected for new work.
+		#[pallet::constant]
+		type LivenessPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Most models an agent may serve.
+		#[pallet::constant]
+		type MaxModels: Get<u32>;
+
+		/// Most agents in one candidate set (per role and model): the bound on selection cost.
+		#[pallet::constant]
+		type MaxCandidates: Get<u32>;
+
+		/// Most unbonding chunks an agent may have at once.
+		#[pallet::constant]
+		type MaxUnbondingChunks: Get<u32>;
+
+		/// Longest agent name, in bytes.
+		#[pallet::constant]
+		type MaxNameLen: Get<u32>;
+
+		/// Longest endpoint URL, in bytes.
+		#[pallet::constant]
+		type MaxEndpointLen: Get<u32>;
+
+		/// Longest version string, in bytes.
+		#[pallet::constant]
+		type MaxVersionLen: Get<u32>;
+
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// The agents, by owner account.
+	///
+	/// Blake2_128Concat: owner accounts are chosen by users, so the key must be hashed
+	/// securely; the concatenated key lets clients list owners.
+	#[pallet::storage]
+	pub type Agents<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, AgentInfo<T>, OptionQuery>;
+
+	/// The agent (owner account) that each operator key acts for.
+	///
+	/// Blake2_128Concat: operator accounts are chosen by users.
+	#[pallet::storage]
+	pub type Operators<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, T::AccountId, OptionQuery>;
+
+	/// The candidate set of each model-specific role and model: every non-leaving agent that
+	/// holds the role and serves the model, at most [`Config::MaxCandidates`].
+	///
+	/// Twox64Concat for the role (a three-variant enum of ours, not user-controlled);
+	/// Blake2_128Concat for the model id (any 32 bytes a user chooses).
+	#[pallet::storage]
+	pub type Candidates<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		Role,
+		Blake2_128Concat,
+		ModelId,
+		BoundedVec<T::AccountId, T::MaxCandidates>,
+		ValueQuery,
+	>;
+
+	/// Number of registered agents (leaving ones included).
+	#[pallet::storage]
+	pub type AgentCount<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// An agent was registered.
+		AgentRegistered { agent: T::AccountId, stake: BalanceOf<T>, roles: RolesOf, models: u32 },
+		/// Stake was added to an agent.
+		StakeBonded { agent: T::AccountId, amount: BalanceOf<T>, stake: BalanceOf<T> },
+		/// Stake started unbonding; it can be withdrawn from block `unlock_at`.
+		StakeUnbonded { agent: T::AccountId, amount: BalanceOf<T>, unlock_at: BlockNumberFor<T> },
+		/// Unbonded stake was released to the owner.
+		UnbondedWithdrawn { agent: T::AccountId, amount: BalanceOf<T> },
+		/// An agent's operator key was set or rotated.
+		OperatorSet { agent: T::AccountId, operator: T::AccountId, previous: Option<T::AccountId> },
+		/// An agent stopped taking new work.
+		AgentPaused { agent: T::AccountId },
+		/// An agent takes new work again.
+		AgentResumed { agent: T::AccountId },
+		/// An agent deregistered: all its stake is unbonding until `unlock_at`.
+		AgentDeregistered { agent: T::AccountId, unlock_at: BlockNumberFor<T> },
+		/// A deregistered agent's record was removed and its deposit returned.
+		AgentRemoved { agent: T::AccountId },
+		/// An agent's name, endpoint or version changed.
+		MetadataUpdated { agent: T::AccountId },
+		/// An agent's set of served models changed.
+		ModelsSet { agent: T::AccountId, models: u32 },
+		/// An agent's roles changed.
+		RolesSet { agent: T::AccountId, roles: RolesOf },
+		/// An agent signalled it is alive.
+		Heartbeat { agent: T::AccountId },
+		/// Stake was taken from an agent; given to `beneficiary`, or burned when `None`.
+		AgentSlashed {
+			agent: T::AccountId,
+			amount: BalanceOf<T>,
+			beneficiary: Option<T::AccountId>,
+		},
+		/// An outcome was counted in an agent's reputation.
+		ReputationUpdated { agent: T::AccountId, outcome: Outcome },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account already owns an agent. Use `update_metadata`, `set_models` or
+		/// `set_roles` to change it.
+		AlreadyRegistered,
+		/// The account owns no agent. Register one first.
+		NotRegistered,
+		/// The account is another agent's operator key; an operator cannot own an agent.
+		AccountIsOperator,
+		/// The operator key is already in use by an agent (this one or another).
+		OperatorInUse,
+		/// The operator key is an agent's owner account; use a separate hot key.
+		OperatorIsAgent,
+		/// The signer is neither the owner nor the operator of an agent.
+		NotAgentOrOperator,
+		/// The stake is below the minimum of the agent's roles.
+		InsufficientStake,
+		/// The owner's free balance cannot cover the stake (or the storage deposit) and stay
+		/// alive.
+		InsufficientBalance,
+		/// The amount must be greater than zero.
+		ZeroAmount,
+		/// The amount to unbond is more than the bonded stake.
+		UnbondExceedsStake,
+		/// Unbonding this much would leave the stake below the minimum of the agent's roles.
+		/// Unbond less, or deregister to unbond everything.
+		BelowMinimumStake,
+		/// Too many unbonding chunks; withdraw the unlocked ones or wait for them.
+		TooManyUnbondingChunks,
+		/// No unbonding chunk is unlocked yet.
+		NothingToWithdraw,
+		/// At least one role is required.
+		NoRoles,
+		/// A role is listed twice.
+		DuplicateRole,
+		/// More models than [`Config::MaxModels`].
+		TooManyModels,
+		/// A model is listed twice.
+		DuplicateModel,
+		/// The name is longer than [`Config::MaxNameLen`].
+		NameTooLong,
+		/// The endpoint is longer than [`Config::MaxEndpointLen`].
+		EndpointTooLong,
+		/// The version is longer than [`Config::MaxVersionLen`].
+		VersionTooLong,
+		/// A candidate set of one of the models is full ([`Config::MaxCandidates`] agents).
+		CandidateSetFull,
+		/// The agent is paused, or leaving; only an active agent can do this.
+		NotActive,
+		/// The agent is not paused.
+		NotPaused,
+		/// The agent has deregistered and is leaving.
+		Leaving,
+		/// The agent still has open work (tasks or jury seats); finish it first.
+		HasOpenWork,
+		/// The agent's open-work counter would overflow.
+		TooMuchOpenWork,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(!T::MinExecutorStake::get().is_zero(), "MinExecutorStake must be positive");
+			assert!(!T::MinVerifierStake::get().is_zero(), "MinVerifierStake must be positive");
+			assert!(!T::MinCuratorStake::get().is_zero(), "MinCuratorStake must be positive");
+			assert!(!T::UnbondingPeriod::get().is_zero(), "UnbondingPeriod must be positive");
+			assert!(!T::LivenessPeriod::get().is_zero(), "LivenessPeriod must be positive");
+			assert!(T::MaxCandidates::get() > 0, "MaxCandidates must be positive");
+			assert!(T::MaxUnbondingChunks::get() > 0, "MaxUnbondingChunks must be positive");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Register the caller's agent.
+		///
+		/// The origin must be signed by the owner: the account whose balance backs the agent.
+		///
+		/// - `name`, `endpoint`, `version`: descriptive metadata, bounded in length.
+		/// - `models`: the models served (at most [`Config::MaxModels`], no duplicates).
+		/// - `roles`: at least one of executor, verifier, curator, no duplicates.
+		/// - `stake`: held from the owner's free balance; at least the largest minimum of the
+		///   roles. A storage deposit for the record is held as well.
+		///
+		/// The agent joins the candidate set of each of its model-specific roles (executor,
+		/// verifier) for each model, and counts as live from this block.
+		///
+		/// Errors: `AlreadyRegistered`, `AccountIsOperator`, `NoRoles`, `DuplicateRole`,
+		/// `TooManyModels`, `DuplicateModel`, `NameTooLong`, `EndpointTooLong`,
+		/// `VersionTooLong`, `InsufficientStake`, `InsufficientBalance`, `CandidateSetFull`.
+		///
+		/// Emits `AgentRegistered`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register(models.len().saturated_into()))]
+		pub fn register(
+			origin: OriginFor<T>,
+			name: Vec<u8>,
+			endpoint: Vec<u8>,
+			version: Vec<u8>,
+			models: Vec<ModelId>,
+			roles: Vec<Role>,
+			stake: BalanceOf<T>,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			ensure!(!Agents::<T>::contains_key(&owner), Error::<T>::AlreadyRegistered);
+			ensure!(!Operators::<T>::contains_key(&owner), Error::<T>::AccountIsOperator);
+
+			let metadata = Self::bounded_metadata(name, endpoint, version)?;
+			let models = Self::bounded_models(models)?;
+			let roles = Self::bounded_roles(roles)?;
+			ensure!(stake >= Self::min_stake(&roles), Error::<T>::InsufficientStake);
+			Self::hold_stake(&owner, stake)?;
+			let deposit = T::Consideration::new(&owner, Self::footprint(&metadata, &models))
+				.map_err(|_| Error::<T>::InsufficientBalance)?;
+
+			Self::join_candidate_sets(&owner, &roles, &models)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			let model_count = models.len() as u32;
+			let info = AgentInfo::<T> {
+				operator: None,
+				metadata,
+				models,
+				roles: roles.clone(),
+				stake,
+				unbonding: Default::default(),
+				status: AgentStatus::Active,
+				registered_at: now,
+				last_seen: now,
+				open_work: 0,
+				reputation: Default::default(),
+				deposit,
+			};
+			Agents::<T>::insert(&owner, info);
+			AgentCount::<T>::mutate(|count| *count = count.saturating_add(1));
+
+			Self::deposit_event(Event::AgentRegistered {
+				agent: owner,
+				stake,
+				roles,
+				models: model_count,
+			});
+			Ok(())
+		}
+
+		/// Add stake to the caller's agent, held from the owner's free balance.
+		///
+		/// The origin must be signed by the owner. The agent must not be leaving.
+		///
+		/// Errors: `NotRegistered`, `Leaving`, `ZeroAmount`, `InsufficientBalance`.
+		///
+		/// Emits `StakeBonded`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::bond_extra())]
+		pub fn bond_extra(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			Agents::<T>::try_mutate(&owner, |maybe_info| -> DispatchResult {
+				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+				ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
+				Self::hold_stake(&owner, amount)?;
+				info.stake = info.stake.saturating_add(amount);
+				Self::deposit_event(Event::StakeBonded {
+					agent: owner.clone(),
+					amount,
+					stake: info.stake,
+				});
+				Ok(())
+			})
+		}
+
+		/// Start unbonding part of the caller's stake.
+		///
+		/// The amount stays held, and slashable, for [`Config::UnbondingPeriod`] blocks; then
+		/// `withdraw_unbonded` releases it. The stake left bonded must still meet the minimum of
+		/// the agent's roles: to unbond everything, `deregister`.
+		///
+		/// The origin must be signed by the owner.
+		///
+		/// Errors: `NotRegistered`, `Leaving`, `ZeroAmount`, `UnbondExceedsStake`,
+		/// `BelowMinimumStake`, `TooManyUnbondingChunks`.
+		///
+		/// Emits `StakeUnbonded`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::unbond())]
+		pub fn unbond(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			Agents::<T>::try_mutate(&owner, |maybe_info| -> DispatchResult {
+				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+				ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
+				ensure!(amount <= info.stake, Error::<T>::UnbondExceedsStake);
+				let remaining = info.stake.saturating_sub(amount);
+				ensure!(remaining >= Self::min_stake(&info.roles), Error::<T>::BelowMinimumStake);
+
+				let unlock_at = frame_system::Pallet::<T>::block_number()
+					.saturating_add(T::UnbondingPeriod::get());
+				match info.unbonding.last_mut() {
+					Some(last) if last.unlock_at == unlock_at => {
+						last.value = last.value.saturating_add(amount)
+					},
+					_ => info
+						.unbonding
+						.try_push(UnbondingChunk { value: amount, unlock_at })
+						.map_err(|_| Error::<T>::TooManyUnbondingChunks)?,
+				}
+				info.stake = remaining;
+				Self::deposit_event(Event::StakeUnbonded {
+					agent: owner.clone(),
+					amount,
+					unlock_at,
+				});
+				Ok(())
+			})
+		}
+
+		/// Release the caller's unbonding chunks whose unbonding period is over.
+		///
+		/// For a deregistered agent, once nothing is held any more, the record is removed, the
+		/// operator key freed and the storage deposit returned.
+		///
+		/// The origin must be signed by the owner.
+		///
+		/// Errors: `NotRegistered`, `NothingToWithdraw`.
+		///
+		/// Emits `UnbondedWithdrawn`, and `AgentRemoved` when the record goes.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
+		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			let mut info = Agents::<T>::get(&owner).ok_or(Error::<T>::NotRegistered)?;
+			let now = frame_system::Pallet::<T>::block_number();
+
+			let mut released = BalanceOf::<T>::zero();
+			info.unbonding.retain(|chunk| {
+				if chunk.unlock_at <= now {
+					released = released.saturating_add(chunk.value);
+					false
+				} else {
+					true
+				}
+			});
+			let emptied = info.status == AgentStatus::Leaving && info.total_held().is_zero();
+			ensure!(!released.is_zero() || emptied, Error::<T>::NothingToWithdraw);
+
+			if !released.is_zero() {
+				T::Currency::release(
+					&HoldReason::AgentStake.into(),
+					&owner,
+					released,
+					Precision::Exact,
+				)?;
+				Self::deposit_event(Event::UnbondedWithdrawn {
+					agent: owner.clone(),
+					amount: released,
+				});
+			}
+			if emptied {
+				Self::remove_agent(&owner, info)?;
+			} else {
+				Agents::<T>::insert(&owner, info);
+			}
+			Ok(())
+		}
+
+		/// Set or rotate the operator key of the caller's agent: the hot key its node signs
+		/// with. The previous operator key, if any, no longer acts for the agent.
+		///
+		/// The origin must be signed by the owner. The operator must differ from every agent's
+		/// owner and from every other agent's operator.
+		///
+		/// Errors: `NotRegistered`, `Leaving`, `OperatorInUse`, `OperatorIsAgent`.
+		///
+		/// Emits `OperatorSet`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::set_operator())]
+		pub fn set_operator(
+			origin: OriginFor<T>,
+			operator: AccountIdLookupOf<T>,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			let operator = T::Lookup::lookup(operator)?;
+			Agents::<T>::try_mutate(&owner, |maybe_info| -> DispatchResult {
+				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+				ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
+				ensure!(!Operators::<T>::contains_key(&operator), Error::<T>::OperatorInUse);
+				ensure!(!Agents::<T>::contains_key(&operator), Error::<T>::OperatorIsAgent);
+
+				let previous = info.operator.replace(operator.clone());
+				if let Some(previous) = &previous {
+					Operators::<T>::remove(previous);
+				}
+				Operators::<T>::insert(&operator, &owner);
+				Self::deposit_event(Event::OperatorSet {
+					agent: owner.clone(),
+					operator,
+					previous,
+				});
+				Ok(())
+			})
+		}
+
+		/// Stop the caller's agent from being selected for new work. Open work continues.
+		///
+		/// The origin must be signed by the owner or the operator.
+		///
+		/// Errors: `NotAgentOrOperator`, `NotActive`.
+		///
+		/// Emits `AgentPaused`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::pause())]
+		pub fn pause(origin: OriginFor<T>) -> DispatchResult {
+			let agent = Self::ensure_agent_or_operator(origin)?;
+			Agents::<T>::try_mutate(&agent, |maybe_info| -> DispatchResult {
+				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+				ensure!(info.status == AgentStatus::Active, Error::<T>::NotActive);
+				info.status = AgentStatus::Paused;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::AgentPaused { agent });
+			Ok(())
+		}
+
+		/// Let a paused agent take new work again. Counts as a sign of life.
+		///
+		/// The origin must be signed by the owner or the operator.
+		///
+		/// Errors: `NotAgentOrOperator`, `NotPaused`.
+		///
+		/// Emits `AgentResumed`.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::resume())]
+		pub fn resume(origin: OriginFor<T>) -> DispatchResult {
+			let agent = Self::ensure_agent_or_operator(origin)?;
+			Agents::<T>::try_mutate(&agent, |maybe_info| -> DispatchResult {
+				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+				ensure!(info.status == AgentStatus::Paused, Error::<T>::NotPaused);
+				info.status = AgentStatus::Active;
+				info.last_seen = frame_system::Pallet::<T>::block_number();
+				Ok(())
+			})?;
+			Self::deposit_event(Event::AgentResumed { agent });
+			Ok(())
+		}
+
+		/// Deregister the caller's agent.
+		///
+		/// Refused while the agent has open work. All its stake, bonded and unbonding, starts
+		/// unbonding together, until [`Config::UnbondingPeriod`] blocks from now (it stays
+		/// slashable until then); the agent leaves every candidate set and takes no new work.
+		/// `withdraw_unbonded` afterwards releases the stake and removes the record. An agent
+		/// with nothing held is removed at once.
+		///
+		/// The origin must be signed by the owner.
+		///
+		/// Errors: `NotRegistered`, `Leaving`, `HasOpenWork`.
+		///
+		/// Emits `AgentDeregistered`, and `AgentRemoved` when the record goes at once.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::deregister(T::MaxModels::get()))]
+		pub fn deregister(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
+			let owner = ensure_signed(origin)?;
+			let mut info = Agents::<T>::get(&owner).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
+			ensure!(info.open_work == 0, Error::<T>::HasOpenWork);
+
+			Self::leave_candidate_sets(&owner, &info.roles, &info.models);
+			let unlock_at =
+				frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
+			let total = info.total_held();
+			info.unbonding.clear();
+			info.stake = Zero::zero();
+			info.status = AgentStatus::Leaving;
+			let model_count = info.models.len() as u32;
+			Self::deposit_event(Event::AgentDeregistered { agent: owner.clone(), unlock_at });
+			if total.is_zero() {
+				Self::remove_agent(&owner, info)?;
+			} else {
+				// The chunk vector was just cleared, so one push always fits.
+				info.unbonding
+					.try_push(UnbondingChunk { value: total, unlock_at })
+					.map_err(|_| Error::<T>::TooManyUnbondingChunks)?;
+				Agents::<T>::insert(&owner, info);
+			}
+			Ok(Some(T::WeightInfo::deregister(model_count)).into())
+		}
+
+		/// Change the name, endpoint and version of the caller's agent. The storage deposit
+		/// follows the new size.
+		///
+		/// The origin must be signed by the owner.
+		///
+		/// Errors: `NotRegistered`, `NameTooLong`, `EndpointTooLong`, `VersionTooLong`,
+		/// `InsufficientBalance` (for a larger deposit).
+		///
+		/// Emits `MetadataUpdated`.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::update_metadata())]
+		pub fn update_metadata(
+			origin: OriginFor<T>,
+			name: Vec<u8>,
+			endpoint: Vec<u8>,
+			version: Vec<u8>,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			let metadata = Self::bounded_metadata(name, endpoint, version)?;
+			let mut info = Agents::<T>::get(&owner).ok_or(Error::<T>::NotRegistered)?;
+			info.deposit = info
+				.deposit
+				.update(&owner, Self::footprint(&metadata, &info.models))
+				.map_err(|_| Error::<T>::InsufficientBalance)?;
+			info.metadata = metadata;
+			Agents::<T>::insert(&owner, info);
+			Self::deposit_event(Event::MetadataUpdated { agent: owner });
+			Ok(())
+		}
+
+		/// Replace the set of models the caller's agent serves. The agent leaves the candidate
+		/// sets of models it no longer serves and joins those of new ones. The storage deposit
+		/// follows the new size.
+		///
+		/// The origin must be signed by the owner. The agent must not be leaving.
+		///
+		/// Errors: `NotRegistered`, `Leaving`, `TooManyModels`, `DuplicateModel`,
+		/// `CandidateSetFull`, `InsufficientBalance` (for a larger deposit).
+		///
+		/// Emits `ModelsSet`.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::set_models(models.len().saturated_into()))]
+		pub fn set_models(origin: OriginFor<T>, models: Vec<ModelId>) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			let models = Self::bounded_models(models)?;
+			let mut info = Agents::<T>::get(&owner).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
+
+			Self::leave_candidate_sets(&owner, &info.roles, &info.models);
+			Self::join_candidate_sets(&owner, &info.roles, &models)?;
+			info.deposit = info
+				.deposit
+				.update(&owner, Self::footprint(&info.metadata, &models))
+				.map_err(|_| Error::<T>::InsufficientBalance)?;
+			let count = models.len() as u32;
+			info.models = models;
+			Agents::<T>::insert(&owner, info);
+			Self::deposit_event(Event::ModelsSet { agent: owner, models: count });
+			Ok(())
+		}
+
+		/// Replace the roles of the caller's agent. The bonded stake must meet the minimum of
+		/// the new roles. Candidate sets follow the new roles.
+		///
+		/// The origin must be signed by the owner. The agent must not be leaving.
+		///
+		/// Errors: `NotRegistered`, `Leaving`, `NoRoles`, `DuplicateRole`, `InsufficientStake`,
+		/// `CandidateSetFull`.
+		///
+		/// Emits `RolesSet`.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::set_roles(T::MaxModels::get()))]
+		pub fn set_roles(origin: OriginFor<T>, roles: Vec<Role>) -> DispatchResultWithPostInfo {
+			let owner = ensure_signed(origin)?;
+			let roles = Self::bounded_roles(roles)?;
+			let mut info = Agents::<T>::get(&owner).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
+			ensure!(info.stake >= Self::min_stake(&roles), Error::<T>::InsufficientStake);
+
+			Self::leave_candidate_sets(&owner, &info.roles, &info.models);
+			Self::join_candidate_sets(&owner, &roles, &info.models)?;
+			info.roles = roles.clone();
+			let model_count = info.models.len() as u32;
+			Agents::<T>::insert(&owner, info);
+			Self::deposit_event(Event::RolesSet { agent: owner, roles });
+			Ok(Some(T::WeightInfo::set_roles(model_count)).into())
+		}
+
+		/// Signal that the agent is alive, so it keeps being selected for work.
+		///
+		/// The origin must be signed by the owner or the operator (an agent node's off-chain
+		/// worker sends it with the operator key).
+		///
+		/// Errors: `NotAgentOrOperator`, `Leaving`.
+		///
+		/// Emits `Heartbeat`.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::heartbeat())]
+		pub fn heartbeat(origin: OriginFor<T>) -> DispatchResult {
+			let agent = Self::ensure_agent_or_operator(origin)?;
+			Agents::<T>::try_mutate(&agent, |maybe_info| -> DispatchResult {
+				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+				ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
+				info.last_seen = frame_system::Pallet::<T>::block_number();
+				Ok(())
+			})?;
+			Self::deposit_event(Event::Heartbeat { agent });
+			Ok(())
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The agent that a signed origin acts for, as its owner or its operator.
+	fn ensure_agent_or_operator(origin: OriginFor<T>) -> Result<T::AccountId, DispatchError> {
+		let who = ensure_signed(origin)?;
+		<Self as AgentRegistry<_, _>>::agent_of(&who)
+			.ok_or_else(|| Error::<T>::NotAgentOrOperator.into())
+	}
+
+	/// The minimum bonded stake of an agent holding `roles`: the largest minimum among them.
+	pub fn min_stake(roles: &[Role]) -> BalanceOf<T> {
+		roles
+			.iter()
+			.map(|role| Self::min_stake_of(*role))
+			.max()
+			.unwrap_or_else(Zero::zero)
+	}
+
+	/// The minimum bonded stake of `role`.
+	pub fn min_stake_of(role: Role) -> BalanceOf<T> {
+		match role {
+			Role::Executor => T::MinExecutorStake::get(),
+			Role::Verifier => T::MinVerifierStake::get(),
+			Role::Curator => T::MinCuratorStake::get(),
+		}
+	}
+
+	/// Holds `amount` of `owner`'s free balance as stake, keeping the account alive.
+	fn hold_stake(owner: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		let spendable =
+			T::Currency::reducible_balance(owner, Preservation::Preserve, Fortitude::Polite);
+		ensure!(spendable >= amount, Error::<T>::InsufficientBalance);
+		T::Currency::hold(&HoldReason::AgentStake.into(), owner, amount)
+			.map_err(|_| Error::<T>::InsufficientBalance.into())
+	}
+
+	/// Metadata from raw bytes, each field within its bound.
+	fn bounded_metadata(
+		name: Vec<u8>,
+		endpoint: Vec<u8>,
+		version: Vec<u8>,
+	) -> Result<AgentMetadata<T>, DispatchError> {
+		Ok(AgentMetadata {
+			name: name.try_into().map_err(|_| Error::<T>::NameTooLong)?,
+			endpoint: endpoint.try_into().map_err(|_| Error::<T>::EndpointTooLong)?,
+			version: version.try_into().map_err(|_| Error::<T>::VersionTooLong)?,
+		})
+	}
+
+	/// Models, sorted, within the bound and without duplicates.
+	fn bounded_models(mut models: Vec<ModelId>) -> Result<ModelsOf<T>, DispatchError> {
+		ensure!(models.len() <= T::MaxModels::get() as usize, Error::<T>::TooManyModels);
+		models.sort();
+		ensure!(models.windows(2).all(|pair| pair[0] != pair[1]), Error::<T>::DuplicateModel);
+		Ok(models.try_into().map_err(|_| Error::<T>::TooManyModels)?)
+	}
+
+	/// Roles, sorted, non-empty and without duplicates.
+	fn bounded_roles(mut roles: Vec<Role>) -> Result<RolesOf, DispatchError> {
+		ensure!(!roles.is_empty(), Error::<T>::NoRoles);
+		roles.sort();
+		ensure!(roles.windows(2).all(|pair| pair[0] != pair[1]), Error::<T>::DuplicateRole);
+		// Three distinct roles always fit.
+		Ok(roles.try_into().map_err(|_| Error::<T>::DuplicateRole)?)
+	}
+
+	/// The storage footprint that the record's deposit pays for.
+	fn footprint(metadata: &AgentMetadata<T>, models: &ModelsOf<T>) -> Footprint {
+		Footprint::from_parts(1, metadata.encoded_size().saturating_add(models.encoded_size()))
+	}
+
+	/// Adds `agent` to the candidate set of every model-specific role in `roles` for every
+	/// model in `models`.
+	fn join_candidate_sets(
+		agent: &T::AccountId,
+		roles: &[Role],
+		models: &[ModelId],
+	) -> DispatchResult {
+		for role in roles.iter().filter(|role| role.is_model_specific()) {
+			for model in models {
+				Candidates::<T>::try_mutate(role, model, |set| -> DispatchResult {
+					if !set.contains(agent) {
+						set.try_push(agent.clone()).map_err(|_| Error::<T>::CandidateSetFull)?;
+					}
+					Ok(())
+				})?;
+			}
+		}
+		Ok(())
+	}
+
+	/// Removes `agent` from the candidate sets of `roles` × `models`.
+	fn leave_candidate_sets(agent: &T::AccountId, roles: &[Role], models: &[ModelId]) {
+		for role in roles.iter().filter(|role| role.is_model_specific()) {
+			for model in models {
+				Candidates::<T>::mutate_exists(role, model, |maybe_set| {
+					if let Some(set) = maybe_set {
+						set.retain(|member| member != agent);
+						if set.is_empty() {
+							*maybe_set = None;
+						}
+					}
+				});
+			}
+		}
+	}
+
+	/// Removes a leaving agent whose stake is all gone: frees the operator key and returns the
+	/// storage deposit.
+	fn remove_agent(owner: &T::AccountId, info: AgentInfo<T>) -> DispatchResult {
+		if let Some(operator) = &info.operator {
+			Operators::<T>::remove(operator);
+		}
+		info.deposit.drop(owner)?;
+		Agents::<T>::remove(owner);
+		AgentCount::<T>::mutate(|count| *count = count.saturating_sub(1));
+		Self::deposit_event(Event::AgentRemoved { agent: owner.clone() });
+		Ok(())
+	}
+
+	/// Whether `info` may be selected for `role` now (the model is checked by membership of the
+	/// candidate set).
+	fn is_eligible(info: &AgentInfo<T>, role: Role, now: BlockNumberFor<T>) -> bool {
+		info.status == AgentStatus::Active
+			&& info.has_role(role)
+			&& info.stake >= Self::min_stake_of(role)
+			&& now.saturating_sub(info.last_seen) <= T::LivenessPeriod::get()
+	}
+
+	/// A pseudo-random number below `bound` (> 0) from `seed` and `round`.
+	fn draw(seed: &[u8; 32], round: u32, bound: u128) -> u128 {
+		let hash = sp_io::hashing::blake2_256(&(seed, round).encode());
+		let mut bytes = [0u8; 16];
+		bytes.copy_from_slice(&hash[..16]);
+		u128::from_le_bytes(bytes) % bound.max(1)
+	}
+
+	/// Checks the pallet's invariants (used by `try_state`, and by tests after every test).
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let mut agents = 0u32;
+		for (owner, info) in Agents::<T>::iter() {
+			agents = agents.saturating_add(1);
+			let held = T::Currency::balance_on_hold(&HoldReason::AgentStake.into(), &owner);
+			ensure!(held == info.total_held(), "stake held differs from recorded stake");
+			ensure!(!info.roles.is_empty(), "an agent has no role");
+			ensure!(info.roles.windows(2).all(|p| p[0] < p[1]), "roles not sorted and unique");
+			ensure!(info.models.windows(2).all(|p| p[0] < p[1]), "models not sorted and unique");
+			ensure!(
+				info.unbonding.windows(2).all(|p| p[0].unlock_at <= p[1].unlock_at),
+				"unbonding chunks out of order"
+			);
+			if let Some(operator) = &info.operator {
+				ensure!(
+					Operators::<T>::get(operator).as_ref() == Some(&owner),
+					"an agent's operator does not map back to it"
+				);
+			}
+			if info.status == AgentStatus::Leaving {
+				ensure!(info.stake.is_zero(), "a leaving agent has bonded stake");
+			}
+			for role in info.roles.iter().filter(|role| role.is_model_specific()) {
+				for model in info.models.iter() {
+					let in_set = Candidates::<T>::get(role, model).contains(&owner);
+					ensure!(
+						in_set == (info.status != AgentStatus::Leaving),
+						"candidate set membership does not match the agent's roles and models"
+					);
+				}
+			}
+		}
+		ensure!(agents == AgentCount::<T>::get(), "AgentCount differs from the number of agents");
+		for (operator, owner) in Operators::<T>::iter() {
+			let info = Agents::<T>::get(&owner).ok_or("an operator maps to no agent")?;
+			ensure!(info.operator.as_ref() == Some(&operator), "operator maps to another agent");
+		}
+		for (role, model, set) in Candidates::<T>::iter() {
+			ensure!(!set.is_empty(), "an empty candidate set is stored");
+			for (i, member) in set.iter().enumerate() {
+				ensure!(!set.iter().skip(i + 1).any(|m| m == member), "duplicate candidate");
+				let info = Agents::<T>::get(member).ok_or("a candidate is not registered")?;
+				ensure!(
+					info.has_role(role) && info.serves(&model),
+					"a candidate lacks the set's role or model"
+				);
+				ensure!(info.status != AgentStatus::Leaving, "a leaving agent is a candidate");
+			}
+		}
+		Ok(())
+	}
+}
+
+impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn agent_of(signer: &T::AccountId) -> Option<T::AccountId> {
+		Operators::<T>::get(signer)
+			.or_else(|| Agents::<T>::contains_key(signer).then(|| signer.clone()))
+	}
+
+	fn is_active(agent: &T::AccountId, role: Role, model: Option<&ModelId>) -> bool {
+		let Some(info) = Agents::<T>::get(agent) else { return false };
+		let now = frame_system::Pallet::<T>::block_number();
+		Self::is_eligible(&info, role, now)
+			&& (!role.is_model_specific() || model.map_or(true, |model| info.serves(model)))
+	}
+
+	fn stake_of(agent: &T::AccountId) -> BalanceOf<T> {
+		Agents::<T>::get(agent).map(|info| info.stake).unwrap_or_else(Zero::zero)
+	}
+
+	fn select(
+		role: Role,
+		model: &ModelId,
+		n: u32,
+		seed: [u8; 32],
+		exclude: &[T::AccountId],
+	) -> Result<Vec<T::AccountId>, SelectionError> {
+		let now = frame_system::Pallet::<T>::block_number();
+		let mut pool: Vec<(T::AccountId, u128)> = Candidates::<T>::get(role, model)
+			.into_iter()
+			.filter(|candidate| !exclude.contains(candidate))
+			.filter_map(|candidate| {
+				let info = Agents::<T>::get(&candidate)?;
+				Self::is_eligible(&info, role, now)
+					.then(|| (candidate, info.stake.saturated_into::<u128>()))
+			})
+			.collect();
+		let available = pool.len() as u32;
+		if available < n {
+			return Err(SelectionError::NotEnoughCandidates { available });
+		}
+
+		let mut total: u128 = pool.iter().fold(0u128, |sum, (_, w)| sum.saturating_add(*w));
+		let mut chosen = Vec::with_capacity(n as usize);
+		for round in 0..n {
+			let mut point = Self::draw(&seed, round, total);
+			let mut index = pool.len().saturating_sub(1);
+			for (i, (_, weight)) in pool.iter().enumerate() {
+				if point < *weight {
+					index = i;
+					break;
+				}
+				point = point.saturating_sub(*weight);
+			}
+			let (account, weight) = pool.swap_remove(index);
+			total = total.saturating_sub(weight);
+			chosen.push(account);
+		}
+		Ok(chosen)
+	}
+
+	fn max_candidates() -> u32 {
+		T::MaxCandidates::get()
+	}
+
+	fn slash(
+		agent: &T::AccountId,
+		amount: BalanceOf<T>,
+		beneficiary: Option<&T::AccountId>,
+	) -> BalanceOf<T> {
+		let Some(mut info) = Agents::<T>::get(agent) else { return Zero::zero() };
+		let wanted = amount.min(info.total_held());
+		if wanted.is_zero() {
+			return Zero::zero();
+		}
+		let reason = HoldReason::AgentStake.into();
+		let moved = beneficiary.and_then(|to| {
+			T::Currency::transfer_on_hold(
+				&reason,
+				agent,
+				to,
+				wanted,
+				Precision::BestEffort,
+				Restriction::Free,
+				Fortitude::Force,
+			)
+			.ok()
+		});
+		// Without a beneficiary, or when it cannot receive (say, below the existential deposit),
+		// the slashed stake is burned.
+		let (taken, paid_to) = match moved {
+			Some(taken) => (taken, beneficiary.cloned()),
+			None => (
+				T::Currency::burn_held(
+					&reason,
+					agent,
+					wanted,
+					Precision::BestEffort,
+					Fortitude::Force,
+				)
+				.unwrap_or_else(|_| Zero::zero()),
+				None,
+			),
+		};
+
+		let mut left = taken;
+		let from_stake = left.min(info.stake);
+		info.stake = info.stake.saturating_sub(from_stake);
+		left = left.saturating_sub(from_stake);
+		for chunk in info.unbonding.iter_mut().rev() {
+			let part = left.min(chunk.value);
+			chunk.value = chunk.value.saturating_sub(part);
+			left = left.saturating_sub(part);
+		}
+		info.unbonding.retain(|chunk| !chunk.value.is_zero());
+		Agents::<T>::insert(agent, info);
+		if !left.is_zero() {
+			log::error!(target: LOG_TARGET, "slash of {agent:?} took more than was recorded");
+		}
+		Self::deposit_event(Event::AgentSlashed {
+			agent: agent.clone(),
+			amount: taken,
+			beneficiary: paid_to,
+		});
+		taken
+	}
+
+	fn record(agent: &T::AccountId, outcome: Outcome) {
+		let updated = Agents::<T>::mutate(agent, |maybe_info| {
+			let Some(info) = maybe_info else { return false };
+			let reputation = &mut info.reputation;
+			match outcome {
+				Outcome::Completed => {
+					reputation.completed = reputation.completed.saturating_add(1);
+					info.last_seen = frame_system::Pallet::<T>::block_number();
+				},
+				Outcome::Challenged => {
+					reputation.challenged = reputation.challenged.saturating_add(1)
+				},
+				Outcome::ChallengeLost => {
+					reputation.challenges_lost = reputation.challenges_lost.saturating_add(1)
+				},
+				Outcome::AuditPassed => {
+					reputation.audits_passed = reputation.audits_passed.saturating_add(1)
+				},
+			}
+			true
+		});
+		if updated {
+			Self::deposit_event(Event::ReputationUpdated { agent: agent.clone(), outcome });
+		}
+	}
+
+	fn note_work_opened(agent: &T::AccountId) -> DispatchResult {
+		Agents::<T>::try_mutate(agent, |maybe_info| {
+			let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+			info.open_work = info.open_work.checked_add(1).ok_or(Error::<T>::TooMuchOpenWork)?;
+			Ok(())
+		})
+	}
+
+	fn note_work_closed(agent: &T::AccountId) {
+		Agents::<T>::mutate(agent, |maybe_info| {
+			if let Some(info) = maybe_info {
+				info.open_work = info.open_work.saturating_sub(1);
+			}
+		});
+	}
+}

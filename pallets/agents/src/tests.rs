@@ -1,0 +1,686 @@
+//! Unit tests of the agents pallet.
+
+use crate::{mock::*, *};
+// The pallet, not the storage map of the same name.
+use crate::mock::Agents;
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{
+		fungible::{Inspect as _, InspectHold as _},
+		Hooks,
+	},
+};
+use sp_core::H256;
+use sp_runtime::{traits::BadOrigin, DispatchError, TokenError};
+
+fn model(n: u8) -> ModelId {
+	H256::repeat_byte(n)
+}
+
+fn stake_held(who: u64) -> u64 {
+	Balances::balance_on_hold(&HoldReason::AgentStake.into(), &who)
+}
+
+fn deposit_held(who: u64) -> u64 {
+	Balances::balance_on_hold(&HoldReason::AgentDeposit.into(), &who)
+}
+
+fn register(who: u64, roles: Vec<Role>, models: Vec<ModelId>, stake: u64) -> DispatchResult {
+	Agents::register(
+		RuntimeOrigin::signed(who),
+		b"agent".to_vec(),
+		b"http://127.0.0.1:8080/v1".to_vec(),
+		b"1.0".to_vec(),
+		models,
+		roles,
+		stake,
+	)
+}
+
+fn register_executor(who: u64, stake: u64) {
+	assert_ok!(register(who, vec![Role::Executor], vec![model(1)], stake));
+}
+
+fn run_to_block(n: u64) {
+	System::set_block_number(n);
+}
+
+fn info(who: u64) -> AgentInfo<Test> {
+	crate::Agents::<Test>::get(who).expect("agent is registered")
+}
+
+fn candidates(role: Role, m: ModelId) -> Vec<u64> {
+	Candidates::<Test>::get(role, m).into_inner()
+}
+
+#[test]
+fn register_holds_stake_and_a_deposit_and_joins_candidate_sets() {
+	run_test(|| {
+		assert_ok!(register(
+			1,
+			vec![Role::Verifier, Role::Executor],
+			vec![model(2), model(1)],
+			500
+		));
+
+		let agent = info(1);
+		assert_eq!(agent.stake, 500);
+		assert_eq!(agent.roles.to_vec(), vec![Role::Executor, Role::Verifier]);
+		assert_eq!(agent.models.to_vec(), vec![model(1), model(2)]);
+		assert_eq!(agent.status, AgentStatus::Active);
+		assert_eq!(agent.operator, None);
+		assert_eq!(agent.last_seen, 1);
+		assert_eq!(stake_held(1), 500);
+		let footprint_bytes = (agent.metadata.encoded_size() + agent.models.encoded_size()) as u64;
+		assert_eq!(deposit_held(1), DEPOSIT_BASE + footprint_bytes);
+		assert_eq!(Balances::free_balance(1), 10_000 - 500 - deposit_held(1));
+		for role in [Role::Executor, Role::Verifier] {
+			assert_eq!(candidates(role, model(1)), vec![1]);
+			assert_eq!(candidates(role, model(2)), vec![1]);
+		}
+		assert_eq!(AgentCount::<Test>::get(), 1);
+		System::assert_last_event(
+			Event::AgentRegistered { agent: 1, stake: 500, roles: agent.roles.clone(), models: 2 }
+				.into(),
+		);
+	});
+}
+
+#[test]
+fn curators_join_no_model_candidate_set() {
+	run_test(|| {
+		assert_ok!(register(1, vec![Role::Curator], vec![model(1)], MIN_CURATOR_STAKE));
+		assert!(candidates(Role::Executor, model(1)).is_empty());
+		assert!(Agents::is_active(&1, Role::Curator, None));
+		assert!(!Agents::is_active(&1, Role::Executor, Some(&model(1))));
+	});
+}
+
+#[test]
+fn register_rejects_bad_input_and_changes_nothing() {
+	run_test(|| {
+		assert_noop!(register(1, vec![], vec![], 500), Error::<Test>::NoRoles);
+		assert_noop!(
+			register(1, vec![Role::Executor, Role::Executor], vec![], 500),
+			Error::<Test>::DuplicateRole
+		);
+		assert_noop!(
+			register(1, vec![Role::Executor], (1..=MAX_MODELS as u8 + 1).map(model).collect(), 500),
+			Error::<Test>::TooManyModels
+		);
+		assert_noop!(
+			register(1, vec![Role::Executor], vec![model(1), model(1)], 500),
+			Error::<Test>::DuplicateModel
+		);
+		assert_noop!(
+			Agents::register(
+				RuntimeOrigin::signed(1),
+				vec![b'n'; 17],
+				vec![],
+				vec![],
+				vec![],
+				vec![Role::Executor],
+				500
+			),
+			Error::<Test>::NameTooLong
+		);
+		assert_noop!(
+			Agents::register(
+				RuntimeOrigin::signed(1),
+				vec![],
+				vec![b'e'; 33],
+				vec![],
+				vec![],
+				vec![Role::Executor],
+				500
+			),
+			Error::<Test>::EndpointTooLong
+		);
+		assert_noop!(
+			Agents::register(
+				RuntimeOrigin::signed(1),
+				vec![],
+				vec![],
+				vec![b'v'; 9],
+				vec![],
+				vec![Role::Executor],
+				500
+			),
+			Error::<Test>::VersionTooLong
+		);
+		// Executor and verifier: the verifier's larger minimum applies.
+		assert_noop!(
+			register(1, vec![Role::Executor, Role::Verifier], vec![], MIN_VERIFIER_STAKE - 1),
+			Error::<Test>::InsufficientStake
+		);
+		assert_noop!(
+			register(1, vec![Role::Executor], vec![], MIN_EXECUTOR_STAKE - 1),
+			Error::<Test>::InsufficientStake
+		);
+		// More stake than the account can spend and stay alive.
+		assert_noop!(
+			register(1, vec![Role::Executor], vec![], 10_000),
+			Error::<Test>::InsufficientBalance
+		);
+		// Account 10 has 150: the stake fits, the deposit does not.
+		assert_noop!(
+			register(10, vec![Role::Executor], vec![], 140),
+			Error::<Test>::InsufficientBalance
+		);
+		assert_noop!(
+			Agents::register(
+				RuntimeOrigin::root(),
+				vec![],
+				vec![],
+				vec![],
+				vec![],
+				vec![Role::Executor],
+				500
+			),
+			BadOrigin
+		);
+
+		register_executor(1, 500);
+		assert_noop!(
+			register(1, vec![Role::Executor], vec![], 500),
+			Error::<Test>::AlreadyRegistered
+		);
+	});
+}
+
+#[test]
+fn operator_keys_are_set_rotated_and_unique() {
+	run_test(|| {
+		register_executor(1, 500);
+		register_executor(2, 500);
+		let operator_balance = Balances::free_balance(7);
+
+		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(1), 7));
+		assert_eq!(info(1).operator, Some(7));
+		assert_eq!(Operators::<Test>::get(7), Some(1));
+		assert_eq!(Agents::agent_of(&7), Some(1));
+		assert_eq!(Agents::agent_of(&1), Some(1));
+		assert_eq!(Agents::agent_of(&8), None);
+		System::assert_last_event(
+			Event::OperatorSet { agent: 1, operator: 7, previous: None }.into(),
+		);
+
+		// One operator, one agent.
+		assert_noop!(
+			Agents::set_operator(RuntimeOrigin::signed(2), 7),
+			Error::<Test>::OperatorInUse
+		);
+		assert_noop!(
+			Agents::set_operator(RuntimeOrigin::signed(1), 7),
+			Error::<Test>::OperatorInUse
+		);
+		// An owner cannot be an operator, nor an operator an owner.
+		assert_noop!(
+			Agents::set_operator(RuntimeOrigin::signed(1), 2),
+			Error::<Test>::OperatorIsAgent
+		);
+		assert_noop!(
+			register(7, vec![Role::Executor], vec![], 500),
+			Error::<Test>::AccountIsOperator
+		);
+		// Only an owner sets operators.
+		assert_noop!(
+			Agents::set_operator(RuntimeOrigin::signed(7), 8),
+			Error::<Test>::NotRegistered
+		);
+
+		// Rotation frees the previous key.
+		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(1), 8));
+		assert_eq!(Operators::<Test>::get(7), None);
+		assert_eq!(Agents::agent_of(&8), Some(1));
+		System::assert_last_event(
+			Event::OperatorSet { agent: 1, operator: 8, previous: Some(7) }.into(),
+		);
+		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(2), 7));
+
+		// Funds never move to an operator.
+		assert_eq!(Balances::free_balance(7), operator_balance);
+		assert_eq!(stake_held(7), 0);
+	});
+}
+
+#[test]
+fn owner_or_operator_can_heartbeat_and_pause_others_cannot() {
+	run_test(|| {
+		register_executor(1, 500);
+		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(1), 7));
+		run_to_block(5);
+		assert_ok!(Agents::heartbeat(RuntimeOrigin::signed(7)));
+		assert_eq!(info(1).last_seen, 5);
+		System::assert_last_event(Event::Heartbeat { agent: 1 }.into());
+		assert_noop!(
+			Agents::heartbeat(RuntimeOrigin::signed(3)),
+			Error::<Test>::NotAgentOrOperator
+		);
+		assert_noop!(Agents::pause(RuntimeOrigin::signed(3)), Error::<Test>::NotAgentOrOperator);
+		assert_noop!(Agents::heartbeat(RuntimeOrigin::root()), BadOrigin);
+
+		assert_ok!(Agents::pause(RuntimeOrigin::signed(7)));
+		assert_eq!(info(1).status, AgentStatus::Paused);
+		assert_noop!(Agents::pause(RuntimeOrigin::signed(1)), Error::<Test>::NotActive);
+		assert!(!Agents::is_active(&1, Role::Executor, Some(&model(1))));
+		assert_eq!(
+			Agents::select(Role::Executor, &model(1), 1, [0; 32], &[]),
+			Err(SelectionError::NotEnoughCandidates { available: 0 })
+		);
+
+		run_to_block(9);
+		assert_ok!(Agents::resume(RuntimeOrigin::signed(1)));
+		assert_eq!(info(1).status, AgentStatus::Active);
+		assert_eq!(info(1).last_seen, 9);
+		assert_noop!(Agents::resume(RuntimeOrigin::signed(1)), Error::<Test>::NotPaused);
+		assert!(Agents::is_active(&1, Role::Executor, Some(&model(1))));
+	});
+}
+
+#[test]
+fn bond_extra_adds_held_stake() {
+	run_test(|| {
+		register_executor(1, 500);
+		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(1), 250));
+		assert_eq!(info(1).stake, 750);
+		assert_eq!(stake_held(1), 750);
+		System::assert_last_event(Event::StakeBonded { agent: 1, amount: 250, stake: 750 }.into());
+
+		assert_noop!(Agents::bond_extra(RuntimeOrigin::signed(1), 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			Agents::bond_extra(RuntimeOrigin::signed(1), 10_000),
+			Error::<Test>::InsufficientBalance
+		);
+		assert_noop!(
+			Agents::bond_extra(RuntimeOrigin::signed(2), 100),
+			Error::<Test>::NotRegistered
+		);
+	});
+}
+
+#[test]
+fn unbonded_stake_stays_held_until_the_period_ends() {
+	run_test(|| {
+		register_executor(1, 500);
+		let free = Balances::free_balance(1);
+
+		assert_ok!(Agents::unbond(RuntimeOrigin::signed(1), 150));
+		let unlock_at = 1 + UNBONDING_PERIOD;
+		System::assert_last_event(Event::StakeUnbonded { agent: 1, amount: 150, unlock_at }.into());
+		assert_eq!(info(1).stake, 350);
+		assert_eq!(info(1).unbonding_total(), 150);
+		assert_eq!(stake_held(1), 500);
+		assert_eq!(Agents::stake_of(&1), 350);
+
+		// Too early: nothing unlocked yet.
+		run_to_block(unlock_at - 1);
+		assert_noop!(
+			Agents::withdraw_unbonded(RuntimeOrigin::signed(1)),
+			Error::<Test>::NothingToWithdraw
+		);
+
+		run_to_block(unlock_at);
+		assert_ok!(Agents::withdraw_unbonded(RuntimeOrigin::signed(1)));
+		System::assert_last_event(Event::UnbondedWithdrawn { agent: 1, amount: 150 }.into());
+		assert_eq!(stake_held(1), 350);
+		assert_eq!(Balances::free_balance(1), free + 150);
+		assert!(info(1).unbonding.is_empty());
+		assert_noop!(
+			Agents::withdraw_unbonded(RuntimeOrigin::signed(1)),
+			Error::<Test>::NothingToWithdraw
+		);
+	});
+}
+
+#[test]
+fn unbond_rejects_bad_amounts() {
+	run_test(|| {
+		register_executor(1, 500);
+		assert_noop!(Agents::unbond(RuntimeOrigin::signed(1), 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			Agents::unbond(RuntimeOrigin::signed(1), 501),
+			Error::<Test>::UnbondExceedsStake
+		);
+		assert_noop!(
+			Agents::unbond(RuntimeOrigin::signed(1), 500 - MIN_EXECUTOR_STAKE + 1),
+			Error::<Test>::BelowMinimumStake
+		);
+		assert_noop!(Agents::unbond(RuntimeOrigin::signed(2), 10), Error::<Test>::NotRegistered);
+
+		// Two chunks at most (MaxUnbondingChunks = 2); unbonding twice in a block merges.
+		assert_ok!(Agents::unbond(RuntimeOrigin::signed(1), 10));
+		assert_ok!(Agents::unbond(RuntimeOrigin::signed(1), 10));
+		assert_eq!(info(1).unbonding.len(), 1);
+		run_to_block(2);
+		assert_ok!(Agents::unbond(RuntimeOrigin::signed(1), 10));
+		run_to_block(3);
+		assert_noop!(
+			Agents::unbond(RuntimeOrigin::signed(1), 10),
+			Error::<Test>::TooManyUnbondingChunks
+		);
+	});
+}
+
+#[test]
+fn deregister_is_refused_with_open_work() {
+	run_test(|| {
+		register_executor(1, 500);
+		assert_ok!(Agents::note_work_opened(&1));
+		assert_eq!(info(1).open_work, 1);
+		assert_noop!(Agents::deregister(RuntimeOrigin::signed(1)), Error::<Test>::HasOpenWork);
+		Agents::note_work_closed(&1);
+		assert_eq!(info(1).open_work, 0);
+		assert_ok!(Agents::deregister(RuntimeOrigin::signed(1)));
+		assert_noop!(Agents::note_work_opened(&2), Error::<Test>::NotRegistered);
+	});
+}
+
+#[test]
+fn deregister_unbonds_everything_then_withdrawal_removes_the_agent() {
+	run_test(|| {
+		let total_before = Balances::total_balance(&1);
+		register_executor(1, 500);
+		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(1), 7));
+		assert_ok!(Agents::unbond(RuntimeOrigin::signed(1), 100));
+		run_to_block(4);
+
+		assert_ok!(Agents::deregister(RuntimeOrigin::signed(1)));
+		let unlock_at = 4 + UNBONDING_PERIOD;
+		System::assert_last_event(Event::AgentDeregistered { agent: 1, unlock_at }.into());
+		let agent = info(1);
+		assert_eq!(agent.status, AgentStatus::Leaving);
+		assert_eq!(agent.stake, 0);
+		assert_eq!(agent.unbonding.len(), 1);
+		assert_eq!(agent.unbonding[0].value, 500);
+		assert_eq!(agent.unbonding[0].unlock_at, unlock_at);
+		assert_eq!(stake_held(1), 500);
+		assert!(candidates(Role::Executor, model(1)).is_empty());
+		assert!(!Agents::is_active(&1, Role::Executor, None));
+
+		assert_noop!(Agents::deregister(RuntimeOrigin::signed(1)), Error::<Test>::Leaving);
+		assert_noop!(Agents::bond_extra(RuntimeOrigin::signed(1), 10), Error::<Test>::Leaving);
+		assert_noop!(Agents::unbond(RuntimeOrigin::signed(1), 10), Error::<Test>::Leaving);
+		assert_noop!(Agents::set_models(RuntimeOrigin::signed(1), vec![]), Error::<Test>::Leaving);
+		assert_noop!(Agents::heartbeat(RuntimeOrigin::signed(7)), Error::<Test>::Leaving);
+		assert_noop!(
+			Agents::withdraw_unbonded(RuntimeOrigin::signed(1)),
+			Error::<Test>::NothingToWithdraw
+		);
+
+		run_to_block(unlock_at);
+		assert_ok!(Agents::withdraw_unbonded(RuntimeOrigin::signed(1)));
+		System::assert_last_event(Event::AgentRemoved { agent: 1 }.into());
+		assert!(crate::Agents::<Test>::get(1).is_none());
+		assert_eq!(Operators::<Test>::get(7), None);
+		assert_eq!(AgentCount::<Test>::get(), 0);
+		assert_eq!(stake_held(1), 0);
+		assert_eq!(deposit_held(1), 0);
+		assert_eq!(Balances::free_balance(1), total_before);
+		// The operator key and the owner account can be used again.
+		register_executor(1, 500);
+	});
+}
+
+#[test]
+fn slashing_takes_bonded_stake_then_unbonding_stake() {
+	run_test(|| {
+		register_executor(1, 300);
+		assert_ok!(Agents::unbond(RuntimeOrigin::signed(1), 100));
+		let beneficiary_before = Balances::free_balance(5);
+		let issuance = Balances::total_issuance();
+
+		assert_eq!(Agents::slash(&1, 250, Some(&5)), 250);
+		System::assert_last_event(
+			Event::AgentSlashed { agent: 1, amount: 250, beneficiary: Some(5) }.into(),
+		);
+		let agent = info(1);
+		assert_eq!(agent.stake, 0);
+		assert_eq!(agent.unbonding_total(), 50);
+		assert_eq!(stake_held(1), 50);
+		assert_eq!(Balances::free_balance(5), beneficiary_before + 250);
+		assert_eq!(Balances::total_issuance(), issuance);
+		// Below its role's minimum, the agent is no longer active.
+		assert!(!Agents::is_active(&1, Role::Executor, Some(&model(1))));
+
+		// Slashing more than is held takes what there is; without a beneficiary it is burned.
+		assert_eq!(Agents::slash(&1, 1_000, None), 50);
+		assert_eq!(stake_held(1), 0);
+		assert!(info(1).unbonding.is_empty());
+		assert_eq!(Balances::total_issuance(), issuance - 50);
+		assert_eq!(Agents::slash(&1, 10, None), 0);
+		assert_eq!(Agents::slash(&2, 10, None), 0);
+	});
+}
+
+#[test]
+fn slashing_a_leaving_agent_during_unbonding() {
+	run_test(|| {
+		register_executor(1, 400);
+		assert_ok!(Agents::deregister(RuntimeOrigin::signed(1)));
+		assert_eq!(Agents::slash(&1, 150, Some(&5)), 150);
+		assert_eq!(info(1).unbonding_total(), 250);
+		assert_eq!(stake_held(1), 250);
+
+		// Fully slashed: withdrawal removes the record without waiting for the period.
+		assert_eq!(Agents::slash(&1, 250, Some(&5)), 250);
+		assert_ok!(Agents::withdraw_unbonded(RuntimeOrigin::signed(1)));
+		assert!(crate::Agents::<Test>::get(1).is_none());
+		assert_eq!(deposit_held(1), 0);
+	});
+}
+
+#[test]
+fn silent_agents_are_not_selected_until_seen_again() {
+	run_test(|| {
+		register_executor(1, 500);
+		run_to_block(1 + LIVENESS_PERIOD);
+		assert!(Agents::is_active(&1, Role::Executor, Some(&model(1))));
+		run_to_block(2 + LIVENESS_PERIOD);
+		assert!(!Agents::is_active(&1, Role::Executor, Some(&model(1))));
+		assert!(Agents::select(Role::Executor, &model(1), 1, [0; 32], &[]).is_err());
+		// Still registered.
+		assert_eq!(info(1).status, AgentStatus::Active);
+
+		assert_ok!(Agents::heartbeat(RuntimeOrigin::signed(1)));
+		assert!(Agents::is_active(&1, Role::Executor, Some(&model(1))));
+
+		// Delivered work counts as a sign of life too.
+		run_to_block(100);
+		assert!(!Agents::is_active(&1, Role::Executor, None));
+		Agents::record(&1, Outcome::Completed);
+		assert!(Agents::is_active(&1, Role::Executor, None));
+	});
+}
+
+#[test]
+fn reputation_counts_outcomes() {
+	run_test(|| {
+		register_executor(1, 500);
+		Agents::record(&1, Outcome::Completed);
+		Agents::record(&1, Outcome::Completed);
+		Agents::record(&1, Outcome::Challenged);
+		Agents::record(&1, Outcome::ChallengeLost);
+		Agents::record(&1, Outcome::AuditPassed);
+		System::assert_last_event(
+			Event::ReputationUpdated { agent: 1, outcome: Outcome::AuditPassed }.into(),
+		);
+		assert_eq!(
+			info(1).reputation,
+			Reputation { completed: 2, challenged: 1, challenges_lost: 1, audits_passed: 1 }
+		);
+		// Unknown agents are ignored.
+		Agents::record(&2, Outcome::Completed);
+	});
+}
+
+#[test]
+fn selection_is_distinct_respects_exclusions_and_is_reproducible() {
+	run_test(|| {
+		register_executor(1, 100);
+		register_executor(2, 200);
+		register_executor(3, 300);
+
+		let picked = Agents::select(Role::Executor, &model(1), 3, [7; 32], &[]).unwrap();
+		let mut sorted = picked.clone();
+		sorted.sort();
+		assert_eq!(sorted, vec![1, 2, 3]);
+		assert_eq!(Agents::select(Role::Executor, &model(1), 3, [7; 32], &[]).unwrap(), picked);
+
+		let picked = Agents::select(Role::Executor, &model(1), 2, [9; 32], &[2]).unwrap();
+		assert!(!picked.contains(&2));
+		assert_eq!(picked.len(), 2);
+
+		assert_eq!(
+			Agents::select(Role::Executor, &model(1), 3, [9; 32], &[2]),
+			Err(SelectionError::NotEnoughCandidates { available: 2 })
+		);
+		assert_eq!(
+			Agents::select(Role::Executor, &model(9), 1, [9; 32], &[]),
+			Err(SelectionError::NotEnoughCandidates { available: 0 })
+		);
+		assert_eq!(
+			Agents::select(Role::Verifier, &model(1), 1, [9; 32], &[]),
+			Err(SelectionError::NotEnoughCandidates { available: 0 })
+		);
+		assert_eq!(Agents::max_candidates(), MAX_CANDIDATES);
+	});
+}
+
+#[test]
+fn selection_is_weighted_by_stake() {
+	run_test(|| {
+		register_executor(1, 100);
+		register_executor(2, 900);
+		let draws = 2_000u32;
+		let heavy = (0..draws)
+			.filter(|i| {
+				let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
+				Agents::select(Role::Executor, &model(1), 1, seed, &[]).unwrap() == vec![2]
+			})
+			.count() as u32;
+		// Expected 90%; the bounds leave room for sampling noise (σ ≈ 0.7%).
+		assert!(heavy > draws * 86 / 100 && heavy < draws * 94 / 100, "heavy picked {heavy}");
+	});
+}
+
+#[test]
+fn a_full_candidate_set_refuses_new_members() {
+	run_test(|| {
+		for who in 1..=MAX_CANDIDATES as u64 {
+			register_executor(who, 500);
+		}
+		assert_noop!(
+			register(9, vec![Role::Executor], vec![model(1)], 500),
+			Error::<Test>::CandidateSetFull
+		);
+		// Another model still has room.
+		assert_ok!(register(9, vec![Role::Executor], vec![model(2)], 500));
+		assert_noop!(
+			Agents::set_models(RuntimeOrigin::signed(9), vec![model(2), model(1)]),
+			Error::<Test>::CandidateSetFull
+		);
+	});
+}
+
+#[test]
+fn set_models_moves_candidate_sets_and_the_deposit() {
+	run_test(|| {
+		assert_ok!(register(1, vec![Role::Executor, Role::Verifier], vec![model(1)], 500));
+		let deposit = deposit_held(1);
+		assert_ok!(Agents::set_models(RuntimeOrigin::signed(1), vec![model(3), model(2)]));
+		System::assert_last_event(Event::ModelsSet { agent: 1, models: 2 }.into());
+		assert_eq!(info(1).models.to_vec(), vec![model(2), model(3)]);
+		assert!(candidates(Role::Executor, model(1)).is_empty());
+		assert_eq!(candidates(Role::Verifier, model(3)), vec![1]);
+		assert_eq!(deposit_held(1), deposit + 32);
+
+		assert_noop!(
+			Agents::set_models(RuntimeOrigin::signed(1), vec![model(1), model(1)]),
+			Error::<Test>::DuplicateModel
+		);
+		assert_noop!(
+			Agents::set_models(RuntimeOrigin::signed(1), (1..=5).map(model).collect()),
+			Error::<Test>::TooManyModels
+		);
+		assert_noop!(
+			Agents::set_models(RuntimeOrigin::signed(2), vec![]),
+			Error::<Test>::NotRegistered
+		);
+	});
+}
+
+#[test]
+fn set_roles_checks_the_stake_and_moves_candidate_sets() {
+	run_test(|| {
+		register_executor(1, 150);
+		assert_noop!(
+			Agents::set_roles(RuntimeOrigin::signed(1), vec![Role::Verifier]),
+			Error::<Test>::InsufficientStake
+		);
+		assert_noop!(Agents::set_roles(RuntimeOrigin::signed(1), vec![]), Error::<Test>::NoRoles);
+		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(1), 50));
+		assert_ok!(Agents::set_roles(
+			RuntimeOrigin::signed(1),
+			vec![Role::Verifier, Role::Curator]
+		));
+		assert!(candidates(Role::Executor, model(1)).is_empty());
+		assert_eq!(candidates(Role::Verifier, model(1)), vec![1]);
+		assert!(Agents::is_active(&1, Role::Curator, None));
+		assert!(!Agents::is_active(&1, Role::Executor, None));
+	});
+}
+
+#[test]
+fn update_metadata_resizes_the_deposit() {
+	run_test(|| {
+		register_executor(1, 500);
+		let deposit = deposit_held(1);
+		assert_ok!(Agents::update_metadata(
+			RuntimeOrigin::signed(1),
+			b"a longer name".to_vec(),
+			b"http://10.0.0.1/v1".to_vec(),
+			b"2.0".to_vec(),
+		));
+		System::assert_last_event(Event::MetadataUpdated { agent: 1 }.into());
+		assert_eq!(info(1).metadata.name.to_vec(), b"a longer name".to_vec());
+		// name +8 bytes, endpoint -6 bytes
+		assert_eq!(deposit_held(1), deposit + 8 - 6);
+		assert_noop!(
+			Agents::update_metadata(RuntimeOrigin::signed(1), vec![0; 17], vec![], vec![]),
+			Error::<Test>::NameTooLong
+		);
+		assert_noop!(
+			Agents::update_metadata(RuntimeOrigin::signed(2), vec![], vec![], vec![]),
+			Error::<Test>::NotRegistered
+		);
+	});
+}
+
+#[test]
+fn deregister_without_stake_removes_at_once() {
+	run_test(|| {
+		register_executor(1, 500);
+		assert_eq!(Agents::slash(&1, 500, None), 500);
+		assert_ok!(Agents::deregister(RuntimeOrigin::signed(1)));
+		System::assert_last_event(Event::AgentRemoved { agent: 1 }.into());
+		assert!(crate::Agents::<Test>::get(1).is_none());
+	});
+}
+
+#[test]
+fn insufficient_balance_for_hold_is_a_clear_error() {
+	run_test(|| {
+		// The fungible layer's own error never reaches the caller.
+		let result = register(10, vec![Role::Executor], vec![], 150);
+		assert_eq!(result, Err(Error::<Test>::InsufficientBalance.into()));
+		assert_ne!(result, Err(DispatchError::Token(TokenError::FundsUnavailable)));
+	});
+}
+
+#[test]
+fn integrity_test_passes() {
+	new_test_ext().execute_with(|| {
+		<Agents as Hooks<u64>>::integrity_test();
+	});
+}

@@ -1,0 +1,166 @@
+//! Types stored by the agent registry.
+
+use crate::{BalanceOf, Config};
+use agentchain_primitives::{agents::Role, ModelId};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{
+	pallet_prelude::ConstU32, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use scale_info::TypeInfo;
+use sp_runtime::Saturating;
+
+/// At most one entry per role.
+pub type MaxRoles = ConstU32<3>;
+
+/// An agent's roles: sorted, without duplicates, never empty.
+pub type RolesOf = BoundedVec<Role, MaxRoles>;
+
+/// The models an agent serves: sorted, without duplicates.
+pub type ModelsOf<T> = BoundedVec<ModelId, <T as Config>::MaxModels>;
+
+/// Descriptive data of an agent, shown to requesters. Bounded in length; UTF-8 by convention
+/// (not checked on chain).
+#[derive(
+	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct AgentMetadata<T: Config> {
+	/// Human-readable name.
+	pub name: BoundedVec<u8, T::MaxNameLen>,
+	/// Public endpoint of the agent's inference service (informational: nodes are told their own
+	/// endpoint on their command line, never from chain state).
+	pub endpoint: BoundedVec<u8, T::MaxEndpointLen>,
+	/// Version of the agent's software or model build.
+	pub version: BoundedVec<u8, T::MaxVersionLen>,
+}
+
+/// Whether an agent takes new work.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum AgentStatus {
+	/// Selectable for new work (when live and staked enough).
+	Active,
+	/// Registered, but takes no new work until resumed.
+	Paused,
+	/// Deregistered: its stake is unbonding and slashable until the unbonding period ends, then
+	/// the record is removed on withdrawal.
+	Leaving,
+}
+
+/// Counters of what happened to an agent's work.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Reputation {
+	/// Tasks completed and finalised.
+	pub completed: u32,
+	/// Results challenged.
+	pub challenged: u32,
+	/// Challenges lost (results judged wrong).
+	pub challenges_lost: u32,
+	/// Protocol audits passed.
+	pub audits_passed: u32,
+}
+
+/// Stake on its way out: still held and slashable until `unlock_at`.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct UnbondingChunk<Balance, BlockNumber> {
+	/// Amount unbonding.
+	pub value: Balance,
+	/// First block at which it can be withdrawn.
+	pub unlock_at: BlockNumber,
+}
+
+/// Unbonding chunks of an agent, ordered by `unlock_at`.
+pub type UnbondingOf<T> =
+	BoundedVec<UnbondingChunk<BalanceOf<T>, BlockNumberFor<T>>, <T as Config>::MaxUnbondingChunks>;
+
+/// Everything the chain records about an agent, keyed by its owner's account.
+#[derive(
+	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct AgentInfo<T: Config> {
+	/// The hot key the agent's node signs with, if one is set.
+	pub operator: Option<T::AccountId>,
+	/// Name, endpoint and version.
+	pub metadata: AgentMetadata<T>,
+	/// Models served, sorted.
+	pub models: ModelsOf<T>,
+	/// Roles held, sorted.
+	pub roles: RolesOf,
+	/// Bonded stake (held), not counting unbonding chunks.
+	pub stake: BalanceOf<T>,
+	/// Stake unbonding (still held and slashable).
+	pub unbonding: UnbondingOf<T>,
+	/// Whether the agent takes new work.
+	pub status: AgentStatus,
+	/// Block of registration.
+	pub registered_at: BlockNumberFor<T>,
+	/// Last sign of life: a heartbeat, a resume, or delivered work.
+	pub last_seen: BlockNumberFor<T>,
+	/// Pieces of work (tasks, jury seats) taken on and not yet over.
+	pub open_work: u32,
+	/// What happened to the agent's work so far.
+	pub reputation: Reputation,
+	/// The storage deposit held for this record.
+	pub deposit: T::Consideration,
+}
+
+impl<T: Config> AgentInfo<T> {
+	/// Total of the unbonding chunks.
+	pub fn unbonding_total(&self) -> BalanceOf<T> {
+		self.unbonding
+			.iter()
+			.fold(BalanceOf::<T>::default(), |total, chunk| total.saturating_add(chunk.value))
+	}
+
+	/// Everything held as stake for this agent: bonded plus unbonding.
+	pub fn total_held(&self) -> BalanceOf<T> {
+		self.stake.saturating_add(self.unbonding_total())
+	}
+
+	/// Whether the agent holds `role`.
+	pub fn has_role(&self, role: Role) -> bool {
+		self.roles.binary_search(&role).is_ok()
+	}
+
+	/// Whether the agent serves `model`.
+	pub fn serves(&self, model: &ModelId) -> bool {
+		self.models.binary_search(model).is_ok()
+	}
+}

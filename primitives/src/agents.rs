@@ -1,0 +1,131 @@
+//! What pallets other than `pallet-agents` may ask of the agent registry.
+//!
+//! `pallet-inference`, `pallet-challenges` and `pallet-data-rewards` depend on this trait, never
+//! on `pallet-agents` itself; the runtime plugs the registry in.
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_runtime::DispatchError;
+
+use crate::ModelId;
+
+/// What an agent offers to do. An agent holds one or more roles, each with its minimum stake.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Role {
+	/// Runs inference tasks for the models it serves.
+	Executor,
+	/// Sits on juries: re-executes disputed tasks and votes.
+	Verifier,
+	/// Attests the quality of registered datasets.
+	Curator,
+}
+
+impl Role {
+	/// Every role, in a fixed order.
+	pub const ALL: [Role; 3] = [Role::Executor, Role::Verifier, Role::Curator];
+
+	/// Whether agents in this role are selected per model (executors and verifiers are; curators
+	/// judge datasets, not model outputs).
+	pub fn is_model_specific(self) -> bool {
+		matches!(self, Role::Executor | Role::Verifier)
+	}
+}
+
+/// Something that happened to an agent's work, counted in its reputation.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Outcome {
+	/// A task the agent executed was finalised (this also counts as a sign of life).
+	Completed,
+	/// A result of the agent was challenged.
+	Challenged,
+	/// The agent lost a challenge (its result was judged wrong).
+	ChallengeLost,
+	/// A protocol audit confirmed the agent's result.
+	AuditPassed,
+}
+
+/// Why stake-weighted selection could not return as many agents as asked for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SelectionError {
+	/// Fewer eligible agents serve the model in that role than were asked for.
+	NotEnoughCandidates {
+		/// How many eligible agents there were.
+		available: u32,
+	},
+}
+
+impl From<SelectionError> for DispatchError {
+	fn from(_: SelectionError) -> Self {
+		DispatchError::Other("not enough eligible agents")
+	}
+}
+
+/// The agent registry, as other pallets see it. An agent is identified by its owner's account.
+pub trait AgentRegistry<AccountId, Balance> {
+	/// The agent that `signer` acts for: the agent whose operator key `signer` is, or the agent
+	/// that `signer` owns.
+	fn agent_of(signer: &AccountId) -> Option<AccountId>;
+
+	/// Whether `agent` is registered, not paused or leaving, staked at least the minimum of
+	/// `role`, live (a recent heartbeat or delivered work), and — for a model-specific role —
+	/// serves `model`.
+	fn is_active(agent: &AccountId, role: Role, model: Option<&ModelId>) -> bool;
+
+	/// The agent's bonded stake (not counting stake that is unbonding).
+	fn stake_of(agent: &AccountId) -> Balance;
+
+	/// Draws `n` distinct active agents in `role` serving `model`, each with probability
+	/// proportional to its stake, without replacement, from `seed`; never one in `exclude`.
+	///
+	/// Cost: reads at most `max_candidates()` agent records, whatever the number of agents on
+	/// chain, plus `O(n × max_candidates())` arithmetic.
+	fn select(
+		role: Role,
+		model: &ModelId,
+		n: u32,
+		seed: [u8; 32],
+		exclude: &[AccountId],
+	) -> Result<Vec<AccountId>, SelectionError>;
+
+	/// The most candidates kept per role and model: the bound on the cost of `select`.
+	fn max_candidates() -> u32;
+
+	/// Takes up to `amount` of the agent's stake (bonded first, then unbonding) and gives it to
+	/// `beneficiary`, or burns it when there is none. Returns the amount actually taken.
+	fn slash(agent: &AccountId, amount: Balance, beneficiary: Option<&AccountId>) -> Balance;
+
+	/// Counts `outcome` in the agent's reputation.
+	fn record(agent: &AccountId, outcome: Outcome);
+
+	/// Notes that the agent took on a piece of work (a task, a jury seat). An agent with open
+	/// work cannot deregister.
+	fn note_work_opened(agent: &AccountId) -> Result<(), DispatchError>;
+
+	/// Notes that a piece of work the agent took on is over.
+	fn note_work_closed(agent: &AccountId);
+}

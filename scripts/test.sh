@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs AgentChain's whole test suite:
+#   1. formatting check (cargo fmt)
+#   2. Rust unit and integration tests of every crate (cargo test, release profile, so the
+#      node binary and the tests share one build of the dependencies)
+#   3. end-to-end tests: polkadot.js against a real `agentchain-node --dev`
+#   4. a zombienet local testnet of four validators (block production, finality, a transfer)
+# and ends with one line: "summary: N passed, N failed" over the stages that are not cargo's.
+#
+# CARGO_TARGET_DIR is honoured. Set SKIP_ZOMBIENET=1 to leave out stage 4.
+set -uo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+stage() { printf '\n\033[1m=== %s\033[0m\n' "$*"; }
+fail_now() { printf '\033[1;31m[test] %s\033[0m\n' "$*" >&2; echo "summary: 0 passed, 1 failed"; exit 1; }
+
+scripts/setup.sh --e2e || fail_now "setup failed"
+target_dir="${CARGO_TARGET_DIR:-$repo/target}"
+export AGENTCHAIN_NODE="$target_dir/release/agentchain-node"
+passed=0
+failed=0
+started=$SECONDS
+
+stage "cargo fmt --check"
+if cargo fmt --all -- --check; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+stage "cargo test (release)"
+cargo test --locked --release --workspace || fail_now "cargo test failed"
+
+stage "build agentchain-node (release)"
+cargo build --locked --release -p agentchain-node || fail_now "building agentchain-node failed"
+
+stage "end-to-end: polkadot.js against agentchain-node --dev"
+tap="$(mktemp)"
+(cd e2e && node --test --test-concurrency=1 --test-reporter=tap test/*.test.mjs) | tee "$tap"
+e2e_pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n1)
+e2e_fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n1)
+if [ -z "$e2e_pass" ]; then e2e_pass=0; e2e_fail=$((${e2e_fail:-0} + 1)); fi
+passed=$((passed + e2e_pass))
+failed=$((failed + ${e2e_fail:-0}))
+rm -f "$tap"
+
+if [ "${SKIP_ZOMBIENET:-0}" != 1 ]; then
+	stage "zombienet: four-validator local testnet"
+	scripts/zombienet-test.sh zombienet/smoke.zndsl
+	zn_status=$?
+	read -r zn_pass zn_fail < "${TMPDIR:-/tmp}/agentchain-zombienet.counts" || { zn_pass=0; zn_fail=1; }
+	if [ "$zn_status" -ne 0 ] && [ "${zn_fail:-0}" -eq 0 ]; then zn_fail=1; fi
+	passed=$((passed + zn_pass))
+	failed=$((failed + zn_fail))
+fi
+
+stage "done in $((SECONDS - started)) s"
+echo "summary: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
