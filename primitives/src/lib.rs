@@ -62,3 +62,4 @@ pub mod operator {
 }
 
 pub mod agents;
+pub mod inference;

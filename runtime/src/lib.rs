@@ -193,4 +193,7 @@ mod runtime {
 	// AgentChain's own pallets start at index 20.
 	#[runtime::pallet_index(20)]
 	pub type Agents = pallet_agents;
+
+	#[runtime::pallet_index(21)]
+	pub type Inference = pallet_inference;
 }

@@ -20,9 +20,10 @@ use sp_runtime::{traits::One, Perbill};
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
-	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, EXISTENTIAL_DEPOSIT, MILLI_UNIT, MINUTES, SLOT_DURATION, UNIT, VERSION,
+	AccountId, Agents, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo,
+	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
+	RuntimeTask, System, EXISTENTIAL_DEPOSIT, HOURS, MILLI_UNIT, MINUTES, SLOT_DURATION, UNIT,
+	VERSION,
 };
 
 /// Share of a block's weight and length that normal (non-operational) extrinsics may use.
@@ -166,4 +167,80 @@ impl pallet_agents::Config for Runtime {
 	type MaxEndpointLen = ConstU32<256>;
 	type MaxVersionLen = ConstU32<32>;
 	type WeightInfo = pallet_agents::weights::SubstrateWeight<Runtime>;
+}
+
+/// Randomness on a solo chain without VRF: the parent block hash, mixed with the subject. The block
+/// author can predict it; see `docs/inference.md` for what that allows and what limits it.
+pub struct ParentHashRandomness;
+impl frame_support::traits::Randomness<Hash, BlockNumber> for ParentHashRandomness {
+	fn random(subject: &[u8]) -> (Hash, BlockNumber) {
+		use sp_runtime::traits::{BlakeTwo256, Hash as _};
+		let parent = System::parent_hash();
+		let seed = BlakeTwo256::hash_of(&(subject, parent));
+		(seed, System::block_number().saturating_sub(1))
+	}
+}
+
+parameter_types! {
+	pub const InferencePalletId: frame_support::PalletId = frame_support::PalletId(*b"ac/infer");
+	pub const InferenceProtocolCut: Perbill = Perbill::from_percent(10);
+}
+
+/// Longest commit period a requester may give: five minutes.
+pub const MAX_COMMIT_PERIOD: BlockNumber = 5 * MINUTES;
+/// Blocks executors have to reveal: 30 seconds.
+pub const REVEAL_PERIOD: BlockNumber = 10;
+/// Challenge window: one minute.
+pub const CHALLENGE_PERIOD: BlockNumber = MINUTES;
+/// An unresolved dispute expires after three minutes.
+pub const DISPUTE_TIMEOUT: BlockNumber = 3 * MINUTES;
+
+/// The inference-task market. Dev values, sized for 3-second blocks; see `docs/inference.md`.
+impl pallet_inference::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Agents = Agents;
+	/// No dispute resolution yet: disputed tasks time out and are refunded.
+	type Disputes = agentchain_primitives::inference::NoDisputeResolution;
+	type Randomness = ParentHashRandomness;
+	type PalletId = InferencePalletId;
+	type MinFeePerExecutor = ConstU128<{ 10 * MILLI_UNIT }>;
+	type MaxRedundancy = ConstU32<5>;
+	type MinCommitPeriod = ConstU32<3>;
+	type MaxCommitPeriod = ConstU32<MAX_COMMIT_PERIOD>;
+	type RevealPeriod = ConstU32<REVEAL_PERIOD>;
+	type ChallengePeriod = ConstU32<CHALLENGE_PERIOD>;
+	type DisputeTimeout = ConstU32<DISPUTE_TIMEOUT>;
+	type RetentionPeriod = ConstU32<HOURS>;
+	type ProtocolCut = InferenceProtocolCut;
+	type MissedDeadlineSlash = ConstU128<UNIT>;
+	type MaxReassignments = ConstU32<2>;
+	type MaxInputLen = ConstU32<4096>;
+	type MaxOutputLen = ConstU32<4096>;
+	type MaxUriLen = ConstU32<256>;
+	type MaxDeadlinesPerBlock = ConstU32<64>;
+	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RegisterBenchmarkExecutor;
+}
+
+/// Registers benchmark executors through the agent registry.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct RegisterBenchmarkExecutor;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_inference::BenchmarkHelper<AccountId> for RegisterBenchmarkExecutor {
+	fn register_executor(who: &AccountId, model: agentchain_primitives::ModelId) {
+		use frame_support::traits::fungible::Mutate;
+		let _ = Balances::set_balance(who, 1_000_000 * UNIT);
+		let registered = pallet_agents::Pallet::<Runtime>::register(
+			RuntimeOrigin::signed(who.clone()),
+			alloc::vec![],
+			alloc::vec![],
+			alloc::vec![],
+			alloc::vec![model],
+			alloc::vec![agentchain_primitives::agents::Role::Executor],
+			1_000 * UNIT,
+		);
+		debug_assert!(registered.is_ok(), "benchmark executor registers");
+	}
 }

@@ -1,0 +1,251 @@
+//! A test runtime with `pallet-balances`, the real agent registry and the inference pallet.
+
+use crate as pallet_inference;
+use agentchain_primitives::{agents::Role, inference::DisputeHandler, ModelId};
+use core::cell::RefCell;
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{
+		fungible::HoldConsideration, ConstU32, ConstU64, Hooks, LinearStoragePrice, Randomness,
+		VariantCountOf,
+	},
+	PalletId,
+};
+use sp_core::H256;
+use sp_runtime::{BuildStorage, DispatchResult, Perbill};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+
+	#[runtime::pallet_index(2)]
+	pub type Agents = pallet_agents;
+
+	#[runtime::pallet_index(3)]
+	pub type Inference = pallet_inference;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<u64>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type ExistentialDeposit = ConstU64<1>;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
+}
+
+parameter_types! {
+	pub const AgentDepositReason: RuntimeHoldReason =
+		RuntimeHoldReason::Agents(pallet_agents::HoldReason::AgentDeposit);
+	pub const InferencePalletId: PalletId = PalletId(*b"ac/infer");
+	pub const Cut: Perbill = Perbill::from_percent(10);
+}
+
+impl pallet_agents::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Consideration = HoldConsideration<
+		u64,
+		Balances,
+		AgentDepositReason,
+		LinearStoragePrice<ConstU64<10>, ConstU64<0>, u64>,
+	>;
+	type MinExecutorStake = ConstU64<100>;
+	type MinVerifierStake = ConstU64<100>;
+	type MinCuratorStake = ConstU64<100>;
+	type UnbondingPeriod = ConstU64<100>;
+	type LivenessPeriod = ConstU64<1_000>;
+	type MaxModels = ConstU32<4>;
+	type MaxCandidates = ConstU32<8>;
+	type MaxUnbondingChunks = ConstU32<2>;
+	type MaxNameLen = ConstU32<16>;
+	type MaxEndpointLen = ConstU32<32>;
+	type MaxVersionLen = ConstU32<8>;
+	type WeightInfo = ();
+}
+
+/// The parent-hash-free test randomness: a hash of the subject and the block number.
+pub struct TestRandomness;
+impl Randomness<H256, u64> for TestRandomness {
+	fn random(subject: &[u8]) -> (H256, u64) {
+		let block = System::block_number();
+		(H256(sp_io::hashing::blake2_256(&(subject, block).encode())), block)
+	}
+}
+use codec::Encode;
+
+thread_local! {
+	/// Disputes handed over: (task, executors, outputs).
+	pub static DISPUTES: RefCell<Vec<(u64, Vec<u64>, Vec<H256>)>> = RefCell::new(Vec::new());
+}
+
+/// Records the disputes it receives.
+pub struct RecordingDisputes;
+impl DisputeHandler<u64> for RecordingDisputes {
+	fn on_disagreement(task: u64, executors: &[u64], outputs: &[H256]) -> DispatchResult {
+		DISPUTES.with(|d| d.borrow_mut().push((task, executors.to_vec(), outputs.to_vec())));
+		Ok(())
+	}
+}
+
+pub const MIN_FEE: u64 = 10;
+pub const MIN_COMMIT: u64 = 2;
+pub const MAX_COMMIT: u64 = 20;
+pub const REVEAL_PERIOD: u64 = 5;
+pub const CHALLENGE_PERIOD: u64 = 10;
+pub const DISPUTE_TIMEOUT: u64 = 30;
+pub const RETENTION: u64 = 50;
+pub const MISSED_SLASH: u64 = 25;
+pub const MAX_DEADLINES: u32 = 4;
+
+impl pallet_inference::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Agents = Agents;
+	type Disputes = RecordingDisputes;
+	type Randomness = TestRandomness;
+	type PalletId = InferencePalletId;
+	type MinFeePerExecutor = ConstU64<MIN_FEE>;
+	type MaxRedundancy = ConstU32<3>;
+	type MinCommitPeriod = ConstU64<MIN_COMMIT>;
+	type MaxCommitPeriod = ConstU64<MAX_COMMIT>;
+	type RevealPeriod = ConstU64<REVEAL_PERIOD>;
+	type ChallengePeriod = ConstU64<CHALLENGE_PERIOD>;
+	type DisputeTimeout = ConstU64<DISPUTE_TIMEOUT>;
+	type RetentionPeriod = ConstU64<RETENTION>;
+	type ProtocolCut = Cut;
+	type MissedDeadlineSlash = ConstU64<MISSED_SLASH>;
+	type MaxReassignments = ConstU32<1>;
+	type MaxInputLen = ConstU32<64>;
+	type MaxOutputLen = ConstU32<64>;
+	type MaxUriLen = ConstU32<32>;
+	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RegisterWithAgents;
+}
+
+/// Registers benchmark executors through the real agent registry.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct RegisterWithAgents;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<u64> for RegisterWithAgents {
+	fn register_executor(who: &u64, model: ModelId) {
+		use frame_support::traits::fungible::Mutate;
+		Balances::set_balance(who, 1_000_000);
+		Agents::register(
+			RuntimeOrigin::signed(*who),
+			vec![],
+			vec![],
+			vec![],
+			vec![model],
+			vec![Role::Executor],
+			1_000,
+		)
+		.expect("benchmark executor registers");
+	}
+}
+
+/// The model the test executors serve.
+pub fn model() -> ModelId {
+	H256::repeat_byte(0xAA)
+}
+
+/// Balances only, no agents: the benchmarks register their own executors.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn new_bench_ext() -> sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_inference::GenesisConfig::<Test>::default()
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// Requesters: 1 and 2 (10_000 each); 3 has 15. Executors: 11..=14, stake 500, serving
+/// `model()`; 21 is the operator key of 11.
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: vec![
+			(1, 10_000),
+			(2, 10_000),
+			(3, 15),
+			(11, 10_000),
+			(12, 10_000),
+			(13, 10_000),
+			(14, 10_000),
+			(21, 100),
+		],
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	pallet_inference::GenesisConfig::<Test>::default()
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		DISPUTES.with(|d| d.borrow_mut().clear());
+		for executor in 11..=14 {
+			Agents::register(
+				RuntimeOrigin::signed(executor),
+				b"executor".to_vec(),
+				vec![],
+				vec![],
+				vec![model()],
+				vec![Role::Executor],
+				500,
+			)
+			.unwrap();
+		}
+		Agents::set_operator(RuntimeOrigin::signed(11), 21).unwrap();
+	});
+	ext
+}
+
+/// Runs `test`, then checks the invariants of both pallets.
+pub fn run_test(test: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		test();
+		Inference::do_try_state().expect("inference invariants hold");
+		Agents::do_try_state().expect("agent invariants hold");
+	});
+}
+
+/// Advances to block `n`, running the inference pallet's `on_initialize` on each block.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		Inference::on_initialize(next);
+	}
+}

@@ -1,0 +1,636 @@
+//! Unit tests of the inference pallet, with the real agent registry.
+
+use crate::{mock::*, *};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{fungible::InspectHold as _, Hooks},
+};
+use pallet_agents::AgentRegistry as _;
+use sp_runtime::traits::BadOrigin;
+
+const PARAMS: TaskParams = TaskParams {
+	max_tokens: 16,
+	temperature_milli: 0,
+	seed: 7,
+	mode: VerificationMode::ExactMatch,
+};
+const COMMIT_PERIOD: u64 = 5;
+
+fn hash(bytes: &[u8]) -> H256 {
+	H256(sp_io::hashing::blake2_256(bytes))
+}
+
+fn salt(n: u8) -> [u8; 32] {
+	[n; 32]
+}
+
+fn submit_with(requester: u64, fee: u64, redundancy: u32, params: TaskParams) -> TaskId {
+	let id = NextTaskId::<Test>::get();
+	assert_ok!(Inference::submit_task(
+		RuntimeOrigin::signed(requester),
+		model(),
+		TaskInputOf::Inline(b"What is 2 + 2?".to_vec()),
+		params,
+		fee,
+		redundancy,
+		COMMIT_PERIOD,
+	));
+	id
+}
+
+fn submit(fee: u64, redundancy: u32) -> TaskId {
+	submit_with(1, fee, redundancy, PARAMS)
+}
+
+fn task(id: TaskId) -> TaskInfo<Test> {
+	Tasks::<Test>::get(id).expect("task exists")
+}
+
+fn executors(id: TaskId) -> Vec<u64> {
+	task(id).assignments.iter().map(|a| a.executor).collect()
+}
+
+fn commit(signer: u64, executor: u64, id: TaskId, output: &[u8]) -> DispatchResult {
+	Inference::commit(
+		RuntimeOrigin::signed(signer),
+		id,
+		commitment_of(&hash(output), &salt(executor as u8), &executor),
+	)
+}
+
+fn reveal(signer: u64, executor: u64, id: TaskId, output: &[u8]) -> DispatchResult {
+	Inference::reveal(
+		RuntimeOrigin::signed(signer),
+		id,
+		hash(output),
+		salt(executor as u8),
+		Some(output.to_vec()),
+		None,
+	)
+}
+
+fn escrow_held(who: u64) -> u64 {
+	Balances::balance_on_hold(&HoldReason::TaskEscrow.into(), &who)
+}
+
+fn pause_all_but(keep: u64) {
+	for executor in 11..=14 {
+		if executor != keep {
+			assert_ok!(Agents::pause(RuntimeOrigin::signed(executor)));
+		}
+	}
+}
+
+#[test]
+fn a_task_goes_from_submission_to_finalisation_and_pruning() {
+	run_test(|| {
+		let protocol = Inference::protocol_account();
+		let requester_before = Balances::free_balance(1);
+		let id = submit(100, 1);
+		System::assert_has_event(
+			Event::TaskSubmitted {
+				task: id,
+				requester: 1,
+				model: model(),
+				fee: 100,
+				redundancy: 1,
+			}
+			.into(),
+		);
+		assert_eq!(escrow_held(1), 100);
+		let record = task(id);
+		assert_eq!(record.status, TaskStatus::Assigned);
+		assert_eq!(record.phase_ends, 1 + COMMIT_PERIOD);
+		let executor = executors(id)[0];
+		assert!(AssignedTasks::<Test>::contains_key(executor, id));
+		assert_eq!(pallet_agents::Agents::<Test>::get(executor).unwrap().open_work, 1);
+		let executor_before = Balances::free_balance(executor);
+
+		run_to_block(3);
+		assert_ok!(commit(executor, executor, id, b"4"));
+		System::assert_has_event(Event::ResultCommitted { task: id, executor }.into());
+		// The only executor committed: the reveal phase starts at once.
+		assert_eq!(task(id).status, TaskStatus::Committed);
+		assert_eq!(task(id).phase_ends, 3 + REVEAL_PERIOD);
+
+		run_to_block(4);
+		assert_ok!(reveal(executor, executor, id, b"4"));
+		let challenge_end = 4 + CHALLENGE_PERIOD;
+		System::assert_has_event(
+			Event::TaskRevealed { task: id, output_hash: hash(b"4"), challenge_end }.into(),
+		);
+		assert_eq!(task(id).status, TaskStatus::Revealed);
+		assert_eq!(task(id).result, Some(hash(b"4")));
+		assert_eq!(Outputs::<Test>::get(id, hash(b"4")).unwrap().inline.unwrap().to_vec(), b"4");
+
+		// Finalising before the challenge window ends is refused.
+		assert_noop!(Inference::finalize(RuntimeOrigin::signed(2), id), Error::<Test>::TooEarly);
+
+		run_to_block(challenge_end);
+		System::assert_has_event(
+			Event::TaskFinalised {
+				task: id,
+				output_hash: hash(b"4"),
+				paid: 90,
+				protocol_cut: 10,
+				refunded: 0,
+			}
+			.into(),
+		);
+		assert_eq!(task(id).status, TaskStatus::Finalised);
+		assert_eq!(Balances::free_balance(executor), executor_before + 90);
+		assert_eq!(Balances::free_balance(protocol), 10);
+		assert_eq!(Balances::free_balance(1), requester_before - 100);
+		assert_eq!(escrow_held(1), 0);
+		assert!(!AssignedTasks::<Test>::contains_key(executor, id));
+		let agent = pallet_agents::Agents::<Test>::get(executor).unwrap();
+		assert_eq!(agent.open_work, 0);
+		assert_eq!(agent.reputation.completed, 1);
+
+		run_to_block(challenge_end + RETENTION);
+		System::assert_has_event(Event::TaskPruned { task: id }.into());
+		assert!(Tasks::<Test>::get(id).is_none());
+		assert!(Outputs::<Test>::get(id, hash(b"4")).is_none());
+	});
+}
+
+#[test]
+fn redundant_executors_that_agree_share_the_fee() {
+	run_test(|| {
+		let id = submit(90, 3);
+		let chosen = executors(id);
+		assert_eq!(chosen.len(), 3);
+		let before: Vec<u64> = chosen.iter().map(|e| Balances::free_balance(e)).collect();
+		for &executor in &chosen {
+			assert_ok!(commit(executor, executor, id, b"same"));
+		}
+		for &executor in &chosen {
+			assert_ok!(reveal(executor, executor, id, b"same"));
+		}
+		assert_eq!(task(id).status, TaskStatus::Revealed);
+		run_to_block(1 + CHALLENGE_PERIOD);
+		for (executor, before) in chosen.iter().zip(before) {
+			assert_eq!(Balances::free_balance(executor), before + 27);
+		}
+		assert_eq!(Balances::free_balance(Inference::protocol_account()), 9);
+	});
+}
+
+#[test]
+fn the_operator_key_commits_and_reveals_for_its_agent() {
+	run_test(|| {
+		pause_all_but(11);
+		let id = submit(50, 1);
+		assert_eq!(executors(id), vec![11]);
+		let operator_before = Balances::free_balance(21);
+		// 21 is 11's operator: it signs, the commitment binds the agent's account.
+		assert_ok!(commit(21, 11, id, b"out"));
+		assert_ok!(reveal(21, 11, id, b"out"));
+		System::assert_has_event(
+			Event::ResultRevealed { task: id, executor: 11, output_hash: hash(b"out") }.into(),
+		);
+		run_to_block(1 + CHALLENGE_PERIOD);
+		assert_eq!(task(id).status, TaskStatus::Finalised);
+		// Payment goes to the agent, never to the operator key.
+		assert_eq!(Balances::free_balance(21), operator_before);
+	});
+}
+
+#[test]
+fn only_assigned_executors_commit_and_reveal() {
+	run_test(|| {
+		pause_all_but(12);
+		let id = submit(50, 1);
+		assert_eq!(executors(id), vec![12]);
+		// Another registered agent, its operator, and a stranger are refused.
+		assert_noop!(commit(13, 13, id, b"x"), Error::<Test>::NotAssigned);
+		assert_noop!(commit(21, 11, id, b"x"), Error::<Test>::NotAssigned);
+		assert_noop!(commit(5, 5, id, b"x"), Error::<Test>::NotAssigned);
+		assert_noop!(Inference::commit(RuntimeOrigin::root(), id, H256::zero()), BadOrigin);
+		assert_noop!(commit(12, 12, 99, b"x"), Error::<Test>::UnknownTask);
+		// Revealing before the reveal phase.
+		assert_noop!(reveal(12, 12, id, b"x"), Error::<Test>::WrongPhase);
+	});
+}
+
+#[test]
+fn a_late_commit_is_refused() {
+	run_test(|| {
+		let id = submit(50, 1);
+		let executor = executors(id)[0];
+		// The hook has not run for the deadline block yet (as if it were left over).
+		System::set_block_number(task(id).phase_ends);
+		assert_noop!(commit(executor, executor, id, b"x"), Error::<Test>::DeadlinePassed);
+	});
+}
+
+#[test]
+fn reveals_must_match_their_commitment_and_happen_once() {
+	run_test(|| {
+		let id = submit(100, 2);
+		let chosen = executors(id);
+		let (a, b) = (chosen[0], chosen[1]);
+		assert_ok!(commit(a, a, id, b"answer"));
+		assert_noop!(commit(a, a, id, b"answer"), Error::<Test>::AlreadyCommitted);
+		assert_ok!(commit(b, b, id, b"answer"));
+
+		// Another output than the committed one.
+		assert_noop!(reveal(a, a, id, b"other"), Error::<Test>::CommitmentMismatch);
+		// The right hash and salt, but output bytes that do not hash to it.
+		assert_noop!(
+			Inference::reveal(
+				RuntimeOrigin::signed(a),
+				id,
+				hash(b"answer"),
+				salt(a as u8),
+				Some(b"forged".to_vec()),
+				None
+			),
+			Error::<Test>::OutputHashMismatch
+		);
+		assert_noop!(
+			Inference::reveal(
+				RuntimeOrigin::signed(a),
+				id,
+				hash(b"answer"),
+				salt(a as u8),
+				None,
+				None
+			),
+			Error::<Test>::NoOutput
+		);
+		assert_noop!(
+			Inference::reveal(
+				RuntimeOrigin::signed(a),
+				id,
+				hash(b"answer"),
+				salt(a as u8),
+				Some(vec![0; 65]),
+				None
+			),
+			Error::<Test>::OutputTooLong
+		);
+		assert_noop!(
+			Inference::reveal(
+				RuntimeOrigin::signed(a),
+				id,
+				hash(b"answer"),
+				salt(a as u8),
+				None,
+				Some(vec![b'u'; 33])
+			),
+			Error::<Test>::UriTooLong
+		);
+
+		// A URI alone is a valid reveal.
+		assert_ok!(Inference::reveal(
+			RuntimeOrigin::signed(a),
+			id,
+			hash(b"answer"),
+			salt(a as u8),
+			None,
+			Some(b"ipfs://answer".to_vec())
+		));
+		assert_noop!(reveal(a, a, id, b"answer"), Error::<Test>::AlreadyRevealed);
+		assert_eq!(task(id).status, TaskStatus::Committed);
+		assert_ok!(reveal(b, b, id, b"answer"));
+		assert_eq!(task(id).status, TaskStatus::Revealed);
+	});
+}
+
+#[test]
+fn submissions_are_checked() {
+	run_test(|| {
+		let submit_raw = |who: u64,
+		                  m: ModelId,
+		                  input: Vec<u8>,
+		                  params: TaskParams,
+		                  fee: u64,
+		                  r: u32,
+		                  period: u64| {
+			Inference::submit_task(
+				RuntimeOrigin::signed(who),
+				m,
+				TaskInputOf::Inline(input),
+				params,
+				fee,
+				r,
+				period,
+			)
+		};
+		let input = b"prompt".to_vec();
+		assert_noop!(
+			submit_raw(1, H256::repeat_byte(1), input.clone(), PARAMS, 50, 1, COMMIT_PERIOD),
+			Error::<Test>::NoExecutors
+		);
+		assert_noop!(
+			submit_raw(1, model(), input.clone(), PARAMS, MIN_FEE * 2 - 1, 2, COMMIT_PERIOD),
+			Error::<Test>::FeeTooLow
+		);
+		assert_noop!(
+			submit_raw(1, model(), input.clone(), PARAMS, 50, 0, COMMIT_PERIOD),
+			Error::<Test>::InvalidRedundancy
+		);
+		assert_noop!(
+			submit_raw(1, model(), input.clone(), PARAMS, 50, 4, COMMIT_PERIOD),
+			Error::<Test>::InvalidRedundancy
+		);
+		assert_noop!(
+			submit_raw(1, model(), input.clone(), PARAMS, 50, 1, MIN_COMMIT - 1),
+			Error::<Test>::InvalidCommitPeriod
+		);
+		assert_noop!(
+			submit_raw(1, model(), input.clone(), PARAMS, 50, 1, MAX_COMMIT + 1),
+			Error::<Test>::InvalidCommitPeriod
+		);
+		assert_noop!(
+			submit_raw(
+				1,
+				model(),
+				input.clone(),
+				TaskParams { max_tokens: 0, ..PARAMS },
+				50,
+				1,
+				COMMIT_PERIOD
+			),
+			Error::<Test>::InvalidParams
+		);
+		assert_noop!(
+			submit_raw(
+				1,
+				model(),
+				input.clone(),
+				TaskParams { temperature_milli: 2001, ..PARAMS },
+				50,
+				1,
+				COMMIT_PERIOD
+			),
+			Error::<Test>::InvalidParams
+		);
+		assert_noop!(
+			submit_raw(1, model(), vec![0; 65], PARAMS, 50, 1, COMMIT_PERIOD),
+			Error::<Test>::InputTooLong
+		);
+		// Account 3 has 15: it cannot put 15 in escrow and stay alive.
+		assert_noop!(
+			submit_raw(3, model(), input.clone(), PARAMS, 15, 1, COMMIT_PERIOD),
+			Error::<Test>::InsufficientBalance
+		);
+		// More executors than are active.
+		pause_all_but(11);
+		assert_noop!(
+			submit_raw(1, model(), input, PARAMS, 50, 2, COMMIT_PERIOD),
+			Error::<Test>::NoExecutors
+		);
+		assert_eq!(NextTaskId::<Test>::get(), 0);
+	});
+}
+
+#[test]
+fn a_large_input_can_be_referenced_by_hash() {
+	run_test(|| {
+		assert_ok!(Inference::submit_task(
+			RuntimeOrigin::signed(1),
+			model(),
+			TaskInputOf::Reference { hash: hash(b"big"), uri: b"https://example.org/in".to_vec() },
+			PARAMS,
+			50,
+			1,
+			COMMIT_PERIOD,
+		));
+		assert!(matches!(task(0).input, TaskInputOf::Reference { .. }));
+	});
+}
+
+#[test]
+fn an_executor_that_misses_the_commit_deadline_is_slashed_and_replaced() {
+	run_test(|| {
+		let id = submit(50, 1);
+		let first = executors(id)[0];
+		let requester_before = Balances::free_balance(1);
+		let stake_before = Agents::stake_of(&first);
+
+		run_to_block(1 + COMMIT_PERIOD);
+		System::assert_has_event(
+			Event::ExecutorMissedDeadline { task: id, executor: first, slashed: MISSED_SLASH }
+				.into(),
+		);
+		assert_eq!(Agents::stake_of(&first), stake_before - MISSED_SLASH);
+		assert_eq!(Balances::free_balance(1), requester_before + MISSED_SLASH);
+		assert!(!AssignedTasks::<Test>::contains_key(first, id));
+
+		// Reassigned to someone else, with a fresh commit period.
+		let second = executors(id)[0];
+		assert_ne!(second, first);
+		assert_eq!(task(id).reassignments, 1);
+		assert_eq!(task(id).status, TaskStatus::Assigned);
+		assert_eq!(task(id).phase_ends, 1 + 2 * COMMIT_PERIOD);
+		System::assert_has_event(
+			Event::TaskReassigned { task: id, executors: vec![second] }.into(),
+		);
+
+		// The second executor misses too: no reassignment left, the fee is refunded.
+		run_to_block(1 + 2 * COMMIT_PERIOD);
+		System::assert_has_event(Event::TaskExpired { task: id, refunded: 50 }.into());
+		assert_eq!(task(id).status, TaskStatus::Expired);
+		assert_eq!(escrow_held(1), 0);
+		assert_eq!(Balances::free_balance(1), requester_before + 50 + 2 * MISSED_SLASH);
+	});
+}
+
+#[test]
+fn an_executor_that_misses_the_reveal_deadline_is_slashed() {
+	run_test(|| {
+		let id = submit(100, 2);
+		let chosen = executors(id);
+		let (a, b) = (chosen[0], chosen[1]);
+		assert_ok!(commit(a, a, id, b"r"));
+		assert_ok!(commit(b, b, id, b"r"));
+		assert_ok!(reveal(a, a, id, b"r"));
+		let reveal_deadline = task(id).phase_ends;
+		run_to_block(reveal_deadline);
+		System::assert_has_event(
+			Event::ExecutorMissedDeadline { task: id, executor: b, slashed: MISSED_SLASH }.into(),
+		);
+		// The revealed result stands, and only its executor is paid: half the fee, the other
+		// half is refunded.
+		assert_eq!(task(id).status, TaskStatus::Revealed);
+		let a_before = Balances::free_balance(a);
+		run_to_block(reveal_deadline + CHALLENGE_PERIOD);
+		System::assert_has_event(
+			Event::TaskFinalised {
+				task: id,
+				output_hash: hash(b"r"),
+				paid: 45,
+				protocol_cut: 5,
+				refunded: 50,
+			}
+			.into(),
+		);
+		assert_eq!(Balances::free_balance(a), a_before + 45);
+	});
+}
+
+#[test]
+fn partial_commits_continue_with_the_executors_that_committed() {
+	run_test(|| {
+		let id = submit(100, 2);
+		let chosen = executors(id);
+		assert_ok!(commit(chosen[0], chosen[0], id, b"r"));
+		run_to_block(1 + COMMIT_PERIOD);
+		assert_eq!(task(id).status, TaskStatus::Committed);
+		assert_eq!(executors(id), vec![chosen[0]]);
+		assert!(!AssignedTasks::<Test>::contains_key(chosen[1], id));
+		assert_ok!(reveal(chosen[0], chosen[0], id, b"r"));
+		assert_eq!(task(id).status, TaskStatus::Revealed);
+	});
+}
+
+#[test]
+fn disagreeing_executors_open_a_dispute_that_times_out_with_a_refund() {
+	run_test(|| {
+		let id = submit(100, 2);
+		let chosen = executors(id);
+		let (a, b) = (chosen[0], chosen[1]);
+		assert_ok!(commit(a, a, id, b"yes"));
+		assert_ok!(commit(b, b, id, b"no"));
+		assert_ok!(reveal(a, a, id, b"yes"));
+		assert_ok!(reveal(b, b, id, b"no"));
+		System::assert_has_event(Event::TaskDisputed { task: id }.into());
+		assert_eq!(task(id).status, TaskStatus::Disputed);
+		DISPUTES.with(|d| {
+			assert_eq!(*d.borrow(), vec![(id, vec![a, b], vec![hash(b"yes"), hash(b"no")])]);
+		});
+
+		let before = (Balances::free_balance(a), Balances::free_balance(b));
+		run_to_block(1 + DISPUTE_TIMEOUT);
+		System::assert_has_event(Event::TaskExpired { task: id, refunded: 100 }.into());
+		assert_eq!(escrow_held(1), 0);
+		assert_eq!((Balances::free_balance(a), Balances::free_balance(b)), before);
+		assert!(!AssignedTasks::<Test>::contains_key(a, id));
+	});
+}
+
+#[test]
+fn jury_mode_keeps_the_first_output_and_pays_every_revealer() {
+	run_test(|| {
+		let params = TaskParams { mode: VerificationMode::Jury, temperature_milli: 800, ..PARAMS };
+		let id = submit_with(1, 100, 2, params);
+		let chosen = executors(id);
+		let (a, b) = (chosen[0], chosen[1]);
+		assert_ok!(commit(a, a, id, b"a poem"));
+		assert_ok!(commit(b, b, id, b"another poem"));
+		assert_ok!(reveal(b, b, id, b"another poem"));
+		assert_ok!(reveal(a, a, id, b"a poem"));
+		assert_eq!(task(id).status, TaskStatus::Revealed);
+		assert_eq!(task(id).result, Some(hash(b"a poem")));
+		let before = (Balances::free_balance(a), Balances::free_balance(b));
+		run_to_block(1 + CHALLENGE_PERIOD);
+		assert_eq!(
+			(Balances::free_balance(a), Balances::free_balance(b)),
+			(before.0 + 45, before.1 + 45)
+		);
+	});
+}
+
+#[test]
+fn finalize_moves_on_a_task_the_hook_left_over() {
+	run_test(|| {
+		let id = submit(100, 1);
+		let executor = executors(id)[0];
+		assert_ok!(commit(executor, executor, id, b"x"));
+		assert_ok!(reveal(executor, executor, id, b"x"));
+		let challenge_end = task(id).phase_ends;
+		// Past the window without the hook having run for that block.
+		System::set_block_number(challenge_end);
+		assert_noop!(Inference::finalize(RuntimeOrigin::signed(2), id), Error::<Test>::TooEarly);
+		System::set_block_number(challenge_end + 1);
+		assert_ok!(Inference::finalize(RuntimeOrigin::signed(2), id));
+		assert_eq!(task(id).status, TaskStatus::Finalised);
+		assert!(Deadlines::<Test>::get(challenge_end).is_empty());
+		assert_noop!(Inference::finalize(RuntimeOrigin::signed(2), 42), Error::<Test>::UnknownTask);
+	});
+}
+
+#[test]
+fn deadline_queues_are_bounded_and_spill_into_later_blocks() {
+	run_test(|| {
+		// Four deadlines fit in a block; the fifth task goes to the next block.
+		for _ in 0..5 {
+			submit(10, 1);
+		}
+		let due = 1 + COMMIT_PERIOD;
+		assert_eq!(Deadlines::<Test>::get(due).len(), MAX_DEADLINES as usize);
+		assert_eq!(Deadlines::<Test>::get(due + 1).len(), 1);
+		assert_eq!(task(4).phase_ends, due + 1);
+
+		// Every search block full: the submission is refused, and nothing is held for it.
+		for _ in 5..(SCHEDULE_SEARCH * MAX_DEADLINES) {
+			submit(10, 1);
+		}
+		let held = escrow_held(1);
+		assert_noop!(
+			Inference::submit_task(
+				RuntimeOrigin::signed(1),
+				model(),
+				TaskInputOf::Inline(vec![]),
+				PARAMS,
+				10,
+				1,
+				COMMIT_PERIOD
+			),
+			Error::<Test>::SchedulerFull
+		);
+		assert_eq!(escrow_held(1), held);
+	});
+}
+
+#[test]
+fn the_hooks_work_depends_on_its_block_queue_not_on_open_tasks() {
+	run_test(|| {
+		// Many open tasks with later deadlines, one due at block 4.
+		let mut ids = Vec::new();
+		for _ in 0..20 {
+			ids.push(submit_with(2, 10, 1, PARAMS));
+		}
+		System::set_block_number(2);
+		assert_ok!(Inference::submit_task(
+			RuntimeOrigin::signed(1),
+			model(),
+			TaskInputOf::Inline(vec![]),
+			PARAMS,
+			10,
+			1,
+			MIN_COMMIT,
+		));
+		let due = 2 + MIN_COMMIT;
+		assert_eq!(Deadlines::<Test>::get(due).len(), 1);
+		System::set_block_number(due);
+		let weight = Inference::on_initialize(due);
+		assert_eq!(weight, <() as WeightInfo>::on_initialize(1));
+		// Only that task moved; the twenty others are untouched.
+		assert!(ids
+			.iter()
+			.all(|id| task(*id).status == TaskStatus::Assigned && task(*id).reassignments == 0));
+	});
+}
+
+#[test]
+fn an_agent_finds_its_tasks_through_its_index() {
+	run_test(|| {
+		pause_all_but(13);
+		let a = submit(10, 1);
+		let b = submit(10, 1);
+		let mine: Vec<TaskId> = AssignedTasks::<Test>::iter_key_prefix(13).collect();
+		assert_eq!(mine.len(), 2);
+		assert!(mine.contains(&a) && mine.contains(&b));
+		assert_eq!(AssignedTasks::<Test>::iter_key_prefix(12).count(), 0);
+	});
+}
+
+#[test]
+fn integrity_test_passes() {
+	new_test_ext().execute_with(|| {
+		<Inference as Hooks<u64>>::integrity_test();
+	});
+}

@@ -1,0 +1,153 @@
+//! Types stored by the inference pallet.
+
+use crate::{BalanceOf, Config};
+use agentchain_primitives::{inference::VerificationMode, ModelId};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
+use frame_system::pallet_prelude::BlockNumberFor;
+use scale_info::TypeInfo;
+use sp_core::H256;
+
+/// Generation parameters of a task, passed to the model as they are.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct TaskParams {
+	/// Most tokens to generate.
+	pub max_tokens: u32,
+	/// Sampling temperature in thousandths (0 = greedy decoding; at most 2000).
+	pub temperature_milli: u32,
+	/// Seed of the sampler.
+	pub seed: u64,
+	/// How the result is checked.
+	pub mode: VerificationMode,
+}
+
+/// The input of a task as submitted: inline bytes, or a content hash and where to fetch it.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub enum TaskInputOf<Bytes> {
+	/// The prompt itself (UTF-8 by convention).
+	Inline(Bytes),
+	/// A large input kept off chain: its blake2-256 hash and a URI to fetch it from.
+	Reference {
+		/// blake2-256 of the input bytes.
+		hash: H256,
+		/// Where to fetch them.
+		uri: Bytes,
+	},
+}
+
+/// A stored task input, bounded.
+pub type TaskInput<T> = TaskInputOf<BoundedVec<u8, <T as Config>::MaxInputLen>>;
+
+/// Where a task stands.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum TaskStatus {
+	/// Executors are assigned and may commit to a result until the commit deadline.
+	Assigned,
+	/// The commit phase is over; executors that committed may reveal until the reveal deadline.
+	Committed,
+	/// A result is revealed; it may be challenged until the challenge window ends.
+	Revealed,
+	/// Executors disagreed; the dispute handler judges, or the task times out.
+	Disputed,
+	/// The executors were paid. Kept for the retention period, then pruned.
+	Finalised,
+	/// No result: the fee was refunded. Kept for the retention period, then pruned.
+	Expired,
+}
+
+impl TaskStatus {
+	/// Whether the task is over (finalised or expired).
+	pub fn is_finished(self) -> bool {
+		matches!(self, TaskStatus::Finalised | TaskStatus::Expired)
+	}
+}
+
+/// One executor's part in a task.
+#[derive(
+	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Assignment<T: Config> {
+	/// The executor (an agent, by its owner account).
+	pub executor: T::AccountId,
+	/// `blake2_256(output_hash ‖ salt ‖ executor)`, once committed.
+	pub commitment: Option<H256>,
+	/// The revealed output hash, once revealed.
+	pub output: Option<H256>,
+}
+
+/// Everything the chain records about a task.
+#[derive(
+	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct TaskInfo<T: Config> {
+	/// Who pays.
+	pub requester: T::AccountId,
+	/// The model to run.
+	pub model: ModelId,
+	/// The prompt, or where to fetch it.
+	pub input: TaskInput<T>,
+	/// Generation parameters and verification mode.
+	pub params: TaskParams,
+	/// The fee offered, for all executors together.
+	pub fee: BalanceOf<T>,
+	/// The part of the fee still held in escrow from the requester.
+	pub escrow: BalanceOf<T>,
+	/// How many executors run the task.
+	pub redundancy: u32,
+	/// Blocks the executors have to commit, from each assignment.
+	pub commit_period: BlockNumberFor<T>,
+	/// Where the task stands.
+	pub status: TaskStatus,
+	/// The block at which the current phase ends: the task sits in that block's deadline queue.
+	/// For a finished task, the block at which it is pruned.
+	pub phase_ends: BlockNumberFor<T>,
+	/// The executors of the current assignment.
+	pub assignments: BoundedVec<Assignment<T>, <T as Config>::MaxRedundancy>,
+	/// How many times the task was reassigned after its executors failed.
+	pub reassignments: u32,
+	/// The agreed output hash, once there is one.
+	pub result: Option<H256>,
+	/// Block of submission.
+	pub submitted_at: BlockNumberFor<T>,
+}
+
+/// A revealed output: inline bytes, a URI, or both.
+#[derive(
+	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct OutputData<T: Config> {
+	/// The output itself, when small enough to keep on chain.
+	pub inline: Option<BoundedVec<u8, <T as Config>::MaxOutputLen>>,
+	/// Where the output can be fetched.
+	pub uri: Option<BoundedVec<u8, <T as Config>::MaxUriLen>>,
+}
