@@ -1,6 +1,7 @@
 //! Benchmarks of the agents pallet, each at its worst case.
 
 use super::*;
+use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::traits::fungible::Mutate as _;
 use frame_system::RawOrigin;

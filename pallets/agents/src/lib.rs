@@ -816,6 +816,8 @@ impl<T: Config> Pallet<T> {
 	/// Roles, sorted, non-empty and without duplicates.
 	fn bounded_roles(mut roles: Vec<Role>) -> Result<RolesOf, DispatchError> {
 		ensure!(!roles.is_empty(), Error::<T>::NoRoles);
+		// More entries than there are roles must repeat one; refuse before sorting them.
+		ensure!(roles.len() <= Role::ALL.len(), Error::<T>::DuplicateRole);
 		roles.sort();
 		ensure!(roles.windows(2).all(|pair| pair[0] != pair[1]), Error::<T>::DuplicateRole);
 		// Three distinct roles always fit.

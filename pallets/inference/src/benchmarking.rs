@@ -1,6 +1,7 @@
 //! Benchmarks of the inference pallet, each at its worst case.
 
 use super::*;
+use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::traits::fungible::Mutate as _;
 use frame_system::RawOrigin;
@@ -120,25 +121,33 @@ mod benchmarks {
 		assert_eq!(Tasks::<T>::get(id).map(|t| t.status), Some(TaskStatus::Committed));
 	}
 
-	/// The last reveal, with an inline output of `o` bytes, which concludes the task.
+	/// The last reveal, with an inline output of `o` bytes and a URI: every executor revealed a
+	/// different output, so each reveal stores its output and the last one opens a dispute.
 	#[benchmark]
 	fn reveal(o: Linear<1, { T::MaxOutputLen::get() }>) {
 		executors::<T>();
 		let id = submitted::<T>(&requester::<T>());
 		let chosen = assigned::<T>(id);
-		let bytes = output(o);
-		let output_hash = H256(sp_io::hashing::blake2_256(&bytes));
-		for executor in &chosen {
-			commit_as::<T>(id, executor, output_hash);
+		let outputs: Vec<Vec<u8>> = (0..chosen.len())
+			.map(|i| {
+				let mut bytes = output(o);
+				bytes[0] = i as u8;
+				bytes
+			})
+			.collect();
+		let hashes: Vec<H256> =
+			outputs.iter().map(|bytes| H256(sp_io::hashing::blake2_256(bytes))).collect();
+		for (executor, hash) in chosen.iter().zip(&hashes) {
+			commit_as::<T>(id, executor, *hash);
 		}
-		let (last, others) = chosen.split_last().expect("at least one executor");
-		for executor in others {
+		let last = chosen.len() - 1;
+		for i in 0..last {
 			Pallet::<T>::reveal(
-				RawOrigin::Signed(executor.clone()).into(),
+				RawOrigin::Signed(chosen[i].clone()).into(),
 				id,
-				output_hash,
+				hashes[i],
 				salt(),
-				Some(bytes.clone()),
+				Some(outputs[i].clone()),
 				None,
 			)
 			.expect("committed executor reveals");
@@ -146,9 +155,17 @@ mod benchmarks {
 		let uri = vec![b'u'; T::MaxUriLen::get() as usize];
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(last.clone()), id, output_hash, salt(), Some(bytes), Some(uri));
+		_(
+			RawOrigin::Signed(chosen[last].clone()),
+			id,
+			hashes[last],
+			salt(),
+			Some(outputs[last].clone()),
+			Some(uri),
+		);
 
-		assert_eq!(Tasks::<T>::get(id).map(|t| t.status), Some(TaskStatus::Revealed));
+		let expected = if last > 0 { TaskStatus::Disputed } else { TaskStatus::Revealed };
+		assert_eq!(Tasks::<T>::get(id).map(|t| t.status), Some(expected));
 	}
 
 	/// A revealed task left over past its challenge window, finalised by anyone: every
@@ -184,10 +201,25 @@ mod benchmarks {
 		assert_eq!(Tasks::<T>::get(id).map(|t| t.status), Some(TaskStatus::Finalised));
 	}
 
+	/// A block with no task due, while tasks are open: the hook only reads its empty queue.
+	#[benchmark]
+	fn on_initialize_idle() {
+		executors::<T>();
+		let id = submitted::<T>(&requester::<T>());
+		let block = frame_system::Pallet::<T>::block_number();
+
+		#[block]
+		{
+			Pallet::<T>::on_initialize(block);
+		}
+
+		assert_eq!(Tasks::<T>::get(id).map(|t| t.status), Some(TaskStatus::Assigned));
+	}
+
 	/// `n` tasks due in the block, each in the costliest transition: no executor committed, so
 	/// every executor is slashed and the task is reassigned from a full candidate set.
 	#[benchmark]
-	fn on_initialize(n: Linear<0, { T::MaxDeadlinesPerBlock::get() }>) {
+	fn on_initialize(n: Linear<1, { T::MaxDeadlinesPerBlock::get() }>) {
 		executors::<T>();
 		let requester = requester::<T>();
 		let mut due = None;

@@ -31,8 +31,9 @@
 //! 5. After the window the escrow pays each executor its share of the fee minus
 //!    [`Config::ProtocolCut`], which goes to the protocol account (it funds audits and data
 //!    rewards); reputation is recorded through the registry.
-//! 6. Executors that miss a deadline are slashed [`Config::MissedDeadlineSlash`] in favour of
-//!    the requester. When no executor delivers, the task is reassigned (up to
+//! 6. Executors that miss a deadline are slashed [`Config::MissedDeadlineSlash`], paid to the
+//!    protocol account (never to the requester, who could otherwise profit from tasks designed
+//!    to fail). When no executor delivers, the task is reassigned (up to
 //!    [`Config::MaxReassignments`] times) or expires with its fee refunded.
 //!
 //! ## Deadlines and bounded work
@@ -198,7 +199,7 @@ pub mod pallet {
 		#[pallet::constant]
 		type ProtocolCut: Get<Perbill>;
 
-		/// Stake taken from an executor that misses a deadline, given to the requester.
+		/// Stake taken from an executor that misses a deadline, given to the protocol account.
 		#[pallet::constant]
 		type MissedDeadlineSlash: Get<BalanceOf<Self>>;
 
@@ -324,7 +325,7 @@ pub mod pallet {
 			protocol_cut: BalanceOf<T>,
 			refunded: BalanceOf<T>,
 		},
-		/// An executor missed a deadline and lost `slashed` of its stake to the requester.
+		/// An executor missed a deadline and lost `slashed` of its stake to the protocol account.
 		ExecutorMissedDeadline { task: TaskId, executor: T::AccountId, slashed: BalanceOf<T> },
 		/// No executor delivered: the task was assigned to new executors.
 		TaskReassigned { task: TaskId, executors: Vec<T::AccountId> },
@@ -384,6 +385,9 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let due = Deadlines::<T>::take(now);
+			if due.is_empty() {
+				return T::WeightInfo::on_initialize_idle();
+			}
 			let count = due.len() as u32;
 			for task in due {
 				Self::process_deadline(task, now);
@@ -400,6 +404,7 @@ pub mod pallet {
 				"MinCommitPeriod must not exceed MaxCommitPeriod"
 			);
 			assert!(!T::RevealPeriod::get().is_zero(), "RevealPeriod must be positive");
+			assert!(!T::ChallengePeriod::get().is_zero(), "ChallengePeriod must be positive");
 			assert!(!T::DisputeTimeout::get().is_zero(), "DisputeTimeout must be positive");
 			assert!(!T::RetentionPeriod::get().is_zero(), "RetentionPeriod must be positive");
 			assert!(!T::MinFeePerExecutor::get().is_zero(), "MinFeePerExecutor must be positive");
@@ -545,8 +550,13 @@ pub mod pallet {
 			Self::deposit_event(Event::ResultCommitted { task, executor });
 
 			if record.assignments.iter().all(|a| a.commitment.is_some()) {
-				Self::unschedule(task, record.phase_ends);
-				Self::start_reveal_phase(task, &mut record, now)?;
+				// The reveal phase starts at once, if its deadline's queue has room; otherwise
+				// the commitment stands and the hook starts it at the commit deadline.
+				let commit_deadline = record.phase_ends;
+				Self::unschedule(task, commit_deadline);
+				if Self::start_reveal_phase(task, &mut record, now).is_err() {
+					Self::requeue(task, commit_deadline);
+				}
 			}
 			Tasks::<T>::insert(task, record);
 			Ok(())
@@ -612,8 +622,13 @@ pub mod pallet {
 			let all_revealed =
 				record.assignments.iter().all(|a| a.commitment.is_none() || a.output.is_some());
 			if all_revealed {
-				Self::unschedule(task, record.phase_ends);
-				Self::conclude_reveals(task, &mut record, now)?;
+				// Concluded at once, if the next deadline's queue has room; otherwise the reveal
+				// stands and the hook concludes at the reveal deadline.
+				let reveal_deadline = record.phase_ends;
+				Self::unschedule(task, reveal_deadline);
+				if Self::conclude_reveals(task, &mut record, now).is_err() {
+					Self::requeue(task, reveal_deadline);
+				}
 			}
 			Tasks::<T>::insert(task, record);
 			Ok(())
@@ -628,7 +643,9 @@ pub mod pallet {
 		///
 		/// Emits what the transition emits (`TaskFinalised`, `TaskExpired`, `TaskPruned`, …).
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::finalize())]
+		// Either transition: finalising a revealed task, or the costliest one the hook makes
+		// (reassigning a task nobody committed to).
+		#[pallet::weight(T::WeightInfo::finalize().max(T::WeightInfo::on_initialize(1)))]
 		pub fn finalize(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
 			ensure_signed(origin)?;
 			let record = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
@@ -676,6 +693,14 @@ impl<T: Config> Pallet<T> {
 		Err(Error::<T>::SchedulerFull.into())
 	}
 
+	/// Puts `task` back in the queue of `block`, which it just left: there is room.
+	fn requeue(task: TaskId, block: BlockNumberFor<T>) {
+		let requeued = Deadlines::<T>::mutate(block, |queue| queue.try_push(task).is_ok());
+		if !requeued {
+			log::error!(target: LOG_TARGET, "task {task} could not return to the queue of {block:?}");
+		}
+	}
+
 	/// Takes `task` out of the deadline queue of `block`.
 	fn unschedule(task: TaskId, block: BlockNumberFor<T>) {
 		Deadlines::<T>::mutate_exists(block, |maybe_queue| {
@@ -698,6 +723,14 @@ impl<T: Config> Pallet<T> {
 		let (random, _) =
 			T::Randomness::random(&(b"inference/assign", id, task.reassignments).encode());
 		let seed = sp_io::hashing::blake2_256(random.as_ref());
+		// A requester never executes its own task, whether it asks as an agent's owner or as its
+		// operator key.
+		let mut exclude = exclude.to_vec();
+		exclude.push(task.requester.clone());
+		if let Some(agent) = T::Agents::agent_of(&task.requester) {
+			exclude.push(agent);
+		}
+		let exclude = &exclude[..];
 		let executors =
 			T::Agents::select(Role::Executor, &task.model, task.redundancy, seed, exclude)
 				.map_err(|_| Error::<T>::NoExecutors)?;
@@ -730,8 +763,9 @@ impl<T: Config> Pallet<T> {
 		task: &mut TaskInfo<T>,
 		now: BlockNumberFor<T>,
 	) -> DispatchResult {
+		let reveal_deadline = Self::schedule(id, now.saturating_add(T::RevealPeriod::get()))?;
 		task.status = TaskStatus::Committed;
-		task.phase_ends = Self::schedule(id, now.saturating_add(T::RevealPeriod::get()))?;
+		task.phase_ends = reveal_deadline;
 		Self::deposit_event(Event::RevealPhaseStarted {
 			task: id,
 			reveal_deadline: task.phase_ends,
@@ -758,17 +792,19 @@ impl<T: Config> Pallet<T> {
 		if agree || task.params.mode == VerificationMode::Jury {
 			// In jury mode outputs are not expected to be identical: the first revealed one is
 			// the result, and challenges judge it.
+			let challenge_end = Self::schedule(id, now.saturating_add(T::ChallengePeriod::get()))?;
 			task.status = TaskStatus::Revealed;
 			task.result = Some(first);
-			task.phase_ends = Self::schedule(id, now.saturating_add(T::ChallengePeriod::get()))?;
+			task.phase_ends = challenge_end;
 			Self::deposit_event(Event::TaskRevealed {
 				task: id,
 				output_hash: first,
 				challenge_end: task.phase_ends,
 			});
 		} else {
+			let timeout = Self::schedule(id, now.saturating_add(T::DisputeTimeout::get()))?;
 			task.status = TaskStatus::Disputed;
-			task.phase_ends = Self::schedule(id, now.saturating_add(T::DisputeTimeout::get()))?;
+			task.phase_ends = timeout;
 			let (executors, outputs): (Vec<_>, Vec<_>) = revealed.into_iter().unzip();
 			if let Err(error) = T::Disputes::on_disagreement(id, &executors, &outputs) {
 				log::warn!(target: LOG_TARGET, "dispute of task {id} not taken over: {error:?}");
@@ -778,10 +814,12 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Slashes an executor that missed a deadline and releases it from the task.
-	fn penalise_missed(id: TaskId, task: &TaskInfo<T>, executor: &T::AccountId) {
-		let slashed =
-			T::Agents::slash(executor, T::MissedDeadlineSlash::get(), Some(&task.requester));
+	/// Slashes an executor that missed a deadline and releases it from the task. The slash goes
+	/// to the protocol account, not to the requester: a requester could otherwise profit from
+	/// tasks designed to fail (an input nobody can fetch, a model that cannot finish in time).
+	fn penalise_missed(id: TaskId, executor: &T::AccountId) {
+		let protocol = Self::protocol_account();
+		let slashed = T::Agents::slash(executor, T::MissedDeadlineSlash::get(), Some(&protocol));
 		Self::release_executor(id, executor);
 		Self::deposit_event(Event::ExecutorMissedDeadline {
 			task: id,
@@ -928,7 +966,7 @@ impl<T: Config> Pallet<T> {
 				let (committed, missed): (Vec<_>, Vec<_>) =
 					task.assignments.iter().cloned().partition(|a| a.commitment.is_some());
 				for assignment in &missed {
-					Self::penalise_missed(id, &task, &assignment.executor);
+					Self::penalise_missed(id, &assignment.executor);
 				}
 				let failed: Vec<T::AccountId> = missed.into_iter().map(|a| a.executor).collect();
 				task.assignments.retain(|a| a.commitment.is_some());
@@ -942,7 +980,7 @@ impl<T: Config> Pallet<T> {
 				let (revealed, missed): (Vec<_>, Vec<_>) =
 					task.assignments.iter().cloned().partition(|a| a.output.is_some());
 				for assignment in &missed {
-					Self::penalise_missed(id, &task, &assignment.executor);
+					Self::penalise_missed(id, &assignment.executor);
 				}
 				let failed: Vec<T::AccountId> = missed.into_iter().map(|a| a.executor).collect();
 				task.assignments.retain(|a| a.output.is_some());
@@ -979,7 +1017,13 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		for (id, task) in Tasks::<T>::iter() {
-			ensure!(queued.get(&id) == Some(&1), "a task is not in exactly one deadline queue");
+			let queues = queued.get(&id).copied().unwrap_or_default();
+			if task.status.is_finished() {
+				// Pruning is scheduled when there is room; otherwise `finalize` prunes it.
+				ensure!(queues <= 1, "a finished task is in several deadline queues");
+			} else {
+				ensure!(queues == 1, "an open task is not in exactly one deadline queue");
+			}
 			let held = escrow.entry(task.requester.clone()).or_default();
 			*held = held.saturating_add(task.escrow);
 			if task.status.is_finished() {

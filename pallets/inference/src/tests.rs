@@ -409,6 +409,7 @@ fn an_executor_that_misses_the_commit_deadline_is_slashed_and_replaced() {
 		let first = executors(id)[0];
 		let requester_before = Balances::free_balance(1);
 		let stake_before = Agents::stake_of(&first);
+		let protocol = Inference::protocol_account();
 
 		run_to_block(1 + COMMIT_PERIOD);
 		System::assert_has_event(
@@ -416,7 +417,9 @@ fn an_executor_that_misses_the_commit_deadline_is_slashed_and_replaced() {
 				.into(),
 		);
 		assert_eq!(Agents::stake_of(&first), stake_before - MISSED_SLASH);
-		assert_eq!(Balances::free_balance(1), requester_before + MISSED_SLASH);
+		// The slash funds the protocol, not the requester (who must not profit from failures).
+		assert_eq!(Balances::free_balance(protocol), MISSED_SLASH);
+		assert_eq!(Balances::free_balance(1), requester_before);
 		assert!(!AssignedTasks::<Test>::contains_key(first, id));
 
 		// Reassigned to someone else, with a fresh commit period.
@@ -434,7 +437,8 @@ fn an_executor_that_misses_the_commit_deadline_is_slashed_and_replaced() {
 		System::assert_has_event(Event::TaskExpired { task: id, refunded: 50 }.into());
 		assert_eq!(task(id).status, TaskStatus::Expired);
 		assert_eq!(escrow_held(1), 0);
-		assert_eq!(Balances::free_balance(1), requester_before + 50 + 2 * MISSED_SLASH);
+		assert_eq!(Balances::free_balance(1), requester_before + 50);
+		assert_eq!(Balances::free_balance(protocol), 2 * MISSED_SLASH);
 	});
 }
 
@@ -612,6 +616,73 @@ fn the_hooks_work_depends_on_its_block_queue_not_on_open_tasks() {
 		assert!(ids
 			.iter()
 			.all(|id| task(*id).status == TaskStatus::Assigned && task(*id).reassignments == 0));
+	});
+}
+
+#[test]
+fn a_requester_never_executes_its_own_task() {
+	run_test(|| {
+		assert_ok!(Agents::pause(RuntimeOrigin::signed(13)));
+		assert_ok!(Agents::pause(RuntimeOrigin::signed(14)));
+		// 11 and 12 are active. 12 asking never draws itself...
+		for _ in 0..5 {
+			let id = submit_with(12, 10, 1, PARAMS);
+			assert_eq!(executors(id), vec![11]);
+		}
+		// ...nor does 21 draw 11, the agent whose operator key it is.
+		for _ in 0..5 {
+			let id = submit_with(21, 10, 1, PARAMS);
+			assert_eq!(executors(id), vec![12]);
+		}
+		assert_noop!(
+			Inference::submit_task(
+				RuntimeOrigin::signed(12),
+				model(),
+				TaskInputOf::Inline(vec![]),
+				PARAMS,
+				20,
+				2,
+				COMMIT_PERIOD
+			),
+			Error::<Test>::NoExecutors
+		);
+	});
+}
+
+#[test]
+fn a_full_queue_delays_the_next_phase_without_losing_the_commitment() {
+	run_test(|| {
+		let id = submit(10, 1);
+		let executor = executors(id)[0];
+		// Fill every queue that the reveal deadline could use if the executor commits at block 2.
+		for _ in 1..(SCHEDULE_SEARCH * MAX_DEADLINES) {
+			submit_with(2, 10, 1, PARAMS);
+		}
+		System::set_block_number(2);
+		for _ in 0..MAX_DEADLINES {
+			submit_with(2, 10, 1, PARAMS);
+		}
+
+		// The commitment stands; the task waits in its commit-deadline queue.
+		assert_ok!(commit(executor, executor, id, b"x"));
+		let record = task(id);
+		assert_eq!(record.status, TaskStatus::Assigned);
+		assert!(record.assignments[0].commitment.is_some());
+		assert_eq!(record.phase_ends, 1 + COMMIT_PERIOD);
+		assert!(Deadlines::<Test>::get(1 + COMMIT_PERIOD).contains(&id));
+
+		// At the commit deadline the hook opens the reveal phase; the executor is not penalised.
+		run_to_block(1 + COMMIT_PERIOD);
+		assert_eq!(task(id).status, TaskStatus::Committed);
+		let penalised = System::events().iter().any(|record| {
+			matches!(
+				record.event,
+				RuntimeEvent::Inference(Event::ExecutorMissedDeadline { task, .. }) if task == id
+			)
+		});
+		assert!(!penalised);
+		assert_ok!(reveal(executor, executor, id, b"x"));
+		assert_eq!(task(id).status, TaskStatus::Revealed);
 	});
 }
 
