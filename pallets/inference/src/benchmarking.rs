@@ -69,6 +69,23 @@ fn commit_as<T: Config>(id: TaskId, executor: &T::AccountId, output_hash: H256) 
 	.expect("assigned executor commits");
 }
 
+/// Fills the deadline queues of the `SCHEDULE_SEARCH - 1` blocks from `from` to capacity with
+/// placeholder ids (of no task), so that scheduling into them searches as far as it can.
+fn fill_queues<T: Config>(from: BlockNumberFor<T>) {
+	let mut placeholder = TaskId::MAX;
+	for offset in 0..SCHEDULE_SEARCH.saturating_sub(1) {
+		Deadlines::<T>::mutate(from.saturating_add(offset.into()), |queue| {
+			while queue.try_push(placeholder).is_ok() {
+				placeholder = placeholder.saturating_sub(1);
+			}
+		});
+	}
+}
+
+fn now<T: Config>() -> BlockNumberFor<T> {
+	frame_system::Pallet::<T>::block_number()
+}
+
 fn assigned<T: Config>(id: TaskId) -> Vec<T::AccountId> {
 	Tasks::<T>::get(id)
 		.map(|task| task.assignments.iter().map(|a| a.executor.clone()).collect())
@@ -79,7 +96,8 @@ fn assigned<T: Config>(id: TaskId) -> Vec<T::AccountId> {
 mod benchmarks {
 	use super::*;
 
-	/// `r` executors drawn from a full candidate set; an inline input of `i` bytes.
+	/// `r` executors drawn from a full candidate set; an inline input of `i` bytes; the commit
+	/// deadline found after searching past full queues.
 	#[benchmark]
 	fn submit_task(
 		r: Linear<1, { T::MaxRedundancy::get() }>,
@@ -87,6 +105,7 @@ mod benchmarks {
 	) {
 		executors::<T>();
 		let requester = requester::<T>();
+		fill_queues::<T>(now::<T>().saturating_add(T::MinCommitPeriod::get()));
 
 		#[extrinsic_call]
 		_(
@@ -102,11 +121,13 @@ mod benchmarks {
 		assert_eq!(Tasks::<T>::get(0).map(|t| t.assignments.len() as u32), Some(r));
 	}
 
-	/// The last commitment, which moves the task to its reveal phase.
+	/// The last commitment, which moves the task to its reveal phase, whose deadline is found
+	/// after searching past full queues.
 	#[benchmark]
 	fn commit() {
 		executors::<T>();
 		let id = submitted::<T>(&requester::<T>());
+		fill_queues::<T>(now::<T>().saturating_add(T::RevealPeriod::get()));
 		let chosen = assigned::<T>(id);
 		let output_hash = H256(sp_io::hashing::blake2_256(&output(1)));
 		let (last, others) = chosen.split_last().expect("at least one executor");
@@ -153,6 +174,7 @@ mod benchmarks {
 			.expect("committed executor reveals");
 		}
 		let uri = vec![b'u'; T::MaxUriLen::get() as usize];
+		fill_queues::<T>(now::<T>().saturating_add(T::DisputeTimeout::get()));
 
 		#[extrinsic_call]
 		_(
@@ -193,6 +215,7 @@ mod benchmarks {
 		}
 		let ends = Tasks::<T>::get(id).map(|t| t.phase_ends).unwrap_or_default();
 		frame_system::Pallet::<T>::set_block_number(ends.saturating_add(1u32.into()));
+		fill_queues::<T>(now::<T>().saturating_add(T::RetentionPeriod::get()));
 		let caller: T::AccountId = whitelisted_caller();
 
 		#[extrinsic_call]
@@ -242,6 +265,8 @@ mod benchmarks {
 		}
 		let block = due.unwrap_or_else(|| frame_system::Pallet::<T>::block_number());
 		frame_system::Pallet::<T>::set_block_number(block);
+		// Every reassignment searches past full queues for its new commit deadline.
+		fill_queues::<T>(block.saturating_add(T::MinCommitPeriod::get()));
 
 		#[block]
 		{

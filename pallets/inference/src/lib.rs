@@ -684,8 +684,8 @@ impl<T: Config> Pallet<T> {
 	fn schedule(task: TaskId, at: BlockNumberFor<T>) -> Result<BlockNumberFor<T>, DispatchError> {
 		let mut block = at;
 		for _ in 0..SCHEDULE_SEARCH {
-			let queued = Deadlines::<T>::mutate(block, |queue| queue.try_push(task).is_ok());
-			if queued {
+			// `try_mutate` writes nothing back when the queue is full.
+			if Deadlines::<T>::try_mutate(block, |queue| queue.try_push(task)).is_ok() {
 				return Ok(block);
 			}
 			block = block.saturating_add(1u32.into());

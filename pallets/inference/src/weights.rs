@@ -65,7 +65,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Agents::Agents` (`max_values`: None, `max_size`: Some(1177), added: 3652, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Candidates` (r:1 w:0)
 	/// Proof: `Agents::Candidates` (`max_values`: None, `max_size`: Some(2107), added: 4582, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Deadlines` (r:1 w:1)
+	/// Storage: `Inference::Deadlines` (r:15 w:1)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Tasks` (r:0 w:1)
 	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4805), added: 7280, mode: `MaxEncodedLen`)
@@ -75,14 +75,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `i` is `[0, 4096]`.
 	fn submit_task(r: u32, _i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8673`
+		//  Measured:  `16202`
 		//  Estimated: `238370`
-		// Minimum execution time: 536_543_000 picoseconds.
-		Weight::from_parts(657_265_082, 0)
+		// Minimum execution time: 1_056_502_000 picoseconds.
+		Weight::from_parts(1_142_086_798, 0)
 			.saturating_add(Weight::from_parts(0, 238370))
-			// Standard Error: 3_550_962
-			.saturating_add(Weight::from_parts(5_532_233, 0).saturating_mul(r.into()))
-			.saturating_add(T::DbWeight::get().reads(72_u64))
+			// Standard Error: 1_722_819
+			.saturating_add(Weight::from_parts(11_014_596, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads(86_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(r.into())))
 	}
@@ -92,16 +92,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:1 w:0)
 	/// Proof: `Agents::Agents` (`max_values`: None, `max_size`: Some(1177), added: 3652, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Deadlines` (r:2 w:2)
+	/// Storage: `Inference::Deadlines` (r:16 w:2)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	fn commit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5528`
-		//  Estimated: `8270`
-		// Minimum execution time: 81_185_000 picoseconds.
-		Weight::from_parts(154_867_000, 0)
-			.saturating_add(Weight::from_parts(0, 8270))
-			.saturating_add(T::DbWeight::get().reads(5_u64))
+		//  Measured:  `13039`
+		//  Estimated: `49006`
+		// Minimum execution time: 206_805_000 picoseconds.
+		Weight::from_parts(300_084_000, 0)
+			.saturating_add(Weight::from_parts(0, 49006))
+			.saturating_add(T::DbWeight::get().reads(19_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
@@ -112,22 +112,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Agents::Agents` (`max_values`: None, `max_size`: Some(1177), added: 3652, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Outputs` (r:1 w:1)
 	/// Proof: `Inference::Outputs` (`max_values`: None, `max_size`: Some(4406), added: 6881, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Deadlines` (r:2 w:2)
+	/// Storage: `Inference::Deadlines` (r:16 w:2)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[1, 4096]`.
 	fn reveal(_o: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5861`
-		//  Estimated: `8270`
-		// Minimum execution time: 107_856_000 picoseconds.
-		Weight::from_parts(191_375_269, 0)
-			.saturating_add(Weight::from_parts(0, 8270))
-			.saturating_add(T::DbWeight::get().reads(6_u64))
+		//  Measured:  `13370`
+		//  Estimated: `49006`
+		// Minimum execution time: 195_260_000 picoseconds.
+		Weight::from_parts(319_685_429, 0)
+			.saturating_add(Weight::from_parts(0, 49006))
+			.saturating_add(T::DbWeight::get().reads(20_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
 	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4805), added: 7280, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Deadlines` (r:2 w:2)
+	/// Storage: `Inference::Deadlines` (r:17 w:2)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
@@ -139,12 +139,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::AssignedTasks` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn finalize() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8383`
-		//  Estimated: `19250`
-		// Minimum execution time: 715_957_000 picoseconds.
-		Weight::from_parts(1_132_637_000, 0)
-			.saturating_add(Weight::from_parts(0, 19250))
-			.saturating_add(T::DbWeight::get().reads(16_u64))
+		//  Measured:  `16398`
+		//  Estimated: `52007`
+		// Minimum execution time: 923_850_000 picoseconds.
+		Weight::from_parts(1_552_443_000, 0)
+			.saturating_add(Weight::from_parts(0, 52007))
+			.saturating_add(T::DbWeight::get().reads(31_u64))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
 	}
 	/// Storage: `Inference::Deadlines` (r:1 w:0)
@@ -153,12 +153,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `181`
 		//  Estimated: `3991`
-		// Minimum execution time: 13_178_000 picoseconds.
-		Weight::from_parts(24_118_000, 0)
+		// Minimum execution time: 14_657_000 picoseconds.
+		Weight::from_parts(24_989_000, 0)
 			.saturating_add(Weight::from_parts(0, 3991))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
-	/// Storage: `Inference::Deadlines` (r:2 w:2)
+	/// Storage: `Inference::Deadlines` (r:17 w:2)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Tasks` (r:64 w:64)
 	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4805), added: 7280, mode: `MaxEncodedLen`)
@@ -179,14 +179,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 64]`.
 	fn on_initialize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `16646 + n * (4490 ±0)`
-		//  Estimated: `238370 + n * (7280 ±306)`
-		// Minimum execution time: 930_074_000 picoseconds.
-		Weight::from_parts(975_861_000, 0)
+		//  Measured:  `24657 + n * (4490 ±0)`
+		//  Estimated: `238370 + n * (7280 ±0)`
+		// Minimum execution time: 1_097_327_000 picoseconds.
+		Weight::from_parts(1_111_873_000, 0)
 			.saturating_add(Weight::from_parts(0, 238370))
-			// Standard Error: 12_787_016
-			.saturating_add(Weight::from_parts(687_711_451, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(129_u64))
+			// Standard Error: 18_725_093
+			.saturating_add(Weight::from_parts(1_004_068_174, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(144_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(104_u64))
 			.saturating_add(T::DbWeight::get().writes((13_u64).saturating_mul(n.into())))
@@ -210,7 +210,7 @@ impl WeightInfo for () {
 	/// Proof: `Agents::Agents` (`max_values`: None, `max_size`: Some(1177), added: 3652, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Candidates` (r:1 w:0)
 	/// Proof: `Agents::Candidates` (`max_values`: None, `max_size`: Some(2107), added: 4582, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Deadlines` (r:1 w:1)
+	/// Storage: `Inference::Deadlines` (r:15 w:1)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Tasks` (r:0 w:1)
 	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4805), added: 7280, mode: `MaxEncodedLen`)
@@ -220,14 +220,14 @@ impl WeightInfo for () {
 	/// The range of component `i` is `[0, 4096]`.
 	fn submit_task(r: u32, _i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8673`
+		//  Measured:  `16202`
 		//  Estimated: `238370`
-		// Minimum execution time: 536_543_000 picoseconds.
-		Weight::from_parts(657_265_082, 0)
+		// Minimum execution time: 1_056_502_000 picoseconds.
+		Weight::from_parts(1_142_086_798, 0)
 			.saturating_add(Weight::from_parts(0, 238370))
-			// Standard Error: 3_550_962
-			.saturating_add(Weight::from_parts(5_532_233, 0).saturating_mul(r.into()))
-			.saturating_add(ParityDbWeight::get().reads(72_u64))
+			// Standard Error: 1_722_819
+			.saturating_add(Weight::from_parts(11_014_596, 0).saturating_mul(r.into()))
+			.saturating_add(ParityDbWeight::get().reads(86_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(r.into())))
 	}
@@ -237,16 +237,16 @@ impl WeightInfo for () {
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:1 w:0)
 	/// Proof: `Agents::Agents` (`max_values`: None, `max_size`: Some(1177), added: 3652, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Deadlines` (r:2 w:2)
+	/// Storage: `Inference::Deadlines` (r:16 w:2)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	fn commit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5528`
-		//  Estimated: `8270`
-		// Minimum execution time: 81_185_000 picoseconds.
-		Weight::from_parts(154_867_000, 0)
-			.saturating_add(Weight::from_parts(0, 8270))
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
+		//  Measured:  `13039`
+		//  Estimated: `49006`
+		// Minimum execution time: 206_805_000 picoseconds.
+		Weight::from_parts(300_084_000, 0)
+			.saturating_add(Weight::from_parts(0, 49006))
+			.saturating_add(ParityDbWeight::get().reads(19_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
@@ -257,22 +257,22 @@ impl WeightInfo for () {
 	/// Proof: `Agents::Agents` (`max_values`: None, `max_size`: Some(1177), added: 3652, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Outputs` (r:1 w:1)
 	/// Proof: `Inference::Outputs` (`max_values`: None, `max_size`: Some(4406), added: 6881, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Deadlines` (r:2 w:2)
+	/// Storage: `Inference::Deadlines` (r:16 w:2)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[1, 4096]`.
 	fn reveal(_o: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5861`
-		//  Estimated: `8270`
-		// Minimum execution time: 107_856_000 picoseconds.
-		Weight::from_parts(191_375_269, 0)
-			.saturating_add(Weight::from_parts(0, 8270))
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
+		//  Measured:  `13370`
+		//  Estimated: `49006`
+		// Minimum execution time: 195_260_000 picoseconds.
+		Weight::from_parts(319_685_429, 0)
+			.saturating_add(Weight::from_parts(0, 49006))
+			.saturating_add(ParityDbWeight::get().reads(20_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
 	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4805), added: 7280, mode: `MaxEncodedLen`)
-	/// Storage: `Inference::Deadlines` (r:2 w:2)
+	/// Storage: `Inference::Deadlines` (r:17 w:2)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
@@ -284,12 +284,12 @@ impl WeightInfo for () {
 	/// Proof: `Inference::AssignedTasks` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn finalize() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8383`
-		//  Estimated: `19250`
-		// Minimum execution time: 715_957_000 picoseconds.
-		Weight::from_parts(1_132_637_000, 0)
-			.saturating_add(Weight::from_parts(0, 19250))
-			.saturating_add(ParityDbWeight::get().reads(16_u64))
+		//  Measured:  `16398`
+		//  Estimated: `52007`
+		// Minimum execution time: 923_850_000 picoseconds.
+		Weight::from_parts(1_552_443_000, 0)
+			.saturating_add(Weight::from_parts(0, 52007))
+			.saturating_add(ParityDbWeight::get().reads(31_u64))
 			.saturating_add(ParityDbWeight::get().writes(21_u64))
 	}
 	/// Storage: `Inference::Deadlines` (r:1 w:0)
@@ -298,12 +298,12 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `181`
 		//  Estimated: `3991`
-		// Minimum execution time: 13_178_000 picoseconds.
-		Weight::from_parts(24_118_000, 0)
+		// Minimum execution time: 14_657_000 picoseconds.
+		Weight::from_parts(24_989_000, 0)
 			.saturating_add(Weight::from_parts(0, 3991))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 	}
-	/// Storage: `Inference::Deadlines` (r:2 w:2)
+	/// Storage: `Inference::Deadlines` (r:17 w:2)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(526), added: 3001, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Tasks` (r:64 w:64)
 	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4805), added: 7280, mode: `MaxEncodedLen`)
@@ -324,14 +324,14 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 64]`.
 	fn on_initialize(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `16646 + n * (4490 ±0)`
-		//  Estimated: `238370 + n * (7280 ±306)`
-		// Minimum execution time: 930_074_000 picoseconds.
-		Weight::from_parts(975_861_000, 0)
+		//  Measured:  `24657 + n * (4490 ±0)`
+		//  Estimated: `238370 + n * (7280 ±0)`
+		// Minimum execution time: 1_097_327_000 picoseconds.
+		Weight::from_parts(1_111_873_000, 0)
 			.saturating_add(Weight::from_parts(0, 238370))
-			// Standard Error: 12_787_016
-			.saturating_add(Weight::from_parts(687_711_451, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(129_u64))
+			// Standard Error: 18_725_093
+			.saturating_add(Weight::from_parts(1_004_068_174, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(144_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(104_u64))
 			.saturating_add(ParityDbWeight::get().writes((13_u64).saturating_mul(n.into())))
