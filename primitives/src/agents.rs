@@ -79,12 +79,6 @@ pub enum SelectionError {
 	},
 }
 
-impl From<SelectionError> for DispatchError {
-	fn from(_: SelectionError) -> Self {
-		DispatchError::Other("not enough eligible agents")
-	}
-}
-
 /// The agent registry, as other pallets see it. An agent is identified by its owner's account.
 pub trait AgentRegistry<AccountId, Balance> {
 	/// The agent that `signer` acts for: the agent whose operator key `signer` is, or the agent

@@ -537,13 +537,8 @@ pub mod pallet {
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::commit())]
 		pub fn commit(origin: OriginFor<T>, task: TaskId, commitment: H256) -> DispatchResult {
-			let signer = ensure_signed(origin)?;
-			let mut record = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
-			let executor = T::Agents::agent_of(&signer).ok_or(Error::<T>::NotAssigned)?;
-			let index = Self::assignment_index(&record, &executor)?;
-			ensure!(record.status == TaskStatus::Assigned, Error::<T>::WrongPhase);
-			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(now < record.phase_ends, Error::<T>::DeadlinePassed);
+			let (mut record, executor, index, now) =
+				Self::executor_in_phase(origin, task, TaskStatus::Assigned)?;
 			let assignment = record.assignments.get_mut(index).ok_or(Error::<T>::NotAssigned)?;
 			ensure!(assignment.commitment.is_none(), Error::<T>::AlreadyCommitted);
 			assignment.commitment = Some(commitment);
@@ -586,13 +581,8 @@ pub mod pallet {
 			output: Option<Vec<u8>>,
 			uri: Option<Vec<u8>>,
 		) -> DispatchResult {
-			let signer = ensure_signed(origin)?;
-			let mut record = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
-			let executor = T::Agents::agent_of(&signer).ok_or(Error::<T>::NotAssigned)?;
-			let index = Self::assignment_index(&record, &executor)?;
-			ensure!(record.status == TaskStatus::Committed, Error::<T>::WrongPhase);
-			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(now < record.phase_ends, Error::<T>::DeadlinePassed);
+			let (mut record, executor, index, now) =
+				Self::executor_in_phase(origin, task, TaskStatus::Committed)?;
 			let assignment = record.assignments.get_mut(index).ok_or(Error::<T>::NotAssigned)?;
 			let commitment = assignment.commitment.ok_or(Error::<T>::NotCommitted)?;
 			ensure!(assignment.output.is_none(), Error::<T>::AlreadyRevealed);
@@ -662,6 +652,24 @@ impl<T: Config> Pallet<T> {
 	/// The account that receives the protocol cut.
 	pub fn protocol_account() -> T::AccountId {
 		T::PalletId::get().into_account_truncating()
+	}
+
+	/// For a call signed by an assigned executor (or its operator key) during `phase`, before
+	/// the phase's deadline: the task, the executor's agent account, its assignment's position,
+	/// and the current block.
+	fn executor_in_phase(
+		origin: OriginFor<T>,
+		task: TaskId,
+		phase: TaskStatus,
+	) -> Result<(TaskInfo<T>, T::AccountId, usize, BlockNumberFor<T>), DispatchError> {
+		let signer = ensure_signed(origin)?;
+		let record = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
+		let executor = T::Agents::agent_of(&signer).ok_or(Error::<T>::NotAssigned)?;
+		let index = Self::assignment_index(&record, &executor)?;
+		ensure!(record.status == phase, Error::<T>::WrongPhase);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now < record.phase_ends, Error::<T>::DeadlinePassed);
+		Ok((record, executor, index, now))
 	}
 
 	/// Position of `executor` among the task's current assignments.
