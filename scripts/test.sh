@@ -3,7 +3,8 @@
 #   1. formatting check (cargo fmt)
 #   2. Rust unit and integration tests of every crate (cargo test, release profile, so the
 #      node binary and the tests share one build of the dependencies)
-#   3. end-to-end tests: polkadot.js against a real `agentchain-node --dev`
+#   3. end-to-end tests: polkadot.js against a real `agentchain-node --dev`, including an agent
+#      node whose off-chain worker calls the reference inference server
 #   4. a zombienet local testnet of four validators (block production, finality, a transfer)
 # and ends with one line: "summary: N passed, N failed" over the stages that are not cargo's.
 #
@@ -27,13 +28,18 @@ stage "cargo fmt --check"
 if cargo fmt --all -- --check; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 stage "cargo test (release)"
-# The node crate has no tests of its own (the end-to-end stages test its binary), and no crate has
-# doc-tests: leaving both out spares compiling the node and the runtime a second time.
+# No crate has doc-tests, and the node's own tests run after its build below (with the node's
+# features alone, so they reuse that build): leaving both out here spares compiling the node and
+# the runtime a second time.
 cargo test --locked --release --workspace --exclude agentchain-node --lib --tests ||
 	fail_now "cargo test failed"
 
-stage "build agentchain-node (release)"
+stage "build agentchain-node and agentchain-inference-server (release)"
+# Two invocations: built together, their features would unify and change the node's build.
 cargo build --locked --release -p agentchain-node || fail_now "building agentchain-node failed"
+cargo build --locked --release -p agentchain-inference-server ||
+	fail_now "building agentchain-inference-server failed"
+cargo test --locked --release -p agentchain-node --bins || fail_now "agentchain-node tests failed"
 
 stage "end-to-end: polkadot.js against agentchain-node --dev"
 tap="$(mktemp)"

@@ -159,3 +159,110 @@ export function sendAndFinalize(api, tx, signer) {
     }).catch(reject);
   });
 }
+
+/** The reference inference server binary, built next to the node. */
+export function inferenceServerBinary() {
+  if (process.env.AGENTCHAIN_INFERENCE_SERVER) return resolve(process.env.AGENTCHAIN_INFERENCE_SERVER);
+  return join(dirname(nodeBinary()), 'agentchain-inference-server');
+}
+
+/**
+ * Starts `agentchain-inference-server` with `args` (on a free port unless `--listen` is given).
+ * Returns { url, baseUrl, stop, setFault }: `baseUrl` ends in /v1; `setFault(mode, delayMs)`
+ * switches its misbehaviour (needs `--admin`). Output goes to e2e/logs/<name>.log.
+ */
+export async function startInferenceServer(name, args = []) {
+  const binary = inferenceServerBinary();
+  if (!existsSync(binary)) {
+    throw new Error(
+      `agentchain-inference-server not found at ${binary}: build it with ` +
+        '`cargo build --release -p agentchain-inference-server`',
+    );
+  }
+  const listen = args.includes('--listen') ? [] : ['--listen', '127.0.0.1:0'];
+  const logDir = join(repoRoot, 'e2e', 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+  const child = spawn(binary, [...listen, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr.pipe(log);
+  let exited = null;
+  child.on('exit', (code, signal) => {
+    exited = { code, signal };
+  });
+  const url = await new Promise((resolveUrl, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error(`${name}: no "listening on" line within 10 s`)), 10_000);
+    child.stdout.on('data', (chunk) => {
+      log.write(chunk);
+      buffered += chunk.toString();
+      const match = buffered.match(/listening on (http:\/\/\S+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1]);
+      }
+    });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited early; see e2e/logs/${name}.log`));
+    });
+  });
+  const stop = async () => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const stopped = await Promise.race([
+        new Promise((r) => child.once('exit', () => r(true))),
+        sleep(5_000).then(() => false),
+      ]);
+      if (!stopped) child.kill('SIGKILL');
+    }
+    log.end();
+  };
+  const setFault = async (mode, delayMs) => {
+    const body = delayMs === undefined ? { mode } : { mode, delay_ms: delayMs };
+    const response = await fetch(`${url}/admin/fault`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (response.status !== 200) throw new Error(`${name}: setting fault ${mode} gave ${response.status}`);
+  };
+  return { url, baseUrl: `${url}/v1`, stop, setFault };
+}
+
+/**
+ * Resolves with { blockNumber, blockHash, event } for the first event, in a new best block,
+ * for which `predicate(event)` holds.
+ */
+export function waitForEvent(api, predicate, { timeoutMs = 120_000, what = 'event' } = {}) {
+  return new Promise((resolveEvent, reject) => {
+    let unsubscribe;
+    let done = false;
+    const finish = (error, value) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (unsubscribe) unsubscribe();
+      if (error) reject(error);
+      else resolveEvent(value);
+    };
+    const timer = setTimeout(() => finish(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
+    api.rpc.chain
+      .subscribeNewHeads(async (header) => {
+        try {
+          const events = await (await api.at(header.hash)).query.system.events();
+          for (const { event } of events) {
+            if (predicate(event)) {
+              finish(null, { blockNumber: header.number.toNumber(), blockHash: header.hash.toHex(), event });
+              return;
+            }
+          }
+        } catch (error) {
+          finish(error);
+        }
+      })
+      .then((u) => {
+        unsubscribe = u;
+        if (done) u();
+      });
+  });
+}

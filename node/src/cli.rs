@@ -12,6 +12,10 @@ pub struct Cli {
 	/// Options to run a node (see `agentchain-node --help`).
 	#[clap(flatten)]
 	pub run: RunCmd,
+
+	/// Options of an agent node: the inference endpoint its off-chain worker calls.
+	#[clap(flatten)]
+	pub inference: crate::inference::InferenceParams,
 }
 
 /// The node's subcommands.

@@ -134,6 +134,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	inference: &crate::inference::InferenceParams,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -145,6 +146,40 @@ pub fn new_full<
 		transaction_pool,
 		other: (block_import, grandpa_link, mut telemetry),
 	} = new_partial(&config)?;
+
+	// An agent node: tell the off-chain workers the inference endpoint, through offchain local
+	// storage, and make sure a development node has its operator key.
+	let block_time_ms = sc_consensus_aura::slot_duration(&*client)?.as_millis();
+	let endpoint = inference.endpoint_config(block_time_ms).map_err(ServiceError::Other)?;
+	if let Some(mut storage) = backend.offchain_storage() {
+		crate::inference::store_endpoint_config(&mut storage, endpoint.as_ref());
+	}
+	let operators = crate::inference::operator_keys(
+		&*keystore_container.keystore(),
+		config.dev_key_seed.as_deref(),
+	)
+	.map_err(ServiceError::Other)?;
+	if let Some(endpoint) = &endpoint {
+		log::info!(
+			"🤖 Agent node: inference endpoint {}, {} model(s), {} operator key(s), API key {}",
+			String::from_utf8_lossy(&endpoint.base_url),
+			endpoint.models.len(),
+			operators.len(),
+			if endpoint.api_key.is_some() { "set" } else { "not set" },
+		);
+		if operators.is_empty() {
+			log::warn!(
+				"No operator key (type `agnt`) in the keystore, so no task will be executed. Insert \
+				 one with `agentchain-node key insert --key-type agnt --scheme sr25519 --suri <secret>`."
+			);
+		}
+		if !config.offchain_worker.enabled {
+			log::warn!(
+				"Off-chain workers are disabled, so no task will be executed. Start the node with \
+				 `--offchain-worker always`."
+			);
+		}
+	}
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
 		Block,

@@ -63,3 +63,4 @@ pub mod operator {
 
 pub mod agents;
 pub mod inference;
+pub mod offchain;

@@ -44,11 +44,26 @@ fn authority_keys(sr: Sr25519Keyring, ed: Ed25519Keyring) -> (AuraId, GrandpaId)
 	(sr.public().into(), ed.public().into())
 }
 
-/// The well-known development accounts (Alice..Ferdie and their stashes), all endowed.
+/// Public keys of the development operator keys `//Alice//operator` .. `//Ferdie//operator`
+/// (sr25519, key type `agnt`). A node started with `--alice` (or `--dev`) .. `--ferdie` inserts
+/// its own into its keystore; they are endowed so that they can pay for the transactions their
+/// off-chain workers send.
+pub const DEV_OPERATOR_KEYS: [[u8; 32]; 6] = [
+	hex_literal::hex!("945e10040b47c3df67c4ccf156ac19f9d649c16211646798a364097791691e3d"),
+	hex_literal::hex!("407f432b63c4661febeb51526c3c8127f2852cd3fb5344cbfe247f383866ec67"),
+	hex_literal::hex!("b4cd86ca3c51e678b6783b33e1842c38db4f1a4c8a8c9e69dc210664521ff75a"),
+	hex_literal::hex!("1405d87261bb90e9601d55547568f73e00a838c0ac6eb143cc5b3fd966572d09"),
+	hex_literal::hex!("56ccd8549eca917af13ced7e5c293dd00123e81deb225dfc6a85ab526f9eec2f"),
+	hex_literal::hex!("f6d54162eefd71d3b3e4cb70398b2d1f544be66207a14b01cdfa8d97f3e3c128"),
+];
+
+/// The well-known development accounts (Alice..Ferdie and their stashes) and the development
+/// operator keys, all endowed.
 fn endowed_development_accounts() -> Vec<AccountId> {
 	Sr25519Keyring::iter()
 		.filter(|k| k != &Sr25519Keyring::One && k != &Sr25519Keyring::Two)
 		.map(|k| k.to_account_id())
+		.chain(DEV_OPERATOR_KEYS.iter().map(|key| AccountId::from(*key)))
 		.collect()
 }
 

@@ -30,6 +30,9 @@ fn with_preset(preset: &str, check: impl FnOnce()) {
 	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).expect("serialises");
 	merge(&mut config, serde_json::from_slice(&patch).expect("the preset is JSON"));
 	let mut ext = sp_io::TestExternalities::default();
+	ext.register_extension(sp_keystore::KeystoreExt::new(
+		sp_keystore::testing::MemoryKeystore::new(),
+	));
 	ext.execute_with(|| {
 		build_state::<RuntimeGenesisConfig>(config.to_string().into_bytes())
 			.expect("preset builds a genesis state");
@@ -93,5 +96,62 @@ fn the_protocol_account_exists_from_genesis() {
 	with_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		let account = pallet_inference::Pallet::<crate::Runtime>::protocol_account();
 		assert!(frame_system::Pallet::<crate::Runtime>::account_exists(&account));
+	});
+}
+
+#[test]
+fn dev_operator_keys_are_the_well_known_derivations_and_are_endowed() {
+	use sp_core::{crypto::Pair as _, sr25519};
+	let names = ["Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"];
+	for (name, key) in names.iter().zip(genesis_config_presets::DEV_OPERATOR_KEYS) {
+		let pair = sr25519::Pair::from_string(&format!("//{name}//operator"), None).unwrap();
+		assert_eq!(pair.public().0, key, "operator key of {name}");
+	}
+	for preset in ["development", "local_testnet"] {
+		with_preset(preset, || {
+			for key in genesis_config_presets::DEV_OPERATOR_KEYS {
+				assert!(Balances::free_balance(AccountId::from(key)) > 0, "{preset}");
+			}
+		});
+	}
+}
+
+#[test]
+fn an_off_chain_worker_transaction_is_signed_by_the_operator_key() {
+	use crate::{configs::OperatorAppCrypto, Runtime, RuntimeCall};
+	use frame_system::offchain::CreateSignedTransaction;
+	use sp_runtime::{
+		generic::Preamble,
+		traits::{Checkable, IdentifyAccount},
+		MultiSigner,
+	};
+
+	with_preset("development", || {
+		// As in an off-chain worker after block 5: the era starts at its parent.
+		frame_system::Pallet::<Runtime>::set_block_number(5);
+		frame_system::BlockHash::<Runtime>::insert(4, crate::Hash::repeat_byte(4));
+		let public = sp_io::crypto::sr25519_generate(
+			agentchain_primitives::OPERATOR_KEY_TYPE,
+			Some(b"//Alice//operator".to_vec()),
+		);
+		assert_eq!(public.0, genesis_config_presets::DEV_OPERATOR_KEYS[0]);
+		let signer = MultiSigner::from(public);
+		let account = signer.clone().into_account();
+		let call = RuntimeCall::System(frame_system::Call::remark { remark: vec![1, 2, 3] });
+		let xt = <Runtime as CreateSignedTransaction<RuntimeCall>>::create_signed_transaction::<
+			OperatorAppCrypto,
+		>(call.clone(), signer, account.clone(), 7)
+		.expect("the keystore holds the operator key");
+		let Preamble::Signed(ref address, _, ref extension) = xt.preamble else {
+			panic!("a signed transaction")
+		};
+		assert_eq!(*address, sp_runtime::MultiAddress::Id(account.clone()));
+		assert_eq!(extension.5 .0, 7, "the given nonce");
+		// The signature verifies against the operator account.
+		let checked = xt.check(&frame_system::ChainContext::<Runtime>::default()).unwrap();
+		assert_eq!(checked.function, call);
+		assert!(
+			matches!(checked.format, sp_runtime::generic::ExtrinsicFormat::Signed(who, _) if who == account)
+		);
 	});
 }

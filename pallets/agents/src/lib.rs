@@ -56,6 +56,7 @@ pub use pallet::*;
 mod benchmarking;
 #[cfg(test)]
 mod mock;
+pub mod offchain;
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -116,7 +117,13 @@ pub mod pallet {
 	}
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config {
+	pub trait Config:
+		frame_system::Config + frame_system::offchain::CreateSignedTransaction<Call<Self>>
+	{
+		/// The crypto of operator keys (key type `agnt`), which agent nodes' off-chain workers
+		/// sign heartbeats with.
+		type OperatorCrypto: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>;
+
 		/// The currency that stake and deposits are held in.
 		type Currency: Inspect<Self::AccountId>
 			+ Mutate<Self::AccountId>
@@ -315,6 +322,11 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// On agent nodes: keeps the node's agents live (see [`offchain`]).
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::send_heartbeats(now);
+		}
+
 		fn integrity_test() {
 			assert!(!T::MinExecutorStake::get().is_zero(), "MinExecutorStake must be positive");
 			assert!(!T::MinVerifierStake::get().is_zero(), "MinVerifierStake must be positive");

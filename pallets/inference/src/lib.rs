@@ -63,6 +63,7 @@ pub use pallet::*;
 mod benchmarking;
 #[cfg(test)]
 mod mock;
+pub mod offchain;
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -140,7 +141,13 @@ pub mod pallet {
 	}
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config {
+	pub trait Config:
+		frame_system::Config + frame_system::offchain::CreateSignedTransaction<Call<Self>>
+	{
+		/// The crypto of operator keys (key type `agnt`), which agent nodes' off-chain workers
+		/// sign `commit` and `reveal` with.
+		type OperatorCrypto: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>;
+
 		/// The currency fees are paid in.
 		type Currency: Inspect<Self::AccountId>
 			+ Mutate<Self::AccountId>
@@ -393,6 +400,12 @@ pub mod pallet {
 				Self::process_deadline(task, now);
 			}
 			T::WeightInfo::on_initialize(count)
+		}
+
+		/// On agent nodes: executes the tasks assigned to the node's operator keys (see
+		/// [`offchain`]).
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::run_executor(now);
 		}
 
 		fn integrity_test() {

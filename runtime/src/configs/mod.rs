@@ -1,5 +1,6 @@
 //! Configuration of every pallet in the runtime.
 
+use codec::Encode;
 use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
@@ -16,14 +17,17 @@ use frame_support::{
 use frame_system::limits::{BlockLength, BlockWeights};
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::{traits::One, Perbill};
+use sp_runtime::{
+	traits::{One, Verify},
+	Perbill,
+};
 use sp_version::RuntimeVersion;
 
 use super::{
 	AccountId, Agents, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo,
 	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, System, EXISTENTIAL_DEPOSIT, HOURS, MILLI_UNIT, MINUTES, SLOT_DURATION, UNIT,
-	VERSION,
+	RuntimeTask, Signature, SignedPayload, System, TxExtension, UncheckedExtrinsic,
+	EXISTENTIAL_DEPOSIT, HOURS, MILLI_UNIT, MINUTES, SLOT_DURATION, UNIT, VERSION,
 };
 
 /// Share of a block's weight and length that normal (non-operational) extrinsics may use.
@@ -144,6 +148,7 @@ parameter_types! {
 /// The agent registry. Dev values, sized for 3-second blocks; see `docs/agents.md` for the
 /// reasoning.
 impl pallet_agents::Config for Runtime {
+	type OperatorCrypto = OperatorAppCrypto;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	/// 1 AGC per record, plus 0.01 AGC per byte of metadata and models.
@@ -197,6 +202,7 @@ pub const DISPUTE_TIMEOUT: BlockNumber = 3 * MINUTES;
 
 /// The inference-task market. Dev values, sized for 3-second blocks; see `docs/inference.md`.
 impl pallet_inference::Config for Runtime {
+	type OperatorCrypto = OperatorAppCrypto;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Agents = Agents;
@@ -242,5 +248,68 @@ impl pallet_inference::BenchmarkHelper<AccountId> for RegisterBenchmarkExecutor 
 			1_000 * UNIT,
 		);
 		debug_assert!(registered.is_ok(), "benchmark executor registers");
+	}
+}
+
+/// Operator keys (`agnt`, sr25519) as the signers of the chain's transactions: what agent nodes'
+/// off-chain workers sign `commit` and `reveal` with.
+pub struct OperatorAppCrypto;
+impl frame_system::offchain::AppCrypto<<Signature as Verify>::Signer, Signature>
+	for OperatorAppCrypto
+{
+	type RuntimeAppPublic = agentchain_primitives::operator::Public;
+	type GenericPublic = sp_core::sr25519::Public;
+	type GenericSignature = sp_core::sr25519::Signature;
+}
+
+impl frame_system::offchain::SigningTypes for Runtime {
+	type Public = <Signature as Verify>::Signer;
+	type Signature = Signature;
+}
+
+impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Runtime
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type Extrinsic = UncheckedExtrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+/// Signed transactions made by off-chain workers: mortal (valid for half the block-hash window),
+/// no tip, the same extensions as any other transaction.
+impl<LocalCall> frame_system::offchain::CreateSignedTransaction<LocalCall> for Runtime
+where
+	RuntimeCall: From<LocalCall>,
+{
+	fn create_signed_transaction<
+		C: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
+	>(
+		call: RuntimeCall,
+		public: <Signature as Verify>::Signer,
+		account: AccountId,
+		nonce: Nonce,
+	) -> Option<UncheckedExtrinsic> {
+		use sp_runtime::{generic::Era, traits::StaticLookup, SaturatedConversion};
+		let period = BlockHashCount::get().checked_next_power_of_two().map_or(2, |p| p / 2) as u64;
+		// The off-chain worker runs on the state of the block it follows; the era starts at its
+		// parent, whose hash the chain knows.
+		let current = System::block_number().saturated_into::<u64>().saturating_sub(1);
+		let extension: TxExtension = (
+			frame_system::CheckNonZeroSender::<Runtime>::new(),
+			frame_system::CheckSpecVersion::<Runtime>::new(),
+			frame_system::CheckTxVersion::<Runtime>::new(),
+			frame_system::CheckGenesis::<Runtime>::new(),
+			frame_system::CheckEra::<Runtime>::from(Era::mortal(period, current)),
+			frame_system::CheckNonce::<Runtime>::from(nonce),
+			frame_system::CheckWeight::<Runtime>::new(),
+			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+			frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
+			frame_system::WeightReclaim::<Runtime>::new(),
+		);
+		let payload = SignedPayload::new(call, extension).ok()?;
+		let signature = payload.using_encoded(|bytes| C::sign(bytes, public))?;
+		let (call, extension, _) = payload.deconstruct();
+		let address = <Runtime as frame_system::Config>::Lookup::unlookup(account);
+		Some(UncheckedExtrinsic::new_signed(call, address, signature, extension))
 	}
 }

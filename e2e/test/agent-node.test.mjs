@@ -1,0 +1,182 @@
+// An agent node's off-chain worker on a real dev node, against the reference inference server:
+// a task submitted from polkadot.js is executed, committed, revealed and finalised with no further
+// human action; each endpoint fault leaves the chain healthy and the task expired and refunded.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Keyring } from '@polkadot/keyring';
+import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
+import { u8aToString } from '@polkadot/util';
+import {
+  repoRoot,
+  sendAndFinalize,
+  startDevNode,
+  startInferenceServer,
+  waitForEvent,
+  waitForHeight,
+} from '../lib/node.mjs';
+
+const UNIT = 10n ** 12n;
+const MODEL_NAME = 'ngram-en';
+const MODEL = blake2AsHex(MODEL_NAME, 256);
+const API_KEY = 'sk-e2e-' + Math.random().toString(36).slice(2);
+const NODE_LOG = join(repoRoot, 'e2e', 'logs', 'agent-node.log');
+
+describe('agent node: off-chain worker and inference endpoint', () => {
+  let server;
+  let node;
+  let api;
+  let alice;
+  let bob;
+  const keyFile = join(tmpdir(), `agentchain-e2e-key-${process.pid}`);
+
+  before(async () => {
+    await cryptoWaitReady();
+    const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+    alice = keyring.addFromUri('//Alice');
+    bob = keyring.addFromUri('//Bob');
+    server = await startInferenceServer('agent-node-endpoint', [
+      '--model', MODEL_NAME, '--admin', '--api-key', API_KEY,
+    ]);
+    writeFileSync(keyFile, `${API_KEY}\n`);
+    // `--dev` is Alice's node: it inserts the operator key //Alice//operator by itself.
+    node = await startDevNode('agent-node', [
+      '--inference-endpoint', server.baseUrl,
+      '--inference-model', MODEL_NAME,
+      '--inference-api-key-file', keyFile,
+    ]);
+    api = node.api;
+
+    // Alice registers as an executor of the model and names her node's operator key.
+    const operator = keyring.addFromUri('//Alice//operator');
+    const registered = await sendAndFinalize(
+      api,
+      api.tx.agents.register('alice-agent', server.baseUrl, '1', [MODEL], ['Executor'], 500n * UNIT),
+      alice,
+    );
+    assert.equal(registered.dispatchError, null);
+    const withOperator = await sendAndFinalize(api, api.tx.agents.setOperator(operator.address), alice);
+    assert.equal(withOperator.dispatchError, null);
+  });
+
+  after(async () => {
+    if (node) await node.stop();
+    if (server) await server.stop();
+    rmSync(keyFile, { force: true });
+  });
+
+  /** Submits a task from Bob; returns its id and the block that included it. */
+  async function submitTask(prompt, { commitPeriod, maxTokens = 12, fee = UNIT } = {}) {
+    const id = (await api.query.inference.nextTaskId()).toNumber();
+    const result = await sendAndFinalize(
+      api,
+      api.tx.inference.submitTask(
+        MODEL,
+        { Inline: prompt },
+        { maxTokens, temperatureMilli: 0, seed: 7, mode: 'ExactMatch' },
+        fee,
+        1,
+        commitPeriod,
+      ),
+      bob,
+    );
+    assert.equal(result.dispatchError, null);
+    const included = (await api.rpc.chain.getHeader(result.inBlock)).number.toNumber();
+    return { id, included };
+  }
+
+  const isEvent = (name, id) => (event) =>
+    api.events.inference[name].is(event) && event.data.task.toNumber() === id;
+
+  test('a task is committed, revealed and finalised by the off-chain worker alone', async () => {
+    const id = (await api.query.inference.nextTaskId()).toNumber();
+    const revealed = waitForEvent(api, isEvent('ResultRevealed', id), { what: `reveal of task ${id}` });
+    const finalised = waitForEvent(api, isEvent('TaskFinalised', id), {
+      what: `finalisation of task ${id}`,
+      timeoutMs: 240_000,
+    });
+    const prompt = 'The river carries';
+    const { included } = await submitTask(prompt, { commitPeriod: 10 });
+
+    const reveal = await revealed;
+    const latency = reveal.blockNumber - included;
+    console.log(
+      `# latency: task ${id} included in block #${included}, revealed in block #${reveal.blockNumber}: ` +
+        `${latency} blocks`,
+    );
+    assert.ok(latency >= 2 && latency <= 4, `commit and reveal take one block each, plus slack (${latency})`);
+
+    // The output on chain is the endpoint's answer to the same request.
+    const outputHash = reveal.event.data.outputHash.toHex();
+    const stored = (await api.query.inference.outputs(id, outputHash)).unwrap();
+    const onChain = u8aToString(stored.inline.unwrap());
+    const direct = await fetch(`${server.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${API_KEY}` },
+      body: JSON.stringify({
+        model: MODEL_NAME,
+        messages: [{ role: 'user', content: prompt }],
+        max_tokens: 12,
+        temperature: 0,
+        seed: 7,
+      }),
+    }).then((r) => r.json());
+    assert.equal(onChain, direct.choices[0].message.content);
+    assert.equal(outputHash, blake2AsHex(onChain, 256));
+
+    const final = await finalised;
+    assert.equal(final.event.data.outputHash.toHex(), outputHash);
+    assert.ok(final.event.data.paid.toBigInt() > 0n, 'Alice was paid');
+    const task = (await api.query.inference.tasks(id)).unwrap();
+    assert.ok(task.status.isFinalised);
+    console.log(`# finalised in block #${final.blockNumber}, ${final.blockNumber - included} blocks after inclusion`);
+  });
+
+  /** Submits a task while the endpoint misbehaves, and checks it expires with a full refund. */
+  async function faultExpires(expectedLog) {
+    const reservedBefore = (await api.query.system.account(bob.address)).data.reserved.toBigInt();
+    const id = (await api.query.inference.nextTaskId()).toNumber();
+    const missed = waitForEvent(api, isEvent('ExecutorMissedDeadline', id), { what: `missed deadline of ${id}` });
+    const expired = waitForEvent(api, isEvent('TaskExpired', id), { what: `expiry of task ${id}` });
+    const fee = UNIT;
+    await submitTask(`fault ${expectedLog}`, { commitPeriod: 3, fee });
+    await missed;
+    const { blockNumber, event } = await expired;
+    assert.equal(event.data.refunded.toBigInt(), fee, 'the whole fee is refunded');
+    const reservedAfter = (await (await api.at((await api.rpc.chain.getBlockHash(blockNumber)).toHex()))
+      .query.system.account(bob.address)).data.reserved.toBigInt();
+    assert.equal(reservedAfter, reservedBefore, 'nothing of the fee stays held');
+    // The chain goes on producing and finalising blocks.
+    await waitForHeight(api, blockNumber + 2, { finalized: true });
+    // The fault was logged once, with the task id.
+    const lines = readFileSync(NODE_LOG, 'utf8').split('\n').filter((l) => l.includes(`task ${id}: ${expectedLog}`));
+    assert.equal(lines.length, 1, `one log line for task ${id} (${expectedLog}), got ${lines.length}`);
+    return id;
+  }
+
+  const faults = [
+    ['error', undefined, 'endpoint answered with status 500'],
+    ['malformed', undefined, 'malformed response'],
+    ['oversized', undefined, 'response body over the size limit'],
+    ['wrong-model', undefined, 'response for another model'],
+    ['slow', 20_000, 'endpoint timed out'],
+    ['hangup', undefined, 'endpoint unreachable'],
+  ];
+  for (const [mode, delayMs, expectedLog] of faults) {
+    test(`endpoint fault "${mode}": logged once, the task expires and is refunded`, async () => {
+      await server.setFault(mode, delayMs);
+      try {
+        await faultExpires(expectedLog);
+      } finally {
+        await server.setFault('honest');
+      }
+    });
+  }
+
+  test('endpoint down: logged once, the task expires and is refunded', async () => {
+    await server.stop();
+    await faultExpires('endpoint unreachable');
+  });
+});

@@ -1,0 +1,550 @@
+//! The executor off-chain worker: an agent node's bridge from its assigned tasks to its model.
+//!
+//! After every block it imports, a node that was given an inference endpoint (see
+//! [`EndpointConfig`], written by the node from its `--inference-*` options) and holds an
+//! operator key (key type `agnt`) in its keystore runs [`Pallet::run_executor`]:
+//!
+//! 1. For each operator key, the agent it acts for ([`AgentRegistry::agent_of`]) and that agent's
+//!    open tasks, read from the [`AssignedTasks`] index: one prefix, never a scan of all tasks.
+//! 2. A task in its commit phase that this node has not worked on yet: the node takes a
+//!    persistent lock on it, calls the endpoint (with a deadline that ends before the commit
+//!    deadline), hashes the output, draws a salt, writes all of it to offchain local storage, and
+//!    only then submits `commit` as a signed transaction from the operator key.
+//! 3. Once the task is in its reveal phase, it submits `reveal` with the stored output and salt.
+//!
+//! What the node did for a task is kept in offchain local storage ([`WorkRecord`], persistent
+//! kind), so nothing is submitted twice across blocks or node restarts: a submission is repeated
+//! only when it has not reached the chain [`RESUBMIT_AFTER`] blocks later. A call that fails (the
+//! endpoint is down, too slow, answers with an error status, malformed JSON, an oversized body, or
+//! for another model) is logged once with the task id and not retried: the executor misses the
+//! deadline and the pallet reassigns or refunds the task, as it does for any executor that fails.
+
+use crate::{
+	commitment_of, AgentRegistry, AssignedTasks, Call, Config, Pallet, TaskId, TaskInfo,
+	TaskInputOf, TaskParams, TaskStatus, LOG_TARGET,
+};
+use agentchain_primitives::offchain::{EndpointApi, EndpointConfig, ENDPOINT_CONFIG_KEY};
+use alloc::{format, string::String, vec, vec::Vec};
+use codec::{Decode, Encode};
+use frame_support::traits::Get;
+use frame_system::{
+	offchain::{Account, SendSignedTransaction, Signer},
+	pallet_prelude::BlockNumberFor,
+};
+use serde::{Deserialize, Serialize};
+use sp_core::H256;
+use sp_runtime::{
+	offchain::{
+		http,
+		storage::{StorageRetrievalError, StorageValueRef},
+		storage_lock::{BlockAndTime, StorageLock},
+		Duration, HttpError, Timestamp,
+	},
+	SaturatedConversion,
+};
+
+/// Most tasks one run handles per operator key; the rest wait for the next block.
+pub const MAX_TASKS_PER_RUN: usize = 16;
+
+/// Blocks after which a commit or reveal that has not reached the chain is submitted again.
+pub const RESUBMIT_AFTER: u64 = 5;
+
+/// Time kept free between the end of an endpoint call and the phase deadline, in milliseconds,
+/// for the transaction to reach a block.
+pub const SUBMISSION_MARGIN_MS: u64 = 1_000;
+
+/// Most work records the node keeps track of; the oldest are dropped beyond it.
+pub const MAX_WORK_RECORDS: usize = 256;
+
+/// Prefix of the offchain storage keys of work records.
+const WORK_PREFIX: &[u8] = b"agentchain::inference::work::";
+/// Prefix of the offchain storage keys of per-task locks.
+const LOCK_PREFIX: &[u8] = b"agentchain::inference::lock::";
+/// Offchain storage key of the list of live work records.
+const WORK_INDEX_KEY: &[u8] = b"agentchain::inference::work-index";
+
+/// Why the node produced no result for a task.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Fault {
+	/// The node serves no endpoint model for the task's model.
+	UnknownModel,
+	/// The task's input is not UTF-8 text.
+	InputNotText,
+	/// The task's input could not be fetched from its URI.
+	InputUnavailable,
+	/// The fetched input does not hash to the task's input hash.
+	InputHashMismatch,
+	/// Too little time was left before the commit deadline to call the endpoint.
+	TooLate,
+	/// The endpoint could not be reached (connection refused or reset, bad URL, I/O error).
+	Unreachable,
+	/// The endpoint did not answer before the deadline.
+	Timeout,
+	/// The endpoint answered with a status other than 200.
+	Status(u16),
+	/// The response body was larger than allowed.
+	Oversized,
+	/// The response body is not the JSON of a completion.
+	Malformed,
+	/// The response names another model than the one asked for.
+	WrongModel,
+	/// The output is longer than the chain accepts inline.
+	OutputTooLong,
+}
+
+impl core::fmt::Display for Fault {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		match self {
+			Fault::UnknownModel => write!(f, "no endpoint model is mapped to the task's model"),
+			Fault::InputNotText => write!(f, "the input is not UTF-8 text"),
+			Fault::InputUnavailable => write!(f, "the input could not be fetched"),
+			Fault::InputHashMismatch => write!(f, "the fetched input does not match its hash"),
+			Fault::TooLate => write!(f, "too little time left before the commit deadline"),
+			Fault::Unreachable => write!(f, "endpoint unreachable"),
+			Fault::Timeout => write!(f, "endpoint timed out"),
+			Fault::Status(code) => write!(f, "endpoint answered with status {code}"),
+			Fault::Oversized => write!(f, "response body over the size limit"),
+			Fault::Malformed => write!(f, "malformed response"),
+			Fault::WrongModel => write!(f, "response for another model"),
+			Fault::OutputTooLong => write!(f, "output longer than the chain accepts"),
+		}
+	}
+}
+
+/// What the node did for one assignment, kept in offchain local storage.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
+pub enum WorkRecord {
+	/// The node gave up on the task (the fault was logged when it happened).
+	Failed,
+	/// The node has a result and submitted its commitment.
+	Working {
+		/// The model's output.
+		output: Vec<u8>,
+		/// The salt of the commitment.
+		salt: [u8; 32],
+		/// Block at which `commit` was last submitted.
+		commit_sent_at: u64,
+		/// Block at which `reveal` was last submitted, if it was.
+		reveal_sent_at: Option<u64>,
+	},
+}
+
+/// A chat-completion request (`POST /chat/completions`).
+#[derive(Serialize)]
+struct ChatRequest<'a> {
+	model: &'a str,
+	messages: [ChatMessage<'a>; 1],
+	max_tokens: u32,
+	temperature: f64,
+	seed: u64,
+	stream: bool,
+}
+
+/// One message of a chat-completion request.
+#[derive(Serialize)]
+struct ChatMessage<'a> {
+	role: &'a str,
+	content: &'a str,
+}
+
+/// A completion request (`POST /completions`).
+#[derive(Serialize)]
+struct CompletionRequest<'a> {
+	model: &'a str,
+	prompt: &'a str,
+	max_tokens: u32,
+	temperature: f64,
+	seed: u64,
+	stream: bool,
+}
+
+/// The parts of a (chat) completion response the node reads; other fields are ignored.
+#[derive(Deserialize)]
+struct CompletionResponse {
+	model: Option<String>,
+	choices: Vec<Choice>,
+}
+
+/// One choice of a response: `message.content` (chat) or `text` (completions).
+#[derive(Deserialize)]
+struct Choice {
+	message: Option<ChoiceMessage>,
+	text: Option<String>,
+}
+
+/// The message of a chat choice.
+#[derive(Deserialize)]
+struct ChoiceMessage {
+	content: Option<String>,
+}
+
+/// The URL and JSON body of the endpoint call for a prompt.
+pub fn completion_request(
+	config: &EndpointConfig,
+	model: &str,
+	prompt: &str,
+	params: &TaskParams,
+) -> (String, Vec<u8>) {
+	let base = core::str::from_utf8(&config.base_url).unwrap_or_default().trim_end_matches('/');
+	let temperature = f64::from(params.temperature_milli) / 1000.0;
+	let (path, body) = match config.api {
+		EndpointApi::Chat => (
+			"chat/completions",
+			serde_json::to_vec(&ChatRequest {
+				model,
+				messages: [ChatMessage { role: "user", content: prompt }],
+				max_tokens: params.max_tokens,
+				temperature,
+				seed: params.seed,
+				stream: false,
+			}),
+		),
+		EndpointApi::Completions => (
+			"completions",
+			serde_json::to_vec(&CompletionRequest {
+				model,
+				prompt,
+				max_tokens: params.max_tokens,
+				temperature,
+				seed: params.seed,
+				stream: false,
+			}),
+		),
+	};
+	// Serialising these structs cannot fail: they hold only strings and numbers.
+	(format!("{base}/{path}"), body.unwrap_or_default())
+}
+
+/// The output of a completion response: the first choice's message content (chat) or text
+/// (completions), as UTF-8 bytes. The response must name `model` when it names one.
+pub fn parse_completion(body: &[u8], model: &str) -> Result<Vec<u8>, Fault> {
+	let response: CompletionResponse =
+		serde_json::from_slice(body).map_err(|_| Fault::Malformed)?;
+	if response.model.as_deref().is_some_and(|named| named != model) {
+		return Err(Fault::WrongModel);
+	}
+	let choice = response.choices.into_iter().next().ok_or(Fault::Malformed)?;
+	let output = match (choice.message.and_then(|m| m.content), choice.text) {
+		(Some(content), _) => content,
+		(None, Some(text)) => text,
+		(None, None) => return Err(Fault::Malformed),
+	};
+	Ok(output.into_bytes())
+}
+
+/// Sends a request and reads its response body, bounded by `max_bytes` and `deadline`.
+fn http_call<Body: AsRef<[u8]>, Chunks: Default + IntoIterator<Item = Body>>(
+	request: http::Request<'_, Chunks>,
+	max_bytes: u32,
+	deadline: Timestamp,
+) -> Result<Vec<u8>, Fault> {
+	let pending = request.deadline(deadline).send().map_err(|_| Fault::Unreachable)?;
+	let response =
+		pending
+			.try_wait(deadline)
+			.map_err(|_| Fault::Timeout)?
+			.map_err(|error| match error {
+				http::Error::DeadlineReached => Fault::Timeout,
+				http::Error::IoError | http::Error::Unknown => Fault::Unreachable,
+			})?;
+	if response.code != 200 {
+		return Err(Fault::Status(response.code));
+	}
+	let mut body = Vec::new();
+	let mut reader = response.body();
+	reader.deadline(deadline);
+	for byte in reader.by_ref() {
+		if body.len() >= max_bytes as usize {
+			return Err(Fault::Oversized);
+		}
+		body.push(byte);
+	}
+	match reader.error() {
+		None => Ok(body),
+		Some(HttpError::DeadlineReached) => Err(Fault::Timeout),
+		Some(_) => Err(Fault::Unreachable),
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// One run of the executor off-chain worker, after block `now` was imported. Does nothing on
+	/// a node without an endpoint configuration or without an operator key.
+	pub fn run_executor(now: BlockNumberFor<T>) {
+		let config = match StorageValueRef::persistent(ENDPOINT_CONFIG_KEY).get::<EndpointConfig>()
+		{
+			Ok(Some(config)) => config,
+			Ok(None) => return,
+			Err(StorageRetrievalError::Undecodable) => {
+				log::error!(target: LOG_TARGET, "the stored inference endpoint configuration is unreadable");
+				return;
+			},
+		};
+		let now: u64 = now.saturated_into();
+		Self::forget_finished_work();
+		for operator in Signer::<T, T::OperatorCrypto>::keystore_accounts() {
+			let Some(agent) = T::Agents::agent_of(&operator.id) else { continue };
+			for (task, ()) in AssignedTasks::<T>::iter_prefix(&agent).take(MAX_TASKS_PER_RUN) {
+				Self::work_on(&config, &operator, &agent, task, now);
+			}
+		}
+	}
+
+	/// Moves one assigned task on, as far as this node can at block `now`.
+	fn work_on(
+		config: &EndpointConfig,
+		operator: &Account<T>,
+		agent: &T::AccountId,
+		id: TaskId,
+		now: u64,
+	) {
+		let Some(task) = crate::Tasks::<T>::get(id) else { return };
+		let Some(assignment) = task.assignments.iter().find(|a| &a.executor == agent) else {
+			return;
+		};
+		let key = work_key::<T>(id, agent, task.reassignments);
+		let mut record = StorageValueRef::persistent(&key);
+		let phase_ends: u64 = task.phase_ends.saturated_into();
+		match (task.status, assignment.commitment, assignment.output) {
+			(TaskStatus::Assigned, None, _) => match record.get::<WorkRecord>() {
+				Ok(None) => {
+					Self::execute(config, operator, agent, id, &task, &key, now, phase_ends)
+				},
+				Ok(Some(WorkRecord::Working { output, salt, commit_sent_at, .. }))
+					if now >= commit_sent_at.saturating_add(RESUBMIT_AFTER) =>
+				{
+					let commitment = commitment_of(&hash_of(&output), &salt, agent);
+					log::info!(target: LOG_TARGET, "task {id}: commitment not on chain yet, submitting it again");
+					record.set(&WorkRecord::Working {
+						output,
+						salt,
+						commit_sent_at: now,
+						reveal_sent_at: None,
+					});
+					Self::submit(operator, id, Call::commit { task: id, commitment });
+				},
+				Ok(Some(_)) => {},
+				Err(_) => record.set(&WorkRecord::Failed),
+			},
+			(TaskStatus::Committed, Some(commitment), None) => match record.get::<WorkRecord>() {
+				Ok(Some(WorkRecord::Working { output, salt, commit_sent_at, reveal_sent_at }))
+					if reveal_sent_at
+						.is_none_or(|sent| now >= sent.saturating_add(RESUBMIT_AFTER)) =>
+				{
+					let output_hash = hash_of(&output);
+					if commitment_of(&output_hash, &salt, agent) != commitment {
+						log::error!(target: LOG_TARGET, "task {id}: the commitment on chain is not this node's; cannot reveal");
+						record.set(&WorkRecord::Failed);
+						return;
+					}
+					record.set(&WorkRecord::Working {
+						output: output.clone(),
+						salt,
+						commit_sent_at,
+						reveal_sent_at: Some(now),
+					});
+					Self::submit(
+						operator,
+						id,
+						Call::reveal {
+							task: id,
+							output_hash,
+							salt,
+							output: Some(output),
+							uri: None,
+						},
+					);
+				},
+				Ok(Some(_)) => {},
+				Ok(None) | Err(_) => {
+					log::error!(target: LOG_TARGET, "task {id}: committed, but this node has no record of the result; cannot reveal");
+					record.set(&WorkRecord::Failed);
+				},
+			},
+			// Revealed (or past this node's part): the record is no longer needed.
+			(_, _, Some(_)) => record.clear(),
+			_ => {},
+		}
+	}
+
+	/// Calls the endpoint for a task in its commit phase and submits the commitment.
+	#[allow(clippy::too_many_arguments)]
+	fn execute(
+		config: &EndpointConfig,
+		operator: &Account<T>,
+		agent: &T::AccountId,
+		id: TaskId,
+		task: &TaskInfo<T>,
+		key: &[u8],
+		now: u64,
+		phase_ends: u64,
+	) {
+		// The commitment must be in a block before `phase_ends`; the earliest it can be in is
+		// the next one. The call gets what is left, minus a margin, within the node's timeout.
+		let blocks_left = phase_ends.saturating_sub(now).saturating_sub(1);
+		let budget_ms = blocks_left
+			.saturating_mul(config.block_time_ms)
+			.saturating_sub(SUBMISSION_MARGIN_MS)
+			.min(config.timeout_ms);
+		let lock_key = [LOCK_PREFIX, &key[WORK_PREFIX.len()..]].concat();
+		let mut lock =
+			StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
+				&lock_key,
+				blocks_left.saturating_add(1).saturated_into(),
+				Duration::from_millis(budget_ms.saturating_add(SUBMISSION_MARGIN_MS)),
+			);
+		// Another run of the worker holds the task: it is working on it.
+		let Ok(_guard) = lock.try_lock() else { return };
+		let record = StorageValueRef::persistent(key);
+		if !matches!(record.get::<WorkRecord>(), Ok(None)) {
+			return;
+		}
+		Self::remember_work(key);
+
+		let result = if budget_ms == 0 {
+			Err(Fault::TooLate)
+		} else {
+			let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(budget_ms));
+			Self::infer(config, task, deadline)
+		};
+		let output = match result {
+			Ok(output) => output,
+			Err(fault) => {
+				log::warn!(
+					target: LOG_TARGET,
+					"task {id}: {fault}; no result committed, the task will expire for this executor",
+				);
+				record.set(&WorkRecord::Failed);
+				return;
+			},
+		};
+		let salt = sp_io::offchain::random_seed();
+		let commitment = commitment_of(&hash_of(&output), &salt, agent);
+		// Stored before the commitment is sent: a node restarted after this point reveals this
+		// output, and never commits to another.
+		record.set(&WorkRecord::Working {
+			output,
+			salt,
+			commit_sent_at: now,
+			reveal_sent_at: None,
+		});
+		log::info!(target: LOG_TARGET, "task {id}: result ready, submitting the commitment");
+		Self::submit(operator, id, Call::commit { task: id, commitment });
+	}
+
+	/// The task's output from the endpoint.
+	fn infer(
+		config: &EndpointConfig,
+		task: &TaskInfo<T>,
+		deadline: Timestamp,
+	) -> Result<Vec<u8>, Fault> {
+		let model = config.model_name(&task.model).ok_or(Fault::UnknownModel)?;
+		let model = core::str::from_utf8(model).map_err(|_| Fault::UnknownModel)?;
+		let prompt = match &task.input {
+			TaskInputOf::Inline(bytes) => bytes.to_vec(),
+			TaskInputOf::Reference { hash, uri } => {
+				let uri = core::str::from_utf8(uri).map_err(|_| Fault::InputUnavailable)?;
+				let bytes = http_call(http::Request::get(uri), config.max_response_bytes, deadline)
+					.map_err(|_| Fault::InputUnavailable)?;
+				if hash_of(&bytes) != *hash {
+					return Err(Fault::InputHashMismatch);
+				}
+				bytes
+			},
+		};
+		let prompt = core::str::from_utf8(&prompt).map_err(|_| Fault::InputNotText)?;
+		let (url, body) = completion_request(config, model, prompt, &task.params);
+		let mut request = http::Request::post(&url, vec![body])
+			.add_header("Content-Type", "application/json")
+			.add_header("Accept", "application/json");
+		let authorization;
+		if let Some(key) = &config.api_key {
+			authorization = format!("Bearer {}", String::from_utf8_lossy(key));
+			request = request.add_header("Authorization", &authorization);
+		}
+		let body = http_call(request, config.max_response_bytes, deadline)?;
+		let output = parse_completion(&body, model)?;
+		if output.len() > T::MaxOutputLen::get() as usize {
+			return Err(Fault::OutputTooLong);
+		}
+		Ok(output)
+	}
+
+	/// Submits a call as a signed transaction from the operator key.
+	fn submit(operator: &Account<T>, id: TaskId, call: Call<T>) {
+		let sent = Signer::<T, T::OperatorCrypto>::any_account()
+			.with_filter(vec![operator.public.clone()])
+			.send_signed_transaction(|_| call.clone());
+		match sent {
+			Some((_, Ok(()))) => {},
+			Some((_, Err(()))) => log::warn!(
+				target: LOG_TARGET,
+				"task {id}: the transaction pool refused the transaction; it is sent again in {RESUBMIT_AFTER} blocks",
+			),
+			None => log::error!(target: LOG_TARGET, "task {id}: the operator key cannot sign"),
+		}
+	}
+
+	/// Adds a work record to the index of live records, dropping the oldest beyond
+	/// [`MAX_WORK_RECORDS`].
+	fn remember_work(key: &[u8]) {
+		let mut dropped = Vec::new();
+		let _ = StorageValueRef::persistent(WORK_INDEX_KEY).mutate::<Vec<Vec<u8>>, (), _>(|keys| {
+			let mut keys = keys.ok().flatten().unwrap_or_default();
+			dropped.clear();
+			if !keys.iter().any(|known| known == key) {
+				keys.push(key.to_vec());
+			}
+			while keys.len() > MAX_WORK_RECORDS {
+				dropped.push(keys.remove(0));
+			}
+			Ok(keys)
+		});
+		for key in dropped {
+			StorageValueRef::persistent(&key).clear();
+		}
+	}
+
+	/// Clears the records of tasks no longer assigned to the agents they were kept for.
+	fn forget_finished_work() {
+		let index = StorageValueRef::persistent(WORK_INDEX_KEY);
+		let Ok(Some(keys)) = index.get::<Vec<Vec<u8>>>() else { return };
+		let finished: Vec<Vec<u8>> = keys
+			.into_iter()
+			.filter(|key| {
+				!decode_work_key::<T>(key)
+					.is_some_and(|(task, agent)| AssignedTasks::<T>::contains_key(&agent, task))
+			})
+			.collect();
+		if finished.is_empty() {
+			return;
+		}
+		// Should another run change the index meanwhile, the next run tries again.
+		let _ = index.mutate::<Vec<Vec<u8>>, (), _>(|keys| {
+			let keys = keys.ok().flatten().unwrap_or_default();
+			Ok(keys.into_iter().filter(|key| !finished.contains(key)).collect())
+		});
+		for key in &finished {
+			StorageValueRef::persistent(key).clear();
+		}
+	}
+}
+
+/// blake2-256 of some bytes.
+fn hash_of(bytes: &[u8]) -> H256 {
+	H256(sp_io::hashing::blake2_256(bytes))
+}
+
+/// The offchain storage key of the work record of `agent` on round `round` of task `id`.
+fn work_key<T: Config>(id: TaskId, agent: &T::AccountId, round: u32) -> Vec<u8> {
+	[WORK_PREFIX, &(id, agent, round).encode()].concat()
+}
+
+/// The task and agent of a work record's key.
+fn decode_work_key<T: Config>(key: &[u8]) -> Option<(TaskId, T::AccountId)> {
+	let mut encoded = key.strip_prefix(WORK_PREFIX)?;
+	let (id, agent, _round) = <(TaskId, T::AccountId, u32)>::decode(&mut encoded).ok()?;
+	Some((id, agent))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,474 @@
+//! Tests of the executor off-chain worker, with a scripted HTTP endpoint and transaction pool.
+
+use super::*;
+use crate::{mock::*, Event, NextTaskId, Outputs, Tasks, VerificationMode};
+use agentchain_primitives::offchain::model_id_of_name;
+use codec::Decode;
+use frame_support::{assert_ok, traits::Hooks};
+use parking_lot::RwLock;
+use sp_core::offchain::{
+	testing::{OffchainState, PendingRequest, PoolState, TestOffchainExt, TestTransactionPoolExt},
+	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+};
+use sp_runtime::{
+	generic::Preamble, testing::UintAuthorityId, traits::Dispatchable, DispatchResult,
+};
+use std::sync::Arc;
+
+const MODEL_NAME: &str = "ngram-en";
+const PROMPT: &[u8] = b"What is 2 + 2?";
+const PARAMS: TaskParams = TaskParams {
+	max_tokens: 8,
+	temperature_milli: 700,
+	seed: 42,
+	mode: VerificationMode::ExactMatch,
+};
+/// Executors 11..=14 have operator keys 21..=24; the node holds all four.
+const OPERATORS: [(u64, u64); 4] = [(11, 21), (12, 22), (13, 23), (14, 24)];
+
+fn config() -> EndpointConfig {
+	EndpointConfig {
+		base_url: b"http://127.0.0.1:8080/v1/".to_vec(),
+		api: EndpointApi::Chat,
+		api_key: Some(b"sk-test".to_vec()),
+		models: vec![(model(), MODEL_NAME.as_bytes().to_vec())],
+		timeout_ms: 5_000,
+		max_response_bytes: 1_024,
+		block_time_ms: 3_000,
+	}
+}
+
+struct Node {
+	ext: sp_io::TestExternalities,
+	http: Arc<RwLock<OffchainState>>,
+	pool: Arc<RwLock<PoolState>>,
+}
+
+/// The test chain seen from an agent node holding the operator keys 21..=24, configured with
+/// `config`.
+fn agent_node(config: Option<EndpointConfig>) -> Node {
+	let mut ext = new_test_ext();
+	let (offchain, http) = TestOffchainExt::new();
+	let (pool_ext, pool) = TestTransactionPoolExt::new();
+	ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	ext.register_extension(OffchainWorkerExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool_ext));
+	ext.execute_with(|| {
+		for (agent, operator) in OPERATORS.into_iter().skip(1) {
+			assert_ok!(Agents::set_operator(RuntimeOrigin::signed(agent), operator));
+		}
+		UintAuthorityId::set_all_keys(OPERATORS.iter().map(|(_, operator)| *operator));
+		if let Some(config) = config {
+			StorageValueRef::persistent(ENDPOINT_CONFIG_KEY).set(&config);
+		}
+	});
+	Node { ext, http, pool }
+}
+
+fn operator_of(agent: u64) -> u64 {
+	OPERATORS.iter().find(|(a, _)| *a == agent).expect("an executor").1
+}
+
+fn submit(redundancy: u32, commit_period: u64) -> TaskId {
+	let id = NextTaskId::<Test>::get();
+	assert_ok!(Inference::submit_task(
+		RuntimeOrigin::signed(1),
+		model(),
+		TaskInputOf::Inline(PROMPT.to_vec()),
+		PARAMS,
+		100,
+		redundancy,
+		commit_period,
+	));
+	id
+}
+
+fn chat_response(model: &str, content: &str) -> Vec<u8> {
+	format!(
+		r#"{{"id":"chatcmpl-1","object":"chat.completion","created":0,"model":"{model}","choices":[{{"index":0,"message":{{"role":"assistant","content":"{content}"}},"finish_reason":"length"}}],"usage":{{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}}}"#
+	)
+	.into_bytes()
+}
+
+/// Scripts the endpoint's answer to the next chat call for the test prompt.
+fn expect_chat_call(http: &Arc<RwLock<OffchainState>>, config: &EndpointConfig, response: Vec<u8>) {
+	let (uri, body) =
+		completion_request(config, MODEL_NAME, core::str::from_utf8(PROMPT).unwrap(), &PARAMS);
+	let mut headers = vec![
+		("Content-Type".into(), "application/json".into()),
+		("Accept".into(), "application/json".into()),
+	];
+	if let Some(key) = &config.api_key {
+		headers.push(("Authorization".into(), format!("Bearer {}", String::from_utf8_lossy(key))));
+	}
+	http.write().expect_request(PendingRequest {
+		method: "POST".into(),
+		uri,
+		headers,
+		body,
+		response: Some(response),
+		sent: true,
+		..Default::default()
+	});
+}
+
+/// The calls the worker submitted, with their signers, emptying the pool.
+fn submitted(pool: &Arc<RwLock<PoolState>>) -> Vec<(u64, crate::Call<Test>)> {
+	core::mem::take(&mut pool.write().transactions)
+		.into_iter()
+		.map(|raw| {
+			let xt = Extrinsic::decode(&mut &raw[..]).expect("a test extrinsic");
+			let Preamble::Signed(signer, (), ()) = xt.preamble else { panic!("not signed") };
+			let RuntimeCall::Inference(call) = xt.function else { panic!("not an inference call") };
+			(signer, call)
+		})
+		.collect()
+}
+
+/// Includes submitted calls in the chain, as a block author would.
+fn include(calls: Vec<(u64, crate::Call<Test>)>) {
+	for (signer, call) in calls {
+		let result: DispatchResult = RuntimeCall::Inference(call)
+			.dispatch(RuntimeOrigin::signed(signer))
+			.map(|_| ())
+			.map_err(|e| e.error);
+		assert_ok!(result);
+	}
+}
+
+fn work_record(id: TaskId, agent: u64) -> Option<WorkRecord> {
+	let round = Tasks::<Test>::get(id).map_or(0, |t| t.reassignments);
+	StorageValueRef::persistent(&work_key::<Test>(id, &agent, round)).get().unwrap()
+}
+
+fn next_block() {
+	run_to_block(System::block_number() + 1);
+}
+
+#[test]
+fn the_worker_commits_reveals_and_the_task_is_finalised_without_anyone_else() {
+	let config = config();
+	let mut node = agent_node(Some(config.clone()));
+	node.ext.execute_with(|| {
+		let id = submit(3, 5);
+		let executors: Vec<u64> =
+			Tasks::<Test>::get(id).unwrap().assignments.iter().map(|a| a.executor).collect();
+		for _ in &executors {
+			expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four. four."));
+		}
+		Inference::offchain_worker(System::block_number());
+
+		// One commitment per assigned executor, each signed by that executor's operator key.
+		let commits = submitted(&node.pool);
+		assert_eq!(commits.len(), 3);
+		let output = b"four. four.";
+		for (signer, call) in &commits {
+			let crate::Call::commit { task, commitment } = call else { panic!("{call:?}") };
+			assert_eq!(*task, id);
+			let agent = OPERATORS.iter().find(|(_, o)| o == signer).unwrap().0;
+			assert!(executors.contains(&agent));
+			let Some(WorkRecord::Working { salt, .. }) = work_record(id, agent) else {
+				panic!("no work record")
+			};
+			assert_eq!(*commitment, commitment_of(&hash_of(output), &salt, &agent));
+		}
+
+		// The worker of the next block, before the commitments are in: nothing is sent twice,
+		// and the endpoint is not called again (an unexpected call would panic).
+		next_block();
+		Inference::offchain_worker(System::block_number());
+		assert!(submitted(&node.pool).is_empty());
+
+		include(commits);
+		assert_eq!(Tasks::<Test>::get(id).unwrap().status, TaskStatus::Committed);
+		next_block();
+		Inference::offchain_worker(System::block_number());
+		let reveals = submitted(&node.pool);
+		assert_eq!(reveals.len(), 3);
+		include(reveals);
+		let task = Tasks::<Test>::get(id).unwrap();
+		assert_eq!(task.status, TaskStatus::Revealed);
+		assert_eq!(task.result, Some(hash_of(output)));
+		assert_eq!(
+			Outputs::<Test>::get(id, hash_of(output)).unwrap().inline.unwrap().to_vec(),
+			output.to_vec()
+		);
+
+		// Revealed: the node forgets its records, and has nothing more to send.
+		next_block();
+		Inference::offchain_worker(System::block_number());
+		assert!(submitted(&node.pool).is_empty());
+		for agent in &executors {
+			assert_eq!(work_record(id, *agent), None);
+		}
+
+		run_to_block(task.phase_ends);
+		assert_eq!(Tasks::<Test>::get(id).unwrap().status, TaskStatus::Finalised);
+		for agent in executors {
+			System::assert_has_event(
+				pallet_agents::Event::<Test>::ReputationUpdated {
+					agent,
+					outcome: crate::Outcome::Completed,
+				}
+				.into(),
+			);
+		}
+		Inference::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_commitment_that_does_not_reach_the_chain_is_sent_again_later_with_the_same_result() {
+	let config = config();
+	let mut node = agent_node(Some(config.clone()));
+	node.ext.execute_with(|| {
+		let id = submit(1, 20);
+		expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four"));
+		Inference::offchain_worker(System::block_number());
+		let first = submitted(&node.pool);
+		assert_eq!(first.len(), 1);
+
+		// Lost: not included. Nothing is sent until `RESUBMIT_AFTER` blocks have passed.
+		for _ in 1..RESUBMIT_AFTER {
+			next_block();
+			Inference::offchain_worker(System::block_number());
+			assert!(submitted(&node.pool).is_empty());
+		}
+		next_block();
+		Inference::offchain_worker(System::block_number());
+		let again = submitted(&node.pool);
+		assert_eq!(again, first, "the same commitment, from the same operator key");
+		include(again);
+		assert!(Tasks::<Test>::get(id).unwrap().assignments[0].commitment.is_some());
+	});
+}
+
+#[test]
+fn a_restarted_node_reveals_the_result_it_committed_to() {
+	let config = config();
+	let mut node = agent_node(Some(config.clone()));
+	node.ext.execute_with(|| {
+		assert_eq!(submit(1, 20), 0);
+		expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four"));
+		Inference::offchain_worker(System::block_number());
+		include(submitted(&node.pool));
+	});
+	// A restart keeps the offchain database (persistent storage) and loses everything else.
+	let db = node.http.read().persistent_storage.clone();
+	let (offchain, http) = TestOffchainExt::with_offchain_db(db);
+	node.ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	node.ext.register_extension(OffchainWorkerExt::new(offchain));
+	node.ext.execute_with(|| {
+		next_block();
+		// No endpoint call is scripted on the new state: calling again would panic.
+		Inference::offchain_worker(System::block_number());
+		let reveals = submitted(&node.pool);
+		assert_eq!(reveals.len(), 1);
+		include(reveals);
+		assert_eq!(Tasks::<Test>::get(0).unwrap().status, TaskStatus::Revealed);
+		assert!(http.read().requests.is_empty());
+	});
+}
+
+/// Runs one task against an endpoint that answers `response` and checks the worker commits
+/// nothing, does not call again, and the task expires for its executor.
+fn fault_leaves_the_task_to_expire(config: EndpointConfig, response: Option<Vec<u8>>) {
+	let mut node = agent_node(Some(config.clone()));
+	node.ext.execute_with(|| {
+		let id = submit(1, 5);
+		let executor = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
+		if let Some(response) = response {
+			expect_chat_call(&node.http, &config, response);
+		}
+		Inference::offchain_worker(System::block_number());
+		assert!(submitted(&node.pool).is_empty());
+		assert_eq!(work_record(id, executor), Some(WorkRecord::Failed));
+		let deadline = Tasks::<Test>::get(id).unwrap().phase_ends;
+		while System::block_number() + 1 < deadline {
+			next_block();
+			Inference::offchain_worker(System::block_number());
+			assert!(submitted(&node.pool).is_empty(), "no retry after a fault");
+		}
+		// At the deadline the task is reassigned to another executor (whose operator key this
+		// node also holds, so its worker is not run here).
+		next_block();
+		System::assert_has_event(
+			Event::<Test>::ExecutorMissedDeadline { task: id, executor, slashed: MISSED_SLASH }
+				.into(),
+		);
+		Inference::do_try_state().unwrap();
+	});
+}
+
+#[test]
+fn a_malformed_response_commits_nothing() {
+	fault_leaves_the_task_to_expire(config(), Some(br#"{"choices": [{"message": "#.to_vec()));
+}
+
+#[test]
+fn a_response_without_choices_commits_nothing() {
+	fault_leaves_the_task_to_expire(
+		config(),
+		Some(br#"{"model":"ngram-en","choices":[]}"#.to_vec()),
+	);
+}
+
+#[test]
+fn a_response_for_another_model_commits_nothing() {
+	fault_leaves_the_task_to_expire(config(), Some(chat_response("ngram-en-impostor", "four")));
+}
+
+#[test]
+fn an_oversized_response_commits_nothing() {
+	let long = "x".repeat(2_000);
+	fault_leaves_the_task_to_expire(config(), Some(chat_response(MODEL_NAME, &long)));
+}
+
+#[test]
+fn an_output_longer_than_the_chain_accepts_commits_nothing() {
+	// Within the response bound, but over the mock's `MaxOutputLen` (64).
+	let long = "y".repeat(65);
+	fault_leaves_the_task_to_expire(config(), Some(chat_response(MODEL_NAME, &long)));
+}
+
+#[test]
+fn a_model_the_node_does_not_map_is_not_called() {
+	let mut config = config();
+	config.models = vec![(model_id_of_name("another-model"), b"another".to_vec())];
+	fault_leaves_the_task_to_expire(config, None);
+}
+
+#[test]
+fn a_task_too_close_to_its_deadline_is_not_called() {
+	let config = config();
+	let mut node = agent_node(Some(config));
+	node.ext.execute_with(|| {
+		let id = submit(1, MIN_COMMIT);
+		let executor = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
+		// One block before the deadline: a commitment could only land in the deadline's block.
+		run_to_block(Tasks::<Test>::get(id).unwrap().phase_ends - 1);
+		Inference::offchain_worker(System::block_number());
+		assert!(submitted(&node.pool).is_empty());
+		assert_eq!(work_record(id, executor), Some(WorkRecord::Failed));
+	});
+}
+
+#[test]
+fn a_node_without_an_endpoint_or_without_keys_does_nothing() {
+	let mut node = agent_node(None);
+	node.ext.execute_with(|| {
+		submit(3, 5);
+		Inference::offchain_worker(System::block_number());
+		assert!(submitted(&node.pool).is_empty());
+	});
+	let config = config();
+	let mut node = agent_node(Some(config));
+	node.ext.execute_with(|| {
+		UintAuthorityId::set_all_keys(Vec::<u64>::new());
+		submit(3, 5);
+		Inference::offchain_worker(System::block_number());
+		assert!(submitted(&node.pool).is_empty());
+	});
+}
+
+#[test]
+fn a_referenced_input_is_fetched_and_checked_against_its_hash() {
+	let config = config();
+	for (served, accepted) in [(PROMPT.to_vec(), true), (b"something else".to_vec(), false)] {
+		let mut node = agent_node(Some(config.clone()));
+		node.ext.execute_with(|| {
+			let id = NextTaskId::<Test>::get();
+			assert_ok!(Inference::submit_task(
+				RuntimeOrigin::signed(1),
+				model(),
+				TaskInputOf::Reference {
+					hash: hash_of(PROMPT),
+					uri: b"http://data.local/prompt".to_vec()
+				},
+				PARAMS,
+				100,
+				1,
+				5,
+			));
+			node.http.write().expect_request(PendingRequest {
+				method: "GET".into(),
+				uri: "http://data.local/prompt".into(),
+				response: Some(served.clone()),
+				sent: true,
+				..Default::default()
+			});
+			if accepted {
+				expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four"));
+			}
+			Inference::offchain_worker(System::block_number());
+			let executor = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
+			assert_eq!(submitted(&node.pool).len(), usize::from(accepted));
+			assert_eq!(work_record(id, executor) == Some(WorkRecord::Failed), !accepted);
+		});
+	}
+}
+
+#[test]
+fn requests_follow_the_openai_api() {
+	let mut config = config();
+	let (url, body) = completion_request(&config, MODEL_NAME, "Hello", &PARAMS);
+	assert_eq!(url, "http://127.0.0.1:8080/v1/chat/completions");
+	let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+	assert_eq!(
+		json,
+		serde_json::json!({
+			"model": "ngram-en",
+			"messages": [{"role": "user", "content": "Hello"}],
+			"max_tokens": 8,
+			"temperature": 0.7,
+			"seed": 42,
+			"stream": false,
+		})
+	);
+	config.api = EndpointApi::Completions;
+	config.base_url = b"http://127.0.0.1:8080/v1".to_vec();
+	let (url, body) = completion_request(&config, MODEL_NAME, "Hello", &PARAMS);
+	assert_eq!(url, "http://127.0.0.1:8080/v1/completions");
+	let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+	assert_eq!(json["prompt"], "Hello");
+	assert_eq!(json["model"], "ngram-en");
+}
+
+#[test]
+fn responses_are_parsed_strictly() {
+	assert_eq!(
+		parse_completion(&chat_response(MODEL_NAME, "hi there"), MODEL_NAME),
+		Ok(b"hi there".to_vec())
+	);
+	let completion =
+		br#"{"object":"text_completion","model":"ngram-en","choices":[{"index":0,"text":"hi"}]}"#;
+	assert_eq!(parse_completion(completion, MODEL_NAME), Ok(b"hi".to_vec()));
+	// A server that does not name the model is taken at its word.
+	assert_eq!(parse_completion(br#"{"choices":[{"text":"hi"}]}"#, MODEL_NAME), Ok(b"hi".to_vec()));
+	assert_eq!(parse_completion(b"not json", MODEL_NAME), Err(Fault::Malformed));
+	assert_eq!(parse_completion(br#"{"choices":[]}"#, MODEL_NAME), Err(Fault::Malformed));
+	assert_eq!(
+		parse_completion(br#"{"choices":[{"index":0}]}"#, MODEL_NAME),
+		Err(Fault::Malformed)
+	);
+	assert_eq!(parse_completion(&chat_response("gpt-4", "hi"), MODEL_NAME), Err(Fault::WrongModel));
+}
+
+#[test]
+fn operator_keys_only_act_for_their_own_agents() {
+	let config = config();
+	let mut node = agent_node(Some(config.clone()));
+	node.ext.execute_with(|| {
+		// The node holds only 21, the operator key of 11.
+		UintAuthorityId::set_all_keys([operator_of(11)]);
+		let id = submit(3, 5);
+		let executors: Vec<u64> =
+			Tasks::<Test>::get(id).unwrap().assignments.iter().map(|a| a.executor).collect();
+		assert!(executors.contains(&11), "the test needs 11 among the executors");
+		expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four"));
+		Inference::offchain_worker(System::block_number());
+		let sent = submitted(&node.pool);
+		assert_eq!(sent.len(), 1);
+		assert!(sent.iter().all(|(signer, _)| *signer == operator_of(11)));
+	});
+}

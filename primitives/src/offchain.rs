@@ -1,0 +1,92 @@
+//! What an agent node tells its off-chain workers: the inference endpoint to call.
+//!
+//! The node writes an [`EndpointConfig`] into offchain local storage (persistent kind) under
+//! [`ENDPOINT_CONFIG_KEY`] at start-up, from its `--inference-*` options; the off-chain workers
+//! read it there. It never enters chain state, and its API key is never logged.
+
+use alloc::vec::Vec;
+use codec::{Decode, Encode};
+
+use crate::ModelId;
+
+/// Offchain local storage key (persistent kind) of the node's [`EndpointConfig`].
+pub const ENDPOINT_CONFIG_KEY: &[u8] = b"agentchain::inference::endpoint";
+
+/// Which OpenAI-compatible API the endpoint is called through.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum EndpointApi {
+	/// `POST {base_url}/chat/completions`, the prompt as one user message.
+	Chat,
+	/// `POST {base_url}/completions`, the prompt as it is.
+	Completions,
+}
+
+/// An agent node's inference endpoint.
+#[derive(Encode, Decode, Clone, PartialEq, Eq)]
+pub struct EndpointConfig {
+	/// Base URL of the OpenAI-compatible API, such as `http://127.0.0.1:8080/v1`.
+	pub base_url: Vec<u8>,
+	/// Which API to call.
+	pub api: EndpointApi,
+	/// Sent as `Authorization: Bearer <key>` when set.
+	pub api_key: Option<Vec<u8>>,
+	/// The on-chain models this node serves, each with the name the endpoint knows it by.
+	pub models: Vec<(ModelId, Vec<u8>)>,
+	/// Longest time one call may take, in milliseconds (the task's deadline may cut it shorter).
+	pub timeout_ms: u64,
+	/// Largest response body accepted, in bytes.
+	pub max_response_bytes: u32,
+	/// The chain's block time, in milliseconds: turns block deadlines into call deadlines.
+	pub block_time_ms: u64,
+}
+
+impl EndpointConfig {
+	/// The endpoint's name for an on-chain model, if this node serves it.
+	pub fn model_name(&self, model: &ModelId) -> Option<&[u8]> {
+		self.models.iter().find(|(id, _)| id == model).map(|(_, name)| &name[..])
+	}
+}
+
+/// Never prints the API key.
+impl core::fmt::Debug for EndpointConfig {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		f.debug_struct("EndpointConfig")
+			.field("base_url", &core::str::from_utf8(&self.base_url).unwrap_or("<not UTF-8>"))
+			.field("api", &self.api)
+			.field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+			.field("models", &self.models.len())
+			.field("timeout_ms", &self.timeout_ms)
+			.field("max_response_bytes", &self.max_response_bytes)
+			.field("block_time_ms", &self.block_time_ms)
+			.finish()
+	}
+}
+
+/// The on-chain id of a model known by a canonical name: `blake2_256(name)`.
+pub fn model_id_of_name(name: &str) -> ModelId {
+	use sp_runtime::traits::{BlakeTwo256, Hash};
+	BlakeTwo256::hash(name.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn debug_output_never_contains_the_api_key() {
+		let config = EndpointConfig {
+			base_url: b"http://127.0.0.1:8080/v1".to_vec(),
+			api: EndpointApi::Chat,
+			api_key: Some(b"sk-secret-key".to_vec()),
+			models: vec![(model_id_of_name("ngram-en"), b"ngram-en".to_vec())],
+			timeout_ms: 1_000,
+			max_response_bytes: 1024,
+			block_time_ms: 3_000,
+		};
+		let printed = format!("{config:?}");
+		assert!(!printed.contains("sk-secret-key"), "{printed}");
+		assert!(printed.contains("<redacted>"));
+		assert_eq!(config.model_name(&model_id_of_name("ngram-en")), Some(&b"ngram-en"[..]));
+		assert_eq!(config.model_name(&model_id_of_name("other")), None);
+	}
+}
