@@ -5,7 +5,9 @@
 #      node binary and the tests share one build of the dependencies)
 #   3. end-to-end tests: polkadot.js against a real `agentchain-node --dev`, including an agent
 #      node whose off-chain worker calls the reference inference server
-#   4. a zombienet local testnet of four validators (block production, finality, a transfer)
+#   4. a zombienet local testnet of four validators and three agent nodes: block production,
+#      finality, a task executed by the agent nodes, a validator stopped and back, an agent node
+#      restarted in the middle of a task
 # and ends with one line: "summary: N passed, N failed" over the stages that are not cargo's.
 #
 # CARGO_TARGET_DIR is honoured. Set SKIP_ZOMBIENET=1 to leave out stage 4.
@@ -52,8 +54,8 @@ failed=$((failed + ${e2e_fail:-0}))
 rm -f "$tap"
 
 if [ "${SKIP_ZOMBIENET:-0}" != 1 ]; then
-	stage "zombienet: four-validator local testnet"
-	scripts/zombienet-test.sh zombienet/smoke.zndsl
+	stage "zombienet: four validators and three agent nodes"
+	scripts/zombienet-test.sh zombienet/agent-testnet.zndsl
 	zn_status=$?
 	read -r zn_pass zn_fail < "${TMPDIR:-/tmp}/agentchain-zombienet.counts" || { zn_pass=0; zn_fail=1; }
 	if [ "$zn_status" -ne 0 ] && [ "${zn_fail:-0}" -eq 0 ]; then zn_fail=1; fi

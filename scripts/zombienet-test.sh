@@ -22,6 +22,31 @@ export AGENTCHAIN_NODE="${AGENTCHAIN_NODE:-$target_dir/release/agentchain-node}"
 zombienet="$repo/e2e/node_modules/.bin/zombienet"
 [ -x "$zombienet" ] || { echo "zombienet is not installed: run scripts/setup.sh --e2e" >&2; exit 1; }
 
+# Agent nodes: their wrapper (inserts the operator key) and one reference inference server each,
+# for the networks that have them (INFERENCE_URL_1..3 in the network definition).
+export AGENTCHAIN_AGENT_NODE="$repo/zombienet/agent-node.sh"
+servers=()
+stop_servers() { [ ${#servers[@]} -eq 0 ] || kill "${servers[@]}" 2>/dev/null || true; }
+trap stop_servers EXIT
+network_file="$(sed -n 's/^Network: *//p' "$test_file")"
+if grep -q INFERENCE_URL_ "$(dirname "$test_file")/$network_file" 2>/dev/null; then
+	server_bin="$target_dir/release/agentchain-inference-server"
+	[ -x "$server_bin" ] || {
+		echo "agentchain-inference-server not found at $server_bin: run cargo build --release -p agentchain-inference-server" >&2
+		exit 1
+	}
+	for i in 1 2 3; do
+		out="$(mktemp "${TMPDIR:-/tmp}/agentchain-inference-$i.XXXXXX")"
+		"$server_bin" --listen 127.0.0.1:0 --model ngram-en >"$out" 2>"$out.log" &
+		servers+=($!)
+		for _ in $(seq 50); do grep -q "listening on" "$out" && break; sleep 0.1; done
+		url="$(sed -n 's/^listening on \(http:[^ ]*\)$/\1/p' "$out")"
+		[ -n "$url" ] || { echo "inference server $i did not start (see $out.log)" >&2; exit 1; }
+		export "INFERENCE_URL_$i=$url/v1"
+		echo "[zombienet] inference server $i at $url"
+	done
+fi
+
 run_dir="$(mktemp -d "${TMPDIR:-/tmp}/agentchain-zombienet.XXXXXX")"
 rmdir "$run_dir" # zombienet creates it itself
 log="$run_dir.log"

@@ -21,7 +21,8 @@ async function run(nodeName, networkInfo, args) {
   });
   console.log(`transfer finalized in ${finalizedIn}`);
 
-  const others = (args[0] || '').split(',').filter(Boolean);
+  // zombienet splits the arguments at commas: every argument is a node.
+  const others = args.flatMap((arg) => arg.split(',')).filter(Boolean);
   for (const other of others) {
     const node = networkInfo.nodesByName[other];
     const otherApi = await zombie.connect(node.wsUri, node.userDefinedTypes);
