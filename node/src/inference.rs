@@ -44,7 +44,7 @@ pub fn parse_model_mapping(value: &str) -> Result<ModelMapping, String> {
 		return Err(format!("`{value}`: expected NAME, NAME=ENDPOINT_NAME or 0xID=ENDPOINT_NAME"));
 	}
 	let id = match model.strip_prefix("0x") {
-		Some(hex) if hex.len() == 64 => {
+		Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
 			let mut bytes = [0u8; 32];
 			for (i, byte) in bytes.iter_mut().enumerate() {
 				*byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
@@ -218,6 +218,8 @@ mod tests {
 		assert!(parse_model_mapping("x=").is_err());
 		assert!(parse_model_mapping("0x1234=short").is_err());
 		assert!(parse_model_mapping(&format!("0x{}=bad", "zz".repeat(32))).is_err());
+		assert!(parse_model_mapping(&format!("0x{}=bad", "é".repeat(32))).is_err());
+		assert!(parse_model_mapping(&format!("0x+{}=bad", "a".repeat(63))).is_err());
 	}
 
 	#[test]

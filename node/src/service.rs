@@ -167,6 +167,14 @@ pub fn new_full<
 			operators.len(),
 			if endpoint.api_key.is_some() { "set" } else { "not set" },
 		);
+		if endpoint.api_key.is_some()
+			&& log::log_enabled!(target: "offchain-worker::http", log::Level::Debug)
+		{
+			log::warn!(
+				"Debug logging of `offchain-worker::http` prints request headers, the API key \
+				 among them."
+			);
+		}
 		if operators.is_empty() {
 			log::warn!(
 				"No operator key (type `agnt`) in the keystore, so no task will be executed. Insert \

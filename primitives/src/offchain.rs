@@ -68,6 +68,51 @@ pub fn model_id_of_name(name: &str) -> ModelId {
 	BlakeTwo256::hash(name.as_bytes())
 }
 
+/// Offchain local storage prefix of the nonces tracked per operator key.
+pub const OPERATOR_NONCE_PREFIX: &[u8] = b"agentchain::operator-nonce::";
+
+/// Blocks during which a locally tracked nonce is trusted beyond the chain's: by then the
+/// transactions it counted are in a block, or lost.
+pub const NONCE_MEMORY: u64 = 5;
+
+/// Reserves the nonce of the next transaction an off-chain worker signs with `account` (its
+/// encoding) at block `now`, given the chain's next nonce for it.
+///
+/// Off-chain workers of consecutive blocks run in parallel and each sees only its own block's
+/// state: without this, a worker would reuse the nonce of a transaction another worker sent a
+/// moment ago, still in the pool, and the pool would refuse it. The reservation is a
+/// compare-and-set on offchain local storage, shared by every pallet that signs with operator
+/// keys. Returns `None` if the storage could not be updated.
+pub fn reserve_nonce(account: &[u8], chain_next: u64, now: u64) -> Option<u64> {
+	use sp_runtime::offchain::storage::StorageValueRef;
+	let key = [OPERATOR_NONCE_PREFIX, account].concat();
+	let mut reserved = chain_next;
+	StorageValueRef::persistent(&key)
+		.mutate::<(u64, u64), (), _>(|tracked| {
+			reserved = match tracked {
+				Ok(Some((next, at))) if at.saturating_add(NONCE_MEMORY) > now => {
+					next.max(chain_next)
+				},
+				_ => chain_next,
+			};
+			Ok((reserved.saturating_add(1), now))
+		})
+		.ok()
+		.map(|_| reserved)
+}
+
+/// Gives back a nonce reserved with [`reserve_nonce`] whose transaction was not sent, if no later
+/// one was reserved meanwhile.
+pub fn release_nonce(account: &[u8], reserved: u64) {
+	use sp_runtime::offchain::storage::StorageValueRef;
+	let key = [OPERATOR_NONCE_PREFIX, account].concat();
+	let _ =
+		StorageValueRef::persistent(&key).mutate::<(u64, u64), (), _>(|tracked| match tracked {
+			Ok(Some((next, at))) if next == reserved.saturating_add(1) => Ok((reserved, at)),
+			_ => Err(()),
+		});
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -88,5 +133,28 @@ mod tests {
 		assert!(printed.contains("<redacted>"));
 		assert_eq!(config.model_name(&model_id_of_name("ngram-en")), Some(&b"ngram-en"[..]));
 		assert_eq!(config.model_name(&model_id_of_name("other")), None);
+	}
+
+	#[test]
+	fn nonces_are_reserved_once_and_forgotten_after_a_while() {
+		let mut ext = sp_io::TestExternalities::default();
+		let (offchain, _) = sp_core::offchain::testing::TestOffchainExt::new();
+		ext.register_extension(sp_core::offchain::OffchainDbExt::new(offchain));
+		ext.execute_with(|| {
+			let who = b"operator";
+			// Two workers at block 10 that both see the chain's next nonce 3.
+			assert_eq!(reserve_nonce(who, 3, 10), Some(3));
+			assert_eq!(reserve_nonce(who, 3, 10), Some(4));
+			// The chain has caught up with more: its nonce wins.
+			assert_eq!(reserve_nonce(who, 7, 11), Some(7));
+			// A reservation given back is reused; an older one cannot be.
+			release_nonce(who, 8);
+			assert_eq!(reserve_nonce(who, 7, 11), Some(8));
+			release_nonce(who, 8);
+			release_nonce(who, 5);
+			assert_eq!(reserve_nonce(who, 7, 11), Some(8));
+			// Transactions lost for NONCE_MEMORY blocks: back to the chain's nonce.
+			assert_eq!(reserve_nonce(who, 7, 11 + NONCE_MEMORY), Some(7));
+		});
 	}
 }

@@ -9,7 +9,9 @@
 //! does not send it twice.
 
 use crate::{AgentStatus, Agents, Call, Config, Operators, Pallet, LOG_TARGET};
-use agentchain_primitives::offchain::{EndpointConfig, ENDPOINT_CONFIG_KEY};
+use agentchain_primitives::offchain::{
+	release_nonce, reserve_nonce, EndpointConfig, ENDPOINT_CONFIG_KEY,
+};
 use alloc::vec;
 use codec::Encode;
 use frame_support::traits::Get;
@@ -17,7 +19,7 @@ use frame_system::{
 	offchain::{SendSignedTransaction, Signer},
 	pallet_prelude::BlockNumberFor,
 };
-use sp_runtime::{offchain::storage::StorageValueRef, Saturating};
+use sp_runtime::{offchain::storage::StorageValueRef, SaturatedConversion, Saturating};
 
 /// Prefix of the offchain storage keys holding when each operator key last sent a heartbeat.
 const SENT_PREFIX: &[u8] = b"agentchain::agents::heartbeat::";
@@ -60,9 +62,24 @@ impl<T: Config> Pallet<T> {
 			if due.is_err() {
 				continue;
 			}
+			// The nonce is reserved in offchain storage, shared with the other workers that sign
+			// with operator keys (see `reserve_nonce`); the signer takes it from state, and a
+			// worker's state changes are discarded.
+			let account = operator.id.encode();
+			let chain_next =
+				frame_system::Pallet::<T>::account_nonce(&operator.id).saturated_into();
+			let Some(nonce) = reserve_nonce(&account, chain_next, now.saturated_into()) else {
+				continue;
+			};
+			frame_system::Account::<T>::mutate(&operator.id, |info| {
+				info.nonce = nonce.saturated_into()
+			});
 			let result = Signer::<T, T::OperatorCrypto>::any_account()
 				.with_filter(vec![operator.public.clone()])
 				.send_signed_transaction(|_| Call::heartbeat {});
+			if !matches!(result, Some((_, Ok(())))) {
+				release_nonce(&account, nonce);
+			}
 			match result {
 				Some((_, Ok(()))) => {
 					log::debug!(target: LOG_TARGET, "heartbeat sent for agent {agent:?}")

@@ -23,7 +23,9 @@ use crate::{
 	commitment_of, AgentRegistry, AssignedTasks, Call, Config, Pallet, TaskId, TaskInfo,
 	TaskInputOf, TaskParams, TaskStatus, LOG_TARGET,
 };
-use agentchain_primitives::offchain::{EndpointApi, EndpointConfig, ENDPOINT_CONFIG_KEY};
+use agentchain_primitives::offchain::{
+	release_nonce, reserve_nonce, EndpointApi, EndpointConfig, ENDPOINT_CONFIG_KEY,
+};
 use alloc::{format, string::String, vec, vec::Vec};
 use codec::{Decode, Encode};
 use frame_support::traits::Get;
@@ -43,8 +45,11 @@ use sp_runtime::{
 	SaturatedConversion,
 };
 
-/// Most tasks one run handles per operator key; the rest wait for the next block.
-pub const MAX_TASKS_PER_RUN: usize = 16;
+/// Most tasks one run looks at per operator key (reading them costs the node, not the chain).
+pub const MAX_TASKS_SCANNED: usize = 1024;
+
+/// Most endpoint calls one run makes; tasks left over are taken by the next block's run.
+pub const MAX_CALLS_PER_RUN: u32 = 4;
 
 /// Blocks after which a commit or reveal that has not reached the chain is submitted again.
 pub const RESUBMIT_AFTER: u64 = 5;
@@ -54,7 +59,7 @@ pub const RESUBMIT_AFTER: u64 = 5;
 pub const SUBMISSION_MARGIN_MS: u64 = 1_000;
 
 /// Most work records the node keeps track of; the oldest are dropped beyond it.
-pub const MAX_WORK_RECORDS: usize = 256;
+pub const MAX_WORK_RECORDS: usize = 1024;
 
 /// Prefix of the offchain storage keys of work records.
 const WORK_PREFIX: &[u8] = b"agentchain::inference::work::";
@@ -116,6 +121,9 @@ impl core::fmt::Display for Fault {
 pub enum WorkRecord {
 	/// The node gave up on the task (the fault was logged when it happened).
 	Failed,
+	/// The node's reveal is on chain: nothing more to do. Kept until the task is no longer
+	/// assigned, so that a late run on older state does not start over.
+	Done,
 	/// The node has a result and submitted its commitment.
 	Working {
 		/// The model's output.
@@ -220,7 +228,7 @@ pub fn completion_request(
 pub fn parse_completion(body: &[u8], model: &str) -> Result<Vec<u8>, Fault> {
 	let response: CompletionResponse =
 		serde_json::from_slice(body).map_err(|_| Fault::Malformed)?;
-	if response.model.as_deref().is_some_and(|named| named != model) {
+	if response.model.as_deref().is_some_and(|named| !names_model(named, model)) {
 		return Err(Fault::WrongModel);
 	}
 	let choice = response.choices.into_iter().next().ok_or(Fault::Malformed)?;
@@ -230,6 +238,18 @@ pub fn parse_completion(body: &[u8], model: &str) -> Result<Vec<u8>, Fault> {
 		(None, None) => return Err(Fault::Malformed),
 	};
 	Ok(output.into_bytes())
+}
+
+/// Whether a response's `model` names the model asked for: the same name, or the name of one of
+/// its dated snapshots (hosted APIs answer `gpt-4o` with `gpt-4o-2024-08-06`).
+fn names_model(named: &str, asked: &str) -> bool {
+	named == asked
+		|| named
+			.strip_prefix(asked)
+			.and_then(|rest| rest.strip_prefix('-'))
+			.is_some_and(|date| {
+				!date.is_empty() && date.chars().all(|c| c.is_ascii_digit() || c == '-')
+			})
 }
 
 /// Sends a request and reads its response body, bounded by `max_bytes` and `deadline`.
@@ -279,36 +299,34 @@ impl<T: Config> Pallet<T> {
 				return;
 			},
 		};
-		let now: u64 = now.saturated_into();
+		let mut run = Run {
+			config,
+			now: now.saturated_into(),
+			started: sp_io::offchain::timestamp(),
+			calls: 0,
+		};
 		Self::forget_finished_work();
 		for operator in Signer::<T, T::OperatorCrypto>::keystore_accounts() {
 			let Some(agent) = T::Agents::agent_of(&operator.id) else { continue };
-			for (task, ()) in AssignedTasks::<T>::iter_prefix(&agent).take(MAX_TASKS_PER_RUN) {
-				Self::work_on(&config, &operator, &agent, task, now);
+			for task in AssignedTasks::<T>::iter_key_prefix(&agent).take(MAX_TASKS_SCANNED) {
+				Self::work_on(&mut run, &operator, &agent, task);
 			}
 		}
 	}
 
-	/// Moves one assigned task on, as far as this node can at block `now`.
-	fn work_on(
-		config: &EndpointConfig,
-		operator: &Account<T>,
-		agent: &T::AccountId,
-		id: TaskId,
-		now: u64,
-	) {
+	/// Moves one assigned task on, as far as this node can in this run.
+	fn work_on(run: &mut Run, operator: &Account<T>, agent: &T::AccountId, id: TaskId) {
+		let now = run.now;
 		let Some(task) = crate::Tasks::<T>::get(id) else { return };
 		let Some(assignment) = task.assignments.iter().find(|a| &a.executor == agent) else {
 			return;
 		};
 		let key = work_key::<T>(id, agent, task.reassignments);
-		let mut record = StorageValueRef::persistent(&key);
+		let record = StorageValueRef::persistent(&key);
 		let phase_ends: u64 = task.phase_ends.saturated_into();
 		match (task.status, assignment.commitment, assignment.output) {
 			(TaskStatus::Assigned, None, _) => match record.get::<WorkRecord>() {
-				Ok(None) => {
-					Self::execute(config, operator, agent, id, &task, &key, now, phase_ends)
-				},
+				Ok(None) => Self::execute(run, operator, agent, id, &task, &key, phase_ends),
 				Ok(Some(WorkRecord::Working { output, salt, commit_sent_at, .. }))
 					if now >= commit_sent_at.saturating_add(RESUBMIT_AFTER) =>
 				{
@@ -320,10 +338,13 @@ impl<T: Config> Pallet<T> {
 						commit_sent_at: now,
 						reveal_sent_at: None,
 					});
-					Self::submit(operator, id, Call::commit { task: id, commitment });
+					Self::submit(operator, id, Call::commit { task: id, commitment }, now);
 				},
 				Ok(Some(_)) => {},
-				Err(_) => record.set(&WorkRecord::Failed),
+				Err(_) => {
+					Self::remember_work(&key);
+					record.set(&WorkRecord::Failed);
+				},
 			},
 			(TaskStatus::Committed, Some(commitment), None) => match record.get::<WorkRecord>() {
 				Ok(Some(WorkRecord::Working { output, salt, commit_sent_at, reveal_sent_at }))
@@ -352,34 +373,40 @@ impl<T: Config> Pallet<T> {
 							output: Some(output),
 							uri: None,
 						},
+						now,
 					);
 				},
 				Ok(Some(_)) => {},
 				Ok(None) | Err(_) => {
 					log::error!(target: LOG_TARGET, "task {id}: committed, but this node has no record of the result; cannot reveal");
+					Self::remember_work(&key);
 					record.set(&WorkRecord::Failed);
 				},
 			},
-			// Revealed (or past this node's part): the record is no longer needed.
-			(_, _, Some(_)) => record.clear(),
+			// Revealed: done. The record stays (as `Done`) until the task leaves the index.
+			(_, _, Some(_)) => {
+				if matches!(record.get::<WorkRecord>(), Ok(Some(WorkRecord::Working { .. }))) {
+					record.set(&WorkRecord::Done);
+				}
+			},
 			_ => {},
 		}
 	}
 
 	/// Calls the endpoint for a task in its commit phase and submits the commitment.
-	#[allow(clippy::too_many_arguments)]
 	fn execute(
-		config: &EndpointConfig,
+		run: &mut Run,
 		operator: &Account<T>,
 		agent: &T::AccountId,
 		id: TaskId,
 		task: &TaskInfo<T>,
 		key: &[u8],
-		now: u64,
 		phase_ends: u64,
 	) {
+		let (config, now) = (&run.config, run.now);
 		// The commitment must be in a block before `phase_ends`; the earliest it can be in is
-		// the next one. The call gets what is left, minus a margin, within the node's timeout.
+		// the next one. The call gets what is left, minus a margin, within the node's timeout,
+		// counted from the start of this run (whose state is that of block `now`).
 		let blocks_left = phase_ends.saturating_sub(now).saturating_sub(1);
 		let budget_ms = blocks_left
 			.saturating_mul(config.block_time_ms)
@@ -392,6 +419,17 @@ impl<T: Config> Pallet<T> {
 				blocks_left.saturating_add(1).saturated_into(),
 				Duration::from_millis(budget_ms.saturating_add(SUBMISSION_MARGIN_MS)),
 			);
+		let deadline = run.started.add(Duration::from_millis(budget_ms));
+		let elapsed = sp_io::offchain::timestamp().diff(&run.started).millis();
+		// This run has made its calls, or has run for a block already: a later run, on fresher
+		// state, takes the task (the deadline is not lost: it is counted from that run's start).
+		if budget_ms > 0
+			&& (run.calls >= MAX_CALLS_PER_RUN
+				|| elapsed >= config.block_time_ms
+				|| sp_io::offchain::timestamp() >= deadline)
+		{
+			return;
+		}
 		// Another run of the worker holds the task: it is working on it.
 		let Ok(_guard) = lock.try_lock() else { return };
 		let record = StorageValueRef::persistent(key);
@@ -403,8 +441,8 @@ impl<T: Config> Pallet<T> {
 		let result = if budget_ms == 0 {
 			Err(Fault::TooLate)
 		} else {
-			let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(budget_ms));
-			Self::infer(config, task, deadline)
+			run.calls += 1;
+			Self::infer(&run.config, task, deadline)
 		};
 		let output = match result {
 			Ok(output) => output,
@@ -428,7 +466,7 @@ impl<T: Config> Pallet<T> {
 			reveal_sent_at: None,
 		});
 		log::info!(target: LOG_TARGET, "task {id}: result ready, submitting the commitment");
-		Self::submit(operator, id, Call::commit { task: id, commitment });
+		Self::submit(operator, id, Call::commit { task: id, commitment }, now);
 	}
 
 	/// The task's output from the endpoint.
@@ -443,6 +481,9 @@ impl<T: Config> Pallet<T> {
 			TaskInputOf::Inline(bytes) => bytes.to_vec(),
 			TaskInputOf::Reference { hash, uri } => {
 				let uri = core::str::from_utf8(uri).map_err(|_| Fault::InputUnavailable)?;
+				if !(uri.starts_with("http://") || uri.starts_with("https://")) {
+					return Err(Fault::InputUnavailable);
+				}
 				let bytes = http_call(http::Request::get(uri), config.max_response_bytes, deadline)
 					.map_err(|_| Fault::InputUnavailable)?;
 				if hash_of(&bytes) != *hash {
@@ -469,11 +510,25 @@ impl<T: Config> Pallet<T> {
 		Ok(output)
 	}
 
-	/// Submits a call as a signed transaction from the operator key.
-	fn submit(operator: &Account<T>, id: TaskId, call: Call<T>) {
+	/// Submits a call as a signed transaction from the operator key, with a nonce reserved in
+	/// offchain storage (see [`reserve_nonce`]).
+	fn submit(operator: &Account<T>, id: TaskId, call: Call<T>, now: u64) {
+		let account = operator.id.encode();
+		let chain_next = frame_system::Pallet::<T>::account_nonce(&operator.id).saturated_into();
+		let Some(nonce) = reserve_nonce(&account, chain_next, now) else {
+			log::warn!(target: LOG_TARGET, "task {id}: no nonce could be reserved; sent again later");
+			return;
+		};
+		// The signer takes the nonce from state; a worker's state changes are discarded.
+		frame_system::Account::<T>::mutate(&operator.id, |info| {
+			info.nonce = nonce.saturated_into()
+		});
 		let sent = Signer::<T, T::OperatorCrypto>::any_account()
 			.with_filter(vec![operator.public.clone()])
 			.send_signed_transaction(|_| call.clone());
+		if !matches!(sent, Some((_, Ok(())))) {
+			release_nonce(&account, nonce);
+		}
 		match sent {
 			Some((_, Ok(()))) => {},
 			Some((_, Err(()))) => log::warn!(
@@ -527,6 +582,15 @@ impl<T: Config> Pallet<T> {
 			StorageValueRef::persistent(key).clear();
 		}
 	}
+}
+
+/// One run of the worker: the endpoint, the block it runs after, when it started, and how many
+/// endpoint calls it made.
+struct Run {
+	config: EndpointConfig,
+	now: u64,
+	started: Timestamp,
+	calls: u32,
 }
 
 /// blake2-256 of some bytes.

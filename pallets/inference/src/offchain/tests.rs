@@ -194,16 +194,21 @@ fn the_worker_commits_reveals_and_the_task_is_finalised_without_anyone_else() {
 			output.to_vec()
 		);
 
-		// Revealed: the node forgets its records, and has nothing more to send.
+		// Revealed: the node marks its records done, and has nothing more to send.
 		next_block();
 		Inference::offchain_worker(System::block_number());
 		assert!(submitted(&node.pool).is_empty());
 		for agent in &executors {
-			assert_eq!(work_record(id, *agent), None);
+			assert_eq!(work_record(id, *agent), Some(WorkRecord::Done));
 		}
 
 		run_to_block(task.phase_ends);
 		assert_eq!(Tasks::<Test>::get(id).unwrap().status, TaskStatus::Finalised);
+		// No longer assigned: the records are deleted.
+		Inference::offchain_worker(System::block_number());
+		for agent in &executors {
+			assert_eq!(work_record(id, *agent), None);
+		}
 		for agent in executors {
 			System::assert_has_event(
 				pallet_agents::Event::<Test>::ReputationUpdated {
@@ -470,5 +475,52 @@ fn operator_keys_only_act_for_their_own_agents() {
 		let sent = submitted(&node.pool);
 		assert_eq!(sent.len(), 1);
 		assert!(sent.iter().all(|(signer, _)| *signer == operator_of(11)));
+	});
+}
+
+#[test]
+fn one_run_makes_a_bounded_number_of_calls_and_the_next_run_takes_the_rest() {
+	let config = config();
+	let mut node = agent_node(Some(config.clone()));
+	node.ext.execute_with(|| {
+		let ids: Vec<TaskId> = (0..MAX_CALLS_PER_RUN + 2).map(|_| submit(1, 20)).collect();
+		for _ in 0..MAX_CALLS_PER_RUN {
+			expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four"));
+		}
+		Inference::offchain_worker(System::block_number());
+		assert_eq!(submitted(&node.pool).len(), MAX_CALLS_PER_RUN as usize);
+
+		next_block();
+		for _ in 0..2 {
+			expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four"));
+		}
+		Inference::offchain_worker(System::block_number());
+		assert_eq!(submitted(&node.pool).len(), 2);
+		for id in ids {
+			let executor = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
+			assert!(matches!(work_record(id, executor), Some(WorkRecord::Working { .. })));
+		}
+	});
+}
+
+#[test]
+fn a_referenced_input_is_fetched_only_over_http() {
+	let mut node = agent_node(Some(config()));
+	node.ext.execute_with(|| {
+		let id = NextTaskId::<Test>::get();
+		assert_ok!(Inference::submit_task(
+			RuntimeOrigin::signed(1),
+			model(),
+			TaskInputOf::Reference { hash: hash_of(PROMPT), uri: b"file:///etc/passwd".to_vec() },
+			PARAMS,
+			100,
+			1,
+			5,
+		));
+		// No request is scripted: making one would panic.
+		Inference::offchain_worker(System::block_number());
+		let executor = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
+		assert_eq!(work_record(id, executor), Some(WorkRecord::Failed));
+		assert!(submitted(&node.pool).is_empty());
 	});
 }
