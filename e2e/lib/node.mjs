@@ -133,13 +133,13 @@ export function waitForHeight(api, height, { finalized = false, timeoutMs = 60_0
 }
 
 /**
- * Signs and sends `tx` from `signer`; resolves once the block that includes it is finalized, with
+ * Signs and sends `tx` from `signer` (with signing `options` such as { nonce }); resolves once the block that includes it is finalized, with
  * { blockHash, events, dispatchError } (dispatchError decoded to "section.Name" or null).
  */
-export function sendAndFinalize(api, tx, signer) {
+export function sendAndFinalize(api, tx, signer, options = {}) {
   return new Promise((resolveTx, reject) => {
     let inBlock = null;
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+    tx.signAndSend(signer, options, ({ status, events, dispatchError }) => {
       if (status.isInBlock) inBlock = status.asInBlock.toHex();
       if (status.isFinalized) {
         let error = null;

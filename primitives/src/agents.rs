@@ -25,6 +25,7 @@ use crate::ModelId;
 	TypeInfo,
 	MaxEncodedLen,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Role {
 	/// Runs inference tasks for the models it serves.
 	Executor,

@@ -21,6 +21,7 @@ pub type TaskId = u64;
 	TypeInfo,
 	MaxEncodedLen,
 )]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum VerificationMode {
 	/// The model is deterministic (greedy decoding, fixed seed): honest executors produce the
 	/// same output, so results are compared by output hash.

@@ -62,5 +62,6 @@ pub mod operator {
 }
 
 pub mod agents;
+pub mod api;
 pub mod inference;
 pub mod offchain;

@@ -149,6 +149,35 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl agentchain_primitives::api::AgentsApi<Block, AccountId> for Runtime {
+		fn agent(who: AccountId) -> Option<agentchain_primitives::api::AgentView<AccountId>> {
+			pallet_agents::Pallet::<Runtime>::agent_view(&who)
+		}
+
+		fn agents_serving(
+			model: agentchain_primitives::ModelId,
+			role: agentchain_primitives::agents::Role,
+		) -> Vec<agentchain_primitives::api::AgentView<AccountId>> {
+			pallet_agents::Pallet::<Runtime>::agents_serving(&model, role)
+		}
+	}
+
+	impl agentchain_primitives::api::InferenceApi<Block, AccountId> for Runtime {
+		fn task(
+			id: agentchain_primitives::inference::TaskId,
+		) -> Option<agentchain_primitives::api::TaskView<AccountId>> {
+			pallet_inference::Pallet::<Runtime>::task_view(id)
+		}
+
+		fn tasks_for(
+			executor: AccountId,
+			start_after: Option<agentchain_primitives::inference::TaskId>,
+			limit: u32,
+		) -> agentchain_primitives::api::TaskPage<AccountId> {
+			pallet_inference::Pallet::<Runtime>::tasks_for(&executor, start_after, limit)
+		}
+	}
+
 	impl frame_system_rpc_runtime_api::AccountNonceApi<Block, AccountId, Nonce> for Runtime {
 		fn account_nonce(account: AccountId) -> Nonce {
 			System::account_nonce(account)

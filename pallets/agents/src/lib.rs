@@ -60,6 +60,7 @@ pub mod offchain;
 #[cfg(test)]
 mod tests;
 pub mod types;
+mod views;
 pub mod weights;
 
 pub use agentchain_primitives::{

@@ -684,3 +684,43 @@ fn integrity_test_passes() {
 		<Agents as Hooks<u64>>::integrity_test();
 	});
 }
+
+#[test]
+fn clients_see_an_agent_by_owner_or_operator_and_the_agents_serving_a_model() {
+	use agentchain_primitives::api::AgentState;
+	run_test(|| {
+		register_executor(1, 150);
+		register_executor(2, 120);
+		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(1), 31));
+
+		let view = Agents::agent_view(&1).expect("agent 1");
+		assert_eq!(view, Agents::agent_view(&31).expect("through its operator key"));
+		assert_eq!(view.owner, 1);
+		assert_eq!(view.operator, Some(31));
+		assert_eq!(view.stake, 150);
+		assert_eq!(view.roles, vec![Role::Executor]);
+		assert_eq!(view.state, AgentState::Active);
+		assert!(view.selectable);
+		assert_eq!(Agents::agent_view(&9), None, "not an agent");
+
+		let serving = |m| -> Vec<u64> {
+			Agents::agents_serving(&m, Role::Executor)
+				.into_iter()
+				.map(|a| a.owner)
+				.collect()
+		};
+		let served = info(1).models[0];
+		assert_eq!(serving(served).len(), 2);
+		assert_ok!(Agents::pause(RuntimeOrigin::signed(2)));
+		assert_eq!(serving(served), vec![1], "a paused agent is not selectable");
+		assert!(!Agents::agent_view(&2).unwrap().selectable);
+		assert_eq!(Agents::agent_view(&2).unwrap().state, AgentState::Paused);
+		assert!(serving(model(0xEE)).is_empty());
+		assert!(Agents::agents_serving(&served, Role::Curator).is_empty());
+
+		// Silent for longer than the liveness period: still registered, no longer selectable.
+		run_to_block(2 + LIVENESS_PERIOD);
+		assert!(!Agents::agent_view(&1).unwrap().selectable);
+		assert!(serving(served).is_empty());
+	});
+}

@@ -705,3 +705,50 @@ fn integrity_test_passes() {
 		<Inference as Hooks<u64>>::integrity_test();
 	});
 }
+
+#[test]
+fn clients_see_tasks_and_page_through_an_executors_tasks() {
+	use agentchain_primitives::api::{TaskInputView, TaskState};
+	run_test(|| {
+		pause_all_but(13);
+		let ids: Vec<TaskId> = (0..7).map(|_| submit(10, 1)).collect();
+
+		let view = Inference::task_view(ids[0]).expect("a task");
+		assert_eq!(view.id, ids[0]);
+		assert_eq!(view.requester, 1);
+		assert_eq!(view.input, TaskInputView::Inline("What is 2 + 2?".into()));
+		assert_eq!(view.state, TaskState::Assigned);
+		assert_eq!((view.fee, view.escrow), (10, 10));
+		assert_eq!(view.assignments.len(), 1);
+		assert_eq!(view.assignments[0].executor, 13);
+		assert!(!view.assignments[0].committed);
+		assert_eq!(Inference::task_view(999), None);
+
+		// Pages of 3: every task once, then no next page.
+		let mut seen = Vec::new();
+		let mut start_after = None;
+		loop {
+			let page = Inference::tasks_for(&13, start_after, 3);
+			assert!(page.tasks.len() <= 3);
+			seen.extend(page.tasks.iter().map(|t| t.id));
+			match page.next {
+				Some(next) => start_after = Some(next),
+				None => break,
+			}
+		}
+		seen.sort();
+		assert_eq!(seen, ids);
+		assert!(Inference::tasks_for(&12, None, 10).tasks.is_empty());
+		let capped = Inference::tasks_for(&13, None, u32::MAX);
+		assert_eq!((capped.tasks.len(), capped.next), (7, None));
+
+		// Revealed: the output shows, as text.
+		assert_ok!(commit(13, 13, ids[0], b"4"));
+		assert_ok!(reveal(13, 13, ids[0], b"4"));
+		let view = Inference::task_view(ids[0]).unwrap();
+		assert_eq!(view.state, TaskState::Revealed);
+		assert_eq!(view.result, Some(hash(b"4")));
+		assert_eq!(view.outputs.len(), 1);
+		assert_eq!(view.outputs[0].text.as_deref(), Some("4"));
+	});
+}

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+pub mod queries;
+
 use agentchain_runtime::{opaque::Block, AccountId, Balance, Nonce};
 use jsonrpsee::RpcModule;
 use sc_transaction_pool_api::TransactionPool;
@@ -18,8 +20,9 @@ pub struct FullDeps<C, P> {
 	pub pool: Arc<P>,
 }
 
-/// Builds the node's extra RPC methods: account nonces (`system_accountNextIndex`) and fee
-/// queries (`payment_queryInfo`, `payment_queryFeeDetails`).
+/// Builds the node's extra RPC methods: account nonces (`system_accountNextIndex`), fee queries
+/// (`payment_queryInfo`, `payment_queryFeeDetails`), and the chain's own queries
+/// (`agents_agent`, `agents_serving`, `inference_task`, `inference_tasksFor`; see [`queries`]).
 pub fn create_full<C, P>(
 	deps: FullDeps<C, P>,
 ) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
@@ -30,16 +33,21 @@ where
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>,
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
+	C::Api: agentchain_primitives::api::AgentsApi<Block, AccountId>,
+	C::Api: agentchain_primitives::api::InferenceApi<Block, AccountId>,
 	P: TransactionPool + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
+	use queries::{AgentsQueriesServer, InferenceQueriesServer, Queries};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
 	let mut module = RpcModule::new(());
 	let FullDeps { client, pool } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	module.merge(AgentsQueriesServer::into_rpc(Queries::new(client.clone())))?;
+	module.merge(InferenceQueriesServer::into_rpc(Queries::new(client)))?;
 
 	Ok(module)
 }

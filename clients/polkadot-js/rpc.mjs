@@ -1,0 +1,45 @@
+// AgentChain's own JSON-RPC methods, for `ApiPromise.create({ provider, rpc })` of @polkadot/api.
+//
+//   import { rpc } from './clients/polkadot-js/rpc.mjs';
+//   const api = await ApiPromise.create({ provider: new WsProvider(url), rpc });
+//   const task = (await api.rpc.inference.task(0)).toJSON();
+//
+// Results are JSON (`type: 'Json'`): call `.toJSON()` on them. Optional parameters followed by
+// others are `Option<…>`, so that leaving one out sends null (a bare `u64` would send 0). Extrinsics, storage, events and
+// errors need no definitions at all: they come from the runtime metadata.
+const at = { name: 'at', type: 'BlockHash', isOptional: true };
+
+export const rpc = {
+  agents: {
+    agent: {
+      description: "An agent, by its owner account or its operator key; error 4001 if it is neither.",
+      params: [{ name: 'who', type: 'AccountId' }, at],
+      type: 'Json',
+    },
+    serving: {
+      description: 'The agents that can be selected now to serve a model, as Executor (default) or Verifier.',
+      params: [{ name: 'model', type: 'H256' }, { name: 'role', type: 'Option<Text>', isOptional: true }, at],
+      type: 'Json',
+    },
+  },
+  inference: {
+    task: {
+      description: 'A task with its assignments and revealed outputs; error 4002 if there is none with this id.',
+      params: [{ name: 'id', type: 'u64' }, at],
+      type: 'Json',
+    },
+    tasksFor: {
+      description:
+        'A page of the open tasks assigned to an agent (owner or operator key): limit 1..=64 (default 16), after startAfter.',
+      params: [
+        { name: 'executor', type: 'AccountId' },
+        { name: 'startAfter', type: 'Option<u64>', isOptional: true },
+        { name: 'limit', type: 'Option<u32>', isOptional: true },
+        at,
+      ],
+      type: 'Json',
+    },
+  },
+};
+
+export default rpc;

@@ -1,0 +1,89 @@
+//! Tasks as clients see them: what the `InferenceApi` runtime API returns.
+
+use crate::{AssignedTasks, Config, Outputs, Pallet, TaskId, TaskInputOf, TaskStatus, Tasks};
+use agentchain_primitives::api::{
+	AssignmentView, OutputView, TaskInputView, TaskPage, TaskState, TaskView, MAX_TASKS_PER_PAGE,
+};
+use alloc::{string::String, vec::Vec};
+use sp_runtime::SaturatedConversion;
+
+impl<T: Config> Pallet<T> {
+	/// A task with its assignments and revealed outputs.
+	pub fn task_view(id: TaskId) -> Option<TaskView<T::AccountId>> {
+		let task = Tasks::<T>::get(id)?;
+		let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+		Some(TaskView {
+			id,
+			requester: task.requester.clone(),
+			model: task.model,
+			input: match &task.input {
+				TaskInputOf::Inline(bytes) => TaskInputView::Inline(text(bytes)),
+				TaskInputOf::Reference { hash, uri } => {
+					TaskInputView::Reference { hash: *hash, uri: text(uri) }
+				},
+			},
+			max_tokens: task.params.max_tokens,
+			temperature_milli: task.params.temperature_milli,
+			seed: task.params.seed,
+			mode: task.params.mode,
+			fee: task.fee.saturated_into(),
+			escrow: task.escrow.saturated_into(),
+			redundancy: task.redundancy,
+			state: match task.status {
+				TaskStatus::Assigned => TaskState::Assigned,
+				TaskStatus::Committed => TaskState::Committed,
+				TaskStatus::Revealed => TaskState::Revealed,
+				TaskStatus::Disputed => TaskState::Disputed,
+				TaskStatus::Finalised => TaskState::Finalised,
+				TaskStatus::Expired => TaskState::Expired,
+			},
+			phase_ends: task.phase_ends.saturated_into(),
+			submitted_at: task.submitted_at.saturated_into(),
+			reassignments: task.reassignments,
+			assignments: task
+				.assignments
+				.iter()
+				.map(|a| AssignmentView {
+					executor: a.executor.clone(),
+					committed: a.commitment.is_some(),
+					output: a.output,
+				})
+				.collect(),
+			result: task.result,
+			// At most `MaxRedundancy` outputs per task.
+			outputs: Outputs::<T>::iter_prefix(id)
+				.map(|(hash, data)| OutputView {
+					hash,
+					text: data.inline.as_deref().map(|bytes| text(bytes)),
+					uri: data.uri.as_deref().map(|bytes| text(bytes)),
+				})
+				.collect(),
+		})
+	}
+
+	/// A page of the open tasks assigned to `executor`: at most `limit` (between 1 and
+	/// [`MAX_TASKS_PER_PAGE`]), after `start_after`. Reads the executor's prefix of
+	/// [`AssignedTasks`] from `start_after` on, so its cost depends on the page size, not on the
+	/// number of tasks on chain. Pages follow the index's storage order (by hashed task id).
+	pub fn tasks_for(
+		executor: &T::AccountId,
+		start_after: Option<TaskId>,
+		limit: u32,
+	) -> TaskPage<T::AccountId> {
+		let limit = limit.clamp(1, MAX_TASKS_PER_PAGE) as usize;
+		let mut ids = match start_after {
+			Some(after) => AssignedTasks::<T>::iter_key_prefix_from(
+				executor,
+				AssignedTasks::<T>::hashed_key_for(executor, after),
+			),
+			None => AssignedTasks::<T>::iter_key_prefix(executor),
+		};
+		let mut tasks = Vec::new();
+		let mut last = None;
+		for id in ids.by_ref().take(limit) {
+			last = Some(id);
+			tasks.extend(Self::task_view(id));
+		}
+		TaskPage { tasks, next: if ids.next().is_some() { last } else { None } }
+	}
+}
