@@ -106,6 +106,11 @@ pub const SCHEDULE_SEARCH: u32 = 16;
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
+/// blake2-256 of some bytes: how outputs and referenced inputs are hashed.
+pub(crate) fn hash_of(bytes: &[u8]) -> H256 {
+	H256(sp_io::hashing::blake2_256(bytes))
+}
+
 /// `blake2_256(output_hash ‖ salt ‖ executor)`: what an executor commits to.
 pub fn commitment_of<AccountId: Encode>(
 	output_hash: &H256,
@@ -609,10 +614,7 @@ pub mod pallet {
 				.map(|bytes| bytes.try_into().map_err(|_| Error::<T>::OutputTooLong))
 				.transpose()?;
 			if let Some(bytes) = &inline {
-				ensure!(
-					H256(sp_io::hashing::blake2_256(bytes)) == output_hash,
-					Error::<T>::OutputHashMismatch
-				);
+				ensure!(hash_of(bytes) == output_hash, Error::<T>::OutputHashMismatch);
 			}
 			let uri: Option<BoundedVec<u8, T::MaxUriLen>> = uri
 				.map(|bytes| bytes.try_into().map_err(|_| Error::<T>::UriTooLong))

@@ -20,7 +20,7 @@
 //! deadline and the pallet reassigns or refunds the task, as it does for any executor that fails.
 
 use crate::{
-	commitment_of, AgentRegistry, AssignedTasks, Call, Config, Pallet, TaskId, TaskInfo,
+	commitment_of, hash_of, AgentRegistry, AssignedTasks, Call, Config, Pallet, TaskId, TaskInfo,
 	TaskInputOf, TaskParams, TaskStatus, LOG_TARGET,
 };
 use agentchain_primitives::offchain::{
@@ -34,7 +34,6 @@ use frame_system::{
 	pallet_prelude::BlockNumberFor,
 };
 use serde::{Deserialize, Serialize};
-use sp_core::H256;
 use sp_runtime::{
 	offchain::{
 		http,
@@ -420,13 +419,13 @@ impl<T: Config> Pallet<T> {
 				Duration::from_millis(budget_ms.saturating_add(SUBMISSION_MARGIN_MS)),
 			);
 		let deadline = run.started.add(Duration::from_millis(budget_ms));
-		let elapsed = sp_io::offchain::timestamp().diff(&run.started).millis();
+		let clock = sp_io::offchain::timestamp();
 		// This run has made its calls, or has run for a block already: a later run, on fresher
 		// state, takes the task (the deadline is not lost: it is counted from that run's start).
 		if budget_ms > 0
 			&& (run.calls >= MAX_CALLS_PER_RUN
-				|| elapsed >= config.block_time_ms
-				|| sp_io::offchain::timestamp() >= deadline)
+				|| clock.diff(&run.started).millis() >= config.block_time_ms
+				|| clock >= deadline)
 		{
 			return;
 		}
@@ -526,17 +525,15 @@ impl<T: Config> Pallet<T> {
 		let sent = Signer::<T, T::OperatorCrypto>::any_account()
 			.with_filter(vec![operator.public.clone()])
 			.send_signed_transaction(|_| call.clone());
-		if !matches!(sent, Some((_, Ok(())))) {
-			release_nonce(&account, nonce);
-		}
 		match sent {
-			Some((_, Ok(()))) => {},
+			Some((_, Ok(()))) => return,
 			Some((_, Err(()))) => log::warn!(
 				target: LOG_TARGET,
 				"task {id}: the transaction pool refused the transaction; it is sent again in {RESUBMIT_AFTER} blocks",
 			),
 			None => log::error!(target: LOG_TARGET, "task {id}: the operator key cannot sign"),
 		}
+		release_nonce(&account, nonce);
 	}
 
 	/// Adds a work record to the index of live records, dropping the oldest beyond
@@ -591,11 +588,6 @@ struct Run {
 	now: u64,
 	started: Timestamp,
 	calls: u32,
-}
-
-/// blake2-256 of some bytes.
-fn hash_of(bytes: &[u8]) -> H256 {
-	H256(sp_io::hashing::blake2_256(bytes))
 }
 
 /// The offchain storage key of the work record of `agent` on round `round` of task `id`.
