@@ -72,7 +72,9 @@ pub mod weights;
 
 pub use agentchain_primitives::{
 	agents::{AgentRegistry, Outcome, Role},
-	inference::{DisputeHandler, TaskId, VerificationMode},
+	inference::{
+		DisputeHandler, DisputedTask, InferenceTasks, OnTaskFinalised, TaskId, VerificationMode,
+	},
 	ModelId,
 };
 pub use types::*;
@@ -166,8 +168,11 @@ pub mod pallet {
 		/// The agent registry: executors, their stake, selection, slashing and reputation.
 		type Agents: AgentRegistry<Self::AccountId, BalanceOf<Self>>;
 
-		/// Takes over tasks whose executors disagree.
-		type Disputes: DisputeHandler<Self::AccountId>;
+		/// Takes over tasks whose executors disagree, and picks the results that are audited.
+		type Disputes: DisputeHandler<Self::AccountId, BalanceOf<Self>>;
+
+		/// Told of every finalised task and the protocol cut it paid (data rewards).
+		type OnFinalised: OnTaskFinalised<Self::AccountId, BalanceOf<Self>>;
 
 		/// Source of the seed that executors are drawn with.
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
@@ -327,8 +332,12 @@ pub mod pallet {
 		ResultRevealed { task: TaskId, executor: T::AccountId, output_hash: H256 },
 		/// The task has a result, open to challenges until `challenge_end`.
 		TaskRevealed { task: TaskId, output_hash: H256, challenge_end: BlockNumberFor<T> },
-		/// Executors revealed different outputs; the task is disputed.
-		TaskDisputed { task: TaskId },
+		/// The task's result is disputed (executors disagreed, it was challenged, or it is
+		/// audited); it waits for a verdict until `timeout`.
+		TaskDisputed { task: TaskId, timeout: BlockNumberFor<T> },
+		/// A verdict on a disputed task: `output_hash` is the correct output (`None`: no revealed
+		/// output was correct).
+		DisputeResolved { task: TaskId, output_hash: Option<H256> },
 		/// The task was finalised: `paid` went to its executors, `protocol_cut` to the protocol
 		/// account, and `refunded` back to the requester.
 		TaskFinalised {
@@ -406,6 +415,7 @@ pub mod pallet {
 				Self::process_deadline(task, now);
 			}
 			T::WeightInfo::on_initialize(count)
+				.saturating_add(Self::handler_weight().saturating_mul(count.into()))
 		}
 
 		/// On agent nodes: executes the tasks assigned to the node's operator keys (see
@@ -591,7 +601,7 @@ pub mod pallet {
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::reveal(
 			output.as_ref().map_or(0, |o| o.len()).saturated_into(),
-		))]
+		).saturating_add(T::Disputes::max_weight()))]
 		pub fn reveal(
 			origin: OriginFor<T>,
 			task: TaskId,
@@ -651,7 +661,11 @@ pub mod pallet {
 		#[pallet::call_index(3)]
 		// Either transition: finalising a revealed task, or the costliest one the hook makes
 		// (reassigning a task nobody committed to).
-		#[pallet::weight(T::WeightInfo::finalize().max(T::WeightInfo::on_initialize(1)))]
+		#[pallet::weight(
+			T::WeightInfo::finalize()
+				.max(T::WeightInfo::on_initialize(1))
+				.saturating_add(Pallet::<T>::handler_weight())
+		)]
 		pub fn finalize(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
 			ensure_signed(origin)?;
 			let record = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
@@ -668,6 +682,36 @@ impl<T: Config> Pallet<T> {
 	/// The account that receives the protocol cut.
 	pub fn protocol_account() -> T::AccountId {
 		T::PalletId::get().into_account_truncating()
+	}
+
+	/// The most weight the dispute handler and the finalisation hook add to one transition.
+	fn handler_weight() -> Weight {
+		T::Disputes::max_weight().max(T::OnFinalised::max_weight())
+	}
+
+	/// The task as a dispute handler sees it.
+	fn disputed_view(task: &TaskInfo<T>) -> DisputedTask<T::AccountId, BalanceOf<T>> {
+		DisputedTask {
+			requester: task.requester.clone(),
+			model: task.model,
+			mode: task.params.mode,
+			fee: task.fee,
+			revealed: task
+				.assignments
+				.iter()
+				.filter_map(|a| a.output.map(|output| (a.executor.clone(), output)))
+				.collect(),
+			result: task.result,
+		}
+	}
+
+	/// Moves a task into dispute until the dispute timeout.
+	fn start_dispute(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) -> DispatchResult {
+		let timeout = Self::schedule(id, now.saturating_add(T::DisputeTimeout::get()))?;
+		task.status = TaskStatus::Disputed;
+		task.phase_ends = timeout;
+		Self::deposit_event(Event::TaskDisputed { task: id, timeout });
+		Ok(())
 	}
 
 	/// For a call signed by an assigned executor (or its operator key) during `phase`, before
@@ -826,14 +870,10 @@ impl<T: Config> Pallet<T> {
 				challenge_end: task.phase_ends,
 			});
 		} else {
-			let timeout = Self::schedule(id, now.saturating_add(T::DisputeTimeout::get()))?;
-			task.status = TaskStatus::Disputed;
-			task.phase_ends = timeout;
-			let (executors, outputs): (Vec<_>, Vec<_>) = revealed.into_iter().unzip();
-			if let Err(error) = T::Disputes::on_disagreement(id, &executors, &outputs) {
+			Self::start_dispute(id, task, now)?;
+			if let Err(error) = T::Disputes::on_disagreement(id, &Self::disputed_view(task)) {
 				log::warn!(target: LOG_TARGET, "dispute of task {id} not taken over: {error:?}");
 			}
-			Self::deposit_event(Event::TaskDisputed { task: id });
 		}
 		Ok(())
 	}
@@ -963,6 +1003,7 @@ impl<T: Config> Pallet<T> {
 		let refunded = Self::refund(task);
 		task.status = TaskStatus::Finalised;
 		task.phase_ends = Self::schedule_prune(id, now);
+		T::OnFinalised::on_task_finalised(id, &task.model, &protocol, protocol_cut);
 		Self::deposit_event(Event::TaskFinalised {
 			task: id,
 			output_hash: result,
@@ -1014,7 +1055,29 @@ impl<T: Config> Pallet<T> {
 					Self::expire(id, &mut task, now);
 				}
 			},
-			TaskStatus::Revealed => Self::finalise(id, &mut task, now),
+			TaskStatus::Revealed => {
+				// A random share of results is audited instead of finalised at once. The task
+				// must be disputed before the handler opens the audit, which may resolve it.
+				let view = Self::disputed_view(&task);
+				let audited = frame_support::storage::with_transaction(|| {
+					let mut candidate = task.clone();
+					let opened = Self::start_dispute(id, &mut candidate, now).is_ok() && {
+						Tasks::<T>::insert(id, &candidate);
+						T::Disputes::audit(id, &view)
+					};
+					if opened {
+						frame_support::storage::TransactionOutcome::Commit(Ok(()))
+					} else {
+						frame_support::storage::TransactionOutcome::Rollback(Err(
+							DispatchError::Other("not audited"),
+						))
+					}
+				});
+				if audited.is_ok() {
+					return;
+				}
+				Self::finalise(id, &mut task, now)
+			},
 			TaskStatus::Disputed => Self::expire(id, &mut task, now),
 			TaskStatus::Finalised | TaskStatus::Expired => {
 				let _ = Outputs::<T>::clear_prefix(id, T::MaxRedundancy::get(), None);
@@ -1073,5 +1136,50 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		Ok(())
+	}
+}
+
+impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn open_challenge(
+		id: TaskId,
+	) -> Result<DisputedTask<T::AccountId, BalanceOf<T>>, DispatchError> {
+		let mut task = Tasks::<T>::get(id).ok_or(Error::<T>::UnknownTask)?;
+		ensure!(task.status == TaskStatus::Revealed, Error::<T>::WrongPhase);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now < task.phase_ends, Error::<T>::DeadlinePassed);
+		let window_end = task.phase_ends;
+		Self::unschedule(id, window_end);
+		if let Err(error) = Self::start_dispute(id, &mut task, now) {
+			Self::requeue(id, window_end);
+			return Err(error);
+		}
+		Tasks::<T>::insert(id, &task);
+		Ok(Self::disputed_view(&task))
+	}
+
+	fn resolve(id: TaskId, verdict: Option<H256>) -> DispatchResult {
+		let mut task = Tasks::<T>::get(id).ok_or(Error::<T>::UnknownTask)?;
+		ensure!(task.status == TaskStatus::Disputed, Error::<T>::WrongPhase);
+		let now = frame_system::Pallet::<T>::block_number();
+		Self::unschedule(id, task.phase_ends);
+		Self::deposit_event(Event::DisputeResolved { task: id, output_hash: verdict });
+		let delivered =
+			verdict.filter(|output| task.assignments.iter().any(|a| a.output == Some(*output)));
+		match delivered {
+			Some(output) => {
+				task.result = Some(output);
+				Self::finalise(id, &mut task, now);
+			},
+			None => {
+				task.result = None;
+				Self::expire(id, &mut task, now);
+			},
+		}
+		Tasks::<T>::insert(id, task);
+		Ok(())
+	}
+
+	fn is_disputed(id: TaskId) -> bool {
+		Tasks::<T>::get(id).is_some_and(|task| task.status == TaskStatus::Disputed)
 	}
 }

@@ -1,7 +1,11 @@
 //! A test runtime with `pallet-balances`, the real agent registry and the inference pallet.
 
 use crate as pallet_inference;
-use agentchain_primitives::{agents::Role, inference::DisputeHandler, ModelId};
+use agentchain_primitives::{
+	agents::Role,
+	inference::{DisputeHandler, DisputedTask, OnTaskFinalised},
+	ModelId,
+};
 use core::cell::RefCell;
 use frame_support::{
 	derive_impl, parameter_types,
@@ -103,18 +107,50 @@ impl Randomness<H256, u64> for TestRandomness {
 	}
 }
 use codec::Encode;
+use frame_support::weights::Weight;
 
 thread_local! {
 	/// Disputes handed over: (task, executors, outputs).
 	pub static DISPUTES: RefCell<Vec<(u64, Vec<u64>, Vec<H256>)>> = RefCell::new(Vec::new());
+	/// Whether `RecordingDisputes` audits the results whose window ends.
+	pub static AUDIT_ALL: RefCell<bool> = const { RefCell::new(false) };
+	/// Tasks audited.
+	pub static AUDITS: RefCell<Vec<u64>> = RefCell::new(Vec::new());
+	/// Finalisations reported: (task, protocol cut).
+	pub static FINALISED: RefCell<Vec<(u64, u64)>> = RefCell::new(Vec::new());
 }
 
-/// Records the disputes it receives.
+/// Records the disputes it receives; audits every result while `AUDIT_ALL` is set.
 pub struct RecordingDisputes;
-impl DisputeHandler<u64> for RecordingDisputes {
-	fn on_disagreement(task: u64, executors: &[u64], outputs: &[H256]) -> DispatchResult {
-		DISPUTES.with(|d| d.borrow_mut().push((task, executors.to_vec(), outputs.to_vec())));
+impl DisputeHandler<u64, u64> for RecordingDisputes {
+	fn on_disagreement(id: u64, task: &DisputedTask<u64, u64>) -> DispatchResult {
+		let (executors, outputs) = task.revealed.iter().cloned().unzip();
+		DISPUTES.with(|d| d.borrow_mut().push((id, executors, outputs)));
 		Ok(())
+	}
+
+	fn audit(id: u64, _task: &DisputedTask<u64, u64>) -> bool {
+		let audit = AUDIT_ALL.with(|a| *a.borrow());
+		if audit {
+			AUDITS.with(|a| a.borrow_mut().push(id));
+		}
+		audit
+	}
+
+	fn max_weight() -> Weight {
+		Weight::zero()
+	}
+}
+
+/// Records the finalisations it is told of.
+pub struct RecordingFinalisations;
+impl OnTaskFinalised<u64, u64> for RecordingFinalisations {
+	fn on_task_finalised(id: u64, _model: &ModelId, _protocol: &u64, cut: u64) {
+		FINALISED.with(|f| f.borrow_mut().push((id, cut)));
+	}
+
+	fn max_weight() -> Weight {
+		Weight::zero()
 	}
 }
 
@@ -175,6 +211,7 @@ impl pallet_inference::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Agents = Agents;
 	type Disputes = RecordingDisputes;
+	type OnFinalised = RecordingFinalisations;
 	type Randomness = TestRandomness;
 	type PalletId = InferencePalletId;
 	type MinFeePerExecutor = ConstU64<MIN_FEE>;
@@ -261,6 +298,9 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	ext.execute_with(|| {
 		System::set_block_number(1);
 		DISPUTES.with(|d| d.borrow_mut().clear());
+		AUDIT_ALL.with(|a| *a.borrow_mut() = false);
+		AUDITS.with(|a| a.borrow_mut().clear());
+		FINALISED.with(|f| f.borrow_mut().clear());
 		for executor in 11..=14 {
 			Agents::register(
 				RuntimeOrigin::signed(executor),

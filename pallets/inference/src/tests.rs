@@ -138,6 +138,7 @@ fn a_task_goes_from_submission_to_finalisation_and_pruning() {
 			.into(),
 		);
 		assert_eq!(task(id).status, TaskStatus::Finalised);
+		FINALISED.with(|f| assert_eq!(*f.borrow(), vec![(id, 10)]));
 		assert_eq!(Balances::free_balance(executor), executor_before + 90);
 		assert_eq!(Balances::free_balance(protocol), 10);
 		assert_eq!(Balances::free_balance(1), requester_before - 100);
@@ -500,7 +501,9 @@ fn disagreeing_executors_open_a_dispute_that_times_out_with_a_refund() {
 		assert_ok!(commit(b, b, id, b"no"));
 		assert_ok!(reveal(a, a, id, b"yes"));
 		assert_ok!(reveal(b, b, id, b"no"));
-		System::assert_has_event(Event::TaskDisputed { task: id }.into());
+		System::assert_has_event(
+			Event::TaskDisputed { task: id, timeout: 1 + DISPUTE_TIMEOUT }.into(),
+		);
 		assert_eq!(task(id).status, TaskStatus::Disputed);
 		DISPUTES.with(|d| {
 			assert_eq!(*d.borrow(), vec![(id, vec![a, b], vec![hash(b"yes"), hash(b"no")])]);
@@ -750,5 +753,108 @@ fn clients_see_tasks_and_page_through_an_executors_tasks() {
 		assert_eq!(view.result, Some(hash(b"4")));
 		assert_eq!(view.outputs.len(), 1);
 		assert_eq!(view.outputs[0].text.as_deref(), Some("4"));
+	});
+}
+
+/// Submits a task with one executor and brings it to `Revealed` with output `output`.
+fn revealed_task(output: &[u8]) -> (TaskId, u64) {
+	let id = submit(100, 1);
+	let executor = executors(id)[0];
+	assert_ok!(commit(executor, executor, id, output));
+	assert_ok!(reveal(executor, executor, id, output));
+	assert_eq!(task(id).status, TaskStatus::Revealed);
+	(id, executor)
+}
+
+#[test]
+fn an_audited_result_waits_for_the_verdict_instead_of_being_finalised() {
+	run_test(|| {
+		AUDIT_ALL.with(|a| *a.borrow_mut() = true);
+		let (id, executor) = revealed_task(b"4");
+		let window_end = task(id).phase_ends;
+		run_to_block(window_end);
+		AUDITS.with(|a| assert_eq!(*a.borrow(), vec![id]));
+		let record = task(id);
+		assert_eq!(record.status, TaskStatus::Disputed);
+		assert_eq!(record.phase_ends, window_end + DISPUTE_TIMEOUT);
+		System::assert_has_event(
+			Event::TaskDisputed { task: id, timeout: window_end + DISPUTE_TIMEOUT }.into(),
+		);
+		assert_eq!(escrow_held(1), 100);
+		assert!(FINALISED.with(|f| f.borrow().is_empty()));
+
+		// The audit confirms the result: the executor is paid as on finalisation.
+		let before = Balances::free_balance(executor);
+		assert_ok!(<Inference as InferenceTasks<_, _>>::resolve(id, Some(hash(b"4"))));
+		System::assert_has_event(
+			Event::DisputeResolved { task: id, output_hash: Some(hash(b"4")) }.into(),
+		);
+		assert_eq!(task(id).status, TaskStatus::Finalised);
+		assert_eq!(Balances::free_balance(executor), before + 90);
+		assert_eq!(escrow_held(1), 0);
+		FINALISED.with(|f| assert_eq!(*f.borrow(), vec![(id, 10)]));
+		// Resolved once: the timeout no longer applies, and a second verdict is refused.
+		assert_noop!(
+			<Inference as InferenceTasks<_, _>>::resolve(id, None),
+			Error::<Test>::WrongPhase
+		);
+		run_to_block(window_end + DISPUTE_TIMEOUT);
+		assert_eq!(task(id).status, TaskStatus::Finalised);
+	});
+}
+
+#[test]
+fn a_challenge_opens_only_inside_the_window_and_a_wrong_result_is_refunded() {
+	run_test(|| {
+		let (id, executor) = revealed_task(b"4");
+		let window_end = task(id).phase_ends;
+		let view = <Inference as InferenceTasks<_, _>>::open_challenge(id).unwrap();
+		assert_eq!(view.requester, 1);
+		assert_eq!(view.fee, 100);
+		assert_eq!(view.revealed, vec![(executor, hash(b"4"))]);
+		assert_eq!(view.result, Some(hash(b"4")));
+		assert!(<Inference as InferenceTasks<_, _>>::is_disputed(id));
+		// The finalisation at the window's end is cancelled: the task waits for the verdict.
+		run_to_block(window_end);
+		assert_eq!(task(id).status, TaskStatus::Disputed);
+		assert_noop!(
+			<Inference as InferenceTasks<_, _>>::open_challenge(id),
+			Error::<Test>::WrongPhase
+		);
+
+		// A verdict for an output nobody revealed refunds the requester and pays nobody.
+		let before = (Balances::free_balance(1), Balances::free_balance(executor));
+		assert_ok!(<Inference as InferenceTasks<_, _>>::resolve(id, Some(hash(b"5"))));
+		System::assert_has_event(Event::TaskExpired { task: id, refunded: 100 }.into());
+		assert_eq!(Balances::free_balance(1), before.0 + 100);
+		assert_eq!(Balances::free_balance(executor), before.1);
+		assert!(!AssignedTasks::<Test>::contains_key(executor, id));
+		assert!(FINALISED.with(|f| f.borrow().is_empty()));
+	});
+}
+
+#[test]
+fn a_challenge_after_the_window_or_of_an_unknown_task_is_refused() {
+	run_test(|| {
+		assert_noop!(
+			<Inference as InferenceTasks<_, _>>::open_challenge(99),
+			Error::<Test>::UnknownTask
+		);
+		let id = submit(100, 1);
+		assert_noop!(
+			<Inference as InferenceTasks<_, _>>::open_challenge(id),
+			Error::<Test>::WrongPhase
+		);
+		let executor = executors(id)[0];
+		assert_ok!(commit(executor, executor, id, b"4"));
+		assert_ok!(reveal(executor, executor, id, b"4"));
+		let window_end = task(id).phase_ends;
+		run_to_block(window_end);
+		assert_eq!(task(id).status, TaskStatus::Finalised);
+		assert_noop!(
+			<Inference as InferenceTasks<_, _>>::open_challenge(id),
+			Error::<Test>::WrongPhase
+		);
+		assert!(!<Inference as InferenceTasks<_, _>>::is_disputed(id));
 	});
 }

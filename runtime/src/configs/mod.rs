@@ -208,6 +208,7 @@ impl pallet_inference::Config for Runtime {
 	type Agents = Agents;
 	/// No dispute resolution yet: disputed tasks time out and are refunded.
 	type Disputes = agentchain_primitives::inference::NoDisputeResolution;
+	type OnFinalised = ();
 	type Randomness = ParentHashRandomness;
 	type PalletId = InferencePalletId;
 	type MinFeePerExecutor = ConstU128<{ 10 * MILLI_UNIT }>;
