@@ -17,7 +17,7 @@ target_dir="${CARGO_TARGET_DIR:-$repo/target}"
 node="$target_dir/release/agentchain-node"
 
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_agents pallet_inference)
+[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_agents pallet_inference pallet_challenges pallet_data_rewards)
 for pallet in "${pallets[@]}"; do
 	dir="pallets/${pallet#pallet_}"
 	dir="${dir//_/-}"

@@ -40,6 +40,18 @@ export const rpc = {
       type: 'Json',
     },
   },
+  challenges: {
+    dispute: {
+      description: 'The open dispute over a task: kind, round, phase, jurors, verdict, bonds; error 4003 if there is none.',
+      params: [{ name: 'task', type: 'u64' }, at],
+      type: 'Json',
+    },
+    duties: {
+      description: 'The disputes an agent (owner or operator key) sits on as a juror; error 4001 if it is no agent.',
+      params: [{ name: 'who', type: 'AccountId' }, at],
+      type: 'Json',
+    },
+  },
 };
 
 export default rpc;

@@ -35,7 +35,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Starts `agentchain-node --dev` on free ports and connects polkadot.js to it.
- * Returns { api, rpcUrl, stop }. The node's output goes to e2e/logs/<name>.log.
+ * Returns { api, rpcUrl, p2pPort, stop }. The node's output goes to e2e/logs/<name>.log.
  */
 export async function startDevNode(name, extraArgs = []) {
   const binary = nodeBinary();
@@ -106,7 +106,13 @@ export async function startDevNode(name, extraArgs = []) {
     }
     log.end();
   };
-  return { api, rpcUrl, stop };
+  return { api, rpcUrl, p2pPort, stop };
+}
+
+/** The multiaddress other nodes can reach `node` (as returned by `startDevNode`) at. */
+export async function bootnodeOf(node) {
+  const peerId = (await node.api.rpc.system.localPeerId()).toString();
+  return `/ip4/127.0.0.1/tcp/${node.p2pPort}/p2p/${peerId}`;
 }
 
 /** Resolves with the number of the first block at or above `height` seen by `subscribe`. */

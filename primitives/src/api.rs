@@ -117,7 +117,7 @@ pub enum TaskState {
 	Committed,
 	/// A result stands, open to challenges.
 	Revealed,
-	/// Executors disagreed.
+	/// Its result is disputed (executors disagreed, it was challenged, or it is audited).
 	Disputed,
 	/// Paid out.
 	Finalised,
@@ -223,6 +223,105 @@ pub struct TaskPage<AccountId> {
 	pub next: Option<TaskId>,
 }
 
+/// Most disputes one `duties` answer returns.
+pub const MAX_DUTIES_PER_ANSWER: u32 = 64;
+
+/// Why a result is disputed.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum DisputeKindView {
+	/// Someone bonded a challenge.
+	Challenge,
+	/// Redundant executors disagreed.
+	Disagreement,
+	/// A random protocol audit.
+	Audit,
+}
+
+/// Where the current round of a dispute stands.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum DisputePhaseView {
+	/// Jurors commit to votes.
+	Committing,
+	/// Jurors reveal votes.
+	Revealing,
+	/// Counted; the losing side may appeal.
+	Appealable,
+}
+
+/// A juror's seat in the current round.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct JurorView<AccountId> {
+	/// The juror (a verifier agent's owner account).
+	pub juror: AccountId,
+	/// Whether it committed to a vote.
+	pub committed: bool,
+	/// Its vote, once revealed.
+	pub vote: Option<H256>,
+}
+
+/// A bond posted in a dispute.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct BondView<AccountId> {
+	/// Who posted it.
+	pub who: AccountId,
+	/// How much is held.
+	#[cfg_attr(feature = "serde", serde(with = "balance_string"))]
+	pub amount: u128,
+	/// The output it claims is correct, or `None` for a challenger's claim that the result is
+	/// wrong.
+	pub backs_output: Option<H256>,
+}
+
+/// A dispute, as clients see it.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct DisputeView<AccountId> {
+	/// The disputed task.
+	pub task: TaskId,
+	/// Why it is disputed.
+	pub kind: DisputeKindView,
+	/// The challenger, for a challenge.
+	pub challenger: Option<AccountId>,
+	/// The model of the task.
+	pub model: ModelId,
+	/// How results are compared, and so what jurors vote.
+	pub mode: VerificationMode,
+	/// The disputed result (`None` for a disagreement).
+	pub result: Option<H256>,
+	/// Each executor that revealed, with its output hash.
+	pub revealed: Vec<(AccountId, H256)>,
+	/// 0 for the first jury, one more per appeal.
+	pub round: u32,
+	/// Where the current round stands.
+	pub phase: DisputePhaseView,
+	/// The block at which the current phase ends.
+	pub phase_ends: u64,
+	/// The jurors of the current round (empty once counted).
+	pub jurors: Vec<JurorView<AccountId>>,
+	/// The verdict of the last round counted.
+	pub verdict: Option<H256>,
+	/// The bonds posted.
+	pub bonds: Vec<BondView<AccountId>>,
+}
+
+/// The disputes a juror sits on in their current round.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
+pub struct DutiesView<AccountId> {
+	/// The juror (the agent's owner account).
+	pub juror: AccountId,
+	/// The disputed tasks, at most [`MAX_DUTIES_PER_ANSWER`].
+	pub tasks: Vec<TaskId>,
+}
+
 sp_api::decl_runtime_apis! {
 	/// Queries of the agent registry.
 	#[api_version(1)]
@@ -245,5 +344,16 @@ sp_api::decl_runtime_apis! {
 		/// (capped at [`MAX_TASKS_PER_PAGE`]), after `start_after` (the previous page's `next`).
 		/// Reads one storage prefix, never all tasks.
 		fn tasks_for(executor: AccountId, start_after: Option<TaskId>, limit: u32) -> TaskPage<AccountId>;
+	}
+
+	/// Queries of the challenge games.
+	#[api_version(1)]
+	pub trait ChallengesApi<AccountId: Codec> {
+		/// The open dispute over task `task`.
+		fn dispute(task: TaskId) -> Option<DisputeView<AccountId>>;
+
+		/// The disputes the agent of `who` (its owner account or operator key) sits on as a
+		/// juror in the current round; `None` if `who` is no agent.
+		fn duties(who: AccountId) -> Option<DutiesView<AccountId>>;
 	}
 }

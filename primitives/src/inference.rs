@@ -99,6 +99,17 @@ pub trait InferenceTasks<AccountId, Balance> {
 
 	/// Whether the task exists and is disputed.
 	fn is_disputed(id: TaskId) -> bool;
+
+	/// The most weight one call of `resolve` may use.
+	fn max_resolve_weight() -> Weight;
+
+	/// The output bytes revealed inline for `output` of task `id`, if any.
+	fn revealed_output(id: TaskId, output: &H256) -> Option<Vec<u8>>;
+
+	/// Off chain only (in an off-chain worker): runs task `id` against this node's inference
+	/// endpoint exactly as its executors were asked to, within `timeout_ms`, and returns the
+	/// output, or why there is none.
+	fn execute_offchain(id: TaskId, timeout_ms: u64) -> Result<Vec<u8>, alloc::string::String>;
 }
 
 /// Told when a task is finalised and its executors paid, with the protocol cut it paid.

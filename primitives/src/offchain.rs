@@ -113,6 +113,49 @@ pub fn release_nonce(account: &[u8], reserved: u64) {
 		});
 }
 
+/// Adds `key` to the list of live records kept under `index_key` in offchain local storage,
+/// clearing the oldest records beyond `max`.
+///
+/// Off-chain workers keep one record per piece of work (what they computed, what they sent);
+/// the index lets them clear the records of finished work without scanning storage.
+pub fn remember_record(index_key: &[u8], key: &[u8], max: usize) {
+	use sp_runtime::offchain::storage::StorageValueRef;
+	let mut dropped = Vec::new();
+	let _ = StorageValueRef::persistent(index_key).mutate::<Vec<Vec<u8>>, (), _>(|keys| {
+		let mut keys = keys.ok().flatten().unwrap_or_default();
+		dropped.clear();
+		if !keys.iter().any(|known| known == key) {
+			keys.push(key.to_vec());
+		}
+		while keys.len() > max {
+			dropped.push(keys.remove(0));
+		}
+		Ok(keys)
+	});
+	for key in dropped {
+		StorageValueRef::persistent(&key).clear();
+	}
+}
+
+/// Clears the records listed under `index_key` for which `finished(key)` holds, and takes them
+/// out of the list. Should another worker change the list meanwhile, the next call tries again.
+pub fn forget_records(index_key: &[u8], finished: impl Fn(&[u8]) -> bool) {
+	use sp_runtime::offchain::storage::StorageValueRef;
+	let index = StorageValueRef::persistent(index_key);
+	let Ok(Some(keys)) = index.get::<Vec<Vec<u8>>>() else { return };
+	let done: Vec<Vec<u8>> = keys.into_iter().filter(|key| finished(key)).collect();
+	if done.is_empty() {
+		return;
+	}
+	let _ = index.mutate::<Vec<Vec<u8>>, (), _>(|keys| {
+		let keys = keys.ok().flatten().unwrap_or_default();
+		Ok(keys.into_iter().filter(|key| !done.contains(key)).collect())
+	});
+	for key in &done {
+		StorageValueRef::persistent(key).clear();
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -155,6 +198,31 @@ mod tests {
 			assert_eq!(reserve_nonce(who, 7, 11), Some(8));
 			// Transactions lost for NONCE_MEMORY blocks: back to the chain's nonce.
 			assert_eq!(reserve_nonce(who, 7, 11 + NONCE_MEMORY), Some(7));
+		});
+	}
+
+	#[test]
+	fn records_are_indexed_bounded_and_forgotten_when_finished() {
+		use sp_runtime::offchain::storage::StorageValueRef;
+		let mut ext = sp_io::TestExternalities::default();
+		let (offchain, _) = sp_core::offchain::testing::TestOffchainExt::new();
+		ext.register_extension(sp_core::offchain::OffchainDbExt::new(offchain));
+		ext.execute_with(|| {
+			let index = b"test::index";
+			for key in [&b"r1"[..], b"r2", b"r3"] {
+				StorageValueRef::persistent(key).set(&1u8);
+				remember_record(index, key, 2);
+			}
+			remember_record(index, b"r3", 2);
+			// The oldest is dropped beyond the bound, and its record cleared.
+			let listed = StorageValueRef::persistent(index).get::<Vec<Vec<u8>>>().unwrap();
+			assert_eq!(listed, Some(vec![b"r2".to_vec(), b"r3".to_vec()]));
+			assert_eq!(StorageValueRef::persistent(b"r1").get::<u8>().unwrap(), None);
+			forget_records(index, |key| key == b"r2");
+			let listed = StorageValueRef::persistent(index).get::<Vec<Vec<u8>>>().unwrap();
+			assert_eq!(listed, Some(vec![b"r3".to_vec()]));
+			assert_eq!(StorageValueRef::persistent(b"r2").get::<u8>().unwrap(), None);
+			assert_eq!(StorageValueRef::persistent(b"r3").get::<u8>().unwrap(), Some(1));
 		});
 	}
 }

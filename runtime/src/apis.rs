@@ -178,6 +178,18 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl agentchain_primitives::api::ChallengesApi<Block, AccountId> for Runtime {
+		fn dispute(
+			task: agentchain_primitives::inference::TaskId,
+		) -> Option<agentchain_primitives::api::DisputeView<AccountId>> {
+			pallet_challenges::Pallet::<Runtime>::dispute_view(task)
+		}
+
+		fn duties(who: AccountId) -> Option<agentchain_primitives::api::DutiesView<AccountId>> {
+			pallet_challenges::Pallet::<Runtime>::duties_view(&who)
+		}
+	}
+
 	impl frame_system_rpc_runtime_api::AccountNonceApi<Block, AccountId, Nonce> for Runtime {
 		fn account_nonce(account: AccountId) -> Nonce {
 			System::account_nonce(account)

@@ -9,4 +9,6 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_sudo, Sudo]
 	[pallet_agents, Agents]
 	[pallet_inference, Inference]
+	[pallet_challenges, Challenges]
+	[pallet_data_rewards, DataRewards]
 );

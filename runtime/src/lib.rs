@@ -196,4 +196,10 @@ mod runtime {
 
 	#[runtime::pallet_index(21)]
 	pub type Inference = pallet_inference;
+
+	#[runtime::pallet_index(22)]
+	pub type Challenges = pallet_challenges;
+
+	#[runtime::pallet_index(23)]
+	pub type DataRewards = pallet_data_rewards;
 }

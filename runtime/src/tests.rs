@@ -2,12 +2,13 @@
 
 use crate::{
 	configs::{
-		CHALLENGE_PERIOD, DISPUTE_TIMEOUT, MAX_COMMIT_PERIOD, REVEAL_PERIOD, UNBONDING_PERIOD,
+		CHALLENGE_PERIOD, DISPUTE_TIMEOUT, LONGEST_DISPUTE, MAX_APPEALS, MAX_COMMIT_PERIOD,
+		REVEAL_PERIOD, UNBONDING_PERIOD,
 	},
 	genesis_config_presets, AccountId, Aura, Balances, Grandpa, RuntimeGenesisConfig, MINUTES,
 	SLOT_DURATION,
 };
-use frame_support::genesis_builder_helper::build_state;
+use frame_support::{genesis_builder_helper::build_state, traits::Get};
 use sp_genesis_builder::PresetId;
 use sp_keyring::Sr25519Keyring;
 
@@ -86,15 +87,41 @@ fn blocks_are_three_seconds_apart() {
 /// outlasts a task's longest path from assignment to finalisation or dispute timeout.
 #[test]
 fn unbonding_outlasts_every_task_phase() {
-	let longest_task = MAX_COMMIT_PERIOD + REVEAL_PERIOD + CHALLENGE_PERIOD.max(DISPUTE_TIMEOUT);
+	// A task can be challenged at the end of its window, then waits up to the dispute timeout.
+	let longest_task = MAX_COMMIT_PERIOD + REVEAL_PERIOD + CHALLENGE_PERIOD + DISPUTE_TIMEOUT;
 	assert!(UNBONDING_PERIOD > longest_task, "{UNBONDING_PERIOD} <= {longest_task}");
-	assert_eq!(UNBONDING_PERIOD, 10 * MINUTES);
+	assert_eq!(UNBONDING_PERIOD, 20 * MINUTES);
+}
+
+/// A dispute with every appeal reaches its verdict before the inference pallet's fallback
+/// timeout would refund the task.
+#[test]
+fn every_dispute_ends_before_the_dispute_timeout() {
+	assert!(LONGEST_DISPUTE < DISPUTE_TIMEOUT, "{LONGEST_DISPUTE} >= {DISPUTE_TIMEOUT}");
+	assert_eq!(
+		pallet_challenges::Pallet::<crate::Runtime>::jury_size(MAX_APPEALS),
+		<<crate::Runtime as pallet_challenges::Config>::MaxJurySize as Get<u32>>::get()
+	);
+}
+
+/// Frivolous challenges lose money: a bond always covers the jurors of its round.
+#[test]
+fn every_bond_covers_its_jury() {
+	type C = pallet_challenges::Pallet<crate::Runtime>;
+	let reward: u128 =
+		<<crate::Runtime as pallet_challenges::Config>::JurorReward as Get<u128>>::get();
+	for round in 0..=MAX_APPEALS {
+		let bond = if round == 0 { C::base_bond(0) } else { C::appeal_bond(0, round) };
+		assert!(bond >= reward * u128::from(C::jury_size(round)), "round {round}");
+	}
 }
 
 #[test]
 fn the_protocol_account_exists_from_genesis() {
 	with_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		let account = pallet_inference::Pallet::<crate::Runtime>::protocol_account();
+		assert!(frame_system::Pallet::<crate::Runtime>::account_exists(&account));
+		let account = pallet_challenges::Pallet::<crate::Runtime>::account_id();
 		assert!(frame_system::Pallet::<crate::Runtime>::account_exists(&account));
 	});
 }
@@ -154,4 +181,12 @@ fn an_off_chain_worker_transaction_is_signed_by_the_operator_key() {
 			matches!(checked.format, sp_runtime::generic::ExtrinsicFormat::Signed(who, _) if who == account)
 		);
 	});
+}
+
+/// Audits cost the protocol account less than it takes: an audit pays its jurors at most the
+/// task's fee, and happens with a probability below the protocol cut.
+#[test]
+fn audits_cost_less_than_the_protocol_cut_funds() {
+	use crate::configs::{AuditProbability, InferenceProtocolCut};
+	assert!(AuditProbability::get() < InferenceProtocolCut::get());
 }

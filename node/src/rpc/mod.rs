@@ -22,7 +22,8 @@ pub struct FullDeps<C, P> {
 
 /// Builds the node's extra RPC methods: account nonces (`system_accountNextIndex`), fee queries
 /// (`payment_queryInfo`, `payment_queryFeeDetails`), and the chain's own queries
-/// (`agents_agent`, `agents_serving`, `inference_task`, `inference_tasksFor`; see [`queries`]).
+/// (`agents_agent`, `agents_serving`, `inference_task`, `inference_tasksFor`,
+/// `challenges_dispute`, `challenges_duties`; see [`queries`]).
 pub fn create_full<C, P>(
 	deps: FullDeps<C, P>,
 ) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
@@ -35,10 +36,11 @@ where
 	C::Api: BlockBuilder<Block>,
 	C::Api: agentchain_primitives::api::AgentsApi<Block, AccountId>,
 	C::Api: agentchain_primitives::api::InferenceApi<Block, AccountId>,
+	C::Api: agentchain_primitives::api::ChallengesApi<Block, AccountId>,
 	P: TransactionPool + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
-	use queries::{AgentsQueriesServer, InferenceQueriesServer, Queries};
+	use queries::{AgentsQueriesServer, ChallengesQueriesServer, InferenceQueriesServer, Queries};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
 	let mut module = RpcModule::new(());
@@ -47,7 +49,8 @@ where
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
 	module.merge(AgentsQueriesServer::into_rpc(Queries::new(client.clone())))?;
-	module.merge(InferenceQueriesServer::into_rpc(Queries::new(client)))?;
+	module.merge(InferenceQueriesServer::into_rpc(Queries::new(client.clone())))?;
+	module.merge(ChallengesQueriesServer::into_rpc(Queries::new(client)))?;
 
 	Ok(module)
 }

@@ -1,8 +1,9 @@
-//! `agents_*` and `inference_*`: the chain's own JSON-RPC queries, served from the runtime APIs of
+//! `agents_*`, `inference_*` and `challenges_*`: the chain's own JSON-RPC queries, served from the runtime APIs of
 //! `agentchain_primitives::api` at the best block (or the block given as `at`).
 //!
 //! Results are typed JSON (camelCase fields, balances as decimal strings, accounts in SS58, hashes
-//! in hex). Errors: an unknown agent or task is error [`UNKNOWN_AGENT`] or [`UNKNOWN_TASK`]; a
+//! in hex). Errors: an unknown agent, task or dispute is error [`UNKNOWN_AGENT`], [`UNKNOWN_TASK`]
+//! or [`UNKNOWN_DISPUTE`]; a
 //! parameter out of range is the standard invalid-params error (-32602), as is a malformed one;
 //! a failing runtime call is [`RUNTIME_ERROR`].
 
@@ -10,7 +11,10 @@ use std::{marker::PhantomData, sync::Arc};
 
 use agentchain_primitives::{
 	agents::Role,
-	api::{AgentView, AgentsApi, InferenceApi, TaskPage, TaskView, MAX_TASKS_PER_PAGE},
+	api::{
+		AgentView, AgentsApi, ChallengesApi, DisputeView, DutiesView, InferenceApi, TaskPage,
+		TaskView, MAX_TASKS_PER_PAGE,
+	},
 	inference::TaskId,
 	AccountId, Hash, ModelId,
 };
@@ -29,6 +33,9 @@ pub const RUNTIME_ERROR: i32 = 4000;
 pub const UNKNOWN_AGENT: i32 = 4001;
 /// Error code: no task has this id (never submitted, or pruned after its retention period).
 pub const UNKNOWN_TASK: i32 = 4002;
+
+/// Error code: no dispute is open over this task.
+pub const UNKNOWN_DISPUTE: i32 = 4003;
 
 /// Page size of `inference_tasksFor` when none is given.
 pub const DEFAULT_PAGE: u32 = 16;
@@ -83,7 +90,19 @@ pub trait InferenceQueries {
 	) -> RpcResult<TaskPage<AccountId>>;
 }
 
-/// Serves both query namespaces from a client.
+/// Queries of the challenge games.
+#[rpc(server, namespace = "challenges")]
+pub trait ChallengesQueries {
+	/// The open dispute over `task`: its kind, round, phase, jurors and bonds.
+	#[method(name = "dispute")]
+	fn dispute(&self, task: TaskId, at: Option<Hash>) -> RpcResult<DisputeView<AccountId>>;
+
+	/// The disputes the agent of `who` (owner account or operator key) sits on as a juror.
+	#[method(name = "duties")]
+	fn duties(&self, who: AccountId, at: Option<Hash>) -> RpcResult<DutiesView<AccountId>>;
+}
+
+/// Serves the query namespaces from a client.
 pub struct Queries<C, Block> {
 	client: Arc<C>,
 	_block: PhantomData<Block>,
@@ -195,5 +214,42 @@ where
 			.map_err(runtime_error)?
 			.map_or(executor, |agent| agent.owner);
 		api.tasks_for(at, executor, start_after, limit).map_err(runtime_error)
+	}
+}
+
+impl<C, Block> ChallengesQueriesServer for Queries<C, Block>
+where
+	Block: BlockT<Hash = Hash>,
+	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
+	C::Api: ChallengesApi<Block, AccountId>,
+{
+	fn dispute(&self, task: TaskId, at: Option<Hash>) -> RpcResult<DisputeView<AccountId>> {
+		let at = self.at(at);
+		self.client
+			.runtime_api()
+			.dispute(at, task)
+			.map_err(runtime_error)?
+			.ok_or_else(|| {
+				ErrorObjectOwned::owned(
+					UNKNOWN_DISPUTE,
+					format!("no dispute is open over task {task}"),
+					None::<()>,
+				)
+			})
+	}
+
+	fn duties(&self, who: AccountId, at: Option<Hash>) -> RpcResult<DutiesView<AccountId>> {
+		let at = self.at(at);
+		self.client
+			.runtime_api()
+			.duties(at, who.clone())
+			.map_err(runtime_error)?
+			.ok_or_else(|| {
+				ErrorObjectOwned::owned(
+					UNKNOWN_AGENT,
+					format!("{who} is neither an agent's owner nor an operator key"),
+					None::<()>,
+				)
+			})
 	}
 }

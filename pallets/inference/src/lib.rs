@@ -401,6 +401,10 @@ pub mod pallet {
 		OutputHashMismatch,
 		/// The task's current phase has not ended yet.
 		TooEarly,
+		/// The output hash is zero, which no output may have.
+		InvalidOutputHash,
+		/// In jury mode the output must be revealed inline, for jurors to judge it.
+		InlineOutputRequired,
 	}
 
 	#[pallet::hooks]
@@ -594,8 +598,9 @@ pub mod pallet {
 		/// compared at once.
 		///
 		/// Errors: `UnknownTask`, `NotAssigned`, `WrongPhase`, `DeadlinePassed`, `NotCommitted`,
-		/// `AlreadyRevealed`, `CommitmentMismatch`, `NoOutput`, `OutputTooLong`,
-		/// `OutputHashMismatch`, `UriTooLong`, `SchedulerFull`.
+		/// `AlreadyRevealed`, `CommitmentMismatch`, `NoOutput`, `InvalidOutputHash`,
+		/// `InlineOutputRequired`, `OutputTooLong`, `OutputHashMismatch`, `UriTooLong`,
+		/// `SchedulerFull`.
 		///
 		/// Emits `ResultRevealed`, then `TaskRevealed` or `TaskDisputed` after the last reveal.
 		#[pallet::call_index(2)]
@@ -612,6 +617,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let (mut record, executor, index, now) =
 				Self::executor_in_phase(origin, task, TaskStatus::Committed)?;
+			let jury_mode = record.params.mode == VerificationMode::Jury;
 			let assignment = record.assignments.get_mut(index).ok_or(Error::<T>::NotAssigned)?;
 			let commitment = assignment.commitment.ok_or(Error::<T>::NotCommitted)?;
 			ensure!(assignment.output.is_none(), Error::<T>::AlreadyRevealed);
@@ -620,6 +626,10 @@ pub mod pallet {
 				Error::<T>::CommitmentMismatch
 			);
 			ensure!(output.is_some() || uri.is_some(), Error::<T>::NoOutput);
+			// The zero hash is a juror's "not acceptable" vote: no output may take it.
+			ensure!(!output_hash.is_zero(), Error::<T>::InvalidOutputHash);
+			// In jury mode jurors judge the output itself, so it must be on chain.
+			ensure!(output.is_some() || !jury_mode, Error::<T>::InlineOutputRequired);
 			let inline: Option<BoundedVec<u8, T::MaxOutputLen>> = output
 				.map(|bytes| bytes.try_into().map_err(|_| Error::<T>::OutputTooLong))
 				.transpose()?;
@@ -684,9 +694,10 @@ impl<T: Config> Pallet<T> {
 		T::PalletId::get().into_account_truncating()
 	}
 
-	/// The most weight the dispute handler and the finalisation hook add to one transition.
+	/// The most weight the dispute handler and the finalisation hook add to one transition (a
+	/// window's end may try an audit, then finalise).
 	fn handler_weight() -> Weight {
-		T::Disputes::max_weight().max(T::OnFinalised::max_weight())
+		T::Disputes::max_weight().saturating_add(T::OnFinalised::max_weight())
 	}
 
 	/// The task as a dispute handler sees it.
@@ -1181,5 +1192,19 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 
 	fn is_disputed(id: TaskId) -> bool {
 		Tasks::<T>::get(id).is_some_and(|task| task.status == TaskStatus::Disputed)
+	}
+
+	fn max_resolve_weight() -> Weight {
+		T::WeightInfo::finalize().saturating_add(T::OnFinalised::max_weight())
+	}
+
+	fn revealed_output(id: TaskId, output: &H256) -> Option<Vec<u8>> {
+		Outputs::<T>::get(id, output)
+			.and_then(|data| data.inline)
+			.map(|bytes| bytes.into_inner())
+	}
+
+	fn execute_offchain(id: TaskId, timeout_ms: u64) -> Result<Vec<u8>, alloc::string::String> {
+		Self::execute_for_verification(id, timeout_ms).map_err(|fault| alloc::format!("{fault}"))
 	}
 }

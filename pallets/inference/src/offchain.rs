@@ -24,7 +24,8 @@ use crate::{
 	TaskInputOf, TaskParams, TaskStatus, LOG_TARGET,
 };
 use agentchain_primitives::offchain::{
-	release_nonce, reserve_nonce, EndpointApi, EndpointConfig, ENDPOINT_CONFIG_KEY,
+	forget_records, release_nonce, remember_record, reserve_nonce, EndpointApi, EndpointConfig,
+	ENDPOINT_CONFIG_KEY,
 };
 use alloc::{format, string::String, vec, vec::Vec};
 use codec::{Decode, Encode};
@@ -70,6 +71,10 @@ const WORK_INDEX_KEY: &[u8] = b"agentchain::inference::work-index";
 /// Why the node produced no result for a task.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Fault {
+	/// This node was given no inference endpoint.
+	NoEndpoint,
+	/// No task has this id.
+	UnknownTask,
 	/// The node serves no endpoint model for the task's model.
 	UnknownModel,
 	/// The task's input is not UTF-8 text.
@@ -99,6 +104,8 @@ pub enum Fault {
 impl core::fmt::Display for Fault {
 	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
 		match self {
+			Fault::NoEndpoint => write!(f, "this node has no inference endpoint"),
+			Fault::UnknownTask => write!(f, "no such task"),
 			Fault::UnknownModel => write!(f, "no endpoint model is mapped to the task's model"),
 			Fault::InputNotText => write!(f, "the input is not UTF-8 text"),
 			Fault::InputUnavailable => write!(f, "the input could not be fetched"),
@@ -509,6 +516,20 @@ impl<T: Config> Pallet<T> {
 		Ok(output)
 	}
 
+	/// Runs task `id` against this node's endpoint as its executors were asked to, for a
+	/// verifier re-executing a disputed task (see `pallet-challenges`).
+	pub fn execute_for_verification(id: TaskId, timeout_ms: u64) -> Result<Vec<u8>, Fault> {
+		let config = match StorageValueRef::persistent(ENDPOINT_CONFIG_KEY).get::<EndpointConfig>()
+		{
+			Ok(Some(config)) => config,
+			_ => return Err(Fault::NoEndpoint),
+		};
+		let task = crate::Tasks::<T>::get(id).ok_or(Fault::UnknownTask)?;
+		let deadline = sp_io::offchain::timestamp()
+			.add(Duration::from_millis(timeout_ms.min(config.timeout_ms)));
+		Self::infer(&config, &task, deadline)
+	}
+
 	/// Submits a call as a signed transaction from the operator key, with a nonce reserved in
 	/// offchain storage (see [`reserve_nonce`]).
 	fn submit(operator: &Account<T>, id: TaskId, call: Call<T>, now: u64) {
@@ -539,45 +560,15 @@ impl<T: Config> Pallet<T> {
 	/// Adds a work record to the index of live records, dropping the oldest beyond
 	/// [`MAX_WORK_RECORDS`].
 	fn remember_work(key: &[u8]) {
-		let mut dropped = Vec::new();
-		let _ = StorageValueRef::persistent(WORK_INDEX_KEY).mutate::<Vec<Vec<u8>>, (), _>(|keys| {
-			let mut keys = keys.ok().flatten().unwrap_or_default();
-			dropped.clear();
-			if !keys.iter().any(|known| known == key) {
-				keys.push(key.to_vec());
-			}
-			while keys.len() > MAX_WORK_RECORDS {
-				dropped.push(keys.remove(0));
-			}
-			Ok(keys)
-		});
-		for key in dropped {
-			StorageValueRef::persistent(&key).clear();
-		}
+		remember_record(WORK_INDEX_KEY, key, MAX_WORK_RECORDS);
 	}
 
 	/// Clears the records of tasks no longer assigned to the agents they were kept for.
 	fn forget_finished_work() {
-		let index = StorageValueRef::persistent(WORK_INDEX_KEY);
-		let Ok(Some(keys)) = index.get::<Vec<Vec<u8>>>() else { return };
-		let finished: Vec<Vec<u8>> = keys
-			.into_iter()
-			.filter(|key| {
-				!decode_work_key::<T>(key)
-					.is_some_and(|(task, agent)| AssignedTasks::<T>::contains_key(&agent, task))
-			})
-			.collect();
-		if finished.is_empty() {
-			return;
-		}
-		// Should another run change the index meanwhile, the next run tries again.
-		let _ = index.mutate::<Vec<Vec<u8>>, (), _>(|keys| {
-			let keys = keys.ok().flatten().unwrap_or_default();
-			Ok(keys.into_iter().filter(|key| !finished.contains(key)).collect())
+		forget_records(WORK_INDEX_KEY, |key| {
+			!decode_work_key::<T>(key)
+				.is_some_and(|(task, agent)| AssignedTasks::<T>::contains_key(&agent, task))
 		});
-		for key in &finished {
-			StorageValueRef::persistent(key).clear();
-		}
 	}
 }
 

@@ -858,3 +858,45 @@ fn a_challenge_after_the_window_or_of_an_unknown_task_is_refused() {
 		assert!(!<Inference as InferenceTasks<_, _>>::is_disputed(id));
 	});
 }
+
+#[test]
+fn a_zero_output_hash_and_a_uri_only_jury_output_are_refused() {
+	run_test(|| {
+		let id = submit(100, 1);
+		let executor = executors(id)[0];
+		let zero = H256::zero();
+		assert_ok!(Inference::commit(
+			RuntimeOrigin::signed(executor),
+			id,
+			commitment_of(&zero, &salt(1), &executor),
+		));
+		assert_noop!(
+			Inference::reveal(
+				RuntimeOrigin::signed(executor),
+				id,
+				zero,
+				salt(1),
+				None,
+				Some(b"ipfs://x".to_vec()),
+			),
+			Error::<Test>::InvalidOutputHash
+		);
+
+		let params = TaskParams { mode: VerificationMode::Jury, ..PARAMS };
+		let jury = submit_with(2, 100, 1, params);
+		let executor = executors(jury)[0];
+		assert_ok!(commit(executor, executor, jury, b"a poem"));
+		assert_noop!(
+			Inference::reveal(
+				RuntimeOrigin::signed(executor),
+				jury,
+				hash(b"a poem"),
+				salt(executor as u8),
+				None,
+				Some(b"ipfs://poem".to_vec()),
+			),
+			Error::<Test>::InlineOutputRequired
+		);
+		assert_ok!(reveal(executor, executor, jury, b"a poem"));
+	});
+}

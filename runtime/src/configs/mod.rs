@@ -24,10 +24,11 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Agents, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo,
-	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, Signature, SignedPayload, System, TxExtension, UncheckedExtrinsic,
-	EXISTENTIAL_DEPOSIT, HOURS, MILLI_UNIT, MINUTES, SLOT_DURATION, UNIT, VERSION,
+	AccountId, Agents, Aura, Balance, Balances, Block, BlockNumber, Challenges, DataRewards, Hash,
+	Inference, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
+	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, SignedPayload, System, TxExtension,
+	UncheckedExtrinsic, EXISTENTIAL_DEPOSIT, HOURS, MILLI_UNIT, MINUTES, SLOT_DURATION, UNIT,
+	VERSION,
 };
 
 /// Share of a block's weight and length that normal (non-operational) extrinsics may use.
@@ -137,8 +138,9 @@ impl pallet_sudo::Config for Runtime {
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
 }
 
-/// Blocks unbonded stake stays held and slashable: ten minutes.
-pub const UNBONDING_PERIOD: BlockNumber = 10 * MINUTES;
+/// Blocks unbonded stake stays held and slashable: twenty minutes, longer than any task with
+/// its longest dispute.
+pub const UNBONDING_PERIOD: BlockNumber = 20 * MINUTES;
 
 parameter_types! {
 	pub const AgentDepositReason: RuntimeHoldReason =
@@ -197,8 +199,9 @@ pub const MAX_COMMIT_PERIOD: BlockNumber = 5 * MINUTES;
 pub const REVEAL_PERIOD: BlockNumber = 10;
 /// Challenge window: one minute.
 pub const CHALLENGE_PERIOD: BlockNumber = MINUTES;
-/// An unresolved dispute expires after three minutes.
-pub const DISPUTE_TIMEOUT: BlockNumber = 3 * MINUTES;
+/// A disputed task expires (refunded) if no verdict came after twelve minutes: longer than a
+/// dispute with every appeal (`LONGEST_DISPUTE`).
+pub const DISPUTE_TIMEOUT: BlockNumber = 12 * MINUTES;
 
 /// The inference-task market. Dev values, sized for 3-second blocks; see `docs/inference.md`.
 impl pallet_inference::Config for Runtime {
@@ -206,9 +209,10 @@ impl pallet_inference::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Agents = Agents;
-	/// No dispute resolution yet: disputed tasks time out and are refunded.
-	type Disputes = agentchain_primitives::inference::NoDisputeResolution;
-	type OnFinalised = ();
+	/// Disagreements and audits are judged by juries.
+	type Disputes = Challenges;
+	/// Finalised tasks credit the datasets behind their model.
+	type OnFinalised = DataRewards;
 	type Randomness = ParentHashRandomness;
 	type PalletId = InferencePalletId;
 	type MinFeePerExecutor = ConstU128<{ 10 * MILLI_UNIT }>;
@@ -249,6 +253,179 @@ impl pallet_inference::BenchmarkHelper<AccountId> for RegisterBenchmarkExecutor 
 			1_000 * UNIT,
 		);
 		debug_assert!(registered.is_ok(), "benchmark executor registers");
+	}
+}
+
+parameter_types! {
+	pub const ChallengesPalletId: frame_support::PalletId =
+		frame_support::PalletId(*b"ac/chlng");
+	pub InferenceProtocolAccount: AccountId =
+		pallet_inference::Pallet::<Runtime>::protocol_account();
+	pub const AuditProbability: Perbill = Perbill::from_percent(1);
+}
+
+/// Blocks jurors have to commit their votes: 30 seconds to re-execute the task.
+pub const JURY_COMMIT_PERIOD: BlockNumber = 10;
+/// Blocks jurors have to reveal their votes.
+pub const JURY_REVEAL_PERIOD: BlockNumber = 5;
+/// Blocks the losing side has to appeal.
+pub const APPEAL_PERIOD: BlockNumber = 5;
+/// Most appeals of a dispute.
+pub const MAX_APPEALS: u32 = 2;
+/// The longest a dispute can last: every round with its appeal window (the last has none),
+/// each phase possibly pushed back by a full deadline queue (`SCHEDULE_SEARCH` blocks).
+pub const LONGEST_DISPUTE: BlockNumber = (MAX_APPEALS + 1)
+	* (JURY_COMMIT_PERIOD
+		+ JURY_REVEAL_PERIOD
+		+ APPEAL_PERIOD
+		+ 3 * pallet_challenges::SCHEDULE_SEARCH);
+
+/// Challenge games. Dev values, sized for 3-second blocks; see `docs/challenges.md` for the
+/// expected-value reasoning behind them.
+impl pallet_challenges::Config for Runtime {
+	type OperatorCrypto = OperatorAppCrypto;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Agents = Agents;
+	type Tasks = Inference;
+	type Randomness = ParentHashRandomness;
+	type PalletId = ChallengesPalletId;
+	type AuditFund = InferenceProtocolAccount;
+	type MinChallengeBond = ConstU128<{ 10 * UNIT }>;
+	type ChallengeBondFeeMultiple = ConstU32<2>;
+	type JurySize = ConstU32<3>;
+	type MaxJurySize = ConstU32<15>;
+	type MaxAppeals = ConstU32<MAX_APPEALS>;
+	type MaxExecutors = ConstU32<5>;
+	type CommitPeriod = ConstU32<JURY_COMMIT_PERIOD>;
+	type RevealPeriod = ConstU32<JURY_REVEAL_PERIOD>;
+	type AppealPeriod = ConstU32<APPEAL_PERIOD>;
+	type WrongResultSlash = ConstU128<{ 20 * UNIT }>;
+	type JurorReward = ConstU128<{ 500 * MILLI_UNIT }>;
+	type JurorPenalty = ConstU128<{ 250 * MILLI_UNIT }>;
+	type AuditProbability = AuditProbability;
+	/// At most 16 disputes change phase in one block: about 100 ms of the hook at the worst
+	/// (every one closing with the most jurors and executors).
+	type MaxDeadlinesPerBlock = ConstU32<16>;
+	type WeightInfo = pallet_challenges::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RegisterBenchmarkExecutor;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_challenges::BenchmarkHelper<AccountId> for RegisterBenchmarkExecutor {
+	fn register_agent(
+		who: &AccountId,
+		model: agentchain_primitives::ModelId,
+		role: agentchain_primitives::agents::Role,
+	) {
+		use frame_support::traits::fungible::Mutate;
+		let _ = Balances::set_balance(who, 1_000_000 * UNIT);
+		let registered = pallet_agents::Pallet::<Runtime>::register(
+			RuntimeOrigin::signed(who.clone()),
+			alloc::vec![],
+			alloc::vec![],
+			alloc::vec![],
+			alloc::vec![model],
+			alloc::vec![role],
+			1_000 * UNIT,
+		);
+		debug_assert!(registered.is_ok(), "benchmark agent registers");
+	}
+
+	fn revealed_task(
+		requester: &AccountId,
+		model: agentchain_primitives::ModelId,
+		outputs: &[sp_core::H256],
+	) -> u64 {
+		use pallet_inference::{TaskInputOf, TaskParams, VerificationMode};
+		let id = pallet_inference::NextTaskId::<Runtime>::get();
+		let redundancy = outputs.len() as u32;
+		let submitted = Inference::submit_task(
+			RuntimeOrigin::signed(requester.clone()),
+			model,
+			TaskInputOf::Inline(alloc::vec![b'p'; 64]),
+			TaskParams {
+				max_tokens: 64,
+				temperature_milli: 0,
+				seed: 1,
+				mode: VerificationMode::ExactMatch,
+			},
+			UNIT * u128::from(redundancy),
+			redundancy,
+			3,
+		);
+		debug_assert!(submitted.is_ok(), "benchmark task submitted");
+		let executors: alloc::vec::Vec<AccountId> = pallet_inference::Tasks::<Runtime>::get(id)
+			.map(|task| task.assignments.iter().map(|a| a.executor.clone()).collect())
+			.unwrap_or_default();
+		let salt = [3u8; 32];
+		for (executor, output) in executors.iter().zip(outputs) {
+			let _ = Inference::commit(
+				RuntimeOrigin::signed(executor.clone()),
+				id,
+				pallet_inference::commitment_of(output, &salt, executor),
+			);
+		}
+		for (executor, output) in executors.iter().zip(outputs) {
+			let _ = Inference::reveal(
+				RuntimeOrigin::signed(executor.clone()),
+				id,
+				*output,
+				salt,
+				None,
+				Some(alloc::vec![b'u'; 64]),
+			);
+		}
+		id
+	}
+}
+
+parameter_types! {
+	pub const DataRewardsPalletId: frame_support::PalletId =
+		frame_support::PalletId(*b"ac/data_");
+	pub const DataUsageShare: Perbill = Perbill::from_percent(50);
+}
+
+/// Data-contribution rewards. Dev values, sized for 3-second blocks; see `docs/data-rewards.md`.
+impl pallet_data_rewards::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Agents = Agents;
+	type PalletId = DataRewardsPalletId;
+	/// One-minute epochs, so that rewards show within a demo (and an end-to-end test); about a
+	/// day in production.
+	type EpochLength = ConstU32<MINUTES>;
+	/// A day of dev epochs to claim.
+	type ClaimPeriod = ConstU32<1440>;
+	/// Half of each finalised task's protocol cut funds the data behind its model; the other
+	/// half stays in the protocol account, which pays audits.
+	type UsageShare = DataUsageShare;
+	/// No new issuance: rewards only ever come from fees really paid.
+	type IssuancePerEpoch = ConstU128<0>;
+	type DatasetDeposit = ConstU128<{ 10 * UNIT }>;
+	type ModelDeposit = ConstU128<{ 3 * UNIT }>;
+	type MaxDatasetsPerModel = ConstU32<16>;
+	type MaxUriLen = ConstU32<256>;
+	type MaxLicenseLen = ConstU32<64>;
+	type MaxMetadataLen = ConstU32<512>;
+	type WeightInfo = pallet_data_rewards::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RegisterBenchmarkExecutor;
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_data_rewards::BenchmarkHelper<AccountId> for RegisterBenchmarkExecutor {
+	fn register_curator(who: &AccountId) {
+		<Self as pallet_challenges::BenchmarkHelper<AccountId>>::register_agent(
+			who,
+			agentchain_primitives::ModelId::zero(),
+			agentchain_primitives::agents::Role::Curator,
+		)
+	}
+
+	fn register_executor(who: &AccountId, model: agentchain_primitives::ModelId) {
+		<Self as pallet_inference::BenchmarkHelper<AccountId>>::register_executor(who, model)
 	}
 }
 

@@ -1,0 +1,272 @@
+//! Benchmarks of the challenges pallet, each at its worst case.
+
+use super::*;
+use alloc::{vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::traits::fungible::Mutate as _;
+use frame_system::RawOrigin;
+
+const SEED: u32 = 0;
+
+fn model() -> ModelId {
+	ModelId::repeat_byte(0x43)
+}
+
+fn result() -> H256 {
+	H256::repeat_byte(0x01)
+}
+
+fn salt() -> [u8; 32] {
+	[7u8; 32]
+}
+
+/// Fills the model's verifier candidate set, so that every jury draw reads as many records as
+/// it can; returns the verifiers.
+fn verifiers<T: Config>() -> Vec<T::AccountId> {
+	let count = T::Agents::max_candidates().max(MaxJurorsPerDispute::<T>::get());
+	(0..count)
+		.map(|i| {
+			let who: T::AccountId = account("verifier", i, SEED);
+			T::BenchmarkHelper::register_agent(&who, model(), Role::Verifier);
+			who
+		})
+		.collect()
+}
+
+/// Registers `n` executors.
+fn executors<T: Config>(n: u32) {
+	for i in 0..n {
+		let who: T::AccountId = account("executor", i, SEED);
+		T::BenchmarkHelper::register_agent(&who, model(), Role::Executor);
+	}
+}
+
+/// A bond above any the benchmarks need (a tenth of a funded account's balance).
+fn bond<T: Config>() -> BalanceOf<T> {
+	T::MinChallengeBond::get().saturating_mul(100_000u32.into())
+}
+
+fn funded<T: Config>(name: &'static str) -> T::AccountId {
+	let who: T::AccountId = account(name, 0, SEED);
+	T::Currency::set_balance(&who, T::MinChallengeBond::get().saturating_mul(1_000_000u32.into()));
+	who
+}
+
+/// A task revealed by `executors` executors, all with [`result`].
+fn revealed<T: Config>(executors: u32) -> TaskId {
+	self::executors::<T>(executors);
+	let requester = funded::<T>("requester");
+	let outputs = vec![result(); executors as usize];
+	T::BenchmarkHelper::revealed_task(&requester, model(), &outputs)
+}
+
+/// A challenged task, with its challenger.
+fn challenged<T: Config>(executors: u32) -> (TaskId, T::AccountId) {
+	let task = revealed::<T>(executors);
+	let challenger = funded::<T>("challenger");
+	Pallet::<T>::challenge(RawOrigin::Signed(challenger.clone()).into(), task, bond::<T>())
+		.expect("the task can be challenged");
+	(task, challenger)
+}
+
+/// Replaces the jury of the current round of `task` with `jurors`, voting `votes[i]`.
+fn seat<T: Config>(task: TaskId, jurors: &[T::AccountId], votes: &[Option<H256>]) {
+	let mut dispute = Disputes::<T>::get(task).expect("dispute is open");
+	for seat in dispute.jury.iter() {
+		JurorDuties::<T>::remove(&seat.juror, task);
+	}
+	let mut jury = BoundedVec::new();
+	for (juror, vote) in jurors.iter().zip(votes) {
+		JurorDuties::<T>::insert(juror, task, ());
+		let commitment = vote.map(|v| vote_commitment(task, dispute.round, &v, &salt(), juror));
+		let _ = jury.try_push(Seat { juror: juror.clone(), commitment, vote: *vote });
+	}
+	dispute.jury = jury;
+	Disputes::<T>::insert(task, dispute);
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	/// A challenge drawing a first jury from a full candidate set.
+	#[benchmark]
+	fn challenge() {
+		verifiers::<T>();
+		// Every executor revealed the result: each is recorded as challenged.
+		let task = revealed::<T>(T::MaxExecutors::get());
+		let challenger = funded::<T>("challenger");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(challenger), task, bond::<T>());
+
+		assert!(Disputes::<T>::contains_key(task));
+	}
+
+	#[benchmark]
+	fn commit_vote() {
+		verifiers::<T>();
+		let (task, _) = challenged::<T>(1);
+		let dispute = Disputes::<T>::get(task).expect("dispute is open");
+		let juror = dispute.jury.last().expect("a jury is drawn").juror.clone();
+		let commitment = vote_commitment(task, 0, &result(), &salt(), &juror);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(juror), task, commitment);
+
+		let dispute = Disputes::<T>::get(task).expect("dispute is open");
+		assert!(dispute.jury.last().is_some_and(|s| s.commitment.is_some()));
+	}
+
+	#[benchmark]
+	fn reveal_vote() {
+		verifiers::<T>();
+		let (task, _) = challenged::<T>(1);
+		let mut dispute = Disputes::<T>::get(task).expect("dispute is open");
+		let juror = dispute.jury.last().expect("a jury is drawn").juror.clone();
+		Pallet::<T>::commit_vote(
+			RawOrigin::Signed(juror.clone()).into(),
+			task,
+			vote_commitment(task, 0, &result(), &salt(), &juror),
+		)
+		.expect("juror commits");
+		dispute = Disputes::<T>::get(task).expect("dispute is open");
+		dispute.phase = DisputePhase::Revealing;
+		Disputes::<T>::insert(task, dispute);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(juror), task, result(), salt());
+
+		let dispute = Disputes::<T>::get(task).expect("dispute is open");
+		assert_eq!(dispute.jury.last().and_then(|s| s.vote), Some(result()));
+	}
+
+	/// The last appeal allowed: the largest jury, drawn past every earlier juror.
+	#[benchmark]
+	fn appeal() {
+		let all = verifiers::<T>();
+		let (task, challenger) = challenged::<T>(1);
+		let mut dispute = Disputes::<T>::get(task).expect("dispute is open");
+		dispute.round = T::MaxAppeals::get().saturating_sub(1);
+		dispute.verdict = Some(result());
+		dispute.phase = DisputePhase::Appealable;
+		for seat in dispute.jury.iter() {
+			JurorDuties::<T>::remove(&seat.juror, task);
+			T::Agents::note_work_closed(&seat.juror);
+		}
+		dispute.jury = Default::default();
+		// Earlier jurors: the first accounts of the candidate set, excluded from the draw.
+		let earlier = (Pallet::<T>::jury_size(dispute.round) as usize).min(all.len() / 2);
+		dispute.past_jurors = BoundedVec::truncate_from(all[..earlier].to_vec());
+		Disputes::<T>::insert(task, dispute);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(challenger), task, bond::<T>());
+
+		let dispute = Disputes::<T>::get(task).expect("dispute is open");
+		assert_eq!(dispute.round, T::MaxAppeals::get());
+	}
+
+	/// The commit phase ends: the reveal phase starts.
+	#[benchmark]
+	fn start_reveal() {
+		verifiers::<T>();
+		let (task, _) = challenged::<T>(1);
+		let dispute = Disputes::<T>::get(task).expect("dispute is open");
+		let block = dispute.phase_ends;
+		Pallet::<T>::unschedule(task, block);
+		frame_system::Pallet::<T>::set_block_number(block);
+
+		#[block]
+		{
+			Pallet::<T>::process_deadline(task, block);
+		}
+
+		let dispute = Disputes::<T>::get(task).expect("dispute is open");
+		assert_eq!(dispute.phase, DisputePhase::Revealing);
+	}
+
+	/// Counting a round of `j` jurors, none of whom revealed: each is slashed.
+	#[benchmark]
+	fn count_votes(j: Linear<1, { T::MaxJurySize::get() }>) {
+		let all = verifiers::<T>();
+		let (task, _) = challenged::<T>(1);
+		let jurors = &all[..j as usize];
+		for juror in jurors {
+			T::Agents::note_work_opened(juror).expect("juror can take work");
+		}
+		seat::<T>(task, jurors, &vec![None; j as usize]);
+		let dispute = Disputes::<T>::get(task).expect("dispute is open");
+		let block = dispute.phase_ends;
+		Pallet::<T>::unschedule(task, block);
+		frame_system::Pallet::<T>::set_block_number(block);
+
+		#[block]
+		{
+			Pallet::<T>::count_votes(task, dispute, block);
+		}
+
+		let dispute = Disputes::<T>::get(task).expect("dispute is open");
+		assert_eq!(dispute.phase, DisputePhase::Appealable);
+	}
+
+	/// Closing a disagreement of `e` executors (≥ 2): the verdict is the first one's output, so
+	/// the others are slashed and the first is paid, through the inference pallet's
+	/// finalisation; `o` jurors are paid.
+	#[benchmark]
+	fn close(
+		o: Linear<0, { MaxJurorsPerDispute::<T>::get() }>,
+		e: Linear<2, { T::MaxExecutors::get() }>,
+	) {
+		let all = verifiers::<T>();
+		executors::<T>(e);
+		let requester = funded::<T>("requester");
+		let mut outputs = vec![H256::repeat_byte(0x02); e as usize];
+		outputs[0] = result();
+		let task = T::BenchmarkHelper::revealed_task(&requester, model(), &outputs);
+		let mut dispute = Disputes::<T>::get(task).expect("the disagreement is disputed");
+		for seat in dispute.jury.iter() {
+			JurorDuties::<T>::remove(&seat.juror, task);
+			T::Agents::note_work_closed(&seat.juror);
+		}
+		dispute.jury = Default::default();
+		dispute.verdict = Some(result());
+		dispute.phase = DisputePhase::Appealable;
+		dispute.owed = BoundedVec::truncate_from(
+			all.iter().take(o as usize).map(|juror| (juror.clone(), result())).collect(),
+		);
+		Pallet::<T>::unschedule(task, dispute.phase_ends);
+
+		#[block]
+		{
+			Pallet::<T>::close(task, dispute);
+		}
+
+		assert!(!Disputes::<T>::contains_key(task));
+	}
+
+	/// Opening an audit (or a disagreement): drawing a first jury from a full candidate set.
+	#[benchmark]
+	fn open_dispute() {
+		verifiers::<T>();
+		let task = revealed::<T>(1);
+		let view = T::Tasks::open_challenge(task).expect("the task is challengeable");
+
+		#[block]
+		{
+			Pallet::<T>::open_unbonded(task, &view, DisputeKind::Audit).expect("audit opens");
+		}
+
+		assert!(Disputes::<T>::contains_key(task));
+	}
+
+	#[benchmark]
+	fn on_initialize_idle() {
+		let block = frame_system::Pallet::<T>::block_number();
+
+		#[block]
+		{
+			Pallet::<T>::on_initialize(block);
+		}
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_bench_ext(), crate::mock::Test);
+}

@@ -1,0 +1,403 @@
+//! A test runtime with `pallet-balances`, the real agent registry, the real inference pallet
+//! and the challenges pallet.
+
+use crate as pallet_challenges;
+use agentchain_primitives::{agents::Role, ModelId};
+use codec::Encode;
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{
+		fungible::HoldConsideration, ConstU32, ConstU64, Hooks, LinearStoragePrice, Randomness,
+		VariantCountOf,
+	},
+	PalletId,
+};
+use sp_core::H256;
+use sp_runtime::{
+	testing::{TestSignature, UintAuthorityId},
+	BuildStorage, Perbill,
+};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+
+	#[runtime::pallet_index(2)]
+	pub type Agents = pallet_agents;
+
+	#[runtime::pallet_index(3)]
+	pub type Inference = pallet_inference;
+
+	#[runtime::pallet_index(4)]
+	pub type Challenges = pallet_challenges;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<u64>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type ExistentialDeposit = ConstU64<1>;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
+}
+
+parameter_types! {
+	pub const AgentDepositReason: RuntimeHoldReason =
+		RuntimeHoldReason::Agents(pallet_agents::HoldReason::AgentDeposit);
+	pub const InferencePalletId: PalletId = PalletId(*b"ac/infer");
+	pub const ChallengesPalletId: PalletId = PalletId(*b"ac/chlng");
+	pub const Cut: Perbill = Perbill::from_percent(10);
+	pub ProtocolAccount: u64 = Inference::protocol_account();
+	pub static AuditProbability: Perbill = Perbill::zero();
+}
+
+impl pallet_agents::Config for Test {
+	type OperatorCrypto = TestOperatorCrypto;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Consideration = HoldConsideration<
+		u64,
+		Balances,
+		AgentDepositReason,
+		LinearStoragePrice<ConstU64<10>, ConstU64<0>, u64>,
+	>;
+	type MinExecutorStake = ConstU64<100>;
+	type MinVerifierStake = ConstU64<100>;
+	type MinCuratorStake = ConstU64<100>;
+	type UnbondingPeriod = ConstU64<100>;
+	type LivenessPeriod = ConstU64<1_000>;
+	type MaxModels = ConstU32<4>;
+	type MaxCandidates = ConstU32<32>;
+	type MaxUnbondingChunks = ConstU32<2>;
+	type MaxNameLen = ConstU32<16>;
+	type MaxEndpointLen = ConstU32<32>;
+	type MaxVersionLen = ConstU32<8>;
+	type WeightInfo = ();
+}
+
+/// The parent-hash-free test randomness: a hash of the subject and the block number.
+pub struct TestRandomness;
+impl Randomness<H256, u64> for TestRandomness {
+	fn random(subject: &[u8]) -> (H256, u64) {
+		let block = System::block_number();
+		(H256(sp_io::hashing::blake2_256(&(subject, block).encode())), block)
+	}
+}
+
+pub const FEE: u64 = 100;
+pub const CHALLENGE_PERIOD: u64 = 10;
+pub const DISPUTE_TIMEOUT: u64 = 40;
+pub const MIN_BOND: u64 = 50;
+pub const BOND_FEE_MULTIPLE: u32 = 2;
+pub const COMMIT_PERIOD: u64 = 4;
+pub const REVEAL_PERIOD: u64 = 3;
+pub const APPEAL_PERIOD: u64 = 3;
+pub const WRONG_RESULT_SLASH: u64 = 200;
+pub const JUROR_REWARD: u64 = 10;
+pub const JUROR_PENALTY: u64 = 5;
+
+impl pallet_inference::Config for Test {
+	type OperatorCrypto = TestOperatorCrypto;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Agents = Agents;
+	type Disputes = Challenges;
+	type OnFinalised = ();
+	type Randomness = TestRandomness;
+	type PalletId = InferencePalletId;
+	type MinFeePerExecutor = ConstU64<10>;
+	type MaxRedundancy = ConstU32<3>;
+	type MinCommitPeriod = ConstU64<2>;
+	type MaxCommitPeriod = ConstU64<20>;
+	type RevealPeriod = ConstU64<5>;
+	type ChallengePeriod = ConstU64<CHALLENGE_PERIOD>;
+	type DisputeTimeout = ConstU64<DISPUTE_TIMEOUT>;
+	type RetentionPeriod = ConstU64<50>;
+	type ProtocolCut = Cut;
+	type MissedDeadlineSlash = ConstU64<25>;
+	type MaxReassignments = ConstU32<1>;
+	type MaxInputLen = ConstU32<64>;
+	type MaxOutputLen = ConstU32<64>;
+	type MaxUriLen = ConstU32<32>;
+	type MaxDeadlinesPerBlock = ConstU32<8>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RegisterWithAgents;
+}
+
+impl pallet_challenges::Config for Test {
+	type OperatorCrypto = TestOperatorCrypto;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Agents = Agents;
+	type Tasks = Inference;
+	type Randomness = TestRandomness;
+	type PalletId = ChallengesPalletId;
+	type AuditFund = ProtocolAccount;
+	type MinChallengeBond = ConstU64<MIN_BOND>;
+	type ChallengeBondFeeMultiple = ConstU32<BOND_FEE_MULTIPLE>;
+	type JurySize = ConstU32<3>;
+	type MaxJurySize = ConstU32<7>;
+	type MaxAppeals = ConstU32<1>;
+	type MaxExecutors = ConstU32<3>;
+	type CommitPeriod = ConstU64<COMMIT_PERIOD>;
+	type RevealPeriod = ConstU64<REVEAL_PERIOD>;
+	type AppealPeriod = ConstU64<APPEAL_PERIOD>;
+	type WrongResultSlash = ConstU64<WRONG_RESULT_SLASH>;
+	type JurorReward = ConstU64<JUROR_REWARD>;
+	type JurorPenalty = ConstU64<JUROR_PENALTY>;
+	type AuditProbability = AuditProbability;
+	type MaxDeadlinesPerBlock = ConstU32<4>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RegisterWithAgents;
+}
+
+/// Test extrinsics: signed by a `u64` account, no signature check, no extension.
+pub type Extrinsic = sp_runtime::testing::TestXt<RuntimeCall, ()>;
+
+impl frame_system::offchain::SigningTypes for Test {
+	type Public = UintAuthorityId;
+	type Signature = TestSignature;
+}
+
+impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<LocalCall> frame_system::offchain::CreateSignedTransaction<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	fn create_signed_transaction<
+		C: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
+	>(
+		call: RuntimeCall,
+		_public: UintAuthorityId,
+		account: u64,
+		_nonce: u32,
+	) -> Option<Extrinsic> {
+		Some(Extrinsic::new_signed(call, account, (), ()))
+	}
+}
+
+/// Operator keys in tests: `UintAuthorityId`s, whose keystore is set with
+/// `UintAuthorityId::set_all_keys`.
+pub struct TestOperatorCrypto;
+impl frame_system::offchain::AppCrypto<UintAuthorityId, TestSignature> for TestOperatorCrypto {
+	type RuntimeAppPublic = UintAuthorityId;
+	type GenericPublic = UintAuthorityId;
+	type GenericSignature = TestSignature;
+}
+
+/// Registers benchmark agents through the real registry and runs real tasks.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct RegisterWithAgents;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_inference::BenchmarkHelper<u64> for RegisterWithAgents {
+	fn register_executor(who: &u64, model: ModelId) {
+		<Self as crate::BenchmarkHelper<u64>>::register_agent(who, model, Role::Executor)
+	}
+}
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<u64> for RegisterWithAgents {
+	fn register_agent(who: &u64, model: ModelId, role: Role) {
+		use frame_support::traits::fungible::Mutate;
+		Balances::set_balance(who, 1_000_000);
+		Agents::register(
+			RuntimeOrigin::signed(*who),
+			vec![],
+			vec![],
+			vec![],
+			vec![model],
+			vec![role],
+			1_000,
+		)
+		.expect("benchmark agent registers");
+	}
+
+	fn revealed_task(requester: &u64, model: ModelId, outputs: &[H256]) -> u64 {
+		revealed_task(*requester, model, outputs)
+	}
+}
+
+/// The model the test agents serve.
+pub fn model() -> ModelId {
+	H256::repeat_byte(0xAA)
+}
+
+/// Executors: 11..=13, stake 500; 21 is the operator key of 11. Verifiers: 31..=42, stake 500;
+/// 51 is the operator key of 31. Requester 1, challengers 2 and 3 (10_000 each); 4 has 60.
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	let mut balances = vec![(1, 10_000), (2, 10_000), (3, 10_000), (4, 60), (21, 100), (51, 100)];
+	balances.extend((11..=13).map(|who| (who, 10_000)));
+	balances.extend((31..=42).map(|who| (who, 10_000)));
+	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	pallet_inference::GenesisConfig::<Test>::default()
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	pallet_challenges::GenesisConfig::<Test>::default()
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		AuditProbability::set(Perbill::zero());
+		let register = |who: u64, role: Role| {
+			Agents::register(
+				RuntimeOrigin::signed(who),
+				b"agent".to_vec(),
+				vec![],
+				vec![],
+				vec![model()],
+				vec![role],
+				500,
+			)
+			.unwrap();
+		};
+		(11..=13).for_each(|who| register(who, Role::Executor));
+		(31..=42).for_each(|who| register(who, Role::Verifier));
+		Agents::set_operator(RuntimeOrigin::signed(11), 21).unwrap();
+		Agents::set_operator(RuntimeOrigin::signed(31), 51).unwrap();
+	});
+	ext
+}
+
+/// Balances only, no agents: the benchmarks register their own.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn new_bench_ext() -> sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_inference::GenesisConfig::<Test>::default()
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	pallet_challenges::GenesisConfig::<Test>::default()
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// Runs `test`, then checks the invariants of the three pallets.
+pub fn run_test(test: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		test();
+		Challenges::do_try_state().expect("challenge invariants hold");
+		Inference::do_try_state().expect("inference invariants hold");
+		Agents::do_try_state().expect("agent invariants hold");
+	});
+}
+
+/// Advances to block `n`, running both pallets' `on_initialize` on each block.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		Inference::on_initialize(next);
+		Challenges::on_initialize(next);
+	}
+}
+
+/// Submits a task for `model` with one executor per output, has executor `i` commit to and
+/// reveal `outputs[i]` (by URI), and returns the task.
+pub fn revealed_task(requester: u64, model: ModelId, outputs: &[H256]) -> u64 {
+	revealed_task_in(pallet_inference::VerificationMode::ExactMatch, requester, model, outputs)
+}
+
+/// [`revealed_task`] in verification mode `mode`.
+pub fn revealed_task_in(
+	mode: pallet_inference::VerificationMode,
+	requester: u64,
+	model: ModelId,
+	outputs: &[H256],
+) -> u64 {
+	reveal_all(mode, requester, model, outputs.iter().map(|o| (*o, None)).collect())
+}
+
+/// A task whose executors reveal `outputs` inline (as jury mode requires).
+pub fn revealed_inline(
+	mode: pallet_inference::VerificationMode,
+	requester: u64,
+	outputs: &[&[u8]],
+) -> u64 {
+	let outputs = outputs
+		.iter()
+		.map(|bytes| (H256(sp_io::hashing::blake2_256(bytes)), Some(bytes.to_vec())))
+		.collect();
+	reveal_all(mode, requester, model(), outputs)
+}
+
+fn reveal_all(
+	mode: pallet_inference::VerificationMode,
+	requester: u64,
+	model: ModelId,
+	outputs: Vec<(H256, Option<Vec<u8>>)>,
+) -> u64 {
+	use pallet_inference::{TaskInputOf, TaskParams};
+	let id = pallet_inference::NextTaskId::<Test>::get();
+	let redundancy = outputs.len() as u32;
+	Inference::submit_task(
+		RuntimeOrigin::signed(requester),
+		model,
+		TaskInputOf::Inline(b"2+2=".to_vec()),
+		TaskParams { max_tokens: 8, temperature_milli: 0, seed: 1, mode },
+		FEE * u64::from(redundancy),
+		redundancy,
+		2,
+	)
+	.expect("task submitted");
+	let executors: Vec<u64> = pallet_inference::Tasks::<Test>::get(id)
+		.expect("task stored")
+		.assignments
+		.iter()
+		.map(|a| a.executor)
+		.collect();
+	let salt = [3u8; 32];
+	for (executor, (output, _)) in executors.iter().zip(&outputs) {
+		Inference::commit(
+			RuntimeOrigin::signed(*executor),
+			id,
+			pallet_inference::commitment_of(output, &salt, executor),
+		)
+		.expect("executor commits");
+	}
+	for (executor, (output, inline)) in executors.iter().zip(outputs) {
+		let uri = inline.is_none().then(|| b"ipfs://out".to_vec());
+		Inference::reveal(RuntimeOrigin::signed(*executor), id, output, salt, inline, uri)
+			.expect("executor reveals");
+	}
+	id
+}

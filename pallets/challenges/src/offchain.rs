@@ -1,0 +1,329 @@
+//! The juror off-chain worker: an agent node's verifiers re-execute disputed tasks and vote.
+//!
+//! After every block it imports, a node that was given an inference endpoint and holds operator
+//! keys (key type `agnt`) runs [`Pallet::run_jurors`]:
+//!
+//! 1. For each operator key, the agent it acts for and that agent's seats on juries, read from
+//!    the [`JurorDuties`] index (one prefix, never a scan of all disputes).
+//! 2. A seat in a commit phase the node has not voted on yet: the node takes a persistent lock,
+//!    re-executes the task against its own endpoint exactly as the executors were asked to
+//!    ([`InferenceTasks::execute_offchain`]), forms its vote, draws a salt, stores both in
+//!    offchain local storage and only then submits `commit_vote` from the operator key.
+//! 3. Once the round is in its reveal phase, it submits `reveal_vote` from that record.
+//!
+//! The vote: in exact-match mode, the hash of the output the juror got. In jury mode, the
+//! disputed result's hash when the juror's own output is the same, or shares at least
+//! [`JURY_ACCEPT_SIMILARITY_PERCENT`] of its distinct words with the revealed output (Jaccard
+//! similarity); otherwise [`REJECT`](crate::REJECT). A result whose output is not on chain
+//! cannot be read, and is rejected.
+//!
+//! A juror whose endpoint fails does not vote, and loses the juror penalty like any juror that
+//! does not reveal: operators should serve the models they register as verifiers for.
+
+use crate::{
+	vote_commitment, AgentRegistry, Call, Config, DisputePhase, Disputes, InferenceTasks,
+	JurorDuties, Pallet, TaskId, VerificationMode, LOG_TARGET, REJECT,
+};
+use agentchain_primitives::offchain::{
+	forget_records, release_nonce, remember_record, reserve_nonce, EndpointConfig,
+	ENDPOINT_CONFIG_KEY,
+};
+use alloc::{collections::btree_set::BTreeSet, vec, vec::Vec};
+use codec::{Decode, Encode};
+use frame_system::{
+	offchain::{Account, SendSignedTransaction, Signer},
+	pallet_prelude::BlockNumberFor,
+};
+use sp_core::H256;
+use sp_runtime::{
+	offchain::{
+		storage::StorageValueRef,
+		storage_lock::{BlockAndTime, StorageLock},
+		Duration, Timestamp,
+	},
+	SaturatedConversion,
+};
+
+/// Most seats one run looks at per operator key.
+pub const MAX_DUTIES_SCANNED: usize = 256;
+
+/// Most re-executions one run makes; seats left over are taken by the next block's run.
+pub const MAX_CALLS_PER_RUN: u32 = 2;
+
+/// Blocks after which a vote transaction that has not reached the chain is submitted again.
+pub const RESUBMIT_AFTER: u64 = 5;
+
+/// Time kept free between the end of a re-execution and the commit deadline, in milliseconds.
+pub const SUBMISSION_MARGIN_MS: u64 = 1_000;
+
+/// In jury mode, the least share of distinct words (in percent) the juror's output and the
+/// revealed output must have in common for the juror to accept the result.
+pub const JURY_ACCEPT_SIMILARITY_PERCENT: usize = 50;
+
+/// Most vote records the node keeps; the oldest are dropped beyond it.
+pub const MAX_VOTE_RECORDS: usize = 256;
+
+/// Prefix of the offchain storage keys of vote records.
+const VOTE_PREFIX: &[u8] = b"agentchain::challenges::vote::";
+/// Prefix of the offchain storage keys of per-seat locks.
+const LOCK_PREFIX: &[u8] = b"agentchain::challenges::lock::";
+/// Offchain storage key of the list of live vote records.
+const VOTE_INDEX_KEY: &[u8] = b"agentchain::challenges::vote-index";
+
+/// What the node did for one seat, kept in offchain local storage.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
+pub enum VoteRecord {
+	/// The node could not form a vote (the reason was logged when it happened).
+	Failed,
+	/// The node voted and submitted its commitment.
+	Voted {
+		/// The vote.
+		vote: H256,
+		/// The salt of the commitment.
+		salt: [u8; 32],
+		/// Block at which `commit_vote` was last submitted.
+		commit_sent_at: u64,
+		/// Block at which `reveal_vote` was last submitted, if it was.
+		reveal_sent_at: Option<u64>,
+	},
+}
+
+/// The jury-mode verdict of a juror whose output is `own`, on the revealed output `revealed`.
+pub fn accepts(own: &[u8], revealed: &[u8]) -> bool {
+	if own == revealed {
+		return true;
+	}
+	let words = |bytes: &[u8]| -> BTreeSet<Vec<u8>> {
+		bytes
+			.split(|b| b.is_ascii_whitespace())
+			.filter(|word| !word.is_empty())
+			.map(|word| word.to_ascii_lowercase())
+			.collect()
+	};
+	let (own, revealed) = (words(own), words(revealed));
+	let union = own.union(&revealed).count();
+	let common = own.intersection(&revealed).count();
+	union > 0 && common.saturating_mul(100) >= union.saturating_mul(JURY_ACCEPT_SIMILARITY_PERCENT)
+}
+
+impl<T: Config> Pallet<T> {
+	/// One run of the juror off-chain worker, after block `now` was imported. Does nothing on a
+	/// node without an endpoint configuration or without an operator key.
+	pub fn run_jurors(now: BlockNumberFor<T>) {
+		let Ok(Some(config)) =
+			StorageValueRef::persistent(ENDPOINT_CONFIG_KEY).get::<EndpointConfig>()
+		else {
+			return;
+		};
+		let mut run = Run {
+			config,
+			now: now.saturated_into(),
+			started: sp_io::offchain::timestamp(),
+			calls: 0,
+		};
+		Self::forget_finished_votes();
+		for operator in Signer::<T, T::OperatorCrypto>::keystore_accounts() {
+			let Some(juror) = T::Agents::agent_of(&operator.id) else { continue };
+			for task in JurorDuties::<T>::iter_key_prefix(&juror).take(MAX_DUTIES_SCANNED) {
+				Self::sit(&mut run, &operator, &juror, task);
+			}
+		}
+	}
+
+	/// Moves one seat on, as far as this node can in this run.
+	fn sit(run: &mut Run, operator: &Account<T>, juror: &T::AccountId, task: TaskId) {
+		let now = run.now;
+		let Some(dispute) = Disputes::<T>::get(task) else { return };
+		let Some(seat) = dispute.jury.iter().find(|seat| &seat.juror == juror) else { return };
+		let round = dispute.round;
+		let key = vote_key::<T>(task, juror, round);
+		let record = StorageValueRef::persistent(&key);
+		let phase_ends: u64 = dispute.phase_ends.saturated_into();
+		match (dispute.phase, seat.commitment, seat.vote) {
+			(DisputePhase::Committing, None, _) => match record.get::<VoteRecord>() {
+				Ok(None) => {
+					let blocks_left = phase_ends.saturating_sub(now).saturating_sub(1);
+					// Counted from the start of this run (whose state is that of block `now`),
+					// not from this call: earlier calls of the run used part of it.
+					let elapsed = sp_io::offchain::timestamp().diff(&run.started).millis();
+					let budget_ms = blocks_left
+						.saturating_mul(run.config.block_time_ms)
+						.saturating_sub(SUBMISSION_MARGIN_MS)
+						.saturating_sub(elapsed);
+					if budget_ms == 0 || run.calls >= crate::offchain::MAX_CALLS_PER_RUN {
+						return;
+					}
+					let lock_key = [LOCK_PREFIX, &key[VOTE_PREFIX.len()..]].concat();
+					let mut lock = StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
+						&lock_key,
+						blocks_left.saturating_add(1).saturated_into(),
+						Duration::from_millis(budget_ms.saturating_add(SUBMISSION_MARGIN_MS)),
+					);
+					let Ok(_guard) = lock.try_lock() else { return };
+					if !matches!(record.get::<VoteRecord>(), Ok(None)) {
+						return;
+					}
+					Self::remember_vote(&key);
+					run.calls += 1;
+					let Some(vote) =
+						Self::form_vote(task, &dispute.mode, dispute.result, budget_ms)
+					else {
+						record.set(&VoteRecord::Failed);
+						return;
+					};
+					let salt = sp_io::offchain::random_seed();
+					let commitment = vote_commitment(task, round, &vote, &salt, juror);
+					record.set(&VoteRecord::Voted {
+						vote,
+						salt,
+						commit_sent_at: now,
+						reveal_sent_at: None,
+					});
+					log::info!(target: LOG_TARGET, "dispute {task}: vote ready, submitting the commitment");
+					Self::submit(operator, task, Call::commit_vote { task, commitment }, now);
+				},
+				Ok(Some(VoteRecord::Voted { vote, salt, commit_sent_at, .. }))
+					if now >= commit_sent_at.saturating_add(RESUBMIT_AFTER) =>
+				{
+					let commitment = vote_commitment(task, round, &vote, &salt, juror);
+					record.set(&VoteRecord::Voted {
+						vote,
+						salt,
+						commit_sent_at: now,
+						reveal_sent_at: None,
+					});
+					Self::submit(operator, task, Call::commit_vote { task, commitment }, now);
+				},
+				_ => {},
+			},
+			(DisputePhase::Revealing, Some(commitment), None) => match record.get::<VoteRecord>() {
+				Ok(Some(VoteRecord::Voted { vote, salt, commit_sent_at, reveal_sent_at }))
+					if reveal_sent_at
+						.is_none_or(|sent| now >= sent.saturating_add(RESUBMIT_AFTER)) =>
+				{
+					if vote_commitment(task, round, &vote, &salt, juror) != commitment {
+						log::error!(target: LOG_TARGET, "dispute {task}: the commitment on chain is not this node's; cannot reveal");
+						record.set(&VoteRecord::Failed);
+						return;
+					}
+					record.set(&VoteRecord::Voted {
+						vote,
+						salt,
+						commit_sent_at,
+						reveal_sent_at: Some(now),
+					});
+					Self::submit(operator, task, Call::reveal_vote { task, vote, salt }, now);
+				},
+				_ => {},
+			},
+			_ => {},
+		}
+	}
+
+	/// Re-executes the task and forms this juror's vote.
+	fn form_vote(
+		task: TaskId,
+		mode: &VerificationMode,
+		result: Option<H256>,
+		budget_ms: u64,
+	) -> Option<H256> {
+		let output = match T::Tasks::execute_offchain(task, budget_ms) {
+			Ok(output) => output,
+			Err(fault) => {
+				log::warn!(target: LOG_TARGET, "dispute {task}: {fault}; this juror cannot vote");
+				return None;
+			},
+		};
+		let own = H256(sp_io::hashing::blake2_256(&output));
+		Some(match mode {
+			VerificationMode::ExactMatch => own,
+			VerificationMode::Jury => {
+				let result = result?;
+				let acceptable = own == result
+					|| T::Tasks::revealed_output(task, &result)
+						.is_some_and(|revealed| accepts(&output, &revealed));
+				if acceptable {
+					result
+				} else {
+					REJECT
+				}
+			},
+		})
+	}
+
+	/// Submits a call as a signed transaction from the operator key, with a nonce reserved in
+	/// offchain storage shared with the node's other workers.
+	fn submit(operator: &Account<T>, task: TaskId, call: Call<T>, now: u64) {
+		let account = operator.id.encode();
+		let chain_next = frame_system::Pallet::<T>::account_nonce(&operator.id).saturated_into();
+		let Some(nonce) = reserve_nonce(&account, chain_next, now) else {
+			log::warn!(target: LOG_TARGET, "dispute {task}: no nonce could be reserved; sent again later");
+			return;
+		};
+		// The signer takes the nonce from state; a worker's state changes are discarded.
+		frame_system::Account::<T>::mutate(&operator.id, |info| {
+			info.nonce = nonce.saturated_into()
+		});
+		let sent = Signer::<T, T::OperatorCrypto>::any_account()
+			.with_filter(vec![operator.public.clone()])
+			.send_signed_transaction(|_| call.clone());
+		match sent {
+			Some((_, Ok(()))) => return,
+			Some((_, Err(()))) => log::warn!(
+				target: LOG_TARGET,
+				"dispute {task}: the transaction pool refused the vote; it is sent again in {RESUBMIT_AFTER} blocks",
+			),
+			None => log::error!(target: LOG_TARGET, "dispute {task}: the operator key cannot sign"),
+		}
+		release_nonce(&account, nonce);
+	}
+
+	/// Adds a vote record to the index of live records, dropping the oldest beyond
+	/// [`MAX_VOTE_RECORDS`].
+	fn remember_vote(key: &[u8]) {
+		remember_record(VOTE_INDEX_KEY, key, MAX_VOTE_RECORDS);
+	}
+
+	/// Clears the records of seats that are over.
+	fn forget_finished_votes() {
+		forget_records(VOTE_INDEX_KEY, |key| {
+			!decode_vote_key::<T>(key).is_some_and(|(task, juror, round)| {
+				JurorDuties::<T>::contains_key(&juror, task)
+					&& Disputes::<T>::get(task).is_some_and(|d| d.round == round)
+			})
+		});
+	}
+}
+
+/// One run of the worker.
+struct Run {
+	config: EndpointConfig,
+	now: u64,
+	started: Timestamp,
+	calls: u32,
+}
+
+/// The offchain storage key of the vote record of `juror` in round `round` of dispute `task`.
+fn vote_key<T: Config>(task: TaskId, juror: &T::AccountId, round: u32) -> Vec<u8> {
+	[VOTE_PREFIX, &(task, juror, round).encode()].concat()
+}
+
+/// The dispute, juror and round of a vote record's key.
+fn decode_vote_key<T: Config>(key: &[u8]) -> Option<(TaskId, T::AccountId, u32)> {
+	let mut encoded = key.strip_prefix(VOTE_PREFIX)?;
+	<(TaskId, T::AccountId, u32)>::decode(&mut encoded).ok()
+}
+
+#[cfg(test)]
+mod tests {
+	use super::accepts;
+
+	#[test]
+	fn jurors_accept_close_outputs_and_reject_unrelated_ones() {
+		assert!(accepts(b"the cat sat on the mat", b"the cat sat on the mat"));
+		assert!(accepts(b"The cat sat on the mat", b"the cat sat on a mat"));
+		assert!(!accepts(b"the cat sat on the mat", b"buy tokens now at discount"));
+		assert!(!accepts(b"", b"anything"));
+		assert!(accepts(b"", b""));
+	}
+}

@@ -1,0 +1,162 @@
+//! Types stored by the challenges pallet.
+
+use crate::{BalanceOf, Config, MaxBonds, MaxJurorsPerDispute};
+use agentchain_primitives::{inference::VerificationMode, ModelId};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
+use frame_system::pallet_prelude::BlockNumberFor;
+use scale_info::TypeInfo;
+use sp_core::H256;
+
+/// Why a result is disputed.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub enum DisputeKind<AccountId> {
+	/// Someone bonded a challenge against the result.
+	Challenge {
+		/// Who challenged.
+		challenger: AccountId,
+	},
+	/// Redundant executors revealed different outputs (exact-match mode).
+	Disagreement,
+	/// A random protocol audit, with no challenger.
+	Audit,
+}
+
+/// Where a round of a dispute stands.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum DisputePhase {
+	/// Jurors re-execute the task and commit to a vote.
+	Committing,
+	/// Jurors reveal their votes.
+	Revealing,
+	/// The votes are counted; the losing side may appeal until the phase ends.
+	Appealable,
+}
+
+/// What a bond backs: it is returned when the final verdict agrees, forfeited otherwise.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Claim {
+	/// The disputed result is wrong (a challenger's claim).
+	ResultWrong,
+	/// This output is the correct one (an executor's claim, when it appeals).
+	OutputRight(H256),
+}
+
+/// A bond posted in a dispute: a challenge or an appeal.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct Bond<AccountId, Balance> {
+	/// Who posted it (the funds are held from this account).
+	pub who: AccountId,
+	/// How much is held.
+	pub amount: Balance,
+	/// What it backs.
+	pub claim: Claim,
+}
+
+/// A juror's seat in the current round.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct Seat<AccountId> {
+	/// The juror (a verifier agent, by its owner account).
+	pub juror: AccountId,
+	/// `blake2_256(task ‖ round ‖ vote ‖ salt ‖ juror)`, once committed.
+	pub commitment: Option<H256>,
+	/// The revealed vote, once revealed.
+	pub vote: Option<H256>,
+}
+
+/// Everything the chain records about a dispute. A task has at most one; appeals are further
+/// rounds of it.
+#[derive(
+	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Dispute<T: Config> {
+	/// Why the result is disputed.
+	pub kind: DisputeKind<T::AccountId>,
+	/// Who paid for the task.
+	pub requester: T::AccountId,
+	/// The model the task ran.
+	pub model: ModelId,
+	/// How results are compared, and so what jurors vote.
+	pub mode: VerificationMode,
+	/// The task's fee: challenge and appeal bonds scale with it.
+	pub fee: BalanceOf<T>,
+	/// Each executor that revealed, with its output hash.
+	pub revealed: BoundedVec<(T::AccountId, H256), T::MaxExecutors>,
+	/// The disputed result (`None` for a disagreement, where no result stands).
+	pub result: Option<H256>,
+	/// The round: 0 for the first jury, then one more per appeal.
+	pub round: u32,
+	/// Where the current round stands.
+	pub phase: DisputePhase,
+	/// The block at which the current phase ends: the dispute sits in that block's queue.
+	pub phase_ends: BlockNumberFor<T>,
+	/// The jurors of the current round.
+	pub jury: BoundedVec<Seat<T::AccountId>, T::MaxJurySize>,
+	/// The verdict of the last round counted: the output the majority voted for (`None`: no
+	/// majority, or no votes).
+	pub verdict: Option<H256>,
+	/// Bonds posted: the challenge, then appeals.
+	pub bonds: BoundedVec<Bond<T::AccountId, BalanceOf<T>>, MaxBonds<T>>,
+	/// Jurors who voted with the majority of their round, with their vote: paid when the
+	/// dispute closes if the final verdict is their vote.
+	pub owed: BoundedVec<(T::AccountId, H256), MaxJurorsPerDispute<T>>,
+	/// Jurors of earlier rounds, never drawn again for this dispute.
+	pub past_jurors: BoundedVec<T::AccountId, MaxJurorsPerDispute<T>>,
+}
+
+impl<T: Config> Dispute<T> {
+	/// Whether an executor's output is accused by this dispute: in a disagreement every output
+	/// is; otherwise the disputed result is.
+	pub fn accuses(&self, output: &H256) -> bool {
+		match self.kind {
+			DisputeKind::Disagreement => true,
+			_ => self.result == Some(*output),
+		}
+	}
+
+	/// The challenger, if any.
+	pub fn challenger(&self) -> Option<&T::AccountId> {
+		match &self.kind {
+			DisputeKind::Challenge { challenger } => Some(challenger),
+			_ => None,
+		}
+	}
+
+	/// Whether the current verdict finds the disputed result wrong.
+	pub fn result_overturned(&self) -> bool {
+		match (self.verdict, self.result) {
+			(Some(verdict), Some(result)) => verdict != result,
+			_ => false,
+		}
+	}
+}

@@ -1,0 +1,307 @@
+//! A test runtime with `pallet-balances`, the real agent registry and the data-rewards pallet.
+//! The inference pallet is not in it: tests call the pallet's `OnTaskFinalised` implementation
+//! directly, after paying the protocol cut into a stand-in protocol account.
+
+use crate as pallet_data_rewards;
+use agentchain_primitives::{agents::Role, inference::OnTaskFinalised, ModelId};
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{
+		fungible::{HoldConsideration, Mutate},
+		ConstU32, ConstU64, Hooks, LinearStoragePrice, VariantCountOf,
+	},
+	weights::Weight,
+	PalletId,
+};
+use sp_core::H256;
+use sp_runtime::{
+	testing::{TestSignature, UintAuthorityId},
+	BuildStorage, Perbill,
+};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+
+	#[runtime::pallet_index(1)]
+	pub type Balances = pallet_balances;
+
+	#[runtime::pallet_index(2)]
+	pub type Agents = pallet_agents;
+
+	#[runtime::pallet_index(3)]
+	pub type DataRewards = pallet_data_rewards;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<u64>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type ExistentialDeposit = ConstU64<1>;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
+}
+
+parameter_types! {
+	pub const AgentDepositReason: RuntimeHoldReason =
+		RuntimeHoldReason::Agents(pallet_agents::HoldReason::AgentDeposit);
+	pub const DataRewardsPalletId: PalletId = PalletId(*b"ac/data_");
+	pub const Share: Perbill = Perbill::from_percent(USAGE_SHARE_PERCENT);
+	/// Issuance per epoch; zero unless a test sets it.
+	pub static Issuance: u64 = 0;
+}
+
+impl pallet_agents::Config for Test {
+	type OperatorCrypto = TestOperatorCrypto;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Consideration = HoldConsideration<
+		u64,
+		Balances,
+		AgentDepositReason,
+		LinearStoragePrice<ConstU64<10>, ConstU64<0>, u64>,
+	>;
+	type MinExecutorStake = ConstU64<100>;
+	type MinVerifierStake = ConstU64<100>;
+	type MinCuratorStake = ConstU64<100>;
+	type UnbondingPeriod = ConstU64<100>;
+	type LivenessPeriod = ConstU64<1_000>;
+	type MaxModels = ConstU32<4>;
+	type MaxCandidates = ConstU32<8>;
+	type MaxUnbondingChunks = ConstU32<2>;
+	type MaxNameLen = ConstU32<16>;
+	type MaxEndpointLen = ConstU32<32>;
+	type MaxVersionLen = ConstU32<8>;
+	type WeightInfo = ();
+}
+
+/// Test extrinsics: signed by a `u64` account, no signature check, no extension.
+pub type Extrinsic = sp_runtime::testing::TestXt<RuntimeCall, ()>;
+
+impl frame_system::offchain::SigningTypes for Test {
+	type Public = UintAuthorityId;
+	type Signature = TestSignature;
+}
+
+impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<LocalCall> frame_system::offchain::CreateSignedTransaction<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	fn create_signed_transaction<
+		C: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
+	>(
+		call: RuntimeCall,
+		_public: UintAuthorityId,
+		account: u64,
+		_nonce: u32,
+	) -> Option<Extrinsic> {
+		Some(Extrinsic::new_signed(call, account, (), ()))
+	}
+}
+
+/// Operator keys in tests: `UintAuthorityId`s.
+pub struct TestOperatorCrypto;
+impl frame_system::offchain::AppCrypto<UintAuthorityId, TestSignature> for TestOperatorCrypto {
+	type RuntimeAppPublic = UintAuthorityId;
+	type GenericPublic = UintAuthorityId;
+	type GenericSignature = TestSignature;
+}
+
+pub const EPOCH_LENGTH: u64 = 10;
+pub const CLAIM_PERIOD: u32 = 2;
+pub const USAGE_SHARE_PERCENT: u32 = 50;
+pub const DATASET_DEPOSIT: u64 = 50;
+pub const MODEL_DEPOSIT: u64 = 20;
+pub const MAX_DATASETS: u32 = 4;
+
+impl pallet_data_rewards::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Agents = Agents;
+	type PalletId = DataRewardsPalletId;
+	type EpochLength = ConstU64<EPOCH_LENGTH>;
+	type ClaimPeriod = ConstU32<CLAIM_PERIOD>;
+	type UsageShare = Share;
+	type IssuancePerEpoch = Issuance;
+	type DatasetDeposit = ConstU64<DATASET_DEPOSIT>;
+	type ModelDeposit = ConstU64<MODEL_DEPOSIT>;
+	type MaxDatasetsPerModel = ConstU32<MAX_DATASETS>;
+	type MaxUriLen = ConstU32<32>;
+	type MaxLicenseLen = ConstU32<16>;
+	type MaxMetadataLen = ConstU32<64>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RegisterWithAgents;
+}
+
+/// Registers benchmark curators and executors through the real agent registry.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct RegisterWithAgents;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<u64> for RegisterWithAgents {
+	fn register_curator(who: &u64) {
+		register_agent(*who, vec![], vec![Role::Curator]);
+	}
+
+	fn register_executor(who: &u64, model: ModelId) {
+		register_agent(*who, vec![model], vec![Role::Executor]);
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+fn register_agent(who: u64, models: Vec<ModelId>, roles: Vec<Role>) {
+	Balances::set_balance(&who, 1_000_000);
+	Agents::register(RuntimeOrigin::signed(who), vec![], vec![], vec![], models, roles, 1_000)
+		.expect("benchmark agent registers");
+}
+
+/// Dataset owners, each with 10_000.
+pub const ALICE: u64 = 1;
+pub const BOB: u64 = 2;
+/// A contributor that cannot afford a deposit.
+pub const POOR: u64 = 3;
+/// An executor serving `model()` and `model2()`, stake 500.
+pub const EXECUTOR: u64 = 11;
+/// Another executor, serving `model2()` only.
+pub const EXECUTOR2: u64 = 12;
+/// Curators: stake 100 and 300.
+pub const CURATOR: u64 = 21;
+pub const CURATOR2: u64 = 22;
+/// The operator key of `CURATOR`.
+pub const CURATOR_OPERATOR: u64 = 31;
+/// An agent with only the executor role, and no curator role.
+pub const NOT_CURATOR: u64 = EXECUTOR2;
+/// Stand-in for the inference pallet's protocol account.
+pub const PROTOCOL: u64 = 99;
+
+pub const CURATOR_STAKE: u64 = 100;
+pub const CURATOR2_STAKE: u64 = 300;
+
+/// The models of the tests.
+pub fn model() -> ModelId {
+	H256::repeat_byte(0xAA)
+}
+pub fn model2() -> ModelId {
+	H256::repeat_byte(0xBB)
+}
+
+/// Balances only, no agents: the benchmarks register their own.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn new_bench_ext() -> sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_data_rewards::GenesisConfig::<Test>::default()
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: vec![
+			(ALICE, 10_000),
+			(BOB, 10_000),
+			(POOR, 30),
+			(EXECUTOR, 10_000),
+			(EXECUTOR2, 10_000),
+			(CURATOR, 10_000),
+			(CURATOR2, 10_000),
+			(CURATOR_OPERATOR, 10),
+			(PROTOCOL, 1_000),
+		],
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	pallet_data_rewards::GenesisConfig::<Test>::default()
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		Issuance::set(0);
+		let register = |who: u64, models: Vec<ModelId>, roles: Vec<Role>, stake: u64| {
+			Agents::register(
+				RuntimeOrigin::signed(who),
+				b"agent".to_vec(),
+				vec![],
+				vec![],
+				models,
+				roles,
+				stake,
+			)
+			.unwrap();
+		};
+		register(EXECUTOR, vec![model(), model2()], vec![Role::Executor], 500);
+		register(EXECUTOR2, vec![model2()], vec![Role::Executor], 500);
+		register(CURATOR, vec![], vec![Role::Curator], CURATOR_STAKE);
+		register(CURATOR2, vec![], vec![Role::Curator], CURATOR2_STAKE);
+		Agents::set_operator(RuntimeOrigin::signed(CURATOR), CURATOR_OPERATOR).unwrap();
+	});
+	ext
+}
+
+/// Runs `test`, then checks the invariants of both pallets.
+pub fn run_test(test: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		test();
+		DataRewards::do_try_state().expect("data-rewards invariants hold");
+		Agents::do_try_state().expect("agent invariants hold");
+	});
+}
+
+/// Advances to block `n`, running the pallet's `on_initialize` and `on_idle` on each block.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		DataRewards::on_initialize(next);
+		DataRewards::on_idle(next, Weight::MAX);
+	}
+}
+
+/// Advances to the first block of the next epoch, closing the current one.
+pub fn next_epoch() {
+	let clock = crate::CurrentEpoch::<Test>::get();
+	run_to_block(clock.start + EPOCH_LENGTH);
+}
+
+/// What `pallet-inference` does when it finalises task `task` of `model`: pays `cut` into the
+/// protocol account, then tells the pallet.
+pub fn finalise(task: u64, model: ModelId, cut: u64) {
+	Balances::mint_into(&PROTOCOL, cut).unwrap();
+	<DataRewards as OnTaskFinalised<u64, u64>>::on_task_finalised(task, &model, &PROTOCOL, cut);
+}
