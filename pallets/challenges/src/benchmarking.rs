@@ -201,7 +201,7 @@ mod benchmarks {
 
 		#[block]
 		{
-			Pallet::<T>::count_votes(task, dispute, block);
+			Pallet::<T>::count_votes(task, dispute, block, true);
 		}
 
 		let dispute = Disputes::<T>::get(task).expect("dispute is open");

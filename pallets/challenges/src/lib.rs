@@ -841,7 +841,7 @@ impl<T: Config> Pallet<T> {
 					// No room to schedule the reveal phase: the votes so far are counted.
 					Err(_) => {
 						let jury = dispute.jury.len() as u32;
-						return Self::count_votes(task, dispute, now)
+						return Self::count_votes(task, dispute, now, false)
 							.saturating_add(T::WeightInfo::count_votes(jury));
 					},
 				}
@@ -849,7 +849,7 @@ impl<T: Config> Pallet<T> {
 			},
 			DisputePhase::Revealing => {
 				let jury = dispute.jury.len() as u32;
-				Self::count_votes(task, dispute, now)
+				Self::count_votes(task, dispute, now, true)
 					.saturating_add(T::WeightInfo::count_votes(jury))
 			},
 			DisputePhase::Appealable => {
@@ -867,7 +867,16 @@ impl<T: Config> Pallet<T> {
 
 	/// Counts the votes of the current round and settles its jurors; opens the appeal window,
 	/// or closes the dispute after the last round. Returns extra weight used by closing.
-	fn count_votes(task: TaskId, mut dispute: Dispute<T>, now: BlockNumberFor<T>) -> Weight {
+	///
+	/// `reveal_held`: whether the round had its reveal phase. When it could not be scheduled
+	/// (every queue in reach was full), jurors who committed had no chance to reveal and are
+	/// not penalised.
+	fn count_votes(
+		task: TaskId,
+		mut dispute: Dispute<T>,
+		now: BlockNumberFor<T>,
+		reveal_held: bool,
+	) -> Weight {
 		let votes: Vec<H256> = dispute.jury.iter().filter_map(|seat| seat.vote).collect();
 		let revealed = votes.len() as u32;
 		let majority = votes
@@ -888,6 +897,7 @@ impl<T: Config> Pallet<T> {
 				},
 				// Without a majority, a revealed vote is not held against its juror.
 				(Some(_), None) => {},
+				(None, _) if !reveal_held && seat.commitment.is_some() => {},
 				_ => {
 					let slashed =
 						T::Agents::slash(&seat.juror, T::JurorPenalty::get(), Some(&fund));
@@ -957,13 +967,14 @@ impl<T: Config> Pallet<T> {
 		// What the losers forfeit, gathered in this pallet's account.
 		let mut pool = BalanceOf::<T>::zero();
 		let mut winners: Vec<T::AccountId> = Vec::new();
+		// What slashes really brought in: a slash whose transfer fails is burned instead.
+		let pot_before = T::Currency::balance(&pot);
 
 		for (executor, output) in dispute.revealed.iter() {
 			match verdict {
 				Some(correct) if dispute.accuses(output) && *output != correct => {
 					let slashed =
 						T::Agents::slash(executor, T::WrongResultSlash::get(), Some(&pot));
-					pool = pool.saturating_add(slashed);
 					T::Agents::record(executor, Outcome::ChallengeLost);
 					Self::deposit_event(Event::ExecutorSlashed {
 						task,
@@ -980,6 +991,7 @@ impl<T: Config> Pallet<T> {
 				_ => {},
 			}
 		}
+		pool = pool.saturating_add(T::Currency::balance(&pot).saturating_sub(pot_before));
 		if overturned {
 			if let Some(challenger) = dispute.challenger() {
 				winners = alloc::vec![challenger.clone()];

@@ -692,3 +692,35 @@ fn an_audit_costs_the_protocol_account_at_most_the_task_fee() {
 		assert_eq!(Balances::free_balance(protocol), before - 20 + 2);
 	});
 }
+
+#[test]
+fn jurors_who_committed_are_not_penalised_when_no_reveal_phase_could_be_scheduled() {
+	run_test(|| {
+		let (task, executor) = challenged(b"4");
+		let jury = jurors(task);
+		assert_ok!(commit_as(jury[0], task, hash(b"4")));
+		assert_ok!(commit_as(jury[1], task, hash(b"4")));
+		// Every queue the reveal phase (and then the appeal window) could go to is full.
+		let commit_deadline = dispute(task).phase_ends;
+		let first = commit_deadline + REVEAL_PERIOD.min(APPEAL_PERIOD);
+		let mut placeholder = TaskId::MAX;
+		for block in first..first + u64::from(SCHEDULE_SEARCH) + REVEAL_PERIOD {
+			Deadlines::<Test>::mutate(block, |queue| {
+				while queue.try_push(placeholder).is_ok() {
+					placeholder -= 1;
+				}
+			});
+		}
+		run_to_block(commit_deadline);
+		// Counted at once: no verdict, and only the juror who never committed pays.
+		assert_eq!(stake(jury[0]), 500);
+		assert_eq!(stake(jury[1]), 500);
+		assert_eq!(stake(jury[2]), 500 - JUROR_PENALTY);
+		// No appeal window could be scheduled either: closed, the result stands.
+		assert!(!Disputes::<Test>::contains_key(task));
+		assert_eq!(bond_held(2), 0);
+		assert_eq!(task_status(task), TaskStatus::Finalised);
+		assert_eq!(stake(executor), 500);
+		let _ = Deadlines::<Test>::clear(u32::MAX, None);
+	});
+}
