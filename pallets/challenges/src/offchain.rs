@@ -150,7 +150,7 @@ impl<T: Config> Pallet<T> {
 						.saturating_mul(run.config.block_time_ms)
 						.saturating_sub(SUBMISSION_MARGIN_MS)
 						.saturating_sub(elapsed);
-					if budget_ms == 0 || run.calls >= crate::offchain::MAX_CALLS_PER_RUN {
+					if budget_ms == 0 || run.calls >= MAX_CALLS_PER_RUN {
 						return;
 					}
 					let lock_key = [LOCK_PREFIX, &key[VOTE_PREFIX.len()..]].concat();

@@ -235,24 +235,18 @@ impl pallet_inference::Config for Runtime {
 	type BenchmarkHelper = RegisterBenchmarkExecutor;
 }
 
-/// Registers benchmark executors through the agent registry.
+/// Registers benchmark agents (executors, verifiers, curators) through the agent registry, and
+/// runs benchmark tasks through the inference pallet.
 #[cfg(feature = "runtime-benchmarks")]
 pub struct RegisterBenchmarkExecutor;
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_inference::BenchmarkHelper<AccountId> for RegisterBenchmarkExecutor {
 	fn register_executor(who: &AccountId, model: agentchain_primitives::ModelId) {
-		use frame_support::traits::fungible::Mutate;
-		let _ = Balances::set_balance(who, 1_000_000 * UNIT);
-		let registered = pallet_agents::Pallet::<Runtime>::register(
-			RuntimeOrigin::signed(who.clone()),
-			alloc::vec![],
-			alloc::vec![],
-			alloc::vec![],
-			alloc::vec![model],
-			alloc::vec![agentchain_primitives::agents::Role::Executor],
-			1_000 * UNIT,
-		);
-		debug_assert!(registered.is_ok(), "benchmark executor registers");
+		<Self as pallet_challenges::BenchmarkHelper<AccountId>>::register_agent(
+			who,
+			model,
+			agentchain_primitives::agents::Role::Executor,
+		)
 	}
 }
 
