@@ -1,0 +1,197 @@
+//! Block-indexed deadline queues that never refuse an entry and never drop one.
+//!
+//! A pallet whose records move on when a phase ends (a task's commit deadline, a dispute's
+//! reveal deadline) puts each record's id under the block where its phase ends. The queue lives
+//! in two storage items of the pallet:
+//!
+//! - an entries map `(block, id) → ()`: any number of ids per block, one storage key each, so
+//!   scheduling never fails and never depends on how many others chose the same block;
+//! - a cursor: the earliest block that may still hold entries.
+//!
+//! Each block, the pallet's `on_initialize` takes at most `max_items` due entries with
+//! [`DeadlineQueue::take_due`], in block order, starting at the cursor. Entries a block has no
+//! room for stay where they are and are taken by the next blocks, before anything that falls
+//! due later: work is deferred, never dropped, and never decided by a full queue. The work per
+//! block stays bounded whatever the number of entries: `max_items` entries, and at most
+//! `max_blocks` empty blocks stepped over.
+//!
+//! A deferred entry is processed on a later block than its deadline. The calls that act in a
+//! phase check the deadline itself (`now < phase_ends`), not whether the entry was processed,
+//! so nothing changes in between: deferring changes when an outcome is applied, not what it is.
+
+use codec::FullCodec;
+use core::marker::PhantomData;
+use frame_support::storage::{IterableStorageDoubleMap, StorageValue};
+use sp_runtime::traits::{One, Saturating};
+
+/// The deadline queue kept in `Entries` (a double map `(block, id) → ()`) and `Cursor` (a
+/// value query holding the earliest block that may still hold entries).
+pub struct DeadlineQueue<Entries, Cursor, BlockNumber, Id>(
+	PhantomData<(Entries, Cursor, BlockNumber, Id)>,
+);
+
+/// What one call of [`DeadlineQueue::take_due`] took, and how much it read.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Due<BlockNumber, Id> {
+	/// The due entries, in block order: each id with the block it was queued at.
+	pub entries: alloc::vec::Vec<(BlockNumber, Id)>,
+	/// Blocks looked at (one storage read each, beyond the entries themselves).
+	pub blocks: u32,
+}
+
+impl<Entries, Cursor, BlockNumber, Id> DeadlineQueue<Entries, Cursor, BlockNumber, Id>
+where
+	Entries: IterableStorageDoubleMap<BlockNumber, Id, ()>,
+	Cursor: StorageValue<BlockNumber, Query = BlockNumber>,
+	BlockNumber: FullCodec + Copy + Ord + One + Saturating,
+	Id: FullCodec + Clone,
+{
+	/// Queues `id` at block `at`, or at the cursor if `at` is behind it (a block whose entries
+	/// were all taken already). Returns the block it was queued at. Never fails.
+	pub fn schedule(id: &Id, at: BlockNumber) -> BlockNumber {
+		let at = at.max(Cursor::get());
+		Entries::insert(at, id, ());
+		at
+	}
+
+	/// Takes `id` out of the queue of block `at`, if it is there.
+	pub fn unschedule(id: &Id, at: BlockNumber) {
+		Entries::remove(at, id);
+	}
+
+	/// Whether `id` is queued at block `at`.
+	pub fn is_scheduled(id: &Id, at: BlockNumber) -> bool {
+		Entries::contains_key(at, id)
+	}
+
+	/// Takes out of the queue and returns at most `max_items` entries due by block `now`, the
+	/// earliest first, stepping over at most `max_blocks` blocks that hold nothing; advances
+	/// the cursor past the blocks it emptied.
+	pub fn take_due(now: BlockNumber, max_items: u32, max_blocks: u32) -> Due<BlockNumber, Id> {
+		let mut block = Cursor::get();
+		let mut entries = alloc::vec::Vec::new();
+		let mut blocks = 0u32;
+		while block <= now && blocks < max_blocks.max(1) {
+			let room = (max_items as usize).saturating_sub(entries.len());
+			if room == 0 {
+				break;
+			}
+			blocks = blocks.saturating_add(1);
+			// Collected before removal: a storage iterator must not see its prefix change.
+			let ids: alloc::vec::Vec<Id> = Entries::iter_key_prefix(block).take(room).collect();
+			let exhausted = ids.len() < room;
+			for id in ids {
+				Entries::remove(block, &id);
+				entries.push((block, id));
+			}
+			if !exhausted {
+				// This block may hold more than there was room for: it stays the cursor.
+				break;
+			}
+			block = block.saturating_add(One::one());
+		}
+		Cursor::put(block);
+		Due { entries, blocks }
+	}
+
+	/// Puts `lists` (each block with the ids queued at it, as a migration from another queue
+	/// layout finds them) into the queue, and starts the cursor at the earliest of their blocks,
+	/// or at `now` if that is earlier. Returns how many blocks and entries were written.
+	pub fn import<L: IntoIterator<Item = Id>>(
+		lists: impl IntoIterator<Item = (BlockNumber, L)>,
+		now: BlockNumber,
+	) -> (u64, u64) {
+		let (mut blocks, mut entries) = (0u64, 0u64);
+		let mut cursor = now;
+		for (block, ids) in lists {
+			blocks = blocks.saturating_add(1);
+			cursor = cursor.min(block);
+			for id in ids {
+				Entries::insert(block, id, ());
+				entries = entries.saturating_add(1);
+			}
+		}
+		Cursor::put(cursor);
+		(blocks, entries)
+	}
+
+	/// The earliest block that may still hold entries.
+	pub fn cursor() -> BlockNumber {
+		Cursor::get()
+	}
+
+	/// Every queued entry, as `(block, id)` (for `try_state`; unbounded).
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
+	pub fn all() -> alloc::vec::Vec<(BlockNumber, Id)> {
+		Entries::iter().map(|(block, id, ())| (block, id)).collect()
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use frame_support::{storage_alias, Twox64Concat};
+
+	#[storage_alias]
+	type Entries = StorageDoubleMap<Queue, Twox64Concat, u64, Twox64Concat, u32, ()>;
+	#[storage_alias]
+	type Cursor = StorageValue<Queue, u64, frame_support::pallet_prelude::ValueQuery>;
+	type Q = DeadlineQueue<Entries, Cursor, u64, u32>;
+
+	fn ids(due: &Due<u64, u32>) -> alloc::vec::Vec<(u64, u32)> {
+		due.entries.clone()
+	}
+
+	#[test]
+	fn scheduling_never_fails_and_unscheduling_removes_the_entry() {
+		sp_io::TestExternalities::default().execute_with(|| {
+			for id in 0..1_000 {
+				assert_eq!(Q::schedule(&id, 5), 5);
+			}
+			assert!(Q::is_scheduled(&7, 5));
+			Q::unschedule(&7, 5);
+			assert!(!Q::is_scheduled(&7, 5));
+			assert_eq!(Q::all().len(), 999);
+		});
+	}
+
+	#[test]
+	fn a_full_block_defers_the_rest_in_order_and_never_drops_it() {
+		sp_io::TestExternalities::default().execute_with(|| {
+			for id in 0..5 {
+				Q::schedule(&id, 3);
+			}
+			Q::schedule(&100, 4);
+			// Block 3 takes two; the three others wait, before block 4's entry.
+			assert_eq!(Q::take_due(3, 2, 16).entries.len(), 2);
+			assert_eq!(Q::cursor(), 3);
+			let due = Q::take_due(4, 2, 16);
+			assert!(ids(&due).iter().all(|(block, _)| *block == 3));
+			let blocks: alloc::vec::Vec<u64> =
+				Q::take_due(5, 2, 16).entries.iter().map(|e| e.0).collect();
+			assert_eq!(blocks, vec![3, 4]);
+			assert!(Q::all().is_empty());
+			// A run that fills its room cannot know the block is empty: the next run steps on.
+			assert_eq!(Q::cursor(), 4);
+			assert!(Q::take_due(5, 2, 16).entries.is_empty());
+			assert_eq!(Q::cursor(), 6);
+			// Nothing is ever scheduled behind the cursor, where it would never be taken.
+			assert_eq!(Q::schedule(&200, 2), 6);
+		});
+	}
+
+	#[test]
+	fn empty_blocks_stepped_over_are_bounded_per_run() {
+		sp_io::TestExternalities::default().execute_with(|| {
+			Q::schedule(&1, 40);
+			let due = Q::take_due(40, 10, 16);
+			assert!(due.entries.is_empty());
+			assert_eq!((due.blocks, Q::cursor()), (16, 16));
+			let due = Q::take_due(40, 10, 16);
+			assert_eq!((due.blocks, Q::cursor()), (16, 32));
+			let due = Q::take_due(40, 10, 16);
+			assert_eq!(ids(&due), vec![(40, 1)]);
+			assert_eq!(Q::cursor(), 41);
+		});
+	}
+}

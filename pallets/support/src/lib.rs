@@ -1,0 +1,20 @@
+//! # AgentChain pallet support
+//!
+//! Code that needs frame types and is shared by several AgentChain pallets (types and traits
+//! that need no frame crate live in `agentchain-primitives`):
+//!
+//! - [`deadlines`]: block-indexed deadline queues that never refuse an entry and never drop
+//!   one: a block processes at most a bounded number of due entries, and what it cannot take
+//!   waits, in order, for the next blocks.
+//! - [`randomness`]: seeds taken from the hash of a chosen block, so that a draw can be tied to
+//!   a block that did not exist yet when the party who triggered it acted.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod deadlines;
+pub mod randomness;
+
+pub use deadlines::DeadlineQueue;
+pub use randomness::{BlockHashRandomness, BlockRandomness};
