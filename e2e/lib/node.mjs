@@ -272,3 +272,43 @@ export function waitForEvent(api, predicate, { timeoutMs = 120_000, what = 'even
       });
   });
 }
+
+/**
+ * Names `operator` as the operator key of `owner`'s agent, and has the operator accept (an
+ * account never becomes an operator without its own signature). Resolves with the result of the
+ * acceptance; throws if either call fails.
+ */
+export async function nameOperator(api, owner, operator) {
+  const named = await sendAndFinalize(api, api.tx.agents.setOperator(operator.address), owner);
+  if (named.dispatchError) throw new Error(`setOperator: ${named.dispatchError}`);
+  const accepted = await sendAndFinalize(api, api.tx.agents.acceptOperator(owner.address), operator);
+  if (accepted.dispatchError) throw new Error(`acceptOperator: ${accepted.dispatchError}`);
+  return accepted;
+}
+
+/**
+ * Resolves with { blockNumber, blockHash, event } for the first event at or after block
+ * `fromBlock` for which `predicate(event)` holds: blocks already imported are searched too, so
+ * an event of a block that came before the call is not missed.
+ */
+export async function eventSince(api, fromBlock, predicate, { timeoutMs = 120_000, what = 'event' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let next = fromBlock;
+  while (Date.now() < deadline) {
+    const best = (await api.rpc.chain.getHeader()).number.toNumber();
+    for (; next <= best; next++) {
+      const blockHash = (await api.rpc.chain.getBlockHash(next)).toHex();
+      const events = await (await api.at(blockHash)).query.system.events();
+      for (const { event } of events) {
+        if (predicate(event)) return { blockNumber: next, blockHash, event };
+      }
+    }
+    await new Promise((resolveLater) => setTimeout(resolveLater, 500));
+  }
+  throw new Error(`no ${what} within ${timeoutMs} ms`);
+}
+
+/** The block number of the block with hash `hash`. */
+export async function blockNumberOf(api, hash) {
+  return (await api.rpc.chain.getHeader(hash)).number.toNumber();
+}

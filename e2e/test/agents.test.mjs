@@ -96,7 +96,14 @@ describe('agent registry', () => {
     const alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
     await sendAndFinalize(api, api.tx.balances.transferKeepAlive(operator.address, 10n * UNIT), alice);
 
-    const result = await sendAndFinalize(api, api.tx.agents.setOperator(operator.address), owner);
+    // Named by the owner, the key acts for nobody until it accepts with its own signature.
+    const named = await sendAndFinalize(api, api.tx.agents.setOperator(operator.address), owner);
+    assert.equal(named.dispatchError, null);
+    assert.ok(named.events.some(({ event }) => api.events.agents.OperatorProposed.is(event)));
+    assert.ok((await (await api.at(named.blockHash)).query.agents.operators(operator.address)).isNone);
+    const refusedAccept = await sendAndFinalize(api, api.tx.agents.acceptOperator(owner.address), stranger);
+    assert.equal(refusedAccept.dispatchError, 'agents.NotProposedOperator');
+    const result = await sendAndFinalize(api, api.tx.agents.acceptOperator(owner.address), operator);
     assert.equal(result.dispatchError, null);
     const at = await api.at(result.blockHash);
     assert.equal((await at.query.agents.operators(operator.address)).unwrap().toString(), owner.address);
@@ -112,6 +119,27 @@ describe('agent registry', () => {
 
     const refused = await sendAndFinalize(api, api.tx.agents.heartbeat(), stranger);
     assert.equal(refused.dispatchError, 'agents.NotAgentOrOperator');
+  });
+
+  test('an account named operator without its consent stays free to register its own agent', async () => {
+    // The owner names Dave, who signed nothing.
+    const named = await sendAndFinalize(api, api.tx.agents.setOperator(stranger.address), owner);
+    assert.equal(named.dispatchError, null);
+    assert.ok((await api.query.agents.operators(stranger.address)).isNone, 'Dave acts for nobody');
+    const registered = await sendAndFinalize(
+      api,
+      api.tx.agents.register('dave-agent', '', '', [], ['Curator'], 50n * UNIT),
+      stranger,
+    );
+    assert.equal(registered.dispatchError, null);
+    // An owner cannot then be an operator: the stale proposal can never be accepted.
+    const accept = await sendAndFinalize(api, api.tx.agents.acceptOperator(owner.address), stranger);
+    assert.equal(accept.dispatchError, 'agents.OperatorIsAgent');
+    // The agent's accepted operator key still acts for it.
+    assert.equal(
+      (await api.query.agents.agents(owner.address)).unwrap().operator.unwrap().toString(),
+      operator.address,
+    );
   });
 
   test('unbonds stake that stays held until the unbonding period ends', async () => {

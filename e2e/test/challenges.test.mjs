@@ -2,8 +2,8 @@
 // an inference server that answers wrongly; an honest challenger compares the revealed output with
 // the model's real answer and challenges; juror nodes (Bob, Charlie and Dave's operator keys on
 // Alice's node, against an honest server) re-execute the task and vote through their off-chain
-// workers; the dispute closes with Eve slashed, the requester refunded and the challenger and
-// jurors paid.
+// workers; the dispute closes with Eve slashed, the requester refunded and compensated, and the
+// challenger and jurors paid.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiPromise, WsProvider } from '@polkadot/api';
@@ -11,7 +11,10 @@ import { Keyring } from '@polkadot/keyring';
 import { u8aToHex, u8aToString } from '@polkadot/util';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
 import {
+  blockNumberOf,
   bootnodeOf,
+  eventSince,
+  nameOperator,
   sendAndFinalize,
   startDevNode,
   startInferenceServer,
@@ -81,8 +84,7 @@ describe('challenges: a cheating executor is caught by a challenger and a jury o
         owner,
       );
       assert.equal(registered.dispatchError, null);
-      const named = await sendAndFinalize(api, api.tx.agents.setOperator(operator.address), owner);
-      assert.equal(named.dispatchError, null);
+      await nameOperator(api, owner, operator);
     };
     await Promise.all([
       register('Eve', 'Executor'),
@@ -130,8 +132,10 @@ describe('challenges: a cheating executor is caught by a challenger and a jury o
       ferdie.owner,
     );
     assert.equal(submitted.dispatchError, null);
-    const task = (await api.query.inference.tasks(id)).unwrap();
-    assert.equal(task.assignments[0].executor.toString(), eve.owner.address);
+    const assigned = await eventSince(api, await blockNumberOf(api, submitted.inBlock), event('inference', 'TaskAssigned', id), {
+      what: `the draw of task ${id}`,
+    });
+    assert.equal(assigned.event.data.executors[0].toString(), eve.owner.address);
 
     // Eve's node reveals the cheating server's answer.
     const reveal = await revealed;
@@ -155,7 +159,15 @@ describe('challenges: a cheating executor is caught by a challenger and a jury o
     assert.equal(challenged.dispatchError, null);
     const opened = challenged.events.find(({ event: e }) => api.events.challenges.DisputeOpened.is(e));
     assert.ok(opened, 'DisputeOpened was emitted');
-    const jurors = opened.event.data.jurors.map((j) => j.toString()).sort();
+    // The jury is drawn at the next block, from the hash of the challenge's block: unknown to
+    // the challenger when it challenged.
+    const challengedAt = await blockNumberOf(api, challenged.inBlock);
+    assert.equal(opened.event.data.drawAt.toNumber(), challengedAt + 1);
+    const drawn = await eventSince(api, challengedAt + 1, event('challenges', 'JuryDrawn', id), {
+      what: `the jury of task ${id}`,
+    });
+    assert.equal(drawn.blockNumber, challengedAt + 1);
+    const jurors = drawn.event.data.jurors.map((j) => j.toString()).sort();
     const verifiers = ['Bob', 'Charlie', 'Dave'].map((n) => accounts[n].owner.address).sort();
     assert.deepEqual(jurors, verifiers);
     assert.ok((await api.query.inference.tasks(id)).unwrap().status.isDisputed);
@@ -189,7 +201,8 @@ describe('challenges: a cheating executor is caught by a challenger and a jury o
     const slashed = events.find(({ event: e }) => api.events.challenges.ExecutorSlashed.is(e));
     assert.equal(slashed.event.data.executor.toString(), eve.owner.address);
     const slash = slashed.event.data.slashed.toBigInt();
-    assert.equal(slash, 20n * UNIT);
+    // max(20 AGC, 25 × the fee share of 1 AGC): what a wrong result risks grows with its fee.
+    assert.equal(slash, 25n * UNIT);
     const stakeAfter = (await api.query.agents.agents(eve.owner.address)).unwrap().stake.toBigInt();
     assert.equal(stakeAfter, stakeBefore - slash);
 
@@ -200,19 +213,28 @@ describe('challenges: a cheating executor is caught by a challenger and a jury o
     for (const juror of verifiers) {
       assert.ok(rewards.some(([who, amount]) => who === juror && amount === jurorReward), `juror ${juror} paid`);
     }
+    // The challenger earns a quarter of what the jurors leave of the slash; the protocol
+    // account keeps the rest (a guilty executor's own challenge would recover no more).
+    const challengerReward = (slash - 3n * jurorReward) / 4n;
     assert.ok(
-      rewards.some(([who, amount]) => who === alice.owner.address && amount === slash - 3n * jurorReward),
-      'the challenger is paid the slash minus the jurors\' rewards',
+      rewards.some(([who, amount]) => who === alice.owner.address && amount === challengerReward),
+      `the challenger is paid ${challengerReward}: ${JSON.stringify(rewards.map(([w, a]) => [w, a.toString()]))}`,
     );
     const returned = events.find(({ event: e }) => api.events.challenges.BondReturned.is(e));
     assert.equal(returned.event.data.who.toString(), alice.owner.address);
     assert.equal(returned.event.data.amount.toBigInt(), bond);
 
-    // The requester gets the whole fee back: the wrong result is not paid.
+    // The requester gets the whole fee back (the wrong result is not paid), and up to 19 times
+    // the fee out of what the jurors and the challenger leave of the slash.
     const expired = events.find(({ event: e }) => event('inference', 'TaskExpired', id)(e));
     assert.equal(expired.event.data.refunded.toBigInt(), FEE);
+    const compensated = events.find(({ event: e }) => api.events.challenges.RequesterCompensated.is(e));
+    assert.equal(compensated.event.data.requester.toString(), ferdie.owner.address);
+    const compensation = compensated.event.data.amount.toBigInt();
+    const left = slash - 3n * jurorReward - challengerReward;
+    assert.equal(compensation, left < 19n * FEE ? left : 19n * FEE);
     const ferdieAfter = (await api.query.system.account(ferdie.owner.address)).data.free.toBigInt();
-    assert.equal(ferdieAfter, ferdieBefore + FEE);
+    assert.equal(ferdieAfter, ferdieBefore + FEE + compensation);
     assert.ok((await api.query.inference.tasks(id)).unwrap().status.isExpired);
     assert.ok((await api.query.challenges.disputes(id)).isNone);
     const reputation = (await api.query.agents.agents(eve.owner.address)).unwrap().reputation;

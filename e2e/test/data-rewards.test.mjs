@@ -48,6 +48,7 @@ describe('data rewards: a dataset earns a claimable reward from tasks of a model
     };
     await ok(api.tx.agents.register('alice-agent', server.baseUrl, '1', [MODEL], ['Executor'], 500n * UNIT), alice);
     await ok(api.tx.agents.setOperator(operator.address), alice);
+    await ok(api.tx.agents.acceptOperator(alice.address), operator);
     const registered = await ok(
       api.tx.dataRewards.registerDataset(contentHash, 'https://data.example/corpus.txt', 'CC-BY-4.0', 4096, 'English prose'),
       bob,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsU8a, cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
-import { sendAndFinalize, startDevNode, waitForHeight } from '../lib/node.mjs';
+import { blockNumberOf, eventSince, sendAndFinalize, startDevNode, waitForHeight } from '../lib/node.mjs';
 
 const UNIT = 10n ** 12n;
 const MODEL = '0x' + '42'.repeat(32);
@@ -54,6 +54,32 @@ describe('inference task lifecycle', () => {
     assert.equal(before - after, fee, 'only the transaction fee was paid');
   });
 
+  test('refuses inputs and parameters its executors could only fail on, holding nothing', async () => {
+    const alice = keyring.addFromUri('//Alice');
+    const cases = [
+      // A single byte that is not UTF-8 text: no model can run it.
+      [{ Inline: '0xff' }, { maxTokens: 8, temperatureMilli: 0, seed: 1, mode: 'ExactMatch' }, 'inference.InputNotText'],
+      // Exact match at a temperature above 0: honest executors would disagree.
+      [{ Inline: 'hello' }, { maxTokens: 8, temperatureMilli: 1500, seed: 1, mode: 'ExactMatch' }, 'inference.TemperatureNotZero'],
+      // More tokens than the commit period gives time for.
+      [{ Inline: 'hello' }, { maxTokens: 1024, temperatureMilli: 0, seed: 1, mode: 'ExactMatch' }, 'inference.CommitPeriodTooShort'],
+      // An input URI an executor cannot fetch.
+      [{ Reference: { hash: '0x' + '11'.repeat(32), uri: 'file:///etc/passwd' } }, { maxTokens: 8, temperatureMilli: 0, seed: 1, mode: 'ExactMatch' }, 'inference.InvalidInputUri'],
+    ];
+    // Sent together, with consecutive nonces.
+    const nonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber();
+    const results = await Promise.all(
+      cases.map(([input, params], i) =>
+        sendAndFinalize(api, api.tx.inference.submitTask(MODEL, input, params, UNIT, 1, 10), alice, { nonce: nonce + i }),
+      ),
+    );
+    for (const [i, [, , error]] of cases.entries()) {
+      assert.equal(results[i].dispatchError, error);
+      const holds = await (await api.at(results[i].blockHash)).query.balances.holds(alice.address);
+      assert.equal(holds.filter((h) => h.id.isInference).length, 0, `nothing held after ${error}`);
+    }
+  });
+
   test('two executors commit, reveal, and are paid after the challenge window', async () => {
     const alice = keyring.addFromUri('//Alice');
     const executors = [keyring.addFromUri('//Eve'), keyring.addFromUri('//Ferdie')];
@@ -80,12 +106,33 @@ describe('inference task lifecycle', () => {
       alice,
     );
     assert.equal(submitted.dispatchError, null);
-    const assignedEvent = submitted.events.find(({ event }) => api.events.inference.TaskAssigned.is(event));
-    const taskId = assignedEvent.event.data.task.toNumber();
+    const submittedEvent = submitted.events.find(({ event }) => api.events.inference.TaskSubmitted.is(event));
+    const taskId = submittedEvent.event.data.task.toNumber();
+    // The executors are drawn at the next block, from the hash of the submission's block: the
+    // requester cannot know them when it submits.
+    assert.ok(!submitted.events.some(({ event }) => api.events.inference.TaskAssigned.is(event)));
+    const included = await blockNumberOf(api, submitted.inBlock);
+    const assignedEvent = await eventSince(
+      api,
+      included + 1,
+      (event) => api.events.inference.TaskAssigned.is(event) && event.data.task.toNumber() === taskId,
+      { what: `the draw of task ${taskId}` },
+    );
+    assert.equal(assignedEvent.blockNumber, included + 1);
     const assigned = assignedEvent.event.data.executors.map((a) => a.toString()).sort();
     assert.deepEqual(assigned, executors.map((e) => e.address).sort());
-    const escrow = (await api.query.balances.holds(alice.address)).find((h) => h.id.isInference);
+    // Each executor's stake backs the task: the most the task can cost it is reserved, here
+    // a wrong result's slash, max(20 AGC, 25 × the fee share of 1 AGC).
+    for (const executor of executors) {
+      const agent = (await api.query.agents.agents(executor.address)).unwrap();
+      assert.equal(agent.collateral.toBigInt(), 25n * UNIT);
+    }
+    const holds = await api.query.balances.holds(alice.address);
+    const escrow = holds.find((h) => h.id.isInference && h.id.asInference.isTaskEscrow);
     assert.equal(escrow.amount.toBigInt(), fee);
+    // The task's storage deposit is held apart, until the task is pruned.
+    const deposit = holds.find((h) => h.id.isInference && h.id.asInference.isTaskDeposit);
+    assert.ok(deposit.amount.toBigInt() > 0n);
 
     // Each executor runs the model (here: a fixed answer), then commits and reveals.
     const output = stringToU8a('Paris');
@@ -149,12 +196,13 @@ describe('inference task lifecycle', () => {
     const at = await api.at(blockHash);
     const task = (await at.query.inference.tasks(taskId)).unwrap();
     assert.equal(task.status.type, 'Finalised');
-    const holds = await at.query.balances.holds(alice.address);
-    assert.equal(holds.filter((h) => h.id.isInference).length, 0, 'no escrow left');
+    const held = await at.query.balances.holds(alice.address);
+    assert.equal(held.filter((h) => h.id.isInference && h.id.asInference.isTaskEscrow).length, 0, 'no escrow left');
     for (const executor of executors) {
       const agent = (await at.query.agents.agents(executor.address)).unwrap();
       assert.equal(agent.reputation.completed.toNumber(), 1);
       assert.equal(agent.openWork.toNumber(), 0);
+      assert.equal(agent.collateral.toBigInt(), 0n, 'the collateral the task reserved is released');
     }
     // Each executor earned its share minus the cut (less what it paid in transaction fees).
     const share = fee / 2n - fee / 20n;

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
-import { repoRoot, sendAndFinalize, startDevNode, startInferenceServer } from '../lib/node.mjs';
+import {
+  blockNumberOf,
+  repoRoot,
+  sendAndFinalize,
+  startDevNode,
+  startInferenceServer,
+  waitForHeight,
+} from '../lib/node.mjs';
 import { rpc } from '../../clients/polkadot-js/rpc.mjs';
 
 const UNIT = 10n ** 12n;
@@ -121,7 +128,7 @@ describe('JSON-RPC queries and the polkadot.js guide', () => {
     const first = (await api.query.inference.nextTaskId()).toNumber();
     const nonce = (await api.rpc.system.accountNextIndex(bob.address)).toNumber();
     const params = { maxTokens: 4, temperatureMilli: 0, seed: 1, mode: 'ExactMatch' };
-    await Promise.all(
+    const submitted = await Promise.all(
       [0, 1, 2, 3, 4].map((i) =>
         sendAndFinalize(
           api,
@@ -132,6 +139,9 @@ describe('JSON-RPC queries and the polkadot.js guide', () => {
       ),
     );
     const ids = [0, 1, 2, 3, 4].map((i) => first + i);
+    // Executors are drawn at the block after each submission.
+    const lastIncluded = Math.max(...(await Promise.all(submitted.map((r) => blockNumberOf(api, r.inBlock)))));
+    await waitForHeight(api, lastIncluded + 1);
 
     const task = (await api.rpc.inference.task(ids[0])).toJSON();
     assert.equal(task.id, ids[0]);

@@ -94,8 +94,13 @@ pub trait AgentRegistry<AccountId, Balance> {
 	/// The agent's bonded stake (not counting stake that is unbonding).
 	fn stake_of(agent: &AccountId) -> Balance;
 
-	/// Draws `n` distinct active agents in `role` serving `model`, each with probability
-	/// proportional to its stake, without replacement, from `seed`; never one in `exclude`.
+	/// The agent's bonded stake that open work has not reserved as collateral: what new work
+	/// can still be backed by.
+	fn free_stake_of(agent: &AccountId) -> Balance;
+
+	/// Draws `n` distinct active agents in `role` serving `model` whose free stake (bonded stake
+	/// not reserved as collateral by open work) covers `collateral`, each with probability
+	/// proportional to its free stake, without replacement, from `seed`; never one in `exclude`.
 	///
 	/// Cost: reads at most `max_candidates()` agent records, whatever the number of agents on
 	/// chain, plus `O(n × max_candidates())` arithmetic.
@@ -105,7 +110,12 @@ pub trait AgentRegistry<AccountId, Balance> {
 		n: u32,
 		seed: [u8; 32],
 		exclude: &[AccountId],
+		collateral: Balance,
 	) -> Result<Vec<AccountId>, SelectionError>;
+
+	/// How many agents [`select`](Self::select) could draw from now with these arguments: the
+	/// same filter, without the draw. Same cost bound.
+	fn available(role: Role, model: &ModelId, exclude: &[AccountId], collateral: Balance) -> u32;
 
 	/// The most candidates kept per role and model: the bound on the cost of `select`.
 	fn max_candidates() -> u32;
@@ -117,10 +127,15 @@ pub trait AgentRegistry<AccountId, Balance> {
 	/// Counts `outcome` in the agent's reputation.
 	fn record(agent: &AccountId, outcome: Outcome);
 
-	/// Notes that the agent took on a piece of work (a task, a jury seat). An agent with open
+	/// Notes that the agent took on a piece of work (a task, a jury seat) and reserves
+	/// `collateral` of its bonded stake for it: the most that work can cost the agent in
+	/// slashes. Reserved stake backs that work alone: it cannot be unbonded, nor promised to
+	/// other work, until [`note_work_closed`](Self::note_work_closed) releases it. Fails,
+	/// changing nothing, when the agent's free stake is below `collateral`. An agent with open
 	/// work cannot deregister.
-	fn note_work_opened(agent: &AccountId) -> Result<(), DispatchError>;
+	fn note_work_opened(agent: &AccountId, collateral: Balance) -> Result<(), DispatchError>;
 
-	/// Notes that a piece of work the agent took on is over.
-	fn note_work_closed(agent: &AccountId);
+	/// Notes that a piece of work the agent took on is over, and releases the `collateral` it
+	/// reserved. Slashes for that work must be taken before this call.
+	fn note_work_closed(agent: &AccountId, collateral: Balance);
 }

@@ -93,6 +93,9 @@ pub struct AgentView<AccountId> {
 	/// Stake unbonding (still slashable).
 	#[cfg_attr(feature = "serde", serde(with = "balance_string"))]
 	pub unbonding: u128,
+	/// Bonded stake reserved as collateral by open work (tasks, jury seats).
+	#[cfg_attr(feature = "serde", serde(with = "balance_string"))]
+	pub collateral: u128,
 	/// Whether it takes work.
 	pub state: AgentState,
 	/// Whether it can be selected now for at least one of its roles (active, live, staked).
@@ -123,6 +126,8 @@ pub enum TaskState {
 	Finalised,
 	/// Ended without a result; refunded.
 	Expired,
+	/// Waiting for its executors, drawn at the next block.
+	Submitted,
 }
 
 /// The input of a task.
@@ -248,6 +253,8 @@ pub enum DisputePhaseView {
 	Revealing,
 	/// Counted; the losing side may appeal.
 	Appealable,
+	/// The round's jury is drawn when the phase ends.
+	Drawing,
 }
 
 /// A juror's seat in the current round.

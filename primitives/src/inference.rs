@@ -33,6 +33,19 @@ pub enum VerificationMode {
 	Jury,
 }
 
+/// The output hash an executor reveals when it could not obtain a task's referenced input (the
+/// URI did not answer in time, or served bytes that do not hash to the input's hash, or that are
+/// not UTF-8 text), and the vote a juror reveals when it could not either: blake2-256 of
+/// `b"agentchain/input-unavailable"`.
+///
+/// Only tasks whose input is a reference (kept off chain by the requester) accept it: an inline
+/// input is on chain, always available. A task whose executors all reveal it is paid the price
+/// of an attempt; a juror's vote for it counts as present but never decides a verdict.
+pub const INPUT_UNAVAILABLE: H256 = H256([
+	0xa6, 0x52, 0x1a, 0x53, 0x7a, 0x63, 0xe2, 0x3c, 0x77, 0x09, 0x2e, 0x6b, 0x9c, 0xd2, 0x15, 0xcc,
+	0x23, 0xca, 0x36, 0xd2, 0x39, 0x35, 0x25, 0xfd, 0xb2, 0x35, 0x22, 0x8d, 0xb2, 0x6e, 0x27, 0x0a,
+]);
+
 /// A task whose result is open to dispute, as a dispute handler sees it.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct DisputedTask<AccountId, Balance> {
@@ -44,10 +57,30 @@ pub struct DisputedTask<AccountId, Balance> {
 	pub mode: VerificationMode,
 	/// The fee, for all executors together.
 	pub fee: Balance,
-	/// Each executor that revealed, with the output hash it revealed.
+	/// The fee share of one executor: what a wrong result risks, and so what it is slashed.
+	pub share: Balance,
+	/// Each executor that revealed an output, with its hash ([`INPUT_UNAVAILABLE`] excluded:
+	/// an executor that could not obtain the input is neither accused nor paid).
 	pub revealed: Vec<(AccountId, H256)>,
+	/// Whether the input is a reference kept off chain (then jurors who cannot obtain it vote
+	/// [`INPUT_UNAVAILABLE`]); an inline input is always available.
+	pub input_is_reference: bool,
 	/// The result that stands unless a dispute overturns it (`None` when executors disagreed).
 	pub result: Option<H256>,
+}
+
+/// How a dispute over a task ended, as its handler reports it to `pallet-inference`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Resolution {
+	/// This output is the correct one: the executors that revealed it are paid, the fee of the
+	/// others is refunded.
+	Correct(H256),
+	/// No revealed output is correct: the whole fee is refunded.
+	NoneCorrect,
+	/// The judges reached no verdict. A challenged or audited result stands and is paid. In a
+	/// disagreement every executor that revealed an output is paid its share: the outputs are
+	/// public, and a requester does not get them for free.
+	Undecided,
 }
 
 /// Receives the disputes that `pallet-inference` opens, and decides which results are audited.
@@ -60,9 +93,19 @@ pub trait DisputeHandler<AccountId, Balance> {
 	/// to time out.
 	fn on_disagreement(id: TaskId, task: &DisputedTask<AccountId, Balance>) -> DispatchResult;
 
-	/// The challenge window of `id` ended without a challenge. Returning `true` opens an audit:
-	/// the task stays disputed until the handler reports its verdict.
-	fn audit(id: TaskId, task: &DisputedTask<AccountId, Balance>) -> bool;
+	/// The challenge window of `id` ended without a challenge. `seed` is randomness from a block
+	/// that did not exist when the result was revealed; `None` when that block's hash is no
+	/// longer known (the deadline was processed very late), and then the handler audits, as
+	/// nobody may pick the seed instead. Returning `true` opens an audit: the task stays
+	/// disputed until the handler reports its verdict.
+	fn audit(id: TaskId, task: &DisputedTask<AccountId, Balance>, seed: Option<[u8; 32]>) -> bool;
+
+	/// Whether the handler is still judging `id`: a disputed task does not time out while it is.
+	fn is_judging(id: TaskId) -> bool;
+
+	/// The most a dispute can slash one executor of a task whose fee share is `share`: part of
+	/// the collateral each assignment reserves.
+	fn max_executor_slash(share: Balance) -> Balance;
 
 	/// The most weight that one call of `on_disagreement` or `audit` may use.
 	fn max_weight() -> Weight;
@@ -72,13 +115,25 @@ pub trait DisputeHandler<AccountId, Balance> {
 /// and pays no executor, and nothing is audited.
 pub struct NoDisputeResolution;
 
-impl<AccountId, Balance> DisputeHandler<AccountId, Balance> for NoDisputeResolution {
+impl<AccountId, Balance: Default> DisputeHandler<AccountId, Balance> for NoDisputeResolution {
 	fn on_disagreement(_id: TaskId, _task: &DisputedTask<AccountId, Balance>) -> DispatchResult {
 		Ok(())
 	}
 
-	fn audit(_id: TaskId, _task: &DisputedTask<AccountId, Balance>) -> bool {
+	fn audit(
+		_id: TaskId,
+		_task: &DisputedTask<AccountId, Balance>,
+		_seed: Option<[u8; 32]>,
+	) -> bool {
 		false
+	}
+
+	fn is_judging(_id: TaskId) -> bool {
+		false
+	}
+
+	fn max_executor_slash(_share: Balance) -> Balance {
+		Balance::default()
 	}
 
 	fn max_weight() -> Weight {
@@ -92,10 +147,9 @@ pub trait InferenceTasks<AccountId, Balance> {
 	/// finalised while it is judged. Fails unless the task is revealed and its window open.
 	fn open_challenge(id: TaskId) -> Result<DisputedTask<AccountId, Balance>, DispatchError>;
 
-	/// The verdict on a disputed task: `Some(output)` is the correct output (the executors
-	/// that revealed it are paid, the fee of the others is refunded); `None`: no revealed
-	/// output was correct, and the whole fee is refunded. Fails unless the task is disputed.
-	fn resolve(id: TaskId, verdict: Option<H256>) -> DispatchResult;
+	/// How the dispute over task `id` ended (see [`Resolution`]). Fails unless the task is
+	/// disputed.
+	fn resolve(id: TaskId, resolution: Resolution) -> DispatchResult;
 
 	/// Whether the task exists and is disputed.
 	fn is_disputed(id: TaskId) -> bool;
@@ -108,8 +162,11 @@ pub trait InferenceTasks<AccountId, Balance> {
 
 	/// Off chain only (in an off-chain worker): runs task `id` against this node's inference
 	/// endpoint exactly as its executors were asked to, within `timeout_ms`, and returns the
-	/// output, or why there is none.
-	fn execute_offchain(id: TaskId, timeout_ms: u64) -> Result<Vec<u8>, alloc::string::String>;
+	/// output (`None`: the task's referenced input could not be obtained), or why there is none.
+	fn execute_offchain(
+		id: TaskId,
+		timeout_ms: u64,
+	) -> Result<Option<Vec<u8>>, alloc::string::String>;
 }
 
 /// Told when a task is finalised and its executors paid, with the protocol cut it paid.
@@ -139,5 +196,60 @@ impl<AccountId, Balance> OnTaskFinalised<AccountId, Balance> for () {
 
 	fn max_weight() -> Weight {
 		Weight::zero()
+	}
+}
+
+/// What moves money into or out of the protocol account.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum ProtocolFlow {
+	/// In: the protocol's cut of every fee paid to executors.
+	ProtocolCut,
+	/// In: executors slashed for a missed commit or reveal deadline.
+	MissedDeadlines,
+	/// In: jurors penalised for not revealing or voting against the majority.
+	JurorPenalties,
+	/// In: what a dispute's losers forfeited beyond what its jurors and winners were paid.
+	DisputeSurplus,
+	/// Out: jurors of audits that found nothing wrong (capped at the task's fee).
+	AuditJurors,
+	/// Out: the share of the protocol cut that funds data rewards.
+	DataRewards,
+}
+
+/// The protocol account (it funds audits and data rewards) and the ledger of its flows.
+///
+/// `pallet-inference` keeps the account and the ledger; every pallet that moves money into or
+/// out of the account says so here, so that `try_state` can check the account against what
+/// each source paid in and each purpose took out.
+pub trait ProtocolTreasury<AccountId, Balance> {
+	/// The protocol account.
+	fn account() -> AccountId;
+	/// Records that `amount` came into the protocol account through `flow`.
+	fn note_received(flow: ProtocolFlow, amount: Balance);
+	/// Records that `amount` left the protocol account for `flow`.
+	fn note_paid(flow: ProtocolFlow, amount: Balance);
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn input_unavailable_is_the_hash_of_its_name() {
+		use sp_runtime::traits::{BlakeTwo256, Hash};
+		assert_eq!(INPUT_UNAVAILABLE, BlakeTwo256::hash(b"agentchain/input-unavailable"));
 	}
 }

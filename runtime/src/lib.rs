@@ -140,7 +140,12 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Migrations of the runtime, aside from those declared in the pallets.
 #[allow(unused_parens)]
-type Migrations = ();
+type Migrations = (
+	pallet_agents::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_inference::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_challenges::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_data_rewards::migrations::v1::MigrateV0ToV1<Runtime>,
+);
 
 /// Executive: dispatches calls to the pallets.
 pub type Executive = frame_executive::Executive<

@@ -11,6 +11,7 @@ use crate::{
 use frame_support::{genesis_builder_helper::build_state, traits::Get};
 use sp_genesis_builder::PresetId;
 use sp_keyring::Sr25519Keyring;
+use sp_runtime::Perbill;
 
 /// Merges the JSON `patch` into `base`, as the node does with a preset and the default config.
 fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
@@ -93,8 +94,8 @@ fn unbonding_outlasts_every_task_phase() {
 	assert_eq!(UNBONDING_PERIOD, 20 * MINUTES);
 }
 
-/// A dispute with every appeal reaches its verdict before the inference pallet's fallback
-/// timeout would refund the task.
+/// A dispute with every appeal, its deadlines processed on time, reaches its verdict before the
+/// inference pallet's fallback timeout (which, besides, waits while a dispute is judged).
 #[test]
 fn every_dispute_ends_before_the_dispute_timeout() {
 	assert!(LONGEST_DISPUTE < DISPUTE_TIMEOUT, "{LONGEST_DISPUTE} >= {DISPUTE_TIMEOUT}");
@@ -183,10 +184,87 @@ fn an_off_chain_worker_transaction_is_signed_by_the_operator_key() {
 	});
 }
 
-/// Audits cost the protocol account less than it takes: an audit pays its jurors at most the
-/// task's fee, and happens with a probability below the protocol cut.
+/// Audits cost the protocol account no more than it keeps: an audit pays its jurors at most the
+/// task's fee, and happens with a probability no higher than the part of the protocol cut that
+/// data rewards leave in the account.
 #[test]
-fn audits_cost_less_than_the_protocol_cut_funds() {
-	use crate::configs::{AuditProbability, InferenceProtocolCut};
-	assert!(AuditProbability::get() < InferenceProtocolCut::get());
+fn audits_cost_no_more_than_the_protocol_cut_keeps() {
+	use crate::configs::{AuditProbability, DataUsageShare, InferenceProtocolCut};
+	let kept = InferenceProtocolCut::get() * (Perbill::one() - DataUsageShare::get());
+	assert!(AuditProbability::get() <= kept, "{:?} > {kept:?}", AuditProbability::get());
+}
+
+/// A wrong result loses money even when nothing but audits checks it: the expected slash,
+/// `AuditProbability × max(WrongResultSlash, share × SlashFeeMultiple)`, exceeds the share
+/// cheating earns, for every fee.
+#[test]
+fn audits_alone_make_a_wrong_result_lose_money() {
+	use crate::configs::{AuditProbability, SLASH_FEE_MULTIPLE};
+	let audit = AuditProbability::get();
+	for share in [10 * crate::MILLI_UNIT, crate::UNIT, 100 * crate::UNIT, 10_000 * crate::UNIT] {
+		let slash = pallet_challenges::Pallet::<crate::Runtime>::wrong_result_slash(share);
+		assert!(slash >= share * u128::from(SLASH_FEE_MULTIPLE));
+		let gain = (Perbill::one() - audit) * share;
+		assert!(audit * slash > gain, "share {share}: {} <= {gain}", audit * slash);
+	}
+}
+
+/// Requesters lose nothing in expectation to wrong results that only audits check: what an
+/// audit that finds one pays its requester (compensation out of the slash, before the jurors)
+/// makes up, at `AuditProbability`, for what it paid the rest of the time. The compensation
+/// always leaves enough of the slash to pay the jury.
+#[test]
+fn audits_alone_make_requesters_whole_in_expectation() {
+	use crate::configs::{AuditProbability, COMPENSATION_FEE_MULTIPLE, SLASH_FEE_MULTIPLE};
+	let audit = u128::from(AuditProbability::get().deconstruct());
+	let whole = u128::from(Perbill::one().deconstruct());
+	let min_fee: u128 =
+		<<crate::Runtime as pallet_inference::Config>::MinFeePerExecutor as Get<u128>>::get();
+	let jury: u128 =
+		3 * <<crate::Runtime as pallet_challenges::Config>::JurorReward as Get<u128>>::get();
+	let mut shares = vec![min_fee, crate::UNIT, 100 * crate::UNIT, 10_000 * crate::UNIT];
+	// Where the floor slash and the fee multiple meet, the slash leaves the least.
+	shares.push(crate::configs::WRONG_RESULT_SLASH / u128::from(SLASH_FEE_MULTIPLE));
+	for share in shares {
+		let slash = pallet_challenges::Pallet::<crate::Runtime>::wrong_result_slash(share);
+		let compensation = share * u128::from(COMPENSATION_FEE_MULTIPLE);
+		// What the slash leaves after the compensation still pays the first jury: the protocol
+		// account never funds a compensation, even indirectly.
+		assert!(compensation + jury <= slash, "share {share}: {compensation} + {jury} > {slash}");
+		assert!(audit * compensation >= (whole - audit) * share, "share {share}");
+	}
+}
+
+/// Withholding a reveal after committing never costs less than revealing a wrong result, so a
+/// cheater who sees an honest reveal differ from its own gains nothing by going silent.
+#[test]
+fn withholding_a_reveal_costs_at_least_a_wrong_result() {
+	type I = <crate::Runtime as pallet_inference::Config>::MissedRevealSlash;
+	type C = <crate::Runtime as pallet_challenges::Config>::WrongResultSlash;
+	assert!(<I as Get<u128>>::get() >= <C as Get<u128>>::get());
+}
+
+/// Each assignment reserves the most it can cost its executor, and each jury seat the juror
+/// penalty; an agent with the minimum stake can still take on work.
+#[test]
+fn collateral_fits_in_the_minimum_stakes() {
+	let min_fee: u128 =
+		<<crate::Runtime as pallet_inference::Config>::MinFeePerExecutor as Get<u128>>::get();
+	let executor = pallet_inference::Pallet::<crate::Runtime>::executor_collateral(min_fee);
+	let min_executor: u128 =
+		<<crate::Runtime as pallet_agents::Config>::MinExecutorStake as Get<u128>>::get();
+	assert!(executor <= min_executor, "{executor} > {min_executor}");
+	let juror: u128 =
+		<<crate::Runtime as pallet_challenges::Config>::JurorPenalty as Get<u128>>::get();
+	let min_verifier: u128 =
+		<<crate::Runtime as pallet_agents::Config>::MinVerifierStake as Get<u128>>::get();
+	assert!(juror <= min_verifier);
+}
+
+/// An upheld challenge never pays its challenger the whole slash: a guilty executor's own
+/// challenge still loses it most of it.
+#[test]
+fn a_self_challenge_keeps_most_of_the_slash() {
+	use crate::configs::ChallengerShare;
+	assert!(ChallengerShare::get() <= Perbill::from_percent(25));
 }

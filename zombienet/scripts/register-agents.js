@@ -1,5 +1,6 @@
 // Registers the testnet's three agents (Eve, Ferdie, Charlie) as executors of the model
-// `ngram-en` and sets each one's operator key (the key its agent node holds). Returns how many
+// `ngram-en` and sets each one's operator key (the key its agent node holds, which accepts).
+// Returns how many
 // agents serve the model with their operator key once all is finalized.
 const { AGENTS, MODEL_NAME, UNIT, finalize } = require('./lib.js');
 
@@ -17,6 +18,8 @@ async function run(nodeName, networkInfo) {
       // One after the other from the same account, so that the nonces follow.
       await finalize(api, api.tx.agents.register(node, `http://${node}/v1`, '1', [model], ['Executor'], 500n * UNIT), owner);
       await finalize(api, api.tx.agents.setOperator(operator.address), owner);
+      // An operator key acts for an agent only once it accepts, with its own signature.
+      await finalize(api, api.tx.agents.acceptOperator(owner.address), operator);
     }),
   );
 

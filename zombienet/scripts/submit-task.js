@@ -30,7 +30,8 @@ async function run(nodeName, networkInfo, args) {
     await untilFinalized(api, async (hash) => {
       const info = (await (await api.at(hash)).query.inference.tasks(task)).unwrap();
       const committed = info.assignments.filter((a) => a.commitment.isSome).length;
-      return committed >= waitForCommits || !info.status.isAssigned;
+      // Drawn at the block after the submission: `Submitted` until then.
+      return committed >= waitForCommits || !(info.status.isAssigned || info.status.isSubmitted);
     });
     console.log(`task ${task}: ${waitForCommits} executors committed`);
   }

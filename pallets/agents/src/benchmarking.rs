@@ -39,19 +39,40 @@ fn models(n: u32) -> Vec<ModelId> {
 	(0..n).map(model).collect()
 }
 
-/// Fills the candidate sets of `roles` × `models` to one below capacity, so that joining is at
-/// its most expensive.
+/// Fills the candidate sets of `roles` × `models` with registered, eligible agents staked the
+/// minimum, so that joining one is at its most expensive: every member's record is read to
+/// find the one to evict (the smallest, with less stake than a newcomer staked [`stake`]).
 fn fill_candidate_sets<T: Config>(roles: &[Role], models: &[ModelId]) {
-	let fillers: Vec<T::AccountId> = (0..T::MaxCandidates::get().saturating_sub(1))
-		.map(|i| account("filler", i, SEED))
-		.collect();
-	let fillers: BoundedVec<_, T::MaxCandidates> =
-		fillers.try_into().expect("one below capacity fits");
-	for role in roles.iter().filter(|role| role.is_model_specific()) {
-		for model in models {
-			Candidates::<T>::insert(role, model, fillers.clone());
-		}
+	if models.is_empty() {
+		return;
 	}
+	for i in 0..T::MaxCandidates::get() {
+		let filler = funded::<T>("filler", i);
+		Pallet::<T>::register(
+			RawOrigin::Signed(filler).into(),
+			vec![],
+			vec![],
+			vec![],
+			models.to_vec(),
+			roles.to_vec(),
+			Pallet::<T>::min_stake(roles),
+		)
+		.expect("filler registers");
+	}
+}
+
+/// Names `operator` as `owner`'s operator key, and has it accept.
+fn name_operator<T: Config>(owner: &T::AccountId, operator: &T::AccountId) {
+	Pallet::<T>::set_operator(
+		RawOrigin::Signed(owner.clone()).into(),
+		T::Lookup::unlookup(operator.clone()),
+	)
+	.expect("operator can be proposed");
+	Pallet::<T>::accept_operator(
+		RawOrigin::Signed(operator.clone()).into(),
+		T::Lookup::unlookup(owner.clone()),
+	)
+	.expect("operator accepts");
 }
 
 /// Registers `who` with metadata of maximal length.
@@ -127,11 +148,7 @@ mod benchmarks {
 		let owner = funded::<T>("owner", 0);
 		register_agent::<T>(&owner, model_roles(), models(1));
 		let operator = funded::<T>("operator", 0);
-		Pallet::<T>::set_operator(
-			RawOrigin::Signed(owner.clone()).into(),
-			T::Lookup::unlookup(operator),
-		)
-		.expect("operator can be set");
+		name_operator::<T>(&owner, &operator);
 		Pallet::<T>::deregister(RawOrigin::Signed(owner.clone()).into())
 			.expect("agent can deregister");
 		let unlock_at =
@@ -145,21 +162,34 @@ mod benchmarks {
 		assert_last_event::<T>(Event::AgentRemoved { agent: owner });
 	}
 
-	/// Worst case: a rotation, which frees the previous operator key.
 	#[benchmark]
 	fn set_operator() {
 		let owner = funded::<T>("owner", 0);
 		register_agent::<T>(&owner, model_roles(), models(1));
-		let previous = funded::<T>("operator", 0);
-		Pallet::<T>::set_operator(
-			RawOrigin::Signed(owner.clone()).into(),
-			T::Lookup::unlookup(previous.clone()),
-		)
-		.expect("operator can be set");
 		let operator = funded::<T>("operator", 1);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()), T::Lookup::unlookup(operator.clone()));
+
+		assert_last_event::<T>(Event::OperatorProposed { agent: owner, operator });
+	}
+
+	/// Worst case: a rotation, which frees the previous operator key.
+	#[benchmark]
+	fn accept_operator() {
+		let owner = funded::<T>("owner", 0);
+		register_agent::<T>(&owner, model_roles(), models(1));
+		let previous = funded::<T>("operator", 0);
+		name_operator::<T>(&owner, &previous);
+		let operator = funded::<T>("operator", 1);
+		Pallet::<T>::set_operator(
+			RawOrigin::Signed(owner.clone()).into(),
+			T::Lookup::unlookup(operator.clone()),
+		)
+		.expect("operator can be proposed");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator.clone()), T::Lookup::unlookup(owner.clone()));
 
 		assert_last_event::<T>(Event::OperatorSet {
 			agent: owner,
@@ -270,11 +300,7 @@ mod benchmarks {
 		let owner = funded::<T>("owner", 0);
 		register_agent::<T>(&owner, model_roles(), models(1));
 		let operator = funded::<T>("operator", 0);
-		Pallet::<T>::set_operator(
-			RawOrigin::Signed(owner.clone()).into(),
-			T::Lookup::unlookup(operator.clone()),
-		)
-		.expect("operator can be set");
+		name_operator::<T>(&owner, &operator);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(operator));
@@ -301,10 +327,33 @@ mod benchmarks {
 				c,
 				[7u8; 32],
 				&[],
+				Zero::zero(),
 			);
 		}
 
 		assert_eq!(chosen.map(|agents| agents.len() as u32), Ok(c));
+	}
+
+	/// Worst case: the agent is out of all `2 m` candidate sets of its models, each full of
+	/// eligible agents staked less: every member of every set is read to find the one to evict.
+	#[benchmark]
+	fn rejoin(m: Linear<1, { T::MaxModels::get() }>) {
+		let owner = funded::<T>("owner", 0);
+		let models = models(m);
+		register_agent::<T>(&owner, model_roles(), models.clone());
+		Pallet::<T>::pause(RawOrigin::Signed(owner.clone()).into()).expect("agent can pause");
+		// The fillers take every seat, the last of them the paused agent's.
+		fill_candidate_sets::<T>(&model_roles(), &models);
+		Agents::<T>::mutate(&owner, |info| {
+			if let Some(info) = info {
+				info.status = AgentStatus::Active;
+			}
+		});
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()));
+
+		assert_last_event::<T>(Event::CandidateSetsJoined { agent: owner, joined: 2 * m });
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -54,6 +54,7 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod offchain;
@@ -73,6 +74,7 @@ pub use weights::WeightInfo;
 use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{
+	defensive,
 	pallet_prelude::*,
 	traits::{
 		fungible::{Inspect, InspectHold, Mutate, MutateHold},
@@ -100,7 +102,7 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -234,6 +236,9 @@ pub mod pallet {
 		StakeUnbonded { agent: T::AccountId, amount: BalanceOf<T>, unlock_at: BlockNumberFor<T> },
 		/// Unbonded stake was released to the owner.
 		UnbondedWithdrawn { agent: T::AccountId, amount: BalanceOf<T> },
+		/// An agent named `operator` as its next operator key; it acts for the agent once it
+		/// accepts (`accept_operator`).
+		OperatorProposed { agent: T::AccountId, operator: T::AccountId },
 		/// An agent's operator key was set or rotated.
 		OperatorSet { agent: T::AccountId, operator: T::AccountId, previous: Option<T::AccountId> },
 		/// An agent stopped taking new work.
@@ -258,6 +263,11 @@ pub mod pallet {
 			amount: BalanceOf<T>,
 			beneficiary: Option<T::AccountId>,
 		},
+		/// `agent` left the candidate set of `role` and `model` to make room for `by`: it was not
+		/// eligible, or had the least stake of the full set and less than `by`.
+		CandidateEvicted { agent: T::AccountId, role: Role, model: ModelId, by: T::AccountId },
+		/// An agent (re)joined `joined` candidate sets.
+		CandidateSetsJoined { agent: T::AccountId, joined: u32 },
 		/// An outcome was counted in an agent's reputation.
 		ReputationUpdated { agent: T::AccountId, outcome: Outcome },
 	}
@@ -307,7 +317,9 @@ pub mod pallet {
 		EndpointTooLong,
 		/// The version is longer than [`Config::MaxVersionLen`].
 		VersionTooLong,
-		/// A candidate set of one of the models is full ([`Config::MaxCandidates`] agents).
+		/// A candidate set of one of the models is full ([`Config::MaxCandidates`] agents), every
+		/// member eligible and staked at least as much as this agent: bond more stake, or serve
+		/// another model.
 		CandidateSetFull,
 		/// The agent is paused, or leaving; only an active agent can do this.
 		NotActive,
@@ -319,6 +331,14 @@ pub mod pallet {
 		HasOpenWork,
 		/// The agent's open-work counter would overflow.
 		TooMuchOpenWork,
+		/// The signer is not the operator key this agent proposed; the owner must name it with
+		/// `set_operator` first.
+		NotProposedOperator,
+		/// That much stake is reserved as collateral by the agent's open work: unbond less, or
+		/// wait for the work to end.
+		StakeReservedByWork,
+		/// The agent's free stake (bonded, not reserved by open work) cannot back this work.
+		InsufficientFreeStake,
 	}
 
 	#[pallet::hooks]
@@ -387,11 +407,11 @@ pub mod pallet {
 			let deposit = T::Consideration::new(&owner, Self::footprint(&metadata, &models))
 				.map_err(|_| Error::<T>::InsufficientBalance)?;
 
-			Self::join_candidate_sets(&owner, &roles, &models)?;
 			let now = frame_system::Pallet::<T>::block_number();
 			let model_count = models.len() as u32;
 			let info = AgentInfo::<T> {
 				operator: None,
+				proposed_operator: None,
 				metadata,
 				models,
 				roles: roles.clone(),
@@ -401,9 +421,11 @@ pub mod pallet {
 				registered_at: now,
 				last_seen: now,
 				open_work: 0,
+				collateral: Zero::zero(),
 				reputation: Default::default(),
 				deposit,
 			};
+			Self::join_candidate_sets(&owner, &info, &info.roles, &info.models, true)?;
 			Agents::<T>::insert(&owner, info);
 			AgentCount::<T>::mutate(|count| *count = count.saturating_add(1));
 
@@ -465,6 +487,7 @@ pub mod pallet {
 				ensure!(amount <= info.stake, Error::<T>::UnbondExceedsStake);
 				let remaining = info.stake.saturating_sub(amount);
 				ensure!(remaining >= Self::min_stake(&info.roles), Error::<T>::BelowMinimumStake);
+				ensure!(remaining >= info.collateral, Error::<T>::StakeReservedByWork);
 
 				let unlock_at = frame_system::Pallet::<T>::block_number()
 					.saturating_add(T::UnbondingPeriod::get());
@@ -536,15 +559,19 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Set or rotate the operator key of the caller's agent: the hot key its node signs
-		/// with. The previous operator key, if any, no longer acts for the agent.
+		/// Name the operator key the caller's agent should use: the hot key its node signs with.
+		///
+		/// Nothing changes until `operator` accepts with
+		/// [`accept_operator`](Pallet::accept_operator): an account never becomes an operator
+		/// without its own signature. The current operator key, if any, keeps acting for the
+		/// agent until then. Naming another account replaces the proposal.
 		///
 		/// The origin must be signed by the owner. The operator must differ from every agent's
-		/// owner and from every other agent's operator.
+		/// owner and from every agent's operator.
 		///
 		/// Errors: `NotRegistered`, `Leaving`, `OperatorInUse`, `OperatorIsAgent`.
 		///
-		/// Emits `OperatorSet`.
+		/// Emits `OperatorProposed`.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::set_operator())]
 		pub fn set_operator(
@@ -558,7 +585,42 @@ pub mod pallet {
 				ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
 				ensure!(!Operators::<T>::contains_key(&operator), Error::<T>::OperatorInUse);
 				ensure!(!Agents::<T>::contains_key(&operator), Error::<T>::OperatorIsAgent);
+				info.proposed_operator = Some(operator.clone());
+				Self::deposit_event(Event::OperatorProposed { agent: owner.clone(), operator });
+				Ok(())
+			})
+		}
 
+		/// Accept to be the operator key of `agent`, which named the caller with
+		/// [`set_operator`](Pallet::set_operator). The agent's previous operator key, if any,
+		/// no longer acts for it.
+		///
+		/// The origin must be signed by the proposed operator, which must still be neither an
+		/// agent's owner nor an agent's operator.
+		///
+		/// Errors: `NotRegistered`, `Leaving`, `NotProposedOperator`, `OperatorInUse`,
+		/// `OperatorIsAgent`.
+		///
+		/// Emits `OperatorSet`.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::accept_operator())]
+		pub fn accept_operator(
+			origin: OriginFor<T>,
+			agent: AccountIdLookupOf<T>,
+		) -> DispatchResult {
+			let operator = ensure_signed(origin)?;
+			let owner = T::Lookup::lookup(agent)?;
+			Agents::<T>::try_mutate(&owner, |maybe_info| -> DispatchResult {
+				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+				ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
+				ensure!(
+					info.proposed_operator.as_ref() == Some(&operator),
+					Error::<T>::NotProposedOperator
+				);
+				ensure!(!Operators::<T>::contains_key(&operator), Error::<T>::OperatorInUse);
+				ensure!(!Agents::<T>::contains_key(&operator), Error::<T>::OperatorIsAgent);
+
+				info.proposed_operator = None;
 				let previous = info.operator.replace(operator.clone());
 				if let Some(previous) = &previous {
 					Operators::<T>::remove(previous);
@@ -612,7 +674,12 @@ pub mod pallet {
 				info.last_seen = frame_system::Pallet::<T>::block_number();
 				Ok(())
 			})?;
-			Self::deposit_event(Event::AgentResumed { agent });
+			Self::deposit_event(Event::AgentResumed { agent: agent.clone() });
+			// Seats taken while the agent was paused are taken back where there is room (or an
+			// ineligible or smaller member); `rejoin` tries again later.
+			if let Some(info) = Agents::<T>::get(&agent) {
+				let _ = Self::join_candidate_sets(&agent, &info, &info.roles, &info.models, false);
+			}
 			Ok(())
 		}
 
@@ -707,7 +774,7 @@ pub mod pallet {
 			ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
 
 			Self::leave_candidate_sets(&owner, &info.roles, &info.models);
-			Self::join_candidate_sets(&owner, &info.roles, &models)?;
+			Self::join_candidate_sets(&owner, &info, &info.roles, &models, true)?;
 			info.deposit = info
 				.deposit
 				.update(&owner, Self::footprint(&info.metadata, &models))
@@ -738,7 +805,7 @@ pub mod pallet {
 			ensure!(info.stake >= Self::min_stake(&roles), Error::<T>::InsufficientStake);
 
 			Self::leave_candidate_sets(&owner, &info.roles, &info.models);
-			Self::join_candidate_sets(&owner, &roles, &info.models)?;
+			Self::join_candidate_sets(&owner, &info, &roles, &info.models, true)?;
 			info.roles = roles.clone();
 			let model_count = info.models.len() as u32;
 			Agents::<T>::insert(&owner, info);
@@ -766,6 +833,32 @@ pub mod pallet {
 			})?;
 			Self::deposit_event(Event::Heartbeat { agent });
 			Ok(())
+		}
+
+		/// Put the caller's agent back into the candidate sets of its roles and models that it
+		/// is not in: sets it was evicted from while paused, silent or under-staked, or that
+		/// were full when it joined.
+		///
+		/// A full set takes the agent in place of a member that is not eligible (paused, silent,
+		/// under-staked), or else of the member with the least bonded stake if the agent has
+		/// more. The agent must itself be eligible (active, live, staked the role's minimum).
+		///
+		/// The origin must be signed by the owner or the operator.
+		///
+		/// Errors: `NotAgentOrOperator`, `NotActive`, `CandidateSetFull` (no set could be
+		/// joined, and at least one is missing).
+		///
+		/// Emits `CandidateSetsJoined`, and `CandidateEvicted` for each member replaced.
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::rejoin(T::MaxModels::get()))]
+		pub fn rejoin(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
+			let agent = Self::ensure_agent_or_operator(origin)?;
+			let info = Agents::<T>::get(&agent).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(info.status == AgentStatus::Active, Error::<T>::NotActive);
+			let joined =
+				Self::join_candidate_sets(&agent, &info, &info.roles, &info.models, false)?;
+			Self::deposit_event(Event::CandidateSetsJoined { agent, joined });
+			Ok(Some(T::WeightInfo::rejoin(info.models.len() as u32)).into())
 		}
 	}
 }
@@ -842,24 +935,96 @@ impl<T: Config> Pallet<T> {
 		Footprint::from_parts(1, metadata.encoded_size().saturating_add(models.encoded_size()))
 	}
 
-	/// Adds `agent` to the candidate set of every model-specific role in `roles` for every
-	/// model in `models`.
+	/// Adds `agent` (whose record is `info`, stored or about to be) to the candidate set of
+	/// every model-specific role in `roles` for every model in `models`, and returns how many
+	/// sets it joined.
+	///
+	/// A full set takes the agent in place of a member that is not eligible for the role, or
+	/// else of the member with the least bonded stake if the agent has strictly more; only an
+	/// agent eligible for the role takes a seat from another. A set that has no such seat
+	/// fails the call with `CandidateSetFull` when `all_or_nothing`, and is skipped otherwise
+	/// (then `CandidateSetFull` only if sets are missing and none could be joined).
+	///
+	/// Cost: `MaxCandidates` record reads for each full set.
 	fn join_candidate_sets(
 		agent: &T::AccountId,
+		info: &AgentInfo<T>,
 		roles: &[Role],
 		models: &[ModelId],
-	) -> DispatchResult {
-		for role in roles.iter().filter(|role| role.is_model_specific()) {
+		all_or_nothing: bool,
+	) -> Result<u32, DispatchError> {
+		let now = frame_system::Pallet::<T>::block_number();
+		let (mut joined, mut missing) = (0u32, 0u32);
+		for role in roles.iter().copied().filter(|role| role.is_model_specific()) {
+			let may_evict = Self::is_eligible(info, role, now);
 			for model in models {
-				Candidates::<T>::try_mutate(role, model, |set| -> DispatchResult {
-					if !set.contains(agent) {
-						set.try_push(agent.clone()).map_err(|_| Error::<T>::CandidateSetFull)?;
-					}
-					Ok(())
-				})?;
+				let mut set = Candidates::<T>::get(role, model);
+				if set.contains(agent) {
+					continue;
+				}
+				let evicted = if set.is_full() {
+					let victim = may_evict
+						.then(|| Self::eviction_victim(&set, role, now, info.stake))
+						.flatten();
+					let Some((index, victim)) = victim else {
+						ensure!(!all_or_nothing, Error::<T>::CandidateSetFull);
+						missing = missing.saturating_add(1);
+						continue;
+					};
+					set.swap_remove(index);
+					Some(victim)
+				} else {
+					None
+				};
+				if set.try_push(agent.clone()).is_err() {
+					// A seat was free or was just freed.
+					defensive!("a candidate set has no seat after an eviction");
+					continue;
+				}
+				Candidates::<T>::insert(role, model, set);
+				joined = joined.saturating_add(1);
+				if let Some(victim) = evicted {
+					Self::deposit_event(Event::CandidateEvicted {
+						agent: victim,
+						role,
+						model: *model,
+						by: agent.clone(),
+					});
+				}
 			}
 		}
-		Ok(())
+		ensure!(joined > 0 || missing == 0, Error::<T>::CandidateSetFull);
+		Ok(joined)
+	}
+
+	/// The member of a full candidate set that a newcomer eligible for `role` with bonded
+	/// stake `stake` may replace, with its position: the first member not eligible for
+	/// `role`, or else the member with the least stake if it has less than `stake`.
+	fn eviction_victim(
+		set: &[T::AccountId],
+		role: Role,
+		now: BlockNumberFor<T>,
+		stake: BalanceOf<T>,
+	) -> Option<(usize, T::AccountId)> {
+		let mut smallest: Option<(usize, BalanceOf<T>)> = None;
+		for (index, member) in set.iter().enumerate() {
+			let Some(member_info) = Agents::<T>::get(member) else {
+				defensive!("a candidate is not registered");
+				return Some((index, member.clone()));
+			};
+			if !Self::is_eligible(&member_info, role, now) {
+				return Some((index, member.clone()));
+			}
+			if smallest.is_none_or(|(_, least)| member_info.stake < least) {
+				smallest = Some((index, member_info.stake));
+			}
+		}
+		let (index, least) = smallest?;
+		if least < stake {
+			set.get(index).map(|member| (index, member.clone()))
+		} else {
+			None
+		}
 	}
 
 	/// Removes `agent` from the candidate sets of `roles` × `models`.
@@ -900,6 +1065,27 @@ impl<T: Config> Pallet<T> {
 			&& now.saturating_sub(info.last_seen) <= T::LivenessPeriod::get()
 	}
 
+	/// The eligible members of the candidate set of `role` and `model`, not in `exclude`, whose
+	/// free stake covers `collateral`, each with its free stake (its weight in a draw).
+	fn selectable(
+		role: Role,
+		model: &ModelId,
+		exclude: &[T::AccountId],
+		collateral: BalanceOf<T>,
+	) -> Vec<(T::AccountId, u128)> {
+		let now = frame_system::Pallet::<T>::block_number();
+		Candidates::<T>::get(role, model)
+			.into_iter()
+			.filter(|candidate| !exclude.contains(candidate))
+			.filter_map(|candidate| {
+				let info = Agents::<T>::get(&candidate)?;
+				let free = info.free_stake();
+				(Self::is_eligible(&info, role, now) && free >= collateral && !free.is_zero())
+					.then(|| (candidate, free.saturated_into::<u128>()))
+			})
+			.collect()
+	}
+
 	/// A pseudo-random number below `bound` (> 0) from `seed` and `round`.
 	fn draw(seed: &[u8; 32], round: u32, bound: u128) -> u128 {
 		let hash = sp_io::hashing::blake2_256(&(seed, round).encode());
@@ -931,16 +1117,13 @@ impl<T: Config> Pallet<T> {
 			}
 			if info.status == AgentStatus::Leaving {
 				ensure!(info.stake.is_zero(), "a leaving agent has bonded stake");
+				ensure!(info.collateral.is_zero(), "a leaving agent has collateral reserved");
 			}
-			for role in info.roles.iter().filter(|role| role.is_model_specific()) {
-				for model in info.models.iter() {
-					let in_set = Candidates::<T>::get(role, model).contains(&owner);
-					ensure!(
-						in_set == (info.status != AgentStatus::Leaving),
-						"candidate set membership does not match the agent's roles and models"
-					);
-				}
-			}
+			ensure!(info.collateral <= info.stake, "collateral exceeds the bonded stake");
+			ensure!(
+				info.collateral.is_zero() || info.open_work > 0,
+				"collateral reserved without open work"
+			);
 		}
 		ensure!(agents == AgentCount::<T>::get(), "AgentCount differs from the number of agents");
 		for (operator, owner) in Operators::<T>::iter() {
@@ -980,23 +1163,19 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		Agents::<T>::get(agent).map(|info| info.stake).unwrap_or_else(Zero::zero)
 	}
 
+	fn free_stake_of(agent: &T::AccountId) -> BalanceOf<T> {
+		Agents::<T>::get(agent).map(|info| info.free_stake()).unwrap_or_else(Zero::zero)
+	}
+
 	fn select(
 		role: Role,
 		model: &ModelId,
 		n: u32,
 		seed: [u8; 32],
 		exclude: &[T::AccountId],
+		collateral: BalanceOf<T>,
 	) -> Result<Vec<T::AccountId>, SelectionError> {
-		let now = frame_system::Pallet::<T>::block_number();
-		let mut pool: Vec<(T::AccountId, u128)> = Candidates::<T>::get(role, model)
-			.into_iter()
-			.filter(|candidate| !exclude.contains(candidate))
-			.filter_map(|candidate| {
-				let info = Agents::<T>::get(&candidate)?;
-				Self::is_eligible(&info, role, now)
-					.then(|| (candidate, info.stake.saturated_into::<u128>()))
-			})
-			.collect();
+		let mut pool = Self::selectable(role, model, exclude, collateral);
 		let available = pool.len() as u32;
 		if available < n {
 			return Err(SelectionError::NotEnoughCandidates { available });
@@ -1019,6 +1198,15 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			chosen.push(account);
 		}
 		Ok(chosen)
+	}
+
+	fn available(
+		role: Role,
+		model: &ModelId,
+		exclude: &[T::AccountId],
+		collateral: BalanceOf<T>,
+	) -> u32 {
+		Self::selectable(role, model, exclude, collateral).len() as u32
 	}
 
 	fn max_candidates() -> u32 {
@@ -1113,19 +1301,27 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		}
 	}
 
-	fn note_work_opened(agent: &T::AccountId) -> DispatchResult {
+	fn note_work_opened(agent: &T::AccountId, collateral: BalanceOf<T>) -> DispatchResult {
 		Agents::<T>::try_mutate(agent, |maybe_info| {
 			let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+			ensure!(info.free_stake() >= collateral, Error::<T>::InsufficientFreeStake);
 			info.open_work = info.open_work.checked_add(1).ok_or(Error::<T>::TooMuchOpenWork)?;
+			info.collateral = info.collateral.saturating_add(collateral);
 			Ok(())
 		})
 	}
 
-	fn note_work_closed(agent: &T::AccountId) {
+	fn note_work_closed(agent: &T::AccountId, collateral: BalanceOf<T>) {
 		Agents::<T>::mutate(agent, |maybe_info| {
-			if let Some(info) = maybe_info {
-				info.open_work = info.open_work.saturating_sub(1);
+			let Some(info) = maybe_info else {
+				defensive!("work closed for an agent that is not registered");
+				return;
+			};
+			if info.open_work == 0 || info.collateral < collateral {
+				defensive!("work closed that was not opened");
 			}
+			info.open_work = info.open_work.saturating_sub(1);
+			info.collateral = info.collateral.saturating_sub(collateral);
 		});
 	}
 }

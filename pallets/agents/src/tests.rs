@@ -53,6 +53,12 @@ fn candidates(role: Role, m: ModelId) -> Vec<u64> {
 	Candidates::<Test>::get(role, m).into_inner()
 }
 
+/// `owner` names `operator`, which accepts.
+fn set_operator(owner: u64, operator: u64) {
+	assert_ok!(Agents::set_operator(RuntimeOrigin::signed(owner), operator));
+	assert_ok!(Agents::accept_operator(RuntimeOrigin::signed(operator), owner));
+}
+
 #[test]
 fn register_holds_stake_and_a_deposit_and_joins_candidate_sets() {
 	run_test(|| {
@@ -196,7 +202,14 @@ fn operator_keys_are_set_rotated_and_unique() {
 		let operator_balance = Balances::free_balance(7);
 
 		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(1), 7));
+		System::assert_last_event(Event::OperatorProposed { agent: 1, operator: 7 }.into());
+		// Named, not yet accepted: the key acts for nobody.
+		assert_eq!(info(1).operator, None);
+		assert_eq!(info(1).proposed_operator, Some(7));
+		assert_eq!(Agents::agent_of(&7), None);
+		assert_ok!(Agents::accept_operator(RuntimeOrigin::signed(7), 1));
 		assert_eq!(info(1).operator, Some(7));
+		assert_eq!(info(1).proposed_operator, None);
 		assert_eq!(Operators::<Test>::get(7), Some(1));
 		assert_eq!(Agents::agent_of(&7), Some(1));
 		assert_eq!(Agents::agent_of(&1), Some(1));
@@ -223,20 +236,22 @@ fn operator_keys_are_set_rotated_and_unique() {
 			register(7, vec![Role::Executor], vec![], 500),
 			Error::<Test>::AccountIsOperator
 		);
-		// Only an owner sets operators.
+		// Only an owner names operators.
 		assert_noop!(
 			Agents::set_operator(RuntimeOrigin::signed(7), 8),
 			Error::<Test>::NotRegistered
 		);
 
-		// Rotation frees the previous key.
+		// Rotation: the current key acts until the new one accepts, which frees the old one.
 		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(1), 8));
+		assert_eq!(Agents::agent_of(&7), Some(1));
+		assert_ok!(Agents::accept_operator(RuntimeOrigin::signed(8), 1));
 		assert_eq!(Operators::<Test>::get(7), None);
 		assert_eq!(Agents::agent_of(&8), Some(1));
 		System::assert_last_event(
 			Event::OperatorSet { agent: 1, operator: 8, previous: Some(7) }.into(),
 		);
-		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(2), 7));
+		set_operator(2, 7);
 
 		// Funds never move to an operator.
 		assert_eq!(Balances::free_balance(7), operator_balance);
@@ -245,10 +260,47 @@ fn operator_keys_are_set_rotated_and_unique() {
 }
 
 #[test]
+fn an_account_named_operator_without_its_consent_stays_free() {
+	run_test(|| {
+		register_executor(1, 500);
+		// The owner of agent 1 names account 7, which signed nothing.
+		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(1), 7));
+		// 7 is nobody's operator: it registers its own agent, and may challenge agent 1's work.
+		assert_eq!(Agents::agent_of(&7), None);
+		assert_ok!(register(7, vec![Role::Executor], vec![model(2)], 500));
+		// Now an owner, it can no longer accept.
+		assert_noop!(
+			Agents::accept_operator(RuntimeOrigin::signed(7), 1),
+			Error::<Test>::OperatorIsAgent
+		);
+		// Only the named account can accept, and only for the agent that named it.
+		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(1), 8));
+		assert_noop!(
+			Agents::accept_operator(RuntimeOrigin::signed(9), 1),
+			Error::<Test>::NotProposedOperator
+		);
+		assert_noop!(
+			Agents::accept_operator(RuntimeOrigin::signed(8), 7),
+			Error::<Test>::NotProposedOperator
+		);
+		assert_noop!(
+			Agents::accept_operator(RuntimeOrigin::signed(8), 5),
+			Error::<Test>::NotRegistered
+		);
+		// A key that became another agent's operator in between cannot accept.
+		register_executor(2, 500);
+		set_operator(2, 9);
+		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(1), 8));
+		assert_ok!(Agents::accept_operator(RuntimeOrigin::signed(8), 1));
+		assert_eq!(Agents::agent_of(&8), Some(1));
+	});
+}
+
+#[test]
 fn owner_or_operator_can_heartbeat_and_pause_others_cannot() {
 	run_test(|| {
 		register_executor(1, 500);
-		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(1), 7));
+		set_operator(1, 7);
 		run_to_block(5);
 		assert_ok!(Agents::heartbeat(RuntimeOrigin::signed(7)));
 		assert_eq!(info(1).last_seen, 5);
@@ -265,7 +317,7 @@ fn owner_or_operator_can_heartbeat_and_pause_others_cannot() {
 		assert_noop!(Agents::pause(RuntimeOrigin::signed(1)), Error::<Test>::NotActive);
 		assert!(!Agents::is_active(&1, Role::Executor, Some(&model(1))));
 		assert_eq!(
-			Agents::select(Role::Executor, &model(1), 1, [0; 32], &[]),
+			Agents::select(Role::Executor, &model(1), 1, [0; 32], &[], 0),
 			Err(SelectionError::NotEnoughCandidates { available: 0 })
 		);
 
@@ -366,13 +418,13 @@ fn unbond_rejects_bad_amounts() {
 fn deregister_is_refused_with_open_work() {
 	run_test(|| {
 		register_executor(1, 500);
-		assert_ok!(Agents::note_work_opened(&1));
+		assert_ok!(Agents::note_work_opened(&1, 0));
 		assert_eq!(info(1).open_work, 1);
 		assert_noop!(Agents::deregister(RuntimeOrigin::signed(1)), Error::<Test>::HasOpenWork);
-		Agents::note_work_closed(&1);
+		Agents::note_work_closed(&1, 0);
 		assert_eq!(info(1).open_work, 0);
 		assert_ok!(Agents::deregister(RuntimeOrigin::signed(1)));
-		assert_noop!(Agents::note_work_opened(&2), Error::<Test>::NotRegistered);
+		assert_noop!(Agents::note_work_opened(&2, 0), Error::<Test>::NotRegistered);
 	});
 }
 
@@ -381,7 +433,7 @@ fn deregister_unbonds_everything_then_withdrawal_removes_the_agent() {
 	run_test(|| {
 		let total_before = Balances::total_balance(&1);
 		register_executor(1, 500);
-		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(1), 7));
+		set_operator(1, 7);
 		assert_ok!(Agents::unbond(RuntimeOrigin::signed(1), 100));
 		run_to_block(4);
 
@@ -478,7 +530,7 @@ fn silent_agents_are_not_selected_until_seen_again() {
 		assert!(Agents::is_active(&1, Role::Executor, Some(&model(1))));
 		run_to_block(2 + LIVENESS_PERIOD);
 		assert!(!Agents::is_active(&1, Role::Executor, Some(&model(1))));
-		assert!(Agents::select(Role::Executor, &model(1), 1, [0; 32], &[]).is_err());
+		assert!(Agents::select(Role::Executor, &model(1), 1, [0; 32], &[], 0).is_err());
 		// Still registered.
 		assert_eq!(info(1).status, AgentStatus::Active);
 
@@ -521,26 +573,26 @@ fn selection_is_distinct_respects_exclusions_and_is_reproducible() {
 		register_executor(2, 200);
 		register_executor(3, 300);
 
-		let picked = Agents::select(Role::Executor, &model(1), 3, [7; 32], &[]).unwrap();
+		let picked = Agents::select(Role::Executor, &model(1), 3, [7; 32], &[], 0).unwrap();
 		let mut sorted = picked.clone();
 		sorted.sort();
 		assert_eq!(sorted, vec![1, 2, 3]);
-		assert_eq!(Agents::select(Role::Executor, &model(1), 3, [7; 32], &[]).unwrap(), picked);
+		assert_eq!(Agents::select(Role::Executor, &model(1), 3, [7; 32], &[], 0).unwrap(), picked);
 
-		let picked = Agents::select(Role::Executor, &model(1), 2, [9; 32], &[2]).unwrap();
+		let picked = Agents::select(Role::Executor, &model(1), 2, [9; 32], &[2], 0).unwrap();
 		assert!(!picked.contains(&2));
 		assert_eq!(picked.len(), 2);
 
 		assert_eq!(
-			Agents::select(Role::Executor, &model(1), 3, [9; 32], &[2]),
+			Agents::select(Role::Executor, &model(1), 3, [9; 32], &[2], 0),
 			Err(SelectionError::NotEnoughCandidates { available: 2 })
 		);
 		assert_eq!(
-			Agents::select(Role::Executor, &model(9), 1, [9; 32], &[]),
+			Agents::select(Role::Executor, &model(9), 1, [9; 32], &[], 0),
 			Err(SelectionError::NotEnoughCandidates { available: 0 })
 		);
 		assert_eq!(
-			Agents::select(Role::Verifier, &model(1), 1, [9; 32], &[]),
+			Agents::select(Role::Verifier, &model(1), 1, [9; 32], &[], 0),
 			Err(SelectionError::NotEnoughCandidates { available: 0 })
 		);
 		assert_eq!(Agents::max_candidates(), MAX_CANDIDATES);
@@ -556,7 +608,7 @@ fn selection_is_weighted_by_stake() {
 		let heavy = (0..draws)
 			.filter(|i| {
 				let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
-				Agents::select(Role::Executor, &model(1), 1, seed, &[]).unwrap() == vec![2]
+				Agents::select(Role::Executor, &model(1), 1, seed, &[], 0).unwrap() == vec![2]
 			})
 			.count() as u32;
 		// Expected 90%; the bounds leave room for sampling noise (σ ≈ 0.7%).
@@ -565,7 +617,7 @@ fn selection_is_weighted_by_stake() {
 }
 
 #[test]
-fn a_full_candidate_set_refuses_new_members() {
+fn a_full_candidate_set_refuses_newcomers_staked_no_more_than_its_eligible_members() {
 	run_test(|| {
 		for who in 1..=MAX_CANDIDATES as u64 {
 			register_executor(who, 500);
@@ -580,6 +632,116 @@ fn a_full_candidate_set_refuses_new_members() {
 			Agents::set_models(RuntimeOrigin::signed(9), vec![model(2), model(1)]),
 			Error::<Test>::CandidateSetFull
 		);
+	});
+}
+
+/// The squatting attack: a model's candidate set filled with paused agents locked every other
+/// agent out of it, whatever its stake.
+#[test]
+fn squatters_lose_their_seats_to_eligible_newcomers() {
+	run_test(|| {
+		for who in 1..=MAX_CANDIDATES as u64 {
+			register_executor(who, 100);
+			assert_ok!(Agents::pause(RuntimeOrigin::signed(who)));
+		}
+		// An honest agent with the minimum stake takes a paused squatter's seat.
+		assert_ok!(register(9, vec![Role::Executor], vec![model(1)], 100));
+		System::assert_has_event(
+			Event::CandidateEvicted { agent: 1, role: Role::Executor, model: model(1), by: 9 }
+				.into(),
+		);
+		assert!(candidates(Role::Executor, model(1)).contains(&9));
+		assert!(!candidates(Role::Executor, model(1)).contains(&1));
+		assert_eq!(Agents::select(Role::Executor, &model(1), 1, [1; 32], &[], 0), Ok(vec![9]));
+
+		// Silent members are ineligible too.
+		run_to_block(2 + LIVENESS_PERIOD);
+		assert_ok!(register(8, vec![Role::Executor], vec![model(1)], 100));
+		assert!(candidates(Role::Executor, model(1)).contains(&8));
+
+		// The evicted agent, resumed, is back where there is an ineligible member to replace.
+		assert_ok!(Agents::resume(RuntimeOrigin::signed(1)));
+		assert!(candidates(Role::Executor, model(1)).contains(&1));
+		// Eligible members staked the same cannot be displaced.
+		assert_ok!(Agents::heartbeat(RuntimeOrigin::signed(9)));
+		assert_ok!(Agents::heartbeat(RuntimeOrigin::signed(8)));
+		for who in 2..=MAX_CANDIDATES as u64 {
+			if candidates(Role::Executor, model(1)).contains(&who) {
+				assert_ok!(Agents::resume(RuntimeOrigin::signed(who)));
+			}
+		}
+		let full = candidates(Role::Executor, model(1));
+		assert_eq!(full.len(), MAX_CANDIDATES as usize);
+		assert_noop!(
+			register(7, vec![Role::Executor], vec![model(1)], 100),
+			Error::<Test>::CandidateSetFull
+		);
+		// More stake than the smallest eligible member takes its seat.
+		assert_ok!(register(7, vec![Role::Executor], vec![model(1)], 101));
+		assert!(candidates(Role::Executor, model(1)).contains(&7));
+		Agents::do_try_state().expect("invariants hold");
+	});
+}
+
+#[test]
+fn rejoin_takes_back_seats_and_only_eligible_agents_evict() {
+	run_test(|| {
+		for who in 1..=MAX_CANDIDATES as u64 {
+			register_executor(who, 100);
+		}
+		assert_ok!(Agents::pause(RuntimeOrigin::signed(1)));
+		assert_ok!(register(9, vec![Role::Executor], vec![model(1)], 100));
+		assert!(!candidates(Role::Executor, model(1)).contains(&1));
+		// Paused, agent 1 cannot rejoin; resumed, it is eligible but staked no more than
+		// anyone in the full set.
+		assert_noop!(Agents::rejoin(RuntimeOrigin::signed(1)), Error::<Test>::NotActive);
+		assert_ok!(Agents::resume(RuntimeOrigin::signed(1)));
+		assert!(!candidates(Role::Executor, model(1)).contains(&1));
+		assert_noop!(Agents::rejoin(RuntimeOrigin::signed(1)), Error::<Test>::CandidateSetFull);
+		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(1), 50));
+		assert_ok!(Agents::rejoin(RuntimeOrigin::signed(1)));
+		System::assert_last_event(Event::CandidateSetsJoined { agent: 1, joined: 1 }.into());
+		assert!(candidates(Role::Executor, model(1)).contains(&1));
+		// In every set already: nothing to do, and no error.
+		assert_ok!(Agents::rejoin(RuntimeOrigin::signed(1)));
+		System::assert_last_event(Event::CandidateSetsJoined { agent: 1, joined: 0 }.into());
+	});
+}
+
+/// Each assignment reserves the stake that backs it: an agent cannot promise the same stake to
+/// more work than it can pay for, nor unbond it while the work is open.
+#[test]
+fn collateral_backs_each_piece_of_open_work_once() {
+	run_test(|| {
+		register_executor(1, 250);
+		register_executor(2, 100);
+		assert_ok!(Agents::note_work_opened(&1, 100));
+		assert_ok!(Agents::note_work_opened(&1, 100));
+		assert_eq!(info(1).collateral, 200);
+		assert_eq!(Agents::free_stake_of(&1), 50);
+		// The third piece of work finds too little free stake, and changes nothing.
+		assert_noop!(Agents::note_work_opened(&1, 100), Error::<Test>::InsufficientFreeStake);
+		// Selection weighs and filters by free stake.
+		assert_eq!(Agents::available(Role::Executor, &model(1), &[], 100), 1);
+		assert_eq!(Agents::select(Role::Executor, &model(1), 1, [3; 32], &[], 100), Ok(vec![2]));
+		assert_eq!(
+			Agents::select(Role::Executor, &model(1), 2, [3; 32], &[], 100),
+			Err(SelectionError::NotEnoughCandidates { available: 1 })
+		);
+		// Reserved stake cannot be unbonded.
+		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(1), 100));
+		assert_noop!(
+			Agents::unbond(RuntimeOrigin::signed(1), 200),
+			Error::<Test>::StakeReservedByWork
+		);
+		assert_ok!(Agents::unbond(RuntimeOrigin::signed(1), 150));
+		// A slash within the collateral, then the release, leaves the rest reserved and whole.
+		assert_eq!(Agents::slash(&1, 100, None), 100);
+		Agents::note_work_closed(&1, 100);
+		assert_eq!(info(1).stake, 100);
+		assert_eq!(info(1).collateral, 100);
+		Agents::note_work_closed(&1, 100);
+		assert_eq!((info(1).open_work, info(1).collateral), (0, 0));
 	});
 }
 
@@ -691,7 +853,7 @@ fn clients_see_an_agent_by_owner_or_operator_and_the_agents_serving_a_model() {
 	run_test(|| {
 		register_executor(1, 150);
 		register_executor(2, 120);
-		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(1), 31));
+		set_operator(1, 31);
 
 		let view = Agents::agent_view(&1).expect("agent 1");
 		assert_eq!(view, Agents::agent_view(&31).expect("through its operator key"));

@@ -117,6 +117,9 @@ pub type UnbondingOf<T> =
 pub struct AgentInfo<T: Config> {
 	/// The hot key the agent's node signs with, if one is set.
 	pub operator: Option<T::AccountId>,
+	/// An account the owner named as its next operator key, which has not accepted yet
+	/// (`accept_operator`). It acts for nobody until it accepts.
+	pub proposed_operator: Option<T::AccountId>,
 	/// Name, endpoint and version.
 	pub metadata: AgentMetadata<T>,
 	/// Models served, sorted.
@@ -135,6 +138,9 @@ pub struct AgentInfo<T: Config> {
 	pub last_seen: BlockNumberFor<T>,
 	/// Pieces of work (tasks, jury seats) taken on and not yet over.
 	pub open_work: u32,
+	/// Bonded stake reserved by open work: the most that work can still cost in slashes. It
+	/// cannot be unbonded nor back other work until the work is over.
+	pub collateral: BalanceOf<T>,
 	/// What happened to the agent's work so far.
 	pub reputation: Reputation,
 	/// The storage deposit held for this record.
@@ -152,6 +158,11 @@ impl<T: Config> AgentInfo<T> {
 	/// Everything held as stake for this agent: bonded plus unbonding.
 	pub fn total_held(&self) -> BalanceOf<T> {
 		self.stake.saturating_add(self.unbonding_total())
+	}
+
+	/// Bonded stake not reserved by open work: what new work can be backed by.
+	pub fn free_stake(&self) -> BalanceOf<T> {
+		self.stake.saturating_sub(self.collateral)
 	}
 
 	/// Whether the agent holds `role`.

@@ -45,6 +45,7 @@ impl<T: Config> Pallet<T> {
 			roles: info.roles.to_vec(),
 			stake: info.stake.saturated_into(),
 			unbonding: info.unbonding_total().saturated_into(),
+			collateral: info.collateral.saturated_into(),
 			state: match info.status {
 				AgentStatus::Active => AgentState::Active,
 				AgentStatus::Paused => AgentState::Paused,

@@ -12,8 +12,13 @@ fn model() -> ModelId {
 	ModelId::repeat_byte(0x43)
 }
 
+/// The output the benchmark executors reveal.
+fn output() -> Vec<u8> {
+	b"the result".to_vec()
+}
+
 fn result() -> H256 {
-	H256::repeat_byte(0x01)
+	H256(sp_io::hashing::blake2_256(&output()))
 }
 
 fn salt() -> [u8; 32] {
@@ -56,16 +61,26 @@ fn funded<T: Config>(name: &'static str) -> T::AccountId {
 fn revealed<T: Config>(executors: u32) -> TaskId {
 	self::executors::<T>(executors);
 	let requester = funded::<T>("requester");
-	let outputs = vec![result(); executors as usize];
+	let outputs = vec![output(); executors as usize];
 	T::BenchmarkHelper::revealed_task(&requester, model(), &outputs)
 }
 
-/// A challenged task, with its challenger.
+/// Processes the current phase's deadline of `task` now, as the hook would at its block.
+fn process<T: Config>(task: TaskId) {
+	let dispute = Disputes::<T>::get(task).expect("dispute is open");
+	let block = dispute.phase_ends;
+	Queue::<T>::unschedule(&task, block);
+	frame_system::Pallet::<T>::set_block_number(block);
+	Pallet::<T>::process_deadline(task, block);
+}
+
+/// A challenged task with its first jury drawn, and its challenger.
 fn challenged<T: Config>(executors: u32) -> (TaskId, T::AccountId) {
 	let task = revealed::<T>(executors);
 	let challenger = funded::<T>("challenger");
 	Pallet::<T>::challenge(RawOrigin::Signed(challenger.clone()).into(), task, bond::<T>())
 		.expect("the task can be challenged");
+	process::<T>(task);
 	(task, challenger)
 }
 
@@ -85,11 +100,32 @@ fn seat<T: Config>(task: TaskId, jurors: &[T::AccountId], votes: &[Option<H256>]
 	Disputes::<T>::insert(task, dispute);
 }
 
+/// A challenged task whose dispute is appealable in the round before the last: the next appeal
+/// is the last allowed, with the largest jury, past earlier jurors (the first accounts of a full
+/// candidate set). Returns the task and its challenger.
+fn before_last_appeal<T: Config>() -> (TaskId, T::AccountId) {
+	let all = verifiers::<T>();
+	let (task, challenger) = challenged::<T>(1);
+	let mut dispute = Disputes::<T>::get(task).expect("dispute is open");
+	dispute.round = T::MaxAppeals::get().saturating_sub(1);
+	dispute.verdict = Some(result());
+	dispute.phase = DisputePhase::Appealable;
+	for seat in dispute.jury.iter() {
+		JurorDuties::<T>::remove(&seat.juror, task);
+		T::Agents::note_work_closed(&seat.juror, dispute.juror_collateral);
+	}
+	dispute.jury = Default::default();
+	let earlier = (Pallet::<T>::jury_size(dispute.round) as usize).min(all.len() / 2);
+	dispute.past_jurors = BoundedVec::truncate_from(all[..earlier].to_vec());
+	Disputes::<T>::insert(task, dispute);
+	(task, challenger)
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
 
-	/// A challenge drawing a first jury from a full candidate set.
+	/// A challenge checking a full candidate set for a first jury (drawn at the next block).
 	#[benchmark]
 	fn challenge() {
 		verifiers::<T>();
@@ -143,26 +179,35 @@ mod benchmarks {
 	/// The last appeal allowed: the largest jury, drawn past every earlier juror.
 	#[benchmark]
 	fn appeal() {
-		let all = verifiers::<T>();
-		let (task, challenger) = challenged::<T>(1);
-		let mut dispute = Disputes::<T>::get(task).expect("dispute is open");
-		dispute.round = T::MaxAppeals::get().saturating_sub(1);
-		dispute.verdict = Some(result());
-		dispute.phase = DisputePhase::Appealable;
-		for seat in dispute.jury.iter() {
-			JurorDuties::<T>::remove(&seat.juror, task);
-			T::Agents::note_work_closed(&seat.juror);
-		}
-		dispute.jury = Default::default();
-		// Earlier jurors: the first accounts of the candidate set, excluded from the draw.
-		let earlier = (Pallet::<T>::jury_size(dispute.round) as usize).min(all.len() / 2);
-		dispute.past_jurors = BoundedVec::truncate_from(all[..earlier].to_vec());
-		Disputes::<T>::insert(task, dispute);
+		let (task, challenger) = before_last_appeal::<T>();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(challenger), task, bond::<T>());
 
 		let dispute = Disputes::<T>::get(task).expect("dispute is open");
 		assert_eq!(dispute.round, T::MaxAppeals::get());
+		assert_eq!(dispute.phase, DisputePhase::Drawing);
+	}
+
+	/// Drawing the jury of the last round allowed: the largest jury, from a full candidate set
+	/// past every earlier juror.
+	#[benchmark]
+	fn draw_jury() {
+		let (task, challenger) = before_last_appeal::<T>();
+		Pallet::<T>::appeal(RawOrigin::Signed(challenger).into(), task, bond::<T>())
+			.expect("the challenger appeals");
+		let dispute = Disputes::<T>::get(task).expect("dispute is open");
+		let block = dispute.phase_ends;
+		Queue::<T>::unschedule(&task, block);
+		frame_system::Pallet::<T>::set_block_number(block);
+
+		#[block]
+		{
+			Pallet::<T>::process_deadline(task, block);
+		}
+
+		let dispute = Disputes::<T>::get(task).expect("dispute is open");
+		assert_eq!(dispute.phase, DisputePhase::Committing);
+		assert_eq!(dispute.jury.len() as u32, Pallet::<T>::jury_size(T::MaxAppeals::get()));
 	}
 
 	/// The commit phase ends: the reveal phase starts.
@@ -172,7 +217,7 @@ mod benchmarks {
 		let (task, _) = challenged::<T>(1);
 		let dispute = Disputes::<T>::get(task).expect("dispute is open");
 		let block = dispute.phase_ends;
-		Pallet::<T>::unschedule(task, block);
+		Queue::<T>::unschedule(&task, block);
 		frame_system::Pallet::<T>::set_block_number(block);
 
 		#[block]
@@ -189,19 +234,20 @@ mod benchmarks {
 	fn count_votes(j: Linear<1, { T::MaxJurySize::get() }>) {
 		let all = verifiers::<T>();
 		let (task, _) = challenged::<T>(1);
+		let collateral = Disputes::<T>::get(task).expect("dispute is open").juror_collateral;
 		let jurors = &all[..j as usize];
 		for juror in jurors {
-			T::Agents::note_work_opened(juror).expect("juror can take work");
+			T::Agents::note_work_opened(juror, collateral).expect("juror can take work");
 		}
 		seat::<T>(task, jurors, &vec![None; j as usize]);
 		let dispute = Disputes::<T>::get(task).expect("dispute is open");
 		let block = dispute.phase_ends;
-		Pallet::<T>::unschedule(task, block);
+		Queue::<T>::unschedule(&task, block);
 		frame_system::Pallet::<T>::set_block_number(block);
 
 		#[block]
 		{
-			Pallet::<T>::count_votes(task, dispute, block, true);
+			Pallet::<T>::count_votes(task, dispute, block);
 		}
 
 		let dispute = Disputes::<T>::get(task).expect("dispute is open");
@@ -219,13 +265,14 @@ mod benchmarks {
 		let all = verifiers::<T>();
 		executors::<T>(e);
 		let requester = funded::<T>("requester");
-		let mut outputs = vec![H256::repeat_byte(0x02); e as usize];
-		outputs[0] = result();
+		let mut outputs = vec![b"another result".to_vec(); e as usize];
+		outputs[0] = output();
 		let task = T::BenchmarkHelper::revealed_task(&requester, model(), &outputs);
+		process::<T>(task);
 		let mut dispute = Disputes::<T>::get(task).expect("the disagreement is disputed");
 		for seat in dispute.jury.iter() {
 			JurorDuties::<T>::remove(&seat.juror, task);
-			T::Agents::note_work_closed(&seat.juror);
+			T::Agents::note_work_closed(&seat.juror, dispute.juror_collateral);
 		}
 		dispute.jury = Default::default();
 		dispute.verdict = Some(result());
@@ -233,17 +280,49 @@ mod benchmarks {
 		dispute.owed = BoundedVec::truncate_from(
 			all.iter().take(o as usize).map(|juror| (juror.clone(), result())).collect(),
 		);
-		Pallet::<T>::unschedule(task, dispute.phase_ends);
+		Queue::<T>::unschedule(&task, dispute.phase_ends);
 
 		#[block]
 		{
-			Pallet::<T>::close(task, dispute);
+			Pallet::<T>::close(task, dispute, false);
 		}
 
 		assert!(!Disputes::<T>::contains_key(task));
 	}
 
-	/// Opening an audit (or a disagreement): drawing a first jury from a full candidate set.
+	/// Closing an upheld challenge of a result `e` executors agreed on: all `e` are slashed, the
+	/// challenger's bond is returned and it is paid, the requester is compensated and refunded;
+	/// `o` jurors are paid.
+	#[benchmark]
+	fn close_overturned(
+		o: Linear<0, { MaxJurorsPerDispute::<T>::get() }>,
+		e: Linear<1, { T::MaxExecutors::get() }>,
+	) {
+		let all = verifiers::<T>();
+		let (task, _) = challenged::<T>(e);
+		let mut dispute = Disputes::<T>::get(task).expect("the challenge is open");
+		for seat in dispute.jury.iter() {
+			JurorDuties::<T>::remove(&seat.juror, task);
+			T::Agents::note_work_closed(&seat.juror, dispute.juror_collateral);
+		}
+		let verdict = H256::repeat_byte(7);
+		dispute.jury = Default::default();
+		dispute.verdict = Some(verdict);
+		dispute.phase = DisputePhase::Appealable;
+		dispute.owed = BoundedVec::truncate_from(
+			all.iter().take(o as usize).map(|juror| (juror.clone(), verdict)).collect(),
+		);
+		Queue::<T>::unschedule(&task, dispute.phase_ends);
+
+		#[block]
+		{
+			Pallet::<T>::close(task, dispute, false);
+		}
+
+		assert!(!Disputes::<T>::contains_key(task));
+	}
+
+	/// Opening an audit (or a disagreement): checking a full candidate set for a first jury.
 	#[benchmark]
 	fn open_dispute() {
 		verifiers::<T>();

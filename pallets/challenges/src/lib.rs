@@ -15,54 +15,59 @@
 //!   `pallet-inference` hands the dispute over through [`DisputeHandler::on_disagreement`].
 //! - A random **audit**: when a challenge window ends unchallenged, a share
 //!   [`Config::AuditProbability`] of results is judged anyway (proof of sampling), its jurors
-//!   paid from the protocol account ([`Config::AuditFund`]). Executors cannot count on nobody
-//!   checking.
+//!   paid from the protocol account ([`Config::Treasury`]), never more than what the requester
+//!   paid for the delivered outputs. Executors cannot count on nobody checking.
 //!
 //! Each round of a dispute:
 //!
 //! ```text
-//!  jury drawn ─► Committing ─(CommitPeriod)─► Revealing ─(RevealPeriod)─► votes counted
-//!                                                                           │
-//!                      appeal (larger jury, doubled bond) ◄── Appealable ◄──┤ round < MaxAppeals
-//!                                                               │ (AppealPeriod, no appeal)
-//!                                                               ▼           │ last round
-//!                                                             closed ◄──────┘
+//!  opened ─(next block)─► jury drawn ─► Committing ─(CommitPeriod)─► Revealing ─(RevealPeriod)─► votes counted
+//!                                                                                                  │
+//!                 appeal (larger jury, doubled bond) ◄── Appealable ◄───────────────────────────────┤ round < MaxAppeals
+//!                                                          │ (AppealPeriod, no appeal)              │
+//!                                                          ▼                                        │ last round
+//!                                                        closed ◄───────────────────────────────────┘
 //! ```
 //!
-//! 1. **Jury.** `JurySize` (odd) verifier agents serving the task's model are drawn by stake
-//!    through the registry, never the requester, an executor, the challenger, an appellant or a
-//!    juror of an earlier round. Round `r` has `(JurySize + 1) × 2^r − 1` jurors (3, 7, 15, …),
-//!    at most [`Config::MaxJurySize`].
+//! 1. **Jury.** At the block after the dispute (or appeal) opened, `JurySize` (odd) verifier
+//!    agents serving the task's model are drawn by free stake through the registry, from the
+//!    hash of the block the dispute opened in: whoever opened it could not know it. Never drawn:
+//!    the requester, an executor, the challenger, an appellant, or a juror of an earlier round.
+//!    Round `r` has `(JurySize + 1) × 2^r − 1` jurors (3, 7, 15, …), at most
+//!    [`Config::MaxJurySize`]. Each juror reserves [`Config::JurorPenalty`] of its stake.
 //! 2. **Votes.** Each juror's node re-executes the task against its own endpoint (see
 //!    [`offchain`]) and commits to `blake2_256(task ‖ round ‖ vote ‖ salt ‖ juror)`
 //!    ([`commit_vote`](Pallet::commit_vote)), then reveals ([`reveal_vote`](Pallet::reveal_vote)).
 //!    In exact-match mode the vote is the output hash the juror got; in jury mode it is the
-//!    disputed result's hash (acceptable) or the zero hash (not acceptable). Commit–reveal keeps
-//!    jurors from copying each other.
-//! 3. **Count.** The verdict is the vote of a strict majority of revealed votes; without one
-//!    there is no verdict. Jurors who voted with the majority are owed [`Config::JurorReward`],
-//!    paid when the dispute closes if the final verdict (after any appeal) is their vote;
-//!    those who did not reveal, or voted against a majority, lose [`Config::JurorPenalty`] of
-//!    their stake (to the protocol account): checking pays, lazy voting does not.
+//!    disputed result's hash (acceptable) or the zero hash (not acceptable). A juror that cannot
+//!    obtain a referenced input votes [`INPUT_UNAVAILABLE`]. Commit–reveal keeps jurors from
+//!    copying each other.
+//! 3. **Count.** The verdict is the vote of an absolute majority of the round's jurors (not of
+//!    those who revealed: a quorum); without one there is no verdict. Jurors who voted with the
+//!    majority are owed [`Config::JurorReward`], paid when the dispute closes if the final
+//!    verdict (after any appeal) is their vote; those who did not reveal, or voted against a
+//!    majority, lose [`Config::JurorPenalty`] of their stake (to the protocol account).
 //! 4. **Appeal.** While the round is appealable, the side the verdict goes against may
 //!    [`appeal`](Pallet::appeal) with twice the previous bond: a new, larger jury judges again.
-//!    At most [`Config::MaxAppeals`] times.
+//!    At most [`Config::MaxAppeals`] times. An appeal round without a majority keeps the verdict
+//!    appealed against.
 //! 5. **Close.** Executors whose accused output differs from the final verdict lose
-//!    [`Config::WrongResultSlash`] of their stake and a `ChallengeLost` in their reputation;
-//!    bonds backing a claim the verdict contradicts are forfeited. From what the losers forfeit,
-//!    majority jurors are paid first, then the winners: the challenger when the result was
-//!    wrong, otherwise the executors whose output stood. A wrong result's fee is refunded to the
-//!    requester (through [`InferenceTasks::resolve`]); a right one is paid to its executors.
-//!    Without a verdict, every bond is returned, nobody is slashed, and the result stands
-//!    (a disagreement without a verdict is refunded).
+//!    [`Config::WrongResultSlash`] of their stake; bonds backing a claim the verdict contradicts
+//!    are forfeited. Majority jurors are paid from what the losers forfeit, and only from it
+//!    (audits aside). What is left goes, for an upheld challenge, [`Config::ChallengerShare`] to
+//!    the challenger; for a rejected one, to the executors it accused. The requester of a
+//!    result found wrong (upheld challenge or audit) is refunded and paid up to
+//!    [`Config::CompensationFeeMultiple`] times its fee out of the slash (in an audit before the
+//!    jurors, in a challenge after the challenger). The rest goes to the protocol account. Without a verdict, the bonds pay the jurors who revealed (whoever asked for a
+//!    judgment pays for it when none comes), the result stands, and nobody is slashed.
 //!
-//! Every phase ends at a block: each dispute sits in exactly one block-indexed queue
-//! ([`Deadlines`]) of at most [`Config::MaxDeadlinesPerBlock`] disputes, processed by
-//! `on_initialize`; [`advance`](Pallet::advance) moves on one the hook left over.
+//! Every phase ends at a block: each dispute sits in exactly one block-indexed deadline queue
+//! ([`Deadlines`]); `on_initialize` takes at most [`Config::MaxDeadlinesPerBlock`] due disputes,
+//! the earliest first, and defers the rest to the next blocks (never dropping one).
+//! [`advance`](Pallet::advance) moves on an overdue one.
 //!
-//! The executors' stake cannot leave while their task is disputed: the task counts as open
-//! work in the registry (no deregistration) and stake that is unbonding stays slashable for
-//! longer than the longest dispute (a runtime test checks the constants).
+//! The executors' stake backing a task is reserved as collateral while the task is open
+//! (disputed included), so a dispute's slash is always covered.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -72,6 +77,7 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod offchain;
@@ -83,35 +89,39 @@ pub mod weights;
 
 pub use agentchain_primitives::{
 	agents::{AgentRegistry, Outcome, Role},
-	inference::{DisputeHandler, DisputedTask, InferenceTasks, TaskId, VerificationMode},
+	inference::{
+		DisputeHandler, DisputedTask, InferenceTasks, ProtocolFlow, ProtocolTreasury, Resolution,
+		TaskId, VerificationMode, INPUT_UNAVAILABLE,
+	},
 	ModelId,
 };
+pub use agentchain_support::{BlockRandomness, DeadlineQueue};
 pub use types::*;
 pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{
+	defensive,
 	pallet_prelude::*,
 	traits::{
 		fungible::{Inspect, InspectHold, Mutate, MutateHold},
 		tokens::{Fortitude, Precision, Preservation, Restriction},
-		Randomness,
 	},
 	PalletId,
 };
 use frame_system::pallet_prelude::*;
 use sp_core::H256;
 use sp_runtime::{
-	traits::{AccountIdConversion, Saturating, Zero},
+	traits::{AccountIdConversion, One, Saturating, Zero},
 	Perbill,
 };
 
 /// Log target of this pallet.
 pub const LOG_TARGET: &str = "runtime::challenges";
 
-/// How many consecutive blocks are tried when a deadline's block queue is full.
-pub const SCHEDULE_SEARCH: u32 = 16;
+/// Most blocks the deadline hook steps over in one run, when it catches up with a backlog.
+pub const MAX_BLOCKS_PER_RUN: u32 = 16;
 
 /// The balance type of the currency bonds are posted in.
 pub type BalanceOf<T> =
@@ -153,9 +163,9 @@ impl<T: Config> Get<u32> for MaxJurorsPerDispute<T> {
 pub trait BenchmarkHelper<AccountId> {
 	/// Makes `who` an active agent in `role` serving `model`, with a large balance.
 	fn register_agent(who: &AccountId, model: ModelId, role: Role);
-	/// Submits a task for `model` with `redundancy` executors (already registered), has each
+	/// Submits a task for `model` with one executor per output (already registered), has each
 	/// reveal `outputs[i]`, and returns the task, revealed (`outputs` agree) or disputed.
-	fn revealed_task(requester: &AccountId, model: ModelId, outputs: &[H256]) -> TaskId;
+	fn revealed_task(requester: &AccountId, model: ModelId, outputs: &[Vec<u8>]) -> TaskId;
 }
 
 #[frame_support::pallet]
@@ -163,7 +173,7 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -199,16 +209,18 @@ pub mod pallet {
 		/// The inference tasks disputes are about.
 		type Tasks: InferenceTasks<Self::AccountId, BalanceOf<Self>>;
 
-		/// Source of the seeds juries and audits are drawn with.
-		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+		/// Seeds from the hash of a given block: juries are drawn from the block a dispute or
+		/// appeal opened in, at a later block.
+		type Randomness: BlockRandomness<BlockNumberFor<Self>>;
 
 		/// Identifier of this pallet's account, through which forfeited funds are paid out.
 		#[pallet::constant]
 		type PalletId: Get<PalletId>;
 
-		/// The protocol account: it pays audit jurors, and receives juror penalties and what a
-		/// dispute's losers forfeit beyond what its jurors and winners are paid.
-		type AuditFund: Get<Self::AccountId>;
+		/// The protocol account and the ledger of its flows: it pays audit jurors, and receives
+		/// juror penalties and what a dispute's losers forfeit beyond what its jurors and
+		/// winners are paid.
+		type Treasury: ProtocolTreasury<Self::AccountId, BalanceOf<Self>>;
 
 		/// Smallest challenge bond.
 		#[pallet::constant]
@@ -246,23 +258,45 @@ pub mod pallet {
 		#[pallet::constant]
 		type AppealPeriod: Get<BlockNumberFor<Self>>;
 
-		/// Stake taken from an executor whose result is found wrong.
+		/// Stake taken from an executor whose result is found wrong, at least: see
+		/// [`Config::SlashFeeMultiple`].
 		#[pallet::constant]
 		type WrongResultSlash: Get<BalanceOf<Self>>;
+
+		/// A wrong result is slashed at least its fee share times this, so that what cheating
+		/// risks grows with what it earns: with audits alone, cheating loses whenever
+		/// `AuditProbability × (SlashFeeMultiple + 1) > 1`.
+		#[pallet::constant]
+		type SlashFeeMultiple: Get<u32>;
 
 		/// Paid to each juror who voted with the majority of its round.
 		#[pallet::constant]
 		type JurorReward: Get<BalanceOf<Self>>;
 
-		/// Stake taken from a juror who did not reveal, or voted against the majority.
+		/// Stake taken from a juror who did not reveal, or voted against the majority. Each
+		/// juror reserves this much of its stake for its seat.
 		#[pallet::constant]
 		type JurorPenalty: Get<BalanceOf<Self>>;
+
+		/// Share of what is left of the slashes, once jurors are paid, that an upheld
+		/// challenge earns its challenger; the rest goes to the protocol account. Below one, so
+		/// that a guilty executor's own challenge never recovers its slash.
+		#[pallet::constant]
+		type ChallengerShare: Get<Perbill>;
 
 		/// Share of unchallenged results that are audited when their window ends.
 		#[pallet::constant]
 		type AuditProbability: Get<Perbill>;
 
-		/// Most disputes whose phase ends in one block: the bound on `on_initialize`'s work.
+		/// The requester of a result found wrong is refunded its fee and paid up to its fee
+		/// times this out of the slash, so that requesters lose nothing in expectation to
+		/// results nobody else checks: with audits alone, whenever
+		/// `AuditProbability × (CompensationFeeMultiple + 1) ≥ 1`.
+		#[pallet::constant]
+		type CompensationFeeMultiple: Get<u32>;
+
+		/// Most dispute deadlines processed in one block: the bound on `on_initialize`'s work.
+		/// Deadlines beyond it wait for the next blocks, in order.
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
 
@@ -289,17 +323,16 @@ pub mod pallet {
 		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, TaskId, (), OptionQuery>;
 
 	/// The disputes whose current phase ends at a block, processed by `on_initialize` of that
-	/// block.
+	/// block or, when more fall due than a block processes, of the next ones.
 	///
-	/// Twox64Concat: block numbers are not user-controlled.
+	/// Twox64Concat for both keys: block numbers and task ids are not user-controlled.
 	#[pallet::storage]
-	pub type Deadlines<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		BlockNumberFor<T>,
-		BoundedVec<TaskId, T::MaxDeadlinesPerBlock>,
-		ValueQuery,
-	>;
+	pub type Deadlines<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, TaskId, (), OptionQuery>;
+
+	/// The earliest block whose dispute deadlines may not all have been processed.
+	#[pallet::storage]
+	pub type DeadlineCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -323,23 +356,32 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// A dispute opened over `task`; `jurors` must commit their votes before
-		/// `commit_deadline`.
+		/// A dispute opened over `task`; its jury is drawn at block `draw_at`.
 		DisputeOpened {
 			task: TaskId,
 			kind: DisputeKind<T::AccountId>,
 			bond: BalanceOf<T>,
+			draw_at: BlockNumberFor<T>,
+		},
+		/// The jury of round `round` was drawn; `jurors` must commit their votes before
+		/// `commit_deadline`.
+		JuryDrawn {
+			task: TaskId,
+			round: u32,
 			jurors: Vec<T::AccountId>,
 			commit_deadline: BlockNumberFor<T>,
 		},
+		/// Too few verifiers were available when the jury of round `round` was due: the round
+		/// is not held, and bonds posted for it are returned.
+		JuryNotDrawn { task: TaskId, round: u32 },
 		/// A juror committed to a vote.
 		VoteCommitted { task: TaskId, juror: T::AccountId },
 		/// The commit phase is over; jurors must reveal before `reveal_deadline`.
 		VoteRevealPhaseStarted { task: TaskId, reveal_deadline: BlockNumberFor<T> },
 		/// A juror revealed its vote.
 		VoteRevealed { task: TaskId, juror: T::AccountId, vote: H256 },
-		/// The votes of a round were counted: `verdict` had a strict majority of the `revealed`
-		/// votes (`None`: no majority). Appealable until `appeal_deadline`, if set.
+		/// The votes of a round were counted: `verdict` had the votes of an absolute majority of
+		/// the round's `jurors` (`None`: no majority). Appealable until `appeal_deadline`, if set.
 		VotesCounted {
 			task: TaskId,
 			round: u32,
@@ -350,14 +392,13 @@ pub mod pallet {
 		},
 		/// A juror did not reveal, or voted against the majority, and lost `slashed`.
 		JurorPenalised { task: TaskId, juror: T::AccountId, slashed: BalanceOf<T> },
-		/// The losing side appealed: a new round with a larger jury.
+		/// The losing side appealed: a new round with a larger jury, drawn at block `draw_at`.
 		Appealed {
 			task: TaskId,
 			appellant: T::AccountId,
 			round: u32,
 			bond: BalanceOf<T>,
-			jurors: Vec<T::AccountId>,
-			commit_deadline: BlockNumberFor<T>,
+			draw_at: BlockNumberFor<T>,
 		},
 		/// An executor's result was found wrong: it lost `slashed` of its stake.
 		ExecutorSlashed { task: TaskId, executor: T::AccountId, slashed: BalanceOf<T> },
@@ -367,6 +408,9 @@ pub mod pallet {
 		BondReturned { task: TaskId, who: T::AccountId, amount: BalanceOf<T> },
 		/// A majority juror or a winner was paid.
 		RewardPaid { task: TaskId, who: T::AccountId, amount: BalanceOf<T> },
+		/// The requester of a result found wrong was paid `amount` out of the slash, on top of
+		/// its refund.
+		RequesterCompensated { task: TaskId, requester: T::AccountId, amount: BalanceOf<T> },
 		/// The dispute closed with `verdict` (`None`: no majority). `result_overturned`: the
 		/// disputed result was found wrong.
 		DisputeClosed { task: TaskId, verdict: Option<H256>, result_overturned: bool },
@@ -384,10 +428,9 @@ pub mod pallet {
 		InsufficientBalance,
 		/// An executor cannot challenge its own result.
 		OwnResult,
-		/// Not enough verifiers serve the task's model to draw a jury; try again later.
+		/// Not enough verifiers with free stake serve the task's model to draw a jury; try again
+		/// later.
 		NotEnoughJurors,
-		/// The deadline queues are full for the next blocks; try again shortly.
-		SchedulerFull,
 		/// No dispute is open for this task.
 		UnknownDispute,
 		/// The signer is not (the operator of) a juror of the current round.
@@ -404,7 +447,8 @@ pub mod pallet {
 		AlreadyRevealed,
 		/// The vote and salt do not match the commitment.
 		CommitmentMismatch,
-		/// In jury mode a vote is the disputed result's hash or the zero hash.
+		/// In jury mode a vote is the disputed result's hash or the zero hash; `INPUT_UNAVAILABLE`
+		/// is a vote only for a task whose input is a reference.
 		InvalidVote,
 		/// The signer is not on the side the verdict goes against.
 		NotLosingSide,
@@ -412,14 +456,18 @@ pub mod pallet {
 		NoAppealsLeft,
 		/// The dispute's current phase has not ended yet.
 		TooEarly,
+		/// Juries are drawn only by the per-block hook, before any transaction of its block,
+		/// from the hash of the block before: no caller may choose when a draw happens.
+		DrawnByHookOnly,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let due = Deadlines::<T>::take(now);
-			let mut weight = T::WeightInfo::on_initialize_idle();
-			for task in due {
+			let due = Queue::<T>::take_due(now, T::MaxDeadlinesPerBlock::get(), MAX_BLOCKS_PER_RUN);
+			let mut weight = T::WeightInfo::on_initialize_idle()
+				.saturating_add(T::DbWeight::get().reads(due.blocks.into()));
+			for (_, task) in due.entries {
 				weight = weight.saturating_add(Self::process_deadline(task, now));
 			}
 			weight
@@ -443,6 +491,15 @@ pub mod pallet {
 			assert!(!T::RevealPeriod::get().is_zero(), "RevealPeriod must be positive");
 			assert!(!T::AppealPeriod::get().is_zero(), "AppealPeriod must be positive");
 			assert!(!T::MinChallengeBond::get().is_zero(), "MinChallengeBond must be positive");
+			assert!(!T::JurorPenalty::get().is_zero(), "JurorPenalty must be positive");
+			assert!(
+				T::ChallengerShare::get() < Perbill::one(),
+				"a challenger may not recover a whole slash"
+			);
+			assert!(
+				T::CompensationFeeMultiple::get() < T::SlashFeeMultiple::get(),
+				"a requester may not recover a whole slash"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -460,13 +517,14 @@ pub mod pallet {
 		/// dispute open. `bond` must be at least
 		/// `max(MinChallengeBond, fee × ChallengeBondFeeMultiple)`; it is held from the signer's
 		/// free balance until the dispute closes: returned (with a reward) if the result is
-		/// found wrong or no verdict is reached, forfeited otherwise.
+		/// found wrong, forfeited if it is found right, and charged the pay of the jurors who
+		/// voted if no verdict is reached.
 		///
-		/// A jury of `JurySize` verifiers is drawn at once; the task is not finalised while it
-		/// is judged.
+		/// The jury is drawn at the next block, from the hash of this one; enough verifiers
+		/// must be available now. The task is not finalised while it is judged.
 		///
 		/// Errors: `NotChallengeable`, `BondTooLow`, `InsufficientBalance`, `OwnResult`,
-		/// `NotEnoughJurors`, `SchedulerFull`.
+		/// `NotEnoughJurors`.
 		///
 		/// Emits `DisputeOpened` (and the inference pallet's `TaskDisputed`).
 		#[pallet::call_index(0)]
@@ -523,7 +581,8 @@ pub mod pallet {
 		///
 		/// The origin must be signed by a juror that committed in the current round, or by its
 		/// operator key, during the reveal phase. In jury mode the vote must be the disputed
-		/// result's hash (acceptable) or the zero hash (not acceptable).
+		/// result's hash (acceptable) or the zero hash (not acceptable). For a task whose input
+		/// is a reference, [`INPUT_UNAVAILABLE`] says the juror could not obtain it.
 		///
 		/// Errors: `UnknownDispute`, `NotJuror`, `WrongPhase`, `DeadlinePassed`, `NotCommitted`,
 		/// `AlreadyRevealed`, `CommitmentMismatch`, `InvalidVote`.
@@ -540,9 +599,13 @@ pub mod pallet {
 			let (mut dispute, juror, index) =
 				Self::juror_in_phase(origin, task, DisputePhase::Revealing)?;
 			let round = dispute.round;
-			let valid = match dispute.mode {
-				VerificationMode::ExactMatch => true,
-				VerificationMode::Jury => vote == REJECT || dispute.result == Some(vote),
+			let valid = if vote == INPUT_UNAVAILABLE {
+				dispute.input_is_reference
+			} else {
+				match dispute.mode {
+					VerificationMode::ExactMatch => true,
+					VerificationMode::Jury => vote == REJECT || dispute.result == Some(vote),
+				}
 			};
 			let seat = dispute.jury.get_mut(index).ok_or(Error::<T>::NotJuror)?;
 			let commitment = seat.commitment.ok_or(Error::<T>::NotCommitted)?;
@@ -567,9 +630,11 @@ pub mod pallet {
 		/// bond times `2^round` (round 1, 2, …); it is held from the signer, returned if the
 		/// final verdict agrees with the appellant, forfeited otherwise.
 		///
+		/// The new jury is drawn at the next block, from the hash of this one; enough fresh
+		/// verifiers must be available now.
+		///
 		/// Errors: `UnknownDispute`, `WrongPhase`, `DeadlinePassed`, `NoAppealsLeft`,
-		/// `NotLosingSide`, `BondTooLow`, `InsufficientBalance`, `NotEnoughJurors`,
-		/// `SchedulerFull`.
+		/// `NotLosingSide`, `BondTooLow`, `InsufficientBalance`, `NotEnoughJurors`.
 		///
 		/// Emits `Appealed`.
 		#[pallet::call_index(3)]
@@ -585,54 +650,63 @@ pub mod pallet {
 				Self::losing_claim(&dispute, &appellant).ok_or(Error::<T>::NotLosingSide)?;
 			let round = dispute.round.saturating_add(1);
 			ensure!(bond >= Self::appeal_bond(dispute.fee, round), Error::<T>::BondTooLow);
-			Self::hold_bond(&appellant, bond)?;
 			dispute
 				.bonds
 				.try_push(Bond { who: appellant.clone(), amount: bond, claim })
 				.map_err(|_| Error::<T>::NoAppealsLeft)?;
-			let window_end = dispute.phase_ends;
-			Self::unschedule(task, window_end);
 			dispute.round = round;
-			let jurors = Self::draw_jury(task, &mut dispute, Some(&appellant))?;
-			dispute.phase = DisputePhase::Committing;
-			dispute.phase_ends = Self::schedule(task, now.saturating_add(T::CommitPeriod::get()))?;
+			Self::ensure_jury_available(&dispute)?;
+			Self::hold_bond(&appellant, bond)?;
+			Queue::<T>::unschedule(&task, dispute.phase_ends);
+			dispute.phase = DisputePhase::Drawing;
+			dispute.phase_ends = Queue::<T>::schedule(&task, now.saturating_add(One::one()));
 			Self::deposit_event(Event::Appealed {
 				task,
 				appellant,
 				round,
 				bond,
-				jurors,
-				commit_deadline: dispute.phase_ends,
+				draw_at: dispute.phase_ends,
 			});
 			Disputes::<T>::insert(task, dispute);
 			Ok(())
 		}
 
-		/// Move on a dispute whose current phase has ended but was not processed by the
-		/// per-block hook: the same transition the hook would have made. Anyone may call it.
+		/// Move on a dispute whose current phase has ended but which the per-block hook has not
+		/// processed yet (more deadlines fell due than a block processes): the same transition
+		/// the hook would make. Anyone may call it.
 		///
-		/// Errors: `UnknownDispute`, `TooEarly`.
+		/// Errors: `UnknownDispute`, `TooEarly`, `DrawnByHookOnly` (the round waits for its
+		/// jury to be drawn).
 		///
-		/// Emits what the transition emits (`VoteRevealPhaseStarted`, `VotesCounted`,
-		/// `DisputeClosed`, …).
+		/// Emits what the transition emits (`JuryDrawn`, `VoteRevealPhaseStarted`,
+		/// `VotesCounted`, `DisputeClosed`, …).
 		#[pallet::call_index(4)]
 		// The costliest transition: counting the last round's votes, then closing at once.
 		#[pallet::weight(
 			T::WeightInfo::count_votes(T::MaxJurySize::get()).saturating_add(
 				Pallet::<T>::close_weight(MaxJurorsPerDispute::<T>::get(), T::MaxExecutors::get())
-			)
+			).max(T::WeightInfo::draw_jury())
 		)]
 		pub fn advance(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
 			ensure_signed(origin)?;
 			let dispute = Disputes::<T>::get(task).ok_or(Error::<T>::UnknownDispute)?;
 			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(dispute.phase_ends < now, Error::<T>::TooEarly);
-			Self::unschedule(task, dispute.phase_ends);
+			ensure!(
+				dispute.phase_ends < now && Queue::<T>::is_scheduled(&task, dispute.phase_ends),
+				Error::<T>::TooEarly
+			);
+			// A draw run by a transaction would be seeded by a hash its sender already knows,
+			// against a state it has just changed in the same block.
+			ensure!(dispute.phase != DisputePhase::Drawing, Error::<T>::DrawnByHookOnly);
+			Queue::<T>::unschedule(&task, dispute.phase_ends);
 			Self::process_deadline(task, now);
 			Ok(())
 		}
 	}
 }
+
+/// The deadline queue of disputes.
+pub type Queue<T> = DeadlineQueue<Deadlines<T>, DeadlineCursor<T>, BlockNumberFor<T>, TaskId>;
 
 impl<T: Config> Pallet<T> {
 	/// The account forfeited funds pass through.
@@ -650,6 +724,12 @@ impl<T: Config> Pallet<T> {
 	pub fn appeal_bond(fee: BalanceOf<T>, round: u32) -> BalanceOf<T> {
 		let factor = 1u32.checked_shl(round).unwrap_or(u32::MAX);
 		Self::base_bond(fee).saturating_mul(factor.into())
+	}
+
+	/// What an executor whose fee share is `share` loses for a wrong result:
+	/// `max(WrongResultSlash, share × SlashFeeMultiple)`.
+	pub fn wrong_result_slash(share: BalanceOf<T>) -> BalanceOf<T> {
+		T::WrongResultSlash::get().max(share.saturating_mul(T::SlashFeeMultiple::get().into()))
 	}
 
 	/// Jurors in round `round`: `(JurySize + 1) × 2^round − 1`, at most `MaxJurySize`.
@@ -671,7 +751,8 @@ impl<T: Config> Pallet<T> {
 			.map_err(|_| Error::<T>::InsufficientBalance.into())
 	}
 
-	/// Opens a dispute over `task` and draws its first jury.
+	/// Opens a dispute over `task`; its first jury is drawn at the next block. Fails, changing
+	/// nothing, when too few verifiers are available now.
 	fn open(
 		task: TaskId,
 		view: DisputedTask<T::AccountId, BalanceOf<T>>,
@@ -685,37 +766,46 @@ impl<T: Config> Pallet<T> {
 			requester: view.requester,
 			model: view.model,
 			mode: view.mode,
+			input_is_reference: view.input_is_reference,
 			fee: view.fee,
+			share: view.share,
 			revealed: BoundedVec::truncate_from(view.revealed),
 			result: view.result,
 			round: 0,
-			phase: DisputePhase::Committing,
+			phase: DisputePhase::Drawing,
 			phase_ends: now,
 			jury: Default::default(),
 			verdict: None,
 			bonds,
 			owed: Default::default(),
+			unpaid: Default::default(),
 			past_jurors: Default::default(),
+			juror_collateral: T::JurorPenalty::get(),
 		};
-		let jurors = Self::draw_jury(task, &mut dispute, None)?;
-		dispute.phase_ends = Self::schedule(task, now.saturating_add(T::CommitPeriod::get()))?;
-		Self::deposit_event(Event::DisputeOpened {
-			task,
-			kind,
-			bond,
-			jurors,
-			commit_deadline: dispute.phase_ends,
-		});
+		Self::ensure_jury_available(&dispute)?;
+		// Drawn from the hash of this block, which nobody knows yet.
+		dispute.phase_ends = Queue::<T>::schedule(&task, now.saturating_add(One::one()));
+		Self::deposit_event(Event::DisputeOpened { task, kind, bond, draw_at: dispute.phase_ends });
 		Disputes::<T>::insert(task, dispute);
 		Ok(())
 	}
 
-	/// Draws the jury of the dispute's current round, never a party or an earlier juror.
-	fn draw_jury(
-		task: TaskId,
-		dispute: &mut Dispute<T>,
-		appellant: Option<&T::AccountId>,
-	) -> Result<Vec<T::AccountId>, DispatchError> {
+	/// Fails with `NotEnoughJurors` unless enough verifiers are available now for the jury of the
+	/// dispute's current round (drawn a block later).
+	fn ensure_jury_available(dispute: &Dispute<T>) -> DispatchResult {
+		let available = T::Agents::available(
+			Role::Verifier,
+			&dispute.model,
+			&Self::never_jurors(dispute),
+			dispute.juror_collateral,
+		);
+		ensure!(available >= Self::jury_size(dispute.round), Error::<T>::NotEnoughJurors);
+		Ok(())
+	}
+
+	/// Who may never sit on the dispute's jury: the requester, the executors, whoever posted a
+	/// bond (and the agents they act for), and the jurors of earlier rounds.
+	fn never_jurors(dispute: &Dispute<T>) -> Vec<T::AccountId> {
 		let mut exclude: Vec<T::AccountId> =
 			dispute.revealed.iter().map(|(executor, _)| executor.clone()).collect();
 		let mut party = |who: &T::AccountId| {
@@ -728,30 +818,53 @@ impl<T: Config> Pallet<T> {
 		for bond in dispute.bonds.iter() {
 			party(&bond.who);
 		}
-		if let Some(appellant) = appellant {
-			party(appellant);
-		}
 		exclude.extend(dispute.past_jurors.iter().cloned());
-		let (random, _) =
-			T::Randomness::random(&(b"challenges/jury", task, dispute.round).encode());
-		let seed = sp_io::hashing::blake2_256(random.as_ref());
-		let jurors = T::Agents::select(
-			Role::Verifier,
-			&dispute.model,
-			Self::jury_size(dispute.round),
-			seed,
-			&exclude,
-		)
-		.map_err(|_| Error::<T>::NotEnoughJurors)?;
-		let mut jury = BoundedVec::new();
-		for juror in &jurors {
-			T::Agents::note_work_opened(juror)?;
-			JurorDuties::<T>::insert(juror, task, ());
-			jury.try_push(Seat { juror: juror.clone(), commitment: None, vote: None })
-				.map_err(|_| Error::<T>::NotEnoughJurors)?;
-		}
-		dispute.jury = jury;
-		Ok(jurors)
+		exclude
+	}
+
+	/// Draws the jury of the dispute's current round, reserving each juror's collateral, and
+	/// opens its commit phase. Changes nothing when too few verifiers are available.
+	///
+	/// Run only by the hook of block `now`, before any transaction of it, and seeded by the hash
+	/// of block `now - 1` (the block the dispute or appeal opened in, unless the queue deferred
+	/// the draw): nobody acting in that block or before it knew the hash, and nothing after it
+	/// can change the candidates the draw reads.
+	fn draw_jury(
+		task: TaskId,
+		dispute: &mut Dispute<T>,
+		now: BlockNumberFor<T>,
+	) -> Result<Vec<T::AccountId>, DispatchError> {
+		let exclude = Self::never_jurors(dispute);
+		let Some(seed) = T::Randomness::random_at(
+			&(b"challenges/jury", task, dispute.round).encode(),
+			now.saturating_sub(One::one()),
+		) else {
+			defensive!("the parent block's hash is unknown");
+			return Err(Error::<T>::NotEnoughJurors.into());
+		};
+		frame_support::storage::with_storage_layer(|| {
+			let jurors = T::Agents::select(
+				Role::Verifier,
+				&dispute.model,
+				Self::jury_size(dispute.round),
+				seed,
+				&exclude,
+				dispute.juror_collateral,
+			)
+			.map_err(|_| Error::<T>::NotEnoughJurors)?;
+			let mut jury = BoundedVec::new();
+			for juror in &jurors {
+				T::Agents::note_work_opened(juror, dispute.juror_collateral)?;
+				JurorDuties::<T>::insert(juror, task, ());
+				jury.try_push(Seat { juror: juror.clone(), commitment: None, vote: None })
+					.map_err(|_| Error::<T>::NotEnoughJurors)?;
+			}
+			dispute.jury = jury;
+			dispute.phase = DisputePhase::Committing;
+			dispute.phase_ends =
+				Queue::<T>::schedule(&task, now.saturating_add(T::CommitPeriod::get()));
+			Ok(jurors)
+		})
 	}
 
 	/// For a call signed by a juror of the current round (or its operator key) during `phase`,
@@ -786,7 +899,7 @@ impl<T: Config> Pallet<T> {
 				let lost = match dispute.verdict {
 					Some(verdict) => verdict != *output,
 					// Without a verdict a challenged or audited result stands; only a
-					// disagreement, which is then refunded, goes against the executors.
+					// disagreement goes against the executors.
 					None => dispute.kind == DisputeKind::Disagreement,
 				};
 				(executor == who || agent.as_ref() == Some(executor))
@@ -796,65 +909,65 @@ impl<T: Config> Pallet<T> {
 			.map(|(_, output)| Claim::OutputRight(*output))
 	}
 
-	/// Puts `task` in the deadline queue of the first block from `at` with room.
-	fn schedule(task: TaskId, at: BlockNumberFor<T>) -> Result<BlockNumberFor<T>, DispatchError> {
-		let mut block = at;
-		for _ in 0..SCHEDULE_SEARCH {
-			if Deadlines::<T>::try_mutate(block, |queue| queue.try_push(task)).is_ok() {
-				return Ok(block);
-			}
-			block = block.saturating_add(1u32.into());
-		}
-		Err(Error::<T>::SchedulerFull.into())
-	}
-
-	/// Takes `task` out of the deadline queue of `block`.
-	fn unschedule(task: TaskId, block: BlockNumberFor<T>) {
-		Deadlines::<T>::mutate_exists(block, |maybe_queue| {
-			if let Some(queue) = maybe_queue {
-				queue.retain(|queued| *queued != task);
-				if queue.is_empty() {
-					*maybe_queue = None;
-				}
-			}
-		});
-	}
-
 	/// The transition due when a dispute's current phase ends; returns its weight.
 	fn process_deadline(task: TaskId, now: BlockNumberFor<T>) -> Weight {
 		let Some(mut dispute) = Disputes::<T>::get(task) else {
+			defensive!("a deadline of a dispute that is gone");
 			return T::WeightInfo::on_initialize_idle();
 		};
 		match dispute.phase {
-			DisputePhase::Committing => {
-				let reveal_period = now.saturating_add(T::RevealPeriod::get());
-				match Self::schedule(task, reveal_period) {
-					Ok(reveal_deadline) => {
-						dispute.phase = DisputePhase::Revealing;
-						dispute.phase_ends = reveal_deadline;
-						Self::deposit_event(Event::VoteRevealPhaseStarted {
+			DisputePhase::Drawing => {
+				let round = dispute.round;
+				match Self::draw_jury(task, &mut dispute, now) {
+					Ok(jurors) => {
+						Self::deposit_event(Event::JuryDrawn {
 							task,
-							reveal_deadline,
+							round,
+							jurors,
+							commit_deadline: dispute.phase_ends,
 						});
 						Disputes::<T>::insert(task, dispute);
+						T::WeightInfo::draw_jury()
 					},
-					// No room to schedule the reveal phase: the votes so far are counted.
 					Err(_) => {
-						let jury = dispute.jury.len() as u32;
-						return Self::count_votes(task, dispute, now, false)
-							.saturating_add(T::WeightInfo::count_votes(jury));
+						// The verifiers available when the round opened are not now (paused,
+						// gone, or their stake taken by other work). The round is not held: the
+						// bond that asked for it is returned, and the dispute closes on what was
+						// decided before (nothing, in the first round).
+						Self::deposit_event(Event::JuryNotDrawn { task, round });
+						if round > 0 {
+							if let Some(bond) = dispute.bonds.pop() {
+								Self::return_bond(task, &bond);
+							}
+							dispute.round = round.saturating_sub(1);
+						}
+						let (owed, executors) =
+							(dispute.owed.len() as u32, dispute.revealed.len() as u32);
+						Self::close(task, dispute, round == 0);
+						T::WeightInfo::draw_jury()
+							.saturating_add(Self::close_weight(owed, executors))
 					},
 				}
+			},
+			DisputePhase::Committing => {
+				dispute.phase = DisputePhase::Revealing;
+				dispute.phase_ends =
+					Queue::<T>::schedule(&task, now.saturating_add(T::RevealPeriod::get()));
+				Self::deposit_event(Event::VoteRevealPhaseStarted {
+					task,
+					reveal_deadline: dispute.phase_ends,
+				});
+				Disputes::<T>::insert(task, dispute);
 				T::WeightInfo::start_reveal()
 			},
 			DisputePhase::Revealing => {
 				let jury = dispute.jury.len() as u32;
-				Self::count_votes(task, dispute, now, true)
+				Self::count_votes(task, dispute, now)
 					.saturating_add(T::WeightInfo::count_votes(jury))
 			},
 			DisputePhase::Appealable => {
 				let (owed, executors) = (dispute.owed.len() as u32, dispute.revealed.len() as u32);
-				Self::close(task, dispute);
+				Self::close(task, dispute, false);
 				Self::close_weight(owed, executors)
 			},
 		}
@@ -862,45 +975,58 @@ impl<T: Config> Pallet<T> {
 
 	/// The weight of closing a dispute, with the inference pallet's resolution.
 	fn close_weight(owed: u32, executors: u32) -> Weight {
-		T::WeightInfo::close(owed, executors).saturating_add(T::Tasks::max_resolve_weight())
+		T::WeightInfo::close(owed, executors)
+			.max(T::WeightInfo::close_overturned(owed, executors))
+			.saturating_add(T::Tasks::max_resolve_weight())
+	}
+
+	/// The verdict of a round: the vote of an absolute majority of its jurors, counting every
+	/// seat (revealed or not), so that a round is decided by a quorum and never by a lone
+	/// revealed vote. [`INPUT_UNAVAILABLE`] is never a verdict.
+	fn majority(jury: &[Seat<T::AccountId>]) -> Option<H256> {
+		let seats = jury.len() as u32;
+		jury.iter().filter_map(|seat| seat.vote).find(|candidate| {
+			*candidate != INPUT_UNAVAILABLE && {
+				let count = jury.iter().filter(|seat| seat.vote == Some(*candidate)).count() as u32;
+				count.saturating_mul(2) > seats
+			}
+		})
 	}
 
 	/// Counts the votes of the current round and settles its jurors; opens the appeal window,
 	/// or closes the dispute after the last round. Returns extra weight used by closing.
-	///
-	/// `reveal_held`: whether the round had its reveal phase. When it could not be scheduled
-	/// (every queue in reach was full), jurors who committed had no chance to reveal and are
-	/// not penalised.
-	fn count_votes(
-		task: TaskId,
-		mut dispute: Dispute<T>,
-		now: BlockNumberFor<T>,
-		reveal_held: bool,
-	) -> Weight {
-		let votes: Vec<H256> = dispute.jury.iter().filter_map(|seat| seat.vote).collect();
-		let revealed = votes.len() as u32;
-		let majority = votes
-			.iter()
-			.find(|candidate| {
-				let count = votes.iter().filter(|vote| vote == candidate).count() as u32;
-				count.saturating_mul(2) > revealed
-			})
-			.copied();
+	fn count_votes(task: TaskId, mut dispute: Dispute<T>, now: BlockNumberFor<T>) -> Weight {
+		let revealed = dispute.jury.iter().filter(|seat| seat.vote.is_some()).count() as u32;
+		let majority = Self::majority(&dispute.jury);
 		// An appeal round that reaches no majority does not overturn the verdict appealed
 		// against: the appeal is lost.
 		let verdict = if dispute.round == 0 { majority } else { majority.or(dispute.verdict) };
-		let fund = T::AuditFund::get();
+		let fund = T::Treasury::account();
+		let fund_before = T::Currency::balance(&fund);
 		for seat in dispute.jury.iter() {
 			match (seat.vote, majority) {
 				(Some(vote), Some(majority)) if vote == majority => {
-					let _ = dispute.owed.try_push((seat.juror.clone(), vote));
+					let pushed = dispute.owed.try_push((seat.juror.clone(), vote));
+					if pushed.is_err() {
+						defensive!("more owed jurors than jurors in a dispute");
+					}
 				},
-				// Without a majority, a revealed vote is not held against its juror.
-				(Some(_), None) => {},
-				(None, _) if !reveal_held && seat.commitment.is_some() => {},
+				// Without a majority, a revealed vote is not held against its juror: it is owed
+				// by the bonds if no verdict ever comes.
+				(Some(_), None) => {
+					let pushed = dispute.unpaid.try_push(seat.juror.clone());
+					if pushed.is_err() {
+						defensive!("more revealed jurors than jurors in a dispute");
+					}
+				},
+				// A juror that could not obtain the referenced input is present, not wrong.
+				(Some(vote), Some(_)) if vote == INPUT_UNAVAILABLE => {},
 				_ => {
-					let slashed =
-						T::Agents::slash(&seat.juror, T::JurorPenalty::get(), Some(&fund));
+					let slashed = T::Agents::slash(
+						&seat.juror,
+						T::JurorPenalty::get().min(dispute.juror_collateral),
+						Some(&fund),
+					);
 					Self::deposit_event(Event::JurorPenalised {
 						task,
 						juror: seat.juror.clone(),
@@ -909,17 +1035,20 @@ impl<T: Config> Pallet<T> {
 				},
 			}
 			JurorDuties::<T>::remove(&seat.juror, task);
-			T::Agents::note_work_closed(&seat.juror);
-			let _ = dispute.past_jurors.try_push(seat.juror.clone());
+			T::Agents::note_work_closed(&seat.juror, dispute.juror_collateral);
+			if dispute.past_jurors.try_push(seat.juror.clone()).is_err() {
+				defensive!("more past jurors than jurors in a dispute");
+			}
 		}
+		T::Treasury::note_received(
+			ProtocolFlow::JurorPenalties,
+			T::Currency::balance(&fund).saturating_sub(fund_before),
+		);
 		let jurors = dispute.jury.len() as u32;
 		dispute.jury = Default::default();
 		dispute.verdict = verdict;
-		let appeal_deadline = if dispute.round < T::MaxAppeals::get() {
-			Self::schedule(task, now.saturating_add(T::AppealPeriod::get())).ok()
-		} else {
-			None
-		};
+		let appeal_deadline = (dispute.round < T::MaxAppeals::get())
+			.then(|| Queue::<T>::schedule(&task, now.saturating_add(T::AppealPeriod::get())));
 		Self::deposit_event(Event::VotesCounted {
 			task,
 			round: dispute.round,
@@ -937,7 +1066,7 @@ impl<T: Config> Pallet<T> {
 			},
 			None => {
 				let (owed, executors) = (dispute.owed.len() as u32, dispute.revealed.len() as u32);
-				Self::close(task, dispute);
+				Self::close(task, dispute, false);
 				Self::close_weight(owed, executors)
 			},
 		}
@@ -951,30 +1080,162 @@ impl<T: Config> Pallet<T> {
 		match T::Currency::transfer(&Self::account_id(), to, amount, Preservation::Expendable) {
 			Ok(_) => amount,
 			Err(error) => {
-				log::warn!(target: LOG_TARGET, "payment of {amount:?} to {to:?} failed: {error:?}");
+				defensive!("a payment from the dispute pot failed", error);
 				Zero::zero()
 			},
 		}
 	}
 
+	/// Returns a bond to whoever posted it.
+	fn return_bond(task: TaskId, bond: &Bond<T::AccountId, BalanceOf<T>>) {
+		let returned = T::Currency::release(
+			&HoldReason::DisputeBond.into(),
+			&bond.who,
+			bond.amount,
+			Precision::BestEffort,
+		)
+		.unwrap_or_else(|_| Zero::zero());
+		Self::deposit_event(Event::BondReturned { task, who: bond.who.clone(), amount: returned });
+	}
+
+	/// Moves up to `amount` of a bond into this pallet's account; returns what was moved.
+	fn forfeit(task: TaskId, who: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
+		let forfeited = T::Currency::transfer_on_hold(
+			&HoldReason::DisputeBond.into(),
+			who,
+			&Self::account_id(),
+			amount,
+			Precision::BestEffort,
+			Restriction::Free,
+			Fortitude::Force,
+		)
+		.unwrap_or_else(|_| Zero::zero());
+		Self::deposit_event(Event::BondForfeited { task, who: who.clone(), amount: forfeited });
+		forfeited
+	}
+
 	/// Enacts the final verdict: slashes, bonds, rewards, and the task's payment or refund.
-	fn close(task: TaskId, dispute: Dispute<T>) {
+	///
+	/// `unjudged`: the first round's jury could not be drawn, so nobody judged the task; no one
+	/// pays for a judgment that did not happen.
+	fn close(task: TaskId, dispute: Dispute<T>, unjudged: bool) {
 		Disputes::<T>::remove(task);
-		let pot = Self::account_id();
-		let fund = T::AuditFund::get();
 		let verdict = dispute.verdict;
 		let overturned = dispute.result_overturned();
 		// What the losers forfeit, gathered in this pallet's account.
-		let mut pool = BalanceOf::<T>::zero();
-		let mut winners: Vec<T::AccountId> = Vec::new();
-		// What slashes really brought in: a slash whose transfer fails is burned instead.
-		let pot_before = T::Currency::balance(&pot);
+		let mut pool = Self::slash_wrong_executors(task, &dispute);
+		let pay_revealers = verdict.is_none() && !unjudged;
+		pool = pool.saturating_add(Self::settle_bonds(task, &dispute, pay_revealers));
 
+		if pay_revealers {
+			// No verdict: the bonds of whoever asked for a judgment pay the jurors who gave one.
+			for juror in dispute.unpaid.iter() {
+				let paid = Self::pay_out(juror, T::JurorReward::get().min(pool));
+				pool = pool.saturating_sub(paid);
+				Self::deposit_event(Event::RewardPaid { task, who: juror.clone(), amount: paid });
+			}
+		} else {
+			// An audit that overturns a result compensates its requester before paying its
+			// jurors (who may draw on the protocol account when the slash runs short).
+			if dispute.kind == DisputeKind::Audit {
+				pool = Self::compensate_requester(task, &dispute, pool);
+			}
+			pool = Self::pay_majority_jurors(task, &dispute, pool);
+		}
+
+		// Then the winners: an upheld challenge earns its challenger a share of what is left
+		// (never all of it, so that a guilty executor's own challenge cannot recover its
+		// slash), and its requester compensation out of the rest; a rejected challenge
+		// compensates the executors it accused; in a disagreement nobody profits from
+		// another's slash. The rest funds the protocol.
+		let winners: Vec<(T::AccountId, BalanceOf<T>)> = match (&dispute.kind, verdict) {
+			(DisputeKind::Challenge { challenger }, Some(_)) if overturned => {
+				alloc::vec![(challenger.clone(), T::ChallengerShare::get().mul_floor(pool))]
+			},
+			(DisputeKind::Challenge { .. }, Some(correct)) => {
+				let accused: Vec<&T::AccountId> = dispute
+					.revealed
+					.iter()
+					.filter(|(_, output)| *output == correct)
+					.map(|(executor, _)| executor)
+					.collect();
+				let share = pool / BalanceOf::<T>::from((accused.len() as u32).max(1));
+				accused.into_iter().map(|executor| (executor.clone(), share)).collect()
+			},
+			_ => Vec::new(),
+		};
+		for (winner, amount) in winners {
+			let paid = Self::pay_out(&winner, amount.min(pool));
+			pool = pool.saturating_sub(paid);
+			Self::deposit_event(Event::RewardPaid { task, who: winner, amount: paid });
+		}
+		if matches!(dispute.kind, DisputeKind::Challenge { .. }) {
+			pool = Self::compensate_requester(task, &dispute, pool);
+		}
+		let surplus = Self::pay_out(&T::Treasury::account(), pool);
+		T::Treasury::note_received(ProtocolFlow::DisputeSurplus, surplus);
+
+		// Without a verdict (no quorum, or no jury at all), a challenged or audited result stands
+		// and every output of a disagreement is paid: a requester cannot get its executors'
+		// work for free by having one of its own disagree where no jury can be drawn.
+		let resolution = match verdict {
+			Some(correct) => Resolution::Correct(correct),
+			None => Resolution::Undecided,
+		};
+		if let Err(error) = T::Tasks::resolve(task, resolution) {
+			defensive!("the verdict on a disputed task was not applied", error);
+		}
+		Self::deposit_event(Event::DisputeClosed { task, verdict, result_overturned: overturned });
+	}
+
+	/// What the requester pays for the outputs delivered (executors that answered
+	/// `INPUT_UNAVAILABLE` are neither paid nor accused): their fee shares, at most the fee.
+	fn delivered(dispute: &Dispute<T>) -> BalanceOf<T> {
+		dispute
+			.share
+			.saturating_mul((dispute.revealed.len() as u32).into())
+			.min(dispute.fee)
+	}
+
+	/// When the verdict overturns the disputed result (an upheld challenge or audit), pays its
+	/// requester up to [`Config::CompensationFeeMultiple`] times what it paid for the delivered
+	/// outputs, out of `pool`; returns what is left. The compensation comes only out of what the
+	/// losers forfeited, and always leaves enough of their slashes for the jurors (each wrong
+	/// executor forfeits `SlashFeeMultiple` > `CompensationFeeMultiple` times its share).
+	fn compensate_requester(
+		task: TaskId,
+		dispute: &Dispute<T>,
+		pool: BalanceOf<T>,
+	) -> BalanceOf<T> {
+		if !dispute.result_overturned() {
+			return pool;
+		}
+		let due = Self::delivered(dispute).saturating_mul(T::CompensationFeeMultiple::get().into());
+		let paid = Self::pay_out(&dispute.requester, due.min(pool));
+		if !paid.is_zero() {
+			Self::deposit_event(Event::RequesterCompensated {
+				task,
+				requester: dispute.requester.clone(),
+				amount: paid,
+			});
+		}
+		pool.saturating_sub(paid)
+	}
+
+	/// Slashes each executor whose accused output the verdict contradicts into this pallet's
+	/// account; returns what the slashes really brought in (a slash whose transfer fails is
+	/// burned instead).
+	fn slash_wrong_executors(task: TaskId, dispute: &Dispute<T>) -> BalanceOf<T> {
+		let pot = Self::account_id();
+		let pot_before = T::Currency::balance(&pot);
 		for (executor, output) in dispute.revealed.iter() {
-			match verdict {
+			match dispute.verdict {
 				Some(correct) if dispute.accuses(output) && *output != correct => {
-					let slashed =
-						T::Agents::slash(executor, T::WrongResultSlash::get(), Some(&pot));
+					let slashed = T::Agents::slash(
+						executor,
+						Self::wrong_result_slash(dispute.share),
+						Some(&pot),
+					);
 					T::Agents::record(executor, Outcome::ChallengeLost);
 					Self::deposit_event(Event::ExecutorSlashed {
 						task,
@@ -982,78 +1243,89 @@ impl<T: Config> Pallet<T> {
 						slashed,
 					});
 				},
-				Some(correct) if *output == correct => {
-					if dispute.kind == DisputeKind::Audit {
-						T::Agents::record(executor, Outcome::AuditPassed);
-					}
-					winners.push(executor.clone());
+				Some(correct) if *output == correct && dispute.kind == DisputeKind::Audit => {
+					T::Agents::record(executor, Outcome::AuditPassed);
 				},
 				_ => {},
 			}
 		}
-		pool = pool.saturating_add(T::Currency::balance(&pot).saturating_sub(pot_before));
-		if overturned {
-			if let Some(challenger) = dispute.challenger() {
-				winners = alloc::vec![challenger.clone()];
-			}
-		}
+		T::Currency::balance(&pot).saturating_sub(pot_before)
+	}
 
+	/// Returns the bonds whose claim the verdict agrees with, forfeits the others into this
+	/// pallet's account, and returns what was forfeited. Without a verdict (`no_verdict`), the
+	/// bonds pay for the judgment they asked for: the reward of every seat of every round (in
+	/// bond order, each up to its amount), whether or not its juror revealed; the rest of each
+	/// bond is returned.
+	fn settle_bonds(task: TaskId, dispute: &Dispute<T>, no_verdict: bool) -> BalanceOf<T> {
+		let mut pool = BalanceOf::<T>::zero();
+		if no_verdict {
+			let seats = (0..=dispute.round)
+				.fold(0u32, |seats, round| seats.saturating_add(Self::jury_size(round)));
+			let mut owed = T::JurorReward::get().saturating_mul(seats.into());
+			for bond in dispute.bonds.iter() {
+				let charged = Self::forfeit(task, &bond.who, owed.min(bond.amount));
+				owed = owed.saturating_sub(charged);
+				pool = pool.saturating_add(charged);
+				Self::return_bond(
+					task,
+					&Bond { amount: bond.amount.saturating_sub(charged), ..bond.clone() },
+				);
+			}
+			return pool;
+		}
+		let overturned = dispute.result_overturned();
 		for bond in dispute.bonds.iter() {
-			let won = match (verdict, bond.claim) {
+			let won = match (dispute.verdict, bond.claim) {
 				(None, _) => true,
 				(Some(_), Claim::ResultWrong) => overturned,
 				(Some(correct), Claim::OutputRight(output)) => correct == output,
 			};
-			let reason = HoldReason::DisputeBond.into();
 			if won {
-				let returned =
-					T::Currency::release(&reason, &bond.who, bond.amount, Precision::BestEffort)
-						.unwrap_or_else(|_| Zero::zero());
-				Self::deposit_event(Event::BondReturned {
-					task,
-					who: bond.who.clone(),
-					amount: returned,
-				});
+				Self::return_bond(task, bond);
 			} else {
-				let forfeited = T::Currency::transfer_on_hold(
-					&reason,
-					&bond.who,
-					&pot,
-					bond.amount,
-					Precision::BestEffort,
-					Restriction::Free,
-					Fortitude::Force,
-				)
-				.unwrap_or_else(|_| Zero::zero());
-				pool = pool.saturating_add(forfeited);
-				Self::deposit_event(Event::BondForfeited {
-					task,
-					who: bond.who.clone(),
-					amount: forfeited,
-				});
+				pool = pool.saturating_add(Self::forfeit(task, &bond.who, bond.amount));
 			}
 		}
+		pool
+	}
 
-		// Majority jurors whose vote is the final verdict first: from the pool, topped up by the
-		// protocol account (all of it for an audit that found nothing wrong). A juror whose
-		// round was overturned on appeal is not paid (nor penalised).
+	/// Pays [`Config::JurorReward`] to each owed juror whose vote is the final verdict, from
+	/// `pool` (pro rata if it runs short: juror pay comes only from what losers forfeit), or,
+	/// for an audit that found nothing to forfeit, from the protocol account, never more than
+	/// the task's fee in all. Returns what is left of the pool.
+	fn pay_majority_jurors(
+		task: TaskId,
+		dispute: &Dispute<T>,
+		mut pool: BalanceOf<T>,
+	) -> BalanceOf<T> {
 		let paid_jurors: Vec<&T::AccountId> = dispute
 			.owed
 			.iter()
-			.filter(|(_, vote)| Some(*vote) == verdict)
+			.filter(|(_, vote)| Some(*vote) == dispute.verdict)
 			.map(|(juror, _)| juror)
 			.collect();
-		// What the protocol account adds to an audit's pool is capped at the task's fee, so that
-		// audits cost it less in expectation (`AuditProbability` × fee) than the protocol cut it
-		// takes: serving a private model to one's own jurors cannot drain it.
-		let mut fund_budget = if dispute.kind == DisputeKind::Audit {
-			dispute.fee
+		if paid_jurors.is_empty() {
+			return pool;
+		}
+		let reward = T::JurorReward::get();
+		let due = reward.saturating_mul((paid_jurors.len() as u32).into());
+		let each_from_pool = if pool >= due {
+			reward
 		} else {
-			<BalanceOf<T> as sp_runtime::traits::Bounded>::max_value()
+			pool / BalanceOf::<T>::from(paid_jurors.len() as u32)
 		};
+		// Only an audit may draw on the protocol account, and only up to what the requester paid
+		// for the delivered outputs (the protocol cut is taken on those alone): audits then
+		// cost it less in expectation (`AuditProbability` × that) than the cut it keeps.
+		let mut fund_budget = if dispute.kind == DisputeKind::Audit {
+			Self::delivered(dispute)
+		} else {
+			Zero::zero()
+		};
+		let fund = T::Treasury::account();
 		for juror in paid_jurors {
-			let reward = T::JurorReward::get();
-			let from_pool = Self::pay_out(juror, reward.min(pool));
+			let from_pool = Self::pay_out(juror, each_from_pool.min(pool));
 			pool = pool.saturating_sub(from_pool);
 			let short = reward.saturating_sub(from_pool).min(fund_budget);
 			let from_fund = if short.is_zero() {
@@ -1063,33 +1335,14 @@ impl<T: Config> Pallet<T> {
 					.unwrap_or_else(|_| Zero::zero())
 			};
 			fund_budget = fund_budget.saturating_sub(from_fund);
+			T::Treasury::note_paid(ProtocolFlow::AuditJurors, from_fund);
 			Self::deposit_event(Event::RewardPaid {
 				task,
 				who: juror.clone(),
 				amount: from_pool.saturating_add(from_fund),
 			});
 		}
-
-		// Then the winners share the rest; what cannot be shared goes to the protocol account.
-		if !winners.is_empty() && !pool.is_zero() && dispute.kind != DisputeKind::Audit {
-			let share = pool / BalanceOf::<T>::from(winners.len() as u32);
-			for winner in &winners {
-				let paid = Self::pay_out(winner, share);
-				pool = pool.saturating_sub(paid);
-				Self::deposit_event(Event::RewardPaid { task, who: winner.clone(), amount: paid });
-			}
-		}
-		Self::pay_out(&fund, pool);
-
-		let settled = match verdict {
-			Some(correct) => Some(correct),
-			// No verdict: a challenged or audited result stands; a disagreement is refunded.
-			None => dispute.result,
-		};
-		if let Err(error) = T::Tasks::resolve(task, settled) {
-			log::warn!(target: LOG_TARGET, "the verdict on task {task} was not applied: {error:?}");
-		}
-		Self::deposit_event(Event::DisputeClosed { task, verdict, result_overturned: overturned });
+		pool
 	}
 
 	/// Opens a dispute without a bond (a disagreement or an audit), inside a storage layer so
@@ -1105,14 +1358,16 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Whether the result of `task` is drawn for an audit.
-	fn audit_drawn(task: TaskId) -> bool {
+	/// Whether the result of a task is drawn for an audit, from `seed`.
+	/// Without a seed (its block's hash is no longer known), the result is audited: nobody may
+	/// pick a seed by choosing when the deadline is processed.
+	fn audit_drawn(seed: Option<[u8; 32]>) -> bool {
 		let probability = T::AuditProbability::get();
 		if probability.is_zero() {
 			return false;
 		}
-		let (random, _) = T::Randomness::random(&(b"challenges/audit", task).encode());
-		let seed = sp_io::hashing::blake2_256(random.as_ref());
+		let Some(seed) = seed else { return true };
+		let seed = sp_io::hashing::blake2_256(&(b"challenges/audit", seed).encode());
 		let draw = u32::from_le_bytes([seed[0], seed[1], seed[2], seed[3]]);
 		Perbill::from_rational(draw, u32::MAX) < probability || probability == Perbill::one()
 	}
@@ -1123,14 +1378,13 @@ impl<T: Config> Pallet<T> {
 		use alloc::collections::btree_map::BTreeMap;
 		let mut bonds: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut queued: BTreeMap<TaskId, u32> = BTreeMap::new();
-		for (block, queue) in Deadlines::<T>::iter() {
-			ensure!(!queue.is_empty(), "an empty deadline queue is stored");
-			for task in queue {
-				*queued.entry(task).or_default() += 1;
-				let dispute =
-					Disputes::<T>::get(task).ok_or("a deadline queue points to no dispute")?;
-				ensure!(dispute.phase_ends == block, "a dispute is queued at a block not its own");
-			}
+		let cursor = Queue::<T>::cursor();
+		for (block, task) in Queue::<T>::all() {
+			*queued.entry(task).or_default() += 1;
+			let dispute =
+				Disputes::<T>::get(task).ok_or("a deadline queue points to no dispute")?;
+			ensure!(dispute.phase_ends == block, "a dispute is queued at a block not its own");
+			ensure!(block >= cursor, "a dispute is queued behind the cursor");
 		}
 		for (task, dispute) in Disputes::<T>::iter() {
 			ensure!(T::Tasks::is_disputed(task), "a dispute without a disputed task");
@@ -1145,8 +1399,13 @@ impl<T: Config> Pallet<T> {
 					"a juror's duty is not indexed"
 				);
 			}
-			if dispute.phase != DisputePhase::Appealable {
-				ensure!(!dispute.jury.is_empty(), "a round without jurors");
+			match dispute.phase {
+				DisputePhase::Committing | DisputePhase::Revealing => {
+					ensure!(!dispute.jury.is_empty(), "a round without jurors")
+				},
+				DisputePhase::Drawing | DisputePhase::Appealable => {
+					ensure!(dispute.jury.is_empty(), "jurors seated outside a round")
+				},
 			}
 		}
 		for (juror, task, ()) in JurorDuties::<T>::iter() {
@@ -1172,8 +1431,20 @@ impl<T: Config> DisputeHandler<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		Self::open_unbonded(task, view, DisputeKind::Disagreement)
 	}
 
-	fn audit(task: TaskId, view: &DisputedTask<T::AccountId, BalanceOf<T>>) -> bool {
-		Self::audit_drawn(task) && Self::open_unbonded(task, view, DisputeKind::Audit).is_ok()
+	fn audit(
+		task: TaskId,
+		view: &DisputedTask<T::AccountId, BalanceOf<T>>,
+		seed: Option<[u8; 32]>,
+	) -> bool {
+		Self::audit_drawn(seed) && Self::open_unbonded(task, view, DisputeKind::Audit).is_ok()
+	}
+
+	fn is_judging(task: TaskId) -> bool {
+		Disputes::<T>::contains_key(task)
+	}
+
+	fn max_executor_slash(share: BalanceOf<T>) -> BalanceOf<T> {
+		Self::wrong_result_slash(share)
 	}
 
 	fn max_weight() -> Weight {

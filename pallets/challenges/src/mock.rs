@@ -7,8 +7,7 @@ use codec::Encode;
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{
-		fungible::HoldConsideration, ConstU32, ConstU64, Hooks, LinearStoragePrice, Randomness,
-		VariantCountOf,
+		fungible::HoldConsideration, ConstU32, ConstU64, Hooks, LinearStoragePrice, VariantCountOf,
 	},
 	PalletId,
 };
@@ -73,8 +72,8 @@ parameter_types! {
 	pub const InferencePalletId: PalletId = PalletId(*b"ac/infer");
 	pub const ChallengesPalletId: PalletId = PalletId(*b"ac/chlng");
 	pub const Cut: Perbill = Perbill::from_percent(10);
-	pub ProtocolAccount: u64 = Inference::protocol_account();
 	pub static AuditProbability: Perbill = Perbill::zero();
+	pub const ChallengerShare: Perbill = Perbill::from_percent(CHALLENGER_SHARE_PERCENT);
 }
 
 impl pallet_agents::Config for Test {
@@ -101,12 +100,11 @@ impl pallet_agents::Config for Test {
 	type WeightInfo = ();
 }
 
-/// The parent-hash-free test randomness: a hash of the subject and the block number.
+/// Test randomness: a hash of the subject and the block it is tied to.
 pub struct TestRandomness;
-impl Randomness<H256, u64> for TestRandomness {
-	fn random(subject: &[u8]) -> (H256, u64) {
-		let block = System::block_number();
-		(H256(sp_io::hashing::blake2_256(&(subject, block).encode())), block)
+impl agentchain_support::BlockRandomness<u64> for TestRandomness {
+	fn random_at(subject: &[u8], block: u64) -> Option<[u8; 32]> {
+		Some(sp_io::hashing::blake2_256(&(subject, block).encode()))
 	}
 }
 
@@ -121,6 +119,12 @@ pub const APPEAL_PERIOD: u64 = 3;
 pub const WRONG_RESULT_SLASH: u64 = 200;
 pub const JUROR_REWARD: u64 = 10;
 pub const JUROR_PENALTY: u64 = 5;
+pub const CHALLENGER_SHARE_PERCENT: u32 = 25;
+/// A fee share of [`FEE`] gives a slash of `max(WRONG_RESULT_SLASH, FEE × 2)` = the floor.
+pub const SLASH_FEE_MULTIPLE: u32 = 2;
+/// The requester of a result found wrong is paid up to its fee once more out of the slash.
+pub const COMPENSATION_FEE_MULTIPLE: u32 = 1;
+pub const MISSED_SLASH: u64 = 25;
 
 impl pallet_inference::Config for Test {
 	type OperatorCrypto = TestOperatorCrypto;
@@ -140,7 +144,12 @@ impl pallet_inference::Config for Test {
 	type DisputeTimeout = ConstU64<DISPUTE_TIMEOUT>;
 	type RetentionPeriod = ConstU64<50>;
 	type ProtocolCut = Cut;
-	type MissedDeadlineSlash = ConstU64<25>;
+	type MissedDeadlineSlash = ConstU64<MISSED_SLASH>;
+	type MissedRevealSlash = ConstU64<WRONG_RESULT_SLASH>;
+	type MaxTokens = ConstU32<64>;
+	type TokensPerBlock = ConstU32<8>;
+	type TaskDepositBase = ConstU64<0>;
+	type TaskDepositPerByte = ConstU64<0>;
 	type MaxReassignments = ConstU32<1>;
 	type MaxInputLen = ConstU32<64>;
 	type MaxOutputLen = ConstU32<64>;
@@ -159,7 +168,7 @@ impl pallet_challenges::Config for Test {
 	type Tasks = Inference;
 	type Randomness = TestRandomness;
 	type PalletId = ChallengesPalletId;
-	type AuditFund = ProtocolAccount;
+	type Treasury = Inference;
 	type MinChallengeBond = ConstU64<MIN_BOND>;
 	type ChallengeBondFeeMultiple = ConstU32<BOND_FEE_MULTIPLE>;
 	type JurySize = ConstU32<3>;
@@ -170,9 +179,12 @@ impl pallet_challenges::Config for Test {
 	type RevealPeriod = ConstU64<REVEAL_PERIOD>;
 	type AppealPeriod = ConstU64<APPEAL_PERIOD>;
 	type WrongResultSlash = ConstU64<WRONG_RESULT_SLASH>;
+	type SlashFeeMultiple = ConstU32<SLASH_FEE_MULTIPLE>;
 	type JurorReward = ConstU64<JUROR_REWARD>;
 	type JurorPenalty = ConstU64<JUROR_PENALTY>;
+	type ChallengerShare = ChallengerShare;
 	type AuditProbability = AuditProbability;
+	type CompensationFeeMultiple = ConstU32<COMPENSATION_FEE_MULTIPLE>;
 	type MaxDeadlinesPerBlock = ConstU32<4>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
@@ -246,8 +258,9 @@ impl crate::BenchmarkHelper<u64> for RegisterWithAgents {
 		.expect("benchmark agent registers");
 	}
 
-	fn revealed_task(requester: &u64, model: ModelId, outputs: &[H256]) -> u64 {
-		revealed_task(*requester, model, outputs)
+	fn revealed_task(requester: &u64, model: ModelId, outputs: &[Vec<u8>]) -> u64 {
+		let outputs: Vec<&[u8]> = outputs.iter().map(|o| &o[..]).collect();
+		revealed_task(*requester, model, &outputs)
 	}
 }
 
@@ -291,7 +304,9 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		(11..=13).for_each(|who| register(who, Role::Executor));
 		(31..=42).for_each(|who| register(who, Role::Verifier));
 		Agents::set_operator(RuntimeOrigin::signed(11), 21).unwrap();
+		Agents::accept_operator(RuntimeOrigin::signed(21), 11).unwrap();
 		Agents::set_operator(RuntimeOrigin::signed(31), 51).unwrap();
+		Agents::accept_operator(RuntimeOrigin::signed(51), 31).unwrap();
 	});
 	ext
 }
@@ -331,40 +346,94 @@ pub fn run_to_block(n: u64) {
 	}
 }
 
-/// Submits a task for `model` with one executor per output, has executor `i` commit to and
-/// reveal `outputs[i]` (by URI), and returns the task.
-pub fn revealed_task(requester: u64, model: ModelId, outputs: &[H256]) -> u64 {
-	revealed_task_in(pallet_inference::VerificationMode::ExactMatch, requester, model, outputs)
+/// Submits an exact-match task for `model` with one executor per output, has executor `i`
+/// commit to and reveal `outputs[i]`, and returns the task.
+pub fn revealed_task(requester: u64, model: ModelId, outputs: &[&[u8]]) -> u64 {
+	reveal_all(pallet_inference::VerificationMode::ExactMatch, requester, model, outputs)
 }
 
-/// [`revealed_task`] in verification mode `mode`.
-pub fn revealed_task_in(
-	mode: pallet_inference::VerificationMode,
-	requester: u64,
-	model: ModelId,
-	outputs: &[H256],
-) -> u64 {
-	reveal_all(mode, requester, model, outputs.iter().map(|o| (*o, None)).collect())
-}
-
-/// A task whose executors reveal `outputs` inline (as jury mode requires).
+/// A task in verification mode `mode` whose executors reveal `outputs`.
 pub fn revealed_inline(
 	mode: pallet_inference::VerificationMode,
 	requester: u64,
 	outputs: &[&[u8]],
 ) -> u64 {
-	let outputs = outputs
-		.iter()
-		.map(|bytes| (H256(sp_io::hashing::blake2_256(bytes)), Some(bytes.to_vec())))
-		.collect();
 	reveal_all(mode, requester, model(), outputs)
+}
+
+/// A task whose input is a reference; `None` outputs reveal `INPUT_UNAVAILABLE`.
+pub fn revealed_referenced(requester: u64, outputs: &[Option<&[u8]>]) -> u64 {
+	use pallet_inference::{TaskInputOf, TaskParams, VerificationMode};
+	let id = pallet_inference::NextTaskId::<Test>::get();
+	let redundancy = outputs.len() as u32;
+	Inference::submit_task(
+		RuntimeOrigin::signed(requester),
+		model(),
+		TaskInputOf::Reference {
+			hash: H256::repeat_byte(7),
+			uri: b"https://data.example/in".to_vec(),
+		},
+		TaskParams {
+			max_tokens: 8,
+			temperature_milli: 0,
+			seed: 1,
+			mode: VerificationMode::ExactMatch,
+		},
+		FEE * u64::from(redundancy),
+		redundancy,
+		2,
+	)
+	.expect("task submitted");
+	run_to_block(System::block_number() + 1);
+	commit_and_reveal(id, outputs);
+	id
+}
+
+/// Has executor `i` of task `id` commit to and reveal `answers[i]` (`None`:
+/// `INPUT_UNAVAILABLE`).
+pub fn commit_and_reveal(id: u64, answers: &[Option<&[u8]>]) {
+	use pallet_inference::INPUT_UNAVAILABLE;
+	let salt = [3u8; 32];
+	let hash_of = |answer: &Option<&[u8]>| {
+		answer.map_or(INPUT_UNAVAILABLE, |bytes| H256(sp_io::hashing::blake2_256(bytes)))
+	};
+	let executors = executors_of(id);
+	for (executor, answer) in executors.iter().zip(answers) {
+		Inference::commit(
+			RuntimeOrigin::signed(*executor),
+			id,
+			pallet_inference::commitment_of(&hash_of(answer), &salt, executor),
+		)
+		.expect("executor commits");
+	}
+	for (executor, answer) in executors.iter().zip(answers) {
+		Inference::reveal(
+			RuntimeOrigin::signed(*executor),
+			id,
+			hash_of(answer),
+			salt,
+			answer.map(|bytes| bytes.to_vec()),
+			None,
+		)
+		.expect("executor reveals");
+	}
+}
+
+/// The executors assigned to `task`, in order.
+pub fn executors_of(task: u64) -> Vec<u64> {
+	pallet_inference::Tasks::<Test>::get(task)
+		.expect("task exists")
+		.assignments
+		.iter()
+		.map(|a| a.executor)
+		.collect()
 }
 
 fn reveal_all(
 	mode: pallet_inference::VerificationMode,
 	requester: u64,
 	model: ModelId,
-	outputs: Vec<(H256, Option<Vec<u8>>)>,
+	outputs: &[&[u8]],
 ) -> u64 {
 	use pallet_inference::{TaskInputOf, TaskParams};
 	let id = pallet_inference::NextTaskId::<Test>::get();
@@ -379,25 +448,9 @@ fn reveal_all(
 		2,
 	)
 	.expect("task submitted");
-	let executors: Vec<u64> = pallet_inference::Tasks::<Test>::get(id)
-		.expect("task stored")
-		.assignments
-		.iter()
-		.map(|a| a.executor)
-		.collect();
-	let salt = [3u8; 32];
-	for (executor, (output, _)) in executors.iter().zip(&outputs) {
-		Inference::commit(
-			RuntimeOrigin::signed(*executor),
-			id,
-			pallet_inference::commitment_of(output, &salt, executor),
-		)
-		.expect("executor commits");
-	}
-	for (executor, (output, inline)) in executors.iter().zip(outputs) {
-		let uri = inline.is_none().then(|| b"ipfs://out".to_vec());
-		Inference::reveal(RuntimeOrigin::signed(*executor), id, output, salt, inline, uri)
-			.expect("executor reveals");
-	}
+	// Executors are drawn at the next block.
+	run_to_block(System::block_number() + 1);
+	let answers: Vec<Option<&[u8]>> = outputs.iter().map(|output| Some(*output)).collect();
+	commit_and_reveal(id, &answers);
 	id
 }

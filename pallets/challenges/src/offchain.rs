@@ -17,12 +17,14 @@
 //! similarity); otherwise [`REJECT`](crate::REJECT). A result whose output is not on chain
 //! cannot be read, and is rejected.
 //!
-//! A juror whose endpoint fails does not vote, and loses the juror penalty like any juror that
-//! does not reveal: operators should serve the models they register as verifiers for.
+//! A juror that cannot obtain the task's referenced input votes
+//! [`INPUT_UNAVAILABLE`](crate::INPUT_UNAVAILABLE): present, never a verdict. A juror whose
+//! endpoint fails does not vote, and loses the juror penalty like any juror that does not
+//! reveal: operators should serve the models they register as verifiers for.
 
 use crate::{
 	vote_commitment, AgentRegistry, Call, Config, DisputePhase, Disputes, InferenceTasks,
-	JurorDuties, Pallet, TaskId, VerificationMode, LOG_TARGET, REJECT,
+	JurorDuties, Pallet, TaskId, VerificationMode, INPUT_UNAVAILABLE, LOG_TARGET, REJECT,
 };
 use agentchain_primitives::offchain::{
 	forget_records, release_nonce, remember_record, reserve_nonce, EndpointConfig,
@@ -228,7 +230,10 @@ impl<T: Config> Pallet<T> {
 		budget_ms: u64,
 	) -> Option<H256> {
 		let output = match T::Tasks::execute_offchain(task, budget_ms) {
-			Ok(output) => output,
+			Ok(Some(output)) => output,
+			// The task's referenced input cannot be obtained: the juror says so. Its vote counts
+			// as present, never as a verdict.
+			Ok(None) => return Some(INPUT_UNAVAILABLE),
 			Err(fault) => {
 				log::warn!(target: LOG_TARGET, "dispute {task}: {fault}; this juror cannot vote");
 				return None;

@@ -2,7 +2,7 @@
 
 use crate::{mock::*, *};
 use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect as _};
-use pallet_inference::TaskStatus;
+use pallet_inference::{ProtocolFlows, TaskStatus};
 
 fn hash(bytes: &[u8]) -> H256 {
 	H256(sp_io::hashing::blake2_256(bytes))
@@ -24,17 +24,12 @@ fn task_status(task: TaskId) -> TaskStatus {
 	pallet_inference::Tasks::<Test>::get(task).expect("task exists").status
 }
 
-fn executors_of(task: TaskId) -> Vec<u64> {
-	pallet_inference::Tasks::<Test>::get(task)
-		.expect("task exists")
-		.assignments
-		.iter()
-		.map(|a| a.executor)
-		.collect()
-}
-
 fn stake(agent: u64) -> u64 {
 	pallet_agents::Agents::<Test>::get(agent).expect("agent exists").stake
+}
+
+fn protocol_balance() -> u64 {
+	Balances::free_balance(Inference::protocol_account())
 }
 
 fn commit_as(juror: u64, task: TaskId, vote: H256) -> DispatchResult {
@@ -48,6 +43,13 @@ fn commit_as(juror: u64, task: TaskId, vote: H256) -> DispatchResult {
 
 fn reveal_as(juror: u64, task: TaskId, vote: H256) -> DispatchResult {
 	Challenges::reveal_vote(RuntimeOrigin::signed(juror), task, vote, SALT)
+}
+
+/// Moves to the next block, where a newly opened dispute or appeal draws its jury.
+fn draw(task: TaskId) {
+	assert_eq!(dispute(task).phase, DisputePhase::Drawing);
+	run_to_block(System::block_number() + 1);
+	assert_eq!(dispute(task).phase, DisputePhase::Committing);
 }
 
 /// Has each juror of the current round vote `votes[i]` (`None`: no vote), then counts.
@@ -69,11 +71,13 @@ fn vote_round(task: TaskId, votes: &[Option<H256>]) {
 	run_to_block(dispute(task).phase_ends);
 }
 
-/// A task revealed by one executor with `output`, challenged by 2 with [`BOND`].
+/// A task revealed by one executor with `output`, challenged by 2 with [`BOND`], its jury
+/// drawn.
 fn challenged(output: &[u8]) -> (TaskId, u64) {
-	let task = revealed_task(1, model(), &[hash(output)]);
+	let task = revealed_task(1, model(), &[output]);
 	let executor = executors_of(task)[0];
 	assert_ok!(Challenges::challenge(RuntimeOrigin::signed(2), task, BOND));
+	draw(task);
 	(task, executor)
 }
 
@@ -82,21 +86,34 @@ fn bond_held(who: u64) -> u64 {
 	Balances::balance_on_hold(&HoldReason::DisputeBond.into(), &who)
 }
 
+/// What an upheld challenge earns its challenger from a slash once `jurors` jurors are paid.
+fn challenger_reward(slash: u64, jurors: u64) -> u64 {
+	ChallengerShare::get().mul_floor(slash - jurors * JUROR_REWARD)
+}
+
 #[test]
 fn a_wrong_result_is_overturned_its_executor_slashed_and_the_challenger_rewarded() {
 	run_test(|| {
 		let issuance = Balances::total_issuance();
-		let (task, executor) = challenged(b"5");
-		let commit_deadline = 1 + COMMIT_PERIOD;
+		let task = revealed_task(1, model(), &[b"5"]);
+		let executor = executors_of(task)[0];
+		let challenged_at = System::block_number();
+		assert_ok!(Challenges::challenge(RuntimeOrigin::signed(2), task, BOND));
 		System::assert_has_event(
 			Event::DisputeOpened {
 				task,
 				kind: DisputeKind::Challenge { challenger: 2 },
 				bond: BOND,
-				jurors: jurors(task),
-				commit_deadline,
+				draw_at: challenged_at + 1,
 			}
 			.into(),
+		);
+		// Nobody is on the jury yet: it is drawn at the next block, from the hash of this one.
+		assert!(jurors(task).is_empty());
+		draw(task);
+		let commit_deadline = challenged_at + 1 + COMMIT_PERIOD;
+		System::assert_has_event(
+			Event::JuryDrawn { task, round: 0, jurors: jurors(task), commit_deadline }.into(),
 		);
 		assert_eq!(bond_held(2), BOND);
 		assert_eq!(task_status(task), TaskStatus::Disputed);
@@ -104,8 +121,15 @@ fn a_wrong_result_is_overturned_its_executor_slashed_and_the_challenger_rewarded
 		assert_eq!(jury.len(), 3);
 		assert!(jury.iter().all(|j| (31..=42).contains(j)));
 		assert!(jury.iter().all(|j| JurorDuties::<Test>::contains_key(j, task)));
+		// Each juror's seat is backed by its penalty.
+		for juror in &jury {
+			assert_eq!(
+				pallet_agents::Agents::<Test>::get(juror).unwrap().collateral,
+				JUROR_PENALTY
+			);
+		}
 
-		let before = (Balances::free_balance(1), Balances::free_balance(2));
+		let before = (Balances::free_balance(1), Balances::free_balance(2), protocol_balance());
 		let juror_before: Vec<u64> = jury.iter().map(|j| Balances::free_balance(j)).collect();
 		vote_round(task, &[Some(hash(b"4")); 3]);
 		let counted = dispute(task);
@@ -123,19 +147,27 @@ fn a_wrong_result_is_overturned_its_executor_slashed_and_the_challenger_rewarded
 			Event::ExecutorSlashed { task, executor, slashed: WRONG_RESULT_SLASH }.into(),
 		);
 		assert_eq!(stake(executor), 500 - WRONG_RESULT_SLASH);
-		// The challenger gets its bond back and what is left of the slash after the jurors.
+		// The challenger gets its bond back and its share of what is left of the slash after
+		// the jurors; the requester up to its fee times the compensation multiple out of the
+		// rest; the protocol account what remains.
+		let reward = challenger_reward(WRONG_RESULT_SLASH, 3);
 		assert_eq!(bond_held(2), 0);
-		assert_eq!(
-			Balances::free_balance(2),
-			before.1 + BOND + WRONG_RESULT_SLASH - 3 * JUROR_REWARD
-		);
+		assert_eq!(Balances::free_balance(2), before.1 + BOND + reward);
 		for (juror, before) in jury.iter().zip(juror_before) {
 			assert_eq!(Balances::free_balance(juror), before + JUROR_REWARD);
 		}
-		// The requester is refunded: the wrong result is not paid.
-		assert_eq!(Balances::free_balance(1), before.0 + FEE);
+		let compensation = FEE * u64::from(COMPENSATION_FEE_MULTIPLE);
+		System::assert_has_event(
+			Event::RequesterCompensated { task, requester: 1, amount: compensation }.into(),
+		);
+		let surplus = WRONG_RESULT_SLASH - 3 * JUROR_REWARD - reward - compensation;
+		assert_eq!(protocol_balance(), before.2 + surplus);
+		assert_eq!(ProtocolFlows::<Test>::get(ProtocolFlow::DisputeSurplus).received, surplus);
+		// The requester is refunded (the wrong result is not paid) and compensated.
+		assert_eq!(Balances::free_balance(1), before.0 + FEE + compensation);
 		assert_eq!(task_status(task), TaskStatus::Expired);
-		assert_eq!(pallet_agents::Agents::<Test>::get(executor).unwrap().open_work, 0);
+		let agent = pallet_agents::Agents::<Test>::get(executor).unwrap();
+		assert_eq!((agent.open_work, agent.collateral), (0, 0));
 		assert_eq!(Balances::total_issuance(), issuance);
 	});
 }
@@ -165,13 +197,15 @@ fn a_right_result_stands_and_a_frivolous_challenger_pays_the_jurors_and_the_exec
 	});
 }
 
+/// A challenger cannot hope that the jurors stay home: without a verdict the result stands,
+/// and the challenger pays for the judgment it asked for.
 #[test]
-fn without_reveals_there_is_no_verdict_bonds_return_and_absent_jurors_pay_a_penalty() {
+fn without_reveals_there_is_no_verdict_and_the_challenger_pays_the_jury() {
 	run_test(|| {
-		let protocol = Inference::protocol_account();
 		let (task, executor) = challenged(b"4");
 		let jury = jurors(task);
-		let protocol_before = Balances::free_balance(protocol);
+		let protocol_before = protocol_balance();
+		let reveal_deadline = dispute(task).phase_ends + REVEAL_PERIOD;
 		vote_round(task, &[None; 3]);
 		System::assert_has_event(
 			Event::VotesCounted {
@@ -180,7 +214,7 @@ fn without_reveals_there_is_no_verdict_bonds_return_and_absent_jurors_pay_a_pena
 				verdict: None,
 				revealed: 0,
 				jurors: 3,
-				appeal_deadline: Some(1 + COMMIT_PERIOD + REVEAL_PERIOD + APPEAL_PERIOD),
+				appeal_deadline: Some(reveal_deadline + APPEAL_PERIOD),
 			}
 			.into(),
 		);
@@ -190,16 +224,44 @@ fn without_reveals_there_is_no_verdict_bonds_return_and_absent_jurors_pay_a_pena
 				Event::JurorPenalised { task, juror: *juror, slashed: JUROR_PENALTY }.into(),
 			);
 		}
-		assert_eq!(Balances::free_balance(protocol), protocol_before + 3 * JUROR_PENALTY);
+		assert_eq!(protocol_balance(), protocol_before + 3 * JUROR_PENALTY);
 		run_to_block(dispute(task).phase_ends);
 		System::assert_has_event(
 			Event::DisputeClosed { task, verdict: None, result_overturned: false }.into(),
 		);
 		assert_eq!(bond_held(2), 0);
-		assert_eq!(Balances::free_balance(2), 10_000);
-		// The result stands: the executor is paid, not slashed.
+		// The price of the jury it asked for: three seats' rewards, here to the protocol
+		// account since no juror earned them.
+		assert_eq!(Balances::free_balance(2), 10_000 - 3 * JUROR_REWARD);
+		// The result stands: the executor is paid, and the protocol takes its cut.
+		assert_eq!(
+			protocol_balance(),
+			protocol_before + 3 * JUROR_PENALTY + 3 * JUROR_REWARD + FEE / 10
+		);
 		assert_eq!(task_status(task), TaskStatus::Finalised);
 		assert_eq!(stake(executor), 500);
+	});
+}
+
+/// One revealed vote out of three used to decide a dispute. A verdict needs the votes of an
+/// absolute majority of the jury.
+#[test]
+fn a_lone_revealed_vote_decides_nothing() {
+	run_test(|| {
+		let (task, executor) = challenged(b"4");
+		let jury = jurors(task);
+		let free: Vec<u64> = jury.iter().map(|j| Balances::free_balance(j)).collect();
+		vote_round(task, &[Some(hash(b"5")), None, None]);
+		assert_eq!(dispute(task).verdict, None);
+		run_to_block(dispute(task).phase_ends);
+		System::assert_has_event(
+			Event::DisputeClosed { task, verdict: None, result_overturned: false }.into(),
+		);
+		// The result stands; the juror who revealed is paid by the challenger.
+		assert_eq!(stake(executor), 500);
+		assert_eq!(task_status(task), TaskStatus::Finalised);
+		assert_eq!(Balances::free_balance(jury[0]), free[0] + JUROR_REWARD);
+		assert_eq!(Balances::free_balance(2), 10_000 - 3 * JUROR_REWARD);
 	});
 }
 
@@ -257,9 +319,9 @@ fn an_appeal_with_a_larger_jury_flips_the_verdict() {
 			Error::<Test>::BondTooLow
 		);
 		assert_ok!(Challenges::appeal(RuntimeOrigin::signed(2), task, appeal_bond));
+		draw(task);
 		let appealed = dispute(task);
 		assert_eq!(appealed.round, 1);
-		assert_eq!(appealed.phase, DisputePhase::Committing);
 		let second = jurors(task);
 		assert_eq!(second.len(), 7);
 		assert!(second.iter().all(|j| !first.contains(j)));
@@ -277,10 +339,10 @@ fn an_appeal_with_a_larger_jury_flips_the_verdict() {
 		assert_eq!(stake(executor), 500 - WRONG_RESULT_SLASH);
 		assert_eq!(bond_held(2), 0);
 		// Both bonds return; the slash pays the 7 jurors of the final round, then the
-		// challenger. The first jury, overturned, is neither paid nor penalised.
+		// challenger its share. The first jury, overturned, is neither paid nor penalised.
 		assert_eq!(
 			Balances::free_balance(2),
-			before + BOND + appeal_bond + WRONG_RESULT_SLASH - 7 * JUROR_REWARD
+			before + BOND + appeal_bond + challenger_reward(WRONG_RESULT_SLASH, 7)
 		);
 		for (juror, free) in first.iter().zip(free_first) {
 			assert_eq!(Balances::free_balance(juror), free);
@@ -303,16 +365,19 @@ fn an_executor_found_wrong_may_appeal_and_forfeits_its_bond_when_it_loses_again(
 			Error::<Test>::NotLosingSide
 		);
 		assert_ok!(Challenges::appeal(RuntimeOrigin::signed(executor), task, appeal_bond));
+		draw(task);
 		let before = Balances::free_balance(2);
 		vote_round(task, &[Some(hash(b"4")); 7]);
 		System::assert_has_event(
 			Event::BondForfeited { task, who: executor, amount: appeal_bond }.into(),
 		);
 		assert_eq!(bond_held(executor), 0);
-		// Both juries voted for the final verdict: all ten jurors are paid.
+		// Both juries voted for the final verdict: all ten jurors are paid, then the
+		// challenger its share of the rest.
+		let rest = WRONG_RESULT_SLASH + appeal_bond - 10 * JUROR_REWARD;
 		assert_eq!(
 			Balances::free_balance(2),
-			before + BOND + WRONG_RESULT_SLASH + appeal_bond - 10 * JUROR_REWARD
+			before + BOND + ChallengerShare::get().mul_floor(rest)
 		);
 	});
 }
@@ -324,7 +389,7 @@ fn challenges_outside_the_window_or_twice_or_underfunded_are_refused() {
 			Challenges::challenge(RuntimeOrigin::signed(2), 99, BOND),
 			Error::<Test>::NotChallengeable
 		);
-		let task = revealed_task(1, model(), &[hash(b"4")]);
+		let task = revealed_task(1, model(), &[b"4"]);
 		let executor = executors_of(task)[0];
 		assert_noop!(
 			Challenges::challenge(RuntimeOrigin::signed(2), task, BOND - 1),
@@ -346,7 +411,7 @@ fn challenges_outside_the_window_or_twice_or_underfunded_are_refused() {
 		assert_eq!(bond_held(3), 0);
 
 		// After the window, the result is final.
-		let late = revealed_task(1, model(), &[hash(b"4")]);
+		let late = revealed_task(1, model(), &[b"4"]);
 		run_to_block(System::block_number() + CHALLENGE_PERIOD);
 		assert_eq!(task_status(late), TaskStatus::Finalised);
 		assert_noop!(
@@ -366,7 +431,7 @@ fn an_executor_operator_key_cannot_challenge_its_own_result() {
 		// Make 11 the only executor: 12 and 13 pause.
 		assert_ok!(Agents::pause(RuntimeOrigin::signed(12)));
 		assert_ok!(Agents::pause(RuntimeOrigin::signed(13)));
-		let task = revealed_task(1, model(), &[hash(b"4")]);
+		let task = revealed_task(1, model(), &[b"4"]);
 		assert_eq!(executors_of(task), vec![11]);
 		assert_noop!(
 			Challenges::challenge(RuntimeOrigin::signed(21), task, BOND),
@@ -431,7 +496,7 @@ fn a_challenge_needs_enough_verifiers_and_leaves_nothing_behind_without_them() {
 		for verifier in 33..=42 {
 			assert_ok!(Agents::pause(RuntimeOrigin::signed(verifier)));
 		}
-		let task = revealed_task(1, model(), &[hash(b"4")]);
+		let task = revealed_task(1, model(), &[b"4"]);
 		assert_noop!(
 			Challenges::challenge(RuntimeOrigin::signed(2), task, BOND),
 			Error::<Test>::NotEnoughJurors
@@ -440,31 +505,149 @@ fn a_challenge_needs_enough_verifiers_and_leaves_nothing_behind_without_them() {
 	});
 }
 
+/// Verifiers available when a challenge is made may be gone when its jury is due (paused, or
+/// colluding with the executor to stall the dispute). The round is not held and nobody pays
+/// for it; the result stands as if unchallenged.
 #[test]
-fn disagreeing_executors_are_judged_and_the_wrong_one_pays_the_right_ones() {
+fn a_jury_that_cannot_be_drawn_returns_the_bond_and_the_result_stands() {
+	run_test(|| {
+		for verifier in 34..=42 {
+			assert_ok!(Agents::pause(RuntimeOrigin::signed(verifier)));
+		}
+		let task = revealed_task(1, model(), &[b"4"]);
+		let executor = executors_of(task)[0];
+		assert_ok!(Challenges::challenge(RuntimeOrigin::signed(2), task, BOND));
+		assert_ok!(Agents::pause(RuntimeOrigin::signed(33)));
+		run_to_block(System::block_number() + 1);
+		System::assert_has_event(Event::JuryNotDrawn { task, round: 0 }.into());
+		assert!(!Disputes::<Test>::contains_key(task));
+		assert_eq!((bond_held(2), Balances::free_balance(2)), (0, 10_000));
+		assert_eq!(task_status(task), TaskStatus::Finalised);
+		assert_eq!(stake(executor), 500);
+	});
+}
+
+/// A requester has its own executor disagree with an honest one where no jury can be drawn
+/// (too few verifiers, or its own verifiers paused). Nobody can tell who was right: both
+/// outputs are public, so both are paid, and the requester does not get the honest one free.
+#[test]
+fn a_disagreement_no_jury_can_judge_pays_every_delivered_output() {
+	run_test(|| {
+		for verifier in 33..=42 {
+			assert_ok!(Agents::pause(RuntimeOrigin::signed(verifier)));
+		}
+		let requester = Balances::free_balance(1);
+		let free: Vec<u64> = (11..=13).map(|e| Balances::free_balance(e)).collect();
+		let task = revealed_task(1, model(), &[b"4", b"5"]);
+		let executors = executors_of(task);
+		assert!(!Disputes::<Test>::contains_key(task));
+		assert_eq!(task_status(task), TaskStatus::Finalised);
+		// Nothing refunded: each executor is paid its share (the fee is one share each).
+		assert_eq!(Balances::free_balance(1), requester - 2 * FEE);
+		for executor in &executors {
+			assert_eq!(stake(*executor), 500);
+			assert_eq!(
+				Balances::free_balance(executor),
+				free[(*executor - 11) as usize] + FEE - FEE / 10
+			);
+		}
+
+		// The same when the verifiers leave between the disagreement and its draw.
+		for verifier in 33..=42 {
+			assert_ok!(Agents::resume(RuntimeOrigin::signed(verifier)));
+		}
+		let requester = Balances::free_balance(1);
+		let task = revealed_task(1, model(), &[b"4", b"5"]);
+		assert_eq!(dispute(task).kind, DisputeKind::Disagreement);
+		for verifier in 31..=42 {
+			let _ = Agents::pause(RuntimeOrigin::signed(verifier));
+		}
+		run_to_block(System::block_number() + 1);
+		System::assert_has_event(Event::JuryNotDrawn { task, round: 0 }.into());
+		assert_eq!(task_status(task), TaskStatus::Finalised);
+		assert_eq!(Balances::free_balance(1), requester - 2 * FEE);
+	});
+}
+
+/// Disagreeing executors: the wrong one is slashed; the right ones are paid their fee, and
+/// nothing more. The slash pays the jurors, then funds the protocol: an executor cannot
+/// profit from framing a co-executor.
+#[test]
+fn disagreeing_executors_are_judged_and_the_wrong_one_pays_the_jurors() {
 	run_test(|| {
 		let issuance = Balances::total_issuance();
-		let outputs = [hash(b"4"), hash(b"4"), hash(b"5")];
-		let task = revealed_task(1, model(), &outputs);
+		let task = revealed_task(1, model(), &[b"4", b"4", b"5"]);
 		let executors = executors_of(task);
 		assert_eq!(task_status(task), TaskStatus::Disputed);
+		draw(task);
 		assert_eq!(dispute(task).kind, DisputeKind::Disagreement);
 		assert_eq!(dispute(task).result, None);
 		let free: Vec<u64> = executors.iter().map(|e| Balances::free_balance(e)).collect();
 		let requester = Balances::free_balance(1);
+		let protocol_before = protocol_balance();
 
 		vote_round(task, &[Some(hash(b"4")); 3]);
 		run_to_block(dispute(task).phase_ends);
 		assert_eq!(stake(executors[2]), 500 - WRONG_RESULT_SLASH);
-		let reward = (WRONG_RESULT_SLASH - 3 * JUROR_REWARD) / 2;
 		let fee_paid = FEE - FEE / 10;
-		assert_eq!(Balances::free_balance(executors[0]), free[0] + fee_paid + reward);
-		assert_eq!(Balances::free_balance(executors[1]), free[1] + fee_paid + reward);
+		assert_eq!(Balances::free_balance(executors[0]), free[0] + fee_paid);
+		assert_eq!(Balances::free_balance(executors[1]), free[1] + fee_paid);
 		assert_eq!(Balances::free_balance(executors[2]), free[2]);
+		assert_eq!(
+			protocol_balance(),
+			protocol_before + WRONG_RESULT_SLASH - 3 * JUROR_REWARD + 2 * (FEE / 10)
+		);
 		// The wrong executor's share of the fee goes back to the requester.
 		assert_eq!(Balances::free_balance(1), requester + FEE);
 		assert_eq!(task_status(task), TaskStatus::Finalised);
 		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
+
+/// The drain: one attacker owns both executors of many redundancy-2 tasks and makes them
+/// disagree, and owns the verifiers that judge. Juror pay outside audits comes only from the
+/// loser's slash, and each assignment's slash is reserved in advance, so the protocol account
+/// never pays, and the losing executor cannot take on more work than its stake covers.
+#[test]
+fn the_protocol_account_cannot_be_drained_through_disagreements() {
+	run_test(|| {
+		// Only executors 11 and 12 serve the model: every redundancy-2 task goes to both.
+		assert_ok!(Agents::pause(RuntimeOrigin::signed(13)));
+		let protocol_before = protocol_balance();
+		let mut disputes = 0u32;
+		loop {
+			let id = pallet_inference::NextTaskId::<Test>::get();
+			let submitted = Inference::submit_task(
+				RuntimeOrigin::signed(1),
+				model(),
+				pallet_inference::TaskInputOf::Inline(b"2+2=".to_vec()),
+				pallet_inference::TaskParams {
+					max_tokens: 8,
+					temperature_milli: 0,
+					seed: 1,
+					mode: VerificationMode::ExactMatch,
+				},
+				2 * FEE,
+				2,
+				2,
+			);
+			if submitted.is_err() {
+				// The losing executor's stake no longer covers another assignment.
+				assert_noop!(submitted, pallet_inference::Error::<Test>::NoExecutors);
+				break;
+			}
+			run_to_block(System::block_number() + 1);
+			commit_and_reveal(id, &[Some(b"4"), Some(b"5")]);
+			draw(id);
+			vote_round(id, &[Some(hash(b"4")); 3]);
+			run_to_block(dispute(id).phase_ends);
+			disputes += 1;
+			assert!(disputes < 10, "the attacker's executor keeps being drawn");
+		}
+		// Every dispute paid its jurors from the slash; the protocol account only gained.
+		assert!(disputes >= 1);
+		assert!(protocol_balance() >= protocol_before);
+		assert_eq!(ProtocolFlows::<Test>::get(ProtocolFlow::AuditJurors).paid, 0);
 	});
 }
 
@@ -474,10 +657,11 @@ fn an_audit_that_confirms_the_result_pays_its_jurors_from_the_protocol_account()
 		let protocol = Inference::protocol_account();
 		<Balances as frame_support::traits::fungible::Mutate<_>>::set_balance(&protocol, 1_000);
 		AuditProbability::set(Perbill::one());
-		let task = revealed_task(1, model(), &[hash(b"4")]);
+		let task = revealed_task(1, model(), &[b"4"]);
 		let executor = executors_of(task)[0];
-		run_to_block(1 + CHALLENGE_PERIOD);
+		run_to_block(System::block_number() + CHALLENGE_PERIOD);
 		assert_eq!(task_status(task), TaskStatus::Disputed);
+		draw(task);
 		assert_eq!(dispute(task).kind, DisputeKind::Audit);
 		// Nobody loses an audit that confirms the result, so nobody may appeal it.
 		let jury = jurors(task);
@@ -494,6 +678,7 @@ fn an_audit_that_confirms_the_result_pays_its_jurors_from_the_protocol_account()
 		}
 		// The protocol account paid the jurors and received the fee's protocol cut.
 		assert_eq!(Balances::free_balance(protocol), protocol_before - 3 * JUROR_REWARD + FEE / 10);
+		assert_eq!(ProtocolFlows::<Test>::get(ProtocolFlow::AuditJurors).paid, 3 * JUROR_REWARD);
 		assert_eq!(task_status(task), TaskStatus::Finalised);
 		assert_eq!(stake(executor), 500);
 		assert_eq!(
@@ -507,14 +692,22 @@ fn an_audit_that_confirms_the_result_pays_its_jurors_from_the_protocol_account()
 fn an_audit_that_finds_the_result_wrong_slashes_the_executor_and_refunds_the_requester() {
 	run_test(|| {
 		AuditProbability::set(Perbill::one());
-		let task = revealed_task(1, model(), &[hash(b"5")]);
+		let task = revealed_task(1, model(), &[b"5"]);
 		let executor = executors_of(task)[0];
-		run_to_block(1 + CHALLENGE_PERIOD);
+		run_to_block(System::block_number() + CHALLENGE_PERIOD);
+		draw(task);
 		let requester = Balances::free_balance(1);
+		let protocol = protocol_balance();
 		vote_round(task, &[Some(hash(b"4")); 3]);
 		run_to_block(dispute(task).phase_ends);
 		assert_eq!(stake(executor), 500 - WRONG_RESULT_SLASH);
-		assert_eq!(Balances::free_balance(1), requester + FEE);
+		// Refunded, and compensated out of the slash before the jurors are paid from it.
+		let compensation = FEE * u64::from(COMPENSATION_FEE_MULTIPLE);
+		assert_eq!(Balances::free_balance(1), requester + FEE + compensation);
+		assert_eq!(
+			protocol_balance(),
+			protocol + WRONG_RESULT_SLASH - compensation - 3 * JUROR_REWARD
+		);
 		assert_eq!(task_status(task), TaskStatus::Expired);
 	});
 }
@@ -522,10 +715,24 @@ fn an_audit_that_finds_the_result_wrong_slashes_the_executor_and_refunds_the_req
 #[test]
 fn no_audit_is_drawn_at_probability_zero() {
 	run_test(|| {
-		let task = revealed_task(1, model(), &[hash(b"4")]);
-		run_to_block(1 + CHALLENGE_PERIOD);
+		let task = revealed_task(1, model(), &[b"4"]);
+		run_to_block(System::block_number() + CHALLENGE_PERIOD);
 		assert_eq!(task_status(task), TaskStatus::Finalised);
 		assert!(!Disputes::<Test>::contains_key(task));
+	});
+}
+
+/// A window's end processed so late that the hash seeding its audit is no longer kept: the
+/// result is audited (fails closed), as no other seed is free of the caller's choice of when.
+#[test]
+fn a_result_whose_audit_seed_is_gone_is_audited() {
+	run_test(|| {
+		AuditProbability::set(Perbill::from_percent(5));
+		assert!(Challenges::audit_drawn(None));
+		let drawn = (0u8..=255).filter(|b| Challenges::audit_drawn(Some([*b; 32]))).count();
+		assert!(drawn < 64, "about 5 % of seeds audit, not {drawn} of 256");
+		AuditProbability::set(Perbill::zero());
+		assert!(!Challenges::audit_drawn(None));
 	});
 }
 
@@ -534,16 +741,11 @@ fn in_jury_mode_jurors_accept_or_reject_the_result() {
 	run_test(|| {
 		let task = revealed_inline(VerificationMode::Jury, 1, &[b"a poem"]);
 		assert_ok!(Challenges::challenge(RuntimeOrigin::signed(2), task, BOND));
+		draw(task);
 		let jury = jurors(task);
 		for juror in &jury {
 			assert_ok!(commit_as(*juror, task, REJECT));
 		}
-		assert_ok!(Challenges::commit_vote(
-			RuntimeOrigin::signed(jury[0]),
-			task,
-			vote_commitment(task, 0, &hash(b"other"), &SALT, &jury[0]),
-		)
-		.or_else(|_| Ok::<_, DispatchError>(())));
 		run_to_block(dispute(task).phase_ends);
 		for juror in &jury {
 			assert_noop!(
@@ -559,7 +761,9 @@ fn in_jury_mode_jurors_accept_or_reject_the_result() {
 		System::assert_has_event(
 			Event::DisputeClosed { task, verdict: Some(REJECT), result_overturned: true }.into(),
 		);
-		assert_eq!(Balances::free_balance(1), requester + FEE);
+		// Refunded and compensated: a rejected result is a wrong result.
+		let compensation = FEE * u64::from(COMPENSATION_FEE_MULTIPLE);
+		assert_eq!(Balances::free_balance(1), requester + FEE + compensation);
 	});
 }
 
@@ -568,10 +772,68 @@ fn in_jury_mode_a_vote_other_than_accept_or_reject_is_invalid() {
 	run_test(|| {
 		let task = revealed_inline(VerificationMode::Jury, 1, &[b"a poem"]);
 		assert_ok!(Challenges::challenge(RuntimeOrigin::signed(2), task, BOND));
+		draw(task);
 		let juror = jurors(task)[0];
 		assert_ok!(commit_as(juror, task, hash(b"other")));
 		run_to_block(dispute(task).phase_ends);
 		assert_noop!(reveal_as(juror, task, hash(b"other")), Error::<Test>::InvalidVote);
+	});
+}
+
+/// A requester who serves its referenced input to the executors, then withholds it from the
+/// jurors and challenges, cannot have an honest result overturned: jurors who cannot obtain
+/// the input say so, and that is never a verdict. The challenger pays for the jury.
+#[test]
+fn jurors_who_cannot_obtain_a_referenced_input_never_overturn_a_result() {
+	run_test(|| {
+		let task = revealed_referenced(1, &[Some(b"4")]);
+		let executor = executors_of(task)[0];
+		assert_ok!(Challenges::challenge(RuntimeOrigin::signed(2), task, BOND));
+		draw(task);
+		vote_round(task, &[Some(INPUT_UNAVAILABLE); 3]);
+		assert_eq!(dispute(task).verdict, None);
+		// Present, not wrong: nobody is penalised.
+		for juror in jurors_of_round_zero(task) {
+			assert_eq!(stake(juror), 500);
+		}
+		run_to_block(dispute(task).phase_ends);
+		assert_eq!(stake(executor), 500);
+		assert_eq!(task_status(task), TaskStatus::Finalised);
+		assert_eq!(Balances::free_balance(2), 10_000 - 3 * JUROR_REWARD);
+
+		// On a task whose input is on chain, "input unavailable" is no vote.
+		let inline = revealed_task(1, model(), &[b"4"]);
+		assert_ok!(Challenges::challenge(RuntimeOrigin::signed(3), inline, BOND));
+		draw(inline);
+		let juror = jurors(inline)[0];
+		assert_ok!(commit_as(juror, inline, INPUT_UNAVAILABLE));
+		run_to_block(dispute(inline).phase_ends);
+		assert_noop!(reveal_as(juror, inline, INPUT_UNAVAILABLE), Error::<Test>::InvalidVote);
+	});
+}
+
+/// The jurors of round 0, once counted (they are in `past_jurors`).
+fn jurors_of_round_zero(task: TaskId) -> Vec<u64> {
+	dispute(task).past_jurors.to_vec()
+}
+
+/// A guilty executor's accomplice challenges its wrong result first, to recover the slash as
+/// the challenger's reward. It recovers only the challenger's share of what the jurors leave.
+#[test]
+fn a_self_challenge_recovers_only_the_challengers_share_of_the_slash() {
+	run_test(|| {
+		let task = revealed_task(1, model(), &[b"5"]);
+		let executor = executors_of(task)[0];
+		// Account 3 is the executor's accomplice.
+		let before = Balances::total_balance(&executor) + Balances::total_balance(&3);
+		assert_ok!(Challenges::challenge(RuntimeOrigin::signed(3), task, BOND));
+		draw(task);
+		vote_round(task, &[Some(hash(b"4")); 3]);
+		run_to_block(dispute(task).phase_ends);
+		let after = Balances::total_balance(&executor) + Balances::total_balance(&3);
+		let loss = before - after;
+		assert_eq!(loss, WRONG_RESULT_SLASH - challenger_reward(WRONG_RESULT_SLASH, 3));
+		assert!(loss >= WRONG_RESULT_SLASH * 3 / 4 - 3 * JUROR_REWARD);
 	});
 }
 
@@ -589,7 +851,49 @@ fn advance_moves_on_a_phase_the_hook_left_over() {
 		System::set_block_number(commit_deadline + 1);
 		assert_ok!(Challenges::advance(RuntimeOrigin::signed(3), task));
 		assert_eq!(dispute(task).phase, DisputePhase::Revealing);
-		assert!(Deadlines::<Test>::get(commit_deadline).is_empty());
+		assert!(Deadlines::<Test>::get(commit_deadline, task).is_none());
+	});
+}
+
+/// A jury draw the queue defers runs in the hook of a later block, seeded by that block's
+/// parent hash; no call can run it (its sender would know the seed and could change the
+/// candidates in the same block, with `bond_extra` or `pause`).
+#[test]
+fn a_deferred_jury_draw_is_seeded_by_the_block_it_runs_in_and_never_by_a_call() {
+	run_test(|| {
+		let task = revealed_task(1, model(), &[b"5"]);
+		assert_ok!(Challenges::challenge(RuntimeOrigin::signed(2), task, BOND));
+		let due = dispute(task).phase_ends;
+		// The hook of the draw's block did not run.
+		System::set_block_number(due + 2);
+		assert_noop!(
+			Challenges::advance(RuntimeOrigin::signed(3), task),
+			Error::<Test>::DrawnByHookOnly
+		);
+		let open = dispute(task);
+		let drawn_from = |block: u64| {
+			let seed = TestRandomness::random_at(&(b"challenges/jury", task, 0u32).encode(), block)
+				.unwrap();
+			let mut jury = <Test as Config>::Agents::select(
+				Role::Verifier,
+				&model(),
+				3,
+				seed,
+				&Challenges::never_jurors(&open),
+				open.juror_collateral,
+			)
+			.unwrap();
+			jury.sort();
+			jury
+		};
+		let expected = drawn_from(due + 2);
+		// The hash of the block before the draw was due: known to all by now.
+		assert_ne!(expected, drawn_from(due - 1));
+		System::set_block_number(due + 3);
+		Challenges::on_initialize(due + 3);
+		let mut jury = jurors(task);
+		jury.sort();
+		assert_eq!(jury, expected);
 	});
 }
 
@@ -615,6 +919,7 @@ fn an_appeal_round_without_a_majority_leaves_the_appealed_verdict_standing() {
 			task,
 			Challenges::appeal_bond(FEE, 1)
 		));
+		draw(task);
 		// Nobody on the appeal jury reveals: the first verdict stands, the appeal is lost.
 		vote_round(task, &[None; 7]);
 		System::assert_has_event(
@@ -668,6 +973,7 @@ fn an_audit_costs_the_protocol_account_at_most_the_task_fee() {
 			1,
 			2,
 		));
+		run_to_block(System::block_number() + 1);
 		let executor = executors_of(id)[0];
 		let salt = [3u8; 32];
 		assert_ok!(Inference::commit(
@@ -683,7 +989,8 @@ fn an_audit_costs_the_protocol_account_at_most_the_task_fee() {
 			Some(b"4".to_vec()),
 			None
 		));
-		run_to_block(1 + CHALLENGE_PERIOD);
+		run_to_block(System::block_number() + CHALLENGE_PERIOD);
+		draw(id);
 		assert_eq!(dispute(id).kind, DisputeKind::Audit);
 		vote_round(id, &[Some(hash(b"4")); 3]);
 		let before = Balances::free_balance(protocol);
@@ -693,34 +1000,97 @@ fn an_audit_costs_the_protocol_account_at_most_the_task_fee() {
 	});
 }
 
+/// The protocol cut is taken only on the outputs delivered. An audit of a task whose other
+/// executor could not obtain the input draws on the protocol account for no more than the
+/// delivered share: a requester cannot buy audits worth more than the cut it paid.
 #[test]
-fn jurors_who_committed_are_not_penalised_when_no_reveal_phase_could_be_scheduled() {
+fn an_audit_costs_the_protocol_account_at_most_what_was_paid_for_delivered_outputs() {
 	run_test(|| {
-		let (task, executor) = challenged(b"4");
-		let jury = jurors(task);
-		assert_ok!(commit_as(jury[0], task, hash(b"4")));
-		assert_ok!(commit_as(jury[1], task, hash(b"4")));
-		// Every queue the reveal phase (and then the appeal window) could go to is full.
-		let commit_deadline = dispute(task).phase_ends;
-		let first = commit_deadline + REVEAL_PERIOD.min(APPEAL_PERIOD);
-		let mut placeholder = TaskId::MAX;
-		for block in first..first + u64::from(SCHEDULE_SEARCH) + REVEAL_PERIOD {
-			Deadlines::<Test>::mutate(block, |queue| {
-				while queue.try_push(placeholder).is_ok() {
-					placeholder -= 1;
-				}
-			});
+		let protocol = Inference::protocol_account();
+		<Balances as frame_support::traits::fungible::Mutate<_>>::set_balance(&protocol, 1_000);
+		AuditProbability::set(Perbill::one());
+		// A fee of 40 for two executors: one delivers (a share of 20), one cannot fetch.
+		let id = pallet_inference::NextTaskId::<Test>::get();
+		assert_ok!(Inference::submit_task(
+			RuntimeOrigin::signed(1),
+			model(),
+			pallet_inference::TaskInputOf::Reference {
+				hash: H256::repeat_byte(7),
+				uri: b"https://data.example/in".to_vec(),
+			},
+			pallet_inference::TaskParams {
+				max_tokens: 8,
+				temperature_milli: 0,
+				seed: 1,
+				mode: VerificationMode::ExactMatch
+			},
+			40,
+			2,
+			2,
+		));
+		run_to_block(System::block_number() + 1);
+		commit_and_reveal(id, &[Some(b"4"), None]);
+		run_to_block(System::block_number() + CHALLENGE_PERIOD);
+		draw(id);
+		assert_eq!(dispute(id).kind, DisputeKind::Audit);
+		vote_round(id, &[Some(hash(b"4")); 3]);
+		let before = Balances::free_balance(protocol);
+		run_to_block(dispute(id).phase_ends);
+		// Paid out: 20 to the jurors (not the 30 they are owed, nor the fee of 40); received:
+		// the protocol cut of the delivered share, 2.
+		assert_eq!(Balances::free_balance(protocol), before - 20 + 2);
+	});
+}
+
+/// More dispute deadlines fall due in a block than it processes: the rest wait for the next
+/// blocks, in order. Nobody is penalised for it and nothing is decided by it.
+#[test]
+fn a_backlog_of_dispute_deadlines_defers_them_without_changing_their_outcome() {
+	run_test(|| {
+		// Five challenges in one block, one more than a block processes: their juries are
+		// drawn over two blocks.
+		let tasks: Vec<TaskId> = (0..5).map(|_| revealed_task(1, model(), &[b"4"])).collect();
+		for task in &tasks {
+			assert_ok!(Challenges::challenge(RuntimeOrigin::signed(2), *task, BOND));
 		}
-		run_to_block(commit_deadline);
-		// Counted at once: no verdict, and only the juror who never committed pays.
-		assert_eq!(stake(jury[0]), 500);
-		assert_eq!(stake(jury[1]), 500);
-		assert_eq!(stake(jury[2]), 500 - JUROR_PENALTY);
-		// No appeal window could be scheduled either: closed, the result stands.
-		assert!(!Disputes::<Test>::contains_key(task));
-		assert_eq!(bond_held(2), 0);
-		assert_eq!(task_status(task), TaskStatus::Finalised);
-		assert_eq!(stake(executor), 500);
-		let _ = Deadlines::<Test>::clear(u32::MAX, None);
+		let opened = System::block_number();
+		run_to_block(opened + 1);
+		let drawn = |tasks: &[TaskId]| {
+			tasks.iter().filter(|t| dispute(**t).phase == DisputePhase::Committing).count()
+		};
+		assert_eq!(drawn(&tasks), 4);
+		run_to_block(opened + 2);
+		assert_eq!(drawn(&tasks), 5);
+		// Every juror votes the result on time; the reveal deadlines of the last task fall a
+		// block later, and its jurors are not penalised for it.
+		for task in &tasks {
+			let jury = jurors(*task);
+			for juror in &jury {
+				assert_ok!(commit_as(*juror, *task, hash(b"4")));
+			}
+		}
+		let last = *tasks.iter().max_by_key(|t| dispute(**t).phase_ends).unwrap();
+		run_to_block(dispute(last).phase_ends);
+		for task in &tasks {
+			for juror in jurors(*task) {
+				assert_ok!(reveal_as(juror, *task, hash(b"4")));
+			}
+		}
+		run_to_block(System::block_number() + REVEAL_PERIOD + APPEAL_PERIOD + 2);
+		for task in &tasks {
+			assert!(!Disputes::<Test>::contains_key(task));
+			assert_eq!(task_status(*task), TaskStatus::Finalised);
+		}
+		let penalised = System::events().iter().any(|record| {
+			matches!(record.event, RuntimeEvent::Challenges(Event::JurorPenalised { .. }))
+		});
+		assert!(!penalised);
+	});
+}
+
+#[test]
+fn integrity_test_passes() {
+	new_test_ext().execute_with(|| {
+		<Challenges as frame_support::traits::Hooks<u64>>::integrity_test();
 	});
 }

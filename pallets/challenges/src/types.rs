@@ -44,6 +44,9 @@ pub enum DisputePhase {
 	Revealing,
 	/// The votes are counted; the losing side may appeal until the phase ends.
 	Appealable,
+	/// The round's jury is drawn when the phase ends (the block after the dispute or appeal
+	/// opened), from the hash of the block it opened in.
+	Drawing,
 }
 
 /// What a bond backs: it is returned when the final verdict agrees, forfeited otherwise.
@@ -108,8 +111,13 @@ pub struct Dispute<T: Config> {
 	pub model: ModelId,
 	/// How results are compared, and so what jurors vote.
 	pub mode: VerificationMode,
+	/// Whether the task's input is a reference kept off chain (jurors who cannot obtain it
+	/// vote `INPUT_UNAVAILABLE`).
+	pub input_is_reference: bool,
 	/// The task's fee: challenge and appeal bonds scale with it.
 	pub fee: BalanceOf<T>,
+	/// The fee share of one executor: a wrong result's slash scales with it.
+	pub share: BalanceOf<T>,
 	/// Each executor that revealed, with its output hash.
 	pub revealed: BoundedVec<(T::AccountId, H256), T::MaxExecutors>,
 	/// The disputed result (`None` for a disagreement, where no result stands).
@@ -130,8 +138,13 @@ pub struct Dispute<T: Config> {
 	/// Jurors who voted with the majority of their round, with their vote: paid when the
 	/// dispute closes if the final verdict is their vote.
 	pub owed: BoundedVec<(T::AccountId, H256), MaxJurorsPerDispute<T>>,
+	/// Jurors who revealed in a round that reached no majority: paid from the bonds if the
+	/// dispute ends without a verdict.
+	pub unpaid: BoundedVec<T::AccountId, MaxJurorsPerDispute<T>>,
 	/// Jurors of earlier rounds, never drawn again for this dispute.
 	pub past_jurors: BoundedVec<T::AccountId, MaxJurorsPerDispute<T>>,
+	/// The stake each juror reserves for its seat.
+	pub juror_collateral: BalanceOf<T>,
 }
 
 impl<T: Config> Dispute<T> {

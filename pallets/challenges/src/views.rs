@@ -30,6 +30,7 @@ impl<T: Config> Pallet<T> {
 				DisputePhase::Committing => DisputePhaseView::Committing,
 				DisputePhase::Revealing => DisputePhaseView::Revealing,
 				DisputePhase::Appealable => DisputePhaseView::Appealable,
+				DisputePhase::Drawing => DisputePhaseView::Drawing,
 			},
 			phase_ends: dispute.phase_ends.saturated_into(),
 			jurors: dispute

@@ -197,18 +197,26 @@ mod benchmarks {
 		assert_eq!(Models::<T>::get(model()).map(|r| r.datasets.len() as u32), Some(n));
 	}
 
-	/// A full record replaced by `n` other datasets.
+	/// A full record taken over by another executor of the model, with more stake, and replaced
+	/// by `n` other datasets: the worst of replacing a record.
 	#[benchmark]
 	fn redeclare_model(n: Linear<1, { T::MaxDatasetsPerModel::get() }>) {
 		let owner = funded::<T>("owner");
 		let executor = executor::<T>();
 		declare::<T>(&executor, datasets::<T>(&owner, T::MaxDatasetsPerModel::get()));
 		let ids = datasets::<T>(&owner, n);
+		let challenger: T::AccountId = account("executor", 1, SEED);
+		T::BenchmarkHelper::register_executor(&challenger, model());
+		T::Currency::mint_into(&challenger, funds::<T>()).expect("executor is funded");
+		// The record's owner stops serving the model.
+		T::BenchmarkHelper::deregister(&executor);
 
 		#[extrinsic_call]
-		declare_model(RawOrigin::Signed(executor), model(), ids.clone());
+		declare_model(RawOrigin::Signed(challenger.clone()), model(), ids.clone());
 
-		assert_eq!(Models::<T>::get(model()).map(|r| r.datasets.to_vec()), Some(ids));
+		let record = Models::<T>::get(model());
+		assert_eq!(record.as_ref().map(|r| r.datasets.to_vec()), Some(ids));
+		assert_eq!(record.map(|r| r.owner), Some(challenger));
 	}
 
 	/// A full record.
@@ -352,18 +360,27 @@ mod benchmarks {
 		assert_eq!(ExpiryCursor::<T>::get(), 2);
 	}
 
-	/// A full batch of markers of a past epoch.
+	/// `n` attestations of a past epoch judged, each an outlier: every curator is slashed and
+	/// released.
 	#[benchmark]
-	fn prune_attestations() {
-		CurrentEpoch::<T>::put(EpochClock { index: 1, start: Zero::zero() });
-		for i in 0..PRUNE_BATCH {
+	fn judge_attestations(n: Linear<1, JUDGED_PER_BLOCK>) {
+		let owner = funded::<T>("owner");
+		let collateral = T::CurationPenalty::get();
+		let mut datasets = Vec::new();
+		for i in 0..n {
 			let curator: T::AccountId = account("curator", i, SEED);
-			Attestations::<T>::insert(0, (DatasetId::from(i), curator), 50);
+			T::BenchmarkHelper::register_curator(&curator);
+			let id = dataset::<T>(&owner);
+			T::Agents::note_work_opened(&curator, collateral).expect("curator has free stake");
+			Attestations::<T>::insert(0, (id, curator), Attestation { score: 0, collateral });
+			FinalScores::<T>::insert(0, id, MAX_SCORE);
+			datasets.push(id);
 		}
+		CurrentEpoch::<T>::put(EpochClock { index: 1, start: Zero::zero() });
 
 		#[block]
 		{
-			Pallet::<T>::prune_attestations(Weight::MAX);
+			Pallet::<T>::judge_attestations(1, n);
 		}
 
 		assert_eq!(Attestations::<T>::iter_prefix(0).count(), 0);

@@ -13,15 +13,20 @@
 //!   [`remove_dataset`](Pallet::remove_dataset) it, which pays what it is still owed and returns
 //!   the deposit.
 //! - **Usage attribution.** An agent serving a model [`declare_model`](Pallet::declare_model)s
-//!   the datasets the model was trained on or retrieves from (a model record, with a deposit,
-//!   owned by its first declarer). Each time `pallet-inference` finalises a task for that model
+//!   the datasets the model was trained on or retrieves from (a model record, with a deposit).
+//!   The record follows the model's executors: another active executor of the model takes it
+//!   over when its owner no longer serves the model, or has less stake. Each time `pallet-inference` finalises a task for that model
 //!   it calls [`OnTaskFinalised::on_task_finalised`] with the protocol cut the task paid; this
 //!   pallet moves [`Config::UsageShare`] of that cut from the protocol account into its pot and
 //!   credits the model's live datasets with equal parts of what it moved, as usage of the
 //!   current epoch.
 //! - **Curation.** Agents active in the curator role [`attest`](Pallet::attest) a quality score
-//!   (0..=100) per dataset, at most once per dataset per epoch. A dataset's score in an epoch is
-//!   the stake-weighted mean of its attestations, or [`DEFAULT_SCORE`] if none.
+//!   (0..=100) per dataset, at most once per dataset per epoch, reserving
+//!   [`Config::CurationPenalty`] of their stake. A dataset's score in an epoch is the
+//!   stake-weighted median of its attestations once [`Config::MinCurators`] curators attested
+//!   it, else [`DEFAULT_SCORE`]: curators holding less than half the attesting stake cannot move
+//!   it. After the epoch, a curator whose score lies more than [`Config::OutlierDistance`] from
+//!   the median loses its penalty (to the reserve): curation carries a cost for being an outlier.
 //! - **Epochs.** Every [`Config::EpochLength`] blocks the current epoch closes. Its pot is what
 //!   the epoch's tasks paid in, topped up (only if some dataset earned a weight) from the
 //!   reserve of earlier leftovers and then from [`Config::IssuancePerEpoch`], never beyond the
@@ -48,9 +53,9 @@
 //! running totals ([`EpochInfo`]) updated in O(1) at every credit and attestation — the total
 //! weight changes by the delta of the one dataset touched. A dataset's reward for a closed epoch
 //! is then one multiplication and division, done when the dataset is next touched (a credit, an
-//! attestation, a claim). `on_initialize` rolls the epoch (O(1)), `on_idle` prunes the
-//! attestation markers of past epochs in bounded batches, and the usage credit of a task touches
-//! at most [`Config::MaxDatasetsPerModel`] datasets.
+//! attestation, a claim). `on_initialize` rolls the epoch (O(1)) and judges at most
+//! [`JUDGED_PER_BLOCK`] attestations of past epochs, and the usage credit of a task touches at
+//! most [`Config::MaxDatasetsPerModel`] datasets.
 //!
 //! ## Invariants (`try_state`)
 //!
@@ -68,6 +73,7 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -77,7 +83,7 @@ pub mod weights;
 
 pub use agentchain_primitives::{
 	agents::{AgentRegistry, Role},
-	inference::{OnTaskFinalised, TaskId},
+	inference::{OnTaskFinalised, ProtocolFlow, ProtocolTreasury, TaskId},
 	ModelId,
 };
 pub use types::*;
@@ -106,11 +112,8 @@ pub const LOG_TARGET: &str = "runtime::data-rewards";
 /// should `ClaimPeriod` ever be shortened.
 pub const MAX_EXPIRIES_PER_CLOSE: u32 = 2;
 
-/// Attestation markers removed per pruning round of `on_idle`.
-pub const PRUNE_BATCH: u32 = 64;
-
-/// Most pruning rounds per `on_idle`.
-pub const MAX_PRUNE_ROUNDS: u32 = 2;
+/// Most attestations of past epochs judged (and their markers removed) per block.
+pub const JUDGED_PER_BLOCK: u32 = 16;
 
 /// The balance type of the currency rewards and deposits are paid in.
 pub type BalanceOf<T> =
@@ -123,6 +126,8 @@ pub trait BenchmarkHelper<AccountId> {
 	fn register_curator(who: &AccountId);
 	/// Makes `who` an active executor serving `model`.
 	fn register_executor(who: &AccountId, model: ModelId);
+	/// Makes the agent of `who` stop serving every model (it deregisters).
+	fn deregister(who: &AccountId);
 }
 
 #[frame_support::pallet]
@@ -130,7 +135,7 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -160,6 +165,9 @@ pub mod pallet {
 
 		/// The agent registry: who is an active curator or executor, and with what stake.
 		type Agents: AgentRegistry<Self::AccountId, BalanceOf<Self>>;
+
+		/// The protocol account's ledger: usage credits are taken out of the protocol account.
+		type Treasury: ProtocolTreasury<Self::AccountId, BalanceOf<Self>>;
 
 		/// Identifier of the pot account, which holds the funds of unclaimed rewards.
 		#[pallet::constant]
@@ -191,6 +199,21 @@ pub mod pallet {
 		/// Deposit held per model record.
 		#[pallet::constant]
 		type ModelDeposit: Get<BalanceOf<Self>>;
+
+		/// Stake a curator reserves for each attestation, and loses (to the reserve) when its
+		/// score lies more than [`Config::OutlierDistance`] from the dataset's median.
+		#[pallet::constant]
+		type CurationPenalty: Get<BalanceOf<Self>>;
+
+		/// Points between an attested score and the dataset's median beyond which the
+		/// attestation is an outlier.
+		#[pallet::constant]
+		type OutlierDistance: Get<u8>;
+
+		/// Curators who must attest a dataset in an epoch for their median to be its score (and
+		/// for outliers to be judged); below it the dataset scores [`DEFAULT_SCORE`].
+		#[pallet::constant]
+		type MinCurators: Get<u32>;
 
 		/// Most datasets a model record names: the bound on the work of a usage credit.
 		#[pallet::constant]
@@ -268,8 +291,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Reserve<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
 
-	/// The score each curator (agent account) gave each dataset, by epoch: at most one per
-	/// curator, dataset and epoch. Markers of past epochs are pruned by `on_idle`.
+	/// The score each curator (agent account) gave each dataset, by epoch, with the stake it
+	/// reserved: at most one per curator, dataset and epoch. Judged and removed by
+	/// `on_initialize` once the epoch is over. Each is backed by the curator's reserved stake,
+	/// which bounds how many a curator can hold.
 	///
 	/// Twox64Concat for the epoch (sequential); Blake2_128Concat for the dataset and curator
 	/// (curator accounts are chosen by users).
@@ -280,13 +305,22 @@ pub mod pallet {
 		EpochIndex,
 		Blake2_128Concat,
 		(DatasetId, T::AccountId),
-		u8,
+		Attestation<BalanceOf<T>>,
 		OptionQuery,
 	>;
 
-	/// The oldest epoch whose attestation markers may not all be pruned yet.
+	/// The median score of a dataset in a closed epoch whose attestations are not all judged
+	/// yet, kept when the dataset's ledger moves on to a later epoch. Removed with the epoch's
+	/// last attestation.
+	///
+	/// Twox64Concat for both keys: epochs and dataset ids are assigned by the pallet.
 	#[pallet::storage]
-	pub type PruneCursor<T: Config> = StorageValue<_, EpochIndex, ValueQuery>;
+	pub type FinalScores<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, EpochIndex, Twox64Concat, DatasetId, u8, OptionQuery>;
+
+	/// The oldest epoch whose attestations may not all be judged yet.
+	#[pallet::storage]
+	pub type AttestationCursor<T: Config> = StorageValue<_, EpochIndex, ValueQuery>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -334,6 +368,9 @@ pub mod pallet {
 		},
 		/// A model record was created or replaced.
 		ModelDeclared { model: ModelId, owner: T::AccountId, datasets: DatasetsOf<T> },
+		/// An executor of the model took its record over from `from`, which no longer served the
+		/// model or had less stake; `from`'s deposit was returned.
+		ModelTakenOver { model: ModelId, from: T::AccountId, to: T::AccountId },
 		/// A model record was removed and its deposit returned.
 		ModelRemoved { model: ModelId },
 		/// A retired dataset was taken out of a model record.
@@ -368,6 +405,16 @@ pub mod pallet {
 		},
 		/// An epoch's claim period ended; `unclaimed` went to the reserve.
 		EpochExpired { epoch: EpochIndex, unclaimed: BalanceOf<T> },
+		/// A curator's score of a dataset lay more than `OutlierDistance` from its median in
+		/// `epoch`: `slashed` of its stake went to the reserve.
+		CuratorPenalised {
+			dataset: DatasetId,
+			curator: T::AccountId,
+			epoch: EpochIndex,
+			score: u8,
+			median: u8,
+			slashed: BalanceOf<T>,
+		},
 	}
 
 	#[pallet::error]
@@ -408,8 +455,14 @@ pub mod pallet {
 		/// The model record does not name this dataset.
 		NotLinked,
 		/// Only the owner account of an agent actively serving the model as an executor may
-		/// create its record.
+		/// create, change or take over its record.
 		NotModelExecutor,
+		/// The record's owner still serves the model, with at least as much stake: only it may
+		/// change the record.
+		RecordHeld,
+		/// The curator's free stake (bonded, not reserved by open work) cannot back another
+		/// attestation: wait for its attestations of past epochs to be judged, or bond more.
+		InsufficientFreeStake,
 		/// The signer does not act for an agent that is active in the curator role.
 		NotCurator,
 		/// Curators may not attest datasets their own agent owns.
@@ -429,20 +482,23 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-		/// Closes the current epoch when it has lasted [`Config::EpochLength`] blocks: O(1).
+		/// Closes the current epoch when it has lasted [`Config::EpochLength`] blocks (O(1)),
+		/// and judges at most [`JUDGED_PER_BLOCK`] attestations of past epochs.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let clock = CurrentEpoch::<T>::get();
-			if now.saturating_sub(clock.start) < T::EpochLength::get() {
-				return T::WeightInfo::on_initialize_idle();
+			let mut weight = if now.saturating_sub(clock.start) < T::EpochLength::get() {
+				T::WeightInfo::on_initialize_idle()
+			} else {
+				Self::close_epoch(clock.index, now);
+				T::WeightInfo::on_initialize_epoch()
+			};
+			let judged = Self::judge_attestations(Self::current_epoch(), JUDGED_PER_BLOCK);
+			if judged > 0 {
+				weight = weight.saturating_add(T::WeightInfo::judge_attestations(judged));
+			} else {
+				weight = weight.saturating_add(T::DbWeight::get().reads(2));
 			}
-			Self::close_epoch(clock.index, now);
-			T::WeightInfo::on_initialize_epoch()
-		}
-
-		/// Prunes attestation markers of past epochs, in batches, with the block's spare
-		/// weight.
-		fn on_idle(_now: BlockNumberFor<T>, remaining: Weight) -> Weight {
-			Self::prune_attestations(remaining)
+			weight
 		}
 
 		fn integrity_test() {
@@ -451,6 +507,8 @@ pub mod pallet {
 			assert!(T::MaxDatasetsPerModel::get() > 0, "MaxDatasetsPerModel must be positive");
 			assert!(!T::DatasetDeposit::get().is_zero(), "DatasetDeposit must be positive");
 			assert!(!T::ModelDeposit::get().is_zero(), "ModelDeposit must be positive");
+			assert!(!T::CurationPenalty::get().is_zero(), "CurationPenalty must be positive");
+			assert!(T::MinCurators::get() > 0, "MinCurators must be positive");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -610,21 +668,24 @@ pub mod pallet {
 		}
 
 		/// Declare the datasets a model was trained on or retrieves from: creates the model's
-		/// record, or replaces its list of datasets.
+		/// record, replaces its list of datasets, or takes the record over.
 		///
-		/// The origin must be signed:
-		/// - to create the record, by the owner account of an agent that is an active executor
-		///   serving `model`; it becomes the record's owner and [`Config::ModelDeposit`] is held
+		/// The origin must be signed by the owner account of an agent that is an active executor
+		/// serving `model` (staked, live, in the model's candidate set):
+		/// - with no record, it becomes the record's owner and [`Config::ModelDeposit`] is held
 		///   from its free balance;
-		/// - to replace the list, by the record's owner.
+		/// - as the record's owner, it replaces the list;
+		/// - otherwise it takes the record over (its deposit is held, the previous owner's
+		///   returned) when the previous owner no longer serves the model as an active executor,
+		///   or has less bonded stake: a record follows the model's current executors.
 		///
 		/// `datasets`: 1..=[`Config::MaxDatasetsPerModel`] distinct registered datasets, none
 		/// retired. Every task of the model finalised from now on credits them in equal parts.
 		///
 		/// Errors: `NoDatasets`, `TooManyDatasets`, `DuplicateDataset`, `UnknownDataset`,
-		/// `Retired`, `NotOwner`, `NotModelExecutor`, `InsufficientBalance`.
+		/// `Retired`, `NotModelExecutor`, `RecordHeld`, `InsufficientBalance`.
 		///
-		/// Emits `ModelDeclared`.
+		/// Emits `ModelDeclared`, after `ModelTakenOver` for a takeover.
 		#[pallet::call_index(4)]
 		#[pallet::weight({
 			let n = (datasets.len() as u32).min(T::MaxDatasetsPerModel::get());
@@ -641,19 +702,34 @@ pub mod pallet {
 				let info = Datasets::<T>::get(id).ok_or(Error::<T>::UnknownDataset)?;
 				ensure!(info.status == DatasetStatus::Active, Error::<T>::Retired);
 			}
+			ensure!(Self::serves_as_executor(&who, &model), Error::<T>::NotModelExecutor);
 			let record = match Models::<T>::get(model) {
 				Some(mut record) => {
-					ensure!(record.owner == who, Error::<T>::NotOwner);
+					if record.owner != who {
+						let held = Self::serves_as_executor(&record.owner, &model)
+							&& T::Agents::stake_of(&record.owner) >= T::Agents::stake_of(&who);
+						ensure!(!held, Error::<T>::RecordHeld);
+						let deposit = T::ModelDeposit::get();
+						Self::hold_deposit(&who, HoldReason::ModelDeposit, deposit)?;
+						T::Currency::release(
+							&HoldReason::ModelDeposit.into(),
+							&record.owner,
+							record.deposit,
+							Precision::BestEffort,
+						)?;
+						Self::deposit_event(Event::ModelTakenOver {
+							model,
+							from: record.owner.clone(),
+							to: who.clone(),
+						});
+						record.owner = who.clone();
+						record.deposit = deposit;
+					}
 					Self::unlink_all(&record.datasets);
 					record.datasets = datasets.clone();
 					record
 				},
 				None => {
-					ensure!(
-						T::Agents::agent_of(&who).as_ref() == Some(&who)
-							&& T::Agents::is_active(&who, Role::Executor, Some(&model)),
-						Error::<T>::NotModelExecutor
-					);
 					let deposit = T::ModelDeposit::get();
 					Self::hold_deposit(&who, HoldReason::ModelDeposit, deposit)?;
 					ModelRecord::<T> { owner: who.clone(), datasets: datasets.clone(), deposit }
@@ -727,14 +803,19 @@ pub mod pallet {
 
 		/// Attest the quality of a dataset for the current epoch, with a score from 0 to 100.
 		/// The curator's bonded stake weighs the score: the dataset's score in the epoch is the
-		/// stake-weighted mean of its attestations.
+		/// stake-weighted median of its attestations, once [`Config::MinCurators`] curators
+		/// attested it.
+		///
+		/// [`Config::CurationPenalty`] of the curator's stake is reserved until the attestation
+		/// is judged, after the epoch: a score more than [`Config::OutlierDistance`] from the
+		/// dataset's median loses it.
 		///
 		/// The origin must be signed by an agent active in the curator role, or by its
 		/// operator key. A curator attests each dataset at most once per epoch, and never a
 		/// dataset its own agent owns.
 		///
 		/// Errors: `InvalidScore`, `NotCurator`, `UnknownDataset`, `Retired`, `OwnDataset`,
-		/// `AlreadyAttested`.
+		/// `AlreadyAttested`, `InsufficientFreeStake`.
 		///
 		/// Emits `RewardSettled` (if the dataset's previous epoch is settled), then
 		/// `DatasetAttested`.
@@ -755,20 +836,21 @@ pub mod pallet {
 			let key = (dataset, curator.clone());
 			ensure!(!Attestations::<T>::contains_key(epoch, &key), Error::<T>::AlreadyAttested);
 
+			let collateral = T::CurationPenalty::get();
+			T::Agents::note_work_opened(&curator, collateral)
+				.map_err(|_| Error::<T>::InsufficientFreeStake)?;
+
 			Self::settle(dataset, &mut info.ledger, epoch);
-			let before = info.ledger.weight();
-			let weighted: u128 = stake.saturated_into();
-			let ledger = &mut info.ledger;
-			ledger.score_sum =
-				ledger.score_sum.saturating_add(weighted.saturating_mul(score.into()));
-			ledger.stake_sum = ledger.stake_sum.saturating_add(weighted);
-			let after = info.ledger.weight();
+			let quorum = T::MinCurators::get();
+			let before = info.ledger.weight(quorum);
+			info.ledger.scores.add(score, stake.saturated_into());
+			let after = info.ledger.weight(quorum);
 			Epochs::<T>::mutate(epoch, |maybe_totals| {
 				let totals = maybe_totals.get_or_insert_with(Default::default);
 				totals.total_weight =
 					totals.total_weight.saturating_sub(before).saturating_add(after);
 			});
-			Attestations::<T>::insert(epoch, key, score);
+			Attestations::<T>::insert(epoch, key, Attestation { score, collateral });
 			Datasets::<T>::insert(dataset, info);
 			Self::deposit_event(Event::DatasetAttested { dataset, curator, epoch, score, stake });
 			Ok(())
@@ -813,7 +895,7 @@ pub mod pallet {
 			let ledger = &info.ledger;
 			let unsettled = if ledger.epoch < Self::current_epoch() {
 				Epochs::<T>::get(ledger.epoch)
-					.map(|totals| ledger.reward(&totals))
+					.map(|totals| ledger.reward(&totals, T::MinCurators::get()))
 					.unwrap_or_else(Zero::zero)
 			} else {
 				Zero::zero()
@@ -920,9 +1002,16 @@ impl<T: Config> Pallet<T> {
 		}
 		if !ledger.is_idle() {
 			let epoch = ledger.epoch;
+			// The epoch's attestations are judged against its median: keep it if some are
+			// still to be judged.
+			if let Some(median) = ledger.scores.median(T::MinCurators::get()) {
+				if epoch >= AttestationCursor::<T>::get() {
+					FinalScores::<T>::insert(epoch, dataset, median);
+				}
+			}
 			match Epochs::<T>::get(epoch) {
 				Some(mut totals) => {
-					let reward = ledger.reward(&totals);
+					let reward = ledger.reward(&totals, T::MinCurators::get());
 					if !reward.is_zero() {
 						totals.settled = totals.settled.saturating_add(reward);
 						Epochs::<T>::insert(epoch, totals);
@@ -994,31 +1083,74 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Removes attestation markers of past epochs, a batch of at most [`PRUNE_BATCH`] per
-	/// round, while `remaining` allows. Returns the weight used.
-	fn prune_attestations(remaining: Weight) -> Weight {
-		let mut used = T::DbWeight::get().reads(2);
-		if !remaining.all_gte(used) {
-			return Weight::zero();
-		}
-		let current = Self::current_epoch();
-		let mut cursor = PruneCursor::<T>::get();
-		let round = T::WeightInfo::prune_attestations();
-		for _ in 0..MAX_PRUNE_ROUNDS {
-			if cursor >= current || !remaining.all_gte(used.saturating_add(round)) {
+	/// Judges at most `limit` attestations of epochs before `current`, the earliest first:
+	/// each curator whose score lies more than [`Config::OutlierDistance`] from the dataset's
+	/// median (if its quorum was met) loses its reserved stake to the reserve; every judged
+	/// curator's stake is released, and the marker removed. Returns how many were judged.
+	fn judge_attestations(current: EpochIndex, limit: u32) -> u32 {
+		let mut cursor = AttestationCursor::<T>::get();
+		let mut judged = 0u32;
+		while cursor < current && judged < limit {
+			let batch: Vec<((DatasetId, T::AccountId), Attestation<BalanceOf<T>>)> =
+				Attestations::<T>::iter_prefix(cursor)
+					.take(limit.saturating_sub(judged) as usize)
+					.collect();
+			if batch.is_empty() {
+				// Every attestation of the epoch is judged: its medians go too. One call per
+				// prefix per block: a second one in the same block would see the same keys.
+				let cleared = FinalScores::<T>::clear_prefix(cursor, limit, None);
+				if cleared.maybe_cursor.is_none() {
+					cursor = cursor.saturating_add(1);
+					AttestationCursor::<T>::put(cursor);
+				}
 				break;
 			}
-			used = used.saturating_add(round);
-			// One call per epoch prefix per block: a second call in the same block would see
-			// the same keys again.
-			let result = Attestations::<T>::clear_prefix(cursor, PRUNE_BATCH, None);
-			if result.maybe_cursor.is_some() {
-				break;
+			for ((dataset, curator), attestation) in batch {
+				Self::judge(cursor, dataset, &curator, attestation);
+				Attestations::<T>::remove(cursor, (dataset, curator));
+				judged = judged.saturating_add(1);
 			}
-			cursor = cursor.saturating_add(1);
-			PruneCursor::<T>::put(cursor);
 		}
-		used
+		judged
+	}
+
+	/// Judges one attestation of `epoch` (see [`Self::judge_attestations`]).
+	fn judge(
+		epoch: EpochIndex,
+		dataset: DatasetId,
+		curator: &T::AccountId,
+		attestation: Attestation<BalanceOf<T>>,
+	) {
+		let median = match Datasets::<T>::get(dataset) {
+			Some(info) if info.ledger.epoch == epoch => {
+				info.ledger.scores.median(T::MinCurators::get())
+			},
+			_ => FinalScores::<T>::get(epoch, dataset),
+		};
+		if let Some(median) = median {
+			if attestation.score.abs_diff(median) > T::OutlierDistance::get() {
+				let pot = Self::pot_account();
+				let before = T::Currency::balance(&pot);
+				T::Agents::slash(curator, attestation.collateral, Some(&pot));
+				let slashed = T::Currency::balance(&pot).saturating_sub(before);
+				Reserve::<T>::mutate(|reserve| *reserve = reserve.saturating_add(slashed));
+				Self::deposit_event(Event::CuratorPenalised {
+					dataset,
+					curator: curator.clone(),
+					epoch,
+					score: attestation.score,
+					median,
+					slashed,
+				});
+			}
+		}
+		T::Agents::note_work_closed(curator, attestation.collateral);
+	}
+
+	/// Whether `who` owns an agent that actively serves `model` as an executor.
+	fn serves_as_executor(who: &T::AccountId, model: &ModelId) -> bool {
+		T::Agents::agent_of(who).as_ref() == Some(who)
+			&& T::Agents::is_active(who, Role::Executor, Some(model))
 	}
 
 	/// Checks the pallet's invariants (used by `try_state`, and by tests after every test).
@@ -1047,7 +1179,7 @@ impl<T: Config> Pallet<T> {
 			let held = deposits.entry(info.owner.clone()).or_default();
 			*held = held.saturating_add(info.deposit);
 			let weight = weights.entry(info.ledger.epoch).or_default();
-			*weight = weight.saturating_add(info.ledger.weight());
+			*weight = weight.saturating_add(info.ledger.weight(T::MinCurators::get()));
 		}
 		for (owner, total) in deposits {
 			let held = T::Currency::balance_on_hold(&HoldReason::DatasetDeposit.into(), &owner);
@@ -1118,7 +1250,7 @@ impl<T: Config> Pallet<T> {
 		let pot = T::Currency::balance(&Self::pot_account());
 		ensure!(pot >= liabilities, "the pot holds less than the rewards it owes");
 		for (epoch, _) in Attestations::<T>::iter_keys() {
-			ensure!(epoch >= PruneCursor::<T>::get(), "an attestation below the prune cursor");
+			ensure!(epoch >= AttestationCursor::<T>::get(), "an attestation below the cursor");
 			ensure!(epoch <= current, "an attestation for a future epoch");
 		}
 		Ok(())
@@ -1160,6 +1292,7 @@ impl<T: Config> OnTaskFinalised<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			Self::deposit_event(Event::UsageNotCredited { task, model: *model, amount });
 			return;
 		}
+		T::Treasury::note_paid(ProtocolFlow::DataRewards, amount);
 
 		let epoch = Self::current_epoch();
 		let parts = BalanceOf::<T>::from(count);
@@ -1173,7 +1306,7 @@ impl<T: Config> OnTaskFinalised<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		let mut after = 0u128;
 		for (position, (id, mut info)) in live.into_iter().enumerate() {
 			Self::settle(id, &mut info.ledger, epoch);
-			before = before.saturating_add(info.ledger.weight());
+			before = before.saturating_add(info.ledger.weight(T::MinCurators::get()));
 			let (usage, cut) = if position == 0 {
 				(usage_each.saturating_add(usage_rest), cut_each.saturating_add(cut_rest))
 			} else {
@@ -1181,7 +1314,7 @@ impl<T: Config> OnTaskFinalised<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			};
 			info.ledger.usage = info.ledger.usage.saturating_add(usage);
 			info.ledger.cut = info.ledger.cut.saturating_add(cut);
-			after = after.saturating_add(info.ledger.weight());
+			after = after.saturating_add(info.ledger.weight(T::MinCurators::get()));
 			Datasets::<T>::insert(id, info);
 		}
 		Epochs::<T>::mutate(epoch, |maybe_totals| {

@@ -10,7 +10,6 @@ use frame_support::{
 		fungible::{HoldConsideration, Mutate},
 		ConstU32, ConstU64, Hooks, LinearStoragePrice, VariantCountOf,
 	},
-	weights::Weight,
 	PalletId,
 };
 use sp_core::H256;
@@ -144,11 +143,33 @@ pub const USAGE_SHARE_PERCENT: u32 = 50;
 pub const DATASET_DEPOSIT: u64 = 50;
 pub const MODEL_DEPOSIT: u64 = 20;
 pub const MAX_DATASETS: u32 = 4;
+pub const CURATION_PENALTY: u64 = 10;
+pub const OUTLIER_DISTANCE: u8 = 30;
+
+parameter_types! {
+	/// Curators needed for a median score; one by default, so that single attestations count.
+	pub static MinCurators: u32 = 1;
+	/// What the protocol ledger was told was paid out, in all.
+	pub static ProtocolPaid: u64 = 0;
+}
+
+/// The protocol account's ledger, as `pallet-inference` keeps it: here, what was paid out.
+pub struct TestTreasury;
+impl agentchain_primitives::inference::ProtocolTreasury<u64, u64> for TestTreasury {
+	fn account() -> u64 {
+		PROTOCOL
+	}
+	fn note_received(_flow: agentchain_primitives::inference::ProtocolFlow, _amount: u64) {}
+	fn note_paid(_flow: agentchain_primitives::inference::ProtocolFlow, amount: u64) {
+		ProtocolPaid::set(ProtocolPaid::get() + amount);
+	}
+}
 
 impl pallet_data_rewards::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Agents = Agents;
+	type Treasury = TestTreasury;
 	type PalletId = DataRewardsPalletId;
 	type EpochLength = ConstU64<EPOCH_LENGTH>;
 	type ClaimPeriod = ConstU32<CLAIM_PERIOD>;
@@ -156,6 +177,9 @@ impl pallet_data_rewards::Config for Test {
 	type IssuancePerEpoch = Issuance;
 	type DatasetDeposit = ConstU64<DATASET_DEPOSIT>;
 	type ModelDeposit = ConstU64<MODEL_DEPOSIT>;
+	type CurationPenalty = ConstU64<CURATION_PENALTY>;
+	type OutlierDistance = frame_support::traits::ConstU8<OUTLIER_DISTANCE>;
+	type MinCurators = MinCurators;
 	type MaxDatasetsPerModel = ConstU32<MAX_DATASETS>;
 	type MaxUriLen = ConstU32<32>;
 	type MaxLicenseLen = ConstU32<16>;
@@ -176,6 +200,10 @@ impl crate::BenchmarkHelper<u64> for RegisterWithAgents {
 
 	fn register_executor(who: &u64, model: ModelId) {
 		register_agent(*who, vec![model], vec![Role::Executor]);
+	}
+
+	fn deregister(who: &u64) {
+		Agents::deregister(RuntimeOrigin::signed(*who)).expect("benchmark agent deregisters");
 	}
 }
 
@@ -253,6 +281,8 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	ext.execute_with(|| {
 		System::set_block_number(1);
 		Issuance::set(0);
+		MinCurators::set(1);
+		ProtocolPaid::set(0);
 		let register = |who: u64, models: Vec<ModelId>, roles: Vec<Role>, stake: u64| {
 			Agents::register(
 				RuntimeOrigin::signed(who),
@@ -270,6 +300,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		register(CURATOR, vec![], vec![Role::Curator], CURATOR_STAKE);
 		register(CURATOR2, vec![], vec![Role::Curator], CURATOR2_STAKE);
 		Agents::set_operator(RuntimeOrigin::signed(CURATOR), CURATOR_OPERATOR).unwrap();
+		Agents::accept_operator(RuntimeOrigin::signed(CURATOR_OPERATOR), CURATOR).unwrap();
 	});
 	ext
 }
@@ -283,13 +314,12 @@ pub fn run_test(test: impl FnOnce()) {
 	});
 }
 
-/// Advances to block `n`, running the pallet's `on_initialize` and `on_idle` on each block.
+/// Advances to block `n`, running the pallet's `on_initialize` on each block.
 pub fn run_to_block(n: u64) {
 	while System::block_number() < n {
 		let next = System::block_number() + 1;
 		System::set_block_number(next);
 		DataRewards::on_initialize(next);
-		DataRewards::on_idle(next, Weight::MAX);
 	}
 }
 

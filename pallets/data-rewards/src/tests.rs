@@ -341,10 +341,11 @@ fn only_the_record_owner_replaces_or_removes_it() {
 		let b = register(BOB, 2);
 		let c = register(BOB, 3);
 		declare(model2(), vec![a, b]);
-		// EXECUTOR2 serves model2 too, but the record is EXECUTOR's.
+		// EXECUTOR2 serves model2 too, but the record is EXECUTOR's, which serves it with as
+		// much stake.
 		assert_noop!(
 			DataRewards::declare_model(RuntimeOrigin::signed(EXECUTOR2), model2(), vec![c]),
-			Error::<Test>::NotOwner
+			Error::<Test>::RecordHeld
 		);
 		assert_noop!(
 			DataRewards::remove_model(RuntimeOrigin::signed(EXECUTOR2), model2()),
@@ -388,7 +389,7 @@ fn finalised_tasks_credit_the_models_datasets() {
 		assert_eq!((ledger(a).usage, ledger(a).cut), (25, 51));
 		assert_eq!((ledger(b).usage, ledger(b).cut), (25, 50));
 		// Unrated datasets weigh usage × 50 / 100, rounded down.
-		assert_eq!(ledger(a).weight(), 12);
+		assert_eq!(ledger(a).weight(MinCurators::get()), 12);
 		assert_eq!(
 			totals(0),
 			EpochInfo { paid_in: 50, cut: 101, total_weight: 24, ..Default::default() }
@@ -460,7 +461,7 @@ fn curators_attest_weighted_by_stake() {
 		let a = register(ALICE, 1);
 		declare(model(), vec![a]);
 		finalise(1, model(), 200);
-		assert_eq!(ledger(a).weight(), 50);
+		assert_eq!(ledger(a).weight(MinCurators::get()), 50);
 		// Through its operator key: counts for CURATOR (stake 100).
 		attest(CURATOR_OPERATOR, a, 80);
 		event(Event::DatasetAttested {
@@ -470,13 +471,24 @@ fn curators_attest_weighted_by_stake() {
 			score: 80,
 			stake: CURATOR_STAKE,
 		});
-		assert_eq!(ledger(a).weight(), 80);
-		// Stake 300 at 40: (100 × 80 + 300 × 40) / 400 = 50.
+		assert_eq!(ledger(a).weight(MinCurators::get()), 80);
+		// Stake 300 at 40: the stake-weighted median is 40 (the mean would be 50: the larger
+		// stake decides, and a minority cannot drag the score).
 		attest(CURATOR2, a, 40);
-		assert_eq!((ledger(a).score_sum, ledger(a).stake_sum), (20_000, 400));
-		assert_eq!(ledger(a).weight(), 50);
-		assert_eq!(totals(0).total_weight, 50);
-		assert_eq!(Attestations::<Test>::get(0, (a, CURATOR)), Some(80));
+		assert_eq!(ledger(a).scores.curators, 2);
+		assert_eq!(ledger(a).scores.stake[4], 300);
+		assert_eq!(ledger(a).scores.stake[8], 100);
+		assert_eq!(ledger(a).weight(MinCurators::get()), 40);
+		assert_eq!(totals(0).total_weight, 40);
+		assert_eq!(
+			Attestations::<Test>::get(0, (a, CURATOR)),
+			Some(Attestation { score: 80, collateral: CURATION_PENALTY })
+		);
+		// Each attestation reserves the curator's penalty.
+		assert_eq!(
+			pallet_agents::Agents::<Test>::get(CURATOR).unwrap().collateral,
+			CURATION_PENALTY
+		);
 
 		// Once per epoch, whichever key signs.
 		for signer in [CURATOR, CURATOR_OPERATOR] {
@@ -485,8 +497,23 @@ fn curators_attest_weighted_by_stake() {
 				Error::<Test>::AlreadyAttested
 			);
 		}
-		// Next epoch, again.
+		// The epoch over, its attestations are judged: 80 is more than 30 points from the
+		// median 40, and CURATOR loses its penalty (which takes it below the curator minimum).
 		next_epoch();
+		event(Event::CuratorPenalised {
+			dataset: a,
+			curator: CURATOR,
+			epoch: 0,
+			score: 80,
+			median: 40,
+			slashed: CURATION_PENALTY,
+		});
+		assert_noop!(
+			DataRewards::attest(RuntimeOrigin::signed(CURATOR), a, 10),
+			Error::<Test>::NotCurator
+		);
+		// Staked again, it attests again in the new epoch.
+		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(CURATOR), CURATION_PENALTY));
 		attest(CURATOR, a, 10);
 	});
 }
@@ -536,11 +563,12 @@ fn whole_flow_register_declare_use_curate_close_claim() {
 		finalise(2, model(), 80);
 		finalise(3, model2(), 200);
 		assert_eq!(totals(0).paid_in, 200);
-		// Scores: a = (100 × 80 + 300 × 40) / 400 = 50 → weight 50; b = 20 → weight 20.
-		attest(CURATOR, a, 80);
+		// Scores: a's median (stake 100 at 60, stake 300 at 40) = 40 → weight 40; b = 20 →
+		// weight 20.
+		attest(CURATOR, a, 60);
 		attest(CURATOR2, a, 40);
 		attest(CURATOR, b, 20);
-		assert_eq!(totals(0).total_weight, 70);
+		assert_eq!(totals(0).total_weight, 60);
 		assert_noop!(
 			DataRewards::claim(RuntimeOrigin::signed(ALICE), a),
 			Error::<Test>::EpochNotOver
@@ -549,17 +577,17 @@ fn whole_flow_register_declare_use_curate_close_claim() {
 
 		next_epoch();
 		event(Event::EpochClosed { epoch: 0, pot: 200, from_reserve: 0, minted: 0 });
-		// a: min(200 × 50 / 70, 200 × 100 / 200, 200) = min(142, 100, 200) = 100.
-		// b: min(200 × 20 / 70, 100, 200) = 57: below the mean score, it is cut back.
+		// a: min(200 × 40 / 60, 200 × 100 / 200, 200) = min(133, 100, 200) = 100.
+		// b: min(200 × 20 / 60, 100, 200) = 66: below the mean score, it is cut back.
 		assert_eq!(DataRewards::pending_rewards(a), Some(100));
-		assert_eq!(DataRewards::pending_rewards(b), Some(57));
+		assert_eq!(DataRewards::pending_rewards(b), Some(66));
 		assert_eq!(DataRewards::pending_rewards(99), None);
 
 		assert_eq!(claim(ALICE, a), 100);
 		event(Event::RewardSettled { dataset: a, epoch: 0, reward: 100 });
 		event(Event::RewardsClaimed { dataset: a, owner: ALICE, amount: 100 });
-		assert_eq!(claim(BOB, b), 57);
-		assert_eq!(totals(0).settled, 157);
+		assert_eq!(claim(BOB, b), 66);
+		assert_eq!(totals(0).settled, 166);
 		// Claim twice: nothing more.
 		assert_noop!(
 			DataRewards::claim(RuntimeOrigin::signed(ALICE), a),
@@ -575,9 +603,9 @@ fn whole_flow_register_declare_use_curate_close_claim() {
 		assert!(Epochs::<Test>::get(0).is_some());
 		next_epoch();
 		assert!(Epochs::<Test>::get(0).is_none());
-		event(Event::EpochExpired { epoch: 0, unclaimed: 43 });
-		assert_eq!(Reserve::<Test>::get(), 43);
-		assert_eq!(pot(), Balances::minimum_balance() + 43);
+		event(Event::EpochExpired { epoch: 0, unclaimed: 34 });
+		assert_eq!(Reserve::<Test>::get(), 34);
+		assert_eq!(pot(), Balances::minimum_balance() + 34);
 	});
 }
 
@@ -913,24 +941,130 @@ fn a_dataset_retired_before_any_use_is_removed_at_once() {
 	});
 }
 
-// --- pruning ---
+// --- judging attestations ---
 
 #[test]
-fn on_idle_prunes_attestations_of_past_epochs() {
+fn attestations_of_past_epochs_are_judged_and_outliers_pay() {
 	run_test(|| {
 		let ids: Vec<_> = (1..=3).map(|n| register(ALICE, n)).collect();
 		for id in &ids {
 			attest(CURATOR, *id, 60);
 			attest(CURATOR2, *id, 70);
 		}
-		assert_eq!(Attestations::<Test>::iter_prefix(0).count(), 6);
-		// Without spare weight nothing happens.
-		assert_eq!(DataRewards::on_idle(1, Weight::zero()), Weight::zero());
-		// The current epoch's markers are kept.
-		DataRewards::on_idle(1, Weight::MAX);
-		assert_eq!(Attestations::<Test>::iter_prefix(0).count(), 6);
+		// An outlier: stake 100 at 0 against stake 300 at 70 (median 70).
+		let d = register(BOB, 4);
+		attest(CURATOR, d, 0);
+		attest(CURATOR2, d, 70);
+		assert_eq!(Attestations::<Test>::iter_prefix(0).count(), 8);
+		assert_eq!(
+			pallet_agents::Agents::<Test>::get(CURATOR).unwrap().collateral,
+			4 * CURATION_PENALTY
+		);
+		// The current epoch's attestations wait.
+		run_to_block(2);
+		assert_eq!(Attestations::<Test>::iter_prefix(0).count(), 8);
 		next_epoch();
+		run_to_block(System::block_number() + 1);
 		assert_eq!(Attestations::<Test>::iter_prefix(0).count(), 0);
-		assert_eq!(PruneCursor::<Test>::get(), 1);
+		assert_eq!(AttestationCursor::<Test>::get(), 1);
+		event(Event::CuratorPenalised {
+			dataset: d,
+			curator: CURATOR,
+			epoch: 0,
+			score: 0,
+			median: 70,
+			slashed: CURATION_PENALTY,
+		});
+		// 60 is within 30 of 70: only the outlier paid; the penalty went to the reserve.
+		assert_eq!(
+			pallet_agents::Agents::<Test>::get(CURATOR).unwrap().stake,
+			CURATOR_STAKE - CURATION_PENALTY
+		);
+		assert_eq!(pallet_agents::Agents::<Test>::get(CURATOR).unwrap().collateral, 0);
+		assert_eq!(pallet_agents::Agents::<Test>::get(CURATOR2).unwrap().stake, CURATOR2_STAKE);
+		assert_eq!(Reserve::<Test>::get(), CURATION_PENALTY);
+	});
+}
+
+/// A curator out to zero a competitor's reward: with less than half the attesting stake it
+/// cannot move the median, and it pays for being an outlier. Below the quorum its lone score
+/// does not count at all.
+#[test]
+fn a_minority_curator_cannot_zero_a_competitor_and_pays_for_trying() {
+	run_test(|| {
+		MinCurators::set(2);
+		let a = register(ALICE, 1);
+		declare(model(), vec![a]);
+		finalise(1, model(), 200);
+		// Alone, its 0 is below the quorum: the dataset keeps the default score.
+		attest(CURATOR, a, 0);
+		assert_eq!(ledger(a).weight(MinCurators::get()), 50);
+		// With an honest curator holding more stake, the median is the honest score.
+		attest(CURATOR2, a, 90);
+		assert_eq!(ledger(a).weight(MinCurators::get()), 90);
+		next_epoch();
+		// Alice earns her whole usage share; the attacker loses its penalty.
+		assert_eq!(claim(ALICE, a), 100);
+		run_to_block(System::block_number() + 1);
+		assert_eq!(
+			pallet_agents::Agents::<Test>::get(CURATOR).unwrap().stake,
+			CURATOR_STAKE - CURATION_PENALTY
+		);
+	});
+}
+
+#[test]
+fn a_curator_attests_only_what_its_free_stake_backs() {
+	run_test(|| {
+		let per_stake = CURATOR_STAKE / CURATION_PENALTY;
+		let ids: Vec<_> = (0..=per_stake).map(|n| register(ALICE, n as u8 + 1)).collect();
+		for id in &ids[..per_stake as usize] {
+			attest(CURATOR, *id, 50);
+		}
+		assert_noop!(
+			DataRewards::attest(RuntimeOrigin::signed(CURATOR), ids[per_stake as usize], 50),
+			Error::<Test>::InsufficientFreeStake
+		);
+	});
+}
+
+// --- model records follow the model's executors ---
+
+/// The first executor to declare a model used to own its record forever, even after leaving.
+/// Now a current executor of the model takes the record over when its owner no longer serves the
+/// model, or has less stake.
+#[test]
+fn a_model_record_follows_the_models_current_executors() {
+	run_test(|| {
+		let a = register(ALICE, 1);
+		let b = register(BOB, 2);
+		declare(model2(), vec![a]);
+		// More stake takes the record over, moving the deposit.
+		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(EXECUTOR2), 1));
+		assert_ok!(DataRewards::declare_model(RuntimeOrigin::signed(EXECUTOR2), model2(), vec![b]));
+		event(Event::ModelTakenOver { model: model2(), from: EXECUTOR, to: EXECUTOR2 });
+		let record = Models::<Test>::get(model2()).unwrap();
+		assert_eq!((record.owner, record.datasets.to_vec()), (EXECUTOR2, vec![b]));
+		assert_eq!((model_deposit(EXECUTOR), model_deposit(EXECUTOR2)), (0, MODEL_DEPOSIT));
+		assert_eq!((dataset(a).models, dataset(b).models), (0, 1));
+		// An owner that stops serving the model loses it to any executor that does.
+		assert_ok!(DataRewards::declare_model(RuntimeOrigin::signed(EXECUTOR), model(), vec![a]));
+		assert_ok!(Agents::pause(RuntimeOrigin::signed(EXECUTOR2)));
+		assert_noop!(
+			DataRewards::declare_model(RuntimeOrigin::signed(EXECUTOR2), model2(), vec![a]),
+			Error::<Test>::NotModelExecutor
+		);
+		assert_ok!(DataRewards::declare_model(RuntimeOrigin::signed(EXECUTOR), model2(), vec![a]));
+		assert_eq!(Models::<Test>::get(model2()).unwrap().owner, EXECUTOR);
+	});
+}
+
+#[test]
+fn usage_credits_are_recorded_in_the_protocol_ledger() {
+	run_test(|| {
+		let a = register(ALICE, 1);
+		declare(model(), vec![a]);
+		finalise(1, model(), 200);
+		assert_eq!(ProtocolPaid::get(), 100);
 	});
 }

@@ -12,8 +12,10 @@ fn model() -> ModelId {
 	ModelId::repeat_byte(0x42)
 }
 
-fn params() -> TaskParams {
-	TaskParams { max_tokens: 64, temperature_milli: 0, seed: 1, mode: VerificationMode::ExactMatch }
+fn params<T: Config>() -> TaskParams {
+	let max_tokens = T::MaxTokens::get()
+		.min(T::TokensPerBlock::get().saturating_mul(T::MinCommitPeriod::get().saturated_into()));
+	TaskParams { max_tokens, temperature_milli: 0, seed: 1, mode: VerificationMode::ExactMatch }
 }
 
 fn fee<T: Config>() -> BalanceOf<T> {
@@ -36,16 +38,16 @@ fn requester<T: Config>() -> T::AccountId {
 	who
 }
 
-/// Submits a task with the largest redundancy and returns its id.
-fn submitted<T: Config>(requester: &T::AccountId) -> TaskId {
+/// Submits a task with `r` executors and returns its id (waiting for its draw).
+fn submitted_with<T: Config>(requester: &T::AccountId, r: u32) -> TaskId {
 	let id = NextTaskId::<T>::get();
 	Pallet::<T>::submit_task(
 		RawOrigin::Signed(requester.clone()).into(),
 		model(),
 		TaskInputOf::Inline(vec![b'p'; T::MaxInputLen::get() as usize]),
-		params(),
+		params::<T>(),
 		fee::<T>(),
-		T::MaxRedundancy::get(),
+		r,
 		T::MinCommitPeriod::get(),
 	)
 	.expect("task can be submitted");
@@ -69,35 +71,72 @@ fn commit_as<T: Config>(id: TaskId, executor: &T::AccountId, output_hash: H256) 
 	.expect("assigned executor commits");
 }
 
-/// Fills the deadline queues of the `SCHEDULE_SEARCH - 1` blocks from `from` to capacity with
-/// placeholder ids (of no task), so that scheduling into them searches as far as it can.
-fn fill_queues<T: Config>(from: BlockNumberFor<T>) {
-	let mut placeholder = TaskId::MAX;
-	for offset in 0..SCHEDULE_SEARCH.saturating_sub(1) {
-		Deadlines::<T>::mutate(from.saturating_add(offset.into()), |queue| {
-			while queue.try_push(placeholder).is_ok() {
-				placeholder = placeholder.saturating_sub(1);
-			}
-		});
-	}
-}
-
-fn now<T: Config>() -> BlockNumberFor<T> {
-	frame_system::Pallet::<T>::block_number()
-}
-
 fn assigned<T: Config>(id: TaskId) -> Vec<T::AccountId> {
 	Tasks::<T>::get(id)
 		.map(|task| task.assignments.iter().map(|a| a.executor.clone()).collect())
 		.unwrap_or_default()
 }
 
+/// Moves on to the block where task `id` is due and takes it out of its queue, as the hook
+/// does before processing it; returns that block.
+fn due<T: Config>(id: TaskId) -> BlockNumberFor<T> {
+	let block = Tasks::<T>::get(id).map(|t| t.phase_ends).unwrap_or_default();
+	Queue::<T>::unschedule(&id, block);
+	frame_system::Pallet::<T>::set_block_number(block);
+	block
+}
+
+/// Processes task `id`'s deadline as the hook would at its block.
+fn process<T: Config>(id: TaskId) {
+	let block = due::<T>(id);
+	Pallet::<T>::process_deadline(id, block);
+}
+
+/// A task with `r` executors, drawn from a full candidate set, in its commit phase.
+fn assigned_task<T: Config>(r: u32) -> TaskId {
+	let id = NextTaskId::<T>::get();
+	Pallet::<T>::submit_task(
+		RawOrigin::Signed(requester::<T>()).into(),
+		model(),
+		TaskInputOf::Inline(vec![b'p'; T::MaxInputLen::get() as usize]),
+		params::<T>(),
+		fee::<T>(),
+		r,
+		T::MinCommitPeriod::get(),
+	)
+	.expect("task can be submitted");
+	process::<T>(id);
+	id
+}
+
+/// A task with `r` executors that all revealed the same output: in its challenge window.
+fn revealed_task<T: Config>(r: u32) -> TaskId {
+	let id = assigned_task::<T>(r);
+	let chosen = assigned::<T>(id);
+	let bytes = output(T::MaxOutputLen::get());
+	let output_hash = H256(sp_io::hashing::blake2_256(&bytes));
+	for executor in &chosen {
+		commit_as::<T>(id, executor, output_hash);
+	}
+	for executor in &chosen {
+		Pallet::<T>::reveal(
+			RawOrigin::Signed(executor.clone()).into(),
+			id,
+			output_hash,
+			salt(),
+			Some(bytes.clone()),
+			Some(vec![b'u'; T::MaxUriLen::get() as usize]),
+		)
+		.expect("committed executor reveals");
+	}
+	id
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
 
-	/// `r` executors drawn from a full candidate set; an inline input of `i` bytes; the commit
-	/// deadline found after searching past full queues.
+	/// `r` executors checked for in a full candidate set; an inline input of `i` bytes.
 	#[benchmark]
 	fn submit_task(
 		r: Linear<1, { T::MaxRedundancy::get() }>,
@@ -105,29 +144,26 @@ mod benchmarks {
 	) {
 		executors::<T>();
 		let requester = requester::<T>();
-		fill_queues::<T>(now::<T>().saturating_add(T::MinCommitPeriod::get()));
 
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(requester),
 			model(),
 			TaskInputOf::Inline(vec![b'p'; i as usize]),
-			params(),
+			params::<T>(),
 			fee::<T>(),
 			r,
 			T::MinCommitPeriod::get(),
 		);
 
-		assert_eq!(Tasks::<T>::get(0).map(|t| t.assignments.len() as u32), Some(r));
+		assert_eq!(Tasks::<T>::get(0).map(|t| t.status), Some(TaskStatus::Submitted));
 	}
 
-	/// The last commitment, which moves the task to its reveal phase, whose deadline is found
-	/// after searching past full queues.
+	/// The last commitment, which moves the task to its reveal phase.
 	#[benchmark]
 	fn commit() {
 		executors::<T>();
-		let id = submitted::<T>(&requester::<T>());
-		fill_queues::<T>(now::<T>().saturating_add(T::RevealPeriod::get()));
+		let id = assigned_task::<T>(T::MaxRedundancy::get());
 		let chosen = assigned::<T>(id);
 		let output_hash = H256(sp_io::hashing::blake2_256(&output(1)));
 		let (last, others) = chosen.split_last().expect("at least one executor");
@@ -147,12 +183,12 @@ mod benchmarks {
 	#[benchmark]
 	fn reveal(o: Linear<1, { T::MaxOutputLen::get() }>) {
 		executors::<T>();
-		let id = submitted::<T>(&requester::<T>());
+		let id = assigned_task::<T>(T::MaxRedundancy::get());
 		let chosen = assigned::<T>(id);
 		let outputs: Vec<Vec<u8>> = (0..chosen.len())
 			.map(|i| {
 				let mut bytes = output(o);
-				bytes[0] = i as u8;
+				bytes[0] = b'a' + i as u8;
 				bytes
 			})
 			.collect();
@@ -174,7 +210,6 @@ mod benchmarks {
 			.expect("committed executor reveals");
 		}
 		let uri = vec![b'u'; T::MaxUriLen::get() as usize];
-		fill_queues::<T>(now::<T>().saturating_add(T::DisputeTimeout::get()));
 
 		#[extrinsic_call]
 		_(
@@ -186,8 +221,14 @@ mod benchmarks {
 			Some(uri),
 		);
 
-		let expected = if last > 0 { TaskStatus::Disputed } else { TaskStatus::Revealed };
-		assert_eq!(Tasks::<T>::get(id).map(|t| t.status), Some(expected));
+		// Disputed, or, where no jury can be drawn, finalised with every output paid (the
+		// handlers' weights are charged on top of this measure).
+		let status = Tasks::<T>::get(id).map(|t| t.status);
+		if last > 0 {
+			assert!(matches!(status, Some(TaskStatus::Disputed | TaskStatus::Finalised)));
+		} else {
+			assert_eq!(status, Some(TaskStatus::Revealed));
+		}
 	}
 
 	/// A revealed task left over past its challenge window, finalised by anyone: every
@@ -195,27 +236,9 @@ mod benchmarks {
 	#[benchmark]
 	fn finalize() {
 		executors::<T>();
-		let id = submitted::<T>(&requester::<T>());
-		let chosen = assigned::<T>(id);
-		let bytes = output(1);
-		let output_hash = H256(sp_io::hashing::blake2_256(&bytes));
-		for executor in &chosen {
-			commit_as::<T>(id, executor, output_hash);
-		}
-		for executor in &chosen {
-			Pallet::<T>::reveal(
-				RawOrigin::Signed(executor.clone()).into(),
-				id,
-				output_hash,
-				salt(),
-				Some(bytes.clone()),
-				None,
-			)
-			.expect("committed executor reveals");
-		}
+		let id = revealed_task::<T>(T::MaxRedundancy::get());
 		let ends = Tasks::<T>::get(id).map(|t| t.phase_ends).unwrap_or_default();
 		frame_system::Pallet::<T>::set_block_number(ends.saturating_add(1u32.into()));
-		fill_queues::<T>(now::<T>().saturating_add(T::RetentionPeriod::get()));
 		let caller: T::AccountId = whitelisted_caller();
 
 		#[extrinsic_call]
@@ -224,11 +247,11 @@ mod benchmarks {
 		assert_eq!(Tasks::<T>::get(id).map(|t| t.status), Some(TaskStatus::Finalised));
 	}
 
-	/// A block with no task due, while tasks are open: the hook only reads its empty queue.
+	/// A block with no task due, while tasks are open: the hook reads its empty queue.
 	#[benchmark]
 	fn on_initialize_idle() {
 		executors::<T>();
-		let id = submitted::<T>(&requester::<T>());
+		let id = assigned_task::<T>(T::MaxRedundancy::get());
 		let block = frame_system::Pallet::<T>::block_number();
 
 		#[block]
@@ -239,43 +262,68 @@ mod benchmarks {
 		assert_eq!(Tasks::<T>::get(id).map(|t| t.status), Some(TaskStatus::Assigned));
 	}
 
-	/// `n` tasks due in the block, each in the costliest transition: no executor committed, so
-	/// every executor is slashed and the task is reassigned from a full candidate set.
+	/// A submitted task's draw: `r` executors from a full candidate set, each reserving its
+	/// collateral.
 	#[benchmark]
-	fn on_initialize(n: Linear<1, { T::MaxDeadlinesPerBlock::get() }>) {
+	fn process_draw(r: Linear<1, { T::MaxRedundancy::get() }>) {
 		executors::<T>();
-		let requester = requester::<T>();
-		let mut due = None;
-		let mut ids = Vec::new();
-		for _ in 0..n {
-			let id = submitted::<T>(&requester);
-			let ends = Tasks::<T>::get(id).map(|t| t.phase_ends).unwrap_or_default();
-			// Keep every task in one block's queue.
-			let block = *due.get_or_insert(ends);
-			if ends != block {
-				Pallet::<T>::unschedule(id, ends);
-				Deadlines::<T>::mutate(block, |queue| queue.try_push(id).expect("queue has room"));
-				Tasks::<T>::mutate(id, |t| {
-					if let Some(t) = t {
-						t.phase_ends = block;
-					}
-				});
-			}
-			ids.push(id);
-		}
-		let block = due.unwrap_or_else(|| frame_system::Pallet::<T>::block_number());
-		frame_system::Pallet::<T>::set_block_number(block);
-		// Every reassignment searches past full queues for its new commit deadline.
-		fill_queues::<T>(block.saturating_add(T::MinCommitPeriod::get()));
+		let id = submitted_with::<T>(&requester::<T>(), r);
+		let block = due::<T>(id);
 
 		#[block]
 		{
-			Pallet::<T>::on_initialize(block);
+			Pallet::<T>::process_deadline(id, block);
 		}
 
-		for id in ids {
-			assert_eq!(Tasks::<T>::get(id).map(|t| t.reassignments), Some(1));
+		assert_eq!(assigned::<T>(id).len() as u32, r);
+	}
+
+	/// A commit deadline that none of the `r` executors met: each is slashed and released, and
+	/// the task waits for a new draw.
+	#[benchmark]
+	fn process_missed(r: Linear<1, { T::MaxRedundancy::get() }>) {
+		executors::<T>();
+		let id = assigned_task::<T>(r);
+		let block = due::<T>(id);
+
+		#[block]
+		{
+			Pallet::<T>::process_deadline(id, block);
 		}
+
+		assert_eq!(Tasks::<T>::get(id).map(|t| t.status), Some(TaskStatus::Submitted));
+	}
+
+	/// The end of a challenge window without an audit: the `r` executors that revealed the
+	/// result are paid, with the protocol cut.
+	#[benchmark]
+	fn process_window_end(r: Linear<1, { T::MaxRedundancy::get() }>) {
+		executors::<T>();
+		let id = revealed_task::<T>(r);
+		let block = due::<T>(id);
+
+		#[block]
+		{
+			Pallet::<T>::process_deadline(id, block);
+		}
+
+		assert_eq!(Tasks::<T>::get(id).map(|t| t.status), Some(TaskStatus::Finalised));
+	}
+
+	/// Pruning a finished task with the most outputs stored.
+	#[benchmark]
+	fn process_prune() {
+		executors::<T>();
+		let id = revealed_task::<T>(T::MaxRedundancy::get());
+		process::<T>(id);
+		let block = due::<T>(id);
+
+		#[block]
+		{
+			Pallet::<T>::process_deadline(id, block);
+		}
+
+		assert!(!Tasks::<T>::contains_key(id));
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_bench_ext(), crate::mock::Test);

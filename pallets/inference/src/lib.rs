@@ -8,50 +8,58 @@
 //! A task moves through these states (see `docs/inference.md` for the drawing):
 //!
 //! ```text
-//! submit_task ──► Assigned ──(all commit)──► Committed ──(all reveal)──► Revealed ──(window)──► Finalised
-//!                    │  ▲                       │                          │
-//!      commit deadline│  │reassign              │reveal deadline           │ outputs differ
-//!                    ▼  │                       ▼                          ▼
-//!                 (none committed) ─► Expired  (none revealed) ─► Expired  Disputed ─(timeout)─► Expired
+//! submit_task ─► Submitted ─(next block: draw)─► Assigned ─(all commit)─► Committed ─(all reveal)─► Revealed ─(window)─► Finalised
+//!                   ▲                               │                        │                        │
+//!                   │ reassign       commit deadline│          reveal deadline│         outputs differ │
+//!                   │                               ▼                        ▼                        ▼
+//!                   └──────────────────── (none committed) ─► Expired  (none revealed) ─► Expired   Disputed ─► Finalised / Expired
 //! ```
 //!
-//! 1. [`submit_task`](Pallet::submit_task): the requester names a model, an input (inline and
-//!    bounded, or a content hash and a URI), generation parameters, a verification mode, a fee
-//!    (held in escrow), a redundancy (the number of executors) and a commit period. The pallet
-//!    draws `redundancy` distinct executors serving the model, weighted by stake, through the
-//!    agent registry ([`Config::Agents`]).
-//! 2. [`commit`](Pallet::commit): each executor (its owner account or its operator key) commits
+//! 1. [`submit_task`](Pallet::submit_task): the requester names a model, an input (inline UTF-8
+//!    text, bounded, or a content hash and an http(s) URI), generation parameters, a
+//!    verification mode, a fee (held in escrow), a redundancy (the number of executors) and a
+//!    commit period. A storage deposit is held until the task is pruned.
+//! 2. At the next block the pallet draws `redundancy` distinct executors serving the model,
+//!    weighted by free stake, through the agent registry ([`Config::Agents`]), seeded by the
+//!    hash of the block the task was submitted in: the requester cannot know it when it
+//!    submits. Each executor reserves [`Pallet::executor_collateral`] of its stake for the task.
+//! 3. [`commit`](Pallet::commit): each executor (its owner account or its operator key) commits
 //!    to `blake2_256(output_hash ‖ salt ‖ executor)` before the commit deadline. Binding the
 //!    commitment to the executor's account stops one executor from copying another's.
-//! 3. [`reveal`](Pallet::reveal): once every executor committed (or the commit deadline passed),
-//!    executors reveal the output hash and salt, with the output inline or a URI.
-//! 4. With several executors in exact-match mode, different output hashes make the task
+//! 4. [`reveal`](Pallet::reveal): once every executor committed (or the commit deadline passed),
+//!    executors reveal the output hash, the salt and the output itself (inline, so that the
+//!    requester can always read what it pays for). An executor that could not obtain a
+//!    referenced input reveals [`INPUT_UNAVAILABLE`].
+//! 5. With several executors in exact-match mode, different output hashes make the task
 //!    [`TaskStatus::Disputed`] and hand it to [`Config::Disputes`]. Otherwise the result stands
 //!    for a challenge window of [`Config::ChallengePeriod`] blocks.
-//! 5. After the window the escrow pays each executor its share of the fee minus
+//! 6. After the window the escrow pays each executor its share of the fee minus
 //!    [`Config::ProtocolCut`], which goes to the protocol account (it funds audits and data
 //!    rewards); reputation is recorded through the registry.
-//! 6. Executors that miss a deadline are slashed [`Config::MissedDeadlineSlash`], paid to the
-//!    protocol account (never to the requester, who could otherwise profit from tasks designed
-//!    to fail). When no executor delivers, the task is reassigned (up to
+//! 7. Executors that miss the commit deadline are slashed [`Config::MissedDeadlineSlash`];
+//!    executors that committed and do not reveal are slashed [`Config::MissedRevealSlash`], as
+//!    much as a wrong result, so that withholding a reveal never beats revealing. Slashes go to
+//!    the protocol account (never to the requester, who could otherwise profit from tasks
+//!    designed to fail). When no executor delivers, the task is reassigned (up to
 //!    [`Config::MaxReassignments`] times) or expires with its fee refunded.
 //!
 //! ## Deadlines and bounded work
 //!
-//! Every task sits in exactly one block-indexed queue ([`Deadlines`]): the block where its
-//! current phase ends (or, once finished, where it is pruned). `on_initialize` processes that
-//! block's queue, which holds at most [`Config::MaxDeadlinesPerBlock`] tasks, so the hook's work
-//! is bounded whatever the number of open tasks. A task whose deadline passed without being
-//! processed can be moved on by anyone with [`finalize`](Pallet::finalize). Finished tasks are
-//! pruned after [`Config::RetentionPeriod`].
+//! Every task sits in exactly one block-indexed deadline queue ([`Deadlines`]): the block where
+//! its current phase ends (or, once finished, where it is pruned). Scheduling never fails.
+//! `on_initialize` takes at most [`Config::MaxDeadlinesPerBlock`] due tasks, the earliest first;
+//! what it has no room for waits for the next blocks, in order, and is never dropped (see
+//! [`agentchain_support::deadlines`]). Calls check the deadline itself, so a deferred transition
+//! has the outcome it would have had on time. Anyone may move an overdue task on with
+//! [`finalize`](Pallet::finalize). Finished tasks are pruned after [`Config::RetentionPeriod`].
 //!
 //! ## Randomness
 //!
-//! Executors are drawn from [`Config::Randomness`]. On AgentChain, a solo chain without VRF-based
-//! block production, it is derived from the parent block hash: the block author can predict it
-//! and, by withholding a block, bias it once per slot it owns. Selection is weighted by stake and
-//! candidates are bounded per model, which limits what such a bias buys; challenges and audits
-//! catch bad results whoever executes them.
+//! Executors are drawn at the block after the submission, from the hash of the submission's
+//! block ([`Config::Randomness`]); audits are drawn from the hash of the block before the
+//! challenge window's end. Nobody can compute either when they act. The author of that block
+//! can still bias it (by choosing its transactions, or by withholding the block and its reward):
+//! see `docs/economics.md` for what that buys.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -61,6 +69,7 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod offchain;
@@ -73,36 +82,38 @@ pub mod weights;
 pub use agentchain_primitives::{
 	agents::{AgentRegistry, Outcome, Role},
 	inference::{
-		DisputeHandler, DisputedTask, InferenceTasks, OnTaskFinalised, TaskId, VerificationMode,
+		DisputeHandler, DisputedTask, InferenceTasks, OnTaskFinalised, ProtocolFlow,
+		ProtocolTreasury, Resolution, TaskId, VerificationMode, INPUT_UNAVAILABLE,
 	},
 	ModelId,
 };
+pub use agentchain_support::{BlockRandomness, DeadlineQueue};
 pub use types::*;
 pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{
+	defensive,
 	pallet_prelude::*,
 	traits::{
 		fungible::{Inspect, InspectHold, Mutate, MutateHold},
 		tokens::{Fortitude, Precision, Preservation, Restriction},
-		Randomness,
 	},
 	PalletId,
 };
 use frame_system::pallet_prelude::*;
 use sp_core::H256;
 use sp_runtime::{
-	traits::{AccountIdConversion, Saturating, Zero},
+	traits::{AccountIdConversion, One, Saturating, Zero},
 	Perbill, SaturatedConversion,
 };
 
 /// Log target of this pallet.
 pub const LOG_TARGET: &str = "runtime::inference";
 
-/// How many consecutive blocks are tried when a deadline's block queue is full.
-pub const SCHEDULE_SEARCH: u32 = 16;
+/// Most blocks the deadline hook steps over in one run, when it catches up with a backlog.
+pub const MAX_BLOCKS_PER_RUN: u32 = 16;
 
 /// The balance type of the currency fees are paid in.
 pub type BalanceOf<T> =
@@ -134,7 +145,7 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -146,6 +157,9 @@ pub mod pallet {
 		/// A task's fee, held from the requester until it is paid out or refunded.
 		#[codec(index = 0)]
 		TaskEscrow,
+		/// A task's storage deposit, held from the requester until the task is pruned.
+		#[codec(index = 1)]
+		TaskDeposit,
 	}
 
 	#[pallet::config]
@@ -174,8 +188,9 @@ pub mod pallet {
 		/// Told of every finalised task and the protocol cut it paid (data rewards).
 		type OnFinalised: OnTaskFinalised<Self::AccountId, BalanceOf<Self>>;
 
-		/// Source of the seed that executors are drawn with.
-		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+		/// Seeds from the hash of a given block: executors and audits are drawn from a block
+		/// that did not exist when the party who triggered the draw acted.
+		type Randomness: BlockRandomness<BlockNumberFor<Self>>;
 
 		/// Identifier of the protocol account, which receives the protocol cut.
 		#[pallet::constant]
@@ -217,9 +232,35 @@ pub mod pallet {
 		#[pallet::constant]
 		type ProtocolCut: Get<Perbill>;
 
-		/// Stake taken from an executor that misses a deadline, given to the protocol account.
+		/// Stake taken from an executor that misses its commit deadline, given to the protocol
+		/// account.
 		#[pallet::constant]
 		type MissedDeadlineSlash: Get<BalanceOf<Self>>;
+
+		/// Stake taken from an executor that committed and then did not reveal, given to the
+		/// protocol account. At least what a wrong result costs, so that a cheater who sees an
+		/// honest reveal differ from its own gains nothing by withholding its reveal.
+		#[pallet::constant]
+		type MissedRevealSlash: Get<BalanceOf<Self>>;
+
+		/// Most tokens a task may ask for.
+		#[pallet::constant]
+		type MaxTokens: Get<u32>;
+
+		/// Most tokens a task may ask for per block of its commit period: executors are given
+		/// time in proportion to the work asked of them.
+		#[pallet::constant]
+		type TokensPerBlock: Get<u32>;
+
+		/// Storage deposit of a task: this, plus [`Config::TaskDepositPerByte`] for each byte
+		/// the task may store (its input and `redundancy` outputs of `MaxOutputLen`). Held from
+		/// the requester until the task is pruned.
+		#[pallet::constant]
+		type TaskDepositBase: Get<BalanceOf<Self>>;
+
+		/// Storage deposit per byte a task may store.
+		#[pallet::constant]
+		type TaskDepositPerByte: Get<BalanceOf<Self>>;
 
 		/// Most times a task is reassigned before it expires.
 		#[pallet::constant]
@@ -237,7 +278,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxUriLen: Get<u32>;
 
-		/// Most tasks whose deadline falls in one block: the bound on `on_initialize`'s work.
+		/// Most task deadlines processed in one block: the bound on `on_initialize`'s work.
+		/// Deadlines beyond it wait for the next blocks, in order.
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
 
@@ -276,17 +318,25 @@ pub mod pallet {
 		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, TaskId, (), OptionQuery>;
 
 	/// The tasks whose current phase ends at a block, processed by `on_initialize` of that
-	/// block.
+	/// block or, when more fall due than a block processes, of the next ones. Any number of
+	/// tasks per block; each entry is backed by its task's deposit.
 	///
-	/// Twox64Concat: block numbers are not user-controlled.
+	/// Twox64Concat for both keys: block numbers and task ids are not user-controlled.
 	#[pallet::storage]
-	pub type Deadlines<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		BlockNumberFor<T>,
-		BoundedVec<TaskId, T::MaxDeadlinesPerBlock>,
-		ValueQuery,
-	>;
+	pub type Deadlines<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, TaskId, (), OptionQuery>;
+
+	/// The earliest block whose deadlines may not all have been processed.
+	#[pallet::storage]
+	pub type DeadlineCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+	/// What each source paid into the protocol account and each purpose took out of it, since
+	/// genesis (see [`ProtocolTreasury`]).
+	///
+	/// Twox64Concat: a small enum of ours.
+	#[pallet::storage]
+	pub type ProtocolFlows<T: Config> =
+		StorageMap<_, Twox64Concat, ProtocolFlow, FlowTotals<BalanceOf<T>>, ValueQuery>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -310,7 +360,8 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// A task was submitted and its fee put in escrow.
+		/// A task was submitted and its fee put in escrow; its executors are drawn at the next
+		/// block.
 		TaskSubmitted {
 			task: TaskId,
 			requester: T::AccountId,
@@ -349,8 +400,8 @@ pub mod pallet {
 		},
 		/// An executor missed a deadline and lost `slashed` of its stake to the protocol account.
 		ExecutorMissedDeadline { task: TaskId, executor: T::AccountId, slashed: BalanceOf<T> },
-		/// No executor delivered: the task was assigned to new executors.
-		TaskReassigned { task: TaskId, executors: Vec<T::AccountId> },
+		/// No executor delivered: new executors are drawn for the task at the next block.
+		TaskReassigned { task: TaskId, excluded: Vec<T::AccountId> },
 		/// The task ended without a result; `refunded` went back to the requester.
 		TaskExpired { task: TaskId, refunded: BalanceOf<T> },
 		/// A finished task was removed from state.
@@ -361,6 +412,25 @@ pub mod pallet {
 	pub enum Error<T> {
 		/// Redundancy must be between 1 and [`Config::MaxRedundancy`].
 		InvalidRedundancy,
+		/// A jury-mode task has one executor: outputs of a non-deterministic model cannot be
+		/// compared, and only a judged output may be paid.
+		JuryModeRedundancy,
+		/// A task must be decoded greedily (temperature 0): a sampled output cannot be checked
+		/// by re-executing it, so honest executors would disagree in exact match, and honest
+		/// jurors would reject honest outputs in jury mode.
+		TemperatureNotZero,
+		/// `max_tokens` is above [`Config::MaxTokens`].
+		TooManyTokens,
+		/// The commit period is too short for `max_tokens`: at most [`Config::TokensPerBlock`]
+		/// tokens per block of commit period. Ask fewer tokens or give more time.
+		CommitPeriodTooShort,
+		/// The inline input is not UTF-8 text.
+		InputNotText,
+		/// The input URI is not an `http://` or `https://` URL.
+		InvalidInputUri,
+		/// Only a task with a referenced input may be answered with `INPUT_UNAVAILABLE`: an
+		/// inline input is on chain.
+		InputIsInline,
 		/// The fee is below [`Config::MinFeePerExecutor`] times the redundancy.
 		FeeTooLow,
 		/// The commit period is outside [`Config::MinCommitPeriod`]..=[`Config::MaxCommitPeriod`].
@@ -373,14 +443,11 @@ pub mod pallet {
 		OutputTooLong,
 		/// The output URI is longer than [`Config::MaxUriLen`].
 		UriTooLong,
-		/// A reveal must carry the output inline, a URI, or both.
-		NoOutput,
 		/// The requester's free balance cannot cover the fee and stay alive.
 		InsufficientBalance,
-		/// Not enough active executors serve the model for the redundancy asked.
+		/// Not enough active executors with free stake serve the model for the redundancy
+		/// asked.
 		NoExecutors,
-		/// The deadline queues are full for the next blocks; try again shortly.
-		SchedulerFull,
 		/// No task has this id (it may have been pruned).
 		UnknownTask,
 		/// The signer is not (the operator of) an executor assigned to this task.
@@ -403,23 +470,23 @@ pub mod pallet {
 		TooEarly,
 		/// The output hash is zero, which no output may have.
 		InvalidOutputHash,
-		/// In jury mode the output must be revealed inline, for jurors to judge it.
+		/// The output must be revealed inline: the requester reads what it pays for, and jurors
+		/// judge it.
 		InlineOutputRequired,
+		/// Executors are drawn only by the per-block hook, before any transaction of its block,
+		/// from the hash of the block before: no caller may choose when a draw happens.
+		DrawnByHookOnly,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let due = Deadlines::<T>::take(now);
-			if due.is_empty() {
-				return T::WeightInfo::on_initialize_idle();
-			}
-			let count = due.len() as u32;
-			for task in due {
+			let due = Queue::<T>::take_due(now, T::MaxDeadlinesPerBlock::get(), MAX_BLOCKS_PER_RUN);
+			let count = due.entries.len() as u32;
+			for (_, task) in due.entries {
 				Self::process_deadline(task, now);
 			}
-			T::WeightInfo::on_initialize(count)
-				.saturating_add(Self::handler_weight().saturating_mul(count.into()))
+			Self::hook_weight(count, due.blocks)
 		}
 
 		/// On agent nodes: executes the tasks assigned to the node's operator keys (see
@@ -441,6 +508,12 @@ pub mod pallet {
 			assert!(!T::DisputeTimeout::get().is_zero(), "DisputeTimeout must be positive");
 			assert!(!T::RetentionPeriod::get().is_zero(), "RetentionPeriod must be positive");
 			assert!(!T::MinFeePerExecutor::get().is_zero(), "MinFeePerExecutor must be positive");
+			assert!(T::MaxTokens::get() > 0, "MaxTokens must be positive");
+			assert!(T::TokensPerBlock::get() > 0, "TokensPerBlock must be positive");
+			assert!(
+				T::MissedRevealSlash::get() >= T::Disputes::max_executor_slash(Zero::zero()),
+				"withholding a reveal must cost at least as much as a wrong result"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -454,24 +527,30 @@ pub mod pallet {
 		/// Submit an inference task and pay for it.
 		///
 		/// The origin must be signed by the requester; `fee` is held from its free balance in
-		/// escrow.
+		/// escrow, and a storage deposit until the task is pruned.
 		///
-		/// - `model`: the model to run; at least `redundancy` active executors must serve it.
-		/// - `input`: the prompt inline (at most [`Config::MaxInputLen`] bytes), or its hash and
-		///   a URI.
-		/// - `params`: `max_tokens` (> 0), `temperature_milli` (≤ 2000), `seed`, and the
-		///   verification mode.
+		/// - `model`: the model to run; at least `redundancy` active executors with free stake
+		///   must serve it.
+		/// - `input`: the prompt inline (UTF-8 text, at most [`Config::MaxInputLen`] bytes), or
+		///   its blake2-256 hash and an `http(s)://` URI to fetch it from.
+		/// - `params`: `max_tokens` (1..=[`Config::MaxTokens`], and at most
+		///   [`Config::TokensPerBlock`] per block of `commit_period`), `temperature_milli`
+		///   (≤ 2000; 0 in exact-match mode), `seed`, and the verification mode.
 		/// - `fee`: at least [`Config::MinFeePerExecutor`] × `redundancy`; split evenly between
 		///   the executors that deliver.
-		/// - `redundancy`: how many executors, 1..=[`Config::MaxRedundancy`].
-		/// - `commit_period`: blocks the executors have to commit to a result.
+		/// - `redundancy`: how many executors, 1..=[`Config::MaxRedundancy`]; 1 in jury mode.
+		/// - `commit_period`: blocks the executors have to commit to a result, from their
+		///   assignment.
 		///
-		/// Executors are drawn at once, weighted by stake.
+		/// Executors are drawn at the next block, weighted by free stake, from the hash of this
+		/// block.
 		///
-		/// Errors: `InvalidRedundancy`, `FeeTooLow`, `InvalidCommitPeriod`, `InvalidParams`,
-		/// `InputTooLong`, `InsufficientBalance`, `NoExecutors`, `SchedulerFull`.
+		/// Errors: `InvalidRedundancy`, `JuryModeRedundancy`, `FeeTooLow`,
+		/// `InvalidCommitPeriod`, `InvalidParams`, `TemperatureNotZero`, `TooManyTokens`,
+		/// `CommitPeriodTooShort`, `InputTooLong`, `InputNotText`, `InvalidInputUri`,
+		/// `InsufficientBalance`, `NoExecutors`.
 		///
-		/// Emits `TaskSubmitted` and `TaskAssigned`.
+		/// Emits `TaskSubmitted` (and `TaskAssigned` at the next block).
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::submit_task(
 			*redundancy,
@@ -495,6 +574,10 @@ pub mod pallet {
 				Error::<T>::InvalidRedundancy
 			);
 			ensure!(
+				params.mode != VerificationMode::Jury || redundancy == 1,
+				Error::<T>::JuryModeRedundancy
+			);
+			ensure!(
 				fee >= T::MinFeePerExecutor::get().saturating_mul(redundancy.into()),
 				Error::<T>::FeeTooLow
 			);
@@ -503,33 +586,33 @@ pub mod pallet {
 					&& commit_period <= T::MaxCommitPeriod::get(),
 				Error::<T>::InvalidCommitPeriod
 			);
-			ensure!(
-				params.max_tokens > 0 && params.temperature_milli <= 2000,
-				Error::<T>::InvalidParams
-			);
-			let input = match input {
-				TaskInputOf::Inline(bytes) => {
-					TaskInputOf::Inline(bytes.try_into().map_err(|_| Error::<T>::InputTooLong)?)
-				},
-				TaskInputOf::Reference { hash, uri } => TaskInputOf::Reference {
-					hash,
-					uri: uri.try_into().map_err(|_| Error::<T>::InputTooLong)?,
-				},
-			};
+			Self::check_params(&params, commit_period)?;
+			let input = Self::bounded_input(input)?;
 
+			let share = fee / BalanceOf::<T>::from(redundancy);
+			let collateral = Self::executor_collateral(share);
+			let exclude = Self::requester_and_its_agent(&requester);
+			ensure!(
+				T::Agents::available(Role::Executor, &model, &exclude, collateral) >= redundancy,
+				Error::<T>::NoExecutors
+			);
+
+			let deposit = Self::task_deposit(&input, redundancy);
 			let spendable = T::Currency::reducible_balance(
 				&requester,
 				Preservation::Preserve,
 				Fortitude::Polite,
 			);
-			ensure!(spendable >= fee, Error::<T>::InsufficientBalance);
+			ensure!(spendable >= fee.saturating_add(deposit), Error::<T>::InsufficientBalance);
 			T::Currency::hold(&HoldReason::TaskEscrow.into(), &requester, fee)
+				.map_err(|_| Error::<T>::InsufficientBalance)?;
+			T::Currency::hold(&HoldReason::TaskDeposit.into(), &requester, deposit)
 				.map_err(|_| Error::<T>::InsufficientBalance)?;
 
 			let id = NextTaskId::<T>::get();
 			NextTaskId::<T>::put(id.saturating_add(1));
 			let now = frame_system::Pallet::<T>::block_number();
-			let mut task = TaskInfo::<T> {
+			let task = TaskInfo::<T> {
 				requester: requester.clone(),
 				model,
 				input,
@@ -538,13 +621,18 @@ pub mod pallet {
 				escrow: fee,
 				redundancy,
 				commit_period,
-				status: TaskStatus::Assigned,
-				phase_ends: now,
+				status: TaskStatus::Submitted,
+				// The draw, at the next block, seeded by the hash of this one.
+				phase_ends: Queue::<T>::schedule(&id, now.saturating_add(One::one())),
 				assignments: Default::default(),
 				reassignments: 0,
 				result: None,
 				submitted_at: now,
+				collateral,
+				excluded: Default::default(),
+				deposit,
 			};
+			Tasks::<T>::insert(id, task);
 			Self::deposit_event(Event::TaskSubmitted {
 				task: id,
 				requester,
@@ -552,8 +640,6 @@ pub mod pallet {
 				fee,
 				redundancy,
 			});
-			Self::assign(id, &mut task, &[], now)?;
-			Tasks::<T>::insert(id, task);
 			Ok(())
 		}
 
@@ -564,7 +650,7 @@ pub mod pallet {
 		/// commit deadline. When the last executor commits, the reveal phase starts at once.
 		///
 		/// Errors: `UnknownTask`, `NotAssigned`, `WrongPhase`, `DeadlinePassed`,
-		/// `AlreadyCommitted`, `SchedulerFull`.
+		/// `AlreadyCommitted`.
 		///
 		/// Emits `ResultCommitted`, and `RevealPhaseStarted` after the last commitment.
 		#[pallet::call_index(1)]
@@ -578,35 +664,39 @@ pub mod pallet {
 			Self::deposit_event(Event::ResultCommitted { task, executor });
 
 			if record.assignments.iter().all(|a| a.commitment.is_some()) {
-				// The reveal phase starts at once, if its deadline's queue has room; otherwise
-				// the commitment stands and the hook starts it at the commit deadline.
-				let commit_deadline = record.phase_ends;
-				Self::unschedule(task, commit_deadline);
-				if Self::start_reveal_phase(task, &mut record, now).is_err() {
-					Self::requeue(task, commit_deadline);
-				}
+				Queue::<T>::unschedule(&task, record.phase_ends);
+				Self::start_reveal_phase(task, &mut record, now);
 			}
 			Tasks::<T>::insert(task, record);
 			Ok(())
 		}
 
 		/// Reveal a committed result: the output hash, the salt, and the output inline (at most
-		/// [`Config::MaxOutputLen`] bytes, hashing to `output_hash`) and/or a URI.
+		/// [`Config::MaxOutputLen`] bytes, hashing to `output_hash`), with a URI if wanted.
+		///
+		/// An executor that could not obtain a referenced input (it did not arrive in time, did
+		/// not match its hash, or is not UTF-8 text) reveals `output_hash =`
+		/// [`INPUT_UNAVAILABLE`] without an output.
 		///
 		/// The origin must be signed by an executor that committed, or by its operator key,
 		/// during the reveal phase. When the last committed executor reveals, the results are
 		/// compared at once.
 		///
 		/// Errors: `UnknownTask`, `NotAssigned`, `WrongPhase`, `DeadlinePassed`, `NotCommitted`,
-		/// `AlreadyRevealed`, `CommitmentMismatch`, `NoOutput`, `InvalidOutputHash`,
-		/// `InlineOutputRequired`, `OutputTooLong`, `OutputHashMismatch`, `UriTooLong`,
-		/// `SchedulerFull`.
+		/// `AlreadyRevealed`, `CommitmentMismatch`, `InvalidOutputHash`, `InputIsInline`,
+		/// `InlineOutputRequired`, `OutputTooLong`, `OutputHashMismatch`, `UriTooLong`.
 		///
-		/// Emits `ResultRevealed`, then `TaskRevealed` or `TaskDisputed` after the last reveal.
+		/// Emits `ResultRevealed`, then `TaskRevealed`, `TaskDisputed` or `TaskFinalised` after
+		/// the last reveal.
 		#[pallet::call_index(2)]
+		// The last reveal concludes the task: a dispute opened, or tried and (no jury
+		// available) every delivered output paid.
 		#[pallet::weight(T::WeightInfo::reveal(
 			output.as_ref().map_or(0, |o| o.len()).saturated_into(),
-		).saturating_add(T::Disputes::max_weight()))]
+		)
+		.saturating_add(T::Disputes::max_weight())
+		.saturating_add(T::WeightInfo::finalize())
+		.saturating_add(T::OnFinalised::max_weight()))]
 		pub fn reveal(
 			origin: OriginFor<T>,
 			task: TaskId,
@@ -617,7 +707,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let (mut record, executor, index, now) =
 				Self::executor_in_phase(origin, task, TaskStatus::Committed)?;
-			let jury_mode = record.params.mode == VerificationMode::Jury;
+			let reference = matches!(record.input, TaskInputOf::Reference { .. });
 			let assignment = record.assignments.get_mut(index).ok_or(Error::<T>::NotAssigned)?;
 			let commitment = assignment.commitment.ok_or(Error::<T>::NotCommitted)?;
 			ensure!(assignment.output.is_none(), Error::<T>::AlreadyRevealed);
@@ -625,22 +715,28 @@ pub mod pallet {
 				commitment_of(&output_hash, &salt, &executor) == commitment,
 				Error::<T>::CommitmentMismatch
 			);
-			ensure!(output.is_some() || uri.is_some(), Error::<T>::NoOutput);
 			// The zero hash is a juror's "not acceptable" vote: no output may take it.
 			ensure!(!output_hash.is_zero(), Error::<T>::InvalidOutputHash);
-			// In jury mode jurors judge the output itself, so it must be on chain.
-			ensure!(output.is_some() || !jury_mode, Error::<T>::InlineOutputRequired);
-			let inline: Option<BoundedVec<u8, T::MaxOutputLen>> = output
-				.map(|bytes| bytes.try_into().map_err(|_| Error::<T>::OutputTooLong))
-				.transpose()?;
-			if let Some(bytes) = &inline {
-				ensure!(hash_of(bytes) == output_hash, Error::<T>::OutputHashMismatch);
-			}
+			let inline: Option<BoundedVec<u8, T::MaxOutputLen>> =
+				if output_hash == INPUT_UNAVAILABLE {
+					ensure!(reference, Error::<T>::InputIsInline);
+					ensure!(output.is_none(), Error::<T>::OutputHashMismatch);
+					None
+				} else {
+					// The requester reads what it pays for, and jurors judge it: on chain.
+					let bytes: BoundedVec<u8, T::MaxOutputLen> = output
+						.ok_or(Error::<T>::InlineOutputRequired)?
+						.try_into()
+						.map_err(|_| Error::<T>::OutputTooLong)?;
+					ensure!(hash_of(&bytes) == output_hash, Error::<T>::OutputHashMismatch);
+					Some(bytes)
+				};
 			let uri: Option<BoundedVec<u8, T::MaxUriLen>> = uri
 				.map(|bytes| bytes.try_into().map_err(|_| Error::<T>::UriTooLong))
 				.transpose()?;
 			assignment.output = Some(output_hash);
-			if !Outputs::<T>::contains_key(task, output_hash) {
+			if inline.is_some() && !Outputs::<T>::contains_key(task, output_hash) {
+				// Identical outputs (same hash) are stored once.
 				Outputs::<T>::insert(task, output_hash, OutputData::<T> { inline, uri });
 			}
 			Self::deposit_event(Event::ResultRevealed { task, executor, output_hash });
@@ -648,45 +744,48 @@ pub mod pallet {
 			let all_revealed =
 				record.assignments.iter().all(|a| a.commitment.is_none() || a.output.is_some());
 			if all_revealed {
-				// Concluded at once, if the next deadline's queue has room; otherwise the reveal
-				// stands and the hook concludes at the reveal deadline.
-				let reveal_deadline = record.phase_ends;
-				Self::unschedule(task, reveal_deadline);
-				if Self::conclude_reveals(task, &mut record, now).is_err() {
-					Self::requeue(task, reveal_deadline);
-				}
+				Queue::<T>::unschedule(&task, record.phase_ends);
+				Self::conclude_reveals(task, &mut record, now);
 			}
 			Tasks::<T>::insert(task, record);
 			Ok(())
 		}
 
-		/// Move on a task whose current phase has ended but was not processed by the per-block
-		/// hook (for example after a change of the per-block bound): the same transition the
-		/// hook would have made. Anyone may call it.
+		/// Move on a task whose current phase has ended but which the per-block hook has not
+		/// processed yet (more deadlines fell due than a block processes): the same transition
+		/// the hook would make. Anyone may call it.
 		///
-		/// Errors: `UnknownTask`, `TooEarly` (the phase has not ended, or the hook will process
-		/// it in this block's queue).
+		/// Errors: `UnknownTask`, `TooEarly` (the phase has not ended, or the hook processed it
+		/// already), `DrawnByHookOnly` (the task waits for its executors to be drawn).
 		///
 		/// Emits what the transition emits (`TaskFinalised`, `TaskExpired`, `TaskPruned`, …).
 		#[pallet::call_index(3)]
-		// Either transition: finalising a revealed task, or the costliest one the hook makes
-		// (reassigning a task nobody committed to).
+		// Either transition: finalising a revealed task, or the costliest one the hook makes.
 		#[pallet::weight(
 			T::WeightInfo::finalize()
-				.max(T::WeightInfo::on_initialize(1))
+				.max(Pallet::<T>::transition_weight())
 				.saturating_add(Pallet::<T>::handler_weight())
 		)]
 		pub fn finalize(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
 			ensure_signed(origin)?;
 			let record = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
 			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(record.phase_ends < now, Error::<T>::TooEarly);
-			Self::unschedule(task, record.phase_ends);
+			ensure!(
+				record.phase_ends < now && Queue::<T>::is_scheduled(&task, record.phase_ends),
+				Error::<T>::TooEarly
+			);
+			// A draw run by a transaction would be seeded by a hash its sender already knows,
+			// against a state it has just changed in the same block.
+			ensure!(record.status != TaskStatus::Submitted, Error::<T>::DrawnByHookOnly);
+			Queue::<T>::unschedule(&task, record.phase_ends);
 			Self::process_deadline(task, now);
 			Ok(())
 		}
 	}
 }
+
+/// The deadline queue of tasks.
+pub type Queue<T> = DeadlineQueue<Deadlines<T>, DeadlineCursor<T>, BlockNumberFor<T>, TaskId>;
 
 impl<T: Config> Pallet<T> {
 	/// The account that receives the protocol cut.
@@ -694,10 +793,113 @@ impl<T: Config> Pallet<T> {
 		T::PalletId::get().into_account_truncating()
 	}
 
+	/// The stake each executor of a task reserves while the task is open, for a fee share of
+	/// `share`: the most the task can cost it (a missed commit, a withheld reveal, or a wrong
+	/// result found in a dispute).
+	pub fn executor_collateral(share: BalanceOf<T>) -> BalanceOf<T> {
+		T::MissedDeadlineSlash::get()
+			.max(Self::missed_reveal_slash(share))
+			.max(T::Disputes::max_executor_slash(share))
+	}
+
+	/// What an executor with fee share `share` loses for committing and not revealing: as much
+	/// as a wrong result, so that withholding a reveal never beats revealing.
+	pub fn missed_reveal_slash(share: BalanceOf<T>) -> BalanceOf<T> {
+		T::MissedRevealSlash::get().max(T::Disputes::max_executor_slash(share))
+	}
+
+	/// The storage deposit of a task with `input` and `redundancy` executors: a base, plus a
+	/// price per byte of its input and of the outputs it may store.
+	pub fn task_deposit(input: &TaskInput<T>, redundancy: u32) -> BalanceOf<T> {
+		let input_len = match input {
+			TaskInputOf::Inline(bytes) => bytes.len(),
+			TaskInputOf::Reference { uri, .. } => uri.len().saturating_add(32),
+		} as u32;
+		let outputs = T::MaxOutputLen::get()
+			.saturating_add(T::MaxUriLen::get())
+			.saturating_mul(redundancy);
+		let bytes: BalanceOf<T> = input_len.saturating_add(outputs).into();
+		T::TaskDepositBase::get().saturating_add(T::TaskDepositPerByte::get().saturating_mul(bytes))
+	}
+
 	/// The most weight the dispute handler and the finalisation hook add to one transition (a
 	/// window's end may try an audit, then finalise).
 	fn handler_weight() -> Weight {
 		T::Disputes::max_weight().saturating_add(T::OnFinalised::max_weight())
+	}
+
+	/// The costliest transition a deadline can make, without the handlers' weight: drawing
+	/// executors, slashing executors that missed a deadline (and then, when the others
+	/// disagree where no jury can judge, paying them all), finalising a window's end, or
+	/// pruning.
+	pub fn transition_weight() -> Weight {
+		let r = T::MaxRedundancy::get();
+		T::WeightInfo::process_draw(r)
+			.max(T::WeightInfo::process_missed(r).saturating_add(T::WeightInfo::finalize()))
+			.max(T::WeightInfo::process_window_end(r))
+			.max(T::WeightInfo::process_prune())
+	}
+
+	/// The weight of the deadline hook: `count` transitions taken from the queue, after
+	/// looking at `blocks` blocks of it.
+	pub fn hook_weight(count: u32, blocks: u32) -> Weight {
+		let per_task = Self::transition_weight()
+			.saturating_add(Self::handler_weight())
+			.saturating_add(T::DbWeight::get().reads_writes(1, 1));
+		T::WeightInfo::on_initialize_idle()
+			.saturating_add(T::DbWeight::get().reads(blocks.into()))
+			.saturating_add(per_task.saturating_mul(count.into()))
+	}
+
+	/// Checks the generation parameters of a task with `commit_period`.
+	fn check_params(params: &TaskParams, commit_period: BlockNumberFor<T>) -> DispatchResult {
+		ensure!(
+			params.max_tokens > 0 && params.temperature_milli <= 2000,
+			Error::<T>::InvalidParams
+		);
+		ensure!(params.max_tokens <= T::MaxTokens::get(), Error::<T>::TooManyTokens);
+		let budget: u64 = commit_period
+			.saturated_into::<u64>()
+			.saturating_mul(T::TokensPerBlock::get().into());
+		ensure!(u64::from(params.max_tokens) <= budget, Error::<T>::CommitPeriodTooShort);
+		ensure!(params.temperature_milli == 0, Error::<T>::TemperatureNotZero);
+		Ok(())
+	}
+
+	/// The input, bounded and checked: inline text must be UTF-8; a reference needs an http(s)
+	/// URI, the only kind an executor fetches.
+	fn bounded_input(input: TaskInputOf<Vec<u8>>) -> Result<TaskInput<T>, DispatchError> {
+		Ok(match input {
+			TaskInputOf::Inline(bytes) => {
+				ensure!(core::str::from_utf8(&bytes).is_ok(), Error::<T>::InputNotText);
+				TaskInputOf::Inline(bytes.try_into().map_err(|_| Error::<T>::InputTooLong)?)
+			},
+			TaskInputOf::Reference { hash, uri } => {
+				let text = core::str::from_utf8(&uri).map_err(|_| Error::<T>::InvalidInputUri)?;
+				let rest = text
+					.strip_prefix("https://")
+					.or_else(|| text.strip_prefix("http://"))
+					.ok_or(Error::<T>::InvalidInputUri)?;
+				ensure!(
+					!rest.is_empty() && !text.chars().any(|c| c.is_whitespace() || c.is_control()),
+					Error::<T>::InvalidInputUri
+				);
+				TaskInputOf::Reference {
+					hash,
+					uri: uri.try_into().map_err(|_| Error::<T>::InputTooLong)?,
+				}
+			},
+		})
+	}
+
+	/// The accounts never drawn for a task of `requester`: itself, and the agent it owns or
+	/// whose operator key it is.
+	fn requester_and_its_agent(requester: &T::AccountId) -> Vec<T::AccountId> {
+		let mut exclude = alloc::vec![requester.clone()];
+		if let Some(agent) = T::Agents::agent_of(requester) {
+			exclude.push(agent);
+		}
+		exclude
 	}
 
 	/// The task as a dispute handler sees it.
@@ -707,22 +909,24 @@ impl<T: Config> Pallet<T> {
 			model: task.model,
 			mode: task.params.mode,
 			fee: task.fee,
+			share: Self::share(task),
 			revealed: task
 				.assignments
 				.iter()
 				.filter_map(|a| a.output.map(|output| (a.executor.clone(), output)))
+				.filter(|(_, output)| *output != INPUT_UNAVAILABLE)
 				.collect(),
+			input_is_reference: matches!(task.input, TaskInputOf::Reference { .. }),
 			result: task.result,
 		}
 	}
 
 	/// Moves a task into dispute until the dispute timeout.
-	fn start_dispute(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) -> DispatchResult {
-		let timeout = Self::schedule(id, now.saturating_add(T::DisputeTimeout::get()))?;
+	fn start_dispute(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
+		let timeout = Queue::<T>::schedule(&id, now.saturating_add(T::DisputeTimeout::get()));
 		task.status = TaskStatus::Disputed;
 		task.phase_ends = timeout;
 		Self::deposit_event(Event::TaskDisputed { task: id, timeout });
-		Ok(())
 	}
 
 	/// For a call signed by an assigned executor (or its operator key) during `phase`, before
@@ -736,22 +940,15 @@ impl<T: Config> Pallet<T> {
 		let signer = ensure_signed(origin)?;
 		let record = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
 		let executor = T::Agents::agent_of(&signer).ok_or(Error::<T>::NotAssigned)?;
-		let index = Self::assignment_index(&record, &executor)?;
+		let index = record
+			.assignments
+			.iter()
+			.position(|a| a.executor == executor)
+			.ok_or(Error::<T>::NotAssigned)?;
 		ensure!(record.status == phase, Error::<T>::WrongPhase);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < record.phase_ends, Error::<T>::DeadlinePassed);
 		Ok((record, executor, index, now))
-	}
-
-	/// Position of `executor` among the task's current assignments.
-	fn assignment_index(
-		task: &TaskInfo<T>,
-		executor: &T::AccountId,
-	) -> Result<usize, DispatchError> {
-		task.assignments
-			.iter()
-			.position(|a| &a.executor == executor)
-			.ok_or_else(|| Error::<T>::NotAssigned.into())
 	}
 
 	/// The fee share of one executor.
@@ -759,119 +956,95 @@ impl<T: Config> Pallet<T> {
 		task.fee / BalanceOf::<T>::from(task.redundancy.max(1))
 	}
 
-	/// Puts `task` in the deadline queue of the first block from `at` with room.
-	fn schedule(task: TaskId, at: BlockNumberFor<T>) -> Result<BlockNumberFor<T>, DispatchError> {
-		let mut block = at;
-		for _ in 0..SCHEDULE_SEARCH {
-			// `try_mutate` writes nothing back when the queue is full.
-			if Deadlines::<T>::try_mutate(block, |queue| queue.try_push(task)).is_ok() {
-				return Ok(block);
+	/// Draws the task's executors, reserves their collateral and opens a commit phase. Changes
+	/// nothing when too few executors are available.
+	///
+	/// Run only by the hook of block `now`, before any transaction of it, and seeded by the hash
+	/// of block `now - 1`: nobody acting in that block or before it knew the hash, and nothing
+	/// after it can change the state the draw reads. A draw the queue defers to a later block
+	/// takes that block's parent hash, never one known while the state could still change.
+	fn assign(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) -> DispatchResult {
+		let seed_block = now.saturating_sub(One::one());
+		let Some(seed) = T::Randomness::random_at(
+			&(b"inference/assign", id, task.reassignments).encode(),
+			seed_block,
+		) else {
+			defensive!("the parent block's hash is unknown");
+			return Err(Error::<T>::NoExecutors.into());
+		};
+		let mut exclude = Self::requester_and_its_agent(&task.requester);
+		exclude.extend(task.excluded.iter().cloned());
+		frame_support::storage::with_storage_layer(|| {
+			let executors = T::Agents::select(
+				Role::Executor,
+				&task.model,
+				task.redundancy,
+				seed,
+				&exclude,
+				task.collateral,
+			)
+			.map_err(|_| Error::<T>::NoExecutors)?;
+			let mut assignments = BoundedVec::new();
+			for executor in &executors {
+				T::Agents::note_work_opened(executor, task.collateral)?;
+				AssignedTasks::<T>::insert(executor, id, ());
+				assignments
+					.try_push(Assignment::<T> {
+						executor: executor.clone(),
+						commitment: None,
+						output: None,
+					})
+					.map_err(|_| Error::<T>::InvalidRedundancy)?;
 			}
-			block = block.saturating_add(1u32.into());
-		}
-		Err(Error::<T>::SchedulerFull.into())
-	}
-
-	/// Puts `task` back in the queue of `block`, which it just left: there is room.
-	fn requeue(task: TaskId, block: BlockNumberFor<T>) {
-		let requeued = Deadlines::<T>::mutate(block, |queue| queue.try_push(task).is_ok());
-		if !requeued {
-			log::error!(target: LOG_TARGET, "task {task} could not return to the queue of {block:?}");
-		}
-	}
-
-	/// Takes `task` out of the deadline queue of `block`.
-	fn unschedule(task: TaskId, block: BlockNumberFor<T>) {
-		Deadlines::<T>::mutate_exists(block, |maybe_queue| {
-			if let Some(queue) = maybe_queue {
-				queue.retain(|queued| *queued != task);
-				if queue.is_empty() {
-					*maybe_queue = None;
-				}
-			}
-		});
-	}
-
-	/// Draws the task's executors, excluding `exclude`, and opens a commit phase.
-	fn assign(
-		id: TaskId,
-		task: &mut TaskInfo<T>,
-		exclude: &[T::AccountId],
-		now: BlockNumberFor<T>,
-	) -> DispatchResult {
-		let (random, _) =
-			T::Randomness::random(&(b"inference/assign", id, task.reassignments).encode());
-		let seed = sp_io::hashing::blake2_256(random.as_ref());
-		// A requester never executes its own task, whether it asks as an agent's owner or as its
-		// operator key.
-		let mut exclude = exclude.to_vec();
-		exclude.push(task.requester.clone());
-		if let Some(agent) = T::Agents::agent_of(&task.requester) {
-			exclude.push(agent);
-		}
-		let exclude = &exclude[..];
-		let executors =
-			T::Agents::select(Role::Executor, &task.model, task.redundancy, seed, exclude)
-				.map_err(|_| Error::<T>::NoExecutors)?;
-		let mut assignments = BoundedVec::new();
-		for executor in &executors {
-			T::Agents::note_work_opened(executor)?;
-			AssignedTasks::<T>::insert(executor, id, ());
-			assignments
-				.try_push(Assignment::<T> {
-					executor: executor.clone(),
-					commitment: None,
-					output: None,
-				})
-				.map_err(|_| Error::<T>::InvalidRedundancy)?;
-		}
-		task.assignments = assignments;
-		task.status = TaskStatus::Assigned;
-		task.phase_ends = Self::schedule(id, now.saturating_add(task.commit_period))?;
-		Self::deposit_event(Event::TaskAssigned {
-			task: id,
-			executors,
-			commit_deadline: task.phase_ends,
-		});
-		Ok(())
+			task.assignments = assignments;
+			task.excluded = Default::default();
+			task.status = TaskStatus::Assigned;
+			task.phase_ends = Queue::<T>::schedule(&id, now.saturating_add(task.commit_period));
+			Self::deposit_event(Event::TaskAssigned {
+				task: id,
+				executors,
+				commit_deadline: task.phase_ends,
+			});
+			Ok(())
+		})
 	}
 
 	/// Opens the reveal phase.
-	fn start_reveal_phase(
-		id: TaskId,
-		task: &mut TaskInfo<T>,
-		now: BlockNumberFor<T>,
-	) -> DispatchResult {
-		let reveal_deadline = Self::schedule(id, now.saturating_add(T::RevealPeriod::get()))?;
+	fn start_reveal_phase(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
 		task.status = TaskStatus::Committed;
-		task.phase_ends = reveal_deadline;
+		task.phase_ends = Queue::<T>::schedule(&id, now.saturating_add(T::RevealPeriod::get()));
 		Self::deposit_event(Event::RevealPhaseStarted {
 			task: id,
 			reveal_deadline: task.phase_ends,
 		});
-		Ok(())
 	}
 
-	/// Compares the revealed outputs: one result opens the challenge window; different results
-	/// (several executors, exact-match mode) open a dispute.
-	fn conclude_reveals(
-		id: TaskId,
-		task: &mut TaskInfo<T>,
-		now: BlockNumberFor<T>,
-	) -> DispatchResult {
-		let revealed: Vec<(T::AccountId, H256)> = task
+	/// Compares the revealed outputs. Executors that could not obtain the input
+	/// ([`INPUT_UNAVAILABLE`]) are set aside when others delivered an output; when none did,
+	/// the task is paid as an attempt. One result opens the challenge window; different
+	/// results (several executors, exact-match mode) open a dispute.
+	fn conclude_reveals(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
+		let delivered: Vec<H256> = task
 			.assignments
 			.iter()
-			.filter_map(|a| a.output.map(|output| (a.executor.clone(), output)))
+			.filter_map(|a| a.output)
+			.filter(|output| *output != INPUT_UNAVAILABLE)
 			.collect();
-		let Some((_, first)) = revealed.first().cloned() else {
-			return Ok(());
+		let Some(first) = delivered.first().copied() else {
+			// Nobody could obtain the input. Two or more executors saying so corroborate each
+			// other: the requester pays for their attempts. A lone executor's word proves
+			// nothing either way: it is neither paid nor slashed, and the fee is refunded.
+			let unavailable =
+				task.assignments.iter().filter(|a| a.output == Some(INPUT_UNAVAILABLE)).count();
+			if unavailable >= 2 {
+				return Self::finalise_unavailable(id, task, now);
+			}
+			return Self::expire(id, task, now);
 		};
-		let agree = revealed.iter().all(|(_, output)| *output == first);
-		if agree || task.params.mode == VerificationMode::Jury {
-			// In jury mode outputs are not expected to be identical: the first revealed one is
-			// the result, and challenges judge it.
-			let challenge_end = Self::schedule(id, now.saturating_add(T::ChallengePeriod::get()))?;
+		if delivered.iter().all(|output| *output == first) {
+			// One executor in jury mode, or agreeing executors in exact-match mode.
+			let challenge_end =
+				Queue::<T>::schedule(&id, now.saturating_add(T::ChallengePeriod::get()));
 			task.status = TaskStatus::Revealed;
 			task.result = Some(first);
 			task.phase_ends = challenge_end;
@@ -881,21 +1054,33 @@ impl<T: Config> Pallet<T> {
 				challenge_end: task.phase_ends,
 			});
 		} else {
-			Self::start_dispute(id, task, now)?;
+			Self::start_dispute(id, task, now);
 			if let Err(error) = T::Disputes::on_disagreement(id, &Self::disputed_view(task)) {
-				log::warn!(target: LOG_TARGET, "dispute of task {id} not taken over: {error:?}");
+				// No jury can judge it (too few verifiers): nobody can tell who was right.
+				log::info!(target: LOG_TARGET, "disagreement on task {id} not judged: {error:?}");
+				Queue::<T>::unschedule(&id, task.phase_ends);
+				Self::pay_every_delivered(id, task, now);
 			}
 		}
-		Ok(())
 	}
 
 	/// Slashes an executor that missed a deadline and releases it from the task. The slash goes
 	/// to the protocol account, not to the requester: a requester could otherwise profit from
 	/// tasks designed to fail (an input nobody can fetch, a model that cannot finish in time).
-	fn penalise_missed(id: TaskId, executor: &T::AccountId) {
+	fn penalise_missed(
+		id: TaskId,
+		task: &TaskInfo<T>,
+		executor: &T::AccountId,
+		slash: BalanceOf<T>,
+	) {
 		let protocol = Self::protocol_account();
-		let slashed = T::Agents::slash(executor, T::MissedDeadlineSlash::get(), Some(&protocol));
-		Self::release_executor(id, executor);
+		let before = T::Currency::balance(&protocol);
+		let slashed = T::Agents::slash(executor, slash.min(task.collateral), Some(&protocol));
+		Self::note_received(
+			ProtocolFlow::MissedDeadlines,
+			T::Currency::balance(&protocol).saturating_sub(before),
+		);
+		Self::release_executor(id, task, executor);
 		Self::deposit_event(Event::ExecutorMissedDeadline {
 			task: id,
 			executor: executor.clone(),
@@ -903,44 +1088,36 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Ends an executor's part in a task.
-	fn release_executor(id: TaskId, executor: &T::AccountId) {
-		AssignedTasks::<T>::remove(executor, id);
-		T::Agents::note_work_closed(executor);
+	/// Ends an executor's part in a task, releasing its collateral.
+	fn release_executor(id: TaskId, task: &TaskInfo<T>, executor: &T::AccountId) {
+		if AssignedTasks::<T>::take(executor, id).is_some() {
+			T::Agents::note_work_closed(executor, task.collateral);
+		}
 	}
 
-	/// Reassigns a task nobody delivered, or expires it when it cannot be reassigned.
+	/// Has new executors drawn at the next block for a task nobody delivered, excluding those
+	/// that failed; or expires it when it was reassigned too often.
 	fn reassign_or_expire(
 		id: TaskId,
 		task: &mut TaskInfo<T>,
-		failed: &[T::AccountId],
+		failed: Vec<T::AccountId>,
 		now: BlockNumberFor<T>,
 	) {
-		if task.reassignments < T::MaxReassignments::get() {
-			task.reassignments = task.reassignments.saturating_add(1);
-			let attempt = frame_support::storage::with_transaction(|| {
-				let mut candidate = task.clone();
-				match Self::assign(id, &mut candidate, failed, now) {
-					Ok(()) => frame_support::storage::TransactionOutcome::Commit(Ok(candidate)),
-					Err(error) => frame_support::storage::TransactionOutcome::Rollback(Err(error)),
-				}
-			});
-			if let Ok(reassigned) = attempt {
-				*task = reassigned;
-				let executors = task.assignments.iter().map(|a| a.executor.clone()).collect();
-				Self::deposit_event(Event::TaskReassigned { task: id, executors });
-				return;
-			}
+		if task.reassignments >= T::MaxReassignments::get() {
+			return Self::expire(id, task, now);
 		}
-		Self::expire(id, task, now);
+		task.reassignments = task.reassignments.saturating_add(1);
+		task.assignments = Default::default();
+		task.excluded = BoundedVec::truncate_from(failed.clone());
+		task.status = TaskStatus::Submitted;
+		task.phase_ends = Queue::<T>::schedule(&id, now.saturating_add(One::one()));
+		Self::deposit_event(Event::TaskReassigned { task: id, excluded: failed });
 	}
 
 	/// Ends a task without a result: refunds the escrow and schedules pruning.
 	fn expire(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
 		for assignment in task.assignments.iter() {
-			if AssignedTasks::<T>::contains_key(&assignment.executor, id) {
-				Self::release_executor(id, &assignment.executor);
-			}
+			Self::release_executor(id, task, &assignment.executor);
 		}
 		let refunded = Self::refund(task);
 		task.status = TaskStatus::Expired;
@@ -989,99 +1166,150 @@ impl<T: Config> Pallet<T> {
 			return Self::expire(id, task, now);
 		};
 		let share = Self::share(task);
-		let cut = T::ProtocolCut::get().mul_floor(share);
+		Self::settle(id, task, now, result, share, |output| output == result);
+	}
+
+	/// Pays the executors that could not obtain a referenced input the price of an attempt
+	/// (`MinFeePerExecutor` each, within their share), refunds the rest: the requester, who
+	/// keeps the input, pays for its unavailability, and nobody is slashed. Only when at least
+	/// two executors said so: one alone could be saving itself the work.
+	fn finalise_unavailable(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
+		task.result = Some(INPUT_UNAVAILABLE);
+		let attempt = T::MinFeePerExecutor::get().min(Self::share(task));
+		Self::settle(id, task, now, INPUT_UNAVAILABLE, attempt, |output| {
+			output == INPUT_UNAVAILABLE
+		});
+	}
+
+	/// Pays each executor whose revealed output `paid` accepts `amount` minus the protocol cut,
+	/// refunds the rest of the escrow, releases every executor, and schedules pruning.
+	fn settle(
+		id: TaskId,
+		task: &mut TaskInfo<T>,
+		now: BlockNumberFor<T>,
+		output_hash: H256,
+		amount: BalanceOf<T>,
+		paid_for: impl Fn(H256) -> bool,
+	) {
+		let cut = T::ProtocolCut::get().mul_floor(amount);
 		let protocol = Self::protocol_account();
 		let mut paid = BalanceOf::<T>::zero();
 		let mut protocol_cut = BalanceOf::<T>::zero();
 		let assignments = task.assignments.clone();
-		// In exact-match mode only the agreed output is paid; in jury mode every revealed output
-		// counts as delivered (outputs differ naturally; challenges judge them).
-		let jury = task.params.mode == VerificationMode::Jury;
 		for assignment in assignments.iter() {
-			let delivered =
-				assignment.output == Some(result) || (jury && assignment.output.is_some());
-			if delivered {
+			if assignment.output.is_some_and(&paid_for) {
 				paid = paid.saturating_add(Self::pay(
 					task,
 					&assignment.executor,
-					share.saturating_sub(cut),
+					amount.saturating_sub(cut),
 				));
 				protocol_cut = protocol_cut.saturating_add(Self::pay(task, &protocol, cut));
 				T::Agents::record(&assignment.executor, Outcome::Completed);
 			}
-			Self::release_executor(id, &assignment.executor);
+			Self::release_executor(id, task, &assignment.executor);
 		}
+		Self::note_received(ProtocolFlow::ProtocolCut, protocol_cut);
 		let refunded = Self::refund(task);
 		task.status = TaskStatus::Finalised;
 		task.phase_ends = Self::schedule_prune(id, now);
 		T::OnFinalised::on_task_finalised(id, &task.model, &protocol, protocol_cut);
 		Self::deposit_event(Event::TaskFinalised {
 			task: id,
-			output_hash: result,
+			output_hash,
 			paid,
 			protocol_cut,
 			refunded,
 		});
 	}
 
-	/// Schedules the pruning of a finished task. Should every queue in the search window be
-	/// full, the task stays until someone calls `finalize` on it.
+	/// Ends a disagreement nobody could judge: every output was delivered and is public, so
+	/// each executor that delivered one is paid its share. The requester does not get them for
+	/// free (it could otherwise have its own executor disagree with an honest one), and nobody
+	/// is slashed.
+	fn pay_every_delivered(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
+		Self::deposit_event(Event::DisputeResolved { task: id, output_hash: None });
+		let share = Self::share(task);
+		let first = task
+			.assignments
+			.iter()
+			.filter_map(|a| a.output)
+			.find(|output| *output != INPUT_UNAVAILABLE)
+			.unwrap_or_default();
+		Self::settle(id, task, now, first, share, |output| output != INPUT_UNAVAILABLE);
+	}
+
+	/// Schedules the pruning of a finished task.
 	fn schedule_prune(id: TaskId, now: BlockNumberFor<T>) -> BlockNumberFor<T> {
-		let at = now.saturating_add(T::RetentionPeriod::get());
-		Self::schedule(id, at).unwrap_or_else(|_| {
-			log::warn!(target: LOG_TARGET, "no room to schedule the pruning of task {id}");
-			at
-		})
+		Queue::<T>::schedule(&id, now.saturating_add(T::RetentionPeriod::get()))
 	}
 
 	/// The transition due when a task's current phase ends.
 	fn process_deadline(id: TaskId, now: BlockNumberFor<T>) {
-		let Some(mut task) = Tasks::<T>::get(id) else { return };
+		let Some(mut task) = Tasks::<T>::get(id) else {
+			defensive!("a deadline of a task that is gone");
+			return;
+		};
 		match task.status {
+			TaskStatus::Submitted => {
+				if Self::assign(id, &mut task, now).is_err() {
+					// The executors that were available when it was submitted are not now
+					// (paused, gone, or their stake taken by other work): refunded.
+					Self::expire(id, &mut task, now);
+				}
+			},
 			TaskStatus::Assigned => {
 				let (committed, missed): (Vec<_>, Vec<_>) =
 					task.assignments.iter().cloned().partition(|a| a.commitment.is_some());
 				for assignment in &missed {
-					Self::penalise_missed(id, &assignment.executor);
+					Self::penalise_missed(
+						id,
+						&task,
+						&assignment.executor,
+						T::MissedDeadlineSlash::get(),
+					);
 				}
-				let failed: Vec<T::AccountId> = missed.into_iter().map(|a| a.executor).collect();
 				task.assignments.retain(|a| a.commitment.is_some());
 				if committed.is_empty() {
-					Self::reassign_or_expire(id, &mut task, &failed, now);
-				} else if Self::start_reveal_phase(id, &mut task, now).is_err() {
-					Self::expire(id, &mut task, now);
+					let failed = missed.into_iter().map(|a| a.executor).collect();
+					Self::reassign_or_expire(id, &mut task, failed, now);
+				} else {
+					Self::start_reveal_phase(id, &mut task, now);
 				}
 			},
 			TaskStatus::Committed => {
 				let (revealed, missed): (Vec<_>, Vec<_>) =
 					task.assignments.iter().cloned().partition(|a| a.output.is_some());
+				let slash = Self::missed_reveal_slash(Self::share(&task));
 				for assignment in &missed {
-					Self::penalise_missed(id, &assignment.executor);
+					Self::penalise_missed(id, &task, &assignment.executor, slash);
 				}
-				let failed: Vec<T::AccountId> = missed.into_iter().map(|a| a.executor).collect();
 				task.assignments.retain(|a| a.output.is_some());
 				if revealed.is_empty() {
-					Self::reassign_or_expire(id, &mut task, &failed, now);
-				} else if Self::conclude_reveals(id, &mut task, now).is_err() {
-					Self::expire(id, &mut task, now);
+					let failed = missed.into_iter().map(|a| a.executor).collect();
+					Self::reassign_or_expire(id, &mut task, failed, now);
+				} else {
+					Self::conclude_reveals(id, &mut task, now);
 				}
 			},
 			TaskStatus::Revealed => {
-				// A random share of results is audited instead of finalised at once. The task
-				// must be disputed before the handler opens the audit, which may resolve it.
+				// A random share of results is audited instead of finalised at once, drawn from
+				// the hash of the block before the window's end: unknown when the result was
+				// revealed, and the same whenever the deadline is processed (processed so late
+				// that the hash is gone, the result is audited). The task must be disputed
+				// before the handler opens the audit, which may resolve it.
+				let seed = T::Randomness::random_at(
+					&(b"inference/audit", id).encode(),
+					task.phase_ends.saturating_sub(One::one()),
+				);
 				let view = Self::disputed_view(&task);
-				let audited = frame_support::storage::with_transaction(|| {
+				let audited = frame_support::storage::with_storage_layer(|| {
 					let mut candidate = task.clone();
-					let opened = Self::start_dispute(id, &mut candidate, now).is_ok() && {
-						Tasks::<T>::insert(id, &candidate);
-						T::Disputes::audit(id, &view)
-					};
-					if opened {
-						frame_support::storage::TransactionOutcome::Commit(Ok(()))
+					Self::start_dispute(id, &mut candidate, now);
+					Tasks::<T>::insert(id, &candidate);
+					if T::Disputes::audit(id, &view, seed) {
+						Ok(())
 					} else {
-						frame_support::storage::TransactionOutcome::Rollback(Err(
-							DispatchError::Other("not audited"),
-						))
+						Err(DispatchError::Other("not audited"))
 					}
 				});
 				if audited.is_ok() {
@@ -1089,9 +1317,24 @@ impl<T: Config> Pallet<T> {
 				}
 				Self::finalise(id, &mut task, now)
 			},
-			TaskStatus::Disputed => Self::expire(id, &mut task, now),
+			TaskStatus::Disputed => {
+				if T::Disputes::is_judging(id) {
+					// A dispute still being judged (its queue may run late) is not cut short:
+					// the timeout waits, and a full queue never decides the outcome.
+					task.phase_ends =
+						Queue::<T>::schedule(&id, now.saturating_add(T::DisputeTimeout::get()));
+				} else {
+					Self::expire(id, &mut task, now)
+				}
+			},
 			TaskStatus::Finalised | TaskStatus::Expired => {
 				let _ = Outputs::<T>::clear_prefix(id, T::MaxRedundancy::get(), None);
+				let _ = T::Currency::release(
+					&HoldReason::TaskDeposit.into(),
+					&task.requester,
+					task.deposit,
+					Precision::BestEffort,
+				);
 				Tasks::<T>::remove(id);
 				Self::deposit_event(Event::TaskPruned { task: id });
 				return;
@@ -1100,37 +1343,48 @@ impl<T: Config> Pallet<T> {
 		Tasks::<T>::insert(id, task);
 	}
 
+	/// Adds `amount` to what `flow` brought into the protocol account.
+	fn note_received(flow: ProtocolFlow, amount: BalanceOf<T>) {
+		if !amount.is_zero() {
+			ProtocolFlows::<T>::mutate(flow, |totals| {
+				totals.received = totals.received.saturating_add(amount)
+			});
+		}
+	}
+
 	/// Checks the pallet's invariants (used by `try_state`, and by tests after every test).
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut queued: BTreeMap<TaskId, u32> = BTreeMap::new();
-		for (block, queue) in Deadlines::<T>::iter() {
-			ensure!(!queue.is_empty(), "an empty deadline queue is stored");
-			for id in queue {
-				*queued.entry(id).or_default() += 1;
-				let task = Tasks::<T>::get(id).ok_or("a deadline queue points to no task")?;
-				ensure!(task.phase_ends == block, "a task is queued at a block not its own");
-			}
+		let cursor = Queue::<T>::cursor();
+		for (block, id) in Queue::<T>::all() {
+			*queued.entry(id).or_default() += 1;
+			let task = Tasks::<T>::get(id).ok_or("a deadline queue points to no task")?;
+			ensure!(task.phase_ends == block, "a task is queued at a block not its own");
+			ensure!(
+				block >= cursor,
+				"a task is queued behind the cursor: it would never be processed"
+			);
 		}
 		for (id, task) in Tasks::<T>::iter() {
-			let queues = queued.get(&id).copied().unwrap_or_default();
-			if task.status.is_finished() {
-				// Pruning is scheduled when there is room; otherwise `finalize` prunes it.
-				ensure!(queues <= 1, "a finished task is in several deadline queues");
-			} else {
-				ensure!(queues == 1, "an open task is not in exactly one deadline queue");
-			}
+			ensure!(queued.get(&id) == Some(&1), "a task is not in exactly one deadline queue");
 			let held = escrow.entry(task.requester.clone()).or_default();
 			*held = held.saturating_add(task.escrow);
+			let held = deposits.entry(task.requester.clone()).or_default();
+			*held = held.saturating_add(task.deposit);
 			if task.status.is_finished() {
 				ensure!(task.escrow.is_zero(), "a finished task still holds escrow");
+			}
+			if task.status == TaskStatus::Submitted {
+				ensure!(task.assignments.is_empty(), "a task waiting for its draw has executors");
 			}
 			for assignment in task.assignments.iter() {
 				let open = AssignedTasks::<T>::contains_key(&assignment.executor, id);
 				ensure!(
-					open == !task.status.is_finished(),
+					open == task.status.has_executors(),
 					"the executor index does not match the task's assignments"
 				);
 			}
@@ -1139,6 +1393,10 @@ impl<T: Config> Pallet<T> {
 			let held = T::Currency::balance_on_hold(&HoldReason::TaskEscrow.into(), &requester);
 			ensure!(held == total, "escrow held differs from the tasks' escrow");
 		}
+		for (requester, total) in deposits {
+			let held = T::Currency::balance_on_hold(&HoldReason::TaskDeposit.into(), &requester);
+			ensure!(held == total, "deposits held differ from the tasks' deposits");
+		}
 		for (executor, id, ()) in AssignedTasks::<T>::iter() {
 			let task = Tasks::<T>::get(id).ok_or("an executor is assigned a task that is gone")?;
 			ensure!(
@@ -1146,7 +1404,37 @@ impl<T: Config> Pallet<T> {
 				"an executor is indexed for a task it is not assigned to"
 			);
 		}
+		// The protocol account holds at least what came in minus what went out (anyone may
+		// also send it funds).
+		let (mut received, mut paid) = (BalanceOf::<T>::zero(), BalanceOf::<T>::zero());
+		for (_, totals) in ProtocolFlows::<T>::iter() {
+			received = received.saturating_add(totals.received);
+			paid = paid.saturating_add(totals.paid);
+		}
+		let balance = T::Currency::balance(&Self::protocol_account());
+		ensure!(
+			balance.saturating_add(paid) >= received,
+			"the protocol account holds less than its flows left in it"
+		);
 		Ok(())
+	}
+}
+
+impl<T: Config> ProtocolTreasury<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn account() -> T::AccountId {
+		Self::protocol_account()
+	}
+
+	fn note_received(flow: ProtocolFlow, amount: BalanceOf<T>) {
+		Self::note_received(flow, amount)
+	}
+
+	fn note_paid(flow: ProtocolFlow, amount: BalanceOf<T>) {
+		if !amount.is_zero() {
+			ProtocolFlows::<T>::mutate(flow, |totals| {
+				totals.paid = totals.paid.saturating_add(amount)
+			});
+		}
 	}
 }
 
@@ -1158,25 +1446,36 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		ensure!(task.status == TaskStatus::Revealed, Error::<T>::WrongPhase);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < task.phase_ends, Error::<T>::DeadlinePassed);
-		let window_end = task.phase_ends;
-		Self::unschedule(id, window_end);
-		if let Err(error) = Self::start_dispute(id, &mut task, now) {
-			Self::requeue(id, window_end);
-			return Err(error);
-		}
+		Queue::<T>::unschedule(&id, task.phase_ends);
+		Self::start_dispute(id, &mut task, now);
 		Tasks::<T>::insert(id, &task);
 		Ok(Self::disputed_view(&task))
 	}
 
-	fn resolve(id: TaskId, verdict: Option<H256>) -> DispatchResult {
+	fn resolve(id: TaskId, resolution: Resolution) -> DispatchResult {
 		let mut task = Tasks::<T>::get(id).ok_or(Error::<T>::UnknownTask)?;
 		ensure!(task.status == TaskStatus::Disputed, Error::<T>::WrongPhase);
 		let now = frame_system::Pallet::<T>::block_number();
-		Self::unschedule(id, task.phase_ends);
-		Self::deposit_event(Event::DisputeResolved { task: id, output_hash: verdict });
-		let delivered =
-			verdict.filter(|output| task.assignments.iter().any(|a| a.output == Some(*output)));
-		match delivered {
+		Queue::<T>::unschedule(&id, task.phase_ends);
+		let revealed = |output: &H256| {
+			*output != INPUT_UNAVAILABLE
+				&& task.assignments.iter().any(|a| a.output == Some(*output))
+		};
+		let outcome = match resolution {
+			Resolution::Correct(output) if revealed(&output) => Some(output),
+			Resolution::Correct(_) | Resolution::NoneCorrect => None,
+			Resolution::Undecided => match task.result {
+				// A challenged or audited result stands.
+				Some(result) => Some(result),
+				None => {
+					Self::pay_every_delivered(id, &mut task, now);
+					Tasks::<T>::insert(id, task);
+					return Ok(());
+				},
+			},
+		};
+		Self::deposit_event(Event::DisputeResolved { task: id, output_hash: outcome });
+		match outcome {
 			Some(output) => {
 				task.result = Some(output);
 				Self::finalise(id, &mut task, now);
@@ -1204,7 +1503,10 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			.map(|bytes| bytes.into_inner())
 	}
 
-	fn execute_offchain(id: TaskId, timeout_ms: u64) -> Result<Vec<u8>, alloc::string::String> {
+	fn execute_offchain(
+		id: TaskId,
+		timeout_ms: u64,
+	) -> Result<Option<Vec<u8>>, alloc::string::String> {
 		Self::execute_for_verification(id, timeout_ms).map_err(|fault| alloc::format!("{fault}"))
 	}
 }

@@ -10,8 +10,7 @@ use core::cell::RefCell;
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{
-		fungible::HoldConsideration, ConstU32, ConstU64, Hooks, LinearStoragePrice, Randomness,
-		VariantCountOf,
+		fungible::HoldConsideration, ConstU32, ConstU64, Hooks, LinearStoragePrice, VariantCountOf,
 	},
 	PalletId,
 };
@@ -72,6 +71,9 @@ parameter_types! {
 		RuntimeHoldReason::Agents(pallet_agents::HoldReason::AgentDeposit);
 	pub const InferencePalletId: PalletId = PalletId(*b"ac/infer");
 	pub const Cut: Perbill = Perbill::from_percent(10);
+	/// The task deposit: none by default, so that balance checks read simply.
+	pub static DepositBase: u64 = 0;
+	pub static DepositPerByte: u64 = 0;
 }
 
 impl pallet_agents::Config for Test {
@@ -98,12 +100,11 @@ impl pallet_agents::Config for Test {
 	type WeightInfo = ();
 }
 
-/// The parent-hash-free test randomness: a hash of the subject and the block number.
+/// Test randomness: a hash of the subject and the block it is tied to.
 pub struct TestRandomness;
-impl Randomness<H256, u64> for TestRandomness {
-	fn random(subject: &[u8]) -> (H256, u64) {
-		let block = System::block_number();
-		(H256(sp_io::hashing::blake2_256(&(subject, block).encode())), block)
+impl agentchain_support::BlockRandomness<u64> for TestRandomness {
+	fn random_at(subject: &[u8], block: u64) -> Option<[u8; 32]> {
+		Some(sp_io::hashing::blake2_256(&(subject, block).encode()))
 	}
 }
 use codec::Encode;
@@ -118,6 +119,8 @@ thread_local! {
 	pub static AUDITS: RefCell<Vec<u64>> = RefCell::new(Vec::new());
 	/// Finalisations reported: (task, protocol cut).
 	pub static FINALISED: RefCell<Vec<(u64, u64)>> = RefCell::new(Vec::new());
+	/// Tasks the handler is still judging.
+	pub static JUDGING: RefCell<Vec<u64>> = RefCell::new(Vec::new());
 }
 
 /// Records the disputes it receives; audits every result while `AUDIT_ALL` is set.
@@ -129,12 +132,20 @@ impl DisputeHandler<u64, u64> for RecordingDisputes {
 		Ok(())
 	}
 
-	fn audit(id: u64, _task: &DisputedTask<u64, u64>) -> bool {
+	fn audit(id: u64, _task: &DisputedTask<u64, u64>, _seed: Option<[u8; 32]>) -> bool {
 		let audit = AUDIT_ALL.with(|a| *a.borrow());
 		if audit {
 			AUDITS.with(|a| a.borrow_mut().push(id));
 		}
 		audit
+	}
+
+	fn is_judging(id: u64) -> bool {
+		JUDGING.with(|j| j.borrow().contains(&id))
+	}
+
+	fn max_executor_slash(_share: u64) -> u64 {
+		WRONG_RESULT_SLASH
 	}
 
 	fn max_weight() -> Weight {
@@ -162,6 +173,10 @@ pub const CHALLENGE_PERIOD: u64 = 10;
 pub const DISPUTE_TIMEOUT: u64 = 30;
 pub const RETENTION: u64 = 50;
 pub const MISSED_SLASH: u64 = 25;
+pub const MISSED_REVEAL_SLASH: u64 = 100;
+pub const WRONG_RESULT_SLASH: u64 = 100;
+pub const MAX_TOKENS: u32 = 64;
+pub const TOKENS_PER_BLOCK: u32 = 8;
 pub const MAX_DEADLINES: u32 = 4;
 
 /// Test extrinsics: signed by a `u64` account, no signature check, no extension.
@@ -224,6 +239,11 @@ impl pallet_inference::Config for Test {
 	type RetentionPeriod = ConstU64<RETENTION>;
 	type ProtocolCut = Cut;
 	type MissedDeadlineSlash = ConstU64<MISSED_SLASH>;
+	type MissedRevealSlash = ConstU64<MISSED_REVEAL_SLASH>;
+	type MaxTokens = ConstU32<MAX_TOKENS>;
+	type TokensPerBlock = ConstU32<TOKENS_PER_BLOCK>;
+	type TaskDepositBase = DepositBase;
+	type TaskDepositPerByte = DepositPerByte;
 	type MaxReassignments = ConstU32<1>;
 	type MaxInputLen = ConstU32<64>;
 	type MaxOutputLen = ConstU32<64>;
@@ -301,6 +321,9 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		AUDIT_ALL.with(|a| *a.borrow_mut() = false);
 		AUDITS.with(|a| a.borrow_mut().clear());
 		FINALISED.with(|f| f.borrow_mut().clear());
+		JUDGING.with(|j| j.borrow_mut().clear());
+		DepositBase::set(0);
+		DepositPerByte::set(0);
 		for executor in 11..=14 {
 			Agents::register(
 				RuntimeOrigin::signed(executor),
@@ -314,6 +337,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 			.unwrap();
 		}
 		Agents::set_operator(RuntimeOrigin::signed(11), 21).unwrap();
+		Agents::accept_operator(RuntimeOrigin::signed(21), 11).unwrap();
 	});
 	ext
 }

@@ -18,10 +18,20 @@
 //! endpoint is down, too slow, answers with an error status, malformed JSON, an oversized body, or
 //! for another model) is logged once with the task id and not retried: the executor misses the
 //! deadline and the pallet reassigns or refunds the task, as it does for any executor that fails.
+//!
+//! Two rules make every honest node commit the same thing for the same task:
+//!
+//! - **Outputs longer than the chain keeps** (`MaxOutputLen` bytes) are cut to their longest
+//!   prefix of at most `MaxOutputLen` bytes that ends on a character boundary
+//!   ([`truncate_output`]).
+//! - **A referenced input the node cannot obtain** (the URI fails or times out, serves bytes
+//!   that do not hash to the task's input hash, or that are not UTF-8 text) is answered with
+//!   [`INPUT_UNAVAILABLE`]: the requester, who keeps the input, pays the attempt, and the
+//!   executor is not slashed. The node's own faults (its endpoint) are never answered so.
 
 use crate::{
 	commitment_of, hash_of, AgentRegistry, AssignedTasks, Call, Config, Pallet, TaskId, TaskInfo,
-	TaskInputOf, TaskParams, TaskStatus, LOG_TARGET,
+	TaskInputOf, TaskParams, TaskStatus, INPUT_UNAVAILABLE, LOG_TARGET,
 };
 use agentchain_primitives::offchain::{
 	forget_records, release_nonce, remember_record, reserve_nonce, EndpointApi, EndpointConfig,
@@ -97,8 +107,34 @@ pub enum Fault {
 	Malformed,
 	/// The response names another model than the one asked for.
 	WrongModel,
-	/// The output is longer than the chain accepts inline.
-	OutputTooLong,
+}
+
+impl Fault {
+	/// Whether the fault is the referenced input's (the requester's), not this node's: the task
+	/// is then answered with [`INPUT_UNAVAILABLE`].
+	pub fn is_input_fault(&self) -> bool {
+		matches!(self, Fault::InputNotText | Fault::InputUnavailable | Fault::InputHashMismatch)
+	}
+}
+
+/// The longest prefix of `output` of at most `max_len` bytes that ends on a character boundary
+/// (`output` is UTF-8): what an executor commits to when the model wrote more than the chain
+/// keeps. Every honest node cuts the same way, so their outputs still match.
+pub fn truncate_output(mut output: Vec<u8>, max_len: usize) -> Vec<u8> {
+	if output.len() > max_len {
+		let mut end = max_len;
+		// A UTF-8 continuation byte is 0b10xx_xxxx: step back to the start of its character.
+		while end > 0 && output.get(end).is_some_and(|byte| byte & 0xC0 == 0x80) {
+			end -= 1;
+		}
+		output.truncate(end);
+	}
+	output
+}
+
+/// The hash an answer commits to: its output's, or [`INPUT_UNAVAILABLE`].
+pub fn answer_hash(output: &Option<Vec<u8>>) -> sp_core::H256 {
+	output.as_deref().map_or(INPUT_UNAVAILABLE, hash_of)
 }
 
 impl core::fmt::Display for Fault {
@@ -117,7 +153,6 @@ impl core::fmt::Display for Fault {
 			Fault::Oversized => write!(f, "response body over the size limit"),
 			Fault::Malformed => write!(f, "malformed response"),
 			Fault::WrongModel => write!(f, "response for another model"),
-			Fault::OutputTooLong => write!(f, "output longer than the chain accepts"),
 		}
 	}
 }
@@ -132,8 +167,9 @@ pub enum WorkRecord {
 	Done,
 	/// The node has a result and submitted its commitment.
 	Working {
-		/// The model's output.
-		output: Vec<u8>,
+		/// The model's output, or `None` when the referenced input could not be obtained
+		/// (committed as [`INPUT_UNAVAILABLE`]).
+		output: Option<Vec<u8>>,
 		/// The salt of the commitment.
 		salt: [u8; 32],
 		/// Block at which `commit` was last submitted.
@@ -336,7 +372,7 @@ impl<T: Config> Pallet<T> {
 				Ok(Some(WorkRecord::Working { output, salt, commit_sent_at, .. }))
 					if now >= commit_sent_at.saturating_add(RESUBMIT_AFTER) =>
 				{
-					let commitment = commitment_of(&hash_of(&output), &salt, agent);
+					let commitment = commitment_of(&answer_hash(&output), &salt, agent);
 					log::info!(target: LOG_TARGET, "task {id}: commitment not on chain yet, submitting it again");
 					record.set(&WorkRecord::Working {
 						output,
@@ -357,7 +393,7 @@ impl<T: Config> Pallet<T> {
 					if reveal_sent_at
 						.is_none_or(|sent| now >= sent.saturating_add(RESUBMIT_AFTER)) =>
 				{
-					let output_hash = hash_of(&output);
+					let output_hash = answer_hash(&output);
 					if commitment_of(&output_hash, &salt, agent) != commitment {
 						log::error!(target: LOG_TARGET, "task {id}: the commitment on chain is not this node's; cannot reveal");
 						record.set(&WorkRecord::Failed);
@@ -372,13 +408,7 @@ impl<T: Config> Pallet<T> {
 					Self::submit(
 						operator,
 						id,
-						Call::reveal {
-							task: id,
-							output_hash,
-							salt,
-							output: Some(output),
-							uri: None,
-						},
+						Call::reveal { task: id, output_hash, salt, output, uri: None },
 						now,
 					);
 				},
@@ -451,7 +481,14 @@ impl<T: Config> Pallet<T> {
 			Self::infer(&run.config, task, deadline)
 		};
 		let output = match result {
-			Ok(output) => output,
+			Ok(output) => Some(output),
+			Err(fault) if fault.is_input_fault() => {
+				log::warn!(
+					target: LOG_TARGET,
+					"task {id}: {fault}; answering that the input is unavailable",
+				);
+				None
+			},
 			Err(fault) => {
 				log::warn!(
 					target: LOG_TARGET,
@@ -462,7 +499,7 @@ impl<T: Config> Pallet<T> {
 			},
 		};
 		let salt = sp_io::offchain::random_seed();
-		let commitment = commitment_of(&hash_of(&output), &salt, agent);
+		let commitment = commitment_of(&answer_hash(&output), &salt, agent);
 		// Stored before the commitment is sent: a node restarted after this point reveals this
 		// output, and never commits to another.
 		record.set(&WorkRecord::Working {
@@ -510,15 +547,13 @@ impl<T: Config> Pallet<T> {
 		}
 		let body = http_call(request, config.max_response_bytes, deadline)?;
 		let output = parse_completion(&body, model)?;
-		if output.len() > T::MaxOutputLen::get() as usize {
-			return Err(Fault::OutputTooLong);
-		}
-		Ok(output)
+		Ok(truncate_output(output, T::MaxOutputLen::get() as usize))
 	}
 
 	/// Runs task `id` against this node's endpoint as its executors were asked to, for a
-	/// verifier re-executing a disputed task (see `pallet-challenges`).
-	pub fn execute_for_verification(id: TaskId, timeout_ms: u64) -> Result<Vec<u8>, Fault> {
+	/// verifier re-executing a disputed task (see `pallet-challenges`): the output, or `None`
+	/// when the referenced input cannot be obtained.
+	pub fn execute_for_verification(id: TaskId, timeout_ms: u64) -> Result<Option<Vec<u8>>, Fault> {
 		let config = match StorageValueRef::persistent(ENDPOINT_CONFIG_KEY).get::<EndpointConfig>()
 		{
 			Ok(Some(config)) => config,
@@ -527,7 +562,11 @@ impl<T: Config> Pallet<T> {
 		let task = crate::Tasks::<T>::get(id).ok_or(Fault::UnknownTask)?;
 		let deadline = sp_io::offchain::timestamp()
 			.add(Duration::from_millis(timeout_ms.min(config.timeout_ms)));
-		Self::infer(&config, &task, deadline)
+		match Self::infer(&config, &task, deadline) {
+			Ok(output) => Ok(Some(output)),
+			Err(fault) if fault.is_input_fault() => Ok(None),
+			Err(fault) => Err(fault),
+		}
 	}
 
 	/// Submits a call as a signed transaction from the operator key, with a nonce reserved in

@@ -24,6 +24,7 @@ fn salt(n: u8) -> [u8; 32] {
 	[n; 32]
 }
 
+/// Submits a task, then moves to the next block, where its executors are drawn.
 fn submit_with(requester: u64, fee: u64, redundancy: u32, params: TaskParams) -> TaskId {
 	let id = NextTaskId::<Test>::get();
 	assert_ok!(Inference::submit_task(
@@ -35,6 +36,8 @@ fn submit_with(requester: u64, fee: u64, redundancy: u32, params: TaskParams) ->
 		redundancy,
 		COMMIT_PERIOD,
 	));
+	assert_eq!(task(id).status, TaskStatus::Submitted);
+	run_to_block(System::block_number() + 1);
 	id
 }
 
@@ -86,7 +89,14 @@ fn a_task_goes_from_submission_to_finalisation_and_pruning() {
 	run_test(|| {
 		let protocol = Inference::protocol_account();
 		let requester_before = Balances::free_balance(1);
+		DepositBase::set(5);
+		DepositPerByte::set(1);
 		let id = submit(100, 1);
+		// The deposit pays for what the task may store: its input, and one output of at most
+		// `MaxOutputLen` with a URI of at most `MaxUriLen`.
+		let deposit = 5 + 14 + 64 + 32;
+		assert_eq!(task(id).deposit, deposit);
+		assert_eq!(Balances::balance_on_hold(&HoldReason::TaskDeposit.into(), &1), deposit);
 		System::assert_has_event(
 			Event::TaskSubmitted {
 				task: id,
@@ -100,10 +110,17 @@ fn a_task_goes_from_submission_to_finalisation_and_pruning() {
 		assert_eq!(escrow_held(1), 100);
 		let record = task(id);
 		assert_eq!(record.status, TaskStatus::Assigned);
-		assert_eq!(record.phase_ends, 1 + COMMIT_PERIOD);
+		assert_eq!(record.phase_ends, 2 + COMMIT_PERIOD);
 		let executor = executors(id)[0];
 		assert!(AssignedTasks::<Test>::contains_key(executor, id));
-		assert_eq!(pallet_agents::Agents::<Test>::get(executor).unwrap().open_work, 1);
+		let agent = pallet_agents::Agents::<Test>::get(executor).unwrap();
+		assert_eq!(agent.open_work, 1);
+		// The executor's stake backs this task alone, up to the worst it may cost it.
+		assert_eq!(agent.collateral, Inference::executor_collateral(100));
+		assert_eq!(
+			Inference::executor_collateral(100),
+			MISSED_REVEAL_SLASH.max(WRONG_RESULT_SLASH)
+		);
 		let executor_before = Balances::free_balance(executor);
 
 		run_to_block(3);
@@ -141,16 +158,19 @@ fn a_task_goes_from_submission_to_finalisation_and_pruning() {
 		FINALISED.with(|f| assert_eq!(*f.borrow(), vec![(id, 10)]));
 		assert_eq!(Balances::free_balance(executor), executor_before + 90);
 		assert_eq!(Balances::free_balance(protocol), 10);
-		assert_eq!(Balances::free_balance(1), requester_before - 100);
+		assert_eq!(ProtocolFlows::<Test>::get(ProtocolFlow::ProtocolCut).received, 10);
+		assert_eq!(Balances::free_balance(1), requester_before - 100 - deposit);
 		assert_eq!(escrow_held(1), 0);
 		assert!(!AssignedTasks::<Test>::contains_key(executor, id));
 		let agent = pallet_agents::Agents::<Test>::get(executor).unwrap();
-		assert_eq!(agent.open_work, 0);
+		assert_eq!((agent.open_work, agent.collateral), (0, 0));
 		assert_eq!(agent.reputation.completed, 1);
 
 		run_to_block(challenge_end + RETENTION);
 		System::assert_has_event(Event::TaskPruned { task: id }.into());
 		assert!(Tasks::<Test>::get(id).is_none());
+		// Pruned: the deposit is back.
+		assert_eq!(Balances::free_balance(1), requester_before - 100);
 		assert!(Outputs::<Test>::get(id, hash(b"4")).is_none());
 	});
 }
@@ -169,7 +189,7 @@ fn redundant_executors_that_agree_share_the_fee() {
 			assert_ok!(reveal(executor, executor, id, b"same"));
 		}
 		assert_eq!(task(id).status, TaskStatus::Revealed);
-		run_to_block(1 + CHALLENGE_PERIOD);
+		run_to_block(2 + CHALLENGE_PERIOD);
 		for (executor, before) in chosen.iter().zip(before) {
 			assert_eq!(Balances::free_balance(executor), before + 27);
 		}
@@ -190,7 +210,7 @@ fn the_operator_key_commits_and_reveals_for_its_agent() {
 		System::assert_has_event(
 			Event::ResultRevealed { task: id, executor: 11, output_hash: hash(b"out") }.into(),
 		);
-		run_to_block(1 + CHALLENGE_PERIOD);
+		run_to_block(2 + CHALLENGE_PERIOD);
 		assert_eq!(task(id).status, TaskStatus::Finalised);
 		// Payment goes to the agent, never to the operator key.
 		assert_eq!(Balances::free_balance(21), operator_before);
@@ -249,6 +269,7 @@ fn reveals_must_match_their_commitment_and_happen_once() {
 			),
 			Error::<Test>::OutputHashMismatch
 		);
+		// The output must be on chain: the requester reads what it pays for.
 		assert_noop!(
 			Inference::reveal(
 				RuntimeOrigin::signed(a),
@@ -256,9 +277,9 @@ fn reveals_must_match_their_commitment_and_happen_once() {
 				hash(b"answer"),
 				salt(a as u8),
 				None,
-				None
+				Some(b"ipfs://answer".to_vec())
 			),
-			Error::<Test>::NoOutput
+			Error::<Test>::InlineOutputRequired
 		);
 		assert_noop!(
 			Inference::reveal(
@@ -277,19 +298,31 @@ fn reveals_must_match_their_commitment_and_happen_once() {
 				id,
 				hash(b"answer"),
 				salt(a as u8),
-				None,
+				Some(b"answer".to_vec()),
 				Some(vec![b'u'; 33])
 			),
 			Error::<Test>::UriTooLong
 		);
+		// Only a task with a referenced input may be answered "input unavailable".
+		assert_noop!(
+			Inference::reveal(
+				RuntimeOrigin::signed(a),
+				id,
+				INPUT_UNAVAILABLE,
+				salt(a as u8),
+				None,
+				None
+			),
+			Error::<Test>::CommitmentMismatch
+		);
 
-		// A URI alone is a valid reveal.
+		// The output inline, with a URI where else to find it.
 		assert_ok!(Inference::reveal(
 			RuntimeOrigin::signed(a),
 			id,
 			hash(b"answer"),
 			salt(a as u8),
-			None,
+			Some(b"answer".to_vec()),
 			Some(b"ipfs://answer".to_vec())
 		));
 		assert_noop!(reveal(a, a, id, b"answer"), Error::<Test>::AlreadyRevealed);
@@ -372,6 +405,90 @@ fn submissions_are_checked() {
 			submit_raw(1, model(), vec![0; 65], PARAMS, 50, 1, COMMIT_PERIOD),
 			Error::<Test>::InputTooLong
 		);
+		// Exact match needs greedy decoding, or honest executors disagree.
+		assert_noop!(
+			submit_raw(
+				1,
+				model(),
+				input.clone(),
+				TaskParams { temperature_milli: 1500, ..PARAMS },
+				50,
+				1,
+				COMMIT_PERIOD
+			),
+			Error::<Test>::TemperatureNotZero
+		);
+		// Nor can jurors judge a sampled output by re-executing it: honest outputs would be
+		// rejected, and their executors slashed.
+		assert_noop!(
+			submit_raw(
+				1,
+				model(),
+				input.clone(),
+				TaskParams { mode: VerificationMode::Jury, temperature_milli: 700, ..PARAMS },
+				50,
+				1,
+				COMMIT_PERIOD
+			),
+			Error::<Test>::TemperatureNotZero
+		);
+		// A jury judges one output: jury mode has one executor.
+		assert_noop!(
+			submit_raw(
+				1,
+				model(),
+				input.clone(),
+				TaskParams { mode: VerificationMode::Jury, ..PARAMS },
+				50,
+				2,
+				COMMIT_PERIOD
+			),
+			Error::<Test>::JuryModeRedundancy
+		);
+		// More tokens than allowed, or than the commit period gives time for.
+		assert_noop!(
+			submit_raw(
+				1,
+				model(),
+				input.clone(),
+				TaskParams { max_tokens: MAX_TOKENS + 1, ..PARAMS },
+				50,
+				1,
+				MAX_COMMIT
+			),
+			Error::<Test>::TooManyTokens
+		);
+		assert_noop!(
+			submit_raw(
+				1,
+				model(),
+				input.clone(),
+				TaskParams { max_tokens: TOKENS_PER_BLOCK * MIN_COMMIT as u32 + 1, ..PARAMS },
+				50,
+				1,
+				MIN_COMMIT
+			),
+			Error::<Test>::CommitPeriodTooShort
+		);
+		// The executor would only fail on it.
+		assert_noop!(
+			submit_raw(1, model(), vec![0xff], PARAMS, 50, 1, COMMIT_PERIOD),
+			Error::<Test>::InputNotText
+		);
+		for uri in [&b"ftp://example.org/in"[..], b"https://", b"http://a b", b"\xff"] {
+			assert_noop!(
+				Inference::submit_task(
+					RuntimeOrigin::signed(1),
+					model(),
+					TaskInputOf::Reference { hash: hash(b"in"), uri: uri.to_vec() },
+					PARAMS,
+					50,
+					1,
+					COMMIT_PERIOD
+				),
+				Error::<Test>::InvalidInputUri
+			);
+		}
 		// Account 3 has 15: it cannot put 15 in escrow and stay alive.
 		assert_noop!(
 			submit_raw(3, model(), input.clone(), PARAMS, 15, 1, COMMIT_PERIOD),
@@ -411,8 +528,10 @@ fn an_executor_that_misses_the_commit_deadline_is_slashed_and_replaced() {
 		let requester_before = Balances::free_balance(1);
 		let stake_before = Agents::stake_of(&first);
 		let protocol = Inference::protocol_account();
+		let deadline = task(id).phase_ends;
+		assert_eq!(deadline, 2 + COMMIT_PERIOD);
 
-		run_to_block(1 + COMMIT_PERIOD);
+		run_to_block(deadline);
 		System::assert_has_event(
 			Event::ExecutorMissedDeadline { task: id, executor: first, slashed: MISSED_SLASH }
 				.into(),
@@ -420,21 +539,26 @@ fn an_executor_that_misses_the_commit_deadline_is_slashed_and_replaced() {
 		assert_eq!(Agents::stake_of(&first), stake_before - MISSED_SLASH);
 		// The slash funds the protocol, not the requester (who must not profit from failures).
 		assert_eq!(Balances::free_balance(protocol), MISSED_SLASH);
+		assert_eq!(
+			ProtocolFlows::<Test>::get(ProtocolFlow::MissedDeadlines).received,
+			MISSED_SLASH
+		);
 		assert_eq!(Balances::free_balance(1), requester_before);
 		assert!(!AssignedTasks::<Test>::contains_key(first, id));
+		assert_eq!(pallet_agents::Agents::<Test>::get(first).unwrap().collateral, 0);
 
-		// Reassigned to someone else, with a fresh commit period.
+		// New executors are drawn at the next block, never the one that failed.
+		System::assert_has_event(Event::TaskReassigned { task: id, excluded: vec![first] }.into());
+		assert_eq!(task(id).status, TaskStatus::Submitted);
+		assert_eq!(task(id).reassignments, 1);
+		run_to_block(deadline + 1);
 		let second = executors(id)[0];
 		assert_ne!(second, first);
-		assert_eq!(task(id).reassignments, 1);
 		assert_eq!(task(id).status, TaskStatus::Assigned);
-		assert_eq!(task(id).phase_ends, 1 + 2 * COMMIT_PERIOD);
-		System::assert_has_event(
-			Event::TaskReassigned { task: id, executors: vec![second] }.into(),
-		);
+		assert_eq!(task(id).phase_ends, deadline + 1 + COMMIT_PERIOD);
 
 		// The second executor misses too: no reassignment left, the fee is refunded.
-		run_to_block(1 + 2 * COMMIT_PERIOD);
+		run_to_block(deadline + 1 + COMMIT_PERIOD);
 		System::assert_has_event(Event::TaskExpired { task: id, refunded: 50 }.into());
 		assert_eq!(task(id).status, TaskStatus::Expired);
 		assert_eq!(escrow_held(1), 0);
@@ -443,8 +567,10 @@ fn an_executor_that_misses_the_commit_deadline_is_slashed_and_replaced() {
 	});
 }
 
+/// A cheater with a co-executor sees the honest reveal differ from its own commitment, and
+/// withholds its reveal: that must cost it at least what the wrong result would have.
 #[test]
-fn an_executor_that_misses_the_reveal_deadline_is_slashed() {
+fn withholding_a_reveal_costs_as_much_as_a_wrong_result() {
 	run_test(|| {
 		let id = submit(100, 2);
 		let chosen = executors(id);
@@ -452,11 +578,15 @@ fn an_executor_that_misses_the_reveal_deadline_is_slashed() {
 		assert_ok!(commit(a, a, id, b"r"));
 		assert_ok!(commit(b, b, id, b"r"));
 		assert_ok!(reveal(a, a, id, b"r"));
+		let stake_before = Agents::stake_of(&b);
 		let reveal_deadline = task(id).phase_ends;
 		run_to_block(reveal_deadline);
 		System::assert_has_event(
-			Event::ExecutorMissedDeadline { task: id, executor: b, slashed: MISSED_SLASH }.into(),
+			Event::ExecutorMissedDeadline { task: id, executor: b, slashed: MISSED_REVEAL_SLASH }
+				.into(),
 		);
+		assert_eq!(Agents::stake_of(&b), stake_before - MISSED_REVEAL_SLASH);
+		assert!(MISSED_REVEAL_SLASH >= WRONG_RESULT_SLASH);
 		// The revealed result stands, and only its executor is paid: half the fee, the other
 		// half is refunded.
 		assert_eq!(task(id).status, TaskStatus::Revealed);
@@ -482,7 +612,7 @@ fn partial_commits_continue_with_the_executors_that_committed() {
 		let id = submit(100, 2);
 		let chosen = executors(id);
 		assert_ok!(commit(chosen[0], chosen[0], id, b"r"));
-		run_to_block(1 + COMMIT_PERIOD);
+		run_to_block(2 + COMMIT_PERIOD);
 		assert_eq!(task(id).status, TaskStatus::Committed);
 		assert_eq!(executors(id), vec![chosen[0]]);
 		assert!(!AssignedTasks::<Test>::contains_key(chosen[1], id));
@@ -502,7 +632,7 @@ fn disagreeing_executors_open_a_dispute_that_times_out_with_a_refund() {
 		assert_ok!(reveal(a, a, id, b"yes"));
 		assert_ok!(reveal(b, b, id, b"no"));
 		System::assert_has_event(
-			Event::TaskDisputed { task: id, timeout: 1 + DISPUTE_TIMEOUT }.into(),
+			Event::TaskDisputed { task: id, timeout: 2 + DISPUTE_TIMEOUT }.into(),
 		);
 		assert_eq!(task(id).status, TaskStatus::Disputed);
 		DISPUTES.with(|d| {
@@ -510,7 +640,7 @@ fn disagreeing_executors_open_a_dispute_that_times_out_with_a_refund() {
 		});
 
 		let before = (Balances::free_balance(a), Balances::free_balance(b));
-		run_to_block(1 + DISPUTE_TIMEOUT);
+		run_to_block(2 + DISPUTE_TIMEOUT);
 		System::assert_has_event(Event::TaskExpired { task: id, refunded: 100 }.into());
 		assert_eq!(escrow_held(1), 0);
 		assert_eq!((Balances::free_balance(a), Balances::free_balance(b)), before);
@@ -518,25 +648,50 @@ fn disagreeing_executors_open_a_dispute_that_times_out_with_a_refund() {
 	});
 }
 
+/// A dispute whose judging runs late (its handler's queue is backed up) is not cut short by the
+/// timeout: a full queue never decides an outcome.
 #[test]
-fn jury_mode_keeps_the_first_output_and_pays_every_revealer() {
+fn a_dispute_still_being_judged_does_not_time_out() {
 	run_test(|| {
-		let params = TaskParams { mode: VerificationMode::Jury, temperature_milli: 800, ..PARAMS };
-		let id = submit_with(1, 100, 2, params);
+		let id = submit(100, 2);
 		let chosen = executors(id);
 		let (a, b) = (chosen[0], chosen[1]);
-		assert_ok!(commit(a, a, id, b"a poem"));
-		assert_ok!(commit(b, b, id, b"another poem"));
-		assert_ok!(reveal(b, b, id, b"another poem"));
-		assert_ok!(reveal(a, a, id, b"a poem"));
-		assert_eq!(task(id).status, TaskStatus::Revealed);
-		assert_eq!(task(id).result, Some(hash(b"a poem")));
+		assert_ok!(commit(a, a, id, b"yes"));
+		assert_ok!(commit(b, b, id, b"no"));
+		assert_ok!(reveal(a, a, id, b"yes"));
+		assert_ok!(reveal(b, b, id, b"no"));
+		JUDGING.with(|j| j.borrow_mut().push(id));
+		run_to_block(2 + DISPUTE_TIMEOUT);
+		assert_eq!(task(id).status, TaskStatus::Disputed);
+		assert_eq!(task(id).phase_ends, 2 + 2 * DISPUTE_TIMEOUT);
+		assert_eq!(escrow_held(1), 100);
+
+		// The judges could not tell who was right: both outputs were delivered and are
+		// public, so both executors are paid; the requester does not get them for free.
 		let before = (Balances::free_balance(a), Balances::free_balance(b));
-		run_to_block(1 + CHALLENGE_PERIOD);
+		assert_ok!(<Inference as InferenceTasks<_, _>>::resolve(id, Resolution::Undecided));
+		assert_eq!(task(id).status, TaskStatus::Finalised);
 		assert_eq!(
 			(Balances::free_balance(a), Balances::free_balance(b)),
 			(before.0 + 45, before.1 + 45)
 		);
+		assert_eq!(escrow_held(1), 0);
+	});
+}
+
+#[test]
+fn jury_mode_has_one_executor_whose_output_is_the_result() {
+	run_test(|| {
+		let params = TaskParams { mode: VerificationMode::Jury, ..PARAMS };
+		let id = submit_with(1, 100, 1, params);
+		let a = executors(id)[0];
+		assert_ok!(commit(a, a, id, b"a poem"));
+		assert_ok!(reveal(a, a, id, b"a poem"));
+		assert_eq!(task(id).status, TaskStatus::Revealed);
+		assert_eq!(task(id).result, Some(hash(b"a poem")));
+		let before = Balances::free_balance(a);
+		run_to_block(2 + CHALLENGE_PERIOD);
+		assert_eq!(Balances::free_balance(a), before + 90);
 	});
 }
 
@@ -554,71 +709,147 @@ fn finalize_moves_on_a_task_the_hook_left_over() {
 		System::set_block_number(challenge_end + 1);
 		assert_ok!(Inference::finalize(RuntimeOrigin::signed(2), id));
 		assert_eq!(task(id).status, TaskStatus::Finalised);
-		assert!(Deadlines::<Test>::get(challenge_end).is_empty());
+		assert!(Deadlines::<Test>::get(challenge_end, id).is_none());
+		// Processed: the hook does not process it again.
+		assert_noop!(Inference::finalize(RuntimeOrigin::signed(2), id), Error::<Test>::TooEarly);
 		assert_noop!(Inference::finalize(RuntimeOrigin::signed(2), 42), Error::<Test>::UnknownTask);
 	});
 }
 
+/// A draw the queue defers runs in the hook of a later block, seeded by that block's parent
+/// hash: never by a hash known while the candidates could still change. No call can run a draw
+/// (its sender would know the seed and could change the state in the same block).
 #[test]
-fn deadline_queues_are_bounded_and_spill_into_later_blocks() {
+fn a_deferred_draw_is_seeded_by_the_block_it_runs_in_and_never_by_a_call() {
 	run_test(|| {
-		// Four deadlines fit in a block; the fifth task goes to the next block.
-		for _ in 0..5 {
-			submit(10, 1);
-		}
-		let due = 1 + COMMIT_PERIOD;
-		assert_eq!(Deadlines::<Test>::get(due).len(), MAX_DEADLINES as usize);
-		assert_eq!(Deadlines::<Test>::get(due + 1).len(), 1);
-		assert_eq!(task(4).phase_ends, due + 1);
-
-		// Every search block full: the submission is refused, and nothing is held for it.
-		for _ in 5..(SCHEDULE_SEARCH * MAX_DEADLINES) {
-			submit(10, 1);
-		}
-		let held = escrow_held(1);
+		let id = submit_now(1, 100, COMMIT_PERIOD);
+		let due = task(id).phase_ends;
+		// The hook of the draw's block did not run (a full queue, say).
+		let late = due + 3;
+		System::set_block_number(late);
 		assert_noop!(
-			Inference::submit_task(
-				RuntimeOrigin::signed(1),
-				model(),
-				TaskInputOf::Inline(vec![]),
-				PARAMS,
-				10,
-				1,
-				COMMIT_PERIOD
-			),
-			Error::<Test>::SchedulerFull
+			Inference::finalize(RuntimeOrigin::signed(2), id),
+			Error::<Test>::DrawnByHookOnly
 		);
-		assert_eq!(escrow_held(1), held);
+		let drawn_from = |block: u64| {
+			let seed = TestRandomness::random_at(&(b"inference/assign", id, 0u32).encode(), block)
+				.unwrap();
+			Agents::select(Role::Executor, &model(), 1, seed, &[1], task(id).collateral).unwrap()
+		};
+		let expected = drawn_from(late);
+		// The hash of the block before the draw was due: known to all by now.
+		assert_ne!(expected, drawn_from(due - 1));
+		System::set_block_number(late + 1);
+		Inference::on_initialize(late + 1);
+		assert_eq!(executors(id), expected);
+	});
+}
+
+/// Submits a task at the current block without moving on.
+fn submit_now(requester: u64, fee: u64, commit_period: u64) -> TaskId {
+	let id = NextTaskId::<Test>::get();
+	assert_ok!(Inference::submit_task(
+		RuntimeOrigin::signed(requester),
+		model(),
+		TaskInputOf::Inline(b"What is 2 + 2?".to_vec()),
+		PARAMS,
+		fee,
+		1,
+		commit_period,
+	));
+	id
+}
+
+/// More deadlines fall due in a block than it processes: the rest wait, in order, for the next
+/// blocks. Nothing is refused and nothing is dropped.
+#[test]
+fn deadlines_beyond_a_blocks_capacity_are_deferred_in_order_never_dropped() {
+	run_test(|| {
+		let ids: Vec<TaskId> =
+			(0..3 * MAX_DEADLINES).map(|_| submit_now(1, 10, COMMIT_PERIOD)).collect();
+		assert!(ids.iter().all(|id| task(*id).phase_ends == 2));
+		run_to_block(2);
+		let assigned = |ids: &[TaskId]| {
+			ids.iter().filter(|id| task(**id).status == TaskStatus::Assigned).count() as u32
+		};
+		assert_eq!(assigned(&ids), MAX_DEADLINES);
+		assert_eq!(DeadlineCursor::<Test>::get(), 2);
+		run_to_block(3);
+		assert_eq!(assigned(&ids), 2 * MAX_DEADLINES);
+		run_to_block(4);
+		assert_eq!(assigned(&ids), 3 * MAX_DEADLINES);
+		// Block 2's queue is empty now; the next run steps past it and the empty blocks.
+		assert_eq!(DeadlineCursor::<Test>::get(), 2);
+		run_to_block(5);
+		assert_eq!(DeadlineCursor::<Test>::get(), 6);
+		// Each got its full commit period from the block it was assigned at.
+		assert_eq!(task(ids[ids.len() - 1]).phase_ends, 4 + COMMIT_PERIOD);
 	});
 }
 
 #[test]
-fn the_hooks_work_depends_on_its_block_queue_not_on_open_tasks() {
+fn the_hooks_work_depends_on_its_due_deadlines_not_on_open_tasks() {
 	run_test(|| {
-		// Many open tasks with later deadlines, one due at block 4.
-		let mut ids = Vec::new();
-		for _ in 0..20 {
-			ids.push(submit_with(2, 10, 1, PARAMS));
-		}
-		System::set_block_number(2);
-		assert_ok!(Inference::submit_task(
-			RuntimeOrigin::signed(1),
-			model(),
-			TaskInputOf::Inline(vec![]),
-			PARAMS,
-			10,
-			1,
-			MIN_COMMIT,
-		));
-		let due = 2 + MIN_COMMIT;
-		assert_eq!(Deadlines::<Test>::get(due).len(), 1);
+		// Many open tasks with later deadlines, one due at block `due`.
+		let ids: Vec<TaskId> = (0..15).map(|_| submit_now(2, 10, MAX_COMMIT)).collect();
+		run_to_block(5);
+		let id = submit_now(1, 10, MIN_COMMIT);
+		let due = task(id).phase_ends;
 		System::set_block_number(due);
 		let weight = Inference::on_initialize(due);
-		assert_eq!(weight, <() as WeightInfo>::on_initialize(1));
-		// Only that task moved; the twenty others are untouched.
+		assert_eq!(weight, Inference::hook_weight(1, 1));
+		assert_eq!(task(id).status, TaskStatus::Assigned);
+		// Only that task moved; the fifteen others are untouched.
 		assert!(ids
 			.iter()
 			.all(|id| task(*id).status == TaskStatus::Assigned && task(*id).reassignments == 0));
+	});
+}
+
+/// A deferred deadline has the outcome it would have had on time: a commitment after the
+/// deadline is refused, whenever the hook gets to the task, and the executor is slashed as on
+/// time.
+#[test]
+fn a_backlog_changes_when_a_deadline_is_processed_not_its_outcome() {
+	run_test(|| {
+		// Twelve tasks whose commit deadlines all fall at block 9: drawn at blocks 2, 3 and 4
+		// (four a block), with commit periods of 7, 6 and 5.
+		let mut ids = Vec::new();
+		for period in [7, 6, 5] {
+			for _ in 0..MAX_DEADLINES {
+				ids.push(submit_now(1, 10, period));
+			}
+			run_to_block(System::block_number() + 1);
+		}
+		run_to_block(4);
+		assert!(ids.iter().all(|id| task(*id).phase_ends == 9));
+		run_to_block(9);
+		// Block 9 processes four; the others are overdue. A commitment now is too late.
+		let pending: Vec<TaskId> =
+			ids.iter().copied().filter(|id| task(*id).reassignments == 0).collect();
+		assert_eq!(pending.len(), 2 * MAX_DEADLINES as usize);
+		let late = pending[0];
+		let late_executor = executors(late)[0];
+		assert_noop!(
+			commit(late_executor, late_executor, late, b"x"),
+			Error::<Test>::DeadlinePassed
+		);
+		run_to_block(11);
+		// Every missed deadline was processed, in order, and slashed as on time.
+		for id in &ids {
+			assert_eq!(task(*id).reassignments, 1);
+		}
+		let slashed = System::events()
+			.iter()
+			.filter(|record| {
+				matches!(
+					record.event,
+					RuntimeEvent::Inference(Event::ExecutorMissedDeadline { slashed, .. })
+						if slashed == MISSED_SLASH
+				)
+			})
+			.count();
+		assert_eq!(slashed, ids.len());
 	});
 }
 
@@ -653,43 +884,6 @@ fn a_requester_never_executes_its_own_task() {
 }
 
 #[test]
-fn a_full_queue_delays_the_next_phase_without_losing_the_commitment() {
-	run_test(|| {
-		let id = submit(10, 1);
-		let executor = executors(id)[0];
-		// Fill every queue that the reveal deadline could use if the executor commits at block 2.
-		for _ in 1..(SCHEDULE_SEARCH * MAX_DEADLINES) {
-			submit_with(2, 10, 1, PARAMS);
-		}
-		System::set_block_number(2);
-		for _ in 0..MAX_DEADLINES {
-			submit_with(2, 10, 1, PARAMS);
-		}
-
-		// The commitment stands; the task waits in its commit-deadline queue.
-		assert_ok!(commit(executor, executor, id, b"x"));
-		let record = task(id);
-		assert_eq!(record.status, TaskStatus::Assigned);
-		assert!(record.assignments[0].commitment.is_some());
-		assert_eq!(record.phase_ends, 1 + COMMIT_PERIOD);
-		assert!(Deadlines::<Test>::get(1 + COMMIT_PERIOD).contains(&id));
-
-		// At the commit deadline the hook opens the reveal phase; the executor is not penalised.
-		run_to_block(1 + COMMIT_PERIOD);
-		assert_eq!(task(id).status, TaskStatus::Committed);
-		let penalised = System::events().iter().any(|record| {
-			matches!(
-				record.event,
-				RuntimeEvent::Inference(Event::ExecutorMissedDeadline { task, .. }) if task == id
-			)
-		});
-		assert!(!penalised);
-		assert_ok!(reveal(executor, executor, id, b"x"));
-		assert_eq!(task(id).status, TaskStatus::Revealed);
-	});
-}
-
-#[test]
 fn an_agent_finds_its_tasks_through_its_index() {
 	run_test(|| {
 		pause_all_but(13);
@@ -714,7 +908,10 @@ fn clients_see_tasks_and_page_through_an_executors_tasks() {
 	use agentchain_primitives::api::{TaskInputView, TaskState};
 	run_test(|| {
 		pause_all_but(13);
-		let ids: Vec<TaskId> = (0..7).map(|_| submit(10, 1)).collect();
+		// Seven tasks' collateral.
+		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(13), 300));
+		let ids: Vec<TaskId> = (0..7).map(|_| submit_now(1, 10, COMMIT_PERIOD)).collect();
+		run_to_block(3);
 
 		let view = Inference::task_view(ids[0]).expect("a task");
 		assert_eq!(view.id, ids[0]);
@@ -785,7 +982,10 @@ fn an_audited_result_waits_for_the_verdict_instead_of_being_finalised() {
 
 		// The audit confirms the result: the executor is paid as on finalisation.
 		let before = Balances::free_balance(executor);
-		assert_ok!(<Inference as InferenceTasks<_, _>>::resolve(id, Some(hash(b"4"))));
+		assert_ok!(<Inference as InferenceTasks<_, _>>::resolve(
+			id,
+			Resolution::Correct(hash(b"4"))
+		));
 		System::assert_has_event(
 			Event::DisputeResolved { task: id, output_hash: Some(hash(b"4")) }.into(),
 		);
@@ -795,7 +995,7 @@ fn an_audited_result_waits_for_the_verdict_instead_of_being_finalised() {
 		FINALISED.with(|f| assert_eq!(*f.borrow(), vec![(id, 10)]));
 		// Resolved once: the timeout no longer applies, and a second verdict is refused.
 		assert_noop!(
-			<Inference as InferenceTasks<_, _>>::resolve(id, None),
+			<Inference as InferenceTasks<_, _>>::resolve(id, Resolution::NoneCorrect),
 			Error::<Test>::WrongPhase
 		);
 		run_to_block(window_end + DISPUTE_TIMEOUT);
@@ -824,7 +1024,10 @@ fn a_challenge_opens_only_inside_the_window_and_a_wrong_result_is_refunded() {
 
 		// A verdict for an output nobody revealed refunds the requester and pays nobody.
 		let before = (Balances::free_balance(1), Balances::free_balance(executor));
-		assert_ok!(<Inference as InferenceTasks<_, _>>::resolve(id, Some(hash(b"5"))));
+		assert_ok!(<Inference as InferenceTasks<_, _>>::resolve(
+			id,
+			Resolution::Correct(hash(b"5"))
+		));
 		System::assert_has_event(Event::TaskExpired { task: id, refunded: 100 }.into());
 		assert_eq!(Balances::free_balance(1), before.0 + 100);
 		assert_eq!(Balances::free_balance(executor), before.1);
@@ -898,5 +1101,132 @@ fn a_zero_output_hash_and_a_uri_only_jury_output_are_refused() {
 			Error::<Test>::InlineOutputRequired
 		);
 		assert_ok!(reveal(executor, executor, jury, b"a poem"));
+	});
+}
+
+/// A task whose referenced input its executors cannot obtain: two executors saying so are paid
+/// the price of an attempt by the requester; nobody is slashed.
+#[test]
+fn corroborated_unavailable_inputs_are_paid_as_attempts_and_nobody_is_slashed() {
+	run_test(|| {
+		let id = NextTaskId::<Test>::get();
+		assert_ok!(Inference::submit_task(
+			RuntimeOrigin::signed(1),
+			model(),
+			TaskInputOf::Reference {
+				hash: hash(b"gone"),
+				uri: b"https://example.org/gone".to_vec()
+			},
+			PARAMS,
+			100,
+			2,
+			COMMIT_PERIOD,
+		));
+		run_to_block(2);
+		let chosen = executors(id);
+		let stakes: Vec<u64> = chosen.iter().map(|e| Agents::stake_of(e)).collect();
+		for executor in &chosen {
+			assert_ok!(Inference::commit(
+				RuntimeOrigin::signed(*executor),
+				id,
+				commitment_of(&INPUT_UNAVAILABLE, &salt(1), executor),
+			));
+		}
+		// "Unavailable" carries no output, and is refused for an inline input.
+		assert_noop!(
+			Inference::reveal(
+				RuntimeOrigin::signed(chosen[0]),
+				id,
+				INPUT_UNAVAILABLE,
+				salt(1),
+				Some(b"x".to_vec()),
+				None
+			),
+			Error::<Test>::OutputHashMismatch
+		);
+		for executor in &chosen {
+			assert_ok!(Inference::reveal(
+				RuntimeOrigin::signed(*executor),
+				id,
+				INPUT_UNAVAILABLE,
+				salt(1),
+				None,
+				None
+			));
+		}
+		System::assert_has_event(
+			Event::TaskFinalised {
+				task: id,
+				output_hash: INPUT_UNAVAILABLE,
+				paid: 2 * (MIN_FEE - MIN_FEE / 10),
+				protocol_cut: 2 * (MIN_FEE / 10),
+				refunded: 100 - 2 * MIN_FEE,
+			}
+			.into(),
+		);
+		assert_eq!(chosen.iter().map(|e| Agents::stake_of(e)).collect::<Vec<_>>(), stakes);
+
+		// On an inline task the answer is refused.
+		let inline = submit(100, 1);
+		let executor = executors(inline)[0];
+		assert_ok!(Inference::commit(
+			RuntimeOrigin::signed(executor),
+			inline,
+			commitment_of(&INPUT_UNAVAILABLE, &salt(2), &executor),
+		));
+		assert_noop!(
+			Inference::reveal(
+				RuntimeOrigin::signed(executor),
+				inline,
+				INPUT_UNAVAILABLE,
+				salt(2),
+				None,
+				None
+			),
+			Error::<Test>::InputIsInline
+		);
+	});
+}
+
+/// An executor that could not obtain the input, next to one that delivered: the result is the
+/// delivered output; the first is neither paid nor slashed.
+#[test]
+fn an_unavailable_answer_next_to_a_delivered_output_is_set_aside() {
+	run_test(|| {
+		let id = NextTaskId::<Test>::get();
+		assert_ok!(Inference::submit_task(
+			RuntimeOrigin::signed(1),
+			model(),
+			TaskInputOf::Reference { hash: hash(b"in"), uri: b"https://example.org/in".to_vec() },
+			PARAMS,
+			100,
+			2,
+			COMMIT_PERIOD,
+		));
+		run_to_block(2);
+		let chosen = executors(id);
+		let (a, b) = (chosen[0], chosen[1]);
+		assert_ok!(commit(a, a, id, b"out"));
+		assert_ok!(Inference::commit(
+			RuntimeOrigin::signed(b),
+			id,
+			commitment_of(&INPUT_UNAVAILABLE, &salt(b as u8), &b),
+		));
+		assert_ok!(reveal(a, a, id, b"out"));
+		assert_ok!(Inference::reveal(
+			RuntimeOrigin::signed(b),
+			id,
+			INPUT_UNAVAILABLE,
+			salt(b as u8),
+			None,
+			None
+		));
+		assert_eq!(task(id).status, TaskStatus::Revealed);
+		assert_eq!(task(id).result, Some(hash(b"out")));
+		let stake_b = Agents::stake_of(&b);
+		let free_b = Balances::free_balance(b);
+		run_to_block(2 + CHALLENGE_PERIOD);
+		assert_eq!(task(id).status, TaskStatus::Finalised);
+		assert_eq!((Agents::stake_of(&b), Balances::free_balance(b)), (stake_b, free_b));
 	});
 }

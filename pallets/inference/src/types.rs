@@ -77,12 +77,20 @@ pub enum TaskStatus {
 	Finalised,
 	/// No result: the fee was refunded. Kept for the retention period, then pruned.
 	Expired,
+	/// Waiting for its executors to be drawn, at the next block: from the hash of a block that
+	/// did not exist when the task was submitted (or its executors failed).
+	Submitted,
 }
 
 impl TaskStatus {
 	/// Whether the task is over (finalised or expired).
 	pub fn is_finished(self) -> bool {
 		matches!(self, TaskStatus::Finalised | TaskStatus::Expired)
+	}
+
+	/// Whether executors are assigned and hold the task (as open work, with collateral).
+	pub fn has_executors(self) -> bool {
+		!self.is_finished() && self != TaskStatus::Submitted
 	}
 }
 
@@ -137,6 +145,34 @@ pub struct TaskInfo<T: Config> {
 	pub result: Option<H256>,
 	/// Block of submission.
 	pub submitted_at: BlockNumberFor<T>,
+	/// Stake each executor reserves as collateral while the task is open: the most the task
+	/// can cost it in slashes.
+	pub collateral: BalanceOf<T>,
+	/// Executors that failed the previous assignment, never drawn again for the next.
+	pub excluded: BoundedVec<T::AccountId, <T as Config>::MaxRedundancy>,
+	/// The storage deposit held from the requester until the task is pruned.
+	pub deposit: BalanceOf<T>,
+}
+
+/// What one source paid into the protocol account, and what one purpose took out of it.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct FlowTotals<Balance> {
+	/// Paid in, in all.
+	pub received: Balance,
+	/// Taken out, in all.
+	pub paid: Balance,
 }
 
 /// A revealed output: inline bytes, a URI, or both.

@@ -36,6 +36,7 @@ impl<T: Config> Pallet<T> {
 				TaskStatus::Disputed => TaskState::Disputed,
 				TaskStatus::Finalised => TaskState::Finalised,
 				TaskStatus::Expired => TaskState::Expired,
+				TaskStatus::Submitted => TaskState::Submitted,
 			},
 			phase_ends: task.phase_ends.saturated_into(),
 			submitted_at: task.submitted_at.saturated_into(),

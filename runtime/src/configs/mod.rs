@@ -27,8 +27,8 @@ use super::{
 	AccountId, Agents, Aura, Balance, Balances, Block, BlockNumber, Challenges, DataRewards, Hash,
 	Inference, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
 	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, SignedPayload, System, TxExtension,
-	UncheckedExtrinsic, EXISTENTIAL_DEPOSIT, HOURS, MILLI_UNIT, MINUTES, SLOT_DURATION, UNIT,
-	VERSION,
+	UncheckedExtrinsic, EXISTENTIAL_DEPOSIT, HOURS, MICRO_UNIT, MILLI_UNIT, MINUTES, SLOT_DURATION,
+	UNIT, VERSION,
 };
 
 /// Share of a block's weight and length that normal (non-operational) extrinsics may use.
@@ -176,17 +176,11 @@ impl pallet_agents::Config for Runtime {
 	type WeightInfo = pallet_agents::weights::SubstrateWeight<Runtime>;
 }
 
-/// Randomness on a solo chain without VRF: the parent block hash, mixed with the subject. The block
-/// author can predict it; see `docs/inference.md` for what that allows and what limits it.
-pub struct ParentHashRandomness;
-impl frame_support::traits::Randomness<Hash, BlockNumber> for ParentHashRandomness {
-	fn random(subject: &[u8]) -> (Hash, BlockNumber) {
-		use sp_runtime::traits::{BlakeTwo256, Hash as _};
-		let parent = System::parent_hash();
-		let seed = BlakeTwo256::hash_of(&(subject, parent));
-		(seed, System::block_number().saturating_sub(1))
-	}
-}
+/// Randomness on a solo chain without VRF: the hash of a chosen block, mixed with the subject.
+/// The pallets draw from the hash of the block in which the party who triggered the draw acted,
+/// at a later block, so that nobody can compute the draw when it acts; only that block's author
+/// can bias it. See `docs/economics.md`.
+pub type BlockRandomness = agentchain_support::BlockHashRandomness<Runtime>;
 
 parameter_types! {
 	pub const InferencePalletId: frame_support::PalletId = frame_support::PalletId(*b"ac/infer");
@@ -199,9 +193,18 @@ pub const MAX_COMMIT_PERIOD: BlockNumber = 5 * MINUTES;
 pub const REVEAL_PERIOD: BlockNumber = 10;
 /// Challenge window: one minute.
 pub const CHALLENGE_PERIOD: BlockNumber = MINUTES;
-/// A disputed task expires (refunded) if no verdict came after twelve minutes: longer than a
-/// dispute with every appeal (`LONGEST_DISPUTE`).
+/// A disputed task whose dispute is no longer being judged expires (refunded) after twelve
+/// minutes; while it is, the timeout waits. Longer than a dispute with every appeal
+/// (`LONGEST_DISPUTE`).
 pub const DISPUTE_TIMEOUT: BlockNumber = 12 * MINUTES;
+/// Stake taken from an executor whose result a dispute finds wrong, at least.
+pub const WRONG_RESULT_SLASH: Balance = 20 * UNIT;
+/// A wrong result is slashed at least 25 times its fee share.
+pub const SLASH_FEE_MULTIPLE: u32 = 25;
+/// The requester of a result found wrong is paid up to 19 times its fee out of the slash:
+/// with 5 % audits, `5 % × (19 + 1) = 1`, so results nobody else checks cost requesters
+/// nothing in expectation.
+pub const COMPENSATION_FEE_MULTIPLE: u32 = 19;
 
 /// The inference-task market. Dev values, sized for 3-second blocks; see `docs/inference.md`.
 impl pallet_inference::Config for Runtime {
@@ -213,7 +216,7 @@ impl pallet_inference::Config for Runtime {
 	type Disputes = Challenges;
 	/// Finalised tasks credit the datasets behind their model.
 	type OnFinalised = DataRewards;
-	type Randomness = ParentHashRandomness;
+	type Randomness = BlockRandomness;
 	type PalletId = InferencePalletId;
 	type MinFeePerExecutor = ConstU128<{ 10 * MILLI_UNIT }>;
 	type MaxRedundancy = ConstU32<5>;
@@ -225,6 +228,17 @@ impl pallet_inference::Config for Runtime {
 	type RetentionPeriod = ConstU32<HOURS>;
 	type ProtocolCut = InferenceProtocolCut;
 	type MissedDeadlineSlash = ConstU128<UNIT>;
+	/// As much as a wrong result: withholding a reveal never beats revealing it.
+	type MissedRevealSlash = ConstU128<WRONG_RESULT_SLASH>;
+	type MaxTokens = ConstU32<1024>;
+	/// 64 tokens a block (about 21 a second) is within reach of a small model on modest
+	/// hardware; a requester wanting more tokens gives a longer commit period.
+	type TokensPerBlock = ConstU32<64>;
+	/// A task pays for what it may store until it is pruned: 0.01 AGC, plus 1 µAGC a byte of
+	/// its input and of its `redundancy` outputs (at most 0.04 AGC in all); returned when the
+	/// task is pruned.
+	type TaskDepositBase = ConstU128<{ 10 * MILLI_UNIT }>;
+	type TaskDepositPerByte = ConstU128<MICRO_UNIT>;
 	type MaxReassignments = ConstU32<2>;
 	type MaxInputLen = ConstU32<4096>;
 	type MaxOutputLen = ConstU32<4096>;
@@ -253,9 +267,8 @@ impl pallet_inference::BenchmarkHelper<AccountId> for RegisterBenchmarkExecutor 
 parameter_types! {
 	pub const ChallengesPalletId: frame_support::PalletId =
 		frame_support::PalletId(*b"ac/chlng");
-	pub InferenceProtocolAccount: AccountId =
-		pallet_inference::Pallet::<Runtime>::protocol_account();
-	pub const AuditProbability: Perbill = Perbill::from_percent(1);
+	pub const AuditProbability: Perbill = Perbill::from_percent(5);
+	pub const ChallengerShare: Perbill = Perbill::from_percent(25);
 }
 
 /// Blocks jurors have to commit their votes: 30 seconds to re-execute the task.
@@ -266,13 +279,12 @@ pub const JURY_REVEAL_PERIOD: BlockNumber = 5;
 pub const APPEAL_PERIOD: BlockNumber = 5;
 /// Most appeals of a dispute.
 pub const MAX_APPEALS: u32 = 2;
-/// The longest a dispute can last: every round with its appeal window (the last has none),
-/// each phase possibly pushed back by a full deadline queue (`SCHEDULE_SEARCH` blocks).
-pub const LONGEST_DISPUTE: BlockNumber = (MAX_APPEALS + 1)
-	* (JURY_COMMIT_PERIOD
-		+ JURY_REVEAL_PERIOD
-		+ APPEAL_PERIOD
-		+ 3 * pallet_challenges::SCHEDULE_SEARCH);
+/// The longest a dispute lasts when its deadlines are processed on time: every round with its
+/// jury draw (one block), commit, reveal and appeal window. When more deadlines fall due than
+/// blocks process, they are deferred, and the inference pallet's dispute timeout waits for a
+/// dispute still being judged.
+pub const LONGEST_DISPUTE: BlockNumber =
+	(MAX_APPEALS + 1) * (1 + JURY_COMMIT_PERIOD + JURY_REVEAL_PERIOD + APPEAL_PERIOD);
 
 /// Challenge games. Dev values, sized for 3-second blocks; see `docs/challenges.md` for the
 /// expected-value reasoning behind them.
@@ -282,9 +294,9 @@ impl pallet_challenges::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Agents = Agents;
 	type Tasks = Inference;
-	type Randomness = ParentHashRandomness;
+	type Randomness = BlockRandomness;
 	type PalletId = ChallengesPalletId;
-	type AuditFund = InferenceProtocolAccount;
+	type Treasury = Inference;
 	type MinChallengeBond = ConstU128<{ 10 * UNIT }>;
 	type ChallengeBondFeeMultiple = ConstU32<2>;
 	type JurySize = ConstU32<3>;
@@ -294,12 +306,19 @@ impl pallet_challenges::Config for Runtime {
 	type CommitPeriod = ConstU32<JURY_COMMIT_PERIOD>;
 	type RevealPeriod = ConstU32<JURY_REVEAL_PERIOD>;
 	type AppealPeriod = ConstU32<APPEAL_PERIOD>;
-	type WrongResultSlash = ConstU128<{ 20 * UNIT }>;
+	type WrongResultSlash = ConstU128<WRONG_RESULT_SLASH>;
+	/// 5 % audits × (25 + 1) > 1: a wrong result loses money even if only audits check it.
+	type SlashFeeMultiple = ConstU32<SLASH_FEE_MULTIPLE>;
 	type JurorReward = ConstU128<{ 500 * MILLI_UNIT }>;
 	type JurorPenalty = ConstU128<{ 250 * MILLI_UNIT }>;
+	/// A quarter of what is left of a slash: enough to pay for checking, while a guilty
+	/// executor's own challenge still loses it three quarters of the slash.
+	type ChallengerShare = ChallengerShare;
 	type AuditProbability = AuditProbability;
-	/// At most 16 disputes change phase in one block: about 100 ms of the hook at the worst
-	/// (every one closing with the most jurors and executors).
+	type CompensationFeeMultiple = ConstU32<COMPENSATION_FEE_MULTIPLE>;
+	/// At most 16 dispute deadlines are processed in one block, about 100 ms of the hook at the
+	/// worst (every one closing with the most jurors and executors); more wait for the next
+	/// blocks.
 	type MaxDeadlinesPerBlock = ConstU32<16>;
 	type WeightInfo = pallet_challenges::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
@@ -330,7 +349,7 @@ impl pallet_challenges::BenchmarkHelper<AccountId> for RegisterBenchmarkExecutor
 	fn revealed_task(
 		requester: &AccountId,
 		model: agentchain_primitives::ModelId,
-		outputs: &[sp_core::H256],
+		outputs: &[alloc::vec::Vec<u8>],
 	) -> u64 {
 		use pallet_inference::{TaskInputOf, TaskParams, VerificationMode};
 		let id = pallet_inference::NextTaskId::<Runtime>::get();
@@ -350,24 +369,31 @@ impl pallet_challenges::BenchmarkHelper<AccountId> for RegisterBenchmarkExecutor
 			3,
 		);
 		debug_assert!(submitted.is_ok(), "benchmark task submitted");
+		// Executors are drawn at the next block.
+		let next = System::block_number().saturating_add(1);
+		System::set_block_number(next);
+		<Inference as frame_support::traits::Hooks<BlockNumber>>::on_initialize(next);
 		let executors: alloc::vec::Vec<AccountId> = pallet_inference::Tasks::<Runtime>::get(id)
 			.map(|task| task.assignments.iter().map(|a| a.executor.clone()).collect())
 			.unwrap_or_default();
 		let salt = [3u8; 32];
+		let hash = |bytes: &[u8]| {
+			<sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(bytes)
+		};
 		for (executor, output) in executors.iter().zip(outputs) {
 			let _ = Inference::commit(
 				RuntimeOrigin::signed(executor.clone()),
 				id,
-				pallet_inference::commitment_of(output, &salt, executor),
+				pallet_inference::commitment_of(&hash(output), &salt, executor),
 			);
 		}
 		for (executor, output) in executors.iter().zip(outputs) {
 			let _ = Inference::reveal(
 				RuntimeOrigin::signed(executor.clone()),
 				id,
-				*output,
+				hash(output),
 				salt,
-				None,
+				Some(output.clone()),
 				Some(alloc::vec![b'u'; 64]),
 			);
 		}
@@ -386,6 +412,7 @@ impl pallet_data_rewards::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Agents = Agents;
+	type Treasury = Inference;
 	type PalletId = DataRewardsPalletId;
 	/// One-minute epochs, so that rewards show within a demo (and an end-to-end test); about a
 	/// day in production.
@@ -399,6 +426,12 @@ impl pallet_data_rewards::Config for Runtime {
 	type IssuancePerEpoch = ConstU128<0>;
 	type DatasetDeposit = ConstU128<{ 10 * UNIT }>;
 	type ModelDeposit = ConstU128<{ 3 * UNIT }>;
+	/// A curator reserves 1 AGC per attestation (2 % of the minimum curator stake, so 50
+	/// attestations at once), and loses it for a score more than 30 points from the median.
+	type CurationPenalty = ConstU128<UNIT>;
+	type OutlierDistance = ConstU8<30>;
+	/// Three curators' median makes a score: one or two cannot set a dataset's reward.
+	type MinCurators = ConstU32<3>;
 	type MaxDatasetsPerModel = ConstU32<16>;
 	type MaxUriLen = ConstU32<256>;
 	type MaxLicenseLen = ConstU32<64>;
@@ -420,6 +453,12 @@ impl pallet_data_rewards::BenchmarkHelper<AccountId> for RegisterBenchmarkExecut
 
 	fn register_executor(who: &AccountId, model: agentchain_primitives::ModelId) {
 		<Self as pallet_inference::BenchmarkHelper<AccountId>>::register_executor(who, model)
+	}
+
+	fn deregister(who: &AccountId) {
+		let deregistered =
+			pallet_agents::Pallet::<Runtime>::deregister(RuntimeOrigin::signed(who.clone()));
+		debug_assert!(deregistered.is_ok(), "benchmark agent deregisters");
 	}
 }
 

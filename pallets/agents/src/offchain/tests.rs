@@ -40,6 +40,7 @@ fn agent_node(serves: bool) -> (sp_io::TestExternalities, Arc<RwLock<PoolState>>
 			));
 		}
 		assert_ok!(mock::Agents::set_operator(RuntimeOrigin::signed(1), 31));
+		assert_ok!(mock::Agents::accept_operator(RuntimeOrigin::signed(31), 1));
 		UintAuthorityId::set_all_keys([31u64]);
 		if serves {
 			StorageValueRef::persistent(ENDPOINT_CONFIG_KEY).set(&EndpointConfig {

@@ -19,7 +19,7 @@ const MODEL_NAME: &str = "ngram-en";
 const PROMPT: &[u8] = b"What is 2 + 2?";
 const PARAMS: TaskParams = TaskParams {
 	max_tokens: 8,
-	temperature_milli: 700,
+	temperature_milli: 0,
 	seed: 42,
 	mode: VerificationMode::ExactMatch,
 };
@@ -56,6 +56,7 @@ fn agent_node(config: Option<EndpointConfig>) -> Node {
 	ext.execute_with(|| {
 		for (agent, operator) in OPERATORS.into_iter().skip(1) {
 			assert_ok!(Agents::set_operator(RuntimeOrigin::signed(agent), operator));
+			assert_ok!(Agents::accept_operator(RuntimeOrigin::signed(operator), agent));
 		}
 		UintAuthorityId::set_all_keys(OPERATORS.iter().map(|(_, operator)| *operator));
 		if let Some(config) = config {
@@ -80,6 +81,8 @@ fn submit(redundancy: u32, commit_period: u64) -> TaskId {
 		redundancy,
 		commit_period,
 	));
+	// Executors are drawn at the next block.
+	run_to_block(System::block_number() + 1);
 	id
 }
 
@@ -329,11 +332,43 @@ fn an_oversized_response_commits_nothing() {
 	fault_leaves_the_task_to_expire(config(), Some(chat_response(MODEL_NAME, &long)));
 }
 
+/// A requester asking for more text than the chain keeps cannot make its executors miss their
+/// commit: every honest node cuts the output the same way, and commits to that.
 #[test]
-fn an_output_longer_than_the_chain_accepts_commits_nothing() {
-	// Within the response bound, but over the mock's `MaxOutputLen` (64).
-	let long = "y".repeat(65);
-	fault_leaves_the_task_to_expire(config(), Some(chat_response(MODEL_NAME, &long)));
+fn an_output_longer_than_the_chain_keeps_is_cut_the_same_way_by_every_node() {
+	let config = config();
+	let mut node = agent_node(Some(config.clone()));
+	node.ext.execute_with(|| {
+		let id = submit(2, 5);
+		// 62 ASCII bytes then "é" (2 bytes) then more: the mock keeps 64 bytes, and the cut
+		// lands after the "é".
+		let long = format!("{}é{}", "y".repeat(62), "z".repeat(40));
+		for _ in 0..2 {
+			expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, &long));
+		}
+		Inference::offchain_worker(System::block_number());
+		let commits = submitted(&node.pool);
+		assert_eq!(commits.len(), 2);
+		let kept = long.as_bytes()[..64].to_vec();
+		for (signer, call) in commits.iter() {
+			let crate::Call::commit { commitment, .. } = call else { panic!("{call:?}") };
+			let agent = OPERATORS.iter().find(|(_, o)| o == signer).unwrap().0;
+			let Some(WorkRecord::Working { salt, output, .. }) = work_record(id, agent) else {
+				panic!("no work record")
+			};
+			assert_eq!(output, Some(kept.clone()));
+			assert_eq!(*commitment, commitment_of(&hash_of(&kept), &salt, &agent));
+		}
+	});
+}
+
+#[test]
+fn truncation_keeps_whole_characters() {
+	assert_eq!(truncate_output(b"abc".to_vec(), 5), b"abc".to_vec());
+	assert_eq!(truncate_output("aé".as_bytes().to_vec(), 2), b"a".to_vec());
+	assert_eq!(truncate_output("aé".as_bytes().to_vec(), 3), "aé".as_bytes().to_vec());
+	assert_eq!(truncate_output("€€".as_bytes().to_vec(), 4), "€".as_bytes().to_vec());
+	assert_eq!(truncate_output("€".as_bytes().to_vec(), 2), Vec::<u8>::new());
 }
 
 #[test]
@@ -376,18 +411,38 @@ fn a_node_without_an_endpoint_or_without_keys_does_nothing() {
 	});
 }
 
+/// A referenced input is fetched and checked against its hash; an input the node cannot obtain
+/// (wrong bytes, bytes that are not text, or no answer) is answered "input unavailable", so that
+/// the requester, not the executor, pays for it.
 #[test]
 fn a_referenced_input_is_fetched_and_checked_against_its_hash() {
 	let config = config();
-	for (served, accepted) in [(PROMPT.to_vec(), true), (b"something else".to_vec(), false)] {
+	let served_cases: [(Option<Vec<u8>>, bool); 4] = [
+		(Some(PROMPT.to_vec()), true),
+		(Some(b"something else".to_vec()), false),
+		(Some(vec![0xff, 0xfe]), false),
+		// Over the node's response bound: as good as no answer.
+		(Some(vec![b'a'; 2_000]), false),
+	];
+	for (served, accepted) in served_cases {
 		let mut node = agent_node(Some(config.clone()));
 		node.ext.execute_with(|| {
 			let id = NextTaskId::<Test>::get();
+			let input_hash = match &served {
+				Some(bytes) if !accepted && bytes != PROMPT => hash_of(bytes),
+				_ => hash_of(PROMPT),
+			};
 			assert_ok!(Inference::submit_task(
 				RuntimeOrigin::signed(1),
 				model(),
 				TaskInputOf::Reference {
-					hash: hash_of(PROMPT),
+					// Wrong bytes are served for the prompt's hash, except for the bytes that
+					// are not text, which are served for their own hash.
+					hash: if served.as_deref() == Some(&[0xff, 0xfe][..]) {
+						input_hash
+					} else {
+						hash_of(PROMPT)
+					},
 					uri: b"http://data.local/prompt".to_vec()
 				},
 				PARAMS,
@@ -395,10 +450,11 @@ fn a_referenced_input_is_fetched_and_checked_against_its_hash() {
 				1,
 				5,
 			));
+			run_to_block(System::block_number() + 1);
 			node.http.write().expect_request(PendingRequest {
 				method: "GET".into(),
 				uri: "http://data.local/prompt".into(),
-				response: Some(served.clone()),
+				response: served.clone(),
 				sent: true,
 				..Default::default()
 			});
@@ -407,8 +463,34 @@ fn a_referenced_input_is_fetched_and_checked_against_its_hash() {
 			}
 			Inference::offchain_worker(System::block_number());
 			let executor = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
-			assert_eq!(submitted(&node.pool).len(), usize::from(accepted));
-			assert_eq!(work_record(id, executor) == Some(WorkRecord::Failed), !accepted);
+			let commits = submitted(&node.pool);
+			assert_eq!(commits.len(), 1);
+			let Some(WorkRecord::Working { salt, output, .. }) = work_record(id, executor) else {
+				panic!("no work record")
+			};
+			let expected = if accepted { hash_of(b"four") } else { INPUT_UNAVAILABLE };
+			assert_eq!(output.is_some(), accepted);
+			let crate::Call::commit { commitment, .. } = &commits[0].1 else { panic!() };
+			assert_eq!(*commitment, commitment_of(&expected, &salt, &executor));
+
+			// Committed and revealed: an unavailable input is paid as an attempt, not slashed.
+			include(commits);
+			next_block();
+			Inference::offchain_worker(System::block_number());
+			include(submitted(&node.pool));
+			let task = Tasks::<Test>::get(id).unwrap();
+			if accepted {
+				assert_eq!(task.status, TaskStatus::Revealed);
+			} else {
+				// A lone executor's "unavailable" proves nothing either way: it is neither paid
+				// nor slashed, and the fee is refunded.
+				assert_eq!(task.status, TaskStatus::Expired);
+				System::assert_has_event(Event::TaskExpired { task: id, refunded: 100 }.into());
+				let penalised = System::events().iter().any(|r| {
+					matches!(r.event, RuntimeEvent::Inference(Event::ExecutorMissedDeadline { .. }))
+				});
+				assert!(!penalised);
+			}
 		});
 	}
 }
@@ -425,7 +507,7 @@ fn requests_follow_the_openai_api() {
 			"model": "ngram-en",
 			"messages": [{"role": "user", "content": "Hello"}],
 			"max_tokens": 8,
-			"temperature": 0.7,
+			"temperature": 0.0,
 			"seed": 42,
 			"stream": false,
 		})
@@ -500,27 +582,5 @@ fn one_run_makes_a_bounded_number_of_calls_and_the_next_run_takes_the_rest() {
 			let executor = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
 			assert!(matches!(work_record(id, executor), Some(WorkRecord::Working { .. })));
 		}
-	});
-}
-
-#[test]
-fn a_referenced_input_is_fetched_only_over_http() {
-	let mut node = agent_node(Some(config()));
-	node.ext.execute_with(|| {
-		let id = NextTaskId::<Test>::get();
-		assert_ok!(Inference::submit_task(
-			RuntimeOrigin::signed(1),
-			model(),
-			TaskInputOf::Reference { hash: hash_of(PROMPT), uri: b"file:///etc/passwd".to_vec() },
-			PARAMS,
-			100,
-			1,
-			5,
-		));
-		// No request is scripted: making one would panic.
-		Inference::offchain_worker(System::block_number());
-		let executor = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
-		assert_eq!(work_record(id, executor), Some(WorkRecord::Failed));
-		assert!(submitted(&node.pool).is_empty());
 	});
 }

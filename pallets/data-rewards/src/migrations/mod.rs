@@ -1,0 +1,3 @@
+//! Storage migrations of the data-rewards pallet, one module per storage version.
+
+pub mod v1;
