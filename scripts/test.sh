@@ -2,7 +2,8 @@
 # Runs AgentChain's whole test suite:
 #   1. formatting check (cargo fmt)
 #   2. Rust unit and integration tests of every crate (cargo test, release profile, so the
-#      node binary and the tests share one build of the dependencies)
+#      node binary and the tests share one build of the dependencies), then the adversary suite
+#      (attack strategies played against the real runtime; it prints its table)
 #   3. end-to-end tests: polkadot.js against a real `agentchain-node --dev`, including an agent
 #      node whose off-chain worker calls the reference inference server
 #   4. a zombienet local testnet of four validators and three agent nodes: block production,
@@ -33,8 +34,17 @@ stage "cargo test (release)"
 # No crate has doc-tests, and the node's own tests run after its build below (with the node's
 # features alone, so they reuse that build): leaving both out here spares compiling the node and
 # the runtime a second time.
-cargo test --locked --release --workspace --exclude agentchain-node --lib --tests ||
-	fail_now "cargo test failed"
+cargo test --locked --release --workspace --exclude agentchain-node --exclude agentchain-economics \
+	--lib --tests || fail_now "cargo test failed"
+
+stage "adversary suite: attack strategies against the real runtime"
+# Every strategy must lose money and no honest party may lose any; the table is the one in
+# docs/economics.md.
+if cargo test --locked --release -p agentchain-economics -- --nocapture; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
 
 stage "build agentchain-node and agentchain-inference-server (release)"
 # Two invocations: built together, their features would unify and change the node's build.
