@@ -1,7 +1,8 @@
-// AgentChain's own JSON-RPC methods, for `ApiPromise.create({ provider, rpc })` of @polkadot/api.
+// AgentChain's own JSON-RPC methods, and its transaction extension, for
+// `ApiPromise.create({ provider, rpc, signedExtensions })` of @polkadot/api.
 //
-//   import { rpc } from './clients/polkadot-js/rpc.mjs';
-//   const api = await ApiPromise.create({ provider: new WsProvider(url), rpc });
+//   import { rpc, signedExtensions } from './clients/polkadot-js/rpc.mjs';
+//   const api = await ApiPromise.create({ provider: new WsProvider(url), rpc, signedExtensions });
 //   const task = (await api.rpc.inference.task(0)).toJSON();
 //
 // Results are JSON (`type: 'Json'`): call `.toJSON()` on them. Optional parameters followed by
@@ -52,6 +53,15 @@ export const rpc = {
       type: 'Json',
     },
   },
+};
+
+/**
+ * AgentChain's own transaction extension, `PrioritizeDuties` (see docs/liveness.md): it adds
+ * nothing to a transaction or to what is signed. Declaring it spares polkadot.js's warning about
+ * an unknown extension.
+ */
+export const signedExtensions = {
+  PrioritizeDuties: { extrinsic: {}, payload: {} },
 };
 
 export default rpc;

@@ -201,6 +201,15 @@ impl World {
 	/// Signs and dispatches `call` from `who`, paying the fee the runtime charges for it first.
 	pub fn call(&mut self, who: &AccountId, call: RuntimeCall) -> Result<(), DispatchError> {
 		let who = who.clone();
+		// A call that pretends to be a protocol duty is refused by the transaction pool before
+		// it is included: no fee, no dispatch.
+		let pretence = self.ext.execute_with(|| {
+			matches!(agentchain_runtime::duties::duty_of(&who, &call), Some(Err(_)))
+		});
+		if pretence {
+			self.refusals.push((who, "refused by the pool: not a duty of its signer"));
+			return Err(DispatchError::Other("not a duty of its signer"));
+		}
 		let result = self.ext.execute_with(|| {
 			// The signed extrinsic's length: the call, plus the address, signature and extensions.
 			let len = call.encoded_size() as u32 + 110;

@@ -63,5 +63,6 @@ pub mod operator {
 
 pub mod agents;
 pub mod api;
+pub mod duties;
 pub mod inference;
 pub mod offchain;

@@ -101,6 +101,30 @@ pub fn reserve_nonce(account: &[u8], chain_next: u64, now: u64) -> Option<u64> {
 		.map(|_| reserved)
 }
 
+/// The nonce for sending again, at block `now`, a transaction of `account` (its encoding) that
+/// has not reached a block: the chain's next nonce, `chain_next`, the lowest one not yet used.
+///
+/// A transaction lost from the pool (dropped when it was full, say) leaves a gap that every
+/// later nonce waits on; a resend at the lowest unused nonce fills it. Where a pending
+/// transaction of the account still holds that nonce, the pool keeps the one with the higher
+/// priority: a protocol duty replaces an ordinary transaction, and an equal one is refused (the
+/// pending one lands, and the resend is tried again later if still needed). Later reservations
+/// continue above it. Returns `None` if the storage could not be updated.
+pub fn resend_nonce(account: &[u8], chain_next: u64, now: u64) -> Option<u64> {
+	use sp_runtime::offchain::storage::StorageValueRef;
+	let key = [OPERATOR_NONCE_PREFIX, account].concat();
+	StorageValueRef::persistent(&key)
+		.mutate::<(u64, u64), (), _>(|tracked| {
+			let next = match tracked {
+				Ok(Some((next, at))) if at.saturating_add(NONCE_MEMORY) > now => next,
+				_ => 0,
+			};
+			Ok((next.max(chain_next.saturating_add(1)), now))
+		})
+		.ok()
+		.map(|_| chain_next)
+}
+
 /// Gives back a nonce reserved with [`reserve_nonce`] whose transaction was not sent, if no later
 /// one was reserved meanwhile.
 pub fn release_nonce(account: &[u8], reserved: u64) {
@@ -198,6 +222,26 @@ mod tests {
 			assert_eq!(reserve_nonce(who, 7, 11), Some(8));
 			// Transactions lost for NONCE_MEMORY blocks: back to the chain's nonce.
 			assert_eq!(reserve_nonce(who, 7, 11 + NONCE_MEMORY), Some(7));
+		});
+	}
+
+	#[test]
+	fn a_resend_fills_the_lowest_unused_nonce_and_later_reservations_go_above_it() {
+		let mut ext = sp_io::TestExternalities::default();
+		let (offchain, _) = sp_core::offchain::testing::TestOffchainExt::new();
+		ext.register_extension(sp_core::offchain::OffchainDbExt::new(offchain));
+		ext.execute_with(|| {
+			let who = b"operator";
+			// Nonces 3, 4 and 5 sent; 3 was lost, so the chain's next nonce stays 3.
+			for expected in 3..=5 {
+				assert_eq!(reserve_nonce(who, 3, 10), Some(expected));
+			}
+			// The resend takes 3 (filling the gap), and does not move the reservations back.
+			assert_eq!(resend_nonce(who, 3, 12), Some(3));
+			assert_eq!(reserve_nonce(who, 3, 12), Some(6));
+			// With nothing tracked, a resend still leaves its own nonce out of later ones.
+			assert_eq!(resend_nonce(b"fresh", 9, 12), Some(9));
+			assert_eq!(reserve_nonce(b"fresh", 9, 12), Some(10));
 		});
 	}
 

@@ -2,8 +2,8 @@
 
 use crate::{
 	configs::{
-		CHALLENGE_PERIOD, DISPUTE_TIMEOUT, LONGEST_DISPUTE, MAX_APPEALS, MAX_COMMIT_PERIOD,
-		REVEAL_PERIOD, UNBONDING_PERIOD,
+		CHALLENGE_PERIOD, CONGESTION_GRACE, DISPUTE_TIMEOUT, LONGEST_DISPUTE, MAX_APPEALS,
+		MAX_COMMIT_PERIOD, REVEAL_PERIOD, UNBONDING_PERIOD,
 	},
 	genesis_config_presets, AccountId, Aura, Balances, Grandpa, RuntimeGenesisConfig, MINUTES,
 	SLOT_DURATION,
@@ -26,7 +26,7 @@ fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
 }
 
 /// Builds the genesis state of `preset` into a fresh externality and runs `check` in it.
-fn with_preset(preset: &str, check: impl FnOnce()) {
+pub(crate) fn with_preset(preset: &str, check: impl FnOnce()) {
 	let patch = genesis_config_presets::get_preset(&PresetId::from(preset))
 		.unwrap_or_else(|| panic!("preset {preset} exists"));
 	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).expect("serialises");
@@ -89,7 +89,12 @@ fn blocks_are_three_seconds_apart() {
 #[test]
 fn unbonding_outlasts_every_task_phase() {
 	// A task can be challenged at the end of its window, then waits up to the dispute timeout.
-	let longest_task = MAX_COMMIT_PERIOD + REVEAL_PERIOD + CHALLENGE_PERIOD + DISPUTE_TIMEOUT;
+	// Commit and reveal may each be extended once for full blocks.
+	let longest_task = MAX_COMMIT_PERIOD
+		+ REVEAL_PERIOD
+		+ 2 * CONGESTION_GRACE
+		+ CHALLENGE_PERIOD
+		+ DISPUTE_TIMEOUT;
 	assert!(UNBONDING_PERIOD > longest_task, "{UNBONDING_PERIOD} <= {longest_task}");
 	assert_eq!(UNBONDING_PERIOD, 20 * MINUTES);
 }

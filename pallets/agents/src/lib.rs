@@ -865,6 +865,31 @@ pub mod pallet {
 
 impl<T: Config> Pallet<T> {
 	/// The agent that a signed origin acts for, as its owner or its operator.
+	/// Whether `call`, signed by `signer`, is an agent's duty: a `heartbeat` of an agent (by its
+	/// owner or operator key) not seen for half the liveness period or more, which keeps it
+	/// selectable. `None` for every other call, a heartbeat not due included (ordinary traffic,
+	/// never refused for that). The runtime's transaction extension gives duties priority.
+	pub fn duty_of(
+		signer: &T::AccountId,
+		call: &Call<T>,
+	) -> agentchain_primitives::duties::DutyCheck<BlockNumberFor<T>> {
+		use agentchain_primitives::duties::{duty_tag, Duty};
+		if !matches!(call, Call::heartbeat {}) {
+			return None;
+		}
+		let agent = <Self as AgentRegistry<_, _>>::agent_of(signer)?;
+		let info = Agents::<T>::get(&agent)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let half = T::LivenessPeriod::get() / 2u32.into();
+		if info.status == AgentStatus::Leaving || now.saturating_sub(info.last_seen) < half {
+			return None;
+		}
+		Some(Ok(Duty {
+			tag: duty_tag(b"agents", (&agent, info.last_seen)),
+			last_block: info.last_seen.saturating_add(T::LivenessPeriod::get()).max(now),
+		}))
+	}
+
 	fn ensure_agent_or_operator(origin: OriginFor<T>) -> Result<T::AccountId, DispatchError> {
 		let who = ensure_signed(origin)?;
 		<Self as AgentRegistry<_, _>>::agent_of(&who)

@@ -9,16 +9,11 @@
 //! does not send it twice.
 
 use crate::{AgentStatus, Agents, Call, Config, Operators, Pallet, LOG_TARGET};
-use agentchain_primitives::offchain::{
-	release_nonce, reserve_nonce, EndpointConfig, ENDPOINT_CONFIG_KEY,
-};
-use alloc::vec;
+use agentchain_primitives::offchain::{EndpointConfig, ENDPOINT_CONFIG_KEY};
+use agentchain_support::offchain::{send_signed, Attempt};
 use codec::Encode;
 use frame_support::traits::Get;
-use frame_system::{
-	offchain::{SendSignedTransaction, Signer},
-	pallet_prelude::BlockNumberFor,
-};
+use frame_system::{offchain::Signer, pallet_prelude::BlockNumberFor};
 use sp_runtime::{offchain::storage::StorageValueRef, SaturatedConversion, Saturating};
 
 /// Prefix of the offchain storage keys holding when each operator key last sent a heartbeat.
@@ -51,42 +46,37 @@ impl<T: Config> Pallet<T> {
 			}
 			let key = [SENT_PREFIX, &operator.id.encode()].concat();
 			let sent = StorageValueRef::persistent(&key);
+			let mut resent = false;
 			let due = sent.mutate::<BlockNumberFor<T>, (), _>(|last| match last {
 				Ok(Some(at))
 					if at > info.last_seen && now < at.saturating_add(resend_after::<T>()) =>
 				{
 					Err(())
 				},
+				Ok(Some(at)) => {
+					resent = at > info.last_seen;
+					Ok(now)
+				},
 				_ => Ok(now),
 			});
 			if due.is_err() {
 				continue;
 			}
-			// The nonce is reserved in offchain storage, shared with the other workers that sign
-			// with operator keys (see `reserve_nonce`); the signer takes it from state, and a
-			// worker's state changes are discarded.
-			let account = operator.id.encode();
-			let chain_next =
-				frame_system::Pallet::<T>::account_nonce(&operator.id).saturated_into();
-			let Some(nonce) = reserve_nonce(&account, chain_next, now.saturated_into()) else {
-				continue;
-			};
-			frame_system::Account::<T>::mutate(&operator.id, |info| {
-				info.nonce = nonce.saturated_into()
-			});
-			let result = Signer::<T, T::OperatorCrypto>::any_account()
-				.with_filter(vec![operator.public.clone()])
-				.send_signed_transaction(|_| Call::heartbeat {});
-			if !matches!(result, Some((_, Ok(())))) {
-				release_nonce(&account, nonce);
-			}
+			// A heartbeat sent before and not on chain yet is sent again at the lowest nonce the
+			// chain has not used (see `agentchain_support::offchain`).
+			let attempt = if resent { Attempt::Resend } else { Attempt::First };
+			let result = send_signed::<T, T::OperatorCrypto, _>(
+				&operator,
+				Call::heartbeat {},
+				attempt,
+				now.saturated_into(),
+			);
 			match result {
-				Some((_, Ok(()))) => {
-					log::debug!(target: LOG_TARGET, "heartbeat sent for agent {agent:?}")
-				},
-				_ => {
-					log::warn!(target: LOG_TARGET, "the heartbeat of agent {agent:?} could not be sent")
-				},
+				Ok(()) => log::debug!(target: LOG_TARGET, "heartbeat sent for agent {agent:?}"),
+				Err(error) => log::warn!(
+					target: LOG_TARGET,
+					"the heartbeat of agent {agent:?} could not be sent: {error:?}",
+				),
 			}
 		}
 	}

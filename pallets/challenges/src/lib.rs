@@ -95,7 +95,12 @@ pub use agentchain_primitives::{
 	},
 	ModelId,
 };
-pub use agentchain_support::{BlockRandomness, DeadlineQueue};
+pub use agentchain_support::{
+	congestion::{current_block_is_full, FullBlocks},
+	BlockRandomness, DeadlineQueue,
+};
+
+use agentchain_primitives::duties::{duty_tag, Duty, DutyCheck, DutyError};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -300,6 +305,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
 
+		/// Blocks a vote commit or reveal deadline is extended by, once per phase, when one of
+		/// the blocks this long before it was full (its ordinary share 90 % used) and a juror
+		/// has not acted: no juror is penalised because someone else filled the blocks.
+		#[pallet::constant]
+		type CongestionGrace: Get<BlockNumberFor<Self>>;
+
 		/// Weights of this pallet's calls and hook.
 		type WeightInfo: WeightInfo;
 
@@ -333,6 +344,10 @@ pub mod pallet {
 	/// The earliest block whose dispute deadlines may not all have been processed.
 	#[pallet::storage]
 	pub type DeadlineCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+	/// Which of the last 64 blocks were full, recorded as each block finishes.
+	#[pallet::storage]
+	pub type FullBlockLog<T: Config> = StorageValue<_, FullBlocks<BlockNumberFor<T>>, ValueQuery>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -414,6 +429,9 @@ pub mod pallet {
 		/// The dispute closed with `verdict` (`None`: no majority). `result_overturned`: the
 		/// disputed result was found wrong.
 		DisputeClosed { task: TaskId, verdict: Option<H256>, result_overturned: bool },
+		/// Blocks before the current phase's deadline were full and a juror has not acted: the
+		/// deadline moved to `phase_ends`, once for the phase.
+		DeadlineExtended { task: TaskId, phase_ends: BlockNumberFor<T> },
 	}
 
 	#[pallet::error]
@@ -470,7 +488,14 @@ pub mod pallet {
 			for (_, task) in due.entries {
 				weight = weight.saturating_add(Self::process_deadline(task, now));
 			}
-			weight
+			// And `on_finalize`'s record of whether this block was full.
+			weight.saturating_add(T::DbWeight::get().reads_writes(1, 1))
+		}
+
+		/// Records whether this block was full, for deadlines that fell in it.
+		fn on_finalize(now: BlockNumberFor<T>) {
+			let full = current_block_is_full::<T>();
+			FullBlockLog::<T>::mutate(|log| log.record(now, full));
 		}
 
 		/// On agent nodes: re-executes the disputed tasks of the node's jurors and votes (see
@@ -565,7 +590,9 @@ pub mod pallet {
 		///
 		/// Emits `VoteCommitted`.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::commit_vote())]
+		// Operational: a duty with a deadline, kept out of the share of the block ordinary
+		// traffic can fill (only the round's jurors pass the runtime's validation).
+		#[pallet::weight((T::WeightInfo::commit_vote(), DispatchClass::Operational))]
 		pub fn commit_vote(origin: OriginFor<T>, task: TaskId, commitment: H256) -> DispatchResult {
 			let (mut dispute, juror, index) =
 				Self::juror_in_phase(origin, task, DisputePhase::Committing)?;
@@ -589,7 +616,7 @@ pub mod pallet {
 		///
 		/// Emits `VoteRevealed`.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::reveal_vote())]
+		#[pallet::weight((T::WeightInfo::reveal_vote(), DispatchClass::Operational))]
 		pub fn reveal_vote(
 			origin: OriginFor<T>,
 			task: TaskId,
@@ -781,6 +808,7 @@ impl<T: Config> Pallet<T> {
 			unpaid: Default::default(),
 			past_jurors: Default::default(),
 			juror_collateral: T::JurorPenalty::get(),
+			extended: false,
 		};
 		Self::ensure_jury_available(&dispute)?;
 		// Drawn from the hash of this block, which nobody knows yet.
@@ -860,6 +888,7 @@ impl<T: Config> Pallet<T> {
 					.map_err(|_| Error::<T>::NotEnoughJurors)?;
 			}
 			dispute.jury = jury;
+			dispute.extended = false;
 			dispute.phase = DisputePhase::Committing;
 			dispute.phase_ends =
 				Queue::<T>::schedule(&task, now.saturating_add(T::CommitPeriod::get()));
@@ -883,6 +912,38 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < dispute.phase_ends, Error::<T>::DeadlinePassed);
 		Ok((dispute, juror, index))
+	}
+
+	/// Whether `call`, signed by `signer`, is a juror's duty: a `commit_vote` or `reveal_vote`
+	/// of the current round of a dispute it sits on (itself or as its agent's operator key), in
+	/// the round's phase, not done yet, before the deadline. `None` for every other call. The
+	/// runtime's transaction extension gives duties priority, and refuses votes that are none.
+	pub fn duty_of(signer: &T::AccountId, call: &Call<T>) -> DutyCheck<BlockNumberFor<T>> {
+		let (task, phase, kind) = match call {
+			Call::commit_vote { task, .. } => (*task, DisputePhase::Committing, 0u8),
+			Call::reveal_vote { task, .. } => (*task, DisputePhase::Revealing, 1u8),
+			_ => return None,
+		};
+		Some((|| {
+			let dispute = Disputes::<T>::get(task).ok_or(DutyError::NotAssigned)?;
+			let juror = T::Agents::agent_of(signer).ok_or(DutyError::NotAssigned)?;
+			let seat =
+				dispute.jury.iter().find(|s| s.juror == juror).ok_or(DutyError::NotAssigned)?;
+			let done = match kind {
+				0 => seat.commitment.is_some(),
+				_ => seat.vote.is_some(),
+			};
+			ensure!(!done, DutyError::AlreadyDone);
+			ensure!(dispute.phase == phase, DutyError::WrongPhase);
+			// Only a juror that committed has a vote to reveal.
+			ensure!(kind == 0 || seat.commitment.is_some(), DutyError::NotAssigned);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now < dispute.phase_ends, DutyError::DeadlinePassed);
+			Ok(Duty {
+				tag: duty_tag(b"challenges", (task, dispute.round, kind, juror)),
+				last_block: dispute.phase_ends.saturating_sub(One::one()),
+			})
+		})())
 	}
 
 	/// The claim `who` may appeal with: it must be on the side the current verdict goes
@@ -915,6 +976,14 @@ impl<T: Config> Pallet<T> {
 			defensive!("a deadline of a dispute that is gone");
 			return T::WeightInfo::on_initialize_idle();
 		};
+		if matches!(dispute.phase, DisputePhase::Committing | DisputePhase::Revealing)
+			&& Self::extend_if_congested(&mut dispute)
+		{
+			dispute.phase_ends = Queue::<T>::schedule(&task, dispute.phase_ends);
+			Self::deposit_event(Event::DeadlineExtended { task, phase_ends: dispute.phase_ends });
+			Disputes::<T>::insert(task, dispute);
+			return T::WeightInfo::start_reveal();
+		}
 		match dispute.phase {
 			DisputePhase::Drawing => {
 				let round = dispute.round;
@@ -951,6 +1020,7 @@ impl<T: Config> Pallet<T> {
 			},
 			DisputePhase::Committing => {
 				dispute.phase = DisputePhase::Revealing;
+				dispute.extended = false;
 				dispute.phase_ends =
 					Queue::<T>::schedule(&task, now.saturating_add(T::RevealPeriod::get()));
 				Self::deposit_event(Event::VoteRevealPhaseStarted {
@@ -971,6 +1041,28 @@ impl<T: Config> Pallet<T> {
 				Self::close_weight(owed, executors)
 			},
 		}
+	}
+
+	/// At a vote commit or reveal deadline: whether it is extended because blocks before it
+	/// were full while a juror has not acted, once per phase. Moves `phase_ends` on by
+	/// [`Config::CongestionGrace`] if so (the caller schedules it).
+	fn extend_if_congested(dispute: &mut Dispute<T>) -> bool {
+		let grace = T::CongestionGrace::get();
+		let waiting = dispute.jury.iter().any(|seat| match dispute.phase {
+			DisputePhase::Committing => seat.commitment.is_none(),
+			_ => seat.commitment.is_some() && seat.vote.is_none(),
+		});
+		if dispute.extended || grace.is_zero() || !waiting {
+			return false;
+		}
+		let last = dispute.phase_ends.saturating_sub(One::one());
+		let first = last.saturating_sub(grace).saturating_add(One::one());
+		if !FullBlockLog::<T>::get().any_full(first, last) {
+			return false;
+		}
+		dispute.extended = true;
+		dispute.phase_ends = dispute.phase_ends.saturating_add(grace);
+		true
 	}
 
 	/// The weight of closing a dispute, with the inference pallet's resolution.

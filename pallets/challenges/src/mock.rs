@@ -125,6 +125,8 @@ pub const SLASH_FEE_MULTIPLE: u32 = 2;
 /// The requester of a result found wrong is paid up to its fee once more out of the slash.
 pub const COMPENSATION_FEE_MULTIPLE: u32 = 1;
 pub const MISSED_SLASH: u64 = 25;
+/// Blocks a duty deadline moves by when blocks before it were full.
+pub const CONGESTION_GRACE: u64 = 2;
 
 impl pallet_inference::Config for Test {
 	type OperatorCrypto = TestOperatorCrypto;
@@ -155,6 +157,7 @@ impl pallet_inference::Config for Test {
 	type MaxOutputLen = ConstU32<64>;
 	type MaxUriLen = ConstU32<32>;
 	type MaxDeadlinesPerBlock = ConstU32<8>;
+	type CongestionGrace = ConstU64<CONGESTION_GRACE>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = RegisterWithAgents;
@@ -186,6 +189,7 @@ impl pallet_challenges::Config for Test {
 	type AuditProbability = AuditProbability;
 	type CompensationFeeMultiple = ConstU32<COMPENSATION_FEE_MULTIPLE>;
 	type MaxDeadlinesPerBlock = ConstU32<4>;
+	type CongestionGrace = ConstU64<CONGESTION_GRACE>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = RegisterWithAgents;

@@ -27,13 +27,13 @@ use crate::{
 	JurorDuties, Pallet, TaskId, VerificationMode, INPUT_UNAVAILABLE, LOG_TARGET, REJECT,
 };
 use agentchain_primitives::offchain::{
-	forget_records, release_nonce, remember_record, reserve_nonce, EndpointConfig,
-	ENDPOINT_CONFIG_KEY,
+	forget_records, remember_record, EndpointConfig, ENDPOINT_CONFIG_KEY,
 };
-use alloc::{collections::btree_set::BTreeSet, vec, vec::Vec};
+use agentchain_support::offchain::{send_signed, Attempt, SendError};
+use alloc::{collections::btree_set::BTreeSet, vec::Vec};
 use codec::{Decode, Encode};
 use frame_system::{
-	offchain::{Account, SendSignedTransaction, Signer},
+	offchain::{Account, Signer},
 	pallet_prelude::BlockNumberFor,
 };
 use sp_core::H256;
@@ -52,8 +52,11 @@ pub const MAX_DUTIES_SCANNED: usize = 256;
 /// Most re-executions one run makes; seats left over are taken by the next block's run.
 pub const MAX_CALLS_PER_RUN: u32 = 2;
 
-/// Blocks after which a vote transaction that has not reached the chain is submitted again.
-pub const RESUBMIT_AFTER: u64 = 5;
+/// Blocks after which a vote transaction that has not reached the chain is submitted again (at
+/// the lowest nonce the chain has not used): a duty lands in the next block unless it was lost
+/// (or refused by a pool whose view of the chain lagged behind the block the worker ran on). A
+/// resend of one still pending is refused, harmlessly.
+pub const RESUBMIT_AFTER: u64 = 1;
 
 /// Time kept free between the end of a re-execution and the commit deadline, in milliseconds.
 pub const SUBMISSION_MARGIN_MS: u64 = 1_000;
@@ -182,7 +185,8 @@ impl<T: Config> Pallet<T> {
 						reveal_sent_at: None,
 					});
 					log::info!(target: LOG_TARGET, "dispute {task}: vote ready, submitting the commitment");
-					Self::submit(operator, task, Call::commit_vote { task, commitment }, now);
+					let call = Call::commit_vote { task, commitment };
+					Self::submit(operator, task, call, now, Attempt::First);
 				},
 				Ok(Some(VoteRecord::Voted { vote, salt, commit_sent_at, .. }))
 					if now >= commit_sent_at.saturating_add(RESUBMIT_AFTER) =>
@@ -194,7 +198,8 @@ impl<T: Config> Pallet<T> {
 						commit_sent_at: now,
 						reveal_sent_at: None,
 					});
-					Self::submit(operator, task, Call::commit_vote { task, commitment }, now);
+					let call = Call::commit_vote { task, commitment };
+					Self::submit(operator, task, call, now, Attempt::Resend);
 				},
 				_ => {},
 			},
@@ -208,13 +213,21 @@ impl<T: Config> Pallet<T> {
 						record.set(&VoteRecord::Failed);
 						return;
 					}
+					let attempt =
+						if reveal_sent_at.is_some() { Attempt::Resend } else { Attempt::First };
 					record.set(&VoteRecord::Voted {
 						vote,
 						salt,
 						commit_sent_at,
 						reveal_sent_at: Some(now),
 					});
-					Self::submit(operator, task, Call::reveal_vote { task, vote, salt }, now);
+					Self::submit(
+						operator,
+						task,
+						Call::reveal_vote { task, vote, salt },
+						now,
+						attempt,
+					);
 				},
 				_ => {},
 			},
@@ -256,31 +269,28 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Submits a call as a signed transaction from the operator key, with a nonce reserved in
-	/// offchain storage shared with the node's other workers.
-	fn submit(operator: &Account<T>, task: TaskId, call: Call<T>, now: u64) {
-		let account = operator.id.encode();
-		let chain_next = frame_system::Pallet::<T>::account_nonce(&operator.id).saturated_into();
-		let Some(nonce) = reserve_nonce(&account, chain_next, now) else {
-			log::warn!(target: LOG_TARGET, "dispute {task}: no nonce could be reserved; sent again later");
-			return;
-		};
-		// The signer takes the nonce from state; a worker's state changes are discarded.
-		frame_system::Account::<T>::mutate(&operator.id, |info| {
-			info.nonce = nonce.saturated_into()
-		});
-		let sent = Signer::<T, T::OperatorCrypto>::any_account()
-			.with_filter(vec![operator.public.clone()])
-			.send_signed_transaction(|_| call.clone());
-		match sent {
-			Some((_, Ok(()))) => return,
-			Some((_, Err(()))) => log::warn!(
+	/// Submits a call as a signed transaction from the operator key (see
+	/// [`agentchain_support::offchain`]): a first attempt at the next reserved nonce, a resend at
+	/// the lowest nonce the chain has not used.
+	fn submit(operator: &Account<T>, task: TaskId, call: Call<T>, now: u64, attempt: Attempt) {
+		match send_signed::<T, T::OperatorCrypto, _>(operator, call, attempt, now) {
+			Ok(()) => {},
+			Err(SendError::NoNonce) => log::warn!(
 				target: LOG_TARGET,
-				"dispute {task}: the transaction pool refused the vote; it is sent again in {RESUBMIT_AFTER} blocks",
+				"dispute {task}: no nonce could be reserved; it is sent again next block",
 			),
-			None => log::error!(target: LOG_TARGET, "dispute {task}: the operator key cannot sign"),
+			Err(SendError::Refused) if attempt == Attempt::Resend => log::debug!(
+				target: LOG_TARGET,
+				"dispute {task}: the resend was refused (the earlier vote is most likely still pending)",
+			),
+			Err(SendError::Refused) => log::warn!(
+				target: LOG_TARGET,
+				"dispute {task}: the transaction pool refused the vote; it is sent again next block if still needed",
+			),
+			Err(SendError::CannotSign) => {
+				log::error!(target: LOG_TARGET, "dispute {task}: the operator key cannot sign")
+			},
 		}
-		release_nonce(&account, nonce);
 	}
 
 	/// Adds a vote record to the index of live records, dropping the oldest beyond

@@ -897,6 +897,38 @@ fn a_deferred_jury_draw_is_seeded_by_the_block_it_runs_in_and_never_by_a_call() 
 	});
 }
 
+/// Runs to block `n`, every block on the way full of ordinary traffic, as `on_finalize`
+/// records it.
+fn run_full_to_block(n: u64) {
+	while System::block_number() < n {
+		let now = System::block_number();
+		agentchain_support::congestion::fill_normal_share::<Test>();
+		Challenges::on_finalize(now);
+		run_to_block(now + 1);
+	}
+}
+
+/// Someone fills the blocks before the jurors' commit deadline: it moves on by the grace, once
+/// for the phase, and no juror is penalised for it. Once extended, it is not extended again.
+#[test]
+fn a_vote_deadline_that_fell_in_full_blocks_is_extended_once() {
+	run_test(|| {
+		let (task, _) = challenged(b"5");
+		let deadline = dispute(task).phase_ends;
+		run_full_to_block(deadline);
+		System::assert_has_event(
+			Event::DeadlineExtended { task, phase_ends: deadline + CONGESTION_GRACE }.into(),
+		);
+		assert_eq!(dispute(task).phase, DisputePhase::Committing);
+		let jury = jurors(task);
+		assert_ok!(commit_as(jury[0], task, hash(b"4")));
+		// Not extended twice: the jurors who still have not committed miss the deadline.
+		run_full_to_block(deadline + CONGESTION_GRACE);
+		assert_eq!(dispute(task).phase, DisputePhase::Revealing);
+		assert!(!dispute(task).extended);
+	});
+}
+
 #[test]
 fn bonds_and_periods_follow_the_configuration() {
 	run_test(|| {

@@ -145,6 +145,8 @@ pub struct Dispute<T: Config> {
 	pub past_jurors: BoundedVec<T::AccountId, MaxJurorsPerDispute<T>>,
 	/// The stake each juror reserves for its seat.
 	pub juror_collateral: BalanceOf<T>,
+	/// Whether the current phase's deadline was extended because blocks before it were full.
+	pub extended: bool,
 }
 
 impl<T: Config> Dispute<T> {

@@ -57,9 +57,9 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Challenges::Disputes` (r:1 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::DeadlineCursor` (r:1 w:0)
 	/// Proof: `Inference::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:2 w:0)
@@ -80,48 +80,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Challenges::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10235`
+		//  Measured:  `10236`
 		//  Estimated: `263761`
-		// Minimum execution time: 536_926_000 picoseconds.
-		Weight::from_parts(595_481_000, 0)
+		// Minimum execution time: 536_358_000 picoseconds.
+		Weight::from_parts(839_037_000, 0)
 			.saturating_add(Weight::from_parts(0, 263761))
 			.saturating_add(T::DbWeight::get().reads(80_u64))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
 	}
 	/// Storage: `Challenges::Disputes` (r:1 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:1 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:1 w:0)
 	/// Proof: `Agents::Agents` (`max_values`: None, `max_size`: Some(1226), added: 3701, mode: `MaxEncodedLen`)
 	fn commit_vote() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1273`
-		//  Estimated: `11502`
-		// Minimum execution time: 44_751_000 picoseconds.
-		Weight::from_parts(55_661_000, 0)
-			.saturating_add(Weight::from_parts(0, 11502))
+		//  Measured:  `1274`
+		//  Estimated: `11503`
+		// Minimum execution time: 44_167_000 picoseconds.
+		Weight::from_parts(74_255_000, 0)
+			.saturating_add(Weight::from_parts(0, 11503))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Challenges::Disputes` (r:1 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:1 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:1 w:0)
 	/// Proof: `Agents::Agents` (`max_values`: None, `max_size`: Some(1226), added: 3701, mode: `MaxEncodedLen`)
 	fn reveal_vote() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1305`
-		//  Estimated: `11502`
-		// Minimum execution time: 46_751_000 picoseconds.
-		Weight::from_parts(55_180_000, 0)
-			.saturating_add(Weight::from_parts(0, 11502))
+		//  Measured:  `1306`
+		//  Estimated: `11503`
+		// Minimum execution time: 47_215_000 picoseconds.
+		Weight::from_parts(65_829_000, 0)
+			.saturating_add(Weight::from_parts(0, 11503))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Challenges::Disputes` (r:1 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:2 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:59 w:0)
@@ -138,16 +138,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Challenges::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn appeal() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9105`
+		//  Measured:  `9106`
 		//  Estimated: `219349`
-		// Minimum execution time: 433_279_000 picoseconds.
-		Weight::from_parts(460_731_000, 0)
+		// Minimum execution time: 427_011_000 picoseconds.
+		Weight::from_parts(499_917_000, 0)
 			.saturating_add(Weight::from_parts(0, 219349))
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Challenges::Disputes` (r:1 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:2 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:59 w:15)
@@ -164,28 +164,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Challenges::JurorDuties` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn draw_jury() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8162`
+		//  Measured:  `8163`
 		//  Estimated: `219349`
-		// Minimum execution time: 458_449_000 picoseconds.
-		Weight::from_parts(485_721_000, 0)
+		// Minimum execution time: 456_503_000 picoseconds.
+		Weight::from_parts(481_944_000, 0)
 			.saturating_add(Weight::from_parts(0, 219349))
 			.saturating_add(T::DbWeight::get().reads(65_u64))
 			.saturating_add(T::DbWeight::get().writes(32_u64))
 	}
 	/// Storage: `Challenges::Disputes` (r:1 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
+	/// Storage: `Challenges::FullBlockLog` (r:1 w:0)
+	/// Proof: `Challenges::FullBlockLog` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Challenges::DeadlineCursor` (r:1 w:0)
 	/// Proof: `Challenges::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Challenges::Deadlines` (r:0 w:1)
 	/// Proof: `Challenges::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn start_reveal() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `494`
-		//  Estimated: `11502`
-		// Minimum execution time: 24_170_000 picoseconds.
-		Weight::from_parts(33_233_000, 0)
-			.saturating_add(Weight::from_parts(0, 11502))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		//  Measured:  `495`
+		//  Estimated: `11503`
+		// Minimum execution time: 24_612_000 picoseconds.
+		Weight::from_parts(30_350_000, 0)
+			.saturating_add(Weight::from_parts(0, 11503))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `System::Account` (r:16 w:16)
@@ -201,7 +203,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Challenges::Deadlines` (r:0 w:1)
 	/// Proof: `Challenges::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Challenges::Disputes` (r:0 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Challenges::JurorDuties` (r:0 w:15)
 	/// Proof: `Challenges::JurorDuties` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `j` is `[1, 15]`.
@@ -209,11 +211,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2452 + j * (364 ±0)`
 		//  Estimated: `3593 + j * (3701 ±0)`
-		// Minimum execution time: 137_775_000 picoseconds.
-		Weight::from_parts(122_014_263, 0)
+		// Minimum execution time: 132_437_000 picoseconds.
+		Weight::from_parts(74_929_867, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
-			// Standard Error: 1_894_567
-			.saturating_add(Weight::from_parts(85_611_404, 0).saturating_mul(j.into()))
+			// Standard Error: 243_299
+			.saturating_add(Weight::from_parts(68_372_001, 0).saturating_mul(j.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(j.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -229,7 +231,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Inference::ProtocolFlows` (r:2 w:2)
 	/// Proof: `Inference::ProtocolFlows` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::AssignedTasks` (r:5 w:5)
 	/// Proof: `Inference::AssignedTasks` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::DeadlineCursor` (r:1 w:0)
@@ -239,20 +241,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Inference::Deadlines` (r:0 w:2)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Challenges::Disputes` (r:0 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[0, 45]`.
 	/// The range of component `e` is `[2, 5]`.
 	fn close(o: u32, e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3528 + e * (525 ±0) + o * (79 ±0)`
+		//  Measured:  `3529 + e * (525 ±0) + o * (79 ±0)`
 		//  Estimated: `8799 + e * (3701 ±0) + o * (2603 ±0)`
-		// Minimum execution time: 623_430_000 picoseconds.
-		Weight::from_parts(691_035_000, 0)
+		// Minimum execution time: 609_969_000 picoseconds.
+		Weight::from_parts(249_253_233, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
-			// Standard Error: 1_846_751
-			.saturating_add(Weight::from_parts(53_911_211, 0).saturating_mul(o.into()))
-			// Standard Error: 16_059_475
-			.saturating_add(Weight::from_parts(128_349_057, 0).saturating_mul(e.into()))
+			// Standard Error: 167_583
+			.saturating_add(Weight::from_parts(49_357_206, 0).saturating_mul(o.into()))
+			// Standard Error: 2_255_990
+			.saturating_add(Weight::from_parts(79_711_857, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(o.into())))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(e.into())))
@@ -269,7 +271,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:7 w:7)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::AssignedTasks` (r:5 w:5)
 	/// Proof: `Inference::AssignedTasks` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::DeadlineCursor` (r:1 w:0)
@@ -277,20 +279,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Inference::Deadlines` (r:0 w:2)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Challenges::Disputes` (r:0 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[0, 45]`.
 	/// The range of component `e` is `[1, 5]`.
 	fn close_overturned(o: u32, e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3864 + e * (534 ±0) + o * (79 ±0)`
+		//  Measured:  `3865 + e * (534 ±0) + o * (79 ±0)`
 		//  Estimated: `8799 + e * (3701 ±0) + o * (2603 ±0)`
-		// Minimum execution time: 668_744_000 picoseconds.
-		Weight::from_parts(561_289_336, 0)
+		// Minimum execution time: 650_261_000 picoseconds.
+		Weight::from_parts(246_021_893, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
-			// Standard Error: 2_177_595
-			.saturating_add(Weight::from_parts(63_043_620, 0).saturating_mul(o.into()))
-			// Standard Error: 21_482_750
-			.saturating_add(Weight::from_parts(55_906_254, 0).saturating_mul(e.into()))
+			// Standard Error: 880_804
+			.saturating_add(Weight::from_parts(51_483_983, 0).saturating_mul(o.into()))
+			// Standard Error: 8_767_710
+			.saturating_add(Weight::from_parts(85_919_835, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(o.into())))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(e.into())))
@@ -301,7 +303,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(o.into()))
 	}
 	/// Storage: `Challenges::Disputes` (r:1 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:1 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:65 w:0)
@@ -316,8 +318,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `7881`
 		//  Estimated: `241555`
-		// Minimum execution time: 371_513_000 picoseconds.
-		Weight::from_parts(532_502_000, 0)
+		// Minimum execution time: 365_609_000 picoseconds.
+		Weight::from_parts(377_481_000, 0)
 			.saturating_add(Weight::from_parts(0, 241555))
 			.saturating_add(T::DbWeight::get().reads(69_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -330,8 +332,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `3493`
-		// Minimum execution time: 6_293_000 picoseconds.
-		Weight::from_parts(7_973_000, 0)
+		// Minimum execution time: 6_586_000 picoseconds.
+		Weight::from_parts(8_102_000, 0)
 			.saturating_add(Weight::from_parts(0, 3493))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -341,9 +343,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // For tests: the same weights with ParityDB's database weights.
 impl WeightInfo for () {
 	/// Storage: `Challenges::Disputes` (r:1 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::DeadlineCursor` (r:1 w:0)
 	/// Proof: `Inference::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:2 w:0)
@@ -364,48 +366,48 @@ impl WeightInfo for () {
 	/// Proof: `Challenges::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn challenge() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `10235`
+		//  Measured:  `10236`
 		//  Estimated: `263761`
-		// Minimum execution time: 536_926_000 picoseconds.
-		Weight::from_parts(595_481_000, 0)
+		// Minimum execution time: 536_358_000 picoseconds.
+		Weight::from_parts(839_037_000, 0)
 			.saturating_add(Weight::from_parts(0, 263761))
 			.saturating_add(ParityDbWeight::get().reads(80_u64))
 			.saturating_add(ParityDbWeight::get().writes(12_u64))
 	}
 	/// Storage: `Challenges::Disputes` (r:1 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:1 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:1 w:0)
 	/// Proof: `Agents::Agents` (`max_values`: None, `max_size`: Some(1226), added: 3701, mode: `MaxEncodedLen`)
 	fn commit_vote() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1273`
-		//  Estimated: `11502`
-		// Minimum execution time: 44_751_000 picoseconds.
-		Weight::from_parts(55_661_000, 0)
-			.saturating_add(Weight::from_parts(0, 11502))
+		//  Measured:  `1274`
+		//  Estimated: `11503`
+		// Minimum execution time: 44_167_000 picoseconds.
+		Weight::from_parts(74_255_000, 0)
+			.saturating_add(Weight::from_parts(0, 11503))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Challenges::Disputes` (r:1 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:1 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:1 w:0)
 	/// Proof: `Agents::Agents` (`max_values`: None, `max_size`: Some(1226), added: 3701, mode: `MaxEncodedLen`)
 	fn reveal_vote() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1305`
-		//  Estimated: `11502`
-		// Minimum execution time: 46_751_000 picoseconds.
-		Weight::from_parts(55_180_000, 0)
-			.saturating_add(Weight::from_parts(0, 11502))
+		//  Measured:  `1306`
+		//  Estimated: `11503`
+		// Minimum execution time: 47_215_000 picoseconds.
+		Weight::from_parts(65_829_000, 0)
+			.saturating_add(Weight::from_parts(0, 11503))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Challenges::Disputes` (r:1 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:2 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:59 w:0)
@@ -422,16 +424,16 @@ impl WeightInfo for () {
 	/// Proof: `Challenges::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn appeal() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9105`
+		//  Measured:  `9106`
 		//  Estimated: `219349`
-		// Minimum execution time: 433_279_000 picoseconds.
-		Weight::from_parts(460_731_000, 0)
+		// Minimum execution time: 427_011_000 picoseconds.
+		Weight::from_parts(499_917_000, 0)
 			.saturating_add(Weight::from_parts(0, 219349))
 			.saturating_add(ParityDbWeight::get().reads(66_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Challenges::Disputes` (r:1 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:2 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:59 w:15)
@@ -448,28 +450,30 @@ impl WeightInfo for () {
 	/// Proof: `Challenges::JurorDuties` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn draw_jury() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8162`
+		//  Measured:  `8163`
 		//  Estimated: `219349`
-		// Minimum execution time: 458_449_000 picoseconds.
-		Weight::from_parts(485_721_000, 0)
+		// Minimum execution time: 456_503_000 picoseconds.
+		Weight::from_parts(481_944_000, 0)
 			.saturating_add(Weight::from_parts(0, 219349))
 			.saturating_add(ParityDbWeight::get().reads(65_u64))
 			.saturating_add(ParityDbWeight::get().writes(32_u64))
 	}
 	/// Storage: `Challenges::Disputes` (r:1 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
+	/// Storage: `Challenges::FullBlockLog` (r:1 w:0)
+	/// Proof: `Challenges::FullBlockLog` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `Challenges::DeadlineCursor` (r:1 w:0)
 	/// Proof: `Challenges::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Challenges::Deadlines` (r:0 w:1)
 	/// Proof: `Challenges::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn start_reveal() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `494`
-		//  Estimated: `11502`
-		// Minimum execution time: 24_170_000 picoseconds.
-		Weight::from_parts(33_233_000, 0)
-			.saturating_add(Weight::from_parts(0, 11502))
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
+		//  Measured:  `495`
+		//  Estimated: `11503`
+		// Minimum execution time: 24_612_000 picoseconds.
+		Weight::from_parts(30_350_000, 0)
+			.saturating_add(Weight::from_parts(0, 11503))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `System::Account` (r:16 w:16)
@@ -485,7 +489,7 @@ impl WeightInfo for () {
 	/// Storage: `Challenges::Deadlines` (r:0 w:1)
 	/// Proof: `Challenges::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Challenges::Disputes` (r:0 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Challenges::JurorDuties` (r:0 w:15)
 	/// Proof: `Challenges::JurorDuties` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// The range of component `j` is `[1, 15]`.
@@ -493,11 +497,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2452 + j * (364 ±0)`
 		//  Estimated: `3593 + j * (3701 ±0)`
-		// Minimum execution time: 137_775_000 picoseconds.
-		Weight::from_parts(122_014_263, 0)
+		// Minimum execution time: 132_437_000 picoseconds.
+		Weight::from_parts(74_929_867, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
-			// Standard Error: 1_894_567
-			.saturating_add(Weight::from_parts(85_611_404, 0).saturating_mul(j.into()))
+			// Standard Error: 243_299
+			.saturating_add(Weight::from_parts(68_372_001, 0).saturating_mul(j.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(j.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -513,7 +517,7 @@ impl WeightInfo for () {
 	/// Storage: `Inference::ProtocolFlows` (r:2 w:2)
 	/// Proof: `Inference::ProtocolFlows` (`max_values`: None, `max_size`: Some(41), added: 2516, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::AssignedTasks` (r:5 w:5)
 	/// Proof: `Inference::AssignedTasks` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::DeadlineCursor` (r:1 w:0)
@@ -523,20 +527,20 @@ impl WeightInfo for () {
 	/// Storage: `Inference::Deadlines` (r:0 w:2)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Challenges::Disputes` (r:0 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[0, 45]`.
 	/// The range of component `e` is `[2, 5]`.
 	fn close(o: u32, e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3528 + e * (525 ±0) + o * (79 ±0)`
+		//  Measured:  `3529 + e * (525 ±0) + o * (79 ±0)`
 		//  Estimated: `8799 + e * (3701 ±0) + o * (2603 ±0)`
-		// Minimum execution time: 623_430_000 picoseconds.
-		Weight::from_parts(691_035_000, 0)
+		// Minimum execution time: 609_969_000 picoseconds.
+		Weight::from_parts(249_253_233, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
-			// Standard Error: 1_846_751
-			.saturating_add(Weight::from_parts(53_911_211, 0).saturating_mul(o.into()))
-			// Standard Error: 16_059_475
-			.saturating_add(Weight::from_parts(128_349_057, 0).saturating_mul(e.into()))
+			// Standard Error: 167_583
+			.saturating_add(Weight::from_parts(49_357_206, 0).saturating_mul(o.into()))
+			// Standard Error: 2_255_990
+			.saturating_add(Weight::from_parts(79_711_857, 0).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(o.into())))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(e.into())))
@@ -553,7 +557,7 @@ impl WeightInfo for () {
 	/// Storage: `Balances::Holds` (r:7 w:7)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::AssignedTasks` (r:5 w:5)
 	/// Proof: `Inference::AssignedTasks` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::DeadlineCursor` (r:1 w:0)
@@ -561,20 +565,20 @@ impl WeightInfo for () {
 	/// Storage: `Inference::Deadlines` (r:0 w:2)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Challenges::Disputes` (r:0 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[0, 45]`.
 	/// The range of component `e` is `[1, 5]`.
 	fn close_overturned(o: u32, e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3864 + e * (534 ±0) + o * (79 ±0)`
+		//  Measured:  `3865 + e * (534 ±0) + o * (79 ±0)`
 		//  Estimated: `8799 + e * (3701 ±0) + o * (2603 ±0)`
-		// Minimum execution time: 668_744_000 picoseconds.
-		Weight::from_parts(561_289_336, 0)
+		// Minimum execution time: 650_261_000 picoseconds.
+		Weight::from_parts(246_021_893, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
-			// Standard Error: 2_177_595
-			.saturating_add(Weight::from_parts(63_043_620, 0).saturating_mul(o.into()))
-			// Standard Error: 21_482_750
-			.saturating_add(Weight::from_parts(55_906_254, 0).saturating_mul(e.into()))
+			// Standard Error: 880_804
+			.saturating_add(Weight::from_parts(51_483_983, 0).saturating_mul(o.into()))
+			// Standard Error: 8_767_710
+			.saturating_add(Weight::from_parts(85_919_835, 0).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(o.into())))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(e.into())))
@@ -585,7 +589,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(o.into()))
 	}
 	/// Storage: `Challenges::Disputes` (r:1 w:1)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:1 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:65 w:0)
@@ -600,8 +604,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `7881`
 		//  Estimated: `241555`
-		// Minimum execution time: 371_513_000 picoseconds.
-		Weight::from_parts(532_502_000, 0)
+		// Minimum execution time: 365_609_000 picoseconds.
+		Weight::from_parts(377_481_000, 0)
 			.saturating_add(Weight::from_parts(0, 241555))
 			.saturating_add(ParityDbWeight::get().reads(69_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
@@ -614,8 +618,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `3493`
-		// Minimum execution time: 6_293_000 picoseconds.
-		Weight::from_parts(7_973_000, 0)
+		// Minimum execution time: 6_586_000 picoseconds.
+		Weight::from_parts(8_102_000, 0)
 			.saturating_add(Weight::from_parts(0, 3493))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))

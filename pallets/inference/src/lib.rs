@@ -87,8 +87,13 @@ pub use agentchain_primitives::{
 	},
 	ModelId,
 };
-pub use agentchain_support::{BlockRandomness, DeadlineQueue};
+pub use agentchain_support::{
+	congestion::{current_block_is_full, FullBlocks},
+	BlockRandomness, DeadlineQueue,
+};
 pub use types::*;
+
+use agentchain_primitives::duties::{duty_tag, Duty, DutyCheck, DutyError};
 pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
@@ -283,6 +288,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
 
+		/// Blocks a commit or reveal deadline is extended by, once per phase, when one of the
+		/// blocks this long before it was full (its ordinary share 90 % used) and an executor
+		/// has not acted: nobody is slashed because someone else filled the blocks.
+		#[pallet::constant]
+		type CongestionGrace: Get<BlockNumberFor<Self>>;
+
 		/// Weights of this pallet's calls and hook.
 		type WeightInfo: WeightInfo;
 
@@ -329,6 +340,10 @@ pub mod pallet {
 	/// The earliest block whose deadlines may not all have been processed.
 	#[pallet::storage]
 	pub type DeadlineCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+	/// Which of the last 64 blocks were full, recorded as each block finishes.
+	#[pallet::storage]
+	pub type FullBlockLog<T: Config> = StorageValue<_, FullBlocks<BlockNumberFor<T>>, ValueQuery>;
 
 	/// What each source paid into the protocol account and each purpose took out of it, since
 	/// genesis (see [`ProtocolTreasury`]).
@@ -406,6 +421,9 @@ pub mod pallet {
 		TaskExpired { task: TaskId, refunded: BalanceOf<T> },
 		/// A finished task was removed from state.
 		TaskPruned { task: TaskId },
+		/// Blocks before the current phase's deadline were full and an executor has not acted:
+		/// the deadline moved to `phase_ends`, once for the phase.
+		DeadlineExtended { task: TaskId, phase_ends: BlockNumberFor<T> },
 	}
 
 	#[pallet::error]
@@ -486,7 +504,15 @@ pub mod pallet {
 			for (_, task) in due.entries {
 				Self::process_deadline(task, now);
 			}
+			// And `on_finalize`'s record of whether this block was full.
 			Self::hook_weight(count, due.blocks)
+				.saturating_add(T::DbWeight::get().reads_writes(1, 1))
+		}
+
+		/// Records whether this block was full, for deadlines that fell in it.
+		fn on_finalize(now: BlockNumberFor<T>) {
+			let full = current_block_is_full::<T>();
+			FullBlockLog::<T>::mutate(|log| log.record(now, full));
 		}
 
 		/// On agent nodes: executes the tasks assigned to the node's operator keys (see
@@ -631,6 +657,7 @@ pub mod pallet {
 				collateral,
 				excluded: Default::default(),
 				deposit,
+				extended: false,
 			};
 			Tasks::<T>::insert(id, task);
 			Self::deposit_event(Event::TaskSubmitted {
@@ -654,7 +681,9 @@ pub mod pallet {
 		///
 		/// Emits `ResultCommitted`, and `RevealPhaseStarted` after the last commitment.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::commit())]
+		// Operational: a duty with a deadline, kept out of the share of the block ordinary
+		// traffic can fill (only assigned executors pass the runtime's validation).
+		#[pallet::weight((T::WeightInfo::commit(), DispatchClass::Operational))]
 		pub fn commit(origin: OriginFor<T>, task: TaskId, commitment: H256) -> DispatchResult {
 			let (mut record, executor, index, now) =
 				Self::executor_in_phase(origin, task, TaskStatus::Assigned)?;
@@ -691,12 +720,13 @@ pub mod pallet {
 		#[pallet::call_index(2)]
 		// The last reveal concludes the task: a dispute opened, or tried and (no jury
 		// available) every delivered output paid.
-		#[pallet::weight(T::WeightInfo::reveal(
+		// Operational, like `commit`.
+		#[pallet::weight((T::WeightInfo::reveal(
 			output.as_ref().map_or(0, |o| o.len()).saturated_into(),
 		)
 		.saturating_add(T::Disputes::max_weight())
 		.saturating_add(T::WeightInfo::finalize())
-		.saturating_add(T::OnFinalised::max_weight()))]
+		.saturating_add(T::OnFinalised::max_weight()), DispatchClass::Operational))]
 		pub fn reveal(
 			origin: OriginFor<T>,
 			task: TaskId,
@@ -951,6 +981,39 @@ impl<T: Config> Pallet<T> {
 		Ok((record, executor, index, now))
 	}
 
+	/// Whether `call`, signed by `signer`, is an executor's duty: a `commit` or `reveal` of a
+	/// task it is assigned to (itself or as its agent's operator key), in the task's phase, not
+	/// done yet, before the deadline. `None` for every other call. The runtime's transaction
+	/// extension gives duties priority, and refuses commits and reveals that are none.
+	pub fn duty_of(signer: &T::AccountId, call: &Call<T>) -> DutyCheck<BlockNumberFor<T>> {
+		let (task, phase, kind) = match call {
+			Call::commit { task, .. } => (*task, TaskStatus::Assigned, 0u8),
+			Call::reveal { task, .. } => (*task, TaskStatus::Committed, 1u8),
+			_ => return None,
+		};
+		Some((|| {
+			let record = Tasks::<T>::get(task).ok_or(DutyError::NotAssigned)?;
+			let executor = T::Agents::agent_of(signer).ok_or(DutyError::NotAssigned)?;
+			let assignment = record
+				.assignments
+				.iter()
+				.find(|a| a.executor == executor)
+				.ok_or(DutyError::NotAssigned)?;
+			let done = match kind {
+				0 => assignment.commitment.is_some(),
+				_ => assignment.output.is_some(),
+			};
+			ensure!(!done, DutyError::AlreadyDone);
+			ensure!(record.status == phase, DutyError::WrongPhase);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now < record.phase_ends, DutyError::DeadlinePassed);
+			Ok(Duty {
+				tag: duty_tag(b"inference", (task, record.reassignments, kind, executor)),
+				last_block: record.phase_ends.saturating_sub(One::one()),
+			})
+		})())
+	}
+
 	/// The fee share of one executor.
 	fn share(task: &TaskInfo<T>) -> BalanceOf<T> {
 		task.fee / BalanceOf::<T>::from(task.redundancy.max(1))
@@ -998,6 +1061,7 @@ impl<T: Config> Pallet<T> {
 			}
 			task.assignments = assignments;
 			task.excluded = Default::default();
+			task.extended = false;
 			task.status = TaskStatus::Assigned;
 			task.phase_ends = Queue::<T>::schedule(&id, now.saturating_add(task.commit_period));
 			Self::deposit_event(Event::TaskAssigned {
@@ -1012,6 +1076,7 @@ impl<T: Config> Pallet<T> {
 	/// Opens the reveal phase.
 	fn start_reveal_phase(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
 		task.status = TaskStatus::Committed;
+		task.extended = false;
 		task.phase_ends = Queue::<T>::schedule(&id, now.saturating_add(T::RevealPeriod::get()));
 		Self::deposit_event(Event::RevealPhaseStarted {
 			task: id,
@@ -1238,6 +1303,30 @@ impl<T: Config> Pallet<T> {
 		Self::settle(id, task, now, first, share, |output| output != INPUT_UNAVAILABLE);
 	}
 
+	/// At a commit or reveal deadline: whether it is extended because blocks before it were
+	/// full while an executor has not acted, once per phase. Moves `phase_ends` on by
+	/// [`Config::CongestionGrace`] if so (the caller schedules it). Bounded: a phase is extended
+	/// at most once, so no flood stalls a task for long.
+	fn extend_if_congested(task: &mut TaskInfo<T>) -> bool {
+		let grace = T::CongestionGrace::get();
+		let waiting = task.assignments.iter().any(|a| match task.status {
+			TaskStatus::Assigned => a.commitment.is_none(),
+			_ => a.output.is_none(),
+		});
+		if task.extended || grace.is_zero() || !waiting {
+			return false;
+		}
+		let last = task.phase_ends.saturating_sub(One::one());
+		if !FullBlockLog::<T>::get()
+			.any_full(last.saturating_sub(grace).saturating_add(One::one()), last)
+		{
+			return false;
+		}
+		task.extended = true;
+		task.phase_ends = task.phase_ends.saturating_add(grace);
+		true
+	}
+
 	/// Schedules the pruning of a finished task.
 	fn schedule_prune(id: TaskId, now: BlockNumberFor<T>) -> BlockNumberFor<T> {
 		Queue::<T>::schedule(&id, now.saturating_add(T::RetentionPeriod::get()))
@@ -1249,6 +1338,14 @@ impl<T: Config> Pallet<T> {
 			defensive!("a deadline of a task that is gone");
 			return;
 		};
+		if matches!(task.status, TaskStatus::Assigned | TaskStatus::Committed)
+			&& Self::extend_if_congested(&mut task)
+		{
+			task.phase_ends = Queue::<T>::schedule(&id, task.phase_ends);
+			Self::deposit_event(Event::DeadlineExtended { task: id, phase_ends: task.phase_ends });
+			Tasks::<T>::insert(id, task);
+			return;
+		}
 		match task.status {
 			TaskStatus::Submitted => {
 				if Self::assign(id, &mut task, now).is_err() {

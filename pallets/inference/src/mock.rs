@@ -178,6 +178,8 @@ pub const WRONG_RESULT_SLASH: u64 = 100;
 pub const MAX_TOKENS: u32 = 64;
 pub const TOKENS_PER_BLOCK: u32 = 8;
 pub const MAX_DEADLINES: u32 = 4;
+/// Blocks a duty deadline moves by when blocks before it were full.
+pub const CONGESTION_GRACE: u64 = 2;
 
 /// Test extrinsics: signed by a `u64` account, no signature check, no extension.
 pub type Extrinsic = sp_runtime::testing::TestXt<RuntimeCall, ()>;
@@ -249,6 +251,7 @@ impl pallet_inference::Config for Test {
 	type MaxOutputLen = ConstU32<64>;
 	type MaxUriLen = ConstU32<32>;
 	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES>;
+	type CongestionGrace = ConstU64<CONGESTION_GRACE>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = RegisterWithAgents;

@@ -34,14 +34,14 @@ use crate::{
 	TaskInputOf, TaskParams, TaskStatus, INPUT_UNAVAILABLE, LOG_TARGET,
 };
 use agentchain_primitives::offchain::{
-	forget_records, release_nonce, remember_record, reserve_nonce, EndpointApi, EndpointConfig,
-	ENDPOINT_CONFIG_KEY,
+	forget_records, remember_record, EndpointApi, EndpointConfig, ENDPOINT_CONFIG_KEY,
 };
+use agentchain_support::offchain::{send_signed, Attempt, SendError};
 use alloc::{format, string::String, vec, vec::Vec};
 use codec::{Decode, Encode};
 use frame_support::traits::Get;
 use frame_system::{
-	offchain::{Account, SendSignedTransaction, Signer},
+	offchain::{Account, Signer},
 	pallet_prelude::BlockNumberFor,
 };
 use serde::{Deserialize, Serialize};
@@ -61,8 +61,11 @@ pub const MAX_TASKS_SCANNED: usize = 1024;
 /// Most endpoint calls one run makes; tasks left over are taken by the next block's run.
 pub const MAX_CALLS_PER_RUN: u32 = 4;
 
-/// Blocks after which a commit or reveal that has not reached the chain is submitted again.
-pub const RESUBMIT_AFTER: u64 = 5;
+/// Blocks after which a commit or reveal that has not reached the chain is submitted again (at
+/// the lowest nonce the chain has not used): a duty lands in the next block unless it was lost
+/// (or refused by a pool whose view of the chain lagged behind the block the worker ran on), so
+/// a block without it means it was. A resend of one still pending is refused, harmlessly.
+pub const RESUBMIT_AFTER: u64 = 1;
 
 /// Time kept free between the end of an endpoint call and the phase deadline, in milliseconds,
 /// for the transaction to reach a block.
@@ -380,7 +383,13 @@ impl<T: Config> Pallet<T> {
 						commit_sent_at: now,
 						reveal_sent_at: None,
 					});
-					Self::submit(operator, id, Call::commit { task: id, commitment }, now);
+					Self::submit(
+						operator,
+						id,
+						Call::commit { task: id, commitment },
+						now,
+						Attempt::Resend,
+					);
 				},
 				Ok(Some(_)) => {},
 				Err(_) => {
@@ -393,6 +402,8 @@ impl<T: Config> Pallet<T> {
 					if reveal_sent_at
 						.is_none_or(|sent| now >= sent.saturating_add(RESUBMIT_AFTER)) =>
 				{
+					let attempt =
+						if reveal_sent_at.is_some() { Attempt::Resend } else { Attempt::First };
 					let output_hash = answer_hash(&output);
 					if commitment_of(&output_hash, &salt, agent) != commitment {
 						log::error!(target: LOG_TARGET, "task {id}: the commitment on chain is not this node's; cannot reveal");
@@ -410,6 +421,7 @@ impl<T: Config> Pallet<T> {
 						id,
 						Call::reveal { task: id, output_hash, salt, output, uri: None },
 						now,
+						attempt,
 					);
 				},
 				Ok(Some(_)) => {},
@@ -509,7 +521,7 @@ impl<T: Config> Pallet<T> {
 			reveal_sent_at: None,
 		});
 		log::info!(target: LOG_TARGET, "task {id}: result ready, submitting the commitment");
-		Self::submit(operator, id, Call::commit { task: id, commitment }, now);
+		Self::submit(operator, id, Call::commit { task: id, commitment }, now, Attempt::First);
 	}
 
 	/// The task's output from the endpoint.
@@ -569,31 +581,28 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Submits a call as a signed transaction from the operator key, with a nonce reserved in
-	/// offchain storage (see [`reserve_nonce`]).
-	fn submit(operator: &Account<T>, id: TaskId, call: Call<T>, now: u64) {
-		let account = operator.id.encode();
-		let chain_next = frame_system::Pallet::<T>::account_nonce(&operator.id).saturated_into();
-		let Some(nonce) = reserve_nonce(&account, chain_next, now) else {
-			log::warn!(target: LOG_TARGET, "task {id}: no nonce could be reserved; sent again later");
-			return;
-		};
-		// The signer takes the nonce from state; a worker's state changes are discarded.
-		frame_system::Account::<T>::mutate(&operator.id, |info| {
-			info.nonce = nonce.saturated_into()
-		});
-		let sent = Signer::<T, T::OperatorCrypto>::any_account()
-			.with_filter(vec![operator.public.clone()])
-			.send_signed_transaction(|_| call.clone());
-		match sent {
-			Some((_, Ok(()))) => return,
-			Some((_, Err(()))) => log::warn!(
+	/// Submits a call as a signed transaction from the operator key (see
+	/// [`agentchain_support::offchain`]): a first attempt at the next reserved nonce, a resend at
+	/// the lowest nonce the chain has not used.
+	fn submit(operator: &Account<T>, id: TaskId, call: Call<T>, now: u64, attempt: Attempt) {
+		match send_signed::<T, T::OperatorCrypto, _>(operator, call, attempt, now) {
+			Ok(()) => {},
+			Err(SendError::NoNonce) => log::warn!(
 				target: LOG_TARGET,
-				"task {id}: the transaction pool refused the transaction; it is sent again in {RESUBMIT_AFTER} blocks",
+				"task {id}: no nonce could be reserved; it is sent again next block",
 			),
-			None => log::error!(target: LOG_TARGET, "task {id}: the operator key cannot sign"),
+			Err(SendError::Refused) if attempt == Attempt::Resend => log::debug!(
+				target: LOG_TARGET,
+				"task {id}: the resend was refused (the earlier transaction is most likely still pending)",
+			),
+			Err(SendError::Refused) => log::warn!(
+				target: LOG_TARGET,
+				"task {id}: the transaction pool refused the transaction; it is sent again next block if still needed",
+			),
+			Err(SendError::CannotSign) => {
+				log::error!(target: LOG_TARGET, "task {id}: the operator key cannot sign")
+			},
 		}
-		release_nonce(&account, nonce);
 	}
 
 	/// Adds a work record to the index of live records, dropping the oldest beyond

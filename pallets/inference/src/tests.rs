@@ -567,6 +567,64 @@ fn an_executor_that_misses_the_commit_deadline_is_slashed_and_replaced() {
 	});
 }
 
+/// Runs to block `n`, every block on the way full of ordinary traffic (its `Normal` share used
+/// up), as `on_finalize` records it.
+fn run_full_to_block(n: u64) {
+	while System::block_number() < n {
+		let now = System::block_number();
+		agentchain_support::congestion::fill_normal_share::<Test>();
+		Inference::on_finalize(now);
+		run_to_block(now + 1);
+	}
+}
+
+/// Someone fills the blocks before a commit deadline: the deadline moves on by the grace, once
+/// for the phase, and nobody is slashed for it; the executor's late commit counts. A deadline
+/// extended once is not extended again, whatever the blocks: no flood stalls a task.
+#[test]
+fn a_deadline_that_fell_in_full_blocks_is_extended_once() {
+	run_test(|| {
+		let id = submit(50, 1);
+		let executor = executors(id)[0];
+		let stake = Agents::stake_of(&executor);
+		let deadline = task(id).phase_ends;
+		run_full_to_block(deadline);
+		System::assert_has_event(
+			Event::DeadlineExtended { task: id, phase_ends: deadline + CONGESTION_GRACE }.into(),
+		);
+		assert_eq!(task(id).status, TaskStatus::Assigned);
+		assert_eq!(Agents::stake_of(&executor), stake);
+		assert_ok!(commit(executor, executor, id, b"4"));
+		assert_eq!(task(id).status, TaskStatus::Committed);
+
+		// The reveal phase may be extended once too; after that the executor that does not
+		// reveal is slashed, full blocks or not.
+		let reveal_deadline = task(id).phase_ends;
+		run_full_to_block(reveal_deadline);
+		assert_eq!(task(id).phase_ends, reveal_deadline + CONGESTION_GRACE);
+		run_full_to_block(reveal_deadline + CONGESTION_GRACE);
+		assert!(Agents::stake_of(&executor) < stake, "slashed for the missed reveal");
+		assert_ne!(task(id).status, TaskStatus::Committed);
+	});
+}
+
+/// Blocks that were not full, or full long before the deadline, extend nothing.
+#[test]
+fn a_deadline_after_blocks_with_room_is_not_extended() {
+	run_test(|| {
+		let id = submit(50, 1);
+		let executor = executors(id)[0];
+		let deadline = task(id).phase_ends;
+		// Full, but before the grace blocks that precede the deadline.
+		run_full_to_block(deadline - CONGESTION_GRACE);
+		run_to_block(deadline);
+		System::assert_has_event(
+			Event::ExecutorMissedDeadline { task: id, executor, slashed: MISSED_SLASH }.into(),
+		);
+		assert_eq!(task(id).status, TaskStatus::Submitted);
+	});
+}
+
 /// A cheater with a co-executor sees the honest reveal differ from its own commitment, and
 /// withholds its reveal: that must cost it at least what the wrong result would have.
 #[test]

@@ -152,6 +152,8 @@ pub struct TaskInfo<T: Config> {
 	pub excluded: BoundedVec<T::AccountId, <T as Config>::MaxRedundancy>,
 	/// The storage deposit held from the requester until the task is pruned.
 	pub deposit: BalanceOf<T>,
+	/// Whether the current phase's deadline was extended because blocks before it were full.
+	pub extended: bool,
 }
 
 /// What one source paid into the protocol account, and what one purpose took out of it.

@@ -71,23 +71,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Inference::Deadlines` (r:0 w:1)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Tasks` (r:0 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
 	/// The range of component `r` is `[1, 5]`.
 	/// The range of component `i` is `[0, 4096]`.
-	fn submit_task(_r: u32, i: u32, ) -> Weight {
+	fn submit_task(r: u32, _i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `8690`
 		//  Estimated: `241555`
-		// Minimum execution time: 473_958_000 picoseconds.
-		Weight::from_parts(502_139_495, 0)
+		// Minimum execution time: 480_197_000 picoseconds.
+		Weight::from_parts(532_703_710, 0)
 			.saturating_add(Weight::from_parts(0, 241555))
-			// Standard Error: 539
-			.saturating_add(Weight::from_parts(1_780, 0).saturating_mul(i.into()))
+			// Standard Error: 4_807_596
+			.saturating_add(Weight::from_parts(23_511_784, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(71_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:1 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:1 w:0)
@@ -98,16 +98,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn commit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5454`
-		//  Estimated: `8463`
-		// Minimum execution time: 57_439_000 picoseconds.
-		Weight::from_parts(69_313_000, 0)
-			.saturating_add(Weight::from_parts(0, 8463))
+		//  Measured:  `5455`
+		//  Estimated: `8464`
+		// Minimum execution time: 59_204_000 picoseconds.
+		Weight::from_parts(96_557_000, 0)
+			.saturating_add(Weight::from_parts(0, 8464))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:2 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:6 w:5)
@@ -117,7 +117,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Inference::DeadlineCursor` (r:1 w:0)
 	/// Proof: `Inference::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Challenges::Disputes` (r:1 w:0)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Candidates` (r:1 w:0)
 	/// Proof: `Agents::Candidates` (`max_values`: None, `max_size`: Some(2107), added: 4582, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -133,20 +133,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Inference::Deadlines` (r:0 w:3)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[1, 4096]`.
-	fn reveal(o: u32, ) -> Weight {
+	fn reveal(_o: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9088`
+		//  Measured:  `9089`
 		//  Estimated: `23196`
-		// Minimum execution time: 721_302_000 picoseconds.
-		Weight::from_parts(793_552_571, 0)
+		// Minimum execution time: 746_258_000 picoseconds.
+		Weight::from_parts(1_030_514_234, 0)
 			.saturating_add(Weight::from_parts(0, 23196))
-			// Standard Error: 1_391
-			.saturating_add(Weight::from_parts(2_615, 0).saturating_mul(o.into()))
 			.saturating_add(T::DbWeight::get().reads(28_u64))
 			.saturating_add(T::DbWeight::get().writes(24_u64))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Deadlines` (r:1 w:2)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
@@ -154,7 +152,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Inference::DeadlineCursor` (r:1 w:0)
 	/// Proof: `Inference::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Challenges::Disputes` (r:1 w:0)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:1 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:6 w:5)
@@ -173,10 +171,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `DataRewards::Models` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
 	fn finalize() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9085`
+		//  Measured:  `9086`
 		//  Estimated: `23196`
-		// Minimum execution time: 712_209_000 picoseconds.
-		Weight::from_parts(771_056_000, 0)
+		// Minimum execution time: 723_824_000 picoseconds.
+		Weight::from_parts(826_220_000, 0)
 			.saturating_add(Weight::from_parts(0, 23196))
 			.saturating_add(T::DbWeight::get().reads(28_u64))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
@@ -189,16 +187,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `189`
 		//  Estimated: `5996`
-		// Minimum execution time: 23_762_000 picoseconds.
-		Weight::from_parts(28_382_000, 0)
+		// Minimum execution time: 23_910_000 picoseconds.
+		Weight::from_parts(29_483_000, 0)
 			.saturating_add(Weight::from_parts(0, 5996))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
-	/// Storage: `System::BlockHash` (r:1 w:0)
-	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
+	/// Storage: `System::ParentHash` (r:1 w:0)
+	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:1 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:65 w:5)
@@ -214,19 +212,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `r` is `[1, 5]`.
 	fn process_draw(r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12190`
+		//  Measured:  `12137`
 		//  Estimated: `241555`
-		// Minimum execution time: 399_017_000 picoseconds.
-		Weight::from_parts(410_835_235, 0)
+		// Minimum execution time: 397_609_000 picoseconds.
+		Weight::from_parts(475_508_612, 0)
 			.saturating_add(Weight::from_parts(0, 241555))
-			// Standard Error: 1_755_039
-			.saturating_add(Weight::from_parts(19_908_133, 0).saturating_mul(r.into()))
+			// Standard Error: 2_689_784
+			.saturating_add(Weight::from_parts(11_280_547, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(70_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(r.into())))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::FullBlockLog` (r:1 w:0)
+	/// Proof: `Inference::FullBlockLog` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:6 w:6)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:5 w:5)
@@ -244,37 +244,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `r` is `[1, 5]`.
 	fn process_missed(r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6279 + r * (557 ±0)`
-		//  Estimated: `8463 + r * (3701 ±0)`
-		// Minimum execution time: 147_257_000 picoseconds.
-		Weight::from_parts(76_642_684, 0)
-			.saturating_add(Weight::from_parts(0, 8463))
-			// Standard Error: 391_614
-			.saturating_add(Weight::from_parts(83_050_361, 0).saturating_mul(r.into()))
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		//  Measured:  `6280 + r * (557 ±0)`
+		//  Estimated: `8464 + r * (3701 ±0)`
+		// Minimum execution time: 153_363_000 picoseconds.
+		Weight::from_parts(124_328_259, 0)
+			.saturating_add(Weight::from_parts(0, 8464))
+			// Standard Error: 676_998
+			.saturating_add(Weight::from_parts(120_436_144, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 3701).saturating_mul(r.into()))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
-	/// Storage: `System::BlockHash` (r:1 w:0)
-	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
+	/// Storage: `System::ParentHash` (r:1 w:0)
+	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::DeadlineCursor` (r:1 w:0)
 	/// Proof: `Inference::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Challenges::Disputes` (r:1 w:0)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
-	/// Storage: `Agents::Operators` (r:1 w:0)
-	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
-	/// Storage: `Agents::Agents` (r:6 w:5)
-	/// Proof: `Agents::Agents` (`max_values`: None, `max_size`: Some(1226), added: 3701, mode: `MaxEncodedLen`)
-	/// Storage: `Agents::Candidates` (r:1 w:0)
-	/// Proof: `Agents::Candidates` (`max_values`: None, `max_size`: Some(2107), added: 4582, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:7 w:7)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Agents::Agents` (r:5 w:5)
+	/// Proof: `Agents::Agents` (`max_values`: None, `max_size`: Some(1226), added: 3701, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::AssignedTasks` (r:5 w:5)
 	/// Proof: `Inference::AssignedTasks` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::ProtocolFlows` (r:1 w:1)
@@ -286,21 +280,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `r` is `[1, 5]`.
 	fn process_window_end(r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7082 + r * (390 ±0)`
-		//  Estimated: `11502 + r * (3701 ±0)`
-		// Minimum execution time: 272_720_000 picoseconds.
-		Weight::from_parts(199_433_078, 0)
-			.saturating_add(Weight::from_parts(0, 11502))
-			// Standard Error: 1_698_628
-			.saturating_add(Weight::from_parts(114_693_603, 0).saturating_mul(r.into()))
-			.saturating_add(T::DbWeight::get().reads(12_u64))
+		//  Measured:  `6777 + r * (430 ±0)`
+		//  Estimated: `8464 + r * (3701 ±0)`
+		// Minimum execution time: 250_112_000 picoseconds.
+		Weight::from_parts(207_889_271, 0)
+			.saturating_add(Weight::from_parts(0, 8464))
+			// Standard Error: 1_471_904
+			.saturating_add(Weight::from_parts(167_140_875, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 3701).saturating_mul(r.into()))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Outputs` (r:1 w:1)
 	/// Proof: `Inference::Outputs` (`max_values`: None, `max_size`: Some(4406), added: 6881, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -309,11 +303,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	fn process_prune() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6004`
-		//  Estimated: `8463`
-		// Minimum execution time: 87_790_000 picoseconds.
-		Weight::from_parts(101_862_000, 0)
-			.saturating_add(Weight::from_parts(0, 8463))
+		//  Measured:  `6005`
+		//  Estimated: `8464`
+		// Minimum execution time: 89_280_000 picoseconds.
+		Weight::from_parts(133_172_000, 0)
+			.saturating_add(Weight::from_parts(0, 8464))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -338,23 +332,23 @@ impl WeightInfo for () {
 	/// Storage: `Inference::Deadlines` (r:0 w:1)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Tasks` (r:0 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
 	/// The range of component `r` is `[1, 5]`.
 	/// The range of component `i` is `[0, 4096]`.
-	fn submit_task(_r: u32, i: u32, ) -> Weight {
+	fn submit_task(r: u32, _i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `8690`
 		//  Estimated: `241555`
-		// Minimum execution time: 473_958_000 picoseconds.
-		Weight::from_parts(502_139_495, 0)
+		// Minimum execution time: 480_197_000 picoseconds.
+		Weight::from_parts(532_703_710, 0)
 			.saturating_add(Weight::from_parts(0, 241555))
-			// Standard Error: 539
-			.saturating_add(Weight::from_parts(1_780, 0).saturating_mul(i.into()))
+			// Standard Error: 4_807_596
+			.saturating_add(Weight::from_parts(23_511_784, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(71_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:1 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:1 w:0)
@@ -365,16 +359,16 @@ impl WeightInfo for () {
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn commit() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5454`
-		//  Estimated: `8463`
-		// Minimum execution time: 57_439_000 picoseconds.
-		Weight::from_parts(69_313_000, 0)
-			.saturating_add(Weight::from_parts(0, 8463))
+		//  Measured:  `5455`
+		//  Estimated: `8464`
+		// Minimum execution time: 59_204_000 picoseconds.
+		Weight::from_parts(96_557_000, 0)
+			.saturating_add(Weight::from_parts(0, 8464))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:2 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:6 w:5)
@@ -384,7 +378,7 @@ impl WeightInfo for () {
 	/// Storage: `Inference::DeadlineCursor` (r:1 w:0)
 	/// Proof: `Inference::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Challenges::Disputes` (r:1 w:0)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Candidates` (r:1 w:0)
 	/// Proof: `Agents::Candidates` (`max_values`: None, `max_size`: Some(2107), added: 4582, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -400,20 +394,18 @@ impl WeightInfo for () {
 	/// Storage: `Inference::Deadlines` (r:0 w:3)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// The range of component `o` is `[1, 4096]`.
-	fn reveal(o: u32, ) -> Weight {
+	fn reveal(_o: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9088`
+		//  Measured:  `9089`
 		//  Estimated: `23196`
-		// Minimum execution time: 721_302_000 picoseconds.
-		Weight::from_parts(793_552_571, 0)
+		// Minimum execution time: 746_258_000 picoseconds.
+		Weight::from_parts(1_030_514_234, 0)
 			.saturating_add(Weight::from_parts(0, 23196))
-			// Standard Error: 1_391
-			.saturating_add(Weight::from_parts(2_615, 0).saturating_mul(o.into()))
 			.saturating_add(ParityDbWeight::get().reads(28_u64))
 			.saturating_add(ParityDbWeight::get().writes(24_u64))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Deadlines` (r:1 w:2)
 	/// Proof: `Inference::Deadlines` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
@@ -421,7 +413,7 @@ impl WeightInfo for () {
 	/// Storage: `Inference::DeadlineCursor` (r:1 w:0)
 	/// Proof: `Inference::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Challenges::Disputes` (r:1 w:0)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
+	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8038), added: 10513, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:1 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:6 w:5)
@@ -440,10 +432,10 @@ impl WeightInfo for () {
 	/// Proof: `DataRewards::Models` (`max_values`: None, `max_size`: Some(225), added: 2700, mode: `MaxEncodedLen`)
 	fn finalize() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9085`
+		//  Measured:  `9086`
 		//  Estimated: `23196`
-		// Minimum execution time: 712_209_000 picoseconds.
-		Weight::from_parts(771_056_000, 0)
+		// Minimum execution time: 723_824_000 picoseconds.
+		Weight::from_parts(826_220_000, 0)
 			.saturating_add(Weight::from_parts(0, 23196))
 			.saturating_add(ParityDbWeight::get().reads(28_u64))
 			.saturating_add(ParityDbWeight::get().writes(22_u64))
@@ -456,16 +448,16 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `189`
 		//  Estimated: `5996`
-		// Minimum execution time: 23_762_000 picoseconds.
-		Weight::from_parts(28_382_000, 0)
+		// Minimum execution time: 23_910_000 picoseconds.
+		Weight::from_parts(29_483_000, 0)
 			.saturating_add(Weight::from_parts(0, 5996))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
-	/// Storage: `System::BlockHash` (r:1 w:0)
-	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
+	/// Storage: `System::ParentHash` (r:1 w:0)
+	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Operators` (r:1 w:0)
 	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:65 w:5)
@@ -481,19 +473,21 @@ impl WeightInfo for () {
 	/// The range of component `r` is `[1, 5]`.
 	fn process_draw(r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12190`
+		//  Measured:  `12137`
 		//  Estimated: `241555`
-		// Minimum execution time: 399_017_000 picoseconds.
-		Weight::from_parts(410_835_235, 0)
+		// Minimum execution time: 397_609_000 picoseconds.
+		Weight::from_parts(475_508_612, 0)
 			.saturating_add(Weight::from_parts(0, 241555))
-			// Standard Error: 1_755_039
-			.saturating_add(Weight::from_parts(19_908_133, 0).saturating_mul(r.into()))
+			// Standard Error: 2_689_784
+			.saturating_add(Weight::from_parts(11_280_547, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(70_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(r.into())))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
+	/// Storage: `Inference::FullBlockLog` (r:1 w:0)
+	/// Proof: `Inference::FullBlockLog` (`max_values`: Some(1), `max_size`: Some(12), added: 507, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:6 w:6)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Agents::Agents` (r:5 w:5)
@@ -511,37 +505,31 @@ impl WeightInfo for () {
 	/// The range of component `r` is `[1, 5]`.
 	fn process_missed(r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6279 + r * (557 ±0)`
-		//  Estimated: `8463 + r * (3701 ±0)`
-		// Minimum execution time: 147_257_000 picoseconds.
-		Weight::from_parts(76_642_684, 0)
-			.saturating_add(Weight::from_parts(0, 8463))
-			// Standard Error: 391_614
-			.saturating_add(Weight::from_parts(83_050_361, 0).saturating_mul(r.into()))
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
+		//  Measured:  `6280 + r * (557 ±0)`
+		//  Estimated: `8464 + r * (3701 ±0)`
+		// Minimum execution time: 153_363_000 picoseconds.
+		Weight::from_parts(124_328_259, 0)
+			.saturating_add(Weight::from_parts(0, 8464))
+			// Standard Error: 676_998
+			.saturating_add(Weight::from_parts(120_436_144, 0).saturating_mul(r.into()))
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 3701).saturating_mul(r.into()))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
-	/// Storage: `System::BlockHash` (r:1 w:0)
-	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
+	/// Storage: `System::ParentHash` (r:1 w:0)
+	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::DeadlineCursor` (r:1 w:0)
 	/// Proof: `Inference::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Challenges::Disputes` (r:1 w:0)
-	/// Proof: `Challenges::Disputes` (`max_values`: None, `max_size`: Some(8037), added: 10512, mode: `MaxEncodedLen`)
-	/// Storage: `Agents::Operators` (r:1 w:0)
-	/// Proof: `Agents::Operators` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
-	/// Storage: `Agents::Agents` (r:6 w:5)
-	/// Proof: `Agents::Agents` (`max_values`: None, `max_size`: Some(1226), added: 3701, mode: `MaxEncodedLen`)
-	/// Storage: `Agents::Candidates` (r:1 w:0)
-	/// Proof: `Agents::Candidates` (`max_values`: None, `max_size`: Some(2107), added: 4582, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:7 w:7)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Agents::Agents` (r:5 w:5)
+	/// Proof: `Agents::Agents` (`max_values`: None, `max_size`: Some(1226), added: 3701, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::AssignedTasks` (r:5 w:5)
 	/// Proof: `Inference::AssignedTasks` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::ProtocolFlows` (r:1 w:1)
@@ -553,21 +541,21 @@ impl WeightInfo for () {
 	/// The range of component `r` is `[1, 5]`.
 	fn process_window_end(r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7082 + r * (390 ±0)`
-		//  Estimated: `11502 + r * (3701 ±0)`
-		// Minimum execution time: 272_720_000 picoseconds.
-		Weight::from_parts(199_433_078, 0)
-			.saturating_add(Weight::from_parts(0, 11502))
-			// Standard Error: 1_698_628
-			.saturating_add(Weight::from_parts(114_693_603, 0).saturating_mul(r.into()))
-			.saturating_add(ParityDbWeight::get().reads(12_u64))
+		//  Measured:  `6777 + r * (430 ±0)`
+		//  Estimated: `8464 + r * (3701 ±0)`
+		// Minimum execution time: 250_112_000 picoseconds.
+		Weight::from_parts(207_889_271, 0)
+			.saturating_add(Weight::from_parts(0, 8464))
+			// Standard Error: 1_471_904
+			.saturating_add(Weight::from_parts(167_140_875, 0).saturating_mul(r.into()))
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 3701).saturating_mul(r.into()))
 	}
 	/// Storage: `Inference::Tasks` (r:1 w:1)
-	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4998), added: 7473, mode: `MaxEncodedLen`)
+	/// Proof: `Inference::Tasks` (`max_values`: None, `max_size`: Some(4999), added: 7474, mode: `MaxEncodedLen`)
 	/// Storage: `Inference::Outputs` (r:1 w:1)
 	/// Proof: `Inference::Outputs` (`max_values`: None, `max_size`: Some(4406), added: 6881, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -576,11 +564,11 @@ impl WeightInfo for () {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	fn process_prune() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6004`
-		//  Estimated: `8463`
-		// Minimum execution time: 87_790_000 picoseconds.
-		Weight::from_parts(101_862_000, 0)
-			.saturating_add(Weight::from_parts(0, 8463))
+		//  Measured:  `6005`
+		//  Estimated: `8464`
+		// Minimum execution time: 89_280_000 picoseconds.
+		Weight::from_parts(133_172_000, 0)
+			.saturating_add(Weight::from_parts(0, 8464))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}

@@ -8,12 +8,18 @@
 //!   waits, in order, for the next blocks.
 //! - [`randomness`]: seeds taken from the hash of a chosen block, so that a draw can be tied to
 //!   a block that did not exist yet when the party who triggered it acted.
+//! - [`congestion`]: which recent blocks were full, so that a deadline that fell in them can be
+//!   extended rather than decide who is slashed.
+//! - [`offchain`]: signed transactions from off-chain workers, with nonces that parallel
+//!   workers never share and resends that fill the gaps lost transactions leave.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+pub mod congestion;
 pub mod deadlines;
+pub mod offchain;
 pub mod randomness;
 
 pub use deadlines::DeadlineQueue;

@@ -193,6 +193,9 @@ pub const MAX_COMMIT_PERIOD: BlockNumber = 5 * MINUTES;
 pub const REVEAL_PERIOD: BlockNumber = 10;
 /// Challenge window: one minute.
 pub const CHALLENGE_PERIOD: BlockNumber = MINUTES;
+/// Blocks a duty's deadline (a commit, a reveal, a vote) moves on, once a phase, when blocks
+/// before it were full.
+pub const CONGESTION_GRACE: BlockNumber = 2;
 /// A disputed task whose dispute is no longer being judged expires (refunded) after twelve
 /// minutes; while it is, the timeout waits. Longer than a dispute with every appeal
 /// (`LONGEST_DISPUTE`).
@@ -244,6 +247,8 @@ impl pallet_inference::Config for Runtime {
 	type MaxOutputLen = ConstU32<4096>;
 	type MaxUriLen = ConstU32<256>;
 	type MaxDeadlinesPerBlock = ConstU32<64>;
+	/// A commit or reveal deadline that fell in full blocks moves two blocks on, once a phase.
+	type CongestionGrace = ConstU32<CONGESTION_GRACE>;
 	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = RegisterBenchmarkExecutor;
@@ -280,11 +285,11 @@ pub const APPEAL_PERIOD: BlockNumber = 5;
 /// Most appeals of a dispute.
 pub const MAX_APPEALS: u32 = 2;
 /// The longest a dispute lasts when its deadlines are processed on time: every round with its
-/// jury draw (one block), commit, reveal and appeal window. When more deadlines fall due than
-/// blocks process, they are deferred, and the inference pallet's dispute timeout waits for a
-/// dispute still being judged.
-pub const LONGEST_DISPUTE: BlockNumber =
-	(MAX_APPEALS + 1) * (1 + JURY_COMMIT_PERIOD + JURY_REVEAL_PERIOD + APPEAL_PERIOD);
+/// jury draw (one block), commit and reveal (each extended once for full blocks) and appeal
+/// window. When more deadlines fall due than blocks process, they are deferred, and the
+/// inference pallet's dispute timeout waits for a dispute still being judged.
+pub const LONGEST_DISPUTE: BlockNumber = (MAX_APPEALS + 1)
+	* (1 + JURY_COMMIT_PERIOD + JURY_REVEAL_PERIOD + 2 * CONGESTION_GRACE + APPEAL_PERIOD);
 
 /// Challenge games. Dev values, sized for 3-second blocks; see `docs/challenges.md` for the
 /// expected-value reasoning behind them.
@@ -320,6 +325,8 @@ impl pallet_challenges::Config for Runtime {
 	/// worst (every one closing with the most jurors and executors); more wait for the next
 	/// blocks.
 	type MaxDeadlinesPerBlock = ConstU32<16>;
+	/// A vote deadline that fell in full blocks moves two blocks on, once a phase.
+	type CongestionGrace = ConstU32<CONGESTION_GRACE>;
 	type WeightInfo = pallet_challenges::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = RegisterBenchmarkExecutor;
@@ -514,6 +521,7 @@ where
 			frame_system::CheckNonce::<Runtime>::from(nonce),
 			frame_system::CheckWeight::<Runtime>::new(),
 			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+			crate::duties::PrioritizeDuties,
 			frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
 			frame_system::WeightReclaim::<Runtime>::new(),
 		);

@@ -89,6 +89,7 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV0ToV1<T> {
 				unpaid: Default::default(),
 				past_jurors: old.past_jurors,
 				juror_collateral: Zero::zero(),
+				extended: false,
 			})
 		});
 		// Both layouts share the storage prefix: take every old list out before writing a key.

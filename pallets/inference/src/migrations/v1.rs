@@ -83,6 +83,7 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV0ToV1<T> {
 				collateral: Zero::zero(),
 				excluded: Default::default(),
 				deposit: Zero::zero(),
+				extended: false,
 			})
 		});
 		// Both layouts share the storage prefix: take every old list out before writing a key.

@@ -176,9 +176,17 @@ fn the_worker_commits_reveals_and_the_task_is_finalised_without_anyone_else() {
 			assert_eq!(*commitment, commitment_of(&hash_of(output), &salt, &agent));
 		}
 
-		// The worker of the next block, before the commitments are in: nothing is sent twice,
-		// and the endpoint is not called again (an unexpected call would panic).
+		// The worker of the next block, before the commitments are in: the same commitments
+		// are sent again (a block without them means they were lost), and the endpoint is not
+		// called again (an unexpected call would panic).
 		next_block();
+		Inference::offchain_worker(System::block_number());
+		let mut resent = submitted(&node.pool);
+		let mut first = commits.clone();
+		resent.sort_by_key(|(signer, _)| *signer);
+		first.sort_by_key(|(signer, _)| *signer);
+		assert_eq!(resent, first);
+		// Not twice in a block: the same worker run again sends nothing.
 		Inference::offchain_worker(System::block_number());
 		assert!(submitted(&node.pool).is_empty());
 
@@ -570,14 +578,21 @@ fn one_run_makes_a_bounded_number_of_calls_and_the_next_run_takes_the_rest() {
 			expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four"));
 		}
 		Inference::offchain_worker(System::block_number());
-		assert_eq!(submitted(&node.pool).len(), MAX_CALLS_PER_RUN as usize);
+		let first = submitted(&node.pool);
+		assert_eq!(first.len(), MAX_CALLS_PER_RUN as usize);
+		include(first);
 
 		next_block();
 		for _ in 0..2 {
 			expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four"));
 		}
 		Inference::offchain_worker(System::block_number());
-		assert_eq!(submitted(&node.pool).len(), 2);
+		// Two new commitments (the first run's tasks, committed, now send their reveals).
+		let commits = submitted(&node.pool)
+			.into_iter()
+			.filter(|(_, call)| matches!(call, crate::Call::commit { .. }))
+			.count();
+		assert_eq!(commits, 2);
 		for id in ids {
 			let executor = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
 			assert!(matches!(work_record(id, executor), Some(WorkRecord::Working { .. })));
