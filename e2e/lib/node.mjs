@@ -59,6 +59,8 @@ export async function startDevNode(name, extraArgs = []) {
     '--no-telemetry',
     '--no-mdns',
     '--name', name,
+    // AGENTCHAIN_NODE_LOG (e.g. `txpool=debug,runtime::offchain=debug`) adds log targets.
+    ...(process.env.AGENTCHAIN_NODE_LOG ? ['-l', process.env.AGENTCHAIN_NODE_LOG] : []),
     ...extraArgs,
   ];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,0 +1,136 @@
+// A flood of ordinary transfers that keeps a node's transaction pool at its limit and its blocks
+// full: what an attacker (or honest congestion) does to the chain's protocol transactions.
+import { WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+
+const UNIT = 10n ** 12n;
+
+/** Pool refusals that mean "full" (or "not now"): the flooder waits and tries the same nonce again. */
+const FULL = /Immediately Dropped|limit|Priority is too low|1014|temporarily banned/i;
+
+/**
+ * Funds `accounts` flooding accounts (//flood//i) from `funder`, then has each send
+ * `balances.transferKeepAlive` of one planck back to `funder`, as fast as the pool takes them,
+ * keeping at most `inflight` of its own in the pool. The transfers go through `connections`
+ * connections of their own to `rpcUrl` (the node `api` is connected to), as a flooder's would.
+ * Returns a handle: `stats()` (submitted, refused as full), `stop()`.
+ */
+export async function startFlood(
+  api,
+  rpcUrl,
+  funder,
+  { accounts = 32, inflight = 300, connections = 4, log = () => {} } = {},
+) {
+  // ed25519 keys: polkadot.js signs with them three times as fast as with sr25519, which a
+  // flooder on the node's own two cores needs to outpace the blocks.
+  const keyring = new Keyring({ type: 'ed25519', ss58Format: 42 });
+  const flooders = Array.from({ length: accounts }, (_, i) => keyring.addFromUri(`//flood//${i}`));
+  // Fund them all in one go: explicit nonces, then wait for the last one.
+  let nonce = (await api.rpc.system.accountNextIndex(funder.address)).toNumber();
+  const funded = [];
+  for (const flooder of flooders) {
+    funded.push(
+      new Promise((resolve, reject) => {
+        api.tx.balances
+          .transferKeepAlive(flooder.address, 100n * UNIT)
+          .signAndSend(funder, { nonce: nonce++ }, ({ status, dispatchError }) => {
+            if (dispatchError) reject(new Error(`funding ${flooder.address}: ${dispatchError}`));
+            else if (status.isInBlock || status.isFinalized) resolve();
+          })
+          .catch(reject);
+      }),
+    );
+  }
+  await Promise.all(funded);
+  log(`# flood: ${accounts} accounts funded`);
+
+  // Immortal transactions signed synchronously: nothing to ask the node for each one.
+  const signing = {
+    blockHash: api.genesisHash,
+    genesisHash: api.genesisHash,
+    runtimeVersion: api.runtimeVersion,
+    era: 0,
+  };
+  const providers = await Promise.all(
+    Array.from({ length: connections }, async () => {
+      const provider = new WsProvider(rpcUrl);
+      await provider.isReady;
+      return provider;
+    }),
+  );
+  let running = true;
+  let submitted = 0;
+  let refused = 0;
+  const loops = flooders.map(async (flooder, i) => {
+    const provider = providers[i % providers.length];
+    let next = (await api.rpc.system.accountNextIndex(flooder.address)).toNumber();
+    let onChain = next;
+    let lastCheck = 0;
+    while (running) {
+      if (next - onChain >= inflight || Date.now() - lastCheck > 2_000) {
+        onChain = (await api.query.system.account(flooder.address)).nonce.toNumber();
+        lastCheck = Date.now();
+        if (next < onChain) next = onChain;
+        if (next - onChain >= inflight) {
+          await sleep(100);
+          continue;
+        }
+      }
+      const tx = api.tx.balances.transferKeepAlive(funder.address, 1n).sign(flooder, { ...signing, nonce: next });
+      try {
+        await provider.send('author_submitExtrinsic', [tx.toHex()]);
+        submitted += 1;
+        next += 1;
+      } catch (error) {
+        const message = String(error?.message ?? error);
+        if (FULL.test(message)) {
+          refused += 1;
+          await sleep(50);
+        } else if (/stale|outdated|1010/i.test(message)) {
+          next = (await api.query.system.account(flooder.address)).nonce.toNumber();
+        } else {
+          log(`# flood: ${message}`);
+          await sleep(100);
+        }
+      }
+    }
+  });
+  return {
+    stats: () => ({ submitted, refused }),
+    async stop() {
+      running = false;
+      await Promise.allSettled(loops);
+      await Promise.allSettled(providers.map((provider) => provider.disconnect()));
+    },
+  };
+}
+
+/**
+ * Watches new blocks and counts the extrinsics each one holds; `full(n)` is true once `n`
+ * consecutive blocks held at least `min` extrinsics.
+ */
+export function watchBlocks(api, { min = 500 } = {}) {
+  const counts = new Map();
+  let unsubscribe;
+  const ready = api.rpc.chain
+    .subscribeNewHeads(async (header) => {
+      const block = await api.rpc.chain.getBlock(header.hash);
+      counts.set(header.number.toNumber(), block.block.extrinsics.length);
+    })
+    .then((u) => {
+      unsubscribe = u;
+    });
+  return {
+    counts,
+    /** The numbers of the blocks seen holding at least `min` extrinsics. */
+    fullBlocks: () => [...counts].filter(([, n]) => n >= min).map(([b]) => b),
+    async stop() {
+      await ready;
+      if (unsubscribe) unsubscribe();
+    },
+  };
+}
+
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
