@@ -864,10 +864,9 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
-	/// The agent that a signed origin acts for, as its owner or its operator.
-	/// Whether `call`, signed by `signer`, is an agent's duty: a `heartbeat` of an agent (by its
-	/// owner or operator key) not seen for half the liveness period or more, which keeps it
-	/// selectable. `None` for every other call, a heartbeat not due included (ordinary traffic,
+	/// Whether `call`, signed by `signer`, is an agent's duty: a `heartbeat` of an active agent
+	/// (by its owner or operator key) not seen for half the liveness period or more, which keeps
+	/// it selectable. `None` for every other call, a heartbeat not due included (ordinary traffic,
 	/// never refused for that). The runtime's transaction extension gives duties priority.
 	pub fn duty_of(
 		signer: &T::AccountId,
@@ -881,7 +880,8 @@ impl<T: Config> Pallet<T> {
 		let info = Agents::<T>::get(&agent)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		let half = T::LivenessPeriod::get() / 2u32.into();
-		if info.status == AgentStatus::Leaving || now.saturating_sub(info.last_seen) < half {
+		// A paused or leaving agent is not selected: its heartbeat is ordinary traffic.
+		if info.status != AgentStatus::Active || now.saturating_sub(info.last_seen) < half {
 			return None;
 		}
 		Some(Ok(Duty {
@@ -890,6 +890,7 @@ impl<T: Config> Pallet<T> {
 		}))
 	}
 
+	/// The agent that a signed origin acts for, as its owner or its operator.
 	fn ensure_agent_or_operator(origin: OriginFor<T>) -> Result<T::AccountId, DispatchError> {
 		let who = ensure_signed(origin)?;
 		<Self as AgentRegistry<_, _>>::agent_of(&who)

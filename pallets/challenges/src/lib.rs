@@ -305,8 +305,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
 
-		/// Blocks a vote commit or reveal deadline is extended by, once per phase, when one of
-		/// the blocks this long before it was full (its ordinary share 90 % used) and a juror
+		/// Blocks a vote commit or reveal deadline is extended by, once per phase, when the
+		/// blocks this long before it were all full (their ordinary share 90 % used) and a juror
 		/// has not acted: no juror is penalised because someone else filled the blocks.
 		#[pallet::constant]
 		type CongestionGrace: Get<BlockNumberFor<Self>>;
@@ -1043,8 +1043,9 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// At a vote commit or reveal deadline: whether it is extended because blocks before it
-	/// were full while a juror has not acted, once per phase. Moves `phase_ends` on by
+	/// At a vote commit or reveal deadline: whether it is extended because the
+	/// [`Config::CongestionGrace`] blocks before it were all full while a juror has not acted,
+	/// once per phase. Moves `phase_ends` on by
 	/// [`Config::CongestionGrace`] if so (the caller schedules it).
 	fn extend_if_congested(dispute: &mut Dispute<T>) -> bool {
 		let grace = T::CongestionGrace::get();
@@ -1057,7 +1058,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let last = dispute.phase_ends.saturating_sub(One::one());
 		let first = last.saturating_sub(grace).saturating_add(One::one());
-		if !FullBlockLog::<T>::get().any_full(first, last) {
+		if !FullBlockLog::<T>::get().all_full(first, last) {
 			return false;
 		}
 		dispute.extended = true;

@@ -288,8 +288,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
 
-		/// Blocks a commit or reveal deadline is extended by, once per phase, when one of the
-		/// blocks this long before it was full (its ordinary share 90 % used) and an executor
+		/// Blocks a commit or reveal deadline is extended by, once per phase, when the blocks
+		/// this long before it were all full (their ordinary share 90 % used) and an executor
 		/// has not acted: nobody is slashed because someone else filled the blocks.
 		#[pallet::constant]
 		type CongestionGrace: Get<BlockNumberFor<Self>>;
@@ -1303,8 +1303,9 @@ impl<T: Config> Pallet<T> {
 		Self::settle(id, task, now, first, share, |output| output != INPUT_UNAVAILABLE);
 	}
 
-	/// At a commit or reveal deadline: whether it is extended because blocks before it were
-	/// full while an executor has not acted, once per phase. Moves `phase_ends` on by
+	/// At a commit or reveal deadline: whether it is extended because the
+	/// [`Config::CongestionGrace`] blocks before it were all full while an executor has not
+	/// acted, once per phase. Moves `phase_ends` on by
 	/// [`Config::CongestionGrace`] if so (the caller schedules it). Bounded: a phase is extended
 	/// at most once, so no flood stalls a task for long.
 	fn extend_if_congested(task: &mut TaskInfo<T>) -> bool {
@@ -1318,7 +1319,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let last = task.phase_ends.saturating_sub(One::one());
 		if !FullBlockLog::<T>::get()
-			.any_full(last.saturating_sub(grace).saturating_add(One::one()), last)
+			.all_full(last.saturating_sub(grace).saturating_add(One::one()), last)
 		{
 			return false;
 		}

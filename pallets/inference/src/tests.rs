@@ -625,6 +625,25 @@ fn a_deadline_after_blocks_with_room_is_not_extended() {
 	});
 }
 
+/// One full block before a deadline is not enough to move it: the grace blocks must all be full,
+/// so that a late executor cannot buy time by filling one block.
+#[test]
+fn one_full_block_before_a_deadline_does_not_extend_it() {
+	run_test(|| {
+		let id = submit(50, 1);
+		let executor = executors(id)[0];
+		let deadline = task(id).phase_ends;
+		run_to_block(deadline - 1);
+		run_full_to_block(deadline);
+		System::assert_has_event(
+			Event::ExecutorMissedDeadline { task: id, executor, slashed: MISSED_SLASH }.into(),
+		);
+		assert!(!System::events()
+			.iter()
+			.any(|r| matches!(r.event, RuntimeEvent::Inference(Event::DeadlineExtended { .. }))));
+	});
+}
+
 /// A cheater with a co-executor sees the honest reveal differ from its own commitment, and
 /// withholds its reveal: that must cost it at least what the wrong result would have.
 #[test]

@@ -2,8 +2,8 @@
 //!
 //! A duty with a deadline (a commit, a reveal, a vote) can be kept out of full blocks by traffic
 //! its sender does not control. Pallets record, as each block finishes, whether its ordinary
-//! share was full, and a deadline that fell in full blocks can then be extended, once, rather
-//! than deciding who is slashed.
+//! share was full, and a deadline whose last blocks were all full can then be extended, once,
+//! rather than deciding who is slashed.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{dispatch::DispatchClass, traits::Get};
@@ -46,31 +46,28 @@ impl<BlockNumber: AtLeast32BitUnsigned + Copy> FullBlocks<BlockNumber> {
 		self.last = block;
 	}
 
-	/// Whether any block from `from` to `to` (both included) was recorded full. Blocks not
-	/// recorded (too old, or not finished) count as not full.
-	pub fn any_full(&self, from: BlockNumber, to: BlockNumber) -> bool {
-		let to = to.min(self.last);
-		if from > to {
+	/// Whether every block from `from` to `to` (both included, `from <= to`) was recorded full.
+	/// Blocks not recorded (too old, or not finished) count as not full.
+	pub fn all_full(&self, from: BlockNumber, to: BlockNumber) -> bool {
+		if from > to || to > self.last {
 			return false;
 		}
 		let newest: u64 = self.last.saturating_sub(to).saturated_into();
 		let oldest: u64 = self.last.saturating_sub(from).saturated_into();
-		(newest..=oldest.min(REMEMBERED - 1)).any(|age| self.bits & (1 << age) != 0)
+		oldest < REMEMBERED && (newest..=oldest).all(|age| self.bits & (1 << age) != 0)
 	}
 }
 
-/// Whether the block being built is full: its `Normal` (ordinary) share of weight or length is
-/// at least 90 % used. Reads only whitelisted storage.
+/// Whether the block being built is full: its `Normal` (ordinary) share of weight is at least
+/// 90 % used. Weight only: the block's length counts every class and is cheap to fill with bytes,
+/// so it would let anyone buy an extension with one large remark. Reads only whitelisted storage.
 pub fn current_block_is_full<T: frame_system::Config>() -> bool {
 	let weights = T::BlockWeights::get();
 	let normal = weights.get(DispatchClass::Normal);
 	let max_weight = normal.max_total.unwrap_or(weights.max_block);
 	let used = *frame_system::BlockWeight::<T>::get().get(DispatchClass::Normal);
-	let weight_full = used.ref_time().saturating_mul(10) >= max_weight.ref_time().saturating_mul(9)
-		|| used.proof_size().saturating_mul(10) >= max_weight.proof_size().saturating_mul(9);
-	let max_length = u64::from(*T::BlockLength::get().max.get(DispatchClass::Normal));
-	let length = u64::from(frame_system::BlockSize::<T>::get().unwrap_or(0));
-	weight_full || length.saturating_mul(10) >= max_length.saturating_mul(9)
+	used.ref_time().saturating_mul(10) >= max_weight.ref_time().saturating_mul(9)
+		|| used.proof_size().saturating_mul(10) >= max_weight.proof_size().saturating_mul(9)
 }
 
 /// Uses up the `Normal` share of the block being built, as a flood of ordinary traffic would:
@@ -90,19 +87,20 @@ mod tests {
 		let mut log = FullBlocks::<u32>::default();
 		log.record(10, true);
 		log.record(11, false);
+		log.record(12, true);
 		log.record(13, true);
-		assert!(log.any_full(10, 10));
-		assert!(!log.any_full(11, 12));
-		assert!(log.any_full(11, 13));
-		assert!(log.any_full(5, 20), "blocks not recorded yet count as not full");
-		assert!(!log.any_full(14, 20));
-		assert!(!log.any_full(12, 11));
-		log.record(13 + 63, false);
-		assert!(log.any_full(13, 13), "63 blocks later, still remembered");
-		log.record(13 + 64, false);
-		assert!(!log.any_full(0, 13 + 64), "64 blocks later, forgotten");
+		assert!(log.all_full(10, 10));
+		assert!(!log.all_full(10, 11), "block 11 had room");
+		assert!(log.all_full(12, 13));
+		assert!(!log.all_full(12, 14), "block 14 is not recorded yet");
+		assert!(!log.all_full(13, 12));
+		log.record(13 + 50, false);
+		assert!(log.all_full(12, 13), "50 blocks later, still remembered");
+		log.record(12 + 64, false);
+		assert!(!log.all_full(12, 13), "64 blocks later, forgotten");
+		assert!(log.all_full(13, 13));
 		log.record(1_000, true);
-		assert!(log.any_full(1_000, 1_000));
-		assert!(!log.any_full(0, 999));
+		assert!(log.all_full(1_000, 1_000));
+		assert!(!log.all_full(999, 1_000), "blocks skipped count as not full");
 	}
 }

@@ -254,5 +254,8 @@ fn a_due_heartbeat_is_a_duty_and_ordinary_calls_are_ordinary() {
 			value: UNIT,
 		});
 		assert_eq!(validate(Alice, &transfer), Ok(ValidTransaction::default()));
+		// A paused agent is not selected: its heartbeat, due or not, is ordinary traffic.
+		dispatch(Bob, RuntimeCall::Agents(pallet_agents::Call::pause {}));
+		assert_eq!(validate(Bob, &heartbeat), Ok(ValidTransaction::default()));
 	});
 }
