@@ -1053,12 +1053,10 @@ impl<T: Config> Pallet<T> {
 			DisputePhase::Committing => seat.commitment.is_none(),
 			_ => seat.commitment.is_some() && seat.vote.is_none(),
 		});
-		if dispute.extended || grace.is_zero() || !waiting {
-			return false;
-		}
-		let last = dispute.phase_ends.saturating_sub(One::one());
-		let first = last.saturating_sub(grace).saturating_add(One::one());
-		if !FullBlockLog::<T>::get().all_full(first, last) {
+		if dispute.extended
+			|| !waiting
+			|| !FullBlockLog::<T>::get().full_before(dispute.phase_ends, grace)
+		{
 			return false;
 		}
 		dispute.extended = true;

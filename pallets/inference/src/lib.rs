@@ -1314,12 +1314,9 @@ impl<T: Config> Pallet<T> {
 			TaskStatus::Assigned => a.commitment.is_none(),
 			_ => a.output.is_none(),
 		});
-		if task.extended || grace.is_zero() || !waiting {
-			return false;
-		}
-		let last = task.phase_ends.saturating_sub(One::one());
-		if !FullBlockLog::<T>::get()
-			.all_full(last.saturating_sub(grace).saturating_add(One::one()), last)
+		if task.extended
+			|| !waiting
+			|| !FullBlockLog::<T>::get().full_before(task.phase_ends, grace)
 		{
 			return false;
 		}

@@ -56,6 +56,13 @@ impl<BlockNumber: AtLeast32BitUnsigned + Copy> FullBlocks<BlockNumber> {
 		let oldest: u64 = self.last.saturating_sub(from).saturated_into();
 		oldest < REMEMBERED && (newest..=oldest).all(|age| self.bits & (1 << age) != 0)
 	}
+
+	/// Whether the `grace` blocks before `deadline` were all recorded full: the rule by which a
+	/// duty's deadline is extended. False for a `grace` of zero.
+	pub fn full_before(&self, deadline: BlockNumber, grace: BlockNumber) -> bool {
+		let last = deadline.saturating_sub(BlockNumber::one());
+		self.all_full(last.saturating_sub(grace).saturating_add(BlockNumber::one()), last)
+	}
 }
 
 /// Whether the block being built is full: its `Normal` (ordinary) share of weight is at least
@@ -102,5 +109,8 @@ mod tests {
 		log.record(1_000, true);
 		assert!(log.all_full(1_000, 1_000));
 		assert!(!log.all_full(999, 1_000), "blocks skipped count as not full");
+		assert!(log.full_before(1_001, 1));
+		assert!(!log.full_before(1_001, 2));
+		assert!(!log.full_before(1_001, 0), "no grace, no extension");
 	}
 }
