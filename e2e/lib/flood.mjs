@@ -6,7 +6,13 @@ import { Keyring } from '@polkadot/keyring';
 const UNIT = 10n ** 12n;
 
 /** Pool refusals that mean "full" (or "not now"): the flooder waits and tries the same nonce again. */
-const FULL = /Immediately Dropped|limit|Priority is too low|1014|temporarily banned/i;
+const FULL = /Immediately Dropped|limit|1016/i;
+/** A transfer the pool dropped earlier is banned for a while: the flooder sends a different one. */
+const BANNED = /temporarily banned|1012/i;
+/** Refusals that mean a transaction at that nonce is in the pool already: the flooder goes on. */
+const PRESENT = /already imported|Priority is too low|1013|1014/i;
+/** How long an account's nonce may stand still on chain, with transfers sent, before it fills a gap. */
+const STALL_MS = 4_000;
 
 /**
  * Funds `accounts` flooding accounts (//flood//i) from `funder`, then has each send
@@ -66,24 +72,43 @@ export async function startFlood(
     let next = (await api.rpc.system.accountNextIndex(flooder.address)).toNumber();
     let onChain = next;
     let lastCheck = 0;
+    let progressAt = Date.now();
+    // Distinguishes a transfer sent again at a nonce from the one a full pool dropped (and
+    // banned for a while): one planck more each time.
+    let variant = 0n;
     while (running) {
-      if (next - onChain >= inflight || Date.now() - lastCheck > 2_000) {
-        onChain = (await api.query.system.account(flooder.address)).nonce.toNumber();
+      if (next - onChain >= inflight || Date.now() - lastCheck > 1_000) {
+        const nonce = (await api.query.system.account(flooder.address)).nonce.toNumber();
         lastCheck = Date.now();
+        if (nonce > onChain) {
+          onChain = nonce;
+          progressAt = lastCheck;
+        } else if (next > onChain && lastCheck - progressAt > STALL_MS) {
+          // Nothing of ours landed for over a block: a full pool dropped one of our transfers,
+          // and every later one waits on its nonce. Send them again from the gap.
+          next = onChain;
+          variant += 1n;
+          progressAt = lastCheck;
+        }
         if (next < onChain) next = onChain;
         if (next - onChain >= inflight) {
           await sleep(100);
           continue;
         }
       }
-      const tx = api.tx.balances.transferKeepAlive(funder.address, 1n).sign(flooder, { ...signing, nonce: next });
+      const tx = api.tx.balances
+        .transferKeepAlive(funder.address, 1n + variant)
+        .sign(flooder, { ...signing, nonce: next });
       try {
         await provider.send('author_submitExtrinsic', [tx.toHex()]);
         submitted += 1;
         next += 1;
       } catch (error) {
         const message = String(error?.message ?? error);
-        if (FULL.test(message)) {
+        if (PRESENT.test(message)) {
+          next += 1;
+        } else if (FULL.test(message) || BANNED.test(message)) {
+          if (BANNED.test(message)) variant += 1n;
           refused += 1;
           await sleep(50);
         } else if (/stale|outdated|1010/i.test(message)) {
