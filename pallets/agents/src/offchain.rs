@@ -8,9 +8,9 @@
 //! sent is sent again; the block it was sent at is kept in offchain local storage, so a restart
 //! does not send it twice.
 
-use crate::{AgentStatus, Agents, Call, Config, Operators, Pallet, LOG_TARGET};
+use crate::{AgentStatus, Agents, Call, Config, Operators, Pallet};
 use agentchain_primitives::offchain::{EndpointConfig, ENDPOINT_CONFIG_KEY};
-use agentchain_support::offchain::{send_signed, Attempt};
+use agentchain_support::offchain::{send_signed_logged, Attempt};
 use codec::Encode;
 use frame_support::traits::Get;
 use frame_system::{offchain::Signer, pallet_prelude::BlockNumberFor};
@@ -65,19 +65,13 @@ impl<T: Config> Pallet<T> {
 			// A heartbeat sent before and not on chain yet is sent again at the lowest nonce the
 			// chain has not used (see `agentchain_support::offchain`).
 			let attempt = if resent { Attempt::Resend } else { Attempt::First };
-			let result = send_signed::<T, T::OperatorCrypto, _>(
+			let _ = send_signed_logged::<T, T::OperatorCrypto, _>(
 				&operator,
 				Call::heartbeat {},
 				attempt,
 				now.saturated_into(),
+				format_args!("the heartbeat of agent {agent:?}"),
 			);
-			match result {
-				Ok(()) => log::debug!(target: LOG_TARGET, "heartbeat sent for agent {agent:?}"),
-				Err(error) => log::warn!(
-					target: LOG_TARGET,
-					"the heartbeat of agent {agent:?} could not be sent: {error:?}",
-				),
-			}
 		}
 	}
 }

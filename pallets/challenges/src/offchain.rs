@@ -29,7 +29,7 @@ use crate::{
 use agentchain_primitives::offchain::{
 	forget_records, remember_record, EndpointConfig, ENDPOINT_CONFIG_KEY,
 };
-use agentchain_support::offchain::{send_signed, Attempt, SendError};
+use agentchain_support::offchain::{send_signed_logged, Attempt};
 use alloc::{collections::btree_set::BTreeSet, vec::Vec};
 use codec::{Decode, Encode};
 use frame_system::{
@@ -273,24 +273,15 @@ impl<T: Config> Pallet<T> {
 	/// [`agentchain_support::offchain`]): a first attempt at the next reserved nonce, a resend at
 	/// the lowest nonce the chain has not used.
 	fn submit(operator: &Account<T>, task: TaskId, call: Call<T>, now: u64, attempt: Attempt) {
-		match send_signed::<T, T::OperatorCrypto, _>(operator, call, attempt, now) {
-			Ok(()) => {},
-			Err(SendError::NoNonce) => log::warn!(
-				target: LOG_TARGET,
-				"dispute {task}: no nonce could be reserved; it is sent again next block",
-			),
-			Err(SendError::Refused) if attempt == Attempt::Resend => log::debug!(
-				target: LOG_TARGET,
-				"dispute {task}: the resend was refused (the earlier vote is most likely still pending)",
-			),
-			Err(SendError::Refused) => log::warn!(
-				target: LOG_TARGET,
-				"dispute {task}: the transaction pool refused the vote; it is sent again next block if still needed",
-			),
-			Err(SendError::CannotSign) => {
-				log::error!(target: LOG_TARGET, "dispute {task}: the operator key cannot sign")
-			},
-		}
+		// The outcome is logged; a transaction not sent is sent again by the next block's worker
+		// while the duty is still due.
+		let _ = send_signed_logged::<T, T::OperatorCrypto, _>(
+			operator,
+			call,
+			attempt,
+			now,
+			format_args!("dispute {task}"),
+		);
 	}
 
 	/// Adds a vote record to the index of live records, dropping the oldest beyond

@@ -36,7 +36,7 @@ use crate::{
 use agentchain_primitives::offchain::{
 	forget_records, remember_record, EndpointApi, EndpointConfig, ENDPOINT_CONFIG_KEY,
 };
-use agentchain_support::offchain::{send_signed, Attempt, SendError};
+use agentchain_support::offchain::{send_signed_logged, Attempt};
 use alloc::{format, string::String, vec, vec::Vec};
 use codec::{Decode, Encode};
 use frame_support::traits::Get;
@@ -585,24 +585,15 @@ impl<T: Config> Pallet<T> {
 	/// [`agentchain_support::offchain`]): a first attempt at the next reserved nonce, a resend at
 	/// the lowest nonce the chain has not used.
 	fn submit(operator: &Account<T>, id: TaskId, call: Call<T>, now: u64, attempt: Attempt) {
-		match send_signed::<T, T::OperatorCrypto, _>(operator, call, attempt, now) {
-			Ok(()) => {},
-			Err(SendError::NoNonce) => log::warn!(
-				target: LOG_TARGET,
-				"task {id}: no nonce could be reserved; it is sent again next block",
-			),
-			Err(SendError::Refused) if attempt == Attempt::Resend => log::debug!(
-				target: LOG_TARGET,
-				"task {id}: the resend was refused (the earlier transaction is most likely still pending)",
-			),
-			Err(SendError::Refused) => log::warn!(
-				target: LOG_TARGET,
-				"task {id}: the transaction pool refused the transaction; it is sent again next block if still needed",
-			),
-			Err(SendError::CannotSign) => {
-				log::error!(target: LOG_TARGET, "task {id}: the operator key cannot sign")
-			},
-		}
+		// The outcome is logged; a transaction not sent is sent again by the next block's worker
+		// while the duty is still due.
+		let _ = send_signed_logged::<T, T::OperatorCrypto, _>(
+			operator,
+			call,
+			attempt,
+			now,
+			format_args!("task {id}"),
+		);
 	}
 
 	/// Adds a work record to the index of live records, dropping the oldest beyond

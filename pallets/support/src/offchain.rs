@@ -7,11 +7,9 @@
 //! if it was lost from the pool, that fills the gap every later transaction waits on.
 
 use agentchain_primitives::offchain::{release_nonce, resend_nonce, reserve_nonce};
-use alloc::vec;
 use codec::Encode;
-use frame_system::offchain::{
-	Account, AppCrypto, CreateSignedTransaction, SendSignedTransaction, Signer,
-};
+use core::fmt;
+use frame_system::offchain::{Account, AppCrypto, CreateSignedTransaction, SubmitTransaction};
 use sp_runtime::SaturatedConversion;
 
 /// The log target of what the workers send.
@@ -25,7 +23,8 @@ pub enum SendError {
 	/// The transaction pool refused the transaction (for a resend: most likely because the
 	/// earlier one, or another duty at that nonce, is still pending).
 	Refused,
-	/// The operator key is not in the keystore.
+	/// The operator key could not sign (it left the keystore) or the transaction could not be
+	/// built.
 	CannotSign,
 }
 
@@ -38,8 +37,10 @@ pub enum Attempt {
 	Resend,
 }
 
-/// Signs `call` with `operator`'s key and submits it to the node's transaction pool, at block
-/// `now`, with the nonce `attempt` calls for.
+/// Signs `call` with `operator`'s key (one of the keystore's, as
+/// `Signer::keystore_accounts` lists them) and submits it to the node's transaction pool, at
+/// block `now`, with the nonce `attempt` calls for. The transaction is built by the runtime's
+/// [`CreateSignedTransaction`] with that nonce: the worker's view of the chain is not touched.
 pub fn send_signed<T, C, LocalCall>(
 	operator: &Account<T>,
 	call: LocalCall,
@@ -49,7 +50,6 @@ pub fn send_signed<T, C, LocalCall>(
 where
 	T: CreateSignedTransaction<LocalCall>,
 	C: AppCrypto<T::Public, T::Signature>,
-	LocalCall: Clone,
 {
 	let account = operator.id.encode();
 	let chain_next: u64 = frame_system::Pallet::<T>::account_nonce(&operator.id).saturated_into();
@@ -62,18 +62,56 @@ where
 		target: LOG_TARGET,
 		"{attempt:?} sending at nonce {nonce} (the chain's next: {chain_next}) at block {now}",
 	);
-	// The signer takes the nonce from state; a worker's state changes are discarded.
-	frame_system::Account::<T>::mutate(&operator.id, |info| info.nonce = nonce.saturated_into());
-	let sent = Signer::<T, C>::any_account()
-		.with_filter(vec![operator.public.clone()])
-		.send_signed_transaction(|_| call.clone());
-	let error = match sent {
-		Some((_, Ok(()))) => return Ok(()),
-		Some((_, Err(()))) => SendError::Refused,
-		None => SendError::CannotSign,
-	};
-	if attempt == Attempt::First {
+	let sent = T::create_signed_transaction::<C>(
+		call.into(),
+		operator.public.clone(),
+		operator.id.clone(),
+		nonce.saturated_into(),
+	)
+	.ok_or(SendError::CannotSign)
+	.and_then(|transaction| {
+		SubmitTransaction::<T, LocalCall>::submit_transaction(transaction)
+			.map_err(|()| SendError::Refused)
+	});
+	if sent.is_err() && attempt == Attempt::First {
 		release_nonce(&account, nonce);
 	}
-	Err(error)
+	sent
+}
+
+/// [`send_signed`], logging the outcome for `what` (for example `task 7`): failures are
+/// followed by a resend from the next block's worker while the duty is still due, so they
+/// are warnings, and a refused resend (most likely the earlier transaction still pending) is
+/// only a debug line.
+pub fn send_signed_logged<T, C, LocalCall>(
+	operator: &Account<T>,
+	call: LocalCall,
+	attempt: Attempt,
+	now: u64,
+	what: fmt::Arguments,
+) -> Result<(), SendError>
+where
+	T: CreateSignedTransaction<LocalCall>,
+	C: AppCrypto<T::Public, T::Signature>,
+{
+	let sent = send_signed::<T, C, LocalCall>(operator, call, attempt, now);
+	match sent {
+		Ok(()) => log::debug!(target: LOG_TARGET, "{what}: sent"),
+		Err(SendError::NoNonce) => log::warn!(
+			target: LOG_TARGET,
+			"{what}: no nonce could be reserved; it is sent again next block",
+		),
+		Err(SendError::Refused) if attempt == Attempt::Resend => log::debug!(
+			target: LOG_TARGET,
+			"{what}: the resend was refused (the earlier transaction is most likely still pending)",
+		),
+		Err(SendError::Refused) => log::warn!(
+			target: LOG_TARGET,
+			"{what}: the transaction pool refused the transaction; it is sent again next block if still needed",
+		),
+		Err(SendError::CannotSign) => {
+			log::error!(target: LOG_TARGET, "{what}: the operator key cannot sign")
+		},
+	}
+	sent
 }
