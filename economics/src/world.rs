@@ -186,7 +186,7 @@ impl World {
 			.collect();
 		let (start, protocol) = self.exec(|| {
 			let start = accounts.iter().map(|a| (a.clone(), Balances::total_balance(a))).collect();
-			(start, Balances::total_balance(&Inference::protocol_account()))
+			(start, Balances::total_balance(&Inference::account_id()))
 		});
 		self.start = start;
 		self.protocol_start = protocol;
@@ -626,8 +626,8 @@ impl World {
 				let compensation = *compensated.get(&requester).unwrap_or(&0) as i128;
 				honest_loss += (paid - compensation).max(0);
 			}
-			let protocol = Balances::total_balance(&Inference::protocol_account()) as i128
-				- protocol_start as i128;
+			let protocol =
+				Balances::total_balance(&Inference::account_id()) as i128 - protocol_start as i128;
 			Outcome { name, attacker: attacker_pnl, honest_loss, protocol, note: note.into() }
 		})
 	}

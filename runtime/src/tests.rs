@@ -125,7 +125,7 @@ fn every_bond_covers_its_jury() {
 #[test]
 fn the_protocol_account_exists_from_genesis() {
 	with_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
-		let account = pallet_inference::Pallet::<crate::Runtime>::protocol_account();
+		let account = pallet_inference::Pallet::<crate::Runtime>::account_id();
 		assert!(frame_system::Pallet::<crate::Runtime>::account_exists(&account));
 		let account = pallet_challenges::Pallet::<crate::Runtime>::account_id();
 		assert!(frame_system::Pallet::<crate::Runtime>::account_exists(&account));

@@ -1291,7 +1291,7 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		info.unbonding.retain(|chunk| !chunk.value.is_zero());
 		Agents::<T>::insert(agent, info);
 		if !left.is_zero() {
-			log::error!(target: LOG_TARGET, "slash of {agent:?} took more than was recorded");
+			defensive!("a slash took more than the agent's recorded stake and unbonding");
 		}
 		Self::deposit_event(Event::AgentSlashed {
 			agent: agent.clone(),

@@ -29,7 +29,7 @@ fn stake(agent: u64) -> u64 {
 }
 
 fn protocol_balance() -> u64 {
-	Balances::free_balance(Inference::protocol_account())
+	Balances::free_balance(Inference::account_id())
 }
 
 fn commit_as(juror: u64, task: TaskId, vote: H256) -> DispatchResult {
@@ -654,7 +654,7 @@ fn the_protocol_account_cannot_be_drained_through_disagreements() {
 #[test]
 fn an_audit_that_confirms_the_result_pays_its_jurors_from_the_protocol_account() {
 	run_test(|| {
-		let protocol = Inference::protocol_account();
+		let protocol = Inference::account_id();
 		<Balances as frame_support::traits::fungible::Mutate<_>>::set_balance(&protocol, 1_000);
 		AuditProbability::set(Perbill::one());
 		let task = revealed_task(1, model(), &[b"4"]);
@@ -986,7 +986,7 @@ fn an_executor_whose_result_stands_without_a_verdict_cannot_appeal() {
 #[test]
 fn an_audit_costs_the_protocol_account_at_most_the_task_fee() {
 	run_test(|| {
-		let protocol = Inference::protocol_account();
+		let protocol = Inference::account_id();
 		<Balances as frame_support::traits::fungible::Mutate<_>>::set_balance(&protocol, 1_000);
 		AuditProbability::set(Perbill::one());
 		// A fee of 20 cannot pay three jurors 10 each: they share 20.
@@ -1038,7 +1038,7 @@ fn an_audit_costs_the_protocol_account_at_most_the_task_fee() {
 #[test]
 fn an_audit_costs_the_protocol_account_at_most_what_was_paid_for_delivered_outputs() {
 	run_test(|| {
-		let protocol = Inference::protocol_account();
+		let protocol = Inference::account_id();
 		<Balances as frame_support::traits::fungible::Mutate<_>>::set_balance(&protocol, 1_000);
 		AuditProbability::set(Perbill::one());
 		// A fee of 40 for two executors: one delivers (a share of 20), one cannot fetch.

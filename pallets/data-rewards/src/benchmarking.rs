@@ -324,7 +324,7 @@ mod benchmarks {
 		let current = T::ClaimPeriod::get().saturating_add(1);
 		CurrentEpoch::<T>::put(EpochClock { index: current, start: Zero::zero() });
 		let unit = T::Currency::minimum_balance().saturating_mul(10u32.into());
-		let pot = Pallet::<T>::pot_account();
+		let pot = Pallet::<T>::account_id();
 		for epoch in 0..2 {
 			Epochs::<T>::insert(
 				epoch,

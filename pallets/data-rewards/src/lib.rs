@@ -91,6 +91,7 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use frame_support::{
+	defensive,
 	pallet_prelude::*,
 	traits::{
 		fungible::{Inspect, InspectHold, Mutate, MutateHold},
@@ -334,7 +335,7 @@ pub mod pallet {
 		fn build(&self) {
 			// The pot keeps the existential deposit of its own, so that it exists to receive
 			// credits of any size and every reward can be paid out of it in full.
-			let pot = Pallet::<T>::pot_account();
+			let pot = Pallet::<T>::account_id();
 			let minimum = T::Currency::minimum_balance();
 			let balance = T::Currency::balance(&pot);
 			if balance < minimum {
@@ -913,7 +914,7 @@ pub mod pallet {
 
 impl<T: Config> Pallet<T> {
 	/// The pot account: holds the funds of the rewards not yet claimed and the reserve.
-	pub fn pot_account() -> T::AccountId {
+	pub fn account_id() -> T::AccountId {
 		T::PalletId::get().into_account_truncating()
 	}
 
@@ -986,7 +987,7 @@ impl<T: Config> Pallet<T> {
 		if amount.is_zero() {
 			return Ok(());
 		}
-		T::Currency::transfer(&Self::pot_account(), to, amount, Preservation::Preserve)
+		T::Currency::transfer(&Self::account_id(), to, amount, Preservation::Preserve)
 			.map(|_| ())
 			.map_err(|error| {
 				log::warn!(target: LOG_TARGET, "payout of {amount:?} to {to:?} failed: {error:?}");
@@ -1044,9 +1045,9 @@ impl<T: Config> Pallet<T> {
 				Reserve::<T>::put(reserve.saturating_sub(from_reserve));
 				let wanted = T::IssuancePerEpoch::get().min(room.saturating_sub(from_reserve));
 				if !wanted.is_zero() {
-					minted = T::Currency::mint_into(&Self::pot_account(), wanted).unwrap_or_else(
+					minted = T::Currency::mint_into(&Self::account_id(), wanted).unwrap_or_else(
 						|error| {
-							log::warn!(target: LOG_TARGET, "issuance of {wanted:?} failed: {error:?}");
+							defensive!("issuance into the pot failed", error);
 							Zero::zero()
 						},
 					);
@@ -1129,7 +1130,7 @@ impl<T: Config> Pallet<T> {
 		};
 		if let Some(median) = median {
 			if attestation.score.abs_diff(median) > T::OutlierDistance::get() {
-				let pot = Self::pot_account();
+				let pot = Self::account_id();
 				let before = T::Currency::balance(&pot);
 				T::Agents::slash(curator, attestation.collateral, Some(&pot));
 				let slashed = T::Currency::balance(&pot).saturating_sub(before);
@@ -1247,7 +1248,7 @@ impl<T: Config> Pallet<T> {
 				"a ledger's epoch has no totals"
 			);
 		}
-		let pot = T::Currency::balance(&Self::pot_account());
+		let pot = T::Currency::balance(&Self::account_id());
 		ensure!(pot >= liabilities, "the pot holds less than the rewards it owes");
 		for (epoch, _) in Attestations::<T>::iter_keys() {
 			ensure!(epoch >= AttestationCursor::<T>::get(), "an attestation below the cursor");
@@ -1284,7 +1285,7 @@ impl<T: Config> OnTaskFinalised<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		if count == 0 || amount.is_zero() {
 			return;
 		}
-		let pot = Self::pot_account();
+		let pot = Self::account_id();
 		if let Err(error) =
 			T::Currency::transfer(protocol_account, &pot, amount, Preservation::Preserve)
 		{

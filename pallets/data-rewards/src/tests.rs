@@ -49,7 +49,7 @@ fn totals(epoch: EpochIndex) -> EpochInfo<u64> {
 }
 
 fn pot() -> u64 {
-	Balances::balance(&DataRewards::pot_account())
+	Balances::balance(&DataRewards::account_id())
 }
 
 fn free(who: u64) -> u64 {

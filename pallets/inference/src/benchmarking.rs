@@ -231,8 +231,8 @@ mod benchmarks {
 		}
 	}
 
-	/// A revealed task left over past its challenge window, finalised by anyone: every
-	/// executor paid.
+	/// A revealed task left over past its challenge window, finalised by anyone through
+	/// `advance`: every executor paid.
 	#[benchmark]
 	fn finalize() {
 		executors::<T>();
@@ -242,7 +242,7 @@ mod benchmarks {
 		let caller: T::AccountId = whitelisted_caller();
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller), id);
+		advance(RawOrigin::Signed(caller), id);
 
 		assert_eq!(Tasks::<T>::get(id).map(|t| t.status), Some(TaskStatus::Finalised));
 	}

@@ -51,7 +51,7 @@
 //! what it has no room for waits for the next blocks, in order, and is never dropped (see
 //! [`agentchain_support::deadlines`]). Calls check the deadline itself, so a deferred transition
 //! has the outcome it would have had on time. Anyone may move an overdue task on with
-//! [`finalize`](Pallet::finalize). Finished tasks are pruned after [`Config::RetentionPeriod`].
+//! [`advance`](Pallet::advance). Finished tasks are pruned after [`Config::RetentionPeriod`].
 //!
 //! ## Randomness
 //!
@@ -365,7 +365,7 @@ pub mod pallet {
 		fn build(&self) {
 			// The protocol account must exist to receive cuts smaller than the existential
 			// deposit.
-			let account = Pallet::<T>::protocol_account();
+			let account = Pallet::<T>::account_id();
 			if !frame_system::Pallet::<T>::account_exists(&account) {
 				let _ = frame_system::Pallet::<T>::inc_providers(&account);
 			}
@@ -796,7 +796,7 @@ pub mod pallet {
 				.max(Pallet::<T>::transition_weight())
 				.saturating_add(Pallet::<T>::handler_weight())
 		)]
-		pub fn finalize(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
+		pub fn advance(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
 			ensure_signed(origin)?;
 			let record = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
 			let now = frame_system::Pallet::<T>::block_number();
@@ -818,8 +818,8 @@ pub mod pallet {
 pub type Queue<T> = DeadlineQueue<Deadlines<T>, DeadlineCursor<T>, BlockNumberFor<T>, TaskId>;
 
 impl<T: Config> Pallet<T> {
-	/// The account that receives the protocol cut.
-	pub fn protocol_account() -> T::AccountId {
+	/// The pallet's account, the protocol account: receives the protocol cut and pays audits.
+	pub fn account_id() -> T::AccountId {
 		T::PalletId::get().into_account_truncating()
 	}
 
@@ -1138,7 +1138,7 @@ impl<T: Config> Pallet<T> {
 		executor: &T::AccountId,
 		slash: BalanceOf<T>,
 	) {
-		let protocol = Self::protocol_account();
+		let protocol = Self::account_id();
 		let before = T::Currency::balance(&protocol);
 		let slashed = T::Agents::slash(executor, slash.min(task.collateral), Some(&protocol));
 		Self::note_received(
@@ -1257,7 +1257,7 @@ impl<T: Config> Pallet<T> {
 		paid_for: impl Fn(H256) -> bool,
 	) {
 		let cut = T::ProtocolCut::get().mul_floor(amount);
-		let protocol = Self::protocol_account();
+		let protocol = Self::account_id();
 		let mut paid = BalanceOf::<T>::zero();
 		let mut protocol_cut = BalanceOf::<T>::zero();
 		let assignments = task.assignments.clone();
@@ -1424,12 +1424,15 @@ impl<T: Config> Pallet<T> {
 			},
 			TaskStatus::Finalised | TaskStatus::Expired => {
 				let _ = Outputs::<T>::clear_prefix(id, T::MaxRedundancy::get(), None);
-				let _ = T::Currency::release(
+				let released = T::Currency::release(
 					&HoldReason::TaskDeposit.into(),
 					&task.requester,
 					task.deposit,
 					Precision::BestEffort,
 				);
+				if released.map_or(true, |released| released < task.deposit) {
+					defensive!("a pruned task's deposit was not all on hold");
+				}
 				Tasks::<T>::remove(id);
 				Self::deposit_event(Event::TaskPruned { task: id });
 				return;
@@ -1506,7 +1509,7 @@ impl<T: Config> Pallet<T> {
 			received = received.saturating_add(totals.received);
 			paid = paid.saturating_add(totals.paid);
 		}
-		let balance = T::Currency::balance(&Self::protocol_account());
+		let balance = T::Currency::balance(&Self::account_id());
 		ensure!(
 			balance.saturating_add(paid) >= received,
 			"the protocol account holds less than its flows left in it"
@@ -1517,7 +1520,7 @@ impl<T: Config> Pallet<T> {
 
 impl<T: Config> ProtocolTreasury<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	fn account() -> T::AccountId {
-		Self::protocol_account()
+		Self::account_id()
 	}
 
 	fn note_received(flow: ProtocolFlow, amount: BalanceOf<T>) {

@@ -87,7 +87,7 @@ fn pause_all_but(keep: u64) {
 #[test]
 fn a_task_goes_from_submission_to_finalisation_and_pruning() {
 	run_test(|| {
-		let protocol = Inference::protocol_account();
+		let protocol = Inference::account_id();
 		let requester_before = Balances::free_balance(1);
 		DepositBase::set(5);
 		DepositPerByte::set(1);
@@ -141,7 +141,7 @@ fn a_task_goes_from_submission_to_finalisation_and_pruning() {
 		assert_eq!(Outputs::<Test>::get(id, hash(b"4")).unwrap().inline.unwrap().to_vec(), b"4");
 
 		// Finalising before the challenge window ends is refused.
-		assert_noop!(Inference::finalize(RuntimeOrigin::signed(2), id), Error::<Test>::TooEarly);
+		assert_noop!(Inference::advance(RuntimeOrigin::signed(2), id), Error::<Test>::TooEarly);
 
 		run_to_block(challenge_end);
 		System::assert_has_event(
@@ -193,7 +193,7 @@ fn redundant_executors_that_agree_share_the_fee() {
 		for (executor, before) in chosen.iter().zip(before) {
 			assert_eq!(Balances::free_balance(executor), before + 27);
 		}
-		assert_eq!(Balances::free_balance(Inference::protocol_account()), 9);
+		assert_eq!(Balances::free_balance(Inference::account_id()), 9);
 	});
 }
 
@@ -527,7 +527,7 @@ fn an_executor_that_misses_the_commit_deadline_is_slashed_and_replaced() {
 		let first = executors(id)[0];
 		let requester_before = Balances::free_balance(1);
 		let stake_before = Agents::stake_of(&first);
-		let protocol = Inference::protocol_account();
+		let protocol = Inference::account_id();
 		let deadline = task(id).phase_ends;
 		assert_eq!(deadline, 2 + COMMIT_PERIOD);
 
@@ -782,14 +782,14 @@ fn finalize_moves_on_a_task_the_hook_left_over() {
 		let challenge_end = task(id).phase_ends;
 		// Past the window without the hook having run for that block.
 		System::set_block_number(challenge_end);
-		assert_noop!(Inference::finalize(RuntimeOrigin::signed(2), id), Error::<Test>::TooEarly);
+		assert_noop!(Inference::advance(RuntimeOrigin::signed(2), id), Error::<Test>::TooEarly);
 		System::set_block_number(challenge_end + 1);
-		assert_ok!(Inference::finalize(RuntimeOrigin::signed(2), id));
+		assert_ok!(Inference::advance(RuntimeOrigin::signed(2), id));
 		assert_eq!(task(id).status, TaskStatus::Finalised);
 		assert!(Deadlines::<Test>::get(challenge_end, id).is_none());
 		// Processed: the hook does not process it again.
-		assert_noop!(Inference::finalize(RuntimeOrigin::signed(2), id), Error::<Test>::TooEarly);
-		assert_noop!(Inference::finalize(RuntimeOrigin::signed(2), 42), Error::<Test>::UnknownTask);
+		assert_noop!(Inference::advance(RuntimeOrigin::signed(2), id), Error::<Test>::TooEarly);
+		assert_noop!(Inference::advance(RuntimeOrigin::signed(2), 42), Error::<Test>::UnknownTask);
 	});
 }
 
@@ -805,7 +805,7 @@ fn a_deferred_draw_is_seeded_by_the_block_it_runs_in_and_never_by_a_call() {
 		let late = due + 3;
 		System::set_block_number(late);
 		assert_noop!(
-			Inference::finalize(RuntimeOrigin::signed(2), id),
+			Inference::advance(RuntimeOrigin::signed(2), id),
 			Error::<Test>::DrawnByHookOnly
 		);
 		let drawn_from = |block: u64| {
