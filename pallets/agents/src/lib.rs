@@ -54,12 +54,16 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod candidates;
+mod impls;
 pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod offchain;
 #[cfg(test)]
 mod tests;
+#[cfg(any(feature = "try-runtime", feature = "std"))]
+mod try_state;
 pub mod types;
 mod views;
 pub mod weights;
@@ -119,47 +123,90 @@ pub mod pallet {
 		AgentDeposit,
 	}
 
-	#[pallet::config]
+	/// Default values for the configuration of a runtime using this pallet.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::{
+			derive_impl,
+			traits::{ConstU32, ConstU64},
+		};
+
+		/// A test runtime's configuration (balances and block numbers are `u64`): stakes of
+		/// 100 for every role, 100 blocks of unbonding, agents live for 1,000 blocks, 4 models
+		/// and 8 candidates per set. The mocks of the pallets that use the registry derive it
+		/// and set only the types of their runtime (currency, hold reason, deposit, keys).
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			type MinExecutorStake = ConstU64<100>;
+			type MinVerifierStake = ConstU64<100>;
+			type MinCuratorStake = ConstU64<100>;
+			type UnbondingPeriod = ConstU64<100>;
+			type LivenessPeriod = ConstU64<1_000>;
+			type MaxModels = ConstU32<4>;
+			type MaxCandidates = ConstU32<8>;
+			type MaxUnbondingChunks = ConstU32<2>;
+			type MaxNameLen = ConstU32<16>;
+			type MaxEndpointLen = ConstU32<32>;
+			type MaxVersionLen = ConstU32<8>;
+			type WeightInfo = ();
+		}
+	}
+
+	#[pallet::config(with_default)]
 	pub trait Config:
 		frame_system::Config + frame_system::offchain::CreateSignedTransaction<Call<Self>>
 	{
 		/// The crypto of operator keys (key type `agnt`), which agent nodes' off-chain workers
 		/// sign heartbeats with.
+		#[pallet::no_default]
 		type OperatorCrypto: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>;
 
 		/// The currency that stake and deposits are held in.
+		#[pallet::no_default]
 		type Currency: Inspect<Self::AccountId>
 			+ Mutate<Self::AccountId>
 			+ InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
 			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 
 		/// The overarching hold reason.
+		#[pallet::no_default]
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// The storage deposit of an agent's record, priced by its footprint (one item, and the
 		/// bytes of its metadata and models).
+		#[pallet::no_default]
 		type Consideration: Consideration<Self::AccountId, Footprint>;
 
 		/// Minimum bonded stake of an executor.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinExecutorStake: Get<BalanceOf<Self>>;
 
 		/// Minimum bonded stake of a verifier (juror).
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinVerifierStake: Get<BalanceOf<Self>>;
 
 		/// Minimum bonded stake of a curator.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinCuratorStake: Get<BalanceOf<Self>>;
 
 		/// Blocks for which unbonded stake stays held and slashable. Must be longer than any
 		/// challenge window, so that stake cannot leave before the work it backed is judged.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
 
 		/// An agent not seen (heartbeat, resume, delivered work) for this many blocks is not
 		/// selected for new work.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type LivenessPeriod: Get<BlockNumberFor<Self>>;
 
 		/// Most models an agent may serve.
@@ -961,114 +1008,6 @@ impl<T: Config> Pallet<T> {
 		Footprint::from_parts(1, metadata.encoded_size().saturating_add(models.encoded_size()))
 	}
 
-	/// Adds `agent` (whose record is `info`, stored or about to be) to the candidate set of
-	/// every model-specific role in `roles` for every model in `models`, and returns how many
-	/// sets it joined.
-	///
-	/// A full set takes the agent in place of a member that is not eligible for the role, or
-	/// else of the member with the least bonded stake if the agent has strictly more; only an
-	/// agent eligible for the role takes a seat from another. A set that has no such seat
-	/// fails the call with `CandidateSetFull` when `all_or_nothing`, and is skipped otherwise
-	/// (then `CandidateSetFull` only if sets are missing and none could be joined).
-	///
-	/// Cost: `MaxCandidates` record reads for each full set.
-	fn join_candidate_sets(
-		agent: &T::AccountId,
-		info: &AgentInfo<T>,
-		roles: &[Role],
-		models: &[ModelId],
-		all_or_nothing: bool,
-	) -> Result<u32, DispatchError> {
-		let now = frame_system::Pallet::<T>::block_number();
-		let (mut joined, mut missing) = (0u32, 0u32);
-		for role in roles.iter().copied().filter(|role| role.is_model_specific()) {
-			let may_evict = Self::is_eligible(info, role, now);
-			for model in models {
-				let mut set = Candidates::<T>::get(role, model);
-				if set.contains(agent) {
-					continue;
-				}
-				let evicted = if set.is_full() {
-					let victim = may_evict
-						.then(|| Self::eviction_victim(&set, role, now, info.stake))
-						.flatten();
-					let Some((index, victim)) = victim else {
-						ensure!(!all_or_nothing, Error::<T>::CandidateSetFull);
-						missing = missing.saturating_add(1);
-						continue;
-					};
-					set.swap_remove(index);
-					Some(victim)
-				} else {
-					None
-				};
-				if set.try_push(agent.clone()).is_err() {
-					// A seat was free or was just freed.
-					defensive!("a candidate set has no seat after an eviction");
-					continue;
-				}
-				Candidates::<T>::insert(role, model, set);
-				joined = joined.saturating_add(1);
-				if let Some(victim) = evicted {
-					Self::deposit_event(Event::CandidateEvicted {
-						agent: victim,
-						role,
-						model: *model,
-						by: agent.clone(),
-					});
-				}
-			}
-		}
-		ensure!(joined > 0 || missing == 0, Error::<T>::CandidateSetFull);
-		Ok(joined)
-	}
-
-	/// The member of a full candidate set that a newcomer eligible for `role` with bonded
-	/// stake `stake` may replace, with its position: the first member not eligible for
-	/// `role`, or else the member with the least stake if it has less than `stake`.
-	fn eviction_victim(
-		set: &[T::AccountId],
-		role: Role,
-		now: BlockNumberFor<T>,
-		stake: BalanceOf<T>,
-	) -> Option<(usize, T::AccountId)> {
-		let mut smallest: Option<(usize, BalanceOf<T>)> = None;
-		for (index, member) in set.iter().enumerate() {
-			let Some(member_info) = Agents::<T>::get(member) else {
-				defensive!("a candidate is not registered");
-				return Some((index, member.clone()));
-			};
-			if !Self::is_eligible(&member_info, role, now) {
-				return Some((index, member.clone()));
-			}
-			if smallest.is_none_or(|(_, least)| member_info.stake < least) {
-				smallest = Some((index, member_info.stake));
-			}
-		}
-		let (index, least) = smallest?;
-		if least < stake {
-			set.get(index).map(|member| (index, member.clone()))
-		} else {
-			None
-		}
-	}
-
-	/// Removes `agent` from the candidate sets of `roles` × `models`.
-	fn leave_candidate_sets(agent: &T::AccountId, roles: &[Role], models: &[ModelId]) {
-		for role in roles.iter().filter(|role| role.is_model_specific()) {
-			for model in models {
-				Candidates::<T>::mutate_exists(role, model, |maybe_set| {
-					if let Some(set) = maybe_set {
-						set.retain(|member| member != agent);
-						if set.is_empty() {
-							*maybe_set = None;
-						}
-					}
-				});
-			}
-		}
-	}
-
 	/// Removes a leaving agent whose stake is all gone: frees the operator key and returns the
 	/// storage deposit.
 	fn remove_agent(owner: &T::AccountId, info: AgentInfo<T>) -> DispatchResult {
@@ -1080,274 +1019,5 @@ impl<T: Config> Pallet<T> {
 		AgentCount::<T>::mutate(|count| *count = count.saturating_sub(1));
 		Self::deposit_event(Event::AgentRemoved { agent: owner.clone() });
 		Ok(())
-	}
-
-	/// Whether `info` may be selected for `role` now (the model is checked by membership of the
-	/// candidate set).
-	fn is_eligible(info: &AgentInfo<T>, role: Role, now: BlockNumberFor<T>) -> bool {
-		info.status == AgentStatus::Active
-			&& info.has_role(role)
-			&& info.stake >= Self::min_stake_of(role)
-			&& now.saturating_sub(info.last_seen) <= T::LivenessPeriod::get()
-	}
-
-	/// The eligible members of the candidate set of `role` and `model`, not in `exclude`, whose
-	/// free stake covers `collateral`, each with its free stake (its weight in a draw).
-	fn selectable(
-		role: Role,
-		model: &ModelId,
-		exclude: &[T::AccountId],
-		collateral: BalanceOf<T>,
-	) -> Vec<(T::AccountId, u128)> {
-		let now = frame_system::Pallet::<T>::block_number();
-		Candidates::<T>::get(role, model)
-			.into_iter()
-			.filter(|candidate| !exclude.contains(candidate))
-			.filter_map(|candidate| {
-				let info = Agents::<T>::get(&candidate)?;
-				let free = info.free_stake();
-				(Self::is_eligible(&info, role, now) && free >= collateral && !free.is_zero())
-					.then(|| (candidate, free.saturated_into::<u128>()))
-			})
-			.collect()
-	}
-
-	/// A pseudo-random number below `bound` (> 0) from `seed` and `round`.
-	fn draw(seed: &[u8; 32], round: u32, bound: u128) -> u128 {
-		let hash = sp_io::hashing::blake2_256(&(seed, round).encode());
-		let mut bytes = [0u8; 16];
-		bytes.copy_from_slice(&hash[..16]);
-		u128::from_le_bytes(bytes) % bound.max(1)
-	}
-
-	/// Checks the pallet's invariants (used by `try_state`, and by tests after every test).
-	#[cfg(any(feature = "try-runtime", feature = "std"))]
-	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-		let mut agents = 0u32;
-		for (owner, info) in Agents::<T>::iter() {
-			agents = agents.saturating_add(1);
-			let held = T::Currency::balance_on_hold(&HoldReason::AgentStake.into(), &owner);
-			ensure!(held == info.total_held(), "stake held differs from recorded stake");
-			ensure!(!info.roles.is_empty(), "an agent has no role");
-			ensure!(info.roles.windows(2).all(|p| p[0] < p[1]), "roles not sorted and unique");
-			ensure!(info.models.windows(2).all(|p| p[0] < p[1]), "models not sorted and unique");
-			ensure!(
-				info.unbonding.windows(2).all(|p| p[0].unlock_at <= p[1].unlock_at),
-				"unbonding chunks out of order"
-			);
-			if let Some(operator) = &info.operator {
-				ensure!(
-					Operators::<T>::get(operator).as_ref() == Some(&owner),
-					"an agent's operator does not map back to it"
-				);
-			}
-			if info.status == AgentStatus::Leaving {
-				ensure!(info.stake.is_zero(), "a leaving agent has bonded stake");
-				ensure!(info.collateral.is_zero(), "a leaving agent has collateral reserved");
-			}
-			ensure!(info.collateral <= info.stake, "collateral exceeds the bonded stake");
-			ensure!(
-				info.collateral.is_zero() || info.open_work > 0,
-				"collateral reserved without open work"
-			);
-		}
-		ensure!(agents == AgentCount::<T>::get(), "AgentCount differs from the number of agents");
-		for (operator, owner) in Operators::<T>::iter() {
-			let info = Agents::<T>::get(&owner).ok_or("an operator maps to no agent")?;
-			ensure!(info.operator.as_ref() == Some(&operator), "operator maps to another agent");
-		}
-		for (role, model, set) in Candidates::<T>::iter() {
-			ensure!(!set.is_empty(), "an empty candidate set is stored");
-			for (i, member) in set.iter().enumerate() {
-				ensure!(!set.iter().skip(i + 1).any(|m| m == member), "duplicate candidate");
-				let info = Agents::<T>::get(member).ok_or("a candidate is not registered")?;
-				ensure!(
-					info.has_role(role) && info.serves(&model),
-					"a candidate lacks the set's role or model"
-				);
-				ensure!(info.status != AgentStatus::Leaving, "a leaving agent is a candidate");
-			}
-		}
-		Ok(())
-	}
-}
-
-impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
-	fn agent_of(signer: &T::AccountId) -> Option<T::AccountId> {
-		Operators::<T>::get(signer)
-			.or_else(|| Agents::<T>::contains_key(signer).then(|| signer.clone()))
-	}
-
-	fn is_active(agent: &T::AccountId, role: Role, model: Option<&ModelId>) -> bool {
-		let Some(info) = Agents::<T>::get(agent) else { return false };
-		let now = frame_system::Pallet::<T>::block_number();
-		Self::is_eligible(&info, role, now)
-			&& (!role.is_model_specific() || model.map_or(true, |model| info.serves(model)))
-	}
-
-	fn stake_of(agent: &T::AccountId) -> BalanceOf<T> {
-		Agents::<T>::get(agent).map(|info| info.stake).unwrap_or_else(Zero::zero)
-	}
-
-	fn free_stake_of(agent: &T::AccountId) -> BalanceOf<T> {
-		Agents::<T>::get(agent).map(|info| info.free_stake()).unwrap_or_else(Zero::zero)
-	}
-
-	fn select(
-		role: Role,
-		model: &ModelId,
-		n: u32,
-		seed: [u8; 32],
-		exclude: &[T::AccountId],
-		collateral: BalanceOf<T>,
-	) -> Result<Vec<T::AccountId>, SelectionError> {
-		let mut pool = Self::selectable(role, model, exclude, collateral);
-		let available = pool.len() as u32;
-		if available < n {
-			return Err(SelectionError::NotEnoughCandidates { available });
-		}
-
-		let mut total: u128 = pool.iter().fold(0u128, |sum, (_, w)| sum.saturating_add(*w));
-		let mut chosen = Vec::with_capacity(n as usize);
-		for round in 0..n {
-			let mut point = Self::draw(&seed, round, total);
-			let mut index = pool.len().saturating_sub(1);
-			for (i, (_, weight)) in pool.iter().enumerate() {
-				if point < *weight {
-					index = i;
-					break;
-				}
-				point = point.saturating_sub(*weight);
-			}
-			let (account, weight) = pool.swap_remove(index);
-			total = total.saturating_sub(weight);
-			chosen.push(account);
-		}
-		Ok(chosen)
-	}
-
-	fn available(
-		role: Role,
-		model: &ModelId,
-		exclude: &[T::AccountId],
-		collateral: BalanceOf<T>,
-	) -> u32 {
-		Self::selectable(role, model, exclude, collateral).len() as u32
-	}
-
-	fn max_candidates() -> u32 {
-		T::MaxCandidates::get()
-	}
-
-	fn slash(
-		agent: &T::AccountId,
-		amount: BalanceOf<T>,
-		beneficiary: Option<&T::AccountId>,
-	) -> BalanceOf<T> {
-		let Some(mut info) = Agents::<T>::get(agent) else { return Zero::zero() };
-		let wanted = amount.min(info.total_held());
-		if wanted.is_zero() {
-			return Zero::zero();
-		}
-		let reason = HoldReason::AgentStake.into();
-		let moved = beneficiary.and_then(|to| {
-			T::Currency::transfer_on_hold(
-				&reason,
-				agent,
-				to,
-				wanted,
-				Precision::BestEffort,
-				Restriction::Free,
-				Fortitude::Force,
-			)
-			.ok()
-		});
-		// Without a beneficiary, or when it cannot receive (say, below the existential deposit),
-		// the slashed stake is burned.
-		let (taken, paid_to) = match moved {
-			Some(taken) => (taken, beneficiary.cloned()),
-			None => (
-				T::Currency::burn_held(
-					&reason,
-					agent,
-					wanted,
-					Precision::BestEffort,
-					Fortitude::Force,
-				)
-				.unwrap_or_else(|_| Zero::zero()),
-				None,
-			),
-		};
-
-		let mut left = taken;
-		let from_stake = left.min(info.stake);
-		info.stake = info.stake.saturating_sub(from_stake);
-		left = left.saturating_sub(from_stake);
-		for chunk in info.unbonding.iter_mut().rev() {
-			let part = left.min(chunk.value);
-			chunk.value = chunk.value.saturating_sub(part);
-			left = left.saturating_sub(part);
-		}
-		info.unbonding.retain(|chunk| !chunk.value.is_zero());
-		Agents::<T>::insert(agent, info);
-		if !left.is_zero() {
-			defensive!("a slash took more than the agent's recorded stake and unbonding");
-		}
-		Self::deposit_event(Event::AgentSlashed {
-			agent: agent.clone(),
-			amount: taken,
-			beneficiary: paid_to,
-		});
-		taken
-	}
-
-	fn record(agent: &T::AccountId, outcome: Outcome) {
-		let updated = Agents::<T>::mutate(agent, |maybe_info| {
-			let Some(info) = maybe_info else { return false };
-			let reputation = &mut info.reputation;
-			match outcome {
-				Outcome::Completed => {
-					reputation.completed = reputation.completed.saturating_add(1);
-					info.last_seen = frame_system::Pallet::<T>::block_number();
-				},
-				Outcome::Challenged => {
-					reputation.challenged = reputation.challenged.saturating_add(1)
-				},
-				Outcome::ChallengeLost => {
-					reputation.challenges_lost = reputation.challenges_lost.saturating_add(1)
-				},
-				Outcome::AuditPassed => {
-					reputation.audits_passed = reputation.audits_passed.saturating_add(1)
-				},
-			}
-			true
-		});
-		if updated {
-			Self::deposit_event(Event::ReputationUpdated { agent: agent.clone(), outcome });
-		}
-	}
-
-	fn note_work_opened(agent: &T::AccountId, collateral: BalanceOf<T>) -> DispatchResult {
-		Agents::<T>::try_mutate(agent, |maybe_info| {
-			let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
-			ensure!(info.free_stake() >= collateral, Error::<T>::InsufficientFreeStake);
-			info.open_work = info.open_work.checked_add(1).ok_or(Error::<T>::TooMuchOpenWork)?;
-			info.collateral = info.collateral.saturating_add(collateral);
-			Ok(())
-		})
-	}
-
-	fn note_work_closed(agent: &T::AccountId, collateral: BalanceOf<T>) {
-		Agents::<T>::mutate(agent, |maybe_info| {
-			let Some(info) = maybe_info else {
-				defensive!("work closed for an agent that is not registered");
-				return;
-			};
-			if info.open_work == 0 || info.collateral < collateral {
-				defensive!("work closed that was not opened");
-			}
-			info.open_work = info.open_work.saturating_sub(1);
-			info.collateral = info.collateral.saturating_sub(collateral);
-		});
 	}
 }

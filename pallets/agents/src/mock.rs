@@ -110,6 +110,7 @@ impl frame_system::offchain::AppCrypto<UintAuthorityId, TestSignature> for TestO
 	type GenericSignature = TestSignature;
 }
 
+#[derive_impl(crate::config_preludes::TestDefaultConfig)]
 impl pallet_agents::Config for Test {
 	type OperatorCrypto = TestOperatorCrypto;
 	type Currency = Balances;
@@ -127,11 +128,6 @@ impl pallet_agents::Config for Test {
 	type LivenessPeriod = ConstU64<LIVENESS_PERIOD>;
 	type MaxModels = ConstU32<MAX_MODELS>;
 	type MaxCandidates = ConstU32<MAX_CANDIDATES>;
-	type MaxUnbondingChunks = ConstU32<2>;
-	type MaxNameLen = ConstU32<16>;
-	type MaxEndpointLen = ConstU32<32>;
-	type MaxVersionLen = ConstU32<8>;
-	type WeightInfo = ();
 }
 
 /// Accounts 1..=9 start with 10_000 each; account 10 with 150.

@@ -6,9 +6,7 @@ use agentchain_primitives::{agents::Role, ModelId};
 use codec::Encode;
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{
-		fungible::HoldConsideration, ConstU32, ConstU64, Hooks, LinearStoragePrice, VariantCountOf,
-	},
+	traits::{fungible::HoldConsideration, ConstU32, ConstU64, LinearStoragePrice, VariantCountOf},
 	PalletId,
 };
 use sp_core::H256;
@@ -76,6 +74,7 @@ parameter_types! {
 	pub const ChallengerShare: Perbill = Perbill::from_percent(CHALLENGER_SHARE_PERCENT);
 }
 
+#[derive_impl(pallet_agents::config_preludes::TestDefaultConfig)]
 impl pallet_agents::Config for Test {
 	type OperatorCrypto = TestOperatorCrypto;
 	type Currency = Balances;
@@ -86,18 +85,7 @@ impl pallet_agents::Config for Test {
 		AgentDepositReason,
 		LinearStoragePrice<ConstU64<10>, ConstU64<0>, u64>,
 	>;
-	type MinExecutorStake = ConstU64<100>;
-	type MinVerifierStake = ConstU64<100>;
-	type MinCuratorStake = ConstU64<100>;
-	type UnbondingPeriod = ConstU64<100>;
-	type LivenessPeriod = ConstU64<1_000>;
-	type MaxModels = ConstU32<4>;
 	type MaxCandidates = ConstU32<32>;
-	type MaxUnbondingChunks = ConstU32<2>;
-	type MaxNameLen = ConstU32<16>;
-	type MaxEndpointLen = ConstU32<32>;
-	type MaxVersionLen = ConstU32<8>;
-	type WeightInfo = ();
 }
 
 /// Test randomness: a hash of the subject and the block it is tied to.
@@ -340,14 +328,14 @@ pub fn run_test(test: impl FnOnce()) {
 	});
 }
 
-/// Advances to block `n`, running both pallets' `on_initialize` on each block.
+/// Advances to block `n`, running every pallet's `on_finalize` and `on_initialize` on the way.
 pub fn run_to_block(n: u64) {
-	while System::block_number() < n {
-		let next = System::block_number() + 1;
-		System::set_block_number(next);
-		Inference::on_initialize(next);
-		Challenges::on_initialize(next);
-	}
+	System::run_to_block_with::<AllPalletsWithSystem>(
+		n,
+		// Each block starts empty, as `System::initialize` leaves it.
+		frame_system::RunToBlockHooks::default()
+			.before_initialize(|_| frame_system::BlockWeight::<Test>::kill()),
+	);
 }
 
 /// Submits an exact-match task for `model` with one executor per output, has executor `i`

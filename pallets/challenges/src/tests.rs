@@ -903,7 +903,6 @@ fn run_full_to_block(n: u64) {
 	while System::block_number() < n {
 		let now = System::block_number();
 		agentchain_support::congestion::fill_normal_share::<Test>();
-		Challenges::on_finalize(now);
 		run_to_block(now + 1);
 	}
 }

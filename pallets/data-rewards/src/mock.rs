@@ -8,7 +8,7 @@ use frame_support::{
 	derive_impl, parameter_types,
 	traits::{
 		fungible::{HoldConsideration, Mutate},
-		ConstU32, ConstU64, Hooks, LinearStoragePrice, VariantCountOf,
+		ConstU32, ConstU64, LinearStoragePrice, VariantCountOf,
 	},
 	PalletId,
 };
@@ -73,6 +73,7 @@ parameter_types! {
 	pub static Issuance: u64 = 0;
 }
 
+#[derive_impl(pallet_agents::config_preludes::TestDefaultConfig)]
 impl pallet_agents::Config for Test {
 	type OperatorCrypto = TestOperatorCrypto;
 	type Currency = Balances;
@@ -83,18 +84,6 @@ impl pallet_agents::Config for Test {
 		AgentDepositReason,
 		LinearStoragePrice<ConstU64<10>, ConstU64<0>, u64>,
 	>;
-	type MinExecutorStake = ConstU64<100>;
-	type MinVerifierStake = ConstU64<100>;
-	type MinCuratorStake = ConstU64<100>;
-	type UnbondingPeriod = ConstU64<100>;
-	type LivenessPeriod = ConstU64<1_000>;
-	type MaxModels = ConstU32<4>;
-	type MaxCandidates = ConstU32<8>;
-	type MaxUnbondingChunks = ConstU32<2>;
-	type MaxNameLen = ConstU32<16>;
-	type MaxEndpointLen = ConstU32<32>;
-	type MaxVersionLen = ConstU32<8>;
-	type WeightInfo = ();
 }
 
 /// Test extrinsics: signed by a `u64` account, no signature check, no extension.
@@ -314,13 +303,14 @@ pub fn run_test(test: impl FnOnce()) {
 	});
 }
 
-/// Advances to block `n`, running the pallet's `on_initialize` on each block.
+/// Advances to block `n`, running every pallet's `on_finalize` and `on_initialize` on the way.
 pub fn run_to_block(n: u64) {
-	while System::block_number() < n {
-		let next = System::block_number() + 1;
-		System::set_block_number(next);
-		DataRewards::on_initialize(next);
-	}
+	System::run_to_block_with::<AllPalletsWithSystem>(
+		n,
+		// Each block starts empty, as `System::initialize` leaves it.
+		frame_system::RunToBlockHooks::default()
+			.before_initialize(|_| frame_system::BlockWeight::<Test>::kill()),
+	);
 }
 
 /// Advances to the first block of the next epoch, closing the current one.

@@ -6,12 +6,9 @@ use agentchain_primitives::{
 	inference::{DisputeHandler, DisputedTask, OnTaskFinalised},
 	ModelId,
 };
-use core::cell::RefCell;
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{
-		fungible::HoldConsideration, ConstU32, ConstU64, Hooks, LinearStoragePrice, VariantCountOf,
-	},
+	traits::{fungible::HoldConsideration, ConstU32, ConstU64, LinearStoragePrice, VariantCountOf},
 	PalletId,
 };
 use sp_core::H256;
@@ -76,6 +73,7 @@ parameter_types! {
 	pub static DepositPerByte: u64 = 0;
 }
 
+#[derive_impl(pallet_agents::config_preludes::TestDefaultConfig)]
 impl pallet_agents::Config for Test {
 	type OperatorCrypto = TestOperatorCrypto;
 	type Currency = Balances;
@@ -86,18 +84,6 @@ impl pallet_agents::Config for Test {
 		AgentDepositReason,
 		LinearStoragePrice<ConstU64<10>, ConstU64<0>, u64>,
 	>;
-	type MinExecutorStake = ConstU64<100>;
-	type MinVerifierStake = ConstU64<100>;
-	type MinCuratorStake = ConstU64<100>;
-	type UnbondingPeriod = ConstU64<100>;
-	type LivenessPeriod = ConstU64<1_000>;
-	type MaxModels = ConstU32<4>;
-	type MaxCandidates = ConstU32<8>;
-	type MaxUnbondingChunks = ConstU32<2>;
-	type MaxNameLen = ConstU32<16>;
-	type MaxEndpointLen = ConstU32<32>;
-	type MaxVersionLen = ConstU32<8>;
-	type WeightInfo = ();
 }
 
 /// Test randomness: a hash of the subject and the block it is tied to.
@@ -110,38 +96,38 @@ impl agentchain_support::BlockRandomness<u64> for TestRandomness {
 use codec::Encode;
 use frame_support::weights::Weight;
 
-thread_local! {
+parameter_types! {
 	/// Disputes handed over: (task, executors, outputs).
-	pub static DISPUTES: RefCell<Vec<(u64, Vec<u64>, Vec<H256>)>> = RefCell::new(Vec::new());
+	pub static HandedOver: Vec<(u64, Vec<u64>, Vec<H256>)> = Vec::new();
 	/// Whether `RecordingDisputes` audits the results whose window ends.
-	pub static AUDIT_ALL: RefCell<bool> = const { RefCell::new(false) };
+	pub static AuditAll: bool = false;
 	/// Tasks audited.
-	pub static AUDITS: RefCell<Vec<u64>> = RefCell::new(Vec::new());
+	pub static Audited: Vec<u64> = Vec::new();
 	/// Finalisations reported: (task, protocol cut).
-	pub static FINALISED: RefCell<Vec<(u64, u64)>> = RefCell::new(Vec::new());
+	pub static Finalised: Vec<(u64, u64)> = Vec::new();
 	/// Tasks the handler is still judging.
-	pub static JUDGING: RefCell<Vec<u64>> = RefCell::new(Vec::new());
+	pub static Judging: Vec<u64> = Vec::new();
 }
 
-/// Records the disputes it receives; audits every result while `AUDIT_ALL` is set.
+/// Records the disputes it receives; audits every result while `AuditAll` is set.
 pub struct RecordingDisputes;
 impl DisputeHandler<u64, u64> for RecordingDisputes {
 	fn on_disagreement(id: u64, task: &DisputedTask<u64, u64>) -> DispatchResult {
 		let (executors, outputs) = task.revealed.iter().cloned().unzip();
-		DISPUTES.with(|d| d.borrow_mut().push((id, executors, outputs)));
+		HandedOver::mutate(|d| d.push((id, executors, outputs)));
 		Ok(())
 	}
 
 	fn audit(id: u64, _task: &DisputedTask<u64, u64>, _seed: Option<[u8; 32]>) -> bool {
-		let audit = AUDIT_ALL.with(|a| *a.borrow());
+		let audit = AuditAll::get();
 		if audit {
-			AUDITS.with(|a| a.borrow_mut().push(id));
+			Audited::mutate(|a| a.push(id));
 		}
 		audit
 	}
 
 	fn is_judging(id: u64) -> bool {
-		JUDGING.with(|j| j.borrow().contains(&id))
+		Judging::get().contains(&id)
 	}
 
 	fn max_executor_slash(_share: u64) -> u64 {
@@ -157,7 +143,7 @@ impl DisputeHandler<u64, u64> for RecordingDisputes {
 pub struct RecordingFinalisations;
 impl OnTaskFinalised<u64, u64> for RecordingFinalisations {
 	fn on_task_finalised(id: u64, _model: &ModelId, _protocol: &u64, cut: u64) {
-		FINALISED.with(|f| f.borrow_mut().push((id, cut)));
+		Finalised::mutate(|f| f.push((id, cut)));
 	}
 
 	fn max_weight() -> Weight {
@@ -320,13 +306,6 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| {
 		System::set_block_number(1);
-		DISPUTES.with(|d| d.borrow_mut().clear());
-		AUDIT_ALL.with(|a| *a.borrow_mut() = false);
-		AUDITS.with(|a| a.borrow_mut().clear());
-		FINALISED.with(|f| f.borrow_mut().clear());
-		JUDGING.with(|j| j.borrow_mut().clear());
-		DepositBase::set(0);
-		DepositPerByte::set(0);
 		for executor in 11..=14 {
 			Agents::register(
 				RuntimeOrigin::signed(executor),
@@ -354,11 +333,12 @@ pub fn run_test(test: impl FnOnce()) {
 	});
 }
 
-/// Advances to block `n`, running the inference pallet's `on_initialize` on each block.
+/// Advances to block `n`, running every pallet's `on_finalize` and `on_initialize` on the way.
 pub fn run_to_block(n: u64) {
-	while System::block_number() < n {
-		let next = System::block_number() + 1;
-		System::set_block_number(next);
-		Inference::on_initialize(next);
-	}
+	System::run_to_block_with::<AllPalletsWithSystem>(
+		n,
+		// Each block starts empty, as `System::initialize` leaves it.
+		frame_system::RunToBlockHooks::default()
+			.before_initialize(|_| frame_system::BlockWeight::<Test>::kill()),
+	);
 }

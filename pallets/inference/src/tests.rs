@@ -155,7 +155,7 @@ fn a_task_goes_from_submission_to_finalisation_and_pruning() {
 			.into(),
 		);
 		assert_eq!(task(id).status, TaskStatus::Finalised);
-		FINALISED.with(|f| assert_eq!(*f.borrow(), vec![(id, 10)]));
+		assert_eq!(Finalised::get(), vec![(id, 10)]);
 		assert_eq!(Balances::free_balance(executor), executor_before + 90);
 		assert_eq!(Balances::free_balance(protocol), 10);
 		assert_eq!(ProtocolFlows::<Test>::get(ProtocolFlow::ProtocolCut).received, 10);
@@ -573,7 +573,6 @@ fn run_full_to_block(n: u64) {
 	while System::block_number() < n {
 		let now = System::block_number();
 		agentchain_support::congestion::fill_normal_share::<Test>();
-		Inference::on_finalize(now);
 		run_to_block(now + 1);
 	}
 }
@@ -712,9 +711,7 @@ fn disagreeing_executors_open_a_dispute_that_times_out_with_a_refund() {
 			Event::TaskDisputed { task: id, timeout: 2 + DISPUTE_TIMEOUT }.into(),
 		);
 		assert_eq!(task(id).status, TaskStatus::Disputed);
-		DISPUTES.with(|d| {
-			assert_eq!(*d.borrow(), vec![(id, vec![a, b], vec![hash(b"yes"), hash(b"no")])]);
-		});
+		assert_eq!(HandedOver::get(), vec![(id, vec![a, b], vec![hash(b"yes"), hash(b"no")])]);
 
 		let before = (Balances::free_balance(a), Balances::free_balance(b));
 		run_to_block(2 + DISPUTE_TIMEOUT);
@@ -737,7 +734,7 @@ fn a_dispute_still_being_judged_does_not_time_out() {
 		assert_ok!(commit(b, b, id, b"no"));
 		assert_ok!(reveal(a, a, id, b"yes"));
 		assert_ok!(reveal(b, b, id, b"no"));
-		JUDGING.with(|j| j.borrow_mut().push(id));
+		Judging::mutate(|j| j.push(id));
 		run_to_block(2 + DISPUTE_TIMEOUT);
 		assert_eq!(task(id).status, TaskStatus::Disputed);
 		assert_eq!(task(id).phase_ends, 2 + 2 * DISPUTE_TIMEOUT);
@@ -1043,11 +1040,11 @@ fn revealed_task(output: &[u8]) -> (TaskId, u64) {
 #[test]
 fn an_audited_result_waits_for_the_verdict_instead_of_being_finalised() {
 	run_test(|| {
-		AUDIT_ALL.with(|a| *a.borrow_mut() = true);
+		AuditAll::set(true);
 		let (id, executor) = revealed_task(b"4");
 		let window_end = task(id).phase_ends;
 		run_to_block(window_end);
-		AUDITS.with(|a| assert_eq!(*a.borrow(), vec![id]));
+		assert_eq!(Audited::get(), vec![id]);
 		let record = task(id);
 		assert_eq!(record.status, TaskStatus::Disputed);
 		assert_eq!(record.phase_ends, window_end + DISPUTE_TIMEOUT);
@@ -1055,7 +1052,7 @@ fn an_audited_result_waits_for_the_verdict_instead_of_being_finalised() {
 			Event::TaskDisputed { task: id, timeout: window_end + DISPUTE_TIMEOUT }.into(),
 		);
 		assert_eq!(escrow_held(1), 100);
-		assert!(FINALISED.with(|f| f.borrow().is_empty()));
+		assert!(Finalised::get().is_empty());
 
 		// The audit confirms the result: the executor is paid as on finalisation.
 		let before = Balances::free_balance(executor);
@@ -1069,7 +1066,7 @@ fn an_audited_result_waits_for_the_verdict_instead_of_being_finalised() {
 		assert_eq!(task(id).status, TaskStatus::Finalised);
 		assert_eq!(Balances::free_balance(executor), before + 90);
 		assert_eq!(escrow_held(1), 0);
-		FINALISED.with(|f| assert_eq!(*f.borrow(), vec![(id, 10)]));
+		assert_eq!(Finalised::get(), vec![(id, 10)]);
 		// Resolved once: the timeout no longer applies, and a second verdict is refused.
 		assert_noop!(
 			<Inference as InferenceTasks<_, _>>::resolve(id, Resolution::NoneCorrect),
@@ -1109,7 +1106,7 @@ fn a_challenge_opens_only_inside_the_window_and_a_wrong_result_is_refunded() {
 		assert_eq!(Balances::free_balance(1), before.0 + 100);
 		assert_eq!(Balances::free_balance(executor), before.1);
 		assert!(!AssignedTasks::<Test>::contains_key(executor, id));
-		assert!(FINALISED.with(|f| f.borrow().is_empty()));
+		assert!(Finalised::get().is_empty());
 	});
 }
 

@@ -1,0 +1,184 @@
+//! What the agent registry provides to the other pallets ([`AgentRegistry`]): who acts for
+//! whom, selection, collateral for open work, outcomes and slashing.
+
+use super::*;
+
+impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn agent_of(signer: &T::AccountId) -> Option<T::AccountId> {
+		Operators::<T>::get(signer)
+			.or_else(|| Agents::<T>::contains_key(signer).then(|| signer.clone()))
+	}
+
+	fn is_active(agent: &T::AccountId, role: Role, model: Option<&ModelId>) -> bool {
+		let Some(info) = Agents::<T>::get(agent) else { return false };
+		let now = frame_system::Pallet::<T>::block_number();
+		Self::is_eligible(&info, role, now)
+			&& (!role.is_model_specific() || model.map_or(true, |model| info.serves(model)))
+	}
+
+	fn stake_of(agent: &T::AccountId) -> BalanceOf<T> {
+		Agents::<T>::get(agent).map(|info| info.stake).unwrap_or_else(Zero::zero)
+	}
+
+	fn free_stake_of(agent: &T::AccountId) -> BalanceOf<T> {
+		Agents::<T>::get(agent).map(|info| info.free_stake()).unwrap_or_else(Zero::zero)
+	}
+
+	fn select(
+		role: Role,
+		model: &ModelId,
+		n: u32,
+		seed: [u8; 32],
+		exclude: &[T::AccountId],
+		collateral: BalanceOf<T>,
+	) -> Result<Vec<T::AccountId>, SelectionError> {
+		let mut pool = Self::selectable(role, model, exclude, collateral);
+		let available = pool.len() as u32;
+		if available < n {
+			return Err(SelectionError::NotEnoughCandidates { available });
+		}
+
+		let mut total: u128 = pool.iter().fold(0u128, |sum, (_, w)| sum.saturating_add(*w));
+		let mut chosen = Vec::with_capacity(n as usize);
+		for round in 0..n {
+			let mut point = Self::draw(&seed, round, total);
+			let mut index = pool.len().saturating_sub(1);
+			for (i, (_, weight)) in pool.iter().enumerate() {
+				if point < *weight {
+					index = i;
+					break;
+				}
+				point = point.saturating_sub(*weight);
+			}
+			let (account, weight) = pool.swap_remove(index);
+			total = total.saturating_sub(weight);
+			chosen.push(account);
+		}
+		Ok(chosen)
+	}
+
+	fn available(
+		role: Role,
+		model: &ModelId,
+		exclude: &[T::AccountId],
+		collateral: BalanceOf<T>,
+	) -> u32 {
+		Self::selectable(role, model, exclude, collateral).len() as u32
+	}
+
+	fn max_candidates() -> u32 {
+		T::MaxCandidates::get()
+	}
+
+	fn slash(
+		agent: &T::AccountId,
+		amount: BalanceOf<T>,
+		beneficiary: Option<&T::AccountId>,
+	) -> BalanceOf<T> {
+		let Some(mut info) = Agents::<T>::get(agent) else { return Zero::zero() };
+		let wanted = amount.min(info.total_held());
+		if wanted.is_zero() {
+			return Zero::zero();
+		}
+		let reason = HoldReason::AgentStake.into();
+		let moved = beneficiary.and_then(|to| {
+			T::Currency::transfer_on_hold(
+				&reason,
+				agent,
+				to,
+				wanted,
+				Precision::BestEffort,
+				Restriction::Free,
+				Fortitude::Force,
+			)
+			.ok()
+		});
+		// Without a beneficiary, or when it cannot receive (say, below the existential deposit),
+		// the slashed stake is burned.
+		let (taken, paid_to) = match moved {
+			Some(taken) => (taken, beneficiary.cloned()),
+			None => (
+				T::Currency::burn_held(
+					&reason,
+					agent,
+					wanted,
+					Precision::BestEffort,
+					Fortitude::Force,
+				)
+				.unwrap_or_else(|_| Zero::zero()),
+				None,
+			),
+		};
+
+		let mut left = taken;
+		let from_stake = left.min(info.stake);
+		info.stake = info.stake.saturating_sub(from_stake);
+		left = left.saturating_sub(from_stake);
+		for chunk in info.unbonding.iter_mut().rev() {
+			let part = left.min(chunk.value);
+			chunk.value = chunk.value.saturating_sub(part);
+			left = left.saturating_sub(part);
+		}
+		info.unbonding.retain(|chunk| !chunk.value.is_zero());
+		Agents::<T>::insert(agent, info);
+		if !left.is_zero() {
+			defensive!("a slash took more than the agent's recorded stake and unbonding");
+		}
+		Self::deposit_event(Event::AgentSlashed {
+			agent: agent.clone(),
+			amount: taken,
+			beneficiary: paid_to,
+		});
+		taken
+	}
+
+	fn record(agent: &T::AccountId, outcome: Outcome) {
+		let updated = Agents::<T>::mutate(agent, |maybe_info| {
+			let Some(info) = maybe_info else { return false };
+			let reputation = &mut info.reputation;
+			match outcome {
+				Outcome::Completed => {
+					reputation.completed = reputation.completed.saturating_add(1);
+					info.last_seen = frame_system::Pallet::<T>::block_number();
+				},
+				Outcome::Challenged => {
+					reputation.challenged = reputation.challenged.saturating_add(1)
+				},
+				Outcome::ChallengeLost => {
+					reputation.challenges_lost = reputation.challenges_lost.saturating_add(1)
+				},
+				Outcome::AuditPassed => {
+					reputation.audits_passed = reputation.audits_passed.saturating_add(1)
+				},
+			}
+			true
+		});
+		if updated {
+			Self::deposit_event(Event::ReputationUpdated { agent: agent.clone(), outcome });
+		}
+	}
+
+	fn note_work_opened(agent: &T::AccountId, collateral: BalanceOf<T>) -> DispatchResult {
+		Agents::<T>::try_mutate(agent, |maybe_info| {
+			let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+			ensure!(info.free_stake() >= collateral, Error::<T>::InsufficientFreeStake);
+			info.open_work = info.open_work.checked_add(1).ok_or(Error::<T>::TooMuchOpenWork)?;
+			info.collateral = info.collateral.saturating_add(collateral);
+			Ok(())
+		})
+	}
+
+	fn note_work_closed(agent: &T::AccountId, collateral: BalanceOf<T>) {
+		Agents::<T>::mutate(agent, |maybe_info| {
+			let Some(info) = maybe_info else {
+				defensive!("work closed for an agent that is not registered");
+				return;
+			};
+			if info.open_work == 0 || info.collateral < collateral {
+				defensive!("work closed that was not opened");
+			}
+			info.open_work = info.open_work.saturating_sub(1);
+			info.collateral = info.collateral.saturating_sub(collateral);
+		});
+	}
+}

@@ -1,0 +1,283 @@
+//! Closing a dispute: the verdict applied, executors slashed, the requester compensated,
+//! bonds returned or forfeited, jurors paid.
+
+use super::*;
+
+impl<T: Config> Pallet<T> {
+	/// Pays `amount` from this pallet's account to `to`; returns what was paid.
+	pub(crate) fn pay_out(to: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
+		if amount.is_zero() {
+			return amount;
+		}
+		match T::Currency::transfer(&Self::account_id(), to, amount, Preservation::Expendable) {
+			Ok(_) => amount,
+			Err(error) => {
+				defensive!("a payment from the dispute pot failed", error);
+				Zero::zero()
+			},
+		}
+	}
+
+	/// Returns a bond to whoever posted it.
+	pub(crate) fn return_bond(task: TaskId, bond: &Bond<T::AccountId, BalanceOf<T>>) {
+		let returned = T::Currency::release(
+			&HoldReason::DisputeBond.into(),
+			&bond.who,
+			bond.amount,
+			Precision::BestEffort,
+		)
+		.unwrap_or_else(|_| Zero::zero());
+		Self::deposit_event(Event::BondReturned { task, who: bond.who.clone(), amount: returned });
+	}
+
+	/// Moves up to `amount` of a bond into this pallet's account; returns what was moved.
+	pub(crate) fn forfeit(task: TaskId, who: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
+		let forfeited = T::Currency::transfer_on_hold(
+			&HoldReason::DisputeBond.into(),
+			who,
+			&Self::account_id(),
+			amount,
+			Precision::BestEffort,
+			Restriction::Free,
+			Fortitude::Force,
+		)
+		.unwrap_or_else(|_| Zero::zero());
+		Self::deposit_event(Event::BondForfeited { task, who: who.clone(), amount: forfeited });
+		forfeited
+	}
+
+	/// Enacts the final verdict: slashes, bonds, rewards, and the task's payment or refund.
+	///
+	/// `unjudged`: the first round's jury could not be drawn, so nobody judged the task; no one
+	/// pays for a judgment that did not happen.
+	pub(crate) fn close(task: TaskId, dispute: Dispute<T>, unjudged: bool) {
+		Disputes::<T>::remove(task);
+		let verdict = dispute.verdict;
+		let overturned = dispute.result_overturned();
+		// What the losers forfeit, gathered in this pallet's account.
+		let mut pool = Self::slash_wrong_executors(task, &dispute);
+		let pay_revealers = verdict.is_none() && !unjudged;
+		pool = pool.saturating_add(Self::settle_bonds(task, &dispute, pay_revealers));
+
+		if pay_revealers {
+			// No verdict: the bonds of whoever asked for a judgment pay the jurors who gave one.
+			for juror in dispute.unpaid.iter() {
+				let paid = Self::pay_out(juror, T::JurorReward::get().min(pool));
+				pool = pool.saturating_sub(paid);
+				Self::deposit_event(Event::RewardPaid { task, who: juror.clone(), amount: paid });
+			}
+		} else {
+			// An audit that overturns a result compensates its requester before paying its
+			// jurors (who may draw on the protocol account when the slash runs short).
+			if dispute.kind == DisputeKind::Audit {
+				pool = Self::compensate_requester(task, &dispute, pool);
+			}
+			pool = Self::pay_majority_jurors(task, &dispute, pool);
+		}
+
+		// Then the winners: an upheld challenge earns its challenger a share of what is left
+		// (never all of it, so that a guilty executor's own challenge cannot recover its
+		// slash), and its requester compensation out of the rest; a rejected challenge
+		// compensates the executors it accused; in a disagreement nobody profits from
+		// another's slash. The rest funds the protocol.
+		let winners: Vec<(T::AccountId, BalanceOf<T>)> = match (&dispute.kind, verdict) {
+			(DisputeKind::Challenge { challenger }, Some(_)) if overturned => {
+				alloc::vec![(challenger.clone(), T::ChallengerShare::get().mul_floor(pool))]
+			},
+			(DisputeKind::Challenge { .. }, Some(correct)) => {
+				let accused: Vec<&T::AccountId> = dispute
+					.revealed
+					.iter()
+					.filter(|(_, output)| *output == correct)
+					.map(|(executor, _)| executor)
+					.collect();
+				let share = pool / BalanceOf::<T>::from((accused.len() as u32).max(1));
+				accused.into_iter().map(|executor| (executor.clone(), share)).collect()
+			},
+			_ => Vec::new(),
+		};
+		for (winner, amount) in winners {
+			let paid = Self::pay_out(&winner, amount.min(pool));
+			pool = pool.saturating_sub(paid);
+			Self::deposit_event(Event::RewardPaid { task, who: winner, amount: paid });
+		}
+		if matches!(dispute.kind, DisputeKind::Challenge { .. }) {
+			pool = Self::compensate_requester(task, &dispute, pool);
+		}
+		let surplus = Self::pay_out(&T::Treasury::account(), pool);
+		T::Treasury::note_received(ProtocolFlow::DisputeSurplus, surplus);
+
+		// Without a verdict (no quorum, or no jury at all), a challenged or audited result stands
+		// and every output of a disagreement is paid: a requester cannot get its executors'
+		// work for free by having one of its own disagree where no jury can be drawn.
+		let resolution = match verdict {
+			Some(correct) => Resolution::Correct(correct),
+			None => Resolution::Undecided,
+		};
+		if let Err(error) = T::Tasks::resolve(task, resolution) {
+			defensive!("the verdict on a disputed task was not applied", error);
+		}
+		Self::deposit_event(Event::DisputeClosed { task, verdict, result_overturned: overturned });
+	}
+
+	/// What the requester pays for the outputs delivered (executors that answered
+	/// `INPUT_UNAVAILABLE` are neither paid nor accused): their fee shares, at most the fee.
+	pub(crate) fn delivered(dispute: &Dispute<T>) -> BalanceOf<T> {
+		dispute
+			.share
+			.saturating_mul((dispute.revealed.len() as u32).into())
+			.min(dispute.fee)
+	}
+
+	/// When the verdict overturns the disputed result (an upheld challenge or audit), pays its
+	/// requester up to [`Config::CompensationFeeMultiple`] times what it paid for the delivered
+	/// outputs, out of `pool`; returns what is left. The compensation comes only out of what the
+	/// losers forfeited, and always leaves enough of their slashes for the jurors (each wrong
+	/// executor forfeits `SlashFeeMultiple` > `CompensationFeeMultiple` times its share).
+	pub(crate) fn compensate_requester(
+		task: TaskId,
+		dispute: &Dispute<T>,
+		pool: BalanceOf<T>,
+	) -> BalanceOf<T> {
+		if !dispute.result_overturned() {
+			return pool;
+		}
+		let due = Self::delivered(dispute).saturating_mul(T::CompensationFeeMultiple::get().into());
+		let paid = Self::pay_out(&dispute.requester, due.min(pool));
+		if !paid.is_zero() {
+			Self::deposit_event(Event::RequesterCompensated {
+				task,
+				requester: dispute.requester.clone(),
+				amount: paid,
+			});
+		}
+		pool.saturating_sub(paid)
+	}
+
+	/// Slashes each executor whose accused output the verdict contradicts into this pallet's
+	/// account; returns what the slashes really brought in (a slash whose transfer fails is
+	/// burned instead).
+	pub(crate) fn slash_wrong_executors(task: TaskId, dispute: &Dispute<T>) -> BalanceOf<T> {
+		let pot = Self::account_id();
+		let pot_before = T::Currency::balance(&pot);
+		for (executor, output) in dispute.revealed.iter() {
+			match dispute.verdict {
+				Some(correct) if dispute.accuses(output) && *output != correct => {
+					let slashed = T::Agents::slash(
+						executor,
+						Self::wrong_result_slash(dispute.share),
+						Some(&pot),
+					);
+					T::Agents::record(executor, Outcome::ChallengeLost);
+					Self::deposit_event(Event::ExecutorSlashed {
+						task,
+						executor: executor.clone(),
+						slashed,
+					});
+				},
+				Some(correct) if *output == correct && dispute.kind == DisputeKind::Audit => {
+					T::Agents::record(executor, Outcome::AuditPassed);
+				},
+				_ => {},
+			}
+		}
+		T::Currency::balance(&pot).saturating_sub(pot_before)
+	}
+
+	/// Returns the bonds whose claim the verdict agrees with, forfeits the others into this
+	/// pallet's account, and returns what was forfeited. Without a verdict (`no_verdict`), the
+	/// bonds pay for the judgment they asked for: the reward of every seat of every round (in
+	/// bond order, each up to its amount), whether or not its juror revealed; the rest of each
+	/// bond is returned.
+	pub(crate) fn settle_bonds(
+		task: TaskId,
+		dispute: &Dispute<T>,
+		no_verdict: bool,
+	) -> BalanceOf<T> {
+		let mut pool = BalanceOf::<T>::zero();
+		if no_verdict {
+			let seats = (0..=dispute.round)
+				.fold(0u32, |seats, round| seats.saturating_add(Self::jury_size(round)));
+			let mut owed = T::JurorReward::get().saturating_mul(seats.into());
+			for bond in dispute.bonds.iter() {
+				let charged = Self::forfeit(task, &bond.who, owed.min(bond.amount));
+				owed = owed.saturating_sub(charged);
+				pool = pool.saturating_add(charged);
+				Self::return_bond(
+					task,
+					&Bond { amount: bond.amount.saturating_sub(charged), ..bond.clone() },
+				);
+			}
+			return pool;
+		}
+		let overturned = dispute.result_overturned();
+		for bond in dispute.bonds.iter() {
+			let won = match (dispute.verdict, bond.claim) {
+				(None, _) => true,
+				(Some(_), Claim::ResultWrong) => overturned,
+				(Some(correct), Claim::OutputRight(output)) => correct == output,
+			};
+			if won {
+				Self::return_bond(task, bond);
+			} else {
+				pool = pool.saturating_add(Self::forfeit(task, &bond.who, bond.amount));
+			}
+		}
+		pool
+	}
+
+	/// Pays [`Config::JurorReward`] to each owed juror whose vote is the final verdict, from
+	/// `pool` (pro rata if it runs short: juror pay comes only from what losers forfeit), or,
+	/// for an audit that found nothing to forfeit, from the protocol account, never more than
+	/// the task's fee in all. Returns what is left of the pool.
+	pub(crate) fn pay_majority_jurors(
+		task: TaskId,
+		dispute: &Dispute<T>,
+		mut pool: BalanceOf<T>,
+	) -> BalanceOf<T> {
+		let paid_jurors: Vec<&T::AccountId> = dispute
+			.owed
+			.iter()
+			.filter(|(_, vote)| Some(*vote) == dispute.verdict)
+			.map(|(juror, _)| juror)
+			.collect();
+		if paid_jurors.is_empty() {
+			return pool;
+		}
+		let reward = T::JurorReward::get();
+		let due = reward.saturating_mul((paid_jurors.len() as u32).into());
+		let each_from_pool = if pool >= due {
+			reward
+		} else {
+			pool / BalanceOf::<T>::from(paid_jurors.len() as u32)
+		};
+		// Only an audit may draw on the protocol account, and only up to what the requester paid
+		// for the delivered outputs (the protocol cut is taken on those alone): audits then
+		// cost it less in expectation (`AuditProbability` × that) than the cut it keeps.
+		let mut fund_budget = if dispute.kind == DisputeKind::Audit {
+			Self::delivered(dispute)
+		} else {
+			Zero::zero()
+		};
+		let fund = T::Treasury::account();
+		for juror in paid_jurors {
+			let from_pool = Self::pay_out(juror, each_from_pool.min(pool));
+			pool = pool.saturating_sub(from_pool);
+			let short = reward.saturating_sub(from_pool).min(fund_budget);
+			let from_fund = if short.is_zero() {
+				Zero::zero()
+			} else {
+				T::Currency::transfer(&fund, juror, short, Preservation::Preserve)
+					.unwrap_or_else(|_| Zero::zero())
+			};
+			fund_budget = fund_budget.saturating_sub(from_fund);
+			T::Treasury::note_paid(ProtocolFlow::AuditJurors, from_fund);
+			Self::deposit_event(Event::RewardPaid {
+				task,
+				who: juror.clone(),
+				amount: from_pool.saturating_add(from_fund),
+			});
+		}
+		pool
+	}
+}

@@ -1,0 +1,55 @@
+//! The pallet's invariants, checked by `try_state` and after every unit test.
+
+use super::*;
+
+impl<T: Config> Pallet<T> {
+	/// Checks the pallet's invariants (used by `try_state`, and by tests after every test).
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		let mut bonds: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut queued: BTreeMap<TaskId, u32> = BTreeMap::new();
+		let cursor = Queue::<T>::cursor();
+		for (block, task) in Queue::<T>::all() {
+			*queued.entry(task).or_default() += 1;
+			let dispute =
+				Disputes::<T>::get(task).ok_or("a deadline queue points to no dispute")?;
+			ensure!(dispute.phase_ends == block, "a dispute is queued at a block not its own");
+			ensure!(block >= cursor, "a dispute is queued behind the cursor");
+		}
+		for (task, dispute) in Disputes::<T>::iter() {
+			ensure!(T::Tasks::is_disputed(task), "a dispute without a disputed task");
+			ensure!(queued.get(&task) == Some(&1), "a dispute is not in exactly one queue");
+			for bond in dispute.bonds.iter() {
+				let held = bonds.entry(bond.who.clone()).or_default();
+				*held = held.saturating_add(bond.amount);
+			}
+			for seat in dispute.jury.iter() {
+				ensure!(
+					JurorDuties::<T>::contains_key(&seat.juror, task),
+					"a juror's duty is not indexed"
+				);
+			}
+			match dispute.phase {
+				DisputePhase::Committing | DisputePhase::Revealing => {
+					ensure!(!dispute.jury.is_empty(), "a round without jurors")
+				},
+				DisputePhase::Drawing | DisputePhase::Appealable => {
+					ensure!(dispute.jury.is_empty(), "jurors seated outside a round")
+				},
+			}
+		}
+		for (juror, task, ()) in JurorDuties::<T>::iter() {
+			let dispute = Disputes::<T>::get(task).ok_or("a juror duty of no dispute")?;
+			ensure!(
+				dispute.jury.iter().any(|seat| seat.juror == juror),
+				"a juror duty for a juror not on the jury"
+			);
+		}
+		for (who, total) in bonds {
+			let held = T::Currency::balance_on_hold(&HoldReason::DisputeBond.into(), &who);
+			ensure!(held == total, "bonds held differ from the disputes' bonds");
+		}
+		Ok(())
+	}
+}

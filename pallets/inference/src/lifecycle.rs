@@ -1,0 +1,442 @@
+//! The life of a task as the per-block hook and `advance` drive it: executors drawn, commit
+//! and reveal phases, results settled and paid, deadlines missed and extended, tasks expired
+//! and pruned.
+
+use super::*;
+
+impl<T: Config> Pallet<T> {
+	/// The fee share of one executor.
+	pub(crate) fn share(task: &TaskInfo<T>) -> BalanceOf<T> {
+		task.fee / BalanceOf::<T>::from(task.redundancy.max(1))
+	}
+
+	/// Draws the task's executors, reserves their collateral and opens a commit phase. Changes
+	/// nothing when too few executors are available.
+	///
+	/// Run only by the hook of block `now`, before any transaction of it, and seeded by the hash
+	/// of block `now - 1`: nobody acting in that block or before it knew the hash, and nothing
+	/// after it can change the state the draw reads. A draw the queue defers to a later block
+	/// takes that block's parent hash, never one known while the state could still change.
+	pub(crate) fn assign(
+		id: TaskId,
+		task: &mut TaskInfo<T>,
+		now: BlockNumberFor<T>,
+	) -> DispatchResult {
+		let seed_block = now.saturating_sub(One::one());
+		let Some(seed) = T::Randomness::random_at(
+			&(b"inference/assign", id, task.reassignments).encode(),
+			seed_block,
+		) else {
+			defensive!("the parent block's hash is unknown");
+			return Err(Error::<T>::NoExecutors.into());
+		};
+		let mut exclude = Self::requester_and_its_agent(&task.requester);
+		exclude.extend(task.excluded.iter().cloned());
+		frame_support::storage::with_storage_layer(|| {
+			let executors = T::Agents::select(
+				Role::Executor,
+				&task.model,
+				task.redundancy,
+				seed,
+				&exclude,
+				task.collateral,
+			)
+			.map_err(|_| Error::<T>::NoExecutors)?;
+			let mut assignments = BoundedVec::new();
+			for executor in &executors {
+				T::Agents::note_work_opened(executor, task.collateral)?;
+				AssignedTasks::<T>::insert(executor, id, ());
+				assignments
+					.try_push(Assignment::<T> {
+						executor: executor.clone(),
+						commitment: None,
+						output: None,
+					})
+					.map_err(|_| Error::<T>::InvalidRedundancy)?;
+			}
+			task.assignments = assignments;
+			task.excluded = Default::default();
+			task.extended = false;
+			task.status = TaskStatus::Assigned;
+			task.phase_ends = Queue::<T>::schedule(&id, now.saturating_add(task.commit_period));
+			Self::deposit_event(Event::TaskAssigned {
+				task: id,
+				executors,
+				commit_deadline: task.phase_ends,
+			});
+			Ok(())
+		})
+	}
+
+	/// Opens the reveal phase.
+	pub(crate) fn start_reveal_phase(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
+		task.status = TaskStatus::Committed;
+		task.extended = false;
+		task.phase_ends = Queue::<T>::schedule(&id, now.saturating_add(T::RevealPeriod::get()));
+		Self::deposit_event(Event::RevealPhaseStarted {
+			task: id,
+			reveal_deadline: task.phase_ends,
+		});
+	}
+
+	/// Compares the revealed outputs. Executors that could not obtain the input
+	/// ([`INPUT_UNAVAILABLE`]) are set aside when others delivered an output; when none did,
+	/// the task is paid as an attempt. One result opens the challenge window; different
+	/// results (several executors, exact-match mode) open a dispute.
+	pub(crate) fn conclude_reveals(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
+		let delivered: Vec<H256> = task
+			.assignments
+			.iter()
+			.filter_map(|a| a.output)
+			.filter(|output| *output != INPUT_UNAVAILABLE)
+			.collect();
+		let Some(first) = delivered.first().copied() else {
+			// Nobody could obtain the input. Two or more executors saying so corroborate each
+			// other: the requester pays for their attempts. A lone executor's word proves
+			// nothing either way: it is neither paid nor slashed, and the fee is refunded.
+			let unavailable =
+				task.assignments.iter().filter(|a| a.output == Some(INPUT_UNAVAILABLE)).count();
+			if unavailable >= 2 {
+				return Self::finalise_unavailable(id, task, now);
+			}
+			return Self::expire(id, task, now);
+		};
+		if delivered.iter().all(|output| *output == first) {
+			// One executor in jury mode, or agreeing executors in exact-match mode.
+			let challenge_end =
+				Queue::<T>::schedule(&id, now.saturating_add(T::ChallengePeriod::get()));
+			task.status = TaskStatus::Revealed;
+			task.result = Some(first);
+			task.phase_ends = challenge_end;
+			Self::deposit_event(Event::TaskRevealed {
+				task: id,
+				output_hash: first,
+				challenge_end: task.phase_ends,
+			});
+		} else {
+			Self::start_dispute(id, task, now);
+			if let Err(error) = T::Disputes::on_disagreement(id, &Self::disputed_view(task)) {
+				// No jury can judge it (too few verifiers): nobody can tell who was right.
+				log::info!(target: LOG_TARGET, "disagreement on task {id} not judged: {error:?}");
+				Queue::<T>::unschedule(&id, task.phase_ends);
+				Self::pay_every_delivered(id, task, now);
+			}
+		}
+	}
+
+	/// Slashes an executor that missed a deadline and releases it from the task. The slash goes
+	/// to the protocol account, not to the requester: a requester could otherwise profit from
+	/// tasks designed to fail (an input nobody can fetch, a model that cannot finish in time).
+	pub(crate) fn penalise_missed(
+		id: TaskId,
+		task: &TaskInfo<T>,
+		executor: &T::AccountId,
+		slash: BalanceOf<T>,
+	) {
+		let protocol = Self::account_id();
+		let before = T::Currency::balance(&protocol);
+		let slashed = T::Agents::slash(executor, slash.min(task.collateral), Some(&protocol));
+		Self::note_received(
+			ProtocolFlow::MissedDeadlines,
+			T::Currency::balance(&protocol).saturating_sub(before),
+		);
+		Self::release_executor(id, task, executor);
+		Self::deposit_event(Event::ExecutorMissedDeadline {
+			task: id,
+			executor: executor.clone(),
+			slashed,
+		});
+	}
+
+	/// Ends an executor's part in a task, releasing its collateral.
+	pub(crate) fn release_executor(id: TaskId, task: &TaskInfo<T>, executor: &T::AccountId) {
+		if AssignedTasks::<T>::take(executor, id).is_some() {
+			T::Agents::note_work_closed(executor, task.collateral);
+		}
+	}
+
+	/// Has new executors drawn at the next block for a task nobody delivered, excluding those
+	/// that failed; or expires it when it was reassigned too often.
+	pub(crate) fn reassign_or_expire(
+		id: TaskId,
+		task: &mut TaskInfo<T>,
+		failed: Vec<T::AccountId>,
+		now: BlockNumberFor<T>,
+	) {
+		if task.reassignments >= T::MaxReassignments::get() {
+			return Self::expire(id, task, now);
+		}
+		task.reassignments = task.reassignments.saturating_add(1);
+		task.assignments = Default::default();
+		task.excluded = BoundedVec::truncate_from(failed.clone());
+		task.status = TaskStatus::Submitted;
+		task.phase_ends = Queue::<T>::schedule(&id, now.saturating_add(One::one()));
+		Self::deposit_event(Event::TaskReassigned { task: id, excluded: failed });
+	}
+
+	/// Ends a task without a result: refunds the escrow and schedules pruning.
+	pub(crate) fn expire(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
+		for assignment in task.assignments.iter() {
+			Self::release_executor(id, task, &assignment.executor);
+		}
+		let refunded = Self::refund(task);
+		task.status = TaskStatus::Expired;
+		task.phase_ends = Self::schedule_prune(id, now);
+		Self::deposit_event(Event::TaskExpired { task: id, refunded });
+	}
+
+	/// Returns the rest of the escrow to the requester.
+	pub(crate) fn refund(task: &mut TaskInfo<T>) -> BalanceOf<T> {
+		let refunded = T::Currency::release(
+			&HoldReason::TaskEscrow.into(),
+			&task.requester,
+			task.escrow,
+			Precision::BestEffort,
+		)
+		.unwrap_or_else(|_| Zero::zero());
+		task.escrow = task.escrow.saturating_sub(refunded);
+		refunded
+	}
+
+	/// Pays `amount` from the task's escrow to `to`. Returns what was paid.
+	pub(crate) fn pay(
+		task: &mut TaskInfo<T>,
+		to: &T::AccountId,
+		amount: BalanceOf<T>,
+	) -> BalanceOf<T> {
+		if amount.is_zero() {
+			return amount;
+		}
+		let paid = T::Currency::transfer_on_hold(
+			&HoldReason::TaskEscrow.into(),
+			&task.requester,
+			to,
+			amount.min(task.escrow),
+			Precision::Exact,
+			Restriction::Free,
+			Fortitude::Force,
+		)
+		.unwrap_or_else(|error| {
+			log::warn!(target: LOG_TARGET, "payment of {amount:?} to {to:?} failed: {error:?}");
+			Zero::zero()
+		});
+		task.escrow = task.escrow.saturating_sub(paid);
+		paid
+	}
+
+	/// Pays the executors that revealed the result, takes the protocol cut, refunds the rest.
+	pub(crate) fn finalise(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
+		let Some(result) = task.result else {
+			return Self::expire(id, task, now);
+		};
+		let share = Self::share(task);
+		Self::settle(id, task, now, result, share, |output| output == result);
+	}
+
+	/// Pays the executors that could not obtain a referenced input the price of an attempt
+	/// (`MinFeePerExecutor` each, within their share), refunds the rest: the requester, who
+	/// keeps the input, pays for its unavailability, and nobody is slashed. Only when at least
+	/// two executors said so: one alone could be saving itself the work.
+	pub(crate) fn finalise_unavailable(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
+		task.result = Some(INPUT_UNAVAILABLE);
+		let attempt = T::MinFeePerExecutor::get().min(Self::share(task));
+		Self::settle(id, task, now, INPUT_UNAVAILABLE, attempt, |output| {
+			output == INPUT_UNAVAILABLE
+		});
+	}
+
+	/// Pays each executor whose revealed output `paid` accepts `amount` minus the protocol cut,
+	/// refunds the rest of the escrow, releases every executor, and schedules pruning.
+	pub(crate) fn settle(
+		id: TaskId,
+		task: &mut TaskInfo<T>,
+		now: BlockNumberFor<T>,
+		output_hash: H256,
+		amount: BalanceOf<T>,
+		paid_for: impl Fn(H256) -> bool,
+	) {
+		let cut = T::ProtocolCut::get().mul_floor(amount);
+		let protocol = Self::account_id();
+		let mut paid = BalanceOf::<T>::zero();
+		let mut protocol_cut = BalanceOf::<T>::zero();
+		let assignments = task.assignments.clone();
+		for assignment in assignments.iter() {
+			if assignment.output.is_some_and(&paid_for) {
+				paid = paid.saturating_add(Self::pay(
+					task,
+					&assignment.executor,
+					amount.saturating_sub(cut),
+				));
+				protocol_cut = protocol_cut.saturating_add(Self::pay(task, &protocol, cut));
+				T::Agents::record(&assignment.executor, Outcome::Completed);
+			}
+			Self::release_executor(id, task, &assignment.executor);
+		}
+		Self::note_received(ProtocolFlow::ProtocolCut, protocol_cut);
+		let refunded = Self::refund(task);
+		task.status = TaskStatus::Finalised;
+		task.phase_ends = Self::schedule_prune(id, now);
+		T::OnFinalised::on_task_finalised(id, &task.model, &protocol, protocol_cut);
+		Self::deposit_event(Event::TaskFinalised {
+			task: id,
+			output_hash,
+			paid,
+			protocol_cut,
+			refunded,
+		});
+	}
+
+	/// Ends a disagreement nobody could judge: every output was delivered and is public, so
+	/// each executor that delivered one is paid its share. The requester does not get them for
+	/// free (it could otherwise have its own executor disagree with an honest one), and nobody
+	/// is slashed.
+	pub(crate) fn pay_every_delivered(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
+		Self::deposit_event(Event::DisputeResolved { task: id, output_hash: None });
+		let share = Self::share(task);
+		let first = task
+			.assignments
+			.iter()
+			.filter_map(|a| a.output)
+			.find(|output| *output != INPUT_UNAVAILABLE)
+			.unwrap_or_default();
+		Self::settle(id, task, now, first, share, |output| output != INPUT_UNAVAILABLE);
+	}
+
+	/// At a commit or reveal deadline: whether it is extended because the
+	/// [`Config::CongestionGrace`] blocks before it were all full while an executor has not
+	/// acted, once per phase. Moves `phase_ends` on by
+	/// [`Config::CongestionGrace`] if so (the caller schedules it). Bounded: a phase is extended
+	/// at most once, so no flood stalls a task for long.
+	pub(crate) fn extend_if_congested(task: &mut TaskInfo<T>) -> bool {
+		let grace = T::CongestionGrace::get();
+		let waiting = task.assignments.iter().any(|a| match task.status {
+			TaskStatus::Assigned => a.commitment.is_none(),
+			_ => a.output.is_none(),
+		});
+		if task.extended
+			|| !waiting
+			|| !FullBlockLog::<T>::get().full_before(task.phase_ends, grace)
+		{
+			return false;
+		}
+		task.extended = true;
+		task.phase_ends = task.phase_ends.saturating_add(grace);
+		true
+	}
+
+	/// Schedules the pruning of a finished task.
+	pub(crate) fn schedule_prune(id: TaskId, now: BlockNumberFor<T>) -> BlockNumberFor<T> {
+		Queue::<T>::schedule(&id, now.saturating_add(T::RetentionPeriod::get()))
+	}
+
+	/// The transition due when a task's current phase ends.
+	pub(crate) fn process_deadline(id: TaskId, now: BlockNumberFor<T>) {
+		let Some(mut task) = Tasks::<T>::get(id) else {
+			defensive!("a deadline of a task that is gone");
+			return;
+		};
+		if matches!(task.status, TaskStatus::Assigned | TaskStatus::Committed)
+			&& Self::extend_if_congested(&mut task)
+		{
+			task.phase_ends = Queue::<T>::schedule(&id, task.phase_ends);
+			Self::deposit_event(Event::DeadlineExtended { task: id, phase_ends: task.phase_ends });
+			Tasks::<T>::insert(id, task);
+			return;
+		}
+		match task.status {
+			TaskStatus::Submitted => {
+				if Self::assign(id, &mut task, now).is_err() {
+					// The executors that were available when it was submitted are not now
+					// (paused, gone, or their stake taken by other work): refunded.
+					Self::expire(id, &mut task, now);
+				}
+			},
+			TaskStatus::Assigned => {
+				let (committed, missed): (Vec<_>, Vec<_>) =
+					task.assignments.iter().cloned().partition(|a| a.commitment.is_some());
+				for assignment in &missed {
+					Self::penalise_missed(
+						id,
+						&task,
+						&assignment.executor,
+						T::MissedDeadlineSlash::get(),
+					);
+				}
+				task.assignments.retain(|a| a.commitment.is_some());
+				if committed.is_empty() {
+					let failed = missed.into_iter().map(|a| a.executor).collect();
+					Self::reassign_or_expire(id, &mut task, failed, now);
+				} else {
+					Self::start_reveal_phase(id, &mut task, now);
+				}
+			},
+			TaskStatus::Committed => {
+				let (revealed, missed): (Vec<_>, Vec<_>) =
+					task.assignments.iter().cloned().partition(|a| a.output.is_some());
+				let slash = Self::missed_reveal_slash(Self::share(&task));
+				for assignment in &missed {
+					Self::penalise_missed(id, &task, &assignment.executor, slash);
+				}
+				task.assignments.retain(|a| a.output.is_some());
+				if revealed.is_empty() {
+					let failed = missed.into_iter().map(|a| a.executor).collect();
+					Self::reassign_or_expire(id, &mut task, failed, now);
+				} else {
+					Self::conclude_reveals(id, &mut task, now);
+				}
+			},
+			TaskStatus::Revealed => {
+				// A random share of results is audited instead of finalised at once, drawn from
+				// the hash of the block before the window's end: unknown when the result was
+				// revealed, and the same whenever the deadline is processed (processed so late
+				// that the hash is gone, the result is audited). The task must be disputed
+				// before the handler opens the audit, which may resolve it.
+				let seed = T::Randomness::random_at(
+					&(b"inference/audit", id).encode(),
+					task.phase_ends.saturating_sub(One::one()),
+				);
+				let view = Self::disputed_view(&task);
+				let audited = frame_support::storage::with_storage_layer(|| {
+					let mut candidate = task.clone();
+					Self::start_dispute(id, &mut candidate, now);
+					Tasks::<T>::insert(id, &candidate);
+					if T::Disputes::audit(id, &view, seed) {
+						Ok(())
+					} else {
+						Err(DispatchError::Other("not audited"))
+					}
+				});
+				if audited.is_ok() {
+					return;
+				}
+				Self::finalise(id, &mut task, now)
+			},
+			TaskStatus::Disputed => {
+				if T::Disputes::is_judging(id) {
+					// A dispute still being judged (its queue may run late) is not cut short:
+					// the timeout waits, and a full queue never decides the outcome.
+					task.phase_ends =
+						Queue::<T>::schedule(&id, now.saturating_add(T::DisputeTimeout::get()));
+				} else {
+					Self::expire(id, &mut task, now)
+				}
+			},
+			TaskStatus::Finalised | TaskStatus::Expired => {
+				let _ = Outputs::<T>::clear_prefix(id, T::MaxRedundancy::get(), None);
+				let released = T::Currency::release(
+					&HoldReason::TaskDeposit.into(),
+					&task.requester,
+					task.deposit,
+					Precision::BestEffort,
+				);
+				if released.map_or(true, |released| released < task.deposit) {
+					defensive!("a pruned task's deposit was not all on hold");
+				}
+				Tasks::<T>::remove(id);
+				Self::deposit_event(Event::TaskPruned { task: id });
+				return;
+			},
+		}
+		Tasks::<T>::insert(id, task);
+	}
+}

@@ -1,0 +1,72 @@
+//! The pallet's invariants, checked by `try_state` and after every unit test.
+
+use super::*;
+
+impl<T: Config> Pallet<T> {
+	/// Checks the pallet's invariants (used by `try_state`, and by tests after every test).
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut queued: BTreeMap<TaskId, u32> = BTreeMap::new();
+		let cursor = Queue::<T>::cursor();
+		for (block, id) in Queue::<T>::all() {
+			*queued.entry(id).or_default() += 1;
+			let task = Tasks::<T>::get(id).ok_or("a deadline queue points to no task")?;
+			ensure!(task.phase_ends == block, "a task is queued at a block not its own");
+			ensure!(
+				block >= cursor,
+				"a task is queued behind the cursor: it would never be processed"
+			);
+		}
+		for (id, task) in Tasks::<T>::iter() {
+			ensure!(queued.get(&id) == Some(&1), "a task is not in exactly one deadline queue");
+			let held = escrow.entry(task.requester.clone()).or_default();
+			*held = held.saturating_add(task.escrow);
+			let held = deposits.entry(task.requester.clone()).or_default();
+			*held = held.saturating_add(task.deposit);
+			if task.status.is_finished() {
+				ensure!(task.escrow.is_zero(), "a finished task still holds escrow");
+			}
+			if task.status == TaskStatus::Submitted {
+				ensure!(task.assignments.is_empty(), "a task waiting for its draw has executors");
+			}
+			for assignment in task.assignments.iter() {
+				let open = AssignedTasks::<T>::contains_key(&assignment.executor, id);
+				ensure!(
+					open == task.status.has_executors(),
+					"the executor index does not match the task's assignments"
+				);
+			}
+		}
+		for (requester, total) in escrow {
+			let held = T::Currency::balance_on_hold(&HoldReason::TaskEscrow.into(), &requester);
+			ensure!(held == total, "escrow held differs from the tasks' escrow");
+		}
+		for (requester, total) in deposits {
+			let held = T::Currency::balance_on_hold(&HoldReason::TaskDeposit.into(), &requester);
+			ensure!(held == total, "deposits held differ from the tasks' deposits");
+		}
+		for (executor, id, ()) in AssignedTasks::<T>::iter() {
+			let task = Tasks::<T>::get(id).ok_or("an executor is assigned a task that is gone")?;
+			ensure!(
+				task.assignments.iter().any(|a| a.executor == executor),
+				"an executor is indexed for a task it is not assigned to"
+			);
+		}
+		// The protocol account holds at least what came in minus what went out (anyone may
+		// also send it funds).
+		let (mut received, mut paid) = (BalanceOf::<T>::zero(), BalanceOf::<T>::zero());
+		for (_, totals) in ProtocolFlows::<T>::iter() {
+			received = received.saturating_add(totals.received);
+			paid = paid.saturating_add(totals.paid);
+		}
+		let balance = T::Currency::balance(&Self::account_id());
+		ensure!(
+			balance.saturating_add(paid) >= received,
+			"the protocol account holds less than its flows left in it"
+		);
+		Ok(())
+	}
+}
