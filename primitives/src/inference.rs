@@ -159,10 +159,13 @@ pub trait InferenceTasks<AccountId, Balance> {
 
 	/// The output bytes revealed inline for `output` of task `id`, if any.
 	fn revealed_output(id: TaskId, output: &H256) -> Option<Vec<u8>>;
+}
 
-	/// Off chain only (in an off-chain worker): runs task `id` against this node's inference
-	/// endpoint exactly as its executors were asked to, within `timeout_ms`, and returns the
-	/// output (`None`: the task's referenced input could not be obtained), or why there is none.
+/// What a juror's off-chain worker asks of `pallet-inference`: never called on chain.
+pub trait OffchainExecution {
+	/// In an off-chain worker: runs task `id` against this node's inference endpoint exactly as
+	/// its executors were asked to, within `timeout_ms`, and returns the output (`None`: the
+	/// task's referenced input could not be obtained), or why there is none.
 	fn execute_offchain(
 		id: TaskId,
 		timeout_ms: u64,

@@ -95,8 +95,8 @@ pub mod weights;
 pub use agentchain_primitives::{
 	agents::{AgentRegistry, Outcome, Role},
 	inference::{
-		DisputeHandler, DisputedTask, InferenceTasks, ProtocolFlow, ProtocolTreasury, Resolution,
-		TaskId, VerificationMode, INPUT_UNAVAILABLE,
+		DisputeHandler, DisputedTask, InferenceTasks, OffchainExecution, ProtocolFlow,
+		ProtocolTreasury, Resolution, TaskId, VerificationMode, INPUT_UNAVAILABLE,
 	},
 	ModelId,
 };
@@ -217,7 +217,7 @@ pub mod pallet {
 		type Agents: AgentRegistry<Self::AccountId, BalanceOf<Self>>;
 
 		/// The inference tasks disputes are about.
-		type Tasks: InferenceTasks<Self::AccountId, BalanceOf<Self>>;
+		type Tasks: InferenceTasks<Self::AccountId, BalanceOf<Self>> + OffchainExecution;
 
 		/// Seeds from the hash of a given block: juries are drawn from the block a dispute or
 		/// appeal opened in, at a later block.

@@ -7,7 +7,7 @@
 //!    the [`JurorDuties`] index (one prefix, never a scan of all disputes).
 //! 2. A seat in a commit phase the node has not voted on yet: the node takes a persistent lock,
 //!    re-executes the task against its own endpoint exactly as the executors were asked to
-//!    ([`InferenceTasks::execute_offchain`]), forms its vote, draws a salt, stores both in
+//!    ([`OffchainExecution::execute_offchain`]), forms its vote, draws a salt, stores both in
 //!    offchain local storage and only then submits `commit_vote` from the operator key.
 //! 3. Once the round is in its reveal phase, it submits `reveal_vote` from that record.
 //!
@@ -24,7 +24,8 @@
 
 use crate::{
 	vote_commitment, AgentRegistry, Call, Config, DisputePhase, Disputes, InferenceTasks,
-	JurorDuties, Pallet, TaskId, VerificationMode, INPUT_UNAVAILABLE, LOG_TARGET, REJECT,
+	JurorDuties, OffchainExecution, Pallet, TaskId, VerificationMode, INPUT_UNAVAILABLE,
+	LOG_TARGET, REJECT,
 };
 use agentchain_primitives::offchain::{
 	forget_records, remember_record, EndpointConfig, ENDPOINT_CONFIG_KEY,

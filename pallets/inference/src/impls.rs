@@ -96,7 +96,9 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			.and_then(|data| data.inline)
 			.map(|bytes| bytes.into_inner())
 	}
+}
 
+impl<T: Config> OffchainExecution for Pallet<T> {
 	fn execute_offchain(
 		id: TaskId,
 		timeout_ms: u64,

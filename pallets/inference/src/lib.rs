@@ -86,8 +86,8 @@ pub mod weights;
 pub use agentchain_primitives::{
 	agents::{AgentRegistry, Outcome, Role},
 	inference::{
-		DisputeHandler, DisputedTask, InferenceTasks, OnTaskFinalised, ProtocolFlow,
-		ProtocolTreasury, Resolution, TaskId, VerificationMode, INPUT_UNAVAILABLE,
+		DisputeHandler, DisputedTask, InferenceTasks, OffchainExecution, OnTaskFinalised,
+		ProtocolFlow, ProtocolTreasury, Resolution, TaskId, VerificationMode, INPUT_UNAVAILABLE,
 	},
 	ModelId,
 };
