@@ -98,7 +98,8 @@ pub struct AgentView<AccountId> {
 	pub collateral: u128,
 	/// Whether it takes work.
 	pub state: AgentState,
-	/// Whether it can be selected now for at least one of its roles (active, live, staked).
+	/// Whether it can be selected now for at least one of its roles (active, live, staked and,
+	/// for executors and verifiers, seated in the candidate set of a model it serves).
 	pub selectable: bool,
 	/// Block of registration.
 	pub registered_at: u64,

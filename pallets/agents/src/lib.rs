@@ -252,8 +252,11 @@ pub mod pallet {
 	pub type Operators<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, T::AccountId, OptionQuery>;
 
-	/// The candidate set of each model-specific role and model: every non-leaving agent that
-	/// holds the role and serves the model, at most [`Config::MaxCandidates`].
+	/// The candidate set of each model-specific role and model: non-leaving agents that hold
+	/// the role and serve the model, at most [`Config::MaxCandidates`]. When a set is full, an
+	/// eligible newcomer takes the seat of an ineligible (paused, silent) member or of the
+	/// member with the least stake, if its own is larger; the evicted agent stays registered
+	/// and takes a seat back with `rejoin`.
 	///
 	/// Twox64Concat for the role (a three-variant enum of ours, not user-controlled);
 	/// Blake2_128Concat for the model id (any 32 bytes a user chooses).
@@ -775,9 +778,9 @@ pub mod pallet {
 		/// Change the name, endpoint and version of the caller's agent. The storage deposit
 		/// follows the new size.
 		///
-		/// The origin must be signed by the owner.
+		/// The origin must be signed by the owner. The agent must not be leaving.
 		///
-		/// Errors: `NotRegistered`, `NameTooLong`, `EndpointTooLong`, `VersionTooLong`,
+		/// Errors: `NotRegistered`, `Leaving`, `NameTooLong`, `EndpointTooLong`, `VersionTooLong`,
 		/// `InsufficientBalance` (for a larger deposit).
 		///
 		/// Emits `MetadataUpdated`.
@@ -792,6 +795,7 @@ pub mod pallet {
 			let owner = ensure_signed(origin)?;
 			let metadata = Self::bounded_metadata(name, endpoint, version)?;
 			let mut info = Agents::<T>::get(&owner).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
 			info.deposit = info
 				.deposit
 				.update(&owner, Self::footprint(&metadata, &info.models))

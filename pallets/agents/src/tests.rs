@@ -886,3 +886,48 @@ fn clients_see_an_agent_by_owner_or_operator_and_the_agents_serving_a_model() {
 		assert!(serving(served).is_empty());
 	});
 }
+
+/// An agent evicted from its only candidate set while paused is active again after `resume`,
+/// but in no set: the view must not call it selectable (it said so, from eligibility alone,
+/// while no draw could pick it) until it rejoins.
+#[test]
+fn an_agent_evicted_while_paused_is_not_selectable_until_it_rejoins() {
+	run_test(|| {
+		for who in 1..=MAX_CANDIDATES as u64 {
+			register_executor(who, 100);
+		}
+		assert_ok!(Agents::pause(RuntimeOrigin::signed(1)));
+		assert_ok!(register(9, vec![Role::Executor], vec![model(1)], 100));
+		assert!(!candidates(Role::Executor, model(1)).contains(&1));
+		assert_ok!(Agents::resume(RuntimeOrigin::signed(1)));
+		assert_eq!(info(1).status, AgentStatus::Active);
+		assert!(!Agents::agent_view(&1).unwrap().selectable);
+		assert!(Agents::agent_view(&9).unwrap().selectable);
+
+		// With more stake than the smallest member, it takes a seat back and is selectable.
+		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(1), 1));
+		assert_ok!(Agents::rejoin(RuntimeOrigin::signed(1)));
+		assert!(Agents::agent_view(&1).unwrap().selectable);
+	});
+}
+
+/// A leaving agent's record only waits for its stake to unlock: like its models and roles,
+/// its metadata no longer changes.
+#[test]
+fn a_leaving_agent_cannot_update_its_metadata() {
+	run_test(|| {
+		register_executor(1, 100);
+		assert_ok!(Agents::deregister(RuntimeOrigin::signed(1)));
+		let deposit = info(1).deposit;
+		assert_noop!(
+			Agents::update_metadata(
+				RuntimeOrigin::signed(1),
+				b"renamed".to_vec(),
+				b"http://elsewhere".to_vec(),
+				b"2".to_vec()
+			),
+			Error::<Test>::Leaving
+		);
+		assert_eq!(info(1).deposit, deposit);
+	});
+}

@@ -35,6 +35,16 @@ impl<T: Config> Pallet<T> {
 	fn view_of(owner: T::AccountId, info: &AgentInfo<T>) -> AgentView<T::AccountId> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+		// Eligible, and for a model-specific role seated in a candidate set (an agent evicted
+		// while paused or silent is not selected until it rejoins).
+		let selectable = info.roles.iter().any(|role| {
+			Self::is_eligible(info, *role, now)
+				&& (!role.is_model_specific()
+					|| info
+						.models
+						.iter()
+						.any(|model| Candidates::<T>::get(role, model).contains(&owner)))
+		});
 		AgentView {
 			owner,
 			operator: info.operator.clone(),
@@ -51,7 +61,7 @@ impl<T: Config> Pallet<T> {
 				AgentStatus::Paused => AgentState::Paused,
 				AgentStatus::Leaving => AgentState::Leaving,
 			},
-			selectable: info.roles.iter().any(|role| Self::is_eligible(info, *role, now)),
+			selectable,
 			registered_at: info.registered_at.saturated_into(),
 			last_seen: info.last_seen.saturated_into(),
 			open_work: info.open_work,
