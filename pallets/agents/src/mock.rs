@@ -5,10 +5,7 @@ use frame_support::{
 	derive_impl, parameter_types,
 	traits::{fungible::HoldConsideration, ConstU32, ConstU64, LinearStoragePrice, VariantCountOf},
 };
-use sp_runtime::{
-	testing::{TestSignature, UintAuthorityId},
-	BuildStorage,
-};
+use sp_runtime::BuildStorage;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -69,46 +66,8 @@ pub const LIVENESS_PERIOD: u64 = 20;
 pub const MAX_MODELS: u32 = 4;
 pub const MAX_CANDIDATES: u32 = 3;
 
-/// Test extrinsics: signed by a `u64` account, no signature check, no extension.
-pub type Extrinsic = sp_runtime::testing::TestXt<RuntimeCall, ()>;
-
-impl frame_system::offchain::SigningTypes for Test {
-	type Public = UintAuthorityId;
-	type Signature = TestSignature;
-}
-
-impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Test
-where
-	RuntimeCall: From<LocalCall>,
-{
-	type Extrinsic = Extrinsic;
-	type RuntimeCall = RuntimeCall;
-}
-
-impl<LocalCall> frame_system::offchain::CreateSignedTransaction<LocalCall> for Test
-where
-	RuntimeCall: From<LocalCall>,
-{
-	fn create_signed_transaction<
-		C: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
-	>(
-		call: RuntimeCall,
-		_public: UintAuthorityId,
-		account: u64,
-		_nonce: u32,
-	) -> Option<Extrinsic> {
-		Some(Extrinsic::new_signed(call, account, (), ()))
-	}
-}
-
-/// Operator keys in tests: `UintAuthorityId`s, whose keystore is set with
-/// `UintAuthorityId::set_all_keys`.
-pub struct TestOperatorCrypto;
-impl frame_system::offchain::AppCrypto<UintAuthorityId, TestSignature> for TestOperatorCrypto {
-	type RuntimeAppPublic = UintAuthorityId;
-	type GenericPublic = UintAuthorityId;
-	type GenericSignature = TestSignature;
-}
+agentchain_support::impl_test_signing!(Test);
+pub use agentchain_support::mock_helpers::TestOperatorCrypto;
 
 #[derive_impl(crate::config_preludes::TestDefaultConfig)]
 impl pallet_agents::Config for Test {

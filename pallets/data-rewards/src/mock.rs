@@ -13,10 +13,7 @@ use frame_support::{
 	PalletId,
 };
 use sp_core::H256;
-use sp_runtime::{
-	testing::{TestSignature, UintAuthorityId},
-	BuildStorage, Perbill,
-};
+use sp_runtime::{BuildStorage, Perbill};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -86,45 +83,8 @@ impl pallet_agents::Config for Test {
 	>;
 }
 
-/// Test extrinsics: signed by a `u64` account, no signature check, no extension.
-pub type Extrinsic = sp_runtime::testing::TestXt<RuntimeCall, ()>;
-
-impl frame_system::offchain::SigningTypes for Test {
-	type Public = UintAuthorityId;
-	type Signature = TestSignature;
-}
-
-impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Test
-where
-	RuntimeCall: From<LocalCall>,
-{
-	type Extrinsic = Extrinsic;
-	type RuntimeCall = RuntimeCall;
-}
-
-impl<LocalCall> frame_system::offchain::CreateSignedTransaction<LocalCall> for Test
-where
-	RuntimeCall: From<LocalCall>,
-{
-	fn create_signed_transaction<
-		C: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
-	>(
-		call: RuntimeCall,
-		_public: UintAuthorityId,
-		account: u64,
-		_nonce: u32,
-	) -> Option<Extrinsic> {
-		Some(Extrinsic::new_signed(call, account, (), ()))
-	}
-}
-
-/// Operator keys in tests: `UintAuthorityId`s.
-pub struct TestOperatorCrypto;
-impl frame_system::offchain::AppCrypto<UintAuthorityId, TestSignature> for TestOperatorCrypto {
-	type RuntimeAppPublic = UintAuthorityId;
-	type GenericPublic = UintAuthorityId;
-	type GenericSignature = TestSignature;
-}
+agentchain_support::impl_test_signing!(Test);
+pub use agentchain_support::mock_helpers::TestOperatorCrypto;
 
 pub const EPOCH_LENGTH: u64 = 10;
 pub const CLAIM_PERIOD: u32 = 2;

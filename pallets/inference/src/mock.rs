@@ -12,10 +12,7 @@ use frame_support::{
 	PalletId,
 };
 use sp_core::H256;
-use sp_runtime::{
-	testing::{TestSignature, UintAuthorityId},
-	BuildStorage, DispatchResult, Perbill,
-};
+use sp_runtime::{BuildStorage, DispatchResult, Perbill};
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -167,46 +164,8 @@ pub const MAX_DEADLINES: u32 = 4;
 /// Blocks a duty deadline moves by when blocks before it were full.
 pub const CONGESTION_GRACE: u64 = 2;
 
-/// Test extrinsics: signed by a `u64` account, no signature check, no extension.
-pub type Extrinsic = sp_runtime::testing::TestXt<RuntimeCall, ()>;
-
-impl frame_system::offchain::SigningTypes for Test {
-	type Public = UintAuthorityId;
-	type Signature = TestSignature;
-}
-
-impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Test
-where
-	RuntimeCall: From<LocalCall>,
-{
-	type Extrinsic = Extrinsic;
-	type RuntimeCall = RuntimeCall;
-}
-
-impl<LocalCall> frame_system::offchain::CreateSignedTransaction<LocalCall> for Test
-where
-	RuntimeCall: From<LocalCall>,
-{
-	fn create_signed_transaction<
-		C: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
-	>(
-		call: RuntimeCall,
-		_public: UintAuthorityId,
-		account: u64,
-		_nonce: u32,
-	) -> Option<Extrinsic> {
-		Some(Extrinsic::new_signed(call, account, (), ()))
-	}
-}
-
-/// Operator keys in tests: `UintAuthorityId`s, whose keystore is set with
-/// `UintAuthorityId::set_all_keys`.
-pub struct TestOperatorCrypto;
-impl frame_system::offchain::AppCrypto<UintAuthorityId, TestSignature> for TestOperatorCrypto {
-	type RuntimeAppPublic = UintAuthorityId;
-	type GenericPublic = UintAuthorityId;
-	type GenericSignature = TestSignature;
-}
+agentchain_support::impl_test_signing!(Test);
+pub use agentchain_support::mock_helpers::TestOperatorCrypto;
 
 impl pallet_inference::Config for Test {
 	type OperatorCrypto = TestOperatorCrypto;

@@ -12,6 +12,8 @@
 //!   extended rather than decide who is slashed.
 //! - [`offchain`]: signed transactions from off-chain workers, with nonces that parallel
 //!   workers never share and resends that fill the gaps lost transactions leave.
+//! - `mock_helpers` (feature `mock-helpers`): what the pallets' test runtimes share, as
+//!   `pallet_message_queue::mock_helpers` does for its users.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -19,6 +21,8 @@ extern crate alloc;
 
 pub mod congestion;
 pub mod deadlines;
+#[cfg(feature = "mock-helpers")]
+pub mod mock_helpers;
 pub mod offchain;
 pub mod randomness;
 
