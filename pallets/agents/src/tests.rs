@@ -683,15 +683,21 @@ fn squatters_lose_their_seats_to_eligible_newcomers() {
 	});
 }
 
+/// Fills model 1's executor set with agents 1.. (stake 100), pauses agent 1 and has agent 9
+/// take its seat.
+fn evict_agent_1_while_paused() {
+	for who in 1..=MAX_CANDIDATES as u64 {
+		register_executor(who, 100);
+	}
+	assert_ok!(Agents::pause(RuntimeOrigin::signed(1)));
+	assert_ok!(register(9, vec![Role::Executor], vec![model(1)], 100));
+	assert!(!candidates(Role::Executor, model(1)).contains(&1));
+}
+
 #[test]
 fn rejoin_takes_back_seats_and_only_eligible_agents_evict() {
 	run_test(|| {
-		for who in 1..=MAX_CANDIDATES as u64 {
-			register_executor(who, 100);
-		}
-		assert_ok!(Agents::pause(RuntimeOrigin::signed(1)));
-		assert_ok!(register(9, vec![Role::Executor], vec![model(1)], 100));
-		assert!(!candidates(Role::Executor, model(1)).contains(&1));
+		evict_agent_1_while_paused();
 		// Paused, agent 1 cannot rejoin; resumed, it is eligible but staked no more than
 		// anyone in the full set.
 		assert_noop!(Agents::rejoin(RuntimeOrigin::signed(1)), Error::<Test>::NotActive);
@@ -893,12 +899,7 @@ fn clients_see_an_agent_by_owner_or_operator_and_the_agents_serving_a_model() {
 #[test]
 fn an_agent_evicted_while_paused_is_not_selectable_until_it_rejoins() {
 	run_test(|| {
-		for who in 1..=MAX_CANDIDATES as u64 {
-			register_executor(who, 100);
-		}
-		assert_ok!(Agents::pause(RuntimeOrigin::signed(1)));
-		assert_ok!(register(9, vec![Role::Executor], vec![model(1)], 100));
-		assert!(!candidates(Role::Executor, model(1)).contains(&1));
+		evict_agent_1_while_paused();
 		assert_ok!(Agents::resume(RuntimeOrigin::signed(1)));
 		assert_eq!(info(1).status, AgentStatus::Active);
 		assert!(!Agents::agent_view(&1).unwrap().selectable);

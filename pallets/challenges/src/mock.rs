@@ -289,12 +289,7 @@ pub fn run_test(test: impl FnOnce()) {
 
 /// Advances to block `n`, running every pallet's `on_finalize` and `on_initialize` on the way.
 pub fn run_to_block(n: u64) {
-	System::run_to_block_with::<AllPalletsWithSystem>(
-		n,
-		// Each block starts empty, as `System::initialize` leaves it.
-		frame_system::RunToBlockHooks::default()
-			.before_initialize(|_| frame_system::BlockWeight::<Test>::kill()),
-	);
+	agentchain_support::mock_helpers::run_to_block::<Test, AllPalletsWithSystem>(n)
 }
 
 /// Submits an exact-match task for `model` with one executor per output, has executor `i`

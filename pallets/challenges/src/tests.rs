@@ -897,14 +897,9 @@ fn a_deferred_jury_draw_is_seeded_by_the_block_it_runs_in_and_never_by_a_call() 
 	});
 }
 
-/// Runs to block `n`, every block on the way full of ordinary traffic, as `on_finalize`
-/// records it.
+/// Runs to block `n`, every block on the way full of ordinary traffic.
 fn run_full_to_block(n: u64) {
-	while System::block_number() < n {
-		let now = System::block_number();
-		agentchain_support::congestion::fill_normal_share::<Test>();
-		run_to_block(now + 1);
-	}
+	agentchain_support::mock_helpers::run_full_to_block::<Test, AllPalletsWithSystem>(n)
 }
 
 /// Someone fills the blocks before the jurors' commit deadline: it moves on by the grace, once

@@ -567,14 +567,9 @@ fn an_executor_that_misses_the_commit_deadline_is_slashed_and_replaced() {
 	});
 }
 
-/// Runs to block `n`, every block on the way full of ordinary traffic (its `Normal` share used
-/// up), as `on_finalize` records it.
+/// Runs to block `n`, every block on the way full of ordinary traffic.
 fn run_full_to_block(n: u64) {
-	while System::block_number() < n {
-		let now = System::block_number();
-		agentchain_support::congestion::fill_normal_share::<Test>();
-		run_to_block(now + 1);
-	}
+	agentchain_support::mock_helpers::run_full_to_block::<Test, AllPalletsWithSystem>(n)
 }
 
 /// Someone fills the blocks before a commit deadline: the deadline moves on by the grace, once

@@ -1,7 +1,38 @@
 //! What the AgentChain pallets' test runtimes share: operator keys and signed transactions of
 //! off-chain workers, as test types. Behind the `mock-helpers` feature, for mocks only.
 
+use frame_support::traits::{OnFinalize, OnInitialize};
+use frame_system::pallet_prelude::BlockNumberFor;
 pub use sp_runtime::testing::{TestSignature, TestXt, UintAuthorityId};
+use sp_runtime::traits::One;
+
+/// Advances the test runtime `T` to block `n`, running every pallet's `on_finalize` and
+/// `on_initialize` on the way (`AllPallets`: the mock's `AllPalletsWithSystem`), each block
+/// starting empty, as `System::initialize` leaves it.
+pub fn run_to_block<T: frame_system::Config, AllPallets>(n: BlockNumberFor<T>)
+where
+	AllPallets: OnInitialize<BlockNumberFor<T>> + OnFinalize<BlockNumberFor<T>>,
+{
+	frame_system::Pallet::<T>::run_to_block_with::<AllPallets>(
+		n,
+		frame_system::RunToBlockHooks::default()
+			.before_initialize(|_| frame_system::BlockWeight::<T>::kill()),
+	);
+}
+
+/// [`run_to_block`], every block from the current one to the one before `n` full of ordinary
+/// traffic (its `Normal` share used up, see [`crate::congestion::fill_normal_share`]) when its
+/// `on_finalize` records it.
+pub fn run_full_to_block<T: frame_system::Config, AllPallets>(n: BlockNumberFor<T>)
+where
+	AllPallets: OnInitialize<BlockNumberFor<T>> + OnFinalize<BlockNumberFor<T>>,
+{
+	while frame_system::Pallet::<T>::block_number() < n {
+		let now = frame_system::Pallet::<T>::block_number();
+		crate::congestion::fill_normal_share::<T>();
+		run_to_block::<T, AllPallets>(now + One::one());
+	}
+}
 
 /// Operator keys in tests: `UintAuthorityId`s, whose keystore is set with
 /// `UintAuthorityId::set_all_keys`.
