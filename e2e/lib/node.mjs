@@ -140,6 +140,16 @@ export function waitForHeight(api, height, { finalized = false, timeoutMs = 60_0
   });
 }
 
+/** A dispatch error as "section.Name" (a module error) or its string, or null. */
+export function dispatchErrorName(api, dispatchError) {
+  if (!dispatchError) return null;
+  if (dispatchError.isModule) {
+    const meta = api.registry.findMetaError(dispatchError.asModule);
+    return `${meta.section}.${meta.name}`;
+  }
+  return dispatchError.toString();
+}
+
 /**
  * Signs and sends `tx` from `signer` (with signing `options` such as { nonce }); resolves once the block that includes it is finalized, with
  * { blockHash, events, dispatchError } (dispatchError decoded to "section.Name" or null).
@@ -150,21 +160,46 @@ export function sendAndFinalize(api, tx, signer, options = {}) {
     tx.signAndSend(signer, options, ({ status, events, dispatchError }) => {
       if (status.isInBlock) inBlock = status.asInBlock.toHex();
       if (status.isFinalized) {
-        let error = null;
-        if (dispatchError) {
-          if (dispatchError.isModule) {
-            const meta = api.registry.findMetaError(dispatchError.asModule);
-            error = `${meta.section}.${meta.name}`;
-          } else {
-            error = dispatchError.toString();
-          }
-        }
-        resolveTx({ inBlock, blockHash: status.asFinalized.toHex(), events, dispatchError: error });
+        resolveTx({ inBlock, blockHash: status.asFinalized.toHex(), events, dispatchError: dispatchErrorName(api, dispatchError) });
       }
       if (status.isDropped || status.isInvalid || status.isUsurped) {
         reject(new Error(`transaction ${status.type}`));
       }
     }).catch(reject);
+  });
+}
+
+/**
+ * Signs and sends `tx` from `signer`; resolves once a block includes it, with
+ * { blockHash, events, dispatchError } (dispatchError decoded to "section.Name" or null). For
+ * duties whose deadlines are a few blocks away, and to save the wait for finality: the dev
+ * chain has a single block author, so an imported block is not replaced and its state can be
+ * read before it is finalized.
+ */
+export function sendInBlock(api, tx, signer, options = {}) {
+  return new Promise((resolveTx, reject) => {
+    let unsubscribe;
+    let done = false;
+    const finish = (error, value) => {
+      if (done) return;
+      done = true;
+      if (unsubscribe) unsubscribe();
+      if (error) reject(error);
+      else resolveTx(value);
+    };
+    tx.signAndSend(signer, options, ({ status, events, dispatchError }) => {
+      if (status.isInBlock || status.isFinalized) {
+        const blockHash = (status.isInBlock ? status.asInBlock : status.asFinalized).toHex();
+        finish(null, { blockHash, events, dispatchError: dispatchErrorName(api, dispatchError) });
+      } else if (status.isDropped || status.isInvalid || status.isUsurped) {
+        finish(new Error(`transaction ${status.type}`));
+      }
+    })
+      .then((u) => {
+        unsubscribe = u;
+        if (done) u();
+      })
+      .catch((error) => finish(error));
   });
 }
 

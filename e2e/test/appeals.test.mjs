@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { blake2AsHex, blake2AsU8a, cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto';
-import { blockNumberOf, eventSince, sendAndFinalize, startDevNode } from '../lib/node.mjs';
+import { blockNumberOf, eventSince, sendAndFinalize, sendInBlock, startDevNode } from '../lib/node.mjs';
 
 const UNIT = 10n ** 12n;
 const MODEL = '0x' + '5a'.repeat(32);
@@ -27,26 +27,6 @@ function resultCommitment(outputHash, salt, address) {
 function voteCommitment(api, task, round, vote, salt, juror) {
   const encoded = api.createType('(u64, u32, H256, [u8; 32], AccountId32)', [task, round, vote, salt, juror]);
   return blake2AsHex(encoded.toU8a(), 256);
-}
-
-/**
- * Signs and sends `tx`; resolves once a block includes it (votes have deadlines a few blocks
- * away: waiting for finality would spend them), with { inBlock, events, dispatchError }.
- */
-function sendInBlock(api, tx, signer, options = {}) {
-  return new Promise((resolveTx, reject) => {
-    tx.signAndSend(signer, options, ({ status, events, dispatchError }) => {
-      if (status.isInBlock) {
-        let error = null;
-        if (dispatchError) {
-          const meta = dispatchError.isModule ? api.registry.findMetaError(dispatchError.asModule) : null;
-          error = meta ? `${meta.section}.${meta.name}` : dispatchError.toString();
-        }
-        resolveTx({ inBlock: status.asInBlock.toHex(), events, dispatchError: error });
-      }
-      if (status.isDropped || status.isInvalid || status.isUsurped) reject(new Error(`transaction ${status.type}`));
-    }).catch(reject);
-  });
 }
 
 const saltOf = (label) => u8aToHex(blake2AsU8a(stringToU8a(`${label}-${Date.now()}`)));
@@ -215,13 +195,13 @@ describe('appeals: a dispute judged twice by jurors signing from polkadot.js', (
     const appeal = inEvents(appealed, 'challenges', 'Appealed')[0];
     assert.equal(appeal.data.round.toNumber(), 1);
     assert.equal(appeal.data.bond.toBigInt(), 2n * bond);
-    const holds = await (await api.at(appealed.inBlock)).query.balances.holds(eve.address);
+    const holds = await (await api.at(appealed.blockHash)).query.balances.holds(eve.address);
     const held = holds.filter((h) => h.id.isChallenges).reduce((sum, h) => sum + h.amount.toBigInt(), 0n);
     assert.equal(held, 2n * bond, 'the appeal bond is held');
-    assert.ok(overturned.blockNumber < (await blockNumberOf(api, appealed.inBlock)));
+    assert.ok(overturned.blockNumber < (await blockNumberOf(api, appealed.blockHash)));
 
     // Round 1: seven jurors, none of the first round, uphold Eve's result.
-    const second = await juryOf(task, 1, await blockNumberOf(api, appealed.inBlock));
+    const second = await juryOf(task, 1, await blockNumberOf(api, appealed.blockHash));
     assert.equal(second.seated.length, 7);
     for (const juror of second.seated) assert.ok(!first.seated.includes(juror), 'a first-round juror sits again');
     const upheld = await judge(task, 1, second.seated, paris, second.drawn.blockNumber);

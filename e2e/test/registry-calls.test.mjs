@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
-import { blockNumberOf, startDevNode, waitForHeight } from '../lib/node.mjs';
+import { blockNumberOf, sendInBlock, startDevNode, waitForHeight } from '../lib/node.mjs';
 
 const UNIT = 10n ** 12n;
 /** The runtime prices an agent record's deposit at 1 AGC plus 0.01 AGC per byte. */
@@ -25,49 +25,6 @@ const MODEL_FULL = model('f1');
 const MODEL_DATA = model('d1');
 const UNKNOWN_MODEL = model('ee');
 const UNKNOWN_DATASET = 999_999;
-
-/** A dispatch error as "section.Name", or null. */
-function errorName(api, dispatchError) {
-  if (!dispatchError) return null;
-  if (dispatchError.isModule) {
-    const meta = api.registry.findMetaError(dispatchError.asModule);
-    return `${meta.section}.${meta.name}`;
-  }
-  return dispatchError.toString();
-}
-
-/**
- * Signs and sends `tx` from `signer`; resolves once a block includes it, with
- * { blockHash, events, dispatchError } (dispatchError decoded to "section.Name" or null). The dev
- * chain has a single block author: an imported block is not replaced, so its state can be read
- * before it is finalized.
- */
-function sendInBlock(api, tx, signer, options = {}) {
-  return new Promise((resolveTx, reject) => {
-    let unsubscribe;
-    let done = false;
-    const finish = (error, value) => {
-      if (done) return;
-      done = true;
-      if (unsubscribe) unsubscribe();
-      if (error) reject(error);
-      else resolveTx(value);
-    };
-    tx.signAndSend(signer, options, ({ status, events, dispatchError }) => {
-      if (status.isInBlock || status.isFinalized) {
-        const blockHash = (status.isInBlock ? status.asInBlock : status.asFinalized).toHex();
-        finish(null, { blockHash, events, dispatchError: errorName(api, dispatchError) });
-      } else if (status.isDropped || status.isInvalid || status.isUsurped) {
-        finish(new Error(`transaction ${status.type}`));
-      }
-    })
-      .then((u) => {
-        unsubscribe = u;
-        if (done) u();
-      })
-      .catch((error) => finish(error));
-  });
-}
 
 describe('agent and dataset registries: every owner call, its effect, and what it refuses', () => {
   let node;
