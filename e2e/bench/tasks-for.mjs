@@ -1,6 +1,6 @@
-// Load benchmark of the most used query, `inference_tasksFor` (the tasks assigned to an agent):
-// the latency of a full page (16 tasks) with 16 tasks on chain and with many, next to a baseline
-// query on the same node (`system_accountNextIndex`). Prints the figures; the cost of a page must
+// Load benchmark of the most used query, the runtime API call `InferenceApi_tasks_for` (the tasks
+// assigned to an agent): the latency of a full page (16 tasks) with 16 tasks on chain and with
+// many, next to a baseline query on the same node (`system_accountNextIndex`). Prints the figures; the cost of a page must
 // not grow with the tasks on chain.
 //
 //   node e2e/bench/tasks-for.mjs [tasks]      (default 1000; the node binary as for the e2e tests)
@@ -8,7 +8,6 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { sendAndFinalize, startDevNode } from '../lib/node.mjs';
-import { rpc } from '../../clients/polkadot-js/rpc.mjs';
 
 const UNIT = 10n ** 12n;
 const MODEL = '0x' + '5e'.repeat(32);
@@ -33,7 +32,7 @@ async function timed(label, call) {
 
 await cryptoWaitReady();
 const node = await startDevNode('bench-tasks-for');
-const api = await ApiPromise.create({ provider: new WsProvider(node.rpcUrl), rpc, noInitWarn: true });
+const api = await ApiPromise.create({ provider: new WsProvider(node.rpcUrl), noInitWarn: true });
 try {
   const keyring = new Keyring({ type: 'sr25519' });
   const alice = keyring.addFromUri('//Alice');
@@ -46,16 +45,17 @@ try {
   await Promise.all([...Array(16).keys()].map((i) => submit(requesters[0], firstNonce + i, i)));
 
   const openTasks = async () => (await api.query.inference.assignedTasks.keys(alice.address)).length;
-  const query = () => api.rpc.inference.tasksFor(alice.address, null, 16);
-  // The same call without polkadot.js's decoding: the node's share of the time.
-  const raw = () => api._rpcCore.provider.send('inference_tasksFor', [alice.address, null, 16]);
-  const one = () => api.rpc.inference.tasksFor(alice.address, null, 1);
+  const query = () => api.call.inferenceApi.tasksFor(alice.address, null, 16);
+  // The same call through `state_call`, without polkadot.js's decoding: the node's share of the time.
+  const args = api.createType('(AccountId, Option<u64>, u32)', [alice.address, null, 16]).toHex();
+  const raw = () => api._rpcCore.provider.send('state_call', ['InferenceApi_tasks_for', args]);
+  const one = () => api.call.inferenceApi.tasksFor(alice.address, null, 1);
   const baseline = () => api.rpc.system.accountNextIndex(alice.address);
   console.log(`open tasks of the agent: ${await openTasks()}`);
   const base1 = await timed('system_accountNextIndex (baseline)', baseline);
-  const few = await timed('inference_tasksFor, limit 16', query);
-  const fewRaw = await timed('inference_tasksFor, limit 16, raw JSON', raw);
-  await timed('inference_tasksFor, limit 1', one);
+  const few = await timed('InferenceApi_tasks_for, limit 16', query);
+  const fewRaw = await timed('InferenceApi_tasks_for, limit 16, state_call', raw);
+  await timed('InferenceApi_tasks_for, limit 1', one);
 
   // Many tasks: every requester submits its share, with consecutive nonces, in parallel.
   const started = Date.now();
@@ -73,14 +73,14 @@ try {
   const open = await openTasks();
   console.log(`open tasks of the agent: ${open} (submitted in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   const base2 = await timed('system_accountNextIndex (baseline)', baseline);
-  const many = await timed(`inference_tasksFor, limit 16, ${open} tasks`, query);
-  const manyRaw = await timed(`inference_tasksFor, limit 16, raw JSON, ${open} tasks`, raw);
-  await timed(`inference_tasksFor, limit 1, ${open} tasks`, one);
-  const page = (await query()).toJSON();
-  console.log(`page: ${page.tasks.length} tasks, next ${page.next}`);
+  const many = await timed(`InferenceApi_tasks_for, limit 16, ${open} tasks`, query);
+  const manyRaw = await timed(`InferenceApi_tasks_for, limit 16, state_call, ${open} tasks`, raw);
+  await timed(`InferenceApi_tasks_for, limit 1, ${open} tasks`, one);
+  const page = await query();
+  console.log(`page: ${page.tasks.length} tasks, next ${page.next.toString()}`);
   console.log(
     `summary: a page of 16 takes ${few.toFixed(3)} ms with 16 tasks on chain and ${many.toFixed(3)} ms with ` +
-      `${open} (x${(many / few).toFixed(2)}; raw JSON x${(manyRaw / fewRaw).toFixed(2)}); ` +
+      `${open} (x${(many / few).toFixed(2)}; state_call x${(manyRaw / fewRaw).toFixed(2)}); ` +
       `${(few / base1).toFixed(1)} and ${(many / base2).toFixed(1)} times the baseline query`,
   );
 } finally {

@@ -21,7 +21,6 @@ import {
   waitForEvent,
   waitForHeight,
 } from '../lib/node.mjs';
-import { rpc } from '../../clients/polkadot-js/rpc.mjs';
 
 const UNIT = 10n ** 12n;
 const MODEL_NAME = 'ngram-en';
@@ -172,20 +171,25 @@ describe('challenges: a cheating executor is caught by a challenger and a jury o
     assert.deepEqual(jurors, verifiers);
     assert.ok((await api.query.inference.tasks(id)).unwrap().status.isDisputed);
 
-    // The dispute and the jurors' duties, through the chain's own JSON-RPC queries.
-    const queries = await ApiPromise.create({ provider: new WsProvider(jurorNode.rpcUrl), rpc, noInitWarn: true });
+    // The dispute and the jurors' duties, through the ChallengesApi runtime API, asked of the
+    // juror's node.
+    const queries = await ApiPromise.create({ provider: new WsProvider(jurorNode.rpcUrl), noInitWarn: true });
     try {
-      const view = (await queries.rpc.challenges.dispute(id)).toJSON();
-      assert.equal(view.kind, 'Challenge');
-      assert.equal(view.challenger, alice.owner.address);
-      assert.equal(view.result, revealedHash);
-      assert.equal(view.round, 0);
-      assert.deepEqual(view.jurors.map((j) => j.juror).sort(), verifiers);
-      assert.deepEqual(view.bonds, [{ who: alice.owner.address, amount: bond.toString(), backsOutput: null }]);
-      const duties = (await queries.rpc.challenges.duties(accounts.Bob.operator.address)).toJSON();
-      assert.deepEqual(duties, { juror: accounts.Bob.owner.address, tasks: [id] });
-      await assert.rejects(queries.rpc.challenges.dispute(999_999), /4003/);
-      await assert.rejects(queries.rpc.challenges.duties(accounts.Ferdie.owner.address), /4001/);
+      const view = (await queries.call.challengesApi.dispute(id)).unwrap();
+      assert.equal(view.kind.type, 'Challenge');
+      assert.equal(view.kind.asChallenge.challenger.toString(), alice.owner.address);
+      assert.equal(view.result.unwrap().toHex(), revealedHash);
+      assert.equal(view.round.toNumber(), 0);
+      assert.deepEqual(view.jurors.map((j) => j.juror.toString()).sort(), verifiers);
+      assert.deepEqual(
+        view.bonds.map((b) => [b.who.toString(), b.amount.toBigInt(), b.backsOutput.isNone]),
+        [[alice.owner.address, bond, true]],
+      );
+      const duties = (await queries.call.challengesApi.duties(accounts.Bob.operator.address)).unwrap();
+      assert.equal(duties.juror.toString(), accounts.Bob.owner.address);
+      assert.deepEqual(duties.tasks.map((t) => t.toNumber()), [id]);
+      assert.ok((await queries.call.challengesApi.dispute(999_999)).isNone);
+      assert.ok((await queries.call.challengesApi.duties(accounts.Ferdie.owner.address)).isNone);
     } finally {
       await queries.disconnect();
     }

@@ -7,7 +7,6 @@
 // quality as a curator, unlink a retired dataset from a model record, remove a model record.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
 import { blockNumberOf, sendInBlock, startDevNode, waitForHeight } from '../lib/node.mjs';
@@ -29,7 +28,6 @@ const UNKNOWN_DATASET = 999_999;
 describe('agent and dataset registries: every owner call, its effect, and what it refuses', () => {
   let node;
   let api;
-  let rpcClient;
   let alice;
   let bob;
   let charlie;
@@ -84,9 +82,9 @@ describe('agent and dataset registries: every owner call, its effect, and what i
   const agentOf = async (who, at = api) => (await at.query.agents.agents(who)).unwrap();
   const candidatesOf = async (role, modelId, at = api) =>
     (await at.query.agents.candidates(role, modelId)).map((a) => a.toString());
-  /** The executors of a model that can be selected now, as the node's `agents_serving` answers. */
+  /** The executors of a model that can be selected now, as the `AgentsApi` runtime API answers. */
   const selectable = async (modelId) =>
-    (await rpcClient.send('agents_serving', [modelId, 'Executor'])).agents.map((view) => view.owner);
+    (await api.call.agentsApi.agentsServing(modelId, 'Executor')).map((view) => view.owner.toString());
   /** The current reward epoch and the block at which it closes. */
   const epochClock = async (at = api) => {
     const clock = await at.query.dataRewards.currentEpoch();
@@ -104,8 +102,6 @@ describe('agent and dataset registries: every owner call, its effect, and what i
     newcomer = keyring.addFromUri('//Alice//registry/newcomer');
     node = await startDevNode('registry-calls');
     api = node.api;
-    rpcClient = new WsProvider(node.rpcUrl);
-    await rpcClient.isReady;
     epochLength = api.consts.dataRewards.epochLength.toNumber();
     // One seat of the full candidate set is the paused agent's; the others are fillers'.
     const seats = api.consts.agents.maxCandidates.toNumber();
@@ -143,7 +139,6 @@ describe('agent and dataset registries: every owner call, its effect, and what i
   });
 
   after(async () => {
-    if (rpcClient) await rpcClient.disconnect();
     if (node) await node.stop();
   });
 

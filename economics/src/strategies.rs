@@ -10,7 +10,7 @@
 use crate::world::{account, hash, model, refused_with, Behaviour, Outcome, World};
 use agentchain_primitives::{agents::Role, inference::TaskId, ModelId};
 use agentchain_runtime::{AccountId, Balance, RuntimeCall, UNIT};
-use pallet_inference::TaskInputOf;
+use pallet_inference::TaskInput;
 
 /// The honest model.
 pub fn honest_model() -> ModelId {
@@ -215,7 +215,7 @@ pub fn undeliverable_inputs() -> Outcome {
 	for i in 0..5 {
 		let bytes = format!("withheld input {i}").into_bytes();
 		world.withheld.insert(hash(&bytes));
-		let input = TaskInputOf::Reference {
+		let input = TaskInput::Reference {
 			hash: hash(&bytes),
 			uri: b"https://attacker.example/input".to_vec(),
 		};
@@ -457,7 +457,7 @@ pub fn free_inference() -> Outcome {
 		&requester,
 		RuntimeCall::Inference(pallet_inference::Call::submit_task {
 			model: shared,
-			input: TaskInputOf::Inline(b"hot".to_vec()),
+			input: TaskInput::Inline(b"hot".to_vec()),
 			params: pallet_inference::TaskParams {
 				max_tokens: 16,
 				temperature_milli: 1500,
@@ -520,7 +520,7 @@ pub fn jury_mode_redundancy() -> Outcome {
 			&requester,
 			RuntimeCall::Inference(pallet_inference::Call::submit_task {
 				model: honest_model(),
-				input: TaskInputOf::Inline(b"a poem".to_vec()),
+				input: TaskInput::Inline(b"a poem".to_vec()),
 				params: pallet_inference::TaskParams {
 					max_tokens: 16,
 					temperature_milli,

@@ -27,7 +27,7 @@ use frame_support::{
 	},
 };
 use pallet_challenges::{vote_commitment, DisputePhase, Disputes, REJECT};
-use pallet_inference::{commitment_of, TaskInputOf, TaskParams, TaskStatus, Tasks};
+use pallet_inference::{commitment_of, TaskInput, TaskParams, TaskStatus, Tasks};
 use sp_core::H256;
 use sp_runtime::{traits::Dispatchable, BuildStorage, DispatchError};
 use std::collections::{BTreeMap, BTreeSet};
@@ -282,7 +282,7 @@ impl World {
 		self.submit_with(
 			requester,
 			model,
-			TaskInputOf::Inline(input.to_vec()),
+			TaskInput::Inline(input.to_vec()),
 			input,
 			fee,
 			redundancy,
@@ -294,7 +294,7 @@ impl World {
 		&mut self,
 		requester: &AccountId,
 		model: ModelId,
-		input: TaskInputOf<Vec<u8>>,
+		input: TaskInput<Vec<u8>>,
 		bytes: &[u8],
 		fee: Balance,
 		redundancy: u32,

@@ -80,6 +80,54 @@ pub enum SelectionError {
 	},
 }
 
+/// Counters of what happened to an agent's work.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Reputation {
+	/// Tasks completed and finalised.
+	pub completed: u32,
+	/// Results challenged.
+	pub challenged: u32,
+	/// Challenges lost (results judged wrong).
+	pub challenges_lost: u32,
+	/// Protocol audits passed.
+	pub audits_passed: u32,
+}
+
+/// Whether an agent takes new work.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum AgentStatus {
+	/// Selectable for new work (when live and staked enough).
+	Active,
+	/// Registered, but takes no new work until resumed.
+	Paused,
+	/// Deregistered: its stake is unbonding and slashable until the unbonding period ends, then
+	/// the record is removed on withdrawal.
+	Leaving,
+}
+
 /// The agent registry, as other pallets see it. An agent is identified by its owner's account.
 pub trait AgentRegistry<AccountId, Balance> {
 	/// The agent that `signer` acts for: the agent whose operator key `signer` is, or the agent
@@ -138,4 +186,13 @@ pub trait AgentRegistry<AccountId, Balance> {
 	/// Notes that a piece of work the agent took on is over, and releases the `collateral` it
 	/// reserved. Slashes for that work must be taken before this call.
 	fn note_work_closed(agent: &AccountId, collateral: Balance);
+
+	/// Benchmarks only: makes `who` an active agent in `role` serving `model`, registered as
+	/// `register` registers it, funded and staked ten times the role's minimum stake.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn register_for_benchmark(who: &AccountId, model: ModelId, role: Role);
+
+	/// Benchmarks only: deregisters the agent of `who`, as `deregister` does.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn deregister_for_benchmark(who: &AccountId);
 }

@@ -1,13 +1,11 @@
-//! Runtime APIs for clients: an agent, the agents serving a model, a task, and the tasks assigned
-//! to an executor, as complete views.
+//! Runtime APIs for clients, one per pallet, answering with complete views: an agent and the
+//! agents serving a model; a task and the tasks assigned to an executor; a dispute and a juror's
+//! duties; a dataset's pending rewards and the current reward epoch.
 //!
-//! The node serves them as JSON-RPC methods (`agents_*`, `inference_*`); the view types serialise
-//! to JSON with camelCase fields, balances as decimal strings (they exceed what JSON numbers hold
-//! exactly in JavaScript), hashes as `0x` hex and accounts in SS58.
-//!
-//! Why runtime APIs rather than view functions: the node needs typed results to serve JSON-RPC
-//! with clear errors (an unknown id is an RPC error, not an empty SCALE blob), and runtime APIs are
-//! versioned, so the node can tell which version a runtime implements across upgrades.
+//! They are the chain's one query mechanism beyond plain storage. Clients call them through the
+//! standard `state_call` RPC method; polkadot.js decodes them from the metadata
+//! (`api.call.agentsApi.agent(who)`), as does `subxt`. Why runtime APIs rather than
+//! `#[pallet::view_functions]` or a JSON-RPC layer of the node's own: see `docs/architecture.md`.
 
 use alloc::{string::String, vec::Vec};
 use codec::{Codec, Decode, Encode};
@@ -15,8 +13,9 @@ use scale_info::TypeInfo;
 use sp_core::H256;
 
 use crate::{
-	agents::Role,
-	inference::{TaskId, VerificationMode},
+	agents::{AgentStatus, Reputation, Role},
+	challenges::{DisputeKind, DisputePhase},
+	inference::{TaskId, TaskStatus, VerificationMode},
 	ModelId,
 };
 
@@ -26,52 +25,8 @@ pub const MAX_TASKS_PER_PAGE: u32 = 64;
 /// Most agents one `agents_serving` answer returns.
 pub const MAX_AGENTS_PER_ANSWER: u32 = 64;
 
-#[cfg(feature = "serde")]
-mod balance_string {
-	//! u128 balances as decimal strings in JSON.
-	use serde::{de::Error, Deserialize, Deserializer, Serializer};
-
-	pub fn serialize<S: Serializer>(value: &u128, serializer: S) -> Result<S::Ok, S::Error> {
-		serializer.collect_str(value)
-	}
-
-	pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u128, D::Error> {
-		let text = alloc::string::String::deserialize(deserializer)?;
-		text.parse().map_err(D::Error::custom)
-	}
-}
-
-/// Whether an agent takes work.
-#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub enum AgentState {
-	/// Selectable for new work (when live and staked enough).
-	Active,
-	/// Takes no new work until resumed.
-	Paused,
-	/// Deregistered; its stake is unbonding.
-	Leaving,
-}
-
-/// What happened to an agent's work so far.
-#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, Default, TypeInfo)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
-pub struct ReputationView {
-	/// Tasks completed and finalised.
-	pub completed: u32,
-	/// Results challenged.
-	pub challenged: u32,
-	/// Challenges lost.
-	pub challenges_lost: u32,
-	/// Protocol audits passed.
-	pub audits_passed: u32,
-}
-
 /// An agent, as clients see it.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct AgentView<AccountId> {
 	/// The owner account (the agent's identity).
 	pub owner: AccountId,
@@ -88,16 +43,13 @@ pub struct AgentView<AccountId> {
 	/// Roles held.
 	pub roles: Vec<Role>,
 	/// Bonded stake.
-	#[cfg_attr(feature = "serde", serde(with = "balance_string"))]
 	pub stake: u128,
 	/// Stake unbonding (still slashable).
-	#[cfg_attr(feature = "serde", serde(with = "balance_string"))]
 	pub unbonding: u128,
 	/// Bonded stake reserved as collateral by open work (tasks, jury seats).
-	#[cfg_attr(feature = "serde", serde(with = "balance_string"))]
 	pub collateral: u128,
 	/// Whether it takes work.
-	pub state: AgentState,
+	pub status: AgentStatus,
 	/// Whether it can be selected now for at least one of its roles (active, live, staked and,
 	/// for executors and verifiers, seated in the candidate set of a model it serves).
 	pub selectable: bool,
@@ -108,33 +60,11 @@ pub struct AgentView<AccountId> {
 	/// Pieces of work taken on and not over.
 	pub open_work: u32,
 	/// Its record.
-	pub reputation: ReputationView,
-}
-
-/// Where a task stands.
-#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub enum TaskState {
-	/// Executors may commit.
-	Assigned,
-	/// Committed executors may reveal.
-	Committed,
-	/// A result stands, open to challenges.
-	Revealed,
-	/// Its result is disputed (executors disagreed, it was challenged, or it is audited).
-	Disputed,
-	/// Paid out.
-	Finalised,
-	/// Ended without a result; refunded.
-	Expired,
-	/// Waiting for its executors, drawn at the next block.
-	Submitted,
+	pub reputation: Reputation,
 }
 
 /// The input of a task.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub enum TaskInputView {
 	/// The prompt itself (UTF-8; invalid bytes replaced).
 	Inline(String),
@@ -149,8 +79,6 @@ pub enum TaskInputView {
 
 /// An executor's part in a task.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct AssignmentView<AccountId> {
 	/// The executor (agent owner account).
 	pub executor: AccountId,
@@ -162,8 +90,6 @@ pub struct AssignmentView<AccountId> {
 
 /// A revealed output.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct OutputView {
 	/// blake2-256 of the output.
 	pub hash: H256,
@@ -175,8 +101,6 @@ pub struct OutputView {
 
 /// A task, as clients see it.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct TaskView<AccountId> {
 	/// The task's id.
 	pub id: TaskId,
@@ -195,15 +119,13 @@ pub struct TaskView<AccountId> {
 	/// How the result is checked.
 	pub mode: VerificationMode,
 	/// Fee offered, for all executors together.
-	#[cfg_attr(feature = "serde", serde(with = "balance_string"))]
 	pub fee: u128,
 	/// Part of the fee still in escrow.
-	#[cfg_attr(feature = "serde", serde(with = "balance_string"))]
 	pub escrow: u128,
 	/// Executors asked for.
 	pub redundancy: u32,
 	/// Where it stands.
-	pub state: TaskState,
+	pub status: TaskStatus,
 	/// Block at which the current phase ends (or, once finished, the task is pruned).
 	pub phase_ends: u64,
 	/// Block of submission.
@@ -220,8 +142,6 @@ pub struct TaskView<AccountId> {
 
 /// One page of the tasks assigned to an executor.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct TaskPage<AccountId> {
 	/// The tasks, at most the page size.
 	pub tasks: Vec<TaskView<AccountId>>,
@@ -232,36 +152,8 @@ pub struct TaskPage<AccountId> {
 /// Most disputes one `duties` answer returns.
 pub const MAX_DUTIES_PER_ANSWER: u32 = 64;
 
-/// Why a result is disputed.
-#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub enum DisputeKindView {
-	/// Someone bonded a challenge.
-	Challenge,
-	/// Redundant executors disagreed.
-	Disagreement,
-	/// A random protocol audit.
-	Audit,
-}
-
-/// Where the current round of a dispute stands.
-#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, TypeInfo)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub enum DisputePhaseView {
-	/// Jurors commit to votes.
-	Committing,
-	/// Jurors reveal votes.
-	Revealing,
-	/// Counted; the losing side may appeal.
-	Appealable,
-	/// The round's jury is drawn when the phase ends.
-	Drawing,
-}
-
 /// A juror's seat in the current round.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct JurorView<AccountId> {
 	/// The juror (a verifier agent's owner account).
 	pub juror: AccountId,
@@ -273,13 +165,10 @@ pub struct JurorView<AccountId> {
 
 /// A bond posted in a dispute.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct BondView<AccountId> {
 	/// Who posted it.
 	pub who: AccountId,
 	/// How much is held.
-	#[cfg_attr(feature = "serde", serde(with = "balance_string"))]
 	pub amount: u128,
 	/// The output it claims is correct, or `None` for a challenger's claim that the result is
 	/// wrong.
@@ -288,15 +177,11 @@ pub struct BondView<AccountId> {
 
 /// A dispute, as clients see it.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct DisputeView<AccountId> {
 	/// The disputed task.
 	pub task: TaskId,
-	/// Why it is disputed.
-	pub kind: DisputeKindView,
-	/// The challenger, for a challenge.
-	pub challenger: Option<AccountId>,
+	/// Why it is disputed (with the challenger, for a challenge).
+	pub kind: DisputeKind<AccountId>,
 	/// The model of the task.
 	pub model: ModelId,
 	/// How results are compared, and so what jurors vote.
@@ -308,7 +193,7 @@ pub struct DisputeView<AccountId> {
 	/// 0 for the first jury, one more per appeal.
 	pub round: u32,
 	/// Where the current round stands.
-	pub phase: DisputePhaseView,
+	pub phase: DisputePhase,
 	/// The block at which the current phase ends.
 	pub phase_ends: u64,
 	/// The jurors of the current round (empty once counted).
@@ -321,8 +206,6 @@ pub struct DisputeView<AccountId> {
 
 /// The disputes a juror sits on in their current round.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct DutiesView<AccountId> {
 	/// The juror (the agent's owner account).
 	pub juror: AccountId,
@@ -330,9 +213,34 @@ pub struct DutiesView<AccountId> {
 	pub tasks: Vec<TaskId>,
 }
 
+/// Identifier of a dataset: a counter, assigned in registration order and never reused.
+pub type DatasetId = u64;
+
+/// Index of a reward epoch, counted from genesis.
+pub type EpochIndex = u32;
+
+/// A reward epoch, as clients see it.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug, TypeInfo)]
+pub struct EpochView {
+	/// The epoch's index.
+	pub index: EpochIndex,
+	/// The block it started at.
+	pub start: u64,
+	/// Funds moved into the reward pot by finalised tasks in the epoch.
+	pub paid_in: u128,
+	/// Protocol cut paid by those tasks: the most the epoch can pay out.
+	pub cut: u128,
+	/// Σ of the datasets' reward weights (usage × score).
+	pub total_weight: u128,
+	/// What the epoch pays out; set when it closes.
+	pub pot: u128,
+	/// Rewards of the epoch settled to datasets so far.
+	pub settled: u128,
+}
+
 sp_api::decl_runtime_apis! {
 	/// Queries of the agent registry.
-	#[api_version(1)]
+	#[api_version(2)]
 	pub trait AgentsApi<AccountId: Codec> {
 		/// The agent owned by `who`, or the agent whose operator key `who` is.
 		fn agent(who: AccountId) -> Option<AgentView<AccountId>>;
@@ -343,19 +251,20 @@ sp_api::decl_runtime_apis! {
 	}
 
 	/// Queries of the inference-task market.
-	#[api_version(1)]
+	#[api_version(2)]
 	pub trait InferenceApi<AccountId: Codec> {
 		/// A task, with its assignments and revealed outputs.
 		fn task(id: TaskId) -> Option<TaskView<AccountId>>;
 
-		/// The open tasks assigned to `executor` (an agent's owner account), `limit` at most
-		/// (capped at [`MAX_TASKS_PER_PAGE`]), after `start_after` (the previous page's `next`).
+		/// The open tasks assigned to `executor` (an agent's owner account or operator key),
+		/// `limit` at most (clamped between 1 and [`MAX_TASKS_PER_PAGE`]), after `start_after`
+		/// (the previous page's `next`).
 		/// Reads one storage prefix, never all tasks.
 		fn tasks_for(executor: AccountId, start_after: Option<TaskId>, limit: u32) -> TaskPage<AccountId>;
 	}
 
 	/// Queries of the challenge games.
-	#[api_version(1)]
+	#[api_version(2)]
 	pub trait ChallengesApi<AccountId: Codec> {
 		/// The open dispute over task `task`.
 		fn dispute(task: TaskId) -> Option<DisputeView<AccountId>>;
@@ -363,5 +272,16 @@ sp_api::decl_runtime_apis! {
 		/// The disputes the agent of `who` (its owner account or operator key) sits on as a
 		/// juror in the current round; `None` if `who` is no agent.
 		fn duties(who: AccountId) -> Option<DutiesView<AccountId>>;
+	}
+
+	/// Queries of the data-contribution rewards.
+	#[api_version(1)]
+	pub trait DataRewardsApi {
+		/// What `claim` would pay the owner of `dataset` now; `None` if there is no such dataset.
+		/// Rewards of the current epoch are not included: they are known once it closes.
+		fn pending_rewards(dataset: DatasetId) -> Option<u128>;
+
+		/// The current reward epoch: when it started and its totals so far.
+		fn current_epoch() -> EpochView;
 	}
 }

@@ -11,6 +11,49 @@ use alloc::vec::Vec;
 /// Identifier of an inference task: a counter, assigned in submission order.
 pub type TaskId = u64;
 
+/// Where a task stands.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum TaskStatus {
+	/// Executors are assigned and may commit to a result until the commit deadline.
+	Assigned,
+	/// The commit phase is over; executors that committed may reveal until the reveal deadline.
+	Committed,
+	/// A result is revealed; it may be challenged until the challenge window ends.
+	Revealed,
+	/// Executors disagreed; the dispute handler judges, or the task times out.
+	Disputed,
+	/// The executors were paid. Kept for the retention period, then pruned.
+	Finalised,
+	/// No result: the fee was refunded. Kept for the retention period, then pruned.
+	Expired,
+	/// Waiting for its executors to be drawn, at the next block: from the hash of a block that
+	/// did not exist when the task was submitted (or its executors failed).
+	Submitted,
+}
+
+impl TaskStatus {
+	/// Whether the task is over (finalised or expired).
+	pub fn is_finished(self) -> bool {
+		matches!(self, TaskStatus::Finalised | TaskStatus::Expired)
+	}
+
+	/// Whether executors are assigned and hold the task (as open work, with collateral).
+	pub fn has_executors(self) -> bool {
+		!self.is_finished() && self != TaskStatus::Submitted
+	}
+}
+
 /// How the result of a task is checked.
 #[derive(
 	Encode,
@@ -159,6 +202,17 @@ pub trait InferenceTasks<AccountId, Balance> {
 
 	/// The output bytes revealed inline for `output` of task `id`, if any.
 	fn revealed_output(id: TaskId, output: &H256) -> Option<Vec<u8>>;
+
+	/// Benchmarks only: submits an exact-match task for `model` with one executor per output
+	/// (executors already registered), moves to the next block so that they are drawn, has
+	/// executor `i` commit to and reveal `outputs[i]`, and returns the task: revealed when the
+	/// outputs agree, disputed when they differ.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn revealed_task_for_benchmark(
+		requester: &AccountId,
+		model: ModelId,
+		outputs: &[Vec<u8>],
+	) -> TaskId;
 }
 
 /// What a juror's off-chain worker asks of `pallet-inference`: never called on chain.

@@ -63,6 +63,7 @@ pub mod operator {
 
 pub mod agents;
 pub mod api;
+pub mod challenges;
 pub mod duties;
 pub mod inference;
 pub mod offchain;

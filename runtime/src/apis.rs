@@ -190,6 +190,16 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl agentchain_primitives::api::DataRewardsApi<Block> for Runtime {
+		fn pending_rewards(dataset: agentchain_primitives::api::DatasetId) -> Option<u128> {
+			pallet_data_rewards::Pallet::<Runtime>::pending_rewards(dataset)
+		}
+
+		fn current_epoch() -> agentchain_primitives::api::EpochView {
+			pallet_data_rewards::Pallet::<Runtime>::epoch_view()
+		}
+	}
+
 	impl frame_system_rpc_runtime_api::AccountNonceApi<Block, AccountId, Nonce> for Runtime {
 		fn account_nonce(account: AccountId) -> Nonce {
 			System::account_nonce(account)

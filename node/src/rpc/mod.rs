@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-pub mod queries;
-
 use agentchain_runtime::{opaque::Block, AccountId, Balance, Nonce};
 use jsonrpsee::RpcModule;
 use sc_transaction_pool_api::TransactionPool;
@@ -20,10 +18,9 @@ pub struct FullDeps<C, P> {
 	pub pool: Arc<P>,
 }
 
-/// Builds the node's extra RPC methods: account nonces (`system_accountNextIndex`), fee queries
-/// (`payment_queryInfo`, `payment_queryFeeDetails`), and the chain's own queries
-/// (`agents_agent`, `agents_serving`, `inference_task`, `inference_tasksFor`,
-/// `challenges_dispute`, `challenges_duties`; see [`queries`]).
+/// Builds the node's extra RPC methods: account nonces (`system_accountNextIndex`) and fee
+/// queries (`payment_queryInfo`, `payment_queryFeeDetails`). The chain's own queries are runtime
+/// APIs (`agentchain_primitives::api`), which clients call through the standard `state_call`.
 pub fn create_full<C, P>(
 	deps: FullDeps<C, P>,
 ) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
@@ -34,23 +31,16 @@ where
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>,
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
-	C::Api: agentchain_primitives::api::AgentsApi<Block, AccountId>,
-	C::Api: agentchain_primitives::api::InferenceApi<Block, AccountId>,
-	C::Api: agentchain_primitives::api::ChallengesApi<Block, AccountId>,
 	P: TransactionPool + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
-	use queries::{AgentsQueriesServer, ChallengesQueriesServer, InferenceQueriesServer, Queries};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
 	let mut module = RpcModule::new(());
 	let FullDeps { client, pool } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
-	module.merge(AgentsQueriesServer::into_rpc(Queries::new(client.clone())))?;
-	module.merge(InferenceQueriesServer::into_rpc(Queries::new(client.clone())))?;
-	module.merge(ChallengesQueriesServer::into_rpc(Queries::new(client)))?;
+	module.merge(TransactionPayment::new(client).into_rpc())?;
 
 	Ok(module)
 }

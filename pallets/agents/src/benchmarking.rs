@@ -115,7 +115,7 @@ mod benchmarks {
 			stake,
 		);
 
-		assert!(Agents::<T>::contains_key(&owner));
+		assert!(Registry::<T>::contains_key(&owner));
 	}
 
 	#[benchmark]
@@ -127,7 +127,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()), amount);
 
-		assert_eq!(Agents::<T>::get(&owner).map(|i| i.stake), Some(stake::<T>() + amount));
+		assert_eq!(Registry::<T>::get(&owner).map(|i| i.stake), Some(stake::<T>() + amount));
 	}
 
 	#[benchmark]
@@ -139,7 +139,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()), amount);
 
-		assert_eq!(Agents::<T>::get(&owner).map(|i| i.unbonding.len()), Some(1));
+		assert_eq!(Registry::<T>::get(&owner).map(|i| i.unbonding.len()), Some(1));
 	}
 
 	/// Worst case: a leaving agent's last chunk is released, and the record removed.
@@ -158,7 +158,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()));
 
-		assert!(!Agents::<T>::contains_key(&owner));
+		assert!(!Registry::<T>::contains_key(&owner));
 		assert_last_event::<T>(Event::AgentRemoved { agent: owner });
 	}
 
@@ -234,7 +234,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()));
 
-		assert_eq!(Agents::<T>::get(&owner).map(|i| i.status), Some(AgentStatus::Leaving));
+		assert_eq!(Registry::<T>::get(&owner).map(|i| i.status), Some(AgentStatus::Leaving));
 	}
 
 	#[benchmark]
@@ -291,7 +291,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()), roles);
 
-		assert_eq!(Agents::<T>::get(&owner).map(|i| i.roles.len()), Some(3));
+		assert_eq!(Registry::<T>::get(&owner).map(|i| i.roles.len()), Some(3));
 	}
 
 	/// Signed by the operator key, which costs one more read than the owner.
@@ -344,7 +344,7 @@ mod benchmarks {
 		Pallet::<T>::pause(RawOrigin::Signed(owner.clone()).into()).expect("agent can pause");
 		// The fillers take every seat, the last of them the paused agent's.
 		fill_candidate_sets::<T>(&model_roles(), &models);
-		Agents::<T>::mutate(&owner, |info| {
+		Registry::<T>::mutate(&owner, |info| {
 			if let Some(info) = info {
 				info.status = AgentStatus::Active;
 			}

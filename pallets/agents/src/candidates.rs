@@ -77,7 +77,7 @@ impl<T: Config> Pallet<T> {
 	) -> Option<(usize, T::AccountId)> {
 		let mut smallest: Option<(usize, BalanceOf<T>)> = None;
 		for (index, member) in set.iter().enumerate() {
-			let Some(member_info) = Agents::<T>::get(member) else {
+			let Some(member_info) = Registry::<T>::get(member) else {
 				defensive!("a candidate is not registered");
 				return Some((index, member.clone()));
 			};
@@ -134,7 +134,7 @@ impl<T: Config> Pallet<T> {
 			.into_iter()
 			.filter(|candidate| !exclude.contains(candidate))
 			.filter_map(|candidate| {
-				let info = Agents::<T>::get(&candidate)?;
+				let info = Registry::<T>::get(&candidate)?;
 				let free = info.free_stake();
 				(Self::is_eligible(&info, role, now) && free >= collateral && !free.is_zero())
 					.then(|| (candidate, free.saturated_into::<u128>()))

@@ -6,22 +6,24 @@ use super::*;
 impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	fn agent_of(signer: &T::AccountId) -> Option<T::AccountId> {
 		Operators::<T>::get(signer)
-			.or_else(|| Agents::<T>::contains_key(signer).then(|| signer.clone()))
+			.or_else(|| Registry::<T>::contains_key(signer).then(|| signer.clone()))
 	}
 
 	fn is_active(agent: &T::AccountId, role: Role, model: Option<&ModelId>) -> bool {
-		let Some(info) = Agents::<T>::get(agent) else { return false };
+		let Some(info) = Registry::<T>::get(agent) else { return false };
 		let now = frame_system::Pallet::<T>::block_number();
 		Self::is_eligible(&info, role, now)
 			&& (!role.is_model_specific() || model.map_or(true, |model| info.serves(model)))
 	}
 
 	fn stake_of(agent: &T::AccountId) -> BalanceOf<T> {
-		Agents::<T>::get(agent).map(|info| info.stake).unwrap_or_else(Zero::zero)
+		Registry::<T>::get(agent).map(|info| info.stake).unwrap_or_else(Zero::zero)
 	}
 
 	fn free_stake_of(agent: &T::AccountId) -> BalanceOf<T> {
-		Agents::<T>::get(agent).map(|info| info.free_stake()).unwrap_or_else(Zero::zero)
+		Registry::<T>::get(agent)
+			.map(|info| info.free_stake())
+			.unwrap_or_else(Zero::zero)
 	}
 
 	fn select(
@@ -75,7 +77,7 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		amount: BalanceOf<T>,
 		beneficiary: Option<&T::AccountId>,
 	) -> BalanceOf<T> {
-		let Some(mut info) = Agents::<T>::get(agent) else { return Zero::zero() };
+		let Some(mut info) = Registry::<T>::get(agent) else { return Zero::zero() };
 		let wanted = amount.min(info.total_held());
 		if wanted.is_zero() {
 			return Zero::zero();
@@ -120,7 +122,7 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			left = left.saturating_sub(part);
 		}
 		info.unbonding.retain(|chunk| !chunk.value.is_zero());
-		Agents::<T>::insert(agent, info);
+		Registry::<T>::insert(agent, info);
 		if !left.is_zero() {
 			defensive!("a slash took more than the agent's recorded stake and unbonding");
 		}
@@ -133,7 +135,7 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	}
 
 	fn record(agent: &T::AccountId, outcome: Outcome) {
-		let updated = Agents::<T>::mutate(agent, |maybe_info| {
+		let updated = Registry::<T>::mutate(agent, |maybe_info| {
 			let Some(info) = maybe_info else { return false };
 			let reputation = &mut info.reputation;
 			match outcome {
@@ -159,7 +161,7 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	}
 
 	fn note_work_opened(agent: &T::AccountId, collateral: BalanceOf<T>) -> DispatchResult {
-		Agents::<T>::try_mutate(agent, |maybe_info| {
+		Registry::<T>::try_mutate(agent, |maybe_info| {
 			let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 			ensure!(info.free_stake() >= collateral, Error::<T>::InsufficientFreeStake);
 			info.open_work = info.open_work.checked_add(1).ok_or(Error::<T>::TooMuchOpenWork)?;
@@ -169,7 +171,7 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	}
 
 	fn note_work_closed(agent: &T::AccountId, collateral: BalanceOf<T>) {
-		Agents::<T>::mutate(agent, |maybe_info| {
+		Registry::<T>::mutate(agent, |maybe_info| {
 			let Some(info) = maybe_info else {
 				defensive!("work closed for an agent that is not registered");
 				return;
@@ -180,5 +182,28 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			info.open_work = info.open_work.saturating_sub(1);
 			info.collateral = info.collateral.saturating_sub(collateral);
 		});
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn register_for_benchmark(who: &T::AccountId, model: ModelId, role: Role) {
+		use frame_support::traits::fungible::Mutate;
+		let stake = Self::min_stake(&[role]).saturating_mul(10u32.into());
+		let _ = T::Currency::set_balance(who, stake.saturating_mul(1_000u32.into()));
+		let registered = Self::register(
+			frame_system::RawOrigin::Signed(who.clone()).into(),
+			Vec::new(),
+			Vec::new(),
+			Vec::new(),
+			alloc::vec![model],
+			alloc::vec![role],
+			stake,
+		);
+		assert!(registered.is_ok(), "benchmark agent registers: {registered:?}");
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn deregister_for_benchmark(who: &T::AccountId) {
+		let deregistered = Self::deregister(frame_system::RawOrigin::Signed(who.clone()).into());
+		assert!(deregistered.is_ok(), "benchmark agent deregisters: {deregistered:?}");
 	}
 }

@@ -69,7 +69,7 @@ mod views;
 pub mod weights;
 
 pub use agentchain_primitives::{
-	agents::{AgentRegistry, Outcome, Role, SelectionError},
+	agents::{AgentRegistry, AgentStatus, Outcome, Reputation, Role, SelectionError},
 	ModelId,
 };
 pub use types::*;
@@ -237,12 +237,17 @@ pub mod pallet {
 		type WeightInfo: WeightInfo;
 	}
 
-	/// The agents, by owner account.
+	/// The registry: every agent's record, by owner account.
 	///
 	/// Blake2_128Concat: owner accounts are chosen by users, so the key must be hashed
 	/// securely; the concatenated key lets clients list owners.
+	///
+	/// Stored, and named in the metadata, under its first name, `Agents` (`api.query.agents.agents`
+	/// in polkadot.js): renaming it on chain would move every agent's record, work no single
+	/// block can be trusted to hold once the registry is large.
 	#[pallet::storage]
-	pub type Agents<T: Config> =
+	#[pallet::storage_prefix = "Agents"]
+	pub type Registry<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, AgentInfo<T>, OptionQuery>;
 
 	/// The agent (owner account) that each operator key acts for.
@@ -279,7 +284,7 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// An agent was registered.
-		AgentRegistered { agent: T::AccountId, stake: BalanceOf<T>, roles: RolesOf, models: u32 },
+		AgentRegistered { agent: T::AccountId, stake: BalanceOf<T>, roles: Roles, models: u32 },
 		/// Stake was added to an agent.
 		StakeBonded { agent: T::AccountId, amount: BalanceOf<T>, stake: BalanceOf<T> },
 		/// Stake started unbonding; it can be withdrawn from block `unlock_at`.
@@ -304,7 +309,7 @@ pub mod pallet {
 		/// An agent's set of served models changed.
 		ModelsSet { agent: T::AccountId, models: u32 },
 		/// An agent's roles changed.
-		RolesSet { agent: T::AccountId, roles: RolesOf },
+		RolesSet { agent: T::AccountId, roles: Roles },
 		/// An agent signalled it is alive.
 		Heartbeat { agent: T::AccountId },
 		/// Stake was taken from an agent; given to `beneficiary`, or burned when `None`.
@@ -446,7 +451,7 @@ pub mod pallet {
 			stake: BalanceOf<T>,
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
-			ensure!(!Agents::<T>::contains_key(&owner), Error::<T>::AlreadyRegistered);
+			ensure!(!Registry::<T>::contains_key(&owner), Error::<T>::AlreadyRegistered);
 			ensure!(!Operators::<T>::contains_key(&owner), Error::<T>::AccountIsOperator);
 
 			let metadata = Self::bounded_metadata(name, endpoint, version)?;
@@ -476,7 +481,7 @@ pub mod pallet {
 				deposit,
 			};
 			Self::join_candidate_sets(&owner, &info, &info.roles, &info.models, true)?;
-			Agents::<T>::insert(&owner, info);
+			Registry::<T>::insert(&owner, info);
 			AgentCount::<T>::mutate(|count| *count = count.saturating_add(1));
 
 			Self::deposit_event(Event::AgentRegistered {
@@ -500,7 +505,7 @@ pub mod pallet {
 		pub fn bond_extra(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-			Agents::<T>::try_mutate(&owner, |maybe_info| -> DispatchResult {
+			Registry::<T>::try_mutate(&owner, |maybe_info| -> DispatchResult {
 				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 				ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
 				Self::hold_stake(&owner, amount)?;
@@ -531,7 +536,7 @@ pub mod pallet {
 		pub fn unbond(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-			Agents::<T>::try_mutate(&owner, |maybe_info| -> DispatchResult {
+			Registry::<T>::try_mutate(&owner, |maybe_info| -> DispatchResult {
 				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 				ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
 				ensure!(amount <= info.stake, Error::<T>::UnbondExceedsStake);
@@ -574,7 +579,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
 		pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
-			let mut info = Agents::<T>::get(&owner).ok_or(Error::<T>::NotRegistered)?;
+			let mut info = Registry::<T>::get(&owner).ok_or(Error::<T>::NotRegistered)?;
 			let now = frame_system::Pallet::<T>::block_number();
 
 			let mut released = BalanceOf::<T>::zero();
@@ -604,7 +609,7 @@ pub mod pallet {
 			if emptied {
 				Self::remove_agent(&owner, info)?;
 			} else {
-				Agents::<T>::insert(&owner, info);
+				Registry::<T>::insert(&owner, info);
 			}
 			Ok(())
 		}
@@ -630,11 +635,11 @@ pub mod pallet {
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
 			let operator = T::Lookup::lookup(operator)?;
-			Agents::<T>::try_mutate(&owner, |maybe_info| -> DispatchResult {
+			Registry::<T>::try_mutate(&owner, |maybe_info| -> DispatchResult {
 				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 				ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
 				ensure!(!Operators::<T>::contains_key(&operator), Error::<T>::OperatorInUse);
-				ensure!(!Agents::<T>::contains_key(&operator), Error::<T>::OperatorIsAgent);
+				ensure!(!Registry::<T>::contains_key(&operator), Error::<T>::OperatorIsAgent);
 				info.proposed_operator = Some(operator.clone());
 				Self::deposit_event(Event::OperatorProposed { agent: owner.clone(), operator });
 				Ok(())
@@ -660,7 +665,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let operator = ensure_signed(origin)?;
 			let owner = T::Lookup::lookup(agent)?;
-			Agents::<T>::try_mutate(&owner, |maybe_info| -> DispatchResult {
+			Registry::<T>::try_mutate(&owner, |maybe_info| -> DispatchResult {
 				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 				ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
 				ensure!(
@@ -668,7 +673,7 @@ pub mod pallet {
 					Error::<T>::NotProposedOperator
 				);
 				ensure!(!Operators::<T>::contains_key(&operator), Error::<T>::OperatorInUse);
-				ensure!(!Agents::<T>::contains_key(&operator), Error::<T>::OperatorIsAgent);
+				ensure!(!Registry::<T>::contains_key(&operator), Error::<T>::OperatorIsAgent);
 
 				info.proposed_operator = None;
 				let previous = info.operator.replace(operator.clone());
@@ -696,7 +701,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::pause())]
 		pub fn pause(origin: OriginFor<T>) -> DispatchResult {
 			let agent = Self::ensure_agent_or_operator(origin)?;
-			Agents::<T>::try_mutate(&agent, |maybe_info| -> DispatchResult {
+			Registry::<T>::try_mutate(&agent, |maybe_info| -> DispatchResult {
 				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 				ensure!(info.status == AgentStatus::Active, Error::<T>::NotActive);
 				info.status = AgentStatus::Paused;
@@ -717,7 +722,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::resume())]
 		pub fn resume(origin: OriginFor<T>) -> DispatchResult {
 			let agent = Self::ensure_agent_or_operator(origin)?;
-			Agents::<T>::try_mutate(&agent, |maybe_info| -> DispatchResult {
+			Registry::<T>::try_mutate(&agent, |maybe_info| -> DispatchResult {
 				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 				ensure!(info.status == AgentStatus::Paused, Error::<T>::NotPaused);
 				info.status = AgentStatus::Active;
@@ -727,7 +732,7 @@ pub mod pallet {
 			Self::deposit_event(Event::AgentResumed { agent: agent.clone() });
 			// Seats taken while the agent was paused are taken back where there is room (or an
 			// ineligible or smaller member); `rejoin` tries again later.
-			if let Some(info) = Agents::<T>::get(&agent) {
+			if let Some(info) = Registry::<T>::get(&agent) {
 				let _ = Self::join_candidate_sets(&agent, &info, &info.roles, &info.models, false);
 			}
 			Ok(())
@@ -750,7 +755,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::deregister(T::MaxModels::get()))]
 		pub fn deregister(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
 			let owner = ensure_signed(origin)?;
-			let mut info = Agents::<T>::get(&owner).ok_or(Error::<T>::NotRegistered)?;
+			let mut info = Registry::<T>::get(&owner).ok_or(Error::<T>::NotRegistered)?;
 			ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
 			ensure!(info.open_work == 0, Error::<T>::HasOpenWork);
 
@@ -770,7 +775,7 @@ pub mod pallet {
 				info.unbonding
 					.try_push(UnbondingChunk { value: total, unlock_at })
 					.map_err(|_| Error::<T>::TooManyUnbondingChunks)?;
-				Agents::<T>::insert(&owner, info);
+				Registry::<T>::insert(&owner, info);
 			}
 			Ok(Some(T::WeightInfo::deregister(model_count)).into())
 		}
@@ -794,14 +799,14 @@ pub mod pallet {
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
 			let metadata = Self::bounded_metadata(name, endpoint, version)?;
-			let mut info = Agents::<T>::get(&owner).ok_or(Error::<T>::NotRegistered)?;
+			let mut info = Registry::<T>::get(&owner).ok_or(Error::<T>::NotRegistered)?;
 			ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
 			info.deposit = info
 				.deposit
 				.update(&owner, Self::footprint(&metadata, &info.models))
 				.map_err(|_| Error::<T>::InsufficientBalance)?;
 			info.metadata = metadata;
-			Agents::<T>::insert(&owner, info);
+			Registry::<T>::insert(&owner, info);
 			Self::deposit_event(Event::MetadataUpdated { agent: owner });
 			Ok(())
 		}
@@ -821,7 +826,7 @@ pub mod pallet {
 		pub fn set_models(origin: OriginFor<T>, models: Vec<ModelId>) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
 			let models = Self::bounded_models(models)?;
-			let mut info = Agents::<T>::get(&owner).ok_or(Error::<T>::NotRegistered)?;
+			let mut info = Registry::<T>::get(&owner).ok_or(Error::<T>::NotRegistered)?;
 			ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
 
 			Self::leave_candidate_sets(&owner, &info.roles, &info.models);
@@ -832,7 +837,7 @@ pub mod pallet {
 				.map_err(|_| Error::<T>::InsufficientBalance)?;
 			let count = models.len() as u32;
 			info.models = models;
-			Agents::<T>::insert(&owner, info);
+			Registry::<T>::insert(&owner, info);
 			Self::deposit_event(Event::ModelsSet { agent: owner, models: count });
 			Ok(())
 		}
@@ -851,7 +856,7 @@ pub mod pallet {
 		pub fn set_roles(origin: OriginFor<T>, roles: Vec<Role>) -> DispatchResultWithPostInfo {
 			let owner = ensure_signed(origin)?;
 			let roles = Self::bounded_roles(roles)?;
-			let mut info = Agents::<T>::get(&owner).ok_or(Error::<T>::NotRegistered)?;
+			let mut info = Registry::<T>::get(&owner).ok_or(Error::<T>::NotRegistered)?;
 			ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
 			ensure!(info.stake >= Self::min_stake(&roles), Error::<T>::InsufficientStake);
 
@@ -859,7 +864,7 @@ pub mod pallet {
 			Self::join_candidate_sets(&owner, &info, &roles, &info.models, true)?;
 			info.roles = roles.clone();
 			let model_count = info.models.len() as u32;
-			Agents::<T>::insert(&owner, info);
+			Registry::<T>::insert(&owner, info);
 			Self::deposit_event(Event::RolesSet { agent: owner, roles });
 			Ok(Some(T::WeightInfo::set_roles(model_count)).into())
 		}
@@ -876,7 +881,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::heartbeat())]
 		pub fn heartbeat(origin: OriginFor<T>) -> DispatchResult {
 			let agent = Self::ensure_agent_or_operator(origin)?;
-			Agents::<T>::try_mutate(&agent, |maybe_info| -> DispatchResult {
+			Registry::<T>::try_mutate(&agent, |maybe_info| -> DispatchResult {
 				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 				ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
 				info.last_seen = frame_system::Pallet::<T>::block_number();
@@ -904,7 +909,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::rejoin(T::MaxModels::get()))]
 		pub fn rejoin(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
 			let agent = Self::ensure_agent_or_operator(origin)?;
-			let info = Agents::<T>::get(&agent).ok_or(Error::<T>::NotRegistered)?;
+			let info = Registry::<T>::get(&agent).ok_or(Error::<T>::NotRegistered)?;
 			ensure!(info.status == AgentStatus::Active, Error::<T>::NotActive);
 			let joined =
 				Self::join_candidate_sets(&agent, &info, &info.roles, &info.models, false)?;
@@ -928,7 +933,7 @@ impl<T: Config> Pallet<T> {
 			return None;
 		}
 		let agent = <Self as AgentRegistry<_, _>>::agent_of(signer)?;
-		let info = Agents::<T>::get(&agent)?;
+		let info = Registry::<T>::get(&agent)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		let half = T::LivenessPeriod::get() / 2u32.into();
 		// A paused or leaving agent is not selected: its heartbeat is ordinary traffic.
@@ -997,7 +1002,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Roles, sorted, non-empty and without duplicates.
-	fn bounded_roles(mut roles: Vec<Role>) -> Result<RolesOf, DispatchError> {
+	fn bounded_roles(mut roles: Vec<Role>) -> Result<Roles, DispatchError> {
 		ensure!(!roles.is_empty(), Error::<T>::NoRoles);
 		// More entries than there are roles must repeat one; refuse before sorting them.
 		ensure!(roles.len() <= Role::ALL.len(), Error::<T>::DuplicateRole);
@@ -1019,7 +1024,7 @@ impl<T: Config> Pallet<T> {
 			Operators::<T>::remove(operator);
 		}
 		info.deposit.drop(owner)?;
-		Agents::<T>::remove(owner);
+		Registry::<T>::remove(owner);
 		AgentCount::<T>::mutate(|count| *count = count.saturating_sub(1));
 		Self::deposit_event(Event::AgentRemoved { agent: owner.clone() });
 		Ok(())

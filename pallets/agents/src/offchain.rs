@@ -8,7 +8,7 @@
 //! sent is sent again; the block it was sent at is kept in offchain local storage, so a restart
 //! does not send it twice.
 
-use crate::{AgentStatus, Agents, Call, Config, Operators, Pallet};
+use crate::{AgentStatus, Call, Config, Operators, Pallet, Registry};
 use agentchain_primitives::offchain::{EndpointConfig, ENDPOINT_CONFIG_KEY};
 use agentchain_support::offchain::{send_signed_logged, Attempt};
 use codec::Encode;
@@ -38,7 +38,7 @@ impl<T: Config> Pallet<T> {
 		let half_period = T::LivenessPeriod::get() / 2u32.into();
 		for operator in Signer::<T, T::OperatorCrypto>::keystore_accounts() {
 			let agent = Operators::<T>::get(&operator.id).unwrap_or_else(|| operator.id.clone());
-			let Some(info) = Agents::<T>::get(&agent) else { continue };
+			let Some(info) = Registry::<T>::get(&agent) else { continue };
 			if info.status == AgentStatus::Leaving
 				|| now.saturating_sub(info.last_seen) < half_period
 			{

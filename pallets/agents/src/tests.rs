@@ -46,7 +46,7 @@ fn run_to_block(n: u64) {
 }
 
 fn info(who: u64) -> AgentInfo<Test> {
-	crate::Agents::<Test>::get(who).expect("agent is registered")
+	crate::Registry::<Test>::get(who).expect("agent is registered")
 }
 
 fn candidates(role: Role, m: ModelId) -> Vec<u64> {
@@ -463,7 +463,7 @@ fn deregister_unbonds_everything_then_withdrawal_removes_the_agent() {
 		run_to_block(unlock_at);
 		assert_ok!(Agents::withdraw_unbonded(RuntimeOrigin::signed(1)));
 		System::assert_last_event(Event::AgentRemoved { agent: 1 }.into());
-		assert!(crate::Agents::<Test>::get(1).is_none());
+		assert!(crate::Registry::<Test>::get(1).is_none());
 		assert_eq!(Operators::<Test>::get(7), None);
 		assert_eq!(AgentCount::<Test>::get(), 0);
 		assert_eq!(stake_held(1), 0);
@@ -517,7 +517,7 @@ fn slashing_a_leaving_agent_during_unbonding() {
 		// Fully slashed: withdrawal removes the record without waiting for the period.
 		assert_eq!(Agents::slash(&1, 250, Some(&5)), 250);
 		assert_ok!(Agents::withdraw_unbonded(RuntimeOrigin::signed(1)));
-		assert!(crate::Agents::<Test>::get(1).is_none());
+		assert!(crate::Registry::<Test>::get(1).is_none());
 		assert_eq!(deposit_held(1), 0);
 	});
 }
@@ -832,7 +832,7 @@ fn deregister_without_stake_removes_at_once() {
 		assert_eq!(Agents::slash(&1, 500, None), 500);
 		assert_ok!(Agents::deregister(RuntimeOrigin::signed(1)));
 		System::assert_last_event(Event::AgentRemoved { agent: 1 }.into());
-		assert!(crate::Agents::<Test>::get(1).is_none());
+		assert!(crate::Registry::<Test>::get(1).is_none());
 	});
 }
 
@@ -855,7 +855,6 @@ fn integrity_test_passes() {
 
 #[test]
 fn clients_see_an_agent_by_owner_or_operator_and_the_agents_serving_a_model() {
-	use agentchain_primitives::api::AgentState;
 	run_test(|| {
 		register_executor(1, 150);
 		register_executor(2, 120);
@@ -867,7 +866,7 @@ fn clients_see_an_agent_by_owner_or_operator_and_the_agents_serving_a_model() {
 		assert_eq!(view.operator, Some(31));
 		assert_eq!(view.stake, 150);
 		assert_eq!(view.roles, vec![Role::Executor]);
-		assert_eq!(view.state, AgentState::Active);
+		assert_eq!(view.status, AgentStatus::Active);
 		assert!(view.selectable);
 		assert_eq!(Agents::agent_view(&9), None, "not an agent");
 
@@ -882,7 +881,7 @@ fn clients_see_an_agent_by_owner_or_operator_and_the_agents_serving_a_model() {
 		assert_ok!(Agents::pause(RuntimeOrigin::signed(2)));
 		assert_eq!(serving(served), vec![1], "a paused agent is not selectable");
 		assert!(!Agents::agent_view(&2).unwrap().selectable);
-		assert_eq!(Agents::agent_view(&2).unwrap().state, AgentState::Paused);
+		assert_eq!(Agents::agent_view(&2).unwrap().status, AgentStatus::Paused);
 		assert!(serving(model(0xEE)).is_empty());
 		assert!(Agents::agents_serving(&served, Role::Curator).is_empty());
 

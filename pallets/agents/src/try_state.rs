@@ -7,7 +7,7 @@ impl<T: Config> Pallet<T> {
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let mut agents = 0u32;
-		for (owner, info) in Agents::<T>::iter() {
+		for (owner, info) in Registry::<T>::iter() {
 			agents = agents.saturating_add(1);
 			let held = T::Currency::balance_on_hold(&HoldReason::AgentStake.into(), &owner);
 			ensure!(held == info.total_held(), "stake held differs from recorded stake");
@@ -36,14 +36,14 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(agents == AgentCount::<T>::get(), "AgentCount differs from the number of agents");
 		for (operator, owner) in Operators::<T>::iter() {
-			let info = Agents::<T>::get(&owner).ok_or("an operator maps to no agent")?;
+			let info = Registry::<T>::get(&owner).ok_or("an operator maps to no agent")?;
 			ensure!(info.operator.as_ref() == Some(&operator), "operator maps to another agent");
 		}
 		for (role, model, set) in Candidates::<T>::iter() {
 			ensure!(!set.is_empty(), "an empty candidate set is stored");
 			for (i, member) in set.iter().enumerate() {
 				ensure!(!set.iter().skip(i + 1).any(|m| m == member), "duplicate candidate");
-				let info = Agents::<T>::get(member).ok_or("a candidate is not registered")?;
+				let info = Registry::<T>::get(member).ok_or("a candidate is not registered")?;
 				ensure!(
 					info.has_role(role) && info.serves(&model),
 					"a candidate lacks the set's role or model"

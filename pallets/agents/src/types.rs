@@ -1,7 +1,10 @@
 //! Types stored by the agent registry.
 
 use crate::{BalanceOf, Config};
-use agentchain_primitives::{agents::Role, ModelId};
+use agentchain_primitives::{
+	agents::{AgentStatus, Reputation, Role},
+	ModelId,
+};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
 	pallet_prelude::ConstU32, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
@@ -14,7 +17,7 @@ use sp_runtime::Saturating;
 pub type MaxRoles = ConstU32<3>;
 
 /// An agent's roles: sorted, without duplicates, never empty.
-pub type RolesOf = BoundedVec<Role, MaxRoles>;
+pub type Roles = BoundedVec<Role, MaxRoles>;
 
 /// The models an agent serves: sorted, without duplicates.
 pub type ModelsOf<T> = BoundedVec<ModelId, <T as Config>::MaxModels>;
@@ -34,54 +37,6 @@ pub struct AgentMetadata<T: Config> {
 	pub endpoint: BoundedVec<u8, T::MaxEndpointLen>,
 	/// Version of the agent's software or model build.
 	pub version: BoundedVec<u8, T::MaxVersionLen>,
-}
-
-/// Whether an agent takes new work.
-#[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-)]
-pub enum AgentStatus {
-	/// Selectable for new work (when live and staked enough).
-	Active,
-	/// Registered, but takes no new work until resumed.
-	Paused,
-	/// Deregistered: its stake is unbonding and slashable until the unbonding period ends, then
-	/// the record is removed on withdrawal.
-	Leaving,
-}
-
-/// Counters of what happened to an agent's work.
-#[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Default,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-)]
-pub struct Reputation {
-	/// Tasks completed and finalised.
-	pub completed: u32,
-	/// Results challenged.
-	pub challenged: u32,
-	/// Challenges lost (results judged wrong).
-	pub challenges_lost: u32,
-	/// Protocol audits passed.
-	pub audits_passed: u32,
 }
 
 /// Stake on its way out: still held and slashable until `unlock_at`.
@@ -125,7 +80,7 @@ pub struct AgentInfo<T: Config> {
 	/// Models served, sorted.
 	pub models: ModelsOf<T>,
 	/// Roles held, sorted.
-	pub roles: RolesOf,
+	pub roles: Roles,
 	/// Bonded stake (held), not counting unbonding chunks.
 	pub stake: BalanceOf<T>,
 	/// Stake unbonding (still held and slashable).

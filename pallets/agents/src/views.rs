@@ -1,9 +1,9 @@
 //! The agent registry as clients see it: what the `AgentsApi` runtime API returns.
 
-use crate::{AgentInfo, AgentStatus, Agents, Candidates, Config, Operators, Pallet};
+use crate::{AgentInfo, Candidates, Config, Operators, Pallet, Registry};
 use agentchain_primitives::{
 	agents::Role,
-	api::{AgentState, AgentView, ReputationView, MAX_AGENTS_PER_ANSWER},
+	api::{AgentView, MAX_AGENTS_PER_ANSWER},
 	ModelId,
 };
 use alloc::{string::String, vec::Vec};
@@ -13,7 +13,7 @@ impl<T: Config> Pallet<T> {
 	/// The agent owned by `who`, or the agent whose operator key `who` is.
 	pub fn agent_view(who: &T::AccountId) -> Option<AgentView<T::AccountId>> {
 		let owner = Operators::<T>::get(who).unwrap_or_else(|| who.clone());
-		Agents::<T>::get(&owner).map(|info| Self::view_of(owner, &info))
+		Registry::<T>::get(&owner).map(|info| Self::view_of(owner, &info))
 	}
 
 	/// The selectable agents serving `model` in a model-specific `role`, from its candidate set.
@@ -25,7 +25,7 @@ impl<T: Config> Pallet<T> {
 		Candidates::<T>::get(role, model)
 			.into_iter()
 			.filter_map(|owner| {
-				let info = Agents::<T>::get(&owner)?;
+				let info = Registry::<T>::get(&owner)?;
 				Self::is_eligible(&info, role, now).then(|| Self::view_of(owner, &info))
 			})
 			.take(MAX_AGENTS_PER_ANSWER as usize)
@@ -56,21 +56,12 @@ impl<T: Config> Pallet<T> {
 			stake: info.stake.saturated_into(),
 			unbonding: info.unbonding_total().saturated_into(),
 			collateral: info.collateral.saturated_into(),
-			state: match info.status {
-				AgentStatus::Active => AgentState::Active,
-				AgentStatus::Paused => AgentState::Paused,
-				AgentStatus::Leaving => AgentState::Leaving,
-			},
+			status: info.status,
 			selectable,
 			registered_at: info.registered_at.saturated_into(),
 			last_seen: info.last_seen.saturated_into(),
 			open_work: info.open_work,
-			reputation: ReputationView {
-				completed: info.reputation.completed,
-				challenged: info.reputation.challenged,
-				challenges_lost: info.reputation.challenges_lost,
-				audits_passed: info.reputation.audits_passed,
-			},
+			reputation: info.reputation,
 		}
 	}
 }

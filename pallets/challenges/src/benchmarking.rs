@@ -28,11 +28,11 @@ fn salt() -> [u8; 32] {
 /// Fills the model's verifier candidate set, so that every jury draw reads as many records as
 /// it can; returns the verifiers.
 fn verifiers<T: Config>() -> Vec<T::AccountId> {
-	let count = T::Agents::max_candidates().max(MaxJurorsPerDispute::<T>::get());
+	let count = T::AgentRegistry::max_candidates().max(MaxJurorsPerDispute::<T>::get());
 	(0..count)
 		.map(|i| {
 			let who: T::AccountId = account("verifier", i, SEED);
-			T::BenchmarkHelper::register_agent(&who, model(), Role::Verifier);
+			T::AgentRegistry::register_for_benchmark(&who, model(), Role::Verifier);
 			who
 		})
 		.collect()
@@ -42,7 +42,7 @@ fn verifiers<T: Config>() -> Vec<T::AccountId> {
 fn executors<T: Config>(n: u32) {
 	for i in 0..n {
 		let who: T::AccountId = account("executor", i, SEED);
-		T::BenchmarkHelper::register_agent(&who, model(), Role::Executor);
+		T::AgentRegistry::register_for_benchmark(&who, model(), Role::Executor);
 	}
 }
 
@@ -62,7 +62,7 @@ fn revealed<T: Config>(executors: u32) -> TaskId {
 	self::executors::<T>(executors);
 	let requester = funded::<T>("requester");
 	let outputs = vec![output(); executors as usize];
-	T::BenchmarkHelper::revealed_task(&requester, model(), &outputs)
+	T::Tasks::revealed_task_for_benchmark(&requester, model(), &outputs)
 }
 
 /// Processes the current phase's deadline of `task` now, as the hook would at its block.
@@ -112,7 +112,7 @@ fn before_last_appeal<T: Config>() -> (TaskId, T::AccountId) {
 	dispute.phase = DisputePhase::Appealable;
 	for seat in dispute.jury.iter() {
 		JurorDuties::<T>::remove(&seat.juror, task);
-		T::Agents::note_work_closed(&seat.juror, dispute.juror_collateral);
+		T::AgentRegistry::note_work_closed(&seat.juror, dispute.juror_collateral);
 	}
 	dispute.jury = Default::default();
 	let earlier = (Pallet::<T>::jury_size(dispute.round) as usize).min(all.len() / 2);
@@ -237,7 +237,7 @@ mod benchmarks {
 		let collateral = Disputes::<T>::get(task).expect("dispute is open").juror_collateral;
 		let jurors = &all[..j as usize];
 		for juror in jurors {
-			T::Agents::note_work_opened(juror, collateral).expect("juror can take work");
+			T::AgentRegistry::note_work_opened(juror, collateral).expect("juror can take work");
 		}
 		seat::<T>(task, jurors, &vec![None; j as usize]);
 		let dispute = Disputes::<T>::get(task).expect("dispute is open");
@@ -267,12 +267,12 @@ mod benchmarks {
 		let requester = funded::<T>("requester");
 		let mut outputs = vec![b"another result".to_vec(); e as usize];
 		outputs[0] = output();
-		let task = T::BenchmarkHelper::revealed_task(&requester, model(), &outputs);
+		let task = T::Tasks::revealed_task_for_benchmark(&requester, model(), &outputs);
 		process::<T>(task);
 		let mut dispute = Disputes::<T>::get(task).expect("the disagreement is disputed");
 		for seat in dispute.jury.iter() {
 			JurorDuties::<T>::remove(&seat.juror, task);
-			T::Agents::note_work_closed(&seat.juror, dispute.juror_collateral);
+			T::AgentRegistry::note_work_closed(&seat.juror, dispute.juror_collateral);
 		}
 		dispute.jury = Default::default();
 		dispute.verdict = Some(result());
@@ -303,7 +303,7 @@ mod benchmarks {
 		let mut dispute = Disputes::<T>::get(task).expect("the challenge is open");
 		for seat in dispute.jury.iter() {
 			JurorDuties::<T>::remove(&seat.juror, task);
-			T::Agents::note_work_closed(&seat.juror, dispute.juror_collateral);
+			T::AgentRegistry::note_work_closed(&seat.juror, dispute.juror_collateral);
 		}
 		let verdict = H256::repeat_byte(7);
 		dispute.jury = Default::default();

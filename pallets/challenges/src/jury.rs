@@ -6,7 +6,7 @@ impl<T: Config> Pallet<T> {
 	/// Fails with `NotEnoughJurors` unless enough verifiers are available now for the jury of the
 	/// dispute's current round (drawn a block later).
 	pub(crate) fn ensure_jury_available(dispute: &Dispute<T>) -> DispatchResult {
-		let available = T::Agents::available(
+		let available = T::AgentRegistry::available(
 			Role::Verifier,
 			&dispute.model,
 			&Self::never_jurors(dispute),
@@ -23,7 +23,7 @@ impl<T: Config> Pallet<T> {
 			dispute.revealed.iter().map(|(executor, _)| executor.clone()).collect();
 		let mut party = |who: &T::AccountId| {
 			exclude.push(who.clone());
-			if let Some(agent) = T::Agents::agent_of(who) {
+			if let Some(agent) = T::AgentRegistry::agent_of(who) {
 				exclude.push(agent);
 			}
 		};
@@ -56,7 +56,7 @@ impl<T: Config> Pallet<T> {
 			return Err(Error::<T>::NotEnoughJurors.into());
 		};
 		frame_support::storage::with_storage_layer(|| {
-			let jurors = T::Agents::select(
+			let jurors = T::AgentRegistry::select(
 				Role::Verifier,
 				&dispute.model,
 				Self::jury_size(dispute.round),
@@ -67,7 +67,7 @@ impl<T: Config> Pallet<T> {
 			.map_err(|_| Error::<T>::NotEnoughJurors)?;
 			let mut jury = BoundedVec::new();
 			for juror in &jurors {
-				T::Agents::note_work_opened(juror, dispute.juror_collateral)?;
+				T::AgentRegistry::note_work_opened(juror, dispute.juror_collateral)?;
 				JurorDuties::<T>::insert(juror, task, ());
 				jury.try_push(Seat { juror: juror.clone(), commitment: None, vote: None })
 					.map_err(|_| Error::<T>::NotEnoughJurors)?;
@@ -127,7 +127,7 @@ impl<T: Config> Pallet<T> {
 				// A juror that could not obtain the referenced input is present, not wrong.
 				(Some(vote), Some(_)) if vote == INPUT_UNAVAILABLE => {},
 				_ => {
-					let slashed = T::Agents::slash(
+					let slashed = T::AgentRegistry::slash(
 						&seat.juror,
 						T::JurorPenalty::get().min(dispute.juror_collateral),
 						Some(&fund),
@@ -140,7 +140,7 @@ impl<T: Config> Pallet<T> {
 				},
 			}
 			JurorDuties::<T>::remove(&seat.juror, task);
-			T::Agents::note_work_closed(&seat.juror, dispute.juror_collateral);
+			T::AgentRegistry::note_work_closed(&seat.juror, dispute.juror_collateral);
 			if dispute.past_jurors.try_push(seat.juror.clone()).is_err() {
 				defensive!("more past jurors than jurors in a dispute");
 			}

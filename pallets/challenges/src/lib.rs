@@ -94,6 +94,7 @@ pub mod weights;
 
 pub use agentchain_primitives::{
 	agents::{AgentRegistry, Outcome, Role},
+	challenges::{DisputeKind, DisputePhase},
 	inference::{
 		DisputeHandler, DisputedTask, InferenceTasks, OffchainExecution, ProtocolFlow,
 		ProtocolTreasury, Resolution, TaskId, VerificationMode, INPUT_UNAVAILABLE,
@@ -168,16 +169,6 @@ impl<T: Config> Get<u32> for MaxJurorsPerDispute<T> {
 	}
 }
 
-/// Sets up what the benchmarks need outside this pallet.
-#[cfg(feature = "runtime-benchmarks")]
-pub trait BenchmarkHelper<AccountId> {
-	/// Makes `who` an active agent in `role` serving `model`, with a large balance.
-	fn register_agent(who: &AccountId, model: ModelId, role: Role);
-	/// Submits a task for `model` with one executor per output (already registered), has each
-	/// reveal `outputs[i]`, and returns the task, revealed (`outputs` agree) or disputed.
-	fn revealed_task(requester: &AccountId, model: ModelId, outputs: &[Vec<u8>]) -> TaskId;
-}
-
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -214,7 +205,7 @@ pub mod pallet {
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// The agent registry: jurors, stake, slashing and reputation.
-		type Agents: AgentRegistry<Self::AccountId, BalanceOf<Self>>;
+		type AgentRegistry: AgentRegistry<Self::AccountId, BalanceOf<Self>>;
 
 		/// The inference tasks disputes are about.
 		type Tasks: InferenceTasks<Self::AccountId, BalanceOf<Self>> + OffchainExecution;
@@ -318,10 +309,6 @@ pub mod pallet {
 
 		/// Weights of this pallet's calls and hook.
 		type WeightInfo: WeightInfo;
-
-		/// Sets up agents and tasks for the benchmarks.
-		#[cfg(feature = "runtime-benchmarks")]
-		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 	}
 
 	/// Open disputes, by task.
@@ -563,7 +550,7 @@ pub mod pallet {
 			let challenger = ensure_signed(origin)?;
 			ensure!(!Disputes::<T>::contains_key(task), Error::<T>::NotChallengeable);
 			let view = T::Tasks::open_challenge(task).map_err(|_| Error::<T>::NotChallengeable)?;
-			let challenger_agent = T::Agents::agent_of(&challenger);
+			let challenger_agent = T::AgentRegistry::agent_of(&challenger);
 			let own = view.revealed.iter().any(|(executor, output)| {
 				view.result == Some(*output)
 					&& (executor == &challenger || challenger_agent.as_ref() == Some(executor))
@@ -578,7 +565,7 @@ pub mod pallet {
 			}]);
 			for (executor, output) in view.revealed.iter() {
 				if view.result == Some(*output) {
-					T::Agents::record(executor, Outcome::Challenged);
+					T::AgentRegistry::record(executor, Outcome::Challenged);
 				}
 			}
 			Self::open(task, view, DisputeKind::Challenge { challenger }, bonds, bond)
@@ -832,7 +819,7 @@ impl<T: Config> Pallet<T> {
 	) -> Result<(Dispute<T>, T::AccountId, usize), DispatchError> {
 		let signer = ensure_signed(origin)?;
 		let dispute = Disputes::<T>::get(task).ok_or(Error::<T>::UnknownDispute)?;
-		let juror = T::Agents::agent_of(&signer).ok_or(Error::<T>::NotJuror)?;
+		let juror = T::AgentRegistry::agent_of(&signer).ok_or(Error::<T>::NotJuror)?;
 		let index =
 			dispute.jury.iter().position(|s| s.juror == juror).ok_or(Error::<T>::NotJuror)?;
 		ensure!(dispute.phase == phase, Error::<T>::WrongPhase);
@@ -853,7 +840,7 @@ impl<T: Config> Pallet<T> {
 		};
 		Some((|| {
 			let dispute = Disputes::<T>::get(task).ok_or(DutyError::NotAssigned)?;
-			let juror = T::Agents::agent_of(signer).ok_or(DutyError::NotAssigned)?;
+			let juror = T::AgentRegistry::agent_of(signer).ok_or(DutyError::NotAssigned)?;
 			let seat =
 				dispute.jury.iter().find(|s| s.juror == juror).ok_or(DutyError::NotAssigned)?;
 			let done = match kind {
@@ -879,7 +866,7 @@ impl<T: Config> Pallet<T> {
 		if dispute.challenger() == Some(who) && !dispute.result_overturned() {
 			return Some(Claim::ResultWrong);
 		}
-		let agent = T::Agents::agent_of(who);
+		let agent = T::AgentRegistry::agent_of(who);
 		dispute
 			.revealed
 			.iter()

@@ -117,7 +117,7 @@ impl pallet_inference::Config for Test {
 	type OperatorCrypto = TestOperatorCrypto;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type Agents = Agents;
+	type AgentRegistry = Agents;
 	type Disputes = Challenges;
 	type OnFinalised = ();
 	type Randomness = TestRandomness;
@@ -144,15 +144,13 @@ impl pallet_inference::Config for Test {
 	type MaxDeadlinesPerBlock = ConstU32<8>;
 	type CongestionGrace = ConstU64<CONGESTION_GRACE>;
 	type WeightInfo = ();
-	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = RegisterWithAgents;
 }
 
 impl pallet_challenges::Config for Test {
 	type OperatorCrypto = TestOperatorCrypto;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type Agents = Agents;
+	type AgentRegistry = Agents;
 	type Tasks = Inference;
 	type Randomness = TestRandomness;
 	type PalletId = ChallengesPalletId;
@@ -176,44 +174,10 @@ impl pallet_challenges::Config for Test {
 	type MaxDeadlinesPerBlock = ConstU32<4>;
 	type CongestionGrace = ConstU64<CONGESTION_GRACE>;
 	type WeightInfo = ();
-	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = RegisterWithAgents;
 }
 
 agentchain_support::impl_test_signing!(Test);
 pub use agentchain_support::mock_helpers::TestOperatorCrypto;
-
-/// Registers benchmark agents through the real registry and runs real tasks.
-#[cfg(feature = "runtime-benchmarks")]
-pub struct RegisterWithAgents;
-#[cfg(feature = "runtime-benchmarks")]
-impl pallet_inference::BenchmarkHelper<u64> for RegisterWithAgents {
-	fn register_executor(who: &u64, model: ModelId) {
-		<Self as crate::BenchmarkHelper<u64>>::register_agent(who, model, Role::Executor)
-	}
-}
-#[cfg(feature = "runtime-benchmarks")]
-impl crate::BenchmarkHelper<u64> for RegisterWithAgents {
-	fn register_agent(who: &u64, model: ModelId, role: Role) {
-		use frame_support::traits::fungible::Mutate;
-		Balances::set_balance(who, 1_000_000);
-		Agents::register(
-			RuntimeOrigin::signed(*who),
-			vec![],
-			vec![],
-			vec![],
-			vec![model],
-			vec![role],
-			1_000,
-		)
-		.expect("benchmark agent registers");
-	}
-
-	fn revealed_task(requester: &u64, model: ModelId, outputs: &[Vec<u8>]) -> u64 {
-		let outputs: Vec<&[u8]> = outputs.iter().map(|o| &o[..]).collect();
-		revealed_task(*requester, model, &outputs)
-	}
-}
 
 /// The model the test agents serve.
 pub fn model() -> ModelId {
@@ -309,13 +273,13 @@ pub fn revealed_inline(
 
 /// A task whose input is a reference; `None` outputs reveal `INPUT_UNAVAILABLE`.
 pub fn revealed_referenced(requester: u64, outputs: &[Option<&[u8]>]) -> u64 {
-	use pallet_inference::{TaskInputOf, TaskParams, VerificationMode};
+	use pallet_inference::{TaskInput, TaskParams, VerificationMode};
 	let id = pallet_inference::NextTaskId::<Test>::get();
 	let redundancy = outputs.len() as u32;
 	Inference::submit_task(
 		RuntimeOrigin::signed(requester),
 		model(),
-		TaskInputOf::Reference {
+		TaskInput::Reference {
 			hash: H256::repeat_byte(7),
 			uri: b"https://data.example/in".to_vec(),
 		},
@@ -381,13 +345,13 @@ fn reveal_all(
 	model: ModelId,
 	outputs: &[&[u8]],
 ) -> u64 {
-	use pallet_inference::{TaskInputOf, TaskParams};
+	use pallet_inference::{TaskInput, TaskParams};
 	let id = pallet_inference::NextTaskId::<Test>::get();
 	let redundancy = outputs.len() as u32;
 	Inference::submit_task(
 		RuntimeOrigin::signed(requester),
 		model,
-		TaskInputOf::Inline(b"2+2=".to_vec()),
+		TaskInput::Inline(b"2+2=".to_vec()),
 		TaskParams { max_tokens: 8, temperature_milli: 0, seed: 1, mode },
 		FEE * u64::from(redundancy),
 		redundancy,

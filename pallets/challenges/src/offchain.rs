@@ -129,7 +129,7 @@ impl<T: Config> Pallet<T> {
 		};
 		Self::forget_finished_votes();
 		for operator in Signer::<T, T::OperatorCrypto>::keystore_accounts() {
-			let Some(juror) = T::Agents::agent_of(&operator.id) else { continue };
+			let Some(juror) = T::AgentRegistry::agent_of(&operator.id) else { continue };
 			for task in JurorDuties::<T>::iter_key_prefix(&juror).take(MAX_DUTIES_SCANNED) {
 				Self::sit(&mut run, &operator, &juror, task);
 			}

@@ -163,12 +163,12 @@ impl<T: Config> Pallet<T> {
 		for (executor, output) in dispute.revealed.iter() {
 			match dispute.verdict {
 				Some(correct) if dispute.accuses(output) && *output != correct => {
-					let slashed = T::Agents::slash(
+					let slashed = T::AgentRegistry::slash(
 						executor,
 						Self::wrong_result_slash(dispute.share),
 						Some(&pot),
 					);
-					T::Agents::record(executor, Outcome::ChallengeLost);
+					T::AgentRegistry::record(executor, Outcome::ChallengeLost);
 					Self::deposit_event(Event::ExecutorSlashed {
 						task,
 						executor: executor.clone(),
@@ -176,7 +176,7 @@ impl<T: Config> Pallet<T> {
 					});
 				},
 				Some(correct) if *output == correct && dispute.kind == DisputeKind::Audit => {
-					T::Agents::record(executor, Outcome::AuditPassed);
+					T::AgentRegistry::record(executor, Outcome::AuditPassed);
 				},
 				_ => {},
 			}

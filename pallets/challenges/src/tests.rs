@@ -25,7 +25,7 @@ fn task_status(task: TaskId) -> TaskStatus {
 }
 
 fn stake(agent: u64) -> u64 {
-	pallet_agents::Agents::<Test>::get(agent).expect("agent exists").stake
+	pallet_agents::Registry::<Test>::get(agent).expect("agent exists").stake
 }
 
 fn protocol_balance() -> u64 {
@@ -124,7 +124,7 @@ fn a_wrong_result_is_overturned_its_executor_slashed_and_the_challenger_rewarded
 		// Each juror's seat is backed by its penalty.
 		for juror in &jury {
 			assert_eq!(
-				pallet_agents::Agents::<Test>::get(juror).unwrap().collateral,
+				pallet_agents::Registry::<Test>::get(juror).unwrap().collateral,
 				JUROR_PENALTY
 			);
 		}
@@ -166,7 +166,7 @@ fn a_wrong_result_is_overturned_its_executor_slashed_and_the_challenger_rewarded
 		// The requester is refunded (the wrong result is not paid) and compensated.
 		assert_eq!(Balances::free_balance(1), before.0 + FEE + compensation);
 		assert_eq!(task_status(task), TaskStatus::Expired);
-		let agent = pallet_agents::Agents::<Test>::get(executor).unwrap();
+		let agent = pallet_agents::Registry::<Test>::get(executor).unwrap();
 		assert_eq!((agent.open_work, agent.collateral), (0, 0));
 		assert_eq!(Balances::total_issuance(), issuance);
 	});
@@ -620,7 +620,7 @@ fn the_protocol_account_cannot_be_drained_through_disagreements() {
 			let submitted = Inference::submit_task(
 				RuntimeOrigin::signed(1),
 				model(),
-				pallet_inference::TaskInputOf::Inline(b"2+2=".to_vec()),
+				pallet_inference::TaskInput::Inline(b"2+2=".to_vec()),
 				pallet_inference::TaskParams {
 					max_tokens: 8,
 					temperature_milli: 0,
@@ -682,7 +682,7 @@ fn an_audit_that_confirms_the_result_pays_its_jurors_from_the_protocol_account()
 		assert_eq!(task_status(task), TaskStatus::Finalised);
 		assert_eq!(stake(executor), 500);
 		assert_eq!(
-			pallet_agents::Agents::<Test>::get(executor).unwrap().reputation.audits_passed,
+			pallet_agents::Registry::<Test>::get(executor).unwrap().reputation.audits_passed,
 			1
 		);
 	});
@@ -874,7 +874,7 @@ fn a_deferred_jury_draw_is_seeded_by_the_block_it_runs_in_and_never_by_a_call() 
 		let drawn_from = |block: u64| {
 			let seed = TestRandomness::random_at(&(b"challenges/jury", task, 0u32).encode(), block)
 				.unwrap();
-			let mut jury = <Test as Config>::Agents::select(
+			let mut jury = <Test as Config>::AgentRegistry::select(
 				Role::Verifier,
 				&model(),
 				3,
@@ -988,7 +988,7 @@ fn an_audit_costs_the_protocol_account_at_most_the_task_fee() {
 		assert_ok!(Inference::submit_task(
 			RuntimeOrigin::signed(1),
 			model(),
-			pallet_inference::TaskInputOf::Inline(b"2+2=".to_vec()),
+			pallet_inference::TaskInput::Inline(b"2+2=".to_vec()),
 			pallet_inference::TaskParams {
 				max_tokens: 8,
 				temperature_milli: 0,
@@ -1040,7 +1040,7 @@ fn an_audit_costs_the_protocol_account_at_most_what_was_paid_for_delivered_outpu
 		assert_ok!(Inference::submit_task(
 			RuntimeOrigin::signed(1),
 			model(),
-			pallet_inference::TaskInputOf::Reference {
+			pallet_inference::TaskInput::Reference {
 				hash: H256::repeat_byte(7),
 				uri: b"https://data.example/in".to_vec(),
 			},

@@ -1,53 +1,16 @@
 //! Types stored by the challenges pallet.
 
 use crate::{BalanceOf, Config, MaxBonds, MaxJurorsPerDispute};
-use agentchain_primitives::{inference::VerificationMode, ModelId};
+use agentchain_primitives::{
+	challenges::{DisputeKind, DisputePhase},
+	inference::VerificationMode,
+	ModelId,
+};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
 use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
 use sp_core::H256;
-
-/// Why a result is disputed.
-#[derive(
-	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
-)]
-pub enum DisputeKind<AccountId> {
-	/// Someone bonded a challenge against the result.
-	Challenge {
-		/// Who challenged.
-		challenger: AccountId,
-	},
-	/// Redundant executors revealed different outputs (exact-match mode).
-	Disagreement,
-	/// A random protocol audit, with no challenger.
-	Audit,
-}
-
-/// Where a round of a dispute stands.
-#[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-)]
-pub enum DisputePhase {
-	/// Jurors re-execute the task and commit to a vote.
-	Committing,
-	/// Jurors reveal their votes.
-	Revealing,
-	/// The votes are counted; the losing side may appeal until the phase ends.
-	Appealable,
-	/// The round's jury is drawn when the phase ends (the block after the dispute or appeal
-	/// opened), from the hash of the block it opened in.
-	Drawing,
-}
 
 /// What a bond backs: it is returned when the final verdict agrees, forfeited otherwise.
 #[derive(

@@ -1,11 +1,8 @@
 //! Disputes as clients see them: what the `ChallengesApi` runtime API returns.
 
-use crate::{
-	AgentRegistry, Claim, Config, DisputeKind, DisputePhase, Disputes, JurorDuties, Pallet, TaskId,
-};
+use crate::{AgentRegistry, Claim, Config, Disputes, JurorDuties, Pallet, TaskId};
 use agentchain_primitives::api::{
-	BondView, DisputeKindView, DisputePhaseView, DisputeView, DutiesView, JurorView,
-	MAX_DUTIES_PER_ANSWER,
+	BondView, DisputeView, DutiesView, JurorView, MAX_DUTIES_PER_ANSWER,
 };
 use sp_runtime::SaturatedConversion;
 
@@ -15,23 +12,13 @@ impl<T: Config> Pallet<T> {
 		let dispute = Disputes::<T>::get(task)?;
 		Some(DisputeView {
 			task,
-			kind: match dispute.kind {
-				DisputeKind::Challenge { .. } => DisputeKindView::Challenge,
-				DisputeKind::Disagreement => DisputeKindView::Disagreement,
-				DisputeKind::Audit => DisputeKindView::Audit,
-			},
-			challenger: dispute.challenger().cloned(),
+			kind: dispute.kind.clone(),
 			model: dispute.model,
 			mode: dispute.mode,
 			result: dispute.result,
 			revealed: dispute.revealed.to_vec(),
 			round: dispute.round,
-			phase: match dispute.phase {
-				DisputePhase::Committing => DisputePhaseView::Committing,
-				DisputePhase::Revealing => DisputePhaseView::Revealing,
-				DisputePhase::Appealable => DisputePhaseView::Appealable,
-				DisputePhase::Drawing => DisputePhaseView::Drawing,
-			},
+			phase: dispute.phase,
 			phase_ends: dispute.phase_ends.saturated_into(),
 			jurors: dispute
 				.jury
@@ -60,7 +47,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The disputes the agent of `who` sits on in their current round.
 	pub fn duties_view(who: &T::AccountId) -> Option<DutiesView<T::AccountId>> {
-		let juror = T::Agents::agent_of(who)?;
+		let juror = T::AgentRegistry::agent_of(who)?;
 		let tasks = JurorDuties::<T>::iter_key_prefix(&juror)
 			.take(MAX_DUTIES_PER_ANSWER as usize)
 			.collect();

@@ -65,7 +65,7 @@ fn datasets<T: Config>(owner: &T::AccountId, n: u32) -> Vec<DatasetId> {
 /// An agent serving `model()`, with funds for a model deposit.
 fn executor<T: Config>() -> T::AccountId {
 	let who: T::AccountId = account("executor", 0, SEED);
-	T::BenchmarkHelper::register_executor(&who, model());
+	T::AgentRegistry::register_for_benchmark(&who, model(), Role::Executor);
 	T::Currency::mint_into(&who, funds::<T>()).expect("executor is funded");
 	who
 }
@@ -206,10 +206,10 @@ mod benchmarks {
 		declare::<T>(&executor, datasets::<T>(&owner, T::MaxDatasetsPerModel::get()));
 		let ids = datasets::<T>(&owner, n);
 		let challenger: T::AccountId = account("executor", 1, SEED);
-		T::BenchmarkHelper::register_executor(&challenger, model());
+		T::AgentRegistry::register_for_benchmark(&challenger, model(), Role::Executor);
 		T::Currency::mint_into(&challenger, funds::<T>()).expect("executor is funded");
 		// The record's owner stops serving the model.
-		T::BenchmarkHelper::deregister(&executor);
+		T::AgentRegistry::deregister_for_benchmark(&executor);
 
 		#[extrinsic_call]
 		declare_model(RawOrigin::Signed(challenger.clone()), model(), ids.clone());
@@ -255,7 +255,7 @@ mod benchmarks {
 	fn attest() {
 		let (_, id) = used_dataset::<T>();
 		let curator: T::AccountId = account("curator", 0, SEED);
-		T::BenchmarkHelper::register_curator(&curator);
+		T::AgentRegistry::register_for_benchmark(&curator, ModelId::zero(), Role::Curator);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(curator.clone()), id, MAX_SCORE);
@@ -369,9 +369,10 @@ mod benchmarks {
 		let mut datasets = Vec::new();
 		for i in 0..n {
 			let curator: T::AccountId = account("curator", i, SEED);
-			T::BenchmarkHelper::register_curator(&curator);
+			T::AgentRegistry::register_for_benchmark(&curator, ModelId::zero(), Role::Curator);
 			let id = dataset::<T>(&owner);
-			T::Agents::note_work_opened(&curator, collateral).expect("curator has free stake");
+			T::AgentRegistry::note_work_opened(&curator, collateral)
+				.expect("curator has free stake");
 			Attestations::<T>::insert(0, (id, curator), Attestation { score: 0, collateral });
 			FinalScores::<T>::insert(0, id, MAX_SCORE);
 			datasets.push(id);

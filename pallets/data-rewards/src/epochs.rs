@@ -145,7 +145,7 @@ impl<T: Config> Pallet<T> {
 			if attestation.score.abs_diff(median) > T::OutlierDistance::get() {
 				let pot = Self::account_id();
 				let before = T::Currency::balance(&pot);
-				T::Agents::slash(curator, attestation.collateral, Some(&pot));
+				T::AgentRegistry::slash(curator, attestation.collateral, Some(&pot));
 				let slashed = T::Currency::balance(&pot).saturating_sub(before);
 				Reserve::<T>::mutate(|reserve| *reserve = reserve.saturating_add(slashed));
 				Self::deposit_event(Event::CuratorPenalised {
@@ -158,6 +158,6 @@ impl<T: Config> Pallet<T> {
 				});
 			}
 		}
-		T::Agents::note_work_closed(curator, attestation.collateral);
+		T::AgentRegistry::note_work_closed(curator, attestation.collateral);
 	}
 }

@@ -124,17 +124,6 @@ pub const JUDGED_PER_BLOCK: u32 = 16;
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
-/// Sets up what the benchmarks need outside this pallet.
-#[cfg(feature = "runtime-benchmarks")]
-pub trait BenchmarkHelper<AccountId> {
-	/// Makes `who` an active curator, with some stake.
-	fn register_curator(who: &AccountId);
-	/// Makes `who` an active executor serving `model`.
-	fn register_executor(who: &AccountId, model: ModelId);
-	/// Makes the agent of `who` stop serving every model (it deregisters).
-	fn deregister(who: &AccountId);
-}
-
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -169,7 +158,7 @@ pub mod pallet {
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// The agent registry: who is an active curator or executor, and with what stake.
-		type Agents: AgentRegistry<Self::AccountId, BalanceOf<Self>>;
+		type AgentRegistry: AgentRegistry<Self::AccountId, BalanceOf<Self>>;
 
 		/// The protocol account's ledger: usage credits are taken out of the protocol account.
 		type Treasury: ProtocolTreasury<Self::AccountId, BalanceOf<Self>>;
@@ -238,10 +227,6 @@ pub mod pallet {
 
 		/// Weights of this pallet's calls, hooks and usage credit.
 		type WeightInfo: WeightInfo;
-
-		/// Sets up curators and executors for the benchmarks.
-		#[cfg(feature = "runtime-benchmarks")]
-		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 	}
 
 	/// The id the next dataset gets.
@@ -712,7 +697,8 @@ pub mod pallet {
 				Some(mut record) => {
 					if record.owner != who {
 						let held = Self::serves_as_executor(&record.owner, &model)
-							&& T::Agents::stake_of(&record.owner) >= T::Agents::stake_of(&who);
+							&& T::AgentRegistry::stake_of(&record.owner)
+								>= T::AgentRegistry::stake_of(&who);
 						ensure!(!held, Error::<T>::RecordHeld);
 						let deposit = T::ModelDeposit::get();
 						Self::hold_deposit(&who, HoldReason::ModelDeposit, deposit)?;
@@ -829,10 +815,10 @@ pub mod pallet {
 		pub fn attest(origin: OriginFor<T>, dataset: DatasetId, score: u8) -> DispatchResult {
 			let signer = ensure_signed(origin)?;
 			ensure!(score <= MAX_SCORE, Error::<T>::InvalidScore);
-			let curator = T::Agents::agent_of(&signer)
-				.filter(|agent| T::Agents::is_active(agent, Role::Curator, None))
+			let curator = T::AgentRegistry::agent_of(&signer)
+				.filter(|agent| T::AgentRegistry::is_active(agent, Role::Curator, None))
 				.ok_or(Error::<T>::NotCurator)?;
-			let stake = T::Agents::stake_of(&curator);
+			let stake = T::AgentRegistry::stake_of(&curator);
 			ensure!(!stake.is_zero(), Error::<T>::NotCurator);
 			let mut info = Datasets::<T>::get(dataset).ok_or(Error::<T>::UnknownDataset)?;
 			ensure!(info.status == DatasetStatus::Active, Error::<T>::Retired);
@@ -842,7 +828,7 @@ pub mod pallet {
 			ensure!(!Attestations::<T>::contains_key(epoch, &key), Error::<T>::AlreadyAttested);
 
 			let collateral = T::CurationPenalty::get();
-			T::Agents::note_work_opened(&curator, collateral)
+			T::AgentRegistry::note_work_opened(&curator, collateral)
 				.map_err(|_| Error::<T>::InsufficientFreeStake)?;
 
 			Self::settle(dataset, &mut info.ledger, epoch);
@@ -889,34 +875,46 @@ pub mod pallet {
 			Ok(())
 		}
 	}
-
-	#[pallet::view_functions]
-	impl<T: Config> Pallet<T> {
-		/// What [`claim`](Pallet::claim) would pay for `dataset` now (`None`: no such
-		/// dataset). Rewards of the current epoch are not included: they are known once it
-		/// closes.
-		pub fn pending_rewards(dataset: DatasetId) -> Option<BalanceOf<T>> {
-			let info = Datasets::<T>::get(dataset)?;
-			let ledger = &info.ledger;
-			let unsettled = if ledger.epoch < Self::current_epoch() {
-				Epochs::<T>::get(ledger.epoch)
-					.map(|totals| ledger.reward(&totals, T::MinCurators::get()))
-					.unwrap_or_else(Zero::zero)
-			} else {
-				Zero::zero()
-			};
-			Some(ledger.owed.saturating_add(unsettled))
-		}
-
-		/// The current epoch, the block it started at, and its totals so far.
-		pub fn epoch_status() -> (EpochIndex, BlockNumberFor<T>, EpochInfo<BalanceOf<T>>) {
-			let clock = CurrentEpoch::<T>::get();
-			(clock.index, clock.start, Epochs::<T>::get(clock.index).unwrap_or_default())
-		}
-	}
 }
 
 impl<T: Config> Pallet<T> {
+	/// What [`claim`](Pallet::claim) would pay for `dataset` now (`None`: no such dataset).
+	/// Rewards of the current epoch are not included: they are known once it closes. Served to
+	/// clients by the `DataRewardsApi` runtime API.
+	pub fn pending_rewards(dataset: DatasetId) -> Option<BalanceOf<T>> {
+		let info = Datasets::<T>::get(dataset)?;
+		let ledger = &info.ledger;
+		let unsettled = if ledger.epoch < Self::current_epoch() {
+			Epochs::<T>::get(ledger.epoch)
+				.map(|totals| ledger.reward(&totals, T::MinCurators::get()))
+				.unwrap_or_else(Zero::zero)
+		} else {
+			Zero::zero()
+		};
+		Some(ledger.owed.saturating_add(unsettled))
+	}
+
+	/// The current epoch, the block it started at, and its totals so far.
+	pub fn epoch_status() -> (EpochIndex, BlockNumberFor<T>, EpochInfo<BalanceOf<T>>) {
+		let clock = CurrentEpoch::<T>::get();
+		(clock.index, clock.start, Epochs::<T>::get(clock.index).unwrap_or_default())
+	}
+
+	/// The current epoch as the `DataRewardsApi` runtime API serves it.
+	pub fn epoch_view() -> agentchain_primitives::api::EpochView {
+		use sp_runtime::SaturatedConversion;
+		let (index, start, info) = Self::epoch_status();
+		agentchain_primitives::api::EpochView {
+			index,
+			start: start.saturated_into(),
+			paid_in: info.paid_in.saturated_into(),
+			cut: info.cut.saturated_into(),
+			total_weight: info.total_weight,
+			pot: info.pot.saturated_into(),
+			settled: info.settled.saturated_into(),
+		}
+	}
+
 	/// The pot account: holds the funds of the rewards not yet claimed and the reserve.
 	pub fn account_id() -> T::AccountId {
 		T::PalletId::get().into_account_truncating()
@@ -1001,7 +999,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Whether `who` owns an agent that actively serves `model` as an executor.
 	fn serves_as_executor(who: &T::AccountId, model: &ModelId) -> bool {
-		T::Agents::agent_of(who).as_ref() == Some(who)
-			&& T::Agents::is_active(who, Role::Executor, Some(model))
+		T::AgentRegistry::agent_of(who).as_ref() == Some(who)
+			&& T::AgentRegistry::is_active(who, Role::Executor, Some(model))
 	}
 }

@@ -117,7 +117,7 @@ impl agentchain_primitives::inference::ProtocolTreasury<u64, u64> for TestTreasu
 impl pallet_data_rewards::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type Agents = Agents;
+	type AgentRegistry = Agents;
 	type Treasury = TestTreasury;
 	type PalletId = DataRewardsPalletId;
 	type EpochLength = ConstU64<EPOCH_LENGTH>;
@@ -134,33 +134,6 @@ impl pallet_data_rewards::Config for Test {
 	type MaxLicenseLen = ConstU32<16>;
 	type MaxMetadataLen = ConstU32<64>;
 	type WeightInfo = ();
-	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = RegisterWithAgents;
-}
-
-/// Registers benchmark curators and executors through the real agent registry.
-#[cfg(feature = "runtime-benchmarks")]
-pub struct RegisterWithAgents;
-#[cfg(feature = "runtime-benchmarks")]
-impl crate::BenchmarkHelper<u64> for RegisterWithAgents {
-	fn register_curator(who: &u64) {
-		register_agent(*who, vec![], vec![Role::Curator]);
-	}
-
-	fn register_executor(who: &u64, model: ModelId) {
-		register_agent(*who, vec![model], vec![Role::Executor]);
-	}
-
-	fn deregister(who: &u64) {
-		Agents::deregister(RuntimeOrigin::signed(*who)).expect("benchmark agent deregisters");
-	}
-}
-
-#[cfg(feature = "runtime-benchmarks")]
-fn register_agent(who: u64, models: Vec<ModelId>, roles: Vec<Role>) {
-	Balances::set_balance(&who, 1_000_000);
-	Agents::register(RuntimeOrigin::signed(who), vec![], vec![], vec![], models, roles, 1_000)
-		.expect("benchmark agent registers");
 }
 
 /// Dataset owners, each with 10_000.

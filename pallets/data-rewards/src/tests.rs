@@ -486,7 +486,7 @@ fn curators_attest_weighted_by_stake() {
 		);
 		// Each attestation reserves the curator's penalty.
 		assert_eq!(
-			pallet_agents::Agents::<Test>::get(CURATOR).unwrap().collateral,
+			pallet_agents::Registry::<Test>::get(CURATOR).unwrap().collateral,
 			CURATION_PENALTY
 		);
 
@@ -957,7 +957,7 @@ fn attestations_of_past_epochs_are_judged_and_outliers_pay() {
 		attest(CURATOR2, d, 70);
 		assert_eq!(Attestations::<Test>::iter_prefix(0).count(), 8);
 		assert_eq!(
-			pallet_agents::Agents::<Test>::get(CURATOR).unwrap().collateral,
+			pallet_agents::Registry::<Test>::get(CURATOR).unwrap().collateral,
 			4 * CURATION_PENALTY
 		);
 		// The current epoch's attestations wait.
@@ -977,11 +977,11 @@ fn attestations_of_past_epochs_are_judged_and_outliers_pay() {
 		});
 		// 60 is within 30 of 70: only the outlier paid; the penalty went to the reserve.
 		assert_eq!(
-			pallet_agents::Agents::<Test>::get(CURATOR).unwrap().stake,
+			pallet_agents::Registry::<Test>::get(CURATOR).unwrap().stake,
 			CURATOR_STAKE - CURATION_PENALTY
 		);
-		assert_eq!(pallet_agents::Agents::<Test>::get(CURATOR).unwrap().collateral, 0);
-		assert_eq!(pallet_agents::Agents::<Test>::get(CURATOR2).unwrap().stake, CURATOR2_STAKE);
+		assert_eq!(pallet_agents::Registry::<Test>::get(CURATOR).unwrap().collateral, 0);
+		assert_eq!(pallet_agents::Registry::<Test>::get(CURATOR2).unwrap().stake, CURATOR2_STAKE);
 		assert_eq!(Reserve::<Test>::get(), CURATION_PENALTY);
 	});
 }
@@ -1007,7 +1007,7 @@ fn a_minority_curator_cannot_zero_a_competitor_and_pays_for_trying() {
 		assert_eq!(claim(ALICE, a), 100);
 		run_to_block(System::block_number() + 1);
 		assert_eq!(
-			pallet_agents::Agents::<Test>::get(CURATOR).unwrap().stake,
+			pallet_agents::Registry::<Test>::get(CURATOR).unwrap().stake,
 			CURATOR_STAKE - CURATION_PENALTY
 		);
 	});

@@ -11,11 +11,7 @@ use sp_runtime::{
 	SaturatedConversion,
 };
 
-/// Identifier of a dataset: a counter, assigned in registration order and never reused.
-pub type DatasetId = u64;
-
-/// Index of a reward epoch, counted from genesis.
-pub type EpochIndex = u32;
+pub use agentchain_primitives::api::{DatasetId, EpochIndex};
 
 /// The highest quality score a curator may give.
 pub const MAX_SCORE: u8 = 100;

@@ -26,9 +26,9 @@ fn fee<T: Config>() -> BalanceOf<T> {
 
 /// Fills the model's candidate set, so that every selection reads as many records as it can.
 fn executors<T: Config>() {
-	for i in 0..T::Agents::max_candidates() {
+	for i in 0..T::AgentRegistry::max_candidates() {
 		let who: T::AccountId = account("executor", i, SEED);
-		T::BenchmarkHelper::register_executor(&who, model());
+		T::AgentRegistry::register_for_benchmark(&who, model(), Role::Executor);
 	}
 }
 
@@ -44,7 +44,7 @@ fn submitted_with<T: Config>(requester: &T::AccountId, r: u32) -> TaskId {
 	Pallet::<T>::submit_task(
 		RawOrigin::Signed(requester.clone()).into(),
 		model(),
-		TaskInputOf::Inline(vec![b'p'; T::MaxInputLen::get() as usize]),
+		TaskInput::Inline(vec![b'p'; T::MaxInputLen::get() as usize]),
 		params::<T>(),
 		fee::<T>(),
 		r,
@@ -98,7 +98,7 @@ fn assigned_task<T: Config>(r: u32) -> TaskId {
 	Pallet::<T>::submit_task(
 		RawOrigin::Signed(requester::<T>()).into(),
 		model(),
-		TaskInputOf::Inline(vec![b'p'; T::MaxInputLen::get() as usize]),
+		TaskInput::Inline(vec![b'p'; T::MaxInputLen::get() as usize]),
 		params::<T>(),
 		fee::<T>(),
 		r,
@@ -149,7 +149,7 @@ mod benchmarks {
 		_(
 			RawOrigin::Signed(requester),
 			model(),
-			TaskInputOf::Inline(vec![b'p'; i as usize]),
+			TaskInput::Inline(vec![b'p'; i as usize]),
 			params::<T>(),
 			fee::<T>(),
 			r,

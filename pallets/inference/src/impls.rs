@@ -96,6 +96,65 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			.and_then(|data| data.inline)
 			.map(|bytes| bytes.into_inner())
 	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn revealed_task_for_benchmark(
+		requester: &T::AccountId,
+		model: ModelId,
+		outputs: &[Vec<u8>],
+	) -> TaskId {
+		use frame_system::RawOrigin;
+		let id = NextTaskId::<T>::get();
+		let redundancy = outputs.len() as u32;
+		let fee = T::MinFeePerExecutor::get()
+			.saturating_mul(10u32.into())
+			.saturating_mul(redundancy.into());
+		let submitted = Self::submit_task(
+			RawOrigin::Signed(requester.clone()).into(),
+			model,
+			TaskInput::Inline(alloc::vec![b'p'; 64]),
+			TaskParams {
+				max_tokens: 8,
+				temperature_milli: 0,
+				seed: 1,
+				mode: VerificationMode::ExactMatch,
+			},
+			fee,
+			redundancy,
+			// Eight blocks give at least the eight tokens' worth of time.
+			8u32.into(),
+		);
+		assert!(submitted.is_ok(), "benchmark task submitted: {submitted:?}");
+		// Executors are drawn at the next block.
+		let next = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
+		frame_system::Pallet::<T>::set_block_number(next);
+		<Self as Hooks<BlockNumberFor<T>>>::on_initialize(next);
+		let executors: Vec<T::AccountId> = Tasks::<T>::get(id)
+			.map(|task| task.assignments.iter().map(|a| a.executor.clone()).collect())
+			.unwrap_or_default();
+		let salt = [3u8; 32];
+		let hash = |bytes: &[u8]| H256(sp_io::hashing::blake2_256(bytes));
+		for (executor, output) in executors.iter().zip(outputs) {
+			let committed = Self::commit(
+				RawOrigin::Signed(executor.clone()).into(),
+				id,
+				commitment_of(&hash(output), &salt, executor),
+			);
+			assert!(committed.is_ok(), "benchmark executor commits: {committed:?}");
+		}
+		for (executor, output) in executors.iter().zip(outputs) {
+			let revealed = Self::reveal(
+				RawOrigin::Signed(executor.clone()).into(),
+				id,
+				hash(output),
+				salt,
+				Some(output.clone()),
+				None,
+			);
+			assert!(revealed.is_ok(), "benchmark executor reveals: {revealed:?}");
+		}
+		id
+	}
 }
 
 impl<T: Config> OffchainExecution for Pallet<T> {

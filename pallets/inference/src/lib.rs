@@ -20,7 +20,7 @@
 //!    verification mode, a fee (held in escrow), a redundancy (the number of executors) and a
 //!    commit period. A storage deposit is held until the task is pruned.
 //! 2. At the next block the pallet draws `redundancy` distinct executors serving the model,
-//!    weighted by free stake, through the agent registry ([`Config::Agents`]), seeded by the
+//!    weighted by free stake, through the agent registry ([`Config::AgentRegistry`]), seeded by the
 //!    hash of the block the task was submitted in: the requester cannot know it when it
 //!    submits. Each executor reserves [`Pallet::executor_collateral`] of its stake for the task.
 //! 3. [`commit`](Pallet::commit): each executor (its owner account or its operator key) commits
@@ -87,7 +87,8 @@ pub use agentchain_primitives::{
 	agents::{AgentRegistry, Outcome, Role},
 	inference::{
 		DisputeHandler, DisputedTask, InferenceTasks, OffchainExecution, OnTaskFinalised,
-		ProtocolFlow, ProtocolTreasury, Resolution, TaskId, VerificationMode, INPUT_UNAVAILABLE,
+		ProtocolFlow, ProtocolTreasury, Resolution, TaskId, TaskStatus, VerificationMode,
+		INPUT_UNAVAILABLE,
 	},
 	ModelId,
 };
@@ -142,13 +143,6 @@ pub fn commitment_of<AccountId: Encode>(
 	H256(sp_io::hashing::blake2_256(&(output_hash, salt, executor).encode()))
 }
 
-/// Sets up what the benchmarks need outside this pallet.
-#[cfg(feature = "runtime-benchmarks")]
-pub trait BenchmarkHelper<AccountId> {
-	/// Makes `who` an active executor serving `model`.
-	fn register_executor(who: &AccountId, model: ModelId);
-}
-
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -189,7 +183,7 @@ pub mod pallet {
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// The agent registry: executors, their stake, selection, slashing and reputation.
-		type Agents: AgentRegistry<Self::AccountId, BalanceOf<Self>>;
+		type AgentRegistry: AgentRegistry<Self::AccountId, BalanceOf<Self>>;
 
 		/// Takes over tasks whose executors disagree, and picks the results that are audited.
 		type Disputes: DisputeHandler<Self::AccountId, BalanceOf<Self>>;
@@ -300,10 +294,6 @@ pub mod pallet {
 
 		/// Weights of this pallet's calls and hook.
 		type WeightInfo: WeightInfo;
-
-		/// Sets up executors for the benchmarks.
-		#[cfg(feature = "runtime-benchmarks")]
-		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 	}
 
 	/// The id the next task gets.
@@ -585,14 +575,14 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::submit_task(
 			*redundancy,
 			match input {
-				TaskInputOf::Inline(bytes) => bytes.len(),
-				TaskInputOf::Reference { uri, .. } => uri.len(),
+				TaskInput::Inline(bytes) => bytes.len(),
+				TaskInput::Reference { uri, .. } => uri.len(),
 			}.saturated_into(),
 		))]
 		pub fn submit_task(
 			origin: OriginFor<T>,
 			model: ModelId,
-			input: TaskInputOf<Vec<u8>>,
+			input: TaskInput<Vec<u8>>,
 			params: TaskParams,
 			fee: BalanceOf<T>,
 			redundancy: u32,
@@ -623,7 +613,8 @@ pub mod pallet {
 			let collateral = Self::executor_collateral(share);
 			let exclude = Self::requester_and_its_agent(&requester);
 			ensure!(
-				T::Agents::available(Role::Executor, &model, &exclude, collateral) >= redundancy,
+				T::AgentRegistry::available(Role::Executor, &model, &exclude, collateral)
+					>= redundancy,
 				Error::<T>::NoExecutors
 			);
 
@@ -741,7 +732,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let (mut record, executor, index, now) =
 				Self::executor_in_phase(origin, task, TaskStatus::Committed)?;
-			let reference = matches!(record.input, TaskInputOf::Reference { .. });
+			let reference = matches!(record.input, TaskInput::Reference { .. });
 			let assignment = record.assignments.get_mut(index).ok_or(Error::<T>::NotAssigned)?;
 			let commitment = assignment.commitment.ok_or(Error::<T>::NotCommitted)?;
 			ensure!(assignment.output.is_none(), Error::<T>::AlreadyRevealed);
@@ -844,10 +835,10 @@ impl<T: Config> Pallet<T> {
 
 	/// The storage deposit of a task with `input` and `redundancy` executors: a base, plus a
 	/// price per byte of its input and of the outputs it may store.
-	pub fn task_deposit(input: &TaskInput<T>, redundancy: u32) -> BalanceOf<T> {
+	pub fn task_deposit(input: &TaskInputOf<T>, redundancy: u32) -> BalanceOf<T> {
 		let input_len = match input {
-			TaskInputOf::Inline(bytes) => bytes.len(),
-			TaskInputOf::Reference { uri, .. } => uri.len().saturating_add(32),
+			TaskInput::Inline(bytes) => bytes.len(),
+			TaskInput::Reference { uri, .. } => uri.len().saturating_add(32),
 		} as u32;
 		let outputs = T::MaxOutputLen::get()
 			.saturating_add(T::MaxUriLen::get())
@@ -902,13 +893,13 @@ impl<T: Config> Pallet<T> {
 
 	/// The input, bounded and checked: inline text must be UTF-8; a reference needs an http(s)
 	/// URI, the only kind an executor fetches.
-	fn bounded_input(input: TaskInputOf<Vec<u8>>) -> Result<TaskInput<T>, DispatchError> {
+	fn bounded_input(input: TaskInput<Vec<u8>>) -> Result<TaskInputOf<T>, DispatchError> {
 		Ok(match input {
-			TaskInputOf::Inline(bytes) => {
+			TaskInput::Inline(bytes) => {
 				ensure!(core::str::from_utf8(&bytes).is_ok(), Error::<T>::InputNotText);
-				TaskInputOf::Inline(bytes.try_into().map_err(|_| Error::<T>::InputTooLong)?)
+				TaskInput::Inline(bytes.try_into().map_err(|_| Error::<T>::InputTooLong)?)
 			},
-			TaskInputOf::Reference { hash, uri } => {
+			TaskInput::Reference { hash, uri } => {
 				let text = core::str::from_utf8(&uri).map_err(|_| Error::<T>::InvalidInputUri)?;
 				let rest = text
 					.strip_prefix("https://")
@@ -918,7 +909,7 @@ impl<T: Config> Pallet<T> {
 					!rest.is_empty() && !text.chars().any(|c| c.is_whitespace() || c.is_control()),
 					Error::<T>::InvalidInputUri
 				);
-				TaskInputOf::Reference {
+				TaskInput::Reference {
 					hash,
 					uri: uri.try_into().map_err(|_| Error::<T>::InputTooLong)?,
 				}
@@ -930,7 +921,7 @@ impl<T: Config> Pallet<T> {
 	/// whose operator key it is.
 	fn requester_and_its_agent(requester: &T::AccountId) -> Vec<T::AccountId> {
 		let mut exclude = alloc::vec![requester.clone()];
-		if let Some(agent) = T::Agents::agent_of(requester) {
+		if let Some(agent) = T::AgentRegistry::agent_of(requester) {
 			exclude.push(agent);
 		}
 		exclude
@@ -950,7 +941,7 @@ impl<T: Config> Pallet<T> {
 				.filter_map(|a| a.output.map(|output| (a.executor.clone(), output)))
 				.filter(|(_, output)| *output != INPUT_UNAVAILABLE)
 				.collect(),
-			input_is_reference: matches!(task.input, TaskInputOf::Reference { .. }),
+			input_is_reference: matches!(task.input, TaskInput::Reference { .. }),
 			result: task.result,
 		}
 	}
@@ -973,7 +964,7 @@ impl<T: Config> Pallet<T> {
 	) -> Result<(TaskInfo<T>, T::AccountId, usize, BlockNumberFor<T>), DispatchError> {
 		let signer = ensure_signed(origin)?;
 		let record = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
-		let executor = T::Agents::agent_of(&signer).ok_or(Error::<T>::NotAssigned)?;
+		let executor = T::AgentRegistry::agent_of(&signer).ok_or(Error::<T>::NotAssigned)?;
 		let index = record
 			.assignments
 			.iter()
@@ -997,7 +988,7 @@ impl<T: Config> Pallet<T> {
 		};
 		Some((|| {
 			let record = Tasks::<T>::get(task).ok_or(DutyError::NotAssigned)?;
-			let executor = T::Agents::agent_of(signer).ok_or(DutyError::NotAssigned)?;
+			let executor = T::AgentRegistry::agent_of(signer).ok_or(DutyError::NotAssigned)?;
 			let assignment = record
 				.assignments
 				.iter()

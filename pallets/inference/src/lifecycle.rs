@@ -33,7 +33,7 @@ impl<T: Config> Pallet<T> {
 		let mut exclude = Self::requester_and_its_agent(&task.requester);
 		exclude.extend(task.excluded.iter().cloned());
 		frame_support::storage::with_storage_layer(|| {
-			let executors = T::Agents::select(
+			let executors = T::AgentRegistry::select(
 				Role::Executor,
 				&task.model,
 				task.redundancy,
@@ -44,7 +44,7 @@ impl<T: Config> Pallet<T> {
 			.map_err(|_| Error::<T>::NoExecutors)?;
 			let mut assignments = BoundedVec::new();
 			for executor in &executors {
-				T::Agents::note_work_opened(executor, task.collateral)?;
+				T::AgentRegistry::note_work_opened(executor, task.collateral)?;
 				AssignedTasks::<T>::insert(executor, id, ());
 				assignments
 					.try_push(Assignment::<T> {
@@ -135,7 +135,8 @@ impl<T: Config> Pallet<T> {
 	) {
 		let protocol = Self::account_id();
 		let before = T::Currency::balance(&protocol);
-		let slashed = T::Agents::slash(executor, slash.min(task.collateral), Some(&protocol));
+		let slashed =
+			T::AgentRegistry::slash(executor, slash.min(task.collateral), Some(&protocol));
 		Self::note_received(
 			ProtocolFlow::MissedDeadlines,
 			T::Currency::balance(&protocol).saturating_sub(before),
@@ -151,7 +152,7 @@ impl<T: Config> Pallet<T> {
 	/// Ends an executor's part in a task, releasing its collateral.
 	pub(crate) fn release_executor(id: TaskId, task: &TaskInfo<T>, executor: &T::AccountId) {
 		if AssignedTasks::<T>::take(executor, id).is_some() {
-			T::Agents::note_work_closed(executor, task.collateral);
+			T::AgentRegistry::note_work_closed(executor, task.collateral);
 		}
 	}
 
@@ -268,7 +269,7 @@ impl<T: Config> Pallet<T> {
 					amount.saturating_sub(cut),
 				));
 				protocol_cut = protocol_cut.saturating_add(Self::pay(task, &protocol, cut));
-				T::Agents::record(&assignment.executor, Outcome::Completed);
+				T::AgentRegistry::record(&assignment.executor, Outcome::Completed);
 			}
 			Self::release_executor(id, task, &assignment.executor);
 		}

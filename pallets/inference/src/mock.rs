@@ -171,7 +171,7 @@ impl pallet_inference::Config for Test {
 	type OperatorCrypto = TestOperatorCrypto;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type Agents = Agents;
+	type AgentRegistry = Agents;
 	type Disputes = RecordingDisputes;
 	type OnFinalised = RecordingFinalisations;
 	type Randomness = TestRandomness;
@@ -198,29 +198,6 @@ impl pallet_inference::Config for Test {
 	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES>;
 	type CongestionGrace = ConstU64<CONGESTION_GRACE>;
 	type WeightInfo = ();
-	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = RegisterWithAgents;
-}
-
-/// Registers benchmark executors through the real agent registry.
-#[cfg(feature = "runtime-benchmarks")]
-pub struct RegisterWithAgents;
-#[cfg(feature = "runtime-benchmarks")]
-impl crate::BenchmarkHelper<u64> for RegisterWithAgents {
-	fn register_executor(who: &u64, model: ModelId) {
-		use frame_support::traits::fungible::Mutate;
-		Balances::set_balance(who, 1_000_000);
-		Agents::register(
-			RuntimeOrigin::signed(*who),
-			vec![],
-			vec![],
-			vec![],
-			vec![model],
-			vec![Role::Executor],
-			1_000,
-		)
-		.expect("benchmark executor registers");
-	}
 }
 
 /// The model the test executors serve.

@@ -31,7 +31,7 @@
 
 use crate::{
 	commitment_of, hash_of, AgentRegistry, AssignedTasks, Call, Config, Pallet, TaskId, TaskInfo,
-	TaskInputOf, TaskParams, TaskStatus, INPUT_UNAVAILABLE, LOG_TARGET,
+	TaskInput, TaskParams, TaskStatus, INPUT_UNAVAILABLE, LOG_TARGET,
 };
 use agentchain_primitives::offchain::{
 	forget_records, remember_record, EndpointApi, EndpointConfig, ENDPOINT_CONFIG_KEY,
@@ -352,7 +352,7 @@ impl<T: Config> Pallet<T> {
 		};
 		Self::forget_finished_work();
 		for operator in Signer::<T, T::OperatorCrypto>::keystore_accounts() {
-			let Some(agent) = T::Agents::agent_of(&operator.id) else { continue };
+			let Some(agent) = T::AgentRegistry::agent_of(&operator.id) else { continue };
 			for task in AssignedTasks::<T>::iter_key_prefix(&agent).take(MAX_TASKS_SCANNED) {
 				Self::work_on(&mut run, &operator, &agent, task);
 			}
@@ -533,8 +533,8 @@ impl<T: Config> Pallet<T> {
 		let model = config.model_name(&task.model).ok_or(Fault::UnknownModel)?;
 		let model = core::str::from_utf8(model).map_err(|_| Fault::UnknownModel)?;
 		let prompt = match &task.input {
-			TaskInputOf::Inline(bytes) => bytes.to_vec(),
-			TaskInputOf::Reference { hash, uri } => {
+			TaskInput::Inline(bytes) => bytes.to_vec(),
+			TaskInput::Reference { hash, uri } => {
 				let uri = core::str::from_utf8(uri).map_err(|_| Fault::InputUnavailable)?;
 				if !(uri.starts_with("http://") || uri.starts_with("https://")) {
 					return Err(Fault::InputUnavailable);

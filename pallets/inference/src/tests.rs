@@ -30,7 +30,7 @@ fn submit_with(requester: u64, fee: u64, redundancy: u32, params: TaskParams) ->
 	assert_ok!(Inference::submit_task(
 		RuntimeOrigin::signed(requester),
 		model(),
-		TaskInputOf::Inline(b"What is 2 + 2?".to_vec()),
+		TaskInput::Inline(b"What is 2 + 2?".to_vec()),
 		params,
 		fee,
 		redundancy,
@@ -113,7 +113,7 @@ fn a_task_goes_from_submission_to_finalisation_and_pruning() {
 		assert_eq!(record.phase_ends, 2 + COMMIT_PERIOD);
 		let executor = executors(id)[0];
 		assert!(AssignedTasks::<Test>::contains_key(executor, id));
-		let agent = pallet_agents::Agents::<Test>::get(executor).unwrap();
+		let agent = pallet_agents::Registry::<Test>::get(executor).unwrap();
 		assert_eq!(agent.open_work, 1);
 		// The executor's stake backs this task alone, up to the worst it may cost it.
 		assert_eq!(agent.collateral, Inference::executor_collateral(100));
@@ -162,7 +162,7 @@ fn a_task_goes_from_submission_to_finalisation_and_pruning() {
 		assert_eq!(Balances::free_balance(1), requester_before - 100 - deposit);
 		assert_eq!(escrow_held(1), 0);
 		assert!(!AssignedTasks::<Test>::contains_key(executor, id));
-		let agent = pallet_agents::Agents::<Test>::get(executor).unwrap();
+		let agent = pallet_agents::Registry::<Test>::get(executor).unwrap();
 		assert_eq!((agent.open_work, agent.collateral), (0, 0));
 		assert_eq!(agent.reputation.completed, 1);
 
@@ -345,7 +345,7 @@ fn submissions_are_checked() {
 			Inference::submit_task(
 				RuntimeOrigin::signed(who),
 				m,
-				TaskInputOf::Inline(input),
+				TaskInput::Inline(input),
 				params,
 				fee,
 				r,
@@ -480,7 +480,7 @@ fn submissions_are_checked() {
 				Inference::submit_task(
 					RuntimeOrigin::signed(1),
 					model(),
-					TaskInputOf::Reference { hash: hash(b"in"), uri: uri.to_vec() },
+					TaskInput::Reference { hash: hash(b"in"), uri: uri.to_vec() },
 					PARAMS,
 					50,
 					1,
@@ -510,13 +510,13 @@ fn a_large_input_can_be_referenced_by_hash() {
 		assert_ok!(Inference::submit_task(
 			RuntimeOrigin::signed(1),
 			model(),
-			TaskInputOf::Reference { hash: hash(b"big"), uri: b"https://example.org/in".to_vec() },
+			TaskInput::Reference { hash: hash(b"big"), uri: b"https://example.org/in".to_vec() },
 			PARAMS,
 			50,
 			1,
 			COMMIT_PERIOD,
 		));
-		assert!(matches!(task(0).input, TaskInputOf::Reference { .. }));
+		assert!(matches!(task(0).input, TaskInput::Reference { .. }));
 	});
 }
 
@@ -545,7 +545,7 @@ fn an_executor_that_misses_the_commit_deadline_is_slashed_and_replaced() {
 		);
 		assert_eq!(Balances::free_balance(1), requester_before);
 		assert!(!AssignedTasks::<Test>::contains_key(first, id));
-		assert_eq!(pallet_agents::Agents::<Test>::get(first).unwrap().collateral, 0);
+		assert_eq!(pallet_agents::Registry::<Test>::get(first).unwrap().collateral, 0);
 
 		// New executors are drawn at the next block, never the one that failed.
 		System::assert_has_event(Event::TaskReassigned { task: id, excluded: vec![first] }.into());
@@ -820,7 +820,7 @@ fn submit_now(requester: u64, fee: u64, commit_period: u64) -> TaskId {
 	assert_ok!(Inference::submit_task(
 		RuntimeOrigin::signed(requester),
 		model(),
-		TaskInputOf::Inline(b"What is 2 + 2?".to_vec()),
+		TaskInput::Inline(b"What is 2 + 2?".to_vec()),
 		PARAMS,
 		fee,
 		1,
@@ -941,7 +941,7 @@ fn a_requester_never_executes_its_own_task() {
 			Inference::submit_task(
 				RuntimeOrigin::signed(12),
 				model(),
-				TaskInputOf::Inline(vec![]),
+				TaskInput::Inline(vec![]),
 				PARAMS,
 				20,
 				2,
@@ -974,7 +974,7 @@ fn integrity_test_passes() {
 
 #[test]
 fn clients_see_tasks_and_page_through_an_executors_tasks() {
-	use agentchain_primitives::api::{TaskInputView, TaskState};
+	use agentchain_primitives::api::TaskInputView;
 	run_test(|| {
 		pause_all_but(13);
 		// Seven tasks' collateral.
@@ -986,7 +986,7 @@ fn clients_see_tasks_and_page_through_an_executors_tasks() {
 		assert_eq!(view.id, ids[0]);
 		assert_eq!(view.requester, 1);
 		assert_eq!(view.input, TaskInputView::Inline("What is 2 + 2?".into()));
-		assert_eq!(view.state, TaskState::Assigned);
+		assert_eq!(view.status, TaskStatus::Assigned);
 		assert_eq!((view.fee, view.escrow), (10, 10));
 		assert_eq!(view.assignments.len(), 1);
 		assert_eq!(view.assignments[0].executor, 13);
@@ -1010,12 +1010,17 @@ fn clients_see_tasks_and_page_through_an_executors_tasks() {
 		assert!(Inference::tasks_for(&12, None, 10).tasks.is_empty());
 		let capped = Inference::tasks_for(&13, None, u32::MAX);
 		assert_eq!((capped.tasks.len(), capped.next), (7, None));
+		// An operator key stands for its agent; a limit of 0 reads one task.
+		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(13), 23));
+		assert_ok!(Agents::accept_operator(RuntimeOrigin::signed(23), 13));
+		assert_eq!(Inference::tasks_for(&23, None, u32::MAX), capped);
+		assert_eq!(Inference::tasks_for(&23, None, 0).tasks.len(), 1);
 
 		// Revealed: the output shows, as text.
 		assert_ok!(commit(13, 13, ids[0], b"4"));
 		assert_ok!(reveal(13, 13, ids[0], b"4"));
 		let view = Inference::task_view(ids[0]).unwrap();
-		assert_eq!(view.state, TaskState::Revealed);
+		assert_eq!(view.status, TaskStatus::Revealed);
 		assert_eq!(view.result, Some(hash(b"4")));
 		assert_eq!(view.outputs.len(), 1);
 		assert_eq!(view.outputs[0].text.as_deref(), Some("4"));
@@ -1182,10 +1187,7 @@ fn corroborated_unavailable_inputs_are_paid_as_attempts_and_nobody_is_slashed() 
 		assert_ok!(Inference::submit_task(
 			RuntimeOrigin::signed(1),
 			model(),
-			TaskInputOf::Reference {
-				hash: hash(b"gone"),
-				uri: b"https://example.org/gone".to_vec()
-			},
+			TaskInput::Reference { hash: hash(b"gone"), uri: b"https://example.org/gone".to_vec() },
 			PARAMS,
 			100,
 			2,
@@ -1266,7 +1268,7 @@ fn an_unavailable_answer_next_to_a_delivered_output_is_set_aside() {
 		assert_ok!(Inference::submit_task(
 			RuntimeOrigin::signed(1),
 			model(),
-			TaskInputOf::Reference { hash: hash(b"in"), uri: b"https://example.org/in".to_vec() },
+			TaskInput::Reference { hash: hash(b"in"), uri: b"https://example.org/in".to_vec() },
 			PARAMS,
 			100,
 			2,

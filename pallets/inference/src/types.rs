@@ -1,7 +1,10 @@
 //! Types stored by the inference pallet.
 
 use crate::{BalanceOf, Config};
-use agentchain_primitives::{inference::VerificationMode, ModelId};
+use agentchain_primitives::{
+	inference::{TaskStatus, VerificationMode},
+	ModelId,
+};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -36,7 +39,7 @@ pub struct TaskParams {
 #[derive(
 	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
 )]
-pub enum TaskInputOf<Bytes> {
+pub enum TaskInput<Bytes> {
 	/// The prompt itself (UTF-8 by convention).
 	Inline(Bytes),
 	/// A large input kept off chain: its blake2-256 hash and a URI to fetch it from.
@@ -49,50 +52,7 @@ pub enum TaskInputOf<Bytes> {
 }
 
 /// A stored task input, bounded.
-pub type TaskInput<T> = TaskInputOf<BoundedVec<u8, <T as Config>::MaxInputLen>>;
-
-/// Where a task stands.
-#[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-)]
-pub enum TaskStatus {
-	/// Executors are assigned and may commit to a result until the commit deadline.
-	Assigned,
-	/// The commit phase is over; executors that committed may reveal until the reveal deadline.
-	Committed,
-	/// A result is revealed; it may be challenged until the challenge window ends.
-	Revealed,
-	/// Executors disagreed; the dispute handler judges, or the task times out.
-	Disputed,
-	/// The executors were paid. Kept for the retention period, then pruned.
-	Finalised,
-	/// No result: the fee was refunded. Kept for the retention period, then pruned.
-	Expired,
-	/// Waiting for its executors to be drawn, at the next block: from the hash of a block that
-	/// did not exist when the task was submitted (or its executors failed).
-	Submitted,
-}
-
-impl TaskStatus {
-	/// Whether the task is over (finalised or expired).
-	pub fn is_finished(self) -> bool {
-		matches!(self, TaskStatus::Finalised | TaskStatus::Expired)
-	}
-
-	/// Whether executors are assigned and hold the task (as open work, with collateral).
-	pub fn has_executors(self) -> bool {
-		!self.is_finished() && self != TaskStatus::Submitted
-	}
-}
+pub type TaskInputOf<T> = TaskInput<BoundedVec<u8, <T as Config>::MaxInputLen>>;
 
 /// One executor's part in a task.
 #[derive(
@@ -121,7 +81,7 @@ pub struct TaskInfo<T: Config> {
 	/// The model to run.
 	pub model: ModelId,
 	/// The prompt, or where to fetch it.
-	pub input: TaskInput<T>,
+	pub input: TaskInputOf<T>,
 	/// Generation parameters and verification mode.
 	pub params: TaskParams,
 	/// The fee offered, for all executors together.

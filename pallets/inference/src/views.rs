@@ -1,8 +1,8 @@
 //! Tasks as clients see them: what the `InferenceApi` runtime API returns.
 
-use crate::{AssignedTasks, Config, Outputs, Pallet, TaskId, TaskInputOf, TaskStatus, Tasks};
+use crate::{AgentRegistry, AssignedTasks, Config, Outputs, Pallet, TaskId, TaskInput, Tasks};
 use agentchain_primitives::api::{
-	AssignmentView, OutputView, TaskInputView, TaskPage, TaskState, TaskView, MAX_TASKS_PER_PAGE,
+	AssignmentView, OutputView, TaskInputView, TaskPage, TaskView, MAX_TASKS_PER_PAGE,
 };
 use alloc::{string::String, vec::Vec};
 use sp_runtime::SaturatedConversion;
@@ -17,8 +17,8 @@ impl<T: Config> Pallet<T> {
 			requester: task.requester.clone(),
 			model: task.model,
 			input: match &task.input {
-				TaskInputOf::Inline(bytes) => TaskInputView::Inline(text(bytes)),
-				TaskInputOf::Reference { hash, uri } => {
+				TaskInput::Inline(bytes) => TaskInputView::Inline(text(bytes)),
+				TaskInput::Reference { hash, uri } => {
 					TaskInputView::Reference { hash: *hash, uri: text(uri) }
 				},
 			},
@@ -29,15 +29,7 @@ impl<T: Config> Pallet<T> {
 			fee: task.fee.saturated_into(),
 			escrow: task.escrow.saturated_into(),
 			redundancy: task.redundancy,
-			state: match task.status {
-				TaskStatus::Assigned => TaskState::Assigned,
-				TaskStatus::Committed => TaskState::Committed,
-				TaskStatus::Revealed => TaskState::Revealed,
-				TaskStatus::Disputed => TaskState::Disputed,
-				TaskStatus::Finalised => TaskState::Finalised,
-				TaskStatus::Expired => TaskState::Expired,
-				TaskStatus::Submitted => TaskState::Submitted,
-			},
+			status: task.status,
 			phase_ends: task.phase_ends.saturated_into(),
 			submitted_at: task.submitted_at.saturated_into(),
 			reassignments: task.reassignments,
@@ -62,8 +54,9 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// A page of the open tasks assigned to `executor`: at most `limit` (between 1 and
-	/// [`MAX_TASKS_PER_PAGE`]), after `start_after`. Reads the executor's prefix of
+	/// A page of the open tasks assigned to `executor` (an agent's owner account, or its
+	/// operator key): at most `limit` (clamped between 1 and [`MAX_TASKS_PER_PAGE`]), after
+	/// `start_after`. Reads the executor's prefix of
 	/// [`AssignedTasks`] from `start_after` on, so its cost depends on the page size, not on the
 	/// number of tasks on chain. Pages follow the index's storage order (by hashed task id).
 	pub fn tasks_for(
@@ -72,6 +65,9 @@ impl<T: Config> Pallet<T> {
 		limit: u32,
 	) -> TaskPage<T::AccountId> {
 		let limit = limit.clamp(1, MAX_TASKS_PER_PAGE) as usize;
+		// An operator key stands for its agent.
+		let owner = T::AgentRegistry::agent_of(executor);
+		let executor = owner.as_ref().unwrap_or(executor);
 		let mut ids = match start_after {
 			Some(after) => AssignedTasks::<T>::iter_key_prefix_from(
 				executor,

@@ -11,8 +11,6 @@ use super::super::{
 	RuntimeHoldReason, HOURS, MICRO_UNIT, MILLI_UNIT, MINUTES, UNIT,
 };
 use super::OperatorAppCrypto;
-#[cfg(feature = "runtime-benchmarks")]
-use super::RegisterBenchmarkExecutor;
 
 /// Blocks unbonded stake stays held and slashable: twenty minutes, longer than any task with
 /// its longest dispute.
@@ -90,7 +88,7 @@ impl pallet_inference::Config for Runtime {
 	type OperatorCrypto = OperatorAppCrypto;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type Agents = Agents;
+	type AgentRegistry = Agents;
 	/// Disagreements and audits are judged by juries.
 	type Disputes = Challenges;
 	/// Finalised tasks credit the datasets behind their model.
@@ -126,8 +124,6 @@ impl pallet_inference::Config for Runtime {
 	/// A commit or reveal deadline that fell in full blocks moves two blocks on, once a phase.
 	type CongestionGrace = ConstU32<CONGESTION_GRACE>;
 	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
-	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = RegisterBenchmarkExecutor;
 }
 
 parameter_types! {
@@ -158,7 +154,7 @@ impl pallet_challenges::Config for Runtime {
 	type OperatorCrypto = OperatorAppCrypto;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type Agents = Agents;
+	type AgentRegistry = Agents;
 	type Tasks = Inference;
 	type Randomness = BlockRandomness;
 	type PalletId = ChallengesPalletId;
@@ -189,8 +185,6 @@ impl pallet_challenges::Config for Runtime {
 	/// A vote deadline that fell in full blocks moves two blocks on, once a phase.
 	type CongestionGrace = ConstU32<CONGESTION_GRACE>;
 	type WeightInfo = pallet_challenges::weights::SubstrateWeight<Runtime>;
-	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = RegisterBenchmarkExecutor;
 }
 
 parameter_types! {
@@ -203,7 +197,7 @@ parameter_types! {
 impl pallet_data_rewards::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type Agents = Agents;
+	type AgentRegistry = Agents;
 	type Treasury = Inference;
 	type PalletId = DataRewardsPalletId;
 	/// One-minute epochs, so that rewards show within a demo (and an end-to-end test); about a
@@ -229,6 +223,4 @@ impl pallet_data_rewards::Config for Runtime {
 	type MaxLicenseLen = ConstU32<64>;
 	type MaxMetadataLen = ConstU32<512>;
 	type WeightInfo = pallet_data_rewards::weights::SubstrateWeight<Runtime>;
-	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = RegisterBenchmarkExecutor;
 }

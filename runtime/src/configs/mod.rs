@@ -1,7 +1,8 @@
 //! Configuration of every pallet in the runtime: here system, consensus, balances, transaction
 //! payment and sudo; in [`agentchain`] the AgentChain pallets and their constants; in
-//! [`offchain`] how off-chain workers' transactions are signed; in `benchmarks` (with the
-//! `runtime-benchmarks` feature) the helpers the pallets' benchmarks set their scenes with.
+//! [`offchain`] how off-chain workers' transactions are signed. The pallets' benchmarks need no
+//! helper from the runtime: they set their scenes through the benchmark-only methods of the
+//! `AgentRegistry` and `InferenceTasks` traits.
 
 use frame_support::{
 	derive_impl,
@@ -133,11 +134,7 @@ impl pallet_sudo::Config for Runtime {
 }
 
 mod agentchain;
-#[cfg(feature = "runtime-benchmarks")]
-mod benchmarks;
 mod offchain;
 
 pub use agentchain::*;
-#[cfg(feature = "runtime-benchmarks")]
-pub use benchmarks::*;
 pub use offchain::*;

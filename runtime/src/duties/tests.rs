@@ -80,7 +80,7 @@ fn assigned_task() -> (TaskId, Sr25519Keyring) {
 	let id = pallet_inference::NextTaskId::<Runtime>::get();
 	RuntimeCall::Inference(pallet_inference::Call::submit_task {
 		model: model(),
-		input: pallet_inference::TaskInputOf::Inline(b"2+2=".to_vec()),
+		input: pallet_inference::TaskInput::Inline(b"2+2=".to_vec()),
 		params: pallet_inference::TaskParams {
 			max_tokens: 8,
 			temperature_milli: 0,

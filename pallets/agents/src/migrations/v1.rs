@@ -3,7 +3,7 @@
 //!
 //! Work opened under version 0 reserved no collateral; records start with none reserved.
 
-use crate::{AgentInfo, Agents, Config, Pallet};
+use crate::{AgentInfo, Config, Pallet, Registry};
 #[cfg(feature = "try-runtime")]
 use codec::{Decode, Encode};
 use frame_support::{
@@ -15,7 +15,7 @@ use sp_runtime::traits::Zero;
 
 /// The record as storage version 0 stored it.
 mod v0 {
-	use crate::{AgentMetadata, BalanceOf, Config, ModelsOf, Reputation, RolesOf, UnbondingOf};
+	use crate::{AgentMetadata, BalanceOf, Config, ModelsOf, Reputation, Roles, UnbondingOf};
 	use codec::{Decode, Encode};
 	use frame_system::pallet_prelude::BlockNumberFor;
 
@@ -24,7 +24,7 @@ mod v0 {
 		pub operator: Option<T::AccountId>,
 		pub metadata: AgentMetadata<T>,
 		pub models: ModelsOf<T>,
-		pub roles: RolesOf,
+		pub roles: Roles,
 		pub stake: BalanceOf<T>,
 		pub unbonding: UnbondingOf<T>,
 		pub status: crate::AgentStatus,
@@ -43,7 +43,7 @@ pub struct InnerMigrateV0ToV1<T>(core::marker::PhantomData<T>);
 impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV0ToV1<T> {
 	fn on_runtime_upgrade() -> Weight {
 		let mut count = 0u64;
-		Agents::<T>::translate::<v0::AgentInfo<T>, _>(|_, old| {
+		Registry::<T>::translate::<v0::AgentInfo<T>, _>(|_, old| {
 			count = count.saturating_add(1);
 			Some(AgentInfo {
 				operator: old.operator,
@@ -67,13 +67,13 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV0ToV1<T> {
 
 	#[cfg(feature = "try-runtime")]
 	fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
-		Ok((Agents::<T>::iter_keys().count() as u64).encode())
+		Ok((Registry::<T>::iter_keys().count() as u64).encode())
 	}
 
 	#[cfg(feature = "try-runtime")]
 	fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
 		let before = u64::decode(&mut &state[..]).map_err(|_| "undecodable pre-upgrade state")?;
-		let after = Agents::<T>::iter_values().count() as u64;
+		let after = Registry::<T>::iter_values().count() as u64;
 		frame_support::ensure!(before == after, "agent records lost in the migration");
 		Ok(())
 	}
@@ -106,7 +106,7 @@ mod tests {
 				vec![crate::Role::Curator],
 				MIN_CURATOR_STAKE,
 			));
-			let new = crate::Agents::<Test>::get(1).unwrap();
+			let new = crate::Registry::<Test>::get(1).unwrap();
 			// Stored as version 0 had it.
 			let old = v0::AgentInfo::<Test> {
 				operator: new.operator.clone(),
@@ -122,13 +122,16 @@ mod tests {
 				reputation: new.reputation,
 				deposit: new.deposit.clone(),
 			};
-			frame_support::storage::unhashed::put(&crate::Agents::<Test>::hashed_key_for(1), &old);
+			frame_support::storage::unhashed::put(
+				&crate::Registry::<Test>::hashed_key_for(1),
+				&old,
+			);
 			StorageVersion::new(0).put::<Pallet<Test>>();
 
 			MigrateV0ToV1::<Test>::on_runtime_upgrade();
 
 			assert_eq!(Pallet::<Test>::on_chain_storage_version(), 1);
-			let migrated = crate::Agents::<Test>::get(1).expect("the record decodes");
+			let migrated = crate::Registry::<Test>::get(1).expect("the record decodes");
 			assert_eq!(migrated, new);
 			crate::mock::Agents::do_try_state().expect("invariants hold");
 		});

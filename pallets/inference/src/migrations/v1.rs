@@ -20,7 +20,7 @@ use sp_runtime::traits::Zero;
 /// The layouts of storage version 0.
 pub mod v0 {
 	use super::*;
-	use crate::{Assignment, BalanceOf, TaskInput, TaskParams, TaskStatus};
+	use crate::{Assignment, BalanceOf, TaskInputOf, TaskParams, TaskStatus};
 	use agentchain_primitives::{inference::TaskId, ModelId};
 	use codec::{Decode, Encode};
 	use sp_core::H256;
@@ -30,7 +30,7 @@ pub mod v0 {
 	pub struct OldTaskInfo<T: Config> {
 		pub requester: T::AccountId,
 		pub model: ModelId,
-		pub input: TaskInput<T>,
+		pub input: TaskInputOf<T>,
 		pub params: TaskParams,
 		pub fee: BalanceOf<T>,
 		pub escrow: BalanceOf<T>,
@@ -108,7 +108,7 @@ pub type MigrateV0ToV1<T> = VersionedMigration<
 mod tests {
 	use super::*;
 	use crate::{
-		mock::*, Assignment, DeadlineCursor, Deadlines, TaskInputOf, TaskParams, TaskStatus,
+		mock::*, Assignment, DeadlineCursor, Deadlines, TaskInput, TaskParams, TaskStatus,
 		VerificationMode,
 	};
 	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
@@ -121,7 +121,7 @@ mod tests {
 			let old = v0::OldTaskInfo::<Test> {
 				requester: 1,
 				model: model(),
-				input: TaskInputOf::Inline(b"2+2".to_vec().try_into().unwrap()),
+				input: TaskInput::Inline(b"2+2".to_vec().try_into().unwrap()),
 				params: TaskParams {
 					max_tokens: 8,
 					temperature_milli: 0,

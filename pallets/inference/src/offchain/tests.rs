@@ -75,7 +75,7 @@ fn submit(redundancy: u32, commit_period: u64) -> TaskId {
 	assert_ok!(Inference::submit_task(
 		RuntimeOrigin::signed(1),
 		model(),
-		TaskInputOf::Inline(PROMPT.to_vec()),
+		TaskInput::Inline(PROMPT.to_vec()),
 		PARAMS,
 		100,
 		redundancy,
@@ -443,7 +443,7 @@ fn a_referenced_input_is_fetched_and_checked_against_its_hash() {
 			assert_ok!(Inference::submit_task(
 				RuntimeOrigin::signed(1),
 				model(),
-				TaskInputOf::Reference {
+				TaskInput::Reference {
 					// Wrong bytes are served for the prompt's hash, except for the bytes that
 					// are not text, which are served for their own hash.
 					hash: if served.as_deref() == Some(&[0xff, 0xfe][..]) {

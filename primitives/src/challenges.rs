@@ -1,0 +1,46 @@
+//! Disputes over inference results, as pallets other than `pallet-challenges` and clients see
+//! them.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+
+/// Why a result is disputed.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub enum DisputeKind<AccountId> {
+	/// Someone bonded a challenge against the result.
+	Challenge {
+		/// Who challenged.
+		challenger: AccountId,
+	},
+	/// Redundant executors revealed different outputs (exact-match mode).
+	Disagreement,
+	/// A random protocol audit, with no challenger.
+	Audit,
+}
+
+/// Where a round of a dispute stands.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum DisputePhase {
+	/// Jurors re-execute the task and commit to a vote.
+	Committing,
+	/// Jurors reveal their votes.
+	Revealing,
+	/// The votes are counted; the losing side may appeal until the phase ends.
+	Appealable,
+	/// The round's jury is drawn when the phase ends (the block after the dispute or appeal
+	/// opened), from the hash of the block it opened in.
+	Drawing,
+}
