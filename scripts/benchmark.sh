@@ -7,6 +7,7 @@
 #
 # Builds agentchain-node with `--features runtime-benchmarks` first (a separate build from the
 # normal one; CARGO_TARGET_DIR is honoured). STEPS and REPEAT may be set in the environment.
+# Each weights.rs records the digest of the code it was measured on (scripts/weights-digest.sh).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,6 +39,9 @@ for pallet in "${pallets[@]}"; do
 	bench --pallet "$pallet" --extrinsic '*' \
 		--template .maintain/frame-weight-template.hbs \
 		--output "$dir/src/weights.rs"
+	# The code these weights were measured on: `scripts/weights-digest.sh --check` (run by the
+	# test suite) fails once it changes.
+	sed -i "1a //!\\n//! DISPATCH CODE DIGEST: $(scripts/weights-digest.sh "$dir")" "$dir/src/weights.rs"
 done
 
 # The baseline that docs/benchmarks.md compares every figure with: the same binary, settings and

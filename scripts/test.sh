@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs AgentChain's whole test suite:
-#   1. formatting check (cargo fmt)
+#   1. formatting check (cargo fmt), and a check that each pallet's weights.rs was generated from
+#      its current dispatch code
 #   2. Rust unit and integration tests of every crate (cargo test, release profile, so the
-#      node binary and the tests share one build of the dependencies), then the adversary suite
-#      (attack strategies played against the real runtime; it prints its table)
+#      node binary and the tests share one build of the dependencies), the pallets' benchmarks
+#      run as tests, then the adversary suite (attack strategies played against the real
+#      runtime; it prints its table)
 #   3. end-to-end tests: polkadot.js against a real `agentchain-node --dev`, including an agent
 #      node whose off-chain worker calls the reference inference server, and its duties landing
 #      while a flood of transfers fills every block
@@ -31,12 +33,26 @@ started=$SECONDS
 stage "cargo fmt --check"
 if cargo fmt --all -- --check; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
+stage "weights match the code they were measured on"
+# Each pallet's weights.rs records the digest of its dispatch code (scripts/benchmark.sh writes
+# it); a change of that code without new weights fails here.
+if scripts/weights-digest.sh --check; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 stage "cargo test (release)"
 # No crate has doc-tests, and the node's own tests run after its build below (with the node's
 # features alone, so they reuse that build): leaving both out here spares compiling the node and
-# the runtime a second time.
+# the runtime a second time. The four AgentChain pallets are tested apart, with their benchmarks.
 cargo test --locked --release --workspace --exclude agentchain-node --exclude agentchain-economics \
-	--lib --tests || fail_now "cargo test failed"
+	--exclude pallet-agents --exclude pallet-inference --exclude pallet-challenges \
+	--exclude pallet-data-rewards --lib --tests || fail_now "cargo test failed"
+
+stage "the pallets' unit tests and benchmarks (release, runtime-benchmarks)"
+# Every benchmark runs once as a test, on each pallet's mock runtime: a benchmark whose setup or
+# verification breaks fails here, not at the next weight generation. Built apart from the runtime
+# (the feature changes the FRAME crates' build), which spares building the runtime twice.
+cargo test --locked --release -p pallet-agents -p pallet-inference -p pallet-challenges \
+	-p pallet-data-rewards --features runtime-benchmarks --lib ||
+	fail_now "the pallets' tests or benchmarks failed"
 
 stage "adversary suite: attack strategies against the real runtime"
 # Every strategy must lose money and no honest party may lose any; the table is the one in

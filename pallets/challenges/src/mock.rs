@@ -184,61 +184,85 @@ pub fn model() -> ModelId {
 	H256::repeat_byte(0xAA)
 }
 
-/// Executors: 11..=13, stake 500; 21 is the operator key of 11. Verifiers: 31..=42, stake 500;
-/// 51 is the operator key of 31. Requester 1, challengers 2 and 3 (10_000 each); 4 has 60.
-pub fn new_test_ext() -> sp_io::TestExternalities {
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	let mut balances = vec![(1, 10_000), (2, 10_000), (3, 10_000), (4, 60), (21, 100), (51, 100)];
-	balances.extend((11..=13).map(|who| (who, 10_000)));
-	balances.extend((31..=42).map(|who| (who, 10_000)));
-	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
-		.assimilate_storage(&mut storage)
-		.unwrap();
-	pallet_inference::GenesisConfig::<Test>::default()
-		.assimilate_storage(&mut storage)
-		.unwrap();
-	pallet_challenges::GenesisConfig::<Test>::default()
-		.assimilate_storage(&mut storage)
-		.unwrap();
-	let mut ext = sp_io::TestExternalities::new(storage);
-	ext.execute_with(|| {
-		System::set_block_number(1);
-		AuditProbability::set(Perbill::zero());
-		let register = |who: u64, role: Role| {
-			Agents::register(
-				RuntimeOrigin::signed(who),
-				b"agent".to_vec(),
-				vec![],
-				vec![],
-				vec![model()],
-				vec![role],
-				500,
-			)
-			.unwrap();
-		};
-		(11..=13).for_each(|who| register(who, Role::Executor));
-		(31..=42).for_each(|who| register(who, Role::Verifier));
-		Agents::set_operator(RuntimeOrigin::signed(11), 21).unwrap();
-		Agents::accept_operator(RuntimeOrigin::signed(21), 11).unwrap();
-		Agents::set_operator(RuntimeOrigin::signed(31), 51).unwrap();
-		Agents::accept_operator(RuntimeOrigin::signed(51), 31).unwrap();
-	});
-	ext
+/// The genesis of a test. By default: executors 11..=13, stake 500, 21 the operator key of 11;
+/// verifiers 31..=42, stake 500, 51 the operator key of 31; requester 1, challengers 2 and 3
+/// (10_000 each); 4 has 60; no audits. Bare: no account funded and no agent, which the
+/// benchmarks start from (they fund and register their own).
+pub struct ExtBuilder {
+	agents: bool,
 }
 
-/// Balances only, no agents: the benchmarks register their own.
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		Self { agents: true }
+	}
+}
+
+impl ExtBuilder {
+	/// No account funded and no agent registered.
+	pub fn bare() -> Self {
+		Self { agents: false }
+	}
+
+	pub fn build(self) -> sp_io::TestExternalities {
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		let balances = if self.agents {
+			let mut balances =
+				vec![(1, 10_000), (2, 10_000), (3, 10_000), (4, 60), (21, 100), (51, 100)];
+			balances.extend((11..=13).map(|who| (who, 10_000)));
+			balances.extend((31..=42).map(|who| (who, 10_000)));
+			balances
+		} else {
+			vec![]
+		};
+		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+			.assimilate_storage(&mut storage)
+			.unwrap();
+		pallet_inference::GenesisConfig::<Test>::default()
+			.assimilate_storage(&mut storage)
+			.unwrap();
+		pallet_challenges::GenesisConfig::<Test>::default()
+			.assimilate_storage(&mut storage)
+			.unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| {
+			System::set_block_number(1);
+			if !self.agents {
+				return;
+			}
+			AuditProbability::set(Perbill::zero());
+			let register = |who: u64, role: Role| {
+				Agents::register(
+					RuntimeOrigin::signed(who),
+					b"agent".to_vec(),
+					vec![],
+					vec![],
+					vec![model()],
+					vec![role],
+					500,
+				)
+				.unwrap();
+			};
+			(11..=13).for_each(|who| register(who, Role::Executor));
+			(31..=42).for_each(|who| register(who, Role::Verifier));
+			Agents::set_operator(RuntimeOrigin::signed(11), 21).unwrap();
+			Agents::accept_operator(RuntimeOrigin::signed(21), 11).unwrap();
+			Agents::set_operator(RuntimeOrigin::signed(31), 51).unwrap();
+			Agents::accept_operator(RuntimeOrigin::signed(51), 31).unwrap();
+		});
+		ext
+	}
+}
+
+/// The default genesis (see [`ExtBuilder`]).
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	ExtBuilder::default().build()
+}
+
+/// The bare genesis the benchmarks start from.
 #[cfg(feature = "runtime-benchmarks")]
 pub fn new_bench_ext() -> sp_io::TestExternalities {
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	pallet_inference::GenesisConfig::<Test>::default()
-		.assimilate_storage(&mut storage)
-		.unwrap();
-	pallet_challenges::GenesisConfig::<Test>::default()
-		.assimilate_storage(&mut storage)
-		.unwrap();
-	let mut ext = sp_io::TestExternalities::new(storage);
-	ext.execute_with(|| System::set_block_number(1));
-	ext
+	ExtBuilder::bare().build()
 }
 
 /// Runs `test`, then checks the invariants of the three pallets.

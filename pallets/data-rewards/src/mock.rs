@@ -166,65 +166,90 @@ pub fn model2() -> ModelId {
 	H256::repeat_byte(0xBB)
 }
 
-/// Balances only, no agents: the benchmarks register their own.
-#[cfg(feature = "runtime-benchmarks")]
-pub fn new_bench_ext() -> sp_io::TestExternalities {
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	pallet_data_rewards::GenesisConfig::<Test>::default()
-		.assimilate_storage(&mut storage)
-		.unwrap();
-	let mut ext = sp_io::TestExternalities::new(storage);
-	ext.execute_with(|| System::set_block_number(1));
-	ext
+/// The genesis of a test. By default: the accounts above funded, the executors and curators
+/// registered, `CURATOR_OPERATOR` the operator key of `CURATOR`, one curator enough for a score.
+/// Bare: no account funded and no agent, which the benchmarks start from (they fund and
+/// register their own).
+pub struct ExtBuilder {
+	agents: bool,
 }
 
-pub fn new_test_ext() -> sp_io::TestExternalities {
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	pallet_balances::GenesisConfig::<Test> {
-		balances: vec![
-			(ALICE, 10_000),
-			(BOB, 10_000),
-			(POOR, 30),
-			(EXECUTOR, 10_000),
-			(EXECUTOR2, 10_000),
-			(CURATOR, 10_000),
-			(CURATOR2, 10_000),
-			(CURATOR_OPERATOR, 10),
-			(PROTOCOL, 1_000),
-		],
-		..Default::default()
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		Self { agents: true }
 	}
-	.assimilate_storage(&mut storage)
-	.unwrap();
-	pallet_data_rewards::GenesisConfig::<Test>::default()
-		.assimilate_storage(&mut storage)
-		.unwrap();
-	let mut ext = sp_io::TestExternalities::new(storage);
-	ext.execute_with(|| {
-		System::set_block_number(1);
-		Issuance::set(0);
-		MinCurators::set(1);
-		ProtocolPaid::set(0);
-		let register = |who: u64, models: Vec<ModelId>, roles: Vec<Role>, stake: u64| {
-			Agents::register(
-				RuntimeOrigin::signed(who),
-				b"agent".to_vec(),
-				vec![],
-				vec![],
-				models,
-				roles,
-				stake,
-			)
-			.unwrap();
+}
+
+impl ExtBuilder {
+	/// No account funded and no agent registered.
+	pub fn bare() -> Self {
+		Self { agents: false }
+	}
+
+	pub fn build(self) -> sp_io::TestExternalities {
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		let balances = if self.agents {
+			vec![
+				(ALICE, 10_000),
+				(BOB, 10_000),
+				(POOR, 30),
+				(EXECUTOR, 10_000),
+				(EXECUTOR2, 10_000),
+				(CURATOR, 10_000),
+				(CURATOR2, 10_000),
+				(CURATOR_OPERATOR, 10),
+				(PROTOCOL, 1_000),
+			]
+		} else {
+			vec![]
 		};
-		register(EXECUTOR, vec![model(), model2()], vec![Role::Executor], 500);
-		register(EXECUTOR2, vec![model2()], vec![Role::Executor], 500);
-		register(CURATOR, vec![], vec![Role::Curator], CURATOR_STAKE);
-		register(CURATOR2, vec![], vec![Role::Curator], CURATOR2_STAKE);
-		Agents::set_operator(RuntimeOrigin::signed(CURATOR), CURATOR_OPERATOR).unwrap();
-		Agents::accept_operator(RuntimeOrigin::signed(CURATOR_OPERATOR), CURATOR).unwrap();
-	});
-	ext
+		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+			.assimilate_storage(&mut storage)
+			.unwrap();
+		pallet_data_rewards::GenesisConfig::<Test>::default()
+			.assimilate_storage(&mut storage)
+			.unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| {
+			System::set_block_number(1);
+			if !self.agents {
+				return;
+			}
+			Issuance::set(0);
+			MinCurators::set(1);
+			ProtocolPaid::set(0);
+			let register = |who: u64, models: Vec<ModelId>, roles: Vec<Role>, stake: u64| {
+				Agents::register(
+					RuntimeOrigin::signed(who),
+					b"agent".to_vec(),
+					vec![],
+					vec![],
+					models,
+					roles,
+					stake,
+				)
+				.unwrap();
+			};
+			register(EXECUTOR, vec![model(), model2()], vec![Role::Executor], 500);
+			register(EXECUTOR2, vec![model2()], vec![Role::Executor], 500);
+			register(CURATOR, vec![], vec![Role::Curator], CURATOR_STAKE);
+			register(CURATOR2, vec![], vec![Role::Curator], CURATOR2_STAKE);
+			Agents::set_operator(RuntimeOrigin::signed(CURATOR), CURATOR_OPERATOR).unwrap();
+			Agents::accept_operator(RuntimeOrigin::signed(CURATOR_OPERATOR), CURATOR).unwrap();
+		});
+		ext
+	}
+}
+
+/// The default genesis (see [`ExtBuilder`]).
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	ExtBuilder::default().build()
+}
+
+/// The bare genesis the benchmarks start from.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn new_bench_ext() -> sp_io::TestExternalities {
+	ExtBuilder::bare().build()
 }
 
 /// Runs `test`, then checks the invariants of both pallets.

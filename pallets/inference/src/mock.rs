@@ -205,59 +205,74 @@ pub fn model() -> ModelId {
 	H256::repeat_byte(0xAA)
 }
 
-/// Balances only, no agents: the benchmarks register their own executors.
-#[cfg(feature = "runtime-benchmarks")]
-pub fn new_bench_ext() -> sp_io::TestExternalities {
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	pallet_inference::GenesisConfig::<Test>::default()
-		.assimilate_storage(&mut storage)
-		.unwrap();
-	let mut ext = sp_io::TestExternalities::new(storage);
-	ext.execute_with(|| System::set_block_number(1));
-	ext
+/// The genesis of a test. By default: requesters 1 and 2 (10_000 each), 3 with 15; executors
+/// 11..=14, stake 500, serving `model()`; 21 (100) the operator key of 11. Bare: no account
+/// funded and no agent, which the benchmarks start from (they fund and register their own).
+pub struct ExtBuilder {
+	agents: bool,
 }
 
-/// Requesters: 1 and 2 (10_000 each); 3 has 15. Executors: 11..=14, stake 500, serving
-/// `model()`; 21 is the operator key of 11.
-pub fn new_test_ext() -> sp_io::TestExternalities {
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	pallet_balances::GenesisConfig::<Test> {
-		balances: vec![
-			(1, 10_000),
-			(2, 10_000),
-			(3, 15),
-			(11, 10_000),
-			(12, 10_000),
-			(13, 10_000),
-			(14, 10_000),
-			(21, 100),
-		],
-		..Default::default()
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		Self { agents: true }
 	}
-	.assimilate_storage(&mut storage)
-	.unwrap();
-	pallet_inference::GenesisConfig::<Test>::default()
-		.assimilate_storage(&mut storage)
-		.unwrap();
-	let mut ext = sp_io::TestExternalities::new(storage);
-	ext.execute_with(|| {
-		System::set_block_number(1);
-		for executor in 11..=14 {
-			Agents::register(
-				RuntimeOrigin::signed(executor),
-				b"executor".to_vec(),
-				vec![],
-				vec![],
-				vec![model()],
-				vec![Role::Executor],
-				500,
-			)
+}
+
+impl ExtBuilder {
+	/// No account funded and no agent registered.
+	pub fn bare() -> Self {
+		Self { agents: false }
+	}
+
+	pub fn build(self) -> sp_io::TestExternalities {
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		let balances = if self.agents {
+			let mut balances = vec![(1, 10_000), (2, 10_000), (3, 15), (21, 100)];
+			balances.extend((11..=14).map(|who| (who, 10_000)));
+			balances
+		} else {
+			vec![]
+		};
+		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+			.assimilate_storage(&mut storage)
 			.unwrap();
-		}
-		Agents::set_operator(RuntimeOrigin::signed(11), 21).unwrap();
-		Agents::accept_operator(RuntimeOrigin::signed(21), 11).unwrap();
-	});
-	ext
+		pallet_inference::GenesisConfig::<Test>::default()
+			.assimilate_storage(&mut storage)
+			.unwrap();
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| {
+			System::set_block_number(1);
+			if !self.agents {
+				return;
+			}
+			for executor in 11..=14 {
+				Agents::register(
+					RuntimeOrigin::signed(executor),
+					b"executor".to_vec(),
+					vec![],
+					vec![],
+					vec![model()],
+					vec![Role::Executor],
+					500,
+				)
+				.unwrap();
+			}
+			Agents::set_operator(RuntimeOrigin::signed(11), 21).unwrap();
+			Agents::accept_operator(RuntimeOrigin::signed(21), 11).unwrap();
+		});
+		ext
+	}
+}
+
+/// The default genesis (see [`ExtBuilder`]).
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	ExtBuilder::default().build()
+}
+
+/// The bare genesis the benchmarks start from.
+#[cfg(feature = "runtime-benchmarks")]
+pub fn new_bench_ext() -> sp_io::TestExternalities {
+	ExtBuilder::bare().build()
 }
 
 /// Runs `test`, then checks the invariants of both pallets.
