@@ -182,6 +182,7 @@ impl Default for ExtBuilder {
 
 impl ExtBuilder {
 	/// No account funded and no agent registered.
+	#[cfg(feature = "runtime-benchmarks")]
 	pub fn bare() -> Self {
 		Self { agents: false }
 	}

@@ -304,16 +304,31 @@ fn http_call<Body: AsRef<[u8]>, Chunks: Default + IntoIterator<Item = Body>>(
 	deadline: Timestamp,
 ) -> Result<Vec<u8>, Fault> {
 	let pending = request.deadline(deadline).send().map_err(|_| Fault::Unreachable)?;
-	let response =
+	let mut response =
 		pending
 			.try_wait(deadline)
 			.map_err(|_| Fault::Timeout)?
 			.map_err(|error| match error {
 				http::Error::DeadlineReached => Fault::Timeout,
+				// Past the deadline, a failed request timed out, however the HTTP layer calls it.
+				_ if sp_io::offchain::timestamp() >= deadline => Fault::Timeout,
 				http::Error::IoError | http::Error::Unknown => Fault::Unreachable,
 			})?;
 	if response.code != 200 {
 		return Err(Fault::Status(response.code));
+	}
+	// A body declared longer than the limit is refused before any of it is read: the same
+	// fault whatever becomes of the connection while a huge body streams in.
+	let mut headers = response.headers().into_iter();
+	while headers.next() {
+		if let Some((name, value)) = headers.current() {
+			let declared = value.trim().parse::<u64>().ok();
+			if name.eq_ignore_ascii_case("content-length")
+				&& declared.is_some_and(|len| len > u64::from(max_bytes))
+			{
+				return Err(Fault::Oversized);
+			}
+		}
 	}
 	let mut body = Vec::new();
 	let mut reader = response.body();
@@ -327,6 +342,7 @@ fn http_call<Body: AsRef<[u8]>, Chunks: Default + IntoIterator<Item = Body>>(
 	match reader.error() {
 		None => Ok(body),
 		Some(HttpError::DeadlineReached) => Err(Fault::Timeout),
+		Some(_) if sp_io::offchain::timestamp() >= deadline => Err(Fault::Timeout),
 		Some(_) => Err(Fault::Unreachable),
 	}
 }

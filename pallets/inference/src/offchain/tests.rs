@@ -340,6 +340,41 @@ fn an_oversized_response_commits_nothing() {
 	fault_leaves_the_task_to_expire(config(), Some(chat_response(MODEL_NAME, &long)));
 }
 
+/// A response whose declared length is over the limit is refused before its body is read, even
+/// if the body that follows is short (the connection may break while a huge one streams in).
+#[test]
+fn a_response_declared_over_the_limit_commits_nothing() {
+	let config = config();
+	let mut node = agent_node(Some(config.clone()));
+	node.ext.execute_with(|| {
+		let id = submit(1, 5);
+		let executor = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
+		let (uri, body) =
+			completion_request(&config, MODEL_NAME, core::str::from_utf8(PROMPT).unwrap(), &PARAMS);
+		let mut headers = vec![
+			("Content-Type".into(), "application/json".into()),
+			("Accept".into(), "application/json".into()),
+		];
+		if let Some(key) = &config.api_key {
+			headers
+				.push(("Authorization".into(), format!("Bearer {}", String::from_utf8_lossy(key))));
+		}
+		node.http.write().expect_request(PendingRequest {
+			method: "POST".into(),
+			uri,
+			headers,
+			body,
+			response: Some(chat_response(MODEL_NAME, "4")),
+			response_headers: vec![("Content-Length".into(), "100000000".into())],
+			sent: true,
+			..Default::default()
+		});
+		Inference::offchain_worker(System::block_number());
+		assert!(submitted(&node.pool).is_empty());
+		assert_eq!(work_record(id, executor), Some(WorkRecord::Failed));
+	});
+}
+
 /// A requester asking for more text than the chain keeps cannot make its executors miss their
 /// commit: every honest node cuts the output the same way, and commits to that.
 #[test]
