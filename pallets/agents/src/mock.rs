@@ -5,7 +5,6 @@ use frame_support::{
 	derive_impl, parameter_types,
 	traits::{fungible::HoldConsideration, ConstU32, ConstU64, LinearStoragePrice, VariantCountOf},
 };
-use sp_runtime::BuildStorage;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -67,7 +66,7 @@ pub const MAX_MODELS: u32 = 4;
 pub const MAX_CANDIDATES: u32 = 3;
 
 agentchain_support::impl_test_signing!(Test);
-pub use agentchain_support::mock_helpers::TestOperatorCrypto;
+pub use agentchain_support::mock_helpers::{ExtBuilder, TestOperatorCrypto};
 
 #[derive_impl(crate::config_preludes::TestDefaultConfig)]
 impl pallet_agents::Config for Test {
@@ -91,16 +90,12 @@ impl pallet_agents::Config for Test {
 
 /// Accounts 1..=9 start with 10_000 each; account 10 with 150.
 pub fn new_test_ext() -> sp_io::TestExternalities {
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	pallet_balances::GenesisConfig::<Test> {
-		balances: (1..=9).map(|who| (who, 10_000)).chain([(10, 150)]).collect(),
+	let balances = (1..=9).map(|who| (who, 10_000)).chain([(10, 150)]).collect();
+	let genesis = RuntimeGenesisConfig {
+		balances: pallet_balances::GenesisConfig { balances, ..Default::default() },
 		..Default::default()
-	}
-	.assimilate_storage(&mut storage)
-	.unwrap();
-	let mut ext = sp_io::TestExternalities::new(storage);
-	ext.execute_with(|| System::set_block_number(1));
-	ext
+	};
+	ExtBuilder::<Test, _>::new(genesis).build()
 }
 
 /// Runs `test` in a fresh test externality, then checks the pallet's invariants.

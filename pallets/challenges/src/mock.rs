@@ -10,7 +10,7 @@ use frame_support::{
 	PalletId,
 };
 use sp_core::H256;
-use sp_runtime::{BuildStorage, Perbill};
+use sp_runtime::Perbill;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -64,9 +64,7 @@ impl pallet_balances::Config for Test {
 parameter_types! {
 	pub const AgentDepositReason: RuntimeHoldReason =
 		RuntimeHoldReason::Agents(pallet_agents::HoldReason::AgentDeposit);
-	pub const InferencePalletId: PalletId = PalletId(*b"ac/infer");
 	pub const ChallengesPalletId: PalletId = PalletId(*b"ac/chlng");
-	pub const Cut: Perbill = Perbill::from_percent(10);
 	pub static AuditProbability: Perbill = Perbill::zero();
 	pub const ChallengerShare: Perbill = Perbill::from_percent(CHALLENGER_SHARE_PERCENT);
 }
@@ -94,8 +92,8 @@ impl agentchain_support::BlockRandomness<u64> for TestRandomness {
 }
 
 pub const FEE: u64 = 100;
+/// The inference challenge period, from `pallet_inference::config_preludes`.
 pub const CHALLENGE_PERIOD: u64 = 10;
-pub const DISPUTE_TIMEOUT: u64 = 40;
 pub const MIN_BOND: u64 = 50;
 pub const BOND_FEE_MULTIPLE: u32 = 2;
 pub const COMMIT_PERIOD: u64 = 4;
@@ -109,10 +107,10 @@ pub const CHALLENGER_SHARE_PERCENT: u32 = 25;
 pub const SLASH_FEE_MULTIPLE: u32 = 2;
 /// The requester of a result found wrong is paid up to its fee once more out of the slash.
 pub const COMPENSATION_FEE_MULTIPLE: u32 = 1;
-pub const MISSED_SLASH: u64 = 25;
-/// Blocks a duty deadline moves by when blocks before it were full.
+/// Blocks a duty deadline moves by when blocks before it were full (the inference default).
 pub const CONGESTION_GRACE: u64 = 2;
 
+#[derive_impl(pallet_inference::config_preludes::TestDefaultConfig)]
 impl pallet_inference::Config for Test {
 	type OperatorCrypto = TestOperatorCrypto;
 	type Currency = Balances;
@@ -121,29 +119,7 @@ impl pallet_inference::Config for Test {
 	type Disputes = Challenges;
 	type OnFinalised = ();
 	type Randomness = TestRandomness;
-	type PalletId = InferencePalletId;
-	type MinFeePerExecutor = ConstU64<10>;
-	type MaxRedundancy = ConstU32<3>;
-	type MinCommitPeriod = ConstU64<2>;
-	type MaxCommitPeriod = ConstU64<20>;
-	type RevealPeriod = ConstU64<5>;
-	type ChallengePeriod = ConstU64<CHALLENGE_PERIOD>;
-	type DisputeTimeout = ConstU64<DISPUTE_TIMEOUT>;
-	type RetentionPeriod = ConstU64<50>;
-	type ProtocolCut = Cut;
-	type MissedDeadlineSlash = ConstU64<MISSED_SLASH>;
 	type MissedRevealSlash = ConstU64<WRONG_RESULT_SLASH>;
-	type MaxTokens = ConstU32<64>;
-	type TokensPerBlock = ConstU32<8>;
-	type TaskDepositBase = ConstU64<0>;
-	type TaskDepositPerByte = ConstU64<0>;
-	type MaxReassignments = ConstU32<1>;
-	type MaxInputLen = ConstU32<64>;
-	type MaxOutputLen = ConstU32<64>;
-	type MaxUriLen = ConstU32<32>;
-	type MaxDeadlinesPerBlock = ConstU32<8>;
-	type CongestionGrace = ConstU64<CONGESTION_GRACE>;
-	type WeightInfo = ();
 }
 
 impl pallet_challenges::Config for Test {
@@ -177,93 +153,54 @@ impl pallet_challenges::Config for Test {
 }
 
 agentchain_support::impl_test_signing!(Test);
-pub use agentchain_support::mock_helpers::TestOperatorCrypto;
+pub use agentchain_support::mock_helpers::{ExtBuilder, TestOperatorCrypto};
 
 /// The model the test agents serve.
 pub fn model() -> ModelId {
 	H256::repeat_byte(0xAA)
 }
 
-/// The genesis of a test. By default: executors 11..=13, stake 500, 21 the operator key of 11;
-/// verifiers 31..=42, stake 500, 51 the operator key of 31; requester 1, challengers 2 and 3
-/// (10_000 each); 4 has 60; no audits. Bare: no account funded and no agent, which the
-/// benchmarks start from (they fund and register their own).
-pub struct ExtBuilder {
-	agents: bool,
-}
-
-impl Default for ExtBuilder {
-	fn default() -> Self {
-		Self { agents: true }
-	}
-}
-
-impl ExtBuilder {
-	/// No account funded and no agent registered.
-	#[cfg(feature = "runtime-benchmarks")]
-	pub fn bare() -> Self {
-		Self { agents: false }
-	}
-
-	pub fn build(self) -> sp_io::TestExternalities {
-		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-		let balances = if self.agents {
-			let mut balances =
-				vec![(1, 10_000), (2, 10_000), (3, 10_000), (4, 60), (21, 100), (51, 100)];
-			balances.extend((11..=13).map(|who| (who, 10_000)));
-			balances.extend((31..=42).map(|who| (who, 10_000)));
-			balances
-		} else {
-			vec![]
-		};
-		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
-			.assimilate_storage(&mut storage)
-			.unwrap();
-		pallet_inference::GenesisConfig::<Test>::default()
-			.assimilate_storage(&mut storage)
-			.unwrap();
-		pallet_challenges::GenesisConfig::<Test>::default()
-			.assimilate_storage(&mut storage)
-			.unwrap();
-		let mut ext = sp_io::TestExternalities::new(storage);
-		ext.execute_with(|| {
-			System::set_block_number(1);
-			if !self.agents {
-				return;
-			}
-			AuditProbability::set(Perbill::zero());
-			let register = |who: u64, role: Role| {
-				Agents::register(
-					RuntimeOrigin::signed(who),
-					b"agent".to_vec(),
-					vec![],
-					vec![],
-					vec![model()],
-					vec![role],
-					500,
-				)
-				.unwrap();
-			};
-			(11..=13).for_each(|who| register(who, Role::Executor));
-			(31..=42).for_each(|who| register(who, Role::Verifier));
-			Agents::set_operator(RuntimeOrigin::signed(11), 21).unwrap();
-			Agents::accept_operator(RuntimeOrigin::signed(21), 11).unwrap();
-			Agents::set_operator(RuntimeOrigin::signed(31), 51).unwrap();
-			Agents::accept_operator(RuntimeOrigin::signed(51), 31).unwrap();
-		});
-		ext
-	}
-}
-
-/// The default genesis (see [`ExtBuilder`]).
+/// The genesis of a test: executors 11..=13, stake 500, 21 the operator key of 11; verifiers
+/// 31..=42, stake 500, 51 the operator key of 31; requester 1, challengers 2 and 3 (10_000
+/// each); 4 has 60; no audits.
 pub fn new_test_ext() -> sp_io::TestExternalities {
-	ExtBuilder::default().build()
+	let mut balances = vec![(1, 10_000), (2, 10_000), (3, 10_000), (4, 60), (21, 100), (51, 100)];
+	balances.extend((11..=13).map(|who| (who, 10_000)));
+	balances.extend((31..=42).map(|who| (who, 10_000)));
+	let genesis = RuntimeGenesisConfig {
+		balances: pallet_balances::GenesisConfig { balances, ..Default::default() },
+		..Default::default()
+	};
+	ExtBuilder::<Test, _>::new(genesis).set_up(register_agents).build()
 }
 
-/// The bare genesis the benchmarks start from.
+fn register_agents() {
+	AuditProbability::set(Perbill::zero());
+	let register = |who: u64, role: Role| {
+		Agents::register(
+			RuntimeOrigin::signed(who),
+			b"agent".to_vec(),
+			vec![],
+			vec![],
+			vec![model()],
+			vec![role],
+			500,
+		)
+		.unwrap();
+	};
+	(11..=13).for_each(|who| register(who, Role::Executor));
+	(31..=42).for_each(|who| register(who, Role::Verifier));
+	Agents::set_operator(RuntimeOrigin::signed(11), 21).unwrap();
+	Agents::accept_operator(RuntimeOrigin::signed(21), 11).unwrap();
+	Agents::set_operator(RuntimeOrigin::signed(31), 51).unwrap();
+	Agents::accept_operator(RuntimeOrigin::signed(51), 31).unwrap();
+}
+
+/// The bare genesis the benchmarks start from: no account funded and no agent (they fund and
+/// register their own).
 #[cfg(feature = "runtime-benchmarks")]
 pub fn new_bench_ext() -> sp_io::TestExternalities {
-	ExtBuilder::bare().build()
+	ExtBuilder::<Test, _>::new(RuntimeGenesisConfig::default()).build()
 }
 
 /// Runs `test`, then checks the invariants of the three pallets.

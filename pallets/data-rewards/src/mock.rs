@@ -13,7 +13,7 @@ use frame_support::{
 	PalletId,
 };
 use sp_core::H256;
-use sp_runtime::{BuildStorage, Perbill};
+use sp_runtime::Perbill;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -84,7 +84,7 @@ impl pallet_agents::Config for Test {
 }
 
 agentchain_support::impl_test_signing!(Test);
-pub use agentchain_support::mock_helpers::TestOperatorCrypto;
+pub use agentchain_support::mock_helpers::{ExtBuilder, TestOperatorCrypto};
 
 pub const EPOCH_LENGTH: u64 = 10;
 pub const CLAIM_PERIOD: u32 = 2;
@@ -166,91 +166,56 @@ pub fn model2() -> ModelId {
 	H256::repeat_byte(0xBB)
 }
 
-/// The genesis of a test. By default: the accounts above funded, the executors and curators
-/// registered, `CURATOR_OPERATOR` the operator key of `CURATOR`, one curator enough for a score.
-/// Bare: no account funded and no agent, which the benchmarks start from (they fund and
-/// register their own).
-pub struct ExtBuilder {
-	agents: bool,
-}
-
-impl Default for ExtBuilder {
-	fn default() -> Self {
-		Self { agents: true }
-	}
-}
-
-impl ExtBuilder {
-	/// No account funded and no agent registered.
-	#[cfg(feature = "runtime-benchmarks")]
-	pub fn bare() -> Self {
-		Self { agents: false }
-	}
-
-	pub fn build(self) -> sp_io::TestExternalities {
-		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-		let balances = if self.agents {
-			vec![
-				(ALICE, 10_000),
-				(BOB, 10_000),
-				(POOR, 30),
-				(EXECUTOR, 10_000),
-				(EXECUTOR2, 10_000),
-				(CURATOR, 10_000),
-				(CURATOR2, 10_000),
-				(CURATOR_OPERATOR, 10),
-				(PROTOCOL, 1_000),
-			]
-		} else {
-			vec![]
-		};
-		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
-			.assimilate_storage(&mut storage)
-			.unwrap();
-		pallet_data_rewards::GenesisConfig::<Test>::default()
-			.assimilate_storage(&mut storage)
-			.unwrap();
-		let mut ext = sp_io::TestExternalities::new(storage);
-		ext.execute_with(|| {
-			System::set_block_number(1);
-			if !self.agents {
-				return;
-			}
-			Issuance::set(0);
-			MinCurators::set(1);
-			ProtocolPaid::set(0);
-			let register = |who: u64, models: Vec<ModelId>, roles: Vec<Role>, stake: u64| {
-				Agents::register(
-					RuntimeOrigin::signed(who),
-					b"agent".to_vec(),
-					vec![],
-					vec![],
-					models,
-					roles,
-					stake,
-				)
-				.unwrap();
-			};
-			register(EXECUTOR, vec![model(), model2()], vec![Role::Executor], 500);
-			register(EXECUTOR2, vec![model2()], vec![Role::Executor], 500);
-			register(CURATOR, vec![], vec![Role::Curator], CURATOR_STAKE);
-			register(CURATOR2, vec![], vec![Role::Curator], CURATOR2_STAKE);
-			Agents::set_operator(RuntimeOrigin::signed(CURATOR), CURATOR_OPERATOR).unwrap();
-			Agents::accept_operator(RuntimeOrigin::signed(CURATOR_OPERATOR), CURATOR).unwrap();
-		});
-		ext
-	}
-}
-
-/// The default genesis (see [`ExtBuilder`]).
+/// The genesis of a test: the accounts above funded, the executors and curators registered,
+/// `CURATOR_OPERATOR` the operator key of `CURATOR`, one curator enough for a score.
 pub fn new_test_ext() -> sp_io::TestExternalities {
-	ExtBuilder::default().build()
+	let balances = vec![
+		(ALICE, 10_000),
+		(BOB, 10_000),
+		(POOR, 30),
+		(EXECUTOR, 10_000),
+		(EXECUTOR2, 10_000),
+		(CURATOR, 10_000),
+		(CURATOR2, 10_000),
+		(CURATOR_OPERATOR, 10),
+		(PROTOCOL, 1_000),
+	];
+	let genesis = RuntimeGenesisConfig {
+		balances: pallet_balances::GenesisConfig { balances, ..Default::default() },
+		..Default::default()
+	};
+	ExtBuilder::<Test, _>::new(genesis).set_up(register_agents).build()
 }
 
-/// The bare genesis the benchmarks start from.
+fn register_agents() {
+	Issuance::set(0);
+	MinCurators::set(1);
+	ProtocolPaid::set(0);
+	let register = |who: u64, models: Vec<ModelId>, roles: Vec<Role>, stake: u64| {
+		Agents::register(
+			RuntimeOrigin::signed(who),
+			b"agent".to_vec(),
+			vec![],
+			vec![],
+			models,
+			roles,
+			stake,
+		)
+		.unwrap();
+	};
+	register(EXECUTOR, vec![model(), model2()], vec![Role::Executor], 500);
+	register(EXECUTOR2, vec![model2()], vec![Role::Executor], 500);
+	register(CURATOR, vec![], vec![Role::Curator], CURATOR_STAKE);
+	register(CURATOR2, vec![], vec![Role::Curator], CURATOR2_STAKE);
+	Agents::set_operator(RuntimeOrigin::signed(CURATOR), CURATOR_OPERATOR).unwrap();
+	Agents::accept_operator(RuntimeOrigin::signed(CURATOR_OPERATOR), CURATOR).unwrap();
+}
+
+/// The bare genesis the benchmarks start from: no account funded and no agent (they fund and
+/// register their own).
 #[cfg(feature = "runtime-benchmarks")]
 pub fn new_bench_ext() -> sp_io::TestExternalities {
-	ExtBuilder::bare().build()
+	ExtBuilder::<Test, _>::new(RuntimeGenesisConfig::default()).build()
 }
 
 /// Runs `test`, then checks the invariants of both pallets.

@@ -165,34 +165,93 @@ pub mod pallet {
 		TaskDeposit,
 	}
 
-	#[pallet::config]
+	/// Default configurations of this pallet.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::{
+			derive_impl, parameter_types,
+			traits::{ConstU32, ConstU64},
+		};
+
+		parameter_types! {
+			pub const TestPalletId: PalletId = PalletId(*b"ac/infer");
+			pub const TestProtocolCut: Perbill = Perbill::from_percent(10);
+		}
+
+		/// A test runtime's configuration (balances and block numbers are `u64`): fees from 10
+		/// per executor, up to 3 executors, commit periods of 2 to 20 blocks, 5 blocks to
+		/// reveal, 10 to challenge, disputes that expire after 40, tasks kept for 50; slashes of
+		/// 25 for a missed commit and 100 for a missed reveal; no task deposit; 8 deadlines per
+		/// block and 2 blocks of congestion grace. The mocks of the pallets that use inference
+		/// derive it and set only the types of their runtime and what their tests vary.
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			type PalletId = TestPalletId;
+			type MinFeePerExecutor = ConstU64<10>;
+			type MaxRedundancy = ConstU32<3>;
+			type MinCommitPeriod = ConstU64<2>;
+			type MaxCommitPeriod = ConstU64<20>;
+			type RevealPeriod = ConstU64<5>;
+			type ChallengePeriod = ConstU64<10>;
+			type DisputeTimeout = ConstU64<40>;
+			type RetentionPeriod = ConstU64<50>;
+			type ProtocolCut = TestProtocolCut;
+			type MissedDeadlineSlash = ConstU64<25>;
+			type MissedRevealSlash = ConstU64<100>;
+			type MaxTokens = ConstU32<64>;
+			type TokensPerBlock = ConstU32<8>;
+			type TaskDepositBase = ConstU64<0>;
+			type TaskDepositPerByte = ConstU64<0>;
+			type MaxReassignments = ConstU32<1>;
+			type MaxInputLen = ConstU32<64>;
+			type MaxOutputLen = ConstU32<64>;
+			type MaxUriLen = ConstU32<32>;
+			type MaxDeadlinesPerBlock = ConstU32<8>;
+			type CongestionGrace = ConstU64<2>;
+			type WeightInfo = ();
+		}
+	}
+
+	#[pallet::config(with_default)]
 	pub trait Config:
 		frame_system::Config + frame_system::offchain::CreateSignedTransaction<Call<Self>>
 	{
 		/// The crypto of operator keys (key type `agnt`), which agent nodes' off-chain workers
 		/// sign `commit` and `reveal` with.
+		#[pallet::no_default]
 		type OperatorCrypto: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>;
 
 		/// The currency fees are paid in.
+		#[pallet::no_default]
 		type Currency: Inspect<Self::AccountId>
 			+ Mutate<Self::AccountId>
 			+ InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
 			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 
 		/// The overarching hold reason.
+		#[pallet::no_default]
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// The agent registry: executors, their stake, selection, slashing and reputation.
+		#[pallet::no_default]
 		type AgentRegistry: AgentRegistry<Self::AccountId, BalanceOf<Self>>;
 
 		/// Takes over tasks whose executors disagree, and picks the results that are audited.
+		#[pallet::no_default]
 		type Disputes: DisputeHandler<Self::AccountId, BalanceOf<Self>>;
 
 		/// Told of every finalised task and the protocol cut it paid (data rewards).
+		#[pallet::no_default]
 		type OnFinalised: OnTaskFinalised<Self::AccountId, BalanceOf<Self>>;
 
 		/// Seeds from the hash of a given block: executors and audits are drawn from a block
 		/// that did not exist when the party who triggered the draw acted.
+		#[pallet::no_default]
 		type Randomness: BlockRandomness<BlockNumberFor<Self>>;
 
 		/// Identifier of the protocol account, which receives the protocol cut.
@@ -201,6 +260,7 @@ pub mod pallet {
 
 		/// Smallest fee per executor.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinFeePerExecutor: Get<BalanceOf<Self>>;
 
 		/// Most executors per task.
@@ -209,26 +269,32 @@ pub mod pallet {
 
 		/// Shortest commit period a requester may give.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinCommitPeriod: Get<BlockNumberFor<Self>>;
 
 		/// Longest commit period a requester may give.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MaxCommitPeriod: Get<BlockNumberFor<Self>>;
 
 		/// Blocks that executors have to reveal once the commit phase is over.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type RevealPeriod: Get<BlockNumberFor<Self>>;
 
 		/// Blocks during which a revealed result may be challenged.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type ChallengePeriod: Get<BlockNumberFor<Self>>;
 
 		/// Blocks after which an unresolved dispute expires (fee refunded).
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type DisputeTimeout: Get<BlockNumberFor<Self>>;
 
 		/// Blocks a finished task is kept before it is pruned.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type RetentionPeriod: Get<BlockNumberFor<Self>>;
 
 		/// Share of each executor's fee that goes to the protocol account.
@@ -238,12 +304,14 @@ pub mod pallet {
 		/// Stake taken from an executor that misses its commit deadline, given to the protocol
 		/// account.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MissedDeadlineSlash: Get<BalanceOf<Self>>;
 
 		/// Stake taken from an executor that committed and then did not reveal, given to the
 		/// protocol account. At least what a wrong result costs, so that a cheater who sees an
 		/// honest reveal differ from its own gains nothing by withholding its reveal.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MissedRevealSlash: Get<BalanceOf<Self>>;
 
 		/// Most tokens a task may ask for.
@@ -259,10 +327,12 @@ pub mod pallet {
 		/// the task may store (its input and `redundancy` outputs of `MaxOutputLen`). Held from
 		/// the requester until the task is pruned.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type TaskDepositBase: Get<BalanceOf<Self>>;
 
 		/// Storage deposit per byte a task may store.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type TaskDepositPerByte: Get<BalanceOf<Self>>;
 
 		/// Most times a task is reassigned before it expires.
@@ -290,6 +360,7 @@ pub mod pallet {
 		/// this long before it were all full (their ordinary share 90 % used) and an executor
 		/// has not acted: nobody is slashed because someone else filled the blocks.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type CongestionGrace: Get<BlockNumberFor<Self>>;
 
 		/// Weights of this pallet's calls and hook.

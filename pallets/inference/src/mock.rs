@@ -9,10 +9,9 @@ use agentchain_primitives::{
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{fungible::HoldConsideration, ConstU32, ConstU64, LinearStoragePrice, VariantCountOf},
-	PalletId,
 };
 use sp_core::H256;
-use sp_runtime::{BuildStorage, DispatchResult, Perbill};
+use sp_runtime::DispatchResult;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -63,8 +62,6 @@ impl pallet_balances::Config for Test {
 parameter_types! {
 	pub const AgentDepositReason: RuntimeHoldReason =
 		RuntimeHoldReason::Agents(pallet_agents::HoldReason::AgentDeposit);
-	pub const InferencePalletId: PalletId = PalletId(*b"ac/infer");
-	pub const Cut: Perbill = Perbill::from_percent(10);
 	/// The task deposit: none by default, so that balance checks read simply.
 	pub static DepositBase: u64 = 0;
 	pub static DepositPerByte: u64 = 0;
@@ -148,6 +145,8 @@ impl OnTaskFinalised<u64, u64> for RecordingFinalisations {
 	}
 }
 
+/// The configuration the tests name: the values of `config_preludes::TestDefaultConfig`, but
+/// for `DISPUTE_TIMEOUT` and `MAX_DEADLINES`, set below.
 pub const MIN_FEE: u64 = 10;
 pub const MIN_COMMIT: u64 = 2;
 pub const MAX_COMMIT: u64 = 20;
@@ -165,8 +164,9 @@ pub const MAX_DEADLINES: u32 = 4;
 pub const CONGESTION_GRACE: u64 = 2;
 
 agentchain_support::impl_test_signing!(Test);
-pub use agentchain_support::mock_helpers::TestOperatorCrypto;
+pub use agentchain_support::mock_helpers::{ExtBuilder, TestOperatorCrypto};
 
+#[derive_impl(pallet_inference::config_preludes::TestDefaultConfig)]
 impl pallet_inference::Config for Test {
 	type OperatorCrypto = TestOperatorCrypto;
 	type Currency = Balances;
@@ -175,29 +175,10 @@ impl pallet_inference::Config for Test {
 	type Disputes = RecordingDisputes;
 	type OnFinalised = RecordingFinalisations;
 	type Randomness = TestRandomness;
-	type PalletId = InferencePalletId;
-	type MinFeePerExecutor = ConstU64<MIN_FEE>;
-	type MaxRedundancy = ConstU32<3>;
-	type MinCommitPeriod = ConstU64<MIN_COMMIT>;
-	type MaxCommitPeriod = ConstU64<MAX_COMMIT>;
-	type RevealPeriod = ConstU64<REVEAL_PERIOD>;
-	type ChallengePeriod = ConstU64<CHALLENGE_PERIOD>;
 	type DisputeTimeout = ConstU64<DISPUTE_TIMEOUT>;
-	type RetentionPeriod = ConstU64<RETENTION>;
-	type ProtocolCut = Cut;
-	type MissedDeadlineSlash = ConstU64<MISSED_SLASH>;
-	type MissedRevealSlash = ConstU64<MISSED_REVEAL_SLASH>;
-	type MaxTokens = ConstU32<MAX_TOKENS>;
-	type TokensPerBlock = ConstU32<TOKENS_PER_BLOCK>;
 	type TaskDepositBase = DepositBase;
 	type TaskDepositPerByte = DepositPerByte;
-	type MaxReassignments = ConstU32<1>;
-	type MaxInputLen = ConstU32<64>;
-	type MaxOutputLen = ConstU32<64>;
-	type MaxUriLen = ConstU32<32>;
 	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES>;
-	type CongestionGrace = ConstU64<CONGESTION_GRACE>;
-	type WeightInfo = ();
 }
 
 /// The model the test executors serve.
@@ -205,75 +186,40 @@ pub fn model() -> ModelId {
 	H256::repeat_byte(0xAA)
 }
 
-/// The genesis of a test. By default: requesters 1 and 2 (10_000 each), 3 with 15; executors
-/// 11..=14, stake 500, serving `model()`; 21 (100) the operator key of 11. Bare: no account
-/// funded and no agent, which the benchmarks start from (they fund and register their own).
-pub struct ExtBuilder {
-	agents: bool,
-}
-
-impl Default for ExtBuilder {
-	fn default() -> Self {
-		Self { agents: true }
-	}
-}
-
-impl ExtBuilder {
-	/// No account funded and no agent registered.
-	#[cfg(feature = "runtime-benchmarks")]
-	pub fn bare() -> Self {
-		Self { agents: false }
-	}
-
-	pub fn build(self) -> sp_io::TestExternalities {
-		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-		let balances = if self.agents {
-			let mut balances = vec![(1, 10_000), (2, 10_000), (3, 15), (21, 100)];
-			balances.extend((11..=14).map(|who| (who, 10_000)));
-			balances
-		} else {
-			vec![]
-		};
-		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
-			.assimilate_storage(&mut storage)
-			.unwrap();
-		pallet_inference::GenesisConfig::<Test>::default()
-			.assimilate_storage(&mut storage)
-			.unwrap();
-		let mut ext = sp_io::TestExternalities::new(storage);
-		ext.execute_with(|| {
-			System::set_block_number(1);
-			if !self.agents {
-				return;
-			}
-			for executor in 11..=14 {
-				Agents::register(
-					RuntimeOrigin::signed(executor),
-					b"executor".to_vec(),
-					vec![],
-					vec![],
-					vec![model()],
-					vec![Role::Executor],
-					500,
-				)
-				.unwrap();
-			}
-			Agents::set_operator(RuntimeOrigin::signed(11), 21).unwrap();
-			Agents::accept_operator(RuntimeOrigin::signed(21), 11).unwrap();
-		});
-		ext
-	}
-}
-
-/// The default genesis (see [`ExtBuilder`]).
+/// The genesis of a test: requesters 1 and 2 (10_000 each), 3 with 15; executors 11..=14,
+/// stake 500, serving `model()`; 21 (100) the operator key of 11.
 pub fn new_test_ext() -> sp_io::TestExternalities {
-	ExtBuilder::default().build()
+	let mut balances = vec![(1, 10_000), (2, 10_000), (3, 15), (21, 100)];
+	balances.extend((11..=14).map(|who| (who, 10_000)));
+	let genesis = RuntimeGenesisConfig {
+		balances: pallet_balances::GenesisConfig { balances, ..Default::default() },
+		..Default::default()
+	};
+	ExtBuilder::<Test, _>::new(genesis).set_up(register_agents).build()
 }
 
-/// The bare genesis the benchmarks start from.
+fn register_agents() {
+	for executor in 11..=14 {
+		Agents::register(
+			RuntimeOrigin::signed(executor),
+			b"executor".to_vec(),
+			vec![],
+			vec![],
+			vec![model()],
+			vec![Role::Executor],
+			500,
+		)
+		.unwrap();
+	}
+	Agents::set_operator(RuntimeOrigin::signed(11), 21).unwrap();
+	Agents::accept_operator(RuntimeOrigin::signed(21), 11).unwrap();
+}
+
+/// The bare genesis the benchmarks start from: no account funded and no agent (they fund and
+/// register their own).
 #[cfg(feature = "runtime-benchmarks")]
 pub fn new_bench_ext() -> sp_io::TestExternalities {
-	ExtBuilder::bare().build()
+	ExtBuilder::<Test, _>::new(RuntimeGenesisConfig::default()).build()
 }
 
 /// Runs `test`, then checks the invariants of both pallets.

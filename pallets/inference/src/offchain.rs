@@ -304,16 +304,10 @@ fn http_call<Body: AsRef<[u8]>, Chunks: Default + IntoIterator<Item = Body>>(
 	deadline: Timestamp,
 ) -> Result<Vec<u8>, Fault> {
 	let pending = request.deadline(deadline).send().map_err(|_| Fault::Unreachable)?;
-	let mut response =
-		pending
-			.try_wait(deadline)
-			.map_err(|_| Fault::Timeout)?
-			.map_err(|error| match error {
-				http::Error::DeadlineReached => Fault::Timeout,
-				// Past the deadline, a failed request timed out, however the HTTP layer calls it.
-				_ if sp_io::offchain::timestamp() >= deadline => Fault::Timeout,
-				http::Error::IoError | http::Error::Unknown => Fault::Unreachable,
-			})?;
+	let mut response = pending
+		.try_wait(deadline)
+		.map_err(|_| Fault::Timeout)?
+		.map_err(|error| failure(error == http::Error::DeadlineReached, deadline))?;
 	if response.code != 200 {
 		return Err(Fault::Status(response.code));
 	}
@@ -321,13 +315,11 @@ fn http_call<Body: AsRef<[u8]>, Chunks: Default + IntoIterator<Item = Body>>(
 	// fault whatever becomes of the connection while a huge body streams in.
 	let mut headers = response.headers().into_iter();
 	while headers.next() {
-		if let Some((name, value)) = headers.current() {
-			let declared = value.trim().parse::<u64>().ok();
-			if name.eq_ignore_ascii_case("content-length")
-				&& declared.is_some_and(|len| len > u64::from(max_bytes))
-			{
-				return Err(Fault::Oversized);
-			}
+		let Some((name, value)) = headers.current() else { continue };
+		if name.eq_ignore_ascii_case("content-length")
+			&& value.trim().parse::<u64>().is_ok_and(|len| len > u64::from(max_bytes))
+		{
+			return Err(Fault::Oversized);
 		}
 	}
 	let mut body = Vec::new();
@@ -341,9 +333,17 @@ fn http_call<Body: AsRef<[u8]>, Chunks: Default + IntoIterator<Item = Body>>(
 	}
 	match reader.error() {
 		None => Ok(body),
-		Some(HttpError::DeadlineReached) => Err(Fault::Timeout),
-		Some(_) if sp_io::offchain::timestamp() >= deadline => Err(Fault::Timeout),
-		Some(_) => Err(Fault::Unreachable),
+		Some(error) => Err(failure(*error == HttpError::DeadlineReached, deadline)),
+	}
+}
+
+/// The fault of a request that failed: past its deadline it timed out, however the HTTP layer
+/// names the failure; before it, the endpoint could not be reached.
+fn failure(deadline_reached: bool, deadline: Timestamp) -> Fault {
+	if deadline_reached || sp_io::offchain::timestamp() >= deadline {
+		Fault::Timeout
+	} else {
+		Fault::Unreachable
 	}
 }
 

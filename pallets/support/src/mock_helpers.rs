@@ -1,10 +1,44 @@
-//! What the AgentChain pallets' test runtimes share: operator keys and signed transactions of
-//! off-chain workers, as test types. Behind the `mock-helpers` feature, for mocks only.
+//! What the AgentChain pallets' test runtimes share: their genesis, moving blocks on, operator
+//! keys and signed transactions of off-chain workers, as test types. Behind the `mock-helpers` feature, for mocks only.
 
+use core::marker::PhantomData;
 use frame_support::traits::{OnFinalize, OnInitialize};
 use frame_system::pallet_prelude::BlockNumberFor;
 pub use sp_runtime::testing::{TestSignature, TestXt, UintAuthorityId};
-use sp_runtime::traits::One;
+use sp_runtime::{traits::One, BuildStorage};
+
+/// The externalities of a test of runtime `T`: the storage of `genesis` (the mock's
+/// `RuntimeGenesisConfig`: the accounts it funds), at block 1, where `set_up` then runs (to
+/// register agents, say, through the pallets' calls, so that their records are real).
+pub struct ExtBuilder<T, Genesis> {
+	genesis: Genesis,
+	set_up: Option<fn()>,
+	_runtime: PhantomData<T>,
+}
+
+impl<T: frame_system::Config, Genesis: BuildStorage> ExtBuilder<T, Genesis> {
+	/// The externalities of `genesis`, with nothing more set up.
+	pub fn new(genesis: Genesis) -> Self {
+		Self { genesis, set_up: None, _runtime: PhantomData }
+	}
+
+	/// Runs `set_up` at block 1, once the genesis is built.
+	pub fn set_up(self, set_up: fn()) -> Self {
+		Self { set_up: Some(set_up), ..self }
+	}
+
+	pub fn build(self) -> sp_io::TestExternalities {
+		let storage = self.genesis.build_storage().expect("the test genesis builds");
+		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.execute_with(|| {
+			frame_system::Pallet::<T>::set_block_number(One::one());
+			if let Some(set_up) = self.set_up {
+				set_up();
+			}
+		});
+		ext
+	}
+}
 
 /// Advances the test runtime `T` to block `n`, running every pallet's `on_finalize` and
 /// `on_initialize` on the way (`AllPallets`: the mock's `AllPalletsWithSystem`), each block
