@@ -37,7 +37,10 @@ try {
   const keyring = new Keyring({ type: 'sr25519' });
   const alice = keyring.addFromUri('//Alice');
   const requesters = ['//Bob', '//Charlie', '//Dave', '//Eve', '//Ferdie'].map((uri) => keyring.addFromUri(uri));
-  await sendAndFinalize(api, api.tx.agents.register('bench', '', '', [MODEL], ['Executor'], 500n * UNIT), alice);
+  // Each open task holds part of the executor's stake as collateral for a wrong result (20 UNIT
+  // on this runtime): the stake covers every task the benchmark opens.
+  const stake = BigInt(target + 100) * 20n * UNIT;
+  await sendAndFinalize(api, api.tx.agents.register('bench', '', '', [MODEL], ['Executor'], stake), alice);
   const params = { maxTokens: 4, temperatureMilli: 0, seed: 1, mode: 'ExactMatch' };
   const submit = (who, nonce, i) =>
     sendAndFinalize(api, api.tx.inference.submitTask(MODEL, { Inline: `bench ${i}` }, params, UNIT / 100n, 1, 100), who, { nonce });
@@ -60,18 +63,32 @@ try {
   // Many tasks: every requester submits its share, with consecutive nonces, in parallel.
   const started = Date.now();
   const perRequester = Math.ceil(target / requesters.length);
+  const failures = [];
   await Promise.all(
     requesters.map(async (who, r) => {
       const first = (await api.rpc.system.accountNextIndex(who.address)).toNumber();
       const sends = [];
       for (let i = 0; i < perRequester; i++) {
-        sends.push(submit(who, first + i, r * perRequester + i).catch(() => null));
+        sends.push(
+          submit(who, first + i, r * perRequester + i).then(
+            ({ dispatchError }) => dispatchError && failures.push(dispatchError),
+            (error) => failures.push(error.message),
+          ),
+        );
       }
       await Promise.all(sends);
     }),
   );
-  const open = await openTasks();
-  console.log(`open tasks of the agent: ${open} (submitted in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  // Executors are drawn from the hash of a block after the submission, a bounded number of
+  // tasks per block: wait until every accepted task is assigned.
+  const expected = 16 + perRequester * requesters.length - failures.length;
+  let open = await openTasks();
+  for (let waited = 0; open < expected && waited < 300; waited++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    open = await openTasks();
+  }
+  if (failures.length) console.log(`submissions refused: ${failures.length} (first: ${failures[0]})`);
+  console.log(`open tasks of the agent: ${open} (submitted and assigned in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   const base2 = await timed('system_accountNextIndex (baseline)', baseline);
   const many = await timed(`InferenceApi_tasks_for, limit 16, ${open} tasks`, query);
   const manyRaw = await timed(`InferenceApi_tasks_for, limit 16, state_call, ${open} tasks`, raw);
