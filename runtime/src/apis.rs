@@ -135,8 +135,9 @@ impl_runtime_apis! {
 			>,
 			_key_owner_proof: sp_consensus_grandpa::OpaqueKeyOwnershipProof,
 		) -> Option<()> {
-			// Equivocation reports need a session-based key-ownership proof; this chain has no
-			// session pallet, so reports are not accepted.
+			// Reports need a key-ownership proof from historical sessions and an offence
+			// handler that punishes; the validator set (collator selection) has neither, so
+			// equivocations are not reported (docs/running-a-node.md).
 			None
 		}
 

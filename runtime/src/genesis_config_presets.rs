@@ -3,7 +3,11 @@
 //! The node builds its chain specs from these presets (`--dev`, `--chain local`); no genesis
 //! JSON is written by hand.
 
-use crate::{AccountId, Balance, BalancesConfig, RuntimeGenesisConfig, SudoConfig, UNIT};
+use crate::{
+	configs::{CANDIDACY_BOND, DESIRED_CANDIDATES},
+	AccountId, Balance, BalancesConfig, CollatorSelection, CollatorSelectionConfig,
+	RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, EXISTENTIAL_DEPOSIT, UNIT,
+};
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
@@ -15,33 +19,46 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 /// Balance given to every endowed development account.
 pub const ENDOWMENT: Balance = 1_000_000 * UNIT;
 
-/// A genesis state with the given authorities, endowed accounts and sudo key.
+/// A validator of a genesis: its account and its session keys.
+struct Validator {
+	account: AccountId,
+	aura: AuraId,
+	grandpa: GrandpaId,
+}
+
+/// A genesis state with the given validators (invulnerable, their session keys set), endowed
+/// accounts and sudo key. The Aura and GRANDPA authorities come from the session keys.
 fn testnet_genesis(
-	initial_authorities: Vec<(AuraId, GrandpaId)>,
+	validators: Vec<Validator>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
 ) -> Value {
+	let mut balances: Vec<(AccountId, Balance)> =
+		endowed_accounts.iter().cloned().map(|account| (account, ENDOWMENT)).collect();
+	// The validators' pot starts with the existential deposit, as collator selection expects.
+	balances.push((CollatorSelection::account_id(), EXISTENTIAL_DEPOSIT));
 	build_struct_json_patch!(RuntimeGenesisConfig {
-		balances: BalancesConfig {
-			balances: endowed_accounts
-				.iter()
-				.cloned()
-				.map(|account| (account, ENDOWMENT))
+		balances: BalancesConfig { balances },
+		collator_selection: CollatorSelectionConfig {
+			invulnerables: validators.iter().map(|v| v.account.clone()).collect::<Vec<_>>(),
+			candidacy_bond: CANDIDACY_BOND,
+			desired_candidates: DESIRED_CANDIDATES,
+		},
+		session: SessionConfig {
+			keys: validators
+				.into_iter()
+				.map(|v| {
+					(v.account.clone(), v.account, SessionKeys { aura: v.aura, grandpa: v.grandpa })
+				})
 				.collect::<Vec<_>>(),
-		},
-		aura: pallet_aura::GenesisConfig {
-			authorities: initial_authorities.iter().map(|x| x.0.clone()).collect::<Vec<_>>(),
-		},
-		grandpa: pallet_grandpa::GenesisConfig {
-			authorities: initial_authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
 	})
 }
 
-/// The Aura and GRANDPA keys of a well-known development account.
-fn authority_keys(sr: Sr25519Keyring, ed: Ed25519Keyring) -> (AuraId, GrandpaId) {
-	(sr.public().into(), ed.public().into())
+/// A well-known development account as a validator, with its development session keys.
+fn validator(sr: Sr25519Keyring, ed: Ed25519Keyring) -> Validator {
+	Validator { account: sr.to_account_id(), aura: sr.public().into(), grandpa: ed.public().into() }
 }
 
 /// Public keys of the development operator keys `//Alice//operator` .. `//Ferdie//operator`
@@ -70,7 +87,7 @@ fn endowed_development_accounts() -> Vec<AccountId> {
 /// The `development` preset: Alice is the only validator and the sudo key.
 pub fn development_config_genesis() -> Value {
 	testnet_genesis(
-		vec![authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		vec![validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		endowed_development_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)
@@ -80,10 +97,10 @@ pub fn development_config_genesis() -> Value {
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
 		vec![
-			authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
-			authority_keys(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
-			authority_keys(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
-			authority_keys(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
+			validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			validator(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+			validator(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+			validator(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 		],
 		endowed_development_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),

@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -196,6 +196,17 @@ mod runtime {
 
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
+
+	// The validator set. Declared in this order: collator selection's genesis (the
+	// invulnerables) comes before the session's, which asks it for the first validators.
+	#[runtime::pallet_index(7)]
+	pub type Authorship = pallet_authorship;
+
+	#[runtime::pallet_index(8)]
+	pub type CollatorSelection = pallet_collator_selection;
+
+	#[runtime::pallet_index(9)]
+	pub type Session = pallet_session;
 
 	// AgentChain's own pallets start at index 20.
 	#[runtime::pallet_index(20)]

@@ -1,6 +1,7 @@
 //! Configuration of every pallet in the runtime: here system, consensus, balances, transaction
-//! payment and sudo; in [`agentchain`] the AgentChain pallets and their constants; in
-//! [`offchain`] how off-chain workers' transactions are signed. The pallets' benchmarks need no
+//! payment and sudo; in [`validators`] sessions, the validator set and the pay of block authors;
+//! in [`agentchain`] the AgentChain pallets and their constants; in [`offchain`] how off-chain
+//! workers' transactions are signed. The pallets' benchmarks need no
 //! helper from the runtime: they set their scenes through the benchmark-only methods of the
 //! `AgentRegistry` and `InferenceTasks` traits.
 
@@ -119,7 +120,8 @@ parameter_types! {
 
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
+	/// Fees and tips go to the validators' pot, which pays block authors.
+	type OnChargeTransaction = FungibleAdapter<Balances, FeesToValidatorPot>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = IdentityFee<Balance>;
 	type LengthToFee = IdentityFee<Balance>;
@@ -135,6 +137,8 @@ impl pallet_sudo::Config for Runtime {
 
 mod agentchain;
 mod offchain;
+mod validators;
 
 pub use agentchain::*;
 pub use offchain::*;
+pub use validators::*;

@@ -13,6 +13,8 @@ use sp_genesis_builder::PresetId;
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::Perbill;
 
+mod validators;
+
 /// Merges the JSON `patch` into `base`, as the node does with a preset and the default config.
 fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
 	match (base, patch) {

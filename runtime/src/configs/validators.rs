@@ -1,0 +1,129 @@
+//! Who validates: sessions, the validator set and the pay of block authors.
+//!
+//! - `pallet-session` rotates the Aura and GRANDPA authority sets at session boundaries, from the
+//!   session keys each validator set with `session.set_keys`.
+//! - `pallet-collator-selection` decides the set: the invulnerables (set at genesis and by root)
+//!   and the candidates who bonded [`CANDIDACY_BOND`] with `register_as_candidate`; a candidate
+//!   that authors no block for [`KickThreshold`] is removed and its bond returned.
+//! - `pallet-authorship` reports each block's author, whom collator selection pays half its pot:
+//!   every transaction fee and tip goes to that pot ([`FeesToValidatorPot`]).
+
+use frame_support::{
+	parameter_types,
+	traits::{
+		fungible::{Balanced, Credit},
+		ConstU32, Get, Imbalance, OnUnbalanced,
+	},
+	PalletId,
+};
+use frame_system::EnsureRoot;
+use sp_runtime::traits::OpaqueKeys;
+
+use crate::{
+	AccountId, Aura, Balance, Balances, BlockNumber, CollatorSelection, Runtime, RuntimeEvent,
+	Session, SessionKeys, MINUTES, UNIT,
+};
+
+/// Bond of a validator candidate, held (reserved) while it is a candidate. Root may change it
+/// (`collator_selection.set_candidacy_bond`); this is its genesis value.
+pub const CANDIDACY_BOND: Balance = 10_000 * UNIT;
+
+/// Candidates that validate beside the invulnerables (the highest bonds first): all there may
+/// be. Root may change it (`collator_selection.set_desired_candidates`).
+pub const DESIRED_CANDIDATES: u32 = 16;
+
+/// Deposit held for a validator's session keys while they are set.
+pub const SESSION_KEY_DEPOSIT: Balance = 2 * UNIT;
+
+/// The shortest session, whatever `SessionLength` is set to: a session of zero blocks would
+/// never end (and divide by zero).
+pub const MIN_SESSION_LENGTH: BlockNumber = 10;
+
+parameter_types! {
+	/// Blocks per session: validator set changes take effect at session boundaries. Kept in
+	/// storage (key `twox128(":SessionLength:")`) so that root can shorten sessions on a test
+	/// network with `system.set_storage`; never below [`MIN_SESSION_LENGTH`].
+	pub storage SessionLength: BlockNumber = 10 * MINUTES;
+	pub const PotId: PalletId = PalletId(*b"ac/valpt");
+}
+
+/// [`SessionLength`], at least [`MIN_SESSION_LENGTH`] blocks.
+pub struct SessionPeriod;
+impl Get<BlockNumber> for SessionPeriod {
+	fn get() -> BlockNumber {
+		SessionLength::get().max(MIN_SESSION_LENGTH)
+	}
+}
+
+/// A candidate that authored no block for two sessions is removed from the candidates.
+pub struct KickThreshold;
+impl Get<BlockNumber> for KickThreshold {
+	fn get() -> BlockNumber {
+		SessionPeriod::get().saturating_mul(2)
+	}
+}
+
+/// Sessions of [`SessionPeriod`] blocks, the first one starting at genesis.
+pub type Sessions = pallet_session::PeriodicSessions<SessionPeriod, ConstU32<0>>;
+
+impl pallet_session::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type ValidatorId = AccountId;
+	type ValidatorIdOf = pallet_collator_selection::IdentityCollator;
+	type ShouldEndSession = Sessions;
+	type NextSessionRotation = Sessions;
+	type SessionManager = CollatorSelection;
+	type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
+	type Keys = SessionKeys;
+	/// Nothing disables a validator within a session: no offence is reported (see
+	/// `docs/running-a-node.md`).
+	type DisablingStrategy = ();
+	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
+	type Currency = Balances;
+	type KeyDeposit = frame_support::traits::ConstU128<SESSION_KEY_DEPOSIT>;
+}
+
+impl pallet_authorship::Config for Runtime {
+	type FindAuthor = pallet_session::FindAccountFromAuthorIndex<Self, Aura>;
+	type EventHandler = CollatorSelection;
+}
+
+impl pallet_collator_selection::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type UpdateOrigin = EnsureRoot<AccountId>;
+	type PotId = PotId;
+	/// Candidates beyond the invulnerables; with them at most `MaxAuthorities`.
+	type MaxCandidates = ConstU32<DESIRED_CANDIDATES>;
+	type MinEligibleCollators = ConstU32<1>;
+	type MaxInvulnerables = ConstU32<8>;
+	type KickThreshold = KickThreshold;
+	type ValidatorId = AccountId;
+	type ValidatorIdOf = pallet_collator_selection::IdentityCollator;
+	type ValidatorRegistration = Session;
+	type WeightInfo = pallet_collator_selection::weights::SubstrateWeight<Runtime>;
+}
+
+/// Sends every transaction fee and tip to the validators' pot, from which each block's author
+/// is paid half of what it holds (`pallet_collator_selection`'s `note_author`).
+pub struct FeesToValidatorPot;
+impl OnUnbalanced<Credit<AccountId, Balances>> for FeesToValidatorPot {
+	fn on_unbalanceds(mut fees_then_tips: impl Iterator<Item = Credit<AccountId, Balances>>) {
+		if let Some(mut fees) = fees_then_tips.next() {
+			if let Some(tips) = fees_then_tips.next() {
+				tips.merge_into(&mut fees);
+			}
+			Self::on_unbalanced(fees);
+		}
+	}
+
+	fn on_nonzero_unbalanced(amount: Credit<AccountId, Balances>) {
+		let pot = CollatorSelection::account_id();
+		// Depositing into an existing account cannot fail; were the pot ever reaped, the
+		// fee below the existential deposit is burnt rather than lost silently.
+		if let Err(unpaid) = <Balances as Balanced<AccountId>>::resolve(&pot, amount) {
+			frame_support::defensive!("the validator pot refused a fee");
+			drop(unpaid);
+		}
+	}
+}
