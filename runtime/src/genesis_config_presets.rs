@@ -4,7 +4,7 @@
 //! JSON is written by hand.
 
 use crate::{
-	configs::{CANDIDACY_BOND, DESIRED_CANDIDATES},
+	configs::{desired_candidates, CANDIDACY_BOND},
 	AccountId, Balance, BalancesConfig, CollatorSelection, CollatorSelectionConfig,
 	RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, EXISTENTIAL_DEPOSIT, UNIT,
 };
@@ -42,7 +42,7 @@ fn testnet_genesis(
 		collator_selection: CollatorSelectionConfig {
 			invulnerables: validators.iter().map(|v| v.account.clone()).collect::<Vec<_>>(),
 			candidacy_bond: CANDIDACY_BOND,
-			desired_candidates: DESIRED_CANDIDATES,
+			desired_candidates: desired_candidates(validators.len()),
 		},
 		session: SessionConfig {
 			keys: validators

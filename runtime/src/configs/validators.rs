@@ -3,8 +3,10 @@
 //! - `pallet-session` rotates the Aura and GRANDPA authority sets at session boundaries, from the
 //!   session keys each validator set with `session.set_keys`.
 //! - `pallet-collator-selection` decides the set: the invulnerables (set at genesis and by root)
-//!   and the candidates who bonded [`CANDIDACY_BOND`] with `register_as_candidate`; a candidate
-//!   that authors no block for [`KickThreshold`] is removed and its bond returned.
+//!   and the candidates with the highest bonds (at least [`CANDIDACY_BOND`], with
+//!   `register_as_candidate`), fewer than half as many as the invulnerables
+//!   ([`desired_candidates`]); a candidate that authors no block for [`KickThreshold`] is removed
+//!   and its bond returned.
 //! - `pallet-authorship` reports each block's author, whom collator selection pays half its pot:
 //!   every transaction fee and tip goes to that pot ([`FeesToValidatorPot`]).
 
@@ -28,9 +30,22 @@ use crate::{
 /// (`collator_selection.set_candidacy_bond`); this is its genesis value.
 pub const CANDIDACY_BOND: Balance = 10_000 * UNIT;
 
-/// Candidates that validate beside the invulnerables (the highest bonds first): all there may
-/// be. Root may change it (`collator_selection.set_desired_candidates`).
-pub const DESIRED_CANDIDATES: u32 = 16;
+/// Most candidates on the candidate list. Of them, the `desired_candidates` with the highest
+/// bonds validate (see [`desired_candidates`]); the others wait, and may outbid them.
+pub const MAX_CANDIDATES: u32 = 16;
+
+/// How many candidates validate beside `invulnerables` invulnerable validators: fewer than half
+/// as many, so that the invulnerables keep more than two thirds of GRANDPA's votes and
+/// colluding candidates can neither finalise alone nor stall finality by not voting (nothing
+/// slashes them for it: see `docs/running-a-node.md`). At least one, so that a chain with a
+/// single invulnerable (the development chain) can try the flow. The genesis presets set it;
+/// root may change it (`collator_selection.set_desired_candidates`).
+pub fn desired_candidates(invulnerables: usize) -> u32 {
+	let fewer_than_half = invulnerables.saturating_sub(1) / 2;
+	u32::try_from(fewer_than_half)
+		.unwrap_or(MAX_CANDIDATES)
+		.clamp(1, MAX_CANDIDATES)
+}
 
 /// Deposit held for a validator's session keys while they are set.
 pub const SESSION_KEY_DEPOSIT: Balance = 2 * UNIT;
@@ -94,7 +109,7 @@ impl pallet_collator_selection::Config for Runtime {
 	type UpdateOrigin = EnsureRoot<AccountId>;
 	type PotId = PotId;
 	/// Candidates beyond the invulnerables; with them at most `MaxAuthorities`.
-	type MaxCandidates = ConstU32<DESIRED_CANDIDATES>;
+	type MaxCandidates = ConstU32<MAX_CANDIDATES>;
 	type MinEligibleCollators = ConstU32<1>;
 	type MaxInvulnerables = ConstU32<8>;
 	type KickThreshold = KickThreshold;

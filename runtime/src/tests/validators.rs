@@ -3,8 +3,8 @@
 use super::{account, with_preset};
 use crate::{
 	configs::{
-		FeesToValidatorPot, SessionLength, SessionPeriod, CANDIDACY_BOND, MIN_SESSION_LENGTH,
-		SESSION_KEY_DEPOSIT,
+		desired_candidates, FeesToValidatorPot, SessionLength, SessionPeriod, CANDIDACY_BOND,
+		MIN_SESSION_LENGTH, SESSION_KEY_DEPOSIT,
 	},
 	AccountId, AllPalletsWithSystem, Balances, CollatorSelection, Grandpa, Runtime, RuntimeOrigin,
 	Session, SessionKeys, System, EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION, UNIT,
@@ -64,7 +64,8 @@ fn the_genesis_validators_are_invulnerable_and_their_keys_are_the_authorities() 
 			vec![account(Alice)]
 		);
 		assert_eq!(pallet_collator_selection::CandidacyBond::<Runtime>::get(), CANDIDACY_BOND);
-		assert_eq!(pallet_collator_selection::DesiredCandidates::<Runtime>::get(), 16);
+		// One candidate beside the single invulnerable, to try the flow.
+		assert_eq!(pallet_collator_selection::DesiredCandidates::<Runtime>::get(), 1);
 		assert_eq!(aura_authorities(), vec![Alice.public().into()]);
 		let grandpa: Vec<_> = Grandpa::grandpa_authorities().into_iter().map(|(k, _)| k).collect();
 		assert_eq!(grandpa, vec![sp_keyring::Ed25519Keyring::Alice.public().into()]);
@@ -81,6 +82,43 @@ fn the_genesis_validators_are_invulnerable_and_their_keys_are_the_authorities() 
 		assert_eq!(validators, expected);
 		assert_eq!(aura_authorities().len(), 4);
 		assert_eq!(Grandpa::grandpa_authorities().len(), 4);
+		assert_eq!(pallet_collator_selection::DesiredCandidates::<Runtime>::get(), 1);
+	});
+}
+
+/// Candidates never hold a third of GRANDPA's votes once there are three invulnerables or more:
+/// colluding candidates can neither finalise alone nor stall finality by not voting.
+#[test]
+fn invulnerables_keep_more_than_two_thirds_of_the_votes() {
+	for invulnerables in 1..=8usize {
+		let candidates = desired_candidates(invulnerables) as usize;
+		assert!(candidates >= 1);
+		if invulnerables >= 3 {
+			assert!(3 * invulnerables > 2 * (invulnerables + candidates), "{invulnerables}");
+		}
+	}
+	assert_eq!(desired_candidates(4), 1);
+	assert_eq!(desired_candidates(7), 3);
+}
+
+#[test]
+fn the_highest_bond_takes_the_seat_and_the_others_wait() {
+	with_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
+		SessionLength::set(&20);
+		run_to_block(1);
+		set_keys(Bob);
+		set_keys(Charlie);
+		assert_ok!(CollatorSelection::register_as_candidate(RuntimeOrigin::signed(account(Bob))));
+		assert_ok!(CollatorSelection::register_as_candidate(RuntimeOrigin::signed(account(
+			Charlie
+		))));
+		// Charlie outbids Bob for the one seat.
+		assert_ok!(CollatorSelection::update_bond(
+			RuntimeOrigin::signed(account(Charlie)),
+			CANDIDACY_BOND + UNIT
+		));
+		run_to_session(2);
+		assert_eq!(Session::validators(), vec![account(Alice), account(Charlie)]);
 	});
 }
 
