@@ -14,7 +14,7 @@ use frame_support::{
 	parameter_types,
 	traits::{
 		fungible::{Balanced, Credit},
-		ConstU32, Get, Imbalance, OnUnbalanced,
+		ConstU32, Get, OnUnbalanced,
 	},
 	PalletId,
 };
@@ -23,7 +23,7 @@ use sp_runtime::traits::OpaqueKeys;
 
 use crate::{
 	AccountId, Aura, Balance, Balances, BlockNumber, CollatorSelection, Runtime, RuntimeEvent,
-	Session, SessionKeys, MINUTES, UNIT,
+	Session, SessionKeys, DAYS, MINUTES, UNIT,
 };
 
 /// Bond of a validator candidate, held (reserved) while it is a candidate. Root may change it
@@ -31,20 +31,20 @@ use crate::{
 pub const CANDIDACY_BOND: Balance = 10_000 * UNIT;
 
 /// Most candidates on the candidate list. Of them, the `desired_candidates` with the highest
-/// bonds validate (see [`desired_candidates`]); the others wait, and may outbid them.
+/// bonds validate (see [`desired_candidates`]); the others wait and may outbid them, but author
+/// nothing meanwhile, so they too are removed once past [`KickThreshold`].
 pub const MAX_CANDIDATES: u32 = 16;
 
 /// How many candidates validate beside `invulnerables` invulnerable validators: fewer than half
 /// as many, so that the invulnerables keep more than two thirds of GRANDPA's votes and
-/// colluding candidates can neither finalise alone nor stall finality by not voting (nothing
-/// slashes them for it: see `docs/running-a-node.md`). At least one, so that a chain with a
-/// single invulnerable (the development chain) can try the flow. The genesis presets set it;
-/// root may change it (`collator_selection.set_desired_candidates`).
+/// colluding candidates alone can neither finalise nor stall finality by not voting (nothing
+/// slashes them for it: see `docs/running-a-node.md`). That uses up GRANDPA's tolerance: silent
+/// candidates plus one invulnerable down do stall it. The development chain's single
+/// invulnerable admits one candidate, to try the flow, whose vote finality then waits for. The
+/// genesis presets set it; root may change it (`collator_selection.set_desired_candidates`).
 pub fn desired_candidates(invulnerables: usize) -> u32 {
-	let fewer_than_half = invulnerables.saturating_sub(1) / 2;
-	u32::try_from(fewer_than_half)
-		.unwrap_or(MAX_CANDIDATES)
-		.clamp(1, MAX_CANDIDATES)
+	let fewer_than_half = if invulnerables == 1 { 1 } else { invulnerables.saturating_sub(1) / 2 };
+	u32::try_from(fewer_than_half).unwrap_or(MAX_CANDIDATES).min(MAX_CANDIDATES)
 }
 
 /// Deposit held for a validator's session keys while they are set.
@@ -54,27 +54,37 @@ pub const SESSION_KEY_DEPOSIT: Balance = 2 * UNIT;
 /// never end (and divide by zero).
 pub const MIN_SESSION_LENGTH: BlockNumber = 10;
 
+/// The longest session, whatever `SessionLength` is set to: longer ones would freeze the
+/// validator set (and overflow block arithmetic).
+pub const MAX_SESSION_LENGTH: BlockNumber = DAYS;
+
+/// The shortest time a candidate may author nothing before it is removed, however short
+/// sessions are: ten minutes, many rounds of Aura slots of the largest set.
+pub const MIN_KICK_THRESHOLD: BlockNumber = 10 * MINUTES;
+
 parameter_types! {
 	/// Blocks per session: validator set changes take effect at session boundaries. Kept in
 	/// storage (key `twox128(":SessionLength:")`) so that root can shorten sessions on a test
-	/// network with `system.set_storage`; never below [`MIN_SESSION_LENGTH`].
+	/// network with `system.set_storage`; read within [`MIN_SESSION_LENGTH`] and
+	/// [`MAX_SESSION_LENGTH`].
 	pub storage SessionLength: BlockNumber = 10 * MINUTES;
 	pub const PotId: PalletId = PalletId(*b"ac/valpt");
 }
 
-/// [`SessionLength`], at least [`MIN_SESSION_LENGTH`] blocks.
+/// [`SessionLength`], within [`MIN_SESSION_LENGTH`] and [`MAX_SESSION_LENGTH`] blocks.
 pub struct SessionPeriod;
 impl Get<BlockNumber> for SessionPeriod {
 	fn get() -> BlockNumber {
-		SessionLength::get().max(MIN_SESSION_LENGTH)
+		SessionLength::get().clamp(MIN_SESSION_LENGTH, MAX_SESSION_LENGTH)
 	}
 }
 
-/// A candidate that authored no block for two sessions is removed from the candidates.
+/// A candidate that authored no block for two sessions, and at least [`MIN_KICK_THRESHOLD`], is
+/// removed from the candidates (a new candidate has as long again to start).
 pub struct KickThreshold;
 impl Get<BlockNumber> for KickThreshold {
 	fn get() -> BlockNumber {
-		SessionPeriod::get().saturating_mul(2)
+		SessionPeriod::get().saturating_mul(2).max(MIN_KICK_THRESHOLD)
 	}
 }
 
@@ -120,18 +130,11 @@ impl pallet_collator_selection::Config for Runtime {
 }
 
 /// Sends every transaction fee and tip to the validators' pot, from which each block's author
-/// is paid half of what it holds (`pallet_collator_selection`'s `note_author`).
+/// is paid half of what it holds above the existential deposit (`pallet_collator_selection`'s
+/// `note_author`).
 pub struct FeesToValidatorPot;
 impl OnUnbalanced<Credit<AccountId, Balances>> for FeesToValidatorPot {
-	fn on_unbalanceds(mut fees_then_tips: impl Iterator<Item = Credit<AccountId, Balances>>) {
-		if let Some(mut fees) = fees_then_tips.next() {
-			if let Some(tips) = fees_then_tips.next() {
-				tips.merge_into(&mut fees);
-			}
-			Self::on_unbalanced(fees);
-		}
-	}
-
+	// A fee and its tip come merged, through the default `on_unbalanceds`.
 	fn on_nonzero_unbalanced(amount: Credit<AccountId, Balances>) {
 		let pot = CollatorSelection::account_id();
 		// Depositing into an existing account cannot fail; were the pot ever reaped, the

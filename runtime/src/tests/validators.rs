@@ -3,8 +3,8 @@
 use super::{account, with_preset};
 use crate::{
 	configs::{
-		desired_candidates, FeesToValidatorPot, SessionLength, SessionPeriod, CANDIDACY_BOND,
-		MIN_SESSION_LENGTH, SESSION_KEY_DEPOSIT,
+		desired_candidates, FeesToValidatorPot, KickThreshold, SessionLength, SessionPeriod,
+		CANDIDACY_BOND, MIN_KICK_THRESHOLD, MIN_SESSION_LENGTH, SESSION_KEY_DEPOSIT,
 	},
 	AccountId, AllPalletsWithSystem, Balances, CollatorSelection, Grandpa, Runtime, RuntimeOrigin,
 	Session, SessionKeys, System, EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION, UNIT,
@@ -86,17 +86,22 @@ fn the_genesis_validators_are_invulnerable_and_their_keys_are_the_authorities() 
 	});
 }
 
-/// Candidates never hold a third of GRANDPA's votes once there are three invulnerables or more:
-/// colluding candidates can neither finalise alone nor stall finality by not voting.
+/// Candidates never hold a third of GRANDPA's votes once there are two invulnerables or more:
+/// colluding candidates alone can neither finalise nor stall finality by not voting. The
+/// single-invulnerable development chain admits one.
 #[test]
 fn invulnerables_keep_more_than_two_thirds_of_the_votes() {
-	for invulnerables in 1..=8usize {
+	assert_eq!(desired_candidates(1), 1);
+	for invulnerables in 2..=8usize {
 		let candidates = desired_candidates(invulnerables) as usize;
-		assert!(candidates >= 1);
-		if invulnerables >= 3 {
-			assert!(3 * invulnerables > 2 * (invulnerables + candidates), "{invulnerables}");
-		}
+		assert!(3 * invulnerables > 2 * (invulnerables + candidates), "{invulnerables}");
 	}
+	// The largest set there can be fits Aura's and GRANDPA's bound.
+	type C = <Runtime as pallet_collator_selection::Config>::MaxCandidates;
+	type I = <Runtime as pallet_collator_selection::Config>::MaxInvulnerables;
+	let largest = <C as Get<u32>>::get() + <I as Get<u32>>::get();
+	assert!(largest <= <crate::configs::MaxAuthorities as Get<u32>>::get());
+	assert_eq!(desired_candidates(2), 0);
 	assert_eq!(desired_candidates(4), 1);
 	assert_eq!(desired_candidates(7), 3);
 }
@@ -133,6 +138,13 @@ fn sessions_last_ten_minutes_and_root_may_shorten_them_to_no_less_than_ten_block
 		// Zero would end no session, or divide by zero.
 		SessionLength::set(&0);
 		assert_eq!(SessionPeriod::get(), MIN_SESSION_LENGTH);
+		// A day at most: longer would freeze the set and overflow block arithmetic.
+		SessionLength::set(&u32::MAX);
+		assert_eq!(SessionPeriod::get(), crate::DAYS);
+		assert_eq!(KickThreshold::get(), 2 * crate::DAYS);
+		// However short sessions are, a candidate has ten minutes before it is removed.
+		SessionLength::set(&10);
+		assert_eq!(KickThreshold::get(), MIN_KICK_THRESHOLD);
 	});
 }
 
@@ -188,21 +200,23 @@ fn a_candidate_that_authors_nothing_is_removed() {
 		assert_ok!(CollatorSelection::register_as_candidate(RuntimeOrigin::signed(
 			charlie.clone()
 		)));
-		// No block carries Charlie's Aura slot. A new candidate has the kick threshold (two
-		// sessions) to start; idle for the threshold after that, the next session change
+		// No block carries Charlie's Aura slot. The kick threshold is ten minutes here (200
+		// blocks; two sessions of 20 would be shorter). A new candidate has the threshold to
+		// start; idle for the threshold after that (past block 401), the next session change
 		// removes it, bond returned.
-		run_to_session(4);
+		assert_eq!(KickThreshold::get(), MIN_KICK_THRESHOLD);
+		run_to_session(20);
 		assert!(pallet_collator_selection::CandidateList::<Runtime>::get()
 			.iter()
 			.any(|c| c.who == charlie));
-		run_to_session(5);
+		run_to_session(21);
 		assert!(pallet_collator_selection::CandidateList::<Runtime>::get()
 			.iter()
 			.all(|c| c.who != charlie));
 		assert_eq!(Balances::reserved_balance(&charlie), SESSION_KEY_DEPOSIT);
 		// Out of the set from the session after; the invulnerable Alice stays, authoring or not.
 		assert!(Session::validators().contains(&charlie));
-		run_to_session(6);
+		run_to_session(22);
 		assert_eq!(Session::validators(), vec![account(Alice)]);
 	});
 }
