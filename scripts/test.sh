@@ -4,7 +4,7 @@
 #      its current dispatch code
 #   2. Rust unit and integration tests of every crate (cargo test, release profile, so the
 #      node binary and the tests share one build of the dependencies), the pallets' benchmarks
-#      run as tests, then the adversary suite (attack strategies played against the real
+#      and storage migrations' try-runtime checks run as tests, then the adversary suite (attack strategies played against the real
 #      runtime; it prints its table)
 #   3. end-to-end tests: polkadot.js against a real `agentchain-node --dev`, including an agent
 #      node whose off-chain worker calls the reference inference server, and its duties landing
@@ -46,12 +46,14 @@ cargo test --locked --release --workspace --exclude agentchain-node --exclude ag
 	--exclude pallet-agents --exclude pallet-inference --exclude pallet-challenges \
 	--exclude pallet-data-rewards --lib --tests || fail_now "cargo test failed"
 
-stage "the pallets' unit tests and benchmarks (release, runtime-benchmarks)"
+stage "the pallets' unit tests, benchmarks and try-runtime checks (release)"
 # Every benchmark runs once as a test, on each pallet's mock runtime: a benchmark whose setup or
-# verification breaks fails here, not at the next weight generation. Built apart from the runtime
-# (the feature changes the FRAME crates' build), which spares building the runtime twice.
+# verification breaks fails here, not at the next weight generation. With try-runtime, the
+# storage migrations' pre_upgrade/post_upgrade checks run too, with try_state before and after.
+# Built apart from the runtime (the features change the FRAME crates' build), which spares
+# building the runtime twice.
 cargo test --locked --release -p pallet-agents -p pallet-inference -p pallet-challenges \
-	-p pallet-data-rewards --features runtime-benchmarks --lib ||
+	-p pallet-data-rewards --features runtime-benchmarks,try-runtime --lib ||
 	fail_now "the pallets' tests or benchmarks failed"
 
 stage "adversary suite: attack strategies against the real runtime"
@@ -71,8 +73,9 @@ cargo build --locked --release -p agentchain-inference-server ||
 cargo test --locked --release -p agentchain-node --bins || fail_now "agentchain-node tests failed"
 
 stage "end-to-end: polkadot.js against agentchain-node --dev"
-# Each test file runs its own dev node, mostly waiting on 3 s blocks: two files at a time. The
-# liveness test then runs alone, since its flood of transfers needs the machine to itself.
+# Each test file runs its own dev node, mostly waiting on 3 s blocks (the eleven files use about
+# 4 minutes of CPU in 11): three files at a time. The liveness test then runs alone, since its
+# flood of transfers needs the machine to itself.
 e2e() {
 	local concurrency=$1
 	shift
@@ -87,7 +90,7 @@ e2e() {
 	failed=$((failed + ${e2e_fail:-0}))
 	rm -f "$tap"
 }
-e2e 2 $(cd e2e && ls test/*.test.mjs | grep -v '^test/liveness.test.mjs$')
+e2e 3 $(cd e2e && ls test/*.test.mjs | grep -v '^test/liveness.test.mjs$')
 e2e 1 test/liveness.test.mjs
 
 if [ "${SKIP_ZOMBIENET:-0}" != 1 ]; then

@@ -68,6 +68,8 @@ pub enum Outcome {
 	ChallengeLost,
 	/// A protocol audit confirmed the agent's result.
 	AuditPassed,
+	/// The agent missed a commit or reveal deadline of a task assigned to it (and was slashed).
+	DeadlineMissed,
 }
 
 /// Why stake-weighted selection could not return as many agents as asked for.
@@ -103,6 +105,10 @@ pub struct Reputation {
 	pub challenges_lost: u32,
 	/// Protocol audits passed.
 	pub audits_passed: u32,
+	/// Commit or reveal deadlines missed on assigned tasks: work an agent accepted and did not
+	/// deliver. Counted from storage version 2 of the agents pallet (runtime spec 106); agents
+	/// registered earlier start at zero.
+	pub deadlines_missed: u32,
 }
 
 /// Whether an agent takes new work.

@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 105,
+	spec_version: 106,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -140,10 +140,14 @@ pub type UncheckedExtrinsic =
 /// The payload being signed in transactions.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
-/// Migrations of the runtime, aside from those declared in the pallets.
-#[allow(unused_parens)]
-type Migrations = (
-	pallet_agents::migrations::v1::MigrateV0ToV1<Runtime>,
+/// The storage migrations this runtime runs when a chain upgrades to it, each guarded by its
+/// pallet's storage version (a migration whose version a chain has passed does nothing).
+///
+/// Spec 106: the agent registry's version 1 → 2 (reputation counts missed deadlines). Chains
+/// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
+/// set, which spec 105 introduced in genesis only.
+pub type Migrations = (
+	pallet_agents::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_inference::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_challenges::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_data_rewards::migrations::v1::MigrateV0ToV1<Runtime>,

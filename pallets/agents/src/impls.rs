@@ -152,6 +152,9 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 				Outcome::AuditPassed => {
 					reputation.audits_passed = reputation.audits_passed.saturating_add(1)
 				},
+				Outcome::DeadlineMissed => {
+					reputation.deadlines_missed = reputation.deadlines_missed.saturating_add(1)
+				},
 			}
 			true
 		});

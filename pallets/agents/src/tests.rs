@@ -557,9 +557,17 @@ fn reputation_counts_outcomes() {
 		System::assert_last_event(
 			Event::ReputationUpdated { agent: 1, outcome: Outcome::AuditPassed }.into(),
 		);
+		Agents::record(&1, Outcome::DeadlineMissed);
+		Agents::record(&1, Outcome::DeadlineMissed);
 		assert_eq!(
 			info(1).reputation,
-			Reputation { completed: 2, challenged: 1, challenges_lost: 1, audits_passed: 1 }
+			Reputation {
+				completed: 2,
+				challenged: 1,
+				challenges_lost: 1,
+				audits_passed: 1,
+				deadlines_missed: 2
+			}
 		);
 		// Unknown agents are ignored.
 		Agents::record(&2, Outcome::Completed);

@@ -142,6 +142,7 @@ impl<T: Config> Pallet<T> {
 			T::Currency::balance(&protocol).saturating_sub(before),
 		);
 		Self::release_executor(id, task, executor);
+		T::AgentRegistry::record(executor, Outcome::DeadlineMissed);
 		Self::deposit_event(Event::ExecutorMissedDeadline {
 			task: id,
 			executor: executor.clone(),

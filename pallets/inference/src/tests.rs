@@ -537,6 +537,9 @@ fn an_executor_that_misses_the_commit_deadline_is_slashed_and_replaced() {
 				.into(),
 		);
 		assert_eq!(Agents::stake_of(&first), stake_before - MISSED_SLASH);
+		// The miss is on the executor's record.
+		let reputation = pallet_agents::Registry::<Test>::get(first).unwrap().reputation;
+		assert_eq!((reputation.deadlines_missed, reputation.completed), (1, 0));
 		// The slash funds the protocol, not the requester (who must not profit from failures).
 		assert_eq!(Balances::free_balance(protocol), MISSED_SLASH);
 		assert_eq!(

@@ -13,6 +13,7 @@ use sp_genesis_builder::PresetId;
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::Perbill;
 
+mod upgrade;
 mod validators;
 
 /// Merges the JSON `patch` into `base`, as the node does with a preset and the default config.

@@ -21,7 +21,7 @@ use sp_runtime::traits::Convert;
 
 /// Runs blocks up to `n`, every hook of every pallet, each block authored by no one in
 /// particular (the session and validator set do not depend on it).
-fn run_to_block(n: u32) {
+pub(super) fn run_to_block(n: u32) {
 	System::run_to_block_with::<AllPalletsWithSystem>(
 		n,
 		frame_system::RunToBlockHooks::default().before_finalize(|_| {

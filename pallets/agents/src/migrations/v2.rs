@@ -1,0 +1,314 @@
+//! Storage version 1 → 2: each agent's reputation gains `deadlines_missed`, the commit and
+//! reveal deadlines it missed on tasks assigned to it. Nothing counted misses before, so every
+//! record starts at zero; everything else in the record (stake, unbonding chunks, collateral
+//! reserved by open work, operator keys, deposit) is carried over unchanged.
+//!
+//! One read and one write per agent, in one block: with the runtime's ParityDB weights (8 µs a
+//! read, 50 µs a write) that is 58 µs per agent against a block's 1 s of compute, so a registry of
+//! 4,000 agents takes under a quarter of a block and about 17,000 would fill it. `pre_upgrade`
+//! (try-runtime) refuses a registry whose migration would not fit in one block; such a chain
+//! needs this migration as a multi-block one (`pallet-migrations`) instead.
+
+use crate::{AgentInfo, Config, Pallet, Registry, Reputation};
+use frame_support::{
+	migrations::VersionedMigration,
+	traits::{Get, UncheckedOnRuntimeUpgrade},
+	weights::Weight,
+};
+#[cfg(feature = "try-runtime")]
+use {
+	crate::BalanceOf,
+	codec::{Decode, Encode},
+	sp_runtime::{traits::Zero, Saturating},
+};
+
+/// The layouts of storage version 1.
+pub mod v1 {
+	use crate::{AgentMetadata, AgentStatus, BalanceOf, Config, ModelsOf, Roles, UnbondingOf};
+	use codec::{Decode, Encode};
+	use frame_system::pallet_prelude::BlockNumberFor;
+
+	/// An agent's reputation as version 1 stored it.
+	#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug, Default)]
+	pub struct Reputation {
+		pub completed: u32,
+		pub challenged: u32,
+		pub challenges_lost: u32,
+		pub audits_passed: u32,
+	}
+
+	/// An agent record as version 1 stored it.
+	#[derive(Encode, Decode)]
+	pub struct AgentInfo<T: Config> {
+		pub operator: Option<T::AccountId>,
+		pub proposed_operator: Option<T::AccountId>,
+		pub metadata: AgentMetadata<T>,
+		pub models: ModelsOf<T>,
+		pub roles: Roles,
+		pub stake: BalanceOf<T>,
+		pub unbonding: UnbondingOf<T>,
+		pub status: AgentStatus,
+		pub registered_at: BlockNumberFor<T>,
+		pub last_seen: BlockNumberFor<T>,
+		pub open_work: u32,
+		pub collateral: BalanceOf<T>,
+		pub reputation: Reputation,
+		pub deposit: T::Consideration,
+	}
+}
+
+/// The weight of migrating `records` agent records.
+pub fn weight_for<T: Config>(records: u64) -> Weight {
+	<T as frame_system::Config>::DbWeight::get().reads_writes(records, records)
+}
+
+/// Rewrites every agent record in the version 2 layout. Use [`MigrateV1ToV2`], which runs it
+/// only on storage version 1 and then sets version 2.
+pub struct InnerMigrateV1ToV2<T>(core::marker::PhantomData<T>);
+
+impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
+	fn on_runtime_upgrade() -> Weight {
+		let mut records = 0u64;
+		Registry::<T>::translate::<v1::AgentInfo<T>, _>(|_, old| {
+			records = records.saturating_add(1);
+			Some(AgentInfo {
+				operator: old.operator,
+				proposed_operator: old.proposed_operator,
+				metadata: old.metadata,
+				models: old.models,
+				roles: old.roles,
+				stake: old.stake,
+				unbonding: old.unbonding,
+				status: old.status,
+				registered_at: old.registered_at,
+				last_seen: old.last_seen,
+				open_work: old.open_work,
+				collateral: old.collateral,
+				reputation: Reputation {
+					completed: old.reputation.completed,
+					challenged: old.reputation.challenged,
+					challenges_lost: old.reputation.challenges_lost,
+					audits_passed: old.reputation.audits_passed,
+					deadlines_missed: 0,
+				},
+				deposit: old.deposit,
+			})
+		});
+		log::info!(target: crate::LOG_TARGET, "agent records migrated to version 2: {records}");
+		weight_for::<T>(records)
+	}
+
+	/// Records how many agents there are and what they hold, and refuses a registry too large
+	/// to migrate in one block.
+	#[cfg(feature = "try-runtime")]
+	fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
+		let keys = Registry::<T>::iter_keys().count() as u64;
+		let mut snapshot = Snapshot::<T>::default();
+		for key in Registry::<T>::iter_keys() {
+			let raw =
+				frame_support::storage::unhashed::get_raw(&Registry::<T>::hashed_key_for(&key))
+					.ok_or("an agent record vanished while being read")?;
+			let old = v1::AgentInfo::<T>::decode(&mut &raw[..])
+				.map_err(|_| "an agent record does not decode in the version 1 layout")?;
+			snapshot.add(
+				old.stake,
+				old.collateral,
+				old.unbonding
+					.iter()
+					.fold(Zero::zero(), |sum: BalanceOf<T>, chunk| sum.saturating_add(chunk.value)),
+				old.open_work,
+				old.reputation.completed,
+			);
+		}
+		frame_support::ensure!(snapshot.records == keys, "agent records that do not decode");
+		let max_block = T::BlockWeights::get().max_block;
+		frame_support::ensure!(
+			weight_for::<T>(keys).all_lte(max_block),
+			"the agent registry is too large to migrate in one block: make this migration \
+			 multi-block"
+		);
+		Ok(snapshot.encode())
+	}
+
+	/// Checks that every record decodes in the version 2 layout and holds what it held before,
+	/// with no deadline counted as missed.
+	#[cfg(feature = "try-runtime")]
+	fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+		let before = Snapshot::<T>::decode(&mut &state[..])
+			.map_err(|_| "undecodable pre-upgrade snapshot")?;
+		let mut after = Snapshot::<T>::default();
+		for info in Registry::<T>::iter_values() {
+			frame_support::ensure!(
+				info.reputation.deadlines_missed == 0,
+				"a migrated record counts missed deadlines"
+			);
+			after.add(
+				info.stake,
+				info.collateral,
+				info.unbonding
+					.iter()
+					.fold(Zero::zero(), |sum: BalanceOf<T>, chunk| sum.saturating_add(chunk.value)),
+				info.open_work,
+				info.reputation.completed,
+			);
+		}
+		frame_support::ensure!(
+			after.records == Registry::<T>::iter_keys().count() as u64,
+			"agent records that do not decode in the version 2 layout"
+		);
+		frame_support::ensure!(before == after, "agent records changed in the migration");
+		Ok(())
+	}
+}
+
+/// Totals over the agent records, compared before and after the migration.
+#[cfg(feature = "try-runtime")]
+#[derive(
+	Encode,
+	Decode,
+	frame_support::PartialEqNoBound,
+	frame_support::EqNoBound,
+	frame_support::DefaultNoBound,
+)]
+struct Snapshot<T: Config> {
+	records: u64,
+	stake: BalanceOf<T>,
+	collateral: BalanceOf<T>,
+	unbonding: BalanceOf<T>,
+	open_work: u64,
+	completed: u64,
+}
+
+#[cfg(feature = "try-runtime")]
+impl<T: Config> Snapshot<T> {
+	fn add(
+		&mut self,
+		stake: BalanceOf<T>,
+		collateral: BalanceOf<T>,
+		unbonding: BalanceOf<T>,
+		open_work: u32,
+		completed: u32,
+	) {
+		self.records = self.records.saturating_add(1);
+		self.stake = self.stake.saturating_add(stake);
+		self.collateral = self.collateral.saturating_add(collateral);
+		self.unbonding = self.unbonding.saturating_add(unbonding);
+		self.open_work = self.open_work.saturating_add(open_work.into());
+		self.completed = self.completed.saturating_add(completed.into());
+	}
+}
+
+/// Storage version 1 → 2 of the agent registry.
+pub type MigrateV1ToV2<T> = VersionedMigration<
+	1,
+	2,
+	InnerMigrateV1ToV2<T>,
+	Pallet<T>,
+	<T as frame_system::Config>::DbWeight,
+>;
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::{mock::*, AgentRegistry, Outcome};
+	use frame_support::{
+		assert_ok,
+		traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+	};
+
+	/// Registers agent 1 (an executor with an unbonding chunk) and agent 2 (a curator), then
+	/// rewrites both records as version 1 stored them. Returns the records as they should read
+	/// after the migration.
+	fn version_1_registry() -> alloc::vec::Vec<(u64, AgentInfo<Test>)> {
+		assert_ok!(Agents::register(
+			RuntimeOrigin::signed(1),
+			b"executor".to_vec(),
+			vec![],
+			vec![],
+			vec![[1u8; 32].into()],
+			vec![crate::Role::Executor],
+			500,
+		));
+		assert_ok!(Agents::unbond(RuntimeOrigin::signed(1), 100));
+		assert_ok!(Agents::register(
+			RuntimeOrigin::signed(2),
+			b"curator".to_vec(),
+			vec![],
+			vec![],
+			vec![],
+			vec![crate::Role::Curator],
+			MIN_CURATOR_STAKE,
+		));
+		Agents::record(&1, Outcome::Completed);
+		let mut expected = alloc::vec::Vec::new();
+		for who in [1u64, 2] {
+			let new = Registry::<Test>::get(who).unwrap();
+			let old = v1::AgentInfo::<Test> {
+				operator: new.operator,
+				proposed_operator: new.proposed_operator,
+				metadata: new.metadata.clone(),
+				models: new.models.clone(),
+				roles: new.roles.clone(),
+				stake: new.stake,
+				unbonding: new.unbonding.clone(),
+				status: new.status,
+				registered_at: new.registered_at,
+				last_seen: new.last_seen,
+				open_work: new.open_work,
+				collateral: new.collateral,
+				reputation: v1::Reputation {
+					completed: new.reputation.completed,
+					challenged: new.reputation.challenged,
+					challenges_lost: new.reputation.challenges_lost,
+					audits_passed: new.reputation.audits_passed,
+				},
+				deposit: new.deposit.clone(),
+			};
+			frame_support::storage::unhashed::put(&Registry::<Test>::hashed_key_for(who), &old);
+			expected.push((who, new));
+		}
+		StorageVersion::new(1).put::<Pallet<Test>>();
+		expected
+	}
+
+	#[test]
+	fn version_1_records_keep_everything_and_count_no_missed_deadline() {
+		new_test_ext().execute_with(|| {
+			let expected = version_1_registry();
+
+			MigrateV1ToV2::<Test>::on_runtime_upgrade();
+
+			assert_eq!(Pallet::<Test>::on_chain_storage_version(), 2);
+			for (who, record) in &expected {
+				let migrated = Registry::<Test>::get(who).expect("the record decodes");
+				assert_eq!(migrated.reputation.deadlines_missed, 0);
+				assert_eq!(&migrated, record);
+			}
+			assert_eq!(Agents::stake_of(&1), 400);
+			Agents::do_try_state().expect("invariants hold after the migration");
+
+			// A second run does nothing: version 2 records are not read as version 1 again.
+			MigrateV1ToV2::<Test>::on_runtime_upgrade();
+			for (who, record) in &expected {
+				assert_eq!(Registry::<Test>::get(who).as_ref(), Some(record));
+			}
+		});
+	}
+
+	/// The checks `try-runtime` runs on a live chain's state: `try_state` before and after,
+	/// `pre_upgrade` and `post_upgrade` around the migration.
+	#[cfg(feature = "try-runtime")]
+	#[test]
+	fn the_try_runtime_checks_pass_on_a_version_1_registry_and_catch_a_lost_stake() {
+		new_test_ext().execute_with(|| {
+			version_1_registry();
+			let state = InnerMigrateV1ToV2::<Test>::pre_upgrade().expect("pre_upgrade passes");
+			MigrateV1ToV2::<Test>::try_on_runtime_upgrade(true).expect("the checks pass");
+			Agents::do_try_state().expect("invariants hold after the migration");
+
+			// post_upgrade notices a record that lost stake in a migration.
+			Registry::<Test>::mutate(1, |info| info.as_mut().unwrap().stake -= 1);
+			assert!(InnerMigrateV1ToV2::<Test>::post_upgrade(state).is_err());
+		});
+	}
+}
