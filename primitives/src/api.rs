@@ -239,8 +239,9 @@ pub struct EpochView {
 }
 
 sp_api::decl_runtime_apis! {
-	/// Queries of the agent registry.
-	#[api_version(2)]
+	/// Queries of the agent registry. Version 3 (runtime spec 106): an agent's reputation
+	/// counts the deadlines it missed (`Reputation::deadlines_missed`).
+	#[api_version(3)]
 	pub trait AgentsApi<AccountId: Codec> {
 		/// The agent owned by `who`, or the agent whose operator key `who` is.
 		fn agent(who: AccountId) -> Option<AgentView<AccountId>>;

@@ -661,6 +661,9 @@ fn withholding_a_reveal_costs_as_much_as_a_wrong_result() {
 		);
 		assert_eq!(Agents::stake_of(&b), stake_before - MISSED_REVEAL_SLASH);
 		assert!(MISSED_REVEAL_SLASH >= WRONG_RESULT_SLASH);
+		// The withheld reveal is on b's record, not on a's.
+		let missed = |who| pallet_agents::Registry::<Test>::get(who).unwrap().reputation;
+		assert_eq!((missed(b).deadlines_missed, missed(a).deadlines_missed), (1, 0));
 		// The revealed result stands, and only its executor is paid: half the fee, the other
 		// half is refunded.
 		assert_eq!(task(id).status, TaskStatus::Revealed);

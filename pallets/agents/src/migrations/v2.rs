@@ -5,9 +5,9 @@
 //!
 //! One read and one write per agent, in one block: with the runtime's ParityDB weights (8 µs a
 //! read, 50 µs a write) that is 58 µs per agent against a block's 1 s of compute, so a registry of
-//! 4,000 agents takes under a quarter of a block and about 17,000 would fill it. `pre_upgrade`
-//! (try-runtime) refuses a registry whose migration would not fit in one block; such a chain
-//! needs this migration as a multi-block one (`pallet-migrations`) instead.
+//! 4,000 agents takes under a quarter of a block. `pre_upgrade` (try-runtime) refuses a registry
+//! whose migration would not fit in a block's normal share (750 ms: about 12,900 agents); such a
+//! chain needs this migration as a multi-block one (`pallet-migrations`) instead.
 
 use crate::{AgentInfo, Config, Pallet, Registry, Reputation};
 use frame_support::{
@@ -17,9 +17,10 @@ use frame_support::{
 };
 #[cfg(feature = "try-runtime")]
 use {
-	crate::BalanceOf,
-	codec::{Decode, Encode},
-	sp_runtime::{traits::Zero, Saturating},
+	alloc::vec::Vec,
+	codec::{Decode, DecodeAll, Encode},
+	frame_support::{dispatch::DispatchClass, storage::unhashed},
+	sp_io::hashing::blake2_256,
 };
 
 /// The layouts of storage version 1.
@@ -98,103 +99,79 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 		weight_for::<T>(records)
 	}
 
-	/// Records how many agents there are and what they hold, and refuses a registry too large
-	/// to migrate in one block.
+	/// Checks that every record is, whole, a version 1 record (no bytes left over), keeps the
+	/// hash of each, and refuses a registry too large to migrate within a block's normal share.
 	#[cfg(feature = "try-runtime")]
-	fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
-		let keys = Registry::<T>::iter_keys().count() as u64;
-		let mut snapshot = Snapshot::<T>::default();
+	fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+		let mut records: Vec<(T::AccountId, [u8; 32])> = Vec::new();
 		for key in Registry::<T>::iter_keys() {
-			let raw =
-				frame_support::storage::unhashed::get_raw(&Registry::<T>::hashed_key_for(&key))
-					.ok_or("an agent record vanished while being read")?;
-			let old = v1::AgentInfo::<T>::decode(&mut &raw[..])
-				.map_err(|_| "an agent record does not decode in the version 1 layout")?;
-			snapshot.add(
-				old.stake,
-				old.collateral,
-				old.unbonding
-					.iter()
-					.fold(Zero::zero(), |sum: BalanceOf<T>, chunk| sum.saturating_add(chunk.value)),
-				old.open_work,
-				old.reputation.completed,
-			);
+			let raw = unhashed::get_raw(&Registry::<T>::hashed_key_for(&key))
+				.ok_or("an agent record vanished while being read")?;
+			v1::AgentInfo::<T>::decode_all(&mut &raw[..])
+				.map_err(|_| "an agent record is not a whole version 1 record")?;
+			records.push((key, blake2_256(&raw)));
 		}
-		frame_support::ensure!(snapshot.records == keys, "agent records that do not decode");
-		let max_block = T::BlockWeights::get().max_block;
+		let limits = T::BlockWeights::get();
+		let budget = limits.get(DispatchClass::Normal).max_total.unwrap_or(limits.max_block);
 		frame_support::ensure!(
-			weight_for::<T>(keys).all_lte(max_block),
+			weight_for::<T>(records.len() as u64).all_lte(budget),
 			"the agent registry is too large to migrate in one block: make this migration \
 			 multi-block"
 		);
-		Ok(snapshot.encode())
+		Ok(records.encode())
 	}
 
-	/// Checks that every record decodes in the version 2 layout and holds what it held before,
-	/// with no deadline counted as missed.
+	/// Checks that every record is, whole, a version 2 record with no missed deadline counted,
+	/// and that written back in the version 1 layout it is byte for byte what it was.
 	#[cfg(feature = "try-runtime")]
-	fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
-		let before = Snapshot::<T>::decode(&mut &state[..])
-			.map_err(|_| "undecodable pre-upgrade snapshot")?;
-		let mut after = Snapshot::<T>::default();
-		for info in Registry::<T>::iter_values() {
+	fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+		let before = Vec::<(T::AccountId, [u8; 32])>::decode(&mut &state[..])
+			.map_err(|_| "undecodable pre-upgrade state")?;
+		frame_support::ensure!(
+			Registry::<T>::iter_keys().count() == before.len(),
+			"agent records were added or removed by the migration"
+		);
+		for (key, hash) in before {
+			let raw = unhashed::get_raw(&Registry::<T>::hashed_key_for(&key))
+				.ok_or("an agent record was lost in the migration")?;
+			let info = AgentInfo::<T>::decode_all(&mut &raw[..])
+				.map_err(|_| "a migrated agent record is not a whole version 2 record")?;
 			frame_support::ensure!(
 				info.reputation.deadlines_missed == 0,
 				"a migrated record counts missed deadlines"
 			);
-			after.add(
-				info.stake,
-				info.collateral,
-				info.unbonding
-					.iter()
-					.fold(Zero::zero(), |sum: BalanceOf<T>, chunk| sum.saturating_add(chunk.value)),
-				info.open_work,
-				info.reputation.completed,
+			frame_support::ensure!(
+				blake2_256(&as_version_1::<T>(info).encode()) == hash,
+				"an agent record changed in the migration"
 			);
 		}
-		frame_support::ensure!(
-			after.records == Registry::<T>::iter_keys().count() as u64,
-			"agent records that do not decode in the version 2 layout"
-		);
-		frame_support::ensure!(before == after, "agent records changed in the migration");
 		Ok(())
 	}
 }
 
-/// Totals over the agent records, compared before and after the migration.
+/// A version 2 record in the version 1 layout (without `deadlines_missed`).
 #[cfg(feature = "try-runtime")]
-#[derive(
-	Encode,
-	Decode,
-	frame_support::PartialEqNoBound,
-	frame_support::EqNoBound,
-	frame_support::DefaultNoBound,
-)]
-struct Snapshot<T: Config> {
-	records: u64,
-	stake: BalanceOf<T>,
-	collateral: BalanceOf<T>,
-	unbonding: BalanceOf<T>,
-	open_work: u64,
-	completed: u64,
-}
-
-#[cfg(feature = "try-runtime")]
-impl<T: Config> Snapshot<T> {
-	fn add(
-		&mut self,
-		stake: BalanceOf<T>,
-		collateral: BalanceOf<T>,
-		unbonding: BalanceOf<T>,
-		open_work: u32,
-		completed: u32,
-	) {
-		self.records = self.records.saturating_add(1);
-		self.stake = self.stake.saturating_add(stake);
-		self.collateral = self.collateral.saturating_add(collateral);
-		self.unbonding = self.unbonding.saturating_add(unbonding);
-		self.open_work = self.open_work.saturating_add(open_work.into());
-		self.completed = self.completed.saturating_add(completed.into());
+fn as_version_1<T: Config>(info: AgentInfo<T>) -> v1::AgentInfo<T> {
+	v1::AgentInfo {
+		operator: info.operator,
+		proposed_operator: info.proposed_operator,
+		metadata: info.metadata,
+		models: info.models,
+		roles: info.roles,
+		stake: info.stake,
+		unbonding: info.unbonding,
+		status: info.status,
+		registered_at: info.registered_at,
+		last_seen: info.last_seen,
+		open_work: info.open_work,
+		collateral: info.collateral,
+		reputation: v1::Reputation {
+			completed: info.reputation.completed,
+			challenged: info.reputation.challenged,
+			challenges_lost: info.reputation.challenges_lost,
+			audits_passed: info.reputation.audits_passed,
+		},
+		deposit: info.deposit,
 	}
 }
 
@@ -299,16 +276,43 @@ mod tests {
 	/// `pre_upgrade` and `post_upgrade` around the migration.
 	#[cfg(feature = "try-runtime")]
 	#[test]
-	fn the_try_runtime_checks_pass_on_a_version_1_registry_and_catch_a_lost_stake() {
+	fn the_try_runtime_checks_pass_on_a_version_1_registry_and_catch_a_changed_record() {
 		new_test_ext().execute_with(|| {
 			version_1_registry();
 			let state = InnerMigrateV1ToV2::<Test>::pre_upgrade().expect("pre_upgrade passes");
 			MigrateV1ToV2::<Test>::try_on_runtime_upgrade(true).expect("the checks pass");
 			Agents::do_try_state().expect("invariants hold after the migration");
 
-			// post_upgrade notices a record that lost stake in a migration.
+			// post_upgrade notices a record that lost stake, or a counter moved to another.
 			Registry::<Test>::mutate(1, |info| info.as_mut().unwrap().stake -= 1);
-			assert!(InnerMigrateV1ToV2::<Test>::post_upgrade(state).is_err());
+			assert!(InnerMigrateV1ToV2::<Test>::post_upgrade(state.clone()).is_err());
+			Registry::<Test>::mutate(1, |info| {
+				let info = info.as_mut().unwrap();
+				info.stake += 1;
+				info.reputation.completed -= 1;
+				info.reputation.challenged += 1;
+			});
+			assert!(InnerMigrateV1ToV2::<Test>::post_upgrade(state.clone()).is_err());
+			Registry::<Test>::mutate(1, |info| {
+				let info = info.as_mut().unwrap();
+				info.reputation.completed += 1;
+				info.reputation.challenged -= 1;
+			});
+			InnerMigrateV1ToV2::<Test>::post_upgrade(state).expect("restored, the record passes");
+		});
+	}
+
+	/// A value that decodes as a version 1 record with bytes left over is not one.
+	#[cfg(feature = "try-runtime")]
+	#[test]
+	fn pre_upgrade_refuses_a_record_with_bytes_left_over() {
+		new_test_ext().execute_with(|| {
+			version_1_registry();
+			let key = Registry::<Test>::hashed_key_for(2);
+			let mut raw = frame_support::storage::unhashed::get_raw(&key).unwrap();
+			raw.extend_from_slice(&[0, 0, 0, 0]);
+			frame_support::storage::unhashed::put_raw(&key, &raw);
+			assert!(InnerMigrateV1ToV2::<Test>::pre_upgrade().is_err());
 		});
 	}
 }
