@@ -60,22 +60,8 @@ fn upgrading_from_spec_105_keeps_stakes_and_open_tasks_and_counts_misses_from_th
 		assert!(before.collateral > 0);
 
 		// The chain as spec 105 left it: Bob's record in the version 1 layout.
-		let old = v1::AgentInfo::<Runtime> {
-			operator: before.operator.clone(),
-			proposed_operator: before.proposed_operator.clone(),
-			metadata: before.metadata.clone(),
-			models: before.models.clone(),
-			roles: before.roles.clone(),
-			stake: before.stake,
-			unbonding: before.unbonding.clone(),
-			status: before.status,
-			registered_at: before.registered_at,
-			last_seen: before.last_seen,
-			open_work: before.open_work,
-			collateral: before.collateral,
-			reputation: v1::Reputation::default(),
-			deposit: before.deposit.clone(),
-		};
+		assert_eq!(before.reputation, Default::default());
+		let old = v1::AgentInfo::<Runtime>::from(before.clone());
 		frame_support::storage::unhashed::put(&Registry::<Runtime>::hashed_key_for(&bob), &old);
 		StorageVersion::new(1).put::<Agents>();
 

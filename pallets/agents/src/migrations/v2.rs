@@ -56,6 +56,34 @@ pub mod v1 {
 		pub reputation: Reputation,
 		pub deposit: T::Consideration,
 	}
+
+	/// A version 2 record in the version 1 layout (without `deadlines_missed`): what the
+	/// try-runtime checks compare, and how tests write a chain's state as version 1 had it.
+	impl<T: Config> From<crate::AgentInfo<T>> for AgentInfo<T> {
+		fn from(info: crate::AgentInfo<T>) -> Self {
+			Self {
+				operator: info.operator,
+				proposed_operator: info.proposed_operator,
+				metadata: info.metadata,
+				models: info.models,
+				roles: info.roles,
+				stake: info.stake,
+				unbonding: info.unbonding,
+				status: info.status,
+				registered_at: info.registered_at,
+				last_seen: info.last_seen,
+				open_work: info.open_work,
+				collateral: info.collateral,
+				reputation: Reputation {
+					completed: info.reputation.completed,
+					challenged: info.reputation.challenged,
+					challenges_lost: info.reputation.challenges_lost,
+					audits_passed: info.reputation.audits_passed,
+				},
+				deposit: info.deposit,
+			}
+		}
+	}
 }
 
 /// The weight of migrating `records` agent records.
@@ -141,37 +169,11 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 				"a migrated record counts missed deadlines"
 			);
 			frame_support::ensure!(
-				blake2_256(&as_version_1::<T>(info).encode()) == hash,
+				blake2_256(&v1::AgentInfo::from(info).encode()) == hash,
 				"an agent record changed in the migration"
 			);
 		}
 		Ok(())
-	}
-}
-
-/// A version 2 record in the version 1 layout (without `deadlines_missed`).
-#[cfg(feature = "try-runtime")]
-fn as_version_1<T: Config>(info: AgentInfo<T>) -> v1::AgentInfo<T> {
-	v1::AgentInfo {
-		operator: info.operator,
-		proposed_operator: info.proposed_operator,
-		metadata: info.metadata,
-		models: info.models,
-		roles: info.roles,
-		stake: info.stake,
-		unbonding: info.unbonding,
-		status: info.status,
-		registered_at: info.registered_at,
-		last_seen: info.last_seen,
-		open_work: info.open_work,
-		collateral: info.collateral,
-		reputation: v1::Reputation {
-			completed: info.reputation.completed,
-			challenged: info.reputation.challenged,
-			challenges_lost: info.reputation.challenges_lost,
-			audits_passed: info.reputation.audits_passed,
-		},
-		deposit: info.deposit,
 	}
 }
 
@@ -220,27 +222,7 @@ mod tests {
 		let mut expected = alloc::vec::Vec::new();
 		for who in [1u64, 2] {
 			let new = Registry::<Test>::get(who).unwrap();
-			let old = v1::AgentInfo::<Test> {
-				operator: new.operator,
-				proposed_operator: new.proposed_operator,
-				metadata: new.metadata.clone(),
-				models: new.models.clone(),
-				roles: new.roles.clone(),
-				stake: new.stake,
-				unbonding: new.unbonding.clone(),
-				status: new.status,
-				registered_at: new.registered_at,
-				last_seen: new.last_seen,
-				open_work: new.open_work,
-				collateral: new.collateral,
-				reputation: v1::Reputation {
-					completed: new.reputation.completed,
-					challenged: new.reputation.challenged,
-					challenges_lost: new.reputation.challenges_lost,
-					audits_passed: new.reputation.audits_passed,
-				},
-				deposit: new.deposit.clone(),
-			};
+			let old = v1::AgentInfo::<Test>::from(new.clone());
 			frame_support::storage::unhashed::put(&Registry::<Test>::hashed_key_for(who), &old);
 			expected.push((who, new));
 		}
