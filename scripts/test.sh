@@ -5,7 +5,8 @@
 #   2. Rust unit and integration tests of every crate (cargo test, release profile, so the
 #      node binary and the tests share one build of the dependencies), the pallets' benchmarks
 #      and storage migrations' try-runtime checks run as tests, then the adversary suite (attack strategies played against the real
-#      runtime; it prints its table)
+#      runtime; it prints its table), then a bounded run of the call fuzzer (random sequences of
+#      signed calls and blocks through the real runtime's Executive; it prints its summary line)
 #   3. end-to-end tests: polkadot.js against a real `agentchain-node --dev`, including an agent
 #      node whose off-chain worker calls the reference inference server, and its duties landing
 #      while a flood of transfers fills every block
@@ -20,7 +21,7 @@ set -uo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 
-stage() { printf '\n\033[1m=== %s\033[0m\n' "$*"; }
+stage() { printf '\n\033[1m=== %s\033[0m (at %d s)\n' "$*" "$((SECONDS - ${started:-SECONDS}))"; }
 fail_now() { printf '\033[1;31m[test] %s\033[0m\n' "$*" >&2; echo "summary: 0 passed, 1 failed"; exit 1; }
 
 scripts/setup.sh --e2e || fail_now "setup failed"
@@ -43,7 +44,7 @@ stage "cargo test (release)"
 # features alone, so they reuse that build): leaving both out here spares compiling the node and
 # the runtime a second time. The four AgentChain pallets are tested apart, with their benchmarks.
 cargo test --locked --release --workspace --exclude agentchain-node --exclude agentchain-economics \
-	--exclude pallet-agents --exclude pallet-inference --exclude pallet-challenges \
+	--exclude agentchain-fuzz --exclude pallet-agents --exclude pallet-inference --exclude pallet-challenges \
 	--exclude pallet-data-rewards --lib --tests || fail_now "cargo test failed"
 
 stage "the pallets' unit tests, benchmarks and try-runtime checks (release)"
@@ -60,6 +61,16 @@ stage "adversary suite: attack strategies against the real runtime"
 # Every strategy must lose money and no honest party may lose any; the table is the one in
 # docs/economics.md.
 if cargo test --locked --release -p agentchain-economics -- --nocapture; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+
+stage "call fuzzer: random call sequences through the real runtime (bounded run)"
+# A fixed number of sequences from a fixed seed (a failure reproduces), every saved regression
+# input replayed, and checks that each invariant check fails when broken. The long run is
+# scripts/fuzz.sh (docs/reliability.md).
+if cargo test --locked --release -p agentchain-fuzz -- --nocapture --test-threads 1; then
 	passed=$((passed + 1))
 else
 	failed=$((failed + 1))

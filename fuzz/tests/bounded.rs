@@ -1,0 +1,128 @@
+//! The fuzzer's bounded run, in the test suite: a fixed number of sequences from a fixed seed
+//! (so a failure reproduces), and every input in `fuzz/regressions` replayed.
+
+use agentchain_fuzz::{logs, run, run_random};
+
+/// Sequences of the bounded run (`FUZZ_SEQUENCES` overrides).
+const SEQUENCES: u64 = 1_000;
+
+#[test]
+fn random_call_sequences_break_no_invariant() {
+	assert!(logs::installed(), "the runtime's error logs are recorded");
+	let sequences = std::env::var("FUZZ_SEQUENCES")
+		.ok()
+		.and_then(|v| v.parse().ok())
+		.unwrap_or(SEQUENCES);
+	let started = std::time::Instant::now();
+	match run_random(20261201, sequences, 512) {
+		Ok(stats) => {
+			println!(
+				"fuzz summary: {stats}, 0 failures, in {:.1} s",
+				started.elapsed().as_secs_f64()
+			);
+			assert_eq!(stats.sequences, sequences);
+			// The sequences reach the protocol: most extrinsics are included, and many succeed.
+			assert!(stats.extrinsics > 10 * sequences, "{stats}");
+			assert!(stats.succeeded * 10 > stats.extrinsics, "{stats}");
+		},
+		Err((failure, data)) => panic!(
+			"fuzz summary: 1 failure: {failure}\ninput ({} bytes): {}",
+			data.len(),
+			data.iter().map(|b| format!("{b:02x}")).collect::<String>()
+		),
+	}
+}
+
+#[test]
+fn every_regression_input_replays_clean() {
+	let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("regressions");
+	let mut replayed = 0;
+	for entry in std::fs::read_dir(&dir).expect("fuzz/regressions exists") {
+		let path = entry.expect("a readable entry").path();
+		if path.extension().is_some_and(|e| e == "bin") {
+			let data = std::fs::read(&path).expect("a readable input");
+			if let Err(failure) = run(&data) {
+				panic!("{}: {failure}", path.display());
+			}
+			replayed += 1;
+		}
+	}
+	println!("replayed {replayed} regression inputs");
+}
+
+/// The checks fail when what they check is broken: each test breaks one thing between two
+/// extrinsics of a block, as a bug in a pallet would, and the block's checks must name it.
+mod the_checks_catch {
+	use agentchain_fuzz::{chain::Chain, seed_states, Failure};
+	use agentchain_runtime::{Balances, Runtime, System, UNIT};
+	use frame_support::{dispatch::DispatchClass, traits::fungible::Mutate, weights::Weight};
+	use sp_keyring::Sr25519Keyring::Bob;
+
+	/// Opens a block on the `agents` seed, runs `bug` in it and closes it.
+	fn block_with(bug: impl FnOnce()) -> Result<(), Failure> {
+		let mut chain = Chain::from_seed(&seed_states()[1]);
+		chain.open_block().expect("the block opens");
+		chain.exec(bug);
+		chain.close_block()
+	}
+
+	fn fails_with(bug: impl FnOnce(), expected: &str) {
+		let failure = block_with(bug).expect_err("the broken block fails its checks");
+		assert!(failure.message.contains(expected), "{failure}");
+	}
+
+	#[test]
+	fn nothing_in_an_unbroken_block() {
+		block_with(|| {}).expect("an empty block passes");
+	}
+
+	#[test]
+	fn money_minted_into_an_account() {
+		fails_with(
+			|| {
+				Balances::mint_into(&Bob.to_account_id(), UNIT).expect("minted");
+			},
+			"was minted into",
+		);
+	}
+
+	#[test]
+	fn an_issuance_that_does_not_match_the_accounts() {
+		fails_with(
+			|| pallet_balances::TotalIssuance::<Runtime>::mutate(|i| *i += 1),
+			"the accounts hold",
+		);
+	}
+
+	#[test]
+	fn a_broken_pallet_invariant() {
+		fails_with(
+			|| pallet_agents::AgentCount::<Runtime>::mutate(|n| *n += 1),
+			"the agents pallet's try_state failed",
+		);
+	}
+
+	#[test]
+	fn a_defensive_failure() {
+		fails_with(
+			|| {
+				frame_support::defensive!("a broken invariant");
+			},
+			"the runtime logged errors",
+		);
+	}
+
+	#[test]
+	fn an_overweight_block() {
+		fails_with(
+			|| {
+				let max = <Runtime as frame_system::Config>::BlockWeights::get().max_block;
+				System::register_extra_weight_unchecked(
+					max.saturating_add(Weight::from_parts(1, 0)),
+					DispatchClass::Mandatory,
+				)
+			},
+			"over its maximum",
+		);
+	}
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The long run of AgentChain's runtime call fuzzer (fuzz/, docs/reliability.md): random sequences
+# of signed calls and blocks applied through the real runtime's Executive, every invariant
+# checked after each extrinsic and block.
+#
+#   scripts/fuzz.sh [SEQUENCES]      run SEQUENCES sequences in all (default 100000), split over
+#                                    JOBS processes (default: one per core), process i from seed
+#                                    SEED+i (SEED defaults to the date, YYYYMMDD)
+#   scripts/fuzz.sh replay FILE...   replay inputs (a crash, or fuzz/regressions/*.bin)
+#
+# TRY_RUNTIME=1 builds with the `try-runtime` feature, so that every pallet's try_state (FRAME's
+# too) runs after each block: a separate build of the runtime (about 10 minutes cold).
+# A failing input is written to fuzz/crashes/ and its process stops; the others go on. Copy it to
+# fuzz/regressions/ with the fix, so that the test suite replays it. CARGO_TARGET_DIR is honoured.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+scripts/setup.sh
+features=()
+if [ "${TRY_RUNTIME:-0}" = 1 ]; then features=(--features try-runtime); fi
+cargo build --locked --release -p agentchain-fuzz "${features[@]}"
+fuzzer="${CARGO_TARGET_DIR:-$repo/target}/release/agentchain-fuzz"
+
+if [ "${1:-}" = replay ]; then
+	shift
+	exec "$fuzzer" replay "$@"
+fi
+
+sequences="${1:-100000}"
+jobs="${JOBS:-$(nproc)}"
+seed="${SEED:-$(date +%Y%m%d)}"
+per_job=$(((sequences + jobs - 1) / jobs))
+logs="$(mktemp -d)"
+started=$SECONDS
+echo "fuzz: $sequences sequences over $jobs processes, seeds $seed..$((seed + jobs - 1))"
+pids=()
+for i in $(seq 0 $((jobs - 1))); do
+	"$fuzzer" run --seed $((seed + i)) --sequences "$per_job" --crashes fuzz/crashes \
+		>"$logs/$i.out" 2>"$logs/$i.err" &
+	pids+=($!)
+done
+status=0
+for i in "${!pids[@]}"; do
+	if ! wait "${pids[$i]}"; then status=1; fi
+	echo "process $i (seed $((seed + i))): $(tail -n1 "$logs/$i.out")"
+	grep -h "FAILURE\|written to" "$logs/$i.err" || true
+done
+# One line for the whole run: the processes' figures summed.
+cat "$logs"/*.out | grep '^fuzz summary' | awk -v s=$((SECONDS - started)) -v jobs="$jobs" '
+	{ gsub(/[(),]/, ""); for (i = 1; i < NF; i++) if ($i ~ /^[0-9]+$/) sum[$(i + 1)] += $i }
+	END { printf "fuzz total: %d sequences, %d blocks, %d extrinsics (%d succeeded, %d refused), %d invariant checks, %d failures, %d processes, %d s\n",
+		sum["sequences"], sum["blocks"], sum["extrinsics"], sum["succeeded"], sum["refused"], sum["invariant"], sum["failures"] + sum["failure"], jobs, s }'
+rm -rf "$logs"
+exit $status
