@@ -28,43 +28,48 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use sp_runtime::MultiAddress;
 use std::sync::OnceLock;
 
-/// The signers: twelve accounts endowed at genesis (Alice is the dev chain's only validator and
-/// its sudo key, unused here) and two with nothing, which serve as operator keys.
-pub const SIGNERS: [Sr25519Keyring; 14] = [
-	Sr25519Keyring::Alice,
-	Sr25519Keyring::Bob,
-	Sr25519Keyring::Charlie,
-	Sr25519Keyring::Dave,
-	Sr25519Keyring::Eve,
-	Sr25519Keyring::Ferdie,
-	Sr25519Keyring::AliceStash,
-	Sr25519Keyring::BobStash,
-	Sr25519Keyring::CharlieStash,
-	Sr25519Keyring::DaveStash,
-	Sr25519Keyring::EveStash,
-	Sr25519Keyring::FerdieStash,
-	Sr25519Keyring::One,
-	Sr25519Keyring::Two,
+/// The signers: twelve accounts the fuzzer's genesis endows and two with nothing, which serve as
+/// operator keys. Ed25519 keys: their signatures are deterministic (sr25519 ones are not), and a
+/// signature is part of the block, hence of the block hash the runtime draws executors and
+/// juries from; so the same input replays the same run.
+pub const SIGNERS: [Ed25519Keyring; 14] = [
+	Ed25519Keyring::Alice,
+	Ed25519Keyring::Bob,
+	Ed25519Keyring::Charlie,
+	Ed25519Keyring::Dave,
+	Ed25519Keyring::Eve,
+	Ed25519Keyring::Ferdie,
+	Ed25519Keyring::AliceStash,
+	Ed25519Keyring::BobStash,
+	Ed25519Keyring::CharlieStash,
+	Ed25519Keyring::DaveStash,
+	Ed25519Keyring::EveStash,
+	Ed25519Keyring::FerdieStash,
+	Ed25519Keyring::One,
+	Ed25519Keyring::Two,
 ];
+
+/// How many of [`SIGNERS`] the fuzzer's genesis endows (the first ones).
+pub const ENDOWED_SIGNERS: usize = 12;
 
 /// The key pair of `signer`, derived once (a keyring derives it from its phrase at every call,
 /// which costs more than everything else the fuzzer does).
-pub fn pair(signer: Sr25519Keyring) -> &'static sp_core::sr25519::Pair {
-	static PAIRS: OnceLock<Vec<(Sr25519Keyring, sp_core::sr25519::Pair)>> = OnceLock::new();
+pub fn pair(signer: Ed25519Keyring) -> &'static sp_core::ed25519::Pair {
+	static PAIRS: OnceLock<Vec<(Ed25519Keyring, sp_core::ed25519::Pair)>> = OnceLock::new();
 	let pairs = PAIRS.get_or_init(|| SIGNERS.iter().map(|k| (*k, k.pair())).collect());
 	&pairs.iter().find(|(k, _)| *k == signer).expect("every signer is in SIGNERS").1
 }
 
 /// The account of `signer`.
-pub fn account_of(signer: Sr25519Keyring) -> AccountId {
-	AccountId::from(pair(signer).public())
+pub fn account_of(signer: Ed25519Keyring) -> AccountId {
+	AccountId::from(pair(signer).public().0)
 }
 
 /// A signer for the next call: most of the time one whose agent has a duty (a task to commit or
 /// reveal, a dispute to vote on), when any has; otherwise any.
-pub fn signer(src: &mut Source) -> Sr25519Keyring {
+pub fn signer(src: &mut Source) -> Ed25519Keyring {
 	if src.below(2) == 0 {
-		let on_duty: Vec<Sr25519Keyring> = SIGNERS
+		let on_duty: Vec<Ed25519Keyring> = SIGNERS
 			.iter()
 			.copied()
 			.filter(|s| {
@@ -224,17 +229,16 @@ fn roles(src: &mut Source) -> Vec<Role> {
 }
 
 fn session_keys(src: &mut Source) -> SessionKeys {
-	static GRANDPA: OnceLock<Vec<sp_core::ed25519::Public>> = OnceLock::new();
-	let grandpa = GRANDPA.get_or_init(|| {
-		[Ed25519Keyring::Alice, Ed25519Keyring::Bob]
+	static AURA: OnceLock<Vec<sp_core::sr25519::Public>> = OnceLock::new();
+	let aura = AURA.get_or_init(|| {
+		[Sr25519Keyring::Alice, Sr25519Keyring::Bob]
 			.iter()
 			.map(|k| k.pair().public())
 			.collect()
 	});
-	let sr = src.pick(&SIGNERS[..6]);
 	SessionKeys {
-		aura: sp_consensus_aura::sr25519::AuthorityId::from(pair(sr).public()),
-		grandpa: sp_consensus_grandpa::AuthorityId::from(src.pick(grandpa)),
+		aura: sp_consensus_aura::sr25519::AuthorityId::from(src.pick(aura)),
+		grandpa: sp_consensus_grandpa::AuthorityId::from(pair(src.pick(&SIGNERS[..6])).public()),
 	}
 }
 
@@ -447,7 +451,10 @@ fn frame(src: &mut Source, signer: &AccountId) -> RuntimeCall {
 /// Any call at all, decoded from the input's bytes (a remark when they decode to none, or to a
 /// call of the sudo pallet).
 fn raw(src: &mut Source) -> RuntimeCall {
-	let bytes = src.raw(96);
+	// A pallet index of the runtime first (a random byte names one only one time in twenty),
+	// then the call index and its arguments, raw.
+	let pallet = src.pick(&[0u8, 4, 5, 7, 8, 9, 20, 21, 22, 23]);
+	let bytes = [&[pallet][..], &src.raw(96)].concat();
 	match RuntimeCall::decode(&mut &bytes[..]) {
 		Ok(RuntimeCall::Sudo(_)) | Err(_) => {
 			RuntimeCall::System(frame_system::Call::remark { remark: bytes })

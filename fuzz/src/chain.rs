@@ -1,4 +1,4 @@
-//! A chain driven block by block through `Executive`, as a node imports blocks.
+//! A chain driven block by block through `Executive`, as a block author builds blocks.
 
 use crate::{calls, input::Source, invariants, logs, seeds::Seed, Failure, Stats};
 use agentchain_runtime::{
@@ -8,7 +8,7 @@ use agentchain_runtime::{
 use codec::Encode;
 use frame_support::dispatch::GetDispatchInfo;
 use sp_core::{Pair, H256};
-use sp_keyring::Sr25519Keyring;
+use sp_keyring::Ed25519Keyring;
 use sp_runtime::{
 	generic::Era,
 	traits::{Header as _, SaturatedConversion},
@@ -35,6 +35,13 @@ impl Chain {
 		let mut config =
 			serde_json::to_value(RuntimeGenesisConfig::default()).expect("the default serialises");
 		merge(&mut config, serde_json::from_slice(&preset).expect("the preset is JSON"));
+		let endowed = config["balances"]["balances"].as_array_mut().expect("a list of endowments");
+		for signer in &calls::SIGNERS[..calls::ENDOWED_SIGNERS] {
+			endowed.push(serde_json::json!([
+				calls::account_of(*signer),
+				agentchain_runtime::genesis_config_presets::ENDOWMENT
+			]));
+		}
 		let config: RuntimeGenesisConfig =
 			serde_json::from_value(config).expect("the preset is a genesis config");
 		let storage = config.build_storage().expect("the genesis builds");
@@ -66,18 +73,24 @@ impl Chain {
 		self.ext.execute_with(f)
 	}
 
+	/// The hash of the last block closed.
+	pub fn head(&self) -> H256 {
+		self.parent
+	}
+
 	/// The number of the open (or last) block.
 	pub fn number(&mut self) -> u32 {
 		self.exec(System::block_number)
 	}
 
-	/// Opens the next block: its Aura slot (one more than the last block's), then the timestamp
-	/// inherent of that slot.
-	pub fn open_block(&mut self) -> Result<(), Failure> {
+	/// Opens the next block: its Aura slot (`skipped` slots after the last block's: slots without
+	/// a block, as when authors are offline), then the timestamp inherent of that slot.
+	pub fn open_block(&mut self, skipped: u64) -> Result<(), Failure> {
 		let parent = self.parent;
 		let issuance = self.ext.execute_with(|| {
 			let number = System::block_number() + 1;
-			let slot = sp_consensus_aura::Slot::from(u64::from(number));
+			let last = u64::from(pallet_aura::CurrentSlot::<Runtime>::get());
+			let slot = sp_consensus_aura::Slot::from(last + 1 + skipped);
 			let digest = Digest {
 				logs: vec![DigestItem::PreRuntime(
 					sp_consensus_aura::AURA_ENGINE_ID,
@@ -87,7 +100,7 @@ impl Chain {
 			let header = Header::new(number, H256::zero(), H256::zero(), parent, digest);
 			let issuance = pallet_balances::TotalIssuance::<Runtime>::get();
 			Executive::initialize_block(&header);
-			let now = u64::from(number) * SLOT_DURATION;
+			let now = u64::from(slot) * SLOT_DURATION;
 			let inherent =
 				UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(pallet_timestamp::Call::set {
 					now,
@@ -109,9 +122,8 @@ impl Chain {
 	pub fn close_block(&mut self) -> Result<(), Failure> {
 		let issuance = self.issuance;
 		let checked = self.ext.execute_with(|| {
-			let weight = invariants::block_weight();
 			let header = Executive::finalize_block();
-			let checked = weight
+			let checked = invariants::block_weight()
 				.and_then(|checks| Ok(checks + invariants::after_block(issuance)?))
 				.map_err(|message| (header.number, message));
 			(header.hash(), checked)
@@ -135,8 +147,7 @@ impl Chain {
 			let call = calls::call(src, &who);
 			let xt = sign(signer, &who, call, src.below(8) == 0);
 			let declared = xt.get_dispatch_info();
-			let result = Executive::apply_extrinsic(xt);
-			(result, declared)
+			(apply(xt), declared)
 		});
 		match applied {
 			(Ok(outcome), declared) => {
@@ -158,11 +169,11 @@ impl Chain {
 	/// of it (for the seeds, which need their calls to succeed).
 	pub fn apply(
 		&mut self,
-		signer: Sr25519Keyring,
+		signer: Ed25519Keyring,
 		call: RuntimeCall,
 	) -> sp_runtime::ApplyExtrinsicResult {
 		let who = calls::account_of(signer);
-		self.exec(|| Executive::apply_extrinsic(sign(signer, &who, call, false)))
+		self.exec(|| apply(sign(signer, &who, call, false)))
 	}
 
 	fn failure(&mut self, message: String) -> Failure {
@@ -182,8 +193,21 @@ impl Chain {
 
 /// `call` as an extrinsic signed by `signer` (account `who`) with its next nonce, immortal or
 /// mortal from the current block, as a wallet signs it.
+/// Applies an extrinsic as a block author does: in a storage transaction, rolled back when the
+/// extrinsic is refused (it is then left out of the block).
+fn apply(xt: UncheckedExtrinsic) -> sp_runtime::ApplyExtrinsicResult {
+	sp_io::storage::start_transaction();
+	let result = Executive::apply_extrinsic(xt);
+	if result.is_ok() {
+		sp_io::storage::commit_transaction();
+	} else {
+		sp_io::storage::rollback_transaction();
+	}
+	result
+}
+
 fn sign(
-	signer: Sr25519Keyring,
+	signer: Ed25519Keyring,
 	who: &AccountId,
 	call: RuntimeCall,
 	immortal: bool,
@@ -211,8 +235,9 @@ fn sign(
 	);
 	let payload = SignedPayload::new(call, extension).expect("the implicit data is in storage");
 	let signature = payload.using_encoded(|bytes| calls::pair(signer).sign(bytes));
+	let signature = sp_runtime::MultiSignature::Ed25519(signature);
 	let (call, extension, _) = payload.deconstruct();
-	UncheckedExtrinsic::new_signed(call, who.clone().into(), signature.into(), extension)
+	UncheckedExtrinsic::new_signed(call, who.clone().into(), signature, extension)
 }
 
 /// Merges the JSON `patch` into `base`, as the node merges a preset into the default config (a

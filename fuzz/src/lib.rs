@@ -2,11 +2,12 @@
 //!
 //! Any byte string is read as a sequence of steps: "close this block and open the next (k
 //! times)" or "this signer submits this call". Calls are built from the bytes by [`calls`],
-//! signed with the signer's key, and applied through [`Executive`] exactly as a node imports a
-//! block: `initialize_block` (with an Aura slot), the timestamp inherent, `apply_extrinsic` for
-//! each signed extrinsic, `finalize_block`; so every hook of every pallet runs as on a node
-//! (off-chain workers excepted). The runtime is `agentchain-runtime` itself with its
-//! `development` genesis preset, natively.
+//! signed with the signer's (ed25519, so deterministic) key, and applied through [`Executive`] as
+//! a block author builds a block: `initialize_block` (with an Aura slot), the timestamp inherent,
+//! `apply_extrinsic` for each signed extrinsic (rolled back when refused), `finalize_block`; so
+//! every hook of every pallet runs as on a node (off-chain workers excepted). The runtime is
+//! `agentchain-runtime` itself with its `development` genesis preset (and the signers'
+//! endowments), natively.
 //!
 //! A sequence starts from one of the [`seeds`] (genesis, registered agents, tasks in flight, an
 //! open dispute), so it starts deep in the state machine.
@@ -15,9 +16,10 @@
 //! invariant broken, or an error logged by the runtime (a `defensive!` failure, an extrinsic
 //! whose actual weight exceeds its declared weight) ends the sequence with a [`Failure`].
 //!
-//! Three ways to run it: [`run_random`] (deterministic sequences from a seed; the bounded run in
-//! the test suite and `agentchain-fuzz run`), [`run`] on given bytes (replays, regressions, and
-//! libFuzzer through `scripts/fuzz.sh`).
+//! Two ways to run it: [`run_random`] (random sequences from a seed; the bounded run in the test
+//! suite, and `agentchain-fuzz run`, which `scripts/fuzz.sh` runs at length), and [`run`] on given
+//! bytes (replays and regressions; the entry point a coverage-guided engine would call). A run is
+//! deterministic: the same bytes give the same blocks, down to their hashes.
 
 pub mod calls;
 pub mod chain;
@@ -52,6 +54,8 @@ pub struct Stats {
 	pub refused: u64,
 	/// Invariant checks that passed.
 	pub checks: u64,
+	/// The hash of the last block (of the last sequence): equal for two runs of one input.
+	pub head: [u8; 32],
 }
 
 impl Stats {
@@ -63,6 +67,7 @@ impl Stats {
 		self.succeeded += other.succeeded;
 		self.refused += other.refused;
 		self.checks += other.checks;
+		self.head = other.head;
 	}
 }
 
@@ -106,7 +111,9 @@ pub fn run(data: &[u8]) -> Result<Stats, Failure> {
 	let mut chain = Chain::from_seed(seed);
 	let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
 		let result = steps(&mut chain, &mut src);
-		(result, chain.stats)
+		let mut stats = chain.stats;
+		stats.head = chain.head().0;
+		(result, stats)
 	}));
 	match outcome {
 		Ok((Ok(()), mut stats)) => {
@@ -127,7 +134,7 @@ pub fn run(data: &[u8]) -> Result<Stats, Failure> {
 }
 
 fn steps(chain: &mut Chain, src: &mut Source) -> Result<(), Failure> {
-	chain.open_block()?;
+	chain.open_block(0)?;
 	let mut blocks = 0;
 	for _ in 0..MAX_STEPS {
 		if src.is_empty() {
@@ -135,9 +142,11 @@ fn steps(chain: &mut Chain, src: &mut Source) -> Result<(), Failure> {
 		}
 		if src.below(5) == 0 {
 			let count = src.pick(&[1u32, 1, 1, 2, 3, 5, 10, 21]);
+			let mut skipped = src.pick(&[0u64, 0, 0, 0, 1, 3]);
 			for _ in 0..count.min(MAX_BLOCKS - blocks) {
 				chain.close_block()?;
-				chain.open_block()?;
+				chain.open_block(skipped)?;
+				skipped = 0;
 				blocks += 1;
 			}
 		} else {

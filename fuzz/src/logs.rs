@@ -40,11 +40,13 @@ pub fn install() {
 	});
 }
 
-/// Whether the recorder is the process's logger.
+/// Whether the recorder is the process's logger: an error logged on a `runtime` target is
+/// recorded (and taken back).
 pub fn installed() -> bool {
 	install();
-	log::logger()
-		.enabled(&log::Metadata::builder().level(log::Level::Error).target("runtime").build())
+	take();
+	log::error!(target: "runtime::fuzz", "a probe");
+	take() == ["runtime::fuzz: a probe"]
 }
 
 /// The errors this thread's runtime logged since the last call.

@@ -22,7 +22,7 @@ use agentchain_primitives::{agents::Role, inference::VerificationMode};
 use agentchain_runtime::{AccountId, Runtime, RuntimeCall, UNIT};
 use pallet_inference::{TaskInput, TaskParams};
 use sp_core::H256;
-use sp_keyring::Sr25519Keyring::{
+use sp_keyring::Ed25519Keyring::{
 	self, Alice, AliceStash, Bob, BobStash, Charlie, CharlieStash, Dave, DaveStash, Eve, EveStash,
 	Ferdie, FerdieStash, One, Two,
 };
@@ -42,7 +42,7 @@ pub struct Seed {
 	pub parent: H256,
 }
 
-fn must(chain: &mut Chain, signer: Sr25519Keyring, call: RuntimeCall) {
+fn must(chain: &mut Chain, signer: Ed25519Keyring, call: RuntimeCall) {
 	let what = format!("{call:?}");
 	match chain.apply(signer, call) {
 		Ok(Ok(())) => {},
@@ -55,11 +55,11 @@ fn next_block(chain: &mut Chain) {
 		.close_block()
 		.unwrap_or_else(|f| panic!("a seed block failed its checks: {f}"));
 	chain
-		.open_block()
+		.open_block(0)
 		.unwrap_or_else(|f| panic!("a seed block failed to open: {f}"));
 }
 
-fn keyring_of(account: &AccountId) -> Sr25519Keyring {
+fn keyring_of(account: &AccountId) -> Ed25519Keyring {
 	*SIGNERS
 		.iter()
 		.find(|k| &crate::calls::account_of(**k) == account)
@@ -122,13 +122,13 @@ pub fn build() -> Vec<Seed> {
 	seeds.push(chain.into_seed("genesis"));
 
 	let mut chain = Chain::from_seed(&seeds[0]);
-	chain.open_block().expect("block 1 opens");
+	chain.open_block(0).expect("block 1 opens");
 	for operator in [One, Two] {
 		must(
 			&mut chain,
 			Alice,
 			RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
-				dest: operator.to_account_id().into(),
+				dest: crate::calls::account_of(operator).into(),
 				value: 100 * UNIT,
 			}),
 		);
@@ -162,7 +162,7 @@ pub fn build() -> Vec<Seed> {
 		&mut chain,
 		Dave,
 		RuntimeCall::Agents(pallet_agents::Call::set_operator {
-			operator: One.to_account_id().into(),
+			operator: crate::calls::account_of(One).into(),
 		}),
 	);
 	must(
@@ -181,7 +181,7 @@ pub fn build() -> Vec<Seed> {
 		&mut chain,
 		One,
 		RuntimeCall::Agents(pallet_agents::Call::accept_operator {
-			agent: Dave.to_account_id().into(),
+			agent: crate::calls::account_of(Dave).into(),
 		}),
 	);
 	must(
@@ -196,7 +196,7 @@ pub fn build() -> Vec<Seed> {
 	seeds.push(chain.into_seed("agents"));
 
 	let mut chain = Chain::from_seed(&seeds[1]);
-	chain.open_block().expect("a block opens");
+	chain.open_block(0).expect("a block opens");
 	let exact = submit(&mut chain, 2, VerificationMode::ExactMatch, b"what is 2 + 2?");
 	let jury = submit(&mut chain, 1, VerificationMode::Jury, b"write a haiku");
 	let wide = submit(&mut chain, 3, VerificationMode::ExactMatch, b"name a colour");
@@ -223,7 +223,7 @@ pub fn build() -> Vec<Seed> {
 	seeds.push(chain.into_seed("tasks"));
 
 	let mut chain = Chain::from_seed(&seeds[2]);
-	chain.open_block().expect("a block opens");
+	chain.open_block(0).expect("a block opens");
 	let mut waited = 0;
 	loop {
 		let bond = chain.exec(|| pallet_challenges::Pallet::<Runtime>::base_bond(UNIT));
