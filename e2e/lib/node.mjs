@@ -35,9 +35,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Starts `agentchain-node --dev` on free ports and connects polkadot.js to it.
- * Returns { api, rpcUrl, p2pPort, stop }. The node's output goes to e2e/logs/<name>.log.
+ * Returns { api, rpcUrl, p2pPort, stop, kill }. The node's output goes to e2e/logs/<name>.log.
+ * Options: `basePath` keeps the node's databases there (a temporary directory otherwise), so that
+ * a node started again on it resumes (its log is then appended to); `chain` runs that chain spec
+ * instead of `--dev` (a node that follows, without authoring).
  */
-export async function startDevNode(name, extraArgs = []) {
+export async function startDevNode(name, extraArgs = [], { basePath, chain } = {}) {
   const binary = nodeBinary();
   if (!existsSync(binary)) {
     throw new Error(
@@ -49,10 +52,10 @@ export async function startDevNode(name, extraArgs = []) {
   const p2pPort = await freePort();
   const logDir = join(repoRoot, 'e2e', 'logs');
   mkdirSync(logDir, { recursive: true });
-  const log = createWriteStream(join(logDir, `${name}.log`));
+  const log = createWriteStream(join(logDir, `${name}.log`), { flags: basePath ? 'a' : 'w' });
   const args = [
-    '--dev',
-    '--tmp',
+    ...(chain ? ['--chain', chain] : ['--dev']),
+    ...(basePath ? ['--base-path', basePath] : ['--tmp']),
     '--rpc-port', String(rpcPort),
     '--port', String(p2pPort),
     '--no-prometheus',
@@ -108,7 +111,17 @@ export async function startDevNode(name, extraArgs = []) {
     }
     log.end();
   };
-  return { api, rpcUrl, p2pPort, stop };
+  // SIGKILL: no shutdown of any kind, as in a crash or a power cut.
+  const kill = async () => {
+    await api.disconnect().catch(() => {});
+    if (!exited) {
+      const gone = new Promise((r) => child.once('exit', () => r()));
+      child.kill('SIGKILL');
+      await gone;
+    }
+    log.end();
+  };
+  return { api, rpcUrl, p2pPort, stop, kill };
 }
 
 /** The multiaddress other nodes can reach `node` (as returned by `startDevNode`) at. */

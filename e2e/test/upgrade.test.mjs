@@ -71,7 +71,7 @@ describe('runtime upgrade of a running chain, with work in flight', () => {
     rmSync(specFile, { force: true });
   });
 
-  test('spec 105 → 106: the registry migrates, stakes and an open task come through', async () => {
+  test('spec 105 → 107: the registry migrates, stakes and an open task come through', async () => {
     assert.equal(api.runtimeVersion.specVersion.toNumber(), 105, 'the chain starts on spec 105');
     assert.equal((await api.query.agents.palletVersion()).toNumber(), 1);
 
@@ -135,15 +135,15 @@ describe('runtime upgrade of a running chain, with work in flight', () => {
 
     // The next block runs the new runtime and its migration.
     const runtime = await api.rpc.state.getRuntimeVersion();
-    assert.equal(runtime.specVersion.toNumber(), 106);
+    assert.equal(runtime.specVersion.toNumber(), 107);
     const upgradedAt = (await api.rpc.chain.getHeader(applied.blockHash)).number.toNumber();
     await waitForHeight(api, upgradedAt + 2, { finalized: true });
     assert.equal((await api.query.agents.palletVersion()).toNumber(), 2);
     const lastUpgrade = (await api.query.system.lastRuntimeUpgrade()).unwrap();
-    assert.equal(lastUpgrade.specVersion.toNumber(), 106);
+    assert.equal(lastUpgrade.specVersion.toNumber(), 107);
 
     // The record as the last block of spec 105 left it, against the same record in the first
-    // block of spec 106 (after the migration, decoded with the new metadata): everything carried
+    // block of spec 107 (after the migration, decoded with the new metadata): everything carried
     // over but the time of the last sign of life, no missed deadline counted.
     const firstNew = (await api.rpc.chain.getBlockHash(upgradedAt + 1)).toHex();
     // (The block that applied the code already reports the new runtime, not yet migrated: the
@@ -160,7 +160,7 @@ describe('runtime upgrade of a running chain, with work in flight', () => {
     assert.deepEqual(migrated, inFlight);
     assert.equal(BigInt(migrated.stake), 480n * UNIT);
 
-    // The task committed under spec 105 is finalised under spec 106.
+    // The task committed under spec 105 is finalised under spec 107.
     const reveal = await revealed;
     const final = await finalised;
     assert.ok(final.blockNumber > upgradedAt && reveal.blockNumber <= final.blockNumber);

@@ -6,7 +6,10 @@
 //! `--inference-endpoint` the stored configuration is removed and the node executes no tasks.
 
 use agentchain_primitives::{
-	offchain::{model_id_of_name, EndpointApi, EndpointConfig, ENDPOINT_CONFIG_KEY},
+	offchain::{
+		model_id_of_name, EndpointApi, EndpointConfig, NodeStart, ENDPOINT_CONFIG_KEY,
+		NODE_START_KEY,
+	},
 	ModelId, OPERATOR_KEY_TYPE,
 };
 use codec::Encode;
@@ -171,6 +174,17 @@ pub fn store_endpoint_config(storage: &mut impl OffchainStorage, config: Option<
 	}
 }
 
+/// Writes a new start marker to offchain local storage: the off-chain workers' locks of this run
+/// of the node are keyed by it, so that locks left by an earlier run that died (killed in the
+/// middle of an endpoint call) hold nothing back (`agentchain_primitives::offchain::work_lock_key`).
+pub fn store_node_start(storage: &mut impl OffchainStorage) {
+	let now = std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map_or(0, |elapsed| elapsed.as_nanos());
+	let marker: NodeStart = sp_io::hashing::blake2_128(&(now, std::process::id()).encode());
+	storage.set(sp_offchain::STORAGE_PREFIX, NODE_START_KEY, &marker);
+}
+
 /// Inserts the development operator key `<seed>//operator` (for `--alice`: `//Alice//operator`),
 /// and returns the operator keys the keystore holds.
 pub fn operator_keys(
@@ -268,6 +282,17 @@ mod tests {
 		assert!(models_alone.endpoint_config(3_000).is_err());
 		assert!(parse(&["--inference-api", "stream"]).is_err());
 		assert_eq!(parse(&[]).unwrap().endpoint_config(3_000), Ok(None));
+	}
+
+	#[test]
+	fn each_start_writes_a_new_start_marker() {
+		let mut storage = sp_core::offchain::storage::InMemOffchainStorage::default();
+		store_node_start(&mut storage);
+		let first = storage.get(sp_offchain::STORAGE_PREFIX, NODE_START_KEY).unwrap();
+		assert_eq!(first.len(), 16);
+		store_node_start(&mut storage);
+		let second = storage.get(sp_offchain::STORAGE_PREFIX, NODE_START_KEY).unwrap();
+		assert_ne!(first, second);
 	}
 
 	#[test]

@@ -153,6 +153,7 @@ pub fn new_full<
 	let endpoint = inference.endpoint_config(block_time_ms).map_err(ServiceError::Other)?;
 	if let Some(mut storage) = backend.offchain_storage() {
 		crate::inference::store_endpoint_config(&mut storage, endpoint.as_ref());
+		crate::inference::store_node_start(&mut storage);
 	}
 	let operators = crate::inference::operator_keys(
 		&*keystore_container.keystore(),

@@ -12,6 +12,29 @@ use crate::ModelId;
 /// Offchain local storage key (persistent kind) of the node's [`EndpointConfig`].
 pub const ENDPOINT_CONFIG_KEY: &[u8] = b"agentchain::inference::endpoint";
 
+/// Offchain local storage key (persistent kind) of the node's start marker: random bytes the
+/// node writes at every start, which tell one run of the node process from the next.
+pub const NODE_START_KEY: &[u8] = b"agentchain::node-start";
+
+/// A node's start marker (stored as its 16 bytes, under [`NODE_START_KEY`]).
+pub type NodeStart = [u8; 16];
+
+/// The key of the lock an off-chain worker takes while it works on `work` (a task to execute, a
+/// dispute to vote on): `prefix ‖ the node's start marker ‖ work`.
+///
+/// Workers of consecutive blocks run in parallel, so a worker that calls the inference endpoint
+/// holds a lock, until past the work's deadline, that keeps the others off the same work. A lock
+/// lives in offchain storage, which outlives the process: a node killed in the middle of a call
+/// (a crash, SIGKILL, a power cut) would leave it held, and, restarted within seconds, would
+/// still wait for it and miss the deadline. Keyed by the start marker, the lock of a dead process
+/// is one the next process never looks at: its workers take the work again at once. (Within one
+/// process the lock holds as before.)
+pub fn work_lock_key(prefix: &[u8], work: &[u8]) -> Vec<u8> {
+	use sp_runtime::offchain::storage::StorageValueRef;
+	let start = StorageValueRef::persistent(NODE_START_KEY).get::<NodeStart>().ok().flatten();
+	[prefix, start.as_ref().map_or(&[][..], |s| &s[..]), work].concat()
+}
+
 /// Which OpenAI-compatible API the endpoint is called through.
 #[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum EndpointApi {
@@ -183,6 +206,27 @@ pub fn forget_records(index_key: &[u8], finished: impl Fn(&[u8]) -> bool) {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn a_work_lock_is_keyed_by_the_node_start() {
+		use sp_core::offchain::{testing::TestOffchainExt, OffchainDbExt};
+		use sp_runtime::offchain::storage::StorageValueRef;
+		let (offchain, _state) = TestOffchainExt::new();
+		let mut ext = sp_io::TestExternalities::default();
+		ext.register_extension(OffchainDbExt::new(offchain));
+		ext.execute_with(|| {
+			// No marker (a node older than the marker): the prefix and the work alone.
+			assert_eq!(work_lock_key(b"lock::", b"task 7"), b"lock::task 7".to_vec());
+			StorageValueRef::persistent(NODE_START_KEY).set(&[1u8; 16]);
+			let first = work_lock_key(b"lock::", b"task 7");
+			assert_eq!(first, [&b"lock::"[..], &[1u8; 16], b"task 7"].concat());
+			// The same run of the node: the same lock.
+			assert_eq!(work_lock_key(b"lock::", b"task 7"), first);
+			// The next run: another lock for the same work.
+			StorageValueRef::persistent(NODE_START_KEY).set(&[2u8; 16]);
+			assert_ne!(work_lock_key(b"lock::", b"task 7"), first);
+		});
+	}
 
 	#[test]
 	fn debug_output_never_contains_the_api_key() {

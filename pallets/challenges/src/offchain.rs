@@ -28,7 +28,7 @@ use crate::{
 	LOG_TARGET, REJECT,
 };
 use agentchain_primitives::offchain::{
-	forget_records, remember_record, EndpointConfig, ENDPOINT_CONFIG_KEY,
+	forget_records, remember_record, work_lock_key, EndpointConfig, ENDPOINT_CONFIG_KEY,
 };
 use agentchain_support::offchain::{send_signed_logged, Attempt};
 use alloc::{collections::btree_set::BTreeSet, vec::Vec};
@@ -159,7 +159,7 @@ impl<T: Config> Pallet<T> {
 					if budget_ms == 0 || run.calls >= MAX_CALLS_PER_RUN {
 						return;
 					}
-					let lock_key = [LOCK_PREFIX, &key[VOTE_PREFIX.len()..]].concat();
+					let lock_key = work_lock_key(LOCK_PREFIX, &key[VOTE_PREFIX.len()..]);
 					let mut lock = StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
 						&lock_key,
 						blocks_left.saturating_add(1).saturated_into(),
@@ -179,12 +179,18 @@ impl<T: Config> Pallet<T> {
 					};
 					let salt = sp_io::offchain::random_seed();
 					let commitment = vote_commitment(task, round, &vote, &salt, juror);
-					record.set(&VoteRecord::Voted {
-						vote,
-						salt,
-						commit_sent_at: now,
-						reveal_sent_at: None,
+					// Only if no vote is stored yet (a compare-and-set): another worker, under
+					// another lock (one of the previous runtime, during an upgrade), may have
+					// formed one too; only the first stored is ever committed.
+					let voted =
+						VoteRecord::Voted { vote, salt, commit_sent_at: now, reveal_sent_at: None };
+					let stored = record.mutate::<VoteRecord, (), _>(|current| match current {
+						Ok(None) => Ok(voted),
+						_ => Err(()),
 					});
+					if stored.is_err() {
+						return;
+					}
 					log::info!(target: LOG_TARGET, "dispute {task}: vote ready, submitting the commitment");
 					let call = Call::commit_vote { task, commitment };
 					Self::submit(operator, task, call, now, Attempt::First);

@@ -34,7 +34,8 @@ use crate::{
 	TaskInput, TaskParams, TaskStatus, INPUT_UNAVAILABLE, LOG_TARGET,
 };
 use agentchain_primitives::offchain::{
-	forget_records, remember_record, EndpointApi, EndpointConfig, ENDPOINT_CONFIG_KEY,
+	forget_records, remember_record, work_lock_key, EndpointApi, EndpointConfig,
+	ENDPOINT_CONFIG_KEY,
 };
 use agentchain_support::offchain::{send_signed_logged, Attempt};
 use alloc::{format, string::String, vec, vec::Vec};
@@ -476,7 +477,7 @@ impl<T: Config> Pallet<T> {
 			.saturating_mul(config.block_time_ms)
 			.saturating_sub(SUBMISSION_MARGIN_MS)
 			.min(config.timeout_ms);
-		let lock_key = [LOCK_PREFIX, &key[WORK_PREFIX.len()..]].concat();
+		let lock_key = work_lock_key(LOCK_PREFIX, &key[WORK_PREFIX.len()..]);
 		let mut lock =
 			StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
 				&lock_key,
@@ -529,13 +530,20 @@ impl<T: Config> Pallet<T> {
 		let salt = sp_io::offchain::random_seed();
 		let commitment = commitment_of(&answer_hash(&output), &salt, agent);
 		// Stored before the commitment is sent: a node restarted after this point reveals this
-		// output, and never commits to another.
-		record.set(&WorkRecord::Working {
-			output,
-			salt,
-			commit_sent_at: now,
-			reveal_sent_at: None,
+		// output, and never commits to another. Stored only if no result is stored yet (a
+		// compare-and-set): a worker that held another lock on the task (during a runtime
+		// upgrade, a worker of the previous runtime keys its lock the old way) may have executed
+		// it too, and only the first result stored is ever committed.
+		let working =
+			WorkRecord::Working { output, salt, commit_sent_at: now, reveal_sent_at: None };
+		let stored = record.mutate::<WorkRecord, (), _>(|current| match current {
+			Ok(None) => Ok(working),
+			_ => Err(()),
 		});
+		if stored.is_err() {
+			log::info!(target: LOG_TARGET, "task {id}: another worker stored its result first; this one is dropped");
+			return;
+		}
 		log::info!(target: LOG_TARGET, "task {id}: result ready, submitting the commitment");
 		Self::submit(operator, id, Call::commit { task: id, commitment }, now, Attempt::First);
 	}

@@ -634,3 +634,40 @@ fn one_run_makes_a_bounded_number_of_calls_and_the_next_run_takes_the_rest() {
 		}
 	});
 }
+
+#[test]
+fn a_lock_left_by_a_killed_node_does_not_hold_the_restarted_node_back() {
+	use agentchain_primitives::offchain::{NodeStart, NODE_START_KEY};
+	let config = config();
+	let mut node = agent_node(Some(config.clone()));
+	node.ext.execute_with(|| {
+		StorageValueRef::persistent(NODE_START_KEY).set(&NodeStart::from([1; 16]));
+		let id = submit(1, 5);
+		let agent = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
+		// A worker of this run of the node took the task's lock and was killed in the middle of
+		// its endpoint call: the lock stays in offchain storage, until past the commit deadline.
+		let key = work_key::<Test>(id, &agent, 0);
+		let lock_key = work_lock_key(LOCK_PREFIX, &key[WORK_PREFIX.len()..]);
+		let mut lock =
+			StorageLock::<BlockAndTime<frame_system::Pallet<Test>>>::with_block_and_time_deadline(
+				&lock_key,
+				100,
+				Duration::from_millis(600_000),
+			);
+		core::mem::forget(lock.try_lock().expect("the lock is free"));
+
+		// Within the same run of the node the lock holds: no call (the scripted endpoint
+		// expects none), nothing sent.
+		Inference::offchain_worker(System::block_number());
+		assert!(submitted(&node.pool).is_empty());
+
+		// The node restarts (a new start marker): its worker calls the endpoint at once and
+		// commits, well before the deadline.
+		StorageValueRef::persistent(NODE_START_KEY).set(&NodeStart::from([2; 16]));
+		expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four."));
+		Inference::offchain_worker(System::block_number());
+		let commits = submitted(&node.pool);
+		assert_eq!(commits.len(), 1);
+		assert!(matches!(commits[0], (signer, crate::Call::commit { task, .. }) if signer == operator_of(agent) && task == id));
+	});
+}
