@@ -299,7 +299,32 @@ fn names_model(named: &str, asked: &str) -> bool {
 }
 
 /// Sends a request and reads its response body, bounded by `max_bytes` and `deadline`.
-fn http_call<Body: AsRef<[u8]>, Chunks: Default + IntoIterator<Item = Body>>(
+///
+/// A request whose connection fails (no response, or a response cut off) is sent once more
+/// while time remains. The node's HTTP client keeps connections alive between calls, and servers
+/// close idle ones after a timeout of their own (30 s for hyper's, 75 s for nginx's): a call made
+/// as the server closes the connection it would reuse fails at once, though the endpoint is up.
+/// The second attempt goes out on a new connection. Completion and input requests are
+/// idempotent, so a second attempt costs the endpoint at most one more answer.
+fn http_call<Body, Chunks>(
+	request: http::Request<'_, Chunks>,
+	max_bytes: u32,
+	deadline: Timestamp,
+) -> Result<Vec<u8>, Fault>
+where
+	Body: AsRef<[u8]>,
+	Chunks: Default + IntoIterator<Item = Body> + Clone,
+{
+	match http_call_once(request.clone(), max_bytes, deadline) {
+		Err(Fault::Unreachable) if sp_io::offchain::timestamp() < deadline => {
+			http_call_once(request, max_bytes, deadline)
+		},
+		result => result,
+	}
+}
+
+/// One attempt of [`http_call`].
+fn http_call_once<Body: AsRef<[u8]>, Chunks: Default + IntoIterator<Item = Body>>(
 	request: http::Request<'_, Chunks>,
 	max_bytes: u32,
 	deadline: Timestamp,
