@@ -85,7 +85,9 @@ cargo test --locked --release -p agentchain-node --bins || fail_now "agentchain-
 
 stage "end-to-end: polkadot.js against agentchain-node --dev"
 # Each test file runs its own dev node, mostly waiting on 3 s blocks: two files at a time (three
-# save about 3 minutes, but on 2 cores the agent node's endpoint-fault checks then race). The
+# saved about 3 minutes, but the agent node's endpoint-fault checks then failed now and then; the
+# cause, found since, was a kept-alive connection closed by the server as it was reused, which
+# off-chain calls now survive, so three may be tried again). The
 # liveness test then runs alone, since its flood of transfers needs the machine to itself.
 e2e() {
 	local concurrency=$1
