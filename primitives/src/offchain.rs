@@ -160,6 +160,24 @@ pub fn release_nonce(account: &[u8], reserved: u64) {
 		});
 }
 
+/// Stores `value` as `record` (offchain local storage) only if nothing is stored there yet: a
+/// compare-and-set. Returns whether it was stored.
+///
+/// Off-chain workers store a result (or a vote) before they commit to it, and commit only what
+/// they stored: two workers that both computed one (under different locks: during a runtime
+/// upgrade, a worker of the previous runtime keys its lock the old way) cannot both commit.
+pub fn store_if_absent<V: Encode + Decode>(
+	record: &sp_runtime::offchain::storage::StorageValueRef,
+	value: V,
+) -> bool {
+	record
+		.mutate::<V, (), _>(|current| match current {
+			Ok(None) => Ok(value),
+			_ => Err(()),
+		})
+		.is_ok()
+}
+
 /// Adds `key` to the list of live records kept under `index_key` in offchain local storage,
 /// clearing the oldest records beyond `max`.
 ///

@@ -28,7 +28,8 @@ use crate::{
 	LOG_TARGET, REJECT,
 };
 use agentchain_primitives::offchain::{
-	forget_records, remember_record, work_lock_key, EndpointConfig, ENDPOINT_CONFIG_KEY,
+	forget_records, remember_record, store_if_absent, work_lock_key, EndpointConfig,
+	ENDPOINT_CONFIG_KEY,
 };
 use agentchain_support::offchain::{send_signed_logged, Attempt};
 use alloc::{collections::btree_set::BTreeSet, vec::Vec};
@@ -179,16 +180,10 @@ impl<T: Config> Pallet<T> {
 					};
 					let salt = sp_io::offchain::random_seed();
 					let commitment = vote_commitment(task, round, &vote, &salt, juror);
-					// Only if no vote is stored yet (a compare-and-set): another worker, under
-					// another lock (one of the previous runtime, during an upgrade), may have
-					// formed one too; only the first stored is ever committed.
+					// Only if no vote is stored yet: only the first stored is ever committed.
 					let voted =
 						VoteRecord::Voted { vote, salt, commit_sent_at: now, reveal_sent_at: None };
-					let stored = record.mutate::<VoteRecord, (), _>(|current| match current {
-						Ok(None) => Ok(voted),
-						_ => Err(()),
-					});
-					if stored.is_err() {
+					if !store_if_absent(&record, voted) {
 						return;
 					}
 					log::info!(target: LOG_TARGET, "dispute {task}: vote ready, submitting the commitment");

@@ -34,7 +34,7 @@ use crate::{
 	TaskInput, TaskParams, TaskStatus, INPUT_UNAVAILABLE, LOG_TARGET,
 };
 use agentchain_primitives::offchain::{
-	forget_records, remember_record, work_lock_key, EndpointApi, EndpointConfig,
+	forget_records, remember_record, store_if_absent, work_lock_key, EndpointApi, EndpointConfig,
 	ENDPOINT_CONFIG_KEY,
 };
 use agentchain_support::offchain::{send_signed_logged, Attempt};
@@ -555,17 +555,11 @@ impl<T: Config> Pallet<T> {
 		let salt = sp_io::offchain::random_seed();
 		let commitment = commitment_of(&answer_hash(&output), &salt, agent);
 		// Stored before the commitment is sent: a node restarted after this point reveals this
-		// output, and never commits to another. Stored only if no result is stored yet (a
-		// compare-and-set): a worker that held another lock on the task (during a runtime
-		// upgrade, a worker of the previous runtime keys its lock the old way) may have executed
-		// it too, and only the first result stored is ever committed.
+		// output, and never commits to another. Stored only if no result is stored yet: only the
+		// first result stored is ever committed.
 		let working =
 			WorkRecord::Working { output, salt, commit_sent_at: now, reveal_sent_at: None };
-		let stored = record.mutate::<WorkRecord, (), _>(|current| match current {
-			Ok(None) => Ok(working),
-			_ => Err(()),
-		});
-		if stored.is_err() {
+		if !store_if_absent(&record, working) {
 			log::info!(target: LOG_TARGET, "task {id}: another worker stored its result first; this one is dropped");
 			return;
 		}
