@@ -13,6 +13,7 @@ use sp_genesis_builder::PresetId;
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::Perbill;
 
+mod metadata;
 mod upgrade;
 mod validators;
 
