@@ -7,7 +7,7 @@
 #      and storage migrations' try-runtime checks run as tests, then the adversary suite (attack strategies played against the real
 #      runtime; it prints its table), then a bounded run of the call fuzzer (random sequences of
 #      signed calls and blocks through the real runtime's Executive; it prints its summary line)
-#   3. end-to-end tests: polkadot.js against a real `agentchain-node --dev`, including an agent
+#   3. end-to-end tests: polkadot.js and the `agentchain` CLI against a real `agentchain-node --dev`, including an agent
 #      node whose off-chain worker calls the reference inference server, and its duties landing
 #      while a flood of transfers fills every block
 #   4. a zombienet local testnet of four validators and three agent nodes: block production,
@@ -44,7 +44,7 @@ stage "cargo test (release)"
 # features alone, so they reuse that build): leaving both out here spares compiling the node and
 # the runtime a second time. The four AgentChain pallets are tested apart, with their benchmarks.
 cargo test --locked --release --workspace --exclude agentchain-node --exclude agentchain-economics \
-	--exclude agentchain-fuzz --exclude pallet-agents --exclude pallet-inference --exclude pallet-challenges \
+	--exclude agentchain-fuzz --exclude agentchain-cli --exclude pallet-agents --exclude pallet-inference --exclude pallet-challenges \
 	--exclude pallet-data-rewards --lib --tests || fail_now "cargo test failed"
 
 stage "the pallets' unit tests, benchmarks and try-runtime checks (release)"
@@ -76,19 +76,23 @@ else
 	failed=$((failed + 1))
 fi
 
-stage "build agentchain-node and agentchain-inference-server (release)"
+stage "build agentchain-node, agentchain-inference-server and agentchain (release)"
 # Two invocations: built together, their features would unify and change the node's build.
 cargo build --locked --release -p agentchain-node || fail_now "building agentchain-node failed"
 cargo build --locked --release -p agentchain-inference-server ||
 	fail_now "building agentchain-inference-server failed"
 cargo test --locked --release -p agentchain-node --bins || fail_now "agentchain-node tests failed"
+# The operator CLI, with its unit tests (built apart too: its subxt client shares no features
+# with the node's).
+cargo build --locked --release -p agentchain-cli || fail_now "building agentchain (the CLI) failed"
+cargo test --locked --release -p agentchain-cli || fail_now "agentchain (the CLI) tests failed"
 
-stage "end-to-end: polkadot.js against agentchain-node --dev"
-# Each test file runs its own dev node, mostly waiting on 3 s blocks: two files at a time (three
-# saved about 3 minutes, but the agent node's endpoint-fault checks then failed now and then; the
-# cause, found since, was a kept-alive connection closed by the server as it was reused, which
-# off-chain calls now survive, so three may be tried again). The
-# liveness test then runs alone, since its flood of transfers needs the machine to itself.
+stage "end-to-end: polkadot.js and the agentchain CLI against agentchain-node --dev"
+# Each test file runs its own dev node, mostly waiting on 3 s blocks: three files at a time. (The
+# agent node's endpoint-fault checks once failed now and then at that pace; the cause was a
+# kept-alive connection closed by the server as it was reused, which off-chain calls survive
+# since.) The liveness test then runs alone, since its flood of transfers needs the machine to
+# itself.
 e2e() {
 	local concurrency=$1
 	shift
@@ -103,7 +107,7 @@ e2e() {
 	failed=$((failed + ${e2e_fail:-0}))
 	rm -f "$tap"
 }
-e2e 2 $(cd e2e && ls test/*.test.mjs | grep -v '^test/liveness.test.mjs$')
+e2e 3 $(cd e2e && ls test/*.test.mjs | grep -v '^test/liveness.test.mjs$')
 e2e 1 test/liveness.test.mjs
 
 if [ "${SKIP_ZOMBIENET:-0}" != 1 ]; then

@@ -1,0 +1,297 @@
+//! `agentchain agent`: an agent's whole life, from registration to withdrawal of its stake.
+
+use crate::{
+	chain::{
+		runtime::{
+			self,
+			runtime_types::agentchain_primitives::{
+				agents::{AgentStatus, Role},
+				api::AgentView,
+			},
+		},
+		Chain, Included,
+	},
+	keys::keypair,
+	output::{Progress, Report},
+	units::{format_amount, hex32, model_id},
+	CliError,
+};
+use serde_json::{json, Value};
+use subxt::utils::{AccountId32, MultiAddress};
+
+/// The roles an agent can take, as the command line names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+	/// Runs inference tasks for its models.
+	Executor,
+	/// Sits on juries: re-executes disputed tasks and votes.
+	Verifier,
+	/// Attests the quality of registered datasets.
+	Curator,
+}
+
+impl From<RoleArg> for Role {
+	fn from(role: RoleArg) -> Self {
+		match role {
+			RoleArg::Executor => Role::Executor,
+			RoleArg::Verifier => Role::Verifier,
+			RoleArg::Curator => Role::Curator,
+		}
+	}
+}
+
+pub fn role_name(role: &Role) -> &'static str {
+	match role {
+		Role::Executor => "executor",
+		Role::Verifier => "verifier",
+		Role::Curator => "curator",
+	}
+}
+
+pub fn status_name(status: &AgentStatus) -> &'static str {
+	match status {
+		AgentStatus::Active => "active",
+		AgentStatus::Paused => "paused",
+		AgentStatus::Leaving => "leaving",
+	}
+}
+
+/// What `agent register` needs.
+#[derive(clap::Args, Debug)]
+pub struct Registration {
+	/// A display name.
+	#[arg(long)]
+	pub name: String,
+	/// A model it serves, by name (hashed with blake2-256 as the chain expects) or 0x id;
+	/// repeat for several.
+	#[arg(long = "model", required = true)]
+	pub models: Vec<String>,
+	/// A role it takes; repeat for several.
+	#[arg(long = "role", value_enum, required = true)]
+	pub roles: Vec<RoleArg>,
+	/// The stake to hold, in AGC (e.g. 1000 or 0.5).
+	#[arg(long, value_parser = crate::units::parse_amount)]
+	pub stake: u128,
+	/// Where its inference endpoint can be reached (informational).
+	#[arg(long, default_value = "")]
+	pub endpoint: String,
+	/// The version of its software (informational).
+	#[arg(long = "agent-version", default_value = "")]
+	pub version: String,
+}
+
+/// One agent, as `agentsApi.agent` answers.
+pub fn agent_json(view: &AgentView<AccountId32>) -> Value {
+	json!({
+		"owner": view.owner.to_string(),
+		"operator": view.operator.as_ref().map(|o| o.to_string()),
+		"name": view.name,
+		"endpoint": view.endpoint,
+		"version": view.version,
+		"models": view.models.iter().map(hex32).collect::<Vec<_>>(),
+		"roles": view.roles.iter().map(role_name).collect::<Vec<_>>(),
+		"stake": view.stake.to_string(),
+		"unbonding": view.unbonding.to_string(),
+		"collateral": view.collateral.to_string(),
+		"status": status_name(&view.status),
+		"selectable": view.selectable,
+		"registeredAt": view.registered_at,
+		"lastSeen": view.last_seen,
+		"openWork": view.open_work,
+		"reputation": {
+			"completed": view.reputation.completed,
+			"challenged": view.reputation.challenged,
+			"challengesLost": view.reputation.challenges_lost,
+			"auditsPassed": view.reputation.audits_passed,
+			"deadlinesMissed": view.reputation.deadlines_missed,
+		},
+	})
+}
+
+fn agent_text(view: &AgentView<AccountId32>) -> String {
+	let roles: Vec<_> = view.roles.iter().map(role_name).collect();
+	let models: Vec<_> = view.models.iter().map(hex32).collect();
+	let r = &view.reputation;
+	format!(
+		"agent {} ({})\n  owner:       {}\n  operator:    {}\n  status:      {}{}\n  roles:       {}\n  models:      {}\n  stake:       {} (unbonding {}, collateral {})\n  endpoint:    {}\n  version:     {}\n  registered:  block #{}, last seen #{}; open work {}\n  reputation:  {} completed, {} challenged, {} challenges lost, {} audits passed, {} deadlines missed",
+		view.name,
+		view.owner,
+		view.owner,
+		view.operator.as_ref().map(|o| o.to_string()).unwrap_or_else(|| "none".into()),
+		status_name(&view.status),
+		if view.selectable { " (selectable)" } else { " (not selectable)" },
+		roles.join(", "),
+		models.join(", "),
+		format_amount(view.stake),
+		format_amount(view.unbonding),
+		format_amount(view.collateral),
+		view.endpoint,
+		view.version,
+		view.registered_at,
+		view.last_seen,
+		view.open_work,
+		r.completed,
+		r.challenged,
+		r.challenges_lost,
+		r.audits_passed,
+		r.deadlines_missed,
+	)
+}
+
+pub async fn fetch(
+	chain: &Chain,
+	who: &AccountId32,
+) -> Result<Option<AgentView<AccountId32>>, CliError> {
+	chain.query(runtime::runtime_apis().agents_api().agent(who.clone())).await
+}
+
+pub async fn show(chain: &Chain, who: AccountId32) -> Result<Report, CliError> {
+	let view = fetch(chain, &who)
+		.await?
+		.ok_or_else(|| CliError::NotFound(format!("{who} owns no agent")))?;
+	Ok(Report::new(agent_text(&view), agent_json(&view)))
+}
+
+pub async fn list(chain: &Chain, model: &str, role: RoleArg) -> Result<Report, CliError> {
+	let id = model_id(model)?;
+	let views = chain
+		.query(runtime::runtime_apis().agents_api().agents_serving(id, role.into()))
+		.await?;
+	let mut text = format!("{} selectable {}s of {model}:\n", views.len(), role_name(&role.into()));
+	for view in &views {
+		text.push_str(&format!(
+			"  {}  {}  stake {}  {} completed\n",
+			view.owner,
+			view.name,
+			format_amount(view.stake),
+			view.reputation.completed
+		));
+	}
+	Ok(Report::new(
+		text,
+		json!({ "model": hex32(&id), "agents": views.iter().map(agent_json).collect::<Vec<_>>() }),
+	))
+}
+
+pub async fn register(
+	chain: &Chain,
+	suri: &str,
+	registration: Registration,
+	progress: &Progress,
+) -> Result<Report, CliError> {
+	let signer = keypair(suri)?;
+	if registration.roles.is_empty() {
+		return Err(CliError::Invalid("give at least one --role".into()));
+	}
+	if registration.models.is_empty() {
+		return Err(CliError::Invalid("give at least one --model".into()));
+	}
+	let models = registration.models.iter().map(|m| model_id(m)).collect::<Result<Vec<_>, _>>()?;
+	let call = runtime::tx().agents().register(
+		registration.name.into_bytes(),
+		registration.endpoint.into_bytes(),
+		registration.version.into_bytes(),
+		models,
+		registration.roles.into_iter().map(Role::from).collect(),
+		registration.stake,
+	);
+	let included = chain.submit(&call, &signer, false, progress).await?;
+	let owner = signer.public_key().to_account_id();
+	let view = fetch(chain, &owner).await?;
+	done("registered", &included, view)
+}
+
+/// The calls an owner (or for `accept-operator`, an operator key) makes on its agent with at most
+/// an amount or an account as argument.
+pub enum Change {
+	Bond(u128),
+	Unbond(u128),
+	Withdraw,
+	Pause,
+	Resume,
+	Deregister,
+	Rejoin,
+	SetOperator(AccountId32),
+	AcceptOperator(AccountId32),
+}
+
+pub async fn change(
+	chain: &Chain,
+	suri: &str,
+	change: Change,
+	progress: &Progress,
+) -> Result<Report, CliError> {
+	let signer = keypair(suri)?;
+	let tx = runtime::tx().agents();
+	let (included, owner, verb) = match change {
+		Change::Bond(amount) => {
+			(chain.submit(&tx.bond_extra(amount), &signer, false, progress).await?, None, "bonded")
+		},
+		Change::Unbond(amount) => {
+			(chain.submit(&tx.unbond(amount), &signer, false, progress).await?, None, "unbonding")
+		},
+		Change::Withdraw => (
+			chain.submit(&tx.withdraw_unbonded(), &signer, false, progress).await?,
+			None,
+			"withdrawn",
+		),
+		Change::Pause => {
+			(chain.submit(&tx.pause(), &signer, false, progress).await?, None, "paused")
+		},
+		Change::Resume => {
+			(chain.submit(&tx.resume(), &signer, false, progress).await?, None, "resumed")
+		},
+		Change::Deregister => {
+			(chain.submit(&tx.deregister(), &signer, false, progress).await?, None, "deregistered")
+		},
+		Change::Rejoin => {
+			(chain.submit(&tx.rejoin(), &signer, false, progress).await?, None, "rejoined")
+		},
+		Change::SetOperator(operator) => (
+			chain
+				.submit(&tx.set_operator(MultiAddress::Id(operator)), &signer, false, progress)
+				.await?,
+			None,
+			"operator proposed",
+		),
+		Change::AcceptOperator(owner) => (
+			chain
+				.submit(
+					&tx.accept_operator(MultiAddress::Id(owner.clone())),
+					&signer,
+					false,
+					progress,
+				)
+				.await?,
+			Some(owner),
+			"operator accepted",
+		),
+	};
+	let owner = owner.unwrap_or_else(|| signer.public_key().to_account_id());
+	let view = fetch(chain, &owner).await?;
+	done(verb, &included, view)
+}
+
+fn done(
+	verb: &str,
+	included: &Included,
+	view: Option<AgentView<AccountId32>>,
+) -> Result<Report, CliError> {
+	let block =
+		json!({ "number": included.block_number, "hash": format!("{:?}", included.block_hash) });
+	let events = crate::events_json(&included.events);
+	let (text, agent) = match &view {
+		Some(view) => (
+			format!("{verb} in block #{}\n{}", included.block_number, agent_text(view)),
+			agent_json(view),
+		),
+		None => (
+			format!("{verb} in block #{}; the agent's record is gone", included.block_number),
+			Value::Null,
+		),
+	};
+	Ok(Report::new(
+		text,
+		json!({ "result": verb, "block": block, "events": events, "agent": agent }),
+	))
+}

@@ -1,0 +1,228 @@
+//! The connection to a node: the typed interface generated from the runtime's metadata, signing
+//! and submitting transactions with progress, and errors decoded with their documentation.
+
+use crate::{output::Progress, CliError};
+use subxt::{
+	config::{DefaultExtrinsicParamsBuilder, PolkadotConfig, RpcConfigFor},
+	error::{DispatchError, TransactionEventsError, TransactionProgressError},
+	rpcs::{methods::LegacyRpcMethods, RpcClient},
+	tx::{Payload, TransactionStatus},
+	utils::AccountId32,
+	OnlineClient,
+};
+use subxt_signer::sr25519::Keypair;
+
+/// The interface to AgentChain's runtime, generated at build time from `cli/metadata.scale` (the
+/// runtime crate's tests keep that file equal to the runtime's metadata).
+#[subxt::subxt(runtime_metadata_path = "metadata.scale")]
+pub mod runtime {}
+
+/// AgentChain's transaction format is Polkadot's: a `MultiAddress<AccountId32, ()>` and
+/// `MultiSignature`. Its one extension of its own (`PrioritizeDuties`) adds nothing to what is
+/// signed, so the default extensions encode every transaction it accepts.
+pub type Config = PolkadotConfig;
+pub type Rpc = LegacyRpcMethods<RpcConfigFor<Config>>;
+
+/// A connected node: the typed client and the node's plain RPC methods.
+pub struct Chain {
+	pub api: OnlineClient<Config>,
+	pub rpc: Rpc,
+	url: String,
+}
+
+/// A transaction in a block, with what it emitted.
+pub struct Included {
+	pub block_number: u64,
+	pub block_hash: subxt::utils::H256,
+	pub events: subxt::extrinsics::ExtrinsicEvents<Config>,
+}
+
+impl Chain {
+	pub async fn connect(url: &str) -> Result<Self, CliError> {
+		let unreachable = |e: &dyn std::fmt::Display| {
+			CliError::Connection(format!("cannot reach a node at {url}: {e}"))
+		};
+		let client = RpcClient::from_insecure_url(url).await.map_err(|e| unreachable(&e))?;
+		let rpc = Rpc::new(client.clone());
+		let api = OnlineClient::<Config>::from_rpc_client(client)
+			.await
+			.map_err(|e| unreachable(&e))?;
+		Ok(Self { api, rpc, url: url.to_string() })
+	}
+
+	pub fn url(&self) -> &str {
+		&self.url
+	}
+
+	/// Runs a runtime API call at the best block.
+	pub async fn query<P>(&self, payload: P) -> Result<P::ReturnType, CliError>
+	where
+		P: subxt::runtime_apis::Payload,
+	{
+		let at = self.best().await?;
+		let client = self.api.at_block(at).await.map_err(CliError::rpc)?;
+		client.runtime_apis().call(payload).await.map_err(CliError::rpc)
+	}
+
+	/// The best block's hash.
+	pub async fn best(&self) -> Result<subxt::utils::H256, CliError> {
+		self.rpc
+			.chain_get_block_hash(None)
+			.await
+			.map_err(CliError::rpc)?
+			.ok_or_else(|| CliError::Rpc("the node has no best block".into()))
+	}
+
+	/// The best block's number.
+	pub async fn best_number(&self) -> Result<u64, CliError> {
+		self.number_of(self.best().await?).await
+	}
+
+	/// The number of block `hash`.
+	pub async fn number_of(&self, hash: subxt::utils::H256) -> Result<u64, CliError> {
+		let header = self
+			.rpc
+			.chain_get_header(Some(hash))
+			.await
+			.map_err(CliError::rpc)?
+			.ok_or_else(|| CliError::Rpc(format!("the node has no block {hash:?}")))?;
+		Ok(u64::from(header.number))
+	}
+
+	/// Signs `call` with `signer`, submits it and waits until it is in a block (the best block,
+	/// or a finalized one when `finalized`), reporting each step. A transaction the pool refuses
+	/// (too low a balance for its fee, a bad nonce) or that fails in its block is an error naming
+	/// the reason; nothing else changes on chain but the fee, which a failed call pays.
+	pub async fn submit<C: Payload>(
+		&self,
+		call: &C,
+		signer: &Keypair,
+		finalized: bool,
+		progress: &Progress,
+	) -> Result<Included, CliError> {
+		let what = call_name(call);
+		let who: AccountId32 = signer.public_key().to_account_id();
+		// The next nonce as the node's pool sees it, so that a transaction sent right after
+		// another one of the same account (still in the pool or only in the best block) is next.
+		let nonce = self.rpc.system_account_next_index(&who).await.map_err(CliError::rpc)?;
+		let params = DefaultExtrinsicParamsBuilder::<Config>::new().nonce(nonce).build();
+		let mut tx_client = self.api.tx().await.map_err(CliError::rpc)?;
+		let signed = tx_client
+			.create_signed(call, signer, params)
+			.await
+			.map_err(|e| CliError::Invalid(format!("cannot build {what}: {e}")))?;
+		let mut watch = signed.submit_and_watch().await.map_err(|e| pool_refusal(&what, &e))?;
+		progress.step(&format!("{what}: submitted as {:?}", watch.extrinsic_hash()));
+		while let Some(status) = watch.next().await {
+			let status = status.map_err(|e: TransactionProgressError| {
+				CliError::Rpc(format!("lost track of {what}: {e}"))
+			})?;
+			let in_block = match status {
+				TransactionStatus::InBestBlock(in_block) if !finalized => in_block,
+				TransactionStatus::InBestBlock(in_block) => {
+					progress.step(&format!(
+						"{what}: in block {:?}, waiting for finality",
+						in_block.block_hash()
+					));
+					continue;
+				},
+				TransactionStatus::InFinalizedBlock(in_block) => in_block,
+				TransactionStatus::Invalid { message }
+				| TransactionStatus::Dropped { message }
+				| TransactionStatus::Error { message } => {
+					return Err(CliError::Refused(format!(
+						"{what} was not included: {}",
+						explain_refusal(&message)
+					)))
+				},
+				_ => continue,
+			};
+			let block_hash = in_block.block_hash();
+			let events = in_block.wait_for_success().await.map_err(|e| failed(&what, e))?;
+			let block_number = self.number_of(block_hash).await?;
+			progress.step(&format!("{what}: in block #{block_number} ({block_hash:?})"));
+			return Ok(Included { block_number, block_hash, events });
+		}
+		Err(CliError::Rpc(format!("the node stopped reporting on {what}")))
+	}
+
+	/// The events of the best block and every block after it, one block at a time.
+	pub async fn best_blocks(&self) -> Result<subxt::client::Blocks<Config>, CliError> {
+		self.api.stream_best_blocks().await.map_err(CliError::rpc)
+	}
+}
+
+fn call_name<C: Payload>(call: &C) -> String {
+	match (call.pallet_name(), call.call_name()) {
+		(pallet, name) => format!("{}.{}", lower_first(pallet), camel(name)),
+	}
+}
+
+fn lower_first(s: &str) -> String {
+	let mut chars = s.chars();
+	chars
+		.next()
+		.map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+		.unwrap_or_default()
+}
+
+/// `submit_task` as polkadot.js names it: `submitTask`.
+fn camel(s: &str) -> String {
+	let mut out = String::new();
+	let mut upper = false;
+	for c in s.chars() {
+		if c == '_' {
+			upper = true;
+		} else if upper {
+			out.push(c.to_ascii_uppercase());
+			upper = false;
+		} else {
+			out.push(c);
+		}
+	}
+	out
+}
+
+fn pool_refusal(what: &str, e: &dyn std::fmt::Display) -> CliError {
+	CliError::Refused(format!("the node refused {what}: {}", explain_refusal(&e.to_string())))
+}
+
+/// The pool's reasons in an operator's words, where they are terse.
+fn explain_refusal(message: &str) -> String {
+	if message.contains("Inability to pay some fees") {
+		"the signer cannot pay the transaction fee (too low a free balance)".to_string()
+	} else if message.contains("Transaction is outdated") || message.contains("Stale") {
+		format!(
+			"{message} (its nonce was already used: another transaction of this signer came first)"
+		)
+	} else {
+		message.to_string()
+	}
+}
+
+/// A call that failed in its block: the pallet's error, named and explained by its documentation
+/// from the metadata.
+fn failed(what: &str, e: TransactionEventsError) -> CliError {
+	match e {
+		TransactionEventsError::ExtrinsicFailed(DispatchError::Module(module)) => match module
+			.details()
+		{
+			Ok(details) => CliError::Dispatch {
+				call: what.to_string(),
+				error: format!("{}.{}", lower_first(details.pallet.name()), details.variant.name),
+				docs: details.variant.docs.join(" ").trim().to_string(),
+			},
+			Err(_) => CliError::Dispatch {
+				call: what.to_string(),
+				error: format!("module error {:?}", module.bytes()),
+				docs: String::new(),
+			},
+		},
+		TransactionEventsError::ExtrinsicFailed(other) => CliError::Dispatch {
+			call: what.to_string(),
+			error: format!("{other:?}"),
+			docs: other.to_string(),
+		},
+		other => CliError::Rpc(format!("{what}: {other}")),
+	}
+}
