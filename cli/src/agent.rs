@@ -17,7 +17,7 @@ use crate::{
 	CliError,
 };
 use serde_json::{json, Value};
-use subxt::utils::{AccountId32, MultiAddress};
+use subxt::utils::{AccountId32, MultiAddress, H256};
 
 /// The roles an agent can take, as the command line names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -64,7 +64,7 @@ pub struct Registration {
 	pub name: String,
 	/// A model it serves, by name (hashed with blake2-256 as the chain expects) or 0x id;
 	/// repeat for several.
-	#[arg(long = "model", required = true)]
+	#[arg(long = "model", required = true, value_parser = crate::units::valid_model)]
 	pub models: Vec<String>,
 	/// A role it takes; repeat for several.
 	#[arg(long = "role", value_enum, required = true)]
@@ -180,13 +180,7 @@ pub async fn register(
 	progress: &Progress,
 ) -> Result<Report, CliError> {
 	let signer = keypair(suri)?;
-	if registration.roles.is_empty() {
-		return Err(CliError::Invalid("give at least one --role".into()));
-	}
-	if registration.models.is_empty() {
-		return Err(CliError::Invalid("give at least one --model".into()));
-	}
-	let models = registration.models.iter().map(|m| model_id(m)).collect::<Result<Vec<_>, _>>()?;
+	let models = model_ids(&registration.models)?;
 	let call = runtime::tx().agents().register(
 		registration.name.into_bytes(),
 		registration.endpoint.into_bytes(),
@@ -195,15 +189,20 @@ pub async fn register(
 		registration.roles.into_iter().map(Role::from).collect(),
 		registration.stake,
 	);
-	let included = chain.submit(&call, &signer, false, progress).await?;
+	let included = chain.submit(&call, &signer, progress).await?;
 	let owner = signer.public_key().to_account_id();
-	let view = fetch(chain, &owner).await?;
-	done("registered", &included, view)
+	done(chain, "registered", &included, &owner).await
 }
 
-/// The calls an owner (or for `accept-operator`, an operator key) makes on its agent with at most
-/// an amount or an account as argument.
+fn model_ids(models: &[String]) -> Result<Vec<subxt::utils::H256>, CliError> {
+	models.iter().map(|m| model_id(m)).collect()
+}
+
+/// The calls an owner (or its operator key, where the chain allows it) makes on its agent.
 pub enum Change {
+	Update { name: String, endpoint: String, version: String },
+	SetModels(Vec<String>),
+	SetRoles(Vec<RoleArg>),
 	Bond(u128),
 	Unbond(u128),
 	Withdraw,
@@ -223,62 +222,74 @@ pub async fn change(
 ) -> Result<Report, CliError> {
 	let signer = keypair(suri)?;
 	let tx = runtime::tx().agents();
-	let (included, owner, verb) = match change {
+	let (included, verb) = match change {
+		Change::Update { name, endpoint, version } => {
+			let call =
+				tx.update_metadata(name.into_bytes(), endpoint.into_bytes(), version.into_bytes());
+			(chain.submit(&call, &signer, progress).await?, "updated")
+		},
+		Change::SetModels(models) => {
+			let call = tx.set_models(model_ids(&models)?);
+			(chain.submit(&call, &signer, progress).await?, "models set")
+		},
+		Change::SetRoles(roles) => {
+			let call = tx.set_roles(roles.into_iter().map(Role::from).collect());
+			(chain.submit(&call, &signer, progress).await?, "roles set")
+		},
 		Change::Bond(amount) => {
-			(chain.submit(&tx.bond_extra(amount), &signer, false, progress).await?, None, "bonded")
+			(chain.submit(&tx.bond_extra(amount), &signer, progress).await?, "bonded")
 		},
 		Change::Unbond(amount) => {
-			(chain.submit(&tx.unbond(amount), &signer, false, progress).await?, None, "unbonding")
+			(chain.submit(&tx.unbond(amount), &signer, progress).await?, "unbonding")
 		},
-		Change::Withdraw => (
-			chain.submit(&tx.withdraw_unbonded(), &signer, false, progress).await?,
-			None,
-			"withdrawn",
-		),
-		Change::Pause => {
-			(chain.submit(&tx.pause(), &signer, false, progress).await?, None, "paused")
+		Change::Withdraw => {
+			(chain.submit(&tx.withdraw_unbonded(), &signer, progress).await?, "withdrawn")
 		},
-		Change::Resume => {
-			(chain.submit(&tx.resume(), &signer, false, progress).await?, None, "resumed")
-		},
+		Change::Pause => (chain.submit(&tx.pause(), &signer, progress).await?, "paused"),
+		Change::Resume => (chain.submit(&tx.resume(), &signer, progress).await?, "resumed"),
 		Change::Deregister => {
-			(chain.submit(&tx.deregister(), &signer, false, progress).await?, None, "deregistered")
+			(chain.submit(&tx.deregister(), &signer, progress).await?, "deregistered")
 		},
-		Change::Rejoin => {
-			(chain.submit(&tx.rejoin(), &signer, false, progress).await?, None, "rejoined")
+		Change::Rejoin => (chain.submit(&tx.rejoin(), &signer, progress).await?, "rejoined"),
+		Change::SetOperator(operator) => {
+			let call = tx.set_operator(MultiAddress::Id(operator));
+			(chain.submit(&call, &signer, progress).await?, "operator proposed")
 		},
-		Change::SetOperator(operator) => (
-			chain
-				.submit(&tx.set_operator(MultiAddress::Id(operator)), &signer, false, progress)
-				.await?,
-			None,
-			"operator proposed",
-		),
-		Change::AcceptOperator(owner) => (
-			chain
-				.submit(
-					&tx.accept_operator(MultiAddress::Id(owner.clone())),
-					&signer,
-					false,
-					progress,
-				)
-				.await?,
-			Some(owner),
-			"operator accepted",
-		),
+		Change::AcceptOperator(owner) => {
+			let call = tx.accept_operator(MultiAddress::Id(owner));
+			(chain.submit(&call, &signer, progress).await?, "operator accepted")
+		},
 	};
-	let owner = owner.unwrap_or_else(|| signer.public_key().to_account_id());
-	let view = fetch(chain, &owner).await?;
-	done(verb, &included, view)
+	let owner = owner_of(chain, included.block_hash, signer.public_key().to_account_id()).await?;
+	done(chain, verb, &included, &owner).await
 }
 
-fn done(
+/// The agent `signer` acts for at block `at`: its own, or the one whose operator key it is.
+async fn owner_of(chain: &Chain, at: H256, signer: AccountId32) -> Result<AccountId32, CliError> {
+	let client = chain.api.at_block(at).await.map_err(CliError::rpc)?;
+	let operated = client
+		.storage()
+		.entry(runtime::storage().agents().operators())
+		.map_err(CliError::rpc)?
+		.try_fetch((signer.clone(),))
+		.await
+		.map_err(CliError::rpc)?;
+	match operated {
+		Some(entry) => entry.decode().map_err(CliError::rpc),
+		None => Ok(signer),
+	}
+}
+
+/// What a transaction did to `owner`'s agent, read at the block it is in.
+async fn done(
+	chain: &Chain,
 	verb: &str,
 	included: &Included,
-	view: Option<AgentView<AccountId32>>,
+	owner: &AccountId32,
 ) -> Result<Report, CliError> {
-	let block =
-		json!({ "number": included.block_number, "hash": format!("{:?}", included.block_hash) });
+	let view = chain
+		.query_at(included.block_hash, runtime::runtime_apis().agents_api().agent(owner.clone()))
+		.await?;
 	let events = crate::events_json(&included.events);
 	let (text, agent) = match &view {
 		Some(view) => (
@@ -286,12 +297,12 @@ fn done(
 			agent_json(view),
 		),
 		None => (
-			format!("{verb} in block #{}; the agent's record is gone", included.block_number),
+			format!("{verb} in block #{}; {owner} owns no agent any more", included.block_number),
 			Value::Null,
 		),
 	};
 	Ok(Report::new(
 		text,
-		json!({ "result": verb, "block": block, "events": events, "agent": agent }),
+		json!({ "result": verb, "block": included.block_json(), "events": events, "agent": agent }),
 	))
 }

@@ -7,14 +7,21 @@ use subxt::{
 	error::{DispatchError, TransactionEventsError, TransactionProgressError},
 	rpcs::{methods::LegacyRpcMethods, RpcClient},
 	tx::{Payload, TransactionStatus},
-	utils::AccountId32,
+	utils::{AccountId32, H256},
 	OnlineClient,
 };
 use subxt_signer::sr25519::Keypair;
 
 /// The interface to AgentChain's runtime, generated at build time from `cli/metadata.scale` (the
 /// runtime crate's tests keep that file equal to the runtime's metadata).
-#[subxt::subxt(runtime_metadata_path = "metadata.scale")]
+#[subxt::subxt(
+	runtime_metadata_path = "metadata.scale",
+	derive_for_type(
+		path = "agentchain_runtime::SessionKeys",
+		derive = "::subxt::ext::codec::Decode",
+		recursive
+	)
+)]
 pub mod runtime {}
 
 /// AgentChain's transaction format is Polkadot's: a `MultiAddress<AccountId32, ()>` and
@@ -27,27 +34,39 @@ pub type Rpc = LegacyRpcMethods<RpcConfigFor<Config>>;
 pub struct Chain {
 	pub api: OnlineClient<Config>,
 	pub rpc: Rpc,
+	/// The raw connection, for methods `rpc` does not name.
+	pub client: RpcClient,
 	url: String,
+	/// Whether a transaction is reported once finalized, rather than once in the best block.
+	finalized: bool,
 }
 
 /// A transaction in a block, with what it emitted.
 pub struct Included {
 	pub block_number: u64,
-	pub block_hash: subxt::utils::H256,
+	pub block_hash: H256,
 	pub events: subxt::extrinsics::ExtrinsicEvents<Config>,
 }
 
+impl Included {
+	/// The block, for `--json`.
+	pub fn block_json(&self) -> serde_json::Value {
+		serde_json::json!({ "number": self.block_number, "hash": format!("{:?}", self.block_hash) })
+	}
+}
+
 impl Chain {
-	pub async fn connect(url: &str) -> Result<Self, CliError> {
+	pub async fn connect(url: &str, finalized: bool) -> Result<Self, CliError> {
 		let unreachable = |e: &dyn std::fmt::Display| {
 			CliError::Connection(format!("cannot reach a node at {url}: {e}"))
 		};
 		let client = RpcClient::from_insecure_url(url).await.map_err(|e| unreachable(&e))?;
 		let rpc = Rpc::new(client.clone());
+		let raw = client.clone();
 		let api = OnlineClient::<Config>::from_rpc_client(client)
 			.await
 			.map_err(|e| unreachable(&e))?;
-		Ok(Self { api, rpc, url: url.to_string() })
+		Ok(Self { api, rpc, client: raw, url: url.to_string(), finalized })
 	}
 
 	pub fn url(&self) -> &str {
@@ -59,13 +78,20 @@ impl Chain {
 	where
 		P: subxt::runtime_apis::Payload,
 	{
-		let at = self.best().await?;
+		self.query_at(self.best().await?, payload).await
+	}
+
+	/// Runs a runtime API call at block `at`.
+	pub async fn query_at<P>(&self, at: H256, payload: P) -> Result<P::ReturnType, CliError>
+	where
+		P: subxt::runtime_apis::Payload,
+	{
 		let client = self.api.at_block(at).await.map_err(CliError::rpc)?;
 		client.runtime_apis().call(payload).await.map_err(CliError::rpc)
 	}
 
 	/// The best block's hash.
-	pub async fn best(&self) -> Result<subxt::utils::H256, CliError> {
+	pub async fn best(&self) -> Result<H256, CliError> {
 		self.rpc
 			.chain_get_block_hash(None)
 			.await
@@ -79,7 +105,7 @@ impl Chain {
 	}
 
 	/// The number of block `hash`.
-	pub async fn number_of(&self, hash: subxt::utils::H256) -> Result<u64, CliError> {
+	pub async fn number_of(&self, hash: H256) -> Result<u64, CliError> {
 		let header = self
 			.rpc
 			.chain_get_header(Some(hash))
@@ -90,32 +116,40 @@ impl Chain {
 	}
 
 	/// Signs `call` with `signer`, submits it and waits until it is in a block (the best block,
-	/// or a finalized one when `finalized`), reporting each step. A transaction the pool refuses
+	/// or a finalized one with `--finalized`), reporting each step. A transaction the pool refuses
 	/// (too low a balance for its fee, a bad nonce) or that fails in its block is an error naming
 	/// the reason; nothing else changes on chain but the fee, which a failed call pays.
+	///
+	/// The transaction is built at the best block (its runtime version, metadata and mortality),
+	/// so that it is valid however far finality lags.
 	pub async fn submit<C: Payload>(
 		&self,
 		call: &C,
 		signer: &Keypair,
-		finalized: bool,
 		progress: &Progress,
 	) -> Result<Included, CliError> {
+		let finalized = self.finalized;
 		let what = call_name(call);
 		let who: AccountId32 = signer.public_key().to_account_id();
 		// The next nonce as the node's pool sees it, so that a transaction sent right after
 		// another one of the same account (still in the pool or only in the best block) is next.
 		let nonce = self.rpc.system_account_next_index(&who).await.map_err(CliError::rpc)?;
 		let params = DefaultExtrinsicParamsBuilder::<Config>::new().nonce(nonce).build();
-		let mut tx_client = self.api.tx().await.map_err(CliError::rpc)?;
-		let signed = tx_client
-			.create_signed(call, signer, params)
-			.await
-			.map_err(|e| CliError::Invalid(format!("cannot build {what}: {e}")))?;
+		let best = self.api.at_block(self.best().await?).await.map_err(CliError::rpc)?;
+		let signed = best.tx().create_signed(call, signer, params).await.map_err(|e| {
+			CliError::Incompatible(format!(
+				"cannot build {what} for the runtime the node runs ({e}); is this CLI built for \
+				 its runtime version?"
+			))
+		})?;
 		let mut watch = signed.submit_and_watch().await.map_err(|e| pool_refusal(&what, &e))?;
 		progress.step(&format!("{what}: submitted as {:?}", watch.extrinsic_hash()));
 		while let Some(status) = watch.next().await {
 			let status = status.map_err(|e: TransactionProgressError| {
-				CliError::Rpc(format!("lost track of {what}: {e}"))
+				CliError::Rpc(format!(
+					"lost track of {what} ({e}); it may still be included: check the signer's \
+					 nonce and state before sending it again"
+				))
 			})?;
 			let in_block = match status {
 				TransactionStatus::InBestBlock(in_block) if !finalized => in_block,
@@ -127,12 +161,16 @@ impl Chain {
 					continue;
 				},
 				TransactionStatus::InFinalizedBlock(in_block) => in_block,
-				TransactionStatus::Invalid { message }
-				| TransactionStatus::Dropped { message }
-				| TransactionStatus::Error { message } => {
+				TransactionStatus::Invalid { message } => {
 					return Err(CliError::Refused(format!(
 						"{what} was not included: {}",
 						explain_refusal(&message)
+					)))
+				},
+				TransactionStatus::Dropped { message } | TransactionStatus::Error { message } => {
+					return Err(CliError::Rpc(format!(
+						"the node stopped tracking {what} ({message}); it may still be included: \
+						 check the signer's nonce and state before sending it again"
 					)))
 				},
 				_ => continue,
@@ -158,7 +196,8 @@ fn call_name<C: Payload>(call: &C) -> String {
 	}
 }
 
-fn lower_first(s: &str) -> String {
+/// `Agents` as polkadot.js names a pallet: `agents`.
+pub fn lower_first(s: &str) -> String {
 	let mut chars = s.chars();
 	chars
 		.next()

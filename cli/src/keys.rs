@@ -70,9 +70,21 @@ pub fn inspect(suri: &str, operator: bool) -> Result<Report, CliError> {
 	Ok(Report::new(text_of("Key:", &value), value))
 }
 
+/// Whether `url` names this machine (a loopback address or `localhost`).
+pub fn is_local(url: &str) -> bool {
+	let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+	let host = match rest.strip_prefix('[') {
+		Some(v6) => v6.split(']').next().unwrap_or_default(),
+		None => rest.split(['/', ':']).next().unwrap_or_default(),
+	};
+	host == "localhost"
+		|| host.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+}
+
 /// Puts an operator key into the keystore of the node at `chain` (`author_insertKey`, which a
 /// node allows on its local RPC port only): its off-chain worker then signs the agent's
-/// commitments, reveals and heartbeats with it.
+/// commitments, reveals and heartbeats with it. (The command refuses a node that is not
+/// [`is_local`] unless given `--allow-remote`: the secret would cross the network.)
 pub async fn insert_operator(chain: &Chain, suri: &str) -> Result<Report, CliError> {
 	let pair = keypair(suri)?;
 	let public = pair.public_key().0;
@@ -118,6 +130,21 @@ mod tests {
 		assert_ne!(one.json["account"]["address"], two.json["account"]["address"]);
 		assert_eq!(inspect(phrase, false).unwrap().json["address"], one.json["account"]["address"]);
 		assert_eq!(inspect(phrase, true).unwrap().json["address"], one.json["operator"]["address"]);
+	}
+
+	#[test]
+	fn only_this_machine_is_local() {
+		for url in ["ws://127.0.0.1:9944", "ws://localhost:9944", "ws://[::1]:9944", "127.0.0.2"] {
+			assert!(is_local(url), "{url}");
+		}
+		for url in [
+			"ws://10.0.0.1:9944",
+			"wss://rpc.example.org",
+			"ws://[2001:db8::1]:9944",
+			"ws://localhost.evil.org",
+		] {
+			assert!(!is_local(url), "{url}");
+		}
 	}
 
 	#[test]

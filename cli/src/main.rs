@@ -2,11 +2,14 @@
 
 mod agent;
 mod chain;
+mod challenge;
+mod data;
 mod keys;
 mod output;
 mod status;
 mod task;
 mod units;
+mod validator;
 
 use clap::{Parser, Subcommand};
 use output::{Progress, Report};
@@ -32,6 +35,10 @@ struct Cli {
 	/// Print no progress on stderr.
 	#[arg(long, short, global = true)]
 	quiet: bool,
+	/// Report a transaction once its block is finalized (by default: once it is in the best
+	/// block, a block or two earlier).
+	#[arg(long, global = true)]
+	finalized: bool,
 	#[command(subcommand)]
 	command: Command,
 }
@@ -55,20 +62,161 @@ enum Command {
 	/// Submit inference tasks and read their results.
 	#[command(subcommand)]
 	Task(TaskCommand),
+	/// Challenge a result, appeal a verdict, read a dispute or a juror's duties.
+	#[command(subcommand)]
+	Challenge(ChallengeCommand),
+	/// Register datasets, declare a model's, attest them, claim their rewards.
+	#[command(subcommand)]
+	Data(DataCommand),
+	/// Session keys and candidacy in the chain's validator set.
+	#[command(subcommand)]
+	Validator(ValidatorCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ValidatorCommand {
+	/// Generate session keys in the keystore of the node at --url (its local RPC port), with the
+	/// proof that the account may set them.
+	RotateKeys {
+		/// The account that will set them (SS58 or 0x); defaults to the signer of --suri.
+		#[arg(long, value_parser = units::parse_account)]
+		owner: Option<AccountId32>,
+		#[command(flatten)]
+		signer: OptionalSigner,
+	},
+	/// Set the signer's session keys: those given, or new ones generated on the node at --url.
+	SetKeys {
+		#[command(flatten)]
+		signer: Signer,
+		/// The keys from `rotate-keys` (0x…).
+		#[arg(long, requires = "proof", value_parser = units::parse_hex)]
+		keys: Option<units::HexBytes>,
+		/// Their proof from `rotate-keys` (0x…).
+		#[arg(long, requires = "keys", value_parser = units::parse_hex)]
+		proof: Option<units::HexBytes>,
+	},
+	/// Bond the candidacy bond and join the candidates (session keys set first).
+	Register {
+		#[command(flatten)]
+		signer: Signer,
+	},
+	/// Leave the candidates; the bond is returned.
+	Leave {
+		#[command(flatten)]
+		signer: Signer,
+	},
+	/// The validators of this session, the invulnerables and the candidates.
+	Show,
+}
+
+#[derive(Subcommand, Debug)]
+enum ChallengeCommand {
+	/// Claim a task's revealed result is wrong, bonding on it (a jury judges).
+	Open {
+		#[command(flatten)]
+		signer: Signer,
+		/// The task.
+		task: u64,
+		/// The bond in AGC; by default the smallest the chain accepts, printed before it is held.
+		#[arg(long, value_parser = units::parse_amount)]
+		bond: Option<u128>,
+	},
+	/// Appeal a dispute's verdict into a larger jury, bonding twice the last round's bond.
+	Appeal {
+		#[command(flatten)]
+		signer: Signer,
+		/// The disputed task.
+		task: u64,
+		/// The bond in AGC; by default the smallest the chain accepts.
+		#[arg(long, value_parser = units::parse_amount)]
+		bond: Option<u128>,
+	},
+	/// A dispute: its kind, phase, jury, votes, bonds and verdict.
+	Show {
+		/// The disputed task.
+		task: u64,
+	},
+	/// The disputes a juror has a vote to commit or reveal on.
+	Duties {
+		/// The juror agent's owner (SS58 or 0x); defaults to the signer of --suri.
+		#[arg(value_parser = units::parse_account)]
+		juror: Option<AccountId32>,
+		#[command(flatten)]
+		signer: OptionalSigner,
+	},
+}
+
+#[derive(Subcommand, Debug)]
+enum DataCommand {
+	/// Register a dataset (a deposit is held for its record).
+	Register {
+		#[command(flatten)]
+		signer: Signer,
+		#[command(flatten)]
+		registration: data::Registration,
+	},
+	/// Change where a dataset is published, its licence or description.
+	Update {
+		#[command(flatten)]
+		signer: Signer,
+		dataset: u64,
+		#[arg(long)]
+		uri: String,
+		#[arg(long)]
+		license: String,
+		#[arg(long, default_value = "")]
+		description: String,
+	},
+	/// Retire a dataset: no new model may declare it; what it earned stays claimable.
+	Retire {
+		#[command(flatten)]
+		signer: Signer,
+		dataset: u64,
+	},
+	/// Declare the datasets a model was trained on (signed by the owner of an executor of it).
+	Declare {
+		#[command(flatten)]
+		signer: Signer,
+		/// The model, by name or 0x id.
+		#[arg(long, value_parser = units::valid_model)]
+		model: String,
+		/// A dataset id; repeat for several.
+		#[arg(long = "dataset", required = true)]
+		datasets: Vec<u64>,
+	},
+	/// Attest a dataset's quality for this epoch, as a curator (0 to 100).
+	Attest {
+		#[command(flatten)]
+		signer: Signer,
+		dataset: u64,
+		/// From 0 to 100.
+		#[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
+		score: u8,
+	},
+	/// Claim what a dataset is owed for its closed epochs (signed by its owner).
+	Claim {
+		#[command(flatten)]
+		signer: Signer,
+		dataset: u64,
+	},
+	/// A dataset's record, metadata and what it is owed.
+	Show { dataset: u64 },
+	/// The current rewards epoch: its start, what was paid in, the pot.
+	Epoch,
 }
 
 #[derive(clap::Args, Debug)]
 struct Signer {
 	/// The signer's secret URI: a phrase, a 0x seed, or //Name for development accounts, with
 	/// optional derivations (`<phrase>//operator`).
-	#[arg(long, env = "AGENTCHAIN_SURI", hide_env_values = true)]
+	#[arg(long, env = "AGENTCHAIN_SURI", hide_env_values = true, value_parser = valid_suri)]
 	suri: String,
 }
 
 #[derive(clap::Args, Debug)]
 struct OptionalSigner {
 	/// The signer's secret URI (see `--help` of any command that signs).
-	#[arg(long, env = "AGENTCHAIN_SURI", hide_env_values = true)]
+	#[arg(long, env = "AGENTCHAIN_SURI", hide_env_values = true, value_parser = valid_suri)]
 	suri: Option<String>,
 }
 
@@ -92,6 +240,10 @@ enum KeysCommand {
 	InsertOperator {
 		#[command(flatten)]
 		signer: Signer,
+		/// Send the secret to a node that is not on this machine (over its RPC connection, which
+		/// `ws://` does not encrypt).
+		#[arg(long)]
+		allow_remote: bool,
 	},
 }
 
@@ -115,10 +267,37 @@ enum AgentCommand {
 	/// The selectable agents serving a model in a role.
 	List {
 		/// The model, by name or 0x id.
-		#[arg(long)]
+		#[arg(long, value_parser = units::valid_model)]
 		model: String,
 		#[arg(long, value_enum, default_value = "executor")]
 		role: agent::RoleArg,
+	},
+	/// Change the agent's name, endpoint and version.
+	Update {
+		#[command(flatten)]
+		signer: Signer,
+		#[arg(long)]
+		name: String,
+		#[arg(long, default_value = "")]
+		endpoint: String,
+		#[arg(long = "agent-version", default_value = "")]
+		agent_version: String,
+	},
+	/// Replace the models the agent serves.
+	SetModels {
+		#[command(flatten)]
+		signer: Signer,
+		/// A model, by name or 0x id; repeat for several.
+		#[arg(long = "model", required = true, value_parser = units::valid_model)]
+		models: Vec<String>,
+	},
+	/// Replace the agent's roles.
+	SetRoles {
+		#[command(flatten)]
+		signer: Signer,
+		/// A role; repeat for several.
+		#[arg(long = "role", value_enum, required = true)]
+		roles: Vec<agent::RoleArg>,
 	},
 	/// Hold more stake for the signer's agent.
 	Bond {
@@ -204,11 +383,14 @@ enum TaskCommand {
 		#[arg(long, default_value_t = 600)]
 		timeout: u64,
 	},
-	/// The open tasks assigned to an executor.
+	/// The open tasks assigned to an executor, or the tasks a requester submitted.
 	List {
 		/// The executor agent's owner (SS58 or 0x).
+		#[arg(long, value_parser = units::parse_account, required_unless_present = "requester", conflicts_with = "requester")]
+		executor: Option<AccountId32>,
+		/// The requester (SS58 or 0x): its tasks still on chain.
 		#[arg(long, value_parser = units::parse_account)]
-		executor: AccountId32,
+		requester: Option<AccountId32>,
 	},
 }
 
@@ -229,6 +411,10 @@ pub enum CliError {
 	NotFound(String),
 	/// Waiting took longer than allowed.
 	Timeout(String),
+	/// The node runs a runtime this CLI was not built for (a call's shape changed).
+	Incompatible(String),
+	/// A task that was submitted ended without the result waited for.
+	TaskEnded(String),
 }
 
 impl CliError {
@@ -245,6 +431,8 @@ impl CliError {
 			CliError::Dispatch { .. } => "dispatch",
 			CliError::NotFound(_) => "not-found",
 			CliError::Timeout(_) => "timeout",
+			CliError::Incompatible(_) => "incompatible",
+			CliError::TaskEnded(_) => "task-ended",
 		}
 	}
 
@@ -273,7 +461,9 @@ impl std::fmt::Display for CliError {
 			| CliError::Rpc(m)
 			| CliError::Refused(m)
 			| CliError::NotFound(m)
-			| CliError::Timeout(m) => write!(f, "{m}"),
+			| CliError::Timeout(m)
+			| CliError::Incompatible(m)
+			| CliError::TaskEnded(m) => write!(f, "{m}"),
 			CliError::Dispatch { call, error, docs } if docs.is_empty() => {
 				write!(f, "{call} failed: {error}")
 			},
@@ -282,22 +472,33 @@ impl std::fmt::Display for CliError {
 	}
 }
 
-/// A transaction's events, by name with their fields, for `--json`.
+/// A transaction's events, by name (`agents.AgentRegistered`, as errors are named) with their
+/// fields, for `--json`; an event that does not decode is listed as such.
 pub fn events_json(
 	events: &subxt::extrinsics::ExtrinsicEvents<chain::Config>,
 ) -> serde_json::Value {
 	let list: Vec<_> = events
 		.iter()
-		.filter_map(Result::ok)
-		.map(|event| {
-			let fields = event
-				.decode_fields_unchecked_as::<subxt::ext::scale_value::Composite<()>>()
-				.map(|fields| fields.to_string())
-				.unwrap_or_default();
-			json!({ "name": format!("{}.{}", event.pallet_name(), event.event_name()), "fields": fields })
+		.map(|event| match event {
+			Ok(event) => {
+				let fields = event
+					.decode_fields_unchecked_as::<subxt::ext::scale_value::Composite<()>>()
+					.map(|fields| fields.to_string())
+					.unwrap_or_else(|e| format!("<undecodable: {e}>"));
+				json!({
+					"name": format!("{}.{}", chain::lower_first(event.pallet_name()), event.event_name()),
+					"fields": fields,
+				})
+			},
+			Err(e) => json!({ "name": "<undecodable>", "fields": e.to_string() }),
 		})
 		.collect();
 	serde_json::Value::Array(list)
+}
+
+/// A secret URI that gives a key, checked as the arguments are read (before any connection).
+fn valid_suri(text: &str) -> Result<String, String> {
+	keys::keypair(text).map(|_| text.to_string()).map_err(|e| e.to_string())
 }
 
 fn words(text: &str) -> Result<usize, String> {
@@ -324,18 +525,27 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
 	let progress = Progress::new(cli.quiet);
 	// Commands that need no node are answered before connecting.
 	match &cli.command {
+		Command::Keys(KeysCommand::InsertOperator { allow_remote: false, .. })
+			if !keys::is_local(&cli.url) =>
+		{
+			return Err(CliError::Invalid(format!(
+				"{} is not on this machine: the operator key's secret would cross the network; \
+				 add --allow-remote to send it anyway",
+				cli.url
+			)))
+		},
 		Command::Keys(KeysCommand::Generate { words }) => return keys::generate(*words),
 		Command::Keys(KeysCommand::Inspect { suri, operator }) => {
 			return keys::inspect(suri, *operator)
 		},
 		_ => {},
 	}
-	let chain = chain::Chain::connect(&cli.url).await?;
+	let chain = chain::Chain::connect(&cli.url, cli.finalized).await?;
 	match cli.command {
-		Command::Keys(KeysCommand::InsertOperator { signer }) => {
+		Command::Keys(KeysCommand::InsertOperator { signer, .. }) => {
 			keys::insert_operator(&chain, &signer.suri).await
 		},
-		Command::Keys(_) => unreachable!("answered above"),
+		Command::Keys(_) => Err(CliError::Invalid("this keys command needs no node".into())),
 		Command::Status { account, signer } => {
 			let account = match (account, &signer.suri) {
 				(None, None) => None,
@@ -359,6 +569,13 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
 				AgentCommand::List { model, role } => {
 					return agent::list(&chain, &model, role).await
 				},
+				AgentCommand::Update { signer, name, endpoint, agent_version } => {
+					(signer.suri, Change::Update { name, endpoint, version: agent_version })
+				},
+				AgentCommand::SetModels { signer, models } => {
+					(signer.suri, Change::SetModels(models))
+				},
+				AgentCommand::SetRoles { signer, roles } => (signer.suri, Change::SetRoles(roles)),
 				AgentCommand::Bond { signer, amount } => (signer.suri, Change::Bond(amount)),
 				AgentCommand::Unbond { signer, amount } => (signer.suri, Change::Unbond(amount)),
 				AgentCommand::Withdraw { signer } => (signer.suri, Change::Withdraw),
@@ -390,26 +607,157 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
 			TaskCommand::Show { id } => task::show(&chain, id).await,
 			TaskCommand::Wait { id, until, timeout } => {
 				// The task must exist now; it is then followed from the best block on.
-				task::fetch(&chain, id).await?.ok_or_else(|| {
-					CliError::NotFound(format!(
-						"there is no task {id} (never submitted, or pruned after it ended)"
-					))
-				})?;
+				task::fetch(&chain, id).await?.ok_or_else(|| task::no_such_task(id))?;
 				let view = task::follow(&chain, id, until, Duration::from_secs(timeout), &progress)
 					.await?;
 				Ok(task::report(&view))
 			},
-			TaskCommand::List { executor } => task::list(&chain, executor).await,
+			TaskCommand::List { executor, requester } => {
+				let whose = match (executor, requester) {
+					(Some(executor), _) => task::Whose::Executor(executor),
+					(None, Some(requester)) => task::Whose::Requester(requester),
+					(None, None) => {
+						return Err(CliError::Invalid("give --executor or --requester".into()))
+					},
+				};
+				task::list(&chain, whose).await
+			},
+		},
+		Command::Challenge(command) => match command {
+			ChallengeCommand::Open { signer, task, bond } => {
+				challenge::open(&chain, &signer.suri, task, bond, false, &progress).await
+			},
+			ChallengeCommand::Appeal { signer, task, bond } => {
+				challenge::open(&chain, &signer.suri, task, bond, true, &progress).await
+			},
+			ChallengeCommand::Show { task } => challenge::show(&chain, task).await,
+			ChallengeCommand::Duties { juror, signer } => {
+				challenge::duties(&chain, signer_account(juror, &signer, "the juror")?).await
+			},
+		},
+		Command::Validator(command) => match command {
+			ValidatorCommand::RotateKeys { owner, signer } => {
+				validator::rotate_keys(&chain, signer_account(owner, &signer, "the owner")?).await
+			},
+			ValidatorCommand::SetKeys { signer, keys, proof } => {
+				let given = keys.zip(proof).map(|(keys, proof)| (keys.0, proof.0));
+				validator::set_keys(&chain, &signer.suri, given, &progress).await
+			},
+			ValidatorCommand::Register { signer } => {
+				validator::candidacy(&chain, &signer.suri, true, &progress).await
+			},
+			ValidatorCommand::Leave { signer } => {
+				validator::candidacy(&chain, &signer.suri, false, &progress).await
+			},
+			ValidatorCommand::Show => validator::show(&chain).await,
+		},
+		Command::Data(command) => {
+			use data::Change;
+			let (suri, change) = match command {
+				DataCommand::Register { signer, registration } => {
+					return data::register(&chain, &signer.suri, registration, &progress).await
+				},
+				DataCommand::Show { dataset } => return data::show(&chain, dataset).await,
+				DataCommand::Epoch => return data::epoch(&chain).await,
+				DataCommand::Update { signer, dataset, uri, license, description } => {
+					(signer.suri, Change::Update { dataset, uri, license, description })
+				},
+				DataCommand::Retire { signer, dataset } => (signer.suri, Change::Retire(dataset)),
+				DataCommand::Declare { signer, model, datasets } => {
+					(signer.suri, Change::Declare { model, datasets })
+				},
+				DataCommand::Attest { signer, dataset, score } => {
+					(signer.suri, Change::Attest { dataset, score })
+				},
+				DataCommand::Claim { signer, dataset } => (signer.suri, Change::Claim(dataset)),
+			};
+			data::change(&chain, &suri, change, &progress).await
 		},
 	}
 }
 
 #[tokio::main]
 async fn main() {
-	let cli = Cli::parse();
+	let cli = match Cli::try_parse() {
+		Ok(cli) => cli,
+		Err(error) => {
+			// Invalid arguments: with --json, a JSON error on stdout as for every other error.
+			let json = std::env::args().any(|arg| arg == "--json");
+			if json && error.use_stderr() {
+				let rendered = error.render().to_string();
+				let message = rendered.trim().trim_start_matches("error: ").to_string();
+				let report = CliError::Invalid(message);
+				std::process::exit(output::print_error(&report, true));
+			}
+			error.exit();
+		},
+	};
 	let json = cli.json;
 	match run(cli).await {
 		Ok(report) => report.print(json),
 		Err(error) => std::process::exit(output::print_error(&error, json)),
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use clap::CommandFactory;
+
+	#[test]
+	fn the_command_line_is_well_formed() {
+		Cli::command().debug_assert();
+	}
+
+	#[test]
+	fn every_argument_reads_back_as_its_type() {
+		// clap checks an argument's type only when it is read: parse one command of each shape.
+		let alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+		let hash = format!("0x{}", "11".repeat(32));
+		for args in [
+			vec!["validator", "set-keys", "--suri", "//Eve", "--keys", "0x00", "--proof", "0x01"],
+			vec!["validator", "rotate-keys", "--owner", alice],
+			vec![
+				"task",
+				"submit",
+				"--suri",
+				"//Bob",
+				"--model",
+				"m",
+				"--input-uri",
+				"u",
+				"--input-hash",
+				&hash,
+				"--fee",
+				"1",
+				"--wait",
+			],
+			vec!["task", "list", "--requester", alice],
+			vec![
+				"data",
+				"register",
+				"--suri",
+				"//A",
+				"--content-hash",
+				&hash,
+				"--size",
+				"3",
+				"--uri",
+				"u",
+				"--license",
+				"l",
+			],
+			vec!["data", "attest", "--suri", "//A", "1", "--score", "100"],
+			vec![
+				"agent", "register", "--suri", "//A", "--name", "n", "--model", "m", "--role",
+				"executor", "--stake", "1",
+			],
+			vec!["challenge", "open", "--suri", "//A", "1", "--bond", "2"],
+			vec!["status", "--account", alice],
+		] {
+			let parsed =
+				Cli::try_parse_from(std::iter::once("agentchain").chain(args.iter().copied()));
+			assert!(parsed.is_ok(), "{args:?}: {:?}", parsed.err());
+		}
 	}
 }

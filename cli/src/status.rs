@@ -73,7 +73,9 @@ pub async fn status(chain: &Chain, account: Option<AccountId32>) -> Result<Repor
 	for (reason, amount) in &holds {
 		text.push_str(&format!("    held for {reason}: {}\n", format_amount(*amount)));
 	}
-	let agent = agent::fetch(chain, &account).await?;
+	let agent = chain
+		.query_at(best_hash, runtime::runtime_apis().agents_api().agent(account.clone()))
+		.await?;
 	match &agent {
 		Some(view) => text.push_str(&format!(
 			"  agent:      {} ({}), stake {}, {} open task(s)\n",
@@ -84,14 +86,23 @@ pub async fn status(chain: &Chain, account: Option<AccountId32>) -> Result<Repor
 		)),
 		None => text.push_str("  agent:      none\n"),
 	}
-	let tasks = chain
-		.query(runtime::runtime_apis().inference_api().tasks_for(account.clone(), None, 64))
-		.await?;
-	for view in &tasks.tasks {
+	let tasks = crate::task::assigned_to(chain, best_hash, &account).await?;
+	for view in &tasks {
 		text.push_str(&format!(
 			"    task {}: {}\n",
 			view.id,
 			crate::task::status_name(&view.status)
+		));
+	}
+	let duties = chain
+		.query_at(best_hash, runtime::runtime_apis().challenges_api().duties(account.clone()))
+		.await?
+		.map(|d| d.tasks)
+		.unwrap_or_default();
+	if !duties.is_empty() {
+		text.push_str(&format!(
+			"  jury duty:  task(s) {}\n",
+			duties.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
 		));
 	}
 	json["account"] = json!({
@@ -102,23 +113,18 @@ pub async fn status(chain: &Chain, account: Option<AccountId32>) -> Result<Repor
 		"frozen": info.data.frozen.to_string(),
 		"holds": holds.iter().map(|(reason, amount)| json!({ "reason": reason, "amount": amount.to_string() })).collect::<Vec<_>>(),
 		"agent": agent.as_ref().map(agent::agent_json),
-		"tasks": tasks.tasks.iter().map(crate::task::task_json).collect::<Vec<_>>(),
+		"tasks": tasks.iter().map(crate::task::task_json).collect::<Vec<_>>(),
+		"juryDuties": duties,
 	});
 	Ok(Report::new(text, json))
 }
 
-/// A hold's reason as `pallet.Reason`, read from its debug form (`Agents(Stake)`).
+/// A hold's reason as `pallet.Reason`, read from its debug form (`Agents(AgentStake)`).
 fn hold_reason(reason: &impl std::fmt::Debug) -> String {
 	let debug = format!("{reason:?}");
 	match debug.split_once('(') {
 		Some((pallet, rest)) => {
-			let inner = rest.trim_end_matches(')');
-			let mut chars = pallet.chars();
-			let pallet = chars
-				.next()
-				.map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
-				.unwrap_or_default();
-			format!("{pallet}.{inner}")
+			format!("{}.{}", crate::chain::lower_first(pallet), rest.trim_end_matches(')'))
 		},
 		None => debug,
 	}

@@ -43,9 +43,10 @@ pub enum WaitFor {
 
 /// What `task submit` needs.
 #[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("task_input").required(true).args(["input", "input_uri"])))]
 pub struct Submission {
 	/// The model, by name or 0x id.
-	#[arg(long)]
+	#[arg(long, value_parser = crate::units::valid_model)]
 	pub model: String,
 	/// The input text, carried on chain.
 	#[arg(long, conflicts_with = "input_uri")]
@@ -54,8 +55,8 @@ pub struct Submission {
 	#[arg(long, requires = "input_hash")]
 	pub input_uri: Option<String>,
 	/// blake2-256 of the referenced input's bytes (0x…).
-	#[arg(long, requires = "input_uri")]
-	pub input_hash: Option<String>,
+	#[arg(long, requires = "input_uri", value_parser = crate::units::parse_hash)]
+	pub input_hash: Option<H256>,
 	/// Most tokens the model may generate.
 	#[arg(long, default_value_t = 16)]
 	pub max_tokens: u32,
@@ -111,7 +112,7 @@ pub fn task_json(view: &TaskView<AccountId32>) -> Value {
 		"input": input,
 		"maxTokens": view.max_tokens,
 		"temperatureMilli": view.temperature_milli,
-		"seed": view.seed,
+		"seed": view.seed.to_string(),
 		"mode": match view.mode { VerificationMode::ExactMatch => "exact", VerificationMode::Jury => "jury" },
 		"fee": view.fee.to_string(),
 		"escrow": view.escrow.to_string(),
@@ -176,11 +177,7 @@ pub async fn fetch(chain: &Chain, id: u64) -> Result<Option<TaskView<AccountId32
 }
 
 pub async fn show(chain: &Chain, id: u64) -> Result<Report, CliError> {
-	let view = fetch(chain, id).await?.ok_or_else(|| {
-		CliError::NotFound(format!(
-			"there is no task {id} (never submitted, or pruned after it ended)"
-		))
-	})?;
+	let view = fetch(chain, id).await?.ok_or_else(|| no_such_task(id))?;
 	Ok(report(&view))
 }
 
@@ -188,25 +185,94 @@ pub fn report(view: &TaskView<AccountId32>) -> Report {
 	Report::new(task_text(view), task_json(view))
 }
 
-/// The tasks assigned to `executor`, oldest first.
-pub async fn list(chain: &Chain, executor: AccountId32) -> Result<Report, CliError> {
+/// Every open task assigned to `executor` at block `at` (all pages, read at that one block), in
+/// the chain's storage order.
+pub async fn assigned_to(
+	chain: &Chain,
+	at: H256,
+	executor: &AccountId32,
+) -> Result<Vec<TaskView<AccountId32>>, CliError> {
 	let mut tasks = Vec::new();
 	let mut start_after = None;
 	loop {
 		let page = chain
-			.query(runtime::runtime_apis().inference_api().tasks_for(
-				executor.clone(),
-				start_after,
-				64,
-			))
+			.query_at(
+				at,
+				runtime::runtime_apis().inference_api().tasks_for(
+					executor.clone(),
+					start_after,
+					64,
+				),
+			)
 			.await?;
 		tasks.extend(page.tasks);
 		match page.next {
 			Some(next) => start_after = Some(next),
-			None => break,
+			None => return Ok(tasks),
 		}
 	}
-	let mut text = format!("{} open task(s) assigned to {executor}\n", tasks.len());
+}
+
+/// Every task on chain (not yet pruned) that `requester` submitted, at block `at`, by id. The
+/// chain keeps no index by requester: this reads every task record, which is fine for a command
+/// line, not for a hot path.
+pub async fn submitted_by(
+	chain: &Chain,
+	at: H256,
+	requester: &AccountId32,
+) -> Result<Vec<TaskView<AccountId32>>, CliError> {
+	let client = chain.api.at_block(at).await.map_err(CliError::rpc)?;
+	let mut entries = client
+		.storage()
+		.entry(runtime::storage().inference().tasks())
+		.map_err(CliError::rpc)?
+		.iter(())
+		.await
+		.map_err(CliError::rpc)?;
+	let mut ids = Vec::new();
+	while let Some(entry) = entries.next().await {
+		let entry = entry.map_err(CliError::rpc)?;
+		let info = entry.value().decode().map_err(CliError::rpc)?;
+		if &info.requester == requester {
+			ids.push(entry.key().map_err(CliError::rpc)?.decode().map_err(CliError::rpc)?.0);
+		}
+	}
+	ids.sort_unstable();
+	let mut tasks = Vec::with_capacity(ids.len());
+	for id in ids {
+		if let Some(view) =
+			chain.query_at(at, runtime::runtime_apis().inference_api().task(id)).await?
+		{
+			tasks.push(view);
+		}
+	}
+	Ok(tasks)
+}
+
+/// Whose tasks `task list` shows.
+pub enum Whose {
+	Executor(AccountId32),
+	Requester(AccountId32),
+}
+
+/// The open tasks assigned to an executor, or the tasks a requester submitted.
+pub async fn list(chain: &Chain, whose: Whose) -> Result<Report, CliError> {
+	let best = chain.best().await?;
+	let (tasks, title, key, who) = match whose {
+		Whose::Executor(executor) => (
+			assigned_to(chain, best, &executor).await?,
+			"open task(s) assigned to",
+			"executor",
+			executor,
+		),
+		Whose::Requester(requester) => (
+			submitted_by(chain, best, &requester).await?,
+			"task(s) on chain submitted by",
+			"requester",
+			requester,
+		),
+	};
+	let mut text = format!("{} {title} {who}\n", tasks.len());
 	for view in &tasks {
 		text.push_str(&format!(
 			"  task {}  {}  fee {}\n",
@@ -217,23 +283,25 @@ pub async fn list(chain: &Chain, executor: AccountId32) -> Result<Report, CliErr
 	}
 	Ok(Report::new(
 		text,
-		json!({ "executor": executor.to_string(), "tasks": tasks.iter().map(task_json).collect::<Vec<_>>() }),
+		json!({ key: who.to_string(), "tasks": tasks.iter().map(task_json).collect::<Vec<_>>() }),
 	))
 }
 
+/// The error for a task id the chain does not know.
+pub fn no_such_task(id: u64) -> CliError {
+	CliError::NotFound(format!("there is no task {id} (never submitted, or pruned after it ended)"))
+}
+
 fn input_of(submission: &Submission) -> Result<TaskInput<Vec<u8>>, CliError> {
+	// clap has checked that exactly one of the two forms is given, whole.
 	match (&submission.input, &submission.input_uri, &submission.input_hash) {
 		(Some(text), None, None) => Ok(TaskInput::Inline(text.clone().into_bytes())),
-		(None, Some(uri), Some(hash)) => {
-			let bytes = hash
-				.strip_prefix("0x")
-				.and_then(|h| hex::decode(h).ok())
-				.and_then(|b| <[u8; 32]>::try_from(b).ok())
-				.ok_or_else(|| CliError::Invalid(format!("--input-hash must be 0x and 32 bytes of hex; `{hash}` is not")))?;
-			Ok(TaskInput::Reference { hash: H256(bytes), uri: uri.clone().into_bytes() })
-		},
-		(None, Some(_), None) => Err(CliError::Invalid("--input-uri needs --input-hash (blake2-256 of the input's bytes)".into())),
-		_ => Err(CliError::Invalid("give the input inline (--input TEXT) or by reference (--input-uri URI --input-hash HASH), not both".into())),
+		(None, Some(uri), Some(hash)) =>
+			Ok(TaskInput::Reference { hash: *hash, uri: uri.clone().into_bytes() }),
+		_ => Err(CliError::Invalid(
+			"give the input inline (--input TEXT) or by reference (--input-uri URI --input-hash HASH)"
+				.into(),
+		)),
 	}
 }
 
@@ -265,7 +333,7 @@ pub async fn submit(
 		submission.redundancy,
 		submission.commit_period,
 	);
-	let included = chain.submit(&call, &signer, false, progress).await?;
+	let included = chain.submit(&call, &signer, progress).await?;
 	let submitted =
 		included
 			.events
@@ -278,14 +346,22 @@ pub async fn submit(
 			})?;
 	let id = submitted.task;
 	progress.step(&format!("task {id} submitted in block #{}", included.block_number));
-	let submitted_block =
-		json!({ "number": included.block_number, "hash": format!("{:?}", included.block_hash) });
+	let submitted_block = included.block_json();
 	let view = match wait {
-		None => fetch(chain, id).await?,
-		Some(until) => Some(follow(chain, id, until, timeout, progress).await?),
-	};
-	let Some(view) = view else {
-		return Err(CliError::NotFound(format!("task {id} is gone")));
+		None => chain
+			.query_at(included.block_hash, runtime::runtime_apis().inference_api().task(id))
+			.await?
+			.ok_or_else(|| CliError::Rpc(format!("task {id} is missing from its own block")))?,
+		// The task was submitted and paid for: an error while following it says so, with its
+		// id, so that nobody submits it again thinking it was not.
+		Some(until) => follow(chain, id, until, timeout, progress).await.map_err(|e| {
+			let context = format!("task {id} was submitted in block #{}", included.block_number);
+			match e {
+				CliError::TaskEnded(m) => CliError::TaskEnded(format!("{context}; {m}")),
+				CliError::Timeout(m) => CliError::Timeout(format!("{context}; {m}")),
+				other => CliError::Rpc(format!("{context}, then following it failed: {other}")),
+			}
+		})?,
 	};
 	let mut json = task_json(&view);
 	json["submittedIn"] = submitted_block;
@@ -327,7 +403,7 @@ pub async fn follow(
 			.call(runtime::runtime_apis().inference_api().task(id))
 			.await
 			.map_err(CliError::rpc)?
-			.ok_or_else(|| CliError::NotFound(format!("task {id} is gone")))?;
+			.ok_or_else(|| CliError::TaskEnded(format!("task {id} is no longer on chain")))?;
 		let committed = view.assignments.iter().filter(|a| a.committed).count();
 		let revealed = view.assignments.iter().filter(|a| a.output.is_some()).count();
 		let now = (status_name(&view.status).to_string(), committed, revealed);
@@ -346,8 +422,9 @@ pub async fn follow(
 		}
 		match (&view.status, until) {
 			(TaskStatus::Expired, _) => {
-				return Err(CliError::Refused(format!(
-					"task {id} expired: no executor delivered a result; its fee was refunded"
+				return Err(CliError::TaskEnded(format!(
+					"task {id} expired without a finalised result (see `agentchain task show {id}` \
+					 and the TaskExpired event for what was refunded)"
 				)))
 			},
 			(TaskStatus::Finalised, _) => return Ok(view),

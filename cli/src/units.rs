@@ -71,6 +71,31 @@ pub fn model_id(model: &str) -> Result<H256, CliError> {
 	Ok(H256(sp_crypto_hashing::blake2_256(model.as_bytes())))
 }
 
+/// A model argument checked as the arguments are read: a name, or a 32-byte `0x` id.
+pub fn valid_model(text: &str) -> Result<String, String> {
+	model_id(text).map(|_| text.to_string()).map_err(|e| e.to_string())
+}
+
+/// A 32-byte hash as `0x` and 64 hex digits.
+pub fn parse_hash(text: &str) -> Result<H256, String> {
+	text.strip_prefix("0x")
+		.and_then(|h| hex::decode(h).ok())
+		.and_then(|b| <[u8; 32]>::try_from(b).ok())
+		.map(H256)
+		.ok_or_else(|| format!("`{text}` is not a 0x-prefixed 32-byte hash"))
+}
+
+/// Bytes given as `0x`-prefixed hex (a type of its own: clap reads a `Vec<u8>` as many values).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HexBytes(pub Vec<u8>);
+
+pub fn parse_hex(text: &str) -> Result<HexBytes, String> {
+	text.strip_prefix("0x")
+		.and_then(|h| hex::decode(h).ok())
+		.map(HexBytes)
+		.ok_or_else(|| format!("`{text}` is not 0x-prefixed hex"))
+}
+
 /// An account by its SS58 address (any network prefix) or `0x` hex public key.
 pub fn parse_account(text: &str) -> Result<AccountId32, String> {
 	if let Some(hex) = text.strip_prefix("0x") {

@@ -5,7 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
@@ -15,6 +16,7 @@ const UNIT = 10n ** 12n;
 const MODEL_NAME = 'ngram-en';
 const MODEL = blake2AsHex(MODEL_NAME, 256);
 const ALICE = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
+const HASH = `0x${'11'.repeat(32)}`; // a well-formed 32-byte hash
 
 /** The CLI binary: $AGENTCHAIN_CLI, else built next to the node. */
 function cliBinary() {
@@ -26,6 +28,8 @@ describe('agentchain CLI against a dev agent node', () => {
   let node;
   let api;
   let keyring;
+  let revealedTask; // left in its challenge window by the task test, for the challenge test
+  let finalisedTask;
 
   /** Runs the CLI; resolves to { code, stdout, stderr, json } (json when --json parsed). */
   function cli(args, { url = node.rpcUrl, env = {} } = {}) {
@@ -121,17 +125,34 @@ describe('agentchain CLI against a dev agent node', () => {
     assert.equal(chain.code, 0, chain.stderr);
     assert.equal(chain.json.chain, 'AgentChain Development');
     assert.equal(chain.json.specVersion, api.runtimeVersion.specVersion.toNumber());
-    assert.ok(chain.json.best.number >= chain.json.finalized.number);
+    // The heads it names are the chain's blocks of those numbers.
+    assert.equal((await api.rpc.chain.getBlockHash(chain.json.finalized.number)).toHex(), chain.json.finalized.hash);
+    assert.equal((await api.rpc.chain.getHeader(chain.json.best.hash)).number.toNumber(), chain.json.best.number);
     const account = await cli(['status', '--suri', '//Bob', '--json']);
     assert.equal(account.json.account.address, keyring.addFromUri('//Bob').address);
-    const free = (await api.query.system.account(account.json.account.address)).data.free.toBigInt();
-    assert.ok(BigInt(account.json.account.free) > 0n && BigInt(account.json.account.free) <= free);
+    // The balances are those of the best block it names.
+    const at = await api.at(account.json.best.hash);
+    const info = await at.query.system.account(account.json.account.address);
+    assert.equal(BigInt(account.json.account.free), info.data.free.toBigInt());
+    assert.equal(account.json.account.nonce, info.nonce.toNumber());
     const text = await cli(['status', '--account', ALICE]);
     assert.match(text.stdout, /best:\s+#\d+/);
     assert.match(text.stdout, new RegExp(`account ${ALICE}`));
     const badAccount = await cli(['status', '--account', 'nobody']);
     assert.equal(badAccount.code, 2);
     assert.match(badAccount.stderr, /not an SS58 address/);
+  });
+
+  test('invalid arguments: a JSON error with --json, and no secret sent to a remote node', async () => {
+    const bad = await cli(['task', 'show', 'abc', '--json']);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.json.error.kind, 'invalid');
+    assert.match(bad.json.error.message, /invalid value 'abc'/);
+    const badSuri = await cli(['agent', 'pause', '--suri', 'not a valid phrase'], { url: 'ws://127.0.0.1:1' });
+    assert.equal(badSuri.code, 2, 'a bad secret is refused before connecting');
+    const remote = await cli(['keys', 'insert-operator', '--suri', '//Eve//operator'], { url: 'ws://10.255.255.1:9944' });
+    assert.equal(remote.code, 2);
+    assert.match(remote.stderr, /not on this machine.*--allow-remote/);
   });
 
   test('a node that does not answer is a clear error', async () => {
@@ -181,7 +202,7 @@ describe('agentchain CLI against a dev agent node', () => {
     assert.deepEqual(registered.json.agent.models, [MODEL]);
     assert.deepEqual(registered.json.agent.roles, ['executor', 'verifier']);
     assert.equal(BigInt(registered.json.agent.stake), 500n * UNIT);
-    assert.ok(registered.json.events.some((e) => e.name === 'Agents.AgentRegistered'));
+    assert.ok(registered.json.events.some((e) => e.name === 'agents.AgentRegistered'));
     const onChain = (await api.query.agents.agents(ALICE)).unwrap();
     assert.equal(onChain.stake.toBigInt(), 500n * UNIT);
 
@@ -198,7 +219,7 @@ describe('agentchain CLI against a dev agent node', () => {
     assert.equal(proposed.code, 0, proposed.stderr);
     const wrongSigner = await cli(['agent', 'accept-operator', '--suri', '//Charlie', ALICE, '--json']);
     assert.equal(wrongSigner.code, 1);
-    assert.match(wrongSigner.json.error.name, /^agents\./);
+    assert.equal(wrongSigner.json.error.name, 'agents.NotProposedOperator');
     const accepted = await cli(['agent', 'accept-operator', '--suri', '//Alice//operator', ALICE, '--json']);
     assert.equal(accepted.code, 0, accepted.stderr);
     assert.equal(accepted.json.agent.operator, operator);
@@ -215,21 +236,45 @@ describe('agentchain CLI against a dev agent node', () => {
     const zero = await cli(['agent', 'bond', '--suri', '//Alice', '--amount', '0', '--json']);
     assert.equal(zero.json.error.name, 'agents.ZeroAmount');
 
-    const paused = await cli(['agent', 'pause', '--suri', '//Alice', '--json']);
+    // The operator key may pause its agent: the CLI reports the agent it acts for.
+    const paused = await cli(['agent', 'pause', '--suri', '//Alice//operator', '--json']);
+    assert.equal(paused.code, 0, paused.stderr);
+    assert.equal(paused.json.agent.owner, ALICE);
     assert.equal(paused.json.agent.status, 'paused');
     assert.equal(paused.json.agent.selectable, false);
-    const resumed = await cli(['agent', 'resume', '--suri', '//Alice', '--json']);
+    // --finalized: reported once the block is final.
+    const resumed = await cli(['agent', 'resume', '--suri', '//Alice', '--finalized', '--json']);
+    assert.equal(resumed.code, 0, resumed.stderr);
     assert.equal(resumed.json.agent.status, 'active');
+    assert.match(resumed.stderr, /waiting for finality/);
+    const finalizedHead = await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead());
+    assert.ok(finalizedHead.number.toNumber() >= resumed.json.block.number, 'its block is finalized');
+
+    // Name, endpoint and version; models; roles.
+    const updated = await cli([
+      'agent', 'update', '--suri', '//Alice', '--name', 'alice-2', '--endpoint', server.baseUrl, '--agent-version', '1.1', '--json',
+    ]);
+    assert.equal(updated.code, 0, updated.stderr);
+    assert.equal(updated.json.agent.name, 'alice-2');
+    assert.equal(updated.json.agent.version, '1.1');
+    const modelled = await cli(['agent', 'set-models', '--suri', '//Alice', '--model', MODEL_NAME, '--model', 'ngram-fr', '--json']);
+    assert.equal(modelled.code, 0, modelled.stderr);
+    assert.deepEqual([...modelled.json.agent.models].sort(), [MODEL, blake2AsHex('ngram-fr', 256)].sort());
+    const duplicate = await cli(['agent', 'set-models', '--suri', '//Alice', '--model', MODEL_NAME, '--model', MODEL_NAME, '--json']);
+    assert.equal(duplicate.json.error.name, 'agents.DuplicateModel');
+    const roled = await cli(['agent', 'set-roles', '--suri', '//Alice', '--role', 'executor', '--role', 'verifier', '--role', 'curator', '--json']);
+    assert.equal(roled.code, 0, roled.stderr);
+    assert.deepEqual(roled.json.agent.roles, ['executor', 'verifier', 'curator']);
     const rejoined = await cli(['agent', 'rejoin', '--suri', '//Alice', '--json']);
     assert.equal(rejoined.code, 0, rejoined.stderr);
-    assert.ok(rejoined.json.events.some((e) => e.name === 'Agents.CandidateSetsJoined'));
+    assert.ok(rejoined.json.events.some((e) => e.name === 'agents.CandidateSetsJoined'));
     const notAgent = await cli(['agent', 'rejoin', '--suri', '//Dave', '--json']);
     assert.equal(notAgent.code, 1);
     assert.equal(notAgent.json.error.name, 'agents.NotAgentOrOperator');
 
     const shown = await cli(['agent', 'show', ALICE]);
     assert.equal(shown.code, 0);
-    assert.match(shown.stdout, /agent alice-agent/);
+    assert.match(shown.stdout, /agent alice-2/);
     assert.match(shown.stdout, /status:\s+active \(selectable\)/);
     const listed = await cli(['agent', 'list', '--model', MODEL_NAME, '--json']);
     assert.deepEqual(listed.json.agents.map((a) => a.owner), [ALICE]);
@@ -256,12 +301,16 @@ describe('agentchain CLI against a dev agent node', () => {
       bob, /more than 12 decimal places/,
     );
     await refusedBeforeSigning(
-      ['task', 'submit', '--suri', '//Bob', '--model', MODEL_NAME, '--input', 'x', '--input-uri', 'http://x/', '--input-hash', '0x00', '--fee', '1'],
+      ['task', 'submit', '--suri', '//Bob', '--model', MODEL_NAME, '--input', 'x', '--input-uri', 'http://x/', '--input-hash', HASH, '--fee', '1'],
       bob, /cannot be used with/,
     );
     await refusedBeforeSigning(
       ['task', 'submit', '--suri', '//Bob', '--model', MODEL_NAME, '--input-uri', 'http://x/', '--input-hash', '0x1234', '--fee', '1'],
-      bob, /32 bytes of hex/,
+      bob, /not a 0x-prefixed 32-byte hash/,
+    );
+    await refusedBeforeSigning(
+      ['task', 'submit', '--suri', '//Bob', '--model', MODEL_NAME, '--fee', '1'],
+      bob, /required arguments were not provided/,
     );
     const noExecutor = await cli([
       'task', 'submit', '--suri', '//Bob', '--model', 'nobody-serves-this', '--input', 'x', '--fee', '1', '--json',
@@ -276,14 +325,17 @@ describe('agentchain CLI against a dev agent node', () => {
 
     const submitted = await cli([
       'task', 'submit', '--suri', '//Bob', '--model', MODEL_NAME, '--input', 'The river carries',
-      '--max-tokens', '12', '--fee', '1', '--wait', '--json',
+      '--max-tokens', '12', '--fee', '1', '--wait', '--timeout', '240', '--json',
     ]);
     assert.equal(submitted.code, 0, submitted.stderr);
     const id = submitted.json.id;
-    // Live progress, one line a step, on stderr.
-    for (const step of ['assigned', 'committed', 'revealed', 'finalised']) {
-      assert.match(submitted.stderr, new RegExp(`task ${id} ${step}`), `progress shows ${step}`);
-    }
+    // Live progress, one line a step, on stderr: each status once, in the order of the task's
+    // life (one that lasts a single block may fall between two reports), to the end.
+    const order = ['submitted', 'assigned', 'committed', 'revealed', 'finalised'];
+    const seen = [...submitted.stderr.matchAll(new RegExp(`block #\\d+: task ${id} (\\w+)`, 'g'))].map((m) => m[1]);
+    assert.deepEqual(seen, [...seen].sort((a, b) => order.indexOf(a) - order.indexOf(b)), `in order: ${seen}`);
+    assert.equal(new Set(seen).size, seen.length, `each once: ${seen}`);
+    assert.ok(seen.includes('revealed') && seen.at(-1) === 'finalised', `progress to the end: ${seen}`);
     assert.equal(submitted.json.status, 'finalised');
     assert.equal(submitted.json.requester, bob);
     assert.deepEqual(submitted.json.executors.map((e) => e.executor), [ALICE]);
@@ -306,15 +358,184 @@ describe('agentchain CLI against a dev agent node', () => {
       'task', 'submit', '--suri', '//Bob', '--model', MODEL_NAME, '--input', 'Once upon', '--fee', '0.5', '--json',
     ]);
     assert.equal(second.code, 0, second.stderr);
-    const waited = await cli(['task', 'wait', String(second.json.id), '--until', 'revealed', '--json']);
+    const waited = await cli(['task', 'wait', String(second.json.id), '--until', 'revealed', '--timeout', '240', '--json']);
     assert.equal(waited.code, 0, waited.stderr);
     assert.equal(waited.json.status, 'revealed');
     assert.ok(waited.json.output.length > 0);
     // Revealed, in its challenge window: still open work of its executor.
     const listed = await cli(['task', 'list', '--executor', ALICE, '--json']);
     assert.ok(listed.json.tasks.some((t) => t.id === second.json.id), 'the task is among Alice\'s open tasks');
+    const bobs = await cli(['task', 'list', '--requester', bob, '--json']);
+    assert.equal(bobs.code, 0, bobs.stderr);
+    assert.deepEqual(bobs.json.tasks.map((t) => t.id), [id, second.json.id]);
+    const neither = await cli(['task', 'list']);
+    assert.equal(neither.code, 2);
     const waitMissing = await cli(['task', 'wait', '999999']);
     assert.equal(waitMissing.code, 1);
     assert.match(waitMissing.stderr, /there is no task 999999/);
+    revealedTask = second.json.id;
+    finalisedTask = id;
+  });
+
+  test('challenge: open with the smallest bond, show, duties, and the errors', async () => {
+    assert.ok(revealedTask !== undefined, 'the task test left a revealed task');
+    // A jury needs three verifiers of the model other than its executor.
+    const verifiers = ['//Dave', '//Eve', '//Ferdie'];
+    const joined = await Promise.all(verifiers.map((suri) => cli([
+      'agent', 'register', '--suri', suri, '--name', suri.slice(2).toLowerCase(), '--model', MODEL_NAME,
+      '--role', 'verifier', '--role', 'curator', '--stake', '120', '--json',
+    ])));
+    for (const run of joined) assert.equal(run.code, 0, run.stderr);
+
+    // The executor cannot challenge its own result.
+    const own = await cli(['challenge', 'open', '--suri', '//Alice', String(revealedTask), '--bond', '10', '--json']);
+    assert.equal(own.code, 1);
+    assert.equal(own.json.error.name, 'challenges.OwnResult');
+    const charlie = keyring.addFromUri('//Charlie').address;
+    const heldBefore = (await api.query.system.account(charlie)).data.reserved.toBigInt();
+    const opened = await cli(['challenge', 'open', '--suri', '//Charlie', String(revealedTask), '--json']);
+    assert.equal(opened.code, 0, opened.stderr);
+    // The smallest bond: max(10 AGC, 2 × the 0.5 AGC fee), shown before it is held.
+    assert.equal(BigInt(opened.json.bond), 10n * UNIT);
+    assert.match(opened.stderr, /bonding 10 AGC/);
+    assert.equal(opened.json.dispute.kind.challenge, charlie);
+    assert.ok(opened.json.events.some((e) => e.name === 'challenges.DisputeOpened'));
+    const heldAfter = (await api.query.system.account(charlie)).data.reserved.toBigInt();
+    assert.equal(heldAfter - heldBefore, 10n * UNIT, 'the bond is held');
+
+    const again = await cli(['challenge', 'open', '--suri', '//Bob', String(revealedTask), '--json']);
+    assert.equal(again.json.error.name, 'challenges.NotChallengeable');
+    const finalised = await cli(['challenge', 'open', '--suri', '//Bob', String(finalisedTask), '--json']);
+    assert.equal(finalised.json.error.name, 'challenges.NotChallengeable');
+    const appeal = await cli(['challenge', 'appeal', '--suri', '//Bob', String(revealedTask), '--json']);
+    assert.equal(appeal.code, 1);
+    assert.equal(appeal.json.error.name, 'challenges.WrongPhase');
+
+    // The jury is drawn at the next block: all three verifiers, each with a vote to commit.
+    let duties;
+    for (let i = 0; i < 10; i += 1) {
+      duties = await cli(['challenge', 'duties', '--suri', '//Dave', '--json']);
+      if (duties.json.tasks.includes(revealedTask)) break;
+      await new Promise((r) => setTimeout(r, 1_500));
+    }
+    assert.deepEqual(duties.json.tasks, [revealedTask]);
+    const daveStatus = await cli(['status', '--suri', '//Dave', '--json']);
+    assert.deepEqual(daveStatus.json.account.juryDuties, [revealedTask]);
+    const shown = await cli(['challenge', 'show', String(revealedTask), '--json']);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal(shown.json.round, 0);
+    assert.deepEqual(shown.json.jurors.map((j) => j.juror).sort(), verifiers.map((v) => keyring.addFromUri(v).address).sort());
+    assert.deepEqual(shown.json.bonds.map((b) => [b.who, b.amount]), [[charlie, String(10n * UNIT)]]);
+    const text = await cli(['challenge', 'show', String(revealedTask)]);
+    assert.match(text.stdout, new RegExp(`dispute on task ${revealedTask} — challenged by ${charlie}`));
+    const none = await cli(['challenge', 'show', String(finalisedTask)]);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /has no open dispute/);
+  });
+
+  test('data: register, update, declare, attest, claim, retire, and the errors', async () => {
+    const file = join(tmpdir(), `agentchain-cli-dataset-${process.pid}.txt`);
+    const content = 'the river carries leaves in the autumn\n'.repeat(10);
+    writeFileSync(file, content);
+    const dave = keyring.addFromUri('//Dave').address;
+    await refusedBeforeSigning(
+      ['data', 'register', '--suri', '//Alice', '--file', file, '--content-hash', HASH, '--uri', 'u', '--license', 'MIT'],
+      ALICE, /cannot be used with/,
+    );
+    await refusedBeforeSigning(
+      ['data', 'register', '--suri', '//Alice', '--content-hash', '0x1234', '--size', '5', '--uri', 'u', '--license', 'MIT'],
+      ALICE, /not a 0x-prefixed 32-byte hash/,
+    );
+
+    const registered = await cli([
+      'data', 'register', '--suri', '//Alice', '--file', file, '--uri', 'https://data.example/river.txt',
+      '--license', 'CC-BY-4.0', '--description', 'river sentences', '--json',
+    ]);
+    assert.equal(registered.code, 0, registered.stderr);
+    const id = registered.json.id;
+    assert.equal(registered.json.contentHash, blake2AsHex(content, 256));
+    assert.equal(registered.json.size, content.length);
+    assert.equal(registered.json.owner, ALICE);
+    assert.equal(registered.json.status, 'active');
+
+    const updated = await cli(['data', 'update', '--suri', '//Alice', String(id), '--uri', 'https://data.example/v2', '--license', 'MIT', '--json']);
+    assert.equal(updated.code, 0, updated.stderr);
+    assert.equal(updated.json.dataset.uri, 'https://data.example/v2');
+    const notOwner = await cli(['data', 'update', '--suri', '//Bob', String(id), '--uri', 'x', '--license', 'x', '--json']);
+    assert.equal(notOwner.json.error.name, 'dataRewards.NotOwner');
+
+    const declared = await cli(['data', 'declare', '--suri', '//Alice', '--model', MODEL_NAME, '--dataset', String(id), '--json']);
+    assert.equal(declared.code, 0, declared.stderr);
+    assert.ok(declared.json.events.some((e) => e.name === 'dataRewards.ModelDeclared'));
+    const notExecutor = await cli(['data', 'declare', '--suri', '//Bob', '--model', MODEL_NAME, '--dataset', String(id), '--json']);
+    assert.equal(notExecutor.json.error.name, 'dataRewards.NotModelExecutor');
+
+    await refusedBeforeSigning(['data', 'attest', '--suri', '//Dave', String(id), '--score', '101'], dave, /101 is not in 0\.\.=100/);
+    const attested = await cli(['data', 'attest', '--suri', '//Dave', String(id), '--score', '80', '--json']);
+    assert.equal(attested.code, 0, attested.stderr);
+    assert.ok(attested.json.events.some((e) => e.name === 'dataRewards.DatasetAttested'));
+    const twice = await cli(['data', 'attest', '--suri', '//Dave', String(id), '--score', '80', '--json']);
+    assert.equal(twice.json.error.name, 'dataRewards.AlreadyAttested');
+    const ownData = await cli(['data', 'attest', '--suri', '//Alice', String(id), '--score', '100', '--json']);
+    assert.equal(ownData.json.error.name, 'dataRewards.OwnDataset');
+
+    const claim = await cli(['data', 'claim', '--suri', '//Alice', String(id), '--json']);
+    assert.equal(claim.code, 1);
+    assert.ok(['dataRewards.EpochNotOver', 'dataRewards.NothingToClaim'].includes(claim.json.error.name), claim.json.error.name);
+    const epoch = await cli(['data', 'epoch', '--json']);
+    assert.equal(epoch.code, 0, epoch.stderr);
+    assert.equal(epoch.json.index, (await api.call.dataRewardsApi.currentEpoch()).index.toNumber());
+
+    const retired = await cli(['data', 'retire', '--suri', '//Alice', String(id), '--json']);
+    assert.equal(retired.code, 0, retired.stderr);
+    assert.match(retired.json.dataset.status, /^retired since epoch \d+$/);
+    const shown = await cli(['data', 'show', String(id)]);
+    assert.match(shown.stdout, new RegExp(`dataset ${id} — retired`));
+    const missing = await cli(['data', 'show', '999999']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /there is no dataset 999999/);
+  });
+
+  test('validator: session keys, candidacy, leaving, and the errors', async () => {
+    const before = await cli(['validator', 'show', '--json']);
+    assert.equal(before.code, 0, before.stderr);
+    assert.ok(before.json.validators.includes(ALICE));
+    assert.equal(BigInt(before.json.candidacyBond), (await api.query.collatorSelection.candidacyBond()).toBigInt());
+
+    // Without session keys, no candidacy.
+    const keyless = await cli(['validator', 'register', '--suri', '//Charlie', '--json']);
+    assert.equal(keyless.code, 1);
+    assert.equal(keyless.json.error.name, 'collatorSelection.ValidatorNotRegistered');
+
+    const eve = keyring.addFromUri('//Eve').address;
+    const rotated = await cli(['validator', 'rotate-keys', '--owner', eve, '--json']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match(rotated.json.keys, /^0x[0-9a-f]{128}$/);
+    // The keys are in the node's keystore.
+    assert.equal((await api.rpc.author.hasSessionKeys(rotated.json.keys)).isTrue, true);
+    // Keys generated for Eve cannot be set by Charlie: the proof names Eve.
+    const stolen = await cli([
+      'validator', 'set-keys', '--suri', '//Charlie', '--keys', rotated.json.keys, '--proof', rotated.json.proof, '--json',
+    ]);
+    assert.equal(stolen.code, 1);
+    assert.match(stolen.json.error.name, /^session\./);
+    const set = await cli(['validator', 'set-keys', '--suri', '//Eve', '--keys', rotated.json.keys, '--proof', rotated.json.proof, '--json']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal((await api.query.session.nextKeys(eve)).unwrap().toHex(), rotated.json.keys);
+    // Or in one step: generated on the node and set.
+    const fresh = await cli(['validator', 'set-keys', '--suri', '//Eve', '--json']);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.notEqual(fresh.json.keys, rotated.json.keys);
+    assert.equal((await api.query.session.nextKeys(eve)).unwrap().toHex(), fresh.json.keys);
+
+    const registered = await cli(['validator', 'register', '--suri', '//Eve', '--json']);
+    assert.equal(registered.code, 0, registered.stderr);
+    assert.deepEqual(registered.json.validators.candidates.map((c) => c.who), [eve]);
+    const twice = await cli(['validator', 'register', '--suri', '//Eve', '--json']);
+    assert.equal(twice.json.error.name, 'collatorSelection.AlreadyCandidate');
+    const left = await cli(['validator', 'leave', '--suri', '//Eve', '--json']);
+    assert.equal(left.code, 0, left.stderr);
+    assert.deepEqual(left.json.validators.candidates, []);
+    await refusedBeforeSigning(['validator', 'set-keys', '--suri', '//Eve', '--keys', '0xzz', '--proof', '0x00'], eve, /not 0x-prefixed hex/);
   });
 });

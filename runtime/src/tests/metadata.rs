@@ -1,7 +1,7 @@
 //! The operator CLI (`cli/`) is generated from this runtime's metadata, kept in
 //! `cli/metadata.scale`. This test keeps the two in step: it fails when the runtime's metadata
 //! changed and the file was not regenerated, and regenerates it with
-//! `AGENTCHAIN_WRITE_METADATA=1 cargo test -p agentchain-runtime --lib metadata`.
+//! `AGENTCHAIN_WRITE_METADATA=1 cargo test --release -p agentchain-runtime --lib metadata`.
 
 use crate::Runtime;
 
