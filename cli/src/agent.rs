@@ -200,7 +200,12 @@ fn model_ids(models: &[String]) -> Result<Vec<subxt::utils::H256>, CliError> {
 
 /// The calls an owner (or its operator key, where the chain allows it) makes on its agent.
 pub enum Change {
-	Update { name: String, endpoint: String, version: String },
+	/// Fields not given keep their values.
+	Update {
+		name: Option<String>,
+		endpoint: Option<String>,
+		version: Option<String>,
+	},
 	SetModels(Vec<String>),
 	SetRoles(Vec<RoleArg>),
 	Bond(u128),
@@ -224,8 +229,16 @@ pub async fn change(
 	let tx = runtime::tx().agents();
 	let (included, verb) = match change {
 		Change::Update { name, endpoint, version } => {
-			let call =
-				tx.update_metadata(name.into_bytes(), endpoint.into_bytes(), version.into_bytes());
+			// The call replaces all three fields: those not given are sent as they are.
+			let owner = signer.public_key().to_account_id();
+			let current = fetch(chain, &owner)
+				.await?
+				.ok_or_else(|| CliError::NotFound(format!("{owner} owns no agent")))?;
+			let call = tx.update_metadata(
+				name.unwrap_or(current.name).into_bytes(),
+				endpoint.unwrap_or(current.endpoint).into_bytes(),
+				version.unwrap_or(current.version).into_bytes(),
+			);
 			(chain.submit(&call, &signer, progress).await?, "updated")
 		},
 		Change::SetModels(models) => {

@@ -136,11 +136,15 @@ impl Chain {
 		let nonce = self.rpc.system_account_next_index(&who).await.map_err(CliError::rpc)?;
 		let params = DefaultExtrinsicParamsBuilder::<Config>::new().nonce(nonce).build();
 		let best = self.api.at_block(self.best().await?).await.map_err(CliError::rpc)?;
-		let signed = best.tx().create_signed(call, signer, params).await.map_err(|e| {
-			CliError::Incompatible(format!(
+		let signed = best.tx().create_signed(call, signer, params).await.map_err(|e| match e {
+			subxt::error::ExtrinsicError::IncompatibleCodegen
+			| subxt::error::ExtrinsicError::PalletNameNotFound(_)
+			| subxt::error::ExtrinsicError::CallNameNotFound { .. }
+			| subxt::error::ExtrinsicError::EncodeError(_) => CliError::Incompatible(format!(
 				"cannot build {what} for the runtime the node runs ({e}); is this CLI built for \
 				 its runtime version?"
-			))
+			)),
+			other => CliError::Rpc(format!("cannot build {what}: {other}")),
 		})?;
 		let mut watch = signed.submit_and_watch().await.map_err(|e| pool_refusal(&what, &e))?;
 		progress.step(&format!("{what}: submitted as {:?}", watch.extrinsic_hash()));

@@ -22,8 +22,8 @@ use subxt::utils::H256;
 #[command(group(clap::ArgGroup::new("content").required(true).args(["file", "content_hash"])))]
 pub struct Registration {
 	/// A file whose bytes are the dataset: its blake2-256 hash and size are computed from it.
-	#[arg(long, conflicts_with_all = ["content_hash", "size"])]
-	pub file: Option<std::path::PathBuf>,
+	#[arg(long, conflicts_with_all = ["content_hash", "size"], value_parser = read_dataset)]
+	pub file: Option<DatasetFile>,
 	/// blake2-256 of the dataset's bytes (0x…), when it is not a local file.
 	#[arg(long, requires = "size", value_parser = crate::units::parse_hash)]
 	pub content_hash: Option<H256>,
@@ -38,6 +38,20 @@ pub struct Registration {
 	pub license: String,
 	#[arg(long, default_value = "")]
 	pub description: String,
+}
+
+/// A local file's content as the chain records a dataset's: its blake2-256 hash and size.
+#[derive(Clone, Debug)]
+pub struct DatasetFile {
+	pub hash: H256,
+	pub size: u64,
+}
+
+/// Reads `--file` as the arguments are read, so that a file that cannot be read is refused
+/// before anything is sent.
+fn read_dataset(path: &str) -> Result<DatasetFile, String> {
+	let bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+	Ok(DatasetFile { hash: H256(sp_crypto_hashing::blake2_256(&bytes)), size: bytes.len() as u64 })
 }
 
 /// A dataset with its metadata and what it is owed, as the chain holds them at the best block.
@@ -141,11 +155,7 @@ pub async fn register(
 ) -> Result<Report, CliError> {
 	let signer = keypair(suri)?;
 	let (hash, size) = match (&registration.file, &registration.content_hash, registration.size) {
-		(Some(path), None, None) => {
-			let bytes = std::fs::read(path)
-				.map_err(|e| CliError::Invalid(format!("cannot read {}: {e}", path.display())))?;
-			(H256(sp_crypto_hashing::blake2_256(&bytes)), bytes.len() as u64)
-		},
+		(Some(file), None, None) => (file.hash, file.size),
 		(None, Some(hash), Some(size)) => (*hash, size),
 		_ => {
 			return Err(CliError::Invalid(
@@ -175,10 +185,22 @@ pub async fn register(
 
 /// The other data calls: each names a dataset, or a model and its datasets.
 pub enum Change {
-	Update { dataset: u64, uri: String, license: String, description: String },
+	/// Fields not given keep their values.
+	Update {
+		dataset: u64,
+		uri: Option<String>,
+		license: Option<String>,
+		description: Option<String>,
+	},
 	Retire(u64),
-	Declare { model: String, datasets: Vec<u64> },
-	Attest { dataset: u64, score: u8 },
+	Declare {
+		model: String,
+		datasets: Vec<u64>,
+	},
+	Attest {
+		dataset: u64,
+		score: u8,
+	},
 	Claim(u64),
 }
 
@@ -192,11 +214,16 @@ pub async fn change(
 	let tx = runtime::tx().data_rewards();
 	let (included, dataset, verb) = match change {
 		Change::Update { dataset, uri, license, description } => {
+			// The call replaces all three fields: those not given are sent as they are.
+			let current = show(chain, dataset).await?.json;
+			let keep = |given: Option<String>, field: &str| {
+				given.unwrap_or_else(|| current[field].as_str().unwrap_or_default().to_string())
+			};
 			let call = tx.update_dataset(
 				dataset,
-				uri.into_bytes(),
-				license.into_bytes(),
-				description.into_bytes(),
+				keep(uri, "uri").into_bytes(),
+				keep(license, "license").into_bytes(),
+				keep(description, "description").into_bytes(),
 			);
 			(chain.submit(&call, &signer, progress).await?, Some(dataset), "updated")
 		},

@@ -79,7 +79,7 @@ enum ValidatorCommand {
 	/// proof that the account may set them.
 	RotateKeys {
 		/// The account that will set them (SS58 or 0x); defaults to the signer of --suri.
-		#[arg(long, value_parser = units::parse_account)]
+		#[arg(long, value_parser = units::parse_account, required_unless_present = "suri")]
 		owner: Option<AccountId32>,
 		#[command(flatten)]
 		signer: OptionalSigner,
@@ -89,7 +89,7 @@ enum ValidatorCommand {
 		#[command(flatten)]
 		signer: Signer,
 		/// The keys from `rotate-keys` (0x…).
-		#[arg(long, requires = "proof", value_parser = units::parse_hex)]
+		#[arg(long, requires = "proof", value_parser = validator::parse_session_keys)]
 		keys: Option<units::HexBytes>,
 		/// Their proof from `rotate-keys` (0x…).
 		#[arg(long, requires = "keys", value_parser = units::parse_hex)]
@@ -121,7 +121,7 @@ enum ChallengeCommand {
 		#[arg(long, value_parser = units::parse_amount)]
 		bond: Option<u128>,
 	},
-	/// Appeal a dispute's verdict into a larger jury, bonding twice the last round's bond.
+	/// Appeal a dispute's verdict into a larger jury (the smallest bond doubles each round).
 	Appeal {
 		#[command(flatten)]
 		signer: Signer,
@@ -139,7 +139,7 @@ enum ChallengeCommand {
 	/// The disputes a juror has a vote to commit or reveal on.
 	Duties {
 		/// The juror agent's owner (SS58 or 0x); defaults to the signer of --suri.
-		#[arg(value_parser = units::parse_account)]
+		#[arg(value_parser = units::parse_account, required_unless_present = "suri")]
 		juror: Option<AccountId32>,
 		#[command(flatten)]
 		signer: OptionalSigner,
@@ -160,12 +160,15 @@ enum DataCommand {
 		#[command(flatten)]
 		signer: Signer,
 		dataset: u64,
+		/// Where it is published (kept if not given).
+		#[arg(long, required_unless_present_any = ["license", "description"])]
+		uri: Option<String>,
+		/// Its licence (kept if not given).
 		#[arg(long)]
-		uri: String,
+		license: Option<String>,
+		/// Its description (kept if not given).
 		#[arg(long)]
-		license: String,
-		#[arg(long, default_value = "")]
-		description: String,
+		description: Option<String>,
 	},
 	/// Retire a dataset: no new model may declare it; what it earned stays claimable.
 	Retire {
@@ -259,7 +262,7 @@ enum AgentCommand {
 	/// An agent's record: stake, operator, status, reputation.
 	Show {
 		/// The agent's owner (SS58 or 0x); defaults to the signer of --suri.
-		#[arg(value_parser = units::parse_account)]
+		#[arg(value_parser = units::parse_account, required_unless_present = "suri")]
 		owner: Option<AccountId32>,
 		#[command(flatten)]
 		signer: OptionalSigner,
@@ -276,12 +279,15 @@ enum AgentCommand {
 	Update {
 		#[command(flatten)]
 		signer: Signer,
+		/// A display name (kept if not given).
+		#[arg(long, required_unless_present_any = ["endpoint", "agent_version"])]
+		name: Option<String>,
+		/// Its endpoint (kept if not given).
 		#[arg(long)]
-		name: String,
-		#[arg(long, default_value = "")]
-		endpoint: String,
-		#[arg(long = "agent-version", default_value = "")]
-		agent_version: String,
+		endpoint: Option<String>,
+		/// Its software version (kept if not given).
+		#[arg(long = "agent-version")]
+		agent_version: Option<String>,
 	},
 	/// Replace the models the agent serves.
 	SetModels {
@@ -682,7 +688,7 @@ async fn main() {
 		Ok(cli) => cli,
 		Err(error) => {
 			// Invalid arguments: with --json, a JSON error on stdout as for every other error.
-			let json = std::env::args().any(|arg| arg == "--json");
+			let json = std::env::args_os().any(|arg| arg == "--json");
 			if json && error.use_stderr() {
 				let rendered = error.render().to_string();
 				let message = rendered.trim().trim_start_matches("error: ").to_string();
@@ -714,8 +720,11 @@ mod tests {
 		// clap checks an argument's type only when it is read: parse one command of each shape.
 		let alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 		let hash = format!("0x{}", "11".repeat(32));
+		let keys = format!("0x{}", "22".repeat(64));
 		for args in [
-			vec!["validator", "set-keys", "--suri", "//Eve", "--keys", "0x00", "--proof", "0x01"],
+			vec!["validator", "set-keys", "--suri", "//Eve", "--keys", &keys, "--proof", "0x01"],
+			vec!["agent", "update", "--suri", "//A", "--endpoint", "e"],
+			vec!["data", "update", "--suri", "//A", "1", "--description", "d"],
 			vec!["validator", "rotate-keys", "--owner", alice],
 			vec![
 				"task",

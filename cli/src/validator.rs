@@ -8,7 +8,7 @@ use crate::{
 	units::format_amount,
 	CliError,
 };
-use codec::Decode;
+use codec::{Decode, DecodeAll};
 use serde_json::json;
 use subxt::utils::AccountId32;
 
@@ -52,6 +52,18 @@ pub async fn rotate_keys(chain: &Chain, owner: AccountId32) -> Result<Report, Cl
 		),
 		json!({ "owner": owner.to_string(), "keys": keys, "proof": proof }),
 	))
+}
+
+/// `--keys` checked as the arguments are read: hex that is exactly this runtime's session keys.
+pub fn parse_session_keys(text: &str) -> Result<crate::units::HexBytes, String> {
+	let bytes = crate::units::parse_hex(text)?;
+	runtime::runtime_types::agentchain_runtime::SessionKeys::decode_all(&mut &bytes.0[..])
+		.map_err(|_| {
+			format!(
+				"`{text}` is not this runtime's session keys (an Aura and a GRANDPA key, 64 bytes)"
+			)
+		})?;
+	Ok(bytes)
 }
 
 /// Sets the signer's session keys: given (`keys` and `proof`, from `rotate-keys`), or else
@@ -111,7 +123,7 @@ pub async fn candidacy(
 	} else {
 		(chain.submit(&tx.leave_intent(), &signer, progress).await?, "left the candidates")
 	};
-	let mut report = show(chain).await?;
+	let mut report = show_at(chain, included.block_hash).await?;
 	report.text = format!(
 		"{} {verb} in block #{}\n{}",
 		signer.public_key().to_account_id(),
@@ -144,7 +156,12 @@ macro_rules! value {
 /// The validator set: this session's validators, the invulnerables, the candidates with their
 /// bonds, and the candidacy bond.
 pub async fn show(chain: &Chain) -> Result<Report, CliError> {
-	let at = chain.api.at_block(chain.best().await?).await.map_err(CliError::rpc)?;
+	show_at(chain, chain.best().await?).await
+}
+
+/// … at block `block`.
+async fn show_at(chain: &Chain, block: subxt::utils::H256) -> Result<Report, CliError> {
+	let at = chain.api.at_block(block).await.map_err(CliError::rpc)?;
 	let storage = at.storage();
 	let validators: Vec<AccountId32> = value!(storage, runtime::storage().session().validators());
 	let invulnerables = value!(storage, runtime::storage().collator_selection().invulnerables()).0;

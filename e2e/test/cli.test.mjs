@@ -251,12 +251,11 @@ describe('agentchain CLI against a dev agent node', () => {
     assert.ok(finalizedHead.number.toNumber() >= resumed.json.block.number, 'its block is finalized');
 
     // Name, endpoint and version; models; roles.
-    const updated = await cli([
-      'agent', 'update', '--suri', '//Alice', '--name', 'alice-2', '--endpoint', server.baseUrl, '--agent-version', '1.1', '--json',
-    ]);
+    const updated = await cli(['agent', 'update', '--suri', '//Alice', '--name', 'alice-2', '--agent-version', '1.1', '--json']);
     assert.equal(updated.code, 0, updated.stderr);
     assert.equal(updated.json.agent.name, 'alice-2');
     assert.equal(updated.json.agent.version, '1.1');
+    assert.equal(updated.json.agent.endpoint, server.baseUrl, 'a field not given is kept');
     const modelled = await cli(['agent', 'set-models', '--suri', '//Alice', '--model', MODEL_NAME, '--model', 'ngram-fr', '--json']);
     assert.equal(modelled.code, 0, modelled.stderr);
     assert.deepEqual([...modelled.json.agent.models].sort(), [MODEL, blake2AsHex('ngram-fr', 256)].sort());
@@ -446,6 +445,10 @@ describe('agentchain CLI against a dev agent node', () => {
       ['data', 'register', '--suri', '//Alice', '--content-hash', '0x1234', '--size', '5', '--uri', 'u', '--license', 'MIT'],
       ALICE, /not a 0x-prefixed 32-byte hash/,
     );
+    await refusedBeforeSigning(
+      ['data', 'register', '--suri', '//Alice', '--file', '/nonexistent/dataset', '--uri', 'u', '--license', 'MIT'],
+      ALICE, /cannot read \/nonexistent\/dataset/,
+    );
 
     const registered = await cli([
       'data', 'register', '--suri', '//Alice', '--file', file, '--uri', 'https://data.example/river.txt',
@@ -461,6 +464,8 @@ describe('agentchain CLI against a dev agent node', () => {
     const updated = await cli(['data', 'update', '--suri', '//Alice', String(id), '--uri', 'https://data.example/v2', '--license', 'MIT', '--json']);
     assert.equal(updated.code, 0, updated.stderr);
     assert.equal(updated.json.dataset.uri, 'https://data.example/v2');
+    assert.equal(updated.json.dataset.license, 'MIT');
+    assert.equal(updated.json.dataset.description, 'river sentences', 'a field not given is kept');
     const notOwner = await cli(['data', 'update', '--suri', '//Bob', String(id), '--uri', 'x', '--license', 'x', '--json']);
     assert.equal(notOwner.json.error.name, 'dataRewards.NotOwner');
 
@@ -537,5 +542,9 @@ describe('agentchain CLI against a dev agent node', () => {
     assert.equal(left.code, 0, left.stderr);
     assert.deepEqual(left.json.validators.candidates, []);
     await refusedBeforeSigning(['validator', 'set-keys', '--suri', '//Eve', '--keys', '0xzz', '--proof', '0x00'], eve, /not 0x-prefixed hex/);
+    await refusedBeforeSigning(
+      ['validator', 'set-keys', '--suri', '//Eve', '--keys', `${fresh.json.keys}00`, '--proof', fresh.json.keys],
+      eve, /not this runtime's session keys/,
+    );
   });
 });
