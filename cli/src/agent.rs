@@ -303,7 +303,6 @@ async fn done(
 	let view = chain
 		.query_at(included.block_hash, runtime::runtime_apis().agents_api().agent(owner.clone()))
 		.await?;
-	let events = crate::events_json(&included.events);
 	let (text, agent) = match &view {
 		Some(view) => (
 			format!("{verb} in block #{}\n{}", included.block_number, agent_text(view)),
@@ -314,8 +313,7 @@ async fn done(
 			Value::Null,
 		),
 	};
-	Ok(Report::new(
-		text,
-		json!({ "result": verb, "block": included.block_json(), "events": events, "agent": agent }),
-	))
+	let mut json = included.json(verb);
+	json["agent"] = agent;
+	Ok(Report::new(text, json))
 }

@@ -53,6 +53,16 @@ impl Included {
 	pub fn block_json(&self) -> serde_json::Value {
 		serde_json::json!({ "number": self.block_number, "hash": format!("{:?}", self.block_hash) })
 	}
+
+	/// What every command that sends a transaction reports in `--json`: `result` (what was done),
+	/// the block, and the transaction's events; each command adds the state it changed.
+	pub fn json(&self, result: &str) -> serde_json::Value {
+		serde_json::json!({
+			"result": result,
+			"block": self.block_json(),
+			"events": events_json(&self.events),
+		})
+	}
 }
 
 impl Chain {
@@ -268,4 +278,26 @@ fn failed(what: &str, e: TransactionEventsError) -> CliError {
 		},
 		other => CliError::Rpc(format!("{what}: {other}")),
 	}
+}
+
+/// A transaction's events, by name (`agents.AgentRegistered`, as errors are named) with their
+/// fields, for `--json`; an event that does not decode is listed as such.
+fn events_json(events: &subxt::extrinsics::ExtrinsicEvents<Config>) -> serde_json::Value {
+	let list: Vec<_> = events
+		.iter()
+		.map(|event| match event {
+			Ok(event) => {
+				let fields = event
+					.decode_fields_unchecked_as::<subxt::ext::scale_value::Composite<()>>()
+					.map(|fields| fields.to_string())
+					.unwrap_or_else(|e| format!("<undecodable: {e}>"));
+				serde_json::json!({
+					"name": format!("{}.{}", lower_first(event.pallet_name()), event.event_name()),
+					"fields": fields,
+				})
+			},
+			Err(e) => serde_json::json!({ "name": "<undecodable>", "fields": e.to_string() }),
+		})
+		.collect();
+	serde_json::Value::Array(list)
 }

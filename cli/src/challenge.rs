@@ -152,14 +152,10 @@ pub async fn open(
 	let view = chain
 		.query_at(included.block_hash, runtime::runtime_apis().challenges_api().dispute(id))
 		.await?;
-	let mut json = json!({
-		"result": what,
-		"task": id,
-		"bond": bond.to_string(),
-		"block": included.block_json(),
-		"events": crate::events_json(&included.events),
-		"dispute": view.as_ref().map(dispute_json),
-	});
+	let mut json = included.json(what);
+	json["task"] = json!(id);
+	json["bond"] = json!(bond.to_string());
+	json["dispute"] = json!(view.as_ref().map(dispute_json));
 	let text = match &view {
 		Some(view) => format!(
 			"{what} of task {id} with a bond of {} in block #{}\n{}",

@@ -59,6 +59,39 @@ pub async fn show(chain: &Chain, id: u64) -> Result<Report, CliError> {
 	show_at(chain, id, chain.best().await?).await
 }
 
+fn no_such_dataset(id: u64) -> CliError {
+	CliError::NotFound(format!("there is no dataset {id}"))
+}
+
+/// A dataset's metadata, as text.
+#[derive(Default)]
+struct DatasetText {
+	uri: String,
+	license: String,
+	description: String,
+}
+
+/// Dataset `id`'s metadata at block `block` (`None` for a dataset that does not exist).
+async fn text_at(chain: &Chain, id: u64, block: H256) -> Result<Option<DatasetText>, CliError> {
+	let at = chain.api.at_block(block).await.map_err(CliError::rpc)?;
+	let metadata = at
+		.storage()
+		.entry(runtime::storage().data_rewards().metadata())
+		.map_err(CliError::rpc)?
+		.try_fetch((id,))
+		.await
+		.map_err(CliError::rpc)?
+		.map(|entry| entry.decode())
+		.transpose()
+		.map_err(CliError::rpc)?;
+	let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+	Ok(metadata.map(|m| DatasetText {
+		uri: text(&m.uri.0),
+		license: text(&m.license.0),
+		description: text(&m.description.0),
+	}))
+}
+
 /// … at block `block`.
 pub async fn show_at(chain: &Chain, id: u64, block: H256) -> Result<Report, CliError> {
 	let at = chain.api.at_block(block).await.map_err(CliError::rpc)?;
@@ -69,29 +102,14 @@ pub async fn show_at(chain: &Chain, id: u64, block: H256) -> Result<Report, CliE
 		.try_fetch((id,))
 		.await
 		.map_err(CliError::rpc)?
-		.ok_or_else(|| CliError::NotFound(format!("there is no dataset {id}")))?
+		.ok_or_else(|| no_such_dataset(id))?
 		.decode()
 		.map_err(CliError::rpc)?;
-	let metadata = storage
-		.entry(runtime::storage().data_rewards().metadata())
-		.map_err(CliError::rpc)?
-		.try_fetch((id,))
-		.await
-		.map_err(CliError::rpc)?
-		.map(|entry| entry.decode())
-		.transpose()
-		.map_err(CliError::rpc)?;
+	let DatasetText { uri, license, description } =
+		text_at(chain, id, block).await?.unwrap_or_default();
 	let owed = chain
-		.query(runtime::runtime_apis().data_rewards_api().pending_rewards(id))
+		.query_at(block, runtime::runtime_apis().data_rewards_api().pending_rewards(id))
 		.await?;
-	let (uri, license, description) = match &metadata {
-		Some(m) => (
-			String::from_utf8_lossy(&m.uri.0).into_owned(),
-			String::from_utf8_lossy(&m.license.0).into_owned(),
-			String::from_utf8_lossy(&m.description.0).into_owned(),
-		),
-		None => Default::default(),
-	};
 	let status = match info.status {
 		DatasetStatus::Active => "active".to_string(),
 		DatasetStatus::Retired { since } => format!("retired since epoch {since}"),
@@ -215,15 +233,14 @@ pub async fn change(
 	let (included, dataset, verb) = match change {
 		Change::Update { dataset, uri, license, description } => {
 			// The call replaces all three fields: those not given are sent as they are.
-			let current = show(chain, dataset).await?.json;
-			let keep = |given: Option<String>, field: &str| {
-				given.unwrap_or_else(|| current[field].as_str().unwrap_or_default().to_string())
-			};
+			let current = text_at(chain, dataset, chain.best().await?)
+				.await?
+				.ok_or_else(|| no_such_dataset(dataset))?;
 			let call = tx.update_dataset(
 				dataset,
-				keep(uri, "uri").into_bytes(),
-				keep(license, "license").into_bytes(),
-				keep(description, "description").into_bytes(),
+				uri.unwrap_or(current.uri).into_bytes(),
+				license.unwrap_or(current.license).into_bytes(),
+				description.unwrap_or(current.description).into_bytes(),
 			);
 			(chain.submit(&call, &signer, progress).await?, Some(dataset), "updated")
 		},
@@ -249,7 +266,6 @@ pub async fn change(
 			(chain.submit(&tx.claim(dataset), &signer, progress).await?, Some(dataset), "claimed")
 		},
 	};
-	let events = crate::events_json(&included.events);
 	let (text, dataset_json) = match dataset {
 		Some(id) => {
 			let report = show_at(chain, id, included.block_hash).await?;
@@ -257,8 +273,7 @@ pub async fn change(
 		},
 		None => (format!("{verb} in block #{}", included.block_number), Value::Null),
 	};
-	Ok(Report::new(
-		text,
-		json!({ "result": verb, "block": included.block_json(), "events": events, "dataset": dataset_json }),
-	))
+	let mut json = included.json(verb);
+	json["dataset"] = dataset_json;
+	Ok(Report::new(text, json))
 }

@@ -478,30 +478,6 @@ impl std::fmt::Display for CliError {
 	}
 }
 
-/// A transaction's events, by name (`agents.AgentRegistered`, as errors are named) with their
-/// fields, for `--json`; an event that does not decode is listed as such.
-pub fn events_json(
-	events: &subxt::extrinsics::ExtrinsicEvents<chain::Config>,
-) -> serde_json::Value {
-	let list: Vec<_> = events
-		.iter()
-		.map(|event| match event {
-			Ok(event) => {
-				let fields = event
-					.decode_fields_unchecked_as::<subxt::ext::scale_value::Composite<()>>()
-					.map(|fields| fields.to_string())
-					.unwrap_or_else(|e| format!("<undecodable: {e}>"));
-				json!({
-					"name": format!("{}.{}", chain::lower_first(event.pallet_name()), event.event_name()),
-					"fields": fields,
-				})
-			},
-			Err(e) => json!({ "name": "<undecodable>", "fields": e.to_string() }),
-		})
-		.collect();
-	serde_json::Value::Array(list)
-}
-
 /// A secret URI that gives a key, checked as the arguments are read (before any connection).
 fn valid_suri(text: &str) -> Result<String, String> {
 	keys::keypair(text).map(|_| text.to_string()).map_err(|e| e.to_string())

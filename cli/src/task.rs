@@ -397,12 +397,9 @@ pub async fn follow(
 		if block.number() < since {
 			continue;
 		}
-		let at = chain.api.at_block(block.hash()).await.map_err(CliError::rpc)?;
-		let view = at
-			.runtime_apis()
-			.call(runtime::runtime_apis().inference_api().task(id))
-			.await
-			.map_err(CliError::rpc)?
+		let view = chain
+			.query_at(block.hash(), runtime::runtime_apis().inference_api().task(id))
+			.await?
 			.ok_or_else(|| CliError::TaskEnded(format!("task {id} is no longer on chain")))?;
 		let committed = view.assignments.iter().filter(|a| a.committed).count();
 		let revealed = view.assignments.iter().filter(|a| a.output.is_some()).count();

@@ -99,13 +99,12 @@ pub async fn set_keys(
 			included.block_number,
 			hex::encode(&keys)
 		),
-		json!({
-			"result": "keys set",
-			"owner": owner.to_string(),
-			"keys": format!("0x{}", hex::encode(&keys)),
-			"block": included.block_json(),
-			"events": crate::events_json(&included.events),
-		}),
+		{
+			let mut json = included.json("keys set");
+			json["owner"] = json!(owner.to_string());
+			json["keys"] = json!(format!("0x{}", hex::encode(&keys)));
+			json
+		},
 	))
 }
 
@@ -130,12 +129,9 @@ pub async fn candidacy(
 		included.block_number,
 		report.text
 	);
-	report.json = json!({
-		"result": verb,
-		"block": included.block_json(),
-		"events": crate::events_json(&included.events),
-		"validators": report.json,
-	});
+	let validators = std::mem::take(&mut report.json);
+	report.json = included.json(verb);
+	report.json["validators"] = validators;
 	Ok(report)
 }
 

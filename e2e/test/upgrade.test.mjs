@@ -144,14 +144,14 @@ describe('runtime upgrade of a running chain, with work in flight', () => {
         timeoutMs: 60_000,
       });
       const applied = { blockHash: codeUpdated.blockHash };
-      await afterUpgrade(fresh, { applied, freeBefore, committedAt, before });
+      await afterUpgrade(fresh, { id, applied, freeBefore, committedAt, before });
     } finally {
       await fresh.disconnect();
     }
   });
 
-  async function afterUpgrade(api, { applied, freeBefore, committedAt, before }) {
-    const id = (await api.query.inference.nextTaskId()).toNumber() - 1;
+  async function afterUpgrade(api, { id, applied, freeBefore, committedAt, before }) {
+    // The same predicate as before the upgrade, on this connection's types.
     const isTaskEvent = (name) => (event) =>
       event.section === 'inference' && event.method === name && event.data.task.toNumber() === id;
     const freeAfter = (await api.query.system.account(charlie.address)).data.free.toBigInt();
