@@ -7,10 +7,10 @@
 
 use agentchain_primitives::{
 	offchain::{
-		model_id_of_name, EndpointApi, EndpointConfig, NodeStart, ENDPOINT_CONFIG_KEY,
-		NODE_START_KEY,
+		parse_model_mapping, EndpointApi, EndpointConfig, ModelMapping, NodeStart,
+		ENDPOINT_CONFIG_KEY, NODE_START_KEY,
 	},
-	ModelId, OPERATOR_KEY_TYPE,
+	OPERATOR_KEY_TYPE,
 };
 use codec::Encode;
 use sp_core::offchain::OffchainStorage;
@@ -27,40 +27,6 @@ pub enum InferenceApi {
 	Chat,
 	/// `POST {endpoint}/completions`, the prompt as it is.
 	Completions,
-}
-
-/// An on-chain model and the endpoint's name for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModelMapping {
-	/// The model's on-chain id.
-	pub id: ModelId,
-	/// The name the endpoint knows it by.
-	pub name: String,
-}
-
-/// Parses `NAME`, `NAME=ENDPOINT_NAME` or `0x<64 hex digits>=ENDPOINT_NAME`.
-///
-/// A name stands for the model id `blake2_256(name)`.
-pub fn parse_model_mapping(value: &str) -> Result<ModelMapping, String> {
-	let (model, name) = value.split_once('=').unwrap_or((value, value));
-	if model.is_empty() || name.is_empty() {
-		return Err(format!("`{value}`: expected NAME, NAME=ENDPOINT_NAME or 0xID=ENDPOINT_NAME"));
-	}
-	let id = match model.strip_prefix("0x") {
-		Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
-			let mut bytes = [0u8; 32];
-			for (i, byte) in bytes.iter_mut().enumerate() {
-				*byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
-					.map_err(|_| format!("`{model}` is not a hex model id"))?;
-			}
-			ModelId::from(bytes)
-		},
-		Some(_) if value.contains('=') => {
-			return Err(format!("`{model}`: a model id has 64 hex digits after 0x"))
-		},
-		_ => model_id_of_name(model),
-	};
-	Ok(ModelMapping { id, name: name.to_string() })
 }
 
 /// Options of an agent node: the inference endpoint its off-chain worker calls.
@@ -202,6 +168,7 @@ pub fn operator_keys(
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use agentchain_primitives::offchain::model_id_of_name;
 	use clap::Parser;
 
 	#[derive(Debug, clap::Parser)]
@@ -213,27 +180,6 @@ mod tests {
 	fn parse(args: &[&str]) -> Result<InferenceParams, clap::Error> {
 		Options::try_parse_from(std::iter::once("agentchain-node").chain(args.iter().copied()))
 			.map(|options| options.inference)
-	}
-
-	#[test]
-	fn model_mappings_accept_names_aliases_and_ids() {
-		let named = parse_model_mapping("ngram-en").unwrap();
-		assert_eq!(
-			named,
-			ModelMapping { id: model_id_of_name("ngram-en"), name: "ngram-en".into() }
-		);
-		let aliased = parse_model_mapping("llama-3.1-8b=llama3.1:8b").unwrap();
-		assert_eq!(aliased.id, model_id_of_name("llama-3.1-8b"));
-		assert_eq!(aliased.name, "llama3.1:8b");
-		let id = format!("0x{}", "ab".repeat(32));
-		let by_id = parse_model_mapping(&format!("{id}=served")).unwrap();
-		assert_eq!(by_id.id, ModelId::repeat_byte(0xab));
-		assert!(parse_model_mapping("=x").is_err());
-		assert!(parse_model_mapping("x=").is_err());
-		assert!(parse_model_mapping("0x1234=short").is_err());
-		assert!(parse_model_mapping(&format!("0x{}=bad", "zz".repeat(32))).is_err());
-		assert!(parse_model_mapping(&format!("0x{}=bad", "é".repeat(32))).is_err());
-		assert!(parse_model_mapping(&format!("0x+{}=bad", "a".repeat(63))).is_err());
 	}
 
 	#[test]

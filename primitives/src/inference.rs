@@ -76,18 +76,7 @@ pub enum VerificationMode {
 	Jury,
 }
 
-/// The output hash an executor reveals when it could not obtain a task's referenced input (the
-/// URI did not answer in time, or served bytes that do not hash to the input's hash, or that are
-/// not UTF-8 text), and the vote a juror reveals when it could not either: blake2-256 of
-/// `b"agentchain/input-unavailable"`.
-///
-/// Only tasks whose input is a reference (kept off chain by the requester) accept it: an inline
-/// input is on chain, always available. A task whose executors all reveal it is paid the price
-/// of an attempt; a juror's vote for it counts as present but never decides a verdict.
-pub const INPUT_UNAVAILABLE: H256 = H256([
-	0xa6, 0x52, 0x1a, 0x53, 0x7a, 0x63, 0xe2, 0x3c, 0x77, 0x09, 0x2e, 0x6b, 0x9c, 0xd2, 0x15, 0xcc,
-	0x23, 0xca, 0x36, 0xd2, 0x39, 0x35, 0x25, 0xfd, 0xb2, 0x35, 0x22, 0x8d, 0xb2, 0x6e, 0x27, 0x0a,
-]);
+pub use agentchain_execution::INPUT_UNAVAILABLE;
 
 /// A task whose result is open to dispute, as a dispute handler sees it.
 #[derive(Clone, PartialEq, Eq, Debug)]

@@ -35,14 +35,7 @@ pub fn work_lock_key(prefix: &[u8], work: &[u8]) -> Vec<u8> {
 	[prefix, start.as_ref().map_or(&[][..], |s| &s[..]), work].concat()
 }
 
-/// Which OpenAI-compatible API the endpoint is called through.
-#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug)]
-pub enum EndpointApi {
-	/// `POST {base_url}/chat/completions`, the prompt as one user message.
-	Chat,
-	/// `POST {base_url}/completions`, the prompt as it is.
-	Completions,
-}
+pub use agentchain_execution::EndpointApi;
 
 /// An agent node's inference endpoint.
 #[derive(Encode, Decode, Clone, PartialEq, Eq)]
@@ -85,21 +78,16 @@ impl core::fmt::Debug for EndpointConfig {
 	}
 }
 
-/// The on-chain id of a model known by a canonical name: `blake2_256(name)`.
-pub fn model_id_of_name(name: &str) -> ModelId {
-	use sp_runtime::traits::{BlakeTwo256, Hash};
-	BlakeTwo256::hash(name.as_bytes())
-}
+pub use agentchain_execution::{model_id_of_name, parse_model_mapping, ModelMapping};
 
 /// Offchain local storage prefix of the nonces tracked per operator key.
 pub const OPERATOR_NONCE_PREFIX: &[u8] = b"agentchain::operator-nonce::";
 
-/// Blocks during which a locally tracked nonce is trusted beyond the chain's: by then the
-/// transactions it counted are in a block, or lost.
-pub const NONCE_MEMORY: u64 = 5;
+pub use agentchain_execution::NONCE_MEMORY;
 
 /// Reserves the nonce of the next transaction an off-chain worker signs with `account` (its
-/// encoding) at block `now`, given the chain's next nonce for it.
+/// encoding) at block `now`, given the chain's next nonce for it
+/// ([`agentchain_execution::reserve_nonce`]'s rule, shared with the edge agent).
 ///
 /// Off-chain workers of consecutive blocks run in parallel and each sees only its own block's
 /// state: without this, a worker would reuse the nonce of a transaction another worker sent a
@@ -107,45 +95,34 @@ pub const NONCE_MEMORY: u64 = 5;
 /// compare-and-set on offchain local storage, shared by every pallet that signs with operator
 /// keys. Returns `None` if the storage could not be updated.
 pub fn reserve_nonce(account: &[u8], chain_next: u64, now: u64) -> Option<u64> {
-	use sp_runtime::offchain::storage::StorageValueRef;
-	let key = [OPERATOR_NONCE_PREFIX, account].concat();
-	let mut reserved = chain_next;
-	StorageValueRef::persistent(&key)
-		.mutate::<(u64, u64), (), _>(|tracked| {
-			reserved = match tracked {
-				Ok(Some((next, at))) if at.saturating_add(NONCE_MEMORY) > now => {
-					next.max(chain_next)
-				},
-				_ => chain_next,
-			};
-			Ok((reserved.saturating_add(1), now))
-		})
-		.ok()
-		.map(|_| reserved)
+	tracked_nonce(account, |tracked| agentchain_execution::reserve_nonce(tracked, chain_next, now))
 }
 
 /// The nonce for sending again, at block `now`, a transaction of `account` (its encoding) that
-/// has not reached a block: the chain's next nonce, `chain_next`, the lowest one not yet used.
-///
-/// A transaction lost from the pool (dropped when it was full, say) leaves a gap that every
-/// later nonce waits on; a resend at the lowest unused nonce fills it. Where a pending
-/// transaction of the account still holds that nonce, the pool keeps the one with the higher
-/// priority: a protocol duty replaces an ordinary transaction, and an equal one is refused (the
-/// pending one lands, and the resend is tried again later if still needed). Later reservations
-/// continue above it. Returns `None` if the storage could not be updated.
+/// has not reached a block: the chain's next nonce, `chain_next`, the lowest one not yet used
+/// ([`agentchain_execution::resend_nonce`]'s rule). Later reservations continue above it.
+/// Returns `None` if the storage could not be updated.
 pub fn resend_nonce(account: &[u8], chain_next: u64, now: u64) -> Option<u64> {
+	tracked_nonce(account, |tracked| agentchain_execution::resend_nonce(tracked, chain_next, now))
+}
+
+/// Applies a nonce rule to the nonce tracked for `account` in offchain local storage, as a
+/// compare-and-set; the nonce it gives, or `None` if the storage could not be updated.
+fn tracked_nonce(
+	account: &[u8],
+	rule: impl Fn(Option<(u64, u64)>) -> (u64, (u64, u64)),
+) -> Option<u64> {
 	use sp_runtime::offchain::storage::StorageValueRef;
 	let key = [OPERATOR_NONCE_PREFIX, account].concat();
+	let mut nonce = 0;
 	StorageValueRef::persistent(&key)
 		.mutate::<(u64, u64), (), _>(|tracked| {
-			let next = match tracked {
-				Ok(Some((next, at))) if at.saturating_add(NONCE_MEMORY) > now => next,
-				_ => 0,
-			};
-			Ok((next.max(chain_next.saturating_add(1)), now))
+			let (given, track) = rule(tracked.ok().flatten());
+			nonce = given;
+			Ok(track)
 		})
 		.ok()
-		.map(|_| chain_next)
+		.map(|_| nonce)
 }
 
 /// Gives back a nonce reserved with [`reserve_nonce`] whose transaction was not sent, if no later
@@ -153,11 +130,9 @@ pub fn resend_nonce(account: &[u8], chain_next: u64, now: u64) -> Option<u64> {
 pub fn release_nonce(account: &[u8], reserved: u64) {
 	use sp_runtime::offchain::storage::StorageValueRef;
 	let key = [OPERATOR_NONCE_PREFIX, account].concat();
-	let _ =
-		StorageValueRef::persistent(&key).mutate::<(u64, u64), (), _>(|tracked| match tracked {
-			Ok(Some((next, at))) if next == reserved.saturating_add(1) => Ok((reserved, at)),
-			_ => Err(()),
-		});
+	let _ = StorageValueRef::persistent(&key).mutate::<(u64, u64), (), _>(|tracked| {
+		agentchain_execution::release_nonce(tracked.ok().flatten(), reserved).ok_or(())
+	});
 }
 
 /// Stores `value` as `record` (offchain local storage) only if nothing is stored there yet: a

@@ -11,7 +11,8 @@
 //!    offchain local storage and only then submits `commit_vote` from the operator key.
 //! 3. Once the round is in its reveal phase, it submits `reveal_vote` from that record.
 //!
-//! The vote: in exact-match mode, the hash of the output the juror got. In jury mode, the
+//! The vote and its commitment follow [`agentchain_execution`]'s rules, shared with the edge
+//! agent (`agentchain agent run`). The vote: in exact-match mode, the hash of the output the juror got. In jury mode, the
 //! disputed result's hash when the juror's own output is the same, or shares at least
 //! [`JURY_ACCEPT_SIMILARITY_PERCENT`] of its distinct words with the revealed output (Jaccard
 //! similarity); otherwise [`REJECT`](crate::REJECT). A result whose output is not on chain
@@ -25,14 +26,18 @@
 use crate::{
 	vote_commitment, AgentRegistry, Call, Config, DisputePhase, Disputes, InferenceTasks,
 	JurorDuties, OffchainExecution, Pallet, TaskId, VerificationMode, INPUT_UNAVAILABLE,
-	LOG_TARGET, REJECT,
+	LOG_TARGET,
 };
+pub use agentchain_execution::{
+	accepts, VoteRecord, JURY_ACCEPT_SIMILARITY_PERCENT, RESUBMIT_AFTER, SUBMISSION_MARGIN_MS,
+};
+use agentchain_execution::{call_budget_ms, due, exact_match_vote, jury_vote};
 use agentchain_primitives::offchain::{
 	forget_records, remember_record, store_if_absent, work_lock_key, EndpointConfig,
 	ENDPOINT_CONFIG_KEY,
 };
 use agentchain_support::offchain::{send_signed_logged, Attempt};
-use alloc::{collections::btree_set::BTreeSet, vec::Vec};
+use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use frame_system::{
 	offchain::{Account, Signer},
@@ -54,19 +59,6 @@ pub const MAX_DUTIES_SCANNED: usize = 256;
 /// Most re-executions one run makes; seats left over are taken by the next block's run.
 pub const MAX_CALLS_PER_RUN: u32 = 2;
 
-/// Blocks after which a vote transaction that has not reached the chain is submitted again (at
-/// the lowest nonce the chain has not used): a duty lands in the next block unless it was lost
-/// (or refused by a pool whose view of the chain lagged behind the block the worker ran on). A
-/// resend of one still pending is refused, harmlessly.
-pub const RESUBMIT_AFTER: u64 = 1;
-
-/// Time kept free between the end of a re-execution and the commit deadline, in milliseconds.
-pub const SUBMISSION_MARGIN_MS: u64 = 1_000;
-
-/// In jury mode, the least share of distinct words (in percent) the juror's output and the
-/// revealed output must have in common for the juror to accept the result.
-pub const JURY_ACCEPT_SIMILARITY_PERCENT: usize = 50;
-
 /// Most vote records the node keeps; the oldest are dropped beyond it.
 pub const MAX_VOTE_RECORDS: usize = 256;
 
@@ -76,42 +68,6 @@ const VOTE_PREFIX: &[u8] = b"agentchain::challenges::vote::";
 const LOCK_PREFIX: &[u8] = b"agentchain::challenges::lock::";
 /// Offchain storage key of the list of live vote records.
 const VOTE_INDEX_KEY: &[u8] = b"agentchain::challenges::vote-index";
-
-/// What the node did for one seat, kept in offchain local storage.
-#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
-pub enum VoteRecord {
-	/// The node could not form a vote (the reason was logged when it happened).
-	Failed,
-	/// The node voted and submitted its commitment.
-	Voted {
-		/// The vote.
-		vote: H256,
-		/// The salt of the commitment.
-		salt: [u8; 32],
-		/// Block at which `commit_vote` was last submitted.
-		commit_sent_at: u64,
-		/// Block at which `reveal_vote` was last submitted, if it was.
-		reveal_sent_at: Option<u64>,
-	},
-}
-
-/// The jury-mode verdict of a juror whose output is `own`, on the revealed output `revealed`.
-pub fn accepts(own: &[u8], revealed: &[u8]) -> bool {
-	if own == revealed {
-		return true;
-	}
-	let words = |bytes: &[u8]| -> BTreeSet<Vec<u8>> {
-		bytes
-			.split(|b| b.is_ascii_whitespace())
-			.filter(|word| !word.is_empty())
-			.map(|word| word.to_ascii_lowercase())
-			.collect()
-	};
-	let (own, revealed) = (words(own), words(revealed));
-	let union = own.union(&revealed).count();
-	let common = own.intersection(&revealed).count();
-	union > 0 && common.saturating_mul(100) >= union.saturating_mul(JURY_ACCEPT_SIMILARITY_PERCENT)
-}
 
 impl<T: Config> Pallet<T> {
 	/// One run of the juror off-chain worker, after block `now` was imported. Does nothing on a
@@ -149,13 +105,11 @@ impl<T: Config> Pallet<T> {
 		match (dispute.phase, seat.commitment, seat.vote) {
 			(DisputePhase::Committing, None, _) => match record.get::<VoteRecord>() {
 				Ok(None) => {
-					let blocks_left = phase_ends.saturating_sub(now).saturating_sub(1);
+					let blocks_left = agentchain_execution::blocks_left(phase_ends, now);
 					// Counted from the start of this run (whose state is that of block `now`),
 					// not from this call: earlier calls of the run used part of it.
 					let elapsed = sp_io::offchain::timestamp().diff(&run.started).millis();
-					let budget_ms = blocks_left
-						.saturating_mul(run.config.block_time_ms)
-						.saturating_sub(SUBMISSION_MARGIN_MS)
+					let budget_ms = call_budget_ms(phase_ends, now, run.config.block_time_ms)
 						.saturating_sub(elapsed);
 					if budget_ms == 0 || run.calls >= MAX_CALLS_PER_RUN {
 						return;
@@ -207,8 +161,7 @@ impl<T: Config> Pallet<T> {
 			},
 			(DisputePhase::Revealing, Some(commitment), None) => match record.get::<VoteRecord>() {
 				Ok(Some(VoteRecord::Voted { vote, salt, commit_sent_at, reveal_sent_at }))
-					if reveal_sent_at
-						.is_none_or(|sent| now >= sent.saturating_add(RESUBMIT_AFTER)) =>
+					if due(reveal_sent_at, now) =>
 				{
 					if vote_commitment(task, round, &vote, &salt, juror) != commitment {
 						log::error!(target: LOG_TARGET, "dispute {task}: the commitment on chain is not this node's; cannot reveal");
@@ -244,30 +197,22 @@ impl<T: Config> Pallet<T> {
 		result: Option<H256>,
 		budget_ms: u64,
 	) -> Option<H256> {
-		let output = match T::Tasks::execute_offchain(task, budget_ms) {
-			Ok(Some(output)) => output,
-			// The task's referenced input cannot be obtained: the juror says so. Its vote counts
-			// as present, never as a verdict.
-			Ok(None) => return Some(INPUT_UNAVAILABLE),
+		let own = match T::Tasks::execute_offchain(task, budget_ms) {
+			Ok(own) => own,
 			Err(fault) => {
 				log::warn!(target: LOG_TARGET, "dispute {task}: {fault}; this juror cannot vote");
 				return None;
 			},
 		};
-		let own = H256(sp_io::hashing::blake2_256(&output));
-		Some(match mode {
-			VerificationMode::ExactMatch => own,
-			VerificationMode::Jury => {
-				let result = result?;
-				let acceptable = own == result
-					|| T::Tasks::revealed_output(task, &result)
-						.is_some_and(|revealed| accepts(&output, &revealed));
-				if acceptable {
-					result
-				} else {
-					REJECT
-				}
+		// The task's referenced input cannot be obtained: the juror says so
+		// (`INPUT_UNAVAILABLE`), a vote that counts as present, never as a verdict.
+		Some(match (mode, result) {
+			_ if own.is_none() => INPUT_UNAVAILABLE,
+			(VerificationMode::ExactMatch, _) => exact_match_vote(&own),
+			(VerificationMode::Jury, Some(result)) => {
+				jury_vote(&own, result, || T::Tasks::revealed_output(task, &result))
 			},
+			(VerificationMode::Jury, None) => return None,
 		})
 	}
 
@@ -320,18 +265,4 @@ fn vote_key<T: Config>(task: TaskId, juror: &T::AccountId, round: u32) -> Vec<u8
 fn decode_vote_key<T: Config>(key: &[u8]) -> Option<(TaskId, T::AccountId, u32)> {
 	let mut encoded = key.strip_prefix(VOTE_PREFIX)?;
 	<(TaskId, T::AccountId, u32)>::decode(&mut encoded).ok()
-}
-
-#[cfg(test)]
-mod tests {
-	use super::accepts;
-
-	#[test]
-	fn jurors_accept_close_outputs_and_reject_unrelated_ones() {
-		assert!(accepts(b"the cat sat on the mat", b"the cat sat on the mat"));
-		assert!(accepts(b"The cat sat on the mat", b"the cat sat on a mat"));
-		assert!(!accepts(b"the cat sat on the mat", b"buy tokens now at discount"));
-		assert!(!accepts(b"", b"anything"));
-		assert!(accepts(b"", b""));
-	}
 }

@@ -134,14 +134,7 @@ pub(crate) fn hash_of(bytes: &[u8]) -> H256 {
 	H256(sp_io::hashing::blake2_256(bytes))
 }
 
-/// `blake2_256(output_hash ‖ salt ‖ executor)`: what an executor commits to.
-pub fn commitment_of<AccountId: Encode>(
-	output_hash: &H256,
-	salt: &[u8; 32],
-	executor: &AccountId,
-) -> H256 {
-	H256(sp_io::hashing::blake2_256(&(output_hash, salt, executor).encode()))
-}
+pub use agentchain_execution::commitment_of;
 
 #[frame_support::pallet]
 pub mod pallet {

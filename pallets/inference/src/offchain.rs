@@ -19,6 +19,8 @@
 //! for another model) is logged once with the task id and not retried: the executor misses the
 //! deadline and the pallet reassigns or refunds the task, as it does for any executor that fails.
 //!
+//! What decides the bytes committed to (the endpoint call, truncation, hashes, the budget of a
+//! call) is [`agentchain_execution`]'s, shared with the edge agent (`agentchain agent run`).
 //! Two rules make every honest node commit the same thing for the same task:
 //!
 //! - **Outputs longer than the chain keeps** (`MaxOutputLen` bytes) are cut to their longest
@@ -26,15 +28,20 @@
 //!   ([`truncate_output`]).
 //! - **A referenced input the node cannot obtain** (the URI fails or times out, serves bytes
 //!   that do not hash to the task's input hash, or that are not UTF-8 text) is answered with
-//!   [`INPUT_UNAVAILABLE`]: the requester, who keeps the input, pays the attempt, and the
+//!   [`INPUT_UNAVAILABLE`](crate::INPUT_UNAVAILABLE): the requester, who keeps the input, pays the attempt, and the
 //!   executor is not slashed. The node's own faults (its endpoint) are never answered so.
 
 use crate::{
-	commitment_of, hash_of, AgentRegistry, AssignedTasks, Call, Config, Pallet, TaskId, TaskInfo,
-	TaskInput, TaskParams, TaskStatus, INPUT_UNAVAILABLE, LOG_TARGET,
+	commitment_of, AgentRegistry, AssignedTasks, Call, Config, Pallet, TaskId, TaskInfo, TaskInput,
+	TaskParams, TaskStatus, LOG_TARGET,
 };
+pub use agentchain_execution::{
+	answer_hash, parse_completion, truncate_output, Fault, WorkRecord, RESUBMIT_AFTER,
+	SUBMISSION_MARGIN_MS,
+};
+use agentchain_execution::{call_budget_ms, checked_input, fetchable_uri, Sampling};
 use agentchain_primitives::offchain::{
-	forget_records, remember_record, store_if_absent, work_lock_key, EndpointApi, EndpointConfig,
+	forget_records, remember_record, store_if_absent, work_lock_key, EndpointConfig,
 	ENDPOINT_CONFIG_KEY,
 };
 use agentchain_support::offchain::{send_signed_logged, Attempt};
@@ -45,7 +52,6 @@ use frame_system::{
 	offchain::{Account, Signer},
 	pallet_prelude::BlockNumberFor,
 };
-use serde::{Deserialize, Serialize};
 use sp_runtime::{
 	offchain::{
 		http,
@@ -62,16 +68,6 @@ pub const MAX_TASKS_SCANNED: usize = 1024;
 /// Most endpoint calls one run makes; tasks left over are taken by the next block's run.
 pub const MAX_CALLS_PER_RUN: u32 = 4;
 
-/// Blocks after which a commit or reveal that has not reached the chain is submitted again (at
-/// the lowest nonce the chain has not used): a duty lands in the next block unless it was lost
-/// (or refused by a pool whose view of the chain lagged behind the block the worker ran on), so
-/// a block without it means it was. A resend of one still pending is refused, harmlessly.
-pub const RESUBMIT_AFTER: u64 = 1;
-
-/// Time kept free between the end of an endpoint call and the phase deadline, in milliseconds,
-/// for the transaction to reach a block.
-pub const SUBMISSION_MARGIN_MS: u64 = 1_000;
-
 /// Most work records the node keeps track of; the oldest are dropped beyond it.
 pub const MAX_WORK_RECORDS: usize = 1024;
 
@@ -82,220 +78,21 @@ const LOCK_PREFIX: &[u8] = b"agentchain::inference::lock::";
 /// Offchain storage key of the list of live work records.
 const WORK_INDEX_KEY: &[u8] = b"agentchain::inference::work-index";
 
-/// Why the node produced no result for a task.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum Fault {
-	/// This node was given no inference endpoint.
-	NoEndpoint,
-	/// No task has this id.
-	UnknownTask,
-	/// The node serves no endpoint model for the task's model.
-	UnknownModel,
-	/// The task's input is not UTF-8 text.
-	InputNotText,
-	/// The task's input could not be fetched from its URI.
-	InputUnavailable,
-	/// The fetched input does not hash to the task's input hash.
-	InputHashMismatch,
-	/// Too little time was left before the commit deadline to call the endpoint.
-	TooLate,
-	/// The endpoint could not be reached (connection refused or reset, bad URL, I/O error).
-	Unreachable,
-	/// The endpoint did not answer before the deadline.
-	Timeout,
-	/// The endpoint answered with a status other than 200.
-	Status(u16),
-	/// The response body was larger than allowed.
-	Oversized,
-	/// The response body is not the JSON of a completion.
-	Malformed,
-	/// The response names another model than the one asked for.
-	WrongModel,
-}
-
-impl Fault {
-	/// Whether the fault is the referenced input's (the requester's), not this node's: the task
-	/// is then answered with [`INPUT_UNAVAILABLE`].
-	pub fn is_input_fault(&self) -> bool {
-		matches!(self, Fault::InputNotText | Fault::InputUnavailable | Fault::InputHashMismatch)
-	}
-}
-
-/// The longest prefix of `output` of at most `max_len` bytes that ends on a character boundary
-/// (`output` is UTF-8): what an executor commits to when the model wrote more than the chain
-/// keeps. Every honest node cuts the same way, so their outputs still match.
-pub fn truncate_output(mut output: Vec<u8>, max_len: usize) -> Vec<u8> {
-	if output.len() > max_len {
-		let mut end = max_len;
-		// A UTF-8 continuation byte is 0b10xx_xxxx: step back to the start of its character.
-		while end > 0 && output.get(end).is_some_and(|byte| byte & 0xC0 == 0x80) {
-			end -= 1;
-		}
-		output.truncate(end);
-	}
-	output
-}
-
-/// The hash an answer commits to: its output's, or [`INPUT_UNAVAILABLE`].
-pub fn answer_hash(output: &Option<Vec<u8>>) -> sp_core::H256 {
-	output.as_deref().map_or(INPUT_UNAVAILABLE, hash_of)
-}
-
-impl core::fmt::Display for Fault {
-	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-		match self {
-			Fault::NoEndpoint => write!(f, "this node has no inference endpoint"),
-			Fault::UnknownTask => write!(f, "no such task"),
-			Fault::UnknownModel => write!(f, "no endpoint model is mapped to the task's model"),
-			Fault::InputNotText => write!(f, "the input is not UTF-8 text"),
-			Fault::InputUnavailable => write!(f, "the input could not be fetched"),
-			Fault::InputHashMismatch => write!(f, "the fetched input does not match its hash"),
-			Fault::TooLate => write!(f, "too little time left before the commit deadline"),
-			Fault::Unreachable => write!(f, "endpoint unreachable"),
-			Fault::Timeout => write!(f, "endpoint timed out"),
-			Fault::Status(code) => write!(f, "endpoint answered with status {code}"),
-			Fault::Oversized => write!(f, "response body over the size limit"),
-			Fault::Malformed => write!(f, "malformed response"),
-			Fault::WrongModel => write!(f, "response for another model"),
-		}
-	}
-}
-
-/// What the node did for one assignment, kept in offchain local storage.
-#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
-pub enum WorkRecord {
-	/// The node gave up on the task (the fault was logged when it happened).
-	Failed,
-	/// The node's reveal is on chain: nothing more to do. Kept until the task is no longer
-	/// assigned, so that a late run on older state does not start over.
-	Done,
-	/// The node has a result and submitted its commitment.
-	Working {
-		/// The model's output, or `None` when the referenced input could not be obtained
-		/// (committed as [`INPUT_UNAVAILABLE`]).
-		output: Option<Vec<u8>>,
-		/// The salt of the commitment.
-		salt: [u8; 32],
-		/// Block at which `commit` was last submitted.
-		commit_sent_at: u64,
-		/// Block at which `reveal` was last submitted, if it was.
-		reveal_sent_at: Option<u64>,
-	},
-}
-
-/// A chat-completion request (`POST /chat/completions`).
-#[derive(Serialize)]
-struct ChatRequest<'a> {
-	model: &'a str,
-	messages: [ChatMessage<'a>; 1],
-	max_tokens: u32,
-	temperature: f64,
-	seed: u64,
-	stream: bool,
-}
-
-/// One message of a chat-completion request.
-#[derive(Serialize)]
-struct ChatMessage<'a> {
-	role: &'a str,
-	content: &'a str,
-}
-
-/// A completion request (`POST /completions`).
-#[derive(Serialize)]
-struct CompletionRequest<'a> {
-	model: &'a str,
-	prompt: &'a str,
-	max_tokens: u32,
-	temperature: f64,
-	seed: u64,
-	stream: bool,
-}
-
-/// The parts of a (chat) completion response the node reads; other fields are ignored.
-#[derive(Deserialize)]
-struct CompletionResponse {
-	model: Option<String>,
-	choices: Vec<Choice>,
-}
-
-/// One choice of a response: `message.content` (chat) or `text` (completions).
-#[derive(Deserialize)]
-struct Choice {
-	message: Option<ChoiceMessage>,
-	text: Option<String>,
-}
-
-/// The message of a chat choice.
-#[derive(Deserialize)]
-struct ChoiceMessage {
-	content: Option<String>,
-}
-
-/// The URL and JSON body of the endpoint call for a prompt.
+/// The URL and JSON body of the endpoint call for a prompt (see
+/// [`agentchain_execution::completion_request`]).
 pub fn completion_request(
 	config: &EndpointConfig,
 	model: &str,
 	prompt: &str,
 	params: &TaskParams,
 ) -> (String, Vec<u8>) {
-	let base = core::str::from_utf8(&config.base_url).unwrap_or_default().trim_end_matches('/');
-	let temperature = f64::from(params.temperature_milli) / 1000.0;
-	let (path, body) = match config.api {
-		EndpointApi::Chat => (
-			"chat/completions",
-			serde_json::to_vec(&ChatRequest {
-				model,
-				messages: [ChatMessage { role: "user", content: prompt }],
-				max_tokens: params.max_tokens,
-				temperature,
-				seed: params.seed,
-				stream: false,
-			}),
-		),
-		EndpointApi::Completions => (
-			"completions",
-			serde_json::to_vec(&CompletionRequest {
-				model,
-				prompt,
-				max_tokens: params.max_tokens,
-				temperature,
-				seed: params.seed,
-				stream: false,
-			}),
-		),
+	let base = core::str::from_utf8(&config.base_url).unwrap_or_default();
+	let sampling = Sampling {
+		max_tokens: params.max_tokens,
+		temperature_milli: params.temperature_milli,
+		seed: params.seed,
 	};
-	// Serialising these structs cannot fail: they hold only strings and numbers.
-	(format!("{base}/{path}"), body.unwrap_or_default())
-}
-
-/// The output of a completion response: the first choice's message content (chat) or text
-/// (completions), as UTF-8 bytes. The response must name `model` when it names one.
-pub fn parse_completion(body: &[u8], model: &str) -> Result<Vec<u8>, Fault> {
-	let response: CompletionResponse =
-		serde_json::from_slice(body).map_err(|_| Fault::Malformed)?;
-	if response.model.as_deref().is_some_and(|named| !names_model(named, model)) {
-		return Err(Fault::WrongModel);
-	}
-	let choice = response.choices.into_iter().next().ok_or(Fault::Malformed)?;
-	let output = match (choice.message.and_then(|m| m.content), choice.text) {
-		(Some(content), _) => content,
-		(None, Some(text)) => text,
-		(None, None) => return Err(Fault::Malformed),
-	};
-	Ok(output.into_bytes())
-}
-
-/// Whether a response's `model` names the model asked for: the same name, or the name of one of
-/// its dated snapshots (hosted APIs answer `gpt-4o` with `gpt-4o-2024-08-06`).
-fn names_model(named: &str, asked: &str) -> bool {
-	named == asked
-		|| named
-			.strip_prefix(asked)
-			.and_then(|rest| rest.strip_prefix('-'))
-			.is_some_and(|date| {
-				!date.is_empty() && date.chars().all(|c| c.is_ascii_digit() || c == '-')
-			})
+	agentchain_execution::completion_request(base, config.api, model, prompt, &sampling)
 }
 
 /// Sends a request and reads its response body, bounded by `max_bytes` and `deadline`.
@@ -497,11 +294,9 @@ impl<T: Config> Pallet<T> {
 		// The commitment must be in a block before `phase_ends`; the earliest it can be in is
 		// the next one. The call gets what is left, minus a margin, within the node's timeout,
 		// counted from the start of this run (whose state is that of block `now`).
-		let blocks_left = phase_ends.saturating_sub(now).saturating_sub(1);
-		let budget_ms = blocks_left
-			.saturating_mul(config.block_time_ms)
-			.saturating_sub(SUBMISSION_MARGIN_MS)
-			.min(config.timeout_ms);
+		let blocks_left = agentchain_execution::blocks_left(phase_ends, now);
+		let budget_ms =
+			call_budget_ms(phase_ends, now, config.block_time_ms).min(config.timeout_ms);
 		let lock_key = work_lock_key(LOCK_PREFIX, &key[WORK_PREFIX.len()..]);
 		let mut lock =
 			StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
@@ -578,16 +373,10 @@ impl<T: Config> Pallet<T> {
 		let prompt = match &task.input {
 			TaskInput::Inline(bytes) => bytes.to_vec(),
 			TaskInput::Reference { hash, uri } => {
-				let uri = core::str::from_utf8(uri).map_err(|_| Fault::InputUnavailable)?;
-				if !(uri.starts_with("http://") || uri.starts_with("https://")) {
-					return Err(Fault::InputUnavailable);
-				}
+				let uri = fetchable_uri(uri).ok_or(Fault::InputUnavailable)?;
 				let bytes = http_call(http::Request::get(uri), config.max_response_bytes, deadline)
 					.map_err(|_| Fault::InputUnavailable)?;
-				if hash_of(&bytes) != *hash {
-					return Err(Fault::InputHashMismatch);
-				}
-				bytes
+				checked_input(bytes, hash)?.into_bytes()
 			},
 		};
 		let prompt = core::str::from_utf8(&prompt).map_err(|_| Fault::InputNotText)?;

@@ -1,8 +1,11 @@
 //! Tests of the executor off-chain worker, with a scripted HTTP endpoint and transaction pool.
 
 use super::*;
-use crate::{mock::*, Event, NextTaskId, Outputs, Tasks, VerificationMode};
+use crate::{
+	hash_of, mock::*, Event, NextTaskId, Outputs, Tasks, VerificationMode, INPUT_UNAVAILABLE,
+};
 use agentchain_primitives::offchain::model_id_of_name;
+use agentchain_primitives::offchain::EndpointApi;
 use codec::Decode;
 use frame_support::{assert_ok, traits::Hooks};
 use parking_lot::RwLock;

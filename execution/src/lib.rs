@@ -1,0 +1,648 @@
+//! # The rules every AgentChain executor and juror follows
+//!
+//! An agent's work is done in two places: by the off-chain workers of an agent node
+//! (`pallet-inference`'s executor, `pallet-challenges`' juror), and by the edge agent
+//! (`agentchain agent run`), a standalone process on a device that runs no node. Both must do
+//! exactly the same thing for the same task, or honest agents would disagree and be slashed. So
+//! what decides the bytes they commit to lives here, once, in a crate small enough for both (no
+//! runtime, no node: `no_std` with `alloc`, and hashing that needs no host):
+//!
+//! - the endpoint call: [`completion_request`] (the URL and JSON body of an OpenAI-compatible
+//!   call) and [`parse_completion`] (the output of its answer), with the [`Fault`]s a call can
+//!   end in, and which of them are the requester's rather than the executor's
+//!   ([`Fault::is_input_fault`]);
+//! - the output committed to: [`truncate_output`] (cut to what the chain keeps, on a character
+//!   boundary), [`answer_hash`] (or [`INPUT_UNAVAILABLE`] when a referenced input cannot be
+//!   obtained), and [`commitment_of`];
+//! - a juror's vote: [`exact_match_vote`], [`jury_vote`] (with [`accepts`]), and
+//!   [`vote_commitment`];
+//! - time: [`call_budget_ms`] (how long an endpoint call may take so that the commitment still
+//!   lands before its deadline) and [`RESUBMIT_AFTER`] (when a duty not on chain is sent again);
+//! - what is kept about a duty so that nothing is ever committed or revealed twice, across
+//!   restarts: [`WorkRecord`] and [`VoteRecord`], stored *before* the commitment is sent.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+use alloc::{collections::btree_set::BTreeSet, format, string::String, vec::Vec};
+use codec::{Decode, Encode};
+pub use primitive_types::H256;
+use serde::{Deserialize, Serialize};
+
+/// The output hash an executor reveals when it could not obtain a task's referenced input (the
+/// URI did not answer in time, or served bytes that do not hash to the input's hash, or that are
+/// not UTF-8 text), and the vote a juror reveals when it could not either: blake2-256 of
+/// `b"agentchain/input-unavailable"`.
+///
+/// Only tasks whose input is a reference (kept off chain by the requester) accept it: an inline
+/// input is on chain, always available. A task whose executors all reveal it is paid the price
+/// of an attempt; a juror's vote for it counts as present but never decides a verdict.
+pub const INPUT_UNAVAILABLE: H256 = H256([
+	0xa6, 0x52, 0x1a, 0x53, 0x7a, 0x63, 0xe2, 0x3c, 0x77, 0x09, 0x2e, 0x6b, 0x9c, 0xd2, 0x15, 0xcc,
+	0x23, 0xca, 0x36, 0xd2, 0x39, 0x35, 0x25, 0xfd, 0xb2, 0x35, 0x22, 0x8d, 0xb2, 0x6e, 0x27, 0x0a,
+]);
+
+/// The vote of a juror who finds a jury-mode result not acceptable.
+pub const REJECT: H256 = H256::zero();
+
+/// In jury mode, the least share of distinct words (in percent) the juror's output and the
+/// revealed output must have in common for the juror to accept the result.
+pub const JURY_ACCEPT_SIMILARITY_PERCENT: usize = 50;
+
+/// Blocks after which a commit or reveal (of a result or a vote) that has not reached the chain
+/// is submitted again, at the lowest nonce the chain has not used: a duty lands in the next block
+/// unless it was lost (or refused by a pool whose view of the chain lagged behind), so a block
+/// without it means it was. A resend of one still pending is refused, harmlessly.
+pub const RESUBMIT_AFTER: u64 = 1;
+
+/// Time kept free between the end of an endpoint call and the phase deadline, in milliseconds,
+/// for the transaction to reach a block.
+pub const SUBMISSION_MARGIN_MS: u64 = 1_000;
+
+/// blake2-256 of some bytes: how outputs and referenced inputs are hashed.
+pub fn hash_of(bytes: &[u8]) -> H256 {
+	H256(sp_crypto_hashing::blake2_256(bytes))
+}
+
+/// The hash an answer commits to: its output's, or [`INPUT_UNAVAILABLE`] (`None`: the task's
+/// referenced input could not be obtained).
+pub fn answer_hash(output: &Option<Vec<u8>>) -> H256 {
+	output.as_deref().map_or(INPUT_UNAVAILABLE, hash_of)
+}
+
+/// `blake2_256(output_hash ‖ salt ‖ executor)`: what an executor commits to.
+pub fn commitment_of<AccountId: Encode>(
+	output_hash: &H256,
+	salt: &[u8; 32],
+	executor: &AccountId,
+) -> H256 {
+	H256(sp_crypto_hashing::blake2_256(&(output_hash, salt, executor).encode()))
+}
+
+/// `blake2_256(task ‖ round ‖ vote ‖ salt ‖ juror)`: what a juror commits to. Binding the
+/// commitment to the juror and the round stops one juror from replaying another's.
+pub fn vote_commitment<AccountId: Encode>(
+	task: u64,
+	round: u32,
+	vote: &H256,
+	salt: &[u8; 32],
+	juror: &AccountId,
+) -> H256 {
+	H256(sp_crypto_hashing::blake2_256(&(task, round, vote, salt, juror).encode()))
+}
+
+/// How long an endpoint call made at block `now` may take, in milliseconds, for work whose
+/// transaction must be in a block before `phase_ends`: the earliest block it can be in is the
+/// next one, so the blocks between, less [`SUBMISSION_MARGIN_MS`]. Zero: too late to start.
+pub fn call_budget_ms(phase_ends: u64, now: u64, block_time_ms: u64) -> u64 {
+	blocks_left(phase_ends, now)
+		.saturating_mul(block_time_ms)
+		.saturating_sub(SUBMISSION_MARGIN_MS)
+}
+
+/// Whole blocks between block `now` and the block before `phase_ends`: the blocks a call made
+/// now may use.
+pub fn blocks_left(phase_ends: u64, now: u64) -> u64 {
+	phase_ends.saturating_sub(now).saturating_sub(1)
+}
+
+/// Blocks during which a locally tracked nonce is trusted beyond the chain's: by then the
+/// transactions it counted are in a block, or lost.
+pub const NONCE_MEMORY: u64 = 5;
+
+/// The nonce of the next transaction an executor signs at block `now`, given the chain's next
+/// nonce for its key and what it tracks itself (`tracked`: the next nonce it has not used, and
+/// the block it last sent at); with what to track from now on.
+///
+/// An executor sends duties faster than blocks include them: without its own count it would
+/// reuse the nonce of a transaction still in the pool, which the pool refuses.
+pub fn reserve_nonce(tracked: Option<(u64, u64)>, chain_next: u64, now: u64) -> (u64, (u64, u64)) {
+	let reserved = match tracked {
+		Some((next, at)) if at.saturating_add(NONCE_MEMORY) > now => next.max(chain_next),
+		_ => chain_next,
+	};
+	(reserved, (reserved.saturating_add(1), now))
+}
+
+/// The nonce for sending again, at block `now`, a transaction that has not reached a block: the
+/// chain's next nonce, `chain_next`, the lowest one not yet used; with what to track from now on
+/// (later reservations continue above it).
+///
+/// A transaction lost from the pool (dropped when it was full, say) leaves a gap that every
+/// later nonce waits on; a resend at the lowest unused nonce fills it. Where a pending
+/// transaction still holds that nonce, the pool keeps the one with the higher priority: a
+/// protocol duty replaces an ordinary transaction, and an equal one is refused (the pending one
+/// lands, and the resend is tried again later if still needed).
+pub fn resend_nonce(tracked: Option<(u64, u64)>, chain_next: u64, now: u64) -> (u64, (u64, u64)) {
+	let next = match tracked {
+		Some((next, at)) if at.saturating_add(NONCE_MEMORY) > now => next,
+		_ => 0,
+	};
+	(chain_next, (next.max(chain_next.saturating_add(1)), now))
+}
+
+/// The on-chain id of a model known by a canonical name: `blake2_256(name)`.
+pub fn model_id_of_name(name: &str) -> H256 {
+	hash_of(name.as_bytes())
+}
+
+/// An on-chain model and the name an inference endpoint knows it by: what an agent node's
+/// `--inference-model` and the edge agent's `--model` take.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ModelMapping {
+	/// The model's on-chain id.
+	pub id: H256,
+	/// The name the endpoint knows it by.
+	pub name: String,
+}
+
+/// Parses `NAME`, `NAME=ENDPOINT_NAME` or `0x<64 hex digits>=ENDPOINT_NAME`. A name stands for
+/// the model id `blake2_256(name)` ([`model_id_of_name`]).
+pub fn parse_model_mapping(value: &str) -> Result<ModelMapping, String> {
+	let (model, name) = value.split_once('=').unwrap_or((value, value));
+	if model.is_empty() || name.is_empty() {
+		return Err(format!("`{value}`: expected NAME, NAME=ENDPOINT_NAME or 0xID=ENDPOINT_NAME"));
+	}
+	let id = match model.strip_prefix("0x") {
+		Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+			let mut bytes = [0u8; 32];
+			for (i, byte) in bytes.iter_mut().enumerate() {
+				*byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+					.map_err(|_| format!("`{model}` is not a hex model id"))?;
+			}
+			H256(bytes)
+		},
+		Some(_) if value.contains('=') => {
+			return Err(format!("`{model}`: a model id has 64 hex digits after 0x"))
+		},
+		_ => model_id_of_name(model),
+	};
+	Ok(ModelMapping { id, name: String::from(name) })
+}
+
+/// Gives back the nonce `reserved` (by [`reserve_nonce`]) whose transaction was not sent, if no
+/// later one was reserved meanwhile: what to track from now on, or `None` to leave it as it is.
+pub fn release_nonce(tracked: Option<(u64, u64)>, reserved: u64) -> Option<(u64, u64)> {
+	match tracked {
+		Some((next, at)) if next == reserved.saturating_add(1) => Some((reserved, at)),
+		_ => None,
+	}
+}
+
+/// Why an executor produced no result for a task.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Fault {
+	/// This node was given no inference endpoint.
+	NoEndpoint,
+	/// No task has this id.
+	UnknownTask,
+	/// The executor serves no endpoint model for the task's model.
+	UnknownModel,
+	/// The task's input is not UTF-8 text.
+	InputNotText,
+	/// The task's input could not be fetched from its URI.
+	InputUnavailable,
+	/// The fetched input does not hash to the task's input hash.
+	InputHashMismatch,
+	/// Too little time was left before the commit deadline to call the endpoint.
+	TooLate,
+	/// The endpoint could not be reached (connection refused or reset, bad URL, I/O error).
+	Unreachable,
+	/// The endpoint did not answer before the deadline.
+	Timeout,
+	/// The endpoint answered with a status other than 200.
+	Status(u16),
+	/// The response body was larger than allowed.
+	Oversized,
+	/// The response body is not the JSON of a completion.
+	Malformed,
+	/// The response names another model than the one asked for.
+	WrongModel,
+}
+
+impl Fault {
+	/// Whether the fault is the referenced input's (the requester's), not the executor's: the
+	/// task is then answered with [`INPUT_UNAVAILABLE`].
+	pub fn is_input_fault(&self) -> bool {
+		matches!(self, Fault::InputNotText | Fault::InputUnavailable | Fault::InputHashMismatch)
+	}
+}
+
+impl core::fmt::Display for Fault {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		match self {
+			Fault::NoEndpoint => write!(f, "this node has no inference endpoint"),
+			Fault::UnknownTask => write!(f, "no such task"),
+			Fault::UnknownModel => write!(f, "no endpoint model is mapped to the task's model"),
+			Fault::InputNotText => write!(f, "the input is not UTF-8 text"),
+			Fault::InputUnavailable => write!(f, "the input could not be fetched"),
+			Fault::InputHashMismatch => write!(f, "the fetched input does not match its hash"),
+			Fault::TooLate => write!(f, "too little time left before the commit deadline"),
+			Fault::Unreachable => write!(f, "endpoint unreachable"),
+			Fault::Timeout => write!(f, "endpoint timed out"),
+			Fault::Status(code) => write!(f, "endpoint answered with status {code}"),
+			Fault::Oversized => write!(f, "response body over the size limit"),
+			Fault::Malformed => write!(f, "malformed response"),
+			Fault::WrongModel => write!(f, "response for another model"),
+		}
+	}
+}
+
+/// The longest prefix of `output` of at most `max_len` bytes that ends on a character boundary
+/// (`output` is UTF-8): what an executor commits to when the model wrote more than the chain
+/// keeps. Every honest executor cuts the same way, so their outputs still match.
+pub fn truncate_output(mut output: Vec<u8>, max_len: usize) -> Vec<u8> {
+	if output.len() > max_len {
+		let mut end = max_len;
+		// A UTF-8 continuation byte is 0b10xx_xxxx: step back to the start of its character.
+		while end > 0 && output.get(end).is_some_and(|byte| byte & 0xC0 == 0x80) {
+			end -= 1;
+		}
+		output.truncate(end);
+	}
+	output
+}
+
+/// Which OpenAI-compatible API the endpoint is called through.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum EndpointApi {
+	/// `POST {base_url}/chat/completions`, the prompt as one user message.
+	Chat,
+	/// `POST {base_url}/completions`, the prompt as it is.
+	Completions,
+}
+
+/// How a task asks its model to sample: the task parameters the endpoint call carries.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Sampling {
+	/// Most tokens to generate.
+	pub max_tokens: u32,
+	/// Sampling temperature in thousandths.
+	pub temperature_milli: u32,
+	/// Seed of the sampler.
+	pub seed: u64,
+}
+
+/// A chat-completion request (`POST /chat/completions`).
+#[derive(Serialize)]
+struct ChatRequest<'a> {
+	model: &'a str,
+	messages: [ChatMessage<'a>; 1],
+	max_tokens: u32,
+	temperature: f64,
+	seed: u64,
+	stream: bool,
+}
+
+/// One message of a chat-completion request.
+#[derive(Serialize)]
+struct ChatMessage<'a> {
+	role: &'a str,
+	content: &'a str,
+}
+
+/// A completion request (`POST /completions`).
+#[derive(Serialize)]
+struct CompletionRequest<'a> {
+	model: &'a str,
+	prompt: &'a str,
+	max_tokens: u32,
+	temperature: f64,
+	seed: u64,
+	stream: bool,
+}
+
+/// The parts of a (chat) completion response an executor reads; other fields are ignored.
+#[derive(Deserialize)]
+struct CompletionResponse {
+	model: Option<String>,
+	choices: Vec<Choice>,
+}
+
+/// One choice of a response: `message.content` (chat) or `text` (completions).
+#[derive(Deserialize)]
+struct Choice {
+	message: Option<ChoiceMessage>,
+	text: Option<String>,
+}
+
+/// The message of a chat choice.
+#[derive(Deserialize)]
+struct ChoiceMessage {
+	content: Option<String>,
+}
+
+/// The URL and JSON body of the endpoint call for `prompt` to the endpoint's `model`, at the
+/// API base URL `base_url` (such as `http://127.0.0.1:8080/v1`).
+pub fn completion_request(
+	base_url: &str,
+	api: EndpointApi,
+	model: &str,
+	prompt: &str,
+	sampling: &Sampling,
+) -> (String, Vec<u8>) {
+	let base = base_url.trim_end_matches('/');
+	let temperature = f64::from(sampling.temperature_milli) / 1000.0;
+	let (path, body) = match api {
+		EndpointApi::Chat => (
+			"chat/completions",
+			serde_json::to_vec(&ChatRequest {
+				model,
+				messages: [ChatMessage { role: "user", content: prompt }],
+				max_tokens: sampling.max_tokens,
+				temperature,
+				seed: sampling.seed,
+				stream: false,
+			}),
+		),
+		EndpointApi::Completions => (
+			"completions",
+			serde_json::to_vec(&CompletionRequest {
+				model,
+				prompt,
+				max_tokens: sampling.max_tokens,
+				temperature,
+				seed: sampling.seed,
+				stream: false,
+			}),
+		),
+	};
+	// Serialising these structs cannot fail: they hold only strings and numbers.
+	(format!("{base}/{path}"), body.unwrap_or_default())
+}
+
+/// The output of a completion response: the first choice's message content (chat) or text
+/// (completions), as UTF-8 bytes. The response must name `model` when it names one.
+pub fn parse_completion(body: &[u8], model: &str) -> Result<Vec<u8>, Fault> {
+	let response: CompletionResponse =
+		serde_json::from_slice(body).map_err(|_| Fault::Malformed)?;
+	if response.model.as_deref().is_some_and(|named| !names_model(named, model)) {
+		return Err(Fault::WrongModel);
+	}
+	let choice = response.choices.into_iter().next().ok_or(Fault::Malformed)?;
+	let output = match (choice.message.and_then(|m| m.content), choice.text) {
+		(Some(content), _) => content,
+		(None, Some(text)) => text,
+		(None, None) => return Err(Fault::Malformed),
+	};
+	Ok(output.into_bytes())
+}
+
+/// Whether a response's `model` names the model asked for: the same name, or the name of one of
+/// its dated snapshots (hosted APIs answer `gpt-4o` with `gpt-4o-2024-08-06`).
+fn names_model(named: &str, asked: &str) -> bool {
+	named == asked
+		|| named
+			.strip_prefix(asked)
+			.and_then(|rest| rest.strip_prefix('-'))
+			.is_some_and(|date| {
+				!date.is_empty() && date.chars().all(|c| c.is_ascii_digit() || c == '-')
+			})
+}
+
+/// Whether a fetched referenced input is the task's: it hashes to `hash` and is UTF-8 text.
+/// What the prompt is, or the input fault to answer with.
+pub fn checked_input(bytes: Vec<u8>, hash: &H256) -> Result<String, Fault> {
+	if hash_of(&bytes) != *hash {
+		return Err(Fault::InputHashMismatch);
+	}
+	String::from_utf8(bytes).map_err(|_| Fault::InputNotText)
+}
+
+/// Whether a referenced input's URI is one an executor fetches (`http://` or `https://`).
+pub fn fetchable_uri(uri: &[u8]) -> Option<&str> {
+	core::str::from_utf8(uri)
+		.ok()
+		.filter(|uri| uri.starts_with("http://") || uri.starts_with("https://"))
+}
+
+/// The jury-mode verdict of a juror whose output is `own`, on the revealed output `revealed`.
+pub fn accepts(own: &[u8], revealed: &[u8]) -> bool {
+	if own == revealed {
+		return true;
+	}
+	let words = |bytes: &[u8]| -> BTreeSet<Vec<u8>> {
+		bytes
+			.split(|b| b.is_ascii_whitespace())
+			.filter(|word| !word.is_empty())
+			.map(|word| word.to_ascii_lowercase())
+			.collect()
+	};
+	let (own, revealed) = (words(own), words(revealed));
+	let union = own.union(&revealed).count();
+	let common = own.intersection(&revealed).count();
+	union > 0 && common.saturating_mul(100) >= union.saturating_mul(JURY_ACCEPT_SIMILARITY_PERCENT)
+}
+
+/// An exact-match juror's vote: the hash of the output it got itself (`None`: it could not
+/// obtain the task's referenced input either, [`INPUT_UNAVAILABLE`]).
+pub fn exact_match_vote(own: &Option<Vec<u8>>) -> H256 {
+	answer_hash(own)
+}
+
+/// A jury-mode juror's vote on the disputed result `result`, from the output it got itself
+/// (`None`: input unavailable) and, read only when needed, the revealed output (`None` when it is
+/// not on chain): `result` when its own output is the same or close enough ([`accepts`]),
+/// otherwise [`REJECT`].
+pub fn jury_vote(
+	own: &Option<Vec<u8>>,
+	result: H256,
+	revealed: impl FnOnce() -> Option<Vec<u8>>,
+) -> H256 {
+	let Some(own) = own else { return INPUT_UNAVAILABLE };
+	if hash_of(own) == result || revealed().is_some_and(|revealed| accepts(own, &revealed)) {
+		result
+	} else {
+		REJECT
+	}
+}
+
+/// What an executor did for one assignment: kept (by the node in offchain local storage, by the
+/// edge agent in its state file) so that a result is committed once and revealed as committed,
+/// across restarts.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
+pub enum WorkRecord {
+	/// The executor gave up on the task (the fault was logged when it happened).
+	Failed,
+	/// The reveal is on chain: nothing more to do. Kept until the task is no longer assigned,
+	/// so that a late run on older state does not start over.
+	Done,
+	/// The executor has a result and submitted its commitment.
+	Working {
+		/// The model's output, or `None` when the referenced input could not be obtained
+		/// (committed as [`INPUT_UNAVAILABLE`]).
+		output: Option<Vec<u8>>,
+		/// The salt of the commitment.
+		salt: [u8; 32],
+		/// Block at which `commit` was last submitted.
+		commit_sent_at: u64,
+		/// Block at which `reveal` was last submitted, if it was.
+		reveal_sent_at: Option<u64>,
+	},
+}
+
+/// What a juror did for one seat, kept like a [`WorkRecord`].
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
+pub enum VoteRecord {
+	/// The juror could not form a vote (the reason was logged when it happened).
+	Failed,
+	/// The juror voted and submitted its commitment.
+	Voted {
+		/// The vote.
+		vote: H256,
+		/// The salt of the commitment.
+		salt: [u8; 32],
+		/// Block at which `commit_vote` was last submitted.
+		commit_sent_at: u64,
+		/// Block at which `reveal_vote` was last submitted, if it was.
+		reveal_sent_at: Option<u64>,
+	},
+}
+
+/// Whether a duty sent at block `sent_at` (if ever) is due to be sent (again) at block `now`.
+pub fn due(sent_at: Option<u64>, now: u64) -> bool {
+	sent_at.is_none_or(|sent| now >= sent.saturating_add(RESUBMIT_AFTER))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use alloc::vec;
+
+	#[test]
+	fn model_mappings_accept_names_aliases_and_ids() {
+		let named = parse_model_mapping("ngram-en").unwrap();
+		assert_eq!(
+			named,
+			ModelMapping { id: model_id_of_name("ngram-en"), name: "ngram-en".into() }
+		);
+		let aliased = parse_model_mapping("llama-3.1-8b=llama3.1:8b").unwrap();
+		assert_eq!(aliased.id, model_id_of_name("llama-3.1-8b"));
+		assert_eq!(aliased.name, "llama3.1:8b");
+		let id = format!("0x{}", "ab".repeat(32));
+		let by_id = parse_model_mapping(&format!("{id}=served")).unwrap();
+		assert_eq!(by_id.id, H256::repeat_byte(0xab));
+		assert!(parse_model_mapping("=x").is_err());
+		assert!(parse_model_mapping("x=").is_err());
+		assert!(parse_model_mapping("0x1234=short").is_err());
+		assert!(parse_model_mapping(&format!("0x{}=bad", "zz".repeat(32))).is_err());
+		assert!(parse_model_mapping(&format!("0x{}=bad", "é".repeat(32))).is_err());
+		assert!(parse_model_mapping(&format!("0x+{}=bad", "a".repeat(63))).is_err());
+	}
+
+	#[test]
+	fn input_unavailable_is_the_hash_of_its_name() {
+		assert_eq!(INPUT_UNAVAILABLE, hash_of(b"agentchain/input-unavailable"));
+	}
+
+	#[test]
+	fn outputs_are_cut_on_a_character_boundary() {
+		assert_eq!(truncate_output(b"hello".to_vec(), 10), b"hello".to_vec());
+		assert_eq!(truncate_output(b"hello".to_vec(), 3), b"hel".to_vec());
+		// "é" is two bytes: a cut in its middle steps back before it.
+		assert_eq!(truncate_output("aé".as_bytes().to_vec(), 2), b"a".to_vec());
+		assert_eq!(truncate_output("aé".as_bytes().to_vec(), 3), "aé".as_bytes().to_vec());
+	}
+
+	#[test]
+	fn requests_and_responses_follow_the_openai_api() {
+		let sampling = Sampling { max_tokens: 16, temperature_milli: 500, seed: 7 };
+		let (url, body) =
+			completion_request("http://h/v1/", EndpointApi::Chat, "m", "hi", &sampling);
+		assert_eq!(url, "http://h/v1/chat/completions");
+		let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+		assert_eq!(body["messages"][0]["content"], "hi");
+		assert_eq!(body["temperature"], 0.5);
+		assert_eq!(body["seed"], 7);
+		let (url, _) =
+			completion_request("http://h/v1", EndpointApi::Completions, "m", "hi", &sampling);
+		assert_eq!(url, "http://h/v1/completions");
+		let chat = br#"{"model":"m-2024-08-06","choices":[{"message":{"content":"yes"}}]}"#;
+		assert_eq!(parse_completion(chat, "m"), Ok(b"yes".to_vec()));
+		let text = br#"{"choices":[{"text":"no"}]}"#;
+		assert_eq!(parse_completion(text, "m"), Ok(b"no".to_vec()));
+		assert_eq!(
+			parse_completion(br#"{"model":"other","choices":[]}"#, "m"),
+			Err(Fault::WrongModel)
+		);
+		assert_eq!(parse_completion(b"{", "m"), Err(Fault::Malformed));
+		assert_eq!(parse_completion(br#"{"choices":[]}"#, "m"), Err(Fault::Malformed));
+	}
+
+	#[test]
+	fn referenced_inputs_are_checked() {
+		let input = b"prompt".to_vec();
+		assert_eq!(checked_input(input.clone(), &hash_of(&input)), Ok("prompt".into()));
+		assert_eq!(checked_input(input, &H256::zero()), Err(Fault::InputHashMismatch));
+		let bad = vec![0xff, 0xfe];
+		assert_eq!(checked_input(bad.clone(), &hash_of(&bad)), Err(Fault::InputNotText));
+		assert_eq!(fetchable_uri(b"https://x/y"), Some("https://x/y"));
+		assert_eq!(fetchable_uri(b"file:///etc/passwd"), None);
+	}
+
+	#[test]
+	fn votes_follow_the_mode() {
+		let own = Some(b"the cat sat on the mat".to_vec());
+		assert_eq!(exact_match_vote(&own), hash_of(b"the cat sat on the mat"));
+		assert_eq!(exact_match_vote(&None), INPUT_UNAVAILABLE);
+		let result = H256::repeat_byte(1);
+		let close = || Some(b"The cat sat on a mat".to_vec());
+		let far = || Some(b"buy tokens now at discount".to_vec());
+		assert_eq!(jury_vote(&own, result, close), result);
+		assert_eq!(jury_vote(&own, result, far), REJECT);
+		assert_eq!(jury_vote(&own, result, || None), REJECT);
+		assert_eq!(jury_vote(&None, result, close), INPUT_UNAVAILABLE);
+		// The same output as the result's: accepted without reading the revealed output.
+		let same = hash_of(b"the cat sat on the mat");
+		assert_eq!(jury_vote(&own, same, || unreachable!()), same);
+	}
+
+	#[test]
+	fn jurors_accept_close_outputs_and_reject_unrelated_ones() {
+		assert!(accepts(b"the cat sat on the mat", b"the cat sat on the mat"));
+		assert!(accepts(b"The cat sat on the mat", b"the cat sat on a mat"));
+		assert!(!accepts(b"the cat sat on the mat", b"buy tokens now at discount"));
+		assert!(!accepts(b"", b"anything"));
+		assert!(accepts(b"", b""));
+	}
+
+	#[test]
+	fn budgets_leave_the_next_block_and_a_margin() {
+		// Phase ends at 10, now 7: blocks 8 and 9 are left, minus the margin.
+		assert_eq!(call_budget_ms(10, 7, 3_000), 6_000 - SUBMISSION_MARGIN_MS);
+		assert_eq!(call_budget_ms(10, 9, 3_000), 0);
+		assert_eq!(call_budget_ms(10, 12, 3_000), 0);
+		assert!(due(None, 5));
+		assert!(!due(Some(5), 5));
+		assert!(due(Some(5), 5 + RESUBMIT_AFTER));
+	}
+
+	#[test]
+	fn nonces_are_reserved_resent_and_given_back() {
+		// Two sends at block 10 while the chain's next nonce is 3; the chain catches up.
+		let (first, tracked) = reserve_nonce(None, 3, 10);
+		let (second, tracked) = reserve_nonce(Some(tracked), 3, 10);
+		assert_eq!((first, second), (3, 4));
+		assert_eq!(reserve_nonce(Some(tracked), 7, 11).0, 7);
+		// Forgotten after NONCE_MEMORY blocks.
+		assert_eq!(reserve_nonce(Some(tracked), 3, 10 + NONCE_MEMORY).0, 3);
+		// A resend takes the lowest unused nonce; later reservations go above what was tracked.
+		let (resent, after) = resend_nonce(Some(tracked), 3, 12);
+		assert_eq!((resent, reserve_nonce(Some(after), 3, 12).0), (3, 5));
+		// A nonce not used is given back only if it was the last one reserved.
+		assert_eq!(release_nonce(Some(tracked), 4), Some((4, 10)));
+		assert_eq!(release_nonce(Some(tracked), 3), None);
+	}
+
+	#[test]
+	fn commitments_bind_the_account() {
+		let salt = [3u8; 32];
+		let a = commitment_of(&H256::repeat_byte(1), &salt, &[1u8; 32]);
+		assert_ne!(a, commitment_of(&H256::repeat_byte(1), &salt, &[2u8; 32]));
+		assert_ne!(
+			vote_commitment(1, 0, &REJECT, &salt, &[1u8; 32]),
+			vote_commitment(1, 1, &REJECT, &salt, &[1u8; 32])
+		);
+	}
+}
