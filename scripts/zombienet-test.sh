@@ -58,6 +58,8 @@ status=${PIPESTATUS[0]}
 
 # Stray node processes of this network, if the teardown could not stop them.
 pkill -f -- "--base-path $run_dir" 2>/dev/null || true
+# An edge agent a js-script started, if the script was stopped before it could stop it.
+pkill -f -- "--state-dir ${TMPDIR:-/tmp}/agentchain-edge-" 2>/dev/null || true
 
 result="$(sed -n 's/.*Result: \([0-9]*\)\/\([0-9]*\).*/\1 \2/p' "$log" | tail -n1)"
 if [ -n "$result" ]; then

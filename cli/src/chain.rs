@@ -39,6 +39,8 @@ pub struct Chain {
 	url: String,
 	/// Whether a transaction is reported once finalized, rather than once in the best block.
 	finalized: bool,
+	/// The embedded light client, when the chain is followed through one (kept alive with it).
+	_light: Option<subxt::lightclient::LightClient>,
 }
 
 /// A transaction in a block, with what it emitted.
@@ -76,7 +78,51 @@ impl Chain {
 		let api = OnlineClient::<Config>::from_rpc_client(client)
 			.await
 			.map_err(|e| unreachable(&e))?;
-		Ok(Self { api, rpc, client: raw, url: url.to_string(), finalized })
+		Ok(Self { api, rpc, client: raw, url: url.to_string(), finalized, _light: None })
+	}
+
+	/// Follows the chain with an embedded light client (smoldot) instead of a node's RPC: given
+	/// the chain's raw chain spec (`agentchain-node build-spec --raw`), and nodes to reach the
+	/// network through (added to the spec's boot nodes). It syncs from the spec's genesis (warp
+	/// sync from GRANDPA's proofs) and checks what it reads itself: no RPC provider is trusted.
+	pub async fn light(spec: &std::path::Path, bootnodes: &[String]) -> Result<Self, CliError> {
+		let text = std::fs::read_to_string(spec).map_err(|e| {
+			CliError::Invalid(format!("cannot read the chain spec {}: {e}", spec.display()))
+		})?;
+		let mut json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+			CliError::Invalid(format!("{} is not a JSON chain spec: {e}", spec.display()))
+		})?;
+		if json.pointer("/genesis/raw").is_none() {
+			return Err(CliError::Invalid(format!(
+				"{} is not a raw chain spec: make one with `agentchain-node build-spec --chain … \
+				 --raw`",
+				spec.display()
+			)));
+		}
+		if !bootnodes.is_empty() {
+			let nodes = json
+				.as_object_mut()
+				.map(|spec| spec.entry("bootNodes").or_insert_with(|| serde_json::json!([])));
+			if let Some(serde_json::Value::Array(nodes)) = nodes {
+				nodes.extend(bootnodes.iter().map(|b| serde_json::json!(b)));
+			}
+		}
+		let (light, rpc) = subxt::lightclient::LightClient::relay_chain(json.to_string())
+			.map_err(|e| CliError::Connection(format!("the light client cannot start: {e}")))?;
+		let client = RpcClient::new(rpc);
+		let rpc = Rpc::new(client.clone());
+		let raw = client.clone();
+		let api = OnlineClient::<Config>::from_rpc_client(client).await.map_err(|e| {
+			CliError::Connection(format!("the light client cannot follow the chain: {e}"))
+		})?;
+		Ok(Self {
+			api,
+			rpc,
+			client: raw,
+			url: format!("light client ({})", spec.display()),
+			finalized: false,
+			_light: Some(light),
+		})
 	}
 
 	pub fn url(&self) -> &str {

@@ -4,6 +4,7 @@ mod agent;
 mod chain;
 mod challenge;
 mod data;
+mod edge;
 mod keys;
 mod output;
 mod status;
@@ -341,6 +342,13 @@ enum AgentCommand {
 		#[command(flatten)]
 		signer: Signer,
 	},
+	/// Do the agent's work as an edge agent, with no node of its own: run its assigned tasks
+	/// against an inference endpoint, commit and reveal, sit on its juries, send its heartbeats.
+	/// Runs until stopped; prints one line per step (one JSON object per line with --json).
+	Run {
+		#[command(flatten)]
+		options: Box<edge::RunOptions>,
+	},
 	/// Become selectable again after missing heartbeats.
 	Rejoin {
 		#[command(flatten)]
@@ -504,6 +512,16 @@ fn signer_account(
 }
 
 async fn run(cli: Cli) -> Result<Report, CliError> {
+	// The edge agent runs until stopped or until it loses the chain.
+	let cli = match cli {
+		Cli { command: Command::Agent(AgentCommand::Run { options }), url, json, .. } => {
+			return match edge::run(&url, *options, json).await {
+				Ok(never) => match never {},
+				Err(e) => Err(e),
+			}
+		},
+		cli => cli,
+	};
 	let progress = Progress::new(cli.quiet);
 	// Commands that need no node are answered before connecting.
 	match &cli.command {
@@ -565,6 +583,11 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
 				AgentCommand::Resume { signer } => (signer.suri, Change::Resume),
 				AgentCommand::Deregister { signer } => (signer.suri, Change::Deregister),
 				AgentCommand::Rejoin { signer } => (signer.suri, Change::Rejoin),
+				AgentCommand::Run { .. } => {
+					return Err(CliError::Invalid(
+						"`agent run` is answered before connecting".into(),
+					))
+				},
 				AgentCommand::SetOperator { signer, operator } => {
 					(signer.suri, Change::SetOperator(operator))
 				},

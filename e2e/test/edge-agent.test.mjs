@@ -1,0 +1,321 @@
+// The edge agent (`agentchain agent run`): agents whose work is done by a standalone process with
+// no node of its own, against a dev node that runs no inference endpoint (so no off-chain worker
+// does any of it). An edge agent executes its tasks over RPC and over the embedded light client,
+// survives its endpoint failing and its own SIGKILL without a duplicate commit or reveal, and
+// three edge agents serve on a jury.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Keyring } from '@polkadot/keyring';
+import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
+import {
+  bootnodeOf, nodeBinary, startDevNode, startInferenceServer,
+} from '../lib/node.mjs';
+
+const MODEL_NAME = 'ngram-en';
+
+function cliBinary() {
+  return process.env.AGENTCHAIN_CLI ?? join(dirname(nodeBinary()), 'agentchain');
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+describe('edge agents against a dev node with no endpoint of its own', () => {
+  let server;
+  let node;
+  let api;
+  let keyring;
+  const agents = [];
+
+  function cli(args) {
+    return new Promise((resolve) => {
+      execFile(cliBinary(), ['--url', node.rpcUrl, ...args], { timeout: 300_000 }, (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        let json;
+        try { json = JSON.parse(stdout); } catch { json = undefined; }
+        resolve({ code, stdout, stderr, json });
+      });
+    });
+  }
+
+  async function ok(args) {
+    const run = await cli([...args, '--json']);
+    assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
+    return run.json;
+  }
+
+  /**
+   * Starts `agentchain agent run` with `args`; returns { events, waitFor, kill, stop }: `events`
+   * the JSON lines it printed so far, `waitFor(predicate)` the first one (past or future) that
+   * matches.
+   */
+  function startEdge(name, args, { url = node.rpcUrl } = {}) {
+    const child = spawn(cliBinary(), ['--url', url, '--json', 'agent', 'run', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const events = [];
+    const waiters = [];
+    let exited = null;
+    let stderr = '';
+    let buffered = '';
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk.toString();
+      let newline;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        let event;
+        try { event = JSON.parse(line); } catch { continue; }
+        events.push(event);
+        for (const waiter of [...waiters]) {
+          if (waiter.predicate(event)) {
+            waiters.splice(waiters.indexOf(waiter), 1);
+            waiter.resolve(event);
+          }
+        }
+      }
+    });
+    child.stderr.on('data', (chunk) => { stderr += chunk.toString(); });
+    child.on('error', (error) => { stderr += `spawn failed: ${error.message}`; });
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      for (const waiter of waiters.splice(0)) {
+        waiter.reject(new Error(`${name} exited (${JSON.stringify(exited)}): ${stderr}`));
+      }
+    });
+    const waitFor = (predicate, { timeoutMs = 120_000, what = 'event' } = {}) => {
+      const seen = events.find(predicate);
+      if (seen) return Promise.resolve(seen);
+      if (exited) return Promise.reject(new Error(`${name} exited: ${stderr}`));
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          const at = waiters.indexOf(waiter);
+          if (at >= 0) {
+            waiters.splice(at, 1);
+            reject(new Error(`${name}: no ${what} within ${timeoutMs} ms; events: ${JSON.stringify(events.slice(-20))}; stderr: ${stderr}`));
+          }
+        }, timeoutMs);
+        const waiter = {
+          predicate,
+          resolve: (event) => { clearTimeout(timer); resolve(event); },
+          reject: (error) => { clearTimeout(timer); reject(error); },
+        };
+        waiters.push(waiter);
+      });
+    };
+    const signal = async (sig) => {
+      if (exited) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill(sig);
+      await gone;
+    };
+    const edge = {
+      events, waitFor, kill: () => signal('SIGKILL'), stop: () => signal('SIGTERM'),
+      get exited() { return exited; }, get stderr() { return stderr; },
+    };
+    agents.push(edge);
+    return edge;
+  }
+
+  /** Registers `suri` as an agent of MODEL_NAME with `roles`, its edge key `suri//edge` accepted as its operator. */
+  async function registerWithOperator(suri, roles) {
+    const name = suri.slice(2).toLowerCase();
+    await ok(['agent', 'register', '--suri', suri, '--name', `${name}-edge`, '--model', MODEL_NAME,
+      ...roles.flatMap((r) => ['--role', r]), '--stake', '150']);
+    const operator = keyring.addFromUri(`${suri}//edge`).address;
+    // The operator key pays its own transaction fees.
+    await fund(operator);
+    await ok(['agent', 'set-operator', '--suri', suri, operator]);
+    await ok(['agent', 'accept-operator', '--suri', `${suri}//edge`, keyring.addFromUri(suri).address]);
+    return { owner: keyring.addFromUri(suri).address, operatorSuri: `${suri}//edge`, operator };
+  }
+
+  async function fund(address) {
+    const alice = keyring.addFromUri('//Alice');
+    await new Promise((resolve, reject) => {
+      api.tx.balances.transferKeepAlive(address, 100n * 10n ** 12n)
+        .signAndSend(alice, { nonce: -1 }, ({ status, dispatchError }) => {
+          if (dispatchError) reject(new Error(dispatchError.toString()));
+          else if (status.isInBlock) resolve();
+        })
+        .catch(reject);
+    });
+  }
+
+  /**
+   * Every extrinsic signed by `signer` in blocks `from`..best, as `section.method(task)` strings,
+   * with whether it succeeded.
+   */
+  async function extrinsicsOf(signer, from) {
+    const best = (await api.rpc.chain.getHeader()).number.toNumber();
+    const found = [];
+    for (let n = from; n <= best; n += 1) {
+      const hash = await api.rpc.chain.getBlockHash(n);
+      const block = await api.rpc.chain.getBlock(hash);
+      const events = await (await api.at(hash)).query.system.events();
+      block.block.extrinsics.forEach((ex, index) => {
+        if (!ex.isSigned || ex.signer.toString() !== signer) return;
+        const failed = events.some(({ phase, event }) => phase.isApplyExtrinsic
+          && phase.asApplyExtrinsic.toNumber() === index && api.events.system.ExtrinsicFailed.is(event));
+        found.push({ call: `${ex.method.section}.${ex.method.method}`, task: ex.method.args[0]?.toString(), failed, block: n });
+      });
+    }
+    return found;
+  }
+
+  async function submitTask(input, extra = []) {
+    const submitted = await ok(['task', 'submit', '--suri', '//Charlie', '--model', MODEL_NAME, '--input', input,
+      '--max-tokens', '12', '--fee', '1', ...extra]);
+    return submitted.id;
+  }
+
+  before(async () => {
+    assert.ok(existsSync(cliBinary()), `agentchain not found at ${cliBinary()}`);
+    await cryptoWaitReady();
+    keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+    server = await startInferenceServer('edge-endpoint', ['--model', MODEL_NAME, '--admin']);
+    // No --inference-endpoint: this node's off-chain workers do no agent's work.
+    node = await startDevNode('edge-node');
+    api = node.api;
+  });
+
+  after(async () => {
+    for (const edge of agents) await edge.stop();
+    await node?.stop();
+    await server?.stop();
+  });
+
+  let bob;
+  let bobEdge;
+  let stateDir;
+
+  test('an edge agent executes its tasks; its endpoint failing costs one task, not the agent', async () => {
+    bob = await registerWithOperator('//Bob', ['executor']);
+    stateDir = mkdtempSync(join(tmpdir(), 'agentchain-edge-'));
+    const args = ['--operator-key', bob.operatorSuri, '--endpoint', server.baseUrl, '--model', MODEL_NAME, '--state-dir', stateDir];
+    // Invalid arguments are refused before anything starts.
+    const badEndpoint = await cli(['agent', 'run', '--operator-key', bob.operatorSuri, '--endpoint', 'ftp://x', '--model', MODEL_NAME]);
+    assert.equal(badEndpoint.code, 2);
+    assert.match(badEndpoint.stderr, /http:\/\/ or https:\/\//);
+    const noModel = await cli(['agent', 'run', '--operator-key', bob.operatorSuri, '--endpoint', server.baseUrl]);
+    assert.equal(noModel.code, 2);
+
+    bobEdge = startEdge('bob-edge', args);
+    await bobEdge.waitFor((e) => e.event === 'acting' && e.agent === bob.owner, { what: 'acting for Bob' });
+    // A second process on the same state is refused: it would commit twice.
+    const twin = await cli(['agent', 'run', ...args]);
+    assert.notEqual(twin.code, 0);
+    assert.match(twin.stderr, /another edge agent is running/);
+
+    const from = (await api.rpc.chain.getHeader()).number.toNumber();
+    const id = await submitTask('The river carries');
+    const revealed = await bobEdge.waitFor((e) => e.event === 'revealed' && e.task === id, { what: `task ${id} revealed` });
+    assert.ok(revealed.block > from);
+    const view = (await api.call.inferenceApi.task(id)).unwrap();
+    assert.equal(view.assignments[0].executor.toString(), bob.owner);
+    // The output revealed is the endpoint's answer to the task, as a node would have committed.
+    const answer = await (await fetch(`${server.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: MODEL_NAME, messages: [{ role: 'user', content: 'The river carries' }], max_tokens: 12, temperature: 0, seed: 0, stream: false }),
+    })).json();
+    assert.equal(view.outputs[0].text.unwrap().toString(), answer.choices[0].message.content);
+    assert.equal(view.result.unwrap().toHex(), blake2AsHex(answer.choices[0].message.content, 256));
+
+    // The endpoint fails: the task is given up (no commitment), the agent keeps running.
+    await server.setFault('error');
+    const failing = await submitTask('A broken endpoint');
+    const failed = await bobEdge.waitFor((e) => e.event === 'failed' && e.task === failing, { what: 'the failure' });
+    assert.match(failed.reason, /status 500/);
+    await server.setFault('honest');
+    const next = await submitTask('The endpoint is back');
+    await bobEdge.waitFor((e) => e.event === 'revealed' && e.task === next, { timeoutMs: 180_000, what: `task ${next} revealed` });
+    const sent = await extrinsicsOf(bob.operator, from);
+    assert.equal(sent.filter((x) => x.task === String(failing)).length, 0, 'nothing sent for the failed task');
+    for (const task of [id, next]) {
+      assert.deepEqual(sent.filter((x) => x.task === String(task)).map((x) => [x.call, x.failed]),
+        [['inference.commit', false], ['inference.reveal', false]], `one commit and one reveal for task ${task}`);
+    }
+  });
+
+  test('killed between its commit and its reveal, a restarted edge agent reveals once', async () => {
+    assert.ok(bobEdge, 'the first test started Bob\'s edge agent');
+    const args = ['--operator-key', bob.operatorSuri, '--endpoint', server.baseUrl, '--model', MODEL_NAME, '--state-dir', stateDir];
+    const from = (await api.rpc.chain.getHeader()).number.toNumber();
+    const id = await submitTask('Killed in the middle');
+    await bobEdge.waitFor((e) => e.event === 'commit' && e.task === id, { what: `the commit of task ${id}` });
+    await bobEdge.kill();
+    // The reveal is due while no agent runs; restarted, it reveals what it committed.
+    await sleep(4_000);
+    const restarted = startEdge('bob-edge-restarted', args);
+    const started = await restarted.waitFor((e) => e.event === 'started');
+    assert.ok(started.records >= 1, 'the restarted agent read its records');
+    await restarted.waitFor((e) => e.event === 'revealed' && e.task === id, { what: `task ${id} revealed after the restart` });
+    const view = (await api.call.inferenceApi.task(id)).unwrap();
+    assert.ok(view.result.isSome, 'the reveal matched the commitment');
+    const sent = (await extrinsicsOf(bob.operator, from)).filter((x) => x.task === String(id));
+    assert.deepEqual(sent.map((x) => [x.call, x.failed]), [['inference.commit', false], ['inference.reveal', false]],
+      'one commit, one reveal, none refused');
+    bobEdge = restarted;
+  });
+
+  test('three edge agents sit on a jury and uphold a correct result', async () => {
+    const jurors = [];
+    for (const suri of ['//Dave', '//Eve', '//Ferdie']) jurors.push(await registerWithOperator(suri, ['verifier']));
+    const edges = jurors.map((juror, i) => startEdge(`juror-${i}`, [
+      '--operator-key', juror.operatorSuri, '--endpoint', server.baseUrl, '--model', MODEL_NAME,
+      '--state-dir', mkdtempSync(join(tmpdir(), 'agentchain-juror-')),
+    ]));
+    await Promise.all(edges.map((edge, i) => edge.waitFor((e) => e.event === 'acting' && e.agent === jurors[i].owner)));
+    const from = (await api.rpc.chain.getHeader()).number.toNumber();
+    const id = await submitTask('Judge this sentence');
+    await bobEdge.waitFor((e) => e.event === 'revealed' && e.task === id, { what: `task ${id} revealed` });
+    const result = (await api.call.inferenceApi.task(id)).unwrap().result.unwrap().toHex();
+    const opened = await cli(['challenge', 'open', '--suri', '//Charlie', String(id), '--json']);
+    assert.equal(opened.code, 0, opened.stderr);
+    const votes = await Promise.all(edges.map((edge) => edge.waitFor(
+      (e) => e.event === 'revealVote' && e.task === id, { timeoutMs: 180_000, what: `a vote on task ${id}` },
+    )));
+    // Each re-executed the task and found the executor's output.
+    for (const vote of votes) assert.equal(vote.vote, result);
+    // The jury upholds the result: the dispute closes for the executor.
+    let dispute;
+    for (let i = 0; i < 60; i += 1) {
+      dispute = await api.call.challengesApi.dispute(id);
+      if (dispute.isNone || dispute.unwrap().verdict.isSome) break;
+      await sleep(1_000);
+    }
+    if (dispute.isSome) assert.equal(dispute.unwrap().verdict.unwrap().toHex(), result);
+    for (const [i, juror] of jurors.entries()) {
+      const sent = (await extrinsicsOf(juror.operator, from)).filter((x) => x.task === String(id));
+      assert.deepEqual(sent.map((x) => [x.call, x.failed]),
+        [['challenges.commitVote', false], ['challenges.revealVote', false]], `juror ${i}: one commit, one reveal`);
+    }
+  });
+
+  test('an edge agent over the embedded light client executes a task', async () => {
+    // The light client follows the chain from its raw spec through the node's p2p port.
+    const spec = join(mkdtempSync(join(tmpdir(), 'agentchain-spec-')), 'dev.json');
+    const built = await new Promise((resolve) => {
+      execFile(nodeBinary(), ['build-spec', '--dev', '--raw'], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => resolve({ error, stdout }));
+    });
+    assert.equal(built.error, null);
+    writeFileSync(spec, built.stdout);
+    await bobEdge.stop();
+    const light = startEdge('bob-light', [
+      '--operator-key', bob.operatorSuri, '--endpoint', server.baseUrl, '--model', MODEL_NAME,
+      '--state-dir', stateDir, '--chain-spec', spec, '--bootnode', await bootnodeOf(node),
+    ]);
+    const started = await light.waitFor((e) => e.event === 'started', { timeoutMs: 180_000, what: 'the light client start' });
+    assert.equal(started.chain, 'light client');
+    await light.waitFor((e) => e.event === 'acting' && e.agent === bob.owner, { timeoutMs: 180_000 });
+    const id = await submitTask('Light as a feather');
+    await light.waitFor((e) => e.event === 'revealed' && e.task === id, { timeoutMs: 180_000, what: `task ${id} revealed over the light client` });
+    assert.ok((await api.call.inferenceApi.task(id)).unwrap().result.isSome);
+  });
+});
