@@ -136,11 +136,19 @@ export async function startFlood(
  */
 export function watchBlocks(api, { min = 500 } = {}) {
   const counts = new Map();
+  // Reads of blocks still in flight: `stop` waits for them, so that none is left to fail once
+  // the connection closes (an unhandled rejection after the test, which fails the file).
+  const pending = new Set();
+  let failure;
   let unsubscribe;
   const ready = api.rpc.chain
-    .subscribeNewHeads(async (header) => {
-      const block = await api.rpc.chain.getBlock(header.hash);
-      counts.set(header.number.toNumber(), block.block.extrinsics.length);
+    .subscribeNewHeads((header) => {
+      const read = api.rpc.chain
+        .getBlock(header.hash)
+        .then((block) => counts.set(header.number.toNumber(), block.block.extrinsics.length))
+        .catch((error) => { failure = failure ?? error; })
+        .finally(() => pending.delete(read));
+      pending.add(read);
     })
     .then((u) => {
       unsubscribe = u;
@@ -149,9 +157,12 @@ export function watchBlocks(api, { min = 500 } = {}) {
     counts,
     /** The numbers of the blocks seen holding at least `min` extrinsics. */
     fullBlocks: () => [...counts].filter(([, n]) => n >= min).map(([b]) => b),
+    /** Stops watching, once the reads in flight are done; throws if a read failed. */
     async stop() {
       await ready;
       if (unsubscribe) unsubscribe();
+      await Promise.allSettled([...pending]);
+      if (failure) throw failure;
     },
   };
 }

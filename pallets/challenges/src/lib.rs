@@ -138,7 +138,23 @@ pub const MAX_BLOCKS_PER_RUN: u32 = 16;
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
-pub use agentchain_execution::{vote_commitment, REJECT};
+/// `blake2_256(task ‖ round ‖ vote ‖ salt ‖ juror)`: what a juror commits to. Binding the
+/// commitment to the juror and the round stops one juror from replaying another's.
+///
+/// Hashed through the host, as dispatch does it; [`agentchain_execution::vote_commitment`] is the
+/// same rule for clients (edge agents), and a test holds the two equal.
+pub fn vote_commitment<AccountId: Encode>(
+	task: TaskId,
+	round: u32,
+	vote: &H256,
+	salt: &[u8; 32],
+	juror: &AccountId,
+) -> H256 {
+	H256(sp_io::hashing::blake2_256(&(task, round, vote, salt, juror).encode()))
+}
+
+/// The vote of a juror who finds a jury-mode result not acceptable.
+pub const REJECT: H256 = H256::zero();
 
 /// Most bonds in a dispute: the challenge and one per appeal.
 pub struct MaxBonds<T>(core::marker::PhantomData<T>);

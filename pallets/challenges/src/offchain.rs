@@ -266,3 +266,20 @@ fn decode_vote_key<T: Config>(key: &[u8]) -> Option<(TaskId, T::AccountId, u32)>
 	let mut encoded = key.strip_prefix(VOTE_PREFIX)?;
 	<(TaskId, T::AccountId, u32)>::decode(&mut encoded).ok()
 }
+
+#[cfg(test)]
+mod tests {
+	use sp_core::H256;
+
+	#[test]
+	fn the_chain_and_its_clients_commit_to_votes_alike() {
+		let (vote, salt, juror) = (H256::repeat_byte(7), [3u8; 32], 42u64);
+		sp_io::TestExternalities::default().execute_with(|| {
+			assert_eq!(
+				crate::vote_commitment(5, 1, &vote, &salt, &juror),
+				agentchain_execution::vote_commitment(5, 1, &vote, &salt, &juror)
+			);
+			assert_eq!(crate::REJECT, agentchain_execution::REJECT);
+		});
+	}
+}

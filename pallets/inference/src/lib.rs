@@ -134,7 +134,17 @@ pub(crate) fn hash_of(bytes: &[u8]) -> H256 {
 	H256(sp_io::hashing::blake2_256(bytes))
 }
 
-pub use agentchain_execution::commitment_of;
+/// `blake2_256(output_hash ‖ salt ‖ executor)`: what an executor commits to.
+///
+/// Hashed through the host, as dispatch does it; [`agentchain_execution::commitment_of`] is the
+/// same rule for clients (edge agents), and a test holds the two equal.
+pub fn commitment_of<AccountId: Encode>(
+	output_hash: &H256,
+	salt: &[u8; 32],
+	executor: &AccountId,
+) -> H256 {
+	H256(sp_io::hashing::blake2_256(&(output_hash, salt, executor).encode()))
+}
 
 #[frame_support::pallet]
 pub mod pallet {

@@ -674,3 +674,14 @@ fn a_lock_left_by_a_killed_node_does_not_hold_the_restarted_node_back() {
 		assert!(matches!(commits[0], (signer, crate::Call::commit { task, .. }) if signer == operator_of(agent) && task == id));
 	});
 }
+
+#[test]
+fn the_chain_and_its_clients_commit_to_results_alike() {
+	let (output_hash, salt, executor) = (sp_core::H256::repeat_byte(9), [4u8; 32], 7u64);
+	sp_io::TestExternalities::default().execute_with(|| {
+		assert_eq!(
+			commitment_of(&output_hash, &salt, &executor),
+			agentchain_execution::commitment_of(&output_hash, &salt, &executor)
+		);
+	});
+}
