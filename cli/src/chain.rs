@@ -186,23 +186,20 @@ impl Chain {
 	) -> Result<Included, CliError> {
 		let finalized = self.finalized;
 		let what = call_name(call);
-		let who: AccountId32 = signer.public_key().to_account_id();
-		// The next nonce as the node's pool sees it, so that a transaction sent right after
-		// another one of the same account (still in the pool or only in the best block) is next.
-		let nonce = self.rpc.system_account_next_index(&who).await.map_err(CliError::rpc)?;
-		let params = DefaultExtrinsicParamsBuilder::<Config>::new().nonce(nonce).build();
-		let best = self.api.at_block(self.best().await?).await.map_err(CliError::rpc)?;
-		let signed = best.tx().create_signed(call, signer, params).await.map_err(|e| match e {
-			subxt::error::ExtrinsicError::IncompatibleCodegen
-			| subxt::error::ExtrinsicError::PalletNameNotFound(_)
-			| subxt::error::ExtrinsicError::CallNameNotFound { .. }
-			| subxt::error::ExtrinsicError::EncodeError(_) => CliError::Incompatible(format!(
-				"cannot build {what} for the runtime the node runs ({e}); is this CLI built for \
-				 its runtime version?"
+		let signed = self.signed(call, signer).await?;
+		let mut watch = signed.submit_and_watch().await.map_err(|e| match e {
+			// The node answered: its pool refused the transaction, which is not in it.
+			subxt::error::ExtrinsicError::ErrorSubmittingTransaction(
+				subxt::error::BackendError::Rpc(subxt::error::RpcError::ClientError(
+					subxt::rpcs::Error::User(_),
+				)),
+			) => pool_refusal(&what, &e),
+			// The request may have reached the node: the transaction may be in its pool.
+			other => CliError::Rpc(format!(
+				"sending {what} failed ({other}); it may still be included: check the signer's \
+				 nonce and state before sending it again"
 			)),
-			other => CliError::Rpc(format!("cannot build {what}: {other}")),
 		})?;
-		let mut watch = signed.submit_and_watch().await.map_err(|e| pool_refusal(&what, &e))?;
 		progress.step(&format!("{what}: submitted as {:?}", watch.extrinsic_hash()));
 		while let Some(status) = watch.next().await {
 			let status = status.map_err(|e: TransactionProgressError| {
@@ -242,6 +239,51 @@ impl Chain {
 			return Ok(Included { block_number, block_hash, events });
 		}
 		Err(CliError::Rpc(format!("the node stopped reporting on {what}")))
+	}
+
+	/// `call` signed by `signer` at the best block with the pool's next nonce, not sent.
+	async fn signed<C: Payload>(
+		&self,
+		call: &C,
+		signer: &Keypair,
+	) -> Result<
+		subxt::transactions::SubmittableTransaction<
+			Config,
+			subxt::client::OnlineClientAtBlockImpl<Config>,
+		>,
+		CliError,
+	> {
+		let what = call_name(call);
+		let who: AccountId32 = signer.public_key().to_account_id();
+		// The next nonce as the node's pool sees it, so that a transaction sent right after
+		// another one of the same account (still in the pool or only in the best block) is next.
+		let nonce = self.rpc.system_account_next_index(&who).await.map_err(CliError::rpc)?;
+		let params = DefaultExtrinsicParamsBuilder::<Config>::new().nonce(nonce).build();
+		let best = self.api.at_block(self.best().await?).await.map_err(CliError::rpc)?;
+		best.tx().create_signed(call, signer, params).await.map_err(|e| match e {
+			subxt::error::ExtrinsicError::IncompatibleCodegen
+			| subxt::error::ExtrinsicError::PalletNameNotFound(_)
+			| subxt::error::ExtrinsicError::CallNameNotFound { .. }
+			| subxt::error::ExtrinsicError::EncodeError(_) => CliError::Incompatible(format!(
+				"cannot build {what} for the runtime the node runs ({e}); is this CLI built for \
+				 its runtime version?"
+			)),
+			other => CliError::Rpc(format!("cannot build {what}: {other}")),
+		})
+	}
+
+	/// The transaction fee `call` would pay now, as the runtime computes it
+	/// (`TransactionPaymentApi`). The runtime prices a transaction by its length and weight, not
+	/// by its signer, and needs a signed one: it is signed by a throwaway key, so that what the
+	/// node sees for pricing could never be submitted on anyone's behalf.
+	pub async fn fee_estimate<C: Payload>(&self, call: &C) -> Result<u128, CliError> {
+		let mut seed = [0u8; 32];
+		getrandom::getrandom(&mut seed)
+			.map_err(|e| CliError::Rpc(format!("no randomness for a throwaway key: {e}")))?;
+		let throwaway = Keypair::from_secret_key(seed)
+			.map_err(|e| CliError::Rpc(format!("cannot make a throwaway key: {e}")))?;
+		let signed = self.signed(call, &throwaway).await?;
+		signed.partial_fee_estimate().await.map_err(CliError::rpc)
 	}
 
 	/// The events of the best block and every block after it, one block at a time.

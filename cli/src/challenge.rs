@@ -104,7 +104,7 @@ pub async fn show(chain: &Chain, task: u64) -> Result<Report, CliError> {
 /// The smallest bond that challenges a task of fee `fee` (opening round 0), or appeals into
 /// `round`: `max(MinChallengeBond, fee × ChallengeBondFeeMultiple) × 2^round`, from the
 /// constants of the runtime the node runs.
-async fn minimum_bond(chain: &Chain, fee: u128, round: u32) -> Result<u128, CliError> {
+pub async fn minimum_bond(chain: &Chain, fee: u128, round: u32) -> Result<u128, CliError> {
 	let at = chain.api.at_block(chain.best().await?).await.map_err(CliError::rpc)?;
 	let constants = at.constants();
 	let min = constants

@@ -6,6 +6,7 @@ mod challenge;
 mod data;
 mod edge;
 mod keys;
+mod mcp;
 mod output;
 mod status;
 mod task;
@@ -72,6 +73,13 @@ enum Command {
 	/// Session keys and candidacy in the chain's validator set.
 	#[command(subcommand)]
 	Validator(ValidatorCommand),
+	/// Serve AgentChain to AI agents over the Model Context Protocol (stdio), with spending
+	/// limits: tools to list models and agents, run inference with its proof, read tasks and
+	/// disputes, challenge a result, and read the account.
+	Mcp {
+		#[command(flatten)]
+		options: Box<mcp::Options>,
+	},
 }
 
 #[derive(Subcommand, Debug)]
@@ -520,6 +528,13 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
 				Err(e) => Err(e),
 			}
 		},
+		Cli { command: Command::Mcp { options }, url, .. } => {
+			// Stdout is the MCP channel: nothing more is printed on it once the client closed.
+			return match mcp::serve(&url, *options).await {
+				Ok(()) => std::process::exit(0),
+				Err(e) => Err(e),
+			};
+		},
 		cli => cli,
 	};
 	let progress = Progress::new(cli.quiet);
@@ -640,6 +655,7 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
 				challenge::duties(&chain, signer_account(juror, &signer, "the juror")?).await
 			},
 		},
+		Command::Mcp { .. } => Err(CliError::Invalid("`mcp` is answered before connecting".into())),
 		Command::Validator(command) => match command {
 			ValidatorCommand::RotateKeys { owner, signer } => {
 				validator::rotate_keys(&chain, signer_account(owner, &signer, "the owner")?).await

@@ -31,14 +31,26 @@ impl Report {
 pub struct Progress {
 	started: std::time::Instant,
 	quiet: bool,
+	/// Where the steps go instead of stderr (the MCP server's progress notifications).
+	sink: Option<tokio::sync::mpsc::UnboundedSender<String>>,
 }
 
 impl Progress {
 	pub fn new(quiet: bool) -> Self {
-		Self { started: std::time::Instant::now(), quiet }
+		Self { started: std::time::Instant::now(), quiet, sink: None }
+	}
+
+	/// Progress sent, one message a step, to `sink` rather than printed.
+	pub fn to(sink: tokio::sync::mpsc::UnboundedSender<String>) -> Self {
+		Self { started: std::time::Instant::now(), quiet: false, sink: Some(sink) }
 	}
 
 	pub fn step(&self, message: &str) {
+		if let Some(sink) = &self.sink {
+			// A receiver that went away (the request was answered or cancelled) wants no more.
+			let _ = sink.send(message.to_string());
+			return;
+		}
 		if self.quiet {
 			return;
 		}

@@ -305,17 +305,10 @@ fn input_of(submission: &Submission) -> Result<TaskInput<Vec<u8>>, CliError> {
 	}
 }
 
-pub async fn submit(
-	chain: &Chain,
-	suri: &str,
-	submission: Submission,
-	wait: Option<WaitFor>,
-	timeout: std::time::Duration,
-	progress: &Progress,
-) -> Result<Report, CliError> {
-	let signer = keypair(suri)?;
+/// The `inference.submit_task` call for `submission`.
+pub fn submit_call(submission: &Submission) -> Result<impl subxt::tx::Payload, CliError> {
 	let model = model_id(&submission.model)?;
-	let input = input_of(&submission)?;
+	let input = input_of(submission)?;
 	let params = TaskParams {
 		max_tokens: submission.max_tokens,
 		temperature_milli: submission.temperature_milli,
@@ -325,14 +318,26 @@ pub async fn submit(
 			ModeArg::Jury => VerificationMode::Jury,
 		},
 	};
-	let call = runtime::tx().inference().submit_task(
+	Ok(runtime::tx().inference().submit_task(
 		model,
 		input,
 		params,
 		submission.fee,
 		submission.redundancy,
 		submission.commit_period,
-	);
+	))
+}
+
+pub async fn submit(
+	chain: &Chain,
+	suri: &str,
+	submission: Submission,
+	wait: Option<WaitFor>,
+	timeout: std::time::Duration,
+	progress: &Progress,
+) -> Result<Report, CliError> {
+	let signer = keypair(suri)?;
+	let call = submit_call(&submission)?;
 	let included = chain.submit(&call, &signer, progress).await?;
 	let submitted =
 		included
@@ -347,6 +352,7 @@ pub async fn submit(
 	let id = submitted.task;
 	progress.step(&format!("task {id} submitted in block #{}", included.block_number));
 	let submitted_block = included.block_json();
+	let mut seen = Vec::new();
 	let view = match wait {
 		None => chain
 			.query_at(included.block_hash, runtime::runtime_apis().inference_api().task(id))
@@ -354,17 +360,30 @@ pub async fn submit(
 			.ok_or_else(|| CliError::Rpc(format!("task {id} is missing from its own block")))?,
 		// The task was submitted and paid for: an error while following it says so, with its
 		// id, so that nobody submits it again thinking it was not.
-		Some(until) => follow(chain, id, until, timeout, progress).await.map_err(|e| {
-			let context = format!("task {id} was submitted in block #{}", included.block_number);
-			match e {
-				CliError::TaskEnded(m) => CliError::TaskEnded(format!("{context}; {m}")),
-				CliError::Timeout(m) => CliError::Timeout(format!("{context}; {m}")),
-				other => CliError::Rpc(format!("{context}, then following it failed: {other}")),
-			}
-		})?,
+		Some(until) => follow_recording(chain, id, until, timeout, progress, &mut seen)
+			.await
+			.map_err(|e| {
+				let context =
+					format!("task {id} was submitted in block #{}", included.block_number);
+				match e {
+					CliError::TaskEnded(m) => CliError::TaskEnded(format!("{context}; {m}")),
+					CliError::Timeout(m) => CliError::Timeout(format!("{context}; {m}")),
+					other => CliError::Rpc(format!("{context}, then following it failed: {other}")),
+				}
+			})?,
 	};
 	let mut json = task_json(&view);
 	json["submittedIn"] = submitted_block;
+	if wait.is_some() {
+		json["seenIn"] = json!(seen
+			.iter()
+			.map(|(status, number, hash)| json!({
+				"status": status,
+				"number": number,
+				"hash": format!("{hash:?}"),
+			}))
+			.collect::<Vec<_>>());
+	}
 	Ok(Report::new(task_text(&view), json))
 }
 
@@ -376,6 +395,19 @@ pub async fn follow(
 	until: WaitFor,
 	timeout: std::time::Duration,
 	progress: &Progress,
+) -> Result<TaskView<AccountId32>, CliError> {
+	follow_recording(chain, id, until, timeout, progress, &mut Vec::new()).await
+}
+
+/// [`follow`], recording in `seen` the first block (number and hash) in which the task was seen
+/// in each status: the blocks of its assignment, commitments, reveal and end.
+pub async fn follow_recording(
+	chain: &Chain,
+	id: u64,
+	until: WaitFor,
+	timeout: std::time::Duration,
+	progress: &Progress,
+	seen: &mut Vec<(&'static str, u64, H256)>,
 ) -> Result<TaskView<AccountId32>, CliError> {
 	let deadline = tokio::time::Instant::now() + timeout;
 	let mut blocks = chain.best_blocks().await?;
@@ -403,7 +435,11 @@ pub async fn follow(
 			.ok_or_else(|| CliError::TaskEnded(format!("task {id} is no longer on chain")))?;
 		let committed = view.assignments.iter().filter(|a| a.committed).count();
 		let revealed = view.assignments.iter().filter(|a| a.output.is_some()).count();
-		let now = (status_name(&view.status).to_string(), committed, revealed);
+		let status = status_name(&view.status);
+		if !seen.iter().any(|(s, ..)| *s == status) {
+			seen.push((status, block.number(), block.hash()));
+		}
+		let now = (status.to_string(), committed, revealed);
 		if last.as_ref() != Some(&now) {
 			let detail = match view.status {
 				TaskStatus::Assigned | TaskStatus::Committed => format!(
