@@ -241,6 +241,11 @@ impl Chain {
 		Err(CliError::Rpc(format!("the node stopped reporting on {what}")))
 	}
 
+	/// The typed client at the best block: its runtime's constants, storage and calls.
+	pub async fn at_best(&self) -> Result<subxt::client::OnlineClientAtBlock<Config>, CliError> {
+		self.api.at_block(self.best().await?).await.map_err(CliError::rpc)
+	}
+
 	/// `call` signed by `signer` at the best block with the pool's next nonce, not sent.
 	async fn signed<C: Payload>(
 		&self,
@@ -259,7 +264,7 @@ impl Chain {
 		// another one of the same account (still in the pool or only in the best block) is next.
 		let nonce = self.rpc.system_account_next_index(&who).await.map_err(CliError::rpc)?;
 		let params = DefaultExtrinsicParamsBuilder::<Config>::new().nonce(nonce).build();
-		let best = self.api.at_block(self.best().await?).await.map_err(CliError::rpc)?;
+		let best = self.at_best().await?;
 		best.tx().create_signed(call, signer, params).await.map_err(|e| match e {
 			subxt::error::ExtrinsicError::IncompatibleCodegen
 			| subxt::error::ExtrinsicError::PalletNameNotFound(_)

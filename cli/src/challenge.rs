@@ -105,7 +105,7 @@ pub async fn show(chain: &Chain, task: u64) -> Result<Report, CliError> {
 /// `round`: `max(MinChallengeBond, fee × ChallengeBondFeeMultiple) × 2^round`, from the
 /// constants of the runtime the node runs.
 pub async fn minimum_bond(chain: &Chain, fee: u128, round: u32) -> Result<u128, CliError> {
-	let at = chain.api.at_block(chain.best().await?).await.map_err(CliError::rpc)?;
+	let at = chain.at_best().await?;
 	let constants = at.constants();
 	let min = constants
 		.entry(runtime::constants().challenges().min_challenge_bond())

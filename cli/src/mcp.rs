@@ -378,12 +378,7 @@ impl Server {
 		fee: u128,
 		input_len: usize,
 	) -> Result<TaskTerms, CallToolResult> {
-		let at = self
-			.chain
-			.api
-			.at_block(self.chain.best().await.map_err(cli_error)?)
-			.await
-			.map_err(|e| cli_error(CliError::rpc(e)))?;
+		let at = self.chain.at_best().await.map_err(cli_error)?;
 		let constants = at.constants();
 		let inference = runtime::constants().inference();
 		macro_rules! constant {
@@ -434,7 +429,7 @@ impl Server {
 
 	/// The models agents serve, with how many executors and verifiers each has.
 	async fn models_json(&self) -> Result<Value, CliError> {
-		let at = self.chain.api.at_block(self.chain.best().await?).await.map_err(CliError::rpc)?;
+		let at = self.chain.at_best().await?;
 		let mut models: Vec<(subxt::utils::H256, usize, usize)> = Vec::new();
 		for (role, verifier) in [(Role::Executor, false), (Role::Verifier, true)] {
 			let mut entries = at
@@ -711,24 +706,23 @@ const MODELS_URI: &str = "agentchain://models";
 impl Server {
 	/// The fee and dispute rules with the constants of the runtime the node runs.
 	async fn rules(&self) -> Result<String, CliError> {
-		let at = self.chain.api.at_block(self.chain.best().await?).await.map_err(CliError::rpc)?;
+		let at = self.chain.at_best().await?;
 		let constants = at.constants();
-		let get = |e: subxt::error::ConstantError| CliError::rpc(e);
 		let min_fee = constants
 			.entry(runtime::constants().inference().min_fee_per_executor())
-			.map_err(get)?;
+			.map_err(CliError::rpc)?;
 		let min_bond = constants
 			.entry(runtime::constants().challenges().min_challenge_bond())
-			.map_err(get)?;
+			.map_err(CliError::rpc)?;
 		let deposit_base = constants
 			.entry(runtime::constants().inference().task_deposit_base())
-			.map_err(get)?;
+			.map_err(CliError::rpc)?;
 		let deposit_per_byte = constants
 			.entry(runtime::constants().inference().task_deposit_per_byte())
-			.map_err(get)?;
+			.map_err(CliError::rpc)?;
 		let multiple = constants
 			.entry(runtime::constants().challenges().challenge_bond_fee_multiple())
-			.map_err(get)?;
+			.map_err(CliError::rpc)?;
 		Ok(format!(
 			"# AgentChain: fees and disputes\n\n\
 			 - A task's fee is for all its executors together, at least {min_fee} per executor; it \
