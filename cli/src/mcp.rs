@@ -1,10 +1,11 @@
 //! `agentchain mcp`: AgentChain as a tool for AI agents, over the Model Context Protocol.
 //!
-//! The server speaks MCP on stdio (newline-delimited JSON-RPC) with the tools an agent needs to
-//! buy inference it can check — list what runs, run it and get the output with its proof, read
-//! tasks and disputes, challenge a wrong result — and resources with the chain's rules. It signs
-//! with a key the operator gives (never one from the model), and no tool that spends signs
-//! anything beyond the operator's per-call and per-period limits. See `docs/mcp.md`.
+//! The server speaks MCP on stdio (newline-delimited JSON-RPC), or over streamable HTTP with a
+//! bearer token (`--http`), with the tools an agent needs to buy inference it can check — list
+//! what runs, run it and get the output with its proof, read tasks and disputes, challenge a wrong
+//! result — and resources with the chain's rules. It signs with a key the operator gives (never
+//! one from the model), and no tool that spends signs anything beyond the operator's per-call and
+//! per-period limits. See `docs/mcp.md`.
 
 use crate::{
 	agent,
@@ -68,7 +69,23 @@ pub struct Options {
 	/// The longest a `run_inference` call waits for its result, in seconds.
 	#[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
 	pub timeout: u64,
+	/// Serve MCP over streamable HTTP at this address (e.g. 127.0.0.1:8808, port 0 for any), at
+	/// the path /mcp, instead of on stdio. Every session shares the same signer and limits.
+	#[arg(long, value_name = "ADDRESS", requires = "token_file")]
+	pub http: Option<std::net::SocketAddr>,
+	/// With --http: a file holding the bearer token (at least 32 characters) that every HTTP
+	/// request must carry as `Authorization: Bearer TOKEN`.
+	#[arg(long, requires = "http")]
+	pub token_file: Option<std::path::PathBuf>,
+	/// With --http: a host name (or host:port) clients may use in their Host header besides
+	/// localhost, 127.0.0.1 and ::1, e.g. the machine's name when it listens beyond loopback;
+	/// repeat for more. Other Host headers are refused (a defence against DNS rebinding).
+	#[arg(long = "allowed-host", value_name = "HOST", requires = "http")]
+	pub allowed_hosts: Vec<String>,
 }
+
+/// The shortest bearer token `--token-file` may hold.
+const MIN_TOKEN_LEN: usize = 32;
 
 /// The spending limits and what was spent under them (in this server's life).
 struct Limits {
@@ -295,8 +312,9 @@ impl Server {
 
 	/// Spends under the limits: counts `held` (what the call holds: its JSON name, amount and
 	/// description) and `call`'s transaction fee, refuses with the limit named if they pass it,
-	/// says what would be spent on a dry run, and otherwise runs `send` (which signs and sends
-	/// `call`), then counts what was really spent.
+	/// says what would be spent on a dry run (which needs no signer), and otherwise runs `send`
+	/// with the signer's secret URI (it signs and sends `call`), then counts what was really
+	/// spent.
 	async fn spend<C, F, Fut>(
 		&self,
 		call: Result<C, CliError>,
@@ -306,7 +324,7 @@ impl Server {
 	) -> CallToolResult
 	where
 		C: subxt::tx::Payload,
-		F: FnOnce() -> Fut,
+		F: FnOnce(String) -> Fut,
 		Fut: std::future::Future<Output = Result<crate::output::Report, CliError>>,
 	{
 		let transaction_fee = match self.transaction_fee(call).await {
@@ -339,6 +357,10 @@ impl Server {
 				Err(refusal) => error_result(refusal),
 			};
 		}
+		let suri = match self.signer() {
+			Ok(suri) => suri.to_string(),
+			Err(refusal) => return refusal,
+		};
 		let reservation = match self.limits.reserve(total, &what) {
 			Ok(reservation) => reservation,
 			Err(refusal) => return error_result(refusal),
@@ -346,7 +368,7 @@ impl Server {
 		// A call that outlives the server's timeout (a transaction the pool never includes) ends
 		// the tool call; what it holds stays counted.
 		let limit = self.timeout.saturating_mul(2);
-		let outcome = tokio::time::timeout(limit, send()).await.unwrap_or_else(|_| {
+		let outcome = tokio::time::timeout(limit, send(suri)).await.unwrap_or_else(|_| {
 			Err(CliError::Timeout(format!(
 				"no result within {} s; the transaction may still be included: read the account \
 				 before trying again",
@@ -535,10 +557,6 @@ impl Server {
 				))
 			},
 		};
-		let suri = match self.signer() {
-			Ok(suri) => suri.to_string(),
-			Err(refusal) => return refusal,
-		};
 		let max_tokens = args.max_tokens.unwrap_or(16);
 		let redundancy = args.redundancy.unwrap_or(1);
 		let terms = match self.task_terms(max_tokens, redundancy, fee, args.prompt.len()).await {
@@ -570,7 +588,7 @@ impl Server {
 		);
 		let call = task::submit_call(&submission);
 		let dry_run = args.dry_run;
-		self.spend(call, held, dry_run, || async {
+		self.spend(call, held, dry_run, |suri| async move {
 			let (sender, mut steps) = tokio::sync::mpsc::unbounded_channel();
 			let progress = Progress::to(sender);
 			let token = meta.get_progress_token();
@@ -636,10 +654,6 @@ impl Server {
 		&self,
 		Parameters(args): Parameters<ChallengeArgs>,
 	) -> CallToolResult {
-		let suri = match self.signer() {
-			Ok(suri) => suri.to_string(),
-			Err(refusal) => return refusal,
-		};
 		let view = match task::fetch(&self.chain, args.task).await {
 			Ok(Some(view)) => view,
 			Ok(None) => return cli_error(task::no_such_task(args.task)),
@@ -657,7 +671,7 @@ impl Server {
 		};
 		let held = ("bond", bond, format!("a bond of {}", format_amount(bond)));
 		let call = Ok::<_, CliError>(runtime::tx().challenges().challenge(args.task, bond));
-		self.spend(call, held, args.dry_run, || async {
+		self.spend(call, held, args.dry_run, |suri| async move {
 			let quiet = Progress::new(true);
 			challenge::open(&self.chain, &suri, args.task, Some(bond), false, &quiet).await
 		})
@@ -807,7 +821,7 @@ impl ServerHandler for Server {
 	}
 }
 
-/// Serves MCP on stdio until the client closes it.
+/// Serves MCP on stdio until the client closes it, or over HTTP (`--http`) until stopped.
 pub async fn serve(url: &str, options: Options) -> Result<(), CliError> {
 	let suri = match (&options.suri_file, options.suri) {
 		(Some(path), _) => {
@@ -825,6 +839,7 @@ pub async fn serve(url: &str, options: Options) -> Result<(), CliError> {
 		},
 		(None, suri) => suri,
 	};
+	let token = options.token_file.as_deref().map(read_token).transpose()?;
 	let models = options
 		.models
 		.iter()
@@ -845,20 +860,195 @@ pub async fn serve(url: &str, options: Options) -> Result<(), CliError> {
 		timeout: Duration::from_secs(options.timeout),
 		tool_router: Server::tool_router(),
 	};
-	let running = server
-		.serve(rmcp::transport::stdio())
+	match (options.http, token) {
+		(Some(address), Some(token)) => {
+			serve_http(server, address, token, options.allowed_hosts).await
+		},
+		(Some(_), None) => Err(CliError::Invalid("--http needs --token-file".into())),
+		(None, _) => {
+			let running = server
+				.serve(rmcp::transport::stdio())
+				.await
+				.map_err(|e| CliError::Rpc(format!("the MCP client did not initialise: {e}")))?;
+			running
+				.waiting()
+				.await
+				.map_err(|e| CliError::Rpc(format!("the MCP session failed: {e}")))?;
+			Ok(())
+		},
+	}
+}
+
+/// The bearer token in `path`, refused when too short to resist guessing.
+fn read_token(path: &std::path::Path) -> Result<String, CliError> {
+	let text = std::fs::read_to_string(path).map_err(|e| {
+		CliError::Invalid(format!("cannot read the bearer token from {}: {e}", path.display()))
+	})?;
+	let token = text.trim();
+	if token.len() < MIN_TOKEN_LEN || !token.bytes().all(|b| b.is_ascii_graphic()) {
+		return Err(CliError::Invalid(format!(
+			"{} must hold a bearer token of at least {MIN_TOKEN_LEN} printable characters without \
+			 spaces (e.g. from `head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'`)",
+			path.display()
+		)));
+	}
+	Ok(token.to_string())
+}
+
+/// The path MCP is served at over HTTP.
+const HTTP_PATH: &str = "/mcp";
+
+/// How long an HTTP client may take to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves MCP over streamable HTTP at `address` to requests that carry `token`, one MCP session
+/// per client, every session under the same signer and spending limits; until stopped.
+async fn serve_http(
+	server: Server,
+	address: std::net::SocketAddr,
+	token: String,
+	hosts: Vec<String>,
+) -> Result<(), CliError> {
+	use rmcp::transport::streamable_http_server::{
+		session::local::LocalSessionManager, StreamableHttpServerConfig, StreamableHttpService,
+	};
+	// Host headers other than loopback's (and the operator's --allowed-host) are refused, and so
+	// are browsers' cross-origin requests: a web page the operator visits must not spend.
+	let mut config = StreamableHttpServerConfig::default().enforce_origin_validation();
+	config.allowed_hosts.extend(hosts);
+	let service = Arc::new(StreamableHttpService::new(
+		move || Ok(server.clone()),
+		Arc::new(LocalSessionManager::default()),
+		config,
+	));
+	let listener = tokio::net::TcpListener::bind(address)
 		.await
-		.map_err(|e| CliError::Rpc(format!("the MCP client did not initialise: {e}")))?;
-	running
-		.waiting()
-		.await
-		.map_err(|e| CliError::Rpc(format!("the MCP session failed: {e}")))?;
-	Ok(())
+		.map_err(|e| CliError::Connection(format!("cannot listen on {address}: {e}")))?;
+	let bound = listener.local_addr().map_err(|e| CliError::Connection(e.to_string()))?;
+	if !bound.ip().is_loopback() {
+		eprintln!(
+			"warning: {bound} is reachable from other machines, and HTTP is not encrypted: put \
+			 a TLS proxy in front of it, or the token and every prompt travel in the clear"
+		);
+	}
+	eprintln!("serving MCP over streamable HTTP at http://{bound}{HTTP_PATH}");
+	let expected: Arc<[u8]> = Arc::from(format!("Bearer {token}").into_bytes());
+	loop {
+		let stream = match listener.accept().await {
+			Ok((stream, _)) => stream,
+			// A connection that failed before it was accepted (a reset, too many open files)
+			// costs that client only; a short pause keeps a persistent failure from spinning.
+			Err(e) => {
+				eprintln!("an HTTP connection failed: {e}");
+				tokio::time::sleep(Duration::from_millis(100)).await;
+				continue;
+			},
+		};
+		let service = service.clone();
+		let expected = expected.clone();
+		tokio::spawn(async move {
+			let handler = hyper::service::service_fn(move |request| {
+				let service = service.clone();
+				let refusal = refuse_http(&request, &expected);
+				async move {
+					Ok::<_, std::convert::Infallible>(match refusal {
+						Some(response) => response,
+						None => service.handle(request).await,
+					})
+				}
+			});
+			let _ = hyper::server::conn::http1::Builder::new()
+				.timer(hyper_util::rt::TokioTimer::new())
+				.header_read_timeout(HEADER_READ_TIMEOUT)
+				.serve_connection(hyper_util::rt::TokioIo::new(stream), handler)
+				.await;
+		});
+	}
+}
+
+type HttpResponse = hyper::Response<
+	http_body_util::combinators::BoxBody<hyper::body::Bytes, std::convert::Infallible>,
+>;
+
+/// The response refusing `request` before MCP sees it, if it is not for MCP's path or does not
+/// carry the bearer token (`expected` is the whole `Bearer TOKEN` header value).
+fn refuse_http<B>(request: &hyper::Request<B>, expected: &[u8]) -> Option<HttpResponse> {
+	use http_body_util::{BodyExt, Full};
+	use hyper::{body::Bytes, header, StatusCode};
+	let respond = |status: StatusCode, text: &'static str| {
+		let mut response =
+			hyper::Response::new(Full::new(Bytes::from_static(text.as_bytes())).boxed());
+		*response.status_mut() = status;
+		response
+	};
+	if request.uri().path() != HTTP_PATH {
+		return Some(respond(StatusCode::NOT_FOUND, "not found: MCP is served at /mcp\n"));
+	}
+	let authorised = request
+		.headers()
+		.get(header::AUTHORIZATION)
+		.is_some_and(|given| same_secret(given.as_bytes(), expected));
+	if !authorised {
+		let mut response = respond(
+			StatusCode::UNAUTHORIZED,
+			"a bearer token is required: Authorization: Bearer TOKEN, the token in the server's \
+			 --token-file\n",
+		);
+		response
+			.headers_mut()
+			.insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+		return Some(response);
+	}
+	None
+}
+
+/// Whether two secrets are equal, in time that does not depend on where they differ (a length
+/// difference shows, which tells an attacker nothing about a fixed-length token).
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+	given.len() == expected.len()
+		&& given.iter().zip(expected).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn http_requests_need_the_path_and_the_token() {
+		let expected = b"Bearer 0123456789abcdef0123456789abcdef";
+		let request = |path: &str, authorization: Option<&str>| {
+			let mut builder = hyper::Request::builder().uri(path);
+			if let Some(value) = authorization {
+				builder = builder.header("authorization", value);
+			}
+			builder.body(()).unwrap()
+		};
+		let status = |path, authorization| {
+			refuse_http(&request(path, authorization), expected).map(|r| r.status().as_u16())
+		};
+		assert_eq!(status("/mcp", Some("Bearer 0123456789abcdef0123456789abcdef")), None);
+		assert_eq!(status("/mcp", None), Some(401));
+		assert_eq!(status("/mcp", Some("Bearer 0123456789abcdef0123456789abcdee")), Some(401));
+		assert_eq!(status("/mcp", Some("Bearer 0123456789abcdef0123456789abcdef0")), Some(401));
+		assert_eq!(status("/mcp", Some("bearer")), Some(401));
+		assert_eq!(status("/", Some("Bearer 0123456789abcdef0123456789abcdef")), Some(404));
+		assert_eq!(status("/mcp/x", None), Some(404));
+	}
+
+	#[test]
+	fn tokens_too_short_to_resist_guessing_are_refused() {
+		let dir = std::env::temp_dir().join(format!("agentchain-token-{}", std::process::id()));
+		std::fs::create_dir_all(&dir).unwrap();
+		let file = dir.join("token");
+		std::fs::write(&file, "short\n").unwrap();
+		assert!(read_token(&file).is_err());
+		std::fs::write(&file, "0123456789abcdef 0123456789abcdef\n").unwrap();
+		assert!(read_token(&file).is_err(), "no spaces");
+		std::fs::write(&file, "0123456789abcdef0123456789abcdef\n").unwrap();
+		assert_eq!(read_token(&file).unwrap(), "0123456789abcdef0123456789abcdef");
+		assert!(read_token(&dir.join("missing")).is_err());
+		std::fs::remove_dir_all(&dir).unwrap();
+	}
 
 	fn limits(per_call: u128, per_period: u128) -> Limits {
 		Limits {

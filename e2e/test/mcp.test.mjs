@@ -2,14 +2,19 @@
 // against a dev agent node: the client starts the server over stdio, lists and validates the
 // tools, runs an inference to its revealed result with progress, reads the task, reads the
 // resources, and is refused — with no extrinsic sent — when a call would pass a spending limit.
+// Then the same over streamable HTTP: a bearer token, loopback Host headers and no browser
+// origins required, and every HTTP session under the one server's limits.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
 import { nodeBinary, startDevNode, startInferenceServer } from '../lib/node.mjs';
@@ -306,5 +311,127 @@ describe('agentchain mcp with the official MCP client', () => {
     const models = JSON.parse((await client.readResource({ uri: 'agentchain://models' })).contents[0].text);
     assert.ok(models.models.some((m) => m.id === MODEL));
     await assert.rejects(client.readResource({ uri: 'agentchain://nothing' }), /no resource/);
+  });
+
+  test('without a signer: reads and prices, never spends', async () => {
+    const reader = new Client({ name: 'agentchain-e2e-reader', version: '0.1.0' });
+    await reader.connect(new StdioClientTransport({
+      command: cliBinary(),
+      args: ['--url', node.rpcUrl, 'mcp', '--max-per-call', '2', '--max-per-period', '2'],
+      stderr: 'pipe',
+    }));
+    try {
+      const dry = await reader.callTool({
+        name: 'run_inference', arguments: { model: MODEL_NAME, prompt: 'x', fee: '1', dry_run: true },
+      });
+      assert.ok(!dry.isError, textOf(dry));
+      assert.ok(BigInt(dry.structuredContent.wouldSpend) > UNIT);
+      const real = await reader.callTool({ name: 'run_inference', arguments: { model: MODEL_NAME, prompt: 'x', fee: '1' } });
+      assert.equal(real.isError, true);
+      assert.match(textOf(real), /no signer/);
+      const account = await reader.callTool({ name: 'account', arguments: {} });
+      assert.equal(account.structuredContent.account, null);
+      assert.equal(account.structuredContent.limits.spentInPeriod, '0');
+    } finally {
+      await reader.close();
+    }
+  });
+
+  test('streamable HTTP: a bearer token, loopback hosts, no browser origins; one set of limits', async () => {
+    const token = randomBytes(32).toString('hex');
+    const tokenFile = join(workdir, 'token');
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    const shortFile = join(workdir, 'short-token');
+    writeFileSync(shortFile, 'guessable\n');
+    const short = await cli(['mcp', '--suri', '//Charlie', '--max-per-call', '1', '--max-per-period', '1',
+      '--http', '127.0.0.1:0', '--token-file', shortFile]);
+    assert.equal(short.code, 2, short.stderr);
+    assert.match(short.stderr, /at least 32 printable characters/);
+    const noToken = await cli(['mcp', '--max-per-call', '1', '--max-per-period', '1', '--http', '127.0.0.1:0']);
+    assert.notEqual(noToken.code, 0);
+    assert.match(noToken.stderr, /--token-file/);
+
+    // Charlie's server, with room in its period for one 1 AGC task and not two.
+    const http = spawn(cliBinary(), [
+      '--url', node.rpcUrl, 'mcp', '--suri', '//Charlie', '--model', MODEL_NAME,
+      '--max-per-call', '1.5', '--max-per-period', '1.5', '--http', '127.0.0.1:0', '--token-file', tokenFile,
+    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    const url = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no address announced: ${log}`)), 60_000);
+      http.stderr.on('data', (chunk) => {
+        log += chunk;
+        const found = /serving MCP over streamable HTTP at (http:\/\/\S+)/.exec(log);
+        if (found) { clearTimeout(timer); resolve(new URL(found[1])); }
+      });
+      http.on('exit', (code) => reject(new Error(`the server exited (${code}): ${log}`)));
+    });
+    const sessions = [];
+    try {
+      // What reaches the server without the token, at another path, with a foreign Host or a
+      // browser's Origin.
+      const initialize = JSON.stringify({
+        jsonrpc: '2.0', id: 1, method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } },
+      });
+      const raw = (path, headers) => new Promise((resolve, reject) => {
+        const req = request({
+          host: url.hostname, port: url.port, path, method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+        }, (res) => {
+          let body = '';
+          res.on('data', (chunk) => { body += chunk; });
+          res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+        });
+        req.on('error', reject);
+        req.end(initialize);
+      });
+      const bearer = { authorization: `Bearer ${token}` };
+      const missing = await raw('/mcp', {});
+      assert.equal(missing.status, 401, missing.body);
+      assert.equal(missing.headers['www-authenticate'], 'Bearer');
+      assert.match(missing.body, /bearer token is required/);
+      assert.equal((await raw('/mcp', { authorization: `Bearer ${token.slice(1)}x` })).status, 401);
+      assert.equal((await raw('/mcp', { authorization: token })).status, 401);
+      assert.equal((await raw('/', bearer)).status, 404);
+      assert.equal((await raw('/mcp', { ...bearer, host: `attacker.example:${url.port}` })).status, 403,
+        'a foreign Host header (DNS rebinding) is refused');
+      assert.equal((await raw('/mcp', { ...bearer, origin: 'https://attacker.example' })).status, 403,
+        'a browser page elsewhere is refused');
+
+      const connect = async (name) => {
+        const session = new Client({ name, version: '0.1.0' });
+        await session.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: bearer } }));
+        sessions.push(session);
+        return session;
+      };
+      const first = await connect('agentchain-e2e-http-1');
+      const second = await connect('agentchain-e2e-http-2');
+      assert.deepEqual((await second.listTools()).tools.map((t) => t.name).sort(), TOOLS);
+      const charlie = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Charlie').address;
+      const before = await nonceOf(charlie);
+      const progress = [];
+      const done = await first.callTool(
+        { name: 'run_inference', arguments: { model: MODEL_NAME, prompt: 'The river carries', fee: '1', max_tokens: 4 } },
+        undefined,
+        { onprogress: (p) => progress.push(p), timeout: 300_000 },
+      );
+      assert.ok(!done.isError, textOf(done));
+      assert.equal(done.structuredContent.status, 'revealed');
+      assert.ok(progress.length >= 3, `progress over HTTP: ${JSON.stringify(progress)}`);
+      // The other session spends from the same period: refused, nothing sent.
+      const refused = await second.callTool({
+        name: 'run_inference', arguments: { model: MODEL_NAME, prompt: 'x', fee: '1' },
+      });
+      assert.equal(refused.isError, true);
+      assert.match(textOf(refused), /per-period limit.*--max-per-period/s);
+      assert.equal(await nonceOf(charlie), before + 1, 'one task sent, by the first session');
+      const account = await second.callTool({ name: 'account', arguments: {} });
+      assert.ok(BigInt(account.structuredContent.limits.spentInPeriod) > UNIT, 'the second session sees what the first spent');
+    } finally {
+      for (const session of sessions) await session.close();
+      http.kill('SIGTERM');
+    }
+    assert.doesNotMatch(log, /panicked/);
   });
 });
