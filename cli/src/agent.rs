@@ -9,7 +9,7 @@ use crate::{
 				api::AgentView,
 			},
 		},
-		Chain, Included,
+		stored, Chain, Included,
 	},
 	keys::keypair,
 	output::{Progress, Report},
@@ -279,18 +279,10 @@ pub async fn change(
 
 /// The agent `signer` acts for at block `at`: its own, or the one whose operator key it is.
 async fn owner_of(chain: &Chain, at: H256, signer: AccountId32) -> Result<AccountId32, CliError> {
-	let client = chain.api.at_block(at).await.map_err(CliError::rpc)?;
-	let operated = client
-		.storage()
-		.entry(runtime::storage().agents().operators())
-		.map_err(CliError::rpc)?
-		.try_fetch((signer.clone(),))
-		.await
-		.map_err(CliError::rpc)?;
-	match operated {
-		Some(entry) => entry.decode().map_err(CliError::rpc),
-		None => Ok(signer),
-	}
+	let client = chain.at(at).await?;
+	let operated =
+		stored(&client, runtime::storage().agents().operators(), (signer.clone(),)).await?;
+	Ok(operated.unwrap_or(signer))
 }
 
 /// What a transaction did to `owner`'s agent, read at the block it is in.

@@ -67,6 +67,22 @@ impl Included {
 	}
 }
 
+/// The typed client at one block.
+pub type AtBlock = subxt::client::OnlineClientAtBlock<Config>;
+
+/// The value under `key` at storage `address`, decoded, in the block `client` reads; `None` when
+/// there is none (and the entry has no default).
+pub async fn stored<Addr: subxt::storage::Address>(
+	client: &AtBlock,
+	address: Addr,
+	key: Addr::KeyParts,
+) -> Result<Option<Addr::Value>, CliError> {
+	match client.storage().try_fetch(address, key).await.map_err(CliError::rpc)? {
+		Some(value) => value.decode().map(Some).map_err(CliError::rpc),
+		None => Ok(None),
+	}
+}
+
 impl Chain {
 	pub async fn connect(url: &str, finalized: bool) -> Result<Self, CliError> {
 		let unreachable = |e: &dyn std::fmt::Display| {
@@ -142,7 +158,7 @@ impl Chain {
 	where
 		P: subxt::runtime_apis::Payload,
 	{
-		let client = self.api.at_block(at).await.map_err(CliError::rpc)?;
+		let client = self.at(at).await?;
 		client.runtime_apis().call(payload).await.map_err(CliError::rpc)
 	}
 
@@ -242,8 +258,13 @@ impl Chain {
 	}
 
 	/// The typed client at the best block: its runtime's constants, storage and calls.
-	pub async fn at_best(&self) -> Result<subxt::client::OnlineClientAtBlock<Config>, CliError> {
-		self.api.at_block(self.best().await?).await.map_err(CliError::rpc)
+	pub async fn at_best(&self) -> Result<AtBlock, CliError> {
+		self.at(self.best().await?).await
+	}
+
+	/// The typed client at block `at`.
+	pub async fn at(&self, at: H256) -> Result<AtBlock, CliError> {
+		self.api.at_block(at).await.map_err(CliError::rpc)
 	}
 
 	/// `call` signed by `signer` at the best block with the pool's next nonce, not sent.

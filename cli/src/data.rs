@@ -7,7 +7,7 @@ use crate::{
 			self, data_rewards::events::DatasetRegistered,
 			runtime_types::pallet_data_rewards::types::DatasetStatus,
 		},
-		Chain,
+		stored, Chain,
 	},
 	keys::keypair,
 	output::{Progress, Report},
@@ -73,17 +73,8 @@ struct DatasetText {
 
 /// Dataset `id`'s metadata at block `block` (`None` for a dataset that does not exist).
 async fn text_at(chain: &Chain, id: u64, block: H256) -> Result<Option<DatasetText>, CliError> {
-	let at = chain.api.at_block(block).await.map_err(CliError::rpc)?;
-	let metadata = at
-		.storage()
-		.entry(runtime::storage().data_rewards().metadata())
-		.map_err(CliError::rpc)?
-		.try_fetch((id,))
-		.await
-		.map_err(CliError::rpc)?
-		.map(|entry| entry.decode())
-		.transpose()
-		.map_err(CliError::rpc)?;
+	let at = chain.at(block).await?;
+	let metadata = stored(&at, runtime::storage().data_rewards().metadata(), (id,)).await?;
 	let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
 	Ok(metadata.map(|m| DatasetText {
 		uri: text(&m.uri.0),
@@ -94,17 +85,10 @@ async fn text_at(chain: &Chain, id: u64, block: H256) -> Result<Option<DatasetTe
 
 /// … at block `block`.
 pub async fn show_at(chain: &Chain, id: u64, block: H256) -> Result<Report, CliError> {
-	let at = chain.api.at_block(block).await.map_err(CliError::rpc)?;
-	let storage = at.storage();
-	let info = storage
-		.entry(runtime::storage().data_rewards().datasets())
-		.map_err(CliError::rpc)?
-		.try_fetch((id,))
-		.await
-		.map_err(CliError::rpc)?
-		.ok_or_else(|| no_such_dataset(id))?
-		.decode()
-		.map_err(CliError::rpc)?;
+	let at = chain.at(block).await?;
+	let info = stored(&at, runtime::storage().data_rewards().datasets(), (id,))
+		.await?
+		.ok_or_else(|| no_such_dataset(id))?;
 	let DatasetText { uri, license, description } =
 		text_at(chain, id, block).await?.unwrap_or_default();
 	let owed = chain

@@ -28,16 +28,17 @@ use crate::{
 				pallet_inference::types::{TaskInfo, TaskInput},
 			},
 		},
-		Chain,
+		stored, AtBlock, Chain,
 	},
 	keys::keypair,
 	CliError,
 };
 use agentchain_execution::{
 	answer_hash, call_budget_ms, checked_input, commitment_of, completion_request, due,
-	exact_match_vote, fetchable_uri, jury_vote, parse_completion, parse_model_mapping,
-	release_nonce, resend_nonce, reserve_nonce, truncate_output, vote_commitment, EndpointApi,
-	Fault, ModelMapping, Sampling, VoteRecord, WorkRecord, RESUBMIT_AFTER,
+	exact_match_vote, fetchable_uri, heartbeat_due, jury_vote, parse_completion,
+	parse_model_mapping, release_nonce, resend_nonce, reserve_nonce, truncate_output,
+	vote_commitment, EndpointApi, Fault, ModelMapping, Sampling, VoteRecord, WorkRecord,
+	RESUBMIT_AFTER,
 };
 use codec::{Decode, Encode};
 use http_body_util::{BodyExt, Full};
@@ -593,7 +594,7 @@ pub async fn run(
 /// The best block and the chain's block time, read there: what the edge agent starts from.
 async fn start_at_best(chain: &Chain) -> Result<(H256, u64), CliError> {
 	let best = chain.best().await?;
-	let at = chain.api.at_block(best).await.map_err(CliError::rpc)?;
+	let at = chain.at(best).await?;
 	let slot = at
 		.runtime_apis()
 		.call(runtime::runtime_apis().aura_api().slot_duration())
@@ -632,25 +633,18 @@ impl Constants {
 	}
 }
 
-type AtBlock = subxt::client::OnlineClientAtBlock<crate::chain::Config>;
-
 impl Agent {
 	/// Everything due at the head block.
 	async fn step(&mut self) -> Result<(), CliError> {
 		let (at, now) = self.head;
-		let client = self.chain.api.at_block(at).await.map_err(CliError::rpc)?;
-		let storage = client.storage();
+		let client = self.chain.at(at).await?;
 		// The agent this operator key acts for: the one that named it, or its own.
-		let agent = match storage
-			.try_fetch(runtime::storage().agents().operators(), (self.operator,))
-			.await
-			.map_err(CliError::rpc)?
+		let agent = match stored(&client, runtime::storage().agents().operators(), (self.operator,))
+			.await?
 		{
-			Some(value) => Some(value.decode().map_err(CliError::rpc)?),
-			None => storage
-				.try_fetch(runtime::storage().agents().agents(), (self.operator,))
-				.await
-				.map_err(CliError::rpc)?
+			Some(owner) => Some(owner),
+			None => stored(&client, runtime::storage().agents().agents(), (self.operator,))
+				.await?
 				.map(|_| self.operator),
 		};
 		if self.agent != Some(agent) {
@@ -701,8 +695,8 @@ impl Agent {
 		}
 	}
 
-	/// Sends a heartbeat once half the liveness period has passed since the agent was last
-	/// seen; one not on chain a quarter period later is sent again (`pallet-agents`' rule).
+	/// Sends the agent's heartbeat when `pallet-agents`' rule says it is due
+	/// ([`heartbeat_due`], shared with the node's off-chain worker).
 	async fn heartbeat(
 		&mut self,
 		client: &AtBlock,
@@ -710,32 +704,20 @@ impl Agent {
 		constants: &Constants,
 	) -> Result<(), CliError> {
 		let now = self.head.1;
-		let Some(info) = client
-			.storage()
-			.try_fetch(runtime::storage().agents().agents(), (*agent,))
-			.await
-			.map_err(CliError::rpc)?
+		let Some(info) = stored(client, runtime::storage().agents().agents(), (*agent,)).await?
 		else {
 			return Ok(());
 		};
-		let info = info.decode().map_err(CliError::rpc)?;
-		let last_seen = u64::from(info.last_seen);
-		if matches!(info.status, AgentStatus::Leaving)
-			|| now.saturating_sub(last_seen) < constants.liveness_period / 2
-		{
+		let Some(resent) = heartbeat_due(
+			matches!(info.status, AgentStatus::Leaving),
+			u64::from(info.last_seen),
+			self.store.state.heartbeat_sent_at,
+			now,
+			constants.liveness_period,
+		) else {
 			return Ok(());
-		}
-		let resend_after = constants.liveness_period / 4;
-		let sent = self.store.state.heartbeat_sent_at;
-		let resent = match sent {
-			Some(sent) if sent > last_seen && now < sent.saturating_add(resend_after) => {
-				return Ok(())
-			},
-			Some(sent) => sent > last_seen,
-			None => false,
 		};
 		self.store.state.heartbeat_sent_at = Some(now);
-		self.save()?;
 		let call = runtime::tx().agents().heartbeat();
 		self.send(&call, resent, "heartbeat", json!({}), "heartbeat".to_string()).await;
 		Ok(())
@@ -791,15 +773,10 @@ impl Agent {
 		constants: &Constants,
 	) -> Result<(), CliError> {
 		let now = self.head.1;
-		let Some(task) = client
-			.storage()
-			.try_fetch(runtime::storage().inference().tasks(), (id,))
-			.await
-			.map_err(CliError::rpc)?
+		let Some(task) = stored(client, runtime::storage().inference().tasks(), (id,)).await?
 		else {
 			return Ok(());
 		};
-		let task = task.decode().map_err(CliError::rpc)?;
 		let Some(assignment) = task.assignments.0.iter().find(|a| &a.executor == agent) else {
 			return Ok(());
 		};
@@ -831,7 +808,6 @@ impl Agent {
 							reveal_sent_at: None,
 						},
 					);
-					self.save()?;
 					let call = runtime::tx().inference().commit(id, commitment);
 					self.send(
 						&call,
@@ -865,7 +841,6 @@ impl Agent {
 							reveal_sent_at: Some(now),
 						},
 					);
-					self.save()?;
 					let resend = reveal_sent_at.is_some();
 					let call =
 						runtime::tx().inference().reveal(id, output_hash, salt, output, None);
@@ -969,16 +944,9 @@ impl Agent {
 				};
 				// The chain moved on while the endpoint worked: commit only if the task is still
 				// in the same round's commit phase, with this agent's commitment still to come.
-				let client = self.chain.api.at_block(self.head.0).await.map_err(CliError::rpc)?;
-				let task = match client
-					.storage()
-					.try_fetch(runtime::storage().inference().tasks(), (key.0,))
-					.await
-					.map_err(CliError::rpc)?
-				{
-					Some(task) => Some(task.decode().map_err(CliError::rpc)?),
-					None => None,
-				};
+				let client = self.chain.at(self.head.0).await?;
+				let task =
+					stored(&client, runtime::storage().inference().tasks(), (key.0,)).await?;
 				let open = task.is_some_and(|task| {
 					task.reassignments == key.2
 						&& matches!(task.status, TaskStatus::Assigned)
@@ -1002,13 +970,12 @@ impl Agent {
 				let commitment = commitment_of(&answer_hash(&output), &salt, &AccountId32(key.1));
 				let unavailable = output.is_none();
 				let bytes = output.as_ref().map_or(0, |o| o.len());
-				// Stored (and synced) before the commitment is sent: after a crash the agent
-				// reveals this output, and never commits to another.
+				// Recorded, and saved by `send` before the commitment leaves: after a crash the
+				// agent reveals this output, and never commits to another.
 				self.store.state.work.insert(
 					key,
 					WorkRecord::Working { output, salt, commit_sent_at: now, reveal_sent_at: None },
 				);
-				self.save()?;
 				let call = runtime::tx().inference().commit(key.0, commitment);
 				let (event, text) = if unavailable {
 					(
@@ -1040,16 +1007,9 @@ impl Agent {
 					Err(why) => return self.fail_vote(key, &why),
 				};
 				// As for a result: only into the same round's commit phase, seat still open.
-				let client = self.chain.api.at_block(self.head.0).await.map_err(CliError::rpc)?;
-				let dispute = match client
-					.storage()
-					.try_fetch(runtime::storage().challenges().disputes(), (key.0,))
-					.await
-					.map_err(CliError::rpc)?
-				{
-					Some(dispute) => Some(dispute.decode().map_err(CliError::rpc)?),
-					None => None,
-				};
+				let client = self.chain.at(self.head.0).await?;
+				let dispute =
+					stored(&client, runtime::storage().challenges().disputes(), (key.0,)).await?;
 				let open = dispute.is_some_and(|dispute| {
 					dispute.round == key.2
 						&& matches!(dispute.phase, DisputePhase::Committing)
@@ -1075,7 +1035,6 @@ impl Agent {
 					key,
 					VoteRecord::Voted { vote, salt, commit_sent_at: now, reveal_sent_at: None },
 				);
-				self.save()?;
 				let call = runtime::tx().challenges().commit_vote(key.0, commitment);
 				self.send(
 					&call,
@@ -1107,15 +1066,11 @@ impl Agent {
 		}
 		let mut seats = Vec::new();
 		for task in &tasks {
-			let Some(dispute) = client
-				.storage()
-				.try_fetch(runtime::storage().challenges().disputes(), (*task,))
-				.await
-				.map_err(CliError::rpc)?
-			else {
-				continue;
-			};
-			seats.push((*task, dispute.decode().map_err(CliError::rpc)?));
+			if let Some(dispute) =
+				stored(client, runtime::storage().challenges().disputes(), (*task,)).await?
+			{
+				seats.push((*task, dispute));
+			}
 		}
 		// Records of seats that are over (the duty left, or the dispute moved to another round).
 		let before = self.store.state.votes.len();
@@ -1163,7 +1118,6 @@ impl Agent {
 						key,
 						VoteRecord::Voted { vote, salt, commit_sent_at: now, reveal_sent_at: None },
 					);
-					self.save()?;
 					let call = runtime::tx().challenges().commit_vote(task, commitment);
 					self.send(
 						&call,
@@ -1188,7 +1142,6 @@ impl Agent {
 						key,
 						VoteRecord::Voted { vote, salt, commit_sent_at, reveal_sent_at: Some(now) },
 					);
-					self.save()?;
 					let resend = reveal_sent_at.is_some();
 					let call = runtime::tx().challenges().reveal_vote(task, vote, salt);
 					self.send(
@@ -1230,26 +1183,17 @@ impl Agent {
 			return Ok(());
 		}
 		let task = key.0;
-		let Some(info) = client
-			.storage()
-			.try_fetch(runtime::storage().inference().tasks(), (task,))
-			.await
-			.map_err(CliError::rpc)?
+		let Some(info) = stored(client, runtime::storage().inference().tasks(), (task,)).await?
 		else {
 			return self.fail_vote(key, "the disputed task is no longer on chain");
 		};
-		let info = info.decode().map_err(CliError::rpc)?;
 		// The revealed output, read now (at the head) in case the jury must compare with it.
 		let revealed = match (&dispute.mode, dispute.result) {
-			(VerificationMode::Jury, Some(result)) => client
-				.storage()
-				.try_fetch(runtime::storage().inference().outputs(), (task, result))
-				.await
-				.map_err(CliError::rpc)?
-				.map(|v| v.decode())
-				.transpose()
-				.map_err(CliError::rpc)?
-				.and_then(|data| data.inline.map(|bytes| bytes.0)),
+			(VerificationMode::Jury, Some(result)) => {
+				stored(client, runtime::storage().inference().outputs(), (task, result))
+					.await?
+					.and_then(|data| data.inline.map(|bytes| bytes.0))
+			},
 			_ => None,
 		};
 		let result = dispute.result;
@@ -1304,7 +1248,9 @@ impl Agent {
 
 	/// Signs `call` with the operator key and hands it to the chain without waiting: a first
 	/// attempt at the next nonce the agent tracks, a resend at the lowest nonce the chain has not
-	/// used. The outcome is printed; a duty not on chain by the next block is sent again.
+	/// used. The agent's state — with whatever the caller recorded about this duty — is saved
+	/// (and synced) before the transaction leaves, so a restart never forgets what was sent. The
+	/// outcome is printed; a duty not on chain by the next block is sent again.
 	async fn send<C: subxt::tx::Payload>(
 		&mut self,
 		call: &C,
@@ -1337,16 +1283,10 @@ impl Agent {
 		at: H256,
 		now: u64,
 	) -> Result<u64, CliError> {
-		let client = self.chain.api.at_block(at).await.map_err(CliError::rpc)?;
-		let account = client
-			.storage()
-			.try_fetch(runtime::storage().system().account(), (self.operator,))
-			.await
-			.map_err(CliError::rpc)?;
-		let chain_next = match account {
-			Some(account) => u64::from(account.decode().map_err(CliError::rpc)?.nonce),
-			None => 0,
-		};
+		let client = self.chain.at(at).await?;
+		let chain_next = stored(&client, runtime::storage().system().account(), (self.operator,))
+			.await?
+			.map_or(0, |account| u64::from(account.nonce));
 		let tracked = self.store.state.nonce;
 		let (nonce, track) = if resend {
 			resend_nonce(tracked, chain_next, now)

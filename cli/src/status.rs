@@ -3,7 +3,7 @@
 
 use crate::{
 	agent,
-	chain::{runtime, Chain},
+	chain::{runtime, stored, Chain},
 	output::Report,
 	units::format_amount,
 	CliError,
@@ -19,7 +19,7 @@ pub async fn status(chain: &Chain, account: Option<AccountId32>) -> Result<Repor
 	let best = chain.number_of(best_hash).await?;
 	let finalized_hash = rpc.chain_get_finalized_head().await.map_err(CliError::rpc)?;
 	let finalized = chain.number_of(finalized_hash).await?;
-	let at = chain.api.at_block(best_hash).await.map_err(CliError::rpc)?;
+	let at = chain.at(best_hash).await?;
 	let spec_version = at.spec_version();
 	let mut text = format!(
 		"{name} (runtime version {spec_version}), {} peer(s){}\n  best:       #{} {best_hash:?}\n  finalized:  #{} {finalized_hash:?}\n",
@@ -40,31 +40,17 @@ pub async fn status(chain: &Chain, account: Option<AccountId32>) -> Result<Repor
 		return Ok(Report::new(text, json));
 	};
 
-	let storage = at.storage();
-	let info = storage
-		.entry(runtime::storage().system().account())
-		.map_err(CliError::rpc)?
-		.fetch((account.clone(),))
-		.await
-		.map_err(CliError::rpc)?
-		.decode()
-		.map_err(CliError::rpc)?;
-	let holds = storage
-		.entry(runtime::storage().balances().holds())
-		.map_err(CliError::rpc)?
-		.try_fetch((account.clone(),))
-		.await
-		.map_err(CliError::rpc)?;
-	let holds: Vec<(String, u128)> = match holds {
-		Some(entry) => entry
-			.decode()
-			.map_err(CliError::rpc)?
-			.0
-			.iter()
-			.map(|hold| (hold_reason(&hold.id), hold.amount))
-			.collect(),
-		None => Vec::new(),
-	};
+	// An account the chain has never seen reads as its default: nothing held, nothing free.
+	let info = stored(&at, runtime::storage().system().account(), (account.clone(),))
+		.await?
+		.ok_or_else(|| {
+			CliError::Rpc(format!("the node returned no account record for {account}"))
+		})?;
+	let holds: Vec<(String, u128)> =
+		stored(&at, runtime::storage().balances().holds(), (account.clone(),))
+			.await?
+			.map(|holds| holds.0.iter().map(|hold| (hold_reason(&hold.id), hold.amount)).collect())
+			.unwrap_or_default();
 	text.push_str(&format!(
 		"account {account}\n  free:       {}\n  reserved:   {} (holds and deposits)\n",
 		format_amount(info.data.free),

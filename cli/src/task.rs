@@ -221,7 +221,7 @@ pub async fn submitted_by(
 	at: H256,
 	requester: &AccountId32,
 ) -> Result<Vec<TaskView<AccountId32>>, CliError> {
-	let client = chain.api.at_block(at).await.map_err(CliError::rpc)?;
+	let client = chain.at(at).await?;
 	let mut entries = client
 		.storage()
 		.entry(runtime::storage().inference().tasks())

@@ -157,7 +157,7 @@ pub async fn show(chain: &Chain) -> Result<Report, CliError> {
 
 /// … at block `block`.
 async fn show_at(chain: &Chain, block: subxt::utils::H256) -> Result<Report, CliError> {
-	let at = chain.api.at_block(block).await.map_err(CliError::rpc)?;
+	let at = chain.at(block).await?;
 	let storage = at.storage();
 	let validators: Vec<AccountId32> = value!(storage, runtime::storage().session().validators());
 	let invulnerables = value!(storage, runtime::storage().collator_selection().invulnerables()).0;

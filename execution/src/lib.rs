@@ -505,10 +505,66 @@ pub fn due(sent_at: Option<u64>, now: u64) -> bool {
 	sent_at.is_none_or(|sent| now >= sent.saturating_add(RESUBMIT_AFTER))
 }
 
+/// Blocks after which a heartbeat that has not reached the chain is sent again: a quarter of the
+/// liveness period.
+pub fn heartbeat_resend_after(liveness_period: u64) -> u64 {
+	liveness_period / 4
+}
+
+/// `pallet-agents`' heartbeat rule, which the node's off-chain worker and the edge agent both
+/// follow: whether an operator key sends its agent's heartbeat at block `now`.
+///
+/// The agent was last seen at `last_seen` (and is `leaving` or not); the key last sent a
+/// heartbeat at `sent_at`, if ever. A heartbeat is due once half the liveness period has passed
+/// since the agent was last seen, never for an agent that is leaving; one sent and not on chain
+/// yet (sent after the agent was last seen) waits [`heartbeat_resend_after`] blocks before it is
+/// sent again. `None`: send nothing; `Some(resend)`: send, `resend` when it is such a repeat (it
+/// then goes at the lowest nonce the chain has not used).
+pub fn heartbeat_due(
+	leaving: bool,
+	last_seen: u64,
+	sent_at: Option<u64>,
+	now: u64,
+	liveness_period: u64,
+) -> Option<bool> {
+	if leaving || now.saturating_sub(last_seen) < liveness_period / 2 {
+		return None;
+	}
+	match sent_at {
+		Some(sent)
+			if sent > last_seen
+				&& now < sent.saturating_add(heartbeat_resend_after(liveness_period)) =>
+		{
+			None
+		},
+		Some(sent) => Some(sent > last_seen),
+		None => Some(false),
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
 	use alloc::vec;
+
+	#[test]
+	fn heartbeats_go_at_half_the_period_and_again_a_quarter_later() {
+		let period = 200;
+		// Seen at 100: nothing until block 200, then a first heartbeat.
+		assert_eq!(heartbeat_due(false, 100, None, 199, period), None);
+		assert_eq!(heartbeat_due(false, 100, None, 200, period), Some(false));
+		// Never for an agent that is leaving.
+		assert_eq!(heartbeat_due(true, 100, None, 10_000, period), None);
+		// Sent at 200 and not on chain: not again before 250, then again as a resend.
+		assert_eq!(heartbeat_due(false, 100, Some(200), 249, period), None);
+		assert_eq!(heartbeat_due(false, 100, Some(200), 250, period), Some(true));
+		// On chain (the agent was seen at 201, after the send): a new period starts.
+		assert_eq!(heartbeat_due(false, 201, Some(200), 300, period), None);
+		assert_eq!(heartbeat_due(false, 201, Some(200), 301, period), Some(false));
+		// A record of a send before the agent was last seen is an old one: not a resend.
+		assert_eq!(heartbeat_due(false, 150, Some(120), 250, period), Some(false));
+		assert_eq!(heartbeat_resend_after(period), 50);
+	}
 
 	#[test]
 	fn model_mappings_accept_names_aliases_and_ids() {

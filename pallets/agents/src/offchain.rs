@@ -9,12 +9,13 @@
 //! does not send it twice.
 
 use crate::{AgentStatus, Call, Config, Operators, Pallet, Registry};
+use agentchain_execution::{heartbeat_due, heartbeat_resend_after};
 use agentchain_primitives::offchain::{EndpointConfig, ENDPOINT_CONFIG_KEY};
 use agentchain_support::offchain::{send_signed_logged, Attempt};
 use codec::Encode;
 use frame_support::traits::Get;
 use frame_system::{offchain::Signer, pallet_prelude::BlockNumberFor};
-use sp_runtime::{offchain::storage::StorageValueRef, SaturatedConversion, Saturating};
+use sp_runtime::{offchain::storage::StorageValueRef, SaturatedConversion};
 
 /// Prefix of the offchain storage keys holding when each operator key last sent a heartbeat.
 const SENT_PREFIX: &[u8] = b"agentchain::agents::heartbeat::";
@@ -22,7 +23,7 @@ const SENT_PREFIX: &[u8] = b"agentchain::agents::heartbeat::";
 /// Blocks after which a heartbeat that has not reached the chain is sent again: a quarter of the
 /// liveness period.
 pub fn resend_after<T: Config>() -> BlockNumberFor<T> {
-	T::LivenessPeriod::get() / 4u32.into()
+	heartbeat_resend_after(T::LivenessPeriod::get().saturated_into()).saturated_into()
 }
 
 impl<T: Config> Pallet<T> {
@@ -35,29 +36,29 @@ impl<T: Config> Pallet<T> {
 		) {
 			return;
 		}
-		let half_period = T::LivenessPeriod::get() / 2u32.into();
+		let period: u64 = T::LivenessPeriod::get().saturated_into();
 		for operator in Signer::<T, T::OperatorCrypto>::keystore_accounts() {
 			let agent = Operators::<T>::get(&operator.id).unwrap_or_else(|| operator.id.clone());
 			let Some(info) = Registry::<T>::get(&agent) else { continue };
-			if info.status == AgentStatus::Leaving
-				|| now.saturating_sub(info.last_seen) < half_period
-			{
-				continue;
-			}
 			let key = [SENT_PREFIX, &operator.id.encode()].concat();
 			let sent = StorageValueRef::persistent(&key);
 			let mut resent = false;
-			let due = sent.mutate::<BlockNumberFor<T>, (), _>(|last| match last {
-				Ok(Some(at))
-					if at > info.last_seen && now < at.saturating_add(resend_after::<T>()) =>
-				{
-					Err(())
-				},
-				Ok(Some(at)) => {
-					resent = at > info.last_seen;
-					Ok(now)
-				},
-				_ => Ok(now),
+			// The rule the edge agent follows too; an unreadable record counts as none.
+			let due = sent.mutate::<BlockNumberFor<T>, (), _>(|last| {
+				let last = last.ok().flatten().map(|at| at.saturated_into::<u64>());
+				match heartbeat_due(
+					info.status == AgentStatus::Leaving,
+					info.last_seen.saturated_into(),
+					last,
+					now.saturated_into(),
+					period,
+				) {
+					Some(resend) => {
+						resent = resend;
+						Ok(now)
+					},
+					None => Err(()),
+				}
 			});
 			if due.is_err() {
 				continue;
