@@ -6,6 +6,7 @@ mod challenge;
 mod data;
 mod edge;
 mod keys;
+mod logging;
 mod mcp;
 mod output;
 mod status;
@@ -714,6 +715,9 @@ async fn main() {
 		},
 	};
 	let json = cli.json;
+	if let Err(message) = logging::init() {
+		std::process::exit(output::print_error(&CliError::Invalid(message), json));
+	}
 	match run(cli).await {
 		Ok(report) => report.print(json),
 		Err(error) => std::process::exit(output::print_error(&error, json)),
