@@ -32,12 +32,12 @@ describe('agentchain CLI against a dev agent node', () => {
   let finalisedTask;
 
   /** Runs the CLI; resolves to { code, stdout, stderr, json } (json when --json parsed). */
-  function cli(args, { url = node.rpcUrl, env = {} } = {}) {
+  function cli(args, { url = node.rpcUrl, env = {}, timeout = 300_000 } = {}) {
     return new Promise((resolve) => {
       execFile(
         cliBinary(),
         ['--url', url, ...args],
-        { env: { ...process.env, ...env }, timeout: 300_000 },
+        { env: { ...process.env, ...env }, timeout },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
           let json;
@@ -490,6 +490,33 @@ describe('agentchain CLI against a dev agent node', () => {
     const epoch = await cli(['data', 'epoch', '--json']);
     assert.equal(epoch.code, 0, epoch.stderr);
     assert.equal(epoch.json.index, (await api.call.dataRewardsApi.currentEpoch()).index.toNumber());
+
+    // A task of the model, finalised, credits the dataset; once its epoch closes the owner claims.
+    const used = await cli(['task', 'submit', '--suri', '//Bob', '--model', MODEL_NAME, '--input', 'The river carries',
+      '--max-tokens', '4', '--fee', '1', '--wait', 'finalised', '--json'], { timeout: 600_000 });
+    assert.equal(used.code, 0, used.stderr);
+    assert.equal(used.json.status, 'finalised');
+    let owed = 0n;
+    for (let i = 0; i < 60 && owed === 0n; i += 1) {
+      const shown = await cli(['data', 'show', String(id), '--json']);
+      owed = BigInt(shown.json.owed ?? 0);
+      if (owed === 0n) await new Promise((r) => setTimeout(r, 2_000));
+    }
+    assert.ok(owed > 0n, 'the closed epoch owes the dataset its share of the protocol cut');
+    const aliceBefore = (await api.query.system.account(ALICE)).data.free.toBigInt();
+    const claimed = await cli(['data', 'claim', '--suri', '//Alice', String(id), '--json']);
+    assert.equal(claimed.code, 0, claimed.stderr);
+    assert.equal(claimed.json.result, 'claimed');
+    const paid = claimed.json.events.find((e) => e.name === 'dataRewards.RewardsClaimed');
+    assert.ok(paid, JSON.stringify(claimed.json.events));
+    assert.match(paid.fields, new RegExp(`amount: ${owed}\\b`));
+    assert.equal(claimed.json.dataset.owed, '0', 'nothing more is owed');
+    const aliceAfter = (await api.query.system.account(ALICE)).data.free.toBigInt();
+    const fee = aliceBefore + owed - aliceAfter;
+    assert.ok(fee > 0n && fee < UNIT / 100n, `the owner received the reward less the transaction fee (${fee})`);
+    const again = await cli(['data', 'claim', '--suri', '//Alice', String(id), '--json']);
+    assert.equal(again.code, 1);
+    assert.ok(['dataRewards.EpochNotOver', 'dataRewards.NothingToClaim'].includes(again.json.error.name), again.json.error.name);
 
     const retired = await cli(['data', 'retire', '--suri', '//Alice', String(id), '--json']);
     assert.equal(retired.code, 0, retired.stderr);

@@ -2,7 +2,7 @@
 // no node of its own, against a dev node that runs no inference endpoint (so no off-chain worker
 // does any of it). An edge agent executes its tasks over RPC and over the embedded light client,
 // survives its endpoint failing and its own SIGKILL without a duplicate commit or reveal, and
-// three edge agents serve on a jury.
+// three edge agents serve on a jury, whose verdict the challenger appeals with the CLI.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -264,7 +264,7 @@ describe('edge agents against a dev node with no endpoint of its own', () => {
     bobEdge = restarted;
   });
 
-  test('three edge agents sit on a jury and uphold a correct result', async () => {
+  test('three edge agents sit on a jury and uphold a correct result; the challenger appeals', async () => {
     const jurors = [];
     for (const suri of ['//Dave', '//Eve', '//Ferdie']) jurors.push(await registerWithOperator(suri, ['verifier']));
     const edges = jurors.map((juror, i) => startEdge(`juror-${i}`, [
@@ -272,30 +272,72 @@ describe('edge agents against a dev node with no endpoint of its own', () => {
       '--state-dir', mkdtempSync(join(tmpdir(), 'agentchain-juror-')),
     ]));
     await Promise.all(edges.map((edge, i) => edge.waitFor((e) => e.event === 'acting' && e.agent === jurors[i].owner)));
+    // An appeal's jury is seven verifiers who have not sat yet: funded now (one block),
+    // registered once the first jury is drawn, so that the first jury is the three edge agents.
+    const fresh = Array.from({ length: 7 }, (_, i) => `//Alice//appeal-juror//${i}`);
+    const alice = keyring.addFromUri('//Alice');
+    const nonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber();
+    await Promise.all(fresh.map((suri, i) => new Promise((resolve, reject) => {
+      api.tx.balances.transferKeepAlive(keyring.addFromUri(suri).address, 200n * 10n ** 12n)
+        .signAndSend(alice, { nonce: nonce + i }, ({ status, dispatchError }) => {
+          if (dispatchError) reject(new Error(dispatchError.toString()));
+          else if (status.isInBlock) resolve();
+        })
+        .catch(reject);
+    })));
     const from = (await api.rpc.chain.getHeader()).number.toNumber();
     const id = await submitTask('Judge this sentence');
     await bobEdge.waitFor((e) => e.event === 'revealed' && e.task === id, { what: `task ${id} revealed` });
     const result = (await api.call.inferenceApi.task(id)).unwrap().result.unwrap().toHex();
     const opened = await cli(['challenge', 'open', '--suri', '//Charlie', String(id), '--json']);
     assert.equal(opened.code, 0, opened.stderr);
+    const disputeNow = async () => (await api.call.challengesApi.dispute(id)).unwrap();
+    for (let i = 0; i < 30 && (await disputeNow()).jurors.length === 0; i += 1) await sleep(1_000);
+    assert.deepEqual((await disputeNow()).jurors.map((j) => j.juror.toString()).sort(), jurors.map((j) => j.owner).sort());
+    await Promise.all(fresh.map((suri, i) => ok(['agent', 'register', '--suri', suri, '--name', `appeal-juror-${i}`,
+      '--model', MODEL_NAME, '--role', 'verifier', '--stake', '120'])));
     const votes = await Promise.all(edges.map((edge) => edge.waitFor(
       (e) => e.event === 'revealVote' && e.task === id, { timeoutMs: 180_000, what: `a vote on task ${id}` },
     )));
     // Each re-executed the task and found the executor's output.
     for (const vote of votes) assert.equal(vote.vote, result);
-    // The jury upholds the result: the dispute closes for the executor.
+    // The jury upholds the result; for a few blocks the verdict may be appealed.
     let dispute;
     for (let i = 0; i < 60; i += 1) {
-      dispute = await api.call.challengesApi.dispute(id);
-      if (dispute.isNone || dispute.unwrap().verdict.isSome) break;
+      dispute = await disputeNow();
+      if (dispute.verdict.isSome) break;
       await sleep(1_000);
     }
-    if (dispute.isSome) assert.equal(dispute.unwrap().verdict.unwrap().toHex(), result);
+    assert.equal(dispute.verdict.unwrap().toHex(), result);
+    assert.ok(dispute.phase.isAppealable, dispute.phase.toString());
     for (const [i, juror] of jurors.entries()) {
       const sent = (await extrinsicsOf(juror.operator, from)).filter((x) => x.task === String(id));
       assert.deepEqual(sent.map((x) => [x.call, x.failed]),
         [['challenges.commitVote', false], ['challenges.revealVote', false]], `juror ${i}: one commit, one reveal`);
     }
+
+    // The challenger lost, so only the challenger may appeal, with twice the first bond.
+    const executorAppeal = await cli(['challenge', 'appeal', '--suri', '//Bob', String(id), '--json']);
+    assert.equal(executorAppeal.code, 1);
+    assert.equal(executorAppeal.json.error.name, 'challenges.NotLosingSide');
+    const charlie = keyring.addFromUri('//Charlie').address;
+    const heldBefore = (await api.query.system.account(charlie)).data.reserved.toBigInt();
+    const appealed = await cli(['challenge', 'appeal', '--suri', '//Charlie', String(id), '--json']);
+    assert.equal(appealed.code, 0, appealed.stderr);
+    assert.equal(appealed.json.result, 'appeal');
+    assert.equal(BigInt(appealed.json.bond), 20n * 10n ** 12n, 'the smallest bond of round 1: 2 × 10 AGC');
+    assert.ok(appealed.json.events.some((e) => e.name === 'challenges.Appealed'));
+    assert.equal(appealed.json.dispute.round, 1);
+    assert.deepEqual(appealed.json.dispute.bonds.map((b) => [b.who, b.amount]),
+      [[charlie, String(10n * 10n ** 12n)], [charlie, String(20n * 10n ** 12n)]]);
+    const heldAfter = (await api.query.system.account(charlie)).data.reserved.toBigInt();
+    assert.equal(heldAfter - heldBefore, 20n * 10n ** 12n, 'the appeal bond is held');
+    // The new round's jury is drawn from the seven who have not sat.
+    const freshAddresses = fresh.map((suri) => keyring.addFromUri(suri).address).sort();
+    for (let i = 0; i < 30 && (await disputeNow()).jurors.length !== 7; i += 1) await sleep(1_000);
+    assert.deepEqual((await disputeNow()).jurors.map((j) => j.juror.toString()).sort(), freshAddresses);
+    const shown = await cli(['challenge', 'show', String(id)]);
+    assert.match(shown.stdout, /round 1/);
   });
 
   test('an edge agent over the embedded light client executes a task', async () => {
