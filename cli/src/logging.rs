@@ -3,8 +3,9 @@
 //!
 //! `RUST_LOG` is a comma-separated list of `LEVEL` (every target) and `TARGET=LEVEL` (the
 //! targets starting with `TARGET`; the longest match wins), with levels `error`, `warn`, `info`,
-//! `debug`, `trace` and `off`: `RUST_LOG=info`, `RUST_LOG=warn,smoldot=debug`. Unset, nothing is
-//! logged, and the CLI's own output is unchanged.
+//! `debug`, `trace` and `off`: `RUST_LOG=info`, `RUST_LOG=warn,sync-service=debug` (smoldot logs
+//! under `smoldot`, `network`, `sync-service-<chain>`, `runtime-<chain>`, `json-rpc-<chain>`).
+//! Unset, nothing is logged, and the CLI's own output is unchanged.
 
 use log::{LevelFilter, Log, Metadata, Record};
 

@@ -1,15 +1,18 @@
 // An edge agent joins the testnet: an agent (owner //Alice//edge) whose operator key
 // //Alice//edge//operator is used by `agentchain agent run` — no node of its own, the chain
-// read and written through a validator's RPC. A task drawn to every selectable executor (the three agent nodes and the edge agent)
-// is executed by all four alike: the edge agent commits and reveals once, and its output is the
-// agreed result. Returns 1.
+// read and written through a validator's RPC, or with args[0] "light" through the embedded light
+// client (smoldot, from the testnet's raw chain spec and the validator's p2p address), after the
+// agent was registered by a first run. A task drawn to every selectable executor (the three agent
+// nodes and the edge agent) is executed by all four alike: the edge agent commits and reveals
+// once, and its output is the agreed result. Returns 1.
 const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { MODEL_NAME, UNIT, finalize, untilFinalized, submissionsFor } = require('./lib.js');
 
-async function run(nodeName, networkInfo) {
+async function run(nodeName, networkInfo, args) {
+  const light = (args || [])[0] === 'light';
   const { wsUri, userDefinedTypes } = networkInfo.nodesByName[nodeName];
   const api = await zombie.connect(wsUri, userDefinedTypes);
   await zombie.util.cryptoWaitReady();
@@ -19,12 +22,14 @@ async function run(nodeName, networkInfo) {
   const operator = keyring.addFromUri('//Alice//edge//operator');
   const model = zombie.util.blake2AsHex(MODEL_NAME, 256);
 
-  await finalize(api, api.tx.balances.transferKeepAlive(owner.address, 1000n * UNIT), alice);
-  await finalize(api, api.tx.balances.transferKeepAlive(operator.address, 10n * UNIT), alice);
-  await finalize(api, api.tx.agents.register('edge-agent', '', '1', [model], ['Executor'], 150n * UNIT), owner);
-  await finalize(api, api.tx.agents.setOperator(operator.address), owner);
-  await finalize(api, api.tx.agents.acceptOperator(owner.address), operator);
-  console.log(`edge agent ${owner.address} registered, operated by ${operator.address}`);
+  if ((await api.query.agents.agents(owner.address)).isNone) {
+    await finalize(api, api.tx.balances.transferKeepAlive(owner.address, 1000n * UNIT), alice);
+    await finalize(api, api.tx.balances.transferKeepAlive(operator.address, 10n * UNIT), alice);
+    await finalize(api, api.tx.agents.register('edge-agent', '', '1', [model], ['Executor'], 150n * UNIT), owner);
+    await finalize(api, api.tx.agents.setOperator(operator.address), owner);
+    await finalize(api, api.tx.agents.acceptOperator(owner.address), operator);
+    console.log(`edge agent ${owner.address} registered, operated by ${operator.address}`);
+  }
 
   const nodeBinary = process.env.AGENTCHAIN_NODE;
   const cli = process.env.AGENTCHAIN_CLI || path.join(path.dirname(nodeBinary), 'agentchain');
@@ -32,8 +37,13 @@ async function run(nodeName, networkInfo) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agentchain-edge-'));
   const events = [];
   const log = fs.createWriteStream(path.join(dir, 'edge-agent.log'));
+  // The light client reaches the validator's peer-to-peer port (zombienet's nodes listen on a
+  // WebSocket one), from the raw chain spec the testnet was started with.
+  const lightArgs = light
+    ? ['--chain-spec', networkInfo.chainSpecPath, '--bootnode', (await api.rpc.system.localListenAddresses())[0].toString()]
+    : [];
   const child = spawn(cli, [
-    '--url', wsUri, '--json', 'agent', 'run',
+    ...(light ? [] : ['--url', wsUri]), '--json', 'agent', 'run', ...lightArgs,
     '--endpoint', process.env.INFERENCE_URL_1, '--model', MODEL_NAME, '--state-dir', path.join(dir, 'state'),
   ], { env: { ...process.env, AGENTCHAIN_OPERATOR_KEY: '//Alice//edge//operator' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let buffered = '';
@@ -62,6 +72,7 @@ async function run(nodeName, networkInfo) {
   try {
     const started = await until((e) => e.event === 'started', 'start');
     console.log(`edge agent started over ${started.chain}, state in ${started.stateDir}`);
+    if (light && started.chain !== 'light client') throw new Error(`started over ${started.chain}`);
     await until((e) => e.event === 'acting' && e.agent === owner.address, 'agent to act for');
     // Every selectable executor of the model is drawn: the edge agent among them.
     let serving = [];
