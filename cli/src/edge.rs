@@ -1294,7 +1294,11 @@ impl Agent {
 			reserve_nonce(tracked, chain_next, now)
 		};
 		self.store.state.nonce = Some(track);
-		self.save()?;
+		if let Err(e) = self.save() {
+			// Nothing is sent, so nothing is reserved: the next duty takes this nonce.
+			self.store.state.nonce = tracked;
+			return Err(e);
+		}
 		let sent = self.build_and_submit(client, call, nonce).await;
 		if sent.is_err() && !resend {
 			// Not sent: the nonce is given back, or every later transaction would wait on it.

@@ -901,6 +901,9 @@ const HTTP_PATH: &str = "/mcp";
 /// How long an HTTP client may take to send a request's headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Most HTTP connections served at once.
+const MAX_HTTP_CONNECTIONS: usize = 256;
+
 /// Serves MCP over streamable HTTP at `address` to requests that carry `token`, one MCP session
 /// per client, every session under the same signer and spending limits; until stopped.
 async fn serve_http(
@@ -933,7 +936,11 @@ async fn serve_http(
 	}
 	eprintln!("serving MCP over streamable HTTP at http://{bound}{HTTP_PATH}");
 	let expected: Arc<[u8]> = Arc::from(format!("Bearer {token}").into_bytes());
+	// A bounded number of connections at once, so that clients without the token cannot take
+	// every file descriptor: past it, new connections wait in the listen queue.
+	let connections = Arc::new(tokio::sync::Semaphore::new(MAX_HTTP_CONNECTIONS));
 	loop {
+		let Ok(permit) = connections.clone().acquire_owned().await else { return Ok(()) };
 		let stream = match listener.accept().await {
 			Ok((stream, _)) => stream,
 			// A connection that failed before it was accepted (a reset, too many open files)
@@ -962,6 +969,7 @@ async fn serve_http(
 				.header_read_timeout(HEADER_READ_TIMEOUT)
 				.serve_connection(hyper_util::rt::TokioIo::new(stream), handler)
 				.await;
+			drop(permit);
 		});
 	}
 }
