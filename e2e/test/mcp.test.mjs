@@ -352,20 +352,52 @@ describe('agentchain mcp with the official MCP client', () => {
     assert.match(noToken.stderr, /--token-file/);
 
     // Charlie's server, with room in its period for one 1 AGC task and not two.
-    const http = spawn(cliBinary(), [
-      '--url', node.rpcUrl, 'mcp', '--suri', '//Charlie', '--model', MODEL_NAME,
-      '--max-per-call', '1.5', '--max-per-period', '1.5', '--http', '127.0.0.1:0', '--token-file', tokenFile,
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // The server picks a free port and announces it. On this sandboxed machine a request to the
+    // announced address has been seen answered by something other than the server (a 403
+    // "resolve_deny: denied destination", text found in none of this project's binaries): the
+    // test waits until the address answers as this server does, and starts the server again on
+    // another port if it does not within 3 s.
+    let http;
+    let url;
     let log = '';
-    const url = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no address announced: ${log}`)), 60_000);
-      http.stderr.on('data', (chunk) => {
-        log += chunk;
-        const found = /serving MCP over streamable HTTP at (http:\/\/\S+)/.exec(log);
-        if (found) { clearTimeout(timer); resolve(new URL(found[1])); }
+    const bare = (address) => new Promise((resolve) => {
+      const req = request({ host: address.hostname, port: address.port, path: '/mcp', method: 'POST' }, (res) => {
+        let body = '';
+        res.on('data', (chunk) => { body += chunk; });
+        res.on('end', () => resolve({ status: res.statusCode, body }));
       });
-      http.on('exit', (code) => reject(new Error(`the server exited (${code}): ${log}`)));
+      req.on('error', (error) => resolve({ status: 0, body: error.message }));
+      req.end();
     });
+    for (let attempt = 1; url === undefined; attempt += 1) {
+      log = '';
+      http = spawn(cliBinary(), [
+        '--url', node.rpcUrl, 'mcp', '--suri', '//Charlie', '--model', MODEL_NAME,
+        '--max-per-call', '1.5', '--max-per-period', '1.5', '--http', '127.0.0.1:0', '--token-file', tokenFile,
+      ], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const announced = await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no address announced: ${log}`)), 60_000);
+        http.stderr.on('data', (chunk) => {
+          log += chunk;
+          const found = /serving MCP over streamable HTTP at (http:\/\/\S+)/.exec(log);
+          if (found) { clearTimeout(timer); resolve(new URL(found[1])); }
+        });
+        http.on('exit', (code) => reject(new Error(`the server exited (${code}): ${log}`)));
+      });
+      const ours = (answer) => answer.status === 401 && /bearer token is required/.test(answer.body);
+      let probe = await bare(announced);
+      for (let i = 0; i < 10 && !ours(probe); i += 1) {
+        await new Promise((r) => setTimeout(r, 300));
+        probe = await bare(announced);
+      }
+      if (ours(probe)) {
+        url = announced;
+      } else {
+        http.kill('SIGTERM');
+        if (attempt === 3) throw new Error(`${announced} did not answer as the server: ${probe.status} ${probe.body}`);
+        console.log(`# ${announced} answered ${probe.status} ${probe.body.trim()}: starting the server again`);
+      }
+    }
     const sessions = [];
     try {
       // What reaches the server without the token, at another path, with a foreign Host or a
