@@ -642,7 +642,7 @@ impl Agent {
 		let agent = match stored(&client, runtime::storage().agents().operators(), (self.operator,))
 			.await?
 		{
-			Some(owner) => Some(owner),
+			operated @ Some(_) => operated,
 			None => stored(&client, runtime::storage().agents().agents(), (self.operator,))
 				.await?
 				.map(|_| self.operator),

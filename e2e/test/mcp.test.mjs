@@ -360,14 +360,23 @@ describe('agentchain mcp with the official MCP client', () => {
     let http;
     let url;
     let log = '';
-    const bare = (address) => new Promise((resolve) => {
-      const req = request({ host: address.hostname, port: address.port, path: '/mcp', method: 'POST' }, (res) => {
+    const initialize = JSON.stringify({
+      jsonrpc: '2.0', id: 1, method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } },
+    });
+    // An `initialize` POSTed by hand to `address` (a URL) at `path` with `headers`: the status
+    // (0 if the connection failed), the headers and the body of the answer.
+    const post = (address, path, headers = {}) => new Promise((resolve) => {
+      const req = request({
+        host: address.hostname, port: address.port, path, method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      }, (res) => {
         let body = '';
         res.on('data', (chunk) => { body += chunk; });
-        res.on('end', () => resolve({ status: res.statusCode, body }));
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
       });
-      req.on('error', (error) => resolve({ status: 0, body: error.message }));
-      req.end();
+      req.on('error', (error) => resolve({ status: 0, headers: {}, body: error.message }));
+      req.end(initialize);
     });
     for (let attempt = 1; url === undefined; attempt += 1) {
       log = '';
@@ -385,10 +394,10 @@ describe('agentchain mcp with the official MCP client', () => {
         http.on('exit', (code) => reject(new Error(`the server exited (${code}): ${log}`)));
       });
       const ours = (answer) => answer.status === 401 && /bearer token is required/.test(answer.body);
-      let probe = await bare(announced);
+      let probe = await post(announced, '/mcp');
       for (let i = 0; i < 10 && !ours(probe); i += 1) {
         await new Promise((r) => setTimeout(r, 300));
-        probe = await bare(announced);
+        probe = await post(announced, '/mcp');
       }
       if (ours(probe)) {
         url = announced;
@@ -402,22 +411,7 @@ describe('agentchain mcp with the official MCP client', () => {
     try {
       // What reaches the server without the token, at another path, with a foreign Host or a
       // browser's Origin.
-      const initialize = JSON.stringify({
-        jsonrpc: '2.0', id: 1, method: 'initialize',
-        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } },
-      });
-      const raw = (path, headers) => new Promise((resolve, reject) => {
-        const req = request({
-          host: url.hostname, port: url.port, path, method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-        }, (res) => {
-          let body = '';
-          res.on('data', (chunk) => { body += chunk; });
-          res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
-        });
-        req.on('error', reject);
-        req.end(initialize);
-      });
+      const raw = (path, headers) => post(url, path, headers);
       const bearer = { authorization: `Bearer ${token}` };
       const missing = await raw('/mcp', {});
       assert.equal(missing.status, 401, missing.body);
