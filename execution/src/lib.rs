@@ -19,11 +19,15 @@
 //! - time: [`call_budget_ms`] (how long an endpoint call may take so that the commitment still
 //!   lands before its deadline) and [`RESUBMIT_AFTER`] (when a duty not on chain is sent again);
 //! - what is kept about a duty so that nothing is ever committed or revealed twice, across
-//!   restarts: [`WorkRecord`] and [`VoteRecord`], stored *before* the commitment is sent.
+//!   restarts: [`WorkRecord`] and [`VoteRecord`], stored *before* the commitment is sent;
+//! - a batch's commitment: the [`merkle`] tree of its items' output hashes, the proof of one
+//!   item, and the bisection to the first item two executors disagree on.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
+
+pub mod merkle;
 
 use alloc::{collections::btree_set::BTreeSet, format, string::String, vec::Vec};
 use codec::{Decode, Encode};
