@@ -7,18 +7,25 @@
 //! differ find their first differing item with [`first_difference`], one level at a time.
 //!
 //! The tree:
-//! - leaf `i` = `blake2_256(0x00 ‖ i ‖ item_hash)` (`i` as a little-endian `u32`): a leaf is bound
-//!   to its index, so a proof of one index never passes for another, whatever the tree's shape;
-//! - node = `blake2_256(0x01 ‖ left ‖ right)`: the tags keep a node from passing for a leaf (the
-//!   second-preimage attack on untagged trees);
-//! - a level of odd width promotes its last node to the next level unchanged (no duplication, so
-//!   no two different lists of items share a root, the flaw of trees that duplicate it);
-//! - the root = `blake2_256(0x02 ‖ N ‖ top)`, `top` the tree's last node (item 0's leaf when N = 1):
-//!   a root commits to the number of items too, so a tree of N' items never passes for one of N
-//!   (the path of item 0 has the same shape in trees of 12 and 13 items); a tree of no items has
-//!   no root.
+//! - leaf `i` = `blake2_256(0x00 ‖ i ‖ item_hash)` (`i` as a little-endian `u32`);
+//! - node = `blake2_256(0x01 ‖ left ‖ right)`;
+//! - a level of odd width promotes its last node to the next level unchanged;
+//! - the root = `blake2_256(0x02 ‖ N ‖ top)`, `top` the tree's last node (item 0's leaf when N = 1);
+//!   a tree of no items has no root.
 //!
-//! [`verify`] takes the number of items, which the chain records with the batch.
+//! What makes a proof sound is that the root commits to N, and N fixes the tree's shape: [`verify`]
+//! takes N (the chain records it with the batch), follows the path of the index in that shape, and
+//! refuses a proof with a hash more or fewer than the path has. Without N in the root, a proof of
+//! item 0 of 13 items would pass in a tree of 12 (the two paths have the same shape). The tags and
+//! the index in each leaf are defence in depth: no hash of one kind can stand for another.
+//!
+//! These bytes are a consensus format, shared by the runtime and every agent: the tests pin them.
+//!
+//! **Bisection.** The chain referees a disagreement between two roots of the same batch one level
+//! at a time, never holding a tree: each side opens its root into its `top` (checked with
+//! [`root_hash`]), then the node the two sides differ on into its children (checked with
+//! [`opens`]), down to a leaf. [`first_difference`] is where that game ends when both play it
+//! honestly with their trees.
 
 use alloc::vec::Vec;
 use codec::Encode;
@@ -41,6 +48,35 @@ pub fn node_hash(left: &H256, right: &H256) -> H256 {
 /// The root of a tree of `len` items whose last node is `top`.
 pub fn root_hash(len: u32, top: &H256) -> H256 {
 	H256(sp_crypto_hashing::blake2_256(&(ROOT_TAG, len, top).encode()))
+}
+
+/// The number of nodes at `level` (0: the leaves) of a tree of `len` items.
+pub fn level_width(len: u32, level: u32) -> u32 {
+	// ⌈len / 2^level⌉, in 64 bits: `level` may be up to 32.
+	let width = 1u64.checked_shl(level).unwrap_or(u64::MAX);
+	u64::from(len).div_ceil(width) as u32
+}
+
+/// Whether `left` and `right` are the children of the node at `position` of `level` (≥ 1) of a
+/// tree of `len` items, whose hash is `parent`: their node hash, or, for a node promoted from
+/// the level below, `left` alone (no `right`). A step of the bisection, checked on chain.
+pub fn opens(
+	len: u32,
+	level: u32,
+	position: u32,
+	parent: &H256,
+	left: &H256,
+	right: Option<&H256>,
+) -> bool {
+	if level == 0 || level > depth(len) || position >= level_width(len, level) {
+		return false;
+	}
+	let has_right = u64::from(position) * 2 + 1 < u64::from(level_width(len, level - 1));
+	match (has_right, right) {
+		(true, Some(right)) => node_hash(left, right) == *parent,
+		(false, None) => left == parent,
+		_ => false,
+	}
 }
 
 /// How many hashes a proof of an item of a tree of `len` items has at most: the levels above its
@@ -91,8 +127,13 @@ impl MerkleTree {
 
 	/// The root: what the executor commits to.
 	pub fn root(&self) -> H256 {
-		let top = self.levels.last().and_then(|level| level.first()).copied().unwrap_or_default();
-		root_hash(self.item_count(), &top)
+		root_hash(self.item_count(), &self.top())
+	}
+
+	/// The tree's last node, which the root commits to with the number of items.
+	pub fn top(&self) -> H256 {
+		// `new` builds at least one level, and levels down to a single node.
+		self.levels[self.levels.len() - 1][0]
 	}
 
 	/// The node at `position` of `level` (0: the leaves), if the tree has it.
@@ -107,7 +148,7 @@ impl MerkleTree {
 		if position >= self.levels[0].len() {
 			return None;
 		}
-		let mut proof = Vec::with_capacity(self.levels.len());
+		let mut proof = Vec::with_capacity(self.levels.len() - 1);
 		for level in &self.levels[..self.levels.len() - 1] {
 			let sibling = position ^ 1;
 			if let Some(node) = level.get(sibling) {
@@ -230,15 +271,23 @@ mod tests {
 	}
 
 	#[test]
-	fn a_node_does_not_pass_for_a_leaf() {
-		// The second-preimage attack: claim an inner node is an item of a shorter tree.
-		let items = items(4);
-		let tree = MerkleTree::new(&items).unwrap();
-		let (left, right) = (tree.node(1, 0).unwrap(), tree.node(1, 1).unwrap());
-		assert_eq!(node_hash(&left, &right), tree.node(2, 0).unwrap());
-		assert!(!verify(&tree.root(), 2, 0, &left, &[right]));
-		assert!(!verify(&root_hash(2, &tree.node(2, 0).unwrap()), 2, 0, &left, &[right]));
-		assert_ne!(root_of(&[left, right]), Some(tree.root()));
+	fn the_hashes_are_the_pinned_byte_layout() {
+		let (h, g) = (hash_of(b"item"), hash_of(b"other"));
+		let blake = |bytes: &[u8]| H256(sp_crypto_hashing::blake2_256(bytes));
+		assert_eq!(
+			leaf_hash(7, &h),
+			blake(&[&[0u8][..], &7u32.to_le_bytes(), h.as_bytes()].concat())
+		);
+		assert_eq!(node_hash(&h, &g), blake(&[&[1u8][..], h.as_bytes(), g.as_bytes()].concat()));
+		assert_eq!(
+			root_hash(5, &h),
+			blake(&[&[2u8][..], &5u32.to_le_bytes(), h.as_bytes()].concat())
+		);
+		// Roots computed by an independent implementation of the same layout.
+		let root = |n| format!("{:x}", root_of(&items(n)).unwrap());
+		assert_eq!(root(1), "d9f3c43f68c032c6208966fefda1870a6e7cb87d4be660a313b092ba686b2f89");
+		assert_eq!(root(5), "8745a7057ef75d8418f5151e4233e521932828178ea9c19c8e76a92e08f4bf0d");
+		assert_eq!(root(13), "55decb63a61e246cdaff36f3e2ee57ccd1deb725267da3fda3cce8ee7dc73fcd");
 	}
 
 	#[test]
@@ -254,8 +303,7 @@ mod tests {
 		let mut swapped = items.clone();
 		swapped.swap(2, 3);
 		assert_ne!(root_of(&swapped), Some(root));
-		// The promoted last node is not duplicated: appending a copy of the last item changes
-		// the root (in a duplicating tree, [a, b, c] and [a, b, c, c] share one).
+		// Appending a copy of the last item changes the root.
 		let mut appended = items.clone();
 		appended.push(items[6]);
 		assert_ne!(root_of(&appended), Some(root));
@@ -294,6 +342,83 @@ mod tests {
 			let tree = MerkleTree::new(&items(n)).unwrap();
 			let longest = (0..n).map(|i| tree.proof(i).unwrap().len() as u32).max().unwrap();
 			assert_eq!(longest, depth(n), "n = {n}");
+		}
+	}
+
+	#[test]
+	fn every_node_opens_into_its_children_and_nothing_else() {
+		for n in 1..=33u32 {
+			let tree = MerkleTree::new(&items(n)).unwrap();
+			assert_eq!(root_hash(n, &tree.top()), tree.root());
+			assert_eq!(level_width(n, depth(n)), 1);
+			for level in 1..=depth(n) {
+				let below = level as usize - 1;
+				for position in 0..level_width(n, level) {
+					let parent = tree.node(level as usize, position as usize).unwrap();
+					let left = tree.node(below, 2 * position as usize).unwrap();
+					let right = tree.node(below, 2 * position as usize + 1);
+					assert!(opens(n, level, position, &parent, &left, right.as_ref()));
+					let forged = hash_of(b"forged");
+					assert!(!opens(n, level, position, &parent, &forged, right.as_ref()));
+					match right {
+						Some(right) => {
+							assert!(!opens(n, level, position, &parent, &left, Some(&forged)));
+							assert!(!opens(n, level, position, &parent, &left, None));
+							assert!(!opens(n, level, position, &parent, &right, Some(&left)));
+						},
+						// A promoted node: a right child made up for it is refused.
+						None => assert!(!opens(n, level, position, &parent, &left, Some(&left))),
+					}
+					// Not at another position, level or size.
+					assert!(!opens(
+						n,
+						level,
+						position + level_width(n, level),
+						&parent,
+						&left,
+						right.as_ref()
+					));
+					assert!(!opens(n, 0, position, &parent, &left, right.as_ref()));
+					assert!(!opens(n, depth(n) + 1, 0, &parent, &left, right.as_ref()));
+				}
+			}
+		}
+		assert_eq!(level_width(u32::MAX, 32), 1);
+		assert_eq!(level_width(u32::MAX, 33), 1);
+		assert_eq!(level_width(5, 1), 3);
+	}
+
+	#[test]
+	fn a_bisection_played_with_openings_alone_ends_at_the_first_difference() {
+		// Played as the chain referees it: each side shows the children of the node they differ
+		// on, each opening checked; the game descends into the left child when the two sides'
+		// left children differ.
+		for n in [2u32, 3, 5, 6, 7, 12, 13, 100] {
+			let honest = MerkleTree::new(&items(n)).unwrap();
+			for lie in [0, n / 2, n - 1] {
+				let mut lying = items(n);
+				lying[lie as usize] = hash_of(b"a lie");
+				let lying = MerkleTree::new(&lying).unwrap();
+				let (mut level, mut position) = (depth(n), 0u32);
+				while level > 0 {
+					let children = |tree: &MerkleTree| {
+						let below = level as usize - 1;
+						let left = tree.node(below, 2 * position as usize).unwrap();
+						(left, tree.node(below, 2 * position as usize + 1))
+					};
+					let (a, b) = (children(&honest), children(&lying));
+					let parents = (
+						honest.node(level as usize, position as usize).unwrap(),
+						lying.node(level as usize, position as usize).unwrap(),
+					);
+					assert!(opens(n, level, position, &parents.0, &a.0, a.1.as_ref()));
+					assert!(opens(n, level, position, &parents.1, &b.0, b.1.as_ref()));
+					position = if a.0 != b.0 { 2 * position } else { 2 * position + 1 };
+					level -= 1;
+				}
+				assert_eq!(Some(position), first_difference(&honest, &lying), "n = {n}");
+				assert_eq!(position, lie);
+			}
 		}
 	}
 }
