@@ -91,8 +91,8 @@ stage "end-to-end: polkadot.js and the agentchain CLI against agentchain-node --
 # Each test file runs its own dev node, mostly waiting on 3 s blocks: three files at a time. (The
 # agent node's endpoint-fault checks once failed now and then at that pace; the cause was a
 # kept-alive connection closed by the server as it was reused, which off-chain calls survive
-# since.) The liveness test then runs alone, since its flood of transfers needs the machine to
-# itself.
+# since.) The liveness test and the load script's short form then run alone, one after the other,
+# since each fills blocks and needs the machine to itself.
 e2e() {
 	local concurrency=$1
 	shift
@@ -107,8 +107,8 @@ e2e() {
 	failed=$((failed + ${e2e_fail:-0}))
 	rm -f "$tap"
 }
-e2e 3 $(cd e2e && ls test/*.test.mjs | grep -v '^test/liveness.test.mjs$')
-e2e 1 test/liveness.test.mjs
+e2e 3 $(cd e2e && ls test/*.test.mjs | grep -v '^test/\(liveness\|load\).test.mjs$')
+e2e 1 test/liveness.test.mjs test/load.test.mjs
 
 if [ "${SKIP_ZOMBIENET:-0}" != 1 ]; then
 	stage "zombienet: four validators and three agent nodes"

@@ -1,0 +1,316 @@
+// Throughput of agent calls next to ordinary transfers, on one dev node, measured the way
+// polkadot-stps measures a chain: every extrinsic signed beforehand (immortal, explicit nonces,
+// from many accounts), all of a kind sent to the pool at once, and the blocks counted that take
+// them in. Shared by the load script (e2e/bench/load.mjs) and its short form in the suite
+// (e2e/test/load.test.mjs).
+import { WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { u8aConcat, u8aToHex } from '@polkadot/util';
+import { blake2AsHex, blake2AsU8a } from '@polkadot/util-crypto';
+import { sleep } from './flood.mjs';
+import { startDevNode } from './node.mjs';
+
+const UNIT = 10n ** 12n;
+export const BLOCK_SECONDS = 3;
+const MODEL = blake2AsHex('load-model', 256);
+/** What one open task holds of its executor's stake (the runtime's wrong-result slash). */
+const COLLATERAL = 20n * UNIT;
+const FEE = 10n ** 10n; // the least fee of one executor, 0.01 AGC
+const PARAMS = { maxTokens: 4, temperatureMilli: 0, seed: 1, mode: 'ExactMatch' };
+const COMMIT_PERIOD = 100;
+/** Blocks without a new inclusion, everything sent, after which a phase ends. */
+const IDLE_BLOCKS = 4;
+
+/** The calls measured, in the order they run, with the pallet and method their blocks show. */
+export const KINDS = [
+  ['transfer', 'balances.transferKeepAlive'],
+  ['heartbeat', 'agents.heartbeat'],
+  ['submitTask', 'inference.submitTask'],
+  ['commit', 'inference.commit'],
+  ['reveal', 'inference.reveal'],
+];
+
+/**
+ * Starts a dev node with a transaction pool large enough for a phase and runs the five phases:
+ * `count` transfers, `count` heartbeats from `agents` registered agents, `tasks` tasks submitted
+ * from the other accounts, then each task's commit and reveal by its executor. Returns
+ * { phases: { kind: figures }, accounts, agents }; `log` receives progress lines.
+ */
+export async function measureThroughput({ name = 'load', count = 4000, tasks = 1000, accounts = 64, agents = 32, log = () => {} }) {
+  const node = await startDevNode(name, ['--pool-limit', '40000', '--pool-kbytes', '131072']);
+  const { api } = node;
+  const connections = await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      const provider = new WsProvider(node.rpcUrl);
+      await provider.isReady;
+      return provider;
+    }),
+  );
+  try {
+    const keyring = new Keyring({ type: 'ed25519', ss58Format: 42 });
+    const alice = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Alice');
+    const signers = Array.from({ length: accounts }, (_, i) => keyring.addFromUri(`//load//${i}`));
+    const executors = signers.slice(0, agents);
+    const requesters = signers.slice(agents);
+    const nonces = new Map(signers.map((s) => [s.address, 0]));
+    const signing = { blockHash: api.genesisHash, genesisHash: api.genesisHash, runtimeVersion: api.runtimeVersion, era: 0 };
+    const sign = (tx, signer) => {
+      const nonce = nonces.get(signer.address);
+      nonces.set(signer.address, nonce + 1);
+      return { hex: tx.sign(signer, { ...signing, nonce }).toHex(), address: signer.address, nonce };
+    };
+    const blocks = blockReader(api);
+
+    // Setup, not measured: fund every account, register the executors with stake for their
+    // share of the tasks.
+    const stake = (BigInt(Math.ceil(tasks / agents)) + 5n) * COLLATERAL;
+    nonces.set(alice.address, (await api.rpc.system.accountNextIndex(alice.address)).toNumber());
+    const funding = signers.map((s) => sign(api.tx.balances.transferKeepAlive(s.address, stake + 1_000n * UNIT), alice));
+    await runPhase(api, connections, blocks, 'balances.transferKeepAlive', funding, { quiet: true });
+    const registrations = executors.map((s, i) =>
+      sign(api.tx.agents.register(`load-${i}`, 'http://load', '1', [MODEL], ['Executor'], stake), s),
+    );
+    const registered = await runPhase(api, connections, blocks, 'agents.register', registrations, { quiet: true });
+    if (registered.succeeded !== agents) throw new Error(`${registered.succeeded} of ${agents} agents registered`);
+    log(`# ${accounts} accounts funded, ${agents} executors registered`);
+
+    const phases = {};
+    const record = (kind, figures) => {
+      phases[kind] = figures;
+      log(`# ${kind}: ${JSON.stringify(figures)}`);
+    };
+    const spread = (n, from, make) => Array.from({ length: n }, (_, i) => sign(make(i), from[i % from.length]));
+
+    record('transfer', await runPhase(api, connections, blocks, 'balances.transferKeepAlive',
+      spread(count, signers, () => api.tx.balances.transferKeepAlive(alice.address, 1n))));
+    record('heartbeat', await runPhase(api, connections, blocks, 'agents.heartbeat',
+      spread(count, executors, () => api.tx.agents.heartbeat())));
+
+    // Tasks: the block each was submitted in, and (from its `TaskAssigned`) its executor.
+    const submitted = await runPhase(api, connections, blocks, 'inference.submitTask',
+      spread(tasks, requesters, (i) => api.tx.inference.submitTask(MODEL, { Inline: `load ${i}` }, PARAMS, FEE, 1, COMMIT_PERIOD)));
+    record('submitTask', submitted);
+    const assigned = await waitForAssignments(api, blocks, submitted.first, tasks);
+    const latency = [...assigned.values()].map((a) => a.block - a.submittedAt);
+    phases.submitTask.assignmentBlocks = summary(latency);
+    log(`# ${assigned.size} tasks assigned, blocks from submission: ${JSON.stringify(phases.submitTask.assignmentBlocks)}`);
+
+    // Each executor commits to and then reveals one output for each of its tasks.
+    const byAddress = new Map(executors.map((s) => [s.address, s]));
+    const work = [...assigned].map(([task, { executor }]) => {
+      const output = `output of ${task}`;
+      const outputHash = blake2AsU8a(output, 256);
+      const salt = blake2AsU8a(`salt ${task}`, 256);
+      const signer = byAddress.get(executor);
+      const commitment = blake2AsHex(u8aConcat(outputHash, salt, signer.publicKey), 256);
+      return { task, signer, output, outputHash: u8aToHex(outputHash), salt: u8aToHex(salt), commitment };
+    });
+    record('commit', await runPhase(api, connections, blocks, 'inference.commit',
+      work.map((w) => sign(api.tx.inference.commit(w.task, w.commitment), w.signer))));
+    record('reveal', await runPhase(api, connections, blocks, 'inference.reveal',
+      work.map((w) => sign(api.tx.inference.reveal(w.task, w.outputHash, w.salt, w.output, null), w.signer))));
+    return { phases, accounts, agents };
+  } finally {
+    await Promise.allSettled(connections.map((p) => p.disconnect()));
+    await node.stop();
+  }
+}
+
+/**
+ * Sends every signed extrinsic of `signed` ({ hex, address, nonce }, all of method `method`) to
+ * the pool, as fast as it takes them, and follows the blocks until all are in. Returns the
+ * figures: how many were sent, refused by the pool (sent again later), included, succeeded; the
+ * blocks that included them; and the rate while the pool held more than a block took (blocks built
+ * after a send was done, followed by a block that took more), in extrinsics a block and a second.
+ * `rate.saturated` is false when no block was full that way (the pool drained each time: the
+ * rate is then a lower bound, set by how fast they were sent).
+ *
+ * A pool under this load sometimes loses transactions it accepted (the fork-aware pool, between
+ * two views); every later one of the same account then waits on the missing nonce. When no block
+ * includes any for IDLE_BLOCKS blocks, those whose nonce the chain has not reached are sent again
+ * (at most 3 times), as a wallet would: `resent` counts them.
+ */
+export async function runPhase(api, connections, blocks, method, signed, { quiet = false } = {}) {
+  // A new block first: the pool then validates against a state that holds the last phase's
+  // transactions (validated against an older one, a whole phase of an account's transactions
+  // waits as "future", whose part of the pool is a tenth of its size, and some are dropped).
+  const before = (await api.rpc.chain.getHeader()).number.toNumber();
+  while ((await api.rpc.chain.getHeader()).number.toNumber() <= before) await sleep(200);
+  await sleep(500);
+  const start = (await api.rpc.chain.getHeader()).number.toNumber();
+  let refused = 0;
+  let resent = 0;
+  const errors = new Map();
+  const send = async (list, resending = false) => {
+    let next = 0;
+    const senders = connections.flatMap((provider) =>
+      Array.from({ length: 16 }, async () => {
+        while (next < list.length) {
+          const { hex } = list[next++];
+          try {
+            await provider.send('author_submitExtrinsic', [hex]);
+          } catch (error) {
+            const message = String(error?.message ?? error).slice(0, 120);
+            // In the pool already, or in a block since: nothing lost.
+            if (resending && /already imported|1013|1014|outdated|stale|1010/i.test(message)) continue;
+            refused += 1;
+            errors.set(message, (errors.get(message) ?? 0) + 1);
+          }
+        }
+      }),
+    );
+    await Promise.all(senders);
+    return (await api.rpc.chain.getHeader()).number.toNumber();
+  };
+  // The blocks built while a send was under way: [from, to].
+  const sending = [];
+  const sendFrom = async (list, resending) => {
+    const from = (await api.rpc.chain.getHeader()).number.toNumber();
+    const to = await send(list, resending);
+    sending.push([from, to]);
+    return to;
+  };
+  const sentBy = await sendFrom(signed, false);
+  let resends = 0;
+
+  let included = 0;
+  let succeeded = 0;
+  let last = start;
+  let progressAt = sentBy;
+  const perBlock = [];
+  for (;;) {
+    const best = (await api.rpc.chain.getHeader()).number.toNumber();
+    while (last < best) {
+      last += 1;
+      const block = await blocks.read(last);
+      const counts = block.get(method) ?? { included: 0, succeeded: 0 };
+      if (counts.included > 0) progressAt = last;
+      included += counts.included;
+      succeeded += counts.succeeded;
+      perBlock.push([last, counts.included]);
+    }
+    if (included >= signed.length) break;
+    if (last - progressAt >= IDLE_BLOCKS) {
+      if (resends === 3) break;
+      const onChain = new Map();
+      for (const address of new Set(signed.map((tx) => tx.address))) {
+        onChain.set(address, (await api.query.system.account(address)).nonce.toNumber());
+      }
+      const pending = signed.filter((tx) => tx.nonce >= onChain.get(tx.address));
+      if (!pending.length) break;
+      resends += 1;
+      resent += pending.length;
+      progressAt = await sendFrom(pending, true);
+    }
+    await sleep(250);
+  }
+  const inclusions = perBlock.filter(([, n]) => n > 0);
+  const first = inclusions.length ? inclusions[0][0] : null;
+  // Blocks that took all they could: built after a send was done (everything it sent was in the
+  // pool), with more left for the next block (which took some too).
+  const took = new Map(perBlock);
+  const saturated = inclusions.filter(
+    ([b]) => (took.get(b + 1) ?? 0) > 0 && !sending.some(([from, to]) => b >= from && b <= to),
+  );
+  const counted = saturated.length ? saturated : inclusions;
+  const perBlockRate = counted.length ? counted.reduce((sum, [, n]) => sum + n, 0) / counted.length : 0;
+  const figures = {
+    sent: signed.length,
+    refused,
+    resent,
+    included,
+    succeeded,
+    first,
+    blocks: inclusions.length,
+    maxPerBlock: Math.max(0, ...inclusions.map(([, n]) => n)),
+    rate: {
+      perBlock: Math.round(perBlockRate),
+      perSecond: Math.round(perBlockRate / BLOCK_SECONDS),
+      saturated: saturated.length > 0,
+      blocks: counted.length,
+    },
+  };
+  if (errors.size) figures.errors = Object.fromEntries(errors);
+  if (!quiet && included < signed.length) figures.missing = signed.length - included;
+  return figures;
+}
+
+/**
+ * Reads blocks once each: for each block number, a Map from `pallet.method` to the extrinsics
+ * of that method it includes and how many of them succeeded. Also keeps its events.
+ */
+function blockReader(api) {
+  const cache = new Map();
+  return {
+    async read(number) {
+      if (!cache.has(number)) {
+        const hash = await api.rpc.chain.getBlockHash(number);
+        const [block, events] = await Promise.all([api.rpc.chain.getBlock(hash), api.query.system.events.at(hash)]);
+        const counts = new Map();
+        const methods = block.block.extrinsics.map((x) => `${x.method.section}.${x.method.method}`);
+        for (const m of methods) {
+          const c = counts.get(m) ?? { included: 0, succeeded: 0 };
+          c.included += 1;
+          counts.set(m, c);
+        }
+        for (const { phase, event } of events) {
+          if (phase.isApplyExtrinsic && api.events.system.ExtrinsicSuccess.is(event)) {
+            counts.get(methods[phase.asApplyExtrinsic.toNumber()]).succeeded += 1;
+          }
+        }
+        counts.events = events;
+        cache.set(number, counts);
+      }
+      return cache.get(number);
+    },
+  };
+}
+
+/** Follows blocks from `from` until `tasks` tasks were assigned; returns task → {executor, block, submittedAt}. */
+async function waitForAssignments(api, blocks, from, tasks) {
+  const assigned = new Map();
+  const submittedAt = new Map();
+  let last = from - 1;
+  const deadline = Date.now() + 600_000;
+  while (assigned.size < tasks) {
+    if (Date.now() > deadline) throw new Error(`only ${assigned.size} of ${tasks} tasks assigned`);
+    const best = (await api.rpc.chain.getHeader()).number.toNumber();
+    while (last < best) {
+      last += 1;
+      for (const { event } of (await blocks.read(last)).events) {
+        if (api.events.inference.TaskSubmitted.is(event)) submittedAt.set(event.data.task.toNumber(), last);
+        if (api.events.inference.TaskAssigned.is(event)) {
+          const task = event.data.task.toNumber();
+          assigned.set(task, { executor: event.data.executors[0].toString(), block: last, submittedAt: submittedAt.get(task) });
+        }
+      }
+    }
+    await sleep(500);
+  }
+  return assigned;
+}
+
+function summary(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    min: sorted[0],
+    median: sorted[Math.floor(sorted.length / 2)],
+    max: sorted[sorted.length - 1],
+  };
+}
+
+/** The table the load script prints: each call's rate and its ratio to the transfer's. */
+export function throughputTable(phases) {
+  const base = phases.transfer.rate.perSecond;
+  const lines = [
+    '| call | sent | included (succeeded) | blocks | max a block | extrinsics/s | × transfer |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const [kind, method] of KINDS) {
+    const p = phases[kind];
+    const bound = p.rate.saturated ? '' : ' ≥';
+    const ratio = base ? (p.rate.perSecond / base).toFixed(2) : '–';
+    lines.push(`| \`${method}\` | ${p.sent} | ${p.included} (${p.succeeded}) | ${p.blocks} | ${p.maxPerBlock} | ${bound}${p.rate.perSecond} | ${ratio} |`);
+  }
+  return lines.join('\n');
+}
