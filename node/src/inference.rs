@@ -8,7 +8,7 @@
 use agentchain_primitives::{
 	offchain::{
 		parse_model_mapping, EndpointApi, EndpointConfig, ModelMapping, NodeStart,
-		ENDPOINT_CONFIG_KEY, NODE_START_KEY,
+		ENDPOINT_CONFIG_KEY, NODE_START_KEY, SALT_SECRET_KEY,
 	},
 	OPERATOR_KEY_TYPE,
 };
@@ -151,6 +151,20 @@ pub fn store_node_start(storage: &mut impl OffchainStorage) {
 	storage.set(sp_offchain::STORAGE_PREFIX, NODE_START_KEY, &marker);
 }
 
+/// Writes the salt secret the off-chain workers derive their commitments' salts from
+/// (`agentchain_primitives::offchain::commitment_salt`), once: 32 bytes from the operating
+/// system's random source at an agent node's first start (one with an inference endpoint), kept
+/// as they are at every later start (anything else stored there is replaced).
+pub fn store_salt_secret(storage: &mut impl OffchainStorage) {
+	let stored = storage.get(sp_offchain::STORAGE_PREFIX, SALT_SECRET_KEY);
+	if stored.is_none_or(|secret| secret.len() != 32) {
+		// The seed of a fresh key pair: 32 bytes of the operating system's random source.
+		use sp_core::Pair;
+		let (_, secret) = sp_core::sr25519::Pair::generate();
+		storage.set(sp_offchain::STORAGE_PREFIX, SALT_SECRET_KEY, &secret);
+	}
+}
+
 /// Inserts the development operator key `<seed>//operator` (for `--alice`: `//Alice//operator`),
 /// and returns the operator keys the keystore holds.
 pub fn operator_keys(
@@ -239,6 +253,24 @@ mod tests {
 		store_node_start(&mut storage);
 		let second = storage.get(sp_offchain::STORAGE_PREFIX, NODE_START_KEY).unwrap();
 		assert_ne!(first, second);
+	}
+
+	#[test]
+	fn the_salt_secret_is_written_once_and_kept() {
+		let mut storage = sp_core::offchain::storage::InMemOffchainStorage::default();
+		store_salt_secret(&mut storage);
+		let first = storage.get(sp_offchain::STORAGE_PREFIX, SALT_SECRET_KEY).unwrap();
+		assert_eq!(first.len(), 32);
+		store_salt_secret(&mut storage);
+		assert_eq!(storage.get(sp_offchain::STORAGE_PREFIX, SALT_SECRET_KEY).unwrap(), first);
+		// A value that cannot be a secret is replaced.
+		storage.set(sp_offchain::STORAGE_PREFIX, SALT_SECRET_KEY, &[1, 2, 3]);
+		store_salt_secret(&mut storage);
+		assert_eq!(storage.get(sp_offchain::STORAGE_PREFIX, SALT_SECRET_KEY).unwrap().len(), 32);
+		// Another node draws another.
+		let mut other = sp_core::offchain::storage::InMemOffchainStorage::default();
+		store_salt_secret(&mut other);
+		assert_ne!(other.get(sp_offchain::STORAGE_PREFIX, SALT_SECRET_KEY).unwrap(), first);
 	}
 
 	#[test]

@@ -154,6 +154,11 @@ pub fn new_full<
 	if let Some(mut storage) = backend.offchain_storage() {
 		crate::inference::store_endpoint_config(&mut storage, endpoint.as_ref());
 		crate::inference::store_node_start(&mut storage);
+		// Only an agent node answers work, and only its database holds a secret: a node whose
+		// database is shared (a snapshot) should be one without an endpoint.
+		if endpoint.is_some() {
+			crate::inference::store_salt_secret(&mut storage);
+		}
 	}
 	let operators = crate::inference::operator_keys(
 		&*keystore_container.keystore(),

@@ -35,6 +35,31 @@ pub fn work_lock_key(prefix: &[u8], work: &[u8]) -> Vec<u8> {
 	[prefix, start.as_ref().map_or(&[][..], |s| &s[..]), work].concat()
 }
 
+/// Offchain local storage key (persistent kind) of the node's salt secret: 32 random bytes the
+/// node writes at its first start and keeps from then on.
+pub const SALT_SECRET_KEY: &[u8] = b"agentchain::salt-secret";
+
+/// The salt an off-chain worker commits with to its answer for `work` (a task's assignment, a
+/// dispute's round: the key of its record): `blake2_256("agentchain/salt" ‖ secret ‖ work)`,
+/// from the node's salt secret ([`SALT_SECRET_KEY`]).
+///
+/// A salt must stay secret until the reveal (with it, anyone could try outputs against the
+/// commitment), and is otherwise arbitrary. Derived rather than drawn, it is the same each time
+/// the node answers the same work: a node killed just after it sent a commitment, whose record
+/// of the answer the database had not yet written, answers again after its restart with the same
+/// salt, and so, when the answer is the same, with the same commitment, which it can then open.
+/// With a random salt it could not, and was slashed for the missed reveal. A node that has no
+/// secret stored (never started by a node that writes one) draws the salt at random, as before.
+pub fn commitment_salt(work: &[u8]) -> [u8; 32] {
+	use sp_runtime::offchain::storage::StorageValueRef;
+	match StorageValueRef::persistent(SALT_SECRET_KEY).get::<[u8; 32]>() {
+		Ok(Some(secret)) => {
+			sp_io::hashing::blake2_256(&[&b"agentchain/salt"[..], &secret[..], work].concat())
+		},
+		_ => sp_io::offchain::random_seed(),
+	}
+}
+
 pub use agentchain_execution::EndpointApi;
 
 /// An agent node's inference endpoint.

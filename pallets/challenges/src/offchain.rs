@@ -7,7 +7,7 @@
 //!    the [`JurorDuties`] index (one prefix, never a scan of all disputes).
 //! 2. A seat in a commit phase the node has not voted on yet: the node takes a persistent lock,
 //!    re-executes the task against its own endpoint exactly as the executors were asked to
-//!    ([`OffchainExecution::execute_offchain`]), forms its vote, draws a salt, stores both in
+//!    ([`OffchainExecution::execute_offchain`]), forms its vote, derives a salt, stores both in
 //!    offchain local storage and only then submits `commit_vote` from the operator key.
 //! 3. Once the round is in its reveal phase, it submits `reveal_vote` from that record.
 //!
@@ -132,7 +132,8 @@ impl<T: Config> Pallet<T> {
 						record.set(&VoteRecord::Failed);
 						return;
 					};
-					let salt = sp_io::offchain::random_seed();
+					// The same for the same round, each time this node votes in it.
+					let salt = agentchain_primitives::offchain::commitment_salt(&key);
 					let commitment = vote_commitment(task, round, &vote, &salt, juror);
 					// Only if no vote is stored yet: only the first stored is ever committed.
 					let voted =

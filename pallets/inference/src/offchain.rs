@@ -8,8 +8,10 @@
 //!    open tasks, read from the [`AssignedTasks`] index: one prefix, never a scan of all tasks.
 //! 2. A task in its commit phase that this node has not worked on yet: the node takes a
 //!    persistent lock on it, calls the endpoint (with a deadline that ends before the commit
-//!    deadline), hashes the output, draws a salt, writes all of it to offchain local storage, and
-//!    only then submits `commit` as a signed transaction from the operator key.
+//!    deadline), hashes the output, derives a salt (secret, and the same each time the node
+//!    answers this assignment: [`commitment_salt`](agentchain_primitives::offchain::commitment_salt)),
+//!    writes all of it to offchain local storage, and only then submits `commit` as a signed
+//!    transaction from the operator key.
 //! 3. Once the task is in its reveal phase, it submits `reveal` with the stored output and salt.
 //!
 //! What the node did for a task is kept in offchain local storage ([`WorkRecord`], persistent
@@ -208,9 +210,14 @@ impl<T: Config> Pallet<T> {
 		let key = work_key::<T>(id, agent, task.reassignments);
 		let record = StorageValueRef::persistent(&key);
 		let phase_ends: u64 = task.phase_ends.saturated_into();
+		// Answers the task, to commit (`None`), or to open the commitment on chain whose record
+		// was lost (killed before the database wrote it).
+		let answer = |run: &mut Run, on_chain| {
+			Self::execute(run, operator, agent, id, &task, &key, phase_ends, on_chain)
+		};
 		match (task.status, assignment.commitment, assignment.output) {
 			(TaskStatus::Assigned, None, _) => match record.get::<WorkRecord>() {
-				Ok(None) => Self::execute(run, operator, agent, id, &task, &key, phase_ends),
+				Ok(None) => answer(run, None),
 				Ok(Some(WorkRecord::Working { output, salt, commit_sent_at, .. }))
 					if now >= commit_sent_at.saturating_add(RESUBMIT_AFTER) =>
 				{
@@ -264,11 +271,20 @@ impl<T: Config> Pallet<T> {
 					);
 				},
 				Ok(Some(_)) => {},
-				Ok(None) | Err(_) => {
-					log::error!(target: LOG_TARGET, "task {id}: committed, but this node has no record of the result; cannot reveal");
+				// Committed, and the record lost: answer again, and reveal if the answer opens
+				// the commitment.
+				Ok(None) => answer(run, Some(commitment)),
+				Err(_) => {
+					log::error!(target: LOG_TARGET, "task {id}: committed, but this node's record of the result is unreadable; cannot reveal");
 					Self::remember_work(&key);
 					record.set(&WorkRecord::Failed);
 				},
+			},
+			// Committed while other executors have not yet, and the record lost: the same.
+			(TaskStatus::Assigned, Some(commitment), None) => {
+				if matches!(record.get::<WorkRecord>(), Ok(None)) {
+					answer(run, Some(commitment));
+				}
 			},
 			// Revealed: done. The record stays (as `Done`) until the task leaves the index.
 			(_, _, Some(_)) => {
@@ -280,7 +296,11 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Calls the endpoint for a task in its commit phase and submits the commitment.
+	/// Calls the endpoint for a task and submits the commitment, before `phase_ends`. With
+	/// `on_chain`, the commitment this node already made, and whose record it lost: stores the
+	/// answer if it opens that commitment (the same answer: the salt is derived, not drawn), to
+	/// be revealed, and submits nothing.
+	#[allow(clippy::too_many_arguments)]
 	fn execute(
 		run: &mut Run,
 		operator: &Account<T>,
@@ -289,6 +309,7 @@ impl<T: Config> Pallet<T> {
 		task: &TaskInfo<T>,
 		key: &[u8],
 		phase_ends: u64,
+		on_chain: Option<sp_core::H256>,
 	) {
 		let (config, now) = (&run.config, run.now);
 		// The commitment must be in a block before `phase_ends`; the earliest it can be in is
@@ -347,8 +368,14 @@ impl<T: Config> Pallet<T> {
 				return;
 			},
 		};
-		let salt = sp_io::offchain::random_seed();
+		// The same for the same assignment, each time this node answers it.
+		let salt = agentchain_primitives::offchain::commitment_salt(key);
 		let commitment = commitment_of(&answer_hash(&output), &salt, agent);
+		if on_chain.is_some_and(|made| made != commitment) {
+			log::error!(target: LOG_TARGET, "task {id}: this node lost its record of the result, and its answer now does not open the commitment on chain; cannot reveal");
+			record.set(&WorkRecord::Failed);
+			return;
+		}
 		// Stored before the commitment is sent: a node restarted after this point reveals this
 		// output, and never commits to another. Stored only if no result is stored yet: only the
 		// first result stored is ever committed.
@@ -356,6 +383,10 @@ impl<T: Config> Pallet<T> {
 			WorkRecord::Working { output, salt, commit_sent_at: now, reveal_sent_at: None };
 		if !store_if_absent(&record, working) {
 			log::info!(target: LOG_TARGET, "task {id}: another worker stored its result first; this one is dropped");
+			return;
+		}
+		if on_chain.is_some() {
+			log::info!(target: LOG_TARGET, "task {id}: lost record of the result restored: the answer opens the commitment on chain");
 			return;
 		}
 		log::info!(target: LOG_TARGET, "task {id}: result ready, submitting the commitment");

@@ -676,6 +676,99 @@ fn a_lock_left_by_a_killed_node_does_not_hold_the_restarted_node_back() {
 }
 
 #[test]
+fn a_node_that_lost_its_record_of_a_result_commits_to_it_again_with_the_same_salt() {
+	use agentchain_primitives::offchain::{NodeStart, NODE_START_KEY, SALT_SECRET_KEY};
+	let config = config();
+	let mut node = agent_node(Some(config.clone()));
+	node.ext.execute_with(|| {
+		StorageValueRef::persistent(SALT_SECRET_KEY).set(&[7u8; 32]);
+		StorageValueRef::persistent(NODE_START_KEY).set(&NodeStart::from([1; 16]));
+		node.http.write().seed = [1; 32];
+		let id = submit(1, 5);
+		let agent = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
+		expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four."));
+		Inference::offchain_worker(System::block_number());
+		let commitment_of = |calls: Vec<(u64, crate::Call<Test>)>| match &calls[..] {
+			[(_, crate::Call::commit { task, commitment })] if *task == id => *commitment,
+			other => panic!("one commit of task {id} expected, got {other:?}"),
+		};
+		let sent = commitment_of(submitted(&node.pool));
+		let Some(WorkRecord::Working { salt, .. }) = work_record(id, agent) else {
+			panic!("the result is stored")
+		};
+
+		// Killed right after the commitment left, before the database wrote the record: the
+		// restarted node (another start marker, another random seed) finds no record and
+		// answers the task again.
+		StorageValueRef::persistent(&work_key::<Test>(id, &agent, 0)).clear();
+		StorageValueRef::persistent(NODE_START_KEY).set(&NodeStart::from([2; 16]));
+		node.http.write().seed = [2; 32];
+		expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four."));
+		Inference::offchain_worker(System::block_number());
+		// The same answer, the same salt: the same commitment, which it can open whichever of
+		// the two reaches the chain.
+		assert_eq!(commitment_of(submitted(&node.pool)), sent);
+		assert!(
+			matches!(work_record(id, agent), Some(WorkRecord::Working { salt: again, .. }) if again == salt)
+		);
+
+		// The salt is the node's secret: another node, or another assignment, has another.
+		StorageValueRef::persistent(SALT_SECRET_KEY).set(&[8u8; 32]);
+		let key = work_key::<Test>(id, &agent, 0);
+		assert_ne!(agentchain_primitives::offchain::commitment_salt(&key), salt);
+		StorageValueRef::persistent(SALT_SECRET_KEY).set(&[7u8; 32]);
+		assert_eq!(agentchain_primitives::offchain::commitment_salt(&key), salt);
+		assert_ne!(
+			agentchain_primitives::offchain::commitment_salt(&work_key::<Test>(id, &agent, 1)),
+			salt
+		);
+	});
+}
+
+#[test]
+fn a_node_that_lost_its_record_after_its_commitment_landed_answers_again_and_reveals() {
+	use agentchain_primitives::offchain::{NodeStart, NODE_START_KEY, SALT_SECRET_KEY};
+	// The endpoint's second answer: the same (the record is restored and revealed), or another
+	// (it cannot open the commitment: nothing is revealed, the record says so).
+	for (again, reveals) in [("four.", true), ("five.", false)] {
+		let config = config();
+		let mut node = agent_node(Some(config.clone()));
+		node.ext.execute_with(|| {
+			StorageValueRef::persistent(SALT_SECRET_KEY).set(&[7u8; 32]);
+			StorageValueRef::persistent(NODE_START_KEY).set(&NodeStart::from([1; 16]));
+			let id = submit(1, 20);
+			let agent = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
+			expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four."));
+			Inference::offchain_worker(System::block_number());
+			include(submitted(&node.pool));
+			assert_eq!(Tasks::<Test>::get(id).unwrap().status, TaskStatus::Committed);
+
+			// The record was lost in the crash; the commitment is on chain. The restarted node
+			// answers again, within the reveal phase, and submits nothing yet.
+			StorageValueRef::persistent(&work_key::<Test>(id, &agent, 0)).clear();
+			StorageValueRef::persistent(NODE_START_KEY).set(&NodeStart::from([2; 16]));
+			node.http.write().seed = [2; 32];
+			next_block();
+			expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, again));
+			Inference::offchain_worker(System::block_number());
+			assert!(submitted(&node.pool).is_empty());
+			next_block();
+			Inference::offchain_worker(System::block_number());
+			let sent = submitted(&node.pool);
+			if reveals {
+				assert!(matches!(work_record(id, agent), Some(WorkRecord::Working { .. })));
+				assert_eq!(sent.len(), 1);
+				include(sent);
+				assert_eq!(Tasks::<Test>::get(id).unwrap().status, TaskStatus::Revealed);
+			} else {
+				assert_eq!(work_record(id, agent), Some(WorkRecord::Failed));
+				assert!(sent.is_empty());
+			}
+		});
+	}
+}
+
+#[test]
 fn the_chain_and_its_clients_commit_to_results_alike() {
 	let (output_hash, salt, executor) = (sp_core::H256::repeat_byte(9), [4u8; 32], 7u64);
 	sp_io::TestExternalities::default().execute_with(|| {
