@@ -21,5 +21,5 @@ console.log(throughputTable(phases));
 const a = phases.submitTask.assignmentBlocks;
 console.log(`\nblocks from a task's submission to its assignment: min ${a.min}, median ${a.median}, max ${a.max}`);
 if (Object.values(phases).some((p) => !p.rate.saturated)) {
-  console.log('(≥: the pool drained every block, so the figure is how fast the script sent them, not what a block can take)');
+  console.log('(≥: no block was full of them, so the figure is the fullest block\'s: how fast the script sent them, a lower bound of what a block takes)');
 }

@@ -57,7 +57,14 @@ export async function measureThroughput({ name = 'load', count = 4000, tasks = 1
     const sign = (tx, signer) => {
       const nonce = nonces.get(signer.address);
       nonces.set(signer.address, nonce + 1);
-      return { hex: tx.sign(signer, { ...signing, nonce }).toHex(), address: signer.address, nonce };
+      return {
+        hex: tx.sign(signer, { ...signing, nonce }).toHex(),
+        address: signer.address,
+        nonce,
+        // Signed again with a tip: another hash, which a pool that dropped (and banned) the
+        // first does not refuse.
+        resign: (tip) => tx.sign(signer, { ...signing, nonce, tip }).toHex(),
+      };
     };
     const blocks = blockReader(api);
 
@@ -82,13 +89,14 @@ export async function measureThroughput({ name = 'load', count = 4000, tasks = 1
     const spread = (n, from, make) => Array.from({ length: n }, (_, i) => sign(make(i), from[i % from.length]));
 
     record('transfer', await runPhase(api, connections, blocks, 'balances.transferKeepAlive',
-      spread(count, signers, () => api.tx.balances.transferKeepAlive(alice.address, 1n))));
+      spread(count, signers, () => api.tx.balances.transferKeepAlive(alice.address, 1n)), { weightClass: 'normal' }));
     record('heartbeat', await runPhase(api, connections, blocks, 'agents.heartbeat',
-      spread(count, executors, () => api.tx.agents.heartbeat())));
+      spread(count, executors, () => api.tx.agents.heartbeat()), { weightClass: 'normal' }));
 
     // Tasks: the block each was submitted in, and (from its `TaskAssigned`) its executor.
     const submitted = await runPhase(api, connections, blocks, 'inference.submitTask',
-      spread(tasks, requesters, (i) => api.tx.inference.submitTask(MODEL, { Inline: `load ${i}` }, PARAMS, FEE, 1, COMMIT_PERIOD)));
+      spread(tasks, requesters, (i) => api.tx.inference.submitTask(MODEL, { Inline: `load ${i}` }, PARAMS, FEE, 1, COMMIT_PERIOD)),
+      { weightClass: 'normal' });
     record('submitTask', submitted);
     const assigned = await waitForAssignments(api, blocks, submitted.first, tasks);
     const latency = [...assigned.values()].map((a) => a.block - a.submittedAt);
@@ -105,10 +113,12 @@ export async function measureThroughput({ name = 'load', count = 4000, tasks = 1
       const commitment = blake2AsHex(u8aConcat(outputHash, salt, signer.publicKey), 256);
       return { task, signer, output, outputHash: u8aToHex(outputHash), salt: u8aToHex(salt), commitment };
     });
+    // Commits and reveals are operational: the whole block's weight is theirs to fill.
     record('commit', await runPhase(api, connections, blocks, 'inference.commit',
-      work.map((w) => sign(api.tx.inference.commit(w.task, w.commitment), w.signer))));
+      work.map((w) => sign(api.tx.inference.commit(w.task, w.commitment), w.signer)), { weightClass: 'operational' }));
     record('reveal', await runPhase(api, connections, blocks, 'inference.reveal',
-      work.map((w) => sign(api.tx.inference.reveal(w.task, w.outputHash, w.salt, w.output, null), w.signer))));
+      work.map((w) => sign(api.tx.inference.reveal(w.task, w.outputHash, w.salt, w.output, null), w.signer)),
+      { weightClass: 'operational' }));
     return { phases, accounts, agents };
   } finally {
     await Promise.allSettled(connections.map((p) => p.disconnect()));
@@ -117,20 +127,20 @@ export async function measureThroughput({ name = 'load', count = 4000, tasks = 1
 }
 
 /**
- * Sends every signed extrinsic of `signed` ({ hex, address, nonce }, all of method `method`) to
- * the pool, as fast as it takes them, and follows the blocks until all are in. Returns the
- * figures: how many were sent, refused by the pool (sent again later), included, succeeded; the
- * blocks that included them; and the rate while the pool held more than a block took (blocks built
- * after a send was done, followed by a block that took more), in extrinsics a block and a second.
- * `rate.saturated` is false when no block was full that way (the pool drained each time: the
- * rate is then a lower bound, set by how fast they were sent).
+ * Sends every signed extrinsic of `signed` ({ hex, address, nonce, resign }, all of method
+ * `method`) to the pool, as fast as it takes them, and follows the blocks until all are in.
+ * Returns the figures: how many were sent, refused by the pool (sent again later), included,
+ * succeeded; the blocks that included them; and the rate in the blocks that took all they could
+ * (`full`: whose weight of the call's class, or whose whole weight, reached 90 % of its limit),
+ * in extrinsics a block and a second. When no block was full, `rate.saturated` is false and the
+ * rate is the fullest block's count: a lower bound, set by how fast the script sent them.
  *
- * A pool under this load sometimes loses transactions it accepted (the fork-aware pool, between
- * two views); every later one of the same account then waits on the missing nonce. When no block
- * includes any for IDLE_BLOCKS blocks, those whose nonce the chain has not reached are sent again
- * (at most 3 times), as a wallet would: `resent` counts them.
+ * A pool under this load can lose transactions it accepted; every later one of the same account
+ * then waits on the missing nonce. When no block includes any for IDLE_BLOCKS blocks, those whose
+ * nonce the chain has not reached are signed again with a tip (another hash: the pool may have
+ * banned the first) and sent (at most 3 times), as a wallet would: `resent` counts them.
  */
-export async function runPhase(api, connections, blocks, method, signed, { quiet = false } = {}) {
+export async function runPhase(api, connections, blocks, method, signed, { quiet = false, weightClass = 'normal' } = {}) {
   // A new block first: the pool then validates against a state that holds the last phase's
   // transactions (validated against an older one, a whole phase of an account's transactions
   // waits as "future", whose part of the pool is a tenth of its size, and some are dropped).
@@ -138,21 +148,23 @@ export async function runPhase(api, connections, blocks, method, signed, { quiet
   while ((await api.rpc.chain.getHeader()).number.toNumber() <= before) await sleep(200);
   await sleep(500);
   const start = (await api.rpc.chain.getHeader()).number.toNumber();
+  // No phase may run longer than this, whatever the chain does.
+  const deadline = Date.now() + 120_000 + 30 * signed.length;
   let refused = 0;
   let resent = 0;
   const errors = new Map();
-  const send = async (list, resending = false) => {
+  const send = async (list, tip) => {
     let next = 0;
     const senders = connections.flatMap((provider) =>
       Array.from({ length: 16 }, async () => {
         while (next < list.length) {
-          const { hex } = list[next++];
+          const tx = list[next++];
           try {
-            await provider.send('author_submitExtrinsic', [hex]);
+            await provider.send('author_submitExtrinsic', [tip ? tx.resign(tip) : tx.hex]);
           } catch (error) {
             const message = String(error?.message ?? error).slice(0, 120);
-            // In the pool already, or in a block since: nothing lost.
-            if (resending && /already imported|1013|1014|outdated|stale|1010/i.test(message)) continue;
+            // Resent, but in the pool already or in a block since: nothing lost.
+            if (tip && /already imported|1013|outdated|stale/i.test(message)) continue;
             refused += 1;
             errors.set(message, (errors.get(message) ?? 0) + 1);
           }
@@ -162,23 +174,18 @@ export async function runPhase(api, connections, blocks, method, signed, { quiet
     await Promise.all(senders);
     return (await api.rpc.chain.getHeader()).number.toNumber();
   };
-  // The blocks built while a send was under way: [from, to].
-  const sending = [];
-  const sendFrom = async (list, resending) => {
-    const from = (await api.rpc.chain.getHeader()).number.toNumber();
-    const to = await send(list, resending);
-    sending.push([from, to]);
-    return to;
-  };
-  const sentBy = await sendFrom(signed, false);
+  await send(signed, 0n);
   let resends = 0;
 
   let included = 0;
   let succeeded = 0;
   let last = start;
-  let progressAt = sentBy;
+  let progressAt = start;
   const perBlock = [];
-  for (;;) {
+  while (included < signed.length) {
+    if (Date.now() > deadline) {
+      throw new Error(`${method}: ${included} of ${signed.length} included when the phase's time ran out`);
+    }
     const best = (await api.rpc.chain.getHeader()).number.toNumber();
     while (last < best) {
       last += 1;
@@ -187,33 +194,28 @@ export async function runPhase(api, connections, blocks, method, signed, { quiet
       if (counts.included > 0) progressAt = last;
       included += counts.included;
       succeeded += counts.succeeded;
-      perBlock.push([last, counts.included]);
+      perBlock.push([last, counts.included, blocks.full(block, weightClass)]);
     }
-    if (included >= signed.length) break;
-    if (last - progressAt >= IDLE_BLOCKS) {
+    if (included < signed.length && last - progressAt >= IDLE_BLOCKS) {
       if (resends === 3) break;
+      // Nonces as of the last block read: what it has not included is pending.
+      const at = await api.rpc.chain.getBlockHash(last);
       const onChain = new Map();
       for (const address of new Set(signed.map((tx) => tx.address))) {
-        onChain.set(address, (await api.query.system.account(address)).nonce.toNumber());
+        onChain.set(address, (await api.query.system.account.at(at, address)).nonce.toNumber());
       }
       const pending = signed.filter((tx) => tx.nonce >= onChain.get(tx.address));
-      if (!pending.length) break;
       resends += 1;
       resent += pending.length;
-      progressAt = await sendFrom(pending, true);
+      progressAt = await send(pending, BigInt(resends));
     }
     await sleep(250);
   }
   const inclusions = perBlock.filter(([, n]) => n > 0);
   const first = inclusions.length ? inclusions[0][0] : null;
-  // Blocks that took all they could: built after a send was done (everything it sent was in the
-  // pool), with more left for the next block (which took some too).
-  const took = new Map(perBlock);
-  const saturated = inclusions.filter(
-    ([b]) => (took.get(b + 1) ?? 0) > 0 && !sending.some(([from, to]) => b >= from && b <= to),
-  );
-  const counted = saturated.length ? saturated : inclusions;
-  const perBlockRate = counted.length ? counted.reduce((sum, [, n]) => sum + n, 0) / counted.length : 0;
+  const full = inclusions.filter(([, , isFull]) => isFull);
+  const maxPerBlock = Math.max(0, ...inclusions.map(([, n]) => n));
+  const perBlockRate = full.length ? full.reduce((sum, [, n]) => sum + n, 0) / full.length : maxPerBlock;
   const figures = {
     sent: signed.length,
     refused,
@@ -222,12 +224,12 @@ export async function runPhase(api, connections, blocks, method, signed, { quiet
     succeeded,
     first,
     blocks: inclusions.length,
-    maxPerBlock: Math.max(0, ...inclusions.map(([, n]) => n)),
+    maxPerBlock,
     rate: {
       perBlock: Math.round(perBlockRate),
       perSecond: Math.round(perBlockRate / BLOCK_SECONDS),
-      saturated: saturated.length > 0,
-      blocks: counted.length,
+      saturated: full.length > 0,
+      blocks: full.length,
     },
   };
   if (errors.size) figures.errors = Object.fromEntries(errors);
@@ -241,11 +243,27 @@ export async function runPhase(api, connections, blocks, method, signed, { quiet
  */
 function blockReader(api) {
   const cache = new Map();
+  const limits = api.consts.system.blockWeights;
+  const max = {
+    block: limits.maxBlock.refTime.toBigInt(),
+    normal: limits.perClass.normal.maxTotal.unwrap().refTime.toBigInt(),
+    operational: limits.perClass.operational.maxTotal.unwrap().refTime.toBigInt(),
+  };
+  const reached = (used, limit) => used * 10n >= limit * 9n;
   return {
+    /** Whether a block read took all it could: its weight of `weightClass`, or its whole weight, at 90 % of the limit. */
+    full(counts, weightClass) {
+      const w = counts.weight;
+      return reached(w[weightClass], max[weightClass]) || reached(w.normal + w.operational + w.mandatory, max.block);
+    },
     async read(number) {
       if (!cache.has(number)) {
         const hash = await api.rpc.chain.getBlockHash(number);
-        const [block, events] = await Promise.all([api.rpc.chain.getBlock(hash), api.query.system.events.at(hash)]);
+        const [block, events, weight] = await Promise.all([
+          api.rpc.chain.getBlock(hash),
+          api.query.system.events.at(hash),
+          api.query.system.blockWeight.at(hash),
+        ]);
         const counts = new Map();
         const methods = block.block.extrinsics.map((x) => `${x.method.section}.${x.method.method}`);
         for (const m of methods) {
@@ -259,6 +277,11 @@ function blockReader(api) {
           }
         }
         counts.events = events;
+        counts.weight = {
+          normal: weight.normal.refTime.toBigInt(),
+          operational: weight.operational.refTime.toBigInt(),
+          mandatory: weight.mandatory.refTime.toBigInt(),
+        };
         cache.set(number, counts);
       }
       return cache.get(number);
@@ -271,7 +294,7 @@ async function waitForAssignments(api, blocks, from, tasks) {
   const assigned = new Map();
   const submittedAt = new Map();
   let last = from - 1;
-  const deadline = Date.now() + 600_000;
+  const deadline = Date.now() + 300_000;
   while (assigned.size < tasks) {
     if (Date.now() > deadline) throw new Error(`only ${assigned.size} of ${tasks} tasks assigned`);
     const best = (await api.rpc.chain.getHeader()).number.toNumber();
