@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 107,
+	spec_version: 108,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -144,7 +144,9 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// pallet's storage version (a migration whose version a chain has passed does nothing).
 ///
 /// Spec 106: the agent registry's version 1 → 2 (reputation counts missed deadlines); spec 107
-/// changes off-chain workers only (their locks are keyed by the node's start), no storage. Chains
+/// changes off-chain workers only (their locks are keyed by the node's start), no storage; spec
+/// 108, no storage either: reveals return their actual weight, and off-chain workers derive their
+/// commitment salts and restore a lost record of a result committed to. Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.
 pub type Migrations = (

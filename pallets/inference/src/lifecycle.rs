@@ -83,7 +83,14 @@ impl<T: Config> Pallet<T> {
 	/// ([`INPUT_UNAVAILABLE`]) are set aside when others delivered an output; when none did,
 	/// the task is paid as an attempt. One result opens the challenge window; different
 	/// results (several executors, exact-match mode) open a dispute.
-	pub(crate) fn conclude_reveals(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
+	///
+	/// Returns whether the task only entered its challenge window: no dispute opened, nobody
+	/// paid, refunded or slashed (the cheapest conclusion, which calls no handler).
+	pub(crate) fn conclude_reveals(
+		id: TaskId,
+		task: &mut TaskInfo<T>,
+		now: BlockNumberFor<T>,
+	) -> bool {
 		let delivered: Vec<H256> = task
 			.assignments
 			.iter()
@@ -97,9 +104,11 @@ impl<T: Config> Pallet<T> {
 			let unavailable =
 				task.assignments.iter().filter(|a| a.output == Some(INPUT_UNAVAILABLE)).count();
 			if unavailable >= 2 {
-				return Self::finalise_unavailable(id, task, now);
+				Self::finalise_unavailable(id, task, now);
+			} else {
+				Self::expire(id, task, now);
 			}
-			return Self::expire(id, task, now);
+			return false;
 		};
 		if delivered.iter().all(|output| *output == first) {
 			// One executor in jury mode, or agreeing executors in exact-match mode.
@@ -113,6 +122,7 @@ impl<T: Config> Pallet<T> {
 				output_hash: first,
 				challenge_end: task.phase_ends,
 			});
+			true
 		} else {
 			Self::start_dispute(id, task, now);
 			if let Err(error) = T::Disputes::on_disagreement(id, &Self::disputed_view(task)) {
@@ -121,6 +131,7 @@ impl<T: Config> Pallet<T> {
 				Queue::<T>::unschedule(&id, task.phase_ends);
 				Self::pay_every_delivered(id, task, now);
 			}
+			false
 		}
 	}
 

@@ -3,10 +3,12 @@
 use crate::{mock::*, *};
 use frame_support::{
 	assert_noop, assert_ok,
+	dispatch::GetDispatchInfo,
 	traits::{fungible::InspectHold as _, Hooks},
+	weights::Weight,
 };
 use pallet_agents::AgentRegistry as _;
-use sp_runtime::traits::BadOrigin;
+use sp_runtime::{traits::BadOrigin, DispatchError};
 
 const PARAMS: TaskParams = TaskParams {
 	max_tokens: 16,
@@ -62,6 +64,16 @@ fn commit(signer: u64, executor: u64, id: TaskId, output: &[u8]) -> DispatchResu
 }
 
 fn reveal(signer: u64, executor: u64, id: TaskId, output: &[u8]) -> DispatchResult {
+	reveal_charged(signer, executor, id, output).map(|_| ())
+}
+
+/// A reveal, and the weight it was charged after its refund (`None`: all it declared).
+fn reveal_charged(
+	signer: u64,
+	executor: u64,
+	id: TaskId,
+	output: &[u8],
+) -> Result<Option<Weight>, DispatchError> {
 	Inference::reveal(
 		RuntimeOrigin::signed(signer),
 		id,
@@ -70,6 +82,8 @@ fn reveal(signer: u64, executor: u64, id: TaskId, output: &[u8]) -> DispatchResu
 		Some(output.to_vec()),
 		None,
 	)
+	.map(|info| info.actual_weight)
+	.map_err(|e| e.error)
 }
 
 fn escrow_held(who: u64) -> u64 {
@@ -695,6 +709,45 @@ fn partial_commits_continue_with_the_executors_that_committed() {
 		assert!(!AssignedTasks::<Test>::contains_key(chosen[1], id));
 		assert_ok!(reveal(chosen[0], chosen[0], id, b"r"));
 		assert_eq!(task(id).status, TaskStatus::Revealed);
+	});
+}
+
+#[test]
+fn a_reveal_that_only_opens_the_challenge_window_is_refunded_to_its_own_weight() {
+	use crate::weights::WeightInfo;
+	run_test(|| {
+		let own = <() as WeightInfo>::reveal(4);
+		let declared = Call::<Test>::reveal {
+			task: 0,
+			output_hash: hash(b"same"),
+			salt: salt(0),
+			output: Some(b"same".to_vec()),
+			uri: None,
+		}
+		.get_dispatch_info()
+		.call_weight;
+		assert!(own.all_lt(declared), "the refund returns something");
+
+		// Agreeing executors: the reveals before the last, and the last (the task enters its
+		// challenge window), are each charged their own weight.
+		let id = submit(90, 3);
+		let chosen = executors(id);
+		for &executor in &chosen {
+			assert_ok!(commit(executor, executor, id, b"same"));
+		}
+		for &executor in &chosen {
+			assert_eq!(reveal_charged(executor, executor, id, b"same"), Ok(Some(own)));
+		}
+		assert_eq!(task(id).status, TaskStatus::Revealed);
+
+		// Disagreeing executors: the last reveal opens a dispute and is charged all it declared.
+		let id = submit(100, 2);
+		let (a, b) = (executors(id)[0], executors(id)[1]);
+		assert_ok!(commit(a, a, id, b"sure"));
+		assert_ok!(commit(b, b, id, b"nope"));
+		assert_eq!(reveal_charged(a, a, id, b"sure"), Ok(Some(own)));
+		assert_eq!(reveal_charged(b, b, id, b"nope"), Ok(None));
+		assert_eq!(task(id).status, TaskStatus::Disputed);
 	});
 }
 
