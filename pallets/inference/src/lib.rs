@@ -848,8 +848,9 @@ pub mod pallet {
 
 			let all_revealed =
 				record.assignments.iter().all(|a| a.commitment.is_none() || a.output.is_some());
-			// The benchmark's own path is the costliest of the pallet's (the last reveal, a
-			// dispute opened): what a reveal that leaves the handlers alone costs at most.
+			// The benchmark's path (the last of five reveals, all different, with the longest
+			// URI: a dispute tried and, on the runtime's, every output paid) does all a reveal
+			// that calls no handler does, and more: what such a reveal costs at most.
 			let mut actual = Some(own_weight);
 			if all_revealed {
 				Queue::<T>::unschedule(&task, record.phase_ends);

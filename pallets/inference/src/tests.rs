@@ -748,6 +748,17 @@ fn a_reveal_that_only_opens_the_challenge_window_is_refunded_to_its_own_weight()
 		assert_eq!(reveal_charged(a, a, id, b"sure"), Ok(Some(own)));
 		assert_eq!(reveal_charged(b, b, id, b"nope"), Ok(None));
 		assert_eq!(task(id).status, TaskStatus::Disputed);
+
+		// No jury to judge a disagreement: every delivered output is paid, and the last reveal
+		// is charged all it declared.
+		NoJury::set(true);
+		let id = submit(100, 2);
+		let (a, b) = (executors(id)[0], executors(id)[1]);
+		assert_ok!(commit(a, a, id, b"sure"));
+		assert_ok!(commit(b, b, id, b"nope"));
+		assert_eq!(reveal_charged(a, a, id, b"sure"), Ok(Some(own)));
+		assert_eq!(reveal_charged(b, b, id, b"nope"), Ok(None));
+		assert_eq!(task(id).status, TaskStatus::Finalised, "paid without a verdict");
 	});
 }
 
