@@ -740,25 +740,22 @@ fn a_reveal_that_only_opens_the_challenge_window_is_refunded_to_its_own_weight()
 		}
 		assert_eq!(task(id).status, TaskStatus::Revealed);
 
-		// Disagreeing executors: the last reveal opens a dispute and is charged all it declared.
-		let id = submit(100, 2);
-		let (a, b) = (executors(id)[0], executors(id)[1]);
-		assert_ok!(commit(a, a, id, b"sure"));
-		assert_ok!(commit(b, b, id, b"nope"));
-		assert_eq!(reveal_charged(a, a, id, b"sure"), Ok(Some(own)));
-		assert_eq!(reveal_charged(b, b, id, b"nope"), Ok(None));
-		assert_eq!(task(id).status, TaskStatus::Disputed);
-
-		// No jury to judge a disagreement: every delivered output is paid, and the last reveal
-		// is charged all it declared.
+		// Two executors disagree: the first reveal is refunded, the last is charged all it
+		// declared; returns the task's status after it.
+		let disagree = || {
+			let id = submit(100, 2);
+			let (a, b) = (executors(id)[0], executors(id)[1]);
+			assert_ok!(commit(a, a, id, b"sure"));
+			assert_ok!(commit(b, b, id, b"nope"));
+			assert_eq!(reveal_charged(a, a, id, b"sure"), Ok(Some(own)));
+			assert_eq!(reveal_charged(b, b, id, b"nope"), Ok(None));
+			task(id).status
+		};
+		// A dispute opened.
+		assert_eq!(disagree(), TaskStatus::Disputed);
+		// No jury to judge it: every delivered output paid at once.
 		NoJury::set(true);
-		let id = submit(100, 2);
-		let (a, b) = (executors(id)[0], executors(id)[1]);
-		assert_ok!(commit(a, a, id, b"sure"));
-		assert_ok!(commit(b, b, id, b"nope"));
-		assert_eq!(reveal_charged(a, a, id, b"sure"), Ok(Some(own)));
-		assert_eq!(reveal_charged(b, b, id, b"nope"), Ok(None));
-		assert_eq!(task(id).status, TaskStatus::Finalised, "paid without a verdict");
+		assert_eq!(disagree(), TaskStatus::Finalised, "paid without a verdict");
 	});
 }
 
