@@ -21,13 +21,16 @@ const COMMIT_PERIOD = 100;
 /** Blocks without a new inclusion, everything sent, after which a phase ends. */
 const IDLE_BLOCKS = 4;
 
-/** The calls measured, in the order they run, with the pallet and method their blocks show. */
+/**
+ * The calls measured, in the order they run, with the pallet and method their blocks show and
+ * the weight class they fill (commits and reveals are operational: the whole block is theirs).
+ */
 export const KINDS = [
-  ['transfer', 'balances.transferKeepAlive'],
-  ['heartbeat', 'agents.heartbeat'],
-  ['submitTask', 'inference.submitTask'],
-  ['commit', 'inference.commit'],
-  ['reveal', 'inference.reveal'],
+  ['transfer', 'balances.transferKeepAlive', 'normal'],
+  ['heartbeat', 'agents.heartbeat', 'normal'],
+  ['submitTask', 'inference.submitTask', 'normal'],
+  ['commit', 'inference.commit', 'operational'],
+  ['reveal', 'inference.reveal', 'operational'],
 ];
 
 /**
@@ -82,22 +85,21 @@ export async function measureThroughput({ name = 'load', count = 4000, tasks = 1
     log(`# ${accounts} accounts funded, ${agents} executors registered`);
 
     const phases = {};
-    const record = (kind, figures) => {
-      phases[kind] = figures;
-      log(`# ${kind}: ${JSON.stringify(figures)}`);
+    // Runs the phase of one of KINDS and keeps its figures.
+    const measure = async (kind, signed) => {
+      const [, method, weightClass] = KINDS.find(([k]) => k === kind);
+      phases[kind] = await runPhase(api, connections, blocks, method, signed, { weightClass });
+      log(`# ${kind}: ${JSON.stringify(phases[kind])}`);
+      return phases[kind];
     };
     const spread = (n, from, make) => Array.from({ length: n }, (_, i) => sign(make(i), from[i % from.length]));
 
-    record('transfer', await runPhase(api, connections, blocks, 'balances.transferKeepAlive',
-      spread(count, signers, () => api.tx.balances.transferKeepAlive(alice.address, 1n)), { weightClass: 'normal' }));
-    record('heartbeat', await runPhase(api, connections, blocks, 'agents.heartbeat',
-      spread(count, executors, () => api.tx.agents.heartbeat()), { weightClass: 'normal' }));
+    await measure('transfer', spread(count, signers, () => api.tx.balances.transferKeepAlive(alice.address, 1n)));
+    await measure('heartbeat', spread(count, executors, () => api.tx.agents.heartbeat()));
 
     // Tasks: the block each was submitted in, and (from its `TaskAssigned`) its executor.
-    const submitted = await runPhase(api, connections, blocks, 'inference.submitTask',
-      spread(tasks, requesters, (i) => api.tx.inference.submitTask(MODEL, { Inline: `load ${i}` }, PARAMS, FEE, 1, COMMIT_PERIOD)),
-      { weightClass: 'normal' });
-    record('submitTask', submitted);
+    const submitted = await measure('submitTask',
+      spread(tasks, requesters, (i) => api.tx.inference.submitTask(MODEL, { Inline: `load ${i}` }, PARAMS, FEE, 1, COMMIT_PERIOD)));
     const assigned = await waitForAssignments(api, blocks, submitted.first, tasks);
     const latency = [...assigned.values()].map((a) => a.block - a.submittedAt);
     phases.submitTask.assignmentBlocks = summary(latency);
@@ -113,12 +115,9 @@ export async function measureThroughput({ name = 'load', count = 4000, tasks = 1
       const commitment = blake2AsHex(u8aConcat(outputHash, salt, signer.publicKey), 256);
       return { task, signer, output, outputHash: u8aToHex(outputHash), salt: u8aToHex(salt), commitment };
     });
-    // Commits and reveals are operational: the whole block's weight is theirs to fill.
-    record('commit', await runPhase(api, connections, blocks, 'inference.commit',
-      work.map((w) => sign(api.tx.inference.commit(w.task, w.commitment), w.signer)), { weightClass: 'operational' }));
-    record('reveal', await runPhase(api, connections, blocks, 'inference.reveal',
-      work.map((w) => sign(api.tx.inference.reveal(w.task, w.outputHash, w.salt, w.output, null), w.signer)),
-      { weightClass: 'operational' }));
+    await measure('commit', work.map((w) => sign(api.tx.inference.commit(w.task, w.commitment), w.signer)));
+    await measure('reveal',
+      work.map((w) => sign(api.tx.inference.reveal(w.task, w.outputHash, w.salt, w.output, null), w.signer)));
     return { phases, accounts, agents };
   } finally {
     await Promise.allSettled(connections.map((p) => p.disconnect()));
