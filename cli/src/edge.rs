@@ -431,8 +431,15 @@ fn default_state_dir(operator: &AccountId32) -> Result<PathBuf, CliError> {
 
 /// Work whose endpoint call finished.
 enum Finished {
-	Task { key: WorkKey, result: Result<Option<Vec<u8>>, Fault> },
-	Vote { key: VoteKey, vote: Result<H256, String> },
+	Task {
+		key: WorkKey,
+		result: Result<Option<Vec<u8>>, Fault>,
+	},
+	/// The vote, or why there is none and whether a later call may get one (a transient fault).
+	Vote {
+		key: VoteKey,
+		vote: Result<H256, (String, bool)>,
+	},
 }
 
 /// What the edge agent prints, one line per event: text, or one JSON object per line.
@@ -940,6 +947,20 @@ impl Agent {
 				}
 				let output = match result {
 					Ok(output) => output,
+					// A fault a second call may not have: the next block calls again, with the
+					// time then left (none left gives up, `TooLate`).
+					Err(fault) if fault.is_transient() => {
+						self.log.event(
+							now,
+							"retrying",
+							json!({ "task": key.0, "reason": fault.to_string() }),
+							format!(
+								"task {}: {fault}; calling again at a later block while time is left",
+								key.0
+							),
+						);
+						return Ok(());
+					},
 					Err(fault) => return self.fail_task(key, &fault.to_string()),
 				};
 				// The chain moved on while the endpoint worked: commit only if the task is still
@@ -1004,7 +1025,19 @@ impl Agent {
 				}
 				let vote = match vote {
 					Ok(vote) => vote,
-					Err(why) => return self.fail_vote(key, &why),
+					Err((why, true)) => {
+						self.log.event(
+							now,
+							"voteRetrying",
+							json!({ "task": key.0, "round": key.2, "reason": why }),
+							format!(
+								"dispute {}: {why}; calling again at a later block while time is left",
+								key.0
+							),
+						);
+						return Ok(());
+					},
+					Err((why, false)) => return self.fail_vote(key, &why),
 				};
 				// As for a result: only into the same round's commit phase, seat still open.
 				let client = self.chain.at(self.head.0).await?;
@@ -1210,14 +1243,16 @@ impl Agent {
 		let deadline = Instant::now() + Duration::from_millis(budget);
 		tokio::spawn(async move {
 			let vote = match endpoint.execute(&info, max_output_len, deadline).await {
-				Err(fault) => Err(format!("{fault}; this juror cannot vote")),
+				Err(fault) if fault.is_transient() => Err((fault.to_string(), true)),
+				Err(fault) => Err((format!("{fault}; this juror cannot vote"), false)),
 				Ok(own) => match (exact_match, result) {
 					_ if own.is_none() => Ok(agentchain_execution::INPUT_UNAVAILABLE),
 					(true, _) => Ok(exact_match_vote(&own)),
 					(false, Some(result)) => Ok(jury_vote(&own, result, || revealed)),
-					(false, None) => {
-						Err("a jury-mode dispute without a result cannot be voted on".into())
-					},
+					(false, None) => Err((
+						"a jury-mode dispute without a result cannot be voted on".into(),
+						false,
+					)),
 				},
 			};
 			let _ = finished.send(Finished::Vote { key, vote });

@@ -144,8 +144,12 @@ describe('agent node: off-chain worker and inference endpoint', () => {
     console.log(`# finalised in block #${final.blockNumber}, ${final.blockNumber - included} blocks after inclusion`);
   });
 
-  /** Submits a task while the endpoint misbehaves, and checks it expires with a full refund. */
-  async function faultExpires(expectedLog) {
+  /**
+   * Submits a task while the endpoint misbehaves, and checks it expires with a full refund. A
+   * transient fault (`retried`: a second call may not have it) is met with a call at each block
+   * while time is left; any other, with one call.
+   */
+  async function faultExpires(expectedLog, { retried = false } = {}) {
     const reservedBefore = await escrowOf(bob.address);
     const id = (await api.query.inference.nextTaskId()).toNumber();
     const missed = waitForEvent(api, isEvent('ExecutorMissedDeadline', id), { what: `missed deadline of ${id}` });
@@ -159,33 +163,75 @@ describe('agent node: off-chain worker and inference endpoint', () => {
     assert.equal(reservedAfter, reservedBefore, 'nothing of the fee stays held');
     // The chain goes on producing and finalising blocks.
     await waitForHeight(api, blockNumber + 2, { finalized: true });
-    // The fault was logged once, with the task id.
+    // The fault was logged with the task id: once, or once per call (one per block at most,
+    // before the deadline 3 blocks after the assignment).
     const lines = readFileSync(NODE_LOG, 'utf8').split('\n').filter((l) => l.includes(`task ${id}: ${expectedLog}`));
-    assert.equal(lines.length, 1, `one log line for task ${id} (${expectedLog}), got ${lines.length}`);
+    if (retried) {
+      assert.ok(lines.length >= 1 && lines.length <= 3, `1 to 3 log lines for task ${id} (${expectedLog}), got ${lines.length}`);
+      assert.ok(lines.every((l) => l.includes('calling again at a later block')), lines.join('\n'));
+    } else {
+      assert.equal(lines.length, 1, `one log line for task ${id} (${expectedLog}), got ${lines.length}`);
+    }
     return id;
   }
 
+  // [mode, delay, log, transient]
   const faults = [
-    ['error', undefined, 'endpoint answered with status 500'],
-    ['malformed', undefined, 'malformed response'],
-    ['oversized', undefined, 'response body over the size limit'],
-    ['wrong-model', undefined, 'response for another model'],
-    ['slow', 20_000, 'endpoint timed out'],
-    ['hangup', undefined, 'endpoint unreachable'],
+    ['error', undefined, 'endpoint answered with status 500', true],
+    ['malformed', undefined, 'malformed response', false],
+    ['oversized', undefined, 'response body over the size limit', false],
+    ['wrong-model', undefined, 'response for another model', false],
+    ['slow', 20_000, 'endpoint timed out', true],
+    ['hangup', undefined, 'endpoint unreachable', true],
   ];
-  for (const [mode, delayMs, expectedLog] of faults) {
-    test(`endpoint fault "${mode}": logged once, the task expires and is refunded`, async () => {
+  for (const [mode, delayMs, expectedLog, retried] of faults) {
+    const how = retried ? 'called again while time is left' : 'logged once';
+    test(`endpoint fault "${mode}": ${how}, the task expires and is refunded`, async () => {
       await server.setFault(mode, delayMs);
       try {
-        await faultExpires(expectedLog);
+        await faultExpires(expectedLog, { retried });
       } finally {
         await server.setFault('honest');
       }
     });
   }
 
-  test('endpoint down: logged once, the task expires and is refunded', async () => {
+  test('endpoint fault "error" on the first call only: called again at a later block, committed and revealed', async () => {
+    const id = (await api.query.inference.nextTaskId()).toNumber();
+    const failed = `task ${id}: endpoint answered with status 500`;
+    const failures = () => readFileSync(NODE_LOG, 'utf8').split('\n').filter((l) => l.includes(failed));
+    const settled = waitForEvent(
+      api,
+      (event) => isEvent('ResultRevealed', id)(event) || isEvent('ExecutorMissedDeadline', id)(event),
+      { what: `reveal or missed deadline of task ${id}`, timeoutMs: 120_000 },
+    );
+    await server.setFault('error');
+    // The endpoint is healthy again as soon as the node has logged its first failed call.
+    const healed = (async () => {
+      const until = Date.now() + 60_000;
+      while (Date.now() < until) {
+        if (failures().length > 0) {
+          await server.setFault('honest');
+          return true;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return false;
+    })();
+    try {
+      await submitTask('The river bends', { commitPeriod: 10 });
+      assert.ok(await healed, 'the first call failed with status 500');
+      const { event, blockNumber } = await settled;
+      assert.ok(api.events.inference.ResultRevealed.is(event), `task ${id} was revealed, not missed (#${blockNumber})`);
+      assert.equal(failures().length, 1, 'one failed call, logged once');
+      console.log(`# task ${id}: one call failed with status 500, the next one answered; revealed in #${blockNumber}`);
+    } finally {
+      await server.setFault('honest');
+    }
+  });
+
+  test('endpoint down: called again while time is left, the task expires and is refunded', async () => {
     await server.stop();
-    await faultExpires('endpoint unreachable');
+    await faultExpires('endpoint unreachable', { retried: true });
   });
 });

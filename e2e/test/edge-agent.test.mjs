@@ -227,17 +227,26 @@ describe('edge agents against a dev node with no endpoint of its own', () => {
     assert.equal(view.outputs[0].text.unwrap().toString(), answer.choices[0].message.content);
     assert.equal(view.result.unwrap().toHex(), blake2AsHex(answer.choices[0].message.content, 256));
 
-    // The endpoint fails: the task is given up (no commitment), the agent keeps running.
+    // The endpoint fails with a 500, which a later call may not: the agent calls again, and
+    // executes the task once the endpoint is back.
     await server.setFault('error');
+    const retried = await submitTask('A stumbling endpoint');
+    const retrying = await bobEdge.waitFor((e) => e.event === 'retrying' && e.task === retried, { what: 'the retry' });
+    assert.match(retrying.reason, /status 500/);
+    await server.setFault('honest');
+    await bobEdge.waitFor((e) => e.event === 'revealed' && e.task === retried, { timeoutMs: 180_000, what: `task ${retried} revealed` });
+    // The endpoint answers malformed JSON: the task is given up (no commitment), the agent keeps
+    // running.
+    await server.setFault('malformed');
     const failing = await submitTask('A broken endpoint');
     const failed = await bobEdge.waitFor((e) => e.event === 'failed' && e.task === failing, { what: 'the failure' });
-    assert.match(failed.reason, /status 500/);
+    assert.match(failed.reason, /malformed/);
     await server.setFault('honest');
     const next = await submitTask('The endpoint is back');
     await bobEdge.waitFor((e) => e.event === 'revealed' && e.task === next, { timeoutMs: 180_000, what: `task ${next} revealed` });
     const sent = await extrinsicsOf(bob.operator, from);
     assert.equal(sent.filter((x) => x.task === String(failing)).length, 0, 'nothing sent for the failed task');
-    for (const task of [id, next]) {
+    for (const task of [id, retried, next]) {
       assert.deepEqual(sent.filter((x) => x.task === String(task)).map((x) => [x.call, x.failed]),
         [['inference.commit', false], ['inference.reveal', false]], `one commit and one reveal for task ${task}`);
     }

@@ -231,6 +231,19 @@ impl Fault {
 	pub fn is_input_fault(&self) -> bool {
 		matches!(self, Fault::InputNotText | Fault::InputUnavailable | Fault::InputHashMismatch)
 	}
+
+	/// Whether the same call may succeed if made again: the endpoint was unreachable, timed
+	/// out, was overloaded (429) or failed on its side (5xx). A worker calls again at a later
+	/// block while time is left before its deadline, rather than give the work up. A timeout
+	/// also covers a clock stepped forward during the call (its deadline is a time of that
+	/// clock), which says nothing about the endpoint.
+	pub fn is_transient(&self) -> bool {
+		match self {
+			Fault::Unreachable | Fault::Timeout => true,
+			Fault::Status(code) => *code == 429 || (500..=599).contains(code),
+			_ => false,
+		}
+	}
 }
 
 impl core::fmt::Display for Fault {
@@ -568,6 +581,25 @@ mod tests {
 		// A record of a send before the agent was last seen is an old one: not a resend.
 		assert_eq!(heartbeat_due(false, 150, Some(120), 250, period), Some(false));
 		assert_eq!(heartbeat_resend_after(period), 50);
+	}
+
+	#[test]
+	fn only_faults_a_second_call_may_not_have_are_transient() {
+		for fault in [Fault::Unreachable, Fault::Timeout, Fault::Status(429), Fault::Status(503)] {
+			assert!(fault.is_transient(), "{fault}");
+		}
+		for fault in [
+			Fault::TooLate,
+			Fault::Status(400),
+			Fault::Status(404),
+			Fault::Malformed,
+			Fault::WrongModel,
+			Fault::Oversized,
+			Fault::UnknownModel,
+			Fault::InputUnavailable,
+		] {
+			assert!(!fault.is_transient(), "{fault}");
+		}
 	}
 
 	#[test]

@@ -212,7 +212,7 @@ pub trait OffchainExecution {
 	fn execute_offchain(
 		id: TaskId,
 		timeout_ms: u64,
-	) -> Result<Option<Vec<u8>>, alloc::string::String>;
+	) -> Result<Option<Vec<u8>>, agentchain_execution::Fault>;
 }
 
 /// Told when a task is finalised and its executors paid, with the protocol cut it paid.

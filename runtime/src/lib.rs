@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 108,
+	spec_version: 109,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -146,7 +146,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// Spec 106: the agent registry's version 1 → 2 (reputation counts missed deadlines); spec 107
 /// changes off-chain workers only (their locks are keyed by the node's start), no storage; spec
 /// 108, no storage either: reveals return their actual weight, and off-chain workers derive their
-/// commitment salts and restore a lost record of a result committed to. Chains
+/// commitment salts and restore a lost record of a result committed to; spec 109, off-chain
+/// workers only: a call that failed in a way a second may not (unreachable, timed out, 429, 5xx)
+/// is made again at a later block while time is left, and a juror restores a lost vote record
+/// as an executor does. Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.
 pub type Migrations = (

@@ -20,8 +20,17 @@
 //!
 //! A juror that cannot obtain the task's referenced input votes
 //! [`INPUT_UNAVAILABLE`](crate::INPUT_UNAVAILABLE): present, never a verdict. A juror whose
-//! endpoint fails does not vote, and loses the juror penalty like any juror that does not
-//! reveal: operators should serve the models they register as verifiers for.
+//! endpoint fails in a way a second call may not ([`Fault::is_transient`]: unreachable, timed
+//! out, 429 or 5xx) calls again at a later block while the commit phase lasts; one whose
+//! endpoint fails otherwise, or all phase long, does not vote, and loses the juror penalty like
+//! any juror that does not reveal: operators should serve the models they register as verifiers
+//! for.
+//!
+//! A node killed after committing a vote but before its database kept the vote's record (or
+//! whose record was lost otherwise) votes again, and keeps the vote if it opens its commitment on
+//! chain: the salt is derived from the node's secret and the seat, so the same vote gives the
+//! same commitment, and the juror reveals it. A vote that does not (a model that answers
+//! differently the second time) is logged and not revealed.
 
 use crate::{
 	vote_commitment, AgentRegistry, Call, Config, DisputePhase, Disputes, InferenceTasks,
@@ -31,7 +40,7 @@ use crate::{
 pub use agentchain_execution::{
 	accepts, VoteRecord, JURY_ACCEPT_SIMILARITY_PERCENT, RESUBMIT_AFTER, SUBMISSION_MARGIN_MS,
 };
-use agentchain_execution::{call_budget_ms, due, exact_match_vote, jury_vote};
+use agentchain_execution::{call_budget_ms, due, exact_match_vote, jury_vote, Fault};
 use agentchain_primitives::offchain::{
 	forget_records, remember_record, store_if_absent, work_lock_key, EndpointConfig,
 	ENDPOINT_CONFIG_KEY,
@@ -101,50 +110,9 @@ impl<T: Config> Pallet<T> {
 		let round = dispute.round;
 		let key = vote_key::<T>(task, juror, round);
 		let record = StorageValueRef::persistent(&key);
-		let phase_ends: u64 = dispute.phase_ends.saturated_into();
 		match (dispute.phase, seat.commitment, seat.vote) {
 			(DisputePhase::Committing, None, _) => match record.get::<VoteRecord>() {
-				Ok(None) => {
-					let blocks_left = agentchain_execution::blocks_left(phase_ends, now);
-					// Counted from the start of this run (whose state is that of block `now`),
-					// not from this call: earlier calls of the run used part of it.
-					let elapsed = sp_io::offchain::timestamp().diff(&run.started).millis();
-					let budget_ms = call_budget_ms(phase_ends, now, run.config.block_time_ms)
-						.saturating_sub(elapsed);
-					if budget_ms == 0 || run.calls >= MAX_CALLS_PER_RUN {
-						return;
-					}
-					let lock_key = work_lock_key(LOCK_PREFIX, &key[VOTE_PREFIX.len()..]);
-					let mut lock = StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
-						&lock_key,
-						blocks_left.saturating_add(1).saturated_into(),
-						Duration::from_millis(budget_ms.saturating_add(SUBMISSION_MARGIN_MS)),
-					);
-					let Ok(_guard) = lock.try_lock() else { return };
-					if !matches!(record.get::<VoteRecord>(), Ok(None)) {
-						return;
-					}
-					Self::remember_vote(&key);
-					run.calls += 1;
-					let Some(vote) =
-						Self::form_vote(task, &dispute.mode, dispute.result, budget_ms)
-					else {
-						record.set(&VoteRecord::Failed);
-						return;
-					};
-					// The same for the same round, each time this node votes in it.
-					let salt = agentchain_primitives::offchain::commitment_salt(&key);
-					let commitment = vote_commitment(task, round, &vote, &salt, juror);
-					// Only if no vote is stored yet: only the first stored is ever committed.
-					let voted =
-						VoteRecord::Voted { vote, salt, commit_sent_at: now, reveal_sent_at: None };
-					if !store_if_absent(&record, voted) {
-						return;
-					}
-					log::info!(target: LOG_TARGET, "dispute {task}: vote ready, submitting the commitment");
-					let call = Call::commit_vote { task, commitment };
-					Self::submit(operator, task, call, now, Attempt::First);
-				},
+				Ok(None) => Self::vote(run, operator, juror, task, &dispute, &key, None),
 				Ok(Some(VoteRecord::Voted { vote, salt, commit_sent_at, .. }))
 					if now >= commit_sent_at.saturating_add(RESUBMIT_AFTER) =>
 				{
@@ -159,6 +127,14 @@ impl<T: Config> Pallet<T> {
 					Self::submit(operator, task, call, now, Attempt::Resend);
 				},
 				_ => {},
+			},
+			// Committed, and the record lost (the node was killed before its database wrote
+			// it): vote again, and keep the vote if it opens the commitment on chain (the salt
+			// is derived, the same each time).
+			(DisputePhase::Committing | DisputePhase::Revealing, Some(commitment), None)
+				if matches!(record.get::<VoteRecord>(), Ok(None)) =>
+			{
+				Self::vote(run, operator, juror, task, &dispute, &key, Some(commitment))
 			},
 			(DisputePhase::Revealing, Some(commitment), None) => match record.get::<VoteRecord>() {
 				Ok(Some(VoteRecord::Voted { vote, salt, commit_sent_at, reveal_sent_at }))
@@ -191,30 +167,104 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Re-executes the task and forms this juror's vote.
+	/// Re-executes the disputed task, forms this juror's vote, stores it, then commits it
+	/// before the phase ends. With `on_chain`, the commitment this juror already made and whose
+	/// record the node lost: stores the vote if it opens that commitment, to be revealed, and
+	/// submits nothing.
+	#[allow(clippy::too_many_arguments)]
+	fn vote(
+		run: &mut Run,
+		operator: &Account<T>,
+		juror: &T::AccountId,
+		task: TaskId,
+		dispute: &crate::Dispute<T>,
+		key: &[u8],
+		on_chain: Option<H256>,
+	) {
+		let now = run.now;
+		let round = dispute.round;
+		let record = StorageValueRef::persistent(key);
+		let phase_ends: u64 = dispute.phase_ends.saturated_into();
+		let blocks_left = agentchain_execution::blocks_left(phase_ends, now);
+		// Counted from the start of this run (whose state is that of block `now`), not from
+		// this call: earlier calls of the run used part of it.
+		let elapsed = sp_io::offchain::timestamp().diff(&run.started).millis();
+		let budget_ms =
+			call_budget_ms(phase_ends, now, run.config.block_time_ms).saturating_sub(elapsed);
+		if budget_ms == 0 || run.calls >= MAX_CALLS_PER_RUN {
+			return;
+		}
+		let lock_key = work_lock_key(LOCK_PREFIX, &key[VOTE_PREFIX.len()..]);
+		let mut lock =
+			StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
+				&lock_key,
+				blocks_left.saturating_add(1).saturated_into(),
+				Duration::from_millis(budget_ms.saturating_add(SUBMISSION_MARGIN_MS)),
+			);
+		let Ok(_guard) = lock.try_lock() else { return };
+		if !matches!(record.get::<VoteRecord>(), Ok(None)) {
+			return;
+		}
+		Self::remember_vote(key);
+		run.calls += 1;
+		let vote = match Self::form_vote(task, &dispute.mode, dispute.result, budget_ms) {
+			Ok(Some(vote)) => vote,
+			// Not given up: a later block's run calls again while time is left.
+			Err(fault) if fault.is_transient() => {
+				log::warn!(target: LOG_TARGET, "dispute {task}: {fault}; calling again at a later block while time is left");
+				return;
+			},
+			Err(fault) => {
+				log::warn!(target: LOG_TARGET, "dispute {task}: {fault}; this juror cannot vote");
+				record.set(&VoteRecord::Failed);
+				return;
+			},
+			Ok(None) => {
+				log::warn!(target: LOG_TARGET, "dispute {task}: no result to judge; this juror cannot vote");
+				record.set(&VoteRecord::Failed);
+				return;
+			},
+		};
+		// The same for the same round, each time this node votes in it.
+		let salt = agentchain_primitives::offchain::commitment_salt(key);
+		let commitment = vote_commitment(task, round, &vote, &salt, juror);
+		if on_chain.is_some_and(|made| made != commitment) {
+			log::error!(target: LOG_TARGET, "dispute {task}: this node lost its record of the vote, and its vote now does not open the commitment on chain; cannot reveal");
+			record.set(&VoteRecord::Failed);
+			return;
+		}
+		// Only if no vote is stored yet: only the first stored is ever committed.
+		let voted = VoteRecord::Voted { vote, salt, commit_sent_at: now, reveal_sent_at: None };
+		if !store_if_absent(&record, voted) {
+			return;
+		}
+		if on_chain.is_some() {
+			log::info!(target: LOG_TARGET, "dispute {task}: lost record of the vote restored: the vote opens the commitment on chain");
+			return;
+		}
+		log::info!(target: LOG_TARGET, "dispute {task}: vote ready, submitting the commitment");
+		Self::submit(operator, task, Call::commit_vote { task, commitment }, now, Attempt::First);
+	}
+
+	/// Re-executes the task and forms this juror's vote: `None` when there is nothing to judge
+	/// (a jury-mode dispute without a result).
 	fn form_vote(
 		task: TaskId,
 		mode: &VerificationMode,
 		result: Option<H256>,
 		budget_ms: u64,
-	) -> Option<H256> {
-		let own = match T::Tasks::execute_offchain(task, budget_ms) {
-			Ok(own) => own,
-			Err(fault) => {
-				log::warn!(target: LOG_TARGET, "dispute {task}: {fault}; this juror cannot vote");
-				return None;
-			},
-		};
+	) -> Result<Option<H256>, Fault> {
+		let own = T::Tasks::execute_offchain(task, budget_ms)?;
 		// The task's referenced input cannot be obtained: the juror says so
 		// (`INPUT_UNAVAILABLE`), a vote that counts as present, never as a verdict.
-		Some(match (mode, result) {
+		Ok(Some(match (mode, result) {
 			_ if own.is_none() => INPUT_UNAVAILABLE,
 			(VerificationMode::ExactMatch, _) => exact_match_vote(&own),
 			(VerificationMode::Jury, Some(result)) => {
 				jury_vote(&own, result, || T::Tasks::revealed_output(task, &result))
 			},
-			(VerificationMode::Jury, None) => return None,
-		})
+			(VerificationMode::Jury, None) => return Ok(None),
+		}))
 	}
 
 	/// Submits a call as a signed transaction from the operator key (see
@@ -269,18 +319,4 @@ fn decode_vote_key<T: Config>(key: &[u8]) -> Option<(TaskId, T::AccountId, u32)>
 }
 
 #[cfg(test)]
-mod tests {
-	use sp_core::H256;
-
-	#[test]
-	fn the_chain_and_its_clients_commit_to_votes_alike() {
-		let (vote, salt, juror) = (H256::repeat_byte(7), [3u8; 32], 42u64);
-		sp_io::TestExternalities::default().execute_with(|| {
-			assert_eq!(
-				crate::vote_commitment(5, 1, &vote, &salt, &juror),
-				agentchain_execution::vote_commitment(5, 1, &vote, &salt, &juror)
-			);
-			assert_eq!(crate::REJECT, agentchain_execution::REJECT);
-		});
-	}
-}
+mod tests;

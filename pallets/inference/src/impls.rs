@@ -156,12 +156,3 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		id
 	}
 }
-
-impl<T: Config> OffchainExecution for Pallet<T> {
-	fn execute_offchain(
-		id: TaskId,
-		timeout_ms: u64,
-	) -> Result<Option<Vec<u8>>, alloc::string::String> {
-		Self::execute_for_verification(id, timeout_ms).map_err(|fault| alloc::format!("{fault}"))
-	}
-}

@@ -16,10 +16,14 @@
 //!
 //! What the node did for a task is kept in offchain local storage ([`WorkRecord`], persistent
 //! kind), so nothing is submitted twice across blocks or node restarts: a submission is repeated
-//! only when it has not reached the chain [`RESUBMIT_AFTER`] blocks later. A call that fails (the
-//! endpoint is down, too slow, answers with an error status, malformed JSON, an oversized body, or
-//! for another model) is logged once with the task id and not retried: the executor misses the
-//! deadline and the pallet reassigns or refunds the task, as it does for any executor that fails.
+//! only when it has not reached the chain [`RESUBMIT_AFTER`] blocks later. A call that fails for
+//! a reason a second call may not have (the endpoint unreachable, timed out, or answering 429 or
+//! 5xx: [`Fault::is_transient`]) is made again by a later block's run while time is left before
+//! the commit deadline; a timeout also covers the node's clock stepped forward during the call.
+//! A call that fails otherwise (a 4xx status, malformed JSON, an oversized body, an answer for
+//! another model, or no time left) is logged once with the task id and not retried: the executor
+//! misses the deadline and the pallet reassigns or refunds the task, as it does for any executor
+//! that fails.
 //!
 //! What decides the bytes committed to (the endpoint call, truncation, hashes, the budget of a
 //! call) is [`agentchain_execution`]'s, shared with the edge agent (`agentchain agent run`).
@@ -359,6 +363,15 @@ impl<T: Config> Pallet<T> {
 				);
 				None
 			},
+			// Not given up: a later block's run calls again, with the time then left (none
+			// left is `TooLate`, which gives up).
+			Err(fault) if fault.is_transient() => {
+				log::warn!(
+					target: LOG_TARGET,
+					"task {id}: {fault}; calling again at a later block while time is left",
+				);
+				return;
+			},
 			Err(fault) => {
 				log::warn!(
 					target: LOG_TARGET,
@@ -493,6 +506,13 @@ fn decode_work_key<T: Config>(key: &[u8]) -> Option<(TaskId, T::AccountId)> {
 	let mut encoded = key.strip_prefix(WORK_PREFIX)?;
 	let (id, agent, _round) = <(TaskId, T::AccountId, u32)>::decode(&mut encoded).ok()?;
 	Some((id, agent))
+}
+
+/// What a juror's off-chain worker (`pallet-challenges`) asks of this pallet.
+impl<T: Config> agentchain_primitives::inference::OffchainExecution for Pallet<T> {
+	fn execute_offchain(id: TaskId, timeout_ms: u64) -> Result<Option<Vec<u8>>, Fault> {
+		Self::execute_for_verification(id, timeout_ms)
+	}
 }
 
 #[cfg(test)]

@@ -68,6 +68,25 @@ where
 	}
 }
 
+/// The calls among `transactions` (a test transaction pool's, raw: `Extrinsic`s as
+/// [`impl_test_signing`] makes them), each with the `u64` account that signed it.
+pub fn signed_calls<Call>(transactions: Vec<Vec<u8>>) -> Vec<(u64, Call)>
+where
+	TestXt<Call, ()>: codec::Decode,
+{
+	transactions
+		.into_iter()
+		.map(|raw| {
+			let xt = <TestXt<Call, ()> as codec::Decode>::decode(&mut &raw[..])
+				.expect("a test extrinsic");
+			let sp_runtime::generic::Preamble::Signed(signer, (), ()) = xt.preamble else {
+				panic!("not signed")
+			};
+			(signer, xt.function)
+		})
+		.collect()
+}
+
 /// Operator keys in tests: `UintAuthorityId`s, whose keystore is set with
 /// `UintAuthorityId::set_all_keys`.
 pub struct TestOperatorCrypto;

@@ -6,7 +6,7 @@ use crate::{
 	Role,
 };
 use agentchain_primitives::offchain::EndpointApi;
-use codec::Decode;
+use agentchain_support::mock_helpers::signed_calls;
 use frame_support::{assert_ok, traits::Hooks};
 use parking_lot::RwLock;
 use sp_core::{
@@ -16,7 +16,7 @@ use sp_core::{
 	},
 	H256,
 };
-use sp_runtime::{generic::Preamble, testing::UintAuthorityId};
+use sp_runtime::testing::UintAuthorityId;
 use std::sync::Arc;
 
 /// Agent 1 with operator key 31; agent 2 without operator; the node holds key 31.
@@ -59,12 +59,10 @@ fn agent_node(serves: bool) -> (sp_io::TestExternalities, Arc<RwLock<PoolState>>
 
 /// The heartbeats in the pool, by signer, emptying it.
 fn heartbeats(pool: &Arc<RwLock<PoolState>>) -> Vec<u64> {
-	core::mem::take(&mut pool.write().transactions)
+	signed_calls::<RuntimeCall>(core::mem::take(&mut pool.write().transactions))
 		.into_iter()
-		.map(|raw| {
-			let xt = Extrinsic::decode(&mut &raw[..]).expect("a test extrinsic");
-			let Preamble::Signed(signer, (), ()) = xt.preamble else { panic!("not signed") };
-			assert_eq!(xt.function, RuntimeCall::Agents(Call::heartbeat {}));
+		.map(|(signer, call)| {
+			assert_eq!(call, RuntimeCall::Agents(Call::heartbeat {}));
 			signer
 		})
 		.collect()

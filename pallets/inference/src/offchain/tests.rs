@@ -6,16 +6,14 @@ use crate::{
 };
 use agentchain_primitives::offchain::model_id_of_name;
 use agentchain_primitives::offchain::EndpointApi;
-use codec::Decode;
+use agentchain_support::mock_helpers::signed_calls;
 use frame_support::{assert_ok, traits::Hooks};
 use parking_lot::RwLock;
 use sp_core::offchain::{
 	testing::{OffchainState, PendingRequest, PoolState, TestOffchainExt, TestTransactionPoolExt},
 	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
 };
-use sp_runtime::{
-	generic::Preamble, testing::UintAuthorityId, traits::Dispatchable, DispatchResult,
-};
+use sp_runtime::{testing::UintAuthorityId, traits::Dispatchable, DispatchResult};
 use std::sync::Arc;
 
 const MODEL_NAME: &str = "ngram-en";
@@ -120,12 +118,10 @@ fn expect_chat_call(http: &Arc<RwLock<OffchainState>>, config: &EndpointConfig, 
 
 /// The calls the worker submitted, with their signers, emptying the pool.
 fn submitted(pool: &Arc<RwLock<PoolState>>) -> Vec<(u64, crate::Call<Test>)> {
-	core::mem::take(&mut pool.write().transactions)
+	signed_calls::<RuntimeCall>(core::mem::take(&mut pool.write().transactions))
 		.into_iter()
-		.map(|raw| {
-			let xt = Extrinsic::decode(&mut &raw[..]).expect("a test extrinsic");
-			let Preamble::Signed(signer, (), ()) = xt.preamble else { panic!("not signed") };
-			let RuntimeCall::Inference(call) = xt.function else { panic!("not an inference call") };
+		.map(|(signer, call)| {
+			let RuntimeCall::Inference(call) = call else { panic!("not an inference call") };
 			(signer, call)
 		})
 		.collect()

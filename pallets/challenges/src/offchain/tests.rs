@@ -1,0 +1,244 @@
+//! Tests of the juror off-chain worker, with a scripted HTTP endpoint and transaction pool.
+
+use super::*;
+use crate::mock::*;
+use agentchain_primitives::offchain::EndpointApi;
+use agentchain_support::mock_helpers::signed_calls;
+use frame_support::assert_ok;
+use pallet_inference::{offchain::completion_request, TaskParams, VerificationMode};
+use parking_lot::RwLock;
+use sp_core::offchain::{
+	testing::{OffchainState, PendingRequest, PoolState, TestOffchainExt, TestTransactionPoolExt},
+	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+};
+use sp_runtime::{testing::UintAuthorityId, traits::Dispatchable, DispatchResult};
+use std::sync::Arc;
+
+const MODEL_NAME: &str = "ngram-en";
+/// The prompt and parameters of the mock's revealed tasks.
+const PROMPT: &str = "2+2=";
+const PARAMS: TaskParams =
+	TaskParams { max_tokens: 8, temperature_milli: 0, seed: 1, mode: VerificationMode::ExactMatch };
+
+fn config() -> EndpointConfig {
+	EndpointConfig {
+		base_url: b"http://127.0.0.1:8080/v1/".to_vec(),
+		api: EndpointApi::Chat,
+		api_key: None,
+		models: vec![(model(), MODEL_NAME.as_bytes().to_vec())],
+		timeout_ms: 5_000,
+		max_response_bytes: 1_024,
+		block_time_ms: 3_000,
+	}
+}
+
+struct Node {
+	ext: sp_io::TestExternalities,
+	http: Arc<RwLock<OffchainState>>,
+	pool: Arc<RwLock<PoolState>>,
+}
+
+/// The test chain seen from a node configured with an endpoint and no key yet.
+fn juror_node() -> Node {
+	let mut ext = new_test_ext();
+	let (offchain, http) = TestOffchainExt::new();
+	let (pool_ext, pool) = TestTransactionPoolExt::new();
+	ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	ext.register_extension(OffchainWorkerExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool_ext));
+	ext.execute_with(|| StorageValueRef::persistent(ENDPOINT_CONFIG_KEY).set(&config()));
+	Node { ext, http, pool }
+}
+
+/// Scripts the endpoint's answer `content` to the next call for the mock's prompt.
+fn expect_call(http: &Arc<RwLock<OffchainState>>, content: &str) {
+	let (uri, body) = completion_request(&config(), MODEL_NAME, PROMPT, &PARAMS);
+	let response = format!(
+		r#"{{"id":"chatcmpl-1","object":"chat.completion","created":0,"model":"{MODEL_NAME}","choices":[{{"index":0,"message":{{"role":"assistant","content":"{content}"}},"finish_reason":"length"}}]}}"#
+	);
+	http.write().expect_request(PendingRequest {
+		method: "POST".into(),
+		uri,
+		headers: vec![
+			("Content-Type".into(), "application/json".into()),
+			("Accept".into(), "application/json".into()),
+		],
+		body,
+		response: Some(response.into_bytes()),
+		sent: true,
+		..Default::default()
+	});
+}
+
+/// The calls the worker submitted, with their signers, emptying the pool.
+fn submitted(pool: &Arc<RwLock<PoolState>>) -> Vec<(u64, crate::Call<Test>)> {
+	signed_calls::<RuntimeCall>(core::mem::take(&mut pool.write().transactions))
+		.into_iter()
+		.map(|(signer, call)| {
+			let RuntimeCall::Challenges(call) = call else { panic!("not a juror call") };
+			(signer, call)
+		})
+		.collect()
+}
+
+/// Includes submitted calls in the chain, as a block author would.
+fn include(calls: Vec<(u64, crate::Call<Test>)>) {
+	for (signer, call) in calls {
+		let result: DispatchResult = RuntimeCall::Challenges(call)
+			.dispatch(RuntimeOrigin::signed(signer))
+			.map(|_| ())
+			.map_err(|e| e.error);
+		assert_ok!(result);
+	}
+}
+
+/// A disagreement between two executors ("4" and "5"), its jury drawn; the node holds the key
+/// of the first juror (an agent acting as its own operator), returned with the dispute.
+fn disputed() -> (TaskId, u64) {
+	let task = revealed_task(1, model(), &[b"4", b"5"]);
+	run_to_block(System::block_number() + 1);
+	let dispute = Disputes::<Test>::get(task).expect("a disagreement is disputed");
+	assert_eq!(dispute.phase, DisputePhase::Committing);
+	let juror = dispute.jury[0].juror;
+	UintAuthorityId::set_all_keys([juror]);
+	(task, juror)
+}
+
+fn seat(task: TaskId, juror: u64) -> crate::Seat<u64> {
+	Disputes::<Test>::get(task)
+		.expect("dispute is open")
+		.jury
+		.into_iter()
+		.find(|seat| seat.juror == juror)
+		.expect("a seat")
+}
+
+/// A juror node killed after its commitment went out, whose database lost the vote's record:
+/// it votes again and finds the same commitment (the salt is derived, not drawn), and reveals.
+#[test]
+fn a_juror_that_lost_its_vote_record_after_committing_restores_it_and_reveals() {
+	let mut node = juror_node();
+	node.ext.execute_with(|| {
+		let (task, juror) = disputed();
+		let key = vote_key::<Test>(task, &juror, 0);
+		expect_call(&node.http, "4");
+		Pallet::<Test>::run_jurors(System::block_number());
+		let commits = submitted(&node.pool);
+		assert!(matches!(commits[..], [(signer, Call::commit_vote { .. })] if signer == juror));
+		include(commits);
+		let committed = seat(task, juror).commitment.expect("committed");
+
+		// The record is lost.
+		StorageValueRef::persistent(&key).clear();
+		run_to_block(System::block_number() + 1);
+		expect_call(&node.http, "4");
+		Pallet::<Test>::run_jurors(System::block_number());
+		assert!(submitted(&node.pool).is_empty(), "nothing is committed again");
+		let Ok(Some(VoteRecord::Voted { vote, salt, .. })) =
+			StorageValueRef::persistent(&key).get::<VoteRecord>()
+		else {
+			panic!("the record is restored")
+		};
+		assert_eq!(vote, H256(sp_io::hashing::blake2_256(b"4")));
+		assert_eq!(vote_commitment(task, 0, &vote, &salt, &juror), committed);
+
+		// The reveal phase: the restored vote is revealed.
+		run_to_block(Disputes::<Test>::get(task).unwrap().phase_ends);
+		assert_eq!(Disputes::<Test>::get(task).unwrap().phase, DisputePhase::Revealing);
+		Pallet::<Test>::run_jurors(System::block_number());
+		let reveals = submitted(&node.pool);
+		assert!(matches!(reveals[..], [(_, Call::reveal_vote { .. })]));
+		include(reveals);
+		assert_eq!(seat(task, juror).vote, Some(vote));
+	});
+}
+
+/// The record lost in the reveal phase: the same, restored and revealed there.
+#[test]
+fn a_juror_that_lost_its_vote_record_in_the_reveal_phase_still_reveals() {
+	let mut node = juror_node();
+	node.ext.execute_with(|| {
+		let (task, juror) = disputed();
+		let key = vote_key::<Test>(task, &juror, 0);
+		expect_call(&node.http, "5");
+		Pallet::<Test>::run_jurors(System::block_number());
+		include(submitted(&node.pool));
+		StorageValueRef::persistent(&key).clear();
+		run_to_block(Disputes::<Test>::get(task).unwrap().phase_ends);
+		assert_eq!(Disputes::<Test>::get(task).unwrap().phase, DisputePhase::Revealing);
+		// The first run restores the record, the next reveals it.
+		expect_call(&node.http, "5");
+		Pallet::<Test>::run_jurors(System::block_number());
+		assert!(submitted(&node.pool).is_empty());
+		run_to_block(System::block_number() + 1);
+		Pallet::<Test>::run_jurors(System::block_number());
+		let reveals = submitted(&node.pool);
+		assert!(matches!(reveals[..], [(_, Call::reveal_vote { .. })]));
+		include(reveals);
+		assert_eq!(seat(task, juror).vote, Some(H256(sp_io::hashing::blake2_256(b"5"))));
+	});
+}
+
+/// A vote formed again that does not open the commitment on chain (the model answered
+/// differently the second time) is not revealed: the juror never reveals what it did not commit.
+#[test]
+fn a_restored_vote_that_does_not_open_the_commitment_is_not_revealed() {
+	let mut node = juror_node();
+	node.ext.execute_with(|| {
+		let (task, juror) = disputed();
+		let key = vote_key::<Test>(task, &juror, 0);
+		expect_call(&node.http, "4");
+		Pallet::<Test>::run_jurors(System::block_number());
+		include(submitted(&node.pool));
+		StorageValueRef::persistent(&key).clear();
+		run_to_block(System::block_number() + 1);
+		expect_call(&node.http, "5");
+		Pallet::<Test>::run_jurors(System::block_number());
+		assert_eq!(
+			StorageValueRef::persistent(&key).get::<VoteRecord>(),
+			Ok(Some(VoteRecord::Failed))
+		);
+		run_to_block(Disputes::<Test>::get(task).unwrap().phase_ends);
+		Pallet::<Test>::run_jurors(System::block_number());
+		assert!(submitted(&node.pool).is_empty());
+	});
+}
+
+/// The salt of a vote is the node's: derived from its secret and the seat, so two nodes (two
+/// secrets) commit differently to the same vote, and one node the same way each time.
+#[test]
+fn a_vote_salt_is_derived_from_the_node_secret_and_the_seat() {
+	let salts = |secret: Option<[u8; 32]>| {
+		let mut node = juror_node();
+		node.ext.execute_with(|| {
+			if let Some(secret) = secret {
+				StorageValueRef::persistent(agentchain_primitives::offchain::SALT_SECRET_KEY)
+					.set(&secret);
+			}
+			let (task, juror) = disputed();
+			expect_call(&node.http, "4");
+			Pallet::<Test>::run_jurors(System::block_number());
+			let Ok(Some(VoteRecord::Voted { salt, .. })) =
+				StorageValueRef::persistent(&vote_key::<Test>(task, &juror, 0)).get::<VoteRecord>()
+			else {
+				panic!("voted")
+			};
+			salt
+		})
+	};
+	let one = salts(Some([1; 32]));
+	assert_eq!(salts(Some([1; 32])), one, "the same secret, the same seat: the same salt");
+	assert_ne!(salts(Some([2; 32])), one, "another node's secret: another salt");
+}
+
+#[test]
+fn the_chain_and_its_clients_commit_to_votes_alike() {
+	let (vote, salt, juror) = (H256::repeat_byte(7), [3u8; 32], 42u64);
+	sp_io::TestExternalities::default().execute_with(|| {
+		assert_eq!(
+			crate::vote_commitment(5, 1, &vote, &salt, &juror),
+			agentchain_execution::vote_commitment(5, 1, &vote, &salt, &juror)
+		);
+		assert_eq!(crate::REJECT, agentchain_execution::REJECT);
+	});
+}
