@@ -1,13 +1,15 @@
 // Node faults, on real nodes: a node killed with SIGKILL (no shutdown of any kind) while it
-// imports blocks, and an agent node killed while its off-chain worker waits on the inference
-// endpoint. After each restart: the database opens, no finalized block is lost or changed, the
-// chain goes on, and the interrupted task is committed and revealed exactly once.
+// imports blocks; an agent node killed while its off-chain worker waits on the inference
+// endpoint; an agent node whose clock jumps forward during that wait, then back; a node whose disk
+// fills up. After each: the database opens, no finalized block is lost or changed, the chain goes
+// on, and every task is committed and revealed exactly once.
 //
 // Outside the default suite (it kills and restarts nodes for a few minutes): run it with
 // scripts/node-faults.sh. See docs/reliability.md.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keyring } from '@polkadot/keyring';
@@ -29,6 +31,13 @@ const MODEL_NAME = 'ngram-en';
 const MODEL = blake2AsHex(MODEL_NAME, 256);
 const KILLS = Number(process.env.FAULT_KILLS ?? 5);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// libfaketime (Debian package `faketime`; scripts/node-faults.sh installs it): preloaded into a
+// node, it offsets the node's wall clock by what a file says, read again every second.
+const FAKETIME_LIB = [
+  '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
+  '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
+  '/usr/lib/faketime/libfaketime.so.1',
+].find((path) => existsSync(path));
 
 /** The finalized head of `api`: { number, hash }. */
 async function finalizedOf(api) {
@@ -182,5 +191,160 @@ describe('node faults', () => {
     assert.ok(commits[0].blockNumber < deadline, 'committed before the deadline');
     assert.equal(ready().length, 1, 'the restarted node called the endpoint and committed once');
     console.log(`# task ${id}: committed in #${commits[0].blockNumber}, revealed in #${to}, once each`);
+  });
+  test('an agent node whose clock jumps 10 minutes ahead during an endpoint call, then back, executes each task once', async () => {
+    assert.ok(FAKETIME_LIB, 'libfaketime is installed (scripts/node-faults.sh installs the Debian package faketime)');
+    await cryptoWaitReady();
+    const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+    const bob = keyring.addFromUri('//Bob');
+    const eve = keyring.addFromUri('//Eve');
+    const server = await startInferenceServer('clock-endpoint', ['--model', MODEL_NAME, '--admin']);
+    cleanups.push(server.stop);
+    // Alice's node authors with a true clock; Eve's node, a follower, is the agent, its clock
+    // offset by what `offset` says.
+    const author = await startDevNode('clock-author');
+    cleanups.push(author.stop);
+    const api = author.api;
+    const offset = join(tempDir('clock'), 'offset');
+    writeFileSync(offset, '+0\n');
+    const nodeLog = join(repoRoot, 'e2e', 'logs', 'clock-agent.log');
+    rmSync(nodeLog, { force: true });
+    const agent = await startDevNode('clock-agent', [
+      '--eve', '--offchain-worker', 'always', '--bootnodes', await bootnodeOf(author),
+      '--inference-endpoint', server.baseUrl, '--inference-model', MODEL_NAME,
+    ], {
+      env: {
+        LD_PRELOAD: FAKETIME_LIB,
+        FAKETIME_TIMESTAMP_FILE: offset,
+        FAKETIME_CACHE_DURATION: '1',
+        // The wall clock jumps, as when NTP steps it; the monotonic clock does not.
+        FAKETIME_DONT_FAKE_MONOTONIC: '1',
+      },
+    });
+    cleanups.push(agent.stop);
+    await waitForHeight(agent.api, (await api.rpc.chain.getHeader()).number.toNumber() + 1);
+
+    const registered = await sendAndFinalize(
+      api,
+      api.tx.agents.register('eve-agent', server.baseUrl, '1', [MODEL], ['Executor'], 500n * UNIT),
+      eve,
+    );
+    assert.equal(registered.dispatchError, null);
+    await nameOperator(api, eve, keyring.addFromUri('//Eve//operator'));
+
+    const runTask = async (prompt, during) => {
+      const id = (await api.query.inference.nextTaskId()).toNumber();
+      const isEvent = (name) => (event) =>
+        api.events.inference[name].is(event) && event.data.task.toNumber() === id;
+      const assigned = waitForEvent(api, isEvent('TaskAssigned'), { what: `assignment of task ${id}` });
+      // The first of: its reveal, or its executor missing the commit deadline.
+      const settled = waitForEvent(
+        api,
+        (e) => isEvent('ResultRevealed')(e) || isEvent('ExecutorMissedDeadline')(e),
+        { what: `reveal or missed deadline of task ${id}`, timeoutMs: 180_000 },
+      );
+      const submitted = await sendInBlock(
+        api,
+        api.tx.inference.submitTask(
+          MODEL,
+          { Inline: prompt },
+          { maxTokens: 12, temperatureMilli: 0, seed: 7, mode: 'ExactMatch' },
+          UNIT,
+          1,
+          30,
+        ),
+        bob,
+      );
+      assert.equal(submitted.dispatchError, null);
+      const from = (await api.rpc.chain.getHeader(submitted.blockHash)).number.toNumber();
+      const { event } = await assigned;
+      await during();
+      const outcome = await settled;
+      assert.ok(
+        api.events.inference.ResultRevealed.is(outcome.event),
+        `task ${id}: the executor missed its commit deadline (#${event.data.commitDeadline}) and was slashed`,
+      );
+      const to = outcome.blockNumber;
+      const commits = await eventsBetween(api, from, to, isEvent('ResultCommitted'));
+      const reveals = await eventsBetween(api, from, to, isEvent('ResultRevealed'));
+      assert.equal(commits.length, 1, `task ${id}: one commitment`);
+      assert.equal(reveals.length, 1, `task ${id}: one reveal`);
+      return { id, committedAt: commits[0].blockNumber, revealedAt: to };
+    };
+
+    // The clock jumps 10 minutes ahead 3 s into an 8 s endpoint call: the call's deadline, a
+    // time of that clock, has passed.
+    await server.setFault('slow', 8_000);
+    const ahead = await runTask('The river carries', async () => {
+      await sleep(3_000);
+      writeFileSync(offset, '+10m\n');
+      await sleep(2_000);
+      await server.setFault('honest');
+    });
+    console.log(`# task ${ahead.id} (clock jumped 10 min ahead mid-call): committed in #${ahead.committedAt}, revealed in #${ahead.revealedAt}`);
+
+    // Back 10 minutes, while nothing is in flight; then one more task.
+    writeFileSync(offset, '+0\n');
+    await sleep(2_000);
+    const back = await runTask('The mountain holds', async () => {});
+    console.log(`# task ${back.id} (clock back 10 min): committed in #${back.committedAt}, revealed in #${back.revealedAt}`);
+
+    // The agent node followed the chain throughout: it holds the author's finalized blocks.
+    const finalized = await finalizedOf(api);
+    await waitForHeight(agent.api, finalized.number, { finalized: true, timeoutMs: 60_000 });
+    assert.equal((await agent.api.rpc.chain.getBlockHash(finalized.number)).toHex(), finalized.hash);
+  });
+
+  test('a node whose disk fills up keeps its finalized blocks and finalizes again once space is freed', async (t) => {
+    if (process.getuid?.() !== 0) {
+      t.skip('needs root, to mount a size-limited tmpfs as the database disk');
+      return;
+    }
+    const author = await startDevNode('disk-author');
+    cleanups.push(author.stop);
+    const bootnode = await bootnodeOf(author);
+    const basePath = tempDir('disk');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'tmpfs', basePath]);
+    cleanups.push(async () => execFileSync('umount', ['-l', basePath]));
+    let follower;
+    cleanups.push(() => follower.stop());
+    const startFollower = () =>
+      startDevNode('disk-follower', ['--bootnodes', bootnode], { basePath, chain: 'dev' });
+    follower = await startFollower();
+    await waitForHeight(follower.api, 3, { finalized: true, timeoutMs: 120_000 });
+
+    // Fill the disk: a file takes every free byte.
+    const before = await finalizedOf(follower.api);
+    const filler = join(basePath, 'filler');
+    const free = () => { const s = statfsSync(basePath); return s.bavail * s.bsize; };
+    execFileSync('fallocate', ['-l', String(free()), filler]);
+    console.log(`# disk full (${free()} bytes free) with #${before.number} finalized`);
+    // The chain goes on for 10 blocks meanwhile.
+    const authorHeight = (await author.api.rpc.chain.getHeader()).number.toNumber();
+    await waitForHeight(author.api, authorHeight + 10, { timeoutMs: 120_000 });
+    const status = follower.exitStatus();
+    let whileFull;
+    if (status) {
+      whileFull = `exited (${JSON.stringify(status)})`;
+    } else {
+      const best = (await follower.api.rpc.chain.getHeader()).number.toNumber();
+      whileFull = `kept running, best #${best} while the author reached #${authorHeight + 10}`;
+    }
+    console.log(`# while the disk was full the node ${whileFull}`);
+
+    // Space freed; the node restarted (killed first if it still runs) on the same database.
+    rmSync(filler);
+    await follower.kill();
+    follower = await startFollower();
+    const kept = (await follower.api.rpc.chain.getBlockHash(before.number)).toHex();
+    assert.equal(kept, before.hash, `finalized block #${before.number} is still there, unchanged`);
+    const target = (await finalizedOf(author.api)).number + 2;
+    await waitForHeight(follower.api, target, { finalized: true, timeoutMs: 120_000 });
+    assert.equal(
+      (await follower.api.rpc.chain.getBlockHash(target)).toHex(),
+      (await author.api.rpc.chain.getBlockHash(target)).toHex(),
+      'the follower is on the author\'s chain',
+    );
+    console.log(`# restarted: finalized #${before.number} kept, finalized again to #${target}`);
   });
 });

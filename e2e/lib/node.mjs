@@ -40,7 +40,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * a node started again on it resumes (its log is then appended to); `chain` runs that chain spec
  * instead of `--dev` (a node that follows, without authoring).
  */
-export async function startDevNode(name, extraArgs = [], { basePath, chain } = {}) {
+export async function startDevNode(name, extraArgs = [], { basePath, chain, env } = {}) {
   const binary = nodeBinary();
   if (!existsSync(binary)) {
     throw new Error(
@@ -66,7 +66,12 @@ export async function startDevNode(name, extraArgs = [], { basePath, chain } = {
     ...(process.env.AGENTCHAIN_NODE_LOG ? ['-l', process.env.AGENTCHAIN_NODE_LOG] : []),
     ...extraArgs,
   ];
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // `env`: variables added to this process's environment (e.g. a preloaded library that fakes the
+  // node's clock).
+  const child = spawn(binary, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: env ? { ...process.env, ...env } : process.env,
+  });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   let exited = null;
@@ -121,7 +126,9 @@ export async function startDevNode(name, extraArgs = [], { basePath, chain } = {
     }
     log.end();
   };
-  return { api, rpcUrl, p2pPort, stop, kill };
+  // How the process ended ({ code, signal }), or null while it runs.
+  const exitStatus = () => exited;
+  return { api, rpcUrl, p2pPort, stop, kill, exitStatus };
 }
 
 /** The multiaddress other nodes can reach `node` (as returned by `startDevNode`) at. */
