@@ -34,8 +34,8 @@ use crate::{
 	CliError,
 };
 use agentchain_execution::{
-	answer_hash, call_budget_ms, checked_input, commitment_of, completion_request, due,
-	exact_match_vote, fetchable_uri, heartbeat_due, jury_vote, parse_completion,
+	answer_hash, call_budget_ms, calls_again, checked_input, commitment_of, completion_request,
+	due, exact_match_vote, fetchable_uri, heartbeat_due, jury_vote, parse_completion,
 	parse_model_mapping, release_nonce, resend_nonce, reserve_nonce, truncate_output,
 	vote_commitment, EndpointApi, Fault, ModelMapping, Sampling, VoteRecord, WorkRecord,
 	RESUBMIT_AFTER,
@@ -431,15 +431,11 @@ fn default_state_dir(operator: &AccountId32) -> Result<PathBuf, CliError> {
 
 /// Work whose endpoint call finished.
 enum Finished {
-	Task {
-		key: WorkKey,
-		result: Result<Option<Vec<u8>>, Fault>,
-	},
+	/// The output, or the fault, and whether a transient fault gets one more call
+	/// ([`calls_again`] at the block the call was made).
+	Task { key: WorkKey, result: Result<Option<Vec<u8>>, Fault>, may_call_again: bool },
 	/// The vote, or why there is none and whether a later call may get one (a transient fault).
-	Vote {
-		key: VoteKey,
-		vote: Result<H256, (String, bool)>,
-	},
+	Vote { key: VoteKey, vote: Result<H256, (String, bool)> },
 }
 
 /// What the edge agent prints, one line per event: text, or one JSON object per line.
@@ -913,9 +909,14 @@ impl Agent {
 		let finished = self.finished.clone();
 		let max_output_len = constants.max_output_len;
 		let deadline = Instant::now() + Duration::from_millis(budget);
+		// The block the commit phase started in: a transient fault there gets one more call.
+		let first_block =
+			(!task.extended).then(|| phase_ends.saturating_sub(u64::from(task.commit_period)));
 		tokio::spawn(async move {
 			let result = endpoint.execute(&task, max_output_len, deadline).await;
-			let _ = finished.send(Finished::Task { key, result });
+			let may_call_again =
+				result.as_ref().err().is_some_and(|fault| calls_again(fault, now, first_block));
+			let _ = finished.send(Finished::Task { key, result, may_call_again });
 		});
 		Ok(())
 	}
@@ -940,24 +941,21 @@ impl Agent {
 	async fn finish(&mut self, finished: Finished) -> Result<(), CliError> {
 		let now = self.head.1;
 		match finished {
-			Finished::Task { key, result } => {
+			Finished::Task { key, result, may_call_again } => {
 				self.tasks_in_flight.remove(&key.0);
 				if self.store.state.work.contains_key(&key) {
 					return Ok(());
 				}
 				let output = match result {
 					Ok(output) => output,
-					// A fault a second call may not have: the next block calls again, with the
-					// time then left (none left gives up, `TooLate`).
-					Err(fault) if fault.is_transient() => {
+					// A fault a second call may not have, in the commit phase's first block: a
+					// later block calls once more, with the time then left.
+					Err(fault) if may_call_again => {
 						self.log.event(
 							now,
 							"retrying",
 							json!({ "task": key.0, "reason": fault.to_string() }),
-							format!(
-								"task {}: {fault}; calling again at a later block while time is left",
-								key.0
-							),
+							format!("task {}: {fault}; calling once more at a later block", key.0),
 						);
 						return Ok(());
 					},
@@ -1030,10 +1028,7 @@ impl Agent {
 							now,
 							"voteRetrying",
 							json!({ "task": key.0, "round": key.2, "reason": why }),
-							format!(
-								"dispute {}: {why}; calling again at a later block while time is left",
-								key.0
-							),
+							format!("dispute {}: {why}; calling once more at a later block", key.0),
 						);
 						return Ok(());
 					},
@@ -1231,6 +1226,13 @@ impl Agent {
 		};
 		let result = dispute.result;
 		let max_output_len = Constants::at(client)?.max_output_len;
+		// The block the commit phase started in: a transient fault there gets one more call.
+		let commit_period = client
+			.constants()
+			.entry(runtime::constants().challenges().commit_period())
+			.map_err(CliError::rpc)?;
+		let first_block = (!dispute.extended)
+			.then(|| u64::from(dispute.phase_ends).saturating_sub(u64::from(commit_period)));
 		self.votes_in_flight.insert(key.0);
 		self.log.event(
 			now,
@@ -1243,7 +1245,9 @@ impl Agent {
 		let deadline = Instant::now() + Duration::from_millis(budget);
 		tokio::spawn(async move {
 			let vote = match endpoint.execute(&info, max_output_len, deadline).await {
-				Err(fault) if fault.is_transient() => Err((fault.to_string(), true)),
+				Err(fault) if calls_again(&fault, now, first_block) => {
+					Err((fault.to_string(), true))
+				},
 				Err(fault) => Err((format!("{fault}; this juror cannot vote"), false)),
 				Ok(own) => match (exact_match, result) {
 					_ if own.is_none() => Ok(agentchain_execution::INPUT_UNAVAILABLE),

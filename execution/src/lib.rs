@@ -233,10 +233,9 @@ impl Fault {
 	}
 
 	/// Whether the same call may succeed if made again: the endpoint was unreachable, timed
-	/// out, was overloaded (429) or failed on its side (5xx). A worker calls again at a later
-	/// block while time is left before its deadline, rather than give the work up. A timeout
-	/// also covers a clock stepped forward during the call (its deadline is a time of that
-	/// clock), which says nothing about the endpoint.
+	/// out, was overloaded (429) or failed on its side (5xx). A timeout also covers a clock
+	/// stepped forward during the call (its deadline is a time of that clock), which says nothing
+	/// about the endpoint. See [`calls_again`].
 	pub fn is_transient(&self) -> bool {
 		match self {
 			Fault::Unreachable | Fault::Timeout => true,
@@ -244,6 +243,18 @@ impl Fault {
 			_ => false,
 		}
 	}
+}
+
+/// Whether work whose call, made by a worker at block `now`, failed with `fault` is called again
+/// by a later block's worker rather than given up: only after a transient fault
+/// ([`Fault::is_transient`]), and only for a call made at or before `first_block`, the block the
+/// work's phase started in (`None`: never, e.g. a phase whose deadline was extended, whose start
+/// is not known). So a piece of work gets one more call at most: work whose calls keep failing (a
+/// prompt the endpoint always fails on, a model too slow for the node's timeout) cannot hold a
+/// worker's calls for the rest of its phase and starve its other work, as a requester submitting
+/// such tasks on purpose would have it.
+pub fn calls_again(fault: &Fault, now: u64, first_block: Option<u64>) -> bool {
+	fault.is_transient() && first_block.is_some_and(|first| now <= first)
 }
 
 impl core::fmt::Display for Fault {
@@ -600,6 +611,16 @@ mod tests {
 		] {
 			assert!(!fault.is_transient(), "{fault}");
 		}
+	}
+
+	#[test]
+	fn a_transient_fault_gets_one_more_call_only_in_the_first_block_of_a_phase() {
+		assert!(calls_again(&Fault::Timeout, 10, Some(10)));
+		assert!(calls_again(&Fault::Status(503), 9, Some(10)));
+		// The call made again (at a later block) is the last one.
+		assert!(!calls_again(&Fault::Timeout, 11, Some(10)));
+		assert!(!calls_again(&Fault::Timeout, 10, None));
+		assert!(!calls_again(&Fault::Malformed, 10, Some(10)));
 	}
 
 	#[test]

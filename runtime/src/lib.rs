@@ -147,9 +147,9 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// changes off-chain workers only (their locks are keyed by the node's start), no storage; spec
 /// 108, no storage either: reveals return their actual weight, and off-chain workers derive their
 /// commitment salts and restore a lost record of a result committed to; spec 109, off-chain
-/// workers only: a call that failed in a way a second may not (unreachable, timed out, 429, 5xx)
-/// is made again at a later block while time is left, and a juror restores a lost vote record
-/// as an executor does. Chains
+/// workers only: a call of a commit phase's first block that failed in a way a second may not
+/// (unreachable, timed out, 429, 5xx) is made once more at a later block, and a juror restores a
+/// lost vote record as an executor does. Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.
 pub type Migrations = (

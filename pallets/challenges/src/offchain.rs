@@ -20,10 +20,10 @@
 //!
 //! A juror that cannot obtain the task's referenced input votes
 //! [`INPUT_UNAVAILABLE`](crate::INPUT_UNAVAILABLE): present, never a verdict. A juror whose
-//! endpoint fails in a way a second call may not ([`Fault::is_transient`]: unreachable, timed
-//! out, 429 or 5xx) calls again at a later block while the commit phase lasts; one whose
-//! endpoint fails otherwise, or all phase long, does not vote, and loses the juror penalty like
-//! any juror that does not reveal: operators should serve the models they register as verifiers
+//! call, made in the commit phase's first block, fails in a way a second call may not
+//! ([`calls_again`]: unreachable, timed out, 429 or 5xx) calls once more at a later block; one
+//! whose endpoint fails otherwise, or twice, does not vote, and loses the juror penalty like any
+//! juror that does not reveal: operators should serve the models they register as verifiers
 //! for.
 //!
 //! A node killed after committing a vote but before its database kept the vote's record (or
@@ -40,7 +40,7 @@ use crate::{
 pub use agentchain_execution::{
 	accepts, VoteRecord, JURY_ACCEPT_SIMILARITY_PERCENT, RESUBMIT_AFTER, SUBMISSION_MARGIN_MS,
 };
-use agentchain_execution::{call_budget_ms, due, exact_match_vote, jury_vote, Fault};
+use agentchain_execution::{call_budget_ms, calls_again, due, exact_match_vote, jury_vote, Fault};
 use agentchain_primitives::offchain::{
 	forget_records, remember_record, store_if_absent, work_lock_key, EndpointConfig,
 	ENDPOINT_CONFIG_KEY,
@@ -185,6 +185,14 @@ impl<T: Config> Pallet<T> {
 		let round = dispute.round;
 		let record = StorageValueRef::persistent(key);
 		let phase_ends: u64 = dispute.phase_ends.saturated_into();
+		// The block the commit phase started in: a transient fault there gets one more call.
+		let first_block =
+			(dispute.phase == DisputePhase::Committing && !dispute.extended).then(|| {
+				phase_ends.saturating_sub(
+					<T::CommitPeriod as frame_support::traits::Get<_>>::get()
+						.saturated_into::<u64>(),
+				)
+			});
 		let blocks_left = agentchain_execution::blocks_left(phase_ends, now);
 		// Counted from the start of this run (whose state is that of block `now`), not from
 		// this call: earlier calls of the run used part of it.
@@ -209,9 +217,9 @@ impl<T: Config> Pallet<T> {
 		run.calls += 1;
 		let vote = match Self::form_vote(task, &dispute.mode, dispute.result, budget_ms) {
 			Ok(Some(vote)) => vote,
-			// Not given up: a later block's run calls again while time is left.
-			Err(fault) if fault.is_transient() => {
-				log::warn!(target: LOG_TARGET, "dispute {task}: {fault}; calling again at a later block while time is left");
+			// Not given up: a later block's run calls once more.
+			Err(fault) if calls_again(&fault, now, first_block) => {
+				log::warn!(target: LOG_TARGET, "dispute {task}: {fault}; calling once more at a later block");
 				return;
 			},
 			Err(fault) => {

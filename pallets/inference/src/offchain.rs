@@ -16,14 +16,15 @@
 //!
 //! What the node did for a task is kept in offchain local storage ([`WorkRecord`], persistent
 //! kind), so nothing is submitted twice across blocks or node restarts: a submission is repeated
-//! only when it has not reached the chain [`RESUBMIT_AFTER`] blocks later. A call that fails for
-//! a reason a second call may not have (the endpoint unreachable, timed out, or answering 429 or
-//! 5xx: [`Fault::is_transient`]) is made again by a later block's run while time is left before
-//! the commit deadline; a timeout also covers the node's clock stepped forward during the call.
-//! A call that fails otherwise (a 4xx status, malformed JSON, an oversized body, an answer for
-//! another model, or no time left) is logged once with the task id and not retried: the executor
-//! misses the deadline and the pallet reassigns or refunds the task, as it does for any executor
-//! that fails.
+//! only when it has not reached the chain [`RESUBMIT_AFTER`] blocks later. A call made in the
+//! commit phase's first block that fails for a reason a second call may not have (the endpoint
+//! unreachable, timed out, or answering 429 or 5xx: [`calls_again`]) is made once more by a later
+//! block's run; a timeout also covers the node's clock stepped forward during the call. One more
+//! call at most: a task whose calls keep failing cannot hold the worker's calls, and starve its
+//! other tasks, for the whole commit phase. Any other failure (a 4xx status, malformed JSON, an
+//! oversized body, an answer for another model, no time left, the second call) is logged with the
+//! task id and not retried: the executor misses the deadline and the pallet reassigns or refunds
+//! the task, as it does for any executor that fails.
 //!
 //! What decides the bytes committed to (the endpoint call, truncation, hashes, the budget of a
 //! call) is [`agentchain_execution`]'s, shared with the edge agent (`agentchain agent run`).
@@ -45,7 +46,7 @@ pub use agentchain_execution::{
 	answer_hash, parse_completion, truncate_output, Fault, WorkRecord, RESUBMIT_AFTER,
 	SUBMISSION_MARGIN_MS,
 };
-use agentchain_execution::{call_budget_ms, checked_input, fetchable_uri, Sampling};
+use agentchain_execution::{call_budget_ms, calls_again, checked_input, fetchable_uri, Sampling};
 use agentchain_primitives::offchain::{
 	forget_records, remember_record, store_if_absent, work_lock_key, EndpointConfig,
 	ENDPOINT_CONFIG_KEY,
@@ -316,6 +317,9 @@ impl<T: Config> Pallet<T> {
 		on_chain: Option<sp_core::H256>,
 	) {
 		let (config, now) = (&run.config, run.now);
+		// The block the commit phase started in: a transient fault there gets one more call.
+		let first_block = (task.status == TaskStatus::Assigned && !task.extended)
+			.then(|| phase_ends.saturating_sub(task.commit_period.saturated_into::<u64>()));
 		// The commitment must be in a block before `phase_ends`; the earliest it can be in is
 		// the next one. The call gets what is left, minus a margin, within the node's timeout,
 		// counted from the start of this run (whose state is that of block `now`).
@@ -363,13 +367,10 @@ impl<T: Config> Pallet<T> {
 				);
 				None
 			},
-			// Not given up: a later block's run calls again, with the time then left (none
+			// Not given up: a later block's run calls once more, with the time then left (none
 			// left is `TooLate`, which gives up).
-			Err(fault) if fault.is_transient() => {
-				log::warn!(
-					target: LOG_TARGET,
-					"task {id}: {fault}; calling again at a later block while time is left",
-				);
+			Err(fault) if calls_again(&fault, now, first_block) => {
+				log::warn!(target: LOG_TARGET, "task {id}: {fault}; calling once more at a later block");
 				return;
 			},
 			Err(fault) => {

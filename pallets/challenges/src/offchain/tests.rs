@@ -46,7 +46,12 @@ fn juror_node() -> Node {
 	ext.register_extension(OffchainDbExt::new(offchain.clone()));
 	ext.register_extension(OffchainWorkerExt::new(offchain));
 	ext.register_extension(TransactionPoolExt::new(pool_ext));
-	ext.execute_with(|| StorageValueRef::persistent(ENDPOINT_CONFIG_KEY).set(&config()));
+	ext.execute_with(|| {
+		StorageValueRef::persistent(ENDPOINT_CONFIG_KEY).set(&config());
+		// The node's salt secret, as a node with an endpoint writes at its start.
+		StorageValueRef::persistent(agentchain_primitives::offchain::SALT_SECRET_KEY)
+			.set(&[9u8; 32]);
+	});
 	Node { ext, http, pool }
 }
 
@@ -128,8 +133,10 @@ fn a_juror_that_lost_its_vote_record_after_committing_restores_it_and_reveals() 
 		include(commits);
 		let committed = seat(task, juror).commitment.expect("committed");
 
-		// The record is lost.
+		// The record is lost; the node's random source gives other bytes than before (a salt
+		// drawn from it could not open the commitment).
 		StorageValueRef::persistent(&key).clear();
+		node.http.write().seed = [0x5E; 32];
 		run_to_block(System::block_number() + 1);
 		expect_call(&node.http, "4");
 		Pallet::<Test>::run_jurors(System::block_number());
