@@ -118,24 +118,44 @@ fn seat(task: TaskId, juror: u64) -> crate::Seat<u64> {
 		.expect("a seat")
 }
 
+/// A dispute whose juror (the node's key) voted `answer` and committed, its commitment
+/// included, then lost its vote record, as a node killed before its database wrote it: the
+/// dispute, the juror and the record's key.
+fn committed_then_lost(
+	http: &Arc<RwLock<OffchainState>>,
+	pool: &Arc<RwLock<PoolState>>,
+	answer: &str,
+) -> (TaskId, u64, Vec<u8>) {
+	let (task, juror) = disputed();
+	let key = vote_key::<Test>(task, &juror, 0);
+	expect_call(http, answer);
+	Pallet::<Test>::run_jurors(System::block_number());
+	let commits = submitted(pool);
+	assert!(matches!(commits[..], [(signer, Call::commit_vote { .. })] if signer == juror));
+	include(commits);
+	StorageValueRef::persistent(&key).clear();
+	(task, juror, key)
+}
+
+/// Runs the worker, which must reveal `vote` for `juror` in dispute `task`, and includes it.
+fn reveals(pool: &Arc<RwLock<PoolState>>, task: TaskId, juror: u64, vote: H256) {
+	Pallet::<Test>::run_jurors(System::block_number());
+	let reveals = submitted(pool);
+	assert!(matches!(reveals[..], [(_, Call::reveal_vote { .. })]));
+	include(reveals);
+	assert_eq!(seat(task, juror).vote, Some(vote));
+}
+
 /// A juror node killed after its commitment went out, whose database lost the vote's record:
 /// it votes again and finds the same commitment (the salt is derived, not drawn), and reveals.
 #[test]
 fn a_juror_that_lost_its_vote_record_after_committing_restores_it_and_reveals() {
 	let mut node = juror_node();
 	node.ext.execute_with(|| {
-		let (task, juror) = disputed();
-		let key = vote_key::<Test>(task, &juror, 0);
-		expect_call(&node.http, "4");
-		Pallet::<Test>::run_jurors(System::block_number());
-		let commits = submitted(&node.pool);
-		assert!(matches!(commits[..], [(signer, Call::commit_vote { .. })] if signer == juror));
-		include(commits);
+		let (task, juror, key) = committed_then_lost(&node.http, &node.pool, "4");
 		let committed = seat(task, juror).commitment.expect("committed");
-
-		// The record is lost; the node's random source gives other bytes than before (a salt
-		// drawn from it could not open the commitment).
-		StorageValueRef::persistent(&key).clear();
+		// The node's random source gives other bytes than before (a salt drawn from it could
+		// not open the commitment).
 		node.http.write().seed = [0x5E; 32];
 		run_to_block(System::block_number() + 1);
 		expect_call(&node.http, "4");
@@ -152,11 +172,7 @@ fn a_juror_that_lost_its_vote_record_after_committing_restores_it_and_reveals() 
 		// The reveal phase: the restored vote is revealed.
 		run_to_block(Disputes::<Test>::get(task).unwrap().phase_ends);
 		assert_eq!(Disputes::<Test>::get(task).unwrap().phase, DisputePhase::Revealing);
-		Pallet::<Test>::run_jurors(System::block_number());
-		let reveals = submitted(&node.pool);
-		assert!(matches!(reveals[..], [(_, Call::reveal_vote { .. })]));
-		include(reveals);
-		assert_eq!(seat(task, juror).vote, Some(vote));
+		reveals(&node.pool, task, juror, vote);
 	});
 }
 
@@ -165,12 +181,7 @@ fn a_juror_that_lost_its_vote_record_after_committing_restores_it_and_reveals() 
 fn a_juror_that_lost_its_vote_record_in_the_reveal_phase_still_reveals() {
 	let mut node = juror_node();
 	node.ext.execute_with(|| {
-		let (task, juror) = disputed();
-		let key = vote_key::<Test>(task, &juror, 0);
-		expect_call(&node.http, "5");
-		Pallet::<Test>::run_jurors(System::block_number());
-		include(submitted(&node.pool));
-		StorageValueRef::persistent(&key).clear();
+		let (task, juror, _) = committed_then_lost(&node.http, &node.pool, "5");
 		run_to_block(Disputes::<Test>::get(task).unwrap().phase_ends);
 		assert_eq!(Disputes::<Test>::get(task).unwrap().phase, DisputePhase::Revealing);
 		// The first run restores the record, the next reveals it.
@@ -178,11 +189,7 @@ fn a_juror_that_lost_its_vote_record_in_the_reveal_phase_still_reveals() {
 		Pallet::<Test>::run_jurors(System::block_number());
 		assert!(submitted(&node.pool).is_empty());
 		run_to_block(System::block_number() + 1);
-		Pallet::<Test>::run_jurors(System::block_number());
-		let reveals = submitted(&node.pool);
-		assert!(matches!(reveals[..], [(_, Call::reveal_vote { .. })]));
-		include(reveals);
-		assert_eq!(seat(task, juror).vote, Some(H256(sp_io::hashing::blake2_256(b"5"))));
+		reveals(&node.pool, task, juror, H256(sp_io::hashing::blake2_256(b"5")));
 	});
 }
 
@@ -192,12 +199,7 @@ fn a_juror_that_lost_its_vote_record_in_the_reveal_phase_still_reveals() {
 fn a_restored_vote_that_does_not_open_the_commitment_is_not_revealed() {
 	let mut node = juror_node();
 	node.ext.execute_with(|| {
-		let (task, juror) = disputed();
-		let key = vote_key::<Test>(task, &juror, 0);
-		expect_call(&node.http, "4");
-		Pallet::<Test>::run_jurors(System::block_number());
-		include(submitted(&node.pool));
-		StorageValueRef::persistent(&key).clear();
+		let (task, _, key) = committed_then_lost(&node.http, &node.pool, "4");
 		run_to_block(System::block_number() + 1);
 		expect_call(&node.http, "5");
 		Pallet::<Test>::run_jurors(System::block_number());
