@@ -618,6 +618,8 @@ fn light_timeout() -> CliError {
 struct Constants {
 	max_output_len: usize,
 	liveness_period: u64,
+	/// Blocks a jury has to commit its votes (`Challenges::CommitPeriod`).
+	vote_commit_period: u64,
 }
 
 impl Constants {
@@ -629,9 +631,13 @@ impl Constants {
 		let liveness_period = constants
 			.entry(runtime::constants().agents().liveness_period())
 			.map_err(CliError::rpc)?;
+		let vote_commit_period = constants
+			.entry(runtime::constants().challenges().commit_period())
+			.map_err(CliError::rpc)?;
 		Ok(Self {
 			max_output_len: max_output_len as usize,
 			liveness_period: liveness_period.into(),
+			vote_commit_period: vote_commit_period.into(),
 		})
 	}
 }
@@ -1225,14 +1231,11 @@ impl Agent {
 			_ => None,
 		};
 		let result = dispute.result;
-		let max_output_len = Constants::at(client)?.max_output_len;
+		let constants = Constants::at(client)?;
+		let max_output_len = constants.max_output_len;
 		// The block the commit phase started in: a transient fault there gets one more call.
-		let commit_period = client
-			.constants()
-			.entry(runtime::constants().challenges().commit_period())
-			.map_err(CliError::rpc)?;
 		let first_block = (!dispute.extended)
-			.then(|| u64::from(dispute.phase_ends).saturating_sub(u64::from(commit_period)));
+			.then(|| u64::from(dispute.phase_ends).saturating_sub(constants.vote_commit_period));
 		self.votes_in_flight.insert(key.0);
 		self.log.event(
 			now,
