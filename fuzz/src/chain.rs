@@ -139,6 +139,19 @@ impl Chain {
 		}
 	}
 
+	/// Walks the whole state and checks that no storage item holds entries beyond its bound or
+	/// without what backs them ([`crate::storage`]); between blocks.
+	pub fn check_storage(&mut self) -> Result<(), Failure> {
+		let checked = self.exec(crate::storage::check);
+		match checked {
+			Ok(checks) => {
+				self.stats.checks += checks;
+				Ok(())
+			},
+			Err(message) => Err(self.failure(message)),
+		}
+	}
+
 	/// Signs a call that `src` describes with `signer`'s key and applies it in the open block.
 	pub fn submit(&mut self, src: &mut Source) -> Result<(), Failure> {
 		let applied = self.ext.execute_with(|| {

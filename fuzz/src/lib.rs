@@ -27,6 +27,7 @@ pub mod input;
 pub mod invariants;
 pub mod logs;
 pub mod seeds;
+pub mod storage;
 
 pub use agentchain_runtime::Executive;
 use chain::Chain;
@@ -153,7 +154,8 @@ fn steps(chain: &mut Chain, src: &mut Source) -> Result<(), Failure> {
 			chain.submit(src)?;
 		}
 	}
-	chain.close_block()
+	chain.close_block()?;
+	chain.check_storage()
 }
 
 /// Runs `count` sequences of random bytes from `seed`, each up to `max_len` bytes long. Stops

@@ -143,3 +143,123 @@ mod the_checks_catch {
 		);
 	}
 }
+
+/// The storage walk fails on storage that nothing bounds or backs: each test leaves one such
+/// entry in a seed's state, as a pallet that forgot to remove it would, and the walk must name it.
+mod the_storage_walk_catches {
+	use agentchain_fuzz::{chain::Chain, seed_states};
+	use agentchain_runtime::Runtime;
+
+	/// The `dispute` seed (tasks, outputs, deadlines and a dispute in flight) with `bug` applied
+	/// between blocks, walked.
+	fn fails_with(bug: impl FnOnce(), expected: &str) {
+		let mut chain = Chain::from_seed(&seed_states()[3]);
+		chain.check_storage().expect("the seed's storage is bounded and backed");
+		chain.exec(bug);
+		let failure = chain.check_storage().expect_err("the walk finds the unbacked entry");
+		assert!(failure.message.contains(expected), "{failure}");
+	}
+
+	/// A task id that the seed has.
+	fn some_task() -> u64 {
+		pallet_inference::Tasks::<Runtime>::iter_keys()
+			.next()
+			.expect("the seed has a task")
+	}
+
+	#[test]
+	fn a_key_of_no_storage_item() {
+		fails_with(
+			|| sp_io::storage::set(&[0x42; 40], b"left by nobody"),
+			"belongs to no storage item",
+		);
+	}
+
+	#[test]
+	fn a_map_that_declares_no_backing() {
+		fails_with(
+			|| {
+				pallet_session::ExternallySetKeys::<Runtime>::insert(
+					agentchain_fuzz::calls::account_of(sp_keyring::Ed25519Keyring::Bob),
+					(),
+				)
+			},
+			"Session.ExternallySetKeys holds 1 entries, and neither a bound nor what backs",
+		);
+	}
+
+	#[test]
+	fn an_output_left_by_a_pruned_task() {
+		fails_with(
+			|| {
+				let task = some_task();
+				let (_, output) = pallet_inference::Outputs::<Runtime>::iter_prefix(task)
+					.next()
+					.expect("the seed's task has an output");
+				pallet_inference::Outputs::<Runtime>::insert(
+					task + 1_000,
+					sp_core::H256::zero(),
+					output,
+				);
+			},
+			"Inference.Outputs (backed by a stored task): an output of a task no longer stored",
+		);
+	}
+
+	#[test]
+	fn a_deadline_behind_its_cursor() {
+		fails_with(
+			|| {
+				let task = some_task();
+				let cursor = pallet_inference::DeadlineCursor::<Runtime>::get();
+				assert!(cursor > 0, "the seed's cursor has moved");
+				pallet_inference::Deadlines::<Runtime>::insert(cursor - 1, task, ());
+			},
+			"a deadline behind the cursor",
+		);
+	}
+
+	#[test]
+	fn a_juror_duty_of_a_closed_dispute() {
+		fails_with(
+			|| {
+				let (juror, _) = pallet_challenges::JurorDuties::<Runtime>::iter_keys()
+					.next()
+					.expect("the seed's dispute has jurors");
+				pallet_challenges::JurorDuties::<Runtime>::insert(juror, 9_999, ());
+			},
+			"a juror's duty in a dispute that is closed",
+		);
+	}
+
+	#[test]
+	fn an_account_below_the_existential_deposit() {
+		fails_with(
+			|| {
+				let dust = agentchain_runtime::EXISTENTIAL_DEPOSIT - 1;
+				frame_system::Account::<Runtime>::insert(
+					agentchain_fuzz::calls::account_of(sp_keyring::Ed25519Keyring::Two),
+					frame_system::AccountInfo {
+						providers: 1,
+						data: pallet_balances::AccountData { free: dust, ..Default::default() },
+						..Default::default()
+					},
+				)
+			},
+			"an account below the existential deposit",
+		);
+	}
+
+	#[test]
+	fn a_hold_of_an_account_that_is_gone() {
+		fails_with(
+			|| {
+				let (who, holds) =
+					pallet_balances::Holds::<Runtime>::iter().next().expect("the seed holds stake");
+				frame_system::Account::<Runtime>::remove(&who);
+				pallet_balances::Holds::<Runtime>::insert(&who, holds);
+			},
+			"an entry of an account that does not exist",
+		);
+	}
+}
