@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The long run of AgentChain's runtime call fuzzer (fuzz/, docs/reliability.md): random sequences
 # of signed calls and blocks applied through the real runtime's Executive, every invariant
-# checked after each extrinsic and block.
+# checked after each extrinsic and block. Built with try-runtime, so that every pallet's try_state
+# runs after each block, FRAME's own (balances, session, collator selection, GRANDPA, Aura…)
+# included: a second native build of the runtime, which the test suite's bounded run spares.
 #
 #   scripts/fuzz.sh [SEQUENCES]      run SEQUENCES sequences in all (default 100000), split over
 #                                    JOBS processes (default: one per core), process i from seed
@@ -17,8 +19,13 @@ scripts/setup.sh
 target_dir="${CARGO_TARGET_DIR:-$repo/target}"
 jobs="${JOBS:-$(nproc)}"
 
-cargo build --locked --release -p agentchain-fuzz
+# The fuzzer runs the runtime natively: no Wasm build of the try-runtime runtime is needed.
+SKIP_WASM_BUILD=1 cargo build --locked --release -p agentchain-fuzz --features try-runtime
 fuzzer="$target_dir/release/agentchain-fuzz"
+# First, that each check fails when what it checks is broken, in this build (FRAME's pallets'
+# try_state included).
+SKIP_WASM_BUILD=1 cargo test --locked --release -p agentchain-fuzz --features try-runtime \
+	--test bounded -- --quiet the_checks_catch the_storage_walk_catches
 
 if [ "${1:-}" = replay ]; then
 	shift

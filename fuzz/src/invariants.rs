@@ -94,16 +94,34 @@ fn may_be_minted_into(who: &AccountId) -> bool {
 pub fn after_block(issuance_before: Balance) -> Result<u64, String> {
 	let mut checks = 0;
 	let number = System::block_number();
-	type Check = fn() -> Result<(), sp_runtime::TryRuntimeError>;
-	let pallets: [(&str, Check); 4] = [
-		("agents", pallet_agents::Pallet::<Runtime>::do_try_state),
-		("inference", pallet_inference::Pallet::<Runtime>::do_try_state),
-		("challenges", pallet_challenges::Pallet::<Runtime>::do_try_state),
-		("data-rewards", pallet_data_rewards::Pallet::<Runtime>::do_try_state),
-	];
-	for (name, check) in pallets {
-		check().map_err(|e| format!("the {name} pallet's try_state failed: {e:?}"))?;
+	// Built with try-runtime (the long run): every pallet's try_state, FRAME's own included.
+	#[cfg(feature = "try-runtime")]
+	{
+		use frame_support::traits::{TryState, TryStateSelect};
+		<agentchain_runtime::AllPalletsWithSystem as TryState<_>>::try_state(
+			number,
+			TryStateSelect::All,
+		)
+		.map_err(|e| {
+			// Which pallet and check failed is logged, not returned.
+			format!("a pallet's try_state failed: {e:?}: {}", crate::logs::take().join(" | "))
+		})?;
 		checks += 1;
+	}
+	// Otherwise the AgentChain pallets' checks, which they compile in natively.
+	#[cfg(not(feature = "try-runtime"))]
+	{
+		type Check = fn() -> Result<(), sp_runtime::TryRuntimeError>;
+		let pallets: [(&str, Check); 4] = [
+			("agents", pallet_agents::Pallet::<Runtime>::do_try_state),
+			("inference", pallet_inference::Pallet::<Runtime>::do_try_state),
+			("challenges", pallet_challenges::Pallet::<Runtime>::do_try_state),
+			("data-rewards", pallet_data_rewards::Pallet::<Runtime>::do_try_state),
+		];
+		for (name, check) in pallets {
+			check().map_err(|e| format!("the {name} pallet's try_state failed: {e:?}"))?;
+			checks += 1;
+		}
 	}
 
 	conserved()?;

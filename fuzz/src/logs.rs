@@ -4,7 +4,8 @@
 //! `runtime::defensive` and goes on in release builds; an extrinsic that weighed more than it
 //! declared logs one on `runtime::frame-support`. Natively, the runtime logs through the `log`
 //! crate, so a logger that records every error of a `runtime` target turns each into a failure
-//! of the sequence that caused it. Errors are kept per thread: tests may fuzz in parallel.
+//! of the sequence that caused it. (Built with try-runtime, the pallets' failed `try_state` checks
+//! log what failed on `try-runtime`: recorded too.) Errors are kept per thread: tests may fuzz in parallel.
 
 use std::{cell::RefCell, sync::Once};
 
@@ -16,7 +17,8 @@ struct Recorder;
 
 impl log::Log for Recorder {
 	fn enabled(&self, metadata: &log::Metadata) -> bool {
-		metadata.level() <= log::Level::Error && metadata.target().starts_with("runtime")
+		metadata.level() <= log::Level::Error
+			&& (metadata.target().starts_with("runtime") || metadata.target() == "try-runtime")
 	}
 
 	fn log(&self, record: &log::Record) {

@@ -115,7 +115,21 @@ mod the_checks_catch {
 	fn a_broken_pallet_invariant() {
 		fails_with(
 			|| pallet_agents::AgentCount::<Runtime>::mutate(|n| *n += 1),
-			"the agents pallet's try_state failed",
+			"try_state failed",
+		);
+	}
+
+	/// Built with try-runtime (the long run), FRAME's own pallets' try_state runs too.
+	#[cfg(feature = "try-runtime")]
+	#[test]
+	fn a_broken_frame_pallet_invariant() {
+		fails_with(
+			|| {
+				let max = <<Runtime as pallet_collator_selection::Config>::MaxCandidates as
+					frame_support::traits::Get<u32>>::get();
+				pallet_collator_selection::DesiredCandidates::<Runtime>::put(max + 1);
+			},
+			"Shouldn't demand more candidates than the pallet config allows",
 		);
 	}
 
