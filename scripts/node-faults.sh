@@ -4,8 +4,10 @@
 # keeps every finalized block and finalizes again; an agent node killed while its off-chain
 # worker waits on the inference endpoint commits and reveals the task, once, after its restart;
 # an agent node whose clock jumps 10 minutes ahead during that wait, then back, executes each
-# task once; a follower whose disk fills up keeps its finalized blocks and finalizes again once
-# space is freed (as root only: the disk is a size-limited tmpfs).
+# task once; an agent node whose disk fills up during that wait commits and reveals the task once
+# after its restart; an agent node whose clock is a minute behind imports no block until it is set
+# right, then follows and executes; a follower whose disk fills up keeps its finalized blocks and
+# finalizes again once space is freed (the disks as root only: size-limited tmpfs).
 #
 # Builds the node and the reference inference server first (CARGO_TARGET_DIR is honoured), and
 # installs libfaketime (Debian package faketime), which fakes the agent node's clock.

@@ -1,8 +1,9 @@
 // Node faults, on real nodes: a node killed with SIGKILL (no shutdown of any kind) while it
 // imports blocks; an agent node killed while its off-chain worker waits on the inference
-// endpoint; an agent node whose clock jumps forward during that wait, then back; a node whose disk
-// fills up. After each: the database opens, no finalized block is lost or changed, the chain goes
-// on, and every task is committed and revealed exactly once.
+// endpoint; an agent node whose clock jumps forward during that wait, then back; an agent node
+// whose disk fills up during that wait; an agent node whose clock is behind the chain's; a node
+// whose disk fills up. After each: the database opens, no finalized block is lost or changed, the
+// chain goes on, and every task is committed and revealed exactly once.
 //
 // Outside the default suite (it kills and restarts nodes for a few minutes): run it with
 // scripts/node-faults.sh. See docs/reliability.md.
@@ -293,6 +294,190 @@ describe('node faults', () => {
     const finalized = await finalizedOf(api);
     await waitForHeight(agent.api, finalized.number, { finalized: true, timeoutMs: 60_000 });
     assert.equal((await agent.api.rpc.chain.getBlockHash(finalized.number)).toHex(), finalized.hash);
+  });
+
+  test('an agent node whose disk fills up during an endpoint call commits and reveals the task once after a restart', async (t) => {
+    if (process.getuid?.() !== 0) {
+      t.skip('needs root, to mount a size-limited tmpfs as the database disk');
+      return;
+    }
+    await cryptoWaitReady();
+    const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+    const bob = keyring.addFromUri('//Bob');
+    const eve = keyring.addFromUri('//Eve');
+    const server = await startInferenceServer('agent-disk-endpoint', ['--model', MODEL_NAME, '--admin']);
+    cleanups.push(server.stop);
+    // Alice's node authors; Eve's node, a follower whose database is on a 256 MiB disk, is the
+    // agent.
+    const author = await startDevNode('agent-disk-author');
+    cleanups.push(author.stop);
+    const api = author.api;
+    const basePath = tempDir('agent-disk');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'tmpfs', basePath]);
+    cleanups.push(async () => execFileSync('umount', ['-l', basePath]));
+    const nodeLog = join(repoRoot, 'e2e', 'logs', 'agent-disk-agent.log');
+    rmSync(nodeLog, { force: true });
+    const agentArgs = [
+      '--eve', '--offchain-worker', 'always', '--bootnodes', await bootnodeOf(author),
+      '--inference-endpoint', server.baseUrl, '--inference-model', MODEL_NAME,
+      // `--eve` makes it an authority, whose network key a non-dev chain wants generated
+      // beforehand; the key it writes at its first start is kept for the restart.
+      '--unsafe-force-node-key-generation',
+    ];
+    const startAgent = () => startDevNode('agent-disk-agent', agentArgs, { basePath, chain: 'dev' });
+    let agent = await startAgent();
+    cleanups.push(() => agent.stop());
+    await waitForHeight(agent.api, (await api.rpc.chain.getHeader()).number.toNumber() + 1);
+
+    const registered = await sendAndFinalize(
+      api,
+      api.tx.agents.register('eve-agent', server.baseUrl, '1', [MODEL], ['Executor'], 500n * UNIT),
+      eve,
+    );
+    assert.equal(registered.dispatchError, null);
+    await nameOperator(api, eve, keyring.addFromUri('//Eve//operator'));
+
+    // The endpoint answers after 10 s; the disk fills 2 s into the call, so the result is ready
+    // while nothing more can be written.
+    await server.setFault('slow', 10_000);
+    const id = (await api.query.inference.nextTaskId()).toNumber();
+    const isEvent = (name) => (event) =>
+      api.events.inference[name].is(event) && event.data.task.toNumber() === id;
+    const assigned = waitForEvent(api, isEvent('TaskAssigned'), { what: `assignment of task ${id}` });
+    const settled = waitForEvent(
+      api,
+      (e) => isEvent('ResultRevealed')(e) || isEvent('ExecutorMissedDeadline')(e),
+      { what: `reveal or missed deadline of task ${id}`, timeoutMs: 240_000 },
+    );
+    const submitted = await sendInBlock(
+      api,
+      api.tx.inference.submitTask(
+        MODEL,
+        { Inline: 'The river carries' },
+        { maxTokens: 12, temperatureMilli: 0, seed: 7, mode: 'ExactMatch' },
+        UNIT,
+        1,
+        40, // a commit period of 120 s: time to notice the full disk, free it and restart
+      ),
+      bob,
+    );
+    assert.equal(submitted.dispatchError, null);
+    const from = (await api.rpc.chain.getHeader(submitted.blockHash)).number.toNumber();
+    const { blockNumber: assignedAt, event } = await assigned;
+    const deadline = event.data.commitDeadline.toNumber();
+    await sleep(2_000);
+    const before = await finalizedOf(agent.api);
+    const filler = join(basePath, 'filler');
+    const free = () => { const s = statfsSync(basePath); return s.bavail * s.bsize; };
+    execFileSync('fallocate', ['-l', String(free()), filler]);
+    console.log(`# task ${id} assigned in #${assignedAt} (commit deadline #${deadline}); disk full 2 s into the call, #${before.number} finalized`);
+    // The endpoint answers meanwhile; the chain goes on for 5 blocks.
+    await waitForHeight(api, (await api.rpc.chain.getHeader()).number.toNumber() + 5, { timeoutMs: 60_000 });
+    const status = agent.exitStatus();
+    const whileFull = status
+      ? `exited (${JSON.stringify(status)})`
+      : `kept running, best #${(await agent.api.rpc.chain.getHeader()).number.toNumber()}`;
+    console.log(`# while the disk was full the agent node ${whileFull}`);
+
+    // Space freed; the node restarted (killed first if it still runs) on the same database.
+    rmSync(filler);
+    await agent.kill();
+    agent = await startAgent();
+    assert.equal(
+      (await agent.api.rpc.chain.getBlockHash(before.number)).toHex(),
+      before.hash,
+      `finalized block #${before.number} is still there, unchanged`,
+    );
+    const outcome = await settled;
+    assert.ok(
+      api.events.inference.ResultRevealed.is(outcome.event),
+      `task ${id}: the executor missed its commit deadline (#${deadline}) and was slashed`,
+    );
+    const to = outcome.blockNumber;
+    const commits = await eventsBetween(api, from, to, isEvent('ResultCommitted'));
+    const reveals = await eventsBetween(api, from, to, isEvent('ResultRevealed'));
+    assert.equal(commits.length, 1, 'one commitment');
+    assert.equal(reveals.length, 1, 'one reveal');
+    console.log(`# task ${id}: committed in #${commits[0].blockNumber}, revealed in #${to}, once each`);
+  });
+
+  test('an agent node whose clock is behind the chain\'s imports no block until it is set right, then follows and executes', async () => {
+    assert.ok(FAKETIME_LIB, 'libfaketime is installed (scripts/node-faults.sh installs the Debian package faketime)');
+    await cryptoWaitReady();
+    const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+    const bob = keyring.addFromUri('//Bob');
+    const eve = keyring.addFromUri('//Eve');
+    const server = await startInferenceServer('behind-endpoint', ['--model', MODEL_NAME, '--admin']);
+    cleanups.push(server.stop);
+    const author = await startDevNode('behind-author');
+    cleanups.push(author.stop);
+    const api = author.api;
+    const registered = await sendAndFinalize(
+      api,
+      api.tx.agents.register('eve-agent', server.baseUrl, '1', [MODEL], ['Executor'], 500n * UNIT),
+      eve,
+    );
+    assert.equal(registered.dispatchError, null);
+    await nameOperator(api, eve, keyring.addFromUri('//Eve//operator'));
+
+    // Eve's node starts with its clock a minute behind the author's.
+    const offset = join(tempDir('behind'), 'offset');
+    writeFileSync(offset, '-1m\n');
+    const nodeLog = join(repoRoot, 'e2e', 'logs', 'behind-agent.log');
+    rmSync(nodeLog, { force: true });
+    const agent = await startDevNode('behind-agent', [
+      '--eve', '--offchain-worker', 'always', '--bootnodes', await bootnodeOf(author),
+      '--inference-endpoint', server.baseUrl, '--inference-model', MODEL_NAME,
+    ], {
+      env: {
+        LD_PRELOAD: FAKETIME_LIB,
+        FAKETIME_TIMESTAMP_FILE: offset,
+        FAKETIME_CACHE_DURATION: '1',
+        FAKETIME_DONT_FAKE_MONOTONIC: '1',
+      },
+    });
+    cleanups.push(agent.stop);
+    const authorAt = (await api.rpc.chain.getHeader()).number.toNumber();
+    await waitForHeight(api, authorAt + 5, { timeoutMs: 60_000 });
+    const behindBest = (await agent.api.rpc.chain.getHeader()).number.toNumber();
+    const rejected = readFileSync(nodeLog, 'utf8').split('\n').filter((l) => l.includes('too far in the future'));
+    console.log(`# clock 1 min behind: agent best #${behindBest} while the author reached #${authorAt + 5}; ${rejected.length} log lines "too far in the future"`);
+    assert.equal(behindBest, 0, 'a node whose clock is behind imports no block of the chain');
+    assert.ok(rejected.length > 0, 'the node says why it rejects the blocks');
+
+    // The clock set right: the node follows again, and executes a task.
+    writeFileSync(offset, '+0\n');
+    const fixedAt = Date.now();
+    const head = (await api.rpc.chain.getHeader()).number.toNumber();
+    await waitForHeight(agent.api, head, { timeoutMs: 180_000 });
+    console.log(`# clock set right: the agent node reached #${head} ${Math.round((Date.now() - fixedAt) / 1000)} s later`);
+    const id = (await api.query.inference.nextTaskId()).toNumber();
+    const isEvent = (name) => (event) =>
+      api.events.inference[name].is(event) && event.data.task.toNumber() === id;
+    const settled = waitForEvent(
+      api,
+      (e) => isEvent('ResultRevealed')(e) || isEvent('ExecutorMissedDeadline')(e),
+      { what: `reveal or missed deadline of task ${id}`, timeoutMs: 180_000 },
+    );
+    const submitted = await sendInBlock(
+      api,
+      api.tx.inference.submitTask(
+        MODEL,
+        { Inline: 'The mountain holds' },
+        { maxTokens: 12, temperatureMilli: 0, seed: 7, mode: 'ExactMatch' },
+        UNIT,
+        1,
+        30,
+      ),
+      bob,
+    );
+    assert.equal(submitted.dispatchError, null);
+    const from = (await api.rpc.chain.getHeader(submitted.blockHash)).number.toNumber();
+    const outcome = await settled;
+    assert.ok(api.events.inference.ResultRevealed.is(outcome.event), `task ${id}: the executor missed its deadline`);
+    const commits = await eventsBetween(api, from, outcome.blockNumber, isEvent('ResultCommitted'));
+    assert.equal(commits.length, 1, 'one commitment');
+    console.log(`# task ${id}: committed in #${commits[0].blockNumber}, revealed in #${outcome.blockNumber}`);
   });
 
   test('a node whose disk fills up keeps its finalized blocks and finalizes again once space is freed', async (t) => {
