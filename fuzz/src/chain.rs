@@ -123,6 +123,13 @@ impl Chain {
 		let issuance = self.issuance;
 		let checked = self.ext.execute_with(|| {
 			let header = Executive::finalize_block();
+			// What the runtime logged while finalizing is reported as such, before any check
+			// (a failed try_state logs too).
+			let logged = logs::take();
+			if !logged.is_empty() {
+				let message = format!("the runtime logged errors: {}", logged.join(" | "));
+				return (header.hash(), Err((header.number, message)));
+			}
 			let checked = invariants::block_weight()
 				.and_then(|checks| Ok(checks + invariants::after_block(issuance)?))
 				.map_err(|message| (header.number, message));
@@ -146,7 +153,8 @@ impl Chain {
 		match checked {
 			Ok(checks) => {
 				self.stats.checks += checks;
-				Ok(())
+				// An entry the walk's iterators could not decode is logged.
+				self.logged()
 			},
 			Err(message) => Err(self.failure(message)),
 		}

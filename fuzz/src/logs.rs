@@ -5,7 +5,8 @@
 //! declared logs one on `runtime::frame-support`. Natively, the runtime logs through the `log`
 //! crate, so a logger that records every error of a `runtime` target turns each into a failure
 //! of the sequence that caused it. (Built with try-runtime, the pallets' failed `try_state` checks
-//! log what failed on `try-runtime`: recorded too.) Errors are kept per thread: tests may fuzz in parallel.
+//! log what failed on `try-runtime`: recorded too; and so are FRAME's storage errors, such as an
+//! entry an iterator skipped because it does not decode, logged on `frame_support::storage`.) Errors are kept per thread: tests may fuzz in parallel.
 
 use std::{cell::RefCell, sync::Once};
 
@@ -18,7 +19,9 @@ struct Recorder;
 impl log::Log for Recorder {
 	fn enabled(&self, metadata: &log::Metadata) -> bool {
 		metadata.level() <= log::Level::Error
-			&& (metadata.target().starts_with("runtime") || metadata.target() == "try-runtime")
+			&& (metadata.target().starts_with("runtime")
+				|| metadata.target() == "try-runtime"
+				|| metadata.target().starts_with("frame_support"))
 	}
 
 	fn log(&self, record: &log::Record) {

@@ -143,6 +143,31 @@ mod the_checks_catch {
 		);
 	}
 
+	/// The block in which a session rotates weighs more than its maximum (the session pallet
+	/// claims it whole, the other hooks add theirs): accepted while it admits no extrinsic.
+	#[test]
+	fn an_extrinsic_admitted_in_a_session_rotation_block() {
+		let rotation_block = |extra: Weight| {
+			let mut chain = Chain::from_seed(&seed_states()[0]);
+			chain.open_block(0).expect("the block opens");
+			while chain.number() < 200 {
+				chain.close_block().expect("an empty block passes");
+				chain.open_block(0).expect("the block opens");
+			}
+			chain.exec(|| {
+				assert!(System::block_weight()
+					.total()
+					.any_gt(<Runtime as frame_system::Config>::BlockWeights::get().max_block));
+				System::register_extra_weight_unchecked(extra, DispatchClass::Normal)
+			});
+			chain.close_block()
+		};
+		rotation_block(Weight::zero()).expect("a rotation block that admits nothing passes");
+		let failure = rotation_block(Weight::from_parts(1, 0))
+			.expect_err("a rotation block that admitted an extrinsic fails");
+		assert!(failure.message.contains("over its maximum"), "{failure}");
+	}
+
 	#[test]
 	fn an_overweight_block() {
 		fails_with(
@@ -261,6 +286,61 @@ mod the_storage_walk_catches {
 				)
 			},
 			"an account below the existential deposit",
+		);
+	}
+
+	#[test]
+	fn an_entry_that_does_not_decode() {
+		fails_with(
+			|| {
+				let key = pallet_inference::Tasks::<Runtime>::hashed_key_for(9_999);
+				sp_io::storage::set(&key, b"no task");
+			},
+			"Inference.Tasks holds 4 keys, of which 3 decode as its entries",
+		);
+	}
+
+	#[test]
+	fn a_key_under_a_value_that_is_not_its_own() {
+		fails_with(
+			|| {
+				let mut key = pallet_inference::NextTaskId::<Runtime>::hashed_key().to_vec();
+				key.extend_from_slice(b"more");
+				sp_io::storage::set(&key, &[0]);
+			},
+			"is under the value Inference.NextTaskId",
+		);
+	}
+
+	#[test]
+	fn a_candidate_that_is_not_registered() {
+		fails_with(
+			|| {
+				let (role, model, mut set) = pallet_agents::Candidates::<Runtime>::iter()
+					.next()
+					.expect("the seed has candidate sets");
+				set.truncate(1);
+				set.try_push(agentchain_fuzz::calls::account_of(sp_keyring::Ed25519Keyring::Two))
+					.expect("a seat is free");
+				pallet_agents::Candidates::<Runtime>::insert(role, model, set);
+			},
+			"a candidate set that is empty or has a member not registered for its model",
+		);
+	}
+
+	#[test]
+	fn an_operator_key_its_agent_did_not_name() {
+		fails_with(
+			|| {
+				let (_, agent) = pallet_agents::Operators::<Runtime>::iter()
+					.next()
+					.expect("the seed has an operator");
+				pallet_agents::Operators::<Runtime>::insert(
+					agentchain_fuzz::calls::account_of(sp_keyring::Ed25519Keyring::Two),
+					agent,
+				);
+			},
+			"an operator key of an agent whose operator it is not",
 		);
 	}
 
