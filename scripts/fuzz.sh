@@ -2,13 +2,18 @@
 # The long run of AgentChain's runtime call fuzzer (fuzz/, docs/reliability.md): random sequences
 # of signed calls and blocks applied through the real runtime's Executive, every invariant
 # checked after each extrinsic and block. Built with try-runtime, so that every pallet's try_state
-# runs after each block, FRAME's own (balances, session, collator selection, GRANDPA, Aura…)
-# included: a second native build of the runtime, which the test suite's bounded run spares.
+# runs after each block, FRAME's own included where they have one (balances, session, collator
+# selection, Aura): a second native build of the runtime, which the suite's bounded run spares.
 #
 #   scripts/fuzz.sh [SEQUENCES]      run SEQUENCES sequences in all (default 100000), split over
 #                                    JOBS processes (default: one per core), process i from seed
 #                                    SEED+i (SEED defaults to the date, YYYYMMDD)
 #   scripts/fuzz.sh replay FILE...   replay inputs (a crash, or fuzz/regressions/*.bin)
+#   scripts/fuzz.sh coverage [SECONDS]
+#                                    the same sequences chosen by libFuzzer, coverage-guided
+#                                    (fuzz/libfuzzer), for SECONDS (default 3600) over JOBS
+#                                    processes; corpus in fuzz/corpus/ (kept between runs),
+#                                    crashing inputs in fuzz/crashes/
 # A failing input is written to fuzz/crashes/ and its process stops; the others go on. Copy it to
 # fuzz/regressions/ with the fix, so that the test suite replays it. CARGO_TARGET_DIR is honoured.
 set -euo pipefail
@@ -18,6 +23,39 @@ cd "$repo"
 scripts/setup.sh
 target_dir="${CARGO_TARGET_DIR:-$repo/target}"
 jobs="${JOBS:-$(nproc)}"
+
+if [ "${1:-}" = coverage ]; then
+	# Everything the target links is built with LLVM's coverage instrumentation (what cargo-fuzz
+	# does, without a sanitizer, so on a stable toolchain), in a target directory of its own:
+	# the flags change every crate's build. `--target` keeps them off build scripts and macros.
+	seconds="${2:-3600}"
+	host="$(rustc -vV | sed -n 's/^host: //p')"
+	coverage_target="${CARGO_TARGET_DIR:-$repo/target}-libfuzzer"
+	(cd fuzz/libfuzzer && SKIP_WASM_BUILD=1 CARGO_TARGET_DIR="$coverage_target" \
+		RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+			-Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
+			-Cllvm-args=-sanitizer-coverage-pc-table -Cllvm-args=-sanitizer-coverage-trace-compares \
+			--cfg fuzzing" \
+		cargo build --locked --release --target "$host" --bin runtime_calls)
+	mkdir -p fuzz/corpus fuzz/crashes
+	# Each saved regression input starts the corpus, as do the inputs of earlier runs.
+	cp -n fuzz/regressions/*.bin fuzz/corpus/ 2>/dev/null || true
+	started=$SECONDS
+	status=0
+	"$coverage_target/$host/release/runtime_calls" fuzz/corpus -max_len=512 -len_control=0 \
+		-max_total_time="$seconds" -jobs="$jobs" -workers="$jobs" \
+		-artifact_prefix=fuzz/crashes/ -print_final_stats=1 >"${TMPDIR:-/tmp}/agentchain-libfuzzer.log" 2>&1 ||
+		status=$?
+	# libFuzzer's workers log to fuzz-N.log in the working directory.
+	for log in fuzz-*.log; do
+		[ -e "$log" ] || continue
+		echo "$log: $(grep -a '^#[0-9]' "$log" | tail -n1)"
+		grep -a -h "stat::number_of_executed_units\|stat::average_exec_per_sec\|panicked\|SUMMARY\|Test unit written" "$log" || true
+		rm -f "$log"
+	done
+	echo "libfuzzer: $jobs processes, $((SECONDS - started)) s, corpus $(ls fuzz/corpus | wc -l) inputs"
+	exit $status
+fi
 
 # The fuzzer runs the runtime natively: no Wasm build of the try-runtime runtime is needed.
 SKIP_WASM_BUILD=1 cargo build --locked --release -p agentchain-fuzz --features try-runtime
