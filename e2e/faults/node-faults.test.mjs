@@ -10,7 +10,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keyring } from '@polkadot/keyring';
@@ -365,23 +365,35 @@ describe('node faults', () => {
     const from = (await api.rpc.chain.getHeader(submitted.blockHash)).number.toNumber();
     const { blockNumber: assignedAt, event } = await assigned;
     const deadline = event.data.commitDeadline.toNumber();
+    // The agent node's worker calls the endpoint as it imports the assignment: the disk fills
+    // 2 s after that import.
+    await waitForHeight(agent.api, assignedAt, { timeoutMs: 30_000 });
     await sleep(2_000);
     const before = await finalizedOf(agent.api);
-    const filler = join(basePath, 'filler');
     const free = () => { const s = statfsSync(basePath); return s.bavail * s.bsize; };
-    execFileSync('fallocate', ['-l', String(free()), filler]);
+    // Every free byte taken, in as many files as it takes while the node writes too.
+    for (let i = 0; free() > 0 && i < 20; i++) {
+      try {
+        execFileSync('fallocate', ['-l', String(free()), join(basePath, `filler-${i}`)]);
+      } catch {
+        // Taken by the node meanwhile: the next file takes what is left.
+      }
+    }
     console.log(`# task ${id} assigned in #${assignedAt} (commit deadline #${deadline}); disk full 2 s into the call, #${before.number} finalized`);
-    // The endpoint answers meanwhile; the chain goes on for 5 blocks.
-    await waitForHeight(api, (await api.rpc.chain.getHeader()).number.toNumber() + 5, { timeoutMs: 60_000 });
-    const status = agent.exitStatus();
-    const whileFull = status
-      ? `exited (${JSON.stringify(status)})`
-      : `kept running, best #${(await agent.api.rpc.chain.getHeader()).number.toNumber()}`;
-    console.log(`# while the disk was full the agent node ${whileFull}`);
+    // The endpoint answers 8 s later; the node stops itself when it cannot write.
+    const stoppedBy = Date.now() + 60_000;
+    while (!agent.exitStatus() && Date.now() < stoppedBy) await sleep(500);
+    assert.deepEqual(agent.exitStatus(), { code: 1, signal: null }, 'the agent node stops itself on a full disk');
+    // Nothing reached the chain from the stopped node, and it had stored no result.
+    const readyLines = () => readFileSync(nodeLog, 'utf8').split('\n').filter((l) => l.includes(`task ${id}: result ready`));
+    assert.equal(readyLines().length, 0, 'the node stopped before it stored a result');
+    const restartAt = (await api.rpc.chain.getHeader()).number.toNumber();
+    assert.equal((await eventsBetween(api, from, restartAt, isEvent('ResultCommitted'))).length, 0,
+      'nothing committed before the restart');
+    console.log(`# the agent node stopped itself (exit code 1); restarted at #${restartAt}`);
 
-    // Space freed; the node restarted (killed first if it still runs) on the same database.
-    rmSync(filler);
-    await agent.kill();
+    // Space freed; the node restarted on the same database.
+    for (const file of readdirSync(basePath).filter((f) => f.startsWith('filler-'))) rmSync(join(basePath, file));
     agent = await startAgent();
     assert.equal(
       (await agent.api.rpc.chain.getBlockHash(before.number)).toHex(),
@@ -398,6 +410,8 @@ describe('node faults', () => {
     const reveals = await eventsBetween(api, from, to, isEvent('ResultRevealed'));
     assert.equal(commits.length, 1, 'one commitment');
     assert.equal(reveals.length, 1, 'one reveal');
+    assert.ok(commits[0].blockNumber > restartAt, 'committed by the restarted node');
+    assert.equal(readyLines().length, 1, 'the restarted node called the endpoint and stored one result');
     console.log(`# task ${id}: committed in #${commits[0].blockNumber}, revealed in #${to}, once each`);
   });
 
