@@ -10,6 +10,9 @@
 //!    and revealed, one jury-mode task committed and revealed, one of three executors with one
 //!    commitment in.
 //! 4. `dispute`: the revealed exact-match task challenged: a dispute with its jury drawn.
+//! 5. `session-end`: `dispute` run on, with no more calls, to four blocks before the first session
+//!    rotation (#200): its tasks and dispute settled by the hooks, most sequences from it cross a
+//!    rotation, which a sequence from the others (26 blocks on average) almost never reaches.
 //!
 //! Each step asserts that its calls succeed, so a runtime change that breaks a seed fails loudly
 //! here instead of leaving the fuzzer shallow.
@@ -248,5 +251,18 @@ pub fn build() -> Vec<Seed> {
 	assert!(dispute.is_some_and(|d| !d.jury.is_empty()), "the seed's dispute has a jury");
 	chain.close_block().expect("the dispute seed's last block passes its checks");
 	seeds.push(chain.into_seed("dispute"));
+
+	let mut chain = Chain::from_seed(&seeds[3]);
+	chain.open_block(0).expect("a block opens");
+	while chain.number() < SESSION_END_SEED_BLOCK {
+		next_block(&mut chain);
+	}
+	chain
+		.close_block()
+		.expect("the session-end seed's last block passes its checks");
+	seeds.push(chain.into_seed("session-end"));
 	seeds
 }
+
+/// The last block of the `session-end` seed: four blocks before the first session rotation.
+const SESSION_END_SEED_BLOCK: u32 = 196;
