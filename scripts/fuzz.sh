@@ -30,7 +30,7 @@ if [ "${1:-}" = coverage ]; then
 	# the flags change every crate's build. `--target` keeps them off build scripts and macros.
 	seconds="${2:-3600}"
 	host="$(rustc -vV | sed -n 's/^host: //p')"
-	coverage_target="${CARGO_TARGET_DIR:-$repo/target}-libfuzzer"
+	coverage_target="$(realpath -m "${CARGO_TARGET_DIR:-$repo/target}")-libfuzzer"
 	(cd fuzz/libfuzzer && SKIP_WASM_BUILD=1 CARGO_TARGET_DIR="$coverage_target" \
 		RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
 			-Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
@@ -53,6 +53,7 @@ if [ "${1:-}" = coverage ]; then
 		grep -a -h "stat::number_of_executed_units\|stat::average_exec_per_sec\|panicked\|SUMMARY\|Test unit written" "$log" || true
 		rm -f "$log"
 	done
+	if [ "$status" -ne 0 ]; then tail -n 20 "${TMPDIR:-/tmp}/agentchain-libfuzzer.log"; fi
 	echo "libfuzzer: $jobs processes, $((SECONDS - started)) s, corpus $(ls fuzz/corpus | wc -l) inputs"
 	exit $status
 fi

@@ -384,6 +384,7 @@ describe('node faults', () => {
     const stoppedBy = Date.now() + 60_000;
     while (!agent.exitStatus() && Date.now() < stoppedBy) await sleep(500);
     assert.deepEqual(agent.exitStatus(), { code: 1, signal: null }, 'the agent node stops itself on a full disk');
+    await sleep(1_000); // what the node wrote before it exited reaches its log
     // Nothing reached the chain from the stopped node, and it had stored no result.
     const readyLines = () => readFileSync(nodeLog, 'utf8').split('\n').filter((l) => l.includes(`task ${id}: result ready`));
     assert.equal(readyLines().length, 0, 'the node stopped before it stored a result');

@@ -121,7 +121,11 @@ pub fn run(data: &[u8]) -> Result<Stats, Failure> {
 			stats.sequences = 1;
 			Ok(stats)
 		},
-		Ok((Err(failure), _)) => Err(failure),
+		Ok((Err(failure), _)) => {
+			// What was logged with it is in the failure, or irrelevant: not the next sequence's.
+			logs::take();
+			Err(failure)
+		},
 		Err(payload) => {
 			let message = payload
 				.downcast_ref::<&str>()

@@ -17,9 +17,10 @@
 //!   but its output left, a deadline behind its cursor that no hook will reach again, a record of
 //!   a reaped account) is storage that grows with use and never shrinks.
 //!
-//! Every check decodes the entries it checks, and the number it decoded must be the number of keys
-//! the walk counted: FRAME's iterators skip an entry that does not decode (logging an error), so
-//! an undecodable entry would otherwise be counted and never checked.
+//! Every check decodes the keys it checks (and the values of the maps whose values it reads), and
+//! the number it decoded must be the number of keys the walk counted: FRAME's iterators skip an
+//! entry that does not decode (logging an error), so it would otherwise be counted and never
+//! checked.
 //!
 //! An unlisted map with entries fails as well: whoever adds a map says what bounds it.
 
@@ -283,8 +284,10 @@ fn key_owners(_: &[u8], _: u32) -> Result<u32, String> {
 fn last_authored(_: &[u8], _: u32) -> Result<u32, String> {
 	// An author is noted for every block, and a collator that left stays in the session's
 	// validator set (current or queued) for up to two sessions, noted again meanwhile. What this
-	// does not accept: the entry of an invulnerable that root removed, which collator selection
-	// never removes (its one unbounded growth, at root's pace; the fuzzer makes no root calls).
+	// does not accept, and collator selection never removes: the entry of an invulnerable that
+	// root removed, and of a candidate that left and authored again before leaving the validator
+	// set (upstream growth, one entry per former collator; unreachable here: the fuzzer makes no
+	// root calls and gives no valid session keys, and a sequence spans at most one rotation).
 	let invulnerables = pallet_collator_selection::Invulnerables::<Runtime>::get();
 	let candidates = pallet_collator_selection::CandidateList::<Runtime>::get();
 	let validators = pallet_session::Validators::<Runtime>::get();
