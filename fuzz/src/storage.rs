@@ -17,10 +17,11 @@
 //!   but its output left, a deadline behind its cursor that no hook will reach again, a record of
 //!   a reaped account) is storage that grows with use and never shrinks.
 //!
-//! Every check decodes the keys it checks (and the values of the maps whose values it reads), and
-//! the number it decoded must be the number of keys the walk counted: FRAME's iterators skip an
-//! entry that does not decode (logging an error), so it would otherwise be counted and never
-//! checked.
+//! Every check decodes the keys it checks, and every value of a listed map is decoded as the map's
+//! value type to its last byte; the numbers decoded must be the number of keys the walk counted:
+//! FRAME's iterators skip an entry that does not decode (logging an error), and decode a value
+//! without requiring that nothing follows it (any bytes pass for a `()`), so a corrupt entry would
+//! otherwise be counted and never checked.
 //!
 //! An unlisted map with entries fails as well: whoever adds a map says what bounds it.
 
@@ -39,64 +40,212 @@ macro_rules! keyed_by_accounts {
 	};
 }
 
-/// The maps (items without a declared bound) that may hold entries, each with what backs them
-/// and the check that every entry is so backed.
-pub const BACKINGS: &[(&str, &str, &str, Check)] = &[
-	("System", "Account", "the existential deposit (a pallet's own account excepted)", accounts),
-	("System", "BlockHash", "the last BlockHashCount blocks", block_hashes),
-	(
-		"System",
-		"ExtrinsicData",
-		"the extrinsics of the open block (none once it is finalized)",
-		none_between_blocks,
-	),
-	("System", "EventTopics", "the events of the last block", event_topics),
-	("Balances", "Holds", "an account", keyed_by_accounts!(pallet_balances::Holds<Runtime>)),
-	("Balances", "Freezes", "an account", keyed_by_accounts!(pallet_balances::Freezes<Runtime>)),
-	("Balances", "Locks", "an account", keyed_by_accounts!(pallet_balances::Locks<Runtime>)),
-	("Balances", "Reserves", "an account", keyed_by_accounts!(pallet_balances::Reserves<Runtime>)),
-	("Grandpa", "SetIdSession", "the last MaxSetIdSessionEntries authority sets", grandpa_sets),
-	(
-		"Session",
-		"NextKeys",
-		"a validator's account (a consumer reference and the key deposit)",
-		session_keys,
-	),
-	("Session", "KeyOwner", "the session keys of a validator", key_owners),
-	(
-		"CollatorSelection",
-		"LastAuthoredBlock",
-		"an invulnerable, a bonded candidate or a member of the session's validator set",
-		last_authored,
-	),
-	("Agents", "Agents", "the agent's stake and storage deposit (an account)", agents),
-	("Agents", "Operators", "the agent that named the operator", operators),
-	("Agents", "Candidates", "registered agents that serve the model", candidates),
-	("Inference", "Tasks", "the requester's storage deposit", tasks),
-	("Inference", "Outputs", "a stored task", outputs),
-	("Inference", "AssignedTasks", "a stored task", assigned_tasks),
-	("Inference", "Deadlines", "a stored task, at or after the deadline cursor", task_deadlines),
-	("Inference", "ProtocolFlows", "one per kind of flow (a closed enum)", protocol_flows),
-	("Challenges", "Disputes", "the challenger's bond and a stored task", disputes),
-	("Challenges", "JurorDuties", "an open dispute", juror_duties),
-	(
-		"Challenges",
-		"Deadlines",
-		"an open dispute, at or after the deadline cursor",
-		dispute_deadlines,
-	),
-	("DataRewards", "Datasets", "the owner's storage deposit", datasets),
-	("DataRewards", "Metadata", "a registered dataset", metadata),
-	("DataRewards", "DatasetByHash", "a registered dataset", datasets_by_hash),
-	("DataRewards", "Models", "the owner's storage deposit", models),
-	("DataRewards", "Epochs", "the epochs from the expiry cursor to the current one", epochs),
-	(
-		"DataRewards",
-		"Attestations",
-		"the curator's reserved stake, in an epoch not yet judged",
-		attestations,
-	),
-	("DataRewards", "FinalScores", "an epoch not yet judged", final_scores),
+/// Checks that every value under a map's prefix decodes as the map's value type, to its last
+/// byte, and returns how many there were.
+type Values = fn(&[u8]) -> Result<u32, String>;
+
+/// [`Values`] of a map, its value type taken from its `StoragePrefixedMap` implementation.
+macro_rules! values {
+	($map:ty) => {
+		|prefix| values_of::<_, $map>(prefix)
+	};
+}
+
+/// A map that may hold entries: what backs them, the check that every entry is so backed, and
+/// the check of its values.
+pub struct Backing {
+	/// Pallet and storage item names, as in the metadata.
+	pub item: (&'static str, &'static str),
+	/// What backs each entry, in words (failures name it).
+	pub backed_by: &'static str,
+	/// That every entry is backed; it returns how many entries it decoded.
+	pub check: Check,
+	/// That every value decodes, whether or not `check` reads it.
+	pub values: Values,
+}
+
+/// The maps (items without a declared bound) that may hold entries.
+pub const BACKINGS: &[Backing] = &[
+	Backing {
+		item: ("System", "Account"),
+		backed_by: "the existential deposit (a pallet's own account excepted)",
+		check: accounts,
+		values: values!(frame_system::Account<Runtime>),
+	},
+	Backing {
+		item: ("System", "BlockHash"),
+		backed_by: "the last BlockHashCount blocks",
+		check: block_hashes,
+		values: values!(frame_system::BlockHash<Runtime>),
+	},
+	Backing {
+		item: ("System", "ExtrinsicData"),
+		backed_by: "the extrinsics of the open block (none once it is finalized)",
+		check: none_between_blocks,
+		values: |prefix| values_as::<Vec<u8>>(prefix),
+	},
+	Backing {
+		item: ("System", "EventTopics"),
+		backed_by: "the events of the last block",
+		check: event_topics,
+		values: |prefix| values_as::<Vec<(u32, u32)>>(prefix),
+	},
+	Backing {
+		item: ("Balances", "Holds"),
+		backed_by: "an account",
+		check: keyed_by_accounts!(pallet_balances::Holds<Runtime>),
+		values: values!(pallet_balances::Holds<Runtime>),
+	},
+	Backing {
+		item: ("Balances", "Freezes"),
+		backed_by: "an account",
+		check: keyed_by_accounts!(pallet_balances::Freezes<Runtime>),
+		values: values!(pallet_balances::Freezes<Runtime>),
+	},
+	Backing {
+		item: ("Balances", "Locks"),
+		backed_by: "an account",
+		check: keyed_by_accounts!(pallet_balances::Locks<Runtime>),
+		values: values!(pallet_balances::Locks<Runtime>),
+	},
+	Backing {
+		item: ("Balances", "Reserves"),
+		backed_by: "an account",
+		check: keyed_by_accounts!(pallet_balances::Reserves<Runtime>),
+		values: values!(pallet_balances::Reserves<Runtime>),
+	},
+	Backing {
+		item: ("Grandpa", "SetIdSession"),
+		backed_by: "the last MaxSetIdSessionEntries authority sets",
+		check: grandpa_sets,
+		values: values!(pallet_grandpa::SetIdSession<Runtime>),
+	},
+	Backing {
+		item: ("Session", "NextKeys"),
+		backed_by: "a validator's account (a consumer reference and the key deposit)",
+		check: session_keys,
+		values: values!(pallet_session::NextKeys<Runtime>),
+	},
+	Backing {
+		item: ("Session", "KeyOwner"),
+		backed_by: "the session keys of a validator",
+		check: key_owners,
+		values: values!(pallet_session::KeyOwner<Runtime>),
+	},
+	Backing {
+		item: ("CollatorSelection", "LastAuthoredBlock"),
+		backed_by: "an invulnerable, a bonded candidate or a member of the session's validator set",
+		check: last_authored,
+		values: values!(pallet_collator_selection::LastAuthoredBlock<Runtime>),
+	},
+	Backing {
+		item: ("Agents", "Agents"),
+		backed_by: "the agent's stake and storage deposit (an account)",
+		check: agents,
+		values: values!(pallet_agents::Registry<Runtime>),
+	},
+	Backing {
+		item: ("Agents", "Operators"),
+		backed_by: "the agent that named the operator",
+		check: operators,
+		values: values!(pallet_agents::Operators<Runtime>),
+	},
+	Backing {
+		item: ("Agents", "Candidates"),
+		backed_by: "registered agents that serve the model",
+		check: candidates,
+		values: values!(pallet_agents::Candidates<Runtime>),
+	},
+	Backing {
+		item: ("Inference", "Tasks"),
+		backed_by: "the requester's storage deposit",
+		check: tasks,
+		values: values!(pallet_inference::Tasks<Runtime>),
+	},
+	Backing {
+		item: ("Inference", "Outputs"),
+		backed_by: "a stored task",
+		check: outputs,
+		values: values!(pallet_inference::Outputs<Runtime>),
+	},
+	Backing {
+		item: ("Inference", "AssignedTasks"),
+		backed_by: "a stored task",
+		check: assigned_tasks,
+		values: values!(pallet_inference::AssignedTasks<Runtime>),
+	},
+	Backing {
+		item: ("Inference", "Deadlines"),
+		backed_by: "a stored task, at or after the deadline cursor",
+		check: task_deadlines,
+		values: values!(pallet_inference::Deadlines<Runtime>),
+	},
+	Backing {
+		item: ("Inference", "ProtocolFlows"),
+		backed_by: "one per kind of flow (a closed enum)",
+		check: protocol_flows,
+		values: values!(pallet_inference::ProtocolFlows<Runtime>),
+	},
+	Backing {
+		item: ("Challenges", "Disputes"),
+		backed_by: "the challenger's bond and a stored task",
+		check: disputes,
+		values: values!(pallet_challenges::Disputes<Runtime>),
+	},
+	Backing {
+		item: ("Challenges", "JurorDuties"),
+		backed_by: "an open dispute",
+		check: juror_duties,
+		values: values!(pallet_challenges::JurorDuties<Runtime>),
+	},
+	Backing {
+		item: ("Challenges", "Deadlines"),
+		backed_by: "an open dispute, at or after the deadline cursor",
+		check: dispute_deadlines,
+		values: values!(pallet_challenges::Deadlines<Runtime>),
+	},
+	Backing {
+		item: ("DataRewards", "Datasets"),
+		backed_by: "the owner's storage deposit",
+		check: datasets,
+		values: values!(pallet_data_rewards::Datasets<Runtime>),
+	},
+	Backing {
+		item: ("DataRewards", "Metadata"),
+		backed_by: "a registered dataset",
+		check: metadata,
+		values: values!(pallet_data_rewards::Metadata<Runtime>),
+	},
+	Backing {
+		item: ("DataRewards", "DatasetByHash"),
+		backed_by: "a registered dataset",
+		check: datasets_by_hash,
+		values: values!(pallet_data_rewards::DatasetByHash<Runtime>),
+	},
+	Backing {
+		item: ("DataRewards", "Models"),
+		backed_by: "the owner's storage deposit",
+		check: models,
+		values: values!(pallet_data_rewards::Models<Runtime>),
+	},
+	Backing {
+		item: ("DataRewards", "Epochs"),
+		backed_by: "the epochs from the expiry cursor to the current one",
+		check: epochs,
+		values: values!(pallet_data_rewards::Epochs<Runtime>),
+	},
+	Backing {
+		item: ("DataRewards", "Attestations"),
+		backed_by: "the curator's reserved stake, in an epoch not yet judged",
+		check: attestations,
+		values: values!(pallet_data_rewards::Attestations<Runtime>),
+	},
+	Backing {
+		item: ("DataRewards", "FinalScores"),
+		backed_by: "an epoch not yet judged",
+		check: final_scores,
+		values: values!(pallet_data_rewards::FinalScores<Runtime>),
+	},
 ];
 
 /// Walks the whole state and checks every item against its bound or backing. Returns the number
@@ -142,19 +291,19 @@ pub fn check() -> Result<u64, String> {
 		if count == 0 {
 			continue;
 		}
-		let Some((_, _, backing, check)) =
-			BACKINGS.iter().find(|(p, n, _, _)| *p == pallet && *n == name)
-		else {
+		let Some(backing) = BACKINGS.iter().find(|b| b.item == (&pallet[..], &name[..])) else {
 			return Err(format!(
 				"{pallet}.{name} holds {count} entries, and neither a bound nor what backs its \
 				 entries is declared"
 			));
 		};
-		let decoded = check(&item.prefix, count)
-			.map_err(|e| format!("{pallet}.{name} (backed by {backing}): {e}"))?;
-		if decoded != count {
+		let values = (backing.values)(&item.prefix).map_err(|e| format!("{pallet}.{name}: {e}"))?;
+		let decoded = (backing.check)(&item.prefix, count)
+			.map_err(|e| format!("{pallet}.{name} (backed by {}): {e}", backing.backed_by))?;
+		if decoded != count || values != count {
 			return Err(format!(
-				"{pallet}.{name} holds {count} keys, of which {decoded} decode as its entries"
+				"{pallet}.{name} holds {count} keys, of which {} decode as its entries",
+				decoded.min(values)
 			));
 		}
 		checks += 1;
@@ -201,6 +350,33 @@ fn each<K: std::fmt::Debug>(
 		count += 1;
 	}
 	Ok(count)
+}
+
+/// Every value under `prefix`, decoded as `V` to its last byte; returns how many there were.
+fn values_as<V: codec::Decode>(prefix: &[u8]) -> Result<u32, String> {
+	let mut count = 0;
+	let mut key = prefix.to_vec();
+	while let Some(next) = sp_io::storage::next_key(&key).filter(|k| k.starts_with(prefix)) {
+		key = next;
+		let value = sp_io::storage::get(&key).ok_or("a key without a value")?;
+		<V as codec::DecodeAll>::decode_all(&mut &value[..]).map_err(|e| {
+			format!(
+				"the value under 0x{} does not decode as {}: {e}",
+				hex(&key),
+				std::any::type_name::<V>()
+			)
+		})?;
+		count += 1;
+	}
+	Ok(count)
+}
+
+/// [`values_as`] the value type of `M`, whose prefix is `prefix`.
+fn values_of<V: codec::FullCodec, M: frame_support::storage::StoragePrefixedMap<V>>(
+	prefix: &[u8],
+) -> Result<u32, String> {
+	debug_assert_eq!(prefix, M::final_prefix());
+	values_as::<V>(prefix)
 }
 
 fn has_account(who: &agentchain_runtime::AccountId) -> bool {

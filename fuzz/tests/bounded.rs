@@ -298,8 +298,14 @@ mod the_storage_walk_catches {
 	fn an_entry_that_does_not_decode() {
 		fails_with(
 			|| {
-				let key = pallet_inference::Tasks::<Runtime>::hashed_key_for(9_999);
-				sp_io::storage::set(&key, b"no task");
+				// A valid task under a key whose task id is cut short.
+				let task = some_task();
+				let value =
+					sp_io::storage::get(&pallet_inference::Tasks::<Runtime>::hashed_key_for(task))
+						.expect("the task is stored");
+				let mut key = pallet_inference::Tasks::<Runtime>::hashed_key_for(9_999).to_vec();
+				key.truncate(key.len() - 3);
+				sp_io::storage::set(&key, &value);
 			},
 			"Inference.Tasks holds 4 keys, of which 3 decode as its entries",
 		);
@@ -359,6 +365,124 @@ mod the_storage_walk_catches {
 				pallet_balances::Holds::<Runtime>::insert(&who, holds);
 			},
 			"an entry of an account that does not exist",
+		);
+	}
+
+	#[test]
+	fn a_value_that_does_not_decode_under_a_map_whose_check_reads_keys_only() {
+		fails_with(
+			|| {
+				let (block, task) = pallet_inference::Deadlines::<Runtime>::iter_keys()
+					.next()
+					.expect("the seed has deadlines");
+				let key = pallet_inference::Deadlines::<Runtime>::hashed_key_for(block, task);
+				sp_io::storage::set(&key, b"not a unit");
+			},
+			"Inference.Deadlines: the value under 0x",
+		);
+	}
+
+	#[test]
+	fn a_value_with_bytes_after_it() {
+		fails_with(
+			|| {
+				let task = some_task();
+				let key = pallet_inference::Tasks::<Runtime>::hashed_key_for(task);
+				let mut value = sp_io::storage::get(&key).expect("the task is stored").to_vec();
+				value.push(0);
+				sp_io::storage::set(&key, &value);
+			},
+			"Inference.Tasks: the value under 0x",
+		);
+	}
+
+	#[test]
+	fn a_dispute_of_a_pruned_task() {
+		fails_with(
+			|| {
+				let (task, dispute) = pallet_challenges::Disputes::<Runtime>::iter()
+					.next()
+					.expect("the seed has a dispute");
+				pallet_challenges::Disputes::<Runtime>::insert(task + 1_000, dispute);
+			},
+			"a dispute of a task no longer stored",
+		);
+	}
+
+	#[test]
+	fn a_session_key_whose_owner_has_no_keys() {
+		fails_with(
+			|| {
+				pallet_session::KeyOwner::<Runtime>::insert(
+					(sp_core::crypto::KeyTypeId(*b"aura"), vec![7u8; 32]),
+					agentchain_fuzz::calls::account_of(sp_keyring::Ed25519Keyring::Two),
+				)
+			},
+			"a key whose owner has no session keys",
+		);
+	}
+
+	#[test]
+	fn the_totals_of_an_epoch_not_yet_begun() {
+		fails_with(
+			|| {
+				let current = pallet_data_rewards::CurrentEpoch::<Runtime>::get().index;
+				pallet_data_rewards::Epochs::<Runtime>::insert(current + 1, {
+					pallet_data_rewards::EpochInfo::default()
+				});
+			},
+			"the totals of an epoch outside the expiry cursor and the current epoch",
+		);
+	}
+
+	#[test]
+	fn the_final_score_of_a_judged_epoch() {
+		fails_with(
+			|| {
+				// Every epoch before the cursor is judged: the current one judged (its
+				// attestations gone, the cursor moved past it), its score left behind.
+				let current = pallet_data_rewards::CurrentEpoch::<Runtime>::get().index;
+				let _ = pallet_data_rewards::Attestations::<Runtime>::clear(u32::MAX, None);
+				pallet_data_rewards::AttestationCursor::<Runtime>::put(current + 1);
+				pallet_data_rewards::FinalScores::<Runtime>::insert(current, 0, 50);
+			},
+			"the final score of an epoch behind the attestation cursor",
+		);
+	}
+
+	#[test]
+	fn an_attestation_beyond_its_curators_open_work() {
+		fails_with(
+			|| {
+				let current = pallet_data_rewards::CurrentEpoch::<Runtime>::get().index;
+				let curator = pallet_agents::Registry::<Runtime>::iter()
+					.find(|(_, info)| info.open_work == 0)
+					.map(|(agent, _)| agent)
+					.expect("the seed has an agent without open work");
+				pallet_data_rewards::Attestations::<Runtime>::insert(
+					current,
+					(0, curator),
+					pallet_data_rewards::Attestation { score: 50, collateral: 0 },
+				);
+			},
+			"more attestations of a curator than the work its agent record has open",
+		);
+	}
+
+	#[test]
+	fn a_topic_of_an_event_of_another_block() {
+		fails_with(
+			|| {
+				// `EventTopics` is private to frame-system: written raw, as it stores it.
+				let mut key = sp_io::hashing::twox_128(b"System").to_vec();
+				key.extend_from_slice(&sp_io::hashing::twox_128(b"EventTopics"));
+				let topic = sp_core::H256::repeat_byte(9);
+				key.extend_from_slice(&sp_io::hashing::blake2_128(topic.as_bytes()));
+				key.extend_from_slice(topic.as_bytes());
+				let next = frame_system::Pallet::<Runtime>::block_number() + 1;
+				sp_io::storage::set(&key, &codec::Encode::encode(&vec![(next, 0u32)]));
+			},
+			"a topic of an event that is not among the last block's",
 		);
 	}
 }
