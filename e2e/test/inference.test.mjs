@@ -188,7 +188,8 @@ describe('inference task lifecycle', () => {
       (event) => api.events.inference.TaskRevealed.is(event) && event.data.task.toNumber() === taskId,
       { what: `TaskRevealed of task ${taskId}` },
     );
-    assert.equal(revealedEvent.blockNumber, comparedAt);
+    // At that block, or later if the hook had more deadlines due than a block takes.
+    assert.ok(revealedEvent.blockNumber >= comparedAt, `TaskRevealed in #${revealedEvent.blockNumber}`);
     assert.equal(revealedEvent.event.data.outputHash.toHex(), u8aToHex(outputHash));
     const challengeEnd = revealedEvent.event.data.challengeEnd.toNumber();
     const stored = await api.query.inference.outputs(taskId, u8aToHex(outputHash));

@@ -15,6 +15,9 @@
 //!                   └──────────────────── (none committed) ─► Expired  (none revealed) ─► Expired   Disputed ─► Finalised / Expired
 //! ```
 //!
+//! The results are compared by the hook: at the next block after the last reveal, or at the
+//! reveal deadline.
+//!
 //! 1. [`submit_task`](Pallet::submit_task): the requester names a model, an input (inline UTF-8
 //!    text, bounded, or a content hash and an http(s) URI), generation parameters, a
 //!    verification mode, a fee (held in escrow), a redundancy (the number of executors) and a
