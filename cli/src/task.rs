@@ -442,6 +442,10 @@ pub async fn follow_recording(
 		let now = (status.to_string(), committed, revealed);
 		if last.as_ref() != Some(&now) {
 			let detail = match view.status {
+				// Every executor revealed: the next block compares their results.
+				TaskStatus::Committed if revealed == view.assignments.len() => {
+					format!(" (all {revealed} revealed; results compared at #{})", view.phase_ends)
+				},
 				TaskStatus::Assigned | TaskStatus::Committed => format!(
 					" ({committed}/{} committed, {revealed} revealed; phase ends at #{})",
 					view.assignments.len(),

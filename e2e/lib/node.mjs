@@ -369,3 +369,18 @@ export async function eventSince(api, fromBlock, predicate, { timeoutMs = 120_00
 export async function blockNumberOf(api, hash) {
   return (await api.rpc.chain.getHeader(hash)).number.toNumber();
 }
+
+/**
+ * Resolves with the view of task `id` once its revealed results were compared: the block after
+ * the last reveal (or the reveal deadline) sets its `result` and moves it on from `Committed`.
+ * Polled every half second; throws after `timeoutMs`.
+ */
+export async function taskOnceCompared(api, id, { timeoutMs = 60_000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const view = (await api.call.inferenceApi.task(id)).unwrap();
+    if (!['Submitted', 'Assigned', 'Committed'].includes(view.status.type)) return view;
+    if (Date.now() > deadline) throw new Error(`task ${id} still ${view.status.type} after ${timeoutMs} ms`);
+    await new Promise((resolveLater) => setTimeout(resolveLater, 500));
+  }
+}

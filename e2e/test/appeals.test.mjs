@@ -159,7 +159,11 @@ describe('appeals: a dispute judged twice by jurors signing from polkadot.js', (
     assert.equal(committed.dispatchError, null);
     const revealedResult = await sendAndFinalize(api, api.tx.inference.reveal(task, paris, u8aToHex(salt), u8aToHex(output), null), eve);
     assert.equal(revealedResult.dispatchError, null);
-    assert.equal(inEvents(revealedResult, 'inference', 'TaskRevealed').length, 1);
+    // The next block's hook compares the results and opens the challenge window.
+    assert.equal(inEvents(revealedResult, 'inference', 'RevealPhaseEnded').length, 1);
+    await eventSince(api, await blockNumberOf(api, revealedResult.inBlock), eventOf('inference', 'TaskRevealed', task), {
+      what: `the challenge window of task ${task}`,
+    });
 
     // Ferdie challenges: with too small a bond first (nothing held), then with the minimum.
     const bond = 10n * UNIT;

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
 import {
-  bootnodeOf, nodeBinary, startDevNode, startInferenceServer,
+  bootnodeOf, nodeBinary, startDevNode, startInferenceServer, taskOnceCompared,
 } from '../lib/node.mjs';
 
 const MODEL_NAME = 'ngram-en';
@@ -216,7 +216,7 @@ describe('edge agents against a dev node with no endpoint of its own', () => {
     const id = await submitTask('The river carries');
     const revealed = await bobEdge.waitFor((e) => e.event === 'revealed' && e.task === id, { what: `task ${id} revealed` });
     assert.ok(revealed.block > from);
-    const view = (await api.call.inferenceApi.task(id)).unwrap();
+    const view = await taskOnceCompared(api, id);
     assert.equal(view.assignments[0].executor.toString(), bob.owner);
     // The output revealed is the endpoint's answer to the task, as a node would have committed.
     const answer = await (await fetch(`${server.baseUrl}/chat/completions`, {
@@ -265,7 +265,7 @@ describe('edge agents against a dev node with no endpoint of its own', () => {
     const started = await restarted.waitFor((e) => e.event === 'started');
     assert.ok(started.records >= 1, 'the restarted agent read its records');
     await restarted.waitFor((e) => e.event === 'revealed' && e.task === id, { what: `task ${id} revealed after the restart` });
-    const view = (await api.call.inferenceApi.task(id)).unwrap();
+    const view = await taskOnceCompared(api, id);
     assert.ok(view.result.isSome, 'the reveal matched the commitment');
     const sent = (await extrinsicsOf(bob.operator, from)).filter((x) => x.task === String(id));
     assert.deepEqual(sent.map((x) => [x.call, x.failed]), [['inference.commit', false], ['inference.reveal', false]],
@@ -297,7 +297,7 @@ describe('edge agents against a dev node with no endpoint of its own', () => {
     const from = (await api.rpc.chain.getHeader()).number.toNumber();
     const id = await submitTask('Judge this sentence');
     await bobEdge.waitFor((e) => e.event === 'revealed' && e.task === id, { what: `task ${id} revealed` });
-    const result = (await api.call.inferenceApi.task(id)).unwrap().result.unwrap().toHex();
+    const result = (await taskOnceCompared(api, id)).result.unwrap().toHex();
     const opened = await cli(['challenge', 'open', '--suri', '//Charlie', String(id), '--json']);
     assert.equal(opened.code, 0, opened.stderr);
     const disputeNow = async () => (await api.call.challengesApi.dispute(id)).unwrap();
@@ -367,6 +367,6 @@ describe('edge agents against a dev node with no endpoint of its own', () => {
     await light.waitFor((e) => e.event === 'acting' && e.agent === bob.owner, { timeoutMs: 180_000 });
     const id = await submitTask('Light as a feather');
     await light.waitFor((e) => e.event === 'revealed' && e.task === id, { timeoutMs: 180_000, what: `task ${id} revealed over the light client` });
-    assert.ok((await api.call.inferenceApi.task(id)).unwrap().result.isSome);
+    assert.ok((await taskOnceCompared(api, id)).result.isSome);
   });
 });

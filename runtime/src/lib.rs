@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 109,
+	spec_version: 110,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -149,7 +149,9 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// commitment salts and restore a lost record of a result committed to; spec 109, off-chain
 /// workers only: a call of a commit phase's first block that failed in a way a second may not
 /// (unreachable, timed out, 429, 5xx) is made once more at a later block, and a juror restores a
-/// lost vote record as an executor does. Chains
+/// lost vote record as an executor does; spec 110, no storage: the last reveal of a task ends its
+/// reveal phase and the deadline hook compares the results at the next block (a task stored by
+/// spec 109 never waits in that state: its last reveal concluded it). Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.
 pub type Migrations = (

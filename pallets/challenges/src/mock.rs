@@ -289,6 +289,8 @@ pub fn commit_and_reveal(id: u64, answers: &[Option<&[u8]>]) {
 		)
 		.expect("executor reveals");
 	}
+	// The results are compared at the next block.
+	run_to_block(System::block_number() + 1);
 }
 
 /// The executors assigned to `task`, in order.

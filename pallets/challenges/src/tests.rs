@@ -1015,7 +1015,8 @@ fn an_audit_costs_the_protocol_account_at_most_the_task_fee() {
 			Some(b"4".to_vec()),
 			None
 		));
-		run_to_block(System::block_number() + CHALLENGE_PERIOD);
+		// Compared at the next block, then the window.
+		run_to_block(System::block_number() + 1 + CHALLENGE_PERIOD);
 		draw(id);
 		assert_eq!(dispute(id).kind, DisputeKind::Audit);
 		vote_round(id, &[Some(hash(b"4")); 3]);

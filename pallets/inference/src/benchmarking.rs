@@ -129,7 +129,43 @@ fn revealed_task<T: Config>(r: u32) -> TaskId {
 		)
 		.expect("committed executor reveals");
 	}
+	// The hook compares the results at the next block.
+	process::<T>(id);
 	id
+}
+
+/// A task whose `r` executors all revealed a different output of `o` bytes (the last with the
+/// longest URI): its reveal phase over, its results not yet compared.
+fn disagreeing_reveals<T: Config>(r: u32, o: u32, last_reveals: bool) -> (TaskId, T::AccountId) {
+	let id = assigned_task::<T>(r);
+	let chosen = assigned::<T>(id);
+	let outputs: Vec<Vec<u8>> = (0..chosen.len())
+		.map(|i| {
+			let mut bytes = output(o);
+			bytes[0] = b'a' + i as u8;
+			bytes
+		})
+		.collect();
+	let hashes: Vec<H256> =
+		outputs.iter().map(|bytes| H256(sp_io::hashing::blake2_256(bytes))).collect();
+	for (executor, hash) in chosen.iter().zip(&hashes) {
+		commit_as::<T>(id, executor, *hash);
+	}
+	let last = chosen.len() - 1;
+	let revealing = if last_reveals { chosen.len() } else { last };
+	for i in 0..revealing {
+		let uri = (i == last).then(|| vec![b'u'; T::MaxUriLen::get() as usize]);
+		Pallet::<T>::reveal(
+			RawOrigin::Signed(chosen[i].clone()).into(),
+			id,
+			hashes[i],
+			salt(),
+			Some(outputs[i].clone()),
+			uri,
+		)
+		.expect("committed executor reveals");
+	}
+	(id, chosen[last].clone())
 }
 
 #[benchmarks]
@@ -179,52 +215,45 @@ mod benchmarks {
 	}
 
 	/// The last reveal, with an inline output of `o` bytes and a URI: every executor revealed a
-	/// different output, so each reveal stores its output and the last one opens a dispute.
+	/// different output, so each reveal stores its output; the last one ends the reveal phase.
 	#[benchmark]
 	fn reveal(o: Linear<1, { T::MaxOutputLen::get() }>) {
 		executors::<T>();
-		let id = assigned_task::<T>(T::MaxRedundancy::get());
-		let chosen = assigned::<T>(id);
-		let outputs: Vec<Vec<u8>> = (0..chosen.len())
-			.map(|i| {
-				let mut bytes = output(o);
-				bytes[0] = b'a' + i as u8;
-				bytes
-			})
-			.collect();
-		let hashes: Vec<H256> =
-			outputs.iter().map(|bytes| H256(sp_io::hashing::blake2_256(bytes))).collect();
-		for (executor, hash) in chosen.iter().zip(&hashes) {
-			commit_as::<T>(id, executor, *hash);
-		}
-		let last = chosen.len() - 1;
-		for i in 0..last {
-			Pallet::<T>::reveal(
-				RawOrigin::Signed(chosen[i].clone()).into(),
-				id,
-				hashes[i],
-				salt(),
-				Some(outputs[i].clone()),
-				None,
-			)
-			.expect("committed executor reveals");
-		}
+		let (id, last) = disagreeing_reveals::<T>(T::MaxRedundancy::get(), o, false);
+		let task = Tasks::<T>::get(id).expect("the task is stored");
+		let assignment = task.assignments.iter().find(|a| a.executor == last);
+		let commitment = assignment.and_then(|a| a.commitment).expect("the last one committed");
+		let mut bytes = output(o);
+		bytes[0] = b'a' + (task.assignments.len() - 1) as u8;
+		let hash = H256(sp_io::hashing::blake2_256(&bytes));
+		assert_eq!(commitment_of(&hash, &salt(), &last), commitment);
 		let uri = vec![b'u'; T::MaxUriLen::get() as usize];
+		let now = frame_system::Pallet::<T>::block_number();
 
 		#[extrinsic_call]
-		_(
-			RawOrigin::Signed(chosen[last].clone()),
-			id,
-			hashes[last],
-			salt(),
-			Some(outputs[last].clone()),
-			Some(uri),
-		);
+		_(RawOrigin::Signed(last), id, hash, salt(), Some(bytes), Some(uri));
 
-		// Disputed, or, where no jury can be drawn, finalised with every output paid (the
-		// handlers' weights are charged on top of this measure).
+		let task = Tasks::<T>::get(id).expect("the task is stored");
+		assert_eq!(task.status, TaskStatus::Committed);
+		assert_eq!(task.phase_ends, now + 1u32.into());
+	}
+
+	/// The end of a reveal phase in which the `r` executors revealed different outputs of the
+	/// longest length: the hook compares them and opens a dispute, or, where no jury can be
+	/// drawn, pays every output (the handlers' weights are charged on top of this measure).
+	#[benchmark]
+	fn process_reveals(r: Linear<1, { T::MaxRedundancy::get() }>) {
+		executors::<T>();
+		let (id, _) = disagreeing_reveals::<T>(r, T::MaxOutputLen::get(), true);
+		let block = due::<T>(id);
+
+		#[block]
+		{
+			Pallet::<T>::process_deadline(id, block);
+		}
+
 		let status = Tasks::<T>::get(id).map(|t| t.status);
-		if last > 0 {
+		if r > 1 {
 			assert!(matches!(status, Some(TaskStatus::Disputed | TaskStatus::Finalised)));
 		} else {
 			assert_eq!(status, Some(TaskStatus::Revealed));

@@ -15,6 +15,9 @@
 //!                   └──────────────────── (none committed) ─► Expired  (none revealed) ─► Expired   Disputed ─► Finalised / Expired
 //! ```
 //!
+//! The results are compared by the hook: at the next block after the last reveal, or at the
+//! reveal deadline.
+//!
 //! 1. [`submit_task`](Pallet::submit_task): the requester names a model, an input (inline UTF-8
 //!    text, bounded, or a content hash and an http(s) URI), generation parameters, a
 //!    verification mode, a fee (held in escrow), a redundancy (the number of executors) and a
@@ -492,6 +495,9 @@ pub mod pallet {
 		/// Blocks before the current phase's deadline were full and an executor has not acted:
 		/// the deadline moved to `phase_ends`, once for the phase.
 		DeadlineExtended { task: TaskId, phase_ends: BlockNumberFor<T> },
+		/// Every committed executor revealed: the results are compared at block
+		/// `results_compared_at` (the next one) by the deadline hook.
+		RevealPhaseEnded { task: TaskId, results_compared_at: BlockNumberFor<T> },
 	}
 
 	#[pallet::error]
@@ -777,29 +783,22 @@ pub mod pallet {
 		/// [`INPUT_UNAVAILABLE`] without an output.
 		///
 		/// The origin must be signed by an executor that committed, or by its operator key,
-		/// during the reveal phase. When the last committed executor reveals, the results are
-		/// compared at once.
+		/// during the reveal phase. When the last committed executor reveals, the reveal phase
+		/// ends: the results are compared at the next block, by the deadline hook (as when the
+		/// reveal deadline passes), so that a reveal costs the same whether or not it is the last.
 		///
 		/// Errors: `UnknownTask`, `NotAssigned`, `WrongPhase`, `DeadlinePassed`, `NotCommitted`,
 		/// `AlreadyRevealed`, `CommitmentMismatch`, `InvalidOutputHash`, `InputIsInline`,
 		/// `InlineOutputRequired`, `OutputTooLong`, `OutputHashMismatch`, `UriTooLong`.
 		///
-		/// Emits `ResultRevealed`, then `TaskRevealed`, `TaskDisputed` or `TaskFinalised` after
-		/// the last reveal.
-		///
-		/// Charged for the costliest conclusion; a reveal that concludes nothing (others still
-		/// to reveal), or whose task only enters its challenge window, is refunded down to its
-		/// own benchmarked weight.
+		/// Emits `ResultRevealed`, and `RevealPhaseEnded` after the last reveal (then, at the
+		/// next block, `TaskRevealed`, `TaskDisputed` or `TaskFinalised`).
 		#[pallet::call_index(2)]
-		// The last reveal concludes the task: a dispute opened, or tried and (no jury
-		// available) every delivered output paid.
-		// Operational, like `commit`.
+		// Operational, like `commit`. The conclusion (a dispute opened, or every output paid) is
+		// the hook's, charged with its transitions.
 		#[pallet::weight((T::WeightInfo::reveal(
 			output.as_ref().map_or(0, |o| o.len()).saturated_into(),
-		)
-		.saturating_add(T::Disputes::max_weight())
-		.saturating_add(T::WeightInfo::finalize())
-		.saturating_add(T::OnFinalised::max_weight()), DispatchClass::Operational))]
+		), DispatchClass::Operational))]
 		pub fn reveal(
 			origin: OriginFor<T>,
 			task: TaskId,
@@ -807,9 +806,7 @@ pub mod pallet {
 			salt: [u8; 32],
 			output: Option<Vec<u8>>,
 			uri: Option<Vec<u8>>,
-		) -> DispatchResultWithPostInfo {
-			let own_weight =
-				T::WeightInfo::reveal(output.as_ref().map_or(0, |o| o.len()).saturated_into());
+		) -> DispatchResult {
 			let (mut record, executor, index, now) =
 				Self::executor_in_phase(origin, task, TaskStatus::Committed)?;
 			let reference = matches!(record.input, TaskInput::Reference { .. });
@@ -848,18 +845,19 @@ pub mod pallet {
 
 			let all_revealed =
 				record.assignments.iter().all(|a| a.commitment.is_none() || a.output.is_some());
-			// The benchmark's path (the last of five reveals, all different, with the longest
-			// URI: a dispute tried and, on the runtime's, every output paid) does all a reveal
-			// that calls no handler does, and more: what such a reveal costs at most.
-			let mut actual = Some(own_weight);
 			if all_revealed {
+				// The reveal phase ends now: its deadline moves to the next block, where the hook
+				// compares the results (the deadline cannot be earlier than the next block: this
+				// block's hook has run).
 				Queue::<T>::unschedule(&task, record.phase_ends);
-				if !Self::conclude_reveals(task, &mut record, now) {
-					actual = None;
-				}
+				record.phase_ends = Queue::<T>::schedule(&task, now.saturating_add(One::one()));
+				Self::deposit_event(Event::RevealPhaseEnded {
+					task,
+					results_compared_at: record.phase_ends,
+				});
 			}
 			Tasks::<T>::insert(task, record);
-			Ok(actual.into())
+			Ok(())
 		}
 
 		/// Move on a task whose current phase has ended but which the per-block hook has not
@@ -941,12 +939,13 @@ impl<T: Config> Pallet<T> {
 
 	/// The costliest transition a deadline can make, without the handlers' weight: drawing
 	/// executors, slashing executors that missed a deadline (and then, when the others
-	/// disagree where no jury can judge, paying them all), finalising a window's end, or
-	/// pruning.
+	/// disagree where no jury can judge, paying them all), comparing the results at the end
+	/// of a reveal phase, finalising a window's end, or pruning.
 	pub fn transition_weight() -> Weight {
 		let r = T::MaxRedundancy::get();
 		T::WeightInfo::process_draw(r)
 			.max(T::WeightInfo::process_missed(r).saturating_add(T::WeightInfo::finalize()))
+			.max(T::WeightInfo::process_reveals(r))
 			.max(T::WeightInfo::process_window_end(r))
 			.max(T::WeightInfo::process_prune())
 	}

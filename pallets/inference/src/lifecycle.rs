@@ -82,15 +82,9 @@ impl<T: Config> Pallet<T> {
 	/// Compares the revealed outputs. Executors that could not obtain the input
 	/// ([`INPUT_UNAVAILABLE`]) are set aside when others delivered an output; when none did,
 	/// the task is paid as an attempt. One result opens the challenge window; different
-	/// results (several executors, exact-match mode) open a dispute.
-	///
-	/// Returns whether the task only entered its challenge window: no dispute opened, nobody
-	/// paid, refunded or slashed (the cheapest conclusion, which calls no handler).
-	pub(crate) fn conclude_reveals(
-		id: TaskId,
-		task: &mut TaskInfo<T>,
-		now: BlockNumberFor<T>,
-	) -> bool {
+	/// results (several executors, exact-match mode) open a dispute. The hook's, at the end of
+	/// a reveal phase.
+	pub(crate) fn conclude_reveals(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
 		let delivered: Vec<H256> = task
 			.assignments
 			.iter()
@@ -108,7 +102,7 @@ impl<T: Config> Pallet<T> {
 			} else {
 				Self::expire(id, task, now);
 			}
-			return false;
+			return;
 		};
 		if delivered.iter().all(|output| *output == first) {
 			// One executor in jury mode, or agreeing executors in exact-match mode.
@@ -122,7 +116,6 @@ impl<T: Config> Pallet<T> {
 				output_hash: first,
 				challenge_end: task.phase_ends,
 			});
-			true
 		} else {
 			Self::start_dispute(id, task, now);
 			if let Err(error) = T::Disputes::on_disagreement(id, &Self::disputed_view(task)) {
@@ -131,7 +124,6 @@ impl<T: Config> Pallet<T> {
 				Queue::<T>::unschedule(&id, task.phase_ends);
 				Self::pay_every_delivered(id, task, now);
 			}
-			false
 		}
 	}
 

@@ -5,10 +5,9 @@ use frame_support::{
 	assert_noop, assert_ok,
 	dispatch::GetDispatchInfo,
 	traits::{fungible::InspectHold as _, Hooks},
-	weights::Weight,
 };
 use pallet_agents::AgentRegistry as _;
-use sp_runtime::{traits::BadOrigin, DispatchError};
+use sp_runtime::traits::BadOrigin;
 
 const PARAMS: TaskParams = TaskParams {
 	max_tokens: 16,
@@ -64,16 +63,6 @@ fn commit(signer: u64, executor: u64, id: TaskId, output: &[u8]) -> DispatchResu
 }
 
 fn reveal(signer: u64, executor: u64, id: TaskId, output: &[u8]) -> DispatchResult {
-	reveal_charged(signer, executor, id, output).map(|_| ())
-}
-
-/// A reveal, and the weight it was charged after its refund (`None`: all it declared).
-fn reveal_charged(
-	signer: u64,
-	executor: u64,
-	id: TaskId,
-	output: &[u8],
-) -> Result<Option<Weight>, DispatchError> {
 	Inference::reveal(
 		RuntimeOrigin::signed(signer),
 		id,
@@ -82,8 +71,11 @@ fn reveal_charged(
 		Some(output.to_vec()),
 		None,
 	)
-	.map(|info| info.actual_weight)
-	.map_err(|e| e.error)
+}
+
+/// Runs the next block, whose hook compares the results of a task whose last executor revealed.
+fn compare_results() {
+	run_to_block(System::block_number() + 1);
 }
 
 fn escrow_held(who: u64) -> u64 {
@@ -146,7 +138,11 @@ fn a_task_goes_from_submission_to_finalisation_and_pruning() {
 
 		run_to_block(4);
 		assert_ok!(reveal(executor, executor, id, b"4"));
-		let challenge_end = 4 + CHALLENGE_PERIOD;
+		System::assert_has_event(
+			Event::RevealPhaseEnded { task: id, results_compared_at: 5 }.into(),
+		);
+		compare_results();
+		let challenge_end = 5 + CHALLENGE_PERIOD;
 		System::assert_has_event(
 			Event::TaskRevealed { task: id, output_hash: hash(b"4"), challenge_end }.into(),
 		);
@@ -202,8 +198,9 @@ fn redundant_executors_that_agree_share_the_fee() {
 		for &executor in &chosen {
 			assert_ok!(reveal(executor, executor, id, b"same"));
 		}
+		compare_results();
 		assert_eq!(task(id).status, TaskStatus::Revealed);
-		run_to_block(2 + CHALLENGE_PERIOD);
+		run_to_block(3 + CHALLENGE_PERIOD);
 		for (executor, before) in chosen.iter().zip(before) {
 			assert_eq!(Balances::free_balance(executor), before + 27);
 		}
@@ -224,7 +221,7 @@ fn the_operator_key_commits_and_reveals_for_its_agent() {
 		System::assert_has_event(
 			Event::ResultRevealed { task: id, executor: 11, output_hash: hash(b"out") }.into(),
 		);
-		run_to_block(2 + CHALLENGE_PERIOD);
+		run_to_block(3 + CHALLENGE_PERIOD);
 		assert_eq!(task(id).status, TaskStatus::Finalised);
 		// Payment goes to the agent, never to the operator key.
 		assert_eq!(Balances::free_balance(21), operator_before);
@@ -342,6 +339,7 @@ fn reveals_must_match_their_commitment_and_happen_once() {
 		assert_noop!(reveal(a, a, id, b"answer"), Error::<Test>::AlreadyRevealed);
 		assert_eq!(task(id).status, TaskStatus::Committed);
 		assert_ok!(reveal(b, b, id, b"answer"));
+		compare_results();
 		assert_eq!(task(id).status, TaskStatus::Revealed);
 	});
 }
@@ -708,15 +706,17 @@ fn partial_commits_continue_with_the_executors_that_committed() {
 		assert_eq!(executors(id), vec![chosen[0]]);
 		assert!(!AssignedTasks::<Test>::contains_key(chosen[1], id));
 		assert_ok!(reveal(chosen[0], chosen[0], id, b"r"));
+		compare_results();
 		assert_eq!(task(id).status, TaskStatus::Revealed);
 	});
 }
 
 #[test]
-fn a_reveal_that_only_opens_the_challenge_window_is_refunded_to_its_own_weight() {
+fn the_last_reveal_costs_what_any_reveal_costs_and_the_hook_compares_the_results() {
 	use crate::weights::WeightInfo;
 	run_test(|| {
-		let own = <() as WeightInfo>::reveal(4);
+		// Declared: the reveal's own weight, whatever the conclusion (a dispute opened, every
+		// output paid): the conclusion is the hook's, charged with its transitions.
 		let declared = Call::<Test>::reveal {
 			task: 0,
 			output_hash: hash(b"same"),
@@ -726,34 +726,55 @@ fn a_reveal_that_only_opens_the_challenge_window_is_refunded_to_its_own_weight()
 		}
 		.get_dispatch_info()
 		.call_weight;
-		assert!(own.all_lt(declared), "the refund returns something");
+		assert_eq!(declared, <() as WeightInfo>::reveal(4));
 
-		// Agreeing executors: the reveals before the last, and the last (the task enters its
-		// challenge window), are each charged their own weight.
+		// Agreeing executors: the last reveal ends the reveal phase; the results are compared
+		// at the next block, whose hook opens the challenge window.
 		let id = submit(90, 3);
 		let chosen = executors(id);
 		for &executor in &chosen {
 			assert_ok!(commit(executor, executor, id, b"same"));
 		}
+		let now = System::block_number();
 		for &executor in &chosen {
-			assert_eq!(reveal_charged(executor, executor, id, b"same"), Ok(Some(own)));
+			assert_ok!(reveal(executor, executor, id, b"same"));
 		}
+		System::assert_has_event(
+			Event::RevealPhaseEnded { task: id, results_compared_at: now + 1 }.into(),
+		);
+		assert_eq!(task(id).status, TaskStatus::Committed);
+		assert_eq!(task(id).phase_ends, now + 1);
+		// Nobody can move it on before the hook: its deadline has not passed.
+		assert_noop!(Inference::advance(RuntimeOrigin::signed(1), id), Error::<Test>::TooEarly);
+		run_to_block(now + 1);
 		assert_eq!(task(id).status, TaskStatus::Revealed);
+		assert_eq!(task(id).result, Some(hash(b"same")));
+		System::assert_has_event(
+			Event::TaskRevealed {
+				task: id,
+				output_hash: hash(b"same"),
+				challenge_end: now + 1 + CHALLENGE_PERIOD,
+			}
+			.into(),
+		);
+		// Every executor still holds its collateral for the task, nobody slashed.
+		assert!(chosen.iter().all(|e| AssignedTasks::<Test>::contains_key(e, id)));
 
-		// Two executors disagree: the first reveal is refunded, the last is charged all it
-		// declared; returns the task's status after it.
+		// Two executors disagree: the dispute is opened by the hook at the next block.
 		let disagree = || {
 			let id = submit(100, 2);
 			let (a, b) = (executors(id)[0], executors(id)[1]);
 			assert_ok!(commit(a, a, id, b"sure"));
 			assert_ok!(commit(b, b, id, b"nope"));
-			assert_eq!(reveal_charged(a, a, id, b"sure"), Ok(Some(own)));
-			assert_eq!(reveal_charged(b, b, id, b"nope"), Ok(None));
+			assert_ok!(reveal(a, a, id, b"sure"));
+			assert_ok!(reveal(b, b, id, b"nope"));
+			assert_eq!(task(id).status, TaskStatus::Committed);
+			run_to_block(System::block_number() + 1);
 			task(id).status
 		};
 		// A dispute opened.
 		assert_eq!(disagree(), TaskStatus::Disputed);
-		// No jury to judge it: every delivered output paid at once.
+		// No jury to judge it: every delivered output paid.
 		NoJury::set(true);
 		assert_eq!(disagree(), TaskStatus::Finalised, "paid without a verdict");
 	});
@@ -769,14 +790,15 @@ fn disagreeing_executors_open_a_dispute_that_times_out_with_a_refund() {
 		assert_ok!(commit(b, b, id, b"no"));
 		assert_ok!(reveal(a, a, id, b"yes"));
 		assert_ok!(reveal(b, b, id, b"no"));
+		compare_results();
 		System::assert_has_event(
-			Event::TaskDisputed { task: id, timeout: 2 + DISPUTE_TIMEOUT }.into(),
+			Event::TaskDisputed { task: id, timeout: 3 + DISPUTE_TIMEOUT }.into(),
 		);
 		assert_eq!(task(id).status, TaskStatus::Disputed);
 		assert_eq!(HandedOver::get(), vec![(id, vec![a, b], vec![hash(b"yes"), hash(b"no")])]);
 
 		let before = (Balances::free_balance(a), Balances::free_balance(b));
-		run_to_block(2 + DISPUTE_TIMEOUT);
+		run_to_block(3 + DISPUTE_TIMEOUT);
 		System::assert_has_event(Event::TaskExpired { task: id, refunded: 100 }.into());
 		assert_eq!(escrow_held(1), 0);
 		assert_eq!((Balances::free_balance(a), Balances::free_balance(b)), before);
@@ -796,10 +818,11 @@ fn a_dispute_still_being_judged_does_not_time_out() {
 		assert_ok!(commit(b, b, id, b"no"));
 		assert_ok!(reveal(a, a, id, b"yes"));
 		assert_ok!(reveal(b, b, id, b"no"));
+		compare_results();
 		Judging::mutate(|j| j.push(id));
-		run_to_block(2 + DISPUTE_TIMEOUT);
+		run_to_block(3 + DISPUTE_TIMEOUT);
 		assert_eq!(task(id).status, TaskStatus::Disputed);
-		assert_eq!(task(id).phase_ends, 2 + 2 * DISPUTE_TIMEOUT);
+		assert_eq!(task(id).phase_ends, 3 + 2 * DISPUTE_TIMEOUT);
 		assert_eq!(escrow_held(1), 100);
 
 		// The judges could not tell who was right: both outputs were delivered and are
@@ -823,10 +846,11 @@ fn jury_mode_has_one_executor_whose_output_is_the_result() {
 		let a = executors(id)[0];
 		assert_ok!(commit(a, a, id, b"a poem"));
 		assert_ok!(reveal(a, a, id, b"a poem"));
+		compare_results();
 		assert_eq!(task(id).status, TaskStatus::Revealed);
 		assert_eq!(task(id).result, Some(hash(b"a poem")));
 		let before = Balances::free_balance(a);
-		run_to_block(2 + CHALLENGE_PERIOD);
+		run_to_block(3 + CHALLENGE_PERIOD);
 		assert_eq!(Balances::free_balance(a), before + 90);
 	});
 }
@@ -838,6 +862,7 @@ fn finalize_moves_on_a_task_the_hook_left_over() {
 		let executor = executors(id)[0];
 		assert_ok!(commit(executor, executor, id, b"x"));
 		assert_ok!(reveal(executor, executor, id, b"x"));
+		compare_results();
 		let challenge_end = task(id).phase_ends;
 		// Past the window without the hook having run for that block.
 		System::set_block_number(challenge_end);
@@ -1083,9 +1108,13 @@ fn clients_see_tasks_and_page_through_an_executors_tasks() {
 		assert_eq!(Inference::tasks_for(&23, None, u32::MAX), capped);
 		assert_eq!(Inference::tasks_for(&23, None, 0).tasks.len(), 1);
 
-		// Revealed: the output shows, as text.
+		// Revealed: the output shows, as text, at once; the result once the hook compared.
 		assert_ok!(commit(13, 13, ids[0], b"4"));
 		assert_ok!(reveal(13, 13, ids[0], b"4"));
+		let view = Inference::task_view(ids[0]).unwrap();
+		assert_eq!((view.status, view.result), (TaskStatus::Committed, None));
+		assert_eq!(view.outputs[0].text.as_deref(), Some("4"));
+		compare_results();
 		let view = Inference::task_view(ids[0]).unwrap();
 		assert_eq!(view.status, TaskStatus::Revealed);
 		assert_eq!(view.result, Some(hash(b"4")));
@@ -1100,6 +1129,7 @@ fn revealed_task(output: &[u8]) -> (TaskId, u64) {
 	let executor = executors(id)[0];
 	assert_ok!(commit(executor, executor, id, output));
 	assert_ok!(reveal(executor, executor, id, output));
+	compare_results();
 	assert_eq!(task(id).status, TaskStatus::Revealed);
 	(id, executor)
 }
@@ -1192,6 +1222,12 @@ fn a_challenge_after_the_window_or_of_an_unknown_task_is_refused() {
 		let executor = executors(id)[0];
 		assert_ok!(commit(executor, executor, id, b"4"));
 		assert_ok!(reveal(executor, executor, id, b"4"));
+		// Not before the results are compared, at the next block.
+		assert_noop!(
+			<Inference as InferenceTasks<_, _>>::open_challenge(id),
+			Error::<Test>::WrongPhase
+		);
+		compare_results();
 		let window_end = task(id).phase_ends;
 		run_to_block(window_end);
 		assert_eq!(task(id).status, TaskStatus::Finalised);
@@ -1292,6 +1328,7 @@ fn corroborated_unavailable_inputs_are_paid_as_attempts_and_nobody_is_slashed() 
 				None
 			));
 		}
+		compare_results();
 		System::assert_has_event(
 			Event::TaskFinalised {
 				task: id,
@@ -1359,11 +1396,12 @@ fn an_unavailable_answer_next_to_a_delivered_output_is_set_aside() {
 			None,
 			None
 		));
+		compare_results();
 		assert_eq!(task(id).status, TaskStatus::Revealed);
 		assert_eq!(task(id).result, Some(hash(b"out")));
 		let stake_b = Agents::stake_of(&b);
 		let free_b = Balances::free_balance(b);
-		run_to_block(2 + CHALLENGE_PERIOD);
+		run_to_block(3 + CHALLENGE_PERIOD);
 		assert_eq!(task(id).status, TaskStatus::Finalised);
 		assert_eq!((Agents::stake_of(&b), Balances::free_balance(b)), (stake_b, free_b));
 	});

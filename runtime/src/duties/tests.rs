@@ -196,6 +196,8 @@ fn jurors_votes_are_duties_of_the_jurors_only() {
 				uri: None,
 			}),
 		);
+		// The results are compared at the next block: then the task can be challenged.
+		next_block();
 		let bond = Challenges::base_bond(UNIT);
 		dispatch(
 			Alice,

@@ -196,6 +196,8 @@ fn the_worker_commits_reveals_and_the_task_is_finalised_without_anyone_else() {
 		let reveals = submitted(&node.pool);
 		assert_eq!(reveals.len(), 3);
 		include(reveals);
+		// The results are compared by the next block's hook.
+		next_block();
 		let task = Tasks::<Test>::get(id).unwrap();
 		assert_eq!(task.status, TaskStatus::Revealed);
 		assert_eq!(task.result, Some(hash_of(output)));
@@ -280,6 +282,7 @@ fn a_restarted_node_reveals_the_result_it_committed_to() {
 		let reveals = submitted(&node.pool);
 		assert_eq!(reveals.len(), 1);
 		include(reveals);
+		next_block();
 		assert_eq!(Tasks::<Test>::get(0).unwrap().status, TaskStatus::Revealed);
 		assert!(http.read().requests.is_empty());
 	});
@@ -520,6 +523,7 @@ fn a_referenced_input_is_fetched_and_checked_against_its_hash() {
 			next_block();
 			Inference::offchain_worker(System::block_number());
 			include(submitted(&node.pool));
+			next_block();
 			let task = Tasks::<Test>::get(id).unwrap();
 			if accepted {
 				assert_eq!(task.status, TaskStatus::Revealed);
@@ -755,6 +759,7 @@ fn a_node_that_lost_its_record_after_its_commitment_landed_answers_again_and_rev
 				assert!(matches!(work_record(id, agent), Some(WorkRecord::Working { .. })));
 				assert_eq!(sent.len(), 1);
 				include(sent);
+				next_block();
 				assert_eq!(Tasks::<Test>::get(id).unwrap().status, TaskStatus::Revealed);
 			} else {
 				assert_eq!(work_record(id, agent), Some(WorkRecord::Failed));
