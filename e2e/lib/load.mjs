@@ -193,7 +193,9 @@ export async function runPhase(api, connections, blocks, method, signed, { quiet
       if (counts.included > 0) progressAt = last;
       included += counts.included;
       succeeded += counts.succeeded;
-      perBlock.push([last, counts.included, blocks.full(block, weightClass)]);
+      // The hooks' weight in the block (the mandatory class), in ms.
+      const hooksMs = Number(block.weight.mandatory / 100_000_000n) / 10;
+      perBlock.push([last, counts.included, blocks.full(block, weightClass), hooksMs]);
     }
     if (included < signed.length && last - progressAt >= IDLE_BLOCKS) {
       if (resends === 3) break;
@@ -224,6 +226,8 @@ export async function runPhase(api, connections, blocks, method, signed, { quiet
     first,
     blocks: inclusions.length,
     maxPerBlock,
+    // Each block that included some: how many, and the hooks' weight in it (ms).
+    inBlocks: inclusions.map(([, n, , hooksMs]) => `${n} (hooks ${hooksMs} ms)`),
     rate: {
       perBlock: Math.round(perBlockRate),
       perSecond: Math.round(perBlockRate / BLOCK_SECONDS),

@@ -574,13 +574,17 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let due = Queue::<T>::take_due(now, T::MaxDeadlinesPerBlock::get(), MAX_BLOCKS_PER_RUN);
-			let count = due.entries.len() as u32;
+			// Each transition is charged what it did, not the costliest one: a draw or a
+			// comparison leaves the block the room a finalisation would have taken.
+			let mut weight = T::WeightInfo::on_initialize_idle()
+				.saturating_add(T::DbWeight::get().reads(due.blocks.into()));
 			for (_, task) in due.entries {
-				Self::process_deadline(task, now);
+				weight = weight
+					.saturating_add(Self::process_deadline(task, now))
+					.saturating_add(T::DbWeight::get().reads_writes(1, 1));
 			}
 			// And `on_finalize`'s record of whether this block was full.
-			Self::hook_weight(count, due.blocks)
-				.saturating_add(T::DbWeight::get().reads_writes(1, 1))
+			weight.saturating_add(T::DbWeight::get().reads_writes(1, 1))
 		}
 
 		/// Records whether this block was full, for deadlines that fell in it.
@@ -869,13 +873,10 @@ pub mod pallet {
 		///
 		/// Emits what the transition emits (`TaskFinalised`, `TaskExpired`, `TaskPruned`, …).
 		#[pallet::call_index(3)]
-		// Either transition: finalising a revealed task, or the costliest one the hook makes.
-		#[pallet::weight(
-			T::WeightInfo::finalize()
-				.max(Pallet::<T>::transition_weight())
-				.saturating_add(Pallet::<T>::handler_weight())
-		)]
-		pub fn advance(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
+		// Either transition: finalising a revealed task, or the costliest one the hook makes;
+		// the one made is charged (`transition_cost`).
+		#[pallet::weight(Pallet::<T>::advance_weight())]
+		pub fn advance(origin: OriginFor<T>, task: TaskId) -> DispatchResultWithPostInfo {
 			ensure_signed(origin)?;
 			let record = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
 			let now = frame_system::Pallet::<T>::block_number();
@@ -887,8 +888,10 @@ pub mod pallet {
 			// against a state it has just changed in the same block.
 			ensure!(record.status != TaskStatus::Submitted, Error::<T>::DrawnByHookOnly);
 			Queue::<T>::unschedule(&task, record.phase_ends);
-			Self::process_deadline(task, now);
-			Ok(())
+			let transition = Self::process_deadline(task, now);
+			// The record read and the queue entry removed, besides the transition.
+			let actual = transition.saturating_add(T::DbWeight::get().reads_writes(2, 1));
+			Ok(Some(actual.min(Self::advance_weight())).into())
 		}
 	}
 }
@@ -937,28 +940,47 @@ impl<T: Config> Pallet<T> {
 		T::Disputes::max_weight().saturating_add(T::OnFinalised::max_weight())
 	}
 
-	/// The costliest transition a deadline can make, without the handlers' weight: drawing
-	/// executors, slashing executors that missed a deadline (and then, when the others
-	/// disagree where no jury can judge, paying them all), comparing the results at the end
-	/// of a reveal phase, finalising a window's end, or pruning.
+	/// The costliest transition a deadline can make, handlers included: the most
+	/// [`Self::transition_cost`] charges, at the largest redundancy, on any path (a draw, or
+	/// a commit deadline missed, then the task expired; a reveal phase's end with reveals
+	/// withheld, then a dispute, every executor paid, or the task expired; a window's end; a
+	/// pruning), and the two reads of the task around it.
 	pub fn transition_weight() -> Weight {
 		let r = T::MaxRedundancy::get();
+		let expired = T::WeightInfo::process_window_end(1);
+		let concluded = T::Disputes::max_weight()
+			.max(T::WeightInfo::finalize().saturating_add(T::OnFinalised::max_weight()))
+			.max(T::WeightInfo::process_window_end(r));
 		T::WeightInfo::process_draw(r)
-			.max(T::WeightInfo::process_missed(r).saturating_add(T::WeightInfo::finalize()))
-			.max(T::WeightInfo::process_reveals(r))
-			.max(T::WeightInfo::process_window_end(r))
+			.saturating_add(expired)
+			.max(T::WeightInfo::process_missed(r).saturating_add(expired))
+			.max(
+				T::WeightInfo::process_missed(r)
+					.saturating_add(T::WeightInfo::process_reveals(r))
+					.saturating_add(concluded),
+			)
+			.max(T::WeightInfo::process_window_end(r).saturating_add(Self::handler_weight()))
 			.max(T::WeightInfo::process_prune())
+			.saturating_add(T::DbWeight::get().reads(2))
 	}
 
-	/// The weight of the deadline hook: `count` transitions taken from the queue, after
-	/// looking at `blocks` blocks of it.
+	/// The most the deadline hook weighs: `count` transitions taken from the queue, each the
+	/// costliest, after looking at `blocks` blocks of it. What it charges is what its
+	/// transitions did, at most this.
 	pub fn hook_weight(count: u32, blocks: u32) -> Weight {
-		let per_task = Self::transition_weight()
-			.saturating_add(Self::handler_weight())
-			.saturating_add(T::DbWeight::get().reads_writes(1, 1));
+		let per_task =
+			Self::transition_weight().saturating_add(T::DbWeight::get().reads_writes(1, 1));
 		T::WeightInfo::on_initialize_idle()
 			.saturating_add(T::DbWeight::get().reads(blocks.into()))
 			.saturating_add(per_task.saturating_mul(count.into()))
+	}
+
+	/// The weight `advance` declares: finalising a revealed task, or the costliest transition,
+	/// with the record read and the queue entry removed.
+	pub fn advance_weight() -> Weight {
+		T::WeightInfo::finalize()
+			.max(Self::transition_weight())
+			.saturating_add(T::DbWeight::get().reads_writes(2, 1))
 	}
 
 	/// Checks the generation parameters of a task with `commit_period`.

@@ -334,12 +334,75 @@ impl<T: Config> Pallet<T> {
 		Queue::<T>::schedule(&id, now.saturating_add(T::RetentionPeriod::get()))
 	}
 
-	/// The transition due when a task's current phase ends.
-	pub(crate) fn process_deadline(id: TaskId, now: BlockNumberFor<T>) {
-		let Some(mut task) = Tasks::<T>::get(id) else {
+	/// The transition due when a task's current phase ends. Returns its weight: that of the
+	/// transition it made (see [`Self::transition_cost`]), at most
+	/// [`Self::transition_weight`].
+	pub(crate) fn process_deadline(id: TaskId, now: BlockNumberFor<T>) -> Weight {
+		let Some(task) = Tasks::<T>::get(id) else {
 			defensive!("a deadline of a task that is gone");
-			return;
+			return T::DbWeight::get().reads(1);
 		};
+		let before = task.clone();
+		Self::transition(id, task, now);
+		// The task as the transition left it (in the overlay: the read is charged as any).
+		let after = Tasks::<T>::get(id).map(|task| task.status);
+		Self::transition_cost(&before, after).saturating_add(T::DbWeight::get().reads(2))
+	}
+
+	/// The weight of the transition from `before` (a task as its deadline found it) to a task
+	/// in status `after` (`None`: pruned), each part measured by its benchmark for the task's
+	/// redundancy: a draw, slashes for a missed deadline, the comparison of revealed results, a
+	/// window's end, a pruning; plus what the path taken adds (a dispute opened, every
+	/// executor paid and the usage credited, a task expired or reassigned, which releases at
+	/// most what a window's end pays).
+	pub fn transition_cost(before: &TaskInfo<T>, after: Option<TaskStatus>) -> Weight {
+		let r = before.redundancy.clamp(1, T::MaxRedundancy::get());
+		let ended = T::WeightInfo::process_window_end(r);
+		match before.status {
+			TaskStatus::Submitted => T::WeightInfo::process_draw(r).saturating_add(
+				if after == Some(TaskStatus::Expired) {
+					T::WeightInfo::process_window_end(1)
+				} else {
+					Weight::zero()
+				},
+			),
+			// A commit deadline (or its extension): slashes, then a new draw scheduled, the
+			// reveal phase started, or the task expired.
+			TaskStatus::Assigned => T::WeightInfo::process_missed(r).saturating_add(
+				if after == Some(TaskStatus::Expired) {
+					T::WeightInfo::process_window_end(1)
+				} else {
+					Weight::zero()
+				},
+			),
+			// A reveal phase's end (or its extension): slashes for reveals withheld, the
+			// results compared, and what the comparison led to.
+			TaskStatus::Committed => {
+				let missed = before.assignments.iter().any(|a| a.output.is_none());
+				let slashes =
+					if missed { T::WeightInfo::process_missed(r) } else { Weight::zero() };
+				let outcome = match after {
+					Some(TaskStatus::Committed | TaskStatus::Revealed) => Weight::zero(),
+					Some(TaskStatus::Disputed) => T::Disputes::max_weight(),
+					Some(TaskStatus::Finalised) => {
+						T::WeightInfo::finalize().saturating_add(T::OnFinalised::max_weight())
+					},
+					_ => ended,
+				};
+				slashes
+					.saturating_add(T::WeightInfo::process_reveals(r))
+					.saturating_add(outcome)
+			},
+			// An audit tried, then the executors paid.
+			TaskStatus::Revealed => ended.saturating_add(Self::handler_weight()),
+			// Still judged (rescheduled), or expired.
+			TaskStatus::Disputed => ended,
+			TaskStatus::Finalised | TaskStatus::Expired => T::WeightInfo::process_prune(),
+		}
+	}
+
+	/// Makes the transition due when `task`'s current phase ends.
+	fn transition(id: TaskId, mut task: TaskInfo<T>, now: BlockNumberFor<T>) {
 		if matches!(task.status, TaskStatus::Assigned | TaskStatus::Committed)
 			&& Self::extend_if_congested(&mut task)
 		{

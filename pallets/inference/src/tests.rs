@@ -868,7 +868,16 @@ fn finalize_moves_on_a_task_the_hook_left_over() {
 		System::set_block_number(challenge_end);
 		assert_noop!(Inference::advance(RuntimeOrigin::signed(2), id), Error::<Test>::TooEarly);
 		System::set_block_number(challenge_end + 1);
-		assert_ok!(Inference::advance(RuntimeOrigin::signed(2), id));
+		// Charged the window's end it made, not the costliest transition it declares.
+		let before = task(id);
+		let post = Inference::advance(RuntimeOrigin::signed(2), id).expect("moved on");
+		let db: frame_support::weights::RuntimeDbWeight =
+			<Test as frame_system::Config>::DbWeight::get();
+		let made = Inference::transition_cost(&before, Some(TaskStatus::Finalised))
+			.saturating_add(db.reads(2))
+			.saturating_add(db.reads_writes(2, 1));
+		assert_eq!(post.actual_weight, Some(made));
+		assert!(made.all_lt(Inference::advance_weight()));
 		assert_eq!(task(id).status, TaskStatus::Finalised);
 		assert!(Deadlines::<Test>::get(challenge_end, id).is_none());
 		// Processed: the hook does not process it again.
@@ -958,12 +967,76 @@ fn the_hooks_work_depends_on_its_due_deadlines_not_on_open_tasks() {
 		let due = task(id).phase_ends;
 		System::set_block_number(due);
 		let weight = Inference::on_initialize(due);
-		assert_eq!(weight, Inference::hook_weight(1, 1));
+		// The queue's block read, the draw, the task read around it, its queue entry and the
+		// full-block record: a draw, less than the costliest transition it is bounded by.
+		let db: frame_support::weights::RuntimeDbWeight =
+			<Test as frame_system::Config>::DbWeight::get();
+		let draw = <() as crate::weights::WeightInfo>::on_initialize_idle()
+			.saturating_add(db.reads(1))
+			.saturating_add(<() as crate::weights::WeightInfo>::process_draw(1))
+			.saturating_add(db.reads(2))
+			.saturating_add(db.reads_writes(1, 1))
+			.saturating_add(db.reads_writes(1, 1));
+		assert_eq!(weight, draw);
+		assert!(weight.all_lt(Inference::hook_weight(1, 1)));
 		assert_eq!(task(id).status, TaskStatus::Assigned);
 		// Only that task moved; the fifteen others are untouched.
 		assert!(ids
 			.iter()
 			.all(|id| task(*id).status == TaskStatus::Assigned && task(*id).reassignments == 0));
+	});
+}
+
+/// Every path a deadline's transition can take is charged at most the bound the hook and
+/// `advance` are sized by, at every redundancy; a draw, a comparison of agreeing results and a
+/// window's end are charged less, which is what makes room in a busy block.
+#[test]
+fn a_transition_is_charged_its_path_within_the_bound() {
+	run_test(|| {
+		let id = submit(100, 1);
+		let mut before = task(id);
+		assert!(!before.assignments.is_empty(), "assigned: withheld reveals can be set");
+		let bound = Inference::transition_weight();
+		let statuses = [
+			TaskStatus::Submitted,
+			TaskStatus::Assigned,
+			TaskStatus::Committed,
+			TaskStatus::Revealed,
+			TaskStatus::Disputed,
+			TaskStatus::Finalised,
+			TaskStatus::Expired,
+		];
+		let mut afters: Vec<Option<TaskStatus>> = statuses.iter().cloned().map(Some).collect();
+		afters.push(None);
+		for r in 1..=<<Test as Config>::MaxRedundancy as Get<u32>>::get() {
+			before.redundancy = r;
+			for withheld in [false, true] {
+				before
+					.assignments
+					.iter_mut()
+					.for_each(|a| a.output = if withheld { None } else { Some(hash(b"x")) });
+				for status in &statuses {
+					before.status = status.clone();
+					for after in &afters {
+						let cost = Inference::transition_cost(&before, after.clone());
+						assert!(
+							cost.all_lte(bound),
+							"{status:?} -> {after:?} at r = {r}: {cost:?} > {bound:?}"
+						);
+					}
+				}
+			}
+		}
+		before.redundancy = 1;
+		before.assignments.iter_mut().for_each(|a| a.output = Some(hash(b"x")));
+		before.status = TaskStatus::Submitted;
+		let draw = Inference::transition_cost(&before, Some(TaskStatus::Assigned));
+		before.status = TaskStatus::Committed;
+		let compared = Inference::transition_cost(&before, Some(TaskStatus::Revealed));
+		before.status = TaskStatus::Revealed;
+		let window_end = Inference::transition_cost(&before, Some(TaskStatus::Finalised));
+		assert!(draw.all_lt(bound) && window_end.all_lt(bound));
+		assert!(compared.ref_time() < window_end.ref_time());
 	});
 }
 
