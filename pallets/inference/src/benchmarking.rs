@@ -339,13 +339,20 @@ mod benchmarks {
 		assert_eq!(Tasks::<T>::get(id).map(|t| t.status), Some(TaskStatus::Finalised));
 	}
 
-	/// Pruning a finished task with the most outputs stored.
+	/// Pruning a finished task with the most outputs stored: as many different outputs, of the
+	/// longest length, as it had executors (a disagreement, judged or paid without a jury).
 	#[benchmark]
 	fn process_prune() {
 		executors::<T>();
-		let id = revealed_task::<T>(T::MaxRedundancy::get());
-		process::<T>(id);
-		let block = due::<T>(id);
+		let r = T::MaxRedundancy::get();
+		let (id, _) = disagreeing_reveals::<T>(r, T::MaxOutputLen::get(), true);
+		assert_eq!(Outputs::<T>::iter_prefix(id).count() as u32, r);
+		let block = frame_system::Pallet::<T>::block_number();
+		Tasks::<T>::mutate(id, |task| {
+			if let Some(task) = task {
+				task.status = TaskStatus::Expired;
+			}
+		});
 
 		#[block]
 		{

@@ -943,13 +943,14 @@ impl<T: Config> Pallet<T> {
 	/// The costliest transition a deadline can make, handlers included: the most
 	/// [`Self::transition_cost`] charges, at the largest redundancy, on any path (a draw, or
 	/// a commit deadline missed, then the task expired; a reveal phase's end with reveals
-	/// withheld, then a dispute, every executor paid, or the task expired; a window's end; a
-	/// pruning), and the two reads of the task around it.
+	/// withheld, then a dispute, every executor paid after a jury was looked for, or the task
+	/// expired; a window's end; a pruning), and the two reads of the task around it.
 	pub fn transition_weight() -> Weight {
 		let r = T::MaxRedundancy::get();
 		let expired = T::WeightInfo::process_window_end(1);
 		let concluded = T::Disputes::max_weight()
-			.max(T::WeightInfo::finalize().saturating_add(T::OnFinalised::max_weight()))
+			.saturating_add(T::WeightInfo::finalize())
+			.saturating_add(T::OnFinalised::max_weight())
 			.max(T::WeightInfo::process_window_end(r));
 		T::WeightInfo::process_draw(r)
 			.saturating_add(expired)
