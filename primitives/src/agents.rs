@@ -171,6 +171,17 @@ pub trait AgentRegistry<AccountId, Balance> {
 	/// same filter, without the draw. Same cost bound.
 	fn available(role: Role, model: &ModelId, exclude: &[AccountId], collateral: Balance) -> u32;
 
+	/// Whether [`select`](Self::select) could draw `n` agents now with these arguments, and how
+	/// many agent records the check read to know (at most `max_candidates()`): it stops at the
+	/// `n`th agent it finds, so a set whose first members are selectable costs `n` reads.
+	fn has_available(
+		role: Role,
+		model: &ModelId,
+		n: u32,
+		exclude: &[AccountId],
+		collateral: Balance,
+	) -> (bool, u32);
+
 	/// The most candidates kept per role and model: the bound on the cost of `select`.
 	fn max_candidates() -> u32;
 

@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 111,
+	spec_version: 112,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -152,7 +152,8 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// lost vote record as an executor does; spec 110, no storage: the last reveal of a task ends its
 /// reveal phase and the deadline hook compares the results at the next block (a task stored by
 /// spec 109 never waits in that state: its last reveal concluded it); spec 111, no storage: the
-/// deadline hook and `advance` charge each transition what its path did, not the costliest one.
+/// deadline hook and `advance` charge each transition what its path did, not the costliest one;
+/// spec 112, no storage: a task's submission is charged for the candidates' records it read.
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

@@ -129,17 +129,59 @@ impl<T: Config> Pallet<T> {
 		exclude: &[T::AccountId],
 		collateral: BalanceOf<T>,
 	) -> Vec<(T::AccountId, u128)> {
+		Self::checked_candidates(role, model, exclude, collateral)
+			.filter_map(|(candidate, free)| Some((candidate, free?)))
+			.collect()
+	}
+
+	/// Whether at least `n` members of the candidate set of `role` and `model` are selectable
+	/// (as [`Self::selectable`] filters them), and how many agent records were read to know: the
+	/// check stops at the `n`th selectable member.
+	pub(crate) fn has_selectable(
+		role: Role,
+		model: &ModelId,
+		n: u32,
+		exclude: &[T::AccountId],
+		collateral: BalanceOf<T>,
+	) -> (bool, u32) {
+		let (mut found, mut read) = (0u32, 0u32);
+		if n == 0 {
+			return (true, read);
+		}
+		for (_, free) in Self::checked_candidates(role, model, exclude, collateral) {
+			read = read.saturating_add(1);
+			if free.is_some() {
+				found = found.saturating_add(1);
+				if found >= n {
+					break;
+				}
+			}
+		}
+		(found >= n, read)
+	}
+
+	/// The members of the candidate set of `role` and `model` not in `exclude`, in the set's
+	/// order, each with its free stake when it is selectable (eligible, and its free stake
+	/// covers `collateral` and is not zero) and `None` when it is not. Each item reads the
+	/// member's record when the caller takes it.
+	fn checked_candidates<'a>(
+		role: Role,
+		model: &ModelId,
+		exclude: &'a [T::AccountId],
+		collateral: BalanceOf<T>,
+	) -> impl Iterator<Item = (T::AccountId, Option<u128>)> + 'a {
 		let now = frame_system::Pallet::<T>::block_number();
 		Candidates::<T>::get(role, model)
 			.into_iter()
-			.filter(|candidate| !exclude.contains(candidate))
-			.filter_map(|candidate| {
-				let info = Registry::<T>::get(&candidate)?;
-				let free = info.free_stake();
-				(Self::is_eligible(&info, role, now) && free >= collateral && !free.is_zero())
-					.then(|| (candidate, free.saturated_into::<u128>()))
+			.filter(move |candidate| !exclude.contains(candidate))
+			.map(move |candidate| {
+				let free = Registry::<T>::get(&candidate).and_then(|info| {
+					let free = info.free_stake();
+					(Self::is_eligible(&info, role, now) && free >= collateral && !free.is_zero())
+						.then(|| free.saturated_into::<u128>())
+				});
+				(candidate, free)
 			})
-			.collect()
 	}
 
 	/// A pseudo-random number below `bound` (> 0) from `seed` and `round`.

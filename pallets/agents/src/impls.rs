@@ -68,6 +68,16 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		Self::selectable(role, model, exclude, collateral).len() as u32
 	}
 
+	fn has_available(
+		role: Role,
+		model: &ModelId,
+		n: u32,
+		exclude: &[T::AccountId],
+		collateral: BalanceOf<T>,
+	) -> (bool, u32) {
+		Self::has_selectable(role, model, n, exclude, collateral)
+	}
+
 	fn max_candidates() -> u32 {
 		T::MaxCandidates::get()
 	}

@@ -722,6 +722,37 @@ fn rejoin_takes_back_seats_and_only_eligible_agents_evict() {
 	});
 }
 
+/// The availability check a task's submission makes stops at the `n`th selectable candidate:
+/// it reads the records of the members before it, excluded ones aside, and no more; and it
+/// answers as the full count does.
+#[test]
+fn the_availability_check_reads_records_up_to_the_nth_selectable_candidate() {
+	run_test(|| {
+		for who in 1..=MAX_CANDIDATES as u64 {
+			register_executor(who, 100);
+		}
+		assert_eq!(candidates(Role::Executor, model(1)), vec![1, 2, 3]);
+		// Agent 1's stake is all reserved; agent 2 is excluded.
+		assert_ok!(Agents::note_work_opened(&1, 100));
+		let check = |n| Agents::has_available(Role::Executor, &model(1), n, &[2], 100);
+		assert_eq!(check(0), (true, 0));
+		// 1 is read and not selectable, 2 is skipped without a read, 3 is selectable.
+		assert_eq!(check(1), (true, 2));
+		assert_eq!(check(2), (false, 2));
+		// Nothing excluded: 2 is the first selectable member, 3 the second.
+		assert_eq!(Agents::has_available(Role::Executor, &model(1), 1, &[], 100), (true, 2));
+		assert_eq!(Agents::has_available(Role::Executor, &model(1), 2, &[], 100), (true, 3));
+		for n in 0..=3 {
+			for exclude in [&[][..], &[2][..]] {
+				assert_eq!(
+					Agents::has_available(Role::Executor, &model(1), n, exclude, 100).0,
+					Agents::available(Role::Executor, &model(1), exclude, 100) >= n
+				);
+			}
+		}
+	});
+}
+
 /// Each assignment reserves the stake that backs it: an agent cannot promise the same stake to
 /// more work than it can pay for, nor unbond it while the work is open.
 #[test]

@@ -172,13 +172,21 @@ fn disagreeing_reveals<T: Config>(r: u32, o: u32, last_reveals: bool) -> (TaskId
 mod benchmarks {
 	use super::*;
 
-	/// `r` executors checked for in a full candidate set; an inline input of `i` bytes.
+	/// `r` executors checked for in a full candidate set, found after passing over `c` members
+	/// whose stake is all reserved by other work (`r + c` records read); an inline input of `i`
+	/// bytes.
 	#[benchmark]
 	fn submit_task(
 		r: Linear<1, { T::MaxRedundancy::get() }>,
 		i: Linear<0, { T::MaxInputLen::get() }>,
+		c: Linear<0, { T::AgentRegistry::max_candidates() - T::MaxRedundancy::get() }>,
 	) {
 		executors::<T>();
+		for n in 0..c {
+			let member: T::AccountId = account("executor", n, SEED);
+			let free = T::AgentRegistry::free_stake_of(&member);
+			T::AgentRegistry::note_work_opened(&member, free).expect("the stake is free");
+		}
 		let requester = requester::<T>();
 
 		#[extrinsic_call]

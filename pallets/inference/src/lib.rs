@@ -647,7 +647,9 @@ pub mod pallet {
 		///   assignment.
 		///
 		/// Executors are drawn at the next block, weighted by free stake, from the hash of this
-		/// block.
+		/// block. The call checks only that `redundancy` of them are available now: it reads the
+		/// candidates' records in the set's order up to the `redundancy`th selectable one, and
+		/// is charged for the records it read (declared for a full set, the rest refunded).
 		///
 		/// Errors: `InvalidRedundancy`, `JuryModeRedundancy`, `FeeTooLow`,
 		/// `InvalidCommitPeriod`, `InvalidParams`, `TemperatureNotZero`, `TooManyTokens`,
@@ -658,10 +660,8 @@ pub mod pallet {
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::submit_task(
 			*redundancy,
-			match input {
-				TaskInput::Inline(bytes) => bytes.len(),
-				TaskInput::Reference { uri, .. } => uri.len(),
-			}.saturated_into(),
+			Pallet::<T>::input_len(input),
+			T::AgentRegistry::max_candidates(),
 		))]
 		pub fn submit_task(
 			origin: OriginFor<T>,
@@ -671,8 +671,9 @@ pub mod pallet {
 			fee: BalanceOf<T>,
 			redundancy: u32,
 			commit_period: BlockNumberFor<T>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let requester = ensure_signed(origin)?;
+			let input_len = Self::input_len(&input);
 			ensure!(
 				redundancy > 0 && redundancy <= T::MaxRedundancy::get(),
 				Error::<T>::InvalidRedundancy
@@ -696,11 +697,14 @@ pub mod pallet {
 			let share = fee / BalanceOf::<T>::from(redundancy);
 			let collateral = Self::executor_collateral(share);
 			let exclude = Self::requester_and_its_agent(&requester);
-			ensure!(
-				T::AgentRegistry::available(Role::Executor, &model, &exclude, collateral)
-					>= redundancy,
-				Error::<T>::NoExecutors
+			let (available, records_read) = T::AgentRegistry::has_available(
+				Role::Executor,
+				&model,
+				redundancy,
+				&exclude,
+				collateral,
 			);
+			ensure!(available, Error::<T>::NoExecutors);
 
 			let deposit = Self::task_deposit(&input, redundancy);
 			let spendable = T::Currency::reducible_balance(
@@ -746,7 +750,10 @@ pub mod pallet {
 				fee,
 				redundancy,
 			});
-			Ok(())
+			// Charged for the candidates' records the availability check read (the `redundancy`
+			// it found and those it passed over), not for a full set's.
+			let passed_over = records_read.saturating_sub(redundancy);
+			Ok(Some(T::WeightInfo::submit_task(redundancy, input_len, passed_over)).into())
 		}
 
 		/// Commit to a result of a task: `commitment = blake2_256(output_hash ‖ salt ‖
@@ -903,6 +910,15 @@ impl<T: Config> Pallet<T> {
 	/// The pallet's account, the protocol account: receives the protocol cut and pays audits.
 	pub fn account_id() -> T::AccountId {
 		T::PalletId::get().into_account_truncating()
+	}
+
+	/// The length of a submitted input that its weight depends on: the bytes inline, or the URI.
+	pub(crate) fn input_len(input: &TaskInput<Vec<u8>>) -> u32 {
+		match input {
+			TaskInput::Inline(bytes) => bytes.len(),
+			TaskInput::Reference { uri, .. } => uri.len(),
+		}
+		.saturated_into()
 	}
 
 	/// The stake each executor of a task reserves while the task is open, for a fee share of

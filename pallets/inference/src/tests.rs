@@ -711,6 +711,54 @@ fn partial_commits_continue_with_the_executors_that_committed() {
 	});
 }
 
+/// A submission declares the cost of reading a full candidate set and is charged for the records
+/// its availability check read: up to the `redundancy`th selectable candidate.
+#[test]
+fn a_submission_is_charged_for_the_candidate_records_it_read() {
+	use crate::weights::WeightInfo;
+	use frame_support::traits::UnfilteredDispatchable;
+	run_test(|| {
+		let prompt = b"What is 2 + 2?".to_vec();
+		let len = prompt.len() as u32;
+		let submit = |redundancy: u32| {
+			let call = Call::<Test>::submit_task {
+				model: model(),
+				input: TaskInput::Inline(prompt.clone()),
+				params: PARAMS,
+				fee: 90,
+				redundancy,
+				commit_period: COMMIT_PERIOD,
+			};
+			let declared = call.get_dispatch_info().call_weight;
+			let post = call.dispatch_bypass_filter(RuntimeOrigin::signed(1)).expect("submitted");
+			(declared, post.actual_weight)
+		};
+		let full = <() as WeightInfo>::submit_task(1, len, Agents::max_candidates());
+		// 11, 12, 13, 14 in the set, all selectable: one record read for one executor, none
+		// passed over.
+		assert_eq!(submit(1), (full, Some(<() as WeightInfo>::submit_task(1, len, 0))));
+		assert_eq!(submit(3).1, Some(<() as WeightInfo>::submit_task(3, len, 0)));
+		// 11 and 12 have no free stake: read and passed over.
+		for busy in [11, 12] {
+			assert_ok!(Agents::note_work_opened(&busy, Agents::free_stake_of(&busy)));
+		}
+		assert_eq!(submit(1).1, Some(<() as WeightInfo>::submit_task(1, len, 2)));
+		assert!(<() as WeightInfo>::submit_task(1, len, 2).all_lt(full));
+		// Too few: every member read, the error charged in full.
+		let call = Call::<Test>::submit_task {
+			model: model(),
+			input: TaskInput::Inline(prompt.clone()),
+			params: PARAMS,
+			fee: 90,
+			redundancy: 3,
+			commit_period: COMMIT_PERIOD,
+		};
+		let refused = call.dispatch_bypass_filter(RuntimeOrigin::signed(1)).unwrap_err();
+		assert_eq!(refused.error, Error::<Test>::NoExecutors.into());
+		assert_eq!(refused.post_info.actual_weight, None);
+	});
+}
+
 #[test]
 fn the_last_reveal_costs_what_any_reveal_costs_and_the_hook_compares_the_results() {
 	use crate::weights::WeightInfo;
