@@ -168,7 +168,8 @@ pub trait AgentRegistry<AccountId, Balance> {
 	) -> Result<Vec<AccountId>, SelectionError>;
 
 	/// How many agents [`select`](Self::select) could draw from now with these arguments: the
-	/// same filter, without the draw. Same cost bound.
+	/// same filter, without the draw. Same cost bound: every candidate's record is read; to know
+	/// only whether there are enough, [`has_available`](Self::has_available) reads fewer.
 	fn available(role: Role, model: &ModelId, exclude: &[AccountId], collateral: Balance) -> u32;
 
 	/// Whether [`select`](Self::select) could draw `n` agents now with these arguments, and how

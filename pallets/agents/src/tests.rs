@@ -742,6 +742,13 @@ fn the_availability_check_reads_records_up_to_the_nth_selectable_candidate() {
 		// Nothing excluded: 2 is the first selectable member, 3 the second.
 		assert_eq!(Agents::has_available(Role::Executor, &model(1), 1, &[], 100), (true, 2));
 		assert_eq!(Agents::has_available(Role::Executor, &model(1), 2, &[], 100), (true, 3));
+		// A collateral of zero still passes over a member with no free stake.
+		assert_eq!(Agents::has_available(Role::Executor, &model(1), 1, &[], 0), (true, 2));
+		// Paused, agent 3 is read and passed over too.
+		assert_ok!(Agents::pause(RuntimeOrigin::signed(3)));
+		assert_eq!(check(1), (false, 2));
+		assert_eq!(Agents::has_available(Role::Executor, &model(1), 1, &[], 100), (true, 2));
+		assert_eq!(Agents::has_available(Role::Executor, &model(1), 2, &[], 100), (false, 3));
 		for n in 0..=3 {
 			for exclude in [&[][..], &[2][..]] {
 				assert_eq!(

@@ -633,7 +633,10 @@ fn the_protocol_account_cannot_be_drained_through_disagreements() {
 			);
 			if submitted.is_err() {
 				// The losing executor's stake no longer covers another assignment.
-				assert_noop!(submitted, pallet_inference::Error::<Test>::NoExecutors);
+				assert_noop!(
+					submitted.map_err(|refused| refused.error),
+					pallet_inference::Error::<Test>::NoExecutors
+				);
 				break;
 			}
 			run_to_block(System::block_number() + 1);

@@ -179,7 +179,10 @@ mod benchmarks {
 	fn submit_task(
 		r: Linear<1, { T::MaxRedundancy::get() }>,
 		i: Linear<0, { T::MaxInputLen::get() }>,
-		c: Linear<0, { T::AgentRegistry::max_candidates() - T::MaxRedundancy::get() }>,
+		c: Linear<
+			0,
+			{ T::AgentRegistry::max_candidates().saturating_sub(T::MaxRedundancy::get()) },
+		>,
 	) {
 		executors::<T>();
 		for n in 0..c {
@@ -188,6 +191,12 @@ mod benchmarks {
 			T::AgentRegistry::note_work_opened(&member, free).expect("the stake is free");
 		}
 		let requester = requester::<T>();
+		let collateral = Pallet::<T>::executor_collateral(fee::<T>() / r.into());
+		assert_eq!(
+			T::AgentRegistry::has_available(Role::Executor, &model(), r, &[], collateral),
+			(true, r + c),
+			"the check reads the c members passed over and the r found"
+		);
 
 		#[extrinsic_call]
 		_(

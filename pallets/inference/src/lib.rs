@@ -108,6 +108,7 @@ use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{
 	defensive,
+	dispatch::WithPostDispatchInfo,
 	pallet_prelude::*,
 	traits::{
 		fungible::{Inspect, InspectHold, Mutate, MutateHold},
@@ -649,7 +650,10 @@ pub mod pallet {
 		/// Executors are drawn at the next block, weighted by free stake, from the hash of this
 		/// block. The call checks only that `redundancy` of them are available now: it reads the
 		/// candidates' records in the set's order up to the `redundancy`th selectable one, and
-		/// is charged for the records it read (declared for a full set, the rest refunded).
+		/// is charged for the records it read (declared for a full set, the rest refunded), also
+		/// when it is refused for `NoExecutors`; a call refused before that check pays what it
+		/// declared. The draw itself is the next block's hook's (at most
+		/// [`Config::MaxDeadlinesPerBlock`] a block), charged to that block.
 		///
 		/// Errors: `InvalidRedundancy`, `JuryModeRedundancy`, `FeeTooLow`,
 		/// `InvalidCommitPeriod`, `InvalidParams`, `TemperatureNotZero`, `TooManyTokens`,
@@ -704,7 +708,15 @@ pub mod pallet {
 				&exclude,
 				collateral,
 			);
-			ensure!(available, Error::<T>::NoExecutors);
+			// Refused: charged for the records read, every one counted as passed over.
+			ensure!(
+				available,
+				Error::<T>::NoExecutors.with_weight(T::WeightInfo::submit_task(
+					redundancy,
+					input_len,
+					records_read
+				))
+			);
 
 			let deposit = Self::task_deposit(&input, redundancy);
 			let spendable = T::Currency::reducible_balance(

@@ -354,6 +354,7 @@ fn submissions_are_checked() {
 		                  fee: u64,
 		                  r: u32,
 		                  period: u64| {
+			// The error alone: a refusal for want of executors carries the weight it used.
 			Inference::submit_task(
 				RuntimeOrigin::signed(who),
 				m,
@@ -363,6 +364,7 @@ fn submissions_are_checked() {
 				r,
 				period,
 			)
+			.map_err(|refused| refused.error)
 		};
 		let input = b"prompt".to_vec();
 		assert_noop!(
@@ -744,7 +746,7 @@ fn a_submission_is_charged_for_the_candidate_records_it_read() {
 		}
 		assert_eq!(submit(1).1, Some(<() as WeightInfo>::submit_task(1, len, 2)));
 		assert!(<() as WeightInfo>::submit_task(1, len, 2).all_lt(full));
-		// Too few: every member read, the error charged in full.
+		// Too few: every member read, and charged as passed over.
 		let call = Call::<Test>::submit_task {
 			model: model(),
 			input: TaskInput::Inline(prompt.clone()),
@@ -755,7 +757,10 @@ fn a_submission_is_charged_for_the_candidate_records_it_read() {
 		};
 		let refused = call.dispatch_bypass_filter(RuntimeOrigin::signed(1)).unwrap_err();
 		assert_eq!(refused.error, Error::<Test>::NoExecutors.into());
-		assert_eq!(refused.post_info.actual_weight, None);
+		assert_eq!(
+			refused.post_info.actual_weight,
+			Some(<() as WeightInfo>::submit_task(3, len, 4))
+		);
 	});
 }
 
@@ -1159,7 +1164,8 @@ fn a_requester_never_executes_its_own_task() {
 				20,
 				2,
 				COMMIT_PERIOD
-			),
+			)
+			.map_err(|refused| refused.error),
 			Error::<Test>::NoExecutors
 		);
 	});
