@@ -27,6 +27,7 @@
 
 extern crate alloc;
 
+pub mod batch;
 pub mod merkle;
 
 use alloc::{collections::btree_set::BTreeSet, format, string::String, vec::Vec};
@@ -209,6 +210,8 @@ pub enum Fault {
 	InputUnavailable,
 	/// The fetched input does not hash to the task's input hash.
 	InputHashMismatch,
+	/// An item of a batch's input is longer than the chain keeps of an input.
+	InputTooLong,
 	/// Too little time was left before the commit deadline to call the endpoint.
 	TooLate,
 	/// The endpoint could not be reached (connection refused or reset, bad URL, I/O error).
@@ -229,7 +232,13 @@ impl Fault {
 	/// Whether the fault is the referenced input's (the requester's), not the executor's: the
 	/// task is then answered with [`INPUT_UNAVAILABLE`].
 	pub fn is_input_fault(&self) -> bool {
-		matches!(self, Fault::InputNotText | Fault::InputUnavailable | Fault::InputHashMismatch)
+		matches!(
+			self,
+			Fault::InputNotText
+				| Fault::InputUnavailable
+				| Fault::InputHashMismatch
+				| Fault::InputTooLong
+		)
 	}
 
 	/// Whether the same call may succeed if made again: the endpoint was unreachable, timed
@@ -266,6 +275,7 @@ impl core::fmt::Display for Fault {
 			Fault::InputNotText => write!(f, "the input is not UTF-8 text"),
 			Fault::InputUnavailable => write!(f, "the input could not be fetched"),
 			Fault::InputHashMismatch => write!(f, "the fetched input does not match its hash"),
+			Fault::InputTooLong => write!(f, "an item of the input is longer than the chain keeps"),
 			Fault::TooLate => write!(f, "too little time left before the commit deadline"),
 			Fault::Unreachable => write!(f, "endpoint unreachable"),
 			Fault::Timeout => write!(f, "endpoint timed out"),
