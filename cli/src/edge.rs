@@ -66,7 +66,8 @@ pub const MAX_TASKS_SCANNED: usize = 1024;
 /// Most jury seats looked at per block (as an agent node's juror worker).
 pub const MAX_DUTIES_SCANNED: usize = 256;
 
-/// Most task executions in flight at once (an agent node makes at most four calls a block).
+/// Most task executions in flight at once: what a device running a small model serves at once
+/// (an agent node makes its calls one after another, up to 64 a block).
 pub const MAX_CALLS_IN_FLIGHT: usize = 4;
 
 /// Most re-executions for votes in flight at once, apart from the executions, so that slow
@@ -477,6 +478,10 @@ struct Agent {
 	head: (H256, u64),
 	/// The agent acted for at the head, last time it was known (`None` before the first step).
 	agent: Option<Option<AccountId32>>,
+	/// Where the resends of the last block that made any stand: the resends of one block take
+	/// consecutive nonces ([`resend_nonce`]; not kept across restarts: a restarted agent's
+	/// first resend starts again at the chain's next nonce).
+	resent: Option<agentchain_execution::ResendCursor>,
 }
 
 /// Runs the edge agent until the chain connection ends or it is stopped.
@@ -538,6 +543,7 @@ pub async fn run(
 		finished,
 		head: (best, 0),
 		agent: None,
+		resent: None,
 	};
 	let number = agent.chain.number_of(best).await?;
 	agent.head = (best, number);
@@ -1290,7 +1296,7 @@ impl Agent {
 
 	/// Signs `call` with the operator key and hands it to the chain without waiting: a first
 	/// attempt at the next nonce the agent tracks, a resend at the lowest nonce the chain has not
-	/// used. The agent's state — with whatever the caller recorded about this duty — is saved
+	/// used (the next resends of the same block at the nonces after it). The agent's state — with whatever the caller recorded about this duty — is saved
 	/// (and synced) before the transaction leaves, so a restart never forgets what was sent. The
 	/// outcome is printed; a duty not on chain by the next block is sent again.
 	async fn send<C: subxt::tx::Payload>(
@@ -1330,10 +1336,12 @@ impl Agent {
 			.await?
 			.map_or(0, |account| u64::from(account.nonce));
 		let tracked = self.store.state.nonce;
-		let (nonce, track) = if resend {
-			resend_nonce(tracked, chain_next, now)
+		let (nonce, track, resent, fresh) = if resend {
+			let (nonce, track, resent, fresh) = resend_nonce(tracked, self.resent, chain_next, now);
+			(nonce, track, Some(resent), fresh)
 		} else {
-			reserve_nonce(tracked, chain_next, now)
+			let (nonce, track) = reserve_nonce(tracked, chain_next, now);
+			(nonce, track, self.resent, true)
 		};
 		self.store.state.nonce = Some(track);
 		if let Err(e) = self.save() {
@@ -1341,9 +1349,10 @@ impl Agent {
 			self.store.state.nonce = tracked;
 			return Err(e);
 		}
+		self.resent = resent;
 		let sent = self.build_and_submit(client, call, nonce).await;
-		if sent.is_err() && !resend {
-			// Not sent: the nonce is given back, or every later transaction would wait on it.
+		if sent.is_err() && fresh {
+			// Not sent: a fresh nonce is given back, or every later transaction would wait on it.
 			if let Some(track) = release_nonce(self.store.state.nonce, nonce) {
 				self.store.state.nonce = Some(track);
 				self.save()?;

@@ -130,21 +130,54 @@ pub fn reserve_nonce(tracked: Option<(u64, u64)>, chain_next: u64, now: u64) -> 
 	(reserved, (reserved.saturating_add(1), now))
 }
 
-/// The nonce for sending again, at block `now`, a transaction that has not reached a block: the
-/// chain's next nonce, `chain_next`, the lowest one not yet used; with what to track from now on
-/// (later reservations continue above it).
+/// Where the resends of a block stand: the block, the nonce the next resend of it takes, and the
+/// top of the window of nonces handed out before its first resend (the tracked next nonce then).
+pub type ResendCursor = (u64, u64, u64);
+
+/// The nonce for sending again, at block `now`, a transaction that has not reached a block; with
+/// what to track from now on, the new cursor of the block's resends, and whether the nonce is a
+/// fresh one (then a transaction refused by the pool gives it back with [`release_nonce`], as a
+/// first send's does).
 ///
-/// A transaction lost from the pool (dropped when it was full, say) leaves a gap that every
-/// later nonce waits on; a resend at the lowest unused nonce fills it. Where a pending
-/// transaction still holds that nonce, the pool keeps the one with the higher priority: a
-/// protocol duty replaces an ordinary transaction, and an equal one is refused (the pending one
-/// lands, and the resend is tried again later if still needed).
-pub fn resend_nonce(tracked: Option<(u64, u64)>, chain_next: u64, now: u64) -> (u64, (u64, u64)) {
-	let next = match tracked {
+/// The block's first resend takes the chain's next nonce, `chain_next`, the lowest one not yet
+/// used; each further resend of the block the nonce after the last, while it is below the top of
+/// the nonces handed out before (`tracked`): a transaction lost from the pool (dropped when it was
+/// full, say) leaves a gap that every later nonce waits on, and a resend at the lowest unused
+/// nonce fills it; several duties sent again together (their transactions lost together, or late
+/// into a block together) go at consecutive nonces, so that all of them can land in the next
+/// block, where at one nonce only one of them would land a block. Where a pending transaction
+/// still holds a nonce, the pool keeps the one with the higher priority: a protocol duty replaces
+/// an ordinary transaction, and an equal one is refused (the pending one lands, and the resend is
+/// tried again later if still needed). Past that window a resend takes a fresh nonce, as a first
+/// send does, so that it never takes one a first send of the same block took.
+///
+/// A worker of an earlier block still running continues the cursor of a later one rather than
+/// starting it again (workers of consecutive blocks run at once).
+pub fn resend_nonce(
+	tracked: Option<(u64, u64)>,
+	resent: Option<ResendCursor>,
+	chain_next: u64,
+	now: u64,
+) -> (u64, (u64, u64), ResendCursor, bool) {
+	let tracked_next = match tracked {
 		Some((next, at)) if at.saturating_add(NONCE_MEMORY) > now => next,
 		_ => 0,
 	};
-	(chain_next, (next.max(chain_next.saturating_add(1)), now))
+	let (block, next, top) = match resent {
+		Some((block, next, top)) if block >= now => (block, next.max(chain_next), top),
+		_ => (now, chain_next, tracked_next.max(chain_next)),
+	};
+	if next < top {
+		(
+			next,
+			(tracked_next.max(next.saturating_add(1)), now),
+			(block, next.saturating_add(1), top),
+			false,
+		)
+	} else {
+		let nonce = tracked_next.max(chain_next);
+		(nonce, (nonce.saturating_add(1), now), (block, next, top), true)
+	}
 }
 
 /// The on-chain id of a model known by a canonical name: `blake2_256(name)`.
@@ -751,11 +784,55 @@ mod tests {
 		// Forgotten after NONCE_MEMORY blocks.
 		assert_eq!(reserve_nonce(Some(tracked), 3, 10 + NONCE_MEMORY).0, 3);
 		// A resend takes the lowest unused nonce; later reservations go above what was tracked.
-		let (resent, after) = resend_nonce(Some(tracked), 3, 12);
+		let (resent, after, _, _) = resend_nonce(Some(tracked), None, 3, 12);
 		assert_eq!((resent, reserve_nonce(Some(after), 3, 12).0), (3, 5));
 		// A nonce not used is given back only if it was the last one reserved.
 		assert_eq!(release_nonce(Some(tracked), 4), Some((4, 10)));
 		assert_eq!(release_nonce(Some(tracked), 3), None);
+	}
+
+	#[test]
+	fn resends_at_one_block_take_consecutive_nonces_from_the_chains_next() {
+		// Eight duties sent at nonces 15..=22 at block 33 did not reach block 34 (the chain's
+		// next nonce is still 15): block 34's worker sends all eight again.
+		let mut tracked = Some((23, 33));
+		let mut resent = None;
+		let mut nonces = Vec::new();
+		for _ in 0..8 {
+			let (nonce, track, cursor, fresh) = resend_nonce(tracked, resent, 15, 34);
+			assert!(!fresh);
+			nonces.push(nonce);
+			(tracked, resent) = (Some(track), Some(cursor));
+		}
+		// At one nonce, only one of the eight could land a block.
+		assert_eq!(nonces, (15..23).collect::<Vec<_>>());
+		// A first send goes above them; a ninth resend is fresh, above that.
+		let (first, track) = reserve_nonce(tracked, 15, 34);
+		assert_eq!(first, 23);
+		let (ninth, track, _, fresh) = resend_nonce(Some(track), resent, 15, 34);
+		assert_eq!((ninth, fresh), (24, true));
+		// The next block starts again at the chain's next nonce, whatever was resent before.
+		assert_eq!(resend_nonce(Some(track), resent, 19, 35).0, 19);
+		// The chain moved past the resends of this block: its next nonce wins.
+		assert_eq!(resend_nonce(Some(track), Some((34, 16, 23)), 20, 34).0, 20);
+	}
+
+	#[test]
+	fn a_resend_never_takes_a_nonce_a_first_send_of_its_block_took() {
+		// Nothing outstanding: the chain's next nonce is the tracked one.
+		let tracked = Some((15, 33));
+		let (a, tracked, resent, fresh) = resend_nonce(tracked, None, 15, 34);
+		assert_eq!((a, fresh), (15, true));
+		let (b, tracked) = reserve_nonce(Some(tracked), 15, 34);
+		let (c, tracked, resent, fresh) = resend_nonce(Some(tracked), Some(resent), 15, 34);
+		assert_eq!((b, c, fresh), (16, 17, true));
+		let (d, _) = reserve_nonce(Some(tracked), 15, 34);
+		assert_eq!(d, 18);
+		// A worker of block 33 still running continues block 34's cursor instead of starting
+		// again at the chain's next nonce (a nonce block 34's worker already resent).
+		let (e, _, _, _) = resend_nonce(Some(tracked), Some((34, 16, 20)), 15, 33);
+		assert_eq!(e, 16);
+		assert_eq!(resent.0, 34);
 	}
 
 	#[test]

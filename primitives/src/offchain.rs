@@ -110,6 +110,12 @@ pub const OPERATOR_NONCE_PREFIX: &[u8] = b"agentchain::operator-nonce::";
 
 pub use agentchain_execution::NONCE_MEMORY;
 
+/// What is kept per operator key in offchain local storage: the nonce tracked for it (the next one
+/// not handed out, and the block it was last handed out at) and the cursor of the resends of the
+/// last block that made any ([`agentchain_execution::ResendCursor`]). One value, so that one
+/// compare-and-set updates both.
+type NonceState = ((u64, u64), Option<agentchain_execution::ResendCursor>);
+
 /// Reserves the nonce of the next transaction an off-chain worker signs with `account` (its
 /// encoding) at block `now`, given the chain's next nonce for it
 /// ([`agentchain_execution::reserve_nonce`]'s rule, shared with the edge agent).
@@ -120,44 +126,85 @@ pub use agentchain_execution::NONCE_MEMORY;
 /// compare-and-set on offchain local storage, shared by every pallet that signs with operator
 /// keys. Returns `None` if the storage could not be updated.
 pub fn reserve_nonce(account: &[u8], chain_next: u64, now: u64) -> Option<u64> {
-	tracked_nonce(account, |tracked| agentchain_execution::reserve_nonce(tracked, chain_next, now))
+	nonce_state(account, |state| {
+		let (tracked, resent) =
+			state.map_or((None, None), |(tracked, resent)| (Some(tracked), resent));
+		let (nonce, track) = agentchain_execution::reserve_nonce(tracked, chain_next, now);
+		Ok((nonce, (track, resent)))
+	})
 }
 
 /// The nonce for sending again, at block `now`, a transaction of `account` (its encoding) that
-/// has not reached a block: the chain's next nonce, `chain_next`, the lowest one not yet used
-/// ([`agentchain_execution::resend_nonce`]'s rule). Later reservations continue above it.
-/// Returns `None` if the storage could not be updated.
-pub fn resend_nonce(account: &[u8], chain_next: u64, now: u64) -> Option<u64> {
-	tracked_nonce(account, |tracked| agentchain_execution::resend_nonce(tracked, chain_next, now))
+/// has not reached a block ([`agentchain_execution::resend_nonce`]'s rule): the chain's next
+/// nonce for the block's first resend, the nonces after it for the next ones while they are
+/// below what was handed out before, a fresh nonce past that. With whether it is fresh: a
+/// transaction refused at a fresh nonce gives it back ([`release_nonce`]). Returns `None` if the
+/// storage could not be updated.
+pub fn resend_nonce(account: &[u8], chain_next: u64, now: u64) -> Option<(u64, bool)> {
+	nonce_state(account, |state| {
+		let (tracked, resent) =
+			state.map_or((None, None), |(tracked, resent)| (Some(tracked), resent));
+		let (nonce, track, cursor, fresh) =
+			agentchain_execution::resend_nonce(tracked, resent, chain_next, now);
+		Ok(((nonce, fresh), (track, Some(cursor))))
+	})
 }
 
-/// Applies a nonce rule to the nonce tracked for `account` in offchain local storage, as a
-/// compare-and-set; the nonce it gives, or `None` if the storage could not be updated.
-fn tracked_nonce(
+/// Gives back a fresh nonce (reserved with [`reserve_nonce`], or a fresh one of
+/// [`resend_nonce`]) whose transaction was not sent, if no later one was handed out meanwhile.
+pub fn release_nonce(account: &[u8], reserved: u64) {
+	let _ = nonce_state(account, |state| {
+		let (tracked, resent) = state.ok_or(())?;
+		let track = agentchain_execution::release_nonce(Some(tracked), reserved).ok_or(())?;
+		Ok(((), (track, resent)))
+	});
+}
+
+/// Applies `update` to the nonce state of `account` in offchain local storage, as a
+/// compare-and-set: what it returns, or `None` if it declined (`Err`) or the storage could not be
+/// updated. A state that does not decode (as stored by an older runtime) counts as none.
+fn nonce_state<R>(
 	account: &[u8],
-	rule: impl Fn(Option<(u64, u64)>) -> (u64, (u64, u64)),
-) -> Option<u64> {
+	update: impl FnOnce(Option<NonceState>) -> Result<(R, NonceState), ()>,
+) -> Option<R> {
 	use sp_runtime::offchain::storage::StorageValueRef;
 	let key = [OPERATOR_NONCE_PREFIX, account].concat();
-	let mut nonce = 0;
+	let mut result = None;
 	StorageValueRef::persistent(&key)
-		.mutate::<(u64, u64), (), _>(|tracked| {
-			let (given, track) = rule(tracked.ok().flatten());
-			nonce = given;
-			Ok(track)
+		.mutate::<NonceState, (), _>(|state| {
+			let (value, state) = update(state.ok().flatten())?;
+			result = Some(value);
+			Ok(state)
 		})
 		.ok()
-		.map(|_| nonce)
+		.and(result)
 }
 
-/// Gives back a nonce reserved with [`reserve_nonce`] whose transaction was not sent, if no later
-/// one was reserved meanwhile.
-pub fn release_nonce(account: &[u8], reserved: u64) {
-	use sp_runtime::offchain::storage::StorageValueRef;
-	let key = [OPERATOR_NONCE_PREFIX, account].concat();
-	let _ = StorageValueRef::persistent(&key).mutate::<(u64, u64), (), _>(|tracked| {
-		agentchain_execution::release_nonce(tracked.ok().flatten(), reserved).ok_or(())
-	});
+/// Offchain local storage key of when the off-chain workers of the latest block started: its
+/// number, and the time in milliseconds.
+pub const BLOCK_WORK_START_KEY: &[u8] = b"agentchain::block-work-start";
+
+/// When the off-chain work of block `now` started: the time the first of its workers to ask
+/// asked (the executor's and the juror's run one after the other in the same worker), so that
+/// every worker counts its calls' budgets from the block's start, not from its own, which a
+/// long run before it has moved on. A worker of an older block, still running, gets its own
+/// time.
+pub fn block_work_started(now: u64) -> sp_runtime::offchain::Timestamp {
+	use sp_runtime::offchain::{storage::StorageValueRef, Timestamp};
+	let clock = sp_io::offchain::timestamp();
+	let mut started = clock;
+	let _ =
+		StorageValueRef::persistent(BLOCK_WORK_START_KEY).mutate::<(u64, u64), (), _>(|stored| {
+			match stored.ok().flatten() {
+				Some((block, at)) if block == now => {
+					started = Timestamp::from_unix_millis(at).min(clock);
+					Err(())
+				},
+				Some((block, _)) if block > now => Err(()),
+				_ => Ok((now, clock.unix_millis())),
+			}
+		});
+	started
 }
 
 /// Stores `value` as `record` (offchain local storage) only if nothing is stored there yet: a
@@ -225,6 +272,16 @@ pub fn forget_records(index_key: &[u8], finished: impl Fn(&[u8]) -> bool) {
 mod tests {
 	use super::*;
 
+	/// Test externalities with offchain local storage and a worker's clock (set through the
+	/// returned handle's state).
+	fn offchain_ext() -> (sp_io::TestExternalities, sp_core::offchain::testing::TestOffchainExt) {
+		let mut ext = sp_io::TestExternalities::default();
+		let (offchain, _) = sp_core::offchain::testing::TestOffchainExt::new();
+		ext.register_extension(sp_core::offchain::OffchainDbExt::new(offchain.clone()));
+		ext.register_extension(sp_core::offchain::OffchainWorkerExt::new(offchain.clone()));
+		(ext, offchain)
+	}
+
 	#[test]
 	fn a_work_lock_is_keyed_by_the_node_start() {
 		use sp_core::offchain::{testing::TestOffchainExt, OffchainDbExt};
@@ -266,9 +323,7 @@ mod tests {
 
 	#[test]
 	fn nonces_are_reserved_once_and_forgotten_after_a_while() {
-		let mut ext = sp_io::TestExternalities::default();
-		let (offchain, _) = sp_core::offchain::testing::TestOffchainExt::new();
-		ext.register_extension(sp_core::offchain::OffchainDbExt::new(offchain));
+		let (mut ext, _) = offchain_ext();
 		ext.execute_with(|| {
 			let who = b"operator";
 			// Two workers at block 10 that both see the chain's next nonce 3.
@@ -289,9 +344,7 @@ mod tests {
 
 	#[test]
 	fn a_resend_fills_the_lowest_unused_nonce_and_later_reservations_go_above_it() {
-		let mut ext = sp_io::TestExternalities::default();
-		let (offchain, _) = sp_core::offchain::testing::TestOffchainExt::new();
-		ext.register_extension(sp_core::offchain::OffchainDbExt::new(offchain));
+		let (mut ext, _) = offchain_ext();
 		ext.execute_with(|| {
 			let who = b"operator";
 			// Nonces 3, 4 and 5 sent; 3 was lost, so the chain's next nonce stays 3.
@@ -299,20 +352,68 @@ mod tests {
 				assert_eq!(reserve_nonce(who, 3, 10), Some(expected));
 			}
 			// The resend takes 3 (filling the gap), and does not move the reservations back.
-			assert_eq!(resend_nonce(who, 3, 12), Some(3));
+			assert_eq!(resend_nonce(who, 3, 12), Some((3, false)));
 			assert_eq!(reserve_nonce(who, 3, 12), Some(6));
 			// With nothing tracked, a resend still leaves its own nonce out of later ones.
-			assert_eq!(resend_nonce(b"fresh", 9, 12), Some(9));
+			assert_eq!(resend_nonce(b"fresh", 9, 12), Some((9, true)));
 			assert_eq!(reserve_nonce(b"fresh", 9, 12), Some(10));
+		});
+	}
+
+	#[test]
+	fn every_worker_of_a_block_counts_from_the_blocks_start() {
+		use sp_runtime::offchain::Timestamp;
+		let (mut ext, offchain) = offchain_ext();
+		ext.execute_with(|| {
+			let at = |ms| {
+				offchain.0.write().timestamp = Timestamp::from_unix_millis(ms);
+			};
+			at(1_000);
+			assert_eq!(block_work_started(5), Timestamp::from_unix_millis(1_000));
+			// The juror's worker of block 5, after a run of 2.5 s: the block's start.
+			at(3_500);
+			assert_eq!(block_work_started(5), Timestamp::from_unix_millis(1_000));
+			// Block 6's workers start their own.
+			at(4_000);
+			assert_eq!(block_work_started(6), Timestamp::from_unix_millis(4_000));
+			// A worker of block 5 still running after that: its own time, block 6's kept.
+			at(4_200);
+			assert_eq!(block_work_started(5), Timestamp::from_unix_millis(4_200));
+			at(4_500);
+			assert_eq!(block_work_started(6), Timestamp::from_unix_millis(4_000));
+		});
+	}
+
+	#[test]
+	fn resends_of_one_block_take_consecutive_nonces() {
+		let (mut ext, _) = offchain_ext();
+		ext.execute_with(|| {
+			let who = b"operator";
+			// Nonces 15..=22 sent at block 33 did not reach block 34: sent again, at 15..=22,
+			// not all at 15 (of which one only would land a block).
+			for expected in 15..=22 {
+				assert_eq!(reserve_nonce(who, 15, 33), Some(expected));
+			}
+			for expected in 15..=22 {
+				assert_eq!(resend_nonce(who, 15, 34), Some((expected, false)));
+			}
+			assert_eq!(reserve_nonce(who, 15, 34), Some(23));
+			// Past the window, a resend is fresh, and is given back if refused.
+			assert_eq!(resend_nonce(who, 15, 34), Some((24, true)));
+			release_nonce(who, 24);
+			assert_eq!(reserve_nonce(who, 15, 34), Some(24));
+			// The next block's resends start again from the chain's next nonce.
+			assert_eq!(resend_nonce(who, 20, 35), Some((20, false)));
+			assert_eq!(resend_nonce(who, 20, 35), Some((21, false)));
+			// Another key's resends are its own.
+			assert_eq!(resend_nonce(b"other", 4, 35), Some((4, true)));
 		});
 	}
 
 	#[test]
 	fn records_are_indexed_bounded_and_forgotten_when_finished() {
 		use sp_runtime::offchain::storage::StorageValueRef;
-		let mut ext = sp_io::TestExternalities::default();
-		let (offchain, _) = sp_core::offchain::testing::TestOffchainExt::new();
-		ext.register_extension(sp_core::offchain::OffchainDbExt::new(offchain));
+		let (mut ext, _) = offchain_ext();
 		ext.execute_with(|| {
 			let index = b"test::index";
 			for key in [&b"r1"[..], b"r2", b"r3"] {

@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 112,
+	spec_version: 113,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -153,7 +153,11 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// reveal phase and the deadline hook compares the results at the next block (a task stored by
 /// spec 109 never waits in that state: its last reveal concluded it); spec 111, no storage: the
 /// deadline hook and `advance` charge each transition what its path did, not the costliest one;
-/// spec 112, no storage: a task's submission is charged for the candidates' records it read.
+/// spec 112, no storage: a task's submission is charged for the candidates' records it read;
+/// spec 113, off-chain workers only: an agent node calls its endpoint for up to 64 tasks a run
+/// (was 4), sends the duties it sends again in one block at consecutive nonces (they all took the
+/// lowest unused one, of which one only lands a block), and counts every worker's call budgets
+/// from the block's start.
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

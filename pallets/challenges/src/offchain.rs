@@ -90,7 +90,9 @@ impl<T: Config> Pallet<T> {
 		let mut run = Run {
 			config,
 			now: now.saturated_into(),
-			started: sp_io::offchain::timestamp(),
+			// Counted from the block's start: another pallet's worker may have run before this
+			// one in the same block.
+			started: agentchain_primitives::offchain::block_work_started(now.saturated_into()),
 			calls: 0,
 		};
 		Self::forget_finished_votes();

@@ -72,8 +72,11 @@ use sp_runtime::{
 /// Most tasks one run looks at per operator key (reading them costs the node, not the chain).
 pub const MAX_TASKS_SCANNED: usize = 1024;
 
-/// Most endpoint calls one run makes; tasks left over are taken by the next block's run.
-pub const MAX_CALLS_PER_RUN: u32 = 4;
+/// Most endpoint calls one run makes: as many tasks as a block's hook draws
+/// (`MaxDeadlinesPerBlock` in the runtime), so that a fast endpoint keeps up with its draws. A run
+/// also starts no call once it has lasted a block time; tasks left over are taken by the next
+/// block's run.
+pub const MAX_CALLS_PER_RUN: u32 = 64;
 
 /// Most work records the node keeps track of; the oldest are dropped beyond it.
 pub const MAX_WORK_RECORDS: usize = 1024;
@@ -193,7 +196,9 @@ impl<T: Config> Pallet<T> {
 		let mut run = Run {
 			config,
 			now: now.saturated_into(),
-			started: sp_io::offchain::timestamp(),
+			// Counted from the block's start: another pallet's worker may have run before this
+			// one in the same block.
+			started: agentchain_primitives::offchain::block_work_started(now.saturated_into()),
 			calls: 0,
 		};
 		Self::forget_finished_work();

@@ -3,8 +3,10 @@
 //! The workers of consecutive blocks run in parallel, each on its own block's state, and sign
 //! with the same operator keys: nonces are reserved in offchain local storage
 //! ([`reserve_nonce`]) so that two workers never send the same one. A transaction that did not
-//! reach a block is sent again at the lowest nonce the chain has not used ([`resend_nonce`]):
-//! if it was lost from the pool, that fills the gap every later transaction waits on.
+//! reach a block is sent again at the lowest nonce the chain has not used, and the next ones
+//! sent again by the same block's worker at the nonces after it ([`resend_nonce`]): if one was
+//! lost from the pool, that fills the gap every later transaction waits on, and several sent
+//! again together can all land in the next block.
 
 use agentchain_primitives::offchain::{release_nonce, resend_nonce, reserve_nonce};
 use codec::Encode;
@@ -33,7 +35,8 @@ pub enum SendError {
 pub enum Attempt {
 	/// The first time: the next nonce reserved in offchain storage.
 	First,
-	/// Again, the earlier one not being in a block: the lowest nonce the chain has not used.
+	/// Again, the earlier one not being in a block: the lowest nonce the chain has not used, or
+	/// for a further resend of the same block the nonce after the last resend.
 	Resend,
 }
 
@@ -53,8 +56,10 @@ where
 {
 	let account = operator.id.encode();
 	let chain_next: u64 = frame_system::Pallet::<T>::account_nonce(&operator.id).saturated_into();
-	let nonce = match attempt {
-		Attempt::First => reserve_nonce(&account, chain_next, now),
+	// A fresh nonce (every first send's, and a resend's past the nonces handed out before) is
+	// given back when its transaction is not sent.
+	let (nonce, fresh) = match attempt {
+		Attempt::First => reserve_nonce(&account, chain_next, now).map(|nonce| (nonce, true)),
 		Attempt::Resend => resend_nonce(&account, chain_next, now),
 	}
 	.ok_or(SendError::NoNonce)?;
@@ -73,7 +78,7 @@ where
 		SubmitTransaction::<T, LocalCall>::submit_transaction(transaction)
 			.map_err(|()| SendError::Refused)
 	});
-	if sent.is_err() && attempt == Attempt::First {
+	if sent.is_err() && fresh {
 		release_nonce(&account, nonce);
 	}
 	sent

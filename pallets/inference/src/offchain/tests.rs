@@ -71,7 +71,8 @@ fn operator_of(agent: u64) -> u64 {
 	OPERATORS.iter().find(|(a, _)| *a == agent).expect("an executor").1
 }
 
-fn submit(redundancy: u32, commit_period: u64) -> TaskId {
+/// Submits a task of `PROMPT` from account 1; its executors are drawn at the next block.
+fn submit_undrawn(redundancy: u32, commit_period: u64) -> TaskId {
 	let id = NextTaskId::<Test>::get();
 	assert_ok!(Inference::submit_task(
 		RuntimeOrigin::signed(1),
@@ -82,7 +83,12 @@ fn submit(redundancy: u32, commit_period: u64) -> TaskId {
 		redundancy,
 		commit_period,
 	));
-	// Executors are drawn at the next block.
+	id
+}
+
+/// Submits a task of `PROMPT` from account 1 and moves to the next block, which draws it.
+fn submit(redundancy: u32, commit_period: u64) -> TaskId {
+	let id = submit_undrawn(redundancy, commit_period);
 	run_to_block(System::block_number() + 1);
 	id
 }
@@ -611,7 +617,25 @@ fn one_run_makes_a_bounded_number_of_calls_and_the_next_run_takes_the_rest() {
 	let config = config();
 	let mut node = agent_node(Some(config.clone()));
 	node.ext.execute_with(|| {
-		let ids: Vec<TaskId> = (0..MAX_CALLS_PER_RUN + 2).map(|_| submit(1, 20)).collect();
+		// Money for every task a run may take, and stake for their collateral.
+		use frame_support::traits::fungible::Mutate;
+		assert_ok!(Balances::mint_into(&1, 1_000_000));
+		for agent in 11..=14 {
+			assert_ok!(Balances::mint_into(&agent, 1_000_000));
+			assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(agent), 500_000));
+		}
+		// Tasks of three executors, all of them this node's agents: a call for each. Submitted
+		// four a block (the most a block draws) until they make more calls than a run does.
+		let mine = |id: &TaskId| Tasks::<Test>::get(id).unwrap().assignments.len();
+		let mut ids: Vec<TaskId> = Vec::new();
+		while ids.iter().map(mine).sum::<usize>() <= MAX_CALLS_PER_RUN as usize {
+			for _ in 0..MAX_DEADLINES {
+				ids.push(submit_undrawn(3, 20));
+			}
+			run_to_block(System::block_number() + 1);
+		}
+		let calls: usize = ids.iter().map(mine).sum();
+		let left = calls - MAX_CALLS_PER_RUN as usize;
 		for _ in 0..MAX_CALLS_PER_RUN {
 			expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four"));
 		}
@@ -621,19 +645,24 @@ fn one_run_makes_a_bounded_number_of_calls_and_the_next_run_takes_the_rest() {
 		include(first);
 
 		next_block();
-		for _ in 0..2 {
+		for _ in 0..left {
 			expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four"));
 		}
 		Inference::offchain_worker(System::block_number());
-		// Two new commitments (the first run's tasks, committed, now send their reveals).
+		// The calls left over, each with its commitment (the first run's tasks whose executors
+		// all committed now send their reveals).
 		let commits = submitted(&node.pool)
 			.into_iter()
 			.filter(|(_, call)| matches!(call, crate::Call::commit { .. }))
 			.count();
-		assert_eq!(commits, 2);
+		assert_eq!(commits, left);
 		for id in ids {
-			let executor = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
-			assert!(matches!(work_record(id, executor), Some(WorkRecord::Working { .. })));
+			for assignment in Tasks::<Test>::get(id).unwrap().assignments {
+				assert!(matches!(
+					work_record(id, assignment.executor),
+					Some(WorkRecord::Working { .. })
+				));
+			}
 		}
 	});
 }
