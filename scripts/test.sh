@@ -99,12 +99,18 @@ e2e() {
 	local tap
 	tap="$(mktemp)"
 	(cd e2e && node --test --test-concurrency="$concurrency" --test-reporter=tap "$@") | tee "$tap"
-	local e2e_pass e2e_fail
+	local status=${PIPESTATUS[0]}
+	local e2e_pass e2e_fail e2e_cancelled
 	e2e_pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n1)
 	e2e_fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n1)
-	if [ -z "$e2e_pass" ]; then e2e_pass=0; e2e_fail=$((${e2e_fail:-0} + 1)); fi
+	# Tests cancelled because their suite's hook failed did not pass: node counts them apart.
+	e2e_cancelled=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$tap" | tail -n1)
+	e2e_fail=$((${e2e_fail:-0} + ${e2e_cancelled:-0}))
+	if [ -z "$e2e_pass" ]; then e2e_pass=0; e2e_fail=$((e2e_fail + 1)); fi
+	# A run that failed without a failed test to show for it (a hook, a file that would not load).
+	if [ "$status" -ne 0 ] && [ "$e2e_fail" -eq 0 ]; then e2e_fail=1; fi
 	passed=$((passed + e2e_pass))
-	failed=$((failed + ${e2e_fail:-0}))
+	failed=$((failed + e2e_fail))
 	rm -f "$tap"
 }
 e2e 3 $(cd e2e && ls test/*.test.mjs | grep -v '^test/\(liveness\|load\).test.mjs$')

@@ -263,8 +263,23 @@ impl Chain {
 	}
 
 	/// The typed client at block `at`.
+	///
+	/// A block that has just become the best one (its hash read with `chain_getBlockHash`) may
+	/// not have reached the client's follow subscription yet, which then knows no header for it:
+	/// the client waits for it, up to two seconds, instead of failing the command.
 	pub async fn at(&self, at: H256) -> Result<AtBlock, CliError> {
-		self.api.at_block(at).await.map_err(CliError::rpc)
+		let mut waited = 0;
+		loop {
+			match self.api.at_block(at).await {
+				Err(subxt::error::OnlineClientAtBlockError::BlockHeaderNotFound { .. })
+					if waited < 20 =>
+				{
+					waited += 1;
+					tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+				},
+				result => return result.map_err(CliError::rpc),
+			}
+		}
 	}
 
 	/// `call` signed by `signer` at the best block with the pool's next nonce, not sent.
