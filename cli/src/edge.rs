@@ -1296,9 +1296,10 @@ impl Agent {
 
 	/// Signs `call` with the operator key and hands it to the chain without waiting: a first
 	/// attempt at the next nonce the agent tracks, a resend at the lowest nonce the chain has not
-	/// used (the next resends of the same block at the nonces after it). The agent's state — with whatever the caller recorded about this duty — is saved
-	/// (and synced) before the transaction leaves, so a restart never forgets what was sent. The
-	/// outcome is printed; a duty not on chain by the next block is sent again.
+	/// used (the next resends of the same block at the nonces after it). The agent's state — with
+	/// whatever the caller recorded about this duty — is saved (and synced) before the transaction
+	/// leaves, so a restart never forgets what was sent. The outcome is printed; a duty not on
+	/// chain by the next block is sent again.
 	async fn send<C: subxt::tx::Payload>(
 		&mut self,
 		call: &C,

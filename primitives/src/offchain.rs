@@ -126,9 +126,7 @@ type NonceState = ((u64, u64), Option<agentchain_execution::ResendCursor>);
 /// compare-and-set on offchain local storage, shared by every pallet that signs with operator
 /// keys. Returns `None` if the storage could not be updated.
 pub fn reserve_nonce(account: &[u8], chain_next: u64, now: u64) -> Option<u64> {
-	nonce_state(account, |state| {
-		let (tracked, resent) =
-			state.map_or((None, None), |(tracked, resent)| (Some(tracked), resent));
+	nonce_state(account, |tracked, resent| {
 		let (nonce, track) = agentchain_execution::reserve_nonce(tracked, chain_next, now);
 		Ok((nonce, (track, resent)))
 	})
@@ -141,9 +139,7 @@ pub fn reserve_nonce(account: &[u8], chain_next: u64, now: u64) -> Option<u64> {
 /// transaction refused at a fresh nonce gives it back ([`release_nonce`]). Returns `None` if the
 /// storage could not be updated.
 pub fn resend_nonce(account: &[u8], chain_next: u64, now: u64) -> Option<(u64, bool)> {
-	nonce_state(account, |state| {
-		let (tracked, resent) =
-			state.map_or((None, None), |(tracked, resent)| (Some(tracked), resent));
+	nonce_state(account, |tracked, resent| {
 		let (nonce, track, cursor, fresh) =
 			agentchain_execution::resend_nonce(tracked, resent, chain_next, now);
 		Ok(((nonce, fresh), (track, Some(cursor))))
@@ -153,26 +149,33 @@ pub fn resend_nonce(account: &[u8], chain_next: u64, now: u64) -> Option<(u64, b
 /// Gives back a fresh nonce (reserved with [`reserve_nonce`], or a fresh one of
 /// [`resend_nonce`]) whose transaction was not sent, if no later one was handed out meanwhile.
 pub fn release_nonce(account: &[u8], reserved: u64) {
-	let _ = nonce_state(account, |state| {
-		let (tracked, resent) = state.ok_or(())?;
-		let track = agentchain_execution::release_nonce(Some(tracked), reserved).ok_or(())?;
+	let _ = nonce_state(account, |tracked, resent| {
+		let track = agentchain_execution::release_nonce(tracked, reserved).ok_or(())?;
 		Ok(((), (track, resent)))
 	});
 }
 
-/// Applies `update` to the nonce state of `account` in offchain local storage, as a
-/// compare-and-set: what it returns, or `None` if it declined (`Err`) or the storage could not be
-/// updated. A state that does not decode (as stored by an older runtime) counts as none.
+/// Applies `update` to the nonce state of `account` in offchain local storage (the tracked nonce
+/// and the resend cursor, each `None` when there is none), as a compare-and-set: what it returns,
+/// or `None` if it declined (`Err`) or the storage could not be updated. A state that does not
+/// decode (as stored by an older runtime) counts as none.
 fn nonce_state<R>(
 	account: &[u8],
-	update: impl FnOnce(Option<NonceState>) -> Result<(R, NonceState), ()>,
+	update: impl FnOnce(
+		Option<(u64, u64)>,
+		Option<agentchain_execution::ResendCursor>,
+	) -> Result<(R, NonceState), ()>,
 ) -> Option<R> {
 	use sp_runtime::offchain::storage::StorageValueRef;
 	let key = [OPERATOR_NONCE_PREFIX, account].concat();
 	let mut result = None;
 	StorageValueRef::persistent(&key)
 		.mutate::<NonceState, (), _>(|state| {
-			let (value, state) = update(state.ok().flatten())?;
+			let (tracked, resent) = state
+				.ok()
+				.flatten()
+				.map_or((None, None), |(tracked, resent)| (Some(tracked), resent));
+			let (value, state) = update(tracked, resent)?;
 			result = Some(value);
 			Ok(state)
 		})
