@@ -251,3 +251,37 @@ fn the_chain_and_its_clients_commit_to_votes_alike() {
 		assert_eq!(crate::REJECT, agentchain_execution::REJECT);
 	});
 }
+
+/// A juror's call gets what is left of the commit phase counted from the start of the block's
+/// off-chain work, which another pallet's worker may have used: none left, no call and no
+/// record, so that a later block's run calls with the time left then.
+#[test]
+fn a_juror_calls_only_within_the_time_left_from_the_blocks_start() {
+	use agentchain_primitives::offchain::BLOCK_WORK_START_KEY;
+	let mut node = juror_node();
+	node.ext.execute_with(|| {
+		let (task, juror) = disputed();
+		let now = System::block_number();
+		let dispute = Disputes::<Test>::get(task).unwrap();
+		let budget = call_budget_ms(dispute.phase_ends, now, config().block_time_ms);
+		assert!(budget > 0);
+		let started_ago = |elapsed_ms: u64| {
+			let clock = 1_000_000;
+			node.http.write().timestamp = Timestamp::from_unix_millis(clock);
+			StorageValueRef::persistent(BLOCK_WORK_START_KEY).set(&(now, clock - elapsed_ms));
+		};
+		let key = vote_key::<Test>(task, &juror, 0);
+		// The block's work started the whole budget ago: the scripted endpoint would fail the
+		// test on any request.
+		started_ago(budget);
+		Pallet::<Test>::run_jurors(now);
+		assert!(submitted(&node.pool).is_empty());
+		assert!(matches!(StorageValueRef::persistent(&key).get::<VoteRecord>(), Ok(None)));
+		// A millisecond of it left: the juror votes and commits.
+		started_ago(budget - 1);
+		expect_call(&node.http, "4");
+		Pallet::<Test>::run_jurors(now);
+		let commits = submitted(&node.pool);
+		assert!(matches!(commits[..], [(signer, Call::commit_vote { .. })] if signer == juror));
+	});
+}

@@ -667,6 +667,47 @@ fn one_run_makes_a_bounded_number_of_calls_and_the_next_run_takes_the_rest() {
 	});
 }
 
+/// Sets when the off-chain work of block `now` started, as the first worker of that block
+/// (another pallet's, say) would have stored it, `elapsed_ms` before the node's clock.
+fn block_work_started_ago(http: &Arc<RwLock<OffchainState>>, now: u64, elapsed_ms: u64) {
+	use agentchain_primitives::offchain::BLOCK_WORK_START_KEY;
+	let clock = 1_000_000;
+	http.write().timestamp = Timestamp::from_unix_millis(clock);
+	StorageValueRef::persistent(BLOCK_WORK_START_KEY).set(&(now, clock - elapsed_ms));
+}
+
+/// A run starts a call only within a block time of its block's start (when the first worker of
+/// the block started, another pallet's say), and only while the call's budget, also counted from
+/// there, lasts: past either, no call and no record, so that a later block's run takes the task.
+#[test]
+fn a_run_starts_calls_only_within_a_block_time_and_the_budget_from_the_blocks_start() {
+	let config = config();
+	let budget_of_one_block = config.block_time_ms - agentchain_execution::SUBMISSION_MARGIN_MS;
+	// A commit period of 20 blocks: the budget is the node's whole timeout (5 s), longer than a
+	// block (3 s), so the block time stops the calls. Of 2 blocks: the commitment must be in the
+	// next block, and the budget (a block less the submission margin) stops them.
+	for (commit_period, cutoff_ms) in [(20, config.block_time_ms), (2, budget_of_one_block)] {
+		let mut node = agent_node(Some(config.clone()));
+		node.ext.execute_with(|| {
+			let id = submit(1, commit_period);
+			let now = System::block_number();
+			let agent = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
+			// The scripted endpoint fails the test on any request.
+			block_work_started_ago(&node.http, now, cutoff_ms);
+			Inference::offchain_worker(now);
+			assert!(submitted(&node.pool).is_empty());
+			assert_eq!(work_record(id, agent), None);
+			// A millisecond earlier, the same run calls the endpoint and commits.
+			block_work_started_ago(&node.http, now, cutoff_ms - 1);
+			expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four"));
+			Inference::offchain_worker(now);
+			let commits = submitted(&node.pool);
+			assert!(matches!(commits[..], [(_, crate::Call::commit { task, .. })] if task == id));
+			assert!(matches!(work_record(id, agent), Some(WorkRecord::Working { .. })));
+		});
+	}
+}
+
 #[test]
 fn a_lock_left_by_a_killed_node_does_not_hold_the_restarted_node_back() {
 	use agentchain_primitives::offchain::{NodeStart, NODE_START_KEY};
