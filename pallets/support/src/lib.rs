@@ -6,6 +6,8 @@
 //! - [`deadlines`]: block-indexed deadline queues that never refuse an entry and never drop
 //!   one: a block processes at most a bounded number of due entries, and what it cannot take
 //!   waits, in order, for the next blocks.
+//! - [`draw`]: a stake-weighted draw without replacement whose reads do not grow with the
+//!   candidate set: rejection against upper weights, with the law of a scan of every record.
 //! - [`randomness`]: seeds taken from the hash of a chosen block, so that a draw can be tied to
 //!   a block that did not exist yet when the party who triggered it acted.
 //! - [`congestion`]: which recent blocks were full, so that a deadline that fell in them can be
@@ -21,6 +23,7 @@ extern crate alloc;
 
 pub mod congestion;
 pub mod deadlines;
+pub mod draw;
 #[cfg(feature = "mock-helpers")]
 pub mod mock_helpers;
 pub mod offchain;
