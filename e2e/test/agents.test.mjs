@@ -76,8 +76,12 @@ describe('agent registry', () => {
     const freeAfter = (await at.query.system.account(owner.address)).data.free.toBigInt();
     assert.equal(freeBefore - freeAfter, stake + holds.AgentDeposit + fee);
 
+    // Seated in the model's executor set, weighing its bonded stake in draws.
     const candidates = await at.query.agents.candidates('Executor', MODEL);
-    assert.deepEqual(candidates.map((a) => a.toString()), [owner.address]);
+    assert.deepEqual(
+      candidates.map((seat) => [seat.agent.toString(), seat.weight.toBigInt()]),
+      [[owner.address, stake]],
+    );
   });
 
   test('refuses a second registration and changes nothing', async () => {

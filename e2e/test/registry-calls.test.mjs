@@ -81,7 +81,7 @@ describe('agent and dataset registries: every owner call, its effect, and what i
     eventOf(result, api.events.transactionPayment.TransactionFeePaid).data.actualFee.toBigInt();
   const agentOf = async (who, at = api) => (await at.query.agents.agents(who)).unwrap();
   const candidatesOf = async (role, modelId, at = api) =>
-    (await at.query.agents.candidates(role, modelId)).map((a) => a.toString());
+    (await at.query.agents.candidates(role, modelId)).map((seat) => seat.agent.toString());
   /** The executors of a model that can be selected now, as the `AgentsApi` runtime API answers. */
   const selectable = async (modelId) =>
     (await api.call.agentsApi.agentsServing(modelId, 'Executor')).map((view) => view.owner.toString());

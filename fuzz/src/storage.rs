@@ -502,12 +502,14 @@ fn operators(_: &[u8], _: u32) -> Result<u32, String> {
 fn candidates(_: &[u8], _: u32) -> Result<u32, String> {
 	each(
 		pallet_agents::Candidates::<Runtime>::iter(),
-		"a candidate set that is empty or has a member not registered for its model",
+		"a candidate set that is empty, has a member not registered for its model, or a seat \
+		 weighing less than its agent's bonded stake",
 		|(_, model, set)| {
 			!set.is_empty()
-				&& set.iter().all(|member| {
-					pallet_agents::Registry::<Runtime>::get(member)
-						.is_some_and(|info| info.models.contains(model))
+				&& set.iter().all(|seat| {
+					pallet_agents::Registry::<Runtime>::get(&seat.agent).is_some_and(|info| {
+						info.models.contains(model) && info.stake <= seat.weight
+					})
 				})
 		},
 	)

@@ -157,7 +157,8 @@ pub trait AgentRegistry<AccountId, Balance> {
 	/// proportional to its free stake, without replacement, from `seed`; never one in `exclude`.
 	///
 	/// Cost: reads at most `max_candidates()` agent records, whatever the number of agents on
-	/// chain, plus `O(n × max_candidates())` arithmetic.
+	/// chain (often only the `n` drawn, never more than a scan of every member), plus at most
+	/// `4n + 16 + exclude.len()` hashed attempts and `O(n × max_candidates())` arithmetic.
 	fn select(
 		role: Role,
 		model: &ModelId,
@@ -209,6 +210,14 @@ pub trait AgentRegistry<AccountId, Balance> {
 	/// `register` registers it, funded and staked ten times the role's minimum stake.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn register_for_benchmark(who: &AccountId, model: ModelId, role: Role);
+
+	/// Benchmarks only: registers `who` as [`register_for_benchmark`](Self::register_for_benchmark)
+	/// does but staked 1,000 times as much, and pauses it: a candidate that no draw picks and on
+	/// which nearly every point of a draw lands, so that a draw among such members takes its most
+	/// expensive path (its attempts rejected, then a scan of every record). Register these first:
+	/// an active newcomer to a full set takes a paused member's seat.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn register_paused_heavyweight_for_benchmark(who: &AccountId, model: ModelId, role: Role);
 
 	/// Benchmarks only: deregisters the agent of `who`, as `deregister` does.
 	#[cfg(feature = "runtime-benchmarks")]

@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 113,
+	spec_version: 114,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -157,12 +157,16 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// spec 113, off-chain workers only: an agent node calls its endpoint for up to 64 tasks a run
 /// (was 4), sends the duties it sends again in one block at consecutive nonces (they all took the
 /// lowest unused one, of which one only lands a block), and counts every worker's call budgets
-/// from the block's start.
+/// from the block's start; spec 114, the agent registry's storage version 3: each seat of a
+/// candidate set holds a weight, the agent's bonded stake, and executors and jurors are drawn by
+/// rejection against those weights, reading the records of the agents drawn instead of every
+/// member's, with the law of the full scan (`docs/draw.md`).
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.
 pub type Migrations = (
 	pallet_agents::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_agents::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_inference::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_challenges::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_data_rewards::migrations::v1::MigrateV0ToV1<Runtime>,

@@ -118,10 +118,14 @@ mod benchmarks {
 		assert!(Registry::<T>::contains_key(&owner));
 	}
 
+	/// Worst case: every seat of the agent (each role, each of `m` models, in full sets) weighs
+	/// less than the new stake and is rewritten.
 	#[benchmark]
-	fn bond_extra() {
+	fn bond_extra(m: Linear<1, { T::MaxModels::get() }>) {
 		let owner = funded::<T>("owner", 0);
-		register_agent::<T>(&owner, model_roles(), models(1));
+		// Full sets: every one read and written is at its largest.
+		fill_candidate_sets::<T>(&model_roles(), &models(m));
+		register_agent::<T>(&owner, model_roles(), models(m));
 		let amount = stake::<T>();
 
 		#[extrinsic_call]
@@ -130,10 +134,14 @@ mod benchmarks {
 		assert_eq!(Registry::<T>::get(&owner).map(|i| i.stake), Some(stake::<T>() + amount));
 	}
 
+	/// Worst case: every seat of the agent (each role, each of `m` models, in full sets) is
+	/// reweighed.
 	#[benchmark]
-	fn unbond() {
+	fn unbond(m: Linear<1, { T::MaxModels::get() }>) {
 		let owner = funded::<T>("owner", 0);
-		register_agent::<T>(&owner, model_roles(), models(1));
+		// Full sets: every one read and written is at its largest.
+		fill_candidate_sets::<T>(&model_roles(), &models(m));
+		register_agent::<T>(&owner, model_roles(), models(m));
 		let amount = stake::<T>() - Pallet::<T>::min_stake(&model_roles());
 
 		#[extrinsic_call]
@@ -308,14 +316,24 @@ mod benchmarks {
 		assert_last_event::<T>(Event::Heartbeat { agent: owner });
 	}
 
-	/// `AgentRegistry::select` of `c` agents from a candidate set of `c`: every candidate's
-	/// record is read, and every draw walks the remaining pool.
+	/// `AgentRegistry::select` of `c` agents from a full candidate set whose other members are
+	/// paused with 1,000 times the stake: nearly every attempt lands on a paused member and is
+	/// rejected, so the draw spends its attempts, then reads every record left (its scan).
 	#[benchmark]
 	fn select(c: Linear<1, { T::MaxCandidates::get() }>) {
 		let model = model(0);
 		for i in 0..c {
 			let agent = funded::<T>("agent", i);
 			register_agent::<T>(&agent, vec![Role::Executor], vec![model]);
+		}
+		for i in c..T::MaxCandidates::get() {
+			let agent = funded::<T>("agent", i);
+			let heavy = stake::<T>().saturating_mul(1_000u32.into());
+			T::Currency::set_balance(&agent, heavy.saturating_mul(2u32.into()));
+			register_agent::<T>(&agent, vec![Role::Executor], vec![model]);
+			Pallet::<T>::bond_extra(RawOrigin::Signed(agent.clone()).into(), heavy)
+				.expect("the agent bonds more");
+			Pallet::<T>::pause(RawOrigin::Signed(agent).into()).expect("the agent pauses");
 		}
 		let chosen;
 

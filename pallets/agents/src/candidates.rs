@@ -1,7 +1,9 @@
 //! Candidate sets: the agents eligible for each role and model, bounded, with eviction by
-//! stake; and the stake-weighted draw that selects from them.
+//! stake, each seated with a weight bounding its stake; and the stake-weighted draw that
+//! selects from them (`docs/draw.md`).
 
 use super::*;
+use agentchain_support::draw::{self, Read, Seats, Stop};
 
 impl<T: Config> Pallet<T> {
 	/// Adds `agent` (whose record is `info`, stored or about to be) to the candidate set of
@@ -28,7 +30,7 @@ impl<T: Config> Pallet<T> {
 			let may_evict = Self::is_eligible(info, role, now);
 			for model in models {
 				let mut set = Candidates::<T>::get(role, model);
-				if set.contains(agent) {
+				if set.iter().any(|seat| &seat.agent == agent) {
 					continue;
 				}
 				let evicted = if set.is_full() {
@@ -45,7 +47,7 @@ impl<T: Config> Pallet<T> {
 				} else {
 					None
 				};
-				if set.try_push(agent.clone()).is_err() {
+				if set.try_push(Candidate { agent: agent.clone(), weight: info.stake }).is_err() {
 					// A seat was free or was just freed.
 					defensive!("a candidate set has no seat after an eviction");
 					continue;
@@ -70,13 +72,13 @@ impl<T: Config> Pallet<T> {
 	/// stake `stake` may replace, with its position: the first member not eligible for
 	/// `role`, or else the member with the least stake if it has less than `stake`.
 	pub(crate) fn eviction_victim(
-		set: &[T::AccountId],
+		set: &[CandidateOf<T>],
 		role: Role,
 		now: BlockNumberFor<T>,
 		stake: BalanceOf<T>,
 	) -> Option<(usize, T::AccountId)> {
 		let mut smallest: Option<(usize, BalanceOf<T>)> = None;
-		for (index, member) in set.iter().enumerate() {
+		for (index, Candidate { agent: member, .. }) in set.iter().enumerate() {
 			let Some(member_info) = Registry::<T>::get(member) else {
 				defensive!("a candidate is not registered");
 				return Some((index, member.clone()));
@@ -90,7 +92,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let (index, least) = smallest?;
 		if least < stake {
-			set.get(index).map(|member| (index, member.clone()))
+			set.get(index).map(|seat| (index, seat.agent.clone()))
 		} else {
 			None
 		}
@@ -102,13 +104,84 @@ impl<T: Config> Pallet<T> {
 			for model in models {
 				Candidates::<T>::mutate_exists(role, model, |maybe_set| {
 					if let Some(set) = maybe_set {
-						set.retain(|member| member != agent);
+						set.retain(|seat| &seat.agent != agent);
 						if set.is_empty() {
 							*maybe_set = None;
 						}
 					}
 				});
 			}
+		}
+	}
+
+	/// Sets the weight of each seat of `agent` (whose record is `info`) to its bonded stake,
+	/// after the stake changed: raised at once so that no seat weighs less than its agent's
+	/// stake, lowered at once so that unbonded stake costs draws no rejections. Returns how many
+	/// candidate sets were read.
+	pub(crate) fn reweigh_seats(agent: &T::AccountId, info: &AgentInfo<T>) -> u32 {
+		let mut read = 0u32;
+		for role in info.roles.iter().copied().filter(|role| role.is_model_specific()) {
+			for model in info.models.iter() {
+				read = read.saturating_add(1);
+				let mut set = Candidates::<T>::get(role, model);
+				let Some(seat) = set.iter_mut().find(|seat| &seat.agent == agent) else {
+					continue;
+				};
+				if seat.weight != info.stake {
+					seat.weight = info.stake;
+					Candidates::<T>::insert(role, model, set);
+				}
+			}
+		}
+		read
+	}
+
+	/// Whether `agent` holds a seat in the candidate set of `role` and `model`.
+	pub(crate) fn is_candidate(agent: &T::AccountId, role: Role, model: &ModelId) -> bool {
+		Candidates::<T>::get(role, model).iter().any(|seat| &seat.agent == agent)
+	}
+
+	/// Draws `n` selectable members of the candidate set of `role` and `model` (as
+	/// [`Self::selectable`] filters them), weighted by free stake, without replacement, from
+	/// `seed`: by rejection against the seats' weights (`agentchain_support::draw`), which reads
+	/// the set and the records of the agents it lands on, and completes with a scan of the
+	/// records not read yet when its attempts run out. The law is that of a scan of every
+	/// record. Its storage reads are at most a scan's (the set, and each member's record at most
+	/// once), its attempts at most `3n + 16` record reads plus `n` picks plus the excluded
+	/// members landed on. Nothing is written.
+	///
+	/// Returns the agents drawn and the records read, or how many were selectable when fewer
+	/// than `n` were.
+	pub(crate) fn draw_candidates(
+		role: Role,
+		model: &ModelId,
+		n: u32,
+		seed: &[u8; 32],
+		exclude: &[T::AccountId],
+		collateral: BalanceOf<T>,
+	) -> Result<(Vec<T::AccountId>, u32), SelectionError> {
+		if n == 0 {
+			return Ok((Vec::new(), 0));
+		}
+		let mut seats = SetSeats::<T> {
+			role,
+			set: Candidates::<T>::get(role, model),
+			collateral,
+			now: frame_system::Pallet::<T>::block_number(),
+		};
+		// The scan may read every member (the set is bounded): a draw is never deferred.
+		let drawn = draw::draw(&mut seats, n, seed, |agent| exclude.contains(agent), u32::MAX);
+		if drawn.underweight > 0 {
+			defensive!("a candidate's seat weighs less than its free stake");
+		}
+		match drawn.stopped {
+			None => Ok((drawn.picked, drawn.record_reads)),
+			Some(stop) => {
+				if stop == Stop::Deferred {
+					defensive!("a draw over a bounded set was deferred");
+				}
+				Err(SelectionError::NotEnoughCandidates { available: drawn.picked.len() as u32 })
+			},
 		}
 	}
 
@@ -173,6 +246,7 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		Candidates::<T>::get(role, model)
 			.into_iter()
+			.map(|seat| seat.agent)
 			.filter(move |candidate| !exclude.contains(candidate))
 			.map(move |candidate| {
 				let free = Registry::<T>::get(&candidate).and_then(|info| {
@@ -183,12 +257,43 @@ impl<T: Config> Pallet<T> {
 				(candidate, free)
 			})
 	}
+}
 
-	/// A pseudo-random number below `bound` (> 0) from `seed` and `round`.
-	pub(crate) fn draw(seed: &[u8; 32], round: u32, bound: u128) -> u128 {
-		let hash = sp_io::hashing::blake2_256(&(seed, round).encode());
-		let mut bytes = [0u8; 16];
-		bytes.copy_from_slice(&hash[..16]);
-		u128::from_le_bytes(bytes) % bound.max(1)
+/// A candidate set as a draw reads it: one chunk, the whole set.
+struct SetSeats<T: Config> {
+	role: Role,
+	set: BoundedVec<CandidateOf<T>, T::MaxCandidates>,
+	collateral: BalanceOf<T>,
+	now: BlockNumberFor<T>,
+}
+
+impl<T: Config> Seats for SetSeats<T> {
+	type Agent = T::AccountId;
+
+	fn chunk_sums(&mut self) -> Vec<u128> {
+		let sum = self
+			.set
+			.iter()
+			.fold(0u128, |sum, seat| sum.saturating_add(seat.weight.saturated_into()));
+		alloc::vec![sum]
+	}
+
+	fn chunk(&mut self, _chunk: usize) -> Vec<Option<(T::AccountId, u128)>> {
+		self.set
+			.iter()
+			.map(|seat| Some((seat.agent.clone(), seat.weight.saturated_into())))
+			.collect()
+	}
+
+	fn read(&mut self, agent: &T::AccountId) -> Read {
+		let Some(info) = Registry::<T>::get(agent) else {
+			defensive!("a candidate is not registered");
+			return Read { weight: 0, store: None };
+		};
+		let free = info.free_stake();
+		let selectable = Pallet::<T>::is_eligible(&info, self.role, self.now)
+			&& free >= self.collateral
+			&& !free.is_zero();
+		Read { weight: if selectable { free.saturated_into() } else { 0 }, store: None }
 	}
 }

@@ -34,29 +34,7 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		exclude: &[T::AccountId],
 		collateral: BalanceOf<T>,
 	) -> Result<Vec<T::AccountId>, SelectionError> {
-		let mut pool = Self::selectable(role, model, exclude, collateral);
-		let available = pool.len() as u32;
-		if available < n {
-			return Err(SelectionError::NotEnoughCandidates { available });
-		}
-
-		let mut total: u128 = pool.iter().fold(0u128, |sum, (_, w)| sum.saturating_add(*w));
-		let mut chosen = Vec::with_capacity(n as usize);
-		for round in 0..n {
-			let mut point = Self::draw(&seed, round, total);
-			let mut index = pool.len().saturating_sub(1);
-			for (i, (_, weight)) in pool.iter().enumerate() {
-				if point < *weight {
-					index = i;
-					break;
-				}
-				point = point.saturating_sub(*weight);
-			}
-			let (account, weight) = pool.swap_remove(index);
-			total = total.saturating_sub(weight);
-			chosen.push(account);
-		}
-		Ok(chosen)
+		Self::draw_candidates(role, model, n, &seed, exclude, collateral).map(|(picked, _)| picked)
 	}
 
 	fn available(
@@ -199,8 +177,30 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 
 	#[cfg(feature = "runtime-benchmarks")]
 	fn register_for_benchmark(who: &T::AccountId, model: ModelId, role: Role) {
+		Self::register_staked_for_benchmark(who, model, role, 10);
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn register_paused_heavyweight_for_benchmark(who: &T::AccountId, model: ModelId, role: Role) {
+		Self::register_staked_for_benchmark(who, model, role, 10_000);
+		let paused = Self::pause(frame_system::RawOrigin::Signed(who.clone()).into());
+		assert!(paused.is_ok(), "benchmark agent pauses: {paused:?}");
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn deregister_for_benchmark(who: &T::AccountId) {
+		let deregistered = Self::deregister(frame_system::RawOrigin::Signed(who.clone()).into());
+		assert!(deregistered.is_ok(), "benchmark agent deregisters: {deregistered:?}");
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl<T: Config> Pallet<T> {
+	/// Funds `who` and registers it in `role` serving `model`, staked `times` the role's
+	/// minimum stake.
+	fn register_staked_for_benchmark(who: &T::AccountId, model: ModelId, role: Role, times: u32) {
 		use frame_support::traits::fungible::Mutate;
-		let stake = Self::min_stake(&[role]).saturating_mul(10u32.into());
+		let stake = Self::min_stake(&[role]).saturating_mul(times.into());
 		let _ = T::Currency::set_balance(who, stake.saturating_mul(1_000u32.into()));
 		let registered = Self::register(
 			frame_system::RawOrigin::Signed(who.clone()).into(),
@@ -212,11 +212,5 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			stake,
 		);
 		assert!(registered.is_ok(), "benchmark agent registers: {registered:?}");
-	}
-
-	#[cfg(feature = "runtime-benchmarks")]
-	fn deregister_for_benchmark(who: &T::AccountId) {
-		let deregistered = Self::deregister(frame_system::RawOrigin::Signed(who.clone()).into());
-		assert!(deregistered.is_ok(), "benchmark agent deregisters: {deregistered:?}");
 	}
 }

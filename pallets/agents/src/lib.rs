@@ -34,17 +34,19 @@
 //! model, its stake, stake-weighted sampling of distinct agents, slashing to a beneficiary,
 //! reputation counters and open-work accounting. Selection draws from a **bounded candidate set
 //! per role and model** ([`Candidates`], at most [`Config::MaxCandidates`] agents), so its cost
-//! never depends on the number of agents on chain.
+//! never depends on the number of agents on chain. Each seat holds a weight, never below its
+//! agent's bonded stake; a draw lands on seats by weight and accepts an agent by its free stake,
+//! reading the records of the agents it lands on rather than every member's (`docs/draw.md`).
 //!
 //! ## Implementation notes
 //!
 //! - Candidate sets hold every non-leaving agent with the role and the model; eligibility (status,
 //!   stake, liveness) is checked when selecting. A full candidate set refuses new members with
-//!   [`Error::CandidateSetFull`].
+//!   [`Error::CandidateSetFull`]. `bond_extra` and `unbond` reweigh the agent's seats at once.
 //! - Slashing takes bonded stake first, then unbonding chunks, latest-unlocking first.
 //! - Invariants (checked by `try_state`): the stake held from each owner equals its recorded stake
 //!   plus unbonding chunks; operators and agents map one to one; candidate sets hold exactly the
-//!   non-leaving agents with that role and model.
+//!   non-leaving agents with that role and model, each seat weighing at least the agent's stake.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -106,7 +108,7 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -258,10 +260,12 @@ pub mod pallet {
 		StorageMap<_, Blake2_128Concat, T::AccountId, T::AccountId, OptionQuery>;
 
 	/// The candidate set of each model-specific role and model: non-leaving agents that hold
-	/// the role and serve the model, at most [`Config::MaxCandidates`]. When a set is full, an
-	/// eligible newcomer takes the seat of an ineligible (paused, silent) member or of the
-	/// member with the least stake, if its own is larger; the evicted agent stays registered
-	/// and takes a seat back with `rejoin`.
+	/// the role and serve the model, at most [`Config::MaxCandidates`], each seated with a
+	/// weight never below its bonded stake (see [`Candidate`]): a draw reads this list and the
+	/// records of the agents it lands on, every member's only when its attempts run out. When a
+	/// set is full, an eligible newcomer takes the seat of an ineligible (paused, silent) member
+	/// or of the member with the least stake, if its own is larger; the evicted agent stays
+	/// registered and takes a seat back with `rejoin`.
 	///
 	/// Twox64Concat for the role (a three-variant enum of ours, not user-controlled);
 	/// Blake2_128Concat for the model id (any 32 bytes a user chooses).
@@ -272,7 +276,7 @@ pub mod pallet {
 		Role,
 		Blake2_128Concat,
 		ModelId,
-		BoundedVec<T::AccountId, T::MaxCandidates>,
+		BoundedVec<CandidateOf<T>, T::MaxCandidates>,
 		ValueQuery,
 	>;
 
@@ -493,7 +497,8 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Add stake to the caller's agent, held from the owner's free balance.
+		/// Add stake to the caller's agent, held from the owner's free balance. The agent's
+		/// seats in candidate sets weigh the new stake at once.
 		///
 		/// The origin must be signed by the owner. The agent must not be leaving.
 		///
@@ -501,22 +506,23 @@ pub mod pallet {
 		///
 		/// Emits `StakeBonded`.
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::bond_extra())]
-		pub fn bond_extra(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+		#[pallet::weight(T::WeightInfo::bond_extra(T::MaxModels::get()))]
+		pub fn bond_extra(
+			origin: OriginFor<T>,
+			amount: BalanceOf<T>,
+		) -> DispatchResultWithPostInfo {
 			let owner = ensure_signed(origin)?;
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-			Registry::<T>::try_mutate(&owner, |maybe_info| -> DispatchResult {
+			let info = Registry::<T>::try_mutate(&owner, |maybe_info| {
 				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 				ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
 				Self::hold_stake(&owner, amount)?;
 				info.stake = info.stake.saturating_add(amount);
-				Self::deposit_event(Event::StakeBonded {
-					agent: owner.clone(),
-					amount,
-					stake: info.stake,
-				});
-				Ok(())
-			})
+				Ok::<_, DispatchError>(info.clone())
+			})?;
+			Self::reweigh_seats(&owner, &info);
+			Self::deposit_event(Event::StakeBonded { agent: owner, amount, stake: info.stake });
+			Ok(Some(T::WeightInfo::bond_extra(info.models.len() as u32)).into())
 		}
 
 		/// Start unbonding part of the caller's stake.
@@ -532,11 +538,11 @@ pub mod pallet {
 		///
 		/// Emits `StakeUnbonded`.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::unbond())]
-		pub fn unbond(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+		#[pallet::weight(T::WeightInfo::unbond(T::MaxModels::get()))]
+		pub fn unbond(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResultWithPostInfo {
 			let owner = ensure_signed(origin)?;
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-			Registry::<T>::try_mutate(&owner, |maybe_info| -> DispatchResult {
+			let (info, unlock_at) = Registry::<T>::try_mutate(&owner, |maybe_info| {
 				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 				ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
 				ensure!(amount <= info.stake, Error::<T>::UnbondExceedsStake);
@@ -556,13 +562,11 @@ pub mod pallet {
 						.map_err(|_| Error::<T>::TooManyUnbondingChunks)?,
 				}
 				info.stake = remaining;
-				Self::deposit_event(Event::StakeUnbonded {
-					agent: owner.clone(),
-					amount,
-					unlock_at,
-				});
-				Ok(())
-			})
+				Ok::<_, DispatchError>((info.clone(), unlock_at))
+			})?;
+			Self::reweigh_seats(&owner, &info);
+			Self::deposit_event(Event::StakeUnbonded { agent: owner, amount, unlock_at });
+			Ok(Some(T::WeightInfo::unbond(info.models.len() as u32)).into())
 		}
 
 		/// Release the caller's unbonding chunks whose unbonding period is over.

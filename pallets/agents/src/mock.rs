@@ -65,6 +65,12 @@ pub const LIVENESS_PERIOD: u64 = 20;
 pub const MAX_MODELS: u32 = 4;
 pub const MAX_CANDIDATES: u32 = 3;
 
+parameter_types! {
+	/// The candidate sets' bound: [`MAX_CANDIDATES`] unless a test sets more (before any set is
+	/// stored).
+	pub static CandidateBound: u32 = MAX_CANDIDATES;
+}
+
 agentchain_support::impl_test_signing!(Test);
 pub use agentchain_support::mock_helpers::{ExtBuilder, TestOperatorCrypto};
 
@@ -85,7 +91,7 @@ impl pallet_agents::Config for Test {
 	type UnbondingPeriod = ConstU64<UNBONDING_PERIOD>;
 	type LivenessPeriod = ConstU64<LIVENESS_PERIOD>;
 	type MaxModels = ConstU32<MAX_MODELS>;
-	type MaxCandidates = ConstU32<MAX_CANDIDATES>;
+	type MaxCandidates = CandidateBound;
 }
 
 /// Accounts 1..=9 start with 10_000 each; account 10 with 150.

@@ -50,7 +50,7 @@ fn info(who: u64) -> AgentInfo<Test> {
 }
 
 fn candidates(role: Role, m: ModelId) -> Vec<u64> {
-	Candidates::<Test>::get(role, m).into_inner()
+	Candidates::<Test>::get(role, m).into_iter().map(|seat| seat.agent).collect()
 }
 
 /// `owner` names `operator`, which accepts.
@@ -975,5 +975,211 @@ fn a_leaving_agent_cannot_update_its_metadata() {
 			Error::<Test>::Leaving
 		);
 		assert_eq!(info(1).deposit, deposit);
+	});
+}
+
+/// Funds and registers `who` as an executor of model 1 staked `stake`.
+fn register_funded_executor(who: u64, stake: u64) {
+	use frame_support::traits::fungible::Mutate;
+	Balances::set_balance(&who, stake.saturating_mul(2).saturating_add(1_000));
+	register_executor(who, stake);
+}
+
+/// The weight of each candidate of executor set 1 in a draw that reads every record: its free
+/// stake if it is selectable for `collateral` 0, else 0. The law the draw must follow.
+fn scan_weights(exclude: &[u64]) -> Vec<(u64, u64)> {
+	let now = System::block_number();
+	candidates(Role::Executor, model(1))
+		.into_iter()
+		.filter(|who| !exclude.contains(who))
+		.map(|who| {
+			let info = info(who);
+			let selectable = Agents::is_eligible(&info, Role::Executor, now);
+			(who, if selectable { info.free_stake() } else { 0 })
+		})
+		.collect()
+}
+
+/// Pearson's χ² of the first picks of `draws` draws against the law of a scan of every record.
+fn first_pick_chi_square(draws: u32, exclude: &[u64]) -> (f64, usize) {
+	let law = scan_weights(exclude);
+	let total: u64 = law.iter().map(|(_, w)| w).sum();
+	let mut counts = alloc::collections::BTreeMap::<u64, u32>::new();
+	for i in 0..draws {
+		let seed = sp_io::hashing::blake2_256(&(b"first pick", i).encode());
+		let picked = Agents::select(Role::Executor, &model(1), 1, seed, exclude, 0).unwrap();
+		*counts.entry(picked[0]).or_default() += 1;
+	}
+	let mut chi = 0f64;
+	let mut cells = 0;
+	for (who, weight) in &law {
+		let seen = counts.remove(who).unwrap_or(0) as f64;
+		if *weight == 0 {
+			assert_eq!(seen, 0.0, "agent {who} has no weight in the draw and was picked");
+			continue;
+		}
+		let expected = draws as f64 * *weight as f64 / total as f64;
+		chi += (seen - expected) * (seen - expected) / expected;
+		cells += 1;
+	}
+	assert!(counts.is_empty(), "picked outside the set or excluded: {counts:?}");
+	(chi, cells)
+}
+
+/// χ² at the 1/1000 level for 1 to 6 degrees of freedom.
+const CHI_SQUARE_0_001: [f64; 6] = [10.83, 13.82, 16.27, 18.47, 20.52, 22.46];
+
+#[test]
+fn the_draw_has_the_law_of_a_scan_of_every_record_whatever_the_seats_hold() {
+	run_test(|| {
+		CandidateBound::set(64);
+		// Selectable at full weight.
+		register_funded_executor(11, 1_000);
+		register_funded_executor(17, 800);
+		// Slashed from 2,000 to 500: its seat still weighs 2,000 until a draw reads it.
+		register_funded_executor(12, 2_000);
+		assert_eq!(Agents::slash(&12, 1_500, None), 1_500);
+		// 2,500 of 3,000 reserved by open work: 500 free.
+		register_funded_executor(13, 3_000);
+		assert_ok!(Agents::note_work_opened(&13, 2_500));
+		// Silent, with the largest stake.
+		register_funded_executor(14, 5_000);
+		// Paused.
+		register_funded_executor(15, 4_000);
+		assert_ok!(Agents::pause(RuntimeOrigin::signed(15)));
+		// 1,000 of 1,500 unbonding: 500 bonded, its seat reweighed at once.
+		register_funded_executor(16, 1_500);
+		assert_ok!(Agents::unbond(RuntimeOrigin::signed(16), 1_000));
+		// Excluded from the draws, with a large stake.
+		register_funded_executor(18, 3_000);
+		run_to_block(2 + LIVENESS_PERIOD);
+		for who in [11, 12, 13, 15, 16, 17, 18] {
+			Agents::record(&who, Outcome::Completed);
+		}
+		let weights: Vec<(u64, u64)> = Candidates::<Test>::get(Role::Executor, model(1))
+			.iter()
+			.map(|seat| (seat.agent, seat.weight))
+			.collect();
+		assert!(weights.contains(&(12, 2_000)) && weights.contains(&(16, 500)));
+
+		let (chi, cells) = first_pick_chi_square(4_000, &[18]);
+		assert_eq!(cells, 5);
+		assert!(chi < CHI_SQUARE_0_001[cells - 2], "χ² {chi} over {cells} cells");
+
+		// A draw writes nothing: every seat keeps its weight.
+		let weight = |who| {
+			Candidates::<Test>::get(Role::Executor, model(1))
+				.iter()
+				.find(|seat| seat.agent == who)
+				.map(|seat| seat.weight)
+		};
+		assert_eq!((weight(12), weight(16)), (Some(2_000), Some(500)));
+		assert_eq!((weight(14), weight(15), weight(13)), (Some(5_000), Some(4_000), Some(3_000)));
+	});
+}
+
+#[test]
+fn silent_stake_never_makes_a_draw_report_too_few_candidates() {
+	run_test(|| {
+		CandidateBound::set(64);
+		// 60 silent agents with 1,000 times the stake of the 3 live ones: nearly every point
+		// lands on a silent seat, every attempt of a draw is rejected, and the scan completes it.
+		for who in 100..160 {
+			register_funded_executor(who, 100_000);
+		}
+		run_to_block(2 + LIVENESS_PERIOD);
+		for who in 11..14 {
+			register_funded_executor(who, 100);
+		}
+		for i in 0..100u32 {
+			let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
+			let (mut picked, reads) =
+				Agents::draw_candidates(Role::Executor, &model(1), 3, &seed, &[], 0)
+					.expect("three agents are selectable");
+			picked.sort();
+			assert_eq!(picked, vec![11, 12, 13]);
+			// Every record read at most once: the attempts, then the scan of the rest.
+			assert!(reads <= 63, "{reads} reads");
+		}
+		assert_eq!(
+			Agents::select(Role::Executor, &model(1), 4, [1; 32], &[], 0),
+			Err(SelectionError::NotEnoughCandidates { available: 3 })
+		);
+	});
+}
+
+#[test]
+fn a_draw_reads_the_records_it_lands_on_not_the_whole_set() {
+	run_test(|| {
+		CandidateBound::set(64);
+		for who in 100..164 {
+			register_funded_executor(who, 1_000);
+		}
+		for i in 0..50u32 {
+			let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
+			let (picked, reads) =
+				Agents::draw_candidates(Role::Executor, &model(1), 5, &seed, &[], 0).unwrap();
+			assert_eq!(picked.len(), 5);
+			// Every seat weighs its agent's free stake: every attempt is accepted.
+			assert_eq!(reads, 5);
+		}
+	});
+}
+
+/// Asserts that each of agent 1's seats (executor and verifier, models 1 and 2) weighs `weight`.
+fn assert_seats_of_1_weigh(weight: u64) {
+	for role in [Role::Executor, Role::Verifier] {
+		for m in [model(1), model(2)] {
+			let set = Candidates::<Test>::get(role, m);
+			let seat = set.iter().find(|seat| seat.agent == 1).expect("seated");
+			assert_eq!(seat.weight, weight, "{role:?} {m:?}");
+		}
+	}
+}
+
+#[test]
+fn bonding_more_weighs_in_every_seat_at_once_and_unbonding_leaves_the_draw_at_once() {
+	run_test(|| {
+		CandidateBound::set(64);
+		assert_ok!(register(
+			1,
+			vec![Role::Executor, Role::Verifier],
+			vec![model(1), model(2)],
+			1_000
+		));
+		register_executor(2, 1_000);
+		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(1), 3_000));
+		assert_seats_of_1_weigh(4_000);
+		// 4,000 against 1,000: agent 1 takes 80% of first picks.
+		let (chi, cells) = first_pick_chi_square(2_000, &[]);
+		assert!(chi < CHI_SQUARE_0_001[cells - 2], "χ² {chi}");
+
+		// Unbonding 3,000 reweighs every seat at once, and takes effect in the next draw.
+		assert_ok!(Agents::unbond(RuntimeOrigin::signed(1), 3_000));
+		assert_seats_of_1_weigh(1_000);
+		let (chi, cells) = first_pick_chi_square(2_000, &[]);
+		assert!(chi < CHI_SQUARE_0_001[cells - 2], "χ² {chi} after the unbond");
+	});
+}
+
+#[test]
+fn a_draw_completed_by_its_scan_has_the_law_of_a_scan_of_every_record() {
+	run_test(|| {
+		CandidateBound::set(64);
+		// 30 silent agents with 1,000 times the others' stake: the attempts of a draw land on
+		// them, are rejected, and the scan picks.
+		for who in 100..130 {
+			register_funded_executor(who, 1_000_000);
+		}
+		run_to_block(2 + LIVENESS_PERIOD);
+		for (who, stake) in [(11, 100), (12, 200), (13, 300), (14, 400)] {
+			register_funded_executor(who, stake);
+		}
+		let (chi, cells) = first_pick_chi_square(4_000, &[]);
+		assert_eq!(cells, 4);
+		assert!(chi < CHI_SQUARE_0_001[cells - 2], "χ² {chi} over {cells} cells");
+		let (_, reads) =
+			Agents::draw_candidates(Role::Executor, &model(1), 1, &[3; 32], &[], 0).unwrap();
+		assert!(reads > 19, "the scan completed the draw after {reads} reads");
 	});
 }

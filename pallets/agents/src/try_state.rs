@@ -41,9 +41,10 @@ impl<T: Config> Pallet<T> {
 		}
 		for (role, model, set) in Candidates::<T>::iter() {
 			ensure!(!set.is_empty(), "an empty candidate set is stored");
-			for (i, member) in set.iter().enumerate() {
-				ensure!(!set.iter().skip(i + 1).any(|m| m == member), "duplicate candidate");
+			for (i, Candidate { agent: member, weight }) in set.iter().enumerate() {
+				ensure!(!set.iter().skip(i + 1).any(|m| &m.agent == member), "duplicate candidate");
 				let info = Registry::<T>::get(member).ok_or("a candidate is not registered")?;
+				ensure!(*weight >= info.stake, "a candidate's seat weighs less than its stake");
 				ensure!(
 					info.has_role(role) && info.serves(&model),
 					"a candidate lacks the set's role or model"

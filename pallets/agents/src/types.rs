@@ -130,3 +130,24 @@ impl<T: Config> AgentInfo<T> {
 		self.models.binary_search(model).is_ok()
 	}
 }
+
+/// A seat in a candidate set: an agent and the weight its seat holds in a draw's sum.
+///
+/// The weight is never below the agent's bonded stake, so never below its free stake, its weight
+/// in a draw (`docs/draw.md`): a seat is taken with the agent's stake, and `bond_extra` and
+/// `unbond` set every seat of the agent to its new stake at once; a slash leaves the seats above
+/// the stake until the next of those. A draw lands on a seat in proportion to this weight and
+/// accepts its agent in proportion to the agent's free stake, so the law is that of a scan of
+/// every record.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct Candidate<AccountId, Balance> {
+	/// The agent seated.
+	pub agent: AccountId,
+	/// The seat's weight: at least the agent's bonded stake.
+	pub weight: Balance,
+}
+
+/// A candidate seat of the agents pallet's configuration.
+pub type CandidateOf<T> = Candidate<<T as frame_system::Config>::AccountId, BalanceOf<T>>;

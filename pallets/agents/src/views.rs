@@ -24,7 +24,7 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		Candidates::<T>::get(role, model)
 			.into_iter()
-			.filter_map(|owner| {
+			.filter_map(|crate::Candidate { agent: owner, .. }| {
 				let info = Registry::<T>::get(&owner)?;
 				Self::is_eligible(&info, role, now).then(|| Self::view_of(owner, &info))
 			})
@@ -40,10 +40,7 @@ impl<T: Config> Pallet<T> {
 		let selectable = info.roles.iter().any(|role| {
 			Self::is_eligible(info, *role, now)
 				&& (!role.is_model_specific()
-					|| info
-						.models
-						.iter()
-						.any(|model| Candidates::<T>::get(role, model).contains(&owner)))
+					|| info.models.iter().any(|model| Self::is_candidate(&owner, *role, model)))
 		});
 		AgentView {
 			owner,

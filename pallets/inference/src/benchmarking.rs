@@ -24,9 +24,24 @@ fn fee<T: Config>() -> BalanceOf<T> {
 		.saturating_mul(10u32.into())
 }
 
-/// Fills the model's candidate set, so that every selection reads as many records as it can.
+/// Fills the model's candidate set with active executors.
 fn executors<T: Config>() {
 	for i in 0..T::AgentRegistry::max_candidates() {
+		let who: T::AccountId = account("executor", i, SEED);
+		T::AgentRegistry::register_for_benchmark(&who, model(), Role::Executor);
+	}
+}
+
+/// Fills the model's candidate set with `live` active executors and, before them, paused ones
+/// staked 1,000 times more: a draw of `live` executors lands on paused ones, is rejected, and
+/// ends with a scan of every record, its most expensive path.
+fn crowded_executors<T: Config>(live: u32) {
+	let max = T::AgentRegistry::max_candidates();
+	for i in live..max {
+		let who: T::AccountId = account("executor", i, SEED);
+		T::AgentRegistry::register_paused_heavyweight_for_benchmark(&who, model(), Role::Executor);
+	}
+	for i in 0..live.min(max) {
 		let who: T::AccountId = account("executor", i, SEED);
 		T::AgentRegistry::register_for_benchmark(&who, model(), Role::Executor);
 	}
@@ -308,11 +323,12 @@ mod benchmarks {
 		assert_eq!(Tasks::<T>::get(id).map(|t| t.status), Some(TaskStatus::Assigned));
 	}
 
-	/// A submitted task's draw: `r` executors from a full candidate set, each reserving its
+	/// A submitted task's draw: `r` executors from a full candidate set whose other members
+	/// are paused with 1,000 times their stake (every record read), each reserving its
 	/// collateral.
 	#[benchmark]
 	fn process_draw(r: Linear<1, { T::MaxRedundancy::get() }>) {
-		executors::<T>();
+		crowded_executors::<T>(r);
 		let id = submitted_with::<T>(&requester::<T>(), r);
 		let block = due::<T>(id);
 

@@ -19,7 +19,7 @@ use frame_support::{
 use {
 	alloc::vec::Vec,
 	codec::{Decode, DecodeAll, Encode},
-	frame_support::{dispatch::DispatchClass, storage::unhashed},
+	frame_support::storage::unhashed,
 	sp_io::hashing::blake2_256,
 };
 
@@ -139,10 +139,8 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 				.map_err(|_| "an agent record is not a whole version 1 record")?;
 			records.push((key, blake2_256(&raw)));
 		}
-		let limits = T::BlockWeights::get();
-		let budget = limits.get(DispatchClass::Normal).max_total.unwrap_or(limits.max_block);
 		frame_support::ensure!(
-			weight_for::<T>(records.len() as u64).all_lte(budget),
+			super::fits_in_a_block::<T>(weight_for::<T>(records.len() as u64)),
 			"the agent registry is too large to migrate in one block: make this migration \
 			 multi-block"
 		);
