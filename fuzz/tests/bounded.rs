@@ -331,11 +331,28 @@ mod the_storage_walk_catches {
 					.next()
 					.expect("the seed has candidate sets");
 				set.truncate(1);
-				set.try_push(agentchain_fuzz::calls::account_of(sp_keyring::Ed25519Keyring::Two))
-					.expect("a seat is free");
+				set.try_push(pallet_agents::Candidate {
+					agent: agentchain_fuzz::calls::account_of(sp_keyring::Ed25519Keyring::Two),
+					weight: u128::MAX,
+				})
+				.expect("a seat is free");
 				pallet_agents::Candidates::<Runtime>::insert(role, model, set);
 			},
-			"a candidate set that is empty or has a member not registered for its model",
+			"a candidate set that is empty, has a member not registered for its model, or a seat",
+		);
+	}
+
+	#[test]
+	fn a_seat_weighing_less_than_its_agents_stake() {
+		fails_with(
+			|| {
+				let (role, model, mut set) = pallet_agents::Candidates::<Runtime>::iter()
+					.next()
+					.expect("the seed has candidate sets");
+				set[0].weight = 0;
+				pallet_agents::Candidates::<Runtime>::insert(role, model, set);
+			},
+			"a seat weighing less than its agent's bonded stake",
 		);
 	}
 
