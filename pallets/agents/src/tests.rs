@@ -1166,8 +1166,8 @@ fn bonding_more_weighs_in_every_seat_at_once_and_unbonding_leaves_the_draw_at_on
 fn a_draw_completed_by_its_scan_has_the_law_of_a_scan_of_every_record() {
 	run_test(|| {
 		CandidateBound::set(64);
-		// 30 silent agents with 1,000 times the others' stake: the attempts of a draw land on
-		// them, are rejected, and the scan picks.
+		// 30 silent agents with 2,500 to 10,000 times the others' stake: the attempts of a draw
+		// land on them, are rejected, and the scan picks.
 		for who in 100..130 {
 			register_funded_executor(who, 1_000_000);
 		}
