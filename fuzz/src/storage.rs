@@ -503,12 +503,14 @@ fn candidates(_: &[u8], _: u32) -> Result<u32, String> {
 	each(
 		pallet_agents::Candidates::<Runtime>::iter(),
 		"a candidate set that is empty, has a member not registered for its model, or a seat \
-		 weighing less than its agent's bonded stake",
+		 weighing less than its active agent's bonded stake",
 		|(_, model, set)| {
 			!set.is_empty()
 				&& set.iter().all(|seat| {
 					pallet_agents::Registry::<Runtime>::get(&seat.agent).is_some_and(|info| {
-						info.models.contains(model) && info.stake <= seat.weight
+						info.models.contains(model)
+							&& (info.status != pallet_agents::AgentStatus::Active
+								|| info.stake <= seat.weight)
 					})
 				})
 		},

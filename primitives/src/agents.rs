@@ -212,12 +212,12 @@ pub trait AgentRegistry<AccountId, Balance> {
 	fn register_for_benchmark(who: &AccountId, model: ModelId, role: Role);
 
 	/// Benchmarks only: registers `who` as [`register_for_benchmark`](Self::register_for_benchmark)
-	/// does but staked 1,000 times as much, and pauses it: a candidate that no draw picks and on
-	/// which nearly every point of a draw lands, so that a draw among such members takes its most
-	/// expensive path (its attempts rejected, then a scan of every record). Register these first:
-	/// an active newcomer to a full set takes a paused member's seat.
+	/// does but staked 1,000 times as much, and holds all its stake as collateral for open work:
+	/// a candidate that no draw picks (it has no free stake) and on which nearly every point of a
+	/// draw lands, so that a draw among such members takes its most expensive path (its attempts
+	/// rejected, then a scan of every record).
 	#[cfg(feature = "runtime-benchmarks")]
-	fn register_paused_heavyweight_for_benchmark(who: &AccountId, model: ModelId, role: Role);
+	fn register_locked_heavyweight_for_benchmark(who: &AccountId, model: ModelId, role: Role);
 
 	/// Benchmarks only: deregisters the agent of `who`, as `deregister` does.
 	#[cfg(feature = "runtime-benchmarks")]

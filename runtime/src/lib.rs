@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 114,
+	spec_version: 115,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -160,7 +160,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// from the block's start; spec 114, the agent registry's storage version 3: each seat of a
 /// candidate set holds a weight, the agent's bonded stake, and executors and jurors are drawn by
 /// rejection against those weights, reading the records of the agents drawn instead of every
-/// member's, with the law of the full scan (`docs/draw.md`).
+/// member's, with the law of the full scan (`docs/draw.md`); spec 115, no storage: a paused
+/// agent's seats weigh nothing until it resumes (seats paused before keep their weight, an upper
+/// bound, until then), `pause` and `resume` are charged for the agent's models, and `rejoin`
+/// sets the seats it holds to its stake.
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

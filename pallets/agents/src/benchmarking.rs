@@ -206,27 +206,42 @@ mod benchmarks {
 		});
 	}
 
+	/// Worst case: the agent holds a seat in each of its `2 m` candidate sets, all full, and
+	/// every seat is rewritten to weigh nothing.
 	#[benchmark]
-	fn pause() {
+	fn pause(m: Linear<1, { T::MaxModels::get() }>) {
 		let owner = funded::<T>("owner", 0);
-		register_agent::<T>(&owner, model_roles(), models(1));
+		let models = models(m);
+		fill_candidate_sets::<T>(&model_roles(), &models);
+		register_agent::<T>(&owner, model_roles(), models.clone());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()));
 
-		assert_last_event::<T>(Event::AgentPaused { agent: owner });
+		assert_last_event::<T>(Event::AgentPaused { agent: owner.clone() });
+		assert!(models.iter().all(|model| Candidates::<T>::get(Role::Executor, model)
+			.iter()
+			.any(|seat| seat.agent == owner && seat.weight.is_zero())));
 	}
 
+	/// Worst case: the agent lost its seat in each of its `2 m` candidate sets while paused,
+	/// each full of eligible agents staked less: every member of every set is read to find the
+	/// one to replace.
 	#[benchmark]
-	fn resume() {
+	fn resume(m: Linear<1, { T::MaxModels::get() }>) {
 		let owner = funded::<T>("owner", 0);
-		register_agent::<T>(&owner, model_roles(), models(1));
+		let models = models(m);
+		register_agent::<T>(&owner, model_roles(), models.clone());
 		Pallet::<T>::pause(RawOrigin::Signed(owner.clone()).into()).expect("agent can pause");
+		// The fillers take every seat, the last of them the paused agent's.
+		fill_candidate_sets::<T>(&model_roles(), &models);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()));
 
-		assert_last_event::<T>(Event::AgentResumed { agent: owner });
+		assert!(models.iter().all(|model| model_roles()
+			.into_iter()
+			.all(|role| Pallet::<T>::is_candidate(&owner, role, model))));
 	}
 
 	/// Worst case: `m` models in two model-specific roles, each candidate set nearly full.
@@ -316,9 +331,10 @@ mod benchmarks {
 		assert_last_event::<T>(Event::Heartbeat { agent: owner });
 	}
 
-	/// `AgentRegistry::select` of `c` agents from a full candidate set whose other members are
-	/// paused with 1,000 times the stake: nearly every attempt lands on a paused member and is
-	/// rejected, so the draw spends its attempts, then reads every record left (its scan).
+	/// `AgentRegistry::select` of `c` agents from a full candidate set whose other members have
+	/// 1,000 times the stake, all of it held as collateral for open work: nearly every attempt
+	/// lands on one of them and is rejected, so the draw spends its attempts, then reads every
+	/// record left (its scan).
 	#[benchmark]
 	fn select(c: Linear<1, { T::MaxCandidates::get() }>) {
 		let model = model(0);
@@ -333,7 +349,9 @@ mod benchmarks {
 			register_agent::<T>(&agent, vec![Role::Executor], vec![model]);
 			Pallet::<T>::bond_extra(RawOrigin::Signed(agent.clone()).into(), heavy)
 				.expect("the agent bonds more");
-			Pallet::<T>::pause(RawOrigin::Signed(agent).into()).expect("the agent pauses");
+			let stake = Registry::<T>::get(&agent).map(|info| info.stake).unwrap_or_default();
+			<Pallet<T> as AgentRegistry<_, _>>::note_work_opened(&agent, stake)
+				.expect("the agent's whole stake is taken as collateral");
 		}
 		let chosen;
 

@@ -7,8 +7,9 @@ use agentchain_support::draw::{self, Read, Seats, Stop};
 
 impl<T: Config> Pallet<T> {
 	/// Adds `agent` (whose record is `info`, stored or about to be) to the candidate set of
-	/// every model-specific role in `roles` for every model in `models`, and returns how many
-	/// sets it joined.
+	/// every model-specific role in `roles` for every model in `models`, seated with
+	/// [`Self::seat_weight`], and returns how many sets it joined. A seat it already holds in
+	/// one of them is set to that weight.
 	///
 	/// A full set takes the agent in place of a member that is not eligible for the role, or
 	/// else of the member with the least bonded stake if the agent has strictly more; only an
@@ -25,12 +26,18 @@ impl<T: Config> Pallet<T> {
 		all_or_nothing: bool,
 	) -> Result<u32, DispatchError> {
 		let now = frame_system::Pallet::<T>::block_number();
+		let weight = Self::seat_weight(info);
 		let (mut joined, mut missing) = (0u32, 0u32);
 		for role in roles.iter().copied().filter(|role| role.is_model_specific()) {
 			let may_evict = Self::is_eligible(info, role, now);
 			for model in models {
 				let mut set = Candidates::<T>::get(role, model);
-				if set.iter().any(|seat| &seat.agent == agent) {
+				if let Some(seat) = set.iter_mut().find(|seat| &seat.agent == agent) {
+					// Already seated: its weight follows the record (a slash or a pause since).
+					if seat.weight != weight {
+						seat.weight = weight;
+						Candidates::<T>::insert(role, model, set);
+					}
 					continue;
 				}
 				let evicted = if set.is_full() {
@@ -47,7 +54,7 @@ impl<T: Config> Pallet<T> {
 				} else {
 					None
 				};
-				if set.try_push(Candidate { agent: agent.clone(), weight: info.stake }).is_err() {
+				if set.try_push(Candidate { agent: agent.clone(), weight }).is_err() {
 					// A seat was free or was just freed.
 					defensive!("a candidate set has no seat after an eviction");
 					continue;
@@ -114,26 +121,35 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Sets the weight of each seat of `agent` (whose record is `info`) to its bonded stake,
-	/// after the stake changed: raised at once so that no seat weighs less than its agent's
-	/// stake, lowered at once so that unbonded stake costs draws no rejections. Returns how many
-	/// candidate sets were read.
-	pub(crate) fn reweigh_seats(agent: &T::AccountId, info: &AgentInfo<T>) -> u32 {
-		let mut read = 0u32;
+	/// Sets the weight of each seat of `agent` (whose record is `info`) to
+	/// [`Self::seat_weight`], after its stake or status changed: raised at once so that no seat
+	/// of an active agent weighs less than its stake, lowered at once so that unbonded stake and
+	/// paused agents cost draws no rejections.
+	pub(crate) fn reweigh_seats(agent: &T::AccountId, info: &AgentInfo<T>) {
+		let weight = Self::seat_weight(info);
 		for role in info.roles.iter().copied().filter(|role| role.is_model_specific()) {
 			for model in info.models.iter() {
-				read = read.saturating_add(1);
 				let mut set = Candidates::<T>::get(role, model);
 				let Some(seat) = set.iter_mut().find(|seat| &seat.agent == agent) else {
 					continue;
 				};
-				if seat.weight != info.stake {
-					seat.weight = info.stake;
+				if seat.weight != weight {
+					seat.weight = weight;
 					Candidates::<T>::insert(role, model, set);
 				}
 			}
 		}
-		read
+	}
+
+	/// What the seats of the agent whose record is `info` weigh: its bonded stake while it is
+	/// active, nothing while it is paused (it cannot be drawn) or leaving. A seat may weigh more
+	/// (a slash lowers the stake, not the seats), never less while the agent is active.
+	pub(crate) fn seat_weight(info: &AgentInfo<T>) -> BalanceOf<T> {
+		if info.status == AgentStatus::Active {
+			info.stake
+		} else {
+			Zero::zero()
+		}
 	}
 
 	/// Whether `agent` holds a seat in the candidate set of `role` and `model`.
@@ -194,6 +210,20 @@ impl<T: Config> Pallet<T> {
 			&& now.saturating_sub(info.last_seen) <= T::LivenessPeriod::get()
 	}
 
+	/// The weight in a draw for `role` asking `collateral` of the agent whose record is `info`:
+	/// its free stake if it is selectable (eligible, and its free stake covers `collateral` and
+	/// is not zero), `None` if it is not.
+	pub(crate) fn draw_weight(
+		info: &AgentInfo<T>,
+		role: Role,
+		now: BlockNumberFor<T>,
+		collateral: BalanceOf<T>,
+	) -> Option<u128> {
+		let free = info.free_stake();
+		(Self::is_eligible(info, role, now) && free >= collateral && !free.is_zero())
+			.then(|| free.saturated_into())
+	}
+
 	/// The eligible members of the candidate set of `role` and `model`, not in `exclude`, whose
 	/// free stake covers `collateral`, each with its free stake (its weight in a draw).
 	pub(crate) fn selectable(
@@ -249,11 +279,8 @@ impl<T: Config> Pallet<T> {
 			.map(|seat| seat.agent)
 			.filter(move |candidate| !exclude.contains(candidate))
 			.map(move |candidate| {
-				let free = Registry::<T>::get(&candidate).and_then(|info| {
-					let free = info.free_stake();
-					(Self::is_eligible(&info, role, now) && free >= collateral && !free.is_zero())
-						.then(|| free.saturated_into::<u128>())
-				});
+				let free = Registry::<T>::get(&candidate)
+					.and_then(|info| Self::draw_weight(&info, role, now, collateral));
 				(candidate, free)
 			})
 	}
@@ -290,10 +317,7 @@ impl<T: Config> Seats for SetSeats<T> {
 			defensive!("a candidate is not registered");
 			return Read { weight: 0, store: None };
 		};
-		let free = info.free_stake();
-		let selectable = Pallet::<T>::is_eligible(&info, self.role, self.now)
-			&& free >= self.collateral
-			&& !free.is_zero();
-		Read { weight: if selectable { free.saturated_into() } else { 0 }, store: None }
+		let weight = Pallet::<T>::draw_weight(&info, self.role, self.now, self.collateral);
+		Read { weight: weight.unwrap_or(0), store: None }
 	}
 }

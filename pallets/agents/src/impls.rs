@@ -181,10 +181,11 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]
-	fn register_paused_heavyweight_for_benchmark(who: &T::AccountId, model: ModelId, role: Role) {
+	fn register_locked_heavyweight_for_benchmark(who: &T::AccountId, model: ModelId, role: Role) {
 		Self::register_staked_for_benchmark(who, model, role, 10_000);
-		let paused = Self::pause(frame_system::RawOrigin::Signed(who.clone()).into());
-		assert!(paused.is_ok(), "benchmark agent pauses: {paused:?}");
+		let stake = Registry::<T>::get(who).map(|info| info.stake).unwrap_or_default();
+		let locked = Self::note_work_opened(who, stake);
+		assert!(locked.is_ok(), "benchmark agent's stake is taken as collateral: {locked:?}");
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

@@ -694,7 +694,9 @@ pub mod pallet {
 			})
 		}
 
-		/// Stop the caller's agent from being selected for new work. Open work continues.
+		/// Stop the caller's agent from being selected for new work. Open work continues. Its
+		/// seats in candidate sets weigh nothing until it resumes, so that draws never land on
+		/// them.
 		///
 		/// The origin must be signed by the owner or the operator.
 		///
@@ -702,20 +704,23 @@ pub mod pallet {
 		///
 		/// Emits `AgentPaused`.
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::pause())]
-		pub fn pause(origin: OriginFor<T>) -> DispatchResult {
+		#[pallet::weight(T::WeightInfo::pause(T::MaxModels::get()))]
+		pub fn pause(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
 			let agent = Self::ensure_agent_or_operator(origin)?;
-			Registry::<T>::try_mutate(&agent, |maybe_info| -> DispatchResult {
+			let info = Registry::<T>::try_mutate(&agent, |maybe_info| {
 				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 				ensure!(info.status == AgentStatus::Active, Error::<T>::NotActive);
 				info.status = AgentStatus::Paused;
-				Ok(())
+				Ok::<_, DispatchError>(info.clone())
 			})?;
+			Self::reweigh_seats(&agent, &info);
 			Self::deposit_event(Event::AgentPaused { agent });
-			Ok(())
+			Ok(Some(T::WeightInfo::pause(info.models.len() as u32)).into())
 		}
 
-		/// Let a paused agent take new work again. Counts as a sign of life.
+		/// Let a paused agent take new work again. Counts as a sign of life. Its seats weigh its
+		/// bonded stake again, and the seats it lost while paused are taken back where there is
+		/// room, or an ineligible or smaller member to replace (`rejoin` tries again later).
 		///
 		/// The origin must be signed by the owner or the operator.
 		///
@@ -723,23 +728,20 @@ pub mod pallet {
 		///
 		/// Emits `AgentResumed`.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::resume())]
-		pub fn resume(origin: OriginFor<T>) -> DispatchResult {
+		#[pallet::weight(T::WeightInfo::resume(T::MaxModels::get()))]
+		pub fn resume(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
 			let agent = Self::ensure_agent_or_operator(origin)?;
-			Registry::<T>::try_mutate(&agent, |maybe_info| -> DispatchResult {
+			let info = Registry::<T>::try_mutate(&agent, |maybe_info| {
 				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 				ensure!(info.status == AgentStatus::Paused, Error::<T>::NotPaused);
 				info.status = AgentStatus::Active;
 				info.last_seen = frame_system::Pallet::<T>::block_number();
-				Ok(())
+				Ok::<_, DispatchError>(info.clone())
 			})?;
 			Self::deposit_event(Event::AgentResumed { agent: agent.clone() });
-			// Seats taken while the agent was paused are taken back where there is room (or an
-			// ineligible or smaller member); `rejoin` tries again later.
-			if let Some(info) = Registry::<T>::get(&agent) {
-				let _ = Self::join_candidate_sets(&agent, &info, &info.roles, &info.models, false);
-			}
-			Ok(())
+			// Not all sets may have room: the call succeeds with those that had.
+			let _ = Self::join_candidate_sets(&agent, &info, &info.roles, &info.models, false);
+			Ok(Some(T::WeightInfo::resume(info.models.len() as u32)).into())
 		}
 
 		/// Deregister the caller's agent.

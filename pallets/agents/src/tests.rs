@@ -1074,7 +1074,9 @@ fn the_draw_has_the_law_of_a_scan_of_every_record_whatever_the_seats_hold() {
 				.map(|seat| seat.weight)
 		};
 		assert_eq!((weight(12), weight(16)), (Some(2_000), Some(500)));
-		assert_eq!((weight(14), weight(15), weight(13)), (Some(5_000), Some(4_000), Some(3_000)));
+		assert_eq!((weight(14), weight(13)), (Some(5_000), Some(3_000)));
+		// A paused agent's seat weighs nothing.
+		assert_eq!(weight(15), Some(0));
 	});
 }
 
@@ -1126,6 +1128,14 @@ fn a_draw_reads_the_records_it_lands_on_not_the_whole_set() {
 	});
 }
 
+/// Registers agent 1 as executor and verifier of models 1 and 2, and agent 2 as an executor of
+/// model 1, each staked 1,000, in sets of up to 64.
+fn seat_1_in_two_roles_and_models_beside_2() {
+	CandidateBound::set(64);
+	assert_ok!(register(1, vec![Role::Executor, Role::Verifier], vec![model(1), model(2)], 1_000));
+	register_executor(2, 1_000);
+}
+
 /// Asserts that each of agent 1's seats (executor and verifier, models 1 and 2) weighs `weight`.
 fn assert_seats_of_1_weigh(weight: u64) {
 	for role in [Role::Executor, Role::Verifier] {
@@ -1140,14 +1150,7 @@ fn assert_seats_of_1_weigh(weight: u64) {
 #[test]
 fn bonding_more_weighs_in_every_seat_at_once_and_unbonding_leaves_the_draw_at_once() {
 	run_test(|| {
-		CandidateBound::set(64);
-		assert_ok!(register(
-			1,
-			vec![Role::Executor, Role::Verifier],
-			vec![model(1), model(2)],
-			1_000
-		));
-		register_executor(2, 1_000);
+		seat_1_in_two_roles_and_models_beside_2();
 		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(1), 3_000));
 		assert_seats_of_1_weigh(4_000);
 		// 4,000 against 1,000: agent 1 takes 80% of first picks.
@@ -1181,5 +1184,64 @@ fn a_draw_completed_by_its_scan_has_the_law_of_a_scan_of_every_record() {
 		let (_, reads) =
 			Agents::draw_candidates(Role::Executor, &model(1), 1, &[3; 32], &[], 0).unwrap();
 		assert!(reads > 19, "the scan completed the draw after {reads} reads");
+	});
+}
+
+#[test]
+fn pausing_takes_every_seat_out_of_the_draw_and_resuming_puts_it_back() {
+	run_test(|| {
+		seat_1_in_two_roles_and_models_beside_2();
+		assert_ok!(Agents::pause(RuntimeOrigin::signed(1)));
+		assert_seats_of_1_weigh(0);
+		// Bonding more while paused adds nothing to the draws either.
+		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(1), 3_000));
+		assert_seats_of_1_weigh(0);
+		for i in 0..20u32 {
+			let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
+			// Only agent 2 has a weight: the first point lands on it.
+			assert_eq!(
+				Agents::draw_candidates(Role::Executor, &model(1), 1, &seed, &[], 0),
+				Ok((vec![2], 1))
+			);
+		}
+
+		assert_ok!(Agents::resume(RuntimeOrigin::signed(1)));
+		assert_seats_of_1_weigh(4_000);
+		let (chi, cells) = first_pick_chi_square(2_000, &[]);
+		assert!(chi < CHI_SQUARE_0_001[cells - 2], "χ² {chi} after resuming");
+
+		// A slash leaves the seats above the stake; rejoining sets them to it.
+		assert_eq!(Agents::slash(&1, 1_000, None), 1_000);
+		assert_seats_of_1_weigh(4_000);
+		assert_ok!(Agents::rejoin(RuntimeOrigin::signed(1)));
+		assert_seats_of_1_weigh(3_000);
+	});
+}
+
+#[test]
+fn paused_stake_costs_a_draw_no_rejections() {
+	run_test(|| {
+		CandidateBound::set(64);
+		// 60 agents with 1,000 times the stake of the 4 live ones pause: were their seats still
+		// weighed, nearly every point would land on them and each draw would end in a scan.
+		for who in 100..160 {
+			register_funded_executor(who, 100_000);
+			assert_ok!(Agents::pause(RuntimeOrigin::signed(who)));
+		}
+		for who in 11..15 {
+			register_funded_executor(who, 100);
+		}
+		for i in 0..50u32 {
+			let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
+			let (picked, reads) =
+				Agents::draw_candidates(Role::Executor, &model(1), 3, &seed, &[], 0).unwrap();
+			assert_eq!(picked.len(), 3);
+			assert!(picked.iter().all(|who| (11..15).contains(who)));
+			// Every attempt lands on a live agent and is accepted.
+			assert_eq!(reads, 3);
+		}
+		let (chi, cells) = first_pick_chi_square(2_000, &[]);
+		assert_eq!(cells, 4);
+		assert!(chi < CHI_SQUARE_0_001[cells - 2], "χ² {chi}");
 	});
 }

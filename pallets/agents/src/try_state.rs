@@ -44,7 +44,10 @@ impl<T: Config> Pallet<T> {
 			for (i, Candidate { agent: member, weight }) in set.iter().enumerate() {
 				ensure!(!set.iter().skip(i + 1).any(|m| &m.agent == member), "duplicate candidate");
 				let info = Registry::<T>::get(member).ok_or("a candidate is not registered")?;
-				ensure!(*weight >= info.stake, "a candidate's seat weighs less than its stake");
+				ensure!(
+					info.status != AgentStatus::Active || *weight >= info.stake,
+					"an active candidate's seat weighs less than its stake"
+				);
 				ensure!(
 					info.has_role(role) && info.serves(&model),
 					"a candidate lacks the set's role or model"

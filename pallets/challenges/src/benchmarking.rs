@@ -26,14 +26,15 @@ fn salt() -> [u8; 32] {
 }
 
 /// Fills the model's verifier candidate set: enough active verifiers for every jury of a dispute,
-/// registered after paused ones staked 1,000 times more in the other seats, so that a jury draw
-/// lands on paused ones, is rejected and ends with a scan of every record, its most expensive
-/// path, and a check of the set reads every record; returns the active verifiers.
+/// registered after ones staked 1,000 times more with all their stake held for open work in the
+/// other seats, so that a jury draw lands on these, is rejected and ends with a scan of every
+/// record, its most expensive path, and a check of the set reads every record; returns the
+/// active verifiers.
 fn verifiers<T: Config>() -> Vec<T::AccountId> {
 	let live = MaxJurorsPerDispute::<T>::get();
 	for i in live..T::AgentRegistry::max_candidates() {
 		let who: T::AccountId = account("verifier", i, SEED);
-		T::AgentRegistry::register_paused_heavyweight_for_benchmark(&who, model(), Role::Verifier);
+		T::AgentRegistry::register_locked_heavyweight_for_benchmark(&who, model(), Role::Verifier);
 	}
 	(0..live)
 		.map(|i| {

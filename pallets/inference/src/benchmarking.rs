@@ -32,14 +32,14 @@ fn executors<T: Config>() {
 	}
 }
 
-/// Fills the model's candidate set with `live` active executors and, before them, paused ones
-/// staked 1,000 times more: a draw of `live` executors lands on paused ones, is rejected, and
-/// ends with a scan of every record, its most expensive path.
+/// Fills the model's candidate set with `live` active executors and, before them, ones staked
+/// 1,000 times more with all their stake held for open work: a draw of `live` executors lands on
+/// these, is rejected, and ends with a scan of every record, its most expensive path.
 fn crowded_executors<T: Config>(live: u32) {
 	let max = T::AgentRegistry::max_candidates();
 	for i in live..max {
 		let who: T::AccountId = account("executor", i, SEED);
-		T::AgentRegistry::register_paused_heavyweight_for_benchmark(&who, model(), Role::Executor);
+		T::AgentRegistry::register_locked_heavyweight_for_benchmark(&who, model(), Role::Executor);
 	}
 	for i in 0..live.min(max) {
 		let who: T::AccountId = account("executor", i, SEED);
@@ -324,8 +324,8 @@ mod benchmarks {
 	}
 
 	/// A submitted task's draw: `r` executors from a full candidate set whose other members
-	/// are paused with 1,000 times their stake (every record read), each reserving its
-	/// collateral.
+	/// have 1,000 times their stake, all of it held for open work (every record read), each
+	/// reserving its collateral.
 	#[benchmark]
 	fn process_draw(r: Linear<1, { T::MaxRedundancy::get() }>) {
 		crowded_executors::<T>(r);
