@@ -500,16 +500,18 @@ fn operators(_: &[u8], _: u32) -> Result<u32, String> {
 }
 
 fn candidates(_: &[u8], _: u32) -> Result<u32, String> {
+	let now = frame_system::Pallet::<Runtime>::block_number();
 	each(
 		pallet_agents::Candidates::<Runtime>::iter(),
 		"a candidate set that is empty, has a member not registered for its model, or a seat \
-		 weighing less than its active agent's bonded stake",
+		 weighing less than its live active agent's bonded stake",
 		|(_, model, set)| {
 			!set.is_empty()
 				&& set.iter().all(|seat| {
 					pallet_agents::Registry::<Runtime>::get(&seat.agent).is_some_and(|info| {
 						info.models.contains(model)
 							&& (info.status != pallet_agents::AgentStatus::Active
+								|| pallet_agents::Pallet::<Runtime>::is_silent(&info, now)
 								|| info.stake <= seat.weight)
 					})
 				})

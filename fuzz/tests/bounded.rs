@@ -343,7 +343,7 @@ mod the_storage_walk_catches {
 	}
 
 	#[test]
-	fn a_seat_weighing_less_than_its_active_agents_stake() {
+	fn a_seat_weighing_less_than_its_live_agents_stake() {
 		fails_with(
 			|| {
 				let (role, model, mut set) = pallet_agents::Candidates::<Runtime>::iter()
@@ -352,7 +352,7 @@ mod the_storage_walk_catches {
 				set[0].weight = 0;
 				pallet_agents::Candidates::<Runtime>::insert(role, model, set);
 			},
-			"a seat weighing less than its active agent's bonded stake",
+			"a seat weighing less than its live active agent's bonded stake",
 		);
 	}
 

@@ -60,7 +60,8 @@ impl Role {
 	MaxEncodedLen,
 )]
 pub enum Outcome {
-	/// A task the agent executed was finalised (this also counts as a sign of life).
+	/// A task the agent executed was finalised (a sign of life for an agent still live; a silent
+	/// one comes back by a heartbeat only).
 	Completed,
 	/// A result of the agent was challenged.
 	Challenged,
@@ -141,7 +142,8 @@ pub trait AgentRegistry<AccountId, Balance> {
 	fn agent_of(signer: &AccountId) -> Option<AccountId>;
 
 	/// Whether `agent` is registered, not paused or leaving, staked at least the minimum of
-	/// `role`, live (a recent heartbeat or delivered work), and — for a model-specific role —
+	/// `role`, live (a recent heartbeat, or work delivered while live), and — for a
+	/// model-specific role —
 	/// serves `model`.
 	fn is_active(agent: &AccountId, role: Role, model: Option<&ModelId>) -> bool;
 
@@ -212,10 +214,11 @@ pub trait AgentRegistry<AccountId, Balance> {
 	fn register_for_benchmark(who: &AccountId, model: ModelId, role: Role);
 
 	/// Benchmarks only: registers `who` as [`register_for_benchmark`](Self::register_for_benchmark)
-	/// does but staked 1,000 times as much, and holds all its stake as collateral for open work:
-	/// a candidate that no draw picks (it has no free stake) and on which nearly every point of a
-	/// draw lands, so that a draw among such members takes its most expensive path (its attempts
-	/// rejected, then a scan of every record).
+	/// does but staked 1,000 times as much, slashes it by the smallest unit and holds all its
+	/// stake left as collateral for open work: a candidate that no draw picks (it has no free
+	/// stake), on which nearly every point of a draw lands, and whose seats weigh more than its
+	/// stake, so that a draw among such members takes its most expensive path (its attempts
+	/// rejected, then a scan of every record, and the set written with their seats corrected).
 	#[cfg(feature = "runtime-benchmarks")]
 	fn register_locked_heavyweight_for_benchmark(who: &AccountId, model: ModelId, role: Role);
 

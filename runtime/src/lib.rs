@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 115,
+	spec_version: 116,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -163,7 +163,11 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// member's, with the law of the full scan (`docs/draw.md`); spec 115, no storage: a paused
 /// agent's seats weigh nothing until it resumes (seats paused before keep their weight, an upper
 /// bound, until then), `pause` and `resume` are charged for the agent's models, and `rejoin`
-/// sets the seats it holds to its stake.
+/// sets the seats it holds to its stake; spec 116, no storage: a draw that reads a silent or paused
+/// agent's record empties its seat in that set, and a slashed agent's lowers to its stake (one
+/// write of the set); a heartbeat after a silence sets every seat of the agent back to its stake
+/// (charged for its models), and work recorded as completed no longer brings a silent agent back;
+/// `set_roles` judges eligibility for a role with the new roles.
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

@@ -40,24 +40,30 @@ fn models(n: u32) -> Vec<ModelId> {
 }
 
 /// Fills the candidate sets of `roles` × `models` with registered, eligible agents staked the
-/// minimum, so that joining one is at its most expensive: every member's record is read to
-/// find the one to evict (the smallest, with less stake than a newcomer staked [`stake`]).
+/// minimum, each set with its own 64 (one role and one model each, as on a chain where every
+/// member of every set is a different agent), so that joining one is at its most expensive:
+/// every member's record is read to find the one to evict (the smallest, with less stake than a
+/// newcomer staked [`stake`]), and no record read for one set is read again for another.
 fn fill_candidate_sets<T: Config>(roles: &[Role], models: &[ModelId]) {
-	if models.is_empty() {
-		return;
-	}
-	for i in 0..T::MaxCandidates::get() {
-		let filler = funded::<T>("filler", i);
-		Pallet::<T>::register(
-			RawOrigin::Signed(filler).into(),
-			vec![],
-			vec![],
-			vec![],
-			models.to_vec(),
-			roles.to_vec(),
-			Pallet::<T>::min_stake(roles),
-		)
-		.expect("filler registers");
+	let per_set = T::MaxCandidates::get();
+	let mut index = 0u32;
+	for role in roles.iter().filter(|role| role.is_model_specific()) {
+		for model in models {
+			for _ in 0..per_set {
+				let filler = funded::<T>("filler", index);
+				index = index.saturating_add(1);
+				Pallet::<T>::register(
+					RawOrigin::Signed(filler).into(),
+					vec![],
+					vec![],
+					vec![],
+					vec![*model],
+					vec![*role],
+					Pallet::<T>::min_stake(&[*role]),
+				)
+				.expect("filler registers");
+			}
+		}
 	}
 }
 
@@ -301,23 +307,27 @@ mod benchmarks {
 		assert_last_event::<T>(Event::ModelsSet { agent: owner, models: m });
 	}
 
-	/// Worst case: with `m` models, leave two model-specific roles and join them again (plus the
-	/// curator role), each candidate set nearly full.
+	/// Worst case: with `m` models, a curator takes the executor and verifier roles: it joins
+	/// `2 m` full candidate sets, every member of each read to find the one to evict.
 	#[benchmark]
 	fn set_roles(m: Linear<0, { T::MaxModels::get() }>) {
 		let owner = funded::<T>("owner", 0);
 		let models = models(m);
 		fill_candidate_sets::<T>(&model_roles(), &models);
-		register_agent::<T>(&owner, model_roles(), models);
+		register_agent::<T>(&owner, vec![Role::Curator], models.clone());
 		let roles = Role::ALL.to_vec();
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()), roles);
 
 		assert_eq!(Registry::<T>::get(&owner).map(|i| i.roles.len()), Some(3));
+		assert!(models.iter().all(|model| model_roles()
+			.into_iter()
+			.all(|role| Pallet::<T>::is_candidate(&owner, role, model))));
 	}
 
-	/// Signed by the operator key, which costs one more read than the owner.
+	/// A live agent's heartbeat, signed by the operator key, which costs one more read than the
+	/// owner.
 	#[benchmark]
 	fn heartbeat() {
 		let owner = funded::<T>("owner", 0);
@@ -326,32 +336,64 @@ mod benchmarks {
 		name_operator::<T>(&owner, &operator);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(operator));
+		heartbeat(RawOrigin::Signed(operator));
 
 		assert_last_event::<T>(Event::Heartbeat { agent: owner });
 	}
 
+	/// The heartbeat that ends a silence, signed by the operator key. Worst case: draws emptied
+	/// the agent's seat in each of its `2 m` candidate sets, all full: every seat is rewritten
+	/// with its stake.
+	#[benchmark]
+	fn heartbeat_after_silence(m: Linear<0, { T::MaxModels::get() }>) {
+		let owner = funded::<T>("owner", 0);
+		let models = models(m);
+		fill_candidate_sets::<T>(&model_roles(), &models);
+		register_agent::<T>(&owner, model_roles(), models.clone());
+		let operator = funded::<T>("operator", 0);
+		name_operator::<T>(&owner, &operator);
+		let silent_at = frame_system::Pallet::<T>::block_number()
+			.saturating_add(T::LivenessPeriod::get())
+			.saturating_add(One::one());
+		frame_system::Pallet::<T>::set_block_number(silent_at);
+		for role in model_roles() {
+			for model in &models {
+				Candidates::<T>::mutate(role, model, |set| {
+					set.iter_mut()
+						.filter(|seat| seat.agent == owner)
+						.for_each(|seat| seat.weight = Zero::zero())
+				});
+			}
+		}
+
+		#[extrinsic_call]
+		heartbeat(RawOrigin::Signed(operator));
+
+		assert_last_event::<T>(Event::Heartbeat { agent: owner.clone() });
+		assert!(models.iter().all(|model| Candidates::<T>::get(Role::Executor, model)
+			.iter()
+			.any(|seat| seat.agent == owner && seat.weight == stake::<T>())));
+	}
+
 	/// `AgentRegistry::select` of `c` agents from a full candidate set whose other members have
-	/// 1,000 times the stake, all of it held as collateral for open work: nearly every attempt
-	/// lands on one of them and is rejected, so the draw spends its attempts, then reads every
-	/// record left (its scan).
+	/// 1,000 times the stake, all of it held as collateral for open work, and seats a unit above
+	/// it (a slash): nearly every attempt lands on one of them and is rejected, so the draw
+	/// spends its attempts, then reads every record left (its scan), and writes the set with
+	/// their seats corrected.
 	#[benchmark]
 	fn select(c: Linear<1, { T::MaxCandidates::get() }>) {
 		let model = model(0);
+		for i in c..T::MaxCandidates::get() {
+			let agent: T::AccountId = account("agent", i, SEED);
+			<Pallet<T> as AgentRegistry<_, _>>::register_locked_heavyweight_for_benchmark(
+				&agent,
+				model,
+				Role::Executor,
+			);
+		}
 		for i in 0..c {
 			let agent = funded::<T>("agent", i);
 			register_agent::<T>(&agent, vec![Role::Executor], vec![model]);
-		}
-		for i in c..T::MaxCandidates::get() {
-			let agent = funded::<T>("agent", i);
-			let heavy = stake::<T>().saturating_mul(1_000u32.into());
-			T::Currency::set_balance(&agent, heavy.saturating_mul(2u32.into()));
-			register_agent::<T>(&agent, vec![Role::Executor], vec![model]);
-			Pallet::<T>::bond_extra(RawOrigin::Signed(agent.clone()).into(), heavy)
-				.expect("the agent bonds more");
-			let stake = Registry::<T>::get(&agent).map(|info| info.stake).unwrap_or_default();
-			<Pallet<T> as AgentRegistry<_, _>>::note_work_opened(&agent, stake)
-				.expect("the agent's whole stake is taken as collateral");
 		}
 		let chosen;
 

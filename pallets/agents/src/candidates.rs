@@ -9,7 +9,7 @@ impl<T: Config> Pallet<T> {
 	/// Adds `agent` (whose record is `info`, stored or about to be) to the candidate set of
 	/// every model-specific role in `roles` for every model in `models`, seated with
 	/// [`Self::seat_weight`], and returns how many sets it joined. A seat it already holds in
-	/// one of them is set to that weight.
+	/// one of them is set to that weight (which counts as progress for `CandidateSetFull`).
 	///
 	/// A full set takes the agent in place of a member that is not eligible for the role, or
 	/// else of the member with the least bonded stake if the agent has strictly more; only an
@@ -27,7 +27,7 @@ impl<T: Config> Pallet<T> {
 	) -> Result<u32, DispatchError> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let weight = Self::seat_weight(info);
-		let (mut joined, mut missing) = (0u32, 0u32);
+		let (mut joined, mut missing, mut reweighed) = (0u32, 0u32, 0u32);
 		for role in roles.iter().copied().filter(|role| role.is_model_specific()) {
 			let may_evict = Self::is_eligible(info, role, now);
 			for model in models {
@@ -37,6 +37,7 @@ impl<T: Config> Pallet<T> {
 					if seat.weight != weight {
 						seat.weight = weight;
 						Candidates::<T>::insert(role, model, set);
+						reweighed = reweighed.saturating_add(1);
 					}
 					continue;
 				}
@@ -71,7 +72,7 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 		}
-		ensure!(joined > 0 || missing == 0, Error::<T>::CandidateSetFull);
+		ensure!(joined > 0 || reweighed > 0 || missing == 0, Error::<T>::CandidateSetFull);
 		Ok(joined)
 	}
 
@@ -164,7 +165,9 @@ impl<T: Config> Pallet<T> {
 	/// records not read yet when its attempts run out. The law is that of a scan of every
 	/// record. Its storage reads are at most a scan's (the set, and each member's record at most
 	/// once), its attempts at most `3n + 16` record reads plus `n` picks plus the excluded
-	/// members landed on. Nothing is written.
+	/// members landed on. It writes the set once if it read the record of an agent whose seat
+	/// weighs more than it should: a silent or paused agent's is emptied, a slashed agent's
+	/// lowered to its stake (a heartbeat, `resume`, `bond_extra` or `rejoin` set it back).
 	///
 	/// Returns the agents drawn and the records read, or how many were selectable when fewer
 	/// than `n` were.
@@ -190,6 +193,22 @@ impl<T: Config> Pallet<T> {
 		if drawn.underweight > 0 {
 			defensive!("a candidate's seat weighs less than its free stake");
 		}
+		// Seats the draw found heavier than they need be (a silent, paused or slashed agent's)
+		// are lowered, so that the next draws do not land on them: one write of the set.
+		let mut set = seats.set;
+		let mut lowered = false;
+		for (_, index, weight) in drawn.corrections.iter().copied() {
+			let weight: BalanceOf<T> = weight.saturated_into();
+			if let Some(seat) = set.get_mut(index) {
+				if weight < seat.weight {
+					seat.weight = weight;
+					lowered = true;
+				}
+			}
+		}
+		if lowered {
+			Candidates::<T>::insert(role, model, set);
+		}
 		match drawn.stopped {
 			None => Ok((drawn.picked, drawn.record_reads)),
 			Some(stop) => {
@@ -207,7 +226,14 @@ impl<T: Config> Pallet<T> {
 		info.status == AgentStatus::Active
 			&& info.has_role(role)
 			&& info.stake >= Self::min_stake_of(role)
-			&& now.saturating_sub(info.last_seen) <= T::LivenessPeriod::get()
+			&& !Self::is_silent(info, now)
+	}
+
+	/// Whether the agent whose record is `info` has not been seen for more than
+	/// [`Config::LivenessPeriod`] blocks at `now`: it is not selected, and a draw that reads its
+	/// record empties its seat, until a heartbeat.
+	pub fn is_silent(info: &AgentInfo<T>, now: BlockNumberFor<T>) -> bool {
+		now.saturating_sub(info.last_seen) > T::LivenessPeriod::get()
 	}
 
 	/// The weight in a draw for `role` asking `collateral` of the agent whose record is `info`:
@@ -318,6 +344,18 @@ impl<T: Config> Seats for SetSeats<T> {
 			return Read { weight: 0, store: None };
 		};
 		let weight = Pallet::<T>::draw_weight(&info, self.role, self.now, self.collateral);
-		Read { weight: weight.unwrap_or(0), store: None }
+		// What the seat needs to weigh from now on: nothing for an agent that cannot be drawn
+		// until a call of its own restores the seat (paused, or silent until a heartbeat), its
+		// bonded stake otherwise (collateral comes and goes without a write, so free stake
+		// cannot be kept in the seat).
+		let needed =
+			if info.status != AgentStatus::Active || Pallet::<T>::is_silent(&info, self.now) {
+				Zero::zero()
+			} else {
+				info.stake
+			};
+		let held = self.set.iter().find(|seat| &seat.agent == agent).map(|seat| seat.weight);
+		let store = held.filter(|held| needed < *held).map(|_| needed.saturated_into());
+		Read { weight: weight.unwrap_or(0), store }
 	}
 }

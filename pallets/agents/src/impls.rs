@@ -129,7 +129,12 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			match outcome {
 				Outcome::Completed => {
 					reputation.completed = reputation.completed.saturating_add(1);
-					info.last_seen = frame_system::Pallet::<T>::block_number();
+					// Delivered work keeps a live agent live. A silent one comes back by a
+					// heartbeat, which restores the seats that draws emptied meanwhile.
+					let now = frame_system::Pallet::<T>::block_number();
+					if !Self::is_silent(info, now) {
+						info.last_seen = now;
+					}
 				},
 				Outcome::Challenged => {
 					reputation.challenged = reputation.challenged.saturating_add(1)
@@ -183,6 +188,9 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	#[cfg(feature = "runtime-benchmarks")]
 	fn register_locked_heavyweight_for_benchmark(who: &T::AccountId, model: ModelId, role: Role) {
 		Self::register_staked_for_benchmark(who, model, role, 10_000);
+		// Its seats now weigh a unit more than its stake, which a draw that reads it corrects.
+		let slashed = Self::slash(who, sp_runtime::traits::One::one(), None);
+		assert!(!slashed.is_zero(), "benchmark agent is slashed");
 		let stake = Registry::<T>::get(who).map(|info| info.stake).unwrap_or_default();
 		let locked = Self::note_work_opened(who, stake);
 		assert!(locked.is_ok(), "benchmark agent's stake is taken as collateral: {locked:?}");

@@ -25,7 +25,7 @@
 //!   returned, when the last of it is withdrawn.
 //!
 //! The owner or the operator keeps the agent **live** with a [`heartbeat`](Pallet::heartbeat);
-//! delivered work counts as a sign of life too. An agent not seen for
+//! delivered work keeps a live agent live too (it does not end a silence). An agent not seen for
 //! [`Config::LivenessPeriod`] blocks is no longer selected for work, but keeps its registration.
 //!
 //! ## For other pallets
@@ -34,19 +34,23 @@
 //! model, its stake, stake-weighted sampling of distinct agents, slashing to a beneficiary,
 //! reputation counters and open-work accounting. Selection draws from a **bounded candidate set
 //! per role and model** ([`Candidates`], at most [`Config::MaxCandidates`] agents), so its cost
-//! never depends on the number of agents on chain. Each seat holds a weight, never below its
-//! agent's bonded stake; a draw lands on seats by weight and accepts an agent by its free stake,
-//! reading the records of the agents it lands on rather than every member's (`docs/draw.md`).
+//! never depends on the number of agents on chain. Each seat holds a weight, never below the
+//! bonded stake of a live active agent, nothing for one that cannot be drawn until it acts; a
+//! draw lands on seats by weight and accepts an agent by its free stake, reading the records of
+//! the agents it lands on rather than every member's (`docs/draw.md`).
 //!
 //! ## Implementation notes
 //!
 //! - Candidate sets hold every non-leaving agent with the role and the model; eligibility (status,
 //!   stake, liveness) is checked when selecting. A full candidate set refuses new members with
-//!   [`Error::CandidateSetFull`]. `bond_extra` and `unbond` reweigh the agent's seats at once.
+//!   [`Error::CandidateSetFull`]. `bond_extra`, `unbond`, `pause`, `resume`, `rejoin` and a
+//!   heartbeat after a silence reweigh the agent's seats at once; a draw empties the seats of
+//!   silent and paused agents it reads, and lowers a slashed agent's to its stake.
 //! - Slashing takes bonded stake first, then unbonding chunks, latest-unlocking first.
 //! - Invariants (checked by `try_state`): the stake held from each owner equals its recorded stake
 //!   plus unbonding chunks; operators and agents map one to one; candidate sets hold exactly the
-//!   non-leaving agents with that role and model, each seat weighing at least the agent's stake.
+//!   non-leaving agents with that role and model, each seat of a live active agent weighing at
+//!   least its stake.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -205,8 +209,10 @@ pub mod pallet {
 		#[pallet::no_default_bounds]
 		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
 
-		/// An agent not seen (heartbeat, resume, delivered work) for this many blocks is not
-		/// selected for new work.
+		/// An agent not seen (heartbeat, resume, delivered work while live) for this many blocks
+		/// is not selected for new work. Raising it in a runtime upgrade needs a migration that
+		/// sets every seat of the agents it makes live again to their stake: a draw emptied the
+		/// seats of silent agents, and only a heartbeat that ends a silence restores them.
 		#[pallet::constant]
 		#[pallet::no_default_bounds]
 		type LivenessPeriod: Get<BlockNumberFor<Self>>;
@@ -261,7 +267,8 @@ pub mod pallet {
 
 	/// The candidate set of each model-specific role and model: non-leaving agents that hold
 	/// the role and serve the model, at most [`Config::MaxCandidates`], each seated with a
-	/// weight never below its bonded stake (see [`Candidate`]): a draw reads this list and the
+	/// weight never below its bonded stake while it is active and live (see [`Candidate`]): a
+	/// draw reads this list and the
 	/// records of the agents it lands on, every member's only when its attempts run out. When a
 	/// set is full, an eligible newcomer takes the seat of an ineligible (paused, silent) member
 	/// or of the member with the least stake, if its own is larger; the evicted agent stays
@@ -867,8 +874,9 @@ pub mod pallet {
 			ensure!(info.stake >= Self::min_stake(&roles), Error::<T>::InsufficientStake);
 
 			Self::leave_candidate_sets(&owner, &info.roles, &info.models);
-			Self::join_candidate_sets(&owner, &info, &roles, &info.models, true)?;
+			// Eligibility for a new role is judged with the new roles.
 			info.roles = roles.clone();
+			Self::join_candidate_sets(&owner, &info, &roles, &info.models, true)?;
 			let model_count = info.models.len() as u32;
 			Registry::<T>::insert(&owner, info);
 			Self::deposit_event(Event::RolesSet { agent: owner, roles });
@@ -877,6 +885,10 @@ pub mod pallet {
 
 		/// Signal that the agent is alive, so it keeps being selected for work.
 		///
+		/// After a silence (no heartbeat for more than [`Config::LivenessPeriod`] blocks), the
+		/// agent's seats weigh its bonded stake again at once: draws that read its record while
+		/// it was silent emptied them. Only such a heartbeat is charged for the agent's models.
+		///
 		/// The origin must be signed by the owner or the operator (an agent node's off-chain
 		/// worker sends it with the operator key).
 		///
@@ -884,22 +896,32 @@ pub mod pallet {
 		///
 		/// Emits `Heartbeat`.
 		#[pallet::call_index(11)]
-		#[pallet::weight(T::WeightInfo::heartbeat())]
-		pub fn heartbeat(origin: OriginFor<T>) -> DispatchResult {
+		#[pallet::weight(T::WeightInfo::heartbeat()
+			.max(T::WeightInfo::heartbeat_after_silence(T::MaxModels::get())))]
+		pub fn heartbeat(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
 			let agent = Self::ensure_agent_or_operator(origin)?;
-			Registry::<T>::try_mutate(&agent, |maybe_info| -> DispatchResult {
+			let now = frame_system::Pallet::<T>::block_number();
+			let (info, was_silent) = Registry::<T>::try_mutate(&agent, |maybe_info| {
 				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 				ensure!(info.status != AgentStatus::Leaving, Error::<T>::Leaving);
-				info.last_seen = frame_system::Pallet::<T>::block_number();
-				Ok(())
+				let was_silent = Self::is_silent(info, now);
+				info.last_seen = now;
+				Ok::<_, DispatchError>((info.clone(), was_silent))
 			})?;
+			let weight = if was_silent {
+				Self::reweigh_seats(&agent, &info);
+				T::WeightInfo::heartbeat_after_silence(info.models.len() as u32)
+			} else {
+				T::WeightInfo::heartbeat()
+			};
 			Self::deposit_event(Event::Heartbeat { agent });
-			Ok(())
+			Ok(Some(weight).into())
 		}
 
 		/// Put the caller's agent back into the candidate sets of its roles and models that it
 		/// is not in: sets it was evicted from while paused, silent or under-staked, or that
-		/// were full when it joined.
+		/// were full when it joined. The seats it holds are set to its bonded stake (a slash
+		/// left them above it).
 		///
 		/// A full set takes the agent in place of a member that is not eligible (paused, silent,
 		/// under-staked), or else of the member with the least bonded stake if the agent has
@@ -908,7 +930,7 @@ pub mod pallet {
 		/// The origin must be signed by the owner or the operator.
 		///
 		/// Errors: `NotAgentOrOperator`, `NotActive`, `CandidateSetFull` (no set could be
-		/// joined, and at least one is missing).
+		/// joined and no seat needed setting, and at least one set is missing).
 		///
 		/// Emits `CandidateSetsJoined`, and `CandidateEvicted` for each member replaced.
 		#[pallet::call_index(13)]

@@ -537,10 +537,18 @@ fn silent_agents_are_not_selected_until_seen_again() {
 		assert_ok!(Agents::heartbeat(RuntimeOrigin::signed(1)));
 		assert!(Agents::is_active(&1, Role::Executor, Some(&model(1))));
 
-		// Delivered work counts as a sign of life too.
+		// Delivered work keeps a live agent live...
+		run_to_block(2 + 2 * LIVENESS_PERIOD);
+		Agents::record(&1, Outcome::Completed);
+		run_to_block(3 + 2 * LIVENESS_PERIOD);
+		assert!(Agents::is_active(&1, Role::Executor, None));
+		// ...but does not bring back a silent one, whose seats draws may have emptied: only a
+		// heartbeat does, restoring them.
 		run_to_block(100);
 		assert!(!Agents::is_active(&1, Role::Executor, None));
 		Agents::record(&1, Outcome::Completed);
+		assert!(!Agents::is_active(&1, Role::Executor, None));
+		assert_ok!(Agents::heartbeat(RuntimeOrigin::signed(1)));
 		assert!(Agents::is_active(&1, Role::Executor, None));
 	});
 }
@@ -1002,13 +1010,23 @@ fn scan_weights(exclude: &[u64]) -> Vec<(u64, u64)> {
 
 /// Pearson's χ² of the first picks of `draws` draws against the law of a scan of every record.
 fn first_pick_chi_square(draws: u32, exclude: &[u64]) -> (f64, usize) {
+	first_pick_chi_square_of(draws, exclude, false)
+}
+
+/// [`first_pick_chi_square`], with the seats put back as they were after each draw if
+/// `restore_seats` (so that each draw meets the seats the first one did).
+fn first_pick_chi_square_of(draws: u32, exclude: &[u64], restore_seats: bool) -> (f64, usize) {
 	let law = scan_weights(exclude);
 	let total: u64 = law.iter().map(|(_, w)| w).sum();
 	let mut counts = alloc::collections::BTreeMap::<u64, u32>::new();
+	let seats = Candidates::<Test>::get(Role::Executor, model(1));
 	for i in 0..draws {
 		let seed = sp_io::hashing::blake2_256(&(b"first pick", i).encode());
 		let picked = Agents::select(Role::Executor, &model(1), 1, seed, exclude, 0).unwrap();
 		*counts.entry(picked[0]).or_default() += 1;
+		if restore_seats {
+			Candidates::<Test>::insert(Role::Executor, model(1), seats.clone());
+		}
 	}
 	let mut chi = 0f64;
 	let mut cells = 0;
@@ -1052,10 +1070,12 @@ fn the_draw_has_the_law_of_a_scan_of_every_record_whatever_the_seats_hold() {
 		assert_ok!(Agents::unbond(RuntimeOrigin::signed(16), 1_000));
 		// Excluded from the draws, with a large stake.
 		register_funded_executor(18, 3_000);
-		run_to_block(2 + LIVENESS_PERIOD);
+		// All but agent 14 are seen before they fall silent.
+		run_to_block(1 + LIVENESS_PERIOD);
 		for who in [11, 12, 13, 15, 16, 17, 18] {
-			Agents::record(&who, Outcome::Completed);
+			assert_ok!(Agents::heartbeat(RuntimeOrigin::signed(who)));
 		}
+		run_to_block(2 + LIVENESS_PERIOD);
 		let weights: Vec<(u64, u64)> = Candidates::<Test>::get(Role::Executor, model(1))
 			.iter()
 			.map(|seat| (seat.agent, seat.weight))
@@ -1066,34 +1086,44 @@ fn the_draw_has_the_law_of_a_scan_of_every_record_whatever_the_seats_hold() {
 		assert_eq!(cells, 5);
 		assert!(chi < CHI_SQUARE_0_001[cells - 2], "χ² {chi} over {cells} cells");
 
-		// A draw writes nothing: every seat keeps its weight.
+		// The draws lowered the seats they found too heavy: the slashed agent's to its stake,
+		// the silent one's to nothing. A paused agent's weighed nothing already; collateral
+		// comes and goes without a write, so the locked agent's seat keeps its bonded stake.
 		let weight = |who| {
 			Candidates::<Test>::get(Role::Executor, model(1))
 				.iter()
 				.find(|seat| seat.agent == who)
 				.map(|seat| seat.weight)
 		};
-		assert_eq!((weight(12), weight(16)), (Some(2_000), Some(500)));
-		assert_eq!((weight(14), weight(13)), (Some(5_000), Some(3_000)));
-		// A paused agent's seat weighs nothing.
+		assert_eq!((weight(12), weight(16)), (Some(500), Some(500)));
+		assert_eq!((weight(14), weight(13)), (Some(0), Some(3_000)));
 		assert_eq!(weight(15), Some(0));
 	});
+}
+
+/// In sets of up to 64: agents 100 to 159 staked 100,000 fall silent, then agents `live` join,
+/// staked 100.
+fn silent_heavyweights_beside(live: core::ops::Range<u64>) {
+	CandidateBound::set(64);
+	for who in 100..160 {
+		register_funded_executor(who, 100_000);
+	}
+	run_to_block(2 + LIVENESS_PERIOD);
+	for who in live {
+		register_funded_executor(who, 100);
+	}
 }
 
 #[test]
 fn silent_stake_never_makes_a_draw_report_too_few_candidates() {
 	run_test(|| {
-		CandidateBound::set(64);
 		// 60 silent agents with 1,000 times the stake of the 3 live ones: nearly every point
 		// lands on a silent seat, every attempt of a draw is rejected, and the scan completes it.
-		for who in 100..160 {
-			register_funded_executor(who, 100_000);
-		}
-		run_to_block(2 + LIVENESS_PERIOD);
-		for who in 11..14 {
-			register_funded_executor(who, 100);
-		}
+		// The seats are put back after each draw, which would otherwise empty the silent ones.
+		silent_heavyweights_beside(11..14);
+		let seats = Candidates::<Test>::get(Role::Executor, model(1));
 		for i in 0..100u32 {
+			Candidates::<Test>::insert(Role::Executor, model(1), seats.clone());
 			let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
 			let (mut picked, reads) =
 				Agents::draw_candidates(Role::Executor, &model(1), 3, &seed, &[], 0)
@@ -1170,7 +1200,8 @@ fn a_draw_completed_by_its_scan_has_the_law_of_a_scan_of_every_record() {
 	run_test(|| {
 		CandidateBound::set(64);
 		// 30 silent agents with 2,500 to 10,000 times the others' stake: the attempts of a draw
-		// land on them, are rejected, and the scan picks.
+		// land on them, are rejected, and the scan picks. The seats are put back after each
+		// draw, which would otherwise empty the silent ones for the next.
 		for who in 100..130 {
 			register_funded_executor(who, 1_000_000);
 		}
@@ -1178,7 +1209,7 @@ fn a_draw_completed_by_its_scan_has_the_law_of_a_scan_of_every_record() {
 		for (who, stake) in [(11, 100), (12, 200), (13, 300), (14, 400)] {
 			register_funded_executor(who, stake);
 		}
-		let (chi, cells) = first_pick_chi_square(4_000, &[]);
+		let (chi, cells) = first_pick_chi_square_of(4_000, &[], true);
 		assert_eq!(cells, 4);
 		assert!(chi < CHI_SQUARE_0_001[cells - 2], "χ² {chi} over {cells} cells");
 		let (_, reads) =
@@ -1231,17 +1262,123 @@ fn paused_stake_costs_a_draw_no_rejections() {
 		for who in 11..15 {
 			register_funded_executor(who, 100);
 		}
-		for i in 0..50u32 {
-			let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
-			let (picked, reads) =
-				Agents::draw_candidates(Role::Executor, &model(1), 3, &seed, &[], 0).unwrap();
-			assert_eq!(picked.len(), 3);
-			assert!(picked.iter().all(|who| (11..15).contains(who)));
-			// Every attempt lands on a live agent and is accepted.
-			assert_eq!(reads, 3);
-		}
+		assert_draws_of_3_read_3_records_of_11_to_14();
+	});
+}
+
+/// Asserts that 50 draws of 3 executors of model 1 each read 3 records, of agents 11 to 14 (every
+/// attempt lands on one of them and is accepted), and that first picks follow the law of a scan.
+fn assert_draws_of_3_read_3_records_of_11_to_14() {
+	for i in 0..50u32 {
+		let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
+		let (picked, reads) =
+			Agents::draw_candidates(Role::Executor, &model(1), 3, &seed, &[], 0).unwrap();
+		assert_eq!(picked.len(), 3);
+		assert!(picked.iter().all(|who| (11..15).contains(who)));
+		assert_eq!(reads, 3);
+	}
+	let (chi, cells) = first_pick_chi_square(2_000, &[]);
+	assert_eq!(cells, 4);
+	assert!(chi < CHI_SQUARE_0_001[cells - 2], "χ² {chi}");
+}
+
+#[test]
+fn silent_stake_is_taken_out_of_the_draws_by_the_first_draw_that_reads_it() {
+	run_test(|| {
+		// 60 agents with 1,000 times the stake of the 4 live ones go silent, for free: were
+		// their seats kept, every draw would land on them and end in a scan.
+		silent_heavyweights_beside(11..15);
+		let (_, first) =
+			Agents::draw_candidates(Role::Executor, &model(1), 3, &[9; 32], &[], 0).unwrap();
+		assert!(first > 19, "the first draw scanned: {first} reads");
+		// It read every silent record, and emptied every silent seat.
+		let set = Candidates::<Test>::get(Role::Executor, model(1));
+		assert!(set.iter().all(|seat| seat.weight == if seat.agent < 100 { 100 } else { 0 }));
+		assert_draws_of_3_read_3_records_of_11_to_14();
+	});
+}
+
+#[test]
+fn a_heartbeat_after_silence_restores_every_seat_at_once() {
+	run_test(|| {
+		seat_1_in_two_roles_and_models_beside_2();
+		run_to_block(2 + LIVENESS_PERIOD);
+		assert_ok!(Agents::heartbeat(RuntimeOrigin::signed(2)));
+		// A draw of two reads both records: agent 1 is silent, its seat in this set emptied.
+		assert_eq!(
+			Agents::select(Role::Executor, &model(1), 2, [5; 32], &[], 0),
+			Err(SelectionError::NotEnoughCandidates { available: 1 })
+		);
+		let seat_of_1 = |role, m| {
+			Candidates::<Test>::get(role, m)
+				.iter()
+				.find(|seat| seat.agent == 1)
+				.map(|s| s.weight)
+		};
+		assert_eq!(seat_of_1(Role::Executor, model(1)), Some(0));
+		assert_eq!(seat_of_1(Role::Verifier, model(2)), Some(1_000));
+		// Delivered work does not bring it back with an empty seat.
+		Agents::record(&1, Outcome::Completed);
+		assert!(!Agents::is_active(&1, Role::Executor, Some(&model(1))));
+
+		// The heartbeat restores every seat, and is charged for the agent's two models; a live
+		// agent's heartbeat is not.
+		let post = Agents::heartbeat(RuntimeOrigin::signed(1)).expect("heartbeat");
+		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::heartbeat_after_silence(2)));
+		assert_seats_of_1_weigh(1_000);
 		let (chi, cells) = first_pick_chi_square(2_000, &[]);
-		assert_eq!(cells, 4);
-		assert!(chi < CHI_SQUARE_0_001[cells - 2], "χ² {chi}");
+		assert_eq!(cells, 2);
+		assert!(chi < CHI_SQUARE_0_001[0], "χ² {chi} after the heartbeat");
+		let post = Agents::heartbeat(RuntimeOrigin::signed(1)).expect("heartbeat");
+		assert_eq!(post.actual_weight, Some(<() as WeightInfo>::heartbeat()));
+	});
+}
+
+#[test]
+fn an_executor_taking_the_verifier_role_replaces_a_smaller_verifier_in_a_full_set() {
+	run_test(|| {
+		for who in 1..=MAX_CANDIDATES as u64 {
+			assert_ok!(register(who, vec![Role::Verifier], vec![model(1)], MIN_VERIFIER_STAKE));
+		}
+		register_executor(9, 1_000);
+		// Eligibility for the verifier role is judged with the roles it is taking.
+		assert_ok!(Agents::set_roles(
+			RuntimeOrigin::signed(9),
+			vec![Role::Executor, Role::Verifier]
+		));
+		System::assert_has_event(
+			Event::CandidateEvicted { agent: 1, role: Role::Verifier, model: model(1), by: 9 }
+				.into(),
+		);
+		assert!(candidates(Role::Verifier, model(1)).contains(&9));
+		assert!(candidates(Role::Executor, model(1)).contains(&9));
+	});
+}
+
+#[test]
+fn a_rejoin_that_joins_no_set_still_sets_the_seats_it_holds_to_the_stake() {
+	run_test(|| {
+		assert_ok!(register(1, vec![Role::Executor], vec![model(1), model(2)], 150));
+		assert_ok!(Agents::pause(RuntimeOrigin::signed(1)));
+		// Model 1's set fills with agents staked more, the last taking paused agent 1's seat.
+		for who in 2..=MAX_CANDIDATES as u64 + 1 {
+			register_executor(who, 200);
+		}
+		assert!(!candidates(Role::Executor, model(1)).contains(&1));
+		assert_ok!(Agents::resume(RuntimeOrigin::signed(1)));
+		assert_eq!(Agents::slash(&1, 40, None), 40);
+		let seat_in_model_2 = || {
+			Candidates::<Test>::get(Role::Executor, model(2))
+				.iter()
+				.find(|seat| seat.agent == 1)
+				.map(|seat| seat.weight)
+		};
+		assert_eq!(seat_in_model_2(), Some(150));
+		// Model 1's set has no seat for it, but the seat it holds is set to its stake.
+		assert_ok!(Agents::rejoin(RuntimeOrigin::signed(1)));
+		System::assert_last_event(Event::CandidateSetsJoined { agent: 1, joined: 0 }.into());
+		assert_eq!(seat_in_model_2(), Some(110));
+		// Nothing to join and nothing to set: the set is still full.
+		assert_noop!(Agents::rejoin(RuntimeOrigin::signed(1)), Error::<Test>::CandidateSetFull);
 	});
 }

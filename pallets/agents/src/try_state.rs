@@ -39,14 +39,17 @@ impl<T: Config> Pallet<T> {
 			let info = Registry::<T>::get(&owner).ok_or("an operator maps to no agent")?;
 			ensure!(info.operator.as_ref() == Some(&operator), "operator maps to another agent");
 		}
+		let now = frame_system::Pallet::<T>::block_number();
 		for (role, model, set) in Candidates::<T>::iter() {
 			ensure!(!set.is_empty(), "an empty candidate set is stored");
 			for (i, Candidate { agent: member, weight }) in set.iter().enumerate() {
 				ensure!(!set.iter().skip(i + 1).any(|m| &m.agent == member), "duplicate candidate");
 				let info = Registry::<T>::get(member).ok_or("a candidate is not registered")?;
 				ensure!(
-					info.status != AgentStatus::Active || *weight >= info.stake,
-					"an active candidate's seat weighs less than its stake"
+					info.status != AgentStatus::Active
+						|| Self::is_silent(&info, now)
+						|| *weight >= info.stake,
+					"a live active candidate's seat weighs less than its stake"
 				);
 				ensure!(
 					info.has_role(role) && info.serves(&model),

@@ -89,7 +89,7 @@ pub struct AgentInfo<T: Config> {
 	pub status: AgentStatus,
 	/// Block of registration.
 	pub registered_at: BlockNumberFor<T>,
-	/// Last sign of life: a heartbeat, a resume, or delivered work.
+	/// Last sign of life: a heartbeat, a resume, or delivered work while live.
 	pub last_seen: BlockNumberFor<T>,
 	/// Pieces of work (tasks, jury seats) taken on and not yet over.
 	pub open_work: u32,
@@ -133,19 +133,21 @@ impl<T: Config> AgentInfo<T> {
 
 /// A seat in a candidate set: an agent and the weight its seat holds in a draw's sum.
 ///
-/// The weight is never below the agent's bonded stake, so never below its free stake, its weight
-/// in a draw (`docs/draw.md`): a seat is taken with the agent's stake, and `bond_extra` and
-/// `unbond` set every seat of the agent to its new stake at once; a slash leaves the seats above
-/// the stake until the next of those. A draw lands on a seat in proportion to this weight and
-/// accepts its agent in proportion to the agent's free stake, so the law is that of a scan of
-/// every record.
+/// While the agent is active and live, the weight is never below its bonded stake, so never below
+/// its free stake, its weight in a draw (`docs/draw.md`): a seat is taken with the agent's stake
+/// (nothing if it is paused), and `bond_extra`, `unbond`, `pause`, `resume`, `rejoin` and a
+/// heartbeat after a silence set every seat of the agent at once; a slash leaves the seats above
+/// the stake until one of those, or a draw that reads the record, lowers them. A draw that reads
+/// a silent agent's record empties its seat; its next heartbeat restores every seat. A draw
+/// lands on a seat in proportion to this weight and accepts its agent in proportion to the
+/// agent's free stake, so the law is that of a scan of every record.
 #[derive(
 	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
 )]
 pub struct Candidate<AccountId, Balance> {
 	/// The agent seated.
 	pub agent: AccountId,
-	/// The seat's weight: at least the agent's bonded stake.
+	/// The seat's weight: at least the agent's bonded stake while it is active and live.
 	pub weight: Balance,
 }
 

@@ -55,16 +55,18 @@ impl<T: Config> Pallet<T> {
 			defensive!("the parent block's hash is unknown");
 			return Err(Error::<T>::NotEnoughJurors.into());
 		};
+		// Outside the layer: what a draw writes (the seats it corrected) stands even if it
+		// finds too few jurors.
+		let drawn = T::AgentRegistry::select(
+			Role::Verifier,
+			&dispute.model,
+			Self::jury_size(dispute.round),
+			seed,
+			&exclude,
+			dispute.juror_collateral,
+		);
 		frame_support::storage::with_storage_layer(|| {
-			let jurors = T::AgentRegistry::select(
-				Role::Verifier,
-				&dispute.model,
-				Self::jury_size(dispute.round),
-				seed,
-				&exclude,
-				dispute.juror_collateral,
-			)
-			.map_err(|_| Error::<T>::NotEnoughJurors)?;
+			let jurors = drawn.map_err(|_| Error::<T>::NotEnoughJurors)?;
 			let mut jury = BoundedVec::new();
 			for juror in &jurors {
 				T::AgentRegistry::note_work_opened(juror, dispute.juror_collateral)?;

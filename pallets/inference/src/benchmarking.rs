@@ -33,8 +33,9 @@ fn executors<T: Config>() {
 }
 
 /// Fills the model's candidate set with `live` active executors and, before them, ones staked
-/// 1,000 times more with all their stake held for open work: a draw of `live` executors lands on
-/// these, is rejected, and ends with a scan of every record, its most expensive path.
+/// 1,000 times more, slashed a unit and with all their stake held for open work: a draw of
+/// `live` executors lands on these, is rejected, ends with a scan of every record and writes
+/// the set with their seats corrected, its most expensive path.
 fn crowded_executors<T: Config>(live: u32) {
 	let max = T::AgentRegistry::max_candidates();
 	for i in live..max {
@@ -324,8 +325,8 @@ mod benchmarks {
 	}
 
 	/// A submitted task's draw: `r` executors from a full candidate set whose other members
-	/// have 1,000 times their stake, all of it held for open work (every record read), each
-	/// reserving its collateral.
+	/// have 1,000 times their stake, all of it held for open work and their seats a unit above
+	/// it (every record read, the set written), each reserving its collateral.
 	#[benchmark]
 	fn process_draw(r: Linear<1, { T::MaxRedundancy::get() }>) {
 		crowded_executors::<T>(r);

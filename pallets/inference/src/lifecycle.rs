@@ -32,16 +32,18 @@ impl<T: Config> Pallet<T> {
 		};
 		let mut exclude = Self::requester_and_its_agent(&task.requester);
 		exclude.extend(task.excluded.iter().cloned());
+		// Outside the layer: what a draw writes (the seats it corrected) stands even if it
+		// finds too few executors.
+		let drawn = T::AgentRegistry::select(
+			Role::Executor,
+			&task.model,
+			task.redundancy,
+			seed,
+			&exclude,
+			task.collateral,
+		);
 		frame_support::storage::with_storage_layer(|| {
-			let executors = T::AgentRegistry::select(
-				Role::Executor,
-				&task.model,
-				task.redundancy,
-				seed,
-				&exclude,
-				task.collateral,
-			)
-			.map_err(|_| Error::<T>::NoExecutors)?;
+			let executors = drawn.map_err(|_| Error::<T>::NoExecutors)?;
 			let mut assignments = BoundedVec::new();
 			for executor in &executors {
 				T::AgentRegistry::note_work_opened(executor, task.collateral)?;
