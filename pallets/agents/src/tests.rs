@@ -1101,17 +1101,22 @@ fn the_draw_has_the_law_of_a_scan_of_every_record_whatever_the_seats_hold() {
 	});
 }
 
-/// In sets of up to 64: agents 100 to 159 staked 100,000 fall silent, then agents `live` join,
-/// staked 100.
-fn silent_heavyweights_beside(live: core::ops::Range<u64>) {
+/// In sets of up to 64: agents 100 to 159 join staked 100,000, `set_aside` takes them out of
+/// the draws, then agents `live` join, staked 100.
+fn heavyweights_set_aside_beside(set_aside: impl FnOnce(), live: core::ops::Range<u64>) {
 	CandidateBound::set(64);
 	for who in 100..160 {
 		register_funded_executor(who, 100_000);
 	}
-	run_to_block(2 + LIVENESS_PERIOD);
+	set_aside();
 	for who in live {
 		register_funded_executor(who, 100);
 	}
+}
+
+/// [`heavyweights_set_aside_beside`], the heavyweights falling silent.
+fn silent_heavyweights_beside(live: core::ops::Range<u64>) {
+	heavyweights_set_aside_beside(|| run_to_block(2 + LIVENESS_PERIOD), live);
 }
 
 #[test]
@@ -1252,16 +1257,14 @@ fn pausing_takes_every_seat_out_of_the_draw_and_resuming_puts_it_back() {
 #[test]
 fn paused_stake_costs_a_draw_no_rejections() {
 	run_test(|| {
-		CandidateBound::set(64);
 		// 60 agents with 1,000 times the stake of the 4 live ones pause: were their seats still
 		// weighed, nearly every point would land on them and each draw would end in a scan.
-		for who in 100..160 {
-			register_funded_executor(who, 100_000);
-			assert_ok!(Agents::pause(RuntimeOrigin::signed(who)));
-		}
-		for who in 11..15 {
-			register_funded_executor(who, 100);
-		}
+		let pause_all = || {
+			for who in 100..160 {
+				assert_ok!(Agents::pause(RuntimeOrigin::signed(who)));
+			}
+		};
+		heavyweights_set_aside_beside(pause_all, 11..15);
 		assert_draws_of_3_read_3_records_of_11_to_14();
 	});
 }
