@@ -291,6 +291,7 @@ impl Endpoint {
 					self.call(request, deadline).await.map_err(|_| Fault::InputUnavailable)?;
 				checked_input(bytes, hash)?
 			},
+			TaskInput::Batch { .. } => return Err(Fault::Batch),
 		};
 		let sampling = Sampling {
 			max_tokens: task.params.max_tokens,

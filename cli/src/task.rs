@@ -104,6 +104,9 @@ pub fn task_json(view: &TaskView<AccountId32>) -> Value {
 	let input = match &view.input {
 		TaskInputView::Inline(text) => json!({ "inline": text }),
 		TaskInputView::Reference { hash, uri } => json!({ "uri": uri, "hash": hex32(hash) }),
+		TaskInputView::Batch { root, uri, items } => {
+			json!({ "uri": uri, "root": hex32(root), "items": items })
+		},
 	};
 	json!({
 		"id": view.id,
@@ -125,6 +128,7 @@ pub fn task_json(view: &TaskView<AccountId32>) -> Value {
 			"executor": a.executor.to_string(),
 			"committed": a.committed,
 			"output": a.output.as_ref().map(hex32),
+			"outputsUri": a.outputs_uri,
 		})).collect::<Vec<_>>(),
 		"result": view.result.as_ref().map(hex32),
 		"output": output_text(view),
@@ -135,6 +139,9 @@ fn task_text(view: &TaskView<AccountId32>) -> String {
 	let input = match &view.input {
 		TaskInputView::Inline(text) => format!("{text:?}"),
 		TaskInputView::Reference { hash, uri } => format!("{uri} (hash {})", hex32(hash)),
+		TaskInputView::Batch { root, uri, items } => {
+			format!("batch of {items} items at {uri} (root {})", hex32(root))
+		},
 	};
 	let executors: Vec<_> = view
 		.assignments

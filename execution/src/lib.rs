@@ -259,6 +259,9 @@ pub enum Fault {
 	Malformed,
 	/// The response names another model than the one asked for.
 	WrongModel,
+	/// The task is a batch, run item by item (see [`batch`]) and not by one call; this
+	/// executor does not run batches.
+	Batch,
 }
 
 impl Fault {
@@ -316,6 +319,9 @@ impl core::fmt::Display for Fault {
 			Fault::Oversized => write!(f, "response body over the size limit"),
 			Fault::Malformed => write!(f, "malformed response"),
 			Fault::WrongModel => write!(f, "response for another model"),
+			Fault::Batch => {
+				write!(f, "a batch is not run by one call, and this executor runs no batch")
+			},
 		}
 	}
 }

@@ -286,13 +286,20 @@ fn inference(src: &mut Source, signer: &AccountId) -> RuntimeCall {
 	let agent = agent_of(signer);
 	let call = match src.below(8) {
 		0 | 1 => {
-			let input = if src.below(4) == 0 {
-				TaskInput::Reference {
+			let input = match src.below(16) {
+				0..4 => TaskInput::Reference {
 					hash: hash(&[src.u8()]),
 					uri: bytes(src, &[0, 10, 256, 257]),
-				}
-			} else {
-				TaskInput::Inline(bytes(src, &[0, 1, 12, 4096, 4097]))
+				},
+				// Refused while the dispute handler does not judge batches item by item: a
+				// refusal must change nothing.
+				4 => TaskInput::Batch {
+					root: hash(&[src.u8()]),
+					uri: bytes(src, &[0, 10, 256, 257]),
+					items: src.pick(&[0, 1, 16, 1024, 1025, u32::MAX]),
+					audit_commitment: hash(&[src.u8()]),
+				},
+				_ => TaskInput::Inline(bytes(src, &[0, 1, 12, 4096, 4097])),
 			};
 			Call::submit_task {
 				model: model_id(src),

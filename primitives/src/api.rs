@@ -75,6 +75,15 @@ pub enum TaskInputView {
 		/// Where to fetch it.
 		uri: String,
 	},
+	/// A batch: `items` inputs published as a JSON array at `uri`, committed to by `root`.
+	Batch {
+		/// The Merkle root of the items' hashes.
+		root: H256,
+		/// Where the inputs document is.
+		uri: String,
+		/// How many items.
+		items: u32,
+	},
 }
 
 /// An executor's part in a task.
@@ -86,6 +95,8 @@ pub struct AssignmentView<AccountId> {
 	pub committed: bool,
 	/// The output hash it revealed, if it did.
 	pub output: Option<H256>,
+	/// For a batch: where it publishes its outputs document, as it revealed it.
+	pub outputs_uri: Option<String>,
 }
 
 /// A revealed output.
@@ -251,8 +262,10 @@ sp_api::decl_runtime_apis! {
 		fn agents_serving(model: ModelId, role: Role) -> Vec<AgentView<AccountId>>;
 	}
 
-	/// Queries of the inference-task market.
-	#[api_version(2)]
+	/// Queries of the inference-task market. Version 3 (runtime spec 117): a task's input may be
+	/// a batch (`TaskInputView::Batch`), and each executor of a batch has its outputs URI
+	/// (`AssignmentView::outputs_uri`).
+	#[api_version(3)]
 	pub trait InferenceApi<AccountId: Codec> {
 		/// A task, with its assignments and revealed outputs.
 		fn task(id: TaskId) -> Option<TaskView<AccountId>>;

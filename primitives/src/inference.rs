@@ -115,6 +115,40 @@ pub enum Resolution {
 	Undecided,
 }
 
+/// What the dispute handler asks of a batch (many items under one Merkle root of outputs): the
+/// numbers `pallet-inference` sizes a batch's collateral, deposit, parameters and submission
+/// check with. See `docs/batches.md`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct BatchTerms<Balance> {
+	/// Whether the handler judges a batch's disputes item by item. Until it does, the chain takes
+	/// no batch: a batch whose disputes could not be judged item by item would pay its executors
+	/// whatever they committed to. A handler that sets it judges one item in every dispute over
+	/// a batch (a challenge, an audit, a disagreement), never the batch's root as a task's output.
+	pub items_judged: bool,
+	/// The least a root found wrong on one item is slashed: what a lost item dispute costs its
+	/// jurors, and as much again.
+	pub item_slash_floor: Balance,
+	/// A root found wrong on an item is slashed this multiple of the item's fee share
+	/// (`share / items`) when that is more than the floor.
+	pub slash_fee_multiple: u32,
+	/// Item disputes a batch may have in its life besides its audit: how many item slashes one
+	/// root's collateral must cover.
+	pub item_disputes: u32,
+	/// Verifiers of the model that must be selectable (the requester's agent excluded), besides
+	/// one per executor (executors never judge their own task), when a batch is submitted:
+	/// enough for its first jury and every appeal.
+	pub jurors_needed: u32,
+	/// The stake a juror reserves for its seat: a verifier counts towards `jurors_needed` only
+	/// with that much free stake.
+	pub juror_collateral: Balance,
+	/// Held from the requester with a batch, returned with its storage deposit: what the audit's
+	/// jury is paid when the requester withholds its audit secret.
+	pub jury_deposit: Balance,
+	/// Blocks a juror has to re-execute an item: an item asks at most this many blocks of
+	/// tokens.
+	pub jury_commit_blocks: u32,
+}
+
 /// Receives the disputes that `pallet-inference` opens, and decides which results are audited.
 ///
 /// `pallet-challenges` implements it. With [`NoDisputeResolution`] a disputed task times out and
@@ -141,6 +175,9 @@ pub trait DisputeHandler<AccountId, Balance> {
 
 	/// The most weight that one call of `on_disagreement` or `audit` may use.
 	fn max_weight() -> Weight;
+
+	/// What a batch must provide for its disputes to be judged (see [`BatchTerms`]).
+	fn batch_terms() -> BatchTerms<Balance>;
 }
 
 /// No dispute resolution at all: every dispute is left to time out, which refunds the requester
@@ -170,6 +207,11 @@ impl<AccountId, Balance: Default> DisputeHandler<AccountId, Balance> for NoDispu
 
 	fn max_weight() -> Weight {
 		Weight::zero()
+	}
+
+	/// Judges nothing, so takes no batch.
+	fn batch_terms() -> BatchTerms<Balance> {
+		BatchTerms::default()
 	}
 }
 

@@ -73,10 +73,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 116,
+	spec_version: 117,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 2,
+	transaction_version: 3,
 	system_version: 1,
 };
 
@@ -167,7 +167,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// agent's record empties its seat in that set, and a slashed agent's lowers to its stake (one
 /// write of the set); a heartbeat after a silence sets every seat of the agent back to its stake
 /// (charged for its models), and work recorded as completed no longer brings a silent agent back;
-/// `set_roles` judges eligibility for a role with the new roles.
+/// `set_roles` judges eligibility for a role with the new roles; spec 117, no migration (a task
+/// input variant and a storage map added): the batch input and the rules a batch is submitted
+/// under, refused while item disputes are not judged (`docs/batches.md`); `submit_task`'s input
+/// gained a variant (transaction version 3) and the `InferenceApi` its batch fields (version 3).
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

@@ -59,4 +59,22 @@ impl<T: Config> DisputeHandler<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	fn max_weight() -> Weight {
 		T::WeightInfo::open_dispute()
 	}
+
+	fn batch_terms() -> BatchTerms<BalanceOf<T>> {
+		let jury = T::JurySize::get();
+		let jury_pay = T::JurorReward::get().saturating_mul(jury.into());
+		BatchTerms {
+			// Item disputes (a dispute over one item of a batch, its input and outputs shown
+			// with their Merkle proofs) are not judged yet: the chain takes no batch.
+			items_judged: false,
+			item_slash_floor: jury_pay.saturating_mul(2u32.into()),
+			slash_fee_multiple: T::SlashFeeMultiple::get(),
+			item_disputes: MAX_ITEM_DISPUTES,
+			jurors_needed: (0..=T::MaxAppeals::get())
+				.fold(0u32, |sum, round| sum.saturating_add(Self::jury_size(round))),
+			juror_collateral: T::JurorPenalty::get(),
+			jury_deposit: jury_pay,
+			jury_commit_blocks: T::CommitPeriod::get().saturated_into(),
+		}
+	}
 }

@@ -96,7 +96,7 @@ pub use agentchain_primitives::{
 	agents::{AgentRegistry, Outcome, Role},
 	challenges::{DisputeKind, DisputePhase},
 	inference::{
-		DisputeHandler, DisputedTask, InferenceTasks, OffchainExecution, ProtocolFlow,
+		BatchTerms, DisputeHandler, DisputedTask, InferenceTasks, OffchainExecution, ProtocolFlow,
 		ProtocolTreasury, Resolution, TaskId, VerificationMode, INPUT_UNAVAILABLE,
 	},
 	ModelId,
@@ -125,7 +125,7 @@ use frame_system::pallet_prelude::*;
 use sp_core::H256;
 use sp_runtime::{
 	traits::{AccountIdConversion, One, Saturating, Zero},
-	Perbill,
+	Perbill, SaturatedConversion,
 };
 
 /// Log target of this pallet.
@@ -133,6 +133,10 @@ pub const LOG_TARGET: &str = "runtime::challenges";
 
 /// Most blocks the deadline hook steps over in one run, when it catches up with a backlog.
 pub const MAX_BLOCKS_PER_RUN: u32 = 16;
+
+/// Item disputes a batch may have in its life besides its audit (`docs/batches.md`): the item
+/// slashes one root's collateral covers.
+pub const MAX_ITEM_DISPUTES: u32 = 15;
 
 /// The balance type of the currency bonds are posted in.
 pub type BalanceOf<T> =

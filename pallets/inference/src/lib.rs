@@ -35,7 +35,8 @@
 //!    referenced input reveals [`INPUT_UNAVAILABLE`].
 //! 5. With several executors in exact-match mode, different output hashes make the task
 //!    [`TaskStatus::Disputed`] and hand it to [`Config::Disputes`]. Otherwise the result stands
-//!    for a challenge window of [`Config::ChallengePeriod`] blocks.
+//!    for a challenge window of [`Config::ChallengePeriod`] blocks (a batch's a quarter of its
+//!    commit period longer).
 //! 6. After the window the escrow pays each executor its share of the fee minus
 //!    [`Config::ProtocolCut`], which goes to the protocol account (it funds audits and data
 //!    rewards); reputation is recorded through the registry.
@@ -89,9 +90,9 @@ pub mod weights;
 pub use agentchain_primitives::{
 	agents::{AgentRegistry, Outcome, Role},
 	inference::{
-		DisputeHandler, DisputedTask, InferenceTasks, OffchainExecution, OnTaskFinalised,
-		ProtocolFlow, ProtocolTreasury, Resolution, TaskId, TaskStatus, VerificationMode,
-		INPUT_UNAVAILABLE,
+		BatchTerms, DisputeHandler, DisputedTask, InferenceTasks, OffchainExecution,
+		OnTaskFinalised, ProtocolFlow, ProtocolTreasury, Resolution, TaskId, TaskStatus,
+		VerificationMode, INPUT_UNAVAILABLE,
 	},
 	ModelId,
 };
@@ -128,6 +129,9 @@ pub const LOG_TARGET: &str = "runtime::inference";
 
 /// Most blocks the deadline hook steps over in one run, when it catches up with a backlog.
 pub const MAX_BLOCKS_PER_RUN: u32 = 16;
+
+/// Most executors of a batch: two roots that differ are bisected against each other.
+pub const MAX_BATCH_REDUNDANCY: u32 = 2;
 
 /// The balance type of the currency fees are paid in.
 pub type BalanceOf<T> =
@@ -220,6 +224,11 @@ pub mod pallet {
 			type MaxUriLen = ConstU32<32>;
 			type MaxDeadlinesPerBlock = ConstU32<8>;
 			type CongestionGrace = ConstU64<2>;
+			type MaxBatchItems = ConstU32<1024>;
+			type ItemsPerBlock = ConstU32<8>;
+			type MinFeePerItem = ConstU64<1>;
+			type MinFeePerSeatBlock = ConstU64<1>;
+			type MaxBatchCommitPeriod = ConstU64<400>;
 			type WeightInfo = ();
 		}
 	}
@@ -370,6 +379,33 @@ pub mod pallet {
 		#[pallet::no_default_bounds]
 		type CongestionGrace: Get<BlockNumberFor<Self>>;
 
+		/// Most items in a batch (see `docs/batches.md`). A batch is taken only when the
+		/// dispute handler judges batches item by item ([`BatchTerms::items_judged`]).
+		#[pallet::constant]
+		type MaxBatchItems: Get<u32>;
+
+		/// Items an executor is assumed to call its endpoint for per block, besides
+		/// [`Config::TokensPerBlock`]: a batch's commit period must leave a block for every
+		/// `ItemsPerBlock` items.
+		#[pallet::constant]
+		type ItemsPerBlock: Get<u32>;
+
+		/// Smallest fee per item of a batch, per executor.
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type MinFeePerItem: Get<BalanceOf<Self>>;
+
+		/// Smallest fee per block of a batch's commit period, per executor: holding an
+		/// executor's collateral costs a batch at least what it costs tasks.
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type MinFeePerSeatBlock: Get<BalanceOf<Self>>;
+
+		/// Longest commit period of a batch.
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type MaxBatchCommitPeriod: Get<BlockNumberFor<Self>>;
+
 		/// Weights of this pallet's calls and hook.
 		type WeightInfo: WeightInfo;
 	}
@@ -408,6 +444,21 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Deadlines<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, TaskId, (), OptionQuery>;
+
+	/// Where each executor of a batch publishes its outputs document, as it revealed it.
+	///
+	/// Twox64Concat for the task id (sequential); Blake2_128Concat for the executor
+	/// (user-chosen accounts).
+	#[pallet::storage]
+	pub type OutputUris<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		TaskId,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<u8, T::MaxUriLen>,
+		OptionQuery,
+	>;
 
 	/// The earliest block whose deadlines may not all have been processed.
 	#[pallet::storage]
@@ -534,7 +585,7 @@ pub mod pallet {
 		InputTooLong,
 		/// The inline output is longer than [`Config::MaxOutputLen`].
 		OutputTooLong,
-		/// The output URI is longer than [`Config::MaxUriLen`].
+		/// The output URI (or a batch's input URI) is longer than [`Config::MaxUriLen`].
 		UriTooLong,
 		/// The requester's free balance cannot cover the fee and stay alive.
 		InsufficientBalance,
@@ -569,6 +620,28 @@ pub mod pallet {
 		/// Executors are drawn only by the per-block hook, before any transaction of its block,
 		/// from the hash of the block before: no caller may choose when a draw happens.
 		DrawnByHookOnly,
+		/// The chain takes no batch yet: its dispute handler does not judge a batch item by
+		/// item, and a batch whose disputes could not be so judged would pay its executors
+		/// whatever they committed to.
+		BatchesNotJudged,
+		/// A batch has from 1 to [`Config::MaxBatchItems`] items, and its items' calls and
+		/// tokens must fit in [`Config::MaxBatchCommitPeriod`].
+		InvalidBatchSize,
+		/// A batch is exact-match: jurors cannot judge free text item by item against outputs
+		/// they cannot see.
+		BatchNeedsExactMatch,
+		/// A batch has one or two executors, so that a disagreement has two sides.
+		BatchRedundancy,
+		/// Too few verifiers of the model are selectable (the requester's agent excluded) for a
+		/// batch's jury and every appeal.
+		NotEnoughJurors,
+		/// A batch's result is its outputs root, revealed with the URI of its outputs document
+		/// and no inline output.
+		BatchOutputNotInline,
+		/// A batch's outputs root is revealed with the URI where its outputs are published.
+		OutputUriRequired,
+		/// A batch's outputs URI is not an `http://` or `https://` URL.
+		InvalidOutputUri,
 	}
 
 	#[pallet::hooks]
@@ -615,6 +688,15 @@ pub mod pallet {
 			assert!(!T::MinFeePerExecutor::get().is_zero(), "MinFeePerExecutor must be positive");
 			assert!(T::MaxTokens::get() > 0, "MaxTokens must be positive");
 			assert!(T::TokensPerBlock::get() > 0, "TokensPerBlock must be positive");
+			assert!(T::ItemsPerBlock::get() > 0, "ItemsPerBlock must be positive");
+			assert!(
+				T::MaxUriLen::get() <= T::MaxInputLen::get(),
+				"a batch's input URI (MaxUriLen) is stored within MaxInputLen"
+			);
+			assert!(
+				T::MaxCommitPeriod::get() <= T::MaxBatchCommitPeriod::get(),
+				"MaxBatchCommitPeriod must not be shorter than MaxCommitPeriod"
+			);
 			assert!(
 				T::MissedRevealSlash::get() >= T::Disputes::max_executor_slash(Zero::zero()),
 				"withholding a reveal must cost at least as much as a wrong result"
@@ -637,7 +719,7 @@ pub mod pallet {
 		/// - `model`: the model to run; at least `redundancy` active executors with free stake
 		///   must serve it.
 		/// - `input`: the prompt inline (UTF-8 text, at most [`Config::MaxInputLen`] bytes), or
-		///   its blake2-256 hash and an `http(s)://` URI to fetch it from.
+		///   its blake2-256 hash and an `http(s)://` URI to fetch it from, or a batch (below).
 		/// - `params`: `max_tokens` (1..=[`Config::MaxTokens`], and at most
 		///   [`Config::TokensPerBlock`] per block of `commit_period`), `temperature_milli`
 		///   (≤ 2000; 0 in exact-match mode), `seed`, and the verification mode.
@@ -655,18 +737,31 @@ pub mod pallet {
 		/// declared. The draw itself is the next block's hook's (at most
 		/// [`Config::MaxDeadlinesPerBlock`] a block), charged to that block.
 		///
+		/// **Batches** (`docs/batches.md`): `input` is `Batch { root, uri, items,
+		/// audit_commitment }`, `items` inputs published as a JSON array at `uri` (at most
+		/// [`Config::MaxUriLen`] bytes) under the Merkle root `root`. A batch is taken only when
+		/// the dispute handler judges its disputes item by item; it has 1 to
+		/// [`Config::MaxBatchItems`] items, is exact-match with one or two executors, asks per item
+		/// no more tokens than a juror re-executes in its commit period, and its commit period
+		/// leaves a block per [`Config::ItemsPerBlock`] items and per [`Config::TokensPerBlock`]
+		/// tokens, at most twice that (or [`Config::MaxCommitPeriod`], if more) and at most
+		/// [`Config::MaxBatchCommitPeriod`]. Its fee per executor is at least
+		/// [`Config::MinFeePerItem`] per item and [`Config::MinFeePerSeatBlock`] per block of
+		/// its commit period; each executor reserves a task's collateral and every item slash
+		/// its root may owe ([`Pallet::collateral_of`]); the deposit holds the jury deposit
+		/// besides; and enough verifiers of the model for a jury and every appeal must be
+		/// selectable, the requester's agent excluded (their records read and charged too).
+		///
 		/// Errors: `InvalidRedundancy`, `JuryModeRedundancy`, `FeeTooLow`,
 		/// `InvalidCommitPeriod`, `InvalidParams`, `TemperatureNotZero`, `TooManyTokens`,
 		/// `CommitPeriodTooShort`, `InputTooLong`, `InputNotText`, `InvalidInputUri`,
-		/// `InsufficientBalance`, `NoExecutors`.
+		/// `InsufficientBalance`, `NoExecutors`; for a batch `BatchesNotJudged`,
+		/// `InvalidBatchSize`, `BatchNeedsExactMatch`, `BatchRedundancy`, `UriTooLong`,
+		/// `NotEnoughJurors`.
 		///
 		/// Emits `TaskSubmitted` (and `TaskAssigned` at the next block).
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::submit_task(
-			*redundancy,
-			Pallet::<T>::input_len(input),
-			T::AgentRegistry::max_candidates(),
-		))]
+		#[pallet::weight(Pallet::<T>::submit_task_weight(input, *redundancy))]
 		pub fn submit_task(
 			origin: OriginFor<T>,
 			model: ModelId,
@@ -678,6 +773,7 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let requester = ensure_signed(origin)?;
 			let input_len = Self::input_len(&input);
+			let items = Self::batch_items(&input);
 			ensure!(
 				redundancy > 0 && redundancy <= T::MaxRedundancy::get(),
 				Error::<T>::InvalidRedundancy
@@ -686,22 +782,23 @@ pub mod pallet {
 				params.mode != VerificationMode::Jury || redundancy == 1,
 				Error::<T>::JuryModeRedundancy
 			);
+			if let Some(items) = items {
+				Self::check_batch(items, &params, redundancy)?;
+			}
+			let (shortest, longest) = Self::commit_period_bounds(items, &params)?;
+			ensure!(commit_period >= shortest, Error::<T>::CommitPeriodTooShort);
 			ensure!(
-				fee >= T::MinFeePerExecutor::get().saturating_mul(redundancy.into()),
-				Error::<T>::FeeTooLow
-			);
-			ensure!(
-				commit_period >= T::MinCommitPeriod::get()
-					&& commit_period <= T::MaxCommitPeriod::get(),
+				commit_period >= T::MinCommitPeriod::get() && commit_period <= longest,
 				Error::<T>::InvalidCommitPeriod
 			);
+			ensure!(fee >= Self::min_fee(items, redundancy, commit_period), Error::<T>::FeeTooLow);
 			Self::check_params(&params, commit_period)?;
 			let input = Self::bounded_input(input)?;
 
 			let share = fee / BalanceOf::<T>::from(redundancy);
-			let collateral = Self::executor_collateral(share);
+			let collateral = Self::collateral_of(share, items);
 			let exclude = Self::requester_and_its_agent(&requester);
-			let (available, records_read) = T::AgentRegistry::has_available(
+			let (available, mut records_read) = T::AgentRegistry::has_available(
 				Role::Executor,
 				&model,
 				redundancy,
@@ -709,14 +806,25 @@ pub mod pallet {
 				collateral,
 			);
 			// Refused: charged for the records read, every one counted as passed over.
-			ensure!(
-				available,
-				Error::<T>::NoExecutors.with_weight(T::WeightInfo::submit_task(
-					redundancy,
-					input_len,
-					records_read
-				))
-			);
+			let charged = |read: u32| {
+				T::WeightInfo::submit_task(redundancy, input_len, read)
+					.saturating_add(Self::batch_check_reads(items))
+			};
+			ensure!(available, Error::<T>::NoExecutors.with_weight(charged(records_read)));
+			if items.is_some() {
+				// Enough verifiers for the first jury and every appeal of an item dispute, and
+				// one for each executor, who may be a verifier too but never judges its task.
+				let terms = T::Disputes::batch_terms();
+				let (enough, read) = T::AgentRegistry::has_available(
+					Role::Verifier,
+					&model,
+					terms.jurors_needed.saturating_add(redundancy),
+					&exclude,
+					terms.juror_collateral,
+				);
+				records_read = records_read.saturating_add(read);
+				ensure!(enough, Error::<T>::NotEnoughJurors.with_weight(charged(records_read)));
+			}
 
 			let deposit = Self::task_deposit(&input, redundancy);
 			let spendable = T::Currency::reducible_balance(
@@ -764,8 +872,7 @@ pub mod pallet {
 			});
 			// Charged for the candidates' records the availability check read (the `redundancy`
 			// it found and those it passed over), not for a full set's.
-			let passed_over = records_read.saturating_sub(redundancy);
-			Ok(Some(T::WeightInfo::submit_task(redundancy, input_len, passed_over)).into())
+			Ok(Some(charged(records_read.saturating_sub(redundancy))).into())
 		}
 
 		/// Commit to a result of a task: `commitment = blake2_256(output_hash ‖ salt ‖
@@ -805,6 +912,10 @@ pub mod pallet {
 		/// not match its hash, or is not UTF-8 text) reveals `output_hash =`
 		/// [`INPUT_UNAVAILABLE`] without an output.
 		///
+		/// A batch's executor reveals the Merkle root of its outputs as `output_hash`, with the
+		/// URI where it publishes them and no inline output: an item is shown on chain, with its
+		/// proof, when it is requested or disputed.
+		///
 		/// The origin must be signed by an executor that committed, or by its operator key,
 		/// during the reveal phase. When the last committed executor reveals, the reveal phase
 		/// ends: the results are compared at the next block, by the deadline hook (as when the
@@ -812,7 +923,8 @@ pub mod pallet {
 		///
 		/// Errors: `UnknownTask`, `NotAssigned`, `WrongPhase`, `DeadlinePassed`, `NotCommitted`,
 		/// `AlreadyRevealed`, `CommitmentMismatch`, `InvalidOutputHash`, `InputIsInline`,
-		/// `InlineOutputRequired`, `OutputTooLong`, `OutputHashMismatch`, `UriTooLong`.
+		/// `InlineOutputRequired`, `OutputTooLong`, `OutputHashMismatch`, `UriTooLong`,
+		/// `BatchOutputNotInline`, `OutputUriRequired`.
 		///
 		/// Emits `ResultRevealed`, and `RevealPhaseEnded` after the last reveal (then, at the
 		/// next block, `TaskRevealed`, `TaskDisputed` or `TaskFinalised`).
@@ -832,7 +944,8 @@ pub mod pallet {
 		) -> DispatchResult {
 			let (mut record, executor, index, now) =
 				Self::executor_in_phase(origin, task, TaskStatus::Committed)?;
-			let reference = matches!(record.input, TaskInput::Reference { .. });
+			let reference = !matches!(record.input, TaskInput::Inline(_));
+			let batch = matches!(record.input, TaskInput::Batch { .. });
 			let assignment = record.assignments.get_mut(index).ok_or(Error::<T>::NotAssigned)?;
 			let commitment = assignment.commitment.ok_or(Error::<T>::NotCommitted)?;
 			ensure!(assignment.output.is_none(), Error::<T>::AlreadyRevealed);
@@ -847,6 +960,13 @@ pub mod pallet {
 					ensure!(reference, Error::<T>::InputIsInline);
 					ensure!(output.is_none(), Error::<T>::OutputHashMismatch);
 					None
+				} else if batch {
+					// The outputs root: its items are shown one by one, with their proofs,
+					// when requested or disputed.
+					ensure!(output.is_none(), Error::<T>::BatchOutputNotInline);
+					let uri = uri.as_deref().ok_or(Error::<T>::OutputUriRequired)?;
+					Self::check_uri(uri).map_err(|_| Error::<T>::InvalidOutputUri)?;
+					None
 				} else {
 					// The requester reads what it pays for, and jurors judge it: on chain.
 					let bytes: BoundedVec<u8, T::MaxOutputLen> = output
@@ -860,7 +980,12 @@ pub mod pallet {
 				.map(|bytes| bytes.try_into().map_err(|_| Error::<T>::UriTooLong))
 				.transpose()?;
 			assignment.output = Some(output_hash);
-			if inline.is_some() && !Outputs::<T>::contains_key(task, output_hash) {
+			if batch {
+				// Each executor's own: one whose URI serves nothing cannot hide another's.
+				if let Some(uri) = uri.filter(|_| output_hash != INPUT_UNAVAILABLE) {
+					OutputUris::<T>::insert(task, &executor, uri);
+				}
+			} else if inline.is_some() && !Outputs::<T>::contains_key(task, output_hash) {
 				// Identical outputs (same hash) are stored once.
 				Outputs::<T>::insert(task, output_hash, OutputData::<T> { inline, uri });
 			}
@@ -928,9 +1053,115 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn input_len(input: &TaskInput<Vec<u8>>) -> u32 {
 		match input {
 			TaskInput::Inline(bytes) => bytes.len(),
-			TaskInput::Reference { uri, .. } => uri.len(),
+			TaskInput::Reference { uri, .. } | TaskInput::Batch { uri, .. } => uri.len(),
 		}
 		.saturated_into()
+	}
+
+	/// The number of items of a batch; `None` for a single task.
+	pub fn batch_items<Bytes>(input: &TaskInput<Bytes>) -> Option<u32> {
+		match input {
+			TaskInput::Batch { items, .. } => Some(*items),
+			_ => None,
+		}
+	}
+
+	/// The weight `submit_task` declares for `input` with `redundancy` executors: the
+	/// executors' candidate set read in full and, for a batch, the verifiers' too.
+	pub fn submit_task_weight(input: &TaskInput<Vec<u8>>, redundancy: u32) -> Weight {
+		let items = Self::batch_items(input);
+		let sets = if items.is_some() { 2 } else { 1 };
+		T::WeightInfo::submit_task(
+			redundancy,
+			Self::input_len(input),
+			T::AgentRegistry::max_candidates().saturating_mul(sets),
+		)
+		.saturating_add(Self::batch_check_reads(items))
+	}
+
+	/// What checking a batch's verifiers adds to `submit_task` besides their records: the
+	/// verifiers' candidate set.
+	fn batch_check_reads(items: Option<u32>) -> Weight {
+		T::DbWeight::get().reads(items.map_or(0, |_| 1))
+	}
+
+	/// Checks what a batch of `items` asks besides its fee and commit period: the dispute
+	/// handler judges batches, the size, the mode, the redundancy, and tokens a juror can
+	/// re-execute within its commit period.
+	fn check_batch(items: u32, params: &TaskParams, redundancy: u32) -> DispatchResult {
+		let terms = T::Disputes::batch_terms();
+		ensure!(terms.items_judged, Error::<T>::BatchesNotJudged);
+		ensure!(items > 0 && items <= T::MaxBatchItems::get(), Error::<T>::InvalidBatchSize);
+		ensure!(params.mode == VerificationMode::ExactMatch, Error::<T>::BatchNeedsExactMatch);
+		ensure!(redundancy <= MAX_BATCH_REDUNDANCY, Error::<T>::BatchRedundancy);
+		let item_tokens = terms.jury_commit_blocks.saturating_mul(T::TokensPerBlock::get());
+		ensure!(params.max_tokens <= item_tokens, Error::<T>::TooManyTokens);
+		Ok(())
+	}
+
+	/// The smallest fee of a task (`items` is `None`) or a batch with `redundancy` executors
+	/// and `commit_period`: per executor, [`Config::MinFeePerExecutor`], and for a batch the
+	/// most of that, [`Config::MinFeePerItem`] per item and [`Config::MinFeePerSeatBlock`] per
+	/// block of its commit period.
+	pub fn min_fee(
+		items: Option<u32>,
+		redundancy: u32,
+		commit_period: BlockNumberFor<T>,
+	) -> BalanceOf<T> {
+		let mut per_executor = T::MinFeePerExecutor::get();
+		if let Some(items) = items {
+			let blocks: u32 = commit_period.saturated_into();
+			per_executor = per_executor
+				.max(T::MinFeePerItem::get().saturating_mul(items.into()))
+				.max(T::MinFeePerSeatBlock::get().saturating_mul(blocks.into()));
+		}
+		per_executor.saturating_mul(redundancy.into())
+	}
+
+	/// The shortest and the longest commit period of a task (the shortest is then checked
+	/// against its tokens by `check_params`) or a batch of `items`. A batch's must leave a block
+	/// for every [`Config::ItemsPerBlock`] items and for every [`Config::TokensPerBlock`] tokens
+	/// its items may ask, and is at most twice that (or [`Config::MaxCommitPeriod`], if more) and
+	/// at most [`Config::MaxBatchCommitPeriod`]: a cheap batch cannot hold its executors'
+	/// collateral for longer than its work needs.
+	pub fn commit_period_bounds(
+		items: Option<u32>,
+		params: &TaskParams,
+	) -> Result<(BlockNumberFor<T>, BlockNumberFor<T>), DispatchError> {
+		let Some(items) = items else { return Ok((Zero::zero(), T::MaxCommitPeriod::get())) };
+		let items = u64::from(items);
+		let calls = items.div_ceil(u64::from(T::ItemsPerBlock::get().max(1)));
+		let tokens = items
+			.saturating_mul(params.max_tokens.into())
+			.div_ceil(u64::from(T::TokensPerBlock::get().max(1)));
+		let needed = calls.saturating_add(tokens);
+		let max_batch: u64 = T::MaxBatchCommitPeriod::get().saturated_into();
+		ensure!(needed <= max_batch, Error::<T>::InvalidBatchSize);
+		let max_task: u64 = T::MaxCommitPeriod::get().saturated_into();
+		let longest = needed.saturating_mul(2).max(max_task).min(max_batch);
+		Ok((needed.saturated_into(), longest.saturated_into()))
+	}
+
+	/// The slash of a batch's root found wrong on one item, for a fee share of `share` over
+	/// `items`: `max(item_slash_floor, slash_fee_multiple × share / items)`, rounded down after
+	/// the multiplication.
+	pub fn batch_item_slash(share: BalanceOf<T>, items: u32) -> BalanceOf<T> {
+		let terms = T::Disputes::batch_terms();
+		let per_item = share.saturating_mul(terms.slash_fee_multiple.into())
+			/ BalanceOf::<T>::from(items.max(1));
+		terms.item_slash_floor.max(per_item)
+	}
+
+	/// The collateral of an executor with fee share `share` of a task (`items` is `None`) or a
+	/// batch: a task's ([`Self::executor_collateral`]), and for a batch besides every item
+	/// slash its root may owe (one per item dispute the batch may have, at most one per item),
+	/// so that no slash a batch can cost takes stake held for other work.
+	pub fn collateral_of(share: BalanceOf<T>, items: Option<u32>) -> BalanceOf<T> {
+		let collateral = Self::executor_collateral(share);
+		let Some(items) = items else { return collateral };
+		let disputes = items.min(T::Disputes::batch_terms().item_disputes);
+		collateral
+			.saturating_add(Self::batch_item_slash(share, items).saturating_mul(disputes.into()))
 	}
 
 	/// The stake each executor of a task reserves while the task is open, for a fee share of
@@ -954,12 +1185,22 @@ impl<T: Config> Pallet<T> {
 		let input_len = match input {
 			TaskInput::Inline(bytes) => bytes.len(),
 			TaskInput::Reference { uri, .. } => uri.len().saturating_add(32),
+			// The root, the count and the audit commitment.
+			TaskInput::Batch { uri, .. } => uri.len().saturating_add(68),
 		} as u32;
 		let outputs = T::MaxOutputLen::get()
 			.saturating_add(T::MaxUriLen::get())
 			.saturating_mul(redundancy);
 		let bytes: BalanceOf<T> = input_len.saturating_add(outputs).into();
-		T::TaskDepositBase::get().saturating_add(T::TaskDepositPerByte::get().saturating_mul(bytes))
+		let storage = T::TaskDepositBase::get()
+			.saturating_add(T::TaskDepositPerByte::get().saturating_mul(bytes));
+		match input {
+			// And what the audit's jury is paid if the requester withholds its audit secret.
+			TaskInput::Batch { .. } => {
+				storage.saturating_add(T::Disputes::batch_terms().jury_deposit)
+			},
+			_ => storage,
+		}
 	}
 
 	/// The most weight the dispute handler and the finalisation hook add to one transition (a
@@ -1036,21 +1277,34 @@ impl<T: Config> Pallet<T> {
 				TaskInput::Inline(bytes.try_into().map_err(|_| Error::<T>::InputTooLong)?)
 			},
 			TaskInput::Reference { hash, uri } => {
-				let text = core::str::from_utf8(&uri).map_err(|_| Error::<T>::InvalidInputUri)?;
-				let rest = text
-					.strip_prefix("https://")
-					.or_else(|| text.strip_prefix("http://"))
-					.ok_or(Error::<T>::InvalidInputUri)?;
-				ensure!(
-					!rest.is_empty() && !text.chars().any(|c| c.is_whitespace() || c.is_control()),
-					Error::<T>::InvalidInputUri
-				);
+				Self::check_uri(&uri)?;
 				TaskInput::Reference {
 					hash,
 					uri: uri.try_into().map_err(|_| Error::<T>::InputTooLong)?,
 				}
 			},
+			TaskInput::Batch { root, uri, items, audit_commitment } => {
+				Self::check_uri(&uri)?;
+				ensure!(uri.len() <= T::MaxUriLen::get() as usize, Error::<T>::UriTooLong);
+				let uri = uri.try_into().map_err(|_| Error::<T>::UriTooLong)?;
+				TaskInput::Batch { root, uri, items, audit_commitment }
+			},
 		})
+	}
+
+	/// An input URI (or a batch's outputs URI) must be an `http://` or `https://` URL, the only
+	/// kind an executor fetches.
+	fn check_uri(uri: &[u8]) -> DispatchResult {
+		let text = core::str::from_utf8(uri).map_err(|_| Error::<T>::InvalidInputUri)?;
+		let rest = text
+			.strip_prefix("https://")
+			.or_else(|| text.strip_prefix("http://"))
+			.ok_or(Error::<T>::InvalidInputUri)?;
+		ensure!(
+			!rest.is_empty() && !text.chars().any(|c| c.is_whitespace() || c.is_control()),
+			Error::<T>::InvalidInputUri
+		);
+		Ok(())
 	}
 
 	/// The accounts never drawn for a task of `requester`: itself, and the agent it owns or
@@ -1077,7 +1331,7 @@ impl<T: Config> Pallet<T> {
 				.filter_map(|a| a.output.map(|output| (a.executor.clone(), output)))
 				.filter(|(_, output)| *output != INPUT_UNAVAILABLE)
 				.collect(),
-			input_is_reference: matches!(task.input, TaskInput::Reference { .. }),
+			input_is_reference: !matches!(task.input, TaskInput::Inline(_)),
 			result: task.result,
 		}
 	}

@@ -5,6 +5,17 @@
 use super::*;
 
 impl<T: Config> Pallet<T> {
+	/// The challenge window of a task: [`Config::ChallengePeriod`], and for a batch a quarter
+	/// of its commit period more, time for a watcher or the requester to re-execute a sample of
+	/// its items.
+	pub(crate) fn challenge_period(task: &TaskInfo<T>) -> BlockNumberFor<T> {
+		let base = T::ChallengePeriod::get();
+		match task.input {
+			TaskInput::Batch { .. } => base.saturating_add(task.commit_period / 4u32.into()),
+			_ => base,
+		}
+	}
+
 	/// The fee share of one executor.
 	pub(crate) fn share(task: &TaskInfo<T>) -> BalanceOf<T> {
 		task.fee / BalanceOf::<T>::from(task.redundancy.max(1))
@@ -109,7 +120,7 @@ impl<T: Config> Pallet<T> {
 		if delivered.iter().all(|output| *output == first) {
 			// One executor in jury mode, or agreeing executors in exact-match mode.
 			let challenge_end =
-				Queue::<T>::schedule(&id, now.saturating_add(T::ChallengePeriod::get()));
+				Queue::<T>::schedule(&id, now.saturating_add(Self::challenge_period(&task)));
 			task.status = TaskStatus::Revealed;
 			task.result = Some(first);
 			task.phase_ends = challenge_end;
@@ -493,6 +504,12 @@ impl<T: Config> Pallet<T> {
 			},
 			TaskStatus::Finalised | TaskStatus::Expired => {
 				let _ = Outputs::<T>::clear_prefix(id, T::MaxRedundancy::get(), None);
+				if matches!(task.input, TaskInput::Batch { .. }) {
+					// A batch stores no output, and at most `MAX_BATCH_REDUNDANCY` URIs: fewer
+					// removals than a task's `MaxRedundancy` outputs, which the pruning's weight
+					// is measured with.
+					let _ = OutputUris::<T>::clear_prefix(id, MAX_BATCH_REDUNDANCY, None);
+				}
 				let released = T::Currency::release(
 					&HoldReason::TaskDeposit.into(),
 					&task.requester,

@@ -3,7 +3,7 @@
 use crate as pallet_inference;
 use agentchain_primitives::{
 	agents::Role,
-	inference::{DisputeHandler, DisputedTask, OnTaskFinalised},
+	inference::{BatchTerms, DisputeHandler, DisputedTask, OnTaskFinalised},
 	ModelId,
 };
 use frame_support::{
@@ -104,6 +104,8 @@ parameter_types! {
 	/// Whether `RecordingDisputes` refuses disagreements, as a runtime without enough verifiers
 	/// for a jury does.
 	pub static NoJury: bool = false;
+	/// Whether `RecordingDisputes` judges batches item by item (takes batches).
+	pub static BatchesJudged: bool = true;
 }
 
 /// Records the disputes it receives; audits every result while `AuditAll` is set.
@@ -137,7 +139,28 @@ impl DisputeHandler<u64, u64> for RecordingDisputes {
 	fn max_weight() -> Weight {
 		Weight::zero()
 	}
+
+	fn batch_terms() -> BatchTerms<u64> {
+		BatchTerms {
+			items_judged: BatchesJudged::get(),
+			item_slash_floor: ITEM_SLASH_FLOOR,
+			slash_fee_multiple: ITEM_SLASH_FEE_MULTIPLE,
+			item_disputes: 15,
+			jurors_needed: JURORS_NEEDED,
+			juror_collateral: JUROR_COLLATERAL,
+			jury_deposit: JURY_DEPOSIT,
+			jury_commit_blocks: 2,
+		}
+	}
 }
+
+/// A batch's terms in the tests: the least slash of an item and its multiple of the item's fee
+/// share, the verifiers a batch needs, and the jury deposit held with it.
+pub const ITEM_SLASH_FLOOR: u64 = 20;
+pub const ITEM_SLASH_FEE_MULTIPLE: u32 = 5;
+pub const JURORS_NEEDED: u32 = 3;
+pub const JUROR_COLLATERAL: u64 = 150;
+pub const JURY_DEPOSIT: u64 = 4;
 
 /// Records the finalisations it is told of.
 pub struct RecordingFinalisations;

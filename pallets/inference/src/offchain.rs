@@ -428,6 +428,7 @@ impl<T: Config> Pallet<T> {
 					.map_err(|_| Fault::InputUnavailable)?;
 				checked_input(bytes, hash)?.into_bytes()
 			},
+			TaskInput::Batch { .. } => return Err(Fault::Batch),
 		};
 		let prompt = core::str::from_utf8(&prompt).map_err(|_| Fault::InputNotText)?;
 		let (url, body) = completion_request(config, model, prompt, &task.params);

@@ -1533,3 +1533,5 @@ fn an_unavailable_answer_next_to_a_delivered_output_is_set_aside() {
 		assert_eq!((Agents::stake_of(&b), Balances::free_balance(b)), (stake_b, free_b));
 	});
 }
+
+mod batches;

@@ -49,6 +49,21 @@ pub enum TaskInput<Bytes> {
 		/// Where to fetch them.
 		uri: Bytes,
 	},
+	/// A batch: `items` inputs, published as a JSON array of strings at `uri` (item `i` at
+	/// position `i`), run one by one and committed to by one Merkle root of their outputs
+	/// (`docs/batches.md`).
+	Batch {
+		/// The Merkle root (`agentchain_execution::merkle::root_of`) of the items' blake2-256
+		/// hashes. It commits to `items`.
+		root: H256,
+		/// Where the inputs document is: `http(s)://`, at most `MaxUriLen` bytes.
+		uri: Bytes,
+		/// How many items, 1..=`MaxBatchItems`.
+		items: u32,
+		/// `blake2_256(secret)` of the requester's audit secret, revealed after the challenge
+		/// window so that nobody alone knows which item the audit draws.
+		audit_commitment: H256,
+	},
 }
 
 /// A stored task input, bounded.

@@ -1,6 +1,8 @@
 //! Tasks as clients see them: what the `InferenceApi` runtime API returns.
 
-use crate::{AgentRegistry, AssignedTasks, Config, Outputs, Pallet, TaskId, TaskInput, Tasks};
+use crate::{
+	AgentRegistry, AssignedTasks, Config, OutputUris, Outputs, Pallet, TaskId, TaskInput, Tasks,
+};
 use agentchain_primitives::api::{
 	AssignmentView, OutputView, TaskInputView, TaskPage, TaskView, MAX_TASKS_PER_PAGE,
 };
@@ -21,6 +23,9 @@ impl<T: Config> Pallet<T> {
 				TaskInput::Reference { hash, uri } => {
 					TaskInputView::Reference { hash: *hash, uri: text(uri) }
 				},
+				TaskInput::Batch { root, uri, items, .. } => {
+					TaskInputView::Batch { root: *root, uri: text(uri), items: *items }
+				},
 			},
 			max_tokens: task.params.max_tokens,
 			temperature_milli: task.params.temperature_milli,
@@ -40,6 +45,7 @@ impl<T: Config> Pallet<T> {
 					executor: a.executor.clone(),
 					committed: a.commitment.is_some(),
 					output: a.output,
+					outputs_uri: OutputUris::<T>::get(id, &a.executor).map(|uri| text(&uri)),
 				})
 				.collect(),
 			result: task.result,

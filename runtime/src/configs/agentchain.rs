@@ -8,7 +8,7 @@ use sp_runtime::Perbill;
 
 use super::super::{
 	AccountId, Agents, Balance, Balances, BlockNumber, Challenges, DataRewards, Inference, Runtime,
-	RuntimeHoldReason, HOURS, MICRO_UNIT, MILLI_UNIT, MINUTES, UNIT,
+	RuntimeHoldReason, DAYS, HOURS, MICRO_UNIT, MILLI_UNIT, MINUTES, UNIT,
 };
 use super::OperatorAppCrypto;
 
@@ -123,6 +123,16 @@ impl pallet_inference::Config for Runtime {
 	type MaxDeadlinesPerBlock = ConstU32<64>;
 	/// A commit or reveal deadline that fell in full blocks moves two blocks on, once a phase.
 	type CongestionGrace = ConstU32<CONGESTION_GRACE>;
+	/// Batches (`docs/batches.md`), taken once item disputes are judged: up to 1,024 items,
+	/// whose inputs document parses in an off-chain worker's heap; 8 endpoint calls a block.
+	type MaxBatchItems = ConstU32<1024>;
+	type ItemsPerBlock = ConstU32<8>;
+	/// 0.0015 AGC an item, so that a batch is priced per item as a task is (an item's least
+	/// slash, 3 AGC, is 2,000 times it, as a task's 20 AGC is of its 0.01 AGC).
+	type MinFeePerItem = ConstU128<{ 1_500 * MICRO_UNIT }>;
+	/// 0.0001 AGC a block of commit period: a task's minimum fee over its longest commit period.
+	type MinFeePerSeatBlock = ConstU128<{ 100 * MICRO_UNIT }>;
+	type MaxBatchCommitPeriod = ConstU32<DAYS>;
 	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
 }
 

@@ -270,6 +270,50 @@ fn collateral_fits_in_the_minimum_stakes() {
 	assert!(juror <= min_verifier);
 }
 
+/// A batch at its smallest fee reserves every slash its root can owe (the audit's and 15 item
+/// disputes' at 3 AGC each), and that still fits in the minimum executor stake: an executor with
+/// the minimum stake can take a batch of any size, any tokens and any commit period it may have,
+/// at the minimum fee. Its items are priced as a
+/// task is: the least item slash is 2,000 times the least item fee, as a task's slash is of its
+/// least fee.
+#[test]
+fn a_batchs_collateral_at_the_minimum_fee_fits_in_the_minimum_stake() {
+	use pallet_inference::DisputeHandler;
+	type Inference = pallet_inference::Pallet<crate::Runtime>;
+	type I = crate::Runtime;
+	let terms = <crate::Challenges as DisputeHandler<_, u128>>::batch_terms();
+	assert!(!terms.items_judged, "batches wait for item disputes");
+	assert_eq!(terms.item_slash_floor, 3 * crate::UNIT);
+	assert_eq!((terms.item_disputes, terms.jurors_needed), (15, 3 + 7 + 15));
+	let min_executor: u128 = <<I as pallet_agents::Config>::MinExecutorStake as Get<u128>>::get();
+	let max_items = <<I as pallet_inference::Config>::MaxBatchItems as Get<u32>>::get();
+	let tokens_per_block = <<I as pallet_inference::Config>::TokensPerBlock as Get<u32>>::get();
+	// The most tokens an item may ask: what a juror re-executes in its commit period.
+	for max_tokens in [1, terms.jury_commit_blocks * tokens_per_block] {
+		let params = pallet_inference::TaskParams {
+			max_tokens,
+			temperature_milli: 0,
+			seed: 0,
+			mode: pallet_inference::VerificationMode::ExactMatch,
+		};
+		for items in [1, 2, 15, 16, 100, max_items] {
+			let (shortest, longest) =
+				Inference::commit_period_bounds(Some(items), &params).expect("a valid size");
+			for period in [shortest, longest] {
+				let share = Inference::min_fee(Some(items), 1, period);
+				let collateral = Inference::collateral_of(share, Some(items));
+				assert!(
+					collateral <= min_executor,
+					"{items} items of {max_tokens} tokens over {period} blocks: {collateral}"
+				);
+			}
+		}
+	}
+	let min_item_fee: u128 = <<I as pallet_inference::Config>::MinFeePerItem as Get<u128>>::get();
+	let min_fee: u128 = <<I as pallet_inference::Config>::MinFeePerExecutor as Get<u128>>::get();
+	assert_eq!(terms.item_slash_floor / min_item_fee, crate::configs::WRONG_RESULT_SLASH / min_fee);
+}
+
 /// An upheld challenge never pays its challenger the whole slash: a guilty executor's own
 /// challenge still loses it most of it.
 #[test]

@@ -1,0 +1,325 @@
+//! Batches: what the chain asks of a batch when it is submitted, and how its executors reveal
+//! their outputs root (`docs/batches.md`).
+
+use super::*;
+
+/// The verifiers the tests register: enough for a batch's juries (`JURORS_NEEDED`) and one per
+/// executor of a batch of two.
+const VERIFIERS: [u64; 5] = [31, 32, 33, 34, 35];
+
+/// Two calls and four blocks of tokens for 16 items of 2 tokens: a commit period of 6 to 20.
+const ITEMS: u32 = 16;
+const BATCH_PARAMS: TaskParams = TaskParams { max_tokens: 2, ..PARAMS };
+const BATCH_COMMIT: u64 = 6;
+
+fn register_verifiers(verifiers: &[u64]) {
+	for &verifier in verifiers {
+		assert_ok!(Balances::force_set_balance(RuntimeOrigin::root(), verifier, 10_000));
+		assert_ok!(Agents::register(
+			RuntimeOrigin::signed(verifier),
+			b"verifier".to_vec(),
+			vec![],
+			vec![],
+			vec![model()],
+			vec![Role::Verifier],
+			500,
+		));
+	}
+}
+
+fn batch_input(items: u32, uri: &[u8]) -> TaskInput<Vec<u8>> {
+	TaskInput::Batch {
+		root: H256::repeat_byte(0xB0),
+		uri: uri.to_vec(),
+		items,
+		audit_commitment: hash(b"the requester's audit secret"),
+	}
+}
+
+fn submit_batch(
+	items: u32,
+	params: TaskParams,
+	fee: u64,
+	redundancy: u32,
+	commit_period: u64,
+) -> DispatchResultWithPostInfo {
+	Inference::submit_task(
+		RuntimeOrigin::signed(1),
+		model(),
+		batch_input(items, b"https://inputs.example/b.json"),
+		params,
+		fee,
+		redundancy,
+		commit_period,
+	)
+}
+
+fn deposit_held(who: u64) -> u64 {
+	Balances::balance_on_hold(&HoldReason::TaskDeposit.into(), &who)
+}
+
+fn reveal_root(
+	executor: u64,
+	id: TaskId,
+	root: H256,
+	output: Option<Vec<u8>>,
+	uri: Option<&[u8]>,
+) -> DispatchResult {
+	Inference::reveal(
+		RuntimeOrigin::signed(executor),
+		id,
+		root,
+		salt(executor as u8),
+		output,
+		uri.map(|u| u.to_vec()),
+	)
+}
+
+#[test]
+fn a_batch_is_refused_while_its_disputes_cannot_be_judged_item_by_item() {
+	run_test(|| {
+		register_verifiers(&VERIFIERS);
+		BatchesJudged::set(false);
+		assert_noop!(
+			submit_batch(ITEMS, BATCH_PARAMS, 32, 2, BATCH_COMMIT),
+			Error::<Test>::BatchesNotJudged
+		);
+		BatchesJudged::set(true);
+		assert_ok!(submit_batch(ITEMS, BATCH_PARAMS, 32, 2, BATCH_COMMIT));
+	});
+}
+
+#[test]
+fn a_batch_is_sized_priced_and_timed_by_the_chains_rules() {
+	run_test(|| {
+		register_verifiers(&VERIFIERS);
+		let refused = |items, params, fee, redundancy, commit, error: Error<Test>| {
+			assert_noop!(submit_batch(items, params, fee, redundancy, commit), error);
+		};
+		// Size: 1 to MaxBatchItems (1,024), and its calls and tokens within a day's period.
+		refused(0, BATCH_PARAMS, 1_000, 1, BATCH_COMMIT, Error::InvalidBatchSize);
+		refused(1_025, BATCH_PARAMS, 10_000, 1, 400, Error::InvalidBatchSize);
+		// 1,024 items of 16 tokens need 128 + 2,048 blocks, more than MaxBatchCommitPeriod.
+		let long = TaskParams { max_tokens: 16, ..PARAMS };
+		refused(1_024, long, 10_000, 1, 400, Error::InvalidBatchSize);
+		// Exact match only, one or two executors.
+		let jury = TaskParams { mode: VerificationMode::Jury, ..BATCH_PARAMS };
+		refused(ITEMS, jury, 1_000, 1, BATCH_COMMIT, Error::BatchNeedsExactMatch);
+		refused(ITEMS, BATCH_PARAMS, 1_000, 3, BATCH_COMMIT, Error::BatchRedundancy);
+		// An item asks no more tokens than a juror re-executes in its 2 blocks (8 a block).
+		let many = TaskParams { max_tokens: 17, ..PARAMS };
+		refused(ITEMS, many, 1_000, 1, 40, Error::TooManyTokens);
+		// The commit period leaves a block per 8 items and per 8 tokens (2 + 4), and is at most
+		// twice that or MaxCommitPeriod (20).
+		refused(ITEMS, BATCH_PARAMS, 1_000, 1, BATCH_COMMIT - 1, Error::CommitPeriodTooShort);
+		refused(ITEMS, BATCH_PARAMS, 1_000, 1, MAX_COMMIT + 1, Error::InvalidCommitPeriod);
+		// 64 items need 8 + 16 = 24 blocks, over a task's 20: up to 48.
+		refused(64, BATCH_PARAMS, 1_000, 1, 23, Error::CommitPeriodTooShort);
+		refused(64, BATCH_PARAMS, 1_000, 1, 49, Error::InvalidCommitPeriod);
+		// The fee, per executor: the most of MinFeePerExecutor (10), 1 an item, 1 a block.
+		refused(8, BATCH_PARAMS, 2 * MIN_FEE - 1, 2, 3, Error::FeeTooLow);
+		refused(ITEMS, BATCH_PARAMS, 2 * 16 - 1, 2, BATCH_COMMIT, Error::FeeTooLow);
+		refused(ITEMS, BATCH_PARAMS, 2 * 20 - 1, 2, 20, Error::FeeTooLow);
+		// Its inputs document is at an http(s) URI of at most MaxUriLen (32) bytes.
+		let with_uri = |uri: &[u8]| {
+			Inference::submit_task(
+				RuntimeOrigin::signed(1),
+				model(),
+				batch_input(ITEMS, uri),
+				BATCH_PARAMS,
+				1_000,
+				1,
+				BATCH_COMMIT,
+			)
+		};
+		assert_noop!(with_uri(b"ftp://inputs.example/b.json"), Error::<Test>::InvalidInputUri);
+		assert_noop!(with_uri(&[b'h'; 33]), Error::<Test>::InvalidInputUri);
+		let long_uri = [b"https://".as_slice(), &[b'a'; 25]].concat();
+		assert_noop!(with_uri(&long_uri), Error::<Test>::UriTooLong);
+		// 1,024 items of one token need 128 + 128 blocks; twice that is past
+		// MaxBatchCommitPeriod (400), which caps it.
+		let one = TaskParams { max_tokens: 1, ..PARAMS };
+		refused(1_024, one, 10_000, 1, 255, Error::CommitPeriodTooShort);
+		refused(1_024, one, 10_000, 1, 401, Error::InvalidCommitPeriod);
+		// The period is checked before the fee it prices.
+		refused(ITEMS, BATCH_PARAMS, 1, 2, MAX_COMMIT + 1, Error::InvalidCommitPeriod);
+
+		assert_ok!(submit_batch(64, BATCH_PARAMS, 2 * 64, 2, 48));
+		assert_ok!(submit_batch(ITEMS, BATCH_PARAMS, 2 * 16, 2, BATCH_COMMIT));
+		assert_ok!(submit_batch(8, BATCH_PARAMS, 2 * MIN_FEE, 2, 3));
+	});
+}
+
+#[test]
+fn a_batch_needs_verifiers_for_every_jury_of_its_disputes_the_requesters_agent_excluded() {
+	run_test(|| {
+		let declared =
+			Inference::submit_task_weight(&batch_input(ITEMS, b"https://inputs.example/b.json"), 2);
+		let refused = |result: DispatchResultWithPostInfo| {
+			let error = result.expect_err("refused");
+			assert_eq!(error.error, Error::<Test>::NotEnoughJurors.into());
+			let charged = error.post_info.actual_weight.expect("charged for what it read");
+			assert!(charged.all_lte(declared) && charged != declared, "charged what it read");
+			charged
+		};
+		// Three jurors and one verifier per executor: five, for two executors.
+		register_verifiers(&VERIFIERS[..4]);
+		let four = refused(submit_batch(ITEMS, BATCH_PARAMS, 32, 2, BATCH_COMMIT));
+		assert_ok!(submit_batch(ITEMS, BATCH_PARAMS, 16, 1, BATCH_COMMIT));
+
+		// The agent whose operator key the requester is does not count.
+		register_verifiers(&VERIFIERS[4..]);
+		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(VERIFIERS[4]), 1));
+		assert_ok!(Agents::accept_operator(RuntimeOrigin::signed(1), VERIFIERS[4]));
+		let five = refused(submit_batch(ITEMS, BATCH_PARAMS, 32, 2, BATCH_COMMIT));
+		assert_eq!(four, five, "the excluded agent's record is not even read");
+
+		// Nor does one without the free stake a juror's seat reserves.
+		assert_ok!(Balances::force_set_balance(RuntimeOrigin::root(), 36, 10_000));
+		assert_ok!(Agents::register(
+			RuntimeOrigin::signed(36),
+			b"verifier".to_vec(),
+			vec![],
+			vec![],
+			vec![model()],
+			vec![Role::Verifier],
+			JUROR_COLLATERAL - 1,
+		));
+		refused(submit_batch(ITEMS, BATCH_PARAMS, 32, 2, BATCH_COMMIT));
+		register_verifiers(&[37]);
+		let result = submit_batch(ITEMS, BATCH_PARAMS, 32, 2, BATCH_COMMIT);
+		let charged = result.expect("taken").actual_weight.expect("charged for what it read");
+		assert!(charged.all_lte(declared) && charged != declared);
+	});
+}
+
+#[test]
+fn a_batch_reserves_every_item_slash_its_root_can_owe_and_a_jury_deposit() {
+	run_test(|| {
+		register_verifiers(&VERIFIERS);
+		DepositBase::set(5);
+		DepositPerByte::set(1);
+		let id = NextTaskId::<Test>::get();
+		// Fee share 16 over 16 items: an item slash is the floor (20 > 5 × 1); a root can owe
+		// 15 of them on top of a task's collateral (100).
+		assert_ok!(submit_batch(ITEMS, BATCH_PARAMS, 32, 2, BATCH_COMMIT));
+		let collateral = 100 + 15 * ITEM_SLASH_FLOOR;
+		assert_eq!(task(id).collateral, collateral);
+		assert_eq!(Inference::collateral_of(16, Some(ITEMS)), collateral);
+		// A batch of 4 items owes at most 4 item slashes; a large share per item raises them.
+		assert_eq!(Inference::collateral_of(16, Some(4)), 100 + 4 * ITEM_SLASH_FLOOR);
+		assert_eq!(Inference::collateral_of(160, Some(2)), 100 + 2 * 5 * 80);
+		// The deposit: the URI (29 bytes), the root, count and audit commitment (68), two
+		// outputs' room, and the jury deposit.
+		let deposit = 5 + 29 + 68 + 2 * (64 + 32) + JURY_DEPOSIT;
+		assert_eq!(task(id).deposit, deposit);
+		assert_eq!(deposit_held(1), deposit);
+		assert_eq!(escrow_held(1), 32);
+
+		run_to_block(System::block_number() + 1);
+		let record = task(id);
+		assert_eq!(record.status, TaskStatus::Assigned);
+		for executor in executors(id) {
+			assert_eq!(
+				Agents::free_stake_of(&executor),
+				500 - collateral,
+				"each executor reserves the batch's collateral"
+			);
+		}
+	});
+}
+
+#[test]
+fn a_batch_is_drawn_only_from_executors_whose_free_stake_covers_its_item_slashes() {
+	run_test(|| {
+		register_verifiers(&VERIFIERS);
+		// A share of 1,000 over 10 items: item slashes of 5 × 100 each, 10 of them, past every
+		// executor's 500.
+		assert_noop!(
+			submit_batch(10, BATCH_PARAMS, 2_000, 2, BATCH_COMMIT).map_err(|e| e.error),
+			Error::<Test>::NoExecutors
+		);
+		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(11), 5_000));
+		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(12), 5_000));
+		let id = NextTaskId::<Test>::get();
+		assert_ok!(submit_batch(10, BATCH_PARAMS, 2_000, 2, BATCH_COMMIT));
+		run_to_block(System::block_number() + 1);
+		let mut drawn = executors(id);
+		drawn.sort();
+		assert_eq!(drawn, vec![11, 12]);
+	});
+}
+
+#[test]
+fn a_batchs_executors_reveal_a_root_and_its_outputs_uri_with_no_inline_output() {
+	run_test(|| {
+		register_verifiers(&VERIFIERS);
+		let id = NextTaskId::<Test>::get();
+		assert_ok!(submit_batch(ITEMS, BATCH_PARAMS, 32, 2, BATCH_COMMIT));
+		run_to_block(System::block_number() + 1);
+		let chosen = executors(id);
+		let root = H256::repeat_byte(0x0A);
+		for &executor in &chosen {
+			assert_ok!(Inference::commit(
+				RuntimeOrigin::signed(executor),
+				id,
+				commitment_of(&root, &salt(executor as u8), &executor),
+			));
+		}
+		let (first, second) = (chosen[0], chosen[1]);
+		assert_noop!(
+			reveal_root(first, id, root, Some(b"an output".to_vec()), Some(b"https://o")),
+			Error::<Test>::BatchOutputNotInline
+		);
+		assert_noop!(reveal_root(first, id, root, None, None), Error::<Test>::OutputUriRequired);
+		assert_noop!(
+			reveal_root(first, id, root, None, Some(b"file:///outputs")),
+			Error::<Test>::InvalidOutputUri
+		);
+		assert_ok!(reveal_root(first, id, root, None, Some(b"https://outputs.example/1")));
+		assert_ok!(reveal_root(second, id, root, None, Some(b"https://outputs.example/2")));
+		// Each executor's URI is kept, even where their roots agree; no output is stored.
+		let uri = |executor| OutputUris::<Test>::get(id, executor).map(|u| u.into_inner());
+		assert_eq!(uri(first), Some(b"https://outputs.example/1".to_vec()));
+		assert_eq!(uri(second), Some(b"https://outputs.example/2".to_vec()));
+		assert_eq!(Outputs::<Test>::iter_prefix(id).count(), 0);
+		let view = Inference::task_view(id).expect("a view");
+		let outputs_uri = |i: usize| view.assignments[i].outputs_uri.clone();
+		assert_eq!(outputs_uri(1).as_deref(), Some("https://outputs.example/2"));
+		assert!(matches!(
+			view.input,
+			agentchain_primitives::api::TaskInputView::Batch { items: ITEMS, .. }
+		));
+
+		// Agreeing roots: a window of ChallengePeriod and a quarter of the commit period.
+		compare_results();
+		let record = task(id);
+		assert_eq!(record.status, TaskStatus::Revealed);
+		assert_eq!(record.result, Some(root));
+		assert_eq!(record.phase_ends, System::block_number() + CHALLENGE_PERIOD + BATCH_COMMIT / 4);
+
+		// The URIs are pruned with the task.
+		run_to_block(record.phase_ends + RETENTION + 1);
+		assert!(Tasks::<Test>::get(id).is_none());
+		assert_eq!(OutputUris::<Test>::iter_prefix(id).count(), 0);
+	});
+}
+
+#[test]
+fn a_batchs_executor_that_cannot_use_its_inputs_document_says_so() {
+	run_test(|| {
+		register_verifiers(&VERIFIERS);
+		let id = NextTaskId::<Test>::get();
+		assert_ok!(submit_batch(ITEMS, BATCH_PARAMS, 32, 1, BATCH_COMMIT));
+		run_to_block(System::block_number() + 1);
+		let executor = executors(id)[0];
+		assert_ok!(Inference::commit(
+			RuntimeOrigin::signed(executor),
+			id,
+			commitment_of(&INPUT_UNAVAILABLE, &salt(executor as u8), &executor),
+		));
+		assert_ok!(reveal_root(executor, id, INPUT_UNAVAILABLE, None, Some(b"https://o.example")));
+		assert_eq!(Outputs::<Test>::iter_prefix(id).count(), 0);
+		assert_eq!(OutputUris::<Test>::iter_prefix(id).count(), 0);
+	});
+}
