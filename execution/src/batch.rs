@@ -63,6 +63,13 @@ pub fn checked_items(
 	Ok(items)
 }
 
+/// The most bytes a batch's inputs document may have: `items` JSON strings of at most
+/// `max_item_len` bytes each between their quotes, with their quotes, the commas and the
+/// brackets. The chain's bound, the same for every node whatever its response limit.
+pub fn max_document_bytes(items: u32, max_item_len: u32) -> u32 {
+	items.saturating_mul(max_item_len.saturating_add(3)).saturating_add(2)
+}
+
 /// How far an executor got through a batch: how many of its items are done, in order. Kept
 /// beside the outputs themselves, each stored under its index (by the node in offchain local
 /// storage, by the edge agent on disk), and written after the item's output.

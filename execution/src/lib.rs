@@ -557,6 +557,84 @@ pub enum WorkRecord {
 		/// Block at which `reveal` was last submitted, if it was.
 		reveal_sent_at: Option<u64>,
 	},
+	/// The executor ran every item of a batch, published its outputs document and submitted
+	/// the commitment to their root.
+	BatchWorking {
+		/// The Merkle root of the batch's outputs ([`batch::outputs_root`]).
+		root: H256,
+		/// Where the outputs document is published.
+		uri: Vec<u8>,
+		/// The salt of the commitment.
+		salt: [u8; 32],
+		/// Block at which `commit` was last submitted.
+		commit_sent_at: u64,
+		/// Block at which `reveal` was last submitted, if it was.
+		reveal_sent_at: Option<u64>,
+	},
+}
+
+/// What a work record holding an answer commits to and reveals.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Answer {
+	/// The hash committed to: the output's ([`answer_hash`]) or a batch's outputs root.
+	pub hash: H256,
+	/// The salt of the commitment.
+	pub salt: [u8; 32],
+	/// The output revealed inline (none for a batch or an unavailable input).
+	pub output: Option<Vec<u8>>,
+	/// The URI revealed with it (a batch's outputs document).
+	pub uri: Option<Vec<u8>>,
+	/// Block at which `commit` was last submitted.
+	pub commit_sent_at: u64,
+	/// Block at which `reveal` was last submitted, if it was.
+	pub reveal_sent_at: Option<u64>,
+}
+
+impl WorkRecord {
+	/// The answer the record holds: `None` unless it is `Working` or `BatchWorking`.
+	pub fn answer(&self) -> Option<Answer> {
+		match self {
+			WorkRecord::Working { output, salt, commit_sent_at, reveal_sent_at } => Some(Answer {
+				hash: answer_hash(output),
+				salt: *salt,
+				output: output.clone(),
+				uri: None,
+				commit_sent_at: *commit_sent_at,
+				reveal_sent_at: *reveal_sent_at,
+			}),
+			WorkRecord::BatchWorking { root, uri, salt, commit_sent_at, reveal_sent_at } => {
+				Some(Answer {
+					hash: *root,
+					salt: *salt,
+					output: None,
+					uri: Some(uri.clone()),
+					commit_sent_at: *commit_sent_at,
+					reveal_sent_at: *reveal_sent_at,
+				})
+			},
+			WorkRecord::Failed | WorkRecord::Done => None,
+		}
+	}
+
+	/// The record with the blocks its commitment and its reveal were last sent at set.
+	pub fn sent(self, commit_at: u64, reveal_at: Option<u64>) -> Self {
+		match self {
+			WorkRecord::Working { output, salt, .. } => WorkRecord::Working {
+				output,
+				salt,
+				commit_sent_at: commit_at,
+				reveal_sent_at: reveal_at,
+			},
+			WorkRecord::BatchWorking { root, uri, salt, .. } => WorkRecord::BatchWorking {
+				root,
+				uri,
+				salt,
+				commit_sent_at: commit_at,
+				reveal_sent_at: reveal_at,
+			},
+			other => other,
+		}
+	}
 }
 
 /// What a juror did for one seat, kept like a [`WorkRecord`].

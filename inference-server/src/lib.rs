@@ -12,6 +12,8 @@
 //! - `POST /v1/chat/completions` continues the messages' contents joined by `"\n"`.
 //! - `POST /v1/completions` continues a string prompt.
 //! - `GET`/`PUT /admin/fault` read and change the fault mode, only with `--admin`.
+//! - `GET`/`PUT /documents/NAME` read and write a batch document (inputs or outputs), only with
+//!   `--documents`.
 //!
 //! Errors have OpenAI's shape, `{"error":{"message","type","param","code"}}`. With an API key
 //! configured every `/v1` request needs `Authorization: Bearer <key>`.
@@ -43,7 +45,7 @@ pub mod server;
 
 pub use fault::{FaultMode, FaultState};
 pub use model::NgramModel;
-pub use server::{serve, AppState, ServerConfig};
+pub use server::{serve, AppState, ServerConfig, MAX_DOCUMENT_BYTES};
 
 use clap::Parser;
 use std::{io::Write, path::PathBuf, sync::Arc};
@@ -89,6 +91,13 @@ pub struct Cli {
 	#[arg(long)]
 	pub admin: bool,
 
+	/// Serve `GET`/`PUT /documents/NAME`: an in-memory store where requesters publish a batch's
+	/// inputs and agent nodes its outputs (`--inference-outputs-url`). No API key needed; each
+	/// name written once; at most 32 MiB a document and 256 MiB in all; lost when the server
+	/// stops.
+	#[arg(long)]
+	pub documents: bool,
+
 	/// Require `Authorization: Bearer <KEY>` on every /v1 request. Prefer the environment
 	/// variable: command lines are visible to other users of the machine.
 	#[arg(long, value_name = "KEY", env = API_KEY_ENV, hide_env_values = true)]
@@ -120,6 +129,7 @@ impl Cli {
 			models,
 			api_key: self.api_key.clone(),
 			admin: self.admin,
+			documents: self.documents,
 			oversized_bytes: self.oversized_bytes,
 		};
 		Ok(AppState::new(model, config, FaultState { mode: self.fault, delay_ms: self.delay_ms }))

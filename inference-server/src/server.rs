@@ -32,6 +32,13 @@ use tokio::net::TcpListener;
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// Largest document `PUT /documents/NAME` takes: a batch's outputs of 1,024 items of 4 KiB,
+/// JSON-escaped at worst (6 bytes a byte), with room to spare.
+pub const MAX_DOCUMENT_BYTES: usize = 32 << 20;
+/// Most bytes the document store holds in all; a `PUT` past it is refused with 507.
+pub const MAX_STORED_DOCUMENT_BYTES: usize = 256 << 20;
+/// Longest document name.
+pub const MAX_DOCUMENT_NAME: usize = 128;
 /// Default of `--oversized-bytes`.
 pub const DEFAULT_OVERSIZED_BYTES: usize = 8 << 20;
 /// How long shutdown waits for open connections to finish.
@@ -46,6 +53,8 @@ pub struct ServerConfig {
 	pub api_key: Option<String>,
 	/// Whether `/admin/fault` is served.
 	pub admin: bool,
+	/// Whether `/documents/NAME` is served: an in-memory store of batch documents.
+	pub documents: bool,
 	/// Length in bytes of the text of the `oversized` fault.
 	pub oversized_bytes: usize,
 }
@@ -56,6 +65,7 @@ impl Default for ServerConfig {
 			models: vec![DEFAULT_MODEL.to_owned()],
 			api_key: None,
 			admin: false,
+			documents: false,
 			oversized_bytes: DEFAULT_OVERSIZED_BYTES,
 		}
 	}
@@ -67,6 +77,7 @@ impl fmt::Debug for ServerConfig {
 			.field("models", &self.models)
 			.field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
 			.field("admin", &self.admin)
+			.field("documents", &self.documents)
 			.field("oversized_bytes", &self.oversized_bytes)
 			.finish()
 	}
@@ -103,6 +114,7 @@ pub struct AppState {
 	model: NgramModel,
 	config: ServerConfig,
 	fault: RwLock<FaultState>,
+	documents: RwLock<std::collections::BTreeMap<String, Bytes>>,
 }
 
 impl fmt::Debug for AppState {
@@ -118,7 +130,7 @@ impl fmt::Debug for AppState {
 impl AppState {
 	/// Server state with an initial fault configuration.
 	pub fn new(model: NgramModel, config: ServerConfig, fault: FaultState) -> Self {
-		Self { model, config, fault: RwLock::new(fault) }
+		Self { model, config, fault: RwLock::new(fault), documents: Default::default() }
 	}
 
 	/// The model.
@@ -303,6 +315,12 @@ async fn route(
 			return Ok(method_not_allowed("POST"));
 		}
 		completion(state, req, endpoint, fault).await
+	} else if let Some(name) = path.strip_prefix("/documents/").filter(|_| state.config.documents) {
+		Ok(match *req.method() {
+			Method::GET => get_document(state, name),
+			Method::PUT => put_document(state, name, req).await,
+			_ => method_not_allowed("GET, PUT"),
+		})
 	} else if state.config.admin && path == "/admin/fault" {
 		Ok(match *req.method() {
 			Method::GET => fault_response(state.fault()),
@@ -416,17 +434,85 @@ async fn put_fault(state: &AppState, req: Request<Incoming>) -> Response<Body> {
 	fault_response(current)
 }
 
+/// A document name: 1 to [`MAX_DOCUMENT_NAME`] ASCII letters, digits, `-`, `_` or `.`, not
+/// starting with a dot.
+fn valid_document_name(name: &str) -> bool {
+	(1..=MAX_DOCUMENT_NAME).contains(&name.len())
+		&& !name.starts_with('.')
+		&& name
+			.bytes()
+			.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+fn get_document(state: &AppState, name: &str) -> Response<Body> {
+	let documents = state.documents.read().unwrap_or_else(PoisonError::into_inner);
+	match documents.get(name) {
+		Some(bytes) => {
+			let mut response = Response::new(Full::new(bytes.clone()));
+			response
+				.headers_mut()
+				.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+			response
+		},
+		None => not_found(&format!("/documents/{name}")),
+	}
+}
+
+async fn put_document(state: &AppState, name: &str, req: Request<Incoming>) -> Response<Body> {
+	if !valid_document_name(name) {
+		return error_response(&ApiError::bad_param(
+			"name",
+			format!("a document name is 1 to {MAX_DOCUMENT_NAME} of A-Z a-z 0-9 - _ ., not starting with a dot"),
+		));
+	}
+	let body = match read_limited(req, MAX_DOCUMENT_BYTES).await {
+		Ok(body) => body,
+		Err(err) => return error_response(&err),
+	};
+	let mut documents = state.documents.write().unwrap_or_else(PoisonError::into_inner);
+	// Written once: nobody replaces a document others have read (the same bytes again are
+	// fine, as a publisher's retry).
+	if let Some(existing) = documents.get(name) {
+		return if *existing == body {
+			json_response(StatusCode::OK, format!(r#"{{"name":"{name}","bytes":{}}}"#, body.len()))
+		} else {
+			error_response(&ApiError::invalid(
+				StatusCode::CONFLICT,
+				"document_exists",
+				format!("/documents/{name} is already written with other bytes"),
+			))
+		};
+	}
+	let stored: usize =
+		documents.iter().filter(|(key, _)| *key != name).map(|(_, doc)| doc.len()).sum();
+	if stored.saturating_add(body.len()) > MAX_STORED_DOCUMENT_BYTES {
+		return error_response(&ApiError::invalid(
+			StatusCode::INSUFFICIENT_STORAGE,
+			"store_full",
+			format!("the document store holds at most {MAX_STORED_DOCUMENT_BYTES} bytes"),
+		));
+	}
+	let len = body.len();
+	documents.insert(name.to_owned(), body);
+	json_response(StatusCode::OK, format!(r#"{{"name":"{name}","bytes":{len}}}"#))
+}
+
 fn fault_response(fault: FaultState) -> Response<Body> {
 	let body = FaultBody { mode: fault.mode.as_str(), delay_ms: fault.delay_ms };
 	json_response(StatusCode::OK, to_json(&body))
 }
 
 async fn read_body(req: Request<Incoming>) -> Result<Bytes, ApiError> {
+	read_limited(req, MAX_BODY_BYTES).await
+}
+
+/// The request's body, refused with 413 past `max` bytes.
+async fn read_limited(req: Request<Incoming>, max: usize) -> Result<Bytes, ApiError> {
 	let too_large = || {
 		ApiError::invalid(
 			StatusCode::PAYLOAD_TOO_LARGE,
 			"request_too_large",
-			format!("the request body exceeds {MAX_BODY_BYTES} bytes"),
+			format!("the request body exceeds {max} bytes"),
 		)
 	};
 	let declared = req
@@ -434,10 +520,10 @@ async fn read_body(req: Request<Incoming>) -> Result<Bytes, ApiError> {
 		.get(header::CONTENT_LENGTH)
 		.and_then(|value| value.to_str().ok())
 		.and_then(|value| value.parse::<u64>().ok());
-	if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+	if declared.is_some_and(|len| len > max as u64) {
 		return Err(too_large());
 	}
-	match Limited::new(req.into_body(), MAX_BODY_BYTES).collect().await {
+	match Limited::new(req.into_body(), max).collect().await {
 		Ok(collected) => Ok(collected.to_bytes()),
 		Err(err) if err.is::<LengthLimitError>() => Err(too_large()),
 		Err(err) => Err(ApiError::invalid(

@@ -622,3 +622,43 @@ async fn golden_answers_of_the_shipped_corpus() {
 	);
 	server.stop().await;
 }
+
+#[tokio::test]
+async fn documents_are_stored_and_served_only_with_the_store_on() {
+	let off = TestServer::start(ServerConfig::default(), FaultMode::Honest).await;
+	assert_eq!(off.send("PUT", "/documents/a.json", &[], r#"["x"]"#).await.status, 404);
+	off.stop().await;
+
+	let config = ServerConfig { documents: true, api_key: Some("k".into()), ..Default::default() };
+	let server = TestServer::start(config, FaultMode::Honest).await;
+	assert_eq!(server.get("/documents/outputs-1.json").await.status, 404);
+	let document = r#"["le bonjour","merci"]"#;
+	// No API key needed: requesters, executors and jurors read and write documents.
+	let put = server.send("PUT", "/documents/outputs-1.json", &[], document).await;
+	assert_eq!(put.status, 200, "{}", String::from_utf8_lossy(&put.body));
+	let got = server.get("/documents/outputs-1.json").await;
+	assert_eq!(got.status, 200);
+	assert_eq!(got.header("content-type"), Some("application/json"));
+	assert_eq!(got.body, document.as_bytes());
+	// Written once: the same bytes again are fine, other bytes are refused.
+	assert_eq!(server.send("PUT", "/documents/outputs-1.json", &[], document).await.status, 200);
+	let other = server.send("PUT", "/documents/outputs-1.json", &[], "[]").await;
+	assert_eq!((other.status, other.error_code().as_str()), (409, "document_exists"));
+	assert_eq!(server.get("/documents/outputs-1.json").await.body, document.as_bytes());
+	// Names are plain file names.
+	for name in ["", ".hidden", "a%2Fb", "a b"] {
+		let reply = server.send("PUT", &format!("/documents/{name}"), &[], "[]").await;
+		assert_eq!(reply.status, 400, "{name:?}");
+	}
+	assert_eq!(server.send("DELETE", "/documents/outputs-1.json", &[], "").await.status, 405);
+	// Declared larger than the largest document: refused before the body is read, the stored
+	// one untouched.
+	let head = format!(
+		"PUT /documents/outputs-1.json HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+		server.addr,
+		agentchain_inference_server::MAX_DOCUMENT_BYTES + 1
+	);
+	assert_eq!(server.raw(head.as_bytes()).await.status, 413);
+	assert_eq!(server.get("/documents/outputs-1.json").await.body, document.as_bytes());
+	server.stop().await;
+}

@@ -8,7 +8,7 @@
 use agentchain_primitives::{
 	offchain::{
 		parse_model_mapping, EndpointApi, EndpointConfig, ModelMapping, NodeStart,
-		ENDPOINT_CONFIG_KEY, NODE_START_KEY, SALT_SECRET_KEY,
+		ENDPOINT_CONFIG_KEY, NODE_START_KEY, OUTPUTS_URL_KEY, SALT_SECRET_KEY,
 	},
 	OPERATOR_KEY_TYPE,
 };
@@ -70,15 +70,26 @@ pub struct InferenceParams {
 	/// Largest response body accepted from the endpoint, in bytes.
 	#[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
 	pub inference_max_response_bytes: u32,
+
+	/// Where this node publishes the outputs of the batches it runs: an `http://` or
+	/// `https://` URL, readable by requesters and jurors, under which each outputs document is
+	/// written with `PUT` and read with `GET` (e.g. `agentchain-inference-server --documents`, or
+	/// any store that accepts `PUT`), e.g. `http://store.example:8080/documents/`. Without it,
+	/// the node runs single tasks only and gives batches up.
+	#[arg(long, value_name = "URL")]
+	pub inference_outputs_url: Option<String>,
 }
 
 impl InferenceParams {
 	/// The endpoint configuration these options give, if an endpoint is set. Reads the API key.
 	pub fn endpoint_config(&self, block_time_ms: u64) -> Result<Option<EndpointConfig>, String> {
 		let Some(url) = &self.inference_endpoint else {
-			if !self.inference_models.is_empty() || self.inference_api_key_file.is_some() {
-				return Err("`--inference-model` and `--inference-api-key-file` need \
-					`--inference-endpoint`"
+			if !self.inference_models.is_empty()
+				|| self.inference_api_key_file.is_some()
+				|| self.inference_outputs_url.is_some()
+			{
+				return Err("`--inference-model`, `--inference-api-key-file` and \
+					`--inference-outputs-url` need `--inference-endpoint`"
 					.into());
 			}
 			return Ok(None);
@@ -93,6 +104,14 @@ impl InferenceParams {
 		}
 		if self.inference_timeout == 0 {
 			return Err("--inference-timeout must be at least 1 second".into());
+		}
+		if let Some(url) = &self.inference_outputs_url {
+			let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+			if rest.is_none_or(|rest| rest.trim_end_matches('/').is_empty()) {
+				return Err(format!(
+					"--inference-outputs-url `{url}`: expected an http:// or https:// URL"
+				));
+			}
 		}
 		let api_key = match &self.inference_api_key_file {
 			Some(path) => {
@@ -128,15 +147,32 @@ impl InferenceParams {
 			block_time_ms,
 		}))
 	}
+
+	/// Where the node publishes batch outputs (`--inference-outputs-url`), ending in `/`:
+	/// documents go under it, `{URL}/{name}`.
+	pub fn outputs_url(&self) -> Option<Vec<u8>> {
+		self.inference_outputs_url
+			.as_ref()
+			.map(|url| format!("{}/", url.trim_end_matches('/')).into_bytes())
+	}
 }
 
-/// Writes the endpoint configuration to offchain local storage, or removes it.
-pub fn store_endpoint_config(storage: &mut impl OffchainStorage, config: Option<&EndpointConfig>) {
+/// Writes the endpoint configuration and the outputs URL to offchain local storage, or removes
+/// them.
+pub fn store_endpoint_config(
+	storage: &mut impl OffchainStorage,
+	config: Option<&EndpointConfig>,
+	outputs_url: Option<Vec<u8>>,
+) {
 	match config {
 		Some(config) => {
 			storage.set(sp_offchain::STORAGE_PREFIX, ENDPOINT_CONFIG_KEY, &config.encode())
 		},
 		None => storage.remove(sp_offchain::STORAGE_PREFIX, ENDPOINT_CONFIG_KEY),
+	}
+	match outputs_url.filter(|_| config.is_some()) {
+		Some(url) => storage.set(sp_offchain::STORAGE_PREFIX, OUTPUTS_URL_KEY, &url.encode()),
+		None => storage.remove(sp_offchain::STORAGE_PREFIX, OUTPUTS_URL_KEY),
 	}
 }
 
@@ -242,6 +278,28 @@ mod tests {
 		assert!(models_alone.endpoint_config(3_000).is_err());
 		assert!(parse(&["--inference-api", "stream"]).is_err());
 		assert_eq!(parse(&[]).unwrap().endpoint_config(3_000), Ok(None));
+		// The outputs URL: an http(s) URL with a host, and only with an endpoint.
+		let with_outputs = |url: &str| {
+			parse(&[
+				"--inference-endpoint",
+				"http://x/v1",
+				"--inference-model",
+				"m",
+				"--inference-outputs-url",
+				url,
+			])
+			.unwrap()
+		};
+		for url in ["ftp://store/", "http://", "https:///", "store/documents"] {
+			let error = with_outputs(url).endpoint_config(3_000).unwrap_err();
+			assert!(error.contains("--inference-outputs-url"), "{url}: {error}");
+		}
+		let store = with_outputs("http://127.0.0.1:8080/documents");
+		assert!(store.endpoint_config(3_000).unwrap().is_some());
+		assert_eq!(store.outputs_url().unwrap(), b"http://127.0.0.1:8080/documents/");
+		let outputs_alone = parse(&["--inference-outputs-url", "http://store/"]).unwrap();
+		let error = outputs_alone.endpoint_config(3_000).unwrap_err();
+		assert!(error.contains("--inference-endpoint"), "{error}");
 	}
 
 	#[test]
@@ -280,11 +338,14 @@ mod tests {
 			.unwrap()
 			.endpoint_config(3_000)
 			.unwrap();
-		store_endpoint_config(&mut storage, config.as_ref());
+		store_endpoint_config(&mut storage, config.as_ref(), Some(b"http://d/".to_vec()));
 		let stored = storage.get(sp_offchain::STORAGE_PREFIX, ENDPOINT_CONFIG_KEY).unwrap();
 		assert_eq!(Some(codec::Decode::decode(&mut &stored[..]).unwrap()), config);
-		store_endpoint_config(&mut storage, None);
+		let url = storage.get(sp_offchain::STORAGE_PREFIX, OUTPUTS_URL_KEY).unwrap();
+		assert_eq!(<Vec<u8> as codec::Decode>::decode(&mut &url[..]).unwrap(), b"http://d/");
+		store_endpoint_config(&mut storage, None, Some(b"http://d/".to_vec()));
 		assert_eq!(storage.get(sp_offchain::STORAGE_PREFIX, ENDPOINT_CONFIG_KEY), None);
+		assert_eq!(storage.get(sp_offchain::STORAGE_PREFIX, OUTPUTS_URL_KEY), None);
 	}
 
 	#[test]

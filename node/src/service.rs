@@ -152,7 +152,11 @@ pub fn new_full<
 	let block_time_ms = sc_consensus_aura::slot_duration(&*client)?.as_millis();
 	let endpoint = inference.endpoint_config(block_time_ms).map_err(ServiceError::Other)?;
 	if let Some(mut storage) = backend.offchain_storage() {
-		crate::inference::store_endpoint_config(&mut storage, endpoint.as_ref());
+		crate::inference::store_endpoint_config(
+			&mut storage,
+			endpoint.as_ref(),
+			inference.outputs_url(),
+		);
 		crate::inference::store_node_start(&mut storage);
 		// Only an agent node answers work, and only its database holds a secret: a node whose
 		// database is shared (a snapshot) should be one without an endpoint.

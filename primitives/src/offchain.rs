@@ -12,6 +12,13 @@ use crate::ModelId;
 /// Offchain local storage key (persistent kind) of the node's [`EndpointConfig`].
 pub const ENDPOINT_CONFIG_KEY: &[u8] = b"agentchain::inference::endpoint";
 
+/// Offchain local storage key (persistent kind) of where an agent node publishes the outputs of
+/// the batches it runs: an `http(s)://` URL ending in `/`, under which each outputs document is
+/// written with `PUT` and read by anyone with `GET` (`--inference-outputs-url`). Kept apart from
+/// the [`EndpointConfig`], whose encoding stays the one nodes of every version write, so that a
+/// runtime reads the configuration of a node older than itself. Absent: the node runs no batch.
+pub const OUTPUTS_URL_KEY: &[u8] = b"agentchain::inference::outputs-url";
+
 /// Offchain local storage key (persistent kind) of the node's start marker: random bytes the
 /// node writes at every start, which tell one run of the node process from the next.
 pub const NODE_START_KEY: &[u8] = b"agentchain::node-start";

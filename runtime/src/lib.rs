@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 117,
+	spec_version: 118,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -170,7 +170,9 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// `set_roles` judges eligibility for a role with the new roles; spec 117, no migration (a task
 /// input variant and a storage map added): the batch input and the rules a batch is submitted
 /// under, refused while item disputes are not judged (`docs/batches.md`); `submit_task`'s input
-/// gained a variant (transaction version 3) and the `InferenceApi` its batch fields (version 3).
+/// gained a variant (transaction version 3) and the `InferenceApi` its batch fields (version 3);
+/// spec 118, off-chain workers only: an agent node given an outputs URL runs batches (inputs
+/// fetched and checked once, items across blocks, outputs published, their root committed).
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

@@ -244,6 +244,23 @@ fn register_agents() {
 	Agents::accept_operator(RuntimeOrigin::signed(21), 11).unwrap();
 }
 
+/// Funds and registers `verifiers` as verifiers of `model()` with `stake` each.
+pub fn register_verifiers(verifiers: &[u64], stake: u64) {
+	for &verifier in verifiers {
+		Balances::force_set_balance(RuntimeOrigin::root(), verifier, 10_000).unwrap();
+		Agents::register(
+			RuntimeOrigin::signed(verifier),
+			b"verifier".to_vec(),
+			vec![],
+			vec![],
+			vec![model()],
+			vec![Role::Verifier],
+			stake,
+		)
+		.unwrap();
+	}
+}
+
 /// The bare genesis the benchmarks start from: no account funded and no agent (they fund and
 /// register their own).
 #[cfg(feature = "runtime-benchmarks")]

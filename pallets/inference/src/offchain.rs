@@ -26,6 +26,20 @@
 //! task id and not retried: the executor misses the deadline and the pallet reassigns or refunds
 //! the task, as it does for any executor that fails.
 //!
+//! **Batches** (`docs/batches.md`) are run by a node given an outputs URL
+//! ([`OUTPUTS_URL_KEY`], `--inference-outputs-url`); without one it leaves them
+//! (its record says it gave up). The node fetches the inputs document once and checks it
+//! against the chain's root, count and bounds (a document that fails is answered
+//! `INPUT_UNAVAILABLE`, as a referenced input is), keeps it, and runs the items in order with
+//! [`run_items`], after every single task of the run and at most `ItemsPerBlock` a run: each
+//! output is stored under its index, then the progress, so across blocks and restarts no item
+//! is run twice (but the one in flight). A transient fault is called again at a later block
+//! while the commit phase lasts; any other gives up. With the last item done, it commits to the
+//! outputs root; in the reveal phase it publishes the outputs document with `PUT` under the
+//! outputs URL (at a name unique to the assignment) and reveals the root with the document's
+//! URI. The batch's inputs and outputs are cleared with its record (not when the record is
+//! dropped as the oldest of more than [`MAX_WORK_RECORDS`]).
+//!
 //! What decides the bytes committed to (the endpoint call, truncation, hashes, the budget of a
 //! call) is [`agentchain_execution`]'s, shared with the edge agent (`agentchain agent run`).
 //! Two rules make every honest node commit the same thing for the same task:
@@ -43,13 +57,16 @@ use crate::{
 	TaskParams, TaskStatus, LOG_TARGET,
 };
 pub use agentchain_execution::{
-	answer_hash, parse_completion, truncate_output, Fault, WorkRecord, RESUBMIT_AFTER,
+	answer_hash, parse_completion, truncate_output, Answer, Fault, WorkRecord, RESUBMIT_AFTER,
 	SUBMISSION_MARGIN_MS,
 };
-use agentchain_execution::{call_budget_ms, calls_again, checked_input, fetchable_uri, Sampling};
+use agentchain_execution::{
+	batch::{run_items, BatchPause, BatchProgress},
+	call_budget_ms, calls_again, checked_input, fetchable_uri, Sampling,
+};
 use agentchain_primitives::offchain::{
 	forget_records, remember_record, store_if_absent, work_lock_key, EndpointConfig,
-	ENDPOINT_CONFIG_KEY,
+	ENDPOINT_CONFIG_KEY, OUTPUTS_URL_KEY,
 };
 use agentchain_support::offchain::{send_signed_logged, Attempt};
 use alloc::{format, string::String, vec, vec::Vec};
@@ -193,8 +210,11 @@ impl<T: Config> Pallet<T> {
 				return;
 			},
 		};
+		let outputs_url =
+			StorageValueRef::persistent(OUTPUTS_URL_KEY).get::<Vec<u8>>().ok().flatten();
 		let mut run = Run {
 			config,
+			outputs_url,
 			now: now.saturated_into(),
 			// Counted from the block's start: another pallet's worker may have run before this
 			// one in the same block.
@@ -202,18 +222,35 @@ impl<T: Config> Pallet<T> {
 			calls: 0,
 		};
 		Self::forget_finished_work();
-		for operator in Signer::<T, T::OperatorCrypto>::keystore_accounts() {
-			let Some(agent) = T::AgentRegistry::agent_of(&operator.id) else { continue };
-			for task in AssignedTasks::<T>::iter_key_prefix(&agent).take(MAX_TASKS_SCANNED) {
-				Self::work_on(&mut run, &operator, &agent, task);
+		let operators: Vec<_> = Signer::<T, T::OperatorCrypto>::keystore_accounts()
+			.filter_map(|operator| {
+				T::AgentRegistry::agent_of(&operator.id).map(|agent| (operator, agent))
+			})
+			.collect();
+		// Every key's single tasks first: a batch takes the calls a run has left, never a task's.
+		for batches in [false, true] {
+			for (operator, agent) in &operators {
+				for task in AssignedTasks::<T>::iter_key_prefix(agent).take(MAX_TASKS_SCANNED) {
+					Self::work_on(&mut run, operator, agent, task, batches);
+				}
 			}
 		}
 	}
 
-	/// Moves one assigned task on, as far as this node can in this run.
-	fn work_on(run: &mut Run, operator: &Account<T>, agent: &T::AccountId, id: TaskId) {
+	/// Moves one assigned task on, as far as this node can in this run: a single task when
+	/// `batches` is false, a batch when it is true.
+	fn work_on(
+		run: &mut Run,
+		operator: &Account<T>,
+		agent: &T::AccountId,
+		id: TaskId,
+		batches: bool,
+	) {
 		let now = run.now;
 		let Some(task) = crate::Tasks::<T>::get(id) else { return };
+		if matches!(task.input, TaskInput::Batch { .. }) != batches {
+			return;
+		}
 		let Some(assignment) = task.assignments.iter().find(|a| &a.executor == agent) else {
 			return;
 		};
@@ -222,23 +259,27 @@ impl<T: Config> Pallet<T> {
 		let phase_ends: u64 = task.phase_ends.saturated_into();
 		// Answers the task, to commit (`None`), or to open the commitment on chain whose record
 		// was lost (killed before the database wrote it).
-		let answer = |run: &mut Run, on_chain| {
-			Self::execute(run, operator, agent, id, &task, &key, phase_ends, on_chain)
+		let answer = |run: &mut Run, on_chain| match &task.input {
+			TaskInput::Batch { .. } => {
+				Self::execute_batch(run, operator, agent, id, &task, &key, phase_ends, on_chain)
+			},
+			_ => Self::execute(run, operator, agent, id, &task, &key, phase_ends, on_chain),
+		};
+		// The answer a record holds (a task's output, or a batch's outputs root), if due to be
+		// sent again.
+		let resend_due = |work: &WorkRecord, sent: fn(&Answer) -> Option<u64>| {
+			work.answer().is_some_and(|answer| {
+				sent(&answer).is_none_or(|at| now >= at.saturating_add(RESUBMIT_AFTER))
+			})
 		};
 		match (task.status, assignment.commitment, assignment.output) {
 			(TaskStatus::Assigned, None, _) => match record.get::<WorkRecord>() {
 				Ok(None) => answer(run, None),
-				Ok(Some(WorkRecord::Working { output, salt, commit_sent_at, .. }))
-					if now >= commit_sent_at.saturating_add(RESUBMIT_AFTER) =>
-				{
-					let commitment = commitment_of(&answer_hash(&output), &salt, agent);
+				Ok(Some(work)) if resend_due(&work, |answer| Some(answer.commit_sent_at)) => {
+					let Some(answer) = work.answer() else { return };
+					let commitment = commitment_of(&answer.hash, &answer.salt, agent);
 					log::info!(target: LOG_TARGET, "task {id}: commitment not on chain yet, submitting it again");
-					record.set(&WorkRecord::Working {
-						output,
-						salt,
-						commit_sent_at: now,
-						reveal_sent_at: None,
-					});
+					record.set(&work.sent(now, None));
 					Self::submit(
 						operator,
 						id,
@@ -254,28 +295,41 @@ impl<T: Config> Pallet<T> {
 				},
 			},
 			(TaskStatus::Committed, Some(commitment), None) => match record.get::<WorkRecord>() {
-				Ok(Some(WorkRecord::Working { output, salt, commit_sent_at, reveal_sent_at }))
-					if reveal_sent_at
-						.is_none_or(|sent| now >= sent.saturating_add(RESUBMIT_AFTER)) =>
-				{
-					let attempt =
-						if reveal_sent_at.is_some() { Attempt::Resend } else { Attempt::First };
-					let output_hash = answer_hash(&output);
-					if commitment_of(&output_hash, &salt, agent) != commitment {
+				Ok(Some(work)) if resend_due(&work, |answer| answer.reveal_sent_at) => {
+					let Some(answer) = work.answer() else { return };
+					let attempt = if answer.reveal_sent_at.is_some() {
+						Attempt::Resend
+					} else {
+						Attempt::First
+					};
+					if commitment_of(&answer.hash, &answer.salt, agent) != commitment {
 						log::error!(target: LOG_TARGET, "task {id}: the commitment on chain is not this node's; cannot reveal");
 						record.set(&WorkRecord::Failed);
 						return;
 					}
-					record.set(&WorkRecord::Working {
-						output: output.clone(),
-						salt,
-						commit_sent_at,
-						reveal_sent_at: Some(now),
-					});
+					// A batch's outputs, published now that every executor has committed (or
+					// the commit phase is over), and before the reveal points at them.
+					if let (TaskInput::Batch { items, .. }, Some(uri)) = (&task.input, &answer.uri)
+					{
+						run.calls += 1;
+						let deadline =
+							run.started.add(Duration::from_millis(run.config.block_time_ms));
+						if let Err(fault) = Self::publish_batch(&key, *items, uri, deadline) {
+							log::warn!(target: LOG_TARGET, "task {id}: publishing the outputs failed: {fault}; trying again at a later block");
+							return;
+						}
+					}
+					record.set(&work.sent(answer.commit_sent_at, Some(now)));
 					Self::submit(
 						operator,
 						id,
-						Call::reveal { task: id, output_hash, salt, output, uri: None },
+						Call::reveal {
+							task: id,
+							output_hash: answer.hash,
+							salt: answer.salt,
+							output: answer.output,
+							uri: answer.uri,
+						},
 						now,
 						attempt,
 					);
@@ -298,7 +352,10 @@ impl<T: Config> Pallet<T> {
 			},
 			// Revealed: done. The record stays (as `Done`) until the task leaves the index.
 			(_, _, Some(_)) => {
-				if matches!(record.get::<WorkRecord>(), Ok(Some(WorkRecord::Working { .. }))) {
+				if matches!(
+					record.get::<WorkRecord>(),
+					Ok(Some(WorkRecord::Working { .. } | WorkRecord::BatchWorking { .. }))
+				) {
 					record.set(&WorkRecord::Done);
 				}
 			},
@@ -323,8 +380,7 @@ impl<T: Config> Pallet<T> {
 	) {
 		let (config, now) = (&run.config, run.now);
 		// The block the commit phase started in: a transient fault there gets one more call.
-		let first_block = (task.status == TaskStatus::Assigned && !task.extended)
-			.then(|| phase_ends.saturating_sub(task.commit_period.saturated_into::<u64>()));
+		let first_block = Self::first_block(task, phase_ends);
 		// The commitment must be in a block before `phase_ends`; the earliest it can be in is
 		// the next one. The call gets what is left, minus a margin, within the node's timeout,
 		// counted from the start of this run (whose state is that of block `now`).
@@ -332,12 +388,7 @@ impl<T: Config> Pallet<T> {
 		let budget_ms =
 			call_budget_ms(phase_ends, now, config.block_time_ms).min(config.timeout_ms);
 		let lock_key = work_lock_key(LOCK_PREFIX, &key[WORK_PREFIX.len()..]);
-		let mut lock =
-			StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
-				&lock_key,
-				blocks_left.saturating_add(1).saturated_into(),
-				Duration::from_millis(budget_ms.saturating_add(SUBMISSION_MARGIN_MS)),
-			);
+		let mut lock = work_lock::<T>(&lock_key, blocks_left, budget_ms);
 		let deadline = run.started.add(Duration::from_millis(budget_ms));
 		let clock = sp_io::offchain::timestamp();
 		// This run has made its calls, or has run for a block already: a later run, on fresher
@@ -412,6 +463,259 @@ impl<T: Config> Pallet<T> {
 		Self::submit(operator, id, Call::commit { task: id, commitment }, now, Attempt::First);
 	}
 
+	/// Works on a batch assigned to `agent`, as far as this run can, before `phase_ends` (see
+	/// the module's documentation): fetches and checks its inputs document once, runs its items
+	/// in order across runs (each output stored under its index, then the progress, at most
+	/// `ItemsPerBlock` a run), and commits to the outputs root. The outputs document is published
+	/// at the reveal ([`Self::publish_batch`]), once every executor committed: published before,
+	/// a co-executor could commit to it without running anything. `on_chain` as for
+	/// [`Self::execute`]: with the record lost, the root is rebuilt from the stored outputs.
+	#[allow(clippy::too_many_arguments)]
+	fn execute_batch(
+		run: &mut Run,
+		operator: &Account<T>,
+		agent: &T::AccountId,
+		id: TaskId,
+		task: &TaskInfo<T>,
+		key: &[u8],
+		phase_ends: u64,
+		on_chain: Option<sp_core::H256>,
+	) {
+		let TaskInput::Batch { root, uri, items, .. } = &task.input else { return };
+		let (now, block_time_ms) = (run.now, run.config.block_time_ms);
+		let budget_ms = call_budget_ms(phase_ends, now, block_time_ms).min(run.config.timeout_ms);
+		let blocks_left = agentchain_execution::blocks_left(phase_ends, now);
+		let lock_key = work_lock_key(LOCK_PREFIX, &key[WORK_PREFIX.len()..]);
+		let mut lock = work_lock::<T>(&lock_key, blocks_left, block_time_ms);
+		let Ok(_guard) = lock.try_lock() else { return };
+		let record = StorageValueRef::persistent(key);
+		if !matches!(record.get::<WorkRecord>(), Ok(None)) {
+			return;
+		}
+		Self::remember_work(key);
+		// Only while no answer is stored: a run on older state never overwrites one.
+		let give_up = |fault: &dyn core::fmt::Display| {
+			log::warn!(target: LOG_TARGET, "task {id}: {fault}; no result committed, the batch will expire for this executor");
+			store_if_absent(&record, WorkRecord::Failed);
+		};
+		let outputs_uri = match &run.outputs_url {
+			Some(url) => [&url[..], &batch_document_name(key)[..]].concat(),
+			None => return give_up(&"this node publishes no outputs (no --inference-outputs-url)"),
+		};
+		if outputs_uri.len() > T::MaxUriLen::get() as usize {
+			return give_up(&"the outputs URL is too long for the chain's MaxUriLen");
+		}
+		if budget_ms == 0 {
+			return give_up(&Fault::TooLate);
+		}
+		// The time this run may spend: a block from its start, never past the commit phase's
+		// budget, and at most `ItemsPerBlock` items (what the commit period is sized for), so
+		// that the node's other work keeps its share of the run.
+		let phase_deadline = run.started.add(Duration::from_millis(budget_ms));
+		let run_deadline =
+			run.started.add(Duration::from_millis(block_time_ms)).min(phase_deadline);
+		let max_calls = run.calls.saturating_add(T::ItemsPerBlock::get()).min(MAX_CALLS_PER_RUN);
+		let has_time =
+			|calls: u32| calls < max_calls && sp_io::offchain::timestamp() < run_deadline;
+		if !has_time(run.calls) {
+			return;
+		}
+
+		// The inputs, fetched and checked once, and kept for the whole task.
+		let inputs_key = batch_key(key, BATCH_INPUTS);
+		let inputs_record = StorageValueRef::persistent(&inputs_key);
+		let inputs = match inputs_record.get::<Vec<String>>() {
+			Ok(Some(inputs)) => inputs,
+			_ => {
+				run.calls += 1;
+				match Self::fetch_batch_inputs(&run.config, uri, root, *items, run_deadline) {
+					Ok(inputs) => {
+						inputs_record.set(&inputs);
+						inputs
+					},
+					// As for a task's call: once more at a later block when the commit phase's
+					// first block saw a fault a second call may not have.
+					Err(fault) if calls_again(&fault, now, Self::first_block(task, phase_ends)) => {
+						log::warn!(target: LOG_TARGET, "task {id}: fetching the inputs: {fault}; trying again at a later block");
+						return;
+					},
+					Err(fault) => {
+						log::warn!(target: LOG_TARGET, "task {id}: the inputs: {fault}; answering that the input is unavailable");
+						Self::commit_batch(operator, agent, id, key, None, now, on_chain);
+						return;
+					},
+				}
+			},
+		};
+
+		// Its items, in order, from the first one not done.
+		let Some(model) = run
+			.config
+			.model_name(&task.model)
+			.and_then(|name| core::str::from_utf8(name).ok())
+			.map(String::from)
+		else {
+			return give_up(&Fault::UnknownModel);
+		};
+		let binding = batch_binding::<T>(key, task, &run.config);
+		let progress_key = batch_key(key, BATCH_PROGRESS);
+		let progress_record = StorageValueRef::persistent(&progress_key);
+		let mut progress = match progress_record.get::<BatchProgress>() {
+			Ok(Some(progress)) if progress.is_for(&binding, *items) => progress,
+			_ => BatchProgress::new(binding, *items),
+		};
+		let calls = core::cell::Cell::new(run.calls);
+		let config = &run.config;
+		let paused = run_items(
+			&mut progress,
+			&inputs,
+			T::MaxOutputLen::get() as usize,
+			|| has_time(calls.get()),
+			|_, prompt| {
+				calls.set(calls.get().saturating_add(1));
+				let item_deadline = sp_io::offchain::timestamp()
+					.add(Duration::from_millis(config.timeout_ms))
+					.min(run_deadline);
+				Self::complete(config, &model, prompt, &task.params, item_deadline)
+			},
+			|index, output, progress| {
+				StorageValueRef::persistent(&batch_output_key(key, index)).set(&output.to_vec());
+				progress_record.set(progress);
+			},
+		);
+		run.calls = calls.get();
+		match paused {
+			BatchPause::Complete => {},
+			BatchPause::OutOfTime => return,
+			// Called again by a later run, until the commit phase's budget runs out.
+			BatchPause::Failed { item, fault } if fault.is_transient() => {
+				log::warn!(target: LOG_TARGET, "task {id}: item {item}: {fault}; calling it again at a later block");
+				return;
+			},
+			BatchPause::Failed { item, fault } => {
+				return give_up(&format_args!("item {item}: {fault}"));
+			},
+		}
+
+		// Every item done: the commitment to the outputs root.
+		let outputs = match stored_outputs(key, *items) {
+			Ok(outputs) => outputs,
+			Err(index) => {
+				return give_up(&format_args!(
+					"the stored output of item {index} is lost or unreadable"
+				))
+			},
+		};
+		let hashes = agentchain_execution::batch::item_hashes(&outputs);
+		let Some(outputs_root) = agentchain_execution::batch::outputs_root(&progress, &hashes)
+		else {
+			return give_up(&"the batch's outputs do not make a root");
+		};
+		Self::commit_batch(
+			operator,
+			agent,
+			id,
+			key,
+			Some((outputs_root, outputs_uri)),
+			now,
+			on_chain,
+		);
+	}
+
+	/// The block a task's commit phase started in, if its deadline was not extended: a
+	/// transient fault there gets one more call ([`calls_again`]).
+	fn first_block(task: &TaskInfo<T>, phase_ends: u64) -> Option<u64> {
+		(task.status == TaskStatus::Assigned && !task.extended)
+			.then(|| phase_ends.saturating_sub(task.commit_period.saturated_into::<u64>()))
+	}
+
+	/// Publishes the outputs document of the batch whose work is kept under `key` at `uri`,
+	/// from the outputs stored: at the reveal, once every executor has committed.
+	fn publish_batch(key: &[u8], items: u32, uri: &[u8], deadline: Timestamp) -> Result<(), Fault> {
+		let outputs = stored_outputs(key, items).map_err(|_| Fault::Malformed)?;
+		publish(uri, agentchain_execution::batch::document(&outputs), deadline)
+	}
+
+	/// Stores a batch's answer and submits its commitment: the outputs root and the URI of the
+	/// outputs document, or `None` when its inputs were unavailable. With `on_chain` (the
+	/// record was lost), stores it only if it opens that commitment, and submits nothing.
+	fn commit_batch(
+		operator: &Account<T>,
+		agent: &T::AccountId,
+		id: TaskId,
+		key: &[u8],
+		answer: Option<(sp_core::H256, Vec<u8>)>,
+		now: u64,
+		on_chain: Option<sp_core::H256>,
+	) {
+		let record = StorageValueRef::persistent(key);
+		let salt = agentchain_primitives::offchain::commitment_salt(key);
+		let work = match answer {
+			Some((root, uri)) => WorkRecord::BatchWorking {
+				root,
+				uri,
+				salt,
+				commit_sent_at: now,
+				reveal_sent_at: None,
+			},
+			None => WorkRecord::Working {
+				output: None,
+				salt,
+				commit_sent_at: now,
+				reveal_sent_at: None,
+			},
+		};
+		let Some(answer) = work.answer() else { return };
+		let commitment = commitment_of(&answer.hash, &salt, agent);
+		if on_chain.is_some_and(|made| made != commitment) {
+			log::error!(target: LOG_TARGET, "task {id}: this node lost its record of the result, and its answer now does not open the commitment on chain; cannot reveal");
+			record.set(&WorkRecord::Failed);
+			return;
+		}
+		if !store_if_absent(&record, work) {
+			return;
+		}
+		if on_chain.is_some() {
+			log::info!(target: LOG_TARGET, "task {id}: lost record of the result restored: the answer opens the commitment on chain");
+			return;
+		}
+		log::info!(target: LOG_TARGET, "task {id}: batch done, submitting the commitment to its outputs root");
+		Self::submit(operator, id, Call::commit { task: id, commitment }, now, Attempt::First);
+	}
+
+	/// A batch's inputs document, fetched from `uri` and checked against the chain's root,
+	/// count and bounds (the chain's, not this node's response limit: every honest executor
+	/// refuses the same documents).
+	fn fetch_batch_inputs(
+		config: &EndpointConfig,
+		uri: &[u8],
+		root: &sp_core::H256,
+		items: u32,
+		deadline: Timestamp,
+	) -> Result<Vec<String>, Fault> {
+		let uri = fetchable_uri(uri).ok_or(Fault::InputUnavailable)?;
+		let max_bytes = agentchain_execution::batch::max_document_bytes(
+			T::MaxBatchItems::get(),
+			T::MaxInputLen::get(),
+		);
+		let deadline = deadline
+			.min(sp_io::offchain::timestamp().add(Duration::from_millis(config.timeout_ms)));
+		// A transient fault is kept as it is, to be tried again; any other is the input's.
+		let bytes = http_call(http::Request::get(uri), max_bytes, deadline).map_err(|fault| {
+			if fault.is_transient() {
+				fault
+			} else {
+				Fault::InputUnavailable
+			}
+		})?;
+		agentchain_execution::batch::checked_items(
+			&bytes,
+			root,
+			items,
+			T::MaxInputLen::get() as usize,
+		)
+	}
+
 	/// The task's output from the endpoint.
 	fn infer(
 		config: &EndpointConfig,
@@ -431,7 +735,18 @@ impl<T: Config> Pallet<T> {
 			TaskInput::Batch { .. } => return Err(Fault::Batch),
 		};
 		let prompt = core::str::from_utf8(&prompt).map_err(|_| Fault::InputNotText)?;
-		let (url, body) = completion_request(config, model, prompt, &task.params);
+		Self::complete(config, model, prompt, &task.params, deadline)
+	}
+
+	/// The endpoint's output for `prompt`, cut to `MaxOutputLen` bytes.
+	fn complete(
+		config: &EndpointConfig,
+		model: &str,
+		prompt: &str,
+		params: &TaskParams,
+		deadline: Timestamp,
+	) -> Result<Vec<u8>, Fault> {
+		let (url, body) = completion_request(config, model, prompt, params);
 		let mut request = http::Request::post(&url, vec![body])
 			.add_header("Content-Type", "application/json")
 			.add_header("Accept", "application/json");
@@ -488,8 +803,13 @@ impl<T: Config> Pallet<T> {
 	/// Clears the records of tasks no longer assigned to the agents they were kept for.
 	fn forget_finished_work() {
 		forget_records(WORK_INDEX_KEY, |key| {
-			!decode_work_key::<T>(key)
-				.is_some_and(|(task, agent)| AssignedTasks::<T>::contains_key(&agent, task))
+			let finished = !decode_work_key::<T>(key)
+				.is_some_and(|(task, agent)| AssignedTasks::<T>::contains_key(&agent, task));
+			// A batch's inputs and outputs go with its record (nothing for a task).
+			if finished {
+				clear_batch_work(key);
+			}
+			finished
 		});
 	}
 }
@@ -498,6 +818,8 @@ impl<T: Config> Pallet<T> {
 /// endpoint calls it made.
 struct Run {
 	config: EndpointConfig,
+	/// Where batch outputs are published (`OUTPUTS_URL_KEY`), if anywhere.
+	outputs_url: Option<Vec<u8>>,
 	now: u64,
 	started: Timestamp,
 	calls: u32,
@@ -506,6 +828,112 @@ struct Run {
 /// The offchain storage key of the work record of `agent` on round `round` of task `id`.
 fn work_key<T: Config>(id: TaskId, agent: &T::AccountId, round: u32) -> Vec<u8> {
 	[WORK_PREFIX, &(id, agent, round).encode()].concat()
+}
+
+/// The persistent lock on a piece of work of this run of the node (`lock_key`, from
+/// [`work_lock_key`]): held by the run that takes it until `blocks_left + 1` blocks pass, or
+/// `millis` and the submission margin.
+fn work_lock<T: Config>(
+	lock_key: &[u8],
+	blocks_left: u64,
+	millis: u64,
+) -> StorageLock<'_, BlockAndTime<frame_system::Pallet<T>>> {
+	StorageLock::with_block_and_time_deadline(
+		lock_key,
+		blocks_left.saturating_add(1).saturated_into(),
+		Duration::from_millis(millis.saturating_add(SUBMISSION_MARGIN_MS)),
+	)
+}
+
+/// Suffixes of the offchain storage keys of a batch's work, after its work record's key: the
+/// checked inputs, the progress, and each item's output (then its index).
+const BATCH_INPUTS: &[u8] = b"/batch-inputs";
+const BATCH_PROGRESS: &[u8] = b"/batch-progress";
+const BATCH_OUTPUT: &[u8] = b"/batch-output/";
+
+/// The offchain storage key of a part of a batch's work.
+fn batch_key(key: &[u8], part: &[u8]) -> Vec<u8> {
+	[key, part].concat()
+}
+
+/// The offchain storage key of the output of item `index` of a batch.
+fn batch_output_key(key: &[u8], index: u32) -> Vec<u8> {
+	[key, BATCH_OUTPUT, &index.to_le_bytes()[..]].concat()
+}
+
+/// Clears what a batch's work stored besides its record: its inputs, its progress and the
+/// outputs it counts.
+fn clear_batch_work(key: &[u8]) {
+	let progress_key = batch_key(key, BATCH_PROGRESS);
+	let mut progress = StorageValueRef::persistent(&progress_key);
+	if let Ok(Some(progress)) = progress.get::<BatchProgress>() {
+		for index in 0..progress.count {
+			StorageValueRef::persistent(&batch_output_key(key, index)).clear();
+		}
+	}
+	progress.clear();
+	StorageValueRef::persistent(&batch_key(key, BATCH_INPUTS)).clear();
+}
+
+/// What a batch's outputs depend on besides its work key (the task, the agent, the round):
+/// the model, the parameters, the inputs, the endpoint and the output cap. A progress is
+/// continued only under the same binding: a node whose endpoint changed starts over.
+fn batch_binding<T: Config>(
+	key: &[u8],
+	task: &TaskInfo<T>,
+	config: &EndpointConfig,
+) -> sp_core::H256 {
+	let binding = (
+		key,
+		&task.model,
+		&task.params,
+		&task.input,
+		&config.base_url,
+		config.api,
+		config.model_name(&task.model),
+		T::MaxOutputLen::get(),
+	);
+	sp_core::H256(sp_io::hashing::blake2_256(&binding.encode()))
+}
+
+/// The name of a batch's outputs document under the node's outputs URL: unique to the
+/// assignment (8 bytes of the hash of its work key), so that rounds and agents never overwrite
+/// each other, and short, so that the URI fits the chain's `MaxUriLen`.
+fn batch_document_name(key: &[u8]) -> Vec<u8> {
+	let hash = sp_io::hashing::blake2_256(key);
+	let hex: String = hash[..8].iter().map(|byte| format!("{byte:02x}")).collect();
+	format!("o-{hex}.json").into_bytes()
+}
+
+/// The outputs of the `items` items of the batch whose work is kept under `key`, in order; the
+/// index of the first one lost or not UTF-8, if any.
+fn stored_outputs(key: &[u8], items: u32) -> Result<Vec<String>, u32> {
+	(0..items)
+		.map(|index| {
+			let stored =
+				StorageValueRef::persistent(&batch_output_key(key, index)).get::<Vec<u8>>();
+			match stored.ok().flatten().map(String::from_utf8) {
+				Some(Ok(output)) => Ok(output),
+				_ => Err(index),
+			}
+		})
+		.collect()
+}
+
+/// Writes a document to `uri` with `PUT`; any 2xx status is success.
+fn publish(uri: &[u8], document: Vec<u8>, deadline: Timestamp) -> Result<(), Fault> {
+	let uri = core::str::from_utf8(uri).map_err(|_| Fault::Unreachable)?;
+	let request = http::Request::new(uri)
+		.method(http::Method::Put)
+		.body(vec![document])
+		.add_header("Content-Type", "application/json");
+	match http_call(request, 1024, deadline) {
+		Ok(_) => Ok(()),
+		Err(Fault::Status(code)) if (200..300).contains(&code) => Ok(()),
+		// A body longer than expected still means the document was accepted.
+		Err(Fault::Oversized) => Ok(()),
+		Err(fault) => Err(fault),
+	}
 }
 
 /// The task and agent of a work record's key.

@@ -849,3 +849,5 @@ fn the_chain_and_its_clients_commit_to_results_alike() {
 		);
 	});
 }
+
+mod batches;

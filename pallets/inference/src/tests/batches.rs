@@ -12,21 +12,6 @@ const ITEMS: u32 = 16;
 const BATCH_PARAMS: TaskParams = TaskParams { max_tokens: 2, ..PARAMS };
 const BATCH_COMMIT: u64 = 6;
 
-fn register_verifiers(verifiers: &[u64]) {
-	for &verifier in verifiers {
-		assert_ok!(Balances::force_set_balance(RuntimeOrigin::root(), verifier, 10_000));
-		assert_ok!(Agents::register(
-			RuntimeOrigin::signed(verifier),
-			b"verifier".to_vec(),
-			vec![],
-			vec![],
-			vec![model()],
-			vec![Role::Verifier],
-			500,
-		));
-	}
-}
-
 fn batch_input(items: u32, uri: &[u8]) -> TaskInput<Vec<u8>> {
 	TaskInput::Batch {
 		root: H256::repeat_byte(0xB0),
@@ -78,7 +63,7 @@ fn reveal_root(
 #[test]
 fn a_batch_is_refused_while_its_disputes_cannot_be_judged_item_by_item() {
 	run_test(|| {
-		register_verifiers(&VERIFIERS);
+		register_verifiers(&VERIFIERS, 500);
 		BatchesJudged::set(false);
 		assert_noop!(
 			submit_batch(ITEMS, BATCH_PARAMS, 32, 2, BATCH_COMMIT),
@@ -92,7 +77,7 @@ fn a_batch_is_refused_while_its_disputes_cannot_be_judged_item_by_item() {
 #[test]
 fn a_batch_is_sized_priced_and_timed_by_the_chains_rules() {
 	run_test(|| {
-		register_verifiers(&VERIFIERS);
+		register_verifiers(&VERIFIERS, 500);
 		let refused = |items, params, fee, redundancy, commit, error: Error<Test>| {
 			assert_noop!(submit_batch(items, params, fee, redundancy, commit), error);
 		};
@@ -163,30 +148,21 @@ fn a_batch_needs_verifiers_for_every_jury_of_its_disputes_the_requesters_agent_e
 			charged
 		};
 		// Three jurors and one verifier per executor: five, for two executors.
-		register_verifiers(&VERIFIERS[..4]);
+		register_verifiers(&VERIFIERS[..4], 500);
 		let four = refused(submit_batch(ITEMS, BATCH_PARAMS, 32, 2, BATCH_COMMIT));
 		assert_ok!(submit_batch(ITEMS, BATCH_PARAMS, 16, 1, BATCH_COMMIT));
 
 		// The agent whose operator key the requester is does not count.
-		register_verifiers(&VERIFIERS[4..]);
+		register_verifiers(&VERIFIERS[4..], 500);
 		assert_ok!(Agents::set_operator(RuntimeOrigin::signed(VERIFIERS[4]), 1));
 		assert_ok!(Agents::accept_operator(RuntimeOrigin::signed(1), VERIFIERS[4]));
 		let five = refused(submit_batch(ITEMS, BATCH_PARAMS, 32, 2, BATCH_COMMIT));
 		assert_eq!(four, five, "the excluded agent's record is not even read");
 
 		// Nor does one without the free stake a juror's seat reserves.
-		assert_ok!(Balances::force_set_balance(RuntimeOrigin::root(), 36, 10_000));
-		assert_ok!(Agents::register(
-			RuntimeOrigin::signed(36),
-			b"verifier".to_vec(),
-			vec![],
-			vec![],
-			vec![model()],
-			vec![Role::Verifier],
-			JUROR_COLLATERAL - 1,
-		));
+		register_verifiers(&[36], JUROR_COLLATERAL - 1);
 		refused(submit_batch(ITEMS, BATCH_PARAMS, 32, 2, BATCH_COMMIT));
-		register_verifiers(&[37]);
+		register_verifiers(&[37], 500);
 		let result = submit_batch(ITEMS, BATCH_PARAMS, 32, 2, BATCH_COMMIT);
 		let charged = result.expect("taken").actual_weight.expect("charged for what it read");
 		assert!(charged.all_lte(declared) && charged != declared);
@@ -196,7 +172,7 @@ fn a_batch_needs_verifiers_for_every_jury_of_its_disputes_the_requesters_agent_e
 #[test]
 fn a_batch_reserves_every_item_slash_its_root_can_owe_and_a_jury_deposit() {
 	run_test(|| {
-		register_verifiers(&VERIFIERS);
+		register_verifiers(&VERIFIERS, 500);
 		DepositBase::set(5);
 		DepositPerByte::set(1);
 		let id = NextTaskId::<Test>::get();
@@ -232,7 +208,7 @@ fn a_batch_reserves_every_item_slash_its_root_can_owe_and_a_jury_deposit() {
 #[test]
 fn a_batch_is_drawn_only_from_executors_whose_free_stake_covers_its_item_slashes() {
 	run_test(|| {
-		register_verifiers(&VERIFIERS);
+		register_verifiers(&VERIFIERS, 500);
 		// A share of 1,000 over 10 items: item slashes of 5 × 100 each, 10 of them, past every
 		// executor's 500.
 		assert_noop!(
@@ -253,7 +229,7 @@ fn a_batch_is_drawn_only_from_executors_whose_free_stake_covers_its_item_slashes
 #[test]
 fn a_batchs_executors_reveal_a_root_and_its_outputs_uri_with_no_inline_output() {
 	run_test(|| {
-		register_verifiers(&VERIFIERS);
+		register_verifiers(&VERIFIERS, 500);
 		let id = NextTaskId::<Test>::get();
 		assert_ok!(submit_batch(ITEMS, BATCH_PARAMS, 32, 2, BATCH_COMMIT));
 		run_to_block(System::block_number() + 1);
@@ -308,7 +284,7 @@ fn a_batchs_executors_reveal_a_root_and_its_outputs_uri_with_no_inline_output() 
 #[test]
 fn a_batchs_executor_that_cannot_use_its_inputs_document_says_so() {
 	run_test(|| {
-		register_verifiers(&VERIFIERS);
+		register_verifiers(&VERIFIERS, 500);
 		let id = NextTaskId::<Test>::get();
 		assert_ok!(submit_batch(ITEMS, BATCH_PARAMS, 32, 1, BATCH_COMMIT));
 		run_to_block(System::block_number() + 1);

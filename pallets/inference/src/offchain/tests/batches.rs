@@ -1,0 +1,255 @@
+//! The executor off-chain worker and batches: inputs fetched and checked once, items run in
+//! order across blocks, outputs published, and the outputs root committed and revealed.
+
+use super::*;
+use crate::{OutputUris, TaskInput};
+use agentchain_execution::batch;
+use sp_core::H256;
+
+const OUTPUTS_URL: &[u8] = b"http://h/";
+const INPUTS_URI: &str = "http://127.0.0.1:8080/d/in.json";
+const ITEM_PARAMS: TaskParams = TaskParams { max_tokens: 2, ..PARAMS };
+/// More items than two runs make calls for a batch (`ItemsPerBlock`, 8 in the mock, the
+/// inputs' fetch included): the batch takes three runs.
+const ITEMS: u32 = 20;
+const ITEMS_PER_RUN: u32 = 8;
+
+/// An agent node that publishes batch outputs under `OUTPUTS_URL`.
+fn batch_node(config: &EndpointConfig) -> Node {
+	let mut node = agent_node(Some(config.clone()));
+	node.ext.execute_with(|| {
+		StorageValueRef::persistent(OUTPUTS_URL_KEY).set(&OUTPUTS_URL.to_vec());
+	});
+	node
+}
+
+fn prompts() -> Vec<String> {
+	(0..ITEMS).map(|i| format!("prompt {i}")).collect()
+}
+
+fn answer(i: u32) -> String {
+	format!("answer {i}")
+}
+
+/// Registers the verifiers a batch needs, and submits a batch of `prompts()` with one executor,
+/// drawn at the next block; returns it and its executor.
+fn submit_batch(root: H256) -> (TaskId, u64) {
+	register_verifiers(&[41, 42, 43, 44], 500);
+	let id = NextTaskId::<Test>::get();
+	assert_ok!(Inference::submit_task(
+		RuntimeOrigin::signed(1),
+		model(),
+		TaskInput::Batch {
+			root,
+			uri: INPUTS_URI.as_bytes().to_vec(),
+			items: ITEMS,
+			audit_commitment: H256::repeat_byte(7),
+		},
+		ITEM_PARAMS,
+		u64::from(ITEMS),
+		1,
+		16,
+	));
+	next_block();
+	let executor = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
+	(id, executor)
+}
+
+fn expect(http: &Arc<RwLock<OffchainState>>, request: PendingRequest) {
+	http.write().expect_request(PendingRequest { sent: true, ..request });
+}
+
+fn expect_inputs(http: &Arc<RwLock<OffchainState>>, document: Vec<u8>) {
+	expect(
+		http,
+		PendingRequest {
+			method: "GET".into(),
+			uri: INPUTS_URI.into(),
+			response: Some(document),
+			..Default::default()
+		},
+	);
+}
+
+fn expect_items(
+	http: &Arc<RwLock<OffchainState>>,
+	config: &EndpointConfig,
+	items: core::ops::Range<u32>,
+) {
+	let prompts = prompts();
+	for i in items {
+		let (uri, body) =
+			completion_request(config, MODEL_NAME, &prompts[i as usize], &ITEM_PARAMS);
+		let headers = vec![
+			("Content-Type".into(), "application/json".into()),
+			("Accept".into(), "application/json".into()),
+			("Authorization".into(), "Bearer sk-test".into()),
+		];
+		expect(
+			http,
+			PendingRequest {
+				method: "POST".into(),
+				uri,
+				headers,
+				body,
+				response: Some(chat_response(MODEL_NAME, &answer(i))),
+				..Default::default()
+			},
+		);
+	}
+}
+
+fn key_of(id: TaskId, agent: u64) -> Vec<u8> {
+	work_key::<Test>(id, &agent, 0)
+}
+
+fn outputs_uri(id: TaskId, agent: u64) -> Vec<u8> {
+	[OUTPUTS_URL, &batch_document_name(&key_of(id, agent))[..]].concat()
+}
+
+#[test]
+fn an_agent_node_runs_a_batch_across_blocks_publishes_its_outputs_and_commits_their_root() {
+	let config = config();
+	let mut node = batch_node(&config);
+	node.ext.execute_with(|| {
+		let inputs = prompts();
+		let (id, executor) = submit_batch(batch::root(&inputs).unwrap());
+		let outputs: Vec<String> = (0..ITEMS).map(answer).collect();
+		let outputs_root = batch::root(&outputs).unwrap();
+
+		// The first run fetches the inputs and runs as many items as its calls allow, the fetch
+		// counted; each next run goes on from the first item not done (the inputs are not
+		// fetched again, no item is run twice: an unexpected request fails the test).
+		expect_inputs(&node.http, batch::document(&inputs));
+		let runs = [0..ITEMS_PER_RUN - 1, ITEMS_PER_RUN - 1..2 * ITEMS_PER_RUN - 1];
+		for items in runs {
+			expect_items(&node.http, &config, items);
+			Inference::offchain_worker(System::block_number());
+			assert!(submitted(&node.pool).is_empty(), "nothing to commit before the last item");
+			assert_eq!(work_record(id, executor), None);
+			next_block();
+		}
+		// The last items, and the commitment to the outputs root. Nothing is published yet: a
+		// co-executor could commit to the outputs without running anything.
+		expect_items(&node.http, &config, 2 * ITEMS_PER_RUN - 1..ITEMS);
+		Inference::offchain_worker(System::block_number());
+		let commits = submitted(&node.pool);
+		assert_eq!(commits.len(), 1);
+		let uri = outputs_uri(id, executor);
+		let Some(WorkRecord::BatchWorking { root, uri: recorded, salt, .. }) =
+			work_record(id, executor)
+		else {
+			panic!("no batch record")
+		};
+		assert_eq!((root, &recorded), (outputs_root, &uri));
+		let crate::Call::commit { commitment, .. } = &commits[0].1 else { panic!("not a commit") };
+		assert_eq!(*commitment, commitment_of(&outputs_root, &salt, &executor));
+		include(commits);
+
+		// The reveal phase: the outputs published, then the root revealed with their URI and no
+		// inline output.
+		next_block();
+		expect(
+			&node.http,
+			PendingRequest {
+				method: "PUT".into(),
+				uri: String::from_utf8(uri.clone()).unwrap(),
+				headers: vec![("Content-Type".into(), "application/json".into())],
+				body: batch::document(&outputs),
+				response: Some(b"{}".to_vec()),
+				..Default::default()
+			},
+		);
+		Inference::offchain_worker(System::block_number());
+		let reveals = submitted(&node.pool);
+		let crate::Call::reveal { output_hash, output, uri: revealed, .. } = &reveals[0].1 else {
+			panic!("not a reveal")
+		};
+		assert_eq!((output_hash, output, revealed), (&outputs_root, &None, &Some(uri.clone())));
+		include(reveals);
+		assert_eq!(OutputUris::<Test>::get(id, executor).map(|u| u.to_vec()), Some(uri));
+
+		// Once the task is no longer assigned, the batch's inputs and outputs go with its record.
+		let key = key_of(id, executor);
+		assert!(StorageValueRef::persistent(&batch_key(&key, BATCH_INPUTS))
+			.get::<Vec<String>>()
+			.unwrap()
+			.is_some());
+		next_block();
+		let task = Tasks::<Test>::get(id).unwrap();
+		run_to_block(task.phase_ends);
+		assert_eq!(Tasks::<Test>::get(id).unwrap().status, TaskStatus::Finalised);
+		Inference::offchain_worker(System::block_number());
+		assert_eq!(work_record(id, executor), None);
+		for part in [
+			batch_key(&key, BATCH_INPUTS),
+			batch_key(&key, BATCH_PROGRESS),
+			batch_output_key(&key, 0),
+		] {
+			assert_eq!(StorageValueRef::persistent(&part).get::<Vec<u8>>().unwrap(), None);
+		}
+	});
+}
+
+#[test]
+fn a_batch_whose_inputs_are_not_the_chains_is_answered_unavailable_without_a_call() {
+	let config = config();
+	let mut node = batch_node(&config);
+	node.ext.execute_with(|| {
+		let inputs = prompts();
+		let (id, executor) = submit_batch(batch::root(&inputs).unwrap());
+		// The document served has one item changed: its root is not the chain's.
+		let mut served = inputs.clone();
+		served[5] = "another prompt".into();
+		expect_inputs(&node.http, batch::document(&served));
+		Inference::offchain_worker(System::block_number());
+		let commits = submitted(&node.pool);
+		let Some(WorkRecord::Working { output: None, salt, .. }) = work_record(id, executor) else {
+			panic!("not answered unavailable")
+		};
+		let crate::Call::commit { commitment, .. } = &commits[0].1 else { panic!("not a commit") };
+		assert_eq!(*commitment, commitment_of(&INPUT_UNAVAILABLE, &salt, &executor));
+		include(commits);
+		next_block();
+		Inference::offchain_worker(System::block_number());
+		let reveals = submitted(&node.pool);
+		let crate::Call::reveal { output_hash, uri, .. } = &reveals[0].1 else {
+			panic!("{reveals:?}")
+		};
+		assert_eq!((output_hash, uri), (&INPUT_UNAVAILABLE, &None));
+		include(reveals);
+	});
+}
+
+#[test]
+fn a_node_that_publishes_no_outputs_leaves_batches_alone() {
+	let config = config();
+	let mut node = agent_node(Some(config));
+	node.ext.execute_with(|| {
+		let (id, executor) = submit_batch(batch::root(&prompts()).unwrap());
+		// No request is expected: any would fail the test.
+		Inference::offchain_worker(System::block_number());
+		assert!(submitted(&node.pool).is_empty());
+		assert_eq!(work_record(id, executor), Some(WorkRecord::Failed));
+	});
+}
+
+#[test]
+fn single_tasks_are_served_before_batches_in_a_run() {
+	let config = config();
+	let mut node = batch_node(&config);
+	node.ext.execute_with(|| {
+		let inputs = prompts();
+		let (id, executor) = submit_batch(batch::root(&inputs).unwrap());
+		// A task drawn a block after the batch: it still comes first, whichever key holds it.
+		let task = submit(1, 5);
+		expect_chat_call(&node.http, &config, chat_response(MODEL_NAME, "four"));
+		expect_inputs(&node.http, batch::document(&inputs));
+		expect_items(&node.http, &config, 0..ITEMS_PER_RUN - 1);
+		Inference::offchain_worker(System::block_number());
+		let commits = submitted(&node.pool);
+		assert_eq!(commits.len(), 1);
+		assert!(matches!(commits[0].1, crate::Call::commit { task: t, .. } if t == task));
+		assert_eq!(work_record(id, executor), None);
+	});
+}
