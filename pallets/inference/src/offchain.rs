@@ -438,29 +438,9 @@ impl<T: Config> Pallet<T> {
 				return;
 			},
 		};
-		// The same for the same assignment, each time this node answers it.
-		let salt = agentchain_primitives::offchain::commitment_salt(key);
-		let commitment = commitment_of(&answer_hash(&output), &salt, agent);
-		if on_chain.is_some_and(|made| made != commitment) {
-			log::error!(target: LOG_TARGET, "task {id}: this node lost its record of the result, and its answer now does not open the commitment on chain; cannot reveal");
-			record.set(&WorkRecord::Failed);
-			return;
-		}
-		// Stored before the commitment is sent: a node restarted after this point reveals this
-		// output, and never commits to another. Stored only if no result is stored yet: only the
-		// first result stored is ever committed.
-		let working =
-			WorkRecord::Working { output, salt, commit_sent_at: now, reveal_sent_at: None };
-		if !store_if_absent(&record, working) {
-			log::info!(target: LOG_TARGET, "task {id}: another worker stored its result first; this one is dropped");
-			return;
-		}
-		if on_chain.is_some() {
-			log::info!(target: LOG_TARGET, "task {id}: lost record of the result restored: the answer opens the commitment on chain");
-			return;
-		}
-		log::info!(target: LOG_TARGET, "task {id}: result ready, submitting the commitment");
-		Self::submit(operator, id, Call::commit { task: id, commitment }, now, Attempt::First);
+		Self::store_and_commit(operator, agent, id, key, now, on_chain, |salt| {
+			WorkRecord::Working { output, salt, commit_sent_at: now, reveal_sent_at: None }
+		});
 	}
 
 	/// Works on a batch assigned to `agent`, as far as this run can, before `phase_ends` (see
@@ -541,7 +521,14 @@ impl<T: Config> Pallet<T> {
 					},
 					Err(fault) => {
 						log::warn!(target: LOG_TARGET, "task {id}: the inputs: {fault}; answering that the input is unavailable");
-						Self::commit_batch(operator, agent, id, key, None, now, on_chain);
+						Self::store_and_commit(operator, agent, id, key, now, on_chain, |salt| {
+							WorkRecord::Working {
+								output: None,
+								salt,
+								commit_sent_at: now,
+								reveal_sent_at: None,
+							}
+						});
 						return;
 					},
 				}
@@ -611,15 +598,15 @@ impl<T: Config> Pallet<T> {
 		else {
 			return give_up(&"the batch's outputs do not make a root");
 		};
-		Self::commit_batch(
-			operator,
-			agent,
-			id,
-			key,
-			Some((outputs_root, outputs_uri)),
-			now,
-			on_chain,
-		);
+		Self::store_and_commit(operator, agent, id, key, now, on_chain, |salt| {
+			WorkRecord::BatchWorking {
+				root: outputs_root,
+				uri: outputs_uri,
+				salt,
+				commit_sent_at: now,
+				reveal_sent_at: None,
+			}
+		});
 	}
 
 	/// The block a task's commit phase started in, if its deadline was not extended: a
@@ -636,50 +623,39 @@ impl<T: Config> Pallet<T> {
 		publish(uri, agentchain_execution::batch::document(&outputs), deadline)
 	}
 
-	/// Stores a batch's answer and submits its commitment: the outputs root and the URI of the
-	/// outputs document, or `None` when its inputs were unavailable. With `on_chain` (the
-	/// record was lost), stores it only if it opens that commitment, and submits nothing.
-	fn commit_batch(
+	/// Stores an answer and submits its commitment. The salt is derived, the same each time
+	/// this node answers the assignment; `work` makes the record from it. The record is stored
+	/// before the commitment is sent (a node restarted after this point reveals this answer and
+	/// never commits to another), and only if none is stored yet (only the first answer stored
+	/// is ever committed). With `on_chain` (the record was lost), it is stored only if it opens
+	/// that commitment, and nothing is submitted.
+	fn store_and_commit(
 		operator: &Account<T>,
 		agent: &T::AccountId,
 		id: TaskId,
 		key: &[u8],
-		answer: Option<(sp_core::H256, Vec<u8>)>,
 		now: u64,
 		on_chain: Option<sp_core::H256>,
+		work: impl FnOnce([u8; 32]) -> WorkRecord,
 	) {
 		let record = StorageValueRef::persistent(key);
-		let salt = agentchain_primitives::offchain::commitment_salt(key);
-		let work = match answer {
-			Some((root, uri)) => WorkRecord::BatchWorking {
-				root,
-				uri,
-				salt,
-				commit_sent_at: now,
-				reveal_sent_at: None,
-			},
-			None => WorkRecord::Working {
-				output: None,
-				salt,
-				commit_sent_at: now,
-				reveal_sent_at: None,
-			},
-		};
+		let work = work(agentchain_primitives::offchain::commitment_salt(key));
 		let Some(answer) = work.answer() else { return };
-		let commitment = commitment_of(&answer.hash, &salt, agent);
+		let commitment = commitment_of(&answer.hash, &answer.salt, agent);
 		if on_chain.is_some_and(|made| made != commitment) {
 			log::error!(target: LOG_TARGET, "task {id}: this node lost its record of the result, and its answer now does not open the commitment on chain; cannot reveal");
 			record.set(&WorkRecord::Failed);
 			return;
 		}
 		if !store_if_absent(&record, work) {
+			log::info!(target: LOG_TARGET, "task {id}: another worker stored its result first; this one is dropped");
 			return;
 		}
 		if on_chain.is_some() {
 			log::info!(target: LOG_TARGET, "task {id}: lost record of the result restored: the answer opens the commitment on chain");
 			return;
 		}
-		log::info!(target: LOG_TARGET, "task {id}: batch done, submitting the commitment to its outputs root");
+		log::info!(target: LOG_TARGET, "task {id}: result ready, submitting the commitment");
 		Self::submit(operator, id, Call::commit { task: id, commitment }, now, Attempt::First);
 	}
 
