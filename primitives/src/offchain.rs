@@ -236,11 +236,12 @@ pub fn store_if_absent<V: Encode + Decode>(
 }
 
 /// Adds `key` to the list of live records kept under `index_key` in offchain local storage,
-/// clearing the oldest records beyond `max`.
+/// clearing the oldest records beyond `max`. Returns the keys of the records it cleared, so
+/// that the caller clears what it stored beside them.
 ///
 /// Off-chain workers keep one record per piece of work (what they computed, what they sent);
 /// the index lets them clear the records of finished work without scanning storage.
-pub fn remember_record(index_key: &[u8], key: &[u8], max: usize) {
+pub fn remember_record(index_key: &[u8], key: &[u8], max: usize) -> Vec<Vec<u8>> {
 	use sp_runtime::offchain::storage::StorageValueRef;
 	let mut dropped = Vec::new();
 	let _ = StorageValueRef::persistent(index_key).mutate::<Vec<Vec<u8>>, (), _>(|keys| {
@@ -254,9 +255,10 @@ pub fn remember_record(index_key: &[u8], key: &[u8], max: usize) {
 		}
 		Ok(keys)
 	});
-	for key in dropped {
-		StorageValueRef::persistent(&key).clear();
+	for key in &dropped {
+		StorageValueRef::persistent(key).clear();
 	}
+	dropped
 }
 
 /// Clears the records listed under `index_key` for which `finished(key)` holds, and takes them
@@ -426,11 +428,14 @@ mod tests {
 		let (mut ext, _) = offchain_ext();
 		ext.execute_with(|| {
 			let index = b"test::index";
+			let mut dropped = Vec::new();
 			for key in [&b"r1"[..], b"r2", b"r3"] {
 				StorageValueRef::persistent(key).set(&1u8);
-				remember_record(index, key, 2);
+				dropped.extend(remember_record(index, key, 2));
 			}
-			remember_record(index, b"r3", 2);
+			assert_eq!(remember_record(index, b"r3", 2), Vec::<Vec<u8>>::new());
+			// The caller learns which records went, to clear what it kept beside them.
+			assert_eq!(dropped, vec![b"r1".to_vec()]);
 			// The oldest is dropped beyond the bound, and its record cleared.
 			let listed = StorageValueRef::persistent(index).get::<Vec<Vec<u8>>>().unwrap();
 			assert_eq!(listed, Some(vec![b"r2".to_vec(), b"r3".to_vec()]));

@@ -295,7 +295,7 @@ impl<T: Config> Pallet<T> {
 	/// Adds a vote record to the index of live records, dropping the oldest beyond
 	/// [`MAX_VOTE_RECORDS`].
 	fn remember_vote(key: &[u8]) {
-		remember_record(VOTE_INDEX_KEY, key, MAX_VOTE_RECORDS);
+		let _ = remember_record(VOTE_INDEX_KEY, key, MAX_VOTE_RECORDS);
 	}
 
 	/// Clears the records of seats that are over.

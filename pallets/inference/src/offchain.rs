@@ -771,9 +771,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Adds a work record to the index of live records, dropping the oldest beyond
-	/// [`MAX_WORK_RECORDS`].
+	/// [`MAX_WORK_RECORDS`] with what a batch's work stored beside them (its inputs, progress
+	/// and outputs: up to `MaxBatchItems` entries that nothing would clear later).
 	fn remember_work(key: &[u8]) {
-		remember_record(WORK_INDEX_KEY, key, MAX_WORK_RECORDS);
+		for dropped in remember_record(WORK_INDEX_KEY, key, MAX_WORK_RECORDS) {
+			clear_batch_work(&dropped);
+		}
 	}
 
 	/// Clears the records of tasks no longer assigned to the agents they were kept for.

@@ -253,3 +253,39 @@ fn single_tasks_are_served_before_batches_in_a_run() {
 		assert_eq!(work_record(id, executor), None);
 	});
 }
+
+#[test]
+fn a_batch_record_dropped_as_the_oldest_takes_its_inputs_and_outputs_with_it() {
+	let config = config();
+	let mut node = batch_node(&config);
+	node.ext.execute_with(|| {
+		let inputs = prompts();
+		let (id, executor) = submit_batch(batch::root(&inputs).unwrap());
+		expect_inputs(&node.http, batch::document(&inputs));
+		expect_items(&node.http, &config, 0..ITEMS_PER_RUN - 1);
+		Inference::offchain_worker(System::block_number());
+		let key = key_of(id, executor);
+		let parts = [
+			batch_key(&key, BATCH_INPUTS),
+			batch_key(&key, BATCH_PROGRESS),
+			batch_output_key(&key, 0),
+			batch_output_key(&key, ITEMS_PER_RUN - 2),
+		];
+		for part in &parts {
+			assert!(StorageValueRef::persistent(part).get::<Vec<u8>>().unwrap().is_some());
+		}
+
+		// The batch's work is still assigned, but newer records push its record out of the
+		// index: what it stored goes with it, not only the record.
+		for other in 0..MAX_WORK_RECORDS as u64 {
+			Inference::remember_work(&work_key::<Test>(1_000 + other, &executor, 0));
+		}
+		for part in &parts {
+			assert_eq!(
+				StorageValueRef::persistent(part).get::<Vec<u8>>().unwrap(),
+				None,
+				"{part:?}"
+			);
+		}
+	});
+}
