@@ -28,6 +28,9 @@ pub enum RoleArg {
 	Verifier,
 	/// Attests the quality of registered datasets.
 	Curator,
+	/// Runs batches for its models: its node publishes each batch's outputs
+	/// (`--inference-outputs-url`). The edge agent does not run batches.
+	BatchExecutor,
 }
 
 impl From<RoleArg> for Role {
@@ -36,6 +39,7 @@ impl From<RoleArg> for Role {
 			RoleArg::Executor => Role::Executor,
 			RoleArg::Verifier => Role::Verifier,
 			RoleArg::Curator => Role::Curator,
+			RoleArg::BatchExecutor => Role::BatchExecutor,
 		}
 	}
 }
@@ -45,6 +49,7 @@ pub fn role_name(role: &Role) -> &'static str {
 		Role::Executor => "executor",
 		Role::Verifier => "verifier",
 		Role::Curator => "curator",
+		Role::BatchExecutor => "batch-executor",
 	}
 }
 

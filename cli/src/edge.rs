@@ -21,7 +21,9 @@ use crate::{
 			self,
 			runtime_types::{
 				agentchain_primitives::{
-					agents::AgentStatus, challenges::DisputePhase, inference::TaskStatus,
+					agents::{AgentStatus, Role},
+					challenges::DisputePhase,
+					inference::TaskStatus,
 					inference::VerificationMode,
 				},
 				pallet_challenges::types::Dispute,
@@ -681,6 +683,9 @@ impl Agent {
 				),
 			}
 			self.agent = Some(agent);
+			if let Some(owner) = &agent {
+				self.warn_of_batches(&client, owner, now).await?;
+			}
 		}
 		let Some(agent) = agent else { return Ok(()) };
 		let constants = Constants::at(&client)?;
@@ -693,6 +698,34 @@ impl Agent {
 			(Ok(()), Ok(())) => self.heartbeat(&client, &agent, &constants).await,
 			(Err(e), _) | (_, Err(e)) => Err(e),
 		}
+	}
+
+	/// Warns when the agent holds the batch-executor role: the edge agent runs no batches, so
+	/// a batch drawn to it would expire and cost it the missed commit's slash.
+	async fn warn_of_batches(
+		&self,
+		client: &AtBlock,
+		owner: &AccountId32,
+		now: u64,
+	) -> Result<(), CliError> {
+		let Some(info) = stored(client, runtime::storage().agents().agents(), (*owner,)).await?
+		else {
+			return Ok(());
+		};
+		if info.roles.0.iter().any(|role| matches!(role, Role::BatchExecutor)) {
+			self.log.event(
+				now,
+				"warning",
+				json!({ "message": "batch-executor role held; the edge agent runs no batches" }),
+				format!(
+					"warning: agent {owner} holds the batch-executor role, but the edge agent runs \
+					 no batches: a batch drawn to it would expire and cost the missed commit's \
+					 slash (run an agent node with --inference-outputs-url, or `agent set-roles` \
+					 without batch-executor)"
+				),
+			);
+		}
+		Ok(())
 	}
 
 	/// Prints an error of one piece of work, and goes on with the others.

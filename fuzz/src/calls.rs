@@ -223,9 +223,7 @@ fn models(src: &mut Source) -> Vec<ModelId> {
 
 fn roles(src: &mut Source) -> Vec<Role> {
 	let count = src.pick(&[0usize, 1, 1, 2, 3, 4]);
-	(0..count)
-		.map(|_| src.pick(&[Role::Executor, Role::Verifier, Role::Curator]))
-		.collect()
+	(0..count).map(|_| src.pick(&Role::ALL)).collect()
 }
 
 fn session_keys(src: &mut Source) -> SessionKeys {

@@ -33,16 +33,21 @@ pub enum Role {
 	Verifier,
 	/// Attests the quality of registered datasets.
 	Curator,
+	/// Runs batches (`docs/batches.md`) for the models it serves: fetches a batch's inputs
+	/// document, runs every item, and publishes the outputs document its root commits to (the
+	/// agent node's `--inference-outputs-url`). Batches are drawn from agents in this role
+	/// only, and single tasks from [`Role::Executor`]s only: an agent opts in to each.
+	BatchExecutor,
 }
 
 impl Role {
 	/// Every role, in a fixed order.
-	pub const ALL: [Role; 3] = [Role::Executor, Role::Verifier, Role::Curator];
+	pub const ALL: [Role; 4] = [Role::Executor, Role::Verifier, Role::Curator, Role::BatchExecutor];
 
-	/// Whether agents in this role are selected per model (executors and verifiers are; curators
-	/// judge datasets, not model outputs).
+	/// Whether agents in this role are selected per model (executors, batch executors and
+	/// verifiers are; curators judge datasets, not model outputs).
 	pub fn is_model_specific(self) -> bool {
-		matches!(self, Role::Executor | Role::Verifier)
+		matches!(self, Role::Executor | Role::Verifier | Role::BatchExecutor)
 	}
 }
 

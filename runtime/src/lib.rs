@@ -73,10 +73,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 118,
+	spec_version: 119,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 3,
+	transaction_version: 4,
 	system_version: 1,
 };
 
@@ -172,7 +172,11 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// under, refused while item disputes are not judged (`docs/batches.md`); `submit_task`'s input
 /// gained a variant (transaction version 3) and the `InferenceApi` its batch fields (version 3);
 /// spec 118, off-chain workers only: an agent node given an outputs URL runs batches (inputs
-/// fetched and checked once, items across blocks, outputs published, their root committed).
+/// fetched and checked once, items across blocks, outputs published, their root committed);
+/// spec 119, no migration: the role `BatchExecutor` (an agent opts in to batches, which are
+/// drawn from it alone; single tasks from `Executor`s), so `register` and `set_roles` take a new
+/// role (transaction version 4), and an agent node clears a batch's inputs and outputs with its
+/// record when it drops the record as the oldest.
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

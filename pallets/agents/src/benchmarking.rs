@@ -95,8 +95,9 @@ fn register_agent<T: Config>(who: &T::AccountId, roles: Vec<Role>, models: Vec<M
 	.expect("registration succeeds");
 }
 
+/// Every model-specific role: an agent holding them all has a seat per role and model.
 fn model_roles() -> Vec<Role> {
-	vec![Role::Executor, Role::Verifier]
+	Role::ALL.into_iter().filter(|role| role.is_model_specific()).collect()
 }
 
 #[benchmarks]
@@ -212,7 +213,7 @@ mod benchmarks {
 		});
 	}
 
-	/// Worst case: the agent holds a seat in each of its `2 m` candidate sets, all full, and
+	/// Worst case: the agent holds a seat in each of its `3 m` candidate sets, all full, and
 	/// every seat is rewritten to weigh nothing.
 	#[benchmark]
 	fn pause(m: Linear<1, { T::MaxModels::get() }>) {
@@ -230,7 +231,7 @@ mod benchmarks {
 			.any(|seat| seat.agent == owner && seat.weight.is_zero())));
 	}
 
-	/// Worst case: the agent lost its seat in each of its `2 m` candidate sets while paused,
+	/// Worst case: the agent lost its seat in each of its `3 m` candidate sets while paused,
 	/// each full of eligible agents staked less: every member of every set is read to find the
 	/// one to replace.
 	#[benchmark]
@@ -250,7 +251,7 @@ mod benchmarks {
 			.all(|role| Pallet::<T>::is_candidate(&owner, role, model))));
 	}
 
-	/// Worst case: `m` models in two model-specific roles, each candidate set nearly full.
+	/// Worst case: `m` models in every model-specific role, each candidate set nearly full.
 	#[benchmark]
 	fn deregister(m: Linear<0, { T::MaxModels::get() }>) {
 		let owner = funded::<T>("owner", 0);
@@ -291,8 +292,8 @@ mod benchmarks {
 		assert_last_event::<T>(Event::MetadataUpdated { agent: owner });
 	}
 
-	/// Worst case: all `MaxModels` old models are left and `m` new ones joined, in two
-	/// model-specific roles, each new candidate set nearly full.
+	/// Worst case: all `MaxModels` old models are left and `m` new ones joined, in every
+	/// model-specific role, each new candidate set nearly full.
 	#[benchmark]
 	fn set_models(m: Linear<0, { T::MaxModels::get() }>) {
 		let owner = funded::<T>("owner", 0);
@@ -307,8 +308,8 @@ mod benchmarks {
 		assert_last_event::<T>(Event::ModelsSet { agent: owner, models: m });
 	}
 
-	/// Worst case: with `m` models, a curator takes the executor and verifier roles: it joins
-	/// `2 m` full candidate sets, every member of each read to find the one to evict.
+	/// Worst case: with `m` models, a curator takes every model-specific role: it joins
+	/// `3 m` full candidate sets, every member of each read to find the one to evict.
 	#[benchmark]
 	fn set_roles(m: Linear<0, { T::MaxModels::get() }>) {
 		let owner = funded::<T>("owner", 0);
@@ -320,7 +321,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()), roles);
 
-		assert_eq!(Registry::<T>::get(&owner).map(|i| i.roles.len()), Some(3));
+		assert_eq!(Registry::<T>::get(&owner).map(|i| i.roles.len()), Some(Role::ALL.len()));
 		assert!(models.iter().all(|model| model_roles()
 			.into_iter()
 			.all(|role| Pallet::<T>::is_candidate(&owner, role, model))));
@@ -342,7 +343,7 @@ mod benchmarks {
 	}
 
 	/// The heartbeat that ends a silence, signed by the operator key. Worst case: draws emptied
-	/// the agent's seat in each of its `2 m` candidate sets, all full: every seat is rewritten
+	/// the agent's seat in each of its `3 m` candidate sets, all full: every seat is rewritten
 	/// with its stake.
 	#[benchmark]
 	fn heartbeat_after_silence(m: Linear<0, { T::MaxModels::get() }>) {
@@ -412,7 +413,7 @@ mod benchmarks {
 		assert_eq!(chosen.map(|agents| agents.len() as u32), Ok(c));
 	}
 
-	/// Worst case: the agent is out of all `2 m` candidate sets of its models, each full of
+	/// Worst case: the agent is out of all `3 m` candidate sets of its models, each full of
 	/// eligible agents staked less: every member of every set is read to find the one to evict.
 	#[benchmark]
 	fn rejoin(m: Linear<1, { T::MaxModels::get() }>) {
@@ -431,7 +432,10 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()));
 
-		assert_last_event::<T>(Event::CandidateSetsJoined { agent: owner, joined: 2 * m });
+		assert_last_event::<T>(Event::CandidateSetsJoined {
+			agent: owner,
+			joined: model_roles().len() as u32 * m,
+		});
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -188,7 +188,7 @@ pub mod pallet {
 		#[pallet::no_default]
 		type Consideration: Consideration<Self::AccountId, Footprint>;
 
-		/// Minimum bonded stake of an executor.
+		/// Minimum bonded stake of an executor, and of a batch executor.
 		#[pallet::constant]
 		#[pallet::no_default_bounds]
 		type MinExecutorStake: Get<BalanceOf<Self>>;
@@ -993,7 +993,7 @@ impl<T: Config> Pallet<T> {
 	/// The minimum bonded stake of `role`.
 	pub fn min_stake_of(role: Role) -> BalanceOf<T> {
 		match role {
-			Role::Executor => T::MinExecutorStake::get(),
+			Role::Executor | Role::BatchExecutor => T::MinExecutorStake::get(),
 			Role::Verifier => T::MinVerifierStake::get(),
 			Role::Curator => T::MinCuratorStake::get(),
 		}
@@ -1036,7 +1036,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(roles.len() <= Role::ALL.len(), Error::<T>::DuplicateRole);
 		roles.sort();
 		ensure!(roles.windows(2).all(|pair| pair[0] != pair[1]), Error::<T>::DuplicateRole);
-		// Three distinct roles always fit.
+		// Distinct roles always fit (`MaxRoles` is the number of roles).
 		Ok(roles.try_into().map_err(|_| Error::<T>::DuplicateRole)?)
 	}
 

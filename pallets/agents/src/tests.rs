@@ -854,6 +854,40 @@ fn set_roles_checks_the_stake_and_moves_candidate_sets() {
 }
 
 #[test]
+fn batch_executors_are_a_role_of_their_own_staked_as_executors() {
+	run_test(|| {
+		assert_noop!(
+			register(1, vec![Role::BatchExecutor], vec![model(1)], MIN_EXECUTOR_STAKE - 1),
+			Error::<Test>::InsufficientStake
+		);
+		assert_ok!(register(
+			1,
+			vec![Role::BatchExecutor, Role::Executor],
+			vec![model(1)],
+			MIN_EXECUTOR_STAKE
+		));
+		assert_eq!(info(1).roles.to_vec(), vec![Role::Executor, Role::BatchExecutor]);
+		assert_eq!(candidates(Role::BatchExecutor, model(1)), vec![1]);
+		assert_eq!(candidates(Role::Executor, model(1)), vec![1]);
+		// Each role is its own candidate set: leaving one leaves the other.
+		assert_ok!(Agents::set_roles(RuntimeOrigin::signed(1), vec![Role::Executor]));
+		assert!(candidates(Role::BatchExecutor, model(1)).is_empty());
+		assert!(!Agents::is_active(&1, Role::BatchExecutor, Some(&model(1))));
+		assert!(Agents::is_active(&1, Role::Executor, Some(&model(1))));
+		// Every role at once fits; one twice is refused.
+		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(1), 1_000));
+		assert_ok!(Agents::set_roles(RuntimeOrigin::signed(1), Role::ALL.to_vec()));
+		assert_eq!(info(1).roles.len(), Role::ALL.len());
+		let mut five = Role::ALL.to_vec();
+		five.push(Role::BatchExecutor);
+		assert_noop!(
+			Agents::set_roles(RuntimeOrigin::signed(1), five),
+			Error::<Test>::DuplicateRole
+		);
+	});
+}
+
+#[test]
 fn update_metadata_resizes_the_deposit() {
 	run_test(|| {
 		register_executor(1, 500);

@@ -14,7 +14,7 @@ use scale_info::TypeInfo;
 use sp_runtime::Saturating;
 
 /// At most one entry per role.
-pub type MaxRoles = ConstU32<3>;
+pub type MaxRoles = ConstU32<4>;
 
 /// An agent's roles: sorted, without duplicates, never empty.
 pub type Roles = BoundedVec<Role, MaxRoles>;

@@ -799,7 +799,7 @@ pub mod pallet {
 			let collateral = Self::collateral_of(share, items);
 			let exclude = Self::requester_and_its_agent(&requester);
 			let (available, mut records_read) = T::AgentRegistry::has_available(
-				Role::Executor,
+				Self::executor_role(&input),
 				&model,
 				redundancy,
 				&exclude,

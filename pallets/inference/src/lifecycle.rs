@@ -16,6 +16,16 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// The role a task's executors are drawn from: batches go only to agents that opted in to
+	/// them ([`Role::BatchExecutor`], whose nodes publish outputs documents), single tasks to
+	/// [`Role::Executor`]s.
+	pub(crate) fn executor_role<Input>(input: &TaskInput<Input>) -> Role {
+		match input {
+			TaskInput::Batch { .. } => Role::BatchExecutor,
+			_ => Role::Executor,
+		}
+	}
+
 	/// The fee share of one executor.
 	pub(crate) fn share(task: &TaskInfo<T>) -> BalanceOf<T> {
 		task.fee / BalanceOf::<T>::from(task.redundancy.max(1))
@@ -46,7 +56,7 @@ impl<T: Config> Pallet<T> {
 		// Outside the layer: what a draw writes (the seats it corrected) stands even if it
 		// finds too few executors.
 		let drawn = T::AgentRegistry::select(
-			Role::Executor,
+			Self::executor_role(&task.input),
 			&task.model,
 			task.redundancy,
 			seed,

@@ -235,7 +235,8 @@ fn register_agents() {
 			vec![],
 			vec![],
 			vec![model()],
-			vec![Role::Executor],
+			// Opted in to batches too: the batch tests draw from the same four.
+			vec![Role::Executor, Role::BatchExecutor],
 			500,
 		)
 		.unwrap();

@@ -227,6 +227,55 @@ fn a_batch_is_drawn_only_from_executors_whose_free_stake_covers_its_item_slashes
 }
 
 #[test]
+fn a_batch_is_drawn_only_from_batch_executors_and_a_task_only_from_executors() {
+	run_test(|| {
+		register_verifiers(&VERIFIERS, 500);
+		let task = |prompt: &[u8], redundancy| {
+			Inference::submit_task(
+				RuntimeOrigin::signed(1),
+				model(),
+				TaskInput::Inline(prompt.to_vec()),
+				PARAMS,
+				100,
+				redundancy,
+				10,
+			)
+			.map_err(|e| e.error)
+		};
+		// 11 and 12 run single tasks only, 13 and 14 batches only.
+		for (executor, role) in [
+			(11, Role::Executor),
+			(12, Role::Executor),
+			(13, Role::BatchExecutor),
+			(14, Role::BatchExecutor),
+		] {
+			assert_ok!(Agents::set_roles(RuntimeOrigin::signed(executor), vec![role]));
+		}
+		// Four executors serve the model, but two of them run single tasks.
+		assert_noop!(task(b"three executors", 3), Error::<Test>::NoExecutors);
+		let batch = NextTaskId::<Test>::get();
+		assert_ok!(submit_batch(ITEMS, BATCH_PARAMS, 100, 2, BATCH_COMMIT));
+		let single = NextTaskId::<Test>::get();
+		assert_ok!(task(b"two executors", 2));
+		run_to_block(System::block_number() + 1);
+		let mut drawn = executors(batch);
+		drawn.sort();
+		assert_eq!(drawn, vec![13, 14]);
+		let mut drawn = executors(single);
+		drawn.sort();
+		assert_eq!(drawn, vec![11, 12]);
+
+		// An executor without the batch role is never drawn for a batch, whatever its stake.
+		assert_ok!(Agents::set_roles(RuntimeOrigin::signed(13), vec![Role::Executor]));
+		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(11), 5_000));
+		assert_noop!(
+			submit_batch(ITEMS, BATCH_PARAMS, 100, 2, BATCH_COMMIT).map_err(|e| e.error),
+			Error::<Test>::NoExecutors
+		);
+	});
+}
+
+#[test]
 fn a_batchs_executors_reveal_a_root_and_its_outputs_uri_with_no_inline_output() {
 	run_test(|| {
 		register_verifiers(&VERIFIERS, 500);
