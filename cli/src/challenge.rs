@@ -27,6 +27,7 @@ fn phase_name(phase: &DisputePhase) -> &'static str {
 		DisputePhase::Committing => "jurors committing votes",
 		DisputePhase::Revealing => "jurors revealing votes",
 		DisputePhase::Appealable => "appealable",
+		DisputePhase::Showing => "showing the disputed item",
 	}
 }
 

@@ -43,4 +43,9 @@ pub enum DisputePhase {
 	/// The round's jury is drawn when the phase ends (the block after the dispute or appeal
 	/// opened), from the hash of the block it opened in.
 	Drawing,
+	/// A dispute over one item of a batch, before its first round: until the phase ends, anyone
+	/// may show the item's input and the disputed root's output hash of it, each with its Merkle
+	/// proof. Then the jury is drawn, or, when either was not shown, the root is found wrong on
+	/// the item without one.
+	Showing,
 }

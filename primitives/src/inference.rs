@@ -99,6 +99,24 @@ pub struct DisputedTask<AccountId, Balance> {
 	pub input_is_reference: bool,
 	/// The result that stands unless a dispute overturns it (`None` when executors disagreed).
 	pub result: Option<H256>,
+	/// For a batch, its items: its outputs are roots, disputed one item at a time.
+	pub batch: Option<BatchItems>,
+}
+
+/// Most items of a batch one root can be found wrong on by item disputes: the item slashes its
+/// executor's collateral covers (`docs/batches.md`).
+pub const MAX_ITEMS_FOUND_WRONG: u32 = 15;
+
+/// A batch's items, as a dispute handler sees them.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct BatchItems {
+	/// How many items.
+	pub items: u32,
+	/// The Merkle root of the items' input hashes.
+	pub inputs_root: H256,
+	/// The items the standing root has been found wrong on so far (at most
+	/// [`MAX_ITEMS_FOUND_WRONG`]): each cost it an item slash, and none is judged again.
+	pub found_wrong: Vec<u32>,
 }
 
 /// How a dispute over a task ended, as its handler reports it to `pallet-inference`.
@@ -131,8 +149,8 @@ pub struct BatchTerms<Balance> {
 	/// A root found wrong on an item is slashed this multiple of the item's fee share
 	/// (`share / items`) when that is more than the floor.
 	pub slash_fee_multiple: u32,
-	/// Item disputes a batch may have in its life besides its audit: how many item slashes one
-	/// root's collateral must cover.
+	/// Items a batch's root may be found wrong on besides its audit ([`MAX_ITEMS_FOUND_WRONG`]):
+	/// how many item slashes one root's collateral must cover.
 	pub item_disputes: u32,
 	/// Verifiers of the model that must be selectable (the requester's agent excluded), besides
 	/// one per executor (executors never judge their own task), when a batch is submitted:
@@ -234,6 +252,16 @@ pub trait InferenceTasks<AccountId, Balance> {
 	/// The output bytes revealed inline for `output` of task `id`, if any.
 	fn revealed_output(id: TaskId, output: &H256) -> Option<Vec<u8>>;
 
+	/// A dispute over item `item` of batch `id` ended; the roots of the executors in `wrong`
+	/// were found wrong on it. After a challenge (`audited` false; opened by
+	/// [`open_challenge`](Self::open_challenge)), each of them is paid one item fewer (the
+	/// requester refunded it), and the batch goes back to its challenge window for the blocks
+	/// the window had left when the dispute opened: its other items stay open to challenges,
+	/// and its audit. After its audit (`audited` true, opened at the window's end), the batch is
+	/// finalised: each of them is paid nothing (the requester refunded its whole share), the
+	/// others their share less the items found wrong. Fails unless the batch is disputed.
+	fn item_judged(id: TaskId, item: u32, wrong: &[AccountId], audited: bool) -> DispatchResult;
+
 	/// Benchmarks only: submits an exact-match task for `model` with one executor per output
 	/// (executors already registered), moves to the next block so that they are drawn, has
 	/// executor `i` commit to and reveal `outputs[i]`, and returns the task: revealed when the
@@ -244,6 +272,12 @@ pub trait InferenceTasks<AccountId, Balance> {
 		model: ModelId,
 		outputs: &[Vec<u8>],
 	) -> TaskId;
+
+	/// Benchmarks only: makes task `id` (from
+	/// [`revealed_task_for_benchmark`](Self::revealed_task_for_benchmark)) a batch of `items`
+	/// items under `inputs_root`, every revealed output and the result `outputs_root`.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn make_batch_for_benchmark(id: TaskId, items: u32, inputs_root: H256, outputs_root: H256);
 }
 
 /// What a juror's off-chain worker asks of `pallet-inference`: never called on chain.
@@ -255,6 +289,15 @@ pub trait OffchainExecution {
 		id: TaskId,
 		timeout_ms: u64,
 	) -> Result<Option<Vec<u8>>, agentchain_execution::Fault>;
+
+	/// In an off-chain worker: runs one item of batch `id`, whose input is `input`, against
+	/// this node's endpoint exactly as its executors were asked to run each item, within
+	/// `timeout_ms`, and returns the output, or why there is none.
+	fn execute_item_offchain(
+		id: TaskId,
+		input: &[u8],
+		timeout_ms: u64,
+	) -> Result<Vec<u8>, agentchain_execution::Fault>;
 }
 
 /// Told when a task is finalised and its executors paid, with the protocol cut it paid.

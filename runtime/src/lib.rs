@@ -176,7 +176,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// spec 119, no migration: the role `BatchExecutor` (an agent opts in to batches, which are
 /// drawn from it alone; single tasks from `Executor`s), so `register` and `set_roles` take a new
 /// role (transaction version 4), and an agent node clears a batch's inputs and outputs with its
-/// record when it drops the record as the oldest.
+/// record when it drops the record as the oldest; challenges and audits of a batch judge one
+/// item (`challenge_item`, `show_item_input`, `show_item_output`, the dispute phase `Showing`,
+/// storage `ItemDisputes`, `WrongItems`, `PausedWindows`), batches still refused
+/// (`BatchesTaken` false) until a disagreement between two roots is judged item by item.
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

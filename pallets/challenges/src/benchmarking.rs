@@ -137,6 +137,44 @@ fn before_last_appeal<T: Config>() -> (TaskId, T::AccountId) {
 	(task, challenger)
 }
 
+/// A Merkle proof of item 0 of a batch of `u32::MAX` items, the longest a proof can be
+/// (`MAX_PROOF_LEN` hashes), and the root it proves `leaf` under.
+fn longest_proof(leaf: &H256) -> (H256, Vec<H256>) {
+	use agentchain_execution::merkle;
+	let proof: Vec<H256> = (0..MAX_PROOF_LEN).map(|i| H256::repeat_byte(i as u8)).collect();
+	let mut node = merkle::leaf_hash(0, leaf);
+	for sibling in &proof {
+		node = merkle::node_hash(&node, sibling);
+	}
+	(merkle::root_hash(u32::MAX, &node), proof)
+}
+
+/// The longest item input.
+fn longest_input<T: Config>() -> Vec<u8> {
+	vec![b'p'; T::MaxItemLen::get() as usize]
+}
+
+/// A batch of `u32::MAX` items under `inputs_root`, revealed by every executor it can have
+/// with `outputs_root`.
+fn revealed_batch<T: Config>(inputs_root: H256, outputs_root: H256) -> TaskId {
+	let task = revealed::<T>(T::MaxExecutors::get());
+	T::Tasks::make_batch_for_benchmark(task, u32::MAX, inputs_root, outputs_root);
+	task
+}
+
+/// A batch whose item 0 is challenged: the input root proves [`longest_input`] by
+/// [`longest_proof`], the outputs root the leaf [`result`]. Returns the task and both proofs.
+fn item_challenged<T: Config>() -> (TaskId, Vec<H256>, Vec<H256>) {
+	let input = H256(sp_io::hashing::blake2_256(&longest_input::<T>()));
+	let (inputs_root, input_proof) = longest_proof(&input);
+	let (outputs_root, output_proof) = longest_proof(&result());
+	let task = revealed_batch::<T>(inputs_root, outputs_root);
+	let challenger = funded::<T>("challenger");
+	Pallet::<T>::challenge_item(RawOrigin::Signed(challenger).into(), task, 0, bond::<T>())
+		.expect("the batch's item can be challenged");
+	(task, input_proof, output_proof)
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -152,6 +190,73 @@ mod benchmarks {
 		_(RawOrigin::Signed(challenger), task, bond::<T>());
 
 		assert!(Disputes::<T>::contains_key(task));
+	}
+
+	/// A challenge of one item of a batch with every executor it can have, checking a full
+	/// candidate set for a first jury.
+	#[benchmark]
+	fn challenge_item() {
+		verifiers::<T>();
+		let task = revealed_batch::<T>(H256::repeat_byte(1), H256::repeat_byte(2));
+		let challenger = funded::<T>("challenger");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(challenger), task, u32::MAX - 1, bond::<T>());
+
+		assert!(ItemDisputes::<T>::contains_key(task));
+	}
+
+	/// The longest input, with the longest proof.
+	#[benchmark]
+	fn show_item_input() {
+		verifiers::<T>();
+		let (task, proof, _) = item_challenged::<T>();
+		let shower = funded::<T>("shower");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(shower), task, longest_input::<T>(), proof);
+
+		assert!(ItemDisputes::<T>::get(task).is_some_and(|shown| shown.input.is_some()));
+	}
+
+	/// An output hash with the longest proof.
+	#[benchmark]
+	fn show_item_output() {
+		verifiers::<T>();
+		let (task, _, proof) = item_challenged::<T>();
+		let shower = funded::<T>("shower");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(shower), task, result(), proof);
+
+		assert!(ItemDisputes::<T>::get(task).is_some_and(|shown| shown.output.is_some()));
+	}
+
+	/// The end of an item's showing, both parts shown: the dispute moves to its jury's draw.
+	/// (Without them, it closes: charged as a close besides.)
+	#[benchmark]
+	fn end_showing() {
+		verifiers::<T>();
+		let (task, input_proof, output_proof) = item_challenged::<T>();
+		let shower: T::AccountId = funded::<T>("shower");
+		Pallet::<T>::show_item_input(
+			RawOrigin::Signed(shower.clone()).into(),
+			task,
+			longest_input::<T>(),
+			input_proof,
+		)
+		.expect("the input is shown");
+		Pallet::<T>::show_item_output(
+			RawOrigin::Signed(shower).into(),
+			task,
+			result(),
+			output_proof,
+		)
+		.expect("the output is shown");
+
+		#[block]
+		{
+			process::<T>(task);
+		}
+
+		assert!(Disputes::<T>::get(task).is_some_and(|d| d.phase == DisputePhase::Drawing));
 	}
 
 	#[benchmark]

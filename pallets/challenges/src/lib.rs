@@ -96,8 +96,9 @@ pub use agentchain_primitives::{
 	agents::{AgentRegistry, Outcome, Role},
 	challenges::{DisputeKind, DisputePhase},
 	inference::{
-		BatchTerms, DisputeHandler, DisputedTask, InferenceTasks, OffchainExecution, ProtocolFlow,
-		ProtocolTreasury, Resolution, TaskId, VerificationMode, INPUT_UNAVAILABLE,
+		BatchItems, BatchTerms, DisputeHandler, DisputedTask, InferenceTasks, OffchainExecution,
+		ProtocolFlow, ProtocolTreasury, Resolution, TaskId, VerificationMode, INPUT_UNAVAILABLE,
+		MAX_ITEMS_FOUND_WRONG,
 	},
 	ModelId,
 };
@@ -134,9 +135,16 @@ pub const LOG_TARGET: &str = "runtime::challenges";
 /// Most blocks the deadline hook steps over in one run, when it catches up with a backlog.
 pub const MAX_BLOCKS_PER_RUN: u32 = 16;
 
-/// Item disputes a batch may have in its life besides its audit (`docs/batches.md`): the item
-/// slashes one root's collateral covers.
-pub const MAX_ITEM_DISPUTES: u32 = 15;
+/// Items a batch's root may be found wrong on besides its audit (`docs/batches.md`): the item
+/// slashes one root's collateral covers. A challenge of another item is refused beyond it.
+pub const MAX_ITEM_DISPUTES: u32 = MAX_ITEMS_FOUND_WRONG;
+
+/// Most hashes in the Merkle proof of a batch item: a tree of up to `2^32` items.
+pub const MAX_PROOF_LEN: u32 = 32;
+
+/// The verdict of an item dispute in which the item's input or the disputed root's output of it
+/// was not shown in time: no output hash is this, so the disputed root is found wrong.
+pub const ITEM_NOT_SHOWN: H256 = H256([0xff; 32]);
 
 /// The balance type of the currency bonds are posted in.
 pub type BalanceOf<T> =
@@ -314,6 +322,23 @@ pub mod pallet {
 		#[pallet::constant]
 		type CongestionGrace: Get<BlockNumberFor<Self>>;
 
+		/// Whether the chain takes batches (`pallet-inference` refuses them while it is false).
+		/// Set only where every dispute over a batch is judged one item at a time: challenges
+		/// and audits are; a disagreement between two batch roots needs the bisection that finds
+		/// the item they differ on (`docs/batches.md`), which is not built yet.
+		#[pallet::constant]
+		type BatchesTaken: Get<bool>;
+
+		/// The longest item input of a batch, which an item dispute shows on chain: the
+		/// inference pallet's `MaxInputLen`.
+		#[pallet::constant]
+		type MaxItemLen: Get<u32>;
+
+		/// Blocks an item dispute gives anyone to show the item's input and the disputed root's
+		/// output hash of it, before its jury is drawn.
+		#[pallet::constant]
+		type ItemProofPeriod: Get<BlockNumberFor<Self>>;
+
 		/// Weights of this pallet's calls and hook.
 		type WeightInfo: WeightInfo;
 	}
@@ -323,6 +348,13 @@ pub mod pallet {
 	/// Twox64Concat: task ids are assigned by the inference pallet in sequence.
 	#[pallet::storage]
 	pub type Disputes<T: Config> = StorageMap<_, Twox64Concat, TaskId, Dispute<T>, OptionQuery>;
+
+	/// The item of each open dispute over a batch, and what has been shown of it.
+	///
+	/// Twox64Concat: task ids are assigned by the inference pallet in sequence.
+	#[pallet::storage]
+	pub type ItemDisputes<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, ItemDispute<T>, OptionQuery>;
 
 	/// The disputes each juror sits on in the current round, so that a juror's node finds them
 	/// by iterating one prefix.
@@ -370,7 +402,8 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// A dispute opened over `task`; its jury is drawn at block `draw_at`.
+		/// A dispute opened over `task`; its jury is drawn at block `draw_at` (for an item
+		/// dispute, if its item is shown by then).
 		DisputeOpened {
 			task: TaskId,
 			kind: DisputeKind<T::AccountId>,
@@ -386,7 +419,8 @@ pub mod pallet {
 			commit_deadline: BlockNumberFor<T>,
 		},
 		/// Too few verifiers were available when the jury of round `round` was due: the round
-		/// is not held, and bonds posted for it are returned.
+		/// is not held, and bonds posted for it are returned (the first jury of an item dispute
+		/// is drawn again `CommitPeriod` blocks later instead).
 		JuryNotDrawn { task: TaskId, round: u32 },
 		/// A juror committed to a vote.
 		VoteCommitted { task: TaskId, juror: T::AccountId },
@@ -431,6 +465,13 @@ pub mod pallet {
 		/// Blocks before the current phase's deadline were full and a juror has not acted: the
 		/// deadline moved to `phase_ends`, once for the phase.
 		DeadlineExtended { task: TaskId, phase_ends: BlockNumberFor<T> },
+		/// The dispute over `task` is over one item of the batch, `item`: its input and the
+		/// disputed root's output hash of it may be shown until `show_deadline`.
+		ItemDisputeOpened { task: TaskId, item: u32, show_deadline: BlockNumberFor<T> },
+		/// The input of the disputed item was shown, with its proof.
+		ItemInputShown { task: TaskId, item: u32, by: T::AccountId },
+		/// The disputed root's output hash of the item was shown, with its proof.
+		ItemOutputShown { task: TaskId, item: u32, output: H256, by: T::AccountId },
 	}
 
 	#[pallet::error]
@@ -476,6 +517,25 @@ pub mod pallet {
 		/// Juries are drawn only by the per-block hook, before any transaction of its block,
 		/// from the hash of the block before: no caller may choose when a draw happens.
 		DrawnByHookOnly,
+		/// A batch is disputed one item at a time: use `challenge_item`.
+		BatchNeedsItem,
+		/// The task is not a batch: use `challenge`.
+		NotABatch,
+		/// The batch has no item of that index.
+		ItemOutOfRange,
+		/// The disputed root was already found wrong on this item.
+		ItemAlreadyJudged,
+		/// The disputed root was found wrong on as many items as its collateral covers; its
+		/// audit still judges it.
+		ItemDisputesExhausted,
+		/// The dispute is not over an item of a batch.
+		NotItemDispute,
+		/// That part of the item was already shown.
+		AlreadyShown,
+		/// The item is longer than any batch item may be.
+		ItemTooLong,
+		/// The proof does not show that item of the root.
+		InvalidProof,
 	}
 
 	#[pallet::hooks]
@@ -557,12 +617,8 @@ pub mod pallet {
 			let challenger = ensure_signed(origin)?;
 			ensure!(!Disputes::<T>::contains_key(task), Error::<T>::NotChallengeable);
 			let view = T::Tasks::open_challenge(task).map_err(|_| Error::<T>::NotChallengeable)?;
-			let challenger_agent = T::AgentRegistry::agent_of(&challenger);
-			let own = view.revealed.iter().any(|(executor, output)| {
-				view.result == Some(*output)
-					&& (executor == &challenger || challenger_agent.as_ref() == Some(executor))
-			});
-			ensure!(!own, Error::<T>::OwnResult);
+			ensure!(view.batch.is_none(), Error::<T>::BatchNeedsItem);
+			Self::ensure_not_own(&view, &challenger)?;
 			ensure!(bond >= Self::base_bond(view.fee), Error::<T>::BondTooLow);
 			Self::hold_bond(&challenger, bond)?;
 			let bonds = BoundedVec::truncate_from(alloc::vec![Bond {
@@ -575,7 +631,7 @@ pub mod pallet {
 					T::AgentRegistry::record(executor, Outcome::Challenged);
 				}
 			}
-			Self::open(task, view, DisputeKind::Challenge { challenger }, bonds, bond)
+			Self::open(task, view, DisputeKind::Challenge { challenger }, bonds, bond, None)
 		}
 
 		/// Commit to a vote on a dispute: `commitment = blake2_256(task ‖ round ‖ vote ‖ salt ‖
@@ -697,6 +753,157 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Challenge the outputs root of a batch on one item, `item`: claim the root's output of
+		/// it is wrong, and bond `bond` on it (`docs/batches.md`).
+		///
+		/// As [`challenge`](Pallet::challenge), for a batch: the origin must be signed, by anyone
+		/// but an executor that revealed the root; the batch must be revealed, inside its
+		/// challenge window, with no dispute open, and the root not already found wrong on this
+		/// item, nor on as many items as its collateral covers (`MAX_ITEM_DISPUTES`). The item is
+		/// priced as a task of its own: `bond` is at least
+		/// `max(MinChallengeBond, fee / items × ChallengeBondFeeMultiple)`, and a root found wrong
+		/// on it loses [`item_slash`](Pallet::item_slash)`(share / items)`, its requester refunded
+		/// `share / items` and compensated up to `CompensationFeeMultiple` times that.
+		///
+		/// For `ItemProofPeriod` blocks anyone may show the item's input and the root's output
+		/// hash of it ([`show_item_input`](Pallet::show_item_input),
+		/// [`show_item_output`](Pallet::show_item_output)); then a jury re-executes the item, or,
+		/// when either was not shown, the root is found wrong on the item. However it ends, the
+		/// batch goes back to its window for the blocks it had left: a verdict settles the item,
+		/// never the batch.
+		///
+		/// Errors: `NotChallengeable`, `NotABatch`, `ItemOutOfRange`, `ItemAlreadyJudged`,
+		/// `ItemDisputesExhausted`, `OwnResult`, `BondTooLow`, `InsufficientBalance`,
+		/// `NotEnoughJurors`.
+		///
+		/// Emits `DisputeOpened` and `ItemDisputeOpened` (and the inference pallet's
+		/// `TaskDisputed`).
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::challenge_item())]
+		pub fn challenge_item(
+			origin: OriginFor<T>,
+			task: TaskId,
+			item: u32,
+			bond: BalanceOf<T>,
+		) -> DispatchResult {
+			let challenger = ensure_signed(origin)?;
+			ensure!(!Disputes::<T>::contains_key(task), Error::<T>::NotChallengeable);
+			let view = T::Tasks::open_challenge(task).map_err(|_| Error::<T>::NotChallengeable)?;
+			let batch = view.batch.clone().ok_or(Error::<T>::NotABatch)?;
+			ensure!(item < batch.items, Error::<T>::ItemOutOfRange);
+			ensure!(!batch.found_wrong.contains(&item), Error::<T>::ItemAlreadyJudged);
+			ensure!(
+				(batch.found_wrong.len() as u32) < MAX_ITEM_DISPUTES,
+				Error::<T>::ItemDisputesExhausted
+			);
+			Self::ensure_not_own(&view, &challenger)?;
+			let root = view.result.ok_or(Error::<T>::NotChallengeable)?;
+			let view = Self::item_priced(view, batch.items);
+			ensure!(bond >= Self::base_bond(view.fee), Error::<T>::BondTooLow);
+			Self::hold_bond(&challenger, bond)?;
+			let bonds = BoundedVec::truncate_from(alloc::vec![Bond {
+				who: challenger.clone(),
+				amount: bond,
+				claim: Claim::ResultWrong,
+			}]);
+			for (executor, output) in view.revealed.iter() {
+				if view.result == Some(*output) {
+					T::AgentRegistry::record(executor, Outcome::Challenged);
+				}
+			}
+			Self::open_item(
+				task,
+				view,
+				DisputeKind::Challenge { challenger },
+				bonds,
+				bond,
+				item,
+				&batch,
+				root,
+			)
+		}
+
+		/// Show the input of the item an item dispute is over: its bytes, and their Merkle proof
+		/// against the batch's inputs root (the sibling hashes from the leaf up,
+		/// `agentchain_execution::merkle`).
+		///
+		/// Anyone may show it, once, while the dispute is showing (`ItemProofPeriod` blocks from
+		/// its opening). The executors of the disputed root have it: they checked the inputs
+		/// document against the root before they committed.
+		///
+		/// Errors: `UnknownDispute`, `NotItemDispute`, `WrongPhase`, `DeadlinePassed`,
+		/// `AlreadyShown`, `ItemTooLong`, `InvalidProof`.
+		///
+		/// Emits `ItemInputShown`.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::show_item_input())]
+		pub fn show_item_input(
+			origin: OriginFor<T>,
+			task: TaskId,
+			input: Vec<u8>,
+			proof: Vec<H256>,
+		) -> DispatchResult {
+			let by = ensure_signed(origin)?;
+			let mut shown = Self::item_in_showing(task, proof.len())?;
+			ensure!(shown.input.is_none(), Error::<T>::AlreadyShown);
+			let input: BoundedVec<u8, T::MaxItemLen> =
+				input.try_into().map_err(|_| Error::<T>::ItemTooLong)?;
+			let leaf = H256(sp_io::hashing::blake2_256(&input));
+			ensure!(
+				agentchain_execution::merkle::verify(
+					&shown.inputs_root,
+					shown.items,
+					shown.item,
+					&leaf,
+					&proof
+				),
+				Error::<T>::InvalidProof
+			);
+			shown.input = Some(input);
+			let item = shown.item;
+			ItemDisputes::<T>::insert(task, shown);
+			Self::deposit_event(Event::ItemInputShown { task, item, by });
+			Ok(())
+		}
+
+		/// Show the disputed root's output hash of the item an item dispute is over: the hash
+		/// (the item's leaf), and its Merkle proof against the root.
+		///
+		/// Anyone may show it, once, while the dispute is showing. The executors of the root
+		/// have it (their outputs document is public too, from their reveal).
+		///
+		/// Errors: `UnknownDispute`, `NotItemDispute`, `WrongPhase`, `DeadlinePassed`,
+		/// `AlreadyShown`, `InvalidProof`.
+		///
+		/// Emits `ItemOutputShown`.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::show_item_output())]
+		pub fn show_item_output(
+			origin: OriginFor<T>,
+			task: TaskId,
+			output: H256,
+			proof: Vec<H256>,
+		) -> DispatchResult {
+			let by = ensure_signed(origin)?;
+			let mut shown = Self::item_in_showing(task, proof.len())?;
+			ensure!(shown.output.is_none(), Error::<T>::AlreadyShown);
+			ensure!(
+				agentchain_execution::merkle::verify(
+					&shown.outputs_root,
+					shown.items,
+					shown.item,
+					&output,
+					&proof
+				),
+				Error::<T>::InvalidProof
+			);
+			shown.output = Some(output);
+			let item = shown.item;
+			ItemDisputes::<T>::insert(task, shown);
+			Self::deposit_event(Event::ItemOutputShown { task, item, output, by });
+			Ok(())
+		}
+
 		/// Move on a dispute whose current phase has ended but which the per-block hook has not
 		/// processed yet (more deadlines fell due than a block processes): the same transition
 		/// the hook would make. Anyone may call it.
@@ -758,6 +965,21 @@ impl<T: Config> Pallet<T> {
 		T::WrongResultSlash::get().max(share.saturating_mul(T::SlashFeeMultiple::get().into()))
 	}
 
+	/// What a batch's root found wrong on one challenged item loses, the item's fee share being
+	/// `item_share`: `max(2 × JurySize × JurorReward, item_share × SlashFeeMultiple)`, what the
+	/// first jury costs and as much again, or a task's multiple of the item's share. Each root's
+	/// collateral covers [`MAX_ITEM_DISPUTES`] of them.
+	pub fn item_slash(item_share: BalanceOf<T>) -> BalanceOf<T> {
+		Self::item_slash_floor().max(item_share.saturating_mul(T::SlashFeeMultiple::get().into()))
+	}
+
+	/// The least an item slash is: `2 × JurySize × JurorReward`.
+	pub fn item_slash_floor() -> BalanceOf<T> {
+		T::JurorReward::get()
+			.saturating_mul(T::JurySize::get().into())
+			.saturating_mul(2u32.into())
+	}
+
 	/// Jurors in round `round`: `(JurySize + 1) × 2^round − 1`, at most `MaxJurySize`.
 	pub fn jury_size(round: u32) -> u32 {
 		let factor = 1u32.checked_shl(round).unwrap_or(u32::MAX);
@@ -785,6 +1007,7 @@ impl<T: Config> Pallet<T> {
 		kind: DisputeKind<T::AccountId>,
 		bonds: BoundedVec<Bond<T::AccountId, BalanceOf<T>>, MaxBonds<T>>,
 		bond: BalanceOf<T>,
+		item: Option<ItemDispute<T>>,
 	) -> DispatchResult {
 		let now = frame_system::Pallet::<T>::block_number();
 		let mut dispute = Dispute::<T> {
@@ -810,11 +1033,127 @@ impl<T: Config> Pallet<T> {
 			extended: false,
 		};
 		Self::ensure_jury_available(&dispute)?;
-		// Drawn from the hash of this block, which nobody knows yet.
-		dispute.phase_ends = Queue::<T>::schedule(&task, now.saturating_add(One::one()));
-		Self::deposit_event(Event::DisputeOpened { task, kind, bond, draw_at: dispute.phase_ends });
+		let draw_at = match item {
+			// Drawn from the hash of this block, which nobody knows yet.
+			None => {
+				dispute.phase_ends = Queue::<T>::schedule(&task, now.saturating_add(One::one()));
+				dispute.phase_ends
+			},
+			// The item is shown first; its jury is drawn the block after the showing ends.
+			Some(item) => {
+				dispute.phase = DisputePhase::Showing;
+				dispute.phase_ends =
+					Queue::<T>::schedule(&task, now.saturating_add(T::ItemProofPeriod::get()));
+				Self::deposit_event(Event::ItemDisputeOpened {
+					task,
+					item: item.item,
+					show_deadline: dispute.phase_ends,
+				});
+				ItemDisputes::<T>::insert(task, item);
+				dispute.phase_ends.saturating_add(One::one())
+			},
+		};
+		Self::deposit_event(Event::DisputeOpened { task, kind, bond, draw_at });
 		Disputes::<T>::insert(task, dispute);
 		Ok(())
+	}
+
+	/// Refuses a challenge by an executor that revealed the disputed result (by its owner
+	/// account or operator key).
+	fn ensure_not_own(
+		view: &DisputedTask<T::AccountId, BalanceOf<T>>,
+		challenger: &T::AccountId,
+	) -> DispatchResult {
+		let challenger_agent = T::AgentRegistry::agent_of(challenger);
+		let own = view.revealed.iter().any(|(executor, output)| {
+			view.result == Some(*output)
+				&& (executor == challenger || challenger_agent.as_ref() == Some(executor))
+		});
+		ensure!(!own, Error::<T>::OwnResult);
+		Ok(())
+	}
+
+	/// A batch's dispute view priced as one of its `items` items: the fee and each executor's
+	/// share divided by the items, so that bonds, slashes and compensation are a task's of that
+	/// item.
+	fn item_priced(
+		mut view: DisputedTask<T::AccountId, BalanceOf<T>>,
+		items: u32,
+	) -> DisputedTask<T::AccountId, BalanceOf<T>> {
+		let items = BalanceOf::<T>::from(items.max(1));
+		view.fee = view.fee / items;
+		view.share = view.share / items;
+		view
+	}
+
+	/// Opens a dispute over item `item` of a batch, whose disputed outputs root is `root`: its
+	/// item is shown for `ItemProofPeriod` blocks, then judged. Fails, changing nothing, when
+	/// too few verifiers are available now.
+	#[allow(clippy::too_many_arguments)]
+	pub(crate) fn open_item(
+		task: TaskId,
+		view: DisputedTask<T::AccountId, BalanceOf<T>>,
+		kind: DisputeKind<T::AccountId>,
+		bonds: BoundedVec<Bond<T::AccountId, BalanceOf<T>>, MaxBonds<T>>,
+		bond: BalanceOf<T>,
+		item: u32,
+		batch: &BatchItems,
+		root: H256,
+	) -> DispatchResult {
+		let shown = ItemDispute::<T> {
+			item,
+			items: batch.items,
+			inputs_root: batch.inputs_root,
+			outputs_root: root,
+			input: None,
+			output: None,
+		};
+		Self::open(task, view, kind, bonds, bond, Some(shown))
+	}
+
+	/// For a showing of the item of the dispute over `task` with a proof of `proof_len` hashes:
+	/// the item dispute, if the dispute is showing and the proof is not longer than any.
+	fn item_in_showing(task: TaskId, proof_len: usize) -> Result<ItemDispute<T>, DispatchError> {
+		let dispute = Disputes::<T>::get(task).ok_or(Error::<T>::UnknownDispute)?;
+		let shown = ItemDisputes::<T>::get(task).ok_or(Error::<T>::NotItemDispute)?;
+		ensure!(dispute.phase == DisputePhase::Showing, Error::<T>::WrongPhase);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now < dispute.phase_ends, Error::<T>::DeadlinePassed);
+		ensure!(proof_len <= MAX_PROOF_LEN as usize, Error::<T>::InvalidProof);
+		Ok(shown)
+	}
+
+	/// At the end of an item dispute's showing: with the item's input and the root's output
+	/// hash of it shown, the dispute is over that output hash, judged by a jury drawn at the
+	/// next block; without either, the root is found wrong on the item, and the dispute closes.
+	fn end_showing(task: TaskId, mut dispute: Dispute<T>, now: BlockNumberFor<T>) -> Weight {
+		let shown = ItemDisputes::<T>::get(task);
+		let leaf = shown.as_ref().and_then(|shown| shown.input.as_ref().and(shown.output));
+		let Some((leaf, root)) = leaf.zip(shown.as_ref().map(|shown| shown.outputs_root)) else {
+			if shown.is_none() {
+				defensive!("an item dispute without its item");
+			}
+			dispute.verdict = Some(ITEM_NOT_SHOWN);
+			let executors = dispute.revealed.len() as u32;
+			Self::close(task, dispute, false);
+			return T::WeightInfo::end_showing().saturating_add(Self::close_weight(0, executors));
+		};
+		// From here on the dispute is a task's over the item: the root's output of it is its
+		// leaf, and the item's input is on chain.
+		for (_, output) in dispute.revealed.iter_mut() {
+			if *output == root {
+				*output = leaf;
+			}
+		}
+		if dispute.result == Some(root) {
+			dispute.result = Some(leaf);
+		}
+		dispute.input_is_reference = false;
+		dispute.extended = false;
+		dispute.phase = DisputePhase::Drawing;
+		dispute.phase_ends = Queue::<T>::schedule(&task, now.saturating_add(One::one()));
+		Disputes::<T>::insert(task, dispute);
+		T::WeightInfo::end_showing()
 	}
 
 	/// For a call signed by a juror of the current round (or its operator key) during `phase`,
@@ -897,8 +1236,10 @@ impl<T: Config> Pallet<T> {
 			defensive!("a deadline of a dispute that is gone");
 			return T::WeightInfo::on_initialize_idle();
 		};
-		if matches!(dispute.phase, DisputePhase::Committing | DisputePhase::Revealing)
-			&& Self::extend_if_congested(&mut dispute)
+		if matches!(
+			dispute.phase,
+			DisputePhase::Committing | DisputePhase::Revealing | DisputePhase::Showing
+		) && Self::extend_if_congested(task, &mut dispute)
 		{
 			dispute.phase_ends = Queue::<T>::schedule(&task, dispute.phase_ends);
 			Self::deposit_event(Event::DeadlineExtended { task, phase_ends: dispute.phase_ends });
@@ -916,6 +1257,16 @@ impl<T: Config> Pallet<T> {
 							jurors,
 							commit_deadline: dispute.phase_ends,
 						});
+						Disputes::<T>::insert(task, dispute);
+						T::WeightInfo::draw_jury()
+					},
+					Err(_) if round == 0 && ItemDisputes::<T>::contains_key(task) => {
+						// An item of a batch is judged or nothing is settled: its first jury is
+						// drawn again later (an executor that pauses verifiers it controls
+						// cannot end its audit, nor a challenger take its bond back so).
+						Self::deposit_event(Event::JuryNotDrawn { task, round });
+						dispute.phase_ends =
+							Queue::<T>::schedule(&task, now.saturating_add(T::CommitPeriod::get()));
 						Disputes::<T>::insert(task, dispute);
 						T::WeightInfo::draw_jury()
 					},
@@ -961,19 +1312,25 @@ impl<T: Config> Pallet<T> {
 				Self::close(task, dispute, false);
 				Self::close_weight(owed, executors)
 			},
+			DisputePhase::Showing => Self::end_showing(task, dispute, now),
 		}
 	}
 
-	/// At a vote commit or reveal deadline: whether it is extended because the
-	/// [`Config::CongestionGrace`] blocks before it were all full while a juror has not acted,
-	/// once per phase. Moves `phase_ends` on by
+	/// At a vote commit or reveal deadline, or an item's showing deadline: whether it is
+	/// extended because the [`Config::CongestionGrace`] blocks before it were all full while a
+	/// juror has not acted (or a part of the item is not shown), once per phase. Moves `phase_ends` on by
 	/// [`Config::CongestionGrace`] if so (the caller schedules it).
-	fn extend_if_congested(dispute: &mut Dispute<T>) -> bool {
+	fn extend_if_congested(task: TaskId, dispute: &mut Dispute<T>) -> bool {
 		let grace = T::CongestionGrace::get();
-		let waiting = dispute.jury.iter().any(|seat| match dispute.phase {
-			DisputePhase::Committing => seat.commitment.is_none(),
-			_ => seat.commitment.is_some() && seat.vote.is_none(),
-		});
+		let waiting = match dispute.phase {
+			// An item's input or output hash not shown yet.
+			DisputePhase::Showing => ItemDisputes::<T>::get(task)
+				.map_or(false, |shown| shown.input.is_none() || shown.output.is_none()),
+			_ => dispute.jury.iter().any(|seat| match dispute.phase {
+				DisputePhase::Committing => seat.commitment.is_none(),
+				_ => seat.commitment.is_some() && seat.vote.is_none(),
+			}),
+		};
 		if dispute.extended
 			|| !waiting
 			|| !FullBlockLog::<T>::get().full_before(dispute.phase_ends, grace)

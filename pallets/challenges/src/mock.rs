@@ -6,7 +6,10 @@ use agentchain_primitives::{agents::Role, ModelId};
 use codec::Encode;
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{fungible::HoldConsideration, ConstU32, ConstU64, LinearStoragePrice, VariantCountOf},
+	traits::{
+		fungible::HoldConsideration, ConstBool, ConstU32, ConstU64, LinearStoragePrice,
+		VariantCountOf,
+	},
 	PalletId,
 };
 use sp_core::H256;
@@ -109,6 +112,8 @@ pub const SLASH_FEE_MULTIPLE: u32 = 2;
 pub const COMPENSATION_FEE_MULTIPLE: u32 = 1;
 /// Blocks a duty deadline moves by when blocks before it were full (the inference default).
 pub const CONGESTION_GRACE: u64 = 2;
+/// Blocks to show a disputed item.
+pub const ITEM_PROOF_PERIOD: u64 = 3;
 
 #[derive_impl(pallet_inference::config_preludes::TestDefaultConfig)]
 impl pallet_inference::Config for Test {
@@ -149,6 +154,9 @@ impl pallet_challenges::Config for Test {
 	type CompensationFeeMultiple = ConstU32<COMPENSATION_FEE_MULTIPLE>;
 	type MaxDeadlinesPerBlock = ConstU32<4>;
 	type CongestionGrace = ConstU64<CONGESTION_GRACE>;
+	type BatchesTaken = ConstBool<true>;
+	type MaxItemLen = ConstU32<64>;
+	type ItemProofPeriod = ConstU64<ITEM_PROOF_PERIOD>;
 	type WeightInfo = ();
 }
 
@@ -176,20 +184,20 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 
 fn register_agents() {
 	AuditProbability::set(Perbill::zero());
-	let register = |who: u64, role: Role| {
+	let register = |who: u64, roles: Vec<Role>| {
 		Agents::register(
 			RuntimeOrigin::signed(who),
 			b"agent".to_vec(),
 			vec![],
 			vec![],
 			vec![model()],
-			vec![role],
+			roles,
 			500,
 		)
 		.unwrap();
 	};
-	(11..=13).for_each(|who| register(who, Role::Executor));
-	(31..=42).for_each(|who| register(who, Role::Verifier));
+	(11..=13).for_each(|who| register(who, vec![Role::Executor, Role::BatchExecutor]));
+	(31..=42).for_each(|who| register(who, vec![Role::Verifier]));
 	Agents::set_operator(RuntimeOrigin::signed(11), 21).unwrap();
 	Agents::accept_operator(RuntimeOrigin::signed(21), 11).unwrap();
 	Agents::set_operator(RuntimeOrigin::signed(31), 51).unwrap();

@@ -264,6 +264,13 @@ impl<T: Config> Pallet<T> {
 		result: Option<H256>,
 		budget_ms: u64,
 	) -> Result<Option<H256>, Fault> {
+		// A dispute over an item of a batch: the item's input is on chain, shown before the
+		// jury was drawn; the vote is the output hash of that one item.
+		if let Some(shown) = crate::ItemDisputes::<T>::get(task) {
+			let Some(input) = shown.input else { return Ok(None) };
+			let output = T::Tasks::execute_item_offchain(task, &input, budget_ms)?;
+			return Ok(Some(exact_match_vote(&Some(output))));
+		}
 		let own = T::Tasks::execute_offchain(task, budget_ms)?;
 		// The task's referenced input cannot be obtained: the juror says so
 		// (`INPUT_UNAVAILABLE`), a vote that counts as present, never as a verdict.

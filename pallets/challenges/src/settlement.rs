@@ -52,10 +52,14 @@ impl<T: Config> Pallet<T> {
 	/// pays for a judgment that did not happen.
 	pub(crate) fn close(task: TaskId, dispute: Dispute<T>, unjudged: bool) {
 		Disputes::<T>::remove(task);
+		let item = ItemDisputes::<T>::take(task);
 		let verdict = dispute.verdict;
 		let overturned = dispute.result_overturned();
 		// What the losers forfeit, gathered in this pallet's account.
-		let mut pool = Self::slash_wrong_executors(task, &dispute);
+		// A challenged item is priced as a task of its own; an audited one puts the whole batch
+		// at stake.
+		let item_priced = item.is_some() && dispute.kind != DisputeKind::Audit;
+		let mut pool = Self::slash_wrong_executors(task, &dispute, item_priced);
 		let pay_revealers = verdict.is_none() && !unjudged;
 		pool = pool.saturating_add(Self::settle_bonds(task, &dispute, pay_revealers));
 
@@ -110,11 +114,32 @@ impl<T: Config> Pallet<T> {
 		// Without a verdict (no quorum, or no jury at all), a challenged or audited result stands
 		// and every output of a disagreement is paid: a requester cannot get its executors'
 		// work for free by having one of its own disagree where no jury can be drawn.
-		let resolution = match verdict {
-			Some(correct) => Resolution::Correct(correct),
-			None => Resolution::Undecided,
+		let resolved = match item {
+			// A verdict on an item settles the item, not the batch: a challenged batch goes
+			// back to its window, an audited one is finalised; without a verdict (or a jury)
+			// nothing is found wrong.
+			Some(item) => {
+				let wrong: Vec<T::AccountId> = match verdict {
+					Some(correct) => dispute
+						.revealed
+						.iter()
+						.filter(|(_, output)| dispute.accuses(output) && *output != correct)
+						.map(|(executor, _)| executor.clone())
+						.collect(),
+					None => Vec::new(),
+				};
+				let audited = dispute.kind == DisputeKind::Audit;
+				T::Tasks::item_judged(task, item.item, &wrong, audited)
+			},
+			None => T::Tasks::resolve(
+				task,
+				match verdict {
+					Some(correct) => Resolution::Correct(correct),
+					None => Resolution::Undecided,
+				},
+			),
 		};
-		if let Err(error) = T::Tasks::resolve(task, resolution) {
+		if let Err(error) = resolved {
 			defensive!("the verdict on a disputed task was not applied", error);
 		}
 		Self::deposit_event(Event::DisputeClosed { task, verdict, result_overturned: overturned });
@@ -155,19 +180,25 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Slashes each executor whose accused output the verdict contradicts into this pallet's
-	/// account; returns what the slashes really brought in (a slash whose transfer fails is
-	/// burned instead).
-	pub(crate) fn slash_wrong_executors(task: TaskId, dispute: &Dispute<T>) -> BalanceOf<T> {
+	/// account, [`Self::wrong_result_slash`] of its share, or for an item of a batch
+	/// (`item_priced`, the share being the item's) [`Self::item_slash`]; returns what the slashes
+	/// really brought in (a slash whose transfer fails is burned instead).
+	pub(crate) fn slash_wrong_executors(
+		task: TaskId,
+		dispute: &Dispute<T>,
+		item_priced: bool,
+	) -> BalanceOf<T> {
+		let slash = if item_priced {
+			Self::item_slash(dispute.share)
+		} else {
+			Self::wrong_result_slash(dispute.share)
+		};
 		let pot = Self::account_id();
 		let pot_before = T::Currency::balance(&pot);
 		for (executor, output) in dispute.revealed.iter() {
 			match dispute.verdict {
 				Some(correct) if dispute.accuses(output) && *output != correct => {
-					let slashed = T::AgentRegistry::slash(
-						executor,
-						Self::wrong_result_slash(dispute.share),
-						Some(&pot),
-					);
+					let slashed = T::AgentRegistry::slash(executor, slash, Some(&pot));
 					T::AgentRegistry::record(executor, Outcome::ChallengeLost);
 					Self::deposit_event(Event::ExecutorSlashed {
 						task,

@@ -1124,3 +1124,5 @@ fn integrity_test_passes() {
 		<Challenges as frame_support::traits::Hooks<u64>>::integrity_test();
 	});
 }
+
+pub(crate) mod items;

@@ -37,7 +37,21 @@ impl<T: Config> Pallet<T> {
 				DisputePhase::Drawing | DisputePhase::Appealable => {
 					ensure!(dispute.jury.is_empty(), "jurors seated outside a round")
 				},
+				DisputePhase::Showing => {
+					ensure!(dispute.jury.is_empty(), "jurors seated before an item is shown");
+					ensure!(dispute.round == 0, "an item shown after a round");
+					ensure!(ItemDisputes::<T>::contains_key(task), "an item shown of no batch");
+				},
 			}
+		}
+		for (task, shown) in ItemDisputes::<T>::iter() {
+			let dispute = Disputes::<T>::get(task).ok_or("an item dispute without its dispute")?;
+			ensure!(shown.item < shown.items, "an item dispute past the batch's items");
+			ensure!(
+				dispute.phase == DisputePhase::Showing
+					|| (shown.input.is_some() && shown.output.is_some()),
+				"an item judged without its input and output hash shown"
+			);
 		}
 		for (juror, task, ()) in JurorDuties::<T>::iter() {
 			let dispute = Disputes::<T>::get(task).ok_or("a juror duty of no dispute")?;

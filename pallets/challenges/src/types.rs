@@ -138,3 +138,26 @@ impl<T: Config> Dispute<T> {
 		}
 	}
 }
+
+/// What a dispute over one item of a batch adds to its [`Dispute`]: which item, and what has
+/// been shown of it. Kept from the dispute's opening to its close.
+#[derive(
+	Encode, Decode, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct ItemDispute<T: Config> {
+	/// The item judged, `0..items`.
+	pub item: u32,
+	/// How many items the batch has.
+	pub items: u32,
+	/// The Merkle root of the batch's input hashes: the input shown is checked against it.
+	pub inputs_root: H256,
+	/// The disputed outputs root: the output hash shown is checked against it.
+	pub outputs_root: H256,
+	/// The item's input, once shown: what the jurors run.
+	pub input: Option<BoundedVec<u8, T::MaxItemLen>>,
+	/// The disputed root's output hash of the item (its leaf), once shown: what the jurors'
+	/// votes are compared with.
+	pub output: Option<H256>,
+}

@@ -41,9 +41,82 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < task.phase_ends, Error::<T>::DeadlinePassed);
 		Queue::<T>::unschedule(&id, task.phase_ends);
+		if matches!(task.input, TaskInput::Batch { .. }) {
+			// Given back when the item dispute ends: a dispute neither shortens nor ends the
+			// window of the rest of the items.
+			PausedWindows::<T>::insert(id, task.phase_ends.saturating_sub(now));
+			if !AuditSeedBlocks::<T>::contains_key(id) {
+				AuditSeedBlocks::<T>::insert(id, task.phase_ends.saturating_sub(One::one()));
+			}
+		}
 		Self::start_dispute(id, &mut task, now);
 		Tasks::<T>::insert(id, &task);
-		Ok(Self::disputed_view(&task))
+		Ok(Self::disputed_view(id, &task))
+	}
+
+	fn item_judged(id: TaskId, item: u32, wrong: &[T::AccountId], audited: bool) -> DispatchResult {
+		let mut task = Tasks::<T>::get(id).ok_or(Error::<T>::UnknownTask)?;
+		ensure!(
+			task.status == TaskStatus::Disputed && matches!(task.input, TaskInput::Batch { .. }),
+			Error::<T>::WrongPhase
+		);
+		let now = frame_system::Pallet::<T>::block_number();
+		Queue::<T>::unschedule(&id, task.phase_ends);
+		let wrong: Vec<T::AccountId> = wrong
+			.iter()
+			.filter(|executor| task.assignments.iter().any(|a| &a.executor == *executor))
+			.cloned()
+			.collect();
+		let left = PausedWindows::<T>::take(id);
+		if audited {
+			// The audit's item puts the whole batch at stake: a root found wrong on it is paid
+			// nothing. The window is over (the audit is decided at its end).
+			let output_hash = if wrong.is_empty() { task.result } else { None };
+			Self::deposit_event(Event::DisputeResolved { task: id, output_hash });
+			Self::settle_batch(id, &mut task, now, &wrong);
+		} else {
+			// Each root found wrong paid an item slash out of the collateral its executor
+			// reserved for the batch: the reservation shrinks by as much, so that it never
+			// exceeds the stake left. A challenge accuses the one root every executor still in
+			// the batch revealed.
+			if !wrong.is_empty() && task.assignments.iter().all(|a| wrong.contains(&a.executor)) {
+				let items = match task.input {
+					TaskInput::Batch { items, .. } => items,
+					_ => 1,
+				};
+				let slash = Self::batch_item_slash(Self::share(&task), items);
+				let reduced = task.collateral.saturating_sub(slash);
+				for assignment in task.assignments.iter() {
+					T::AgentRegistry::note_work_closed(&assignment.executor, task.collateral);
+					if T::AgentRegistry::note_work_opened(&assignment.executor, reduced).is_err() {
+						defensive!("an item slash left less stake than the batch's collateral");
+					}
+				}
+				task.collateral = reduced;
+			}
+			for executor in &wrong {
+				let pushed = WrongItems::<T>::mutate(id, executor, |items| {
+					if items.contains(&item) {
+						return Ok(());
+					}
+					items.try_push(item)
+				});
+				if pushed.is_err() {
+					defensive!("a root was found wrong on more items than disputes allow");
+				}
+			}
+			let left = left.unwrap_or_else(|| Self::challenge_period(&task));
+			task.status = TaskStatus::Revealed;
+			task.phase_ends = Queue::<T>::schedule(&id, now.saturating_add(left.max(One::one())));
+			Self::deposit_event(Event::BatchResumed {
+				task: id,
+				item,
+				wrong,
+				challenge_end: task.phase_ends,
+			});
+		}
+		Tasks::<T>::insert(id, task);
+		Ok(())
 	}
 
 	fn resolve(id: TaskId, resolution: Resolution) -> DispatchResult {
@@ -158,5 +231,25 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		frame_system::Pallet::<T>::set_block_number(next);
 		<Self as Hooks<BlockNumberFor<T>>>::on_initialize(next);
 		id
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn make_batch_for_benchmark(id: TaskId, items: u32, inputs_root: H256, outputs_root: H256) {
+		let Some(mut task) = Tasks::<T>::get(id) else { return };
+		task.input = TaskInput::Batch {
+			root: inputs_root,
+			uri: BoundedVec::truncate_from(b"https://inputs.example/batch.json".to_vec()),
+			items,
+			audit_commitment: H256::zero(),
+		};
+		for assignment in task.assignments.iter_mut() {
+			if assignment.output.is_some() {
+				assignment.output = Some(outputs_root);
+			}
+		}
+		if task.result.is_some() {
+			task.result = Some(outputs_root);
+		}
+		Tasks::<T>::insert(id, task);
 	}
 }

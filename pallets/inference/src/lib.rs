@@ -90,9 +90,9 @@ pub mod weights;
 pub use agentchain_primitives::{
 	agents::{AgentRegistry, Outcome, Role},
 	inference::{
-		BatchTerms, DisputeHandler, DisputedTask, InferenceTasks, OffchainExecution,
+		BatchItems, BatchTerms, DisputeHandler, DisputedTask, InferenceTasks, OffchainExecution,
 		OnTaskFinalised, ProtocolFlow, ProtocolTreasury, Resolution, TaskId, TaskStatus,
-		VerificationMode, INPUT_UNAVAILABLE,
+		VerificationMode, INPUT_UNAVAILABLE, MAX_ITEMS_FOUND_WRONG,
 	},
 	ModelId,
 };
@@ -445,6 +445,41 @@ pub mod pallet {
 	pub type Deadlines<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, TaskId, (), OptionQuery>;
 
+	/// The items of a batch each executor's root was found wrong on by item challenges: at
+	/// the window's end it is paid that many items fewer, and the requester refunded them. None
+	/// is judged again.
+	///
+	/// Twox64Concat for the task id (sequential); Blake2_128Concat for the executor
+	/// (user-chosen accounts).
+	#[pallet::storage]
+	pub type WrongItems<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		TaskId,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<u32, ConstU32<MAX_ITEMS_FOUND_WRONG>>,
+		ValueQuery,
+	>;
+
+	/// For a batch under an item dispute: the blocks its challenge window had left when the
+	/// dispute opened, which it gets back when the dispute ends.
+	///
+	/// Twox64Concat: task ids are sequential.
+	#[pallet::storage]
+	pub type PausedWindows<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, BlockNumberFor<T>, OptionQuery>;
+
+	/// For a batch whose window an item dispute paused: the block whose hash decides its audit,
+	/// the one before its window's original end. Fixed at the first pause, so that pausing the
+	/// window (a challenge sent in that block, by its author) cannot draw the audit again from
+	/// another block.
+	///
+	/// Twox64Concat: task ids are sequential.
+	#[pallet::storage]
+	pub type AuditSeedBlocks<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, BlockNumberFor<T>, OptionQuery>;
+
 	/// Where each executor of a batch publishes its outputs document, as it revealed it.
 	///
 	/// Twox64Concat for the task id (sequential); Blake2_128Concat for the executor
@@ -524,6 +559,14 @@ pub mod pallet {
 		/// The task's result is disputed (executors disagreed, it was challenged, or it is
 		/// audited); it waits for a verdict until `timeout`.
 		TaskDisputed { task: TaskId, timeout: BlockNumberFor<T> },
+		/// A challenge of item `item` of a batch ended: `wrong` executors' roots were found
+		/// wrong on it; the batch is back in its challenge window until `challenge_end`.
+		BatchResumed {
+			task: TaskId,
+			item: u32,
+			wrong: Vec<T::AccountId>,
+			challenge_end: BlockNumberFor<T>,
+		},
 		/// A verdict on a disputed task: `output_hash` is the correct output (`None`: no revealed
 		/// output was correct).
 		DisputeResolved { task: TaskId, output_hash: Option<H256> },
@@ -1318,7 +1361,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The task as a dispute handler sees it.
-	fn disputed_view(task: &TaskInfo<T>) -> DisputedTask<T::AccountId, BalanceOf<T>> {
+	fn disputed_view(id: TaskId, task: &TaskInfo<T>) -> DisputedTask<T::AccountId, BalanceOf<T>> {
 		DisputedTask {
 			requester: task.requester.clone(),
 			model: task.model,
@@ -1333,6 +1376,24 @@ impl<T: Config> Pallet<T> {
 				.collect(),
 			input_is_reference: !matches!(task.input, TaskInput::Inline(_)),
 			result: task.result,
+			batch: match task.input {
+				TaskInput::Batch { root, items, .. } => Some(BatchItems {
+					items,
+					inputs_root: root,
+					found_wrong: task
+						.assignments
+						.iter()
+						.filter(|a| a.output.is_some() && a.output == task.result)
+						.flat_map(|a| WrongItems::<T>::get(id, &a.executor).into_inner())
+						.fold(Vec::new(), |mut items, item| {
+							if !items.contains(&item) {
+								items.push(item);
+							}
+							items
+						}),
+				}),
+				_ => None,
+			},
 		}
 	}
 

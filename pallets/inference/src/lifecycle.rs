@@ -141,11 +141,17 @@ impl<T: Config> Pallet<T> {
 			});
 		} else {
 			Self::start_dispute(id, task, now);
-			if let Err(error) = T::Disputes::on_disagreement(id, &Self::disputed_view(task)) {
-				// No jury can judge it (too few verifiers): nobody can tell who was right.
+			if let Err(error) = T::Disputes::on_disagreement(id, &Self::disputed_view(id, task)) {
 				log::info!(target: LOG_TARGET, "disagreement on task {id} not judged: {error:?}");
 				Queue::<T>::unschedule(&id, task.phase_ends);
-				Self::pay_every_delivered(id, task, now);
+				if matches!(task.input, TaskInput::Batch { .. }) {
+					// Two roots that differ on an item nobody can name (the handler judges no
+					// batch disagreement yet): neither is paid, the requester is refunded.
+					Self::expire(id, task, now);
+				} else {
+					// No jury can judge it (too few verifiers): nobody can tell who was right.
+					Self::pay_every_delivered(id, task, now);
+				}
 			}
 		}
 	}
@@ -257,8 +263,38 @@ impl<T: Config> Pallet<T> {
 		let Some(result) = task.result else {
 			return Self::expire(id, task, now);
 		};
+		if matches!(task.input, TaskInput::Batch { .. }) {
+			return Self::settle_batch(id, task, now, &[]);
+		}
 		let share = Self::share(task);
-		Self::settle(id, task, now, result, share, |output| output == result);
+		Self::settle(id, task, now, result, |_, output| (output == result).then_some(share));
+	}
+
+	/// Finalises a batch: pays each executor whose root is the result its share less the items
+	/// its root was found wrong on, and nothing to those in `unpaid` (found wrong by the audit);
+	/// the requester is refunded the rest.
+	pub(crate) fn settle_batch(
+		id: TaskId,
+		task: &mut TaskInfo<T>,
+		now: BlockNumberFor<T>,
+		unpaid: &[T::AccountId],
+	) {
+		let Some(result) = task.result else {
+			return Self::expire(id, task, now);
+		};
+		let share = Self::share(task);
+		let items = match task.input {
+			TaskInput::Batch { items, .. } => items.max(1),
+			_ => 1,
+		};
+		let per_item = share / BalanceOf::<T>::from(items);
+		Self::settle(id, task, now, result, |executor, output| {
+			if output != result || unpaid.contains(executor) {
+				return None;
+			}
+			let wrong = (WrongItems::<T>::decode_len(id, executor).unwrap_or(0) as u32).min(items);
+			Some(share.saturating_sub(per_item.saturating_mul(wrong.into())))
+		});
 	}
 
 	/// Pays the executors that could not obtain a referenced input the price of an attempt
@@ -268,28 +304,30 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn finalise_unavailable(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
 		task.result = Some(INPUT_UNAVAILABLE);
 		let attempt = T::MinFeePerExecutor::get().min(Self::share(task));
-		Self::settle(id, task, now, INPUT_UNAVAILABLE, attempt, |output| {
-			output == INPUT_UNAVAILABLE
+		Self::settle(id, task, now, INPUT_UNAVAILABLE, |_, output| {
+			(output == INPUT_UNAVAILABLE).then_some(attempt)
 		});
 	}
 
-	/// Pays each executor whose revealed output `paid` accepts `amount` minus the protocol cut,
-	/// refunds the rest of the escrow, releases every executor, and schedules pruning.
+	/// Pays each executor the amount `paid_for` gives for its revealed output (`None`: nothing),
+	/// minus the protocol cut, refunds the rest of the escrow, releases every executor, and
+	/// schedules pruning.
 	pub(crate) fn settle(
 		id: TaskId,
 		task: &mut TaskInfo<T>,
 		now: BlockNumberFor<T>,
 		output_hash: H256,
-		amount: BalanceOf<T>,
-		paid_for: impl Fn(H256) -> bool,
+		paid_for: impl Fn(&T::AccountId, H256) -> Option<BalanceOf<T>>,
 	) {
-		let cut = T::ProtocolCut::get().mul_floor(amount);
 		let protocol = Self::account_id();
 		let mut paid = BalanceOf::<T>::zero();
 		let mut protocol_cut = BalanceOf::<T>::zero();
 		let assignments = task.assignments.clone();
 		for assignment in assignments.iter() {
-			if assignment.output.is_some_and(&paid_for) {
+			let amount =
+				assignment.output.and_then(|output| paid_for(&assignment.executor, output));
+			if let Some(amount) = amount {
+				let cut = T::ProtocolCut::get().mul_floor(amount);
 				paid = paid.saturating_add(Self::pay(
 					task,
 					&assignment.executor,
@@ -327,7 +365,9 @@ impl<T: Config> Pallet<T> {
 			.filter_map(|a| a.output)
 			.find(|output| *output != INPUT_UNAVAILABLE)
 			.unwrap_or_default();
-		Self::settle(id, task, now, first, share, |output| output != INPUT_UNAVAILABLE);
+		Self::settle(id, task, now, first, |_, output| {
+			(output != INPUT_UNAVAILABLE).then_some(share)
+		});
 	}
 
 	/// At a commit or reveal deadline: whether it is extended because the
@@ -482,11 +522,11 @@ impl<T: Config> Pallet<T> {
 				// revealed, and the same whenever the deadline is processed (processed so late
 				// that the hash is gone, the result is audited). The task must be disputed
 				// before the handler opens the audit, which may resolve it.
-				let seed = T::Randomness::random_at(
-					&(b"inference/audit", id).encode(),
-					task.phase_ends.saturating_sub(One::one()),
-				);
-				let view = Self::disputed_view(&task);
+				// A batch whose window item disputes paused keeps its window's original seed.
+				let seed_block = AuditSeedBlocks::<T>::get(id)
+					.unwrap_or_else(|| task.phase_ends.saturating_sub(One::one()));
+				let seed = T::Randomness::random_at(&(b"inference/audit", id).encode(), seed_block);
+				let view = Self::disputed_view(id, &task);
 				let audited = frame_support::storage::with_storage_layer(|| {
 					let mut candidate = task.clone();
 					Self::start_dispute(id, &mut candidate, now);
@@ -519,6 +559,9 @@ impl<T: Config> Pallet<T> {
 					// removals than a task's `MaxRedundancy` outputs, which the pruning's weight
 					// is measured with.
 					let _ = OutputUris::<T>::clear_prefix(id, MAX_BATCH_REDUNDANCY, None);
+					let _ = WrongItems::<T>::clear_prefix(id, MAX_BATCH_REDUNDANCY, None);
+					PausedWindows::<T>::remove(id);
+					AuditSeedBlocks::<T>::remove(id);
 				}
 				let released = T::Currency::release(
 					&HoldReason::TaskDeposit.into(),

@@ -71,7 +71,7 @@ use agentchain_primitives::offchain::{
 use agentchain_support::offchain::{send_signed_logged, Attempt};
 use alloc::{format, string::String, vec, vec::Vec};
 use codec::{Decode, Encode};
-use frame_support::traits::Get;
+use frame_support::{ensure, traits::Get};
 use frame_system::{
 	offchain::{Account, Signer},
 	pallet_prelude::BlockNumberFor,
@@ -755,6 +755,29 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Runs one item of batch `id`, whose input is `input`, against this node's endpoint as its
+	/// executors ran each item (the request a single task of that prompt makes), for a verifier
+	/// judging an item dispute: the output, cut to `MaxOutputLen`, or why there is none.
+	pub fn execute_item_for_verification(
+		id: TaskId,
+		input: &[u8],
+		timeout_ms: u64,
+	) -> Result<Vec<u8>, Fault> {
+		let config = match StorageValueRef::persistent(ENDPOINT_CONFIG_KEY).get::<EndpointConfig>()
+		{
+			Ok(Some(config)) => config,
+			_ => return Err(Fault::NoEndpoint),
+		};
+		let task = crate::Tasks::<T>::get(id).ok_or(Fault::UnknownTask)?;
+		ensure!(matches!(task.input, TaskInput::Batch { .. }), Fault::UnknownTask);
+		let deadline = sp_io::offchain::timestamp()
+			.add(Duration::from_millis(timeout_ms.min(config.timeout_ms)));
+		let model = config.model_name(&task.model).ok_or(Fault::UnknownModel)?;
+		let model = core::str::from_utf8(model).map_err(|_| Fault::UnknownModel)?;
+		let prompt = core::str::from_utf8(input).map_err(|_| Fault::InputNotText)?;
+		Self::complete(&config, model, prompt, &task.params, deadline)
+	}
+
 	/// Submits a call as a signed transaction from the operator key (see
 	/// [`agentchain_support::offchain`]): a first attempt at the next reserved nonce, a resend at
 	/// the lowest nonce the chain has not used.
@@ -926,6 +949,10 @@ fn decode_work_key<T: Config>(key: &[u8]) -> Option<(TaskId, T::AccountId)> {
 impl<T: Config> agentchain_primitives::inference::OffchainExecution for Pallet<T> {
 	fn execute_offchain(id: TaskId, timeout_ms: u64) -> Result<Option<Vec<u8>>, Fault> {
 		Self::execute_for_verification(id, timeout_ms)
+	}
+
+	fn execute_item_offchain(id: TaskId, input: &[u8], timeout_ms: u64) -> Result<Vec<u8>, Fault> {
+		Self::execute_item_for_verification(id, input, timeout_ms)
 	}
 }
 

@@ -55,6 +55,30 @@ impl<T: Config> Pallet<T> {
 				"an executor is indexed for a task it is not assigned to"
 			);
 		}
+		// What item disputes record, only for batches: the items found wrong of its executors,
+		// and the window paused while one is disputed.
+		for (id, executor, found) in WrongItems::<T>::iter() {
+			let task = Tasks::<T>::get(id).ok_or("items found wrong of a task that is gone")?;
+			let TaskInput::Batch { items, .. } = task.input else {
+				return Err("items found wrong of a task that is not a batch".into());
+			};
+			ensure!(found.iter().all(|item| *item < items), "an item found wrong past the batch");
+			ensure!(
+				task.assignments.iter().any(|a| a.executor == executor),
+				"items found wrong of an executor not in the batch"
+			);
+		}
+		for (id, _) in PausedWindows::<T>::iter() {
+			let task = Tasks::<T>::get(id).ok_or("a paused window of a task that is gone")?;
+			ensure!(
+				matches!(task.input, TaskInput::Batch { .. }),
+				"a paused window of a task that is not a batch"
+			);
+			ensure!(
+				task.status == TaskStatus::Disputed || task.status.is_finished(),
+				"a paused window of a batch not under dispute"
+			);
+		}
 		// The protocol account holds at least what came in minus what went out (anyone may
 		// also send it funds).
 		let (mut received, mut paid) = (BalanceOf::<T>::zero(), BalanceOf::<T>::zero());

@@ -2,7 +2,9 @@
 
 use frame_support::{
 	parameter_types,
-	traits::{fungible::HoldConsideration, ConstU128, ConstU32, ConstU8, LinearStoragePrice},
+	traits::{
+		fungible::HoldConsideration, ConstBool, ConstU128, ConstU32, ConstU8, LinearStoragePrice,
+	},
 };
 use sp_runtime::Perbill;
 
@@ -151,12 +153,18 @@ pub const JURY_REVEAL_PERIOD: BlockNumber = 5;
 pub const APPEAL_PERIOD: BlockNumber = 5;
 /// Most appeals of a dispute.
 pub const MAX_APPEALS: u32 = 2;
-/// The longest a dispute lasts when its deadlines are processed on time: every round with its
-/// jury draw (one block), commit and reveal (each extended once for full blocks) and appeal
+/// The longest a dispute lasts when its deadlines are processed on time: an item's showing
+/// (extended once for full blocks) for a dispute over an item of a batch, then every round with
+/// its jury draw (one block), commit and reveal (each extended once for full blocks) and appeal
 /// window. When more deadlines fall due than blocks process, they are deferred, and the
 /// inference pallet's dispute timeout waits for a dispute still being judged.
-pub const LONGEST_DISPUTE: BlockNumber = (MAX_APPEALS + 1)
-	* (1 + JURY_COMMIT_PERIOD + JURY_REVEAL_PERIOD + 2 * CONGESTION_GRACE + APPEAL_PERIOD);
+pub const LONGEST_DISPUTE: BlockNumber = ITEM_PROOF_PERIOD
+	+ CONGESTION_GRACE
+	+ (MAX_APPEALS + 1)
+		* (1 + JURY_COMMIT_PERIOD + JURY_REVEAL_PERIOD + 2 * CONGESTION_GRACE + APPEAL_PERIOD);
+
+/// Blocks to show a disputed item of a batch, its input and the disputed output hash.
+pub const ITEM_PROOF_PERIOD: BlockNumber = 10;
 
 /// Challenge games. Dev values, sized for 3-second blocks; see `docs/challenges.md` for the
 /// expected-value reasoning behind them.
@@ -194,6 +202,12 @@ impl pallet_challenges::Config for Runtime {
 	type MaxDeadlinesPerBlock = ConstU32<16>;
 	/// A vote deadline that fell in full blocks moves two blocks on, once a phase.
 	type CongestionGrace = ConstU32<CONGESTION_GRACE>;
+	/// No batch is taken until a disagreement between two batch roots is judged item by item
+	/// (the bisection, `docs/batches.md`); challenges and audits of batches already are.
+	type BatchesTaken = ConstBool<false>;
+	type MaxItemLen = <Runtime as pallet_inference::Config>::MaxInputLen;
+	/// Half a minute to show a disputed item's input and output hash, with their proofs.
+	type ItemProofPeriod = ConstU32<ITEM_PROOF_PERIOD>;
 	type WeightInfo = pallet_challenges::weights::SubstrateWeight<Runtime>;
 }
 

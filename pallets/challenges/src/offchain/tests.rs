@@ -57,7 +57,17 @@ fn juror_node() -> Node {
 
 /// Scripts the endpoint's answer `content` to the next call for the mock's prompt.
 fn expect_call(http: &Arc<RwLock<OffchainState>>, content: &str) {
-	let (uri, body) = completion_request(&config(), MODEL_NAME, PROMPT, &PARAMS);
+	expect_call_for(http, PROMPT, &PARAMS, content);
+}
+
+/// Scripts the endpoint's answer `content` to the next call for `prompt` with `params`.
+fn expect_call_for(
+	http: &Arc<RwLock<OffchainState>>,
+	prompt: &str,
+	params: &TaskParams,
+	content: &str,
+) {
+	let (uri, body) = completion_request(&config(), MODEL_NAME, prompt, params);
 	let response = format!(
 		r#"{{"id":"chatcmpl-1","object":"chat.completion","created":0,"model":"{MODEL_NAME}","choices":[{{"index":0,"message":{{"role":"assistant","content":"{content}"}},"finish_reason":"length"}}]}}"#
 	);
@@ -283,5 +293,35 @@ fn a_juror_calls_only_within_the_time_left_from_the_blocks_start() {
 		Pallet::<Test>::run_jurors(now);
 		let commits = submitted(&node.pool);
 		assert!(matches!(commits[..], [(signer, Call::commit_vote { .. })] if signer == juror));
+	});
+}
+
+/// A juror of a dispute over one item of a batch runs that item's input, shown on chain, with
+/// the batch's parameters, and votes its output hash.
+#[test]
+fn a_juror_of_an_item_dispute_runs_the_item_shown_and_votes_its_output() {
+	use crate::tests::items::{outputs, revealed_batch, show};
+	let mut node = juror_node();
+	node.ext.execute_with(|| {
+		let lies = outputs(Some(2));
+		let (task, _) = revealed_batch(&lies);
+		assert_ok!(Pallet::<Test>::challenge_item(RuntimeOrigin::signed(2), task, 2, MIN_BOND));
+		// Before the item is shown and the jury drawn, there is nothing to run.
+		show(task, 2, &lies);
+		run_to_block(Disputes::<Test>::get(task).unwrap().phase_ends + 1);
+		let dispute = Disputes::<Test>::get(task).expect("dispute is open");
+		assert_eq!(dispute.phase, DisputePhase::Committing);
+		let juror = dispute.jury[0].juror;
+		UintAuthorityId::set_all_keys([juror]);
+
+		// One call, for the item's prompt, with the batch's parameters.
+		let params = TaskParams { max_tokens: 2, ..PARAMS };
+		expect_call_for(&node.http, "prompt 2", &params, "answer 2");
+		Pallet::<Test>::run_jurors(System::block_number());
+		let commits = submitted(&node.pool);
+		assert!(matches!(commits[..], [(signer, Call::commit_vote { .. })] if signer == juror));
+		include(commits);
+		run_to_block(Disputes::<Test>::get(task).unwrap().phase_ends);
+		reveals(&node.pool, task, juror, H256(sp_io::hashing::blake2_256(b"answer 2")));
 	});
 }

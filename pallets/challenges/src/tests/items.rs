@@ -1,0 +1,584 @@
+//! Disputes over one item of a batch: the item named (by a challenger, or drawn by the audit),
+//! its input and the disputed root's output hash shown with their Merkle proofs, one item
+//! judged, and the batch settled item by item (`docs/batches.md`).
+
+use super::*;
+use agentchain_execution::{batch, merkle::MerkleTree};
+use pallet_inference::{TaskInput, TaskParams, VerificationMode, WrongItems};
+
+/// Items of the test batches.
+pub(crate) const ITEMS: u32 = 4;
+/// Each executor's fee share (the fee of a batch with one executor).
+const SHARE: u64 = 100;
+/// An item's fee share: `SHARE / ITEMS`.
+const ITEM_SHARE: u64 = SHARE / ITEMS as u64;
+/// The challenge bond of an item: `max(MIN_BOND, ITEM_SHARE × BOND_FEE_MULTIPLE)`.
+const ITEM_BOND: u64 = MIN_BOND;
+/// What a root found wrong on a challenged item loses: `max(2 × 3 × JUROR_REWARD,
+/// ITEM_SHARE × SLASH_FEE_MULTIPLE)`.
+const ITEM_SLASH: u64 = 60;
+
+/// The protocol's cut of a payment of `amount`.
+fn cut(amount: u64) -> u64 {
+	<<Test as pallet_inference::Config>::ProtocolCut as Get<Perbill>>::get().mul_floor(amount)
+}
+
+pub(crate) fn prompts() -> Vec<String> {
+	prompts_of(ITEMS)
+}
+
+fn prompts_of(items: u32) -> Vec<String> {
+	(0..items).map(|i| format!("prompt {i}")).collect()
+}
+
+/// The outputs of an executor that runs every item, but lies on `lie`.
+pub(crate) fn outputs(lie: Option<u32>) -> Vec<String> {
+	(0..ITEMS)
+		.map(|i| if Some(i) == lie { "a cheap guess".into() } else { format!("answer {i}") })
+		.collect()
+}
+
+pub(crate) fn tree(items: &[String]) -> MerkleTree {
+	MerkleTree::new(&batch::item_hashes(items)).expect("items")
+}
+
+/// Submits a batch of `items` of [`prompts_of`] with `redundancy` executors, each paid
+/// [`SHARE`]; returns it.
+fn submit_batch(items: u32, redundancy: u32) -> TaskId {
+	let id = pallet_inference::NextTaskId::<Test>::get();
+	assert_ok!(Inference::submit_task(
+		RuntimeOrigin::signed(1),
+		model(),
+		TaskInput::Batch {
+			root: batch::root(&prompts_of(items)).unwrap(),
+			uri: b"https://in.example/b.json".to_vec(),
+			items,
+			audit_commitment: H256::repeat_byte(9),
+		},
+		TaskParams {
+			max_tokens: 2,
+			temperature_milli: 0,
+			seed: 1,
+			mode: VerificationMode::ExactMatch
+		},
+		SHARE * u64::from(redundancy),
+		redundancy,
+		// Twice the blocks its items and tokens need (8 items, 8 tokens a block).
+		u64::from(2 * (items.div_ceil(8) + (2 * items).div_ceil(8))),
+	));
+	id
+}
+
+/// A batch of [`prompts`] with one executor, revealed with the root of `outputs`; its window
+/// open. Returns the task and its executor.
+pub(crate) fn revealed_batch(outputs: &[String]) -> (TaskId, u64) {
+	let id = submit_batch(outputs.len() as u32, 1);
+	run_to_block(System::block_number() + 1);
+	let executor = executors_of(id)[0];
+	let root = tree(outputs).root();
+	let salt = [3u8; 32];
+	assert_ok!(Inference::commit(
+		RuntimeOrigin::signed(executor),
+		id,
+		pallet_inference::commitment_of(&root, &salt, &executor),
+	));
+	assert_ok!(Inference::reveal(
+		RuntimeOrigin::signed(executor),
+		id,
+		root,
+		salt,
+		None,
+		Some(b"https://out.example/o.json".to_vec()),
+	));
+	// The results are compared at the next block.
+	run_to_block(System::block_number() + 1);
+	assert_eq!(task_status(id), TaskStatus::Revealed);
+	(id, executor)
+}
+
+/// Shows item `item`'s input (from [`prompts`]) and the root's output hash of it (from
+/// `outputs`), each with its proof, signed by 3.
+pub(crate) fn show(task: TaskId, item: u32, outputs: &[String]) {
+	let inputs = prompts();
+	let proof = tree(&inputs).proof(item).unwrap();
+	assert_ok!(Challenges::show_item_input(
+		RuntimeOrigin::signed(3),
+		task,
+		inputs[item as usize].clone().into_bytes(),
+		proof,
+	));
+	let leaf = hash(outputs[item as usize].as_bytes());
+	let proof = tree(outputs).proof(item).unwrap();
+	assert_ok!(Challenges::show_item_output(RuntimeOrigin::signed(3), task, leaf, proof));
+}
+
+/// Runs to the end of the showing and draws the jury.
+pub(crate) fn end_showing(task: TaskId) {
+	assert_eq!(dispute(task).phase, DisputePhase::Showing);
+	run_to_block(dispute(task).phase_ends);
+	draw(task);
+}
+
+/// Runs a dispute to its close once its votes are counted (its appeal window passes).
+fn close_after_count(task: TaskId) {
+	assert_eq!(dispute(task).phase, DisputePhase::Appealable);
+	run_to_block(dispute(task).phase_ends);
+	assert!(!Disputes::<Test>::contains_key(task));
+	assert!(!ItemDisputes::<Test>::contains_key(task));
+}
+
+/// Asserts that `task`, the batch of `outputs`, was finalised with its executor paid its share
+/// less `unpaid` items, and the requester refunded them.
+fn assert_finalised(task: TaskId, outputs: &[String], unpaid: u64) {
+	let earned = SHARE - unpaid * ITEM_SHARE;
+	let cut = cut(earned);
+	assert_eq!(task_status(task), TaskStatus::Finalised);
+	System::assert_has_event(
+		pallet_inference::Event::TaskFinalised {
+			task,
+			output_hash: tree(outputs).root(),
+			paid: earned - cut,
+			protocol_cut: cut,
+			refunded: SHARE - earned,
+		}
+		.into(),
+	);
+}
+
+fn window_end(task: TaskId) -> u64 {
+	pallet_inference::Tasks::<Test>::get(task).expect("task exists").phase_ends
+}
+
+#[test]
+fn a_lie_on_one_item_is_found_by_its_challenge_priced_as_that_item_and_the_rest_is_paid() {
+	run_test(|| {
+		let issuance = Balances::total_issuance();
+		let lies = outputs(Some(2));
+		let (task, executor) = revealed_batch(&lies);
+		let window_left = window_end(task) - System::block_number();
+		let (stake_before, requester_before) = (stake(executor), Balances::free_balance(1));
+
+		let challenged_at = System::block_number();
+		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, 2, ITEM_BOND));
+		System::assert_has_event(
+			Event::ItemDisputeOpened {
+				task,
+				item: 2,
+				show_deadline: System::block_number() + ITEM_PROOF_PERIOD,
+			}
+			.into(),
+		);
+		show(task, 2, &lies);
+		end_showing(task);
+		// The jury judges the item's output hash: the leaf, not the root.
+		let truth = hash(b"answer 2");
+		assert_eq!(dispute(task).result, Some(hash(b"a cheap guess")));
+		vote_round(task, &[Some(truth), Some(truth), Some(truth)]);
+		close_after_count(task);
+
+		// The item's price: the item slash, the challenger's bond back with its share, the
+		// requester compensated up to the item's share.
+		assert_eq!(stake(executor), stake_before - ITEM_SLASH);
+		assert_eq!(bond_held(2), 0);
+		System::assert_has_event(
+			Event::RewardPaid { task, who: 2, amount: challenger_reward(ITEM_SLASH, 3) }.into(),
+		);
+		// Compensation comes after the jurors and the challenger, out of what the slash left.
+		let compensation = (ITEM_SLASH - 3 * JUROR_REWARD - challenger_reward(ITEM_SLASH, 3))
+			.min(ITEM_SHARE * u64::from(COMPENSATION_FEE_MULTIPLE));
+		System::assert_has_event(
+			Event::RequesterCompensated { task, requester: 1, amount: compensation }.into(),
+		);
+		// The batch is back in its window, for the blocks it had left: the rest of its items
+		// are still open to challenges and its audit.
+		assert_eq!(task_status(task), TaskStatus::Revealed);
+		assert_eq!(window_end(task), System::block_number() + window_left);
+		// Its audit is still drawn from the block before the window's original end: pausing
+		// the window does not draw it again from another block.
+		let original_end = challenged_at + window_left;
+		assert_eq!(pallet_inference::AuditSeedBlocks::<Test>::get(task), Some(original_end - 1));
+		assert_eq!(WrongItems::<Test>::get(task, executor).into_inner(), vec![2]);
+		assert_noop!(
+			Challenges::challenge_item(RuntimeOrigin::signed(3), task, 2, ITEM_BOND),
+			Error::<Test>::ItemAlreadyJudged
+		);
+
+		// At the window's end the executor is paid its share less the item found wrong; the
+		// requester refunded that item.
+		run_to_block(window_end(task));
+		assert_eq!(task_status(task), TaskStatus::Finalised);
+		assert_finalised(task, &lies, 1);
+		assert_eq!(
+			Balances::free_balance(1),
+			requester_before + ITEM_SHARE + compensation,
+			"refunded the item and compensated for it"
+		);
+		assert_eq!(Balances::total_issuance(), issuance, "no funds created or destroyed");
+	});
+}
+
+#[test]
+fn a_challenge_of_a_right_item_loses_its_bond_and_the_batch_is_paid_in_full() {
+	run_test(|| {
+		let honest = outputs(None);
+		let (task, executor) = revealed_batch(&honest);
+		let stake_before = stake(executor);
+		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, 1, ITEM_BOND));
+		show(task, 1, &honest);
+		end_showing(task);
+		let truth = hash(b"answer 1");
+		vote_round(task, &[Some(truth), Some(truth), Some(truth)]);
+		close_after_count(task);
+		assert_eq!(stake(executor), stake_before);
+		System::assert_has_event(Event::BondForfeited { task, who: 2, amount: ITEM_BOND }.into());
+		assert_eq!(task_status(task), TaskStatus::Revealed);
+		assert!(WrongItems::<Test>::get(task, executor).is_empty());
+		run_to_block(window_end(task));
+		assert_finalised(task, &honest, 0);
+	});
+}
+
+#[test]
+fn an_item_not_shown_finds_the_root_wrong_on_it_without_a_jury() {
+	run_test(|| {
+		// The output hash is shown, the input is not: nobody can judge the item, and the root's
+		// executors, who checked the inputs document against its root, could have shown it.
+		let honest = outputs(None);
+		let (task, executor) = revealed_batch(&honest);
+		let stake_before = stake(executor);
+		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, 0, ITEM_BOND));
+		let proof = tree(&honest).proof(0).unwrap();
+		assert_ok!(Challenges::show_item_output(
+			RuntimeOrigin::signed(executor),
+			task,
+			hash(b"answer 0"),
+			proof
+		));
+		run_to_block(dispute(task).phase_ends);
+		assert!(!Disputes::<Test>::contains_key(task), "closed without a jury");
+		System::assert_has_event(
+			Event::DisputeClosed { task, verdict: Some(ITEM_NOT_SHOWN), result_overturned: true }
+				.into(),
+		);
+		assert_eq!(stake(executor), stake_before - ITEM_SLASH);
+		assert_eq!(bond_held(2), 0);
+		assert_eq!(WrongItems::<Test>::get(task, executor).into_inner(), vec![0]);
+		assert_eq!(task_status(task), TaskStatus::Revealed);
+	});
+}
+
+#[test]
+fn showings_are_checked_against_the_roots_item_and_proof() {
+	run_test(|| {
+		let honest = outputs(None);
+		let (task, _) = revealed_batch(&honest);
+		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, 1, ITEM_BOND));
+		let inputs = prompts();
+		let input = |i: usize| inputs[i].clone().into_bytes();
+		let input_proof = |i: u32| tree(&inputs).proof(i).unwrap();
+		let output_proof = |i: u32| tree(&honest).proof(i).unwrap();
+		// Another item's input with its own (valid) proof: the wrong index.
+		assert_noop!(
+			Challenges::show_item_input(RuntimeOrigin::signed(3), task, input(2), input_proof(2)),
+			Error::<Test>::InvalidProof
+		);
+		// The item's input with another item's proof.
+		assert_noop!(
+			Challenges::show_item_input(RuntimeOrigin::signed(3), task, input(1), input_proof(0)),
+			Error::<Test>::InvalidProof
+		);
+		// Other bytes under the item's proof.
+		assert_noop!(
+			Challenges::show_item_input(
+				RuntimeOrigin::signed(3),
+				task,
+				b"another prompt".to_vec(),
+				input_proof(1)
+			),
+			Error::<Test>::InvalidProof
+		);
+		// An output hash proved against the inputs root: the wrong root.
+		assert_noop!(
+			Challenges::show_item_output(
+				RuntimeOrigin::signed(3),
+				task,
+				hash(b"prompt 1"),
+				input_proof(1)
+			),
+			Error::<Test>::InvalidProof
+		);
+		// A proof with one hash too many or too few.
+		let mut long = output_proof(1);
+		long.push(H256::zero());
+		assert_noop!(
+			Challenges::show_item_output(RuntimeOrigin::signed(3), task, hash(b"answer 1"), long),
+			Error::<Test>::InvalidProof
+		);
+		let mut short = output_proof(1);
+		short.pop();
+		assert_noop!(
+			Challenges::show_item_output(RuntimeOrigin::signed(3), task, hash(b"answer 1"), short),
+			Error::<Test>::InvalidProof
+		);
+		// Longer than any item may be.
+		assert_noop!(
+			Challenges::show_item_input(RuntimeOrigin::signed(3), task, vec![b'x'; 65], vec![]),
+			Error::<Test>::ItemTooLong
+		);
+		// The right ones, once each.
+		assert_ok!(Challenges::show_item_input(
+			RuntimeOrigin::signed(3),
+			task,
+			input(1),
+			input_proof(1)
+		));
+		assert_noop!(
+			Challenges::show_item_input(RuntimeOrigin::signed(3), task, input(1), input_proof(1)),
+			Error::<Test>::AlreadyShown
+		);
+		assert_ok!(Challenges::show_item_output(
+			RuntimeOrigin::signed(3),
+			task,
+			hash(b"answer 1"),
+			output_proof(1)
+		));
+		// Not after the showing.
+		run_to_block(dispute(task).phase_ends);
+		assert_noop!(
+			Challenges::show_item_output(
+				RuntimeOrigin::signed(3),
+				task,
+				hash(b"answer 1"),
+				output_proof(1)
+			),
+			Error::<Test>::WrongPhase
+		);
+		assert_eq!(dispute(task).phase, DisputePhase::Drawing);
+	});
+}
+
+#[test]
+fn a_batch_is_challenged_by_item_and_only_within_its_bounds() {
+	run_test(|| {
+		let (task, executor) = revealed_batch(&outputs(None));
+		let plain = revealed_task(1, model(), &[b"5"]);
+		assert_noop!(
+			Challenges::challenge(RuntimeOrigin::signed(2), task, BOND),
+			Error::<Test>::BatchNeedsItem
+		);
+		assert_noop!(
+			Challenges::challenge_item(RuntimeOrigin::signed(2), plain, 0, BOND),
+			Error::<Test>::NotABatch
+		);
+		assert_noop!(
+			Challenges::challenge_item(RuntimeOrigin::signed(2), task, ITEMS, ITEM_BOND),
+			Error::<Test>::ItemOutOfRange
+		);
+		assert_noop!(
+			Challenges::challenge_item(RuntimeOrigin::signed(2), task, 0, ITEM_BOND - 1),
+			Error::<Test>::BondTooLow
+		);
+		assert_noop!(
+			Challenges::challenge_item(RuntimeOrigin::signed(executor), task, 0, ITEM_BOND),
+			Error::<Test>::OwnResult
+		);
+		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, 0, ITEM_BOND));
+		// One item dispute at a time.
+		assert_noop!(
+			Challenges::challenge_item(RuntimeOrigin::signed(3), task, 1, ITEM_BOND),
+			Error::<Test>::NotChallengeable
+		);
+	});
+}
+
+#[test]
+fn a_root_found_wrong_on_as_many_items_as_its_collateral_covers_takes_no_more_challenges() {
+	run_test(|| {
+		// A batch of 16 items, whose collateral covers 15 item slashes.
+		for executor in 11..=13 {
+			assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(executor), 1_000));
+		}
+		let honest: Vec<String> = (0..16).map(|i| format!("answer {i}")).collect();
+		let (task, executor) = revealed_batch(&honest);
+		let found: Vec<u32> = (0..MAX_ITEM_DISPUTES).collect();
+		WrongItems::<Test>::insert(task, executor, BoundedVec::truncate_from(found));
+		assert_noop!(
+			Challenges::challenge_item(RuntimeOrigin::signed(2), task, 15, MIN_BOND),
+			Error::<Test>::ItemDisputesExhausted
+		);
+	});
+}
+
+#[test]
+fn an_unjudged_item_dispute_finds_nothing_and_never_finalises_the_batch() {
+	run_test(|| {
+		// The jury reaches no majority: the batch goes back to its window, nothing found wrong,
+		// the challenger pays the jurors who voted from its bond.
+		let lies = outputs(Some(3));
+		let (task, executor) = revealed_batch(&lies);
+		let stake_before = stake(executor);
+		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, 3, ITEM_BOND));
+		show(task, 3, &lies);
+		end_showing(task);
+		vote_round(task, &[Some(hash(b"answer 3")), None, None]);
+		close_after_count(task);
+		assert_eq!(stake(executor), stake_before);
+		assert_eq!(task_status(task), TaskStatus::Revealed);
+		assert!(WrongItems::<Test>::get(task, executor).is_empty());
+		// The item can be challenged again.
+		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(3), task, 3, ITEM_BOND));
+	});
+}
+
+/// Audits every result; runs batch `outputs` to its window's end, shows the drawn item, and
+/// has the jury vote the item's true output. Returns the task, its executor and its stake
+/// before.
+fn audited(outputs: &[String]) -> (TaskId, u64, u64) {
+	AuditProbability::set(Perbill::one());
+	let (task, executor) = revealed_batch(outputs);
+	let stake_before = stake(executor);
+	run_to_block(window_end(task));
+	let item = ItemDisputes::<Test>::get(task).expect("the batch is audited").item;
+	assert_eq!(dispute(task).kind, DisputeKind::Audit);
+	show(task, item, outputs);
+	end_showing(task);
+	let truth = hash(format!("answer {item}").as_bytes());
+	vote_round(task, &[Some(truth), Some(truth), Some(truth)]);
+	close_after_count(task);
+	(task, executor, stake_before)
+}
+
+#[test]
+fn the_audit_of_a_batch_finding_its_drawn_item_wrong_costs_the_whole_batch() {
+	run_test(|| {
+		// Wrong on every item: whichever the audit draws, the root is found wrong on it, and
+		// the whole batch is at stake (nobody chose the item).
+		let guesses: Vec<String> = (0..ITEMS).map(|i| format!("guess {i}")).collect();
+		let (task, executor, stake_before) = audited(&guesses);
+		assert_eq!(stake(executor), stake_before - Challenges::wrong_result_slash(SHARE));
+		assert_eq!(task_status(task), TaskStatus::Finalised);
+		assert_finalised(task, &guesses, u64::from(ITEMS));
+	});
+}
+
+#[test]
+fn the_audit_of_a_batch_finding_its_drawn_item_right_pays_the_batch_at_once() {
+	run_test(|| {
+		let honest = outputs(None);
+		let (task, executor, stake_before) = audited(&honest);
+		assert_eq!(stake(executor), stake_before);
+		// The window was over: the batch is finalised, not sent back to it.
+		assert_eq!(task_status(task), TaskStatus::Finalised);
+		assert_finalised(task, &honest, 0);
+	});
+}
+
+#[test]
+fn the_audit_item_is_spread_over_the_batch() {
+	let mut seen = [0u32; ITEMS as usize];
+	for i in 0..400u32 {
+		let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
+		seen[Challenges::audit_item(seed, ITEMS) as usize] += 1;
+	}
+	assert!(seen.iter().all(|&count| count > 60), "{seen:?}");
+	assert_eq!(Challenges::audit_item([7; 32], 1), 0);
+}
+
+#[test]
+fn each_item_found_wrong_takes_its_slash_out_of_the_batchs_collateral() {
+	run_test(|| {
+		// Lies on items 1 and 2, each found by its own challenge: two item slashes, the
+		// collateral the executor reserved for the batch lowered by each (the registry's
+		// invariants, checked after the test, hold: no reservation above the stake left).
+		let lies: Vec<String> = (0..ITEMS)
+			.map(|i| if i == 1 || i == 2 { "a cheap guess".into() } else { format!("answer {i}") })
+			.collect();
+		let (task, executor) = revealed_batch(&lies);
+		let stake_before = stake(executor);
+		let reserved = |who: u64| pallet_agents::Registry::<Test>::get(who).unwrap().collateral;
+		let reserved_before = reserved(executor);
+		for item in [1, 2] {
+			assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, item, ITEM_BOND));
+			show(task, item, &lies);
+			end_showing(task);
+			let truth = hash(format!("answer {item}").as_bytes());
+			vote_round(task, &[Some(truth), Some(truth), Some(truth)]);
+			close_after_count(task);
+			Agents::do_try_state().expect("the registry's invariants hold");
+		}
+		assert_eq!(stake(executor), stake_before - 2 * ITEM_SLASH);
+		assert_eq!(reserved(executor), reserved_before - 2 * ITEM_SLASH);
+		assert_eq!(WrongItems::<Test>::get(task, executor).into_inner(), vec![1, 2]);
+		run_to_block(window_end(task));
+		assert_finalised(task, &lies, 2);
+		assert_eq!(reserved(executor), 0, "released at the end");
+	});
+}
+
+#[test]
+fn two_batch_roots_that_differ_are_neither_paid_until_the_bisection_names_the_item() {
+	run_test(|| {
+		// No item disagreement is judged yet: the batch expires, its requester refunded, and
+		// a lazy executor's random root is not paid for the other's work.
+		let id = submit_batch(ITEMS, 2);
+		run_to_block(System::block_number() + 1);
+		let salt = [3u8; 32];
+		let roots = [tree(&outputs(None)).root(), H256::repeat_byte(0x55)];
+		let executors = executors_of(id);
+		for (executor, root) in executors.iter().zip(roots) {
+			assert_ok!(Inference::commit(
+				RuntimeOrigin::signed(*executor),
+				id,
+				pallet_inference::commitment_of(&root, &salt, executor),
+			));
+		}
+		for (executor, root) in executors.iter().zip(roots) {
+			assert_ok!(Inference::reveal(
+				RuntimeOrigin::signed(*executor),
+				id,
+				root,
+				salt,
+				None,
+				Some(b"https://out.example/o.json".to_vec()),
+			));
+		}
+		run_to_block(System::block_number() + 1);
+		assert_eq!(task_status(id), TaskStatus::Expired);
+		assert!(!Disputes::<Test>::contains_key(id));
+		System::assert_has_event(
+			pallet_inference::Event::TaskExpired { task: id, refunded: 2 * SHARE }.into(),
+		);
+	});
+}
+
+#[test]
+fn an_item_disputes_jury_that_cannot_be_drawn_is_drawn_again_later() {
+	run_test(|| {
+		// The verifiers pause once the item is shown (say, the executor's own): the item is
+		// not left unjudged, which would pay the batch in full or return the bond.
+		let lies = outputs(Some(1));
+		let (task, executor) = revealed_batch(&lies);
+		let stake_before = stake(executor);
+		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, 1, ITEM_BOND));
+		show(task, 1, &lies);
+		let verifiers: Vec<u64> = (31..=42).collect();
+		for v in &verifiers {
+			assert_ok!(Agents::pause(RuntimeOrigin::signed(*v)));
+		}
+		run_to_block(dispute(task).phase_ends);
+		run_to_block(System::block_number() + 1);
+		System::assert_has_event(Event::JuryNotDrawn { task, round: 0 }.into());
+		assert_eq!(dispute(task).phase, DisputePhase::Drawing);
+		assert_eq!(dispute(task).phase_ends, System::block_number() + COMMIT_PERIOD);
+		assert_eq!(bond_held(2), ITEM_BOND);
+		for v in &verifiers {
+			assert_ok!(Agents::resume(RuntimeOrigin::signed(*v)));
+		}
+		run_to_block(dispute(task).phase_ends);
+		assert_eq!(dispute(task).phase, DisputePhase::Committing);
+		let truth = hash(b"answer 1");
+		vote_round(task, &[Some(truth), Some(truth), Some(truth)]);
+		close_after_count(task);
+		assert_eq!(stake(executor), stake_before - ITEM_SLASH);
+	});
+}
