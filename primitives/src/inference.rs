@@ -298,6 +298,28 @@ pub trait OffchainExecution {
 		input: &[u8],
 		timeout_ms: u64,
 	) -> Result<Vec<u8>, agentchain_execution::Fault>;
+
+	/// In an off-chain worker of an executor's node: what it shows of item `item` of batch `id`,
+	/// which it ran for agent `executor`, from the batch's work it keeps (`None` when it keeps
+	/// none, or not that item).
+	fn item_showing<AccountId: Encode>(
+		id: TaskId,
+		executor: &AccountId,
+		item: u32,
+	) -> Option<ItemShowing>;
+}
+
+/// What an executor shows of one item of its batch in an item dispute.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ItemShowing {
+	/// The item's input.
+	pub input: Vec<u8>,
+	/// Its Merkle proof against the batch's inputs root.
+	pub input_proof: Vec<H256>,
+	/// The hash of the executor's output of the item: the leaf of its outputs root.
+	pub output: H256,
+	/// Its Merkle proof against the outputs root.
+	pub output_proof: Vec<H256>,
 }
 
 /// Told when a task is finalised and its executors paid, with the protocol cut it paid.

@@ -178,8 +178,9 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// role (transaction version 4), and an agent node clears a batch's inputs and outputs with its
 /// record when it drops the record as the oldest; challenges and audits of a batch judge one
 /// item (`challenge_item`, `show_item_input`, `show_item_output`, the dispute phase `Showing`,
-/// storage `ItemDisputes`, `WrongItems`, `PausedWindows`), batches still refused
-/// (`BatchesTaken` false) until a disagreement between two roots is judged item by item.
+/// storage `ItemDisputes`, `WrongItems`, `PausedWindows`, `AuditSeedBlocks`), agent nodes show
+/// their disputed items and judge item disputes, batches still refused (`BatchesTaken` false)
+/// until a disagreement between two roots is judged item by item.
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

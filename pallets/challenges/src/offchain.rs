@@ -26,6 +26,12 @@
 //! juror that does not reveal: operators should serve the models they register as verifiers
 //! for.
 //!
+//! An executor's node shows its items too: for each operator key, the agent's item disputes in
+//! their showing phase (among the first [`MAX_ITEM_DISPUTES_SCANNED`] open ones) whose input or
+//! output hash is not shown yet get `show_item_input` and `show_item_output`, from the batch's
+//! work the node keeps ([`OffchainExecution::item_showing`]); sent again after
+//! [`RESUBMIT_AFTER`] blocks while still missing.
+//!
 //! A node killed after committing a vote but before its database kept the vote's record (or
 //! whose record was lost otherwise) votes again, and keeps the vote if it opens its commitment on
 //! chain: the salt is derived from the node's secret and the seat, so the same vote gives the
@@ -71,6 +77,14 @@ pub const MAX_CALLS_PER_RUN: u32 = 2;
 /// Most vote records the node keeps; the oldest are dropped beyond it.
 pub const MAX_VOTE_RECORDS: usize = 256;
 
+/// Most open item disputes one run looks at for items its agents must show.
+pub const MAX_ITEM_DISPUTES_SCANNED: usize = 256;
+
+/// Prefix of the offchain storage keys of the blocks items were shown at.
+const SHOW_PREFIX: &[u8] = b"agentchain::challenges::show::";
+/// Offchain storage key of the list of show records.
+const SHOW_INDEX_KEY: &[u8] = b"agentchain::challenges::show-index";
+
 /// Prefix of the offchain storage keys of vote records.
 const VOTE_PREFIX: &[u8] = b"agentchain::challenges::vote::";
 /// Prefix of the offchain storage keys of per-seat locks.
@@ -100,6 +114,47 @@ impl<T: Config> Pallet<T> {
 			let Some(juror) = T::AgentRegistry::agent_of(&operator.id) else { continue };
 			for task in JurorDuties::<T>::iter_key_prefix(&juror).take(MAX_DUTIES_SCANNED) {
 				Self::sit(&mut run, &operator, &juror, task);
+			}
+			Self::show_items(run.now, &operator, &juror);
+		}
+	}
+
+	/// Shows the items `agent`'s roots are disputed on that are not shown yet, as its node ran
+	/// them.
+	fn show_items(now: u64, operator: &Account<T>, agent: &T::AccountId) {
+		for (task, shown) in crate::ItemDisputes::<T>::iter().take(MAX_ITEM_DISPUTES_SCANNED) {
+			if shown.input.is_some() && shown.output.is_some() {
+				continue;
+			}
+			let Some(dispute) = Disputes::<T>::get(task) else { continue };
+			let showing = dispute.phase == DisputePhase::Showing
+				&& now < dispute.phase_ends.saturated_into::<u64>();
+			if !showing || !dispute.revealed.iter().any(|(executor, _)| executor == agent) {
+				continue;
+			}
+			let key = [SHOW_PREFIX, &(task, shown.item, agent).encode()].concat();
+			let record = StorageValueRef::persistent(&key);
+			let attempt = match record.get::<u64>() {
+				Ok(Some(sent)) if now < sent.saturating_add(RESUBMIT_AFTER) => continue,
+				Ok(Some(_)) => Attempt::Resend,
+				_ => Attempt::First,
+			};
+			let Some(item) = T::Tasks::item_showing(task, agent, shown.item) else {
+				log::warn!(target: LOG_TARGET, "dispute {task}: this node keeps no work of item {} to show", shown.item);
+				continue;
+			};
+			record.set(&now);
+			let _ = remember_record(SHOW_INDEX_KEY, &key, MAX_VOTE_RECORDS);
+			log::info!(target: LOG_TARGET, "dispute {task}: showing item {}", shown.item);
+			if shown.input.is_none() {
+				let call =
+					Call::show_item_input { task, input: item.input, proof: item.input_proof };
+				Self::submit(operator, task, call, now, attempt);
+			}
+			if shown.output.is_none() {
+				let call =
+					Call::show_item_output { task, output: item.output, proof: item.output_proof };
+				Self::submit(operator, task, call, now, attempt);
 			}
 		}
 	}

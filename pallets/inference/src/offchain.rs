@@ -828,7 +828,7 @@ struct Run {
 }
 
 /// The offchain storage key of the work record of `agent` on round `round` of task `id`.
-fn work_key<T: Config>(id: TaskId, agent: &T::AccountId, round: u32) -> Vec<u8> {
+pub fn work_key<T: Config>(id: TaskId, agent: &T::AccountId, round: u32) -> Vec<u8> {
 	[WORK_PREFIX, &(id, agent, round).encode()].concat()
 }
 
@@ -848,18 +848,20 @@ fn work_lock<T: Config>(
 }
 
 /// Suffixes of the offchain storage keys of a batch's work, after its work record's key: the
-/// checked inputs, the progress, and each item's output (then its index).
-const BATCH_INPUTS: &[u8] = b"/batch-inputs";
+/// checked inputs, the progress, and each item's output (then its index). The layout is public
+/// for what reads a node's batch work besides this worker: the item an executor shows in a
+/// dispute ([`OffchainExecution::item_showing`]), and tests.
+pub const BATCH_INPUTS: &[u8] = b"/batch-inputs";
 const BATCH_PROGRESS: &[u8] = b"/batch-progress";
 const BATCH_OUTPUT: &[u8] = b"/batch-output/";
 
 /// The offchain storage key of a part of a batch's work.
-fn batch_key(key: &[u8], part: &[u8]) -> Vec<u8> {
+pub fn batch_key(key: &[u8], part: &[u8]) -> Vec<u8> {
 	[key, part].concat()
 }
 
 /// The offchain storage key of the output of item `index` of a batch.
-fn batch_output_key(key: &[u8], index: u32) -> Vec<u8> {
+pub fn batch_output_key(key: &[u8], index: u32) -> Vec<u8> {
 	[key, BATCH_OUTPUT, &index.to_le_bytes()[..]].concat()
 }
 
@@ -953,6 +955,31 @@ impl<T: Config> agentchain_primitives::inference::OffchainExecution for Pallet<T
 
 	fn execute_item_offchain(id: TaskId, input: &[u8], timeout_ms: u64) -> Result<Vec<u8>, Fault> {
 		Self::execute_item_for_verification(id, input, timeout_ms)
+	}
+
+	fn item_showing<AccountId: Encode>(
+		id: TaskId,
+		executor: &AccountId,
+		item: u32,
+	) -> Option<agentchain_primitives::inference::ItemShowing> {
+		use agentchain_execution::{batch::item_hashes, merkle::MerkleTree};
+		let task = crate::Tasks::<T>::get(id)?;
+		let TaskInput::Batch { items, .. } = task.input else { return None };
+		// The key of the work this node did for `executor` (see `work_key`).
+		let key = [WORK_PREFIX, &(id, executor, task.reassignments).encode()].concat();
+		let inputs = StorageValueRef::persistent(&batch_key(&key, BATCH_INPUTS))
+			.get::<Vec<String>>()
+			.ok()
+			.flatten()?;
+		let outputs = stored_outputs(&key, items).ok()?;
+		let output_hashes = item_hashes(&outputs);
+		let index = item as usize;
+		Some(agentchain_primitives::inference::ItemShowing {
+			input: inputs.get(index)?.clone().into_bytes(),
+			input_proof: MerkleTree::new(&item_hashes(&inputs))?.proof(item)?,
+			output: *output_hashes.get(index)?,
+			output_proof: MerkleTree::new(&output_hashes)?.proof(item)?,
+		})
 	}
 }
 

@@ -325,3 +325,58 @@ fn a_juror_of_an_item_dispute_runs_the_item_shown_and_votes_its_output() {
 		reveals(&node.pool, task, juror, H256(sp_io::hashing::blake2_256(b"answer 2")));
 	});
 }
+
+/// An executor's node shows the item its root is challenged on, from the batch work it keeps
+/// (as its executor worker stored it), with proofs the chain accepts; once shown, nothing more.
+#[test]
+fn an_executors_node_shows_the_item_its_root_is_challenged_on() {
+	use crate::tests::items::{outputs, prompts, submit_batch, tree, ITEMS};
+	use pallet_inference::offchain::{batch_key, batch_output_key, work_key, BATCH_INPUTS};
+	let mut node = juror_node();
+	node.ext.execute_with(|| {
+		let answers = outputs(None);
+		let task = submit_batch(ITEMS, 1);
+		run_to_block(System::block_number() + 1);
+		let executor = executors_of(task)[0];
+		// The batch work its node kept: the inputs, and each item's output.
+		let key = work_key::<Test>(task, &executor, 0);
+		StorageValueRef::persistent(&batch_key(&key, BATCH_INPUTS)).set(&prompts());
+		for (i, answer) in answers.iter().enumerate() {
+			StorageValueRef::persistent(&batch_output_key(&key, i as u32))
+				.set(&answer.clone().into_bytes());
+		}
+		let root = tree(&answers).root();
+		let salt = [3u8; 32];
+		assert_ok!(Inference::commit(
+			RuntimeOrigin::signed(executor),
+			task,
+			pallet_inference::commitment_of(&root, &salt, &executor),
+		));
+		assert_ok!(Inference::reveal(
+			RuntimeOrigin::signed(executor),
+			task,
+			root,
+			salt,
+			None,
+			Some(b"https://out.example/o.json".to_vec()),
+		));
+		run_to_block(System::block_number() + 1);
+		assert_ok!(Pallet::<Test>::challenge_item(RuntimeOrigin::signed(2), task, 3, MIN_BOND));
+
+		UintAuthorityId::set_all_keys([executor]);
+		Pallet::<Test>::run_jurors(System::block_number());
+		let shows = submitted(&node.pool);
+		assert!(matches!(
+			shows[..],
+			[(a, Call::show_item_input { .. }), (b, Call::show_item_output { .. })]
+				if a == executor && b == executor
+		));
+		include(shows);
+		let shown = crate::ItemDisputes::<Test>::get(task).unwrap();
+		assert_eq!(shown.input.map(|input| input.to_vec()), Some(b"prompt 3".to_vec()));
+		assert_eq!(shown.output, Some(H256(sp_io::hashing::blake2_256(b"answer 3"))));
+		run_to_block(System::block_number() + 1);
+		Pallet::<Test>::run_jurors(System::block_number());
+		assert!(submitted(&node.pool).is_empty(), "nothing left to show");
+	});
+}

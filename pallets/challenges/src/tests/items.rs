@@ -44,7 +44,7 @@ pub(crate) fn tree(items: &[String]) -> MerkleTree {
 
 /// Submits a batch of `items` of [`prompts_of`] with `redundancy` executors, each paid
 /// [`SHARE`]; returns it.
-fn submit_batch(items: u32, redundancy: u32) -> TaskId {
+pub(crate) fn submit_batch(items: u32, redundancy: u32) -> TaskId {
 	let id = pallet_inference::NextTaskId::<Test>::get();
 	assert_ok!(Inference::submit_task(
 		RuntimeOrigin::signed(1),
@@ -422,6 +422,10 @@ fn an_unjudged_item_dispute_finds_nothing_and_never_finalises_the_batch() {
 		end_showing(task);
 		vote_round(task, &[Some(hash(b"answer 3")), None, None]);
 		close_after_count(task);
+		// The bond pays every seat of the round held; the rest is returned.
+		System::assert_has_event(
+			Event::BondReturned { task, who: 2, amount: ITEM_BOND - 3 * JUROR_REWARD }.into(),
+		);
 		assert_eq!(stake(executor), stake_before);
 		assert_eq!(task_status(task), TaskStatus::Revealed);
 		assert!(WrongItems::<Test>::get(task, executor).is_empty());

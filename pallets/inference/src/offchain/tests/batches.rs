@@ -169,6 +169,40 @@ fn an_agent_node_runs_a_batch_across_blocks_publishes_its_outputs_and_commits_th
 		include(reveals);
 		assert_eq!(OutputUris::<Test>::get(id, executor).map(|u| u.to_vec()), Some(uri));
 
+		// What the node shows of an item in a dispute: its input and output hash, with proofs
+		// the chain checks against the batch's inputs root and the revealed outputs root.
+		use agentchain_execution::merkle;
+		let shown =
+			<Inference as agentchain_primitives::inference::OffchainExecution>::item_showing(
+				id, &executor, 5,
+			)
+			.unwrap();
+		assert_eq!(shown.input, b"prompt 5".to_vec());
+		assert_eq!(shown.output, agentchain_execution::hash_of(b"answer 5"));
+		let inputs_root = batch::root(&inputs).unwrap();
+		assert!(merkle::verify(
+			&inputs_root,
+			ITEMS,
+			5,
+			&H256(sp_io::hashing::blake2_256(&shown.input)),
+			&shown.input_proof
+		));
+		assert!(merkle::verify(&outputs_root, ITEMS, 5, &shown.output, &shown.output_proof));
+		assert_eq!(
+			<Inference as agentchain_primitives::inference::OffchainExecution>::item_showing(
+				id, &executor, ITEMS
+			),
+			None
+		);
+		assert_eq!(
+			<Inference as agentchain_primitives::inference::OffchainExecution>::item_showing(
+				id,
+				&(executor + 1),
+				5
+			),
+			None
+		);
+
 		// Once the task is no longer assigned, the batch's inputs and outputs go with its record.
 		let key = key_of(id, executor);
 		assert!(StorageValueRef::persistent(&batch_key(&key, BATCH_INPUTS))
