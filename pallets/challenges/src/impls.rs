@@ -129,7 +129,7 @@ impl<T: Config> DisputeHandler<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			items_judged: T::BatchesTaken::get(),
 			item_slash_floor: Self::item_slash_floor(),
 			slash_fee_multiple: T::SlashFeeMultiple::get(),
-			item_disputes: MAX_ITEM_DISPUTES,
+			item_disputes: MAX_ITEMS_FOUND_WRONG,
 			jurors_needed: (0..=T::MaxAppeals::get())
 				.fold(0u32, |sum, round| sum.saturating_add(Self::jury_size(round))),
 			juror_collateral: T::JurorPenalty::get(),

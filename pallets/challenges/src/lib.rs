@@ -135,10 +135,6 @@ pub const LOG_TARGET: &str = "runtime::challenges";
 /// Most blocks the deadline hook steps over in one run, when it catches up with a backlog.
 pub const MAX_BLOCKS_PER_RUN: u32 = 16;
 
-/// Items a batch's root may be found wrong on besides its audit (`docs/batches.md`): the item
-/// slashes one root's collateral covers. A challenge of another item is refused beyond it.
-pub const MAX_ITEM_DISPUTES: u32 = MAX_ITEMS_FOUND_WRONG;
-
 /// Most hashes in the Merkle proof of a batch item: a tree of up to `2^32` items.
 pub const MAX_PROOF_LEN: u32 = 32;
 
@@ -759,7 +755,7 @@ pub mod pallet {
 		/// As [`challenge`](Pallet::challenge), for a batch: the origin must be signed, by anyone
 		/// but an executor that revealed the root; the batch must be revealed, inside its
 		/// challenge window, with no dispute open, and the root not already found wrong on this
-		/// item, nor on as many items as its collateral covers (`MAX_ITEM_DISPUTES`). The item is
+		/// item, nor on as many items as its collateral covers (`MAX_ITEMS_FOUND_WRONG`). The item is
 		/// priced as a task of its own: `bond` is at least
 		/// `max(MinChallengeBond, fee / items × ChallengeBondFeeMultiple)`, and a root found wrong
 		/// on it loses [`item_slash`](Pallet::item_slash)`(share / items)`, its requester refunded
@@ -793,7 +789,7 @@ pub mod pallet {
 			ensure!(item < batch.items, Error::<T>::ItemOutOfRange);
 			ensure!(!batch.found_wrong.contains(&item), Error::<T>::ItemAlreadyJudged);
 			ensure!(
-				(batch.found_wrong.len() as u32) < MAX_ITEM_DISPUTES,
+				(batch.found_wrong.len() as u32) < MAX_ITEMS_FOUND_WRONG,
 				Error::<T>::ItemDisputesExhausted
 			);
 			Self::ensure_not_own(&view, &challenger)?;
@@ -968,7 +964,7 @@ impl<T: Config> Pallet<T> {
 	/// What a batch's root found wrong on one challenged item loses, the item's fee share being
 	/// `item_share`: `max(2 × JurySize × JurorReward, item_share × SlashFeeMultiple)`, what the
 	/// first jury costs and as much again, or a task's multiple of the item's share. Each root's
-	/// collateral covers [`MAX_ITEM_DISPUTES`] of them.
+	/// collateral covers [`MAX_ITEMS_FOUND_WRONG`] of them.
 	pub fn item_slash(item_share: BalanceOf<T>) -> BalanceOf<T> {
 		Self::item_slash_floor().max(item_share.saturating_mul(T::SlashFeeMultiple::get().into()))
 	}

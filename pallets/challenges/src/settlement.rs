@@ -59,7 +59,7 @@ impl<T: Config> Pallet<T> {
 		// A challenged item is priced as a task of its own; an audited one puts the whole batch
 		// at stake.
 		let item_priced = item.is_some() && dispute.kind != DisputeKind::Audit;
-		let mut pool = Self::slash_wrong_executors(task, &dispute, item_priced);
+		let (mut pool, wrong) = Self::slash_wrong_executors(task, &dispute, item_priced);
 		let pay_revealers = verdict.is_none() && !unjudged;
 		pool = pool.saturating_add(Self::settle_bonds(task, &dispute, pay_revealers));
 
@@ -119,15 +119,6 @@ impl<T: Config> Pallet<T> {
 			// back to its window, an audited one is finalised; without a verdict (or a jury)
 			// nothing is found wrong.
 			Some(item) => {
-				let wrong: Vec<T::AccountId> = match verdict {
-					Some(correct) => dispute
-						.revealed
-						.iter()
-						.filter(|(_, output)| dispute.accuses(output) && *output != correct)
-						.map(|(executor, _)| executor.clone())
-						.collect(),
-					None => Vec::new(),
-				};
 				let audited = dispute.kind == DisputeKind::Audit;
 				T::Tasks::item_judged(task, item.item, &wrong, audited)
 			},
@@ -182,12 +173,12 @@ impl<T: Config> Pallet<T> {
 	/// Slashes each executor whose accused output the verdict contradicts into this pallet's
 	/// account, [`Self::wrong_result_slash`] of its share, or for an item of a batch
 	/// (`item_priced`, the share being the item's) [`Self::item_slash`]; returns what the slashes
-	/// really brought in (a slash whose transfer fails is burned instead).
+	/// really brought in (a slash whose transfer fails is burned instead), and whom they took.
 	pub(crate) fn slash_wrong_executors(
 		task: TaskId,
 		dispute: &Dispute<T>,
 		item_priced: bool,
-	) -> BalanceOf<T> {
+	) -> (BalanceOf<T>, Vec<T::AccountId>) {
 		let slash = if item_priced {
 			Self::item_slash(dispute.share)
 		} else {
@@ -195,9 +186,11 @@ impl<T: Config> Pallet<T> {
 		};
 		let pot = Self::account_id();
 		let pot_before = T::Currency::balance(&pot);
+		let mut wrong = Vec::new();
 		for (executor, output) in dispute.revealed.iter() {
 			match dispute.verdict {
 				Some(correct) if dispute.accuses(output) && *output != correct => {
+					wrong.push(executor.clone());
 					let slashed = T::AgentRegistry::slash(executor, slash, Some(&pot));
 					T::AgentRegistry::record(executor, Outcome::ChallengeLost);
 					Self::deposit_event(Event::ExecutorSlashed {
@@ -212,7 +205,7 @@ impl<T: Config> Pallet<T> {
 				_ => {},
 			}
 		}
-		T::Currency::balance(&pot).saturating_sub(pot_before)
+		(T::Currency::balance(&pot).saturating_sub(pot_before), wrong)
 	}
 
 	/// Returns the bonds whose claim the verdict agrees with, forfeits the others into this

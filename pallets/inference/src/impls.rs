@@ -80,10 +80,7 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			// exceeds the stake left. A challenge accuses the one root every executor still in
 			// the batch revealed.
 			if !wrong.is_empty() && task.assignments.iter().all(|a| wrong.contains(&a.executor)) {
-				let items = match task.input {
-					TaskInput::Batch { items, .. } => items,
-					_ => 1,
-				};
+				let items = Self::batch_items(&task.input).unwrap_or(1);
 				let slash = Self::batch_item_slash(Self::share(&task), items);
 				let reduced = task.collateral.saturating_sub(slash);
 				for assignment in task.assignments.iter() {

@@ -283,10 +283,7 @@ impl<T: Config> Pallet<T> {
 			return Self::expire(id, task, now);
 		};
 		let share = Self::share(task);
-		let items = match task.input {
-			TaskInput::Batch { items, .. } => items.max(1),
-			_ => 1,
-		};
+		let items = Self::batch_items(&task.input).unwrap_or(1).max(1);
 		let per_item = share / BalanceOf::<T>::from(items);
 		Self::settle(id, task, now, result, |executor, output| {
 			if output != result || unpaid.contains(executor) {

@@ -400,7 +400,7 @@ fn a_root_found_wrong_on_as_many_items_as_its_collateral_covers_takes_no_more_ch
 		}
 		let honest: Vec<String> = (0..16).map(|i| format!("answer {i}")).collect();
 		let (task, executor) = revealed_batch(&honest);
-		let found: Vec<u32> = (0..MAX_ITEM_DISPUTES).collect();
+		let found: Vec<u32> = (0..MAX_ITEMS_FOUND_WRONG).collect();
 		WrongItems::<Test>::insert(task, executor, BoundedVec::truncate_from(found));
 		assert_noop!(
 			Challenges::challenge_item(RuntimeOrigin::signed(2), task, 15, MIN_BOND),
