@@ -28,6 +28,7 @@ fn phase_name(phase: &DisputePhase) -> &'static str {
 		DisputePhase::Revealing => "jurors revealing votes",
 		DisputePhase::Appealable => "appealable",
 		DisputePhase::Showing => "showing the disputed item",
+		DisputePhase::Bisecting => "bisecting two batch roots",
 	}
 }
 

@@ -81,7 +81,7 @@ pub fn opens(
 
 /// How many hashes a proof of an item of a tree of `len` items has at most: the levels above its
 /// leaves (0 for one item, 20 for a million).
-pub fn depth(len: u32) -> u32 {
+pub const fn depth(len: u32) -> u32 {
 	match len {
 		0 | 1 => 0,
 		n => u32::BITS - (n - 1).leading_zeros(),
@@ -141,6 +141,25 @@ impl MerkleTree {
 		self.levels.get(level)?.get(position).copied()
 	}
 
+	/// What this tree's side of a bisection shows of its node at `position` of `level` (see
+	/// [`opens_in_bisection`]): at the roots' level its top, at level 0 item `position`'s output
+	/// hash, between the node's children. `None` where the tree has no such node.
+	pub fn opening(&self, items: &[H256], level: u32, position: u32) -> Option<Opening> {
+		let count = self.item_count();
+		if level > root_level(count) || items.len() != count as usize {
+			return None;
+		}
+		if level == root_level(count) {
+			return (position == 0).then(|| (self.top(), None));
+		}
+		if level == 0 {
+			return items.get(position as usize).map(|item| (*item, None));
+		}
+		let below = level as usize - 1;
+		let left = self.node(below, 2 * position as usize)?;
+		Some((left, self.node(below, 2 * position as usize + 1)))
+	}
+
 	/// The proof of item `index`: the sibling of each node on its path to the root, from the
 	/// leaf's up, levels where the path's node is promoted having none. `None` past the last item.
 	pub fn proof(&self, index: u32) -> Option<Vec<H256>> {
@@ -187,6 +206,82 @@ pub fn verify(root: &H256, len: u32, index: u32, item: &H256, proof: &[H256]) ->
 		width = width.div_ceil(2);
 	}
 	siblings.next().is_none() && root_hash(len, &node) == *root
+}
+
+/// What a side of a bisection shows of its node: the two children it hashes, the second `None`
+/// where the node has one child; at the roots' level, the tree's top (no second); at the
+/// leaves, the item's output hash (no second).
+pub type Opening = (H256, Option<H256>);
+
+/// The level a bisection over `len` items starts at: the roots, one above the tree's top.
+pub const fn root_level(len: u32) -> u32 {
+	depth(len).saturating_add(1)
+}
+
+/// The first item under the node at `position` of `level` (the roots' level included): the item
+/// a bisection ended at that node is charged on.
+pub fn first_item(len: u32, level: u32, position: u32) -> u32 {
+	if level >= root_level(len) {
+		return 0;
+	}
+	u64::from(position)
+		.checked_shl(level)
+		.map_or(u32::MAX, |item| item.min(u64::from(len.saturating_sub(1))) as u32)
+}
+
+/// Whether `opening` opens `node`, a side's node at `position` of `level` in a bisection over
+/// `len` items: at the roots' level (see [`root_level`]) into the tree's top
+/// (`root_hash(len, top) == node`); at level 0 into the item's output hash
+/// (`leaf_hash(position, output) == node`); between, into its children (see [`opens`]).
+/// Checked on chain, in at most two hashes.
+pub fn opens_in_bisection(
+	len: u32,
+	level: u32,
+	position: u32,
+	node: &H256,
+	opening: &Opening,
+) -> bool {
+	let (left, right) = (&opening.0, opening.1.as_ref());
+	if len == 0 || level > root_level(len) {
+		false
+	} else if level == root_level(len) {
+		position == 0 && right.is_none() && root_hash(len, left) == *node
+	} else if level == 0 {
+		position < len && right.is_none() && leaf_hash(position, left) == *node
+	} else {
+		opens(len, level, position, node, left, right)
+	}
+}
+
+/// Where a bisection over `len` items goes once both sides opened their node at `position` of
+/// `level` (`a` and `b`, each checked with [`opens_in_bisection`]): the next level, position and
+/// each side's node there, into the left children when they differ, else the right ones, past
+/// any node promoted from the level below (one child: the node itself). `None` at level 0: the
+/// game is over, at item `position`, each side's output hash the first of its opening.
+pub fn next_step(
+	len: u32,
+	level: u32,
+	position: u32,
+	a: &Opening,
+	b: &Opening,
+) -> Option<(u32, u32, H256, H256)> {
+	if level == 0 {
+		return None;
+	}
+	let (mut level, mut position, a_node, b_node) = if level >= root_level(len) {
+		(depth(len), 0, a.0, b.0)
+	} else if a.0 != b.0 {
+		(level - 1, position.saturating_mul(2), a.0, b.0)
+	} else {
+		let (a_right, b_right) = (a.1.unwrap_or(a.0), b.1.unwrap_or(b.0));
+		(level - 1, position.saturating_mul(2).saturating_add(1), a_right, b_right)
+	};
+	// A node promoted from the level below is its only child: nothing to open.
+	while level > 0 && u64::from(position) * 2 + 1 >= u64::from(level_width(len, level - 1)) {
+		level -= 1;
+		position = position.saturating_mul(2);
+	}
+	Some((level, position, a_node, b_node))
 }
 
 /// The first item at which two trees of the same number of items differ, found as the chain's
@@ -420,5 +515,74 @@ mod tests {
 				assert_eq!(position, lie);
 			}
 		}
+	}
+
+	#[test]
+	fn a_bisection_of_openings_checked_at_each_step_ends_at_the_first_difference() {
+		// Played through `opens_in_bisection` and `next_step`, as the chain referees it: from
+		// the roots, each side's opening checked against its node, to the first differing item
+		// and each side's output hash of it.
+		for n in [1u32, 2, 3, 5, 6, 7, 12, 13, 100, 257] {
+			let honest_items = items(n);
+			let honest = MerkleTree::new(&honest_items).unwrap();
+			for lie in [0, n / 2, n - 1] {
+				let mut lying_items = items(n);
+				lying_items[lie as usize] = hash_of(b"a lie");
+				if lie + 3 < n {
+					lying_items[(lie + 3) as usize] = hash_of(b"a later lie");
+				}
+				let lying = MerkleTree::new(&lying_items).unwrap();
+				let (mut level, mut position) = (root_level(n), 0u32);
+				let (mut a_node, mut b_node) = (honest.root(), lying.root());
+				let mut steps = 0;
+				loop {
+					let a = honest.opening(&honest_items, level, position).unwrap();
+					let b = lying.opening(&lying_items, level, position).unwrap();
+					assert!(opens_in_bisection(n, level, position, &a_node, &a));
+					assert!(opens_in_bisection(n, level, position, &b_node, &b));
+					// Neither side's opening passes for the other's node.
+					assert!(!opens_in_bisection(n, level, position, &a_node, &b));
+					steps += 1;
+					match next_step(n, level, position, &a, &b) {
+						Some(next) => (level, position, a_node, b_node) = next,
+						None => {
+							assert_eq!((a.0, b.0), (honest_items[lie as usize], hash_of(b"a lie")));
+							break;
+						},
+					}
+					assert_ne!(a_node, b_node, "the sides still differ at every step");
+				}
+				assert_eq!(position, lie, "n = {n}");
+				assert_eq!(Some(position), first_difference(&honest, &lying));
+				assert!(steps <= root_level(n) + 1, "n = {n}: {steps} steps");
+				assert!(first_item(n, level, position) == lie);
+			}
+		}
+	}
+
+	#[test]
+	fn bisection_openings_are_refused_at_another_level_position_or_shape() {
+		let items = items(5);
+		let tree = MerkleTree::new(&items).unwrap();
+		let root = tree.root();
+		let top = tree.opening(&items, root_level(5), 0).unwrap();
+		assert_eq!(top, (tree.top(), None));
+		assert!(opens_in_bisection(5, root_level(5), 0, &root, &top));
+		assert!(!opens_in_bisection(5, root_level(5), 1, &root, &top));
+		assert!(!opens_in_bisection(5, root_level(5), 0, &root, &(top.0, Some(top.0))));
+		assert!(!opens_in_bisection(4, root_level(4), 0, &root, &top));
+		assert!(!opens_in_bisection(5, root_level(5) + 1, 0, &root, &top));
+		assert!(!opens_in_bisection(0, 0, 0, &root, &top));
+		// A leaf opens into its output hash at its own index only.
+		let leaf = leaf_hash(3, &items[3]);
+		assert!(opens_in_bisection(5, 0, 3, &leaf, &(items[3], None)));
+		assert!(!opens_in_bisection(5, 0, 2, &leaf, &(items[3], None)));
+		assert!(!opens_in_bisection(5, 0, 3, &leaf, &(items[3], Some(items[3]))));
+		assert!(!opens_in_bisection(5, 0, 5, &leaf_hash(5, &items[3]), &(items[3], None)));
+		assert_eq!(tree.opening(&items, root_level(5) + 1, 0), None);
+		assert_eq!(tree.opening(&items[..4], 0, 0), None);
+		// The first item under a node.
+		assert_eq!([first_item(5, 4, 0), first_item(5, 2, 1), first_item(5, 0, 4)], [0, 4, 4]);
+		assert_eq!(first_item(5, 1, 7), 4);
 	}
 }

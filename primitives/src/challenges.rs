@@ -48,4 +48,9 @@ pub enum DisputePhase {
 	/// proof. Then the jury is drawn, or, when either was not shown, the root is found wrong on
 	/// the item without one.
 	Showing,
+	/// A disagreement between the outputs roots of a batch's two executors, before its item is
+	/// known: at each step until the phase ends, each executor opens its node of the bisection
+	/// (`docs/batches.md`), down to the first item the roots differ on, whose dispute follows.
+	/// An executor that does not open its node in time is found wrong on an item.
+	Bisecting,
 }

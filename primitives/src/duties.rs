@@ -33,6 +33,9 @@ pub enum DutyError {
 	AlreadyDone = 103,
 	/// The duty's deadline has passed.
 	DeadlinePassed = 104,
+	/// The call would not fulfil the duty: its arguments fail the check dispatch makes (an
+	/// opening of a bisection node that does not hash to the side's node).
+	Invalid = 105,
 }
 
 /// What a pallet says of a call: `None` for a call that is no duty (ordinary traffic), or the

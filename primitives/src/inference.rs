@@ -275,7 +275,8 @@ pub trait InferenceTasks<AccountId, Balance> {
 
 	/// Benchmarks only: makes task `id` (from
 	/// [`revealed_task_for_benchmark`](Self::revealed_task_for_benchmark)) a batch of `items`
-	/// items under `inputs_root`, every revealed output and the result `outputs_root`.
+	/// items under `inputs_root`, the result and every revealed output the first executor's is
+	/// `outputs_root`, any other `blake2_256(outputs_root ‖ output)`.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn make_batch_for_benchmark(id: TaskId, items: u32, inputs_root: H256, outputs_root: H256);
 }
@@ -307,6 +308,19 @@ pub trait OffchainExecution {
 		executor: &AccountId,
 		item: u32,
 	) -> Option<ItemShowing>;
+
+	/// In an off-chain worker of an executor's node: the output hashes of batch `id`'s items,
+	/// in order, as it ran them for agent `executor` (the leaves of the root it revealed), from
+	/// the work it keeps; what it opens a bisection's nodes from. `None` when it keeps none.
+	fn batch_output_hashes<AccountId: Encode>(
+		id: TaskId,
+		executor: &AccountId,
+	) -> Option<Vec<H256>>;
+
+	/// In an off-chain worker: up to `limit` of the tasks agent `executor` is assigned to and
+	/// not released from (its own index: a node looks for its disputes there, not among every
+	/// open dispute, which anyone may multiply).
+	fn assigned_tasks<AccountId: Encode>(executor: &AccountId, limit: usize) -> Vec<TaskId>;
 }
 
 /// What an executor shows of one item of its batch in an item dispute.

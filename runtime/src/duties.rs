@@ -65,8 +65,9 @@ impl TransactionExtension<RuntimeCall> for PrioritizeDuties {
 	type Pre = ();
 
 	fn weight(&self, _call: &RuntimeCall) -> Weight {
-		// At most a task or dispute record, the signer's operator record and its agent record.
-		<Runtime as frame_system::Config>::DbWeight::get().reads(3)
+		// At most a task or dispute record, a bisection, the signer's operator record and its
+		// agent record.
+		<Runtime as frame_system::Config>::DbWeight::get().reads(4)
 	}
 
 	fn validate(

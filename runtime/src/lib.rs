@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 119,
+	spec_version: 120,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -180,7 +180,11 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// item (`challenge_item`, `show_item_input`, `show_item_output`, the dispute phase `Showing`,
 /// storage `ItemDisputes`, `WrongItems`, `PausedWindows`, `AuditSeedBlocks`), agent nodes show
 /// their disputed items and judge item disputes, batches still refused (`BatchesTaken` false)
-/// until a disagreement between two roots is judged item by item.
+/// until a disagreement between two roots is judged item by item; spec 120, no migration (a
+/// dispute phase, a call and a storage map added): a disagreement between the two roots of a
+/// batch is bisected to the first item they differ on (`open_node`, the phase `Bisecting`,
+/// storage `Bisections`), each step an opening checked on chain, and that item judged; agent
+/// nodes open their nodes by themselves; `BatchesTaken` a storage parameter root may turn on.
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

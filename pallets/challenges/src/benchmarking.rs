@@ -175,6 +175,44 @@ fn item_challenged<T: Config>() -> (TaskId, Vec<H256>, Vec<H256>) {
 	(task, input_proof, output_proof)
 }
 
+/// Two executors' batch of `u32::MAX` items whose roots differ, bisected down to the leaves at
+/// item 0: each side's node the leaf of its own output hash, the first side's opening made.
+/// Returns the task, the second side, and its opening.
+fn bisecting<T: Config>() -> (TaskId, T::AccountId, (H256, Option<H256>)) {
+	use agentchain_execution::merkle;
+	verifiers::<T>();
+	executors::<T>(2);
+	let requester = funded::<T>("requester");
+	let task =
+		T::Tasks::revealed_task_for_benchmark(&requester, model(), &[output(), b"other".to_vec()]);
+	let outputs_root = H256::repeat_byte(10);
+	T::Tasks::make_batch_for_benchmark(task, u32::MAX, H256::zero(), outputs_root);
+	let mut dispute = Disputes::<T>::get(task).expect("the executors disagree");
+	let openings = [(H256::repeat_byte(1), None), (H256::repeat_byte(2), None)];
+	let mut sides = Vec::new();
+	for ((executor, root), (output, _)) in dispute.revealed.iter_mut().zip(openings) {
+		let node = merkle::leaf_hash(0, &output);
+		// The roots the inference pallet now holds.
+		*root = if sides.is_empty() {
+			outputs_root
+		} else {
+			H256(sp_io::hashing::blake2_256(&(outputs_root, *root).encode()))
+		};
+		sides.push(BisectionSide { executor: executor.clone(), root: *root, node, opening: None });
+	}
+	let mut sides: [BisectionSide<T::AccountId>; 2] =
+		sides.try_into().unwrap_or_else(|_| panic!("two sides"));
+	sides[0].opening = Some(openings[0]);
+	let second = sides[1].executor.clone();
+	dispute.phase = DisputePhase::Bisecting;
+	Disputes::<T>::insert(task, dispute);
+	Bisections::<T>::insert(
+		task,
+		Bisection { items: u32::MAX, inputs_root: H256::zero(), level: 0, position: 0, sides },
+	);
+	(task, second, openings[1])
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -257,6 +295,33 @@ mod benchmarks {
 		}
 
 		assert!(Disputes::<T>::get(task).is_some_and(|d| d.phase == DisputePhase::Drawing));
+	}
+
+	/// The opening that completes the last step: the dispute moves to its item (a step between
+	/// writes the bisection instead of the item dispute, and rewrites no output).
+	#[benchmark]
+	fn open_node() {
+		let (task, second, (left, right)) = bisecting::<T>();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(second), task, left, right);
+
+		assert!(!Bisections::<T>::contains_key(task));
+		assert!(ItemDisputes::<T>::contains_key(task));
+	}
+
+	/// The end of a step one side did not complete: the dispute closes, the silent side found
+	/// wrong on an item, the other's root back in its window.
+	#[benchmark]
+	fn end_bisection_step() {
+		let (task, _, _) = bisecting::<T>();
+
+		#[block]
+		{
+			process::<T>(task);
+		}
+
+		assert!(!Disputes::<T>::contains_key(task));
+		assert!(!T::Tasks::is_disputed(task));
 	}
 
 	#[benchmark]

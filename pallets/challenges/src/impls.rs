@@ -13,7 +13,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		frame_support::storage::with_storage_layer(|| {
 			ensure!(!Disputes::<T>::contains_key(task), Error::<T>::NotChallengeable);
-			Self::open(task, view.clone(), kind, Default::default(), Zero::zero(), None)
+			Self::open(task, view.clone(), kind, Default::default(), Zero::zero(), FirstPhase::Jury)
 		})
 	}
 
@@ -38,6 +38,38 @@ impl<T: Config> Pallet<T> {
 				item,
 				batch,
 				root,
+			)
+		})
+	}
+
+	/// Opens the bisection of a disagreement between the two outputs roots of a batch, priced
+	/// as one of its items, inside a storage layer. It needs no jury until its item is known.
+	pub(crate) fn open_bisection(
+		task: TaskId,
+		view: &DisputedTask<T::AccountId, BalanceOf<T>>,
+		batch: &BatchItems,
+	) -> DispatchResult {
+		let [(a, a_root), (b, b_root)] =
+			<[(T::AccountId, H256); 2]>::try_from(view.revealed.clone())
+				.map_err(|_| Error::<T>::NotTwoRoots)?;
+		ensure!(a_root != b_root && a != b, Error::<T>::NotTwoRoots);
+		let side = |executor, root| BisectionSide { executor, root, node: root, opening: None };
+		let bisection = Bisection {
+			items: batch.items,
+			inputs_root: batch.inputs_root,
+			level: agentchain_execution::merkle::root_level(batch.items),
+			position: 0,
+			sides: [side(a, a_root), side(b, b_root)],
+		};
+		frame_support::storage::with_storage_layer(|| {
+			ensure!(!Disputes::<T>::contains_key(task), Error::<T>::NotChallengeable);
+			Self::open(
+				task,
+				Self::item_priced(view.clone(), batch.items),
+				DisputeKind::Disagreement,
+				Default::default(),
+				Zero::zero(),
+				FirstPhase::Bisection(bisection),
 			)
 		})
 	}
@@ -73,11 +105,11 @@ impl<T: Config> DisputeHandler<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		task: TaskId,
 		view: &DisputedTask<T::AccountId, BalanceOf<T>>,
 	) -> DispatchResult {
-		// Two batch roots differ on an item the chain cannot name without the bisection
-		// (`docs/batches.md`), which is not built: refused, the batch times out and its
-		// requester is refunded. No runtime takes batches until it is (`BatchesTaken`).
-		ensure!(view.batch.is_none(), Error::<T>::BatchNeedsItem);
-		Self::open_unbonded(task, view, DisputeKind::Disagreement)
+		match &view.batch {
+			None => Self::open_unbonded(task, view, DisputeKind::Disagreement),
+			// Two roots of a batch: bisected to the first item they differ on.
+			Some(batch) => Self::open_bisection(task, view, batch),
+		}
 	}
 
 	fn audit(

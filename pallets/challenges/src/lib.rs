@@ -12,7 +12,12 @@
 //!   `max(MinChallengeBond, fee × ChallengeBondFeeMultiple)` against a revealed result, inside
 //!   its challenge window. The task is taken out of the window: it is not finalised while judged.
 //! - A **disagreement**: redundant executors revealed different outputs (exact-match mode);
-//!   `pallet-inference` hands the dispute over through [`DisputeHandler::on_disagreement`].
+//!   `pallet-inference` hands the dispute over through [`DisputeHandler::on_disagreement`]. For
+//!   a batch, whose two executors revealed different Merkle roots of outputs, the two are first
+//!   **bisected** ([`open_node`](Pallet::open_node), phase [`DisputePhase::Bisecting`]): one
+//!   level of their trees a step, each opening checked on chain, down to the first item they
+//!   differ on, which is then judged as an item dispute. A side that does not open its node in
+//!   a step is found wrong on an item without a jury.
 //! - A random **audit**: when a challenge window ends unchallenged, a share
 //!   [`Config::AuditProbability`] of results is judged anyway (proof of sampling), its jurors
 //!   paid from the protocol account ([`Config::Treasury`]), never more than what the requester
@@ -139,7 +144,9 @@ pub const MAX_BLOCKS_PER_RUN: u32 = 16;
 pub const MAX_PROOF_LEN: u32 = 32;
 
 /// The verdict of an item dispute in which the item's input or the disputed root's output of it
-/// was not shown in time: no output hash is this, so the disputed root is found wrong.
+/// was not shown in time: nobody may show it as an output hash, nor open a bisection's leaf into
+/// it, and an executor that revealed it as a root is judged against another such verdict
+/// ([`Pallet::no_output_of`]), so the disputed root is found wrong.
 pub const ITEM_NOT_SHOWN: H256 = H256([0xff; 32]);
 
 /// The balance type of the currency bonds are posted in.
@@ -335,6 +342,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type ItemProofPeriod: Get<BlockNumberFor<Self>>;
 
+		/// Blocks each step of a bisection gives the two executors of a batch whose roots differ
+		/// to open their nodes (`docs/batches.md`): one who has not by then is found wrong on an
+		/// item.
+		#[pallet::constant]
+		type BisectionStepPeriod: Get<BlockNumberFor<Self>>;
+
 		/// Weights of this pallet's calls and hook.
 		type WeightInfo: WeightInfo;
 	}
@@ -351,6 +364,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ItemDisputes<T: Config> =
 		StorageMap<_, Twox64Concat, TaskId, ItemDispute<T>, OptionQuery>;
+
+	/// The bisection of each open disagreement between two roots of a batch, while it looks for
+	/// the first item they differ on.
+	///
+	/// Twox64Concat: task ids are assigned by the inference pallet in sequence.
+	#[pallet::storage]
+	pub type Bisections<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, Bisection<T::AccountId>, OptionQuery>;
 
 	/// The disputes each juror sits on in the current round, so that a juror's node finds them
 	/// by iterating one prefix.
@@ -468,6 +489,12 @@ pub mod pallet {
 		ItemInputShown { task: TaskId, item: u32, by: T::AccountId },
 		/// The disputed root's output hash of the item was shown, with its proof.
 		ItemOutputShown { task: TaskId, item: u32, output: H256, by: T::AccountId },
+		/// A step of the bisection over `task`'s two roots: each executor must open its node at
+		/// `position` of `level` (`merkle::root_level(items)` for the roots, 0 for the leaves)
+		/// before `step_deadline`.
+		BisectionStep { task: TaskId, level: u32, position: u32, step_deadline: BlockNumberFor<T> },
+		/// An executor opened its node of the current bisection step.
+		NodeOpened { task: TaskId, executor: T::AccountId, level: u32, position: u32 },
 	}
 
 	#[pallet::error]
@@ -532,6 +559,21 @@ pub mod pallet {
 		ItemTooLong,
 		/// The proof does not show that item of the root.
 		InvalidProof,
+		/// The dispute is not a bisection between two roots of a batch.
+		NotBisecting,
+		/// The signer is not (the operator of) an executor on either side of the bisection.
+		NotASide,
+		/// This side already opened its node in the current step.
+		AlreadyOpened,
+		/// The opening does not hash to the side's node at the current step: the two children
+		/// of an inner node (one for a node with a single child), the tree's top for a root,
+		/// the item's output hash for a leaf (never `ITEM_NOT_SHOWN`).
+		InvalidOpening,
+		/// The output hash is `ITEM_NOT_SHOWN`, which the chain reserves for the verdict on an
+		/// item nobody showed.
+		ReservedOutput,
+		/// A disagreement over a batch is between exactly two outputs roots.
+		NotTwoRoots,
 	}
 
 	#[pallet::hooks]
@@ -627,7 +669,14 @@ pub mod pallet {
 					T::AgentRegistry::record(executor, Outcome::Challenged);
 				}
 			}
-			Self::open(task, view, DisputeKind::Challenge { challenger }, bonds, bond, None)
+			Self::open(
+				task,
+				view,
+				DisputeKind::Challenge { challenger },
+				bonds,
+				bond,
+				FirstPhase::Jury,
+			)
 		}
 
 		/// Commit to a vote on a dispute: `commitment = blake2_256(task ‖ round ‖ vote ‖ salt ‖
@@ -869,7 +918,7 @@ pub mod pallet {
 		/// have it (their outputs document is public too, from their reveal).
 		///
 		/// Errors: `UnknownDispute`, `NotItemDispute`, `WrongPhase`, `DeadlinePassed`,
-		/// `AlreadyShown`, `InvalidProof`.
+		/// `AlreadyShown`, `ReservedOutput`, `InvalidProof`.
 		///
 		/// Emits `ItemOutputShown`.
 		#[pallet::call_index(7)]
@@ -883,6 +932,7 @@ pub mod pallet {
 			let by = ensure_signed(origin)?;
 			let mut shown = Self::item_in_showing(task, proof.len())?;
 			ensure!(shown.output.is_none(), Error::<T>::AlreadyShown);
+			ensure!(output != ITEM_NOT_SHOWN, Error::<T>::ReservedOutput);
 			ensure!(
 				agentchain_execution::merkle::verify(
 					&shown.outputs_root,
@@ -898,6 +948,59 @@ pub mod pallet {
 			ItemDisputes::<T>::insert(task, shown);
 			Self::deposit_event(Event::ItemOutputShown { task, item, output, by });
 			Ok(())
+		}
+
+		/// Open the signer's node of the current step of a bisection between two roots of a batch
+		/// (`docs/batches.md`): `left` and `right` the node's children (`right` `None` for a
+		/// node with a single child); at the roots' level, `left` the tree's top; at the leaves,
+		/// `left` the item's output hash. The chain checks it against the side's node
+		/// (`agentchain_execution::merkle::opens_in_bisection`).
+		///
+		/// The origin must be signed by one of the two executors (its owner account or operator
+		/// key), once per step, before the step's deadline. When both have opened, the game goes
+		/// down to the node the two differ on, into the left child when the left children
+		/// differ, else the right; past the leaves, the dispute is over the first item the roots
+		/// differ on, its input shown for `ItemProofPeriod` blocks, then judged. An executor who
+		/// has not opened its node when the step ends is found wrong on an item (an item slash;
+		/// its root is not paid). A valid opening pays no fee: it is a duty.
+		///
+		/// Errors: `UnknownDispute`, `NotBisecting`, `DeadlinePassed`, `NotASide`,
+		/// `AlreadyOpened`, `InvalidOpening`.
+		///
+		/// Emits `NodeOpened`, then `BisectionStep` (or `ItemDisputeOpened`) when the step is
+		/// complete.
+		#[pallet::call_index(8)]
+		#[pallet::weight((T::WeightInfo::open_node(), DispatchClass::Operational))]
+		pub fn open_node(
+			origin: OriginFor<T>,
+			task: TaskId,
+			left: H256,
+			right: Option<H256>,
+		) -> DispatchResultWithPostInfo {
+			let signer = ensure_signed(origin)?;
+			let dispute = Disputes::<T>::get(task).ok_or(Error::<T>::UnknownDispute)?;
+			let mut bisection = Bisections::<T>::get(task).ok_or(Error::<T>::NotBisecting)?;
+			ensure!(dispute.phase == DisputePhase::Bisecting, Error::<T>::NotBisecting);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now < dispute.phase_ends, Error::<T>::DeadlinePassed);
+			let executor = T::AgentRegistry::agent_of(&signer).ok_or(Error::<T>::NotASide)?;
+			let (level, position) = (bisection.level, bisection.position);
+			let index = bisection
+				.sides
+				.iter()
+				.position(|side| side.executor == executor)
+				.ok_or(Error::<T>::NotASide)?;
+			let opening = (left, right);
+			let node = bisection.sides[index].node;
+			ensure!(bisection.sides[index].opening.is_none(), Error::<T>::AlreadyOpened);
+			ensure!(
+				Self::opening_accepted(&bisection, &node, &opening),
+				Error::<T>::InvalidOpening
+			);
+			bisection.sides[index].opening = Some(opening);
+			Self::deposit_event(Event::NodeOpened { task, executor, level, position });
+			Self::bisection_step(task, dispute, bisection, now);
+			Ok(Pays::No.into())
 		}
 
 		/// Move on a dispute whose current phase has ended but which the per-block hook has not
@@ -932,6 +1035,17 @@ pub mod pallet {
 			Ok(())
 		}
 	}
+}
+
+/// How a dispute starts.
+pub(crate) enum FirstPhase<T: Config> {
+	/// Its jury is drawn at the next block.
+	Jury,
+	/// Its item is shown first ([`DisputePhase::Showing`]).
+	Item(ItemDispute<T>),
+	/// Two roots of a batch are bisected first, to the item they differ on
+	/// ([`DisputePhase::Bisecting`]).
+	Bisection(Bisection<T::AccountId>),
 }
 
 /// The deadline queue of disputes.
@@ -1003,7 +1117,7 @@ impl<T: Config> Pallet<T> {
 		kind: DisputeKind<T::AccountId>,
 		bonds: BoundedVec<Bond<T::AccountId, BalanceOf<T>>, MaxBonds<T>>,
 		bond: BalanceOf<T>,
-		item: Option<ItemDispute<T>>,
+		first: FirstPhase<T>,
 	) -> DispatchResult {
 		let now = frame_system::Pallet::<T>::block_number();
 		let mut dispute = Dispute::<T> {
@@ -1028,15 +1142,17 @@ impl<T: Config> Pallet<T> {
 			juror_collateral: T::JurorPenalty::get(),
 			extended: false,
 		};
+		// A bisection is opened only when its item could be judged now (its jury, if not
+		// available once the item is known, is drawn again until it is).
 		Self::ensure_jury_available(&dispute)?;
-		let draw_at = match item {
+		let draw_at = match first {
 			// Drawn from the hash of this block, which nobody knows yet.
-			None => {
+			FirstPhase::Jury => {
 				dispute.phase_ends = Queue::<T>::schedule(&task, now.saturating_add(One::one()));
 				dispute.phase_ends
 			},
 			// The item is shown first; its jury is drawn the block after the showing ends.
-			Some(item) => {
+			FirstPhase::Item(item) => {
 				dispute.phase = DisputePhase::Showing;
 				dispute.phase_ends =
 					Queue::<T>::schedule(&task, now.saturating_add(T::ItemProofPeriod::get()));
@@ -1046,6 +1162,20 @@ impl<T: Config> Pallet<T> {
 					show_deadline: dispute.phase_ends,
 				});
 				ItemDisputes::<T>::insert(task, item);
+				dispute.phase_ends.saturating_add(One::one())
+			},
+			// The roots are bisected first: at the earliest, a jury is drawn after the first step.
+			FirstPhase::Bisection(bisection) => {
+				dispute.phase = DisputePhase::Bisecting;
+				dispute.phase_ends =
+					Queue::<T>::schedule(&task, now.saturating_add(T::BisectionStepPeriod::get()));
+				Self::deposit_event(Event::BisectionStep {
+					task,
+					level: bisection.level,
+					position: bisection.position,
+					step_deadline: dispute.phase_ends,
+				});
+				Bisections::<T>::insert(task, bisection);
 				dispute.phase_ends.saturating_add(One::one())
 			},
 		};
@@ -1104,7 +1234,7 @@ impl<T: Config> Pallet<T> {
 			input: None,
 			output: None,
 		};
-		Self::open(task, view, kind, bonds, bond, Some(shown))
+		Self::open(task, view, kind, bonds, bond, FirstPhase::Item(shown))
 	}
 
 	/// For a showing of the item of the dispute over `task` with a proof of `proof_len` hashes:
@@ -1129,7 +1259,7 @@ impl<T: Config> Pallet<T> {
 			if shown.is_none() {
 				defensive!("an item dispute without its item");
 			}
-			dispute.verdict = Some(ITEM_NOT_SHOWN);
+			dispute.verdict = Some(Self::no_output_of(&dispute));
 			let executors = dispute.revealed.len() as u32;
 			Self::close(task, dispute, false);
 			return T::WeightInfo::end_showing().saturating_add(Self::close_weight(0, executors));
@@ -1150,6 +1280,105 @@ impl<T: Config> Pallet<T> {
 		dispute.phase_ends = Queue::<T>::schedule(&task, now.saturating_add(One::one()));
 		Disputes::<T>::insert(task, dispute);
 		T::WeightInfo::end_showing()
+	}
+
+	/// After an opening in a bisection: when both sides have opened their node, the game goes
+	/// down to the next node they differ on, its step open for `BisectionStepPeriod` blocks;
+	/// past the leaves, the dispute is over the first item the roots differ on, each side
+	/// accused by its output hash of it, the item's input shown for `ItemProofPeriod` blocks.
+	/// Until both have opened, the bisection is kept as it is.
+	pub(crate) fn bisection_step(
+		task: TaskId,
+		mut dispute: Dispute<T>,
+		mut bisection: Bisection<T::AccountId>,
+		now: BlockNumberFor<T>,
+	) {
+		let [first, second] = &bisection.sides;
+		let (Some(a), Some(b)) = (first.opening, second.opening) else {
+			Bisections::<T>::insert(task, bisection);
+			return;
+		};
+		Queue::<T>::unschedule(&task, dispute.phase_ends);
+		dispute.extended = false;
+		let (items, level, position) = (bisection.items, bisection.level, bisection.position);
+		match agentchain_execution::merkle::next_step(items, level, position, &a, &b) {
+			Some((level, position, a_node, b_node)) => {
+				if a_node == b_node {
+					defensive!("the sides of a bisection agree under nodes they differ on");
+				}
+				bisection.level = level;
+				bisection.position = position;
+				for (side, node) in bisection.sides.iter_mut().zip([a_node, b_node]) {
+					side.node = node;
+					side.opening = None;
+				}
+				dispute.phase_ends =
+					Queue::<T>::schedule(&task, now.saturating_add(T::BisectionStepPeriod::get()));
+				Self::deposit_event(Event::BisectionStep {
+					task,
+					level,
+					position,
+					step_deadline: dispute.phase_ends,
+				});
+				Bisections::<T>::insert(task, bisection);
+			},
+			None => {
+				// The first item the roots differ on: each side is accused by its output hash
+				// of it, which its opening of the leaf showed. Only the input is left to show.
+				Bisections::<T>::remove(task);
+				for (executor, output) in dispute.revealed.iter_mut() {
+					if let Some(side) = bisection.sides.iter().find(|s| &s.executor == executor) {
+						*output = side.opening.map_or(*output, |(hash, _)| hash);
+					}
+				}
+				let shown = ItemDispute::<T> {
+					item: position,
+					items,
+					inputs_root: bisection.inputs_root,
+					outputs_root: bisection.sides[0].root,
+					input: None,
+					output: Some(a.0),
+				};
+				dispute.phase = DisputePhase::Showing;
+				dispute.phase_ends =
+					Queue::<T>::schedule(&task, now.saturating_add(T::ItemProofPeriod::get()));
+				Self::deposit_event(Event::ItemDisputeOpened {
+					task,
+					item: position,
+					show_deadline: dispute.phase_ends,
+				});
+				ItemDisputes::<T>::insert(task, shown);
+			},
+		}
+		Disputes::<T>::insert(task, dispute);
+	}
+
+	/// At the end of a bisection step that one side or both did not complete: a side that did
+	/// not open its node withheld what its root commits to, and pays what a withheld reveal
+	/// costs (a wrong result's slash of its whole share), without a jury, charged on the first
+	/// item under its node; the other side's root stands. Both silent: both pay.
+	fn end_bisection_step(task: TaskId, mut dispute: Dispute<T>) -> Weight {
+		let bisection = Bisections::<T>::get(task);
+		let answered = bisection.as_ref().and_then(|bisection| {
+			bisection.sides.iter().find(|side| side.opening.is_some()).map(|side| side.root)
+		});
+		dispute.verdict = Some(answered.unwrap_or_else(|| Self::no_output_of(&dispute)));
+		// Priced as the whole share, not the item the dispute was priced as.
+		let items = bisection.map_or(1, |bisection| bisection.items.max(1));
+		dispute.share = dispute.share.saturating_mul(items.into());
+		Self::close(task, dispute, false);
+		// Measured with the close: nobody to pay but the protocol account, two executors.
+		T::WeightInfo::end_bisection_step()
+	}
+
+	/// A verdict that is none of the dispute's revealed outputs: [`ITEM_NOT_SHOWN`], unless an
+	/// executor revealed exactly that, then another. Whatever an executor chose to reveal, it is
+	/// found wrong when nobody showed its item (or it did not open its node).
+	pub(crate) fn no_output_of(dispute: &Dispute<T>) -> H256 {
+		[ITEM_NOT_SHOWN, H256::zero(), H256::repeat_byte(0xfe)]
+			.into_iter()
+			.find(|verdict| !dispute.revealed.iter().any(|(_, output)| output == verdict))
+			.unwrap_or(ITEM_NOT_SHOWN)
 	}
 
 	/// For a call signed by a juror of the current round (or its operator key) during `phase`,
@@ -1178,6 +1407,9 @@ impl<T: Config> Pallet<T> {
 		let (task, phase, kind) = match call {
 			Call::commit_vote { task, .. } => (*task, DisputePhase::Committing, 0u8),
 			Call::reveal_vote { task, .. } => (*task, DisputePhase::Revealing, 1u8),
+			Call::open_node { task, left, right } => {
+				return Some(Self::opening_duty(signer, *task, &(*left, *right)))
+			},
 			_ => return None,
 		};
 		Some((|| {
@@ -1200,6 +1432,55 @@ impl<T: Config> Pallet<T> {
 				last_block: dispute.phase_ends.saturating_sub(One::one()),
 			})
 		})())
+	}
+
+	/// Whether `opening` opens `node`, a side's node at the current step of `bisection`
+	/// (`merkle::opens_in_bisection`), and, at the leaves, does not claim an output hash the
+	/// chain reserves for a verdict ([`ITEM_NOT_SHOWN`]), which would let a side be found right
+	/// when nobody showed the item.
+	pub(crate) fn opening_accepted(
+		bisection: &Bisection<T::AccountId>,
+		node: &H256,
+		opening: &(H256, Option<H256>),
+	) -> bool {
+		(bisection.level != 0 || opening.0 != ITEM_NOT_SHOWN)
+			&& agentchain_execution::merkle::opens_in_bisection(
+				bisection.items,
+				bisection.level,
+				bisection.position,
+				node,
+				opening,
+			)
+	}
+
+	/// Whether an `open_node` of `task` signed by `signer` is a duty: its agent is a side of the
+	/// bisection that has not opened its node of the current step, before the step's deadline.
+	fn opening_duty(
+		signer: &T::AccountId,
+		task: TaskId,
+		opening: &(H256, Option<H256>),
+	) -> Result<Duty<BlockNumberFor<T>>, DutyError> {
+		let dispute = Disputes::<T>::get(task).ok_or(DutyError::NotAssigned)?;
+		let bisection = Bisections::<T>::get(task).ok_or(DutyError::NotAssigned)?;
+		let executor = T::AgentRegistry::agent_of(signer).ok_or(DutyError::NotAssigned)?;
+		let side = bisection
+			.sides
+			.iter()
+			.find(|side| side.executor == executor)
+			.ok_or(DutyError::NotAssigned)?;
+		ensure!(side.opening.is_none(), DutyError::AlreadyDone);
+		ensure!(dispute.phase == DisputePhase::Bisecting, DutyError::WrongPhase);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now < dispute.phase_ends, DutyError::DeadlinePassed);
+		// Only an opening dispatch accepts takes the lane: two hashes at most.
+		ensure!(Self::opening_accepted(&bisection, &side.node, opening), DutyError::Invalid);
+		Ok(Duty {
+			tag: duty_tag(
+				b"challenges",
+				(task, bisection.level, bisection.position, 2u8, executor),
+			),
+			last_block: dispute.phase_ends.saturating_sub(One::one()),
+		})
 	}
 
 	/// The claim `who` may appeal with: it must be on the side the current verdict goes
@@ -1234,7 +1515,10 @@ impl<T: Config> Pallet<T> {
 		};
 		if matches!(
 			dispute.phase,
-			DisputePhase::Committing | DisputePhase::Revealing | DisputePhase::Showing
+			DisputePhase::Committing
+				| DisputePhase::Revealing
+				| DisputePhase::Showing
+				| DisputePhase::Bisecting
 		) && Self::extend_if_congested(task, &mut dispute)
 		{
 			dispute.phase_ends = Queue::<T>::schedule(&task, dispute.phase_ends);
@@ -1309,6 +1593,7 @@ impl<T: Config> Pallet<T> {
 				Self::close_weight(owed, executors)
 			},
 			DisputePhase::Showing => Self::end_showing(task, dispute, now),
+			DisputePhase::Bisecting => Self::end_bisection_step(task, dispute),
 		}
 	}
 
@@ -1322,6 +1607,9 @@ impl<T: Config> Pallet<T> {
 			// An item's input or output hash not shown yet.
 			DisputePhase::Showing => ItemDisputes::<T>::get(task)
 				.map_or(false, |shown| shown.input.is_none() || shown.output.is_none()),
+			// A side that has not opened its node yet.
+			DisputePhase::Bisecting => Bisections::<T>::get(task)
+				.map_or(false, |bisection| bisection.sides.iter().any(|s| s.opening.is_none())),
 			_ => dispute.jury.iter().any(|seat| match dispute.phase {
 				DisputePhase::Committing => seat.commitment.is_none(),
 				_ => seat.commitment.is_some() && seat.vote.is_none(),

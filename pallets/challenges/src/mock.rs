@@ -114,6 +114,7 @@ pub const COMPENSATION_FEE_MULTIPLE: u32 = 1;
 pub const CONGESTION_GRACE: u64 = 2;
 /// Blocks to show a disputed item.
 pub const ITEM_PROOF_PERIOD: u64 = 3;
+pub const BISECTION_STEP_PERIOD: u64 = 2;
 
 #[derive_impl(pallet_inference::config_preludes::TestDefaultConfig)]
 impl pallet_inference::Config for Test {
@@ -157,6 +158,7 @@ impl pallet_challenges::Config for Test {
 	type BatchesTaken = ConstBool<true>;
 	type MaxItemLen = ConstU32<64>;
 	type ItemProofPeriod = ConstU64<ITEM_PROOF_PERIOD>;
+	type BisectionStepPeriod = ConstU64<BISECTION_STEP_PERIOD>;
 	type WeightInfo = ();
 }
 

@@ -27,10 +27,17 @@
 //! for.
 //!
 //! An executor's node shows its items too: for each operator key, the agent's item disputes in
-//! their showing phase (among the first [`MAX_ITEM_DISPUTES_SCANNED`] open ones) whose input or
+//! their showing phase (among the first [`MAX_ASSIGNED_TASKS_SCANNED`] tasks the agent is assigned
+//! to: its own index, behind which nobody can hide them with other disputes) whose input or
 //! output hash is not shown yet get `show_item_input` and `show_item_output`, from the batch's
 //! work the node keeps ([`OffchainExecution::item_showing`]); sent again after
 //! [`RESUBMIT_AFTER`] blocks while still missing.
+//!
+//! So does it open its nodes of a bisection: for each operator key, the bisections its agent is a
+//! side of (among the first [`MAX_ASSIGNED_TASKS_SCANNED`] tasks it is assigned to) whose current step it has
+//! not opened yet get `open_node`, from the tree of the output hashes its node kept of the batch
+//! ([`OffchainExecution::batch_output_hashes`]), once it checked that tree's root is the one the
+//! agent revealed; sent again after [`RESUBMIT_AFTER`] blocks while still missing.
 //!
 //! A node killed after committing a vote but before its database kept the vote's record (or
 //! whose record was lost otherwise) votes again, and keeps the vote if it opens its commitment on
@@ -77,12 +84,14 @@ pub const MAX_CALLS_PER_RUN: u32 = 2;
 /// Most vote records the node keeps; the oldest are dropped beyond it.
 pub const MAX_VOTE_RECORDS: usize = 256;
 
-/// Most open item disputes one run looks at for items its agents must show.
-pub const MAX_ITEM_DISPUTES_SCANNED: usize = 256;
+/// Most tasks of an agent one run looks at for items to show and bisection nodes to open.
+pub const MAX_ASSIGNED_TASKS_SCANNED: usize = 256;
 
 /// Prefix of the offchain storage keys of the blocks items were shown at.
 const SHOW_PREFIX: &[u8] = b"agentchain::challenges::show::";
-/// Offchain storage key of the list of show records.
+/// Prefix of the offchain storage keys of the blocks bisection nodes were opened at.
+const OPEN_PREFIX: &[u8] = b"agentchain::challenges::open::";
+/// Offchain storage key of the list of show (and open) records.
 const SHOW_INDEX_KEY: &[u8] = b"agentchain::challenges::show-index";
 
 /// Prefix of the offchain storage keys of vote records.
@@ -116,13 +125,57 @@ impl<T: Config> Pallet<T> {
 				Self::sit(&mut run, &operator, &juror, task);
 			}
 			Self::show_items(run.now, &operator, &juror);
+			Self::open_nodes(run.now, &operator, &juror);
+		}
+	}
+
+	/// Opens `agent`'s nodes in the current steps of the bisections it is a side of (among the
+	/// first [`MAX_ASSIGNED_TASKS_SCANNED`] tasks it is assigned to), from the batch's work its
+	/// node keeps.
+	fn open_nodes(now: u64, operator: &Account<T>, agent: &T::AccountId) {
+		use agentchain_execution::merkle::MerkleTree;
+		for task in T::Tasks::assigned_tasks(agent, MAX_ASSIGNED_TASKS_SCANNED) {
+			let Some(bisection) = crate::Bisections::<T>::get(task) else { continue };
+			let Some(side) = bisection.sides.iter().find(|side| &side.executor == agent) else {
+				continue;
+			};
+			if side.opening.is_some() {
+				continue;
+			}
+			let Some(dispute) = Disputes::<T>::get(task) else { continue };
+			if now >= dispute.phase_ends.saturated_into::<u64>() {
+				continue;
+			}
+			let (level, position) = (bisection.level, bisection.position);
+			let key = [OPEN_PREFIX, &(task, level, position, agent).encode()].concat();
+			let record = StorageValueRef::persistent(&key);
+			let attempt = match record.get::<u64>() {
+				Ok(Some(sent)) if now < sent.saturating_add(RESUBMIT_AFTER) => continue,
+				Ok(Some(_)) => Attempt::Resend,
+				_ => Attempt::First,
+			};
+			let opening = T::Tasks::batch_output_hashes(task, agent).and_then(|hashes| {
+				let tree = MerkleTree::new(&hashes)?;
+				// Only the tree of the root it revealed opens its nodes.
+				(tree.root() == side.root).then_some(())?;
+				tree.opening(&hashes, level, position)
+			});
+			let Some((left, right)) = opening else {
+				log::warn!(target: LOG_TARGET, "dispute {task}: this node keeps no work of the root it bisects");
+				continue;
+			};
+			record.set(&now);
+			let _ = remember_record(SHOW_INDEX_KEY, &key, MAX_VOTE_RECORDS);
+			log::info!(target: LOG_TARGET, "dispute {task}: opening node {position} of level {level}");
+			Self::submit(operator, task, Call::open_node { task, left, right }, now, attempt);
 		}
 	}
 
 	/// Shows the items `agent`'s roots are disputed on that are not shown yet, as its node ran
 	/// them.
 	fn show_items(now: u64, operator: &Account<T>, agent: &T::AccountId) {
-		for (task, shown) in crate::ItemDisputes::<T>::iter().take(MAX_ITEM_DISPUTES_SCANNED) {
+		for task in T::Tasks::assigned_tasks(agent, MAX_ASSIGNED_TASKS_SCANNED) {
+			let Some(shown) = crate::ItemDisputes::<T>::get(task) else { continue };
 			if shown.input.is_some() && shown.output.is_some() {
 				continue;
 			}

@@ -52,13 +52,24 @@ impl<T: Config> Pallet<T> {
 	/// pays for a judgment that did not happen.
 	pub(crate) fn close(task: TaskId, dispute: Dispute<T>, unjudged: bool) {
 		Disputes::<T>::remove(task);
-		let item = ItemDisputes::<T>::take(task);
+		// The item of a batch judged: the item dispute's, or, for a bisection that ended on a
+		// side that did not open its node, the first item under that node.
+		let judged = ItemDisputes::<T>::take(task).map(|shown| shown.item);
+		let item = judged.or_else(|| {
+			Bisections::<T>::take(task).map(|bisection| {
+				agentchain_execution::merkle::first_item(
+					bisection.items,
+					bisection.level,
+					bisection.position,
+				)
+			})
+		});
 		let verdict = dispute.verdict;
 		let overturned = dispute.result_overturned();
 		// What the losers forfeit, gathered in this pallet's account.
-		// A challenged item is priced as a task of its own; an audited one puts the whole batch
-		// at stake.
-		let item_priced = item.is_some() && dispute.kind != DisputeKind::Audit;
+		// A judged item is priced as a task of its own, but an audited one puts the whole batch
+		// at stake, as does a bisection step a side did not complete.
+		let item_priced = judged.is_some() && dispute.kind != DisputeKind::Audit;
 		let (mut pool, wrong) = Self::slash_wrong_executors(task, &dispute, item_priced);
 		let pay_revealers = verdict.is_none() && !unjudged;
 		pool = pool.saturating_add(Self::settle_bonds(task, &dispute, pay_revealers));
@@ -120,7 +131,7 @@ impl<T: Config> Pallet<T> {
 			// nothing is found wrong.
 			Some(item) => {
 				let audited = dispute.kind == DisputeKind::Audit;
-				T::Tasks::item_judged(task, item.item, &wrong, audited)
+				T::Tasks::item_judged(task, item, &wrong, audited)
 			},
 			None => T::Tasks::resolve(
 				task,

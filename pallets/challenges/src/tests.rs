@@ -1125,4 +1125,5 @@ fn integrity_test_passes() {
 	});
 }
 
+pub(crate) mod bisection;
 pub(crate) mod items;

@@ -42,6 +42,35 @@ impl<T: Config> Pallet<T> {
 					ensure!(dispute.round == 0, "an item shown after a round");
 					ensure!(ItemDisputes::<T>::contains_key(task), "an item shown of no batch");
 				},
+				DisputePhase::Bisecting => {
+					ensure!(dispute.jury.is_empty(), "jurors seated during a bisection");
+					ensure!(dispute.round == 0, "a bisection after a round");
+					ensure!(Bisections::<T>::contains_key(task), "a bisection of no roots");
+				},
+			}
+		}
+		for (task, bisection) in Bisections::<T>::iter() {
+			use agentchain_execution::merkle::{level_width, root_level};
+			let dispute = Disputes::<T>::get(task).ok_or("a bisection without its dispute")?;
+			ensure!(dispute.phase == DisputePhase::Bisecting, "a bisection out of its phase");
+			ensure!(!ItemDisputes::<T>::contains_key(task), "a bisection with its item known");
+			let level = bisection.level;
+			ensure!(level <= root_level(bisection.items), "a bisection above the roots");
+			ensure!(
+				level == root_level(bisection.items)
+					|| bisection.position < level_width(bisection.items, level),
+				"a bisection past its level's nodes"
+			);
+			let [a, b] = &bisection.sides;
+			ensure!(a.node != b.node, "the sides of a bisection agree on its node");
+			for side in &bisection.sides {
+				ensure!(
+					dispute
+						.revealed
+						.iter()
+						.any(|(e, root)| *e == side.executor && *root == side.root),
+					"a side of a bisection that revealed another root"
+				);
 			}
 		}
 		for (task, shown) in ItemDisputes::<T>::iter() {

@@ -161,3 +161,38 @@ pub struct ItemDispute<T: Config> {
 	/// votes are compared with.
 	pub output: Option<H256>,
 }
+
+/// One side of a bisection: an executor, its outputs root, its node at the game's current step,
+/// and what it has opened of that node in this step.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct BisectionSide<AccountId> {
+	/// The executor (its agent account).
+	pub executor: AccountId,
+	/// The outputs root it revealed.
+	pub root: H256,
+	/// Its node at the current level and position (its root at the roots' level).
+	pub node: H256,
+	/// What it opened its node into in the current step (`agentchain_execution::merkle::Opening`).
+	pub opening: Option<(H256, Option<H256>)>,
+}
+
+/// A disagreement between the outputs roots of a batch's two executors, refereed one level of
+/// their trees at a time down to the first item they differ on (`docs/batches.md`). Kept while
+/// its dispute is [`DisputePhase::Bisecting`].
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct Bisection<AccountId> {
+	/// How many items the batch has.
+	pub items: u32,
+	/// The Merkle root of the batch's input hashes (for the item dispute that follows).
+	pub inputs_root: H256,
+	/// The current level: `merkle::root_level(items)` for the roots, down to 0 for the leaves.
+	pub level: u32,
+	/// The current node's position in its level.
+	pub position: u32,
+	/// The two sides.
+	pub sides: [BisectionSide<AccountId>; 2],
+}

@@ -68,7 +68,10 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			.cloned()
 			.collect();
 		let left = PausedWindows::<T>::take(id);
-		if audited {
+		if task.result.is_none() {
+			// A disagreement between two roots, judged on the first item they differ on.
+			Self::disagreement_judged(id, &mut task, item, &wrong, now);
+		} else if audited {
 			// The audit's item puts the whole batch at stake: a root found wrong on it is paid
 			// nothing. The window is over (the audit is decided at its end).
 			let output_hash = if wrong.is_empty() { task.result } else { None };
@@ -78,12 +81,19 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			// Each root found wrong paid an item slash out of the collateral its executor
 			// reserved for the batch: the reservation shrinks by as much, so that it never
 			// exceeds the stake left. A challenge accuses the one root every executor still in
-			// the batch revealed.
-			if !wrong.is_empty() && task.assignments.iter().all(|a| wrong.contains(&a.executor)) {
+			// the batch revealed (an executor whose root lost a disagreement is out of it).
+			let accused: Vec<&T::AccountId> = task
+				.assignments
+				.iter()
+				.filter(|a| a.output.is_some() && a.output == task.result)
+				.map(|a| &a.executor)
+				.collect();
+			if !wrong.is_empty() && accused.iter().all(|executor| wrong.contains(executor)) {
 				let items = Self::batch_items(&task.input).unwrap_or(1);
 				let slash = Self::batch_item_slash(Self::share(&task), items);
 				let reduced = task.collateral.saturating_sub(slash);
-				for assignment in task.assignments.iter() {
+				for assignment in task.assignments.iter().filter(|a| accused.contains(&&a.executor))
+				{
 					T::AgentRegistry::note_work_closed(&assignment.executor, task.collateral);
 					if T::AgentRegistry::note_work_opened(&assignment.executor, reduced).is_err() {
 						defensive!("an item slash left less stake than the batch's collateral");
@@ -239,9 +249,14 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			items,
 			audit_commitment: H256::zero(),
 		};
+		let first = task.assignments.iter().find_map(|a| a.output);
 		for assignment in task.assignments.iter_mut() {
-			if assignment.output.is_some() {
-				assignment.output = Some(outputs_root);
+			if let Some(output) = assignment.output {
+				assignment.output = Some(if Some(output) == first {
+					outputs_root
+				} else {
+					H256(sp_io::hashing::blake2_256(&(outputs_root, output).encode()))
+				});
 			}
 		}
 		if task.result.is_some() {

@@ -559,8 +559,9 @@ pub mod pallet {
 		/// The task's result is disputed (executors disagreed, it was challenged, or it is
 		/// audited); it waits for a verdict until `timeout`.
 		TaskDisputed { task: TaskId, timeout: BlockNumberFor<T> },
-		/// A challenge of item `item` of a batch ended: `wrong` executors' roots were found
-		/// wrong on it; the batch is back in its challenge window until `challenge_end`.
+		/// A dispute over item `item` of a batch ended (a challenge, or the disagreement between
+		/// its two roots): `wrong` executors' roots were found wrong on it; the batch, its root
+		/// found right standing, is back in its challenge window until `challenge_end`.
 		BatchResumed {
 			task: TaskId,
 			item: u32,
@@ -1373,6 +1374,13 @@ impl<T: Config> Pallet<T> {
 				.iter()
 				.filter_map(|a| a.output.map(|output| (a.executor.clone(), output)))
 				.filter(|(_, output)| *output != INPUT_UNAVAILABLE)
+				// A root that lost a batch's disagreement is out of the batch: neither accused
+				// nor delivered.
+				.filter(|(_, output)| {
+					!matches!(task.input, TaskInput::Batch { .. })
+						|| task.result.is_none()
+						|| task.result == Some(*output)
+				})
 				.collect(),
 			input_is_reference: !matches!(task.input, TaskInput::Inline(_)),
 			result: task.result,

@@ -130,7 +130,7 @@ impl<T: Config> Pallet<T> {
 		if delivered.iter().all(|output| *output == first) {
 			// One executor in jury mode, or agreeing executors in exact-match mode.
 			let challenge_end =
-				Queue::<T>::schedule(&id, now.saturating_add(Self::challenge_period(&task)));
+				Queue::<T>::schedule(&id, now.saturating_add(Self::challenge_period(task)));
 			task.status = TaskStatus::Revealed;
 			task.result = Some(first);
 			task.phase_ends = challenge_end;
@@ -145,8 +145,8 @@ impl<T: Config> Pallet<T> {
 				log::info!(target: LOG_TARGET, "disagreement on task {id} not judged: {error:?}");
 				Queue::<T>::unschedule(&id, task.phase_ends);
 				if matches!(task.input, TaskInput::Batch { .. }) {
-					// Two roots that differ on an item nobody can name (the handler judges no
-					// batch disagreement yet): neither is paid, the requester is refunded.
+					// Two roots the handler cannot bisect (too few verifiers to judge the item
+					// they differ on): neither is paid, the requester is refunded.
 					Self::expire(id, task, now);
 				} else {
 					// No jury can judge it (too few verifiers): nobody can tell who was right.
@@ -346,6 +346,50 @@ impl<T: Config> Pallet<T> {
 			paid,
 			protocol_cut,
 			refunded,
+		});
+	}
+
+	/// A disagreement between the two roots of a batch was judged on `item`, the first item they
+	/// differ on (or the first under the node of a bisection step a side did not complete); the
+	/// executors in `wrong` were found wrong on it, and paid its slash. A root found right goes
+	/// to the challenge window, open to item challenges and the audit like any revealed batch
+	/// (it was right on the first item the roots differ on, and may be wrong further on); the
+	/// others are out of the batch, unpaid, their collateral released. Both found wrong: the
+	/// requester is refunded. Neither (no verdict): both are paid, as a task's disagreement no
+	/// jury could judge.
+	pub(crate) fn disagreement_judged(
+		id: TaskId,
+		task: &mut TaskInfo<T>,
+		item: u32,
+		wrong: &[T::AccountId],
+		now: BlockNumberFor<T>,
+	) {
+		if wrong.is_empty() {
+			return Self::pay_every_delivered(id, task, now);
+		}
+		let right = task
+			.assignments
+			.iter()
+			.filter(|a| !wrong.contains(&a.executor))
+			.filter_map(|a| a.output)
+			.find(|output| *output != INPUT_UNAVAILABLE);
+		let Some(root) = right else {
+			Self::deposit_event(Event::DisputeResolved { task: id, output_hash: None });
+			return Self::expire(id, task, now);
+		};
+		for executor in wrong {
+			Self::release_executor(id, task, executor);
+		}
+		task.result = Some(root);
+		task.status = TaskStatus::Revealed;
+		task.phase_ends =
+			Queue::<T>::schedule(&id, now.saturating_add(Self::challenge_period(task)));
+		Self::deposit_event(Event::DisputeResolved { task: id, output_hash: Some(root) });
+		Self::deposit_event(Event::BatchResumed {
+			task: id,
+			item,
+			wrong: wrong.to_vec(),
+			challenge_end: task.phase_ends,
 		});
 	}
 

@@ -981,6 +981,24 @@ impl<T: Config> agentchain_primitives::inference::OffchainExecution for Pallet<T
 			output_proof: MerkleTree::new(&output_hashes)?.proof(item)?,
 		})
 	}
+
+	fn batch_output_hashes<AccountId: Encode>(
+		id: TaskId,
+		executor: &AccountId,
+	) -> Option<Vec<sp_core::H256>> {
+		let task = crate::Tasks::<T>::get(id)?;
+		let TaskInput::Batch { items, .. } = task.input else { return None };
+		let key = [WORK_PREFIX, &(id, executor, task.reassignments).encode()].concat();
+		let outputs = stored_outputs(&key, items).ok()?;
+		Some(agentchain_execution::batch::item_hashes(&outputs))
+	}
+
+	fn assigned_tasks<AccountId: Encode>(executor: &AccountId, limit: usize) -> Vec<TaskId> {
+		let Ok(executor) = T::AccountId::decode(&mut &executor.encode()[..]) else {
+			return Vec::new();
+		};
+		crate::AssignedTasks::<T>::iter_key_prefix(&executor).take(limit).collect()
+	}
 }
 
 #[cfg(test)]

@@ -34,8 +34,14 @@ impl<T: Config> Pallet<T> {
 			}
 			for assignment in task.assignments.iter() {
 				let open = AssignedTasks::<T>::contains_key(&assignment.executor, id);
+				// An executor whose root lost a batch's disagreement is out of the batch.
+				let lost = matches!(task.input, TaskInput::Batch { .. })
+					&& task.result.is_some()
+					&& assignment.output.is_some_and(|output| {
+						Some(output) != task.result && output != INPUT_UNAVAILABLE
+					});
 				ensure!(
-					open == task.status.has_executors(),
+					open == (task.status.has_executors() && !lost),
 					"the executor index does not match the task's assignments"
 				);
 			}

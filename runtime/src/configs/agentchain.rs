@@ -2,9 +2,7 @@
 
 use frame_support::{
 	parameter_types,
-	traits::{
-		fungible::HoldConsideration, ConstBool, ConstU128, ConstU32, ConstU8, LinearStoragePrice,
-	},
+	traits::{fungible::HoldConsideration, ConstU128, ConstU32, ConstU8, LinearStoragePrice},
 };
 use sp_runtime::Perbill;
 
@@ -127,7 +125,7 @@ impl pallet_inference::Config for Runtime {
 	type CongestionGrace = ConstU32<CONGESTION_GRACE>;
 	/// Batches (`docs/batches.md`), taken once item disputes are judged: up to 1,024 items,
 	/// whose inputs document parses in an off-chain worker's heap; 8 endpoint calls a block.
-	type MaxBatchItems = ConstU32<1024>;
+	type MaxBatchItems = ConstU32<MAX_BATCH_ITEMS>;
 	type ItemsPerBlock = ConstU32<8>;
 	/// 0.0015 AGC an item, so that a batch is priced per item as a task is (an item's least
 	/// slash, 3 AGC, is 2,000 times it, as a task's 20 AGC is of its 0.01 AGC).
@@ -153,18 +151,43 @@ pub const JURY_REVEAL_PERIOD: BlockNumber = 5;
 pub const APPEAL_PERIOD: BlockNumber = 5;
 /// Most appeals of a dispute.
 pub const MAX_APPEALS: u32 = 2;
-/// The longest a dispute lasts when its deadlines are processed on time: an item's showing
+/// The longest a dispute lasts when its deadlines are processed on time: a bisection's steps
+/// (each extended once for full blocks) for a disagreement between two roots of a batch, an
+/// item's showing
 /// (extended once for full blocks) for a dispute over an item of a batch, then every round with
 /// its jury draw (one block), commit and reveal (each extended once for full blocks) and appeal
 /// window. When more deadlines fall due than blocks process, they are deferred, and the
 /// inference pallet's dispute timeout waits for a dispute still being judged.
-pub const LONGEST_DISPUTE: BlockNumber = ITEM_PROOF_PERIOD
+pub const LONGEST_DISPUTE: BlockNumber = MAX_BISECTION_STEPS
+	* (BISECTION_STEP_PERIOD + CONGESTION_GRACE)
+	+ ITEM_PROOF_PERIOD
 	+ CONGESTION_GRACE
 	+ (MAX_APPEALS + 1)
 		* (1 + JURY_COMMIT_PERIOD + JURY_REVEAL_PERIOD + 2 * CONGESTION_GRACE + APPEAL_PERIOD);
 
+parameter_types! {
+	/// Whether the chain takes batches (`docs/batches.md`): every dispute over one is judged
+	/// item by item (challenges, audits, and the bisection of a disagreement between two
+	/// roots), but a chain turns them on only once root decides to. Kept in storage (key
+	/// `twox128(":BatchesTaken:")`, a SCALE `bool`) so that root turns batches on with
+	/// `system.set_storage`; off by default.
+	pub storage BatchesTaken: bool = false;
+}
+
 /// Blocks to show a disputed item of a batch, its input and the disputed output hash.
 pub const ITEM_PROOF_PERIOD: BlockNumber = 10;
+
+/// Most items in a batch.
+pub const MAX_BATCH_ITEMS: u32 = 1024;
+
+/// Blocks each step of a bisection between two roots of a batch gives its executors to open
+/// their nodes: a quarter of a minute, for a signed transaction their nodes send at once.
+pub const BISECTION_STEP_PERIOD: BlockNumber = 5;
+
+/// Most steps of a bisection: one per level of a batch's tree, the roots' and the leaves'
+/// included, `depth(MAX_BATCH_ITEMS) + 2` (`agentchain_execution::merkle::root_level` + 1): 12
+/// for 1,024 items.
+pub const MAX_BISECTION_STEPS: BlockNumber = u32::BITS - (MAX_BATCH_ITEMS - 1).leading_zeros() + 2;
 
 /// Challenge games. Dev values, sized for 3-second blocks; see `docs/challenges.md` for the
 /// expected-value reasoning behind them.
@@ -202,12 +225,12 @@ impl pallet_challenges::Config for Runtime {
 	type MaxDeadlinesPerBlock = ConstU32<16>;
 	/// A vote deadline that fell in full blocks moves two blocks on, once a phase.
 	type CongestionGrace = ConstU32<CONGESTION_GRACE>;
-	/// No batch is taken until a disagreement between two batch roots is judged item by item
-	/// (the bisection, `docs/batches.md`); challenges and audits of batches already are.
-	type BatchesTaken = ConstBool<false>;
+	/// Batches are taken once root turns them on ([`BatchesTaken`]).
+	type BatchesTaken = BatchesTaken;
 	type MaxItemLen = <Runtime as pallet_inference::Config>::MaxInputLen;
 	/// Half a minute to show a disputed item's input and output hash, with their proofs.
 	type ItemProofPeriod = ConstU32<ITEM_PROOF_PERIOD>;
+	type BisectionStepPeriod = ConstU32<BISECTION_STEP_PERIOD>;
 	type WeightInfo = pallet_challenges::weights::SubstrateWeight<Runtime>;
 }
 

@@ -108,6 +108,8 @@ fn unbonding_outlasts_every_task_phase() {
 #[test]
 fn every_dispute_ends_before_the_dispute_timeout() {
 	assert!(LONGEST_DISPUTE < DISPUTE_TIMEOUT, "{LONGEST_DISPUTE} >= {DISPUTE_TIMEOUT}");
+	// A bisection of the largest batch: its roots, ten levels and its leaves.
+	assert_eq!(crate::configs::MAX_BISECTION_STEPS, 12);
 	assert_eq!(
 		pallet_challenges::Pallet::<crate::Runtime>::jury_size(MAX_APPEALS),
 		<<crate::Runtime as pallet_challenges::Config>::MaxJurySize as Get<u32>>::get()
@@ -278,40 +280,48 @@ fn collateral_fits_in_the_minimum_stakes() {
 /// least fee.
 #[test]
 fn a_batchs_collateral_at_the_minimum_fee_fits_in_the_minimum_stake() {
-	use pallet_inference::DisputeHandler;
-	type Inference = pallet_inference::Pallet<crate::Runtime>;
-	type I = crate::Runtime;
-	let terms = <crate::Challenges as DisputeHandler<_, u128>>::batch_terms();
-	assert!(!terms.items_judged, "batches wait for item disputes");
-	assert_eq!(terms.item_slash_floor, 3 * crate::UNIT);
-	assert_eq!((terms.item_disputes, terms.jurors_needed), (15, 3 + 7 + 15));
-	let min_executor: u128 = <<I as pallet_agents::Config>::MinExecutorStake as Get<u128>>::get();
-	let max_items = <<I as pallet_inference::Config>::MaxBatchItems as Get<u32>>::get();
-	let tokens_per_block = <<I as pallet_inference::Config>::TokensPerBlock as Get<u32>>::get();
-	// The most tokens an item may ask: what a juror re-executes in its commit period.
-	for max_tokens in [1, terms.jury_commit_blocks * tokens_per_block] {
-		let params = pallet_inference::TaskParams {
-			max_tokens,
-			temperature_milli: 0,
-			seed: 0,
-			mode: pallet_inference::VerificationMode::ExactMatch,
-		};
-		for items in [1, 2, 15, 16, 100, max_items] {
-			let (shortest, longest) =
-				Inference::commit_period_bounds(Some(items), &params).expect("a valid size");
-			for period in [shortest, longest] {
-				let share = Inference::min_fee(Some(items), 1, period);
-				let collateral = Inference::collateral_of(share, Some(items));
-				assert!(
-					collateral <= min_executor,
-					"{items} items of {max_tokens} tokens over {period} blocks: {collateral}"
-				);
+	// The terms read from storage whether batches are taken.
+	sp_io::TestExternalities::default().execute_with(|| {
+		use pallet_inference::DisputeHandler;
+		type Inference = pallet_inference::Pallet<crate::Runtime>;
+		type I = crate::Runtime;
+		let terms = <crate::Challenges as DisputeHandler<_, u128>>::batch_terms();
+		assert_eq!(terms.item_slash_floor, 3 * crate::UNIT);
+		assert_eq!((terms.item_disputes, terms.jurors_needed), (15, 3 + 7 + 15));
+		let min_executor: u128 =
+			<<I as pallet_agents::Config>::MinExecutorStake as Get<u128>>::get();
+		let max_items = <<I as pallet_inference::Config>::MaxBatchItems as Get<u32>>::get();
+		let tokens_per_block = <<I as pallet_inference::Config>::TokensPerBlock as Get<u32>>::get();
+		// The most tokens an item may ask: what a juror re-executes in its commit period.
+		for max_tokens in [1, terms.jury_commit_blocks * tokens_per_block] {
+			let params = pallet_inference::TaskParams {
+				max_tokens,
+				temperature_milli: 0,
+				seed: 0,
+				mode: pallet_inference::VerificationMode::ExactMatch,
+			};
+			for items in [1, 2, 15, 16, 100, max_items] {
+				let (shortest, longest) =
+					Inference::commit_period_bounds(Some(items), &params).expect("a valid size");
+				for period in [shortest, longest] {
+					let share = Inference::min_fee(Some(items), 1, period);
+					let collateral = Inference::collateral_of(share, Some(items));
+					assert!(
+						collateral <= min_executor,
+						"{items} items of {max_tokens} tokens over {period} blocks: {collateral}"
+					);
+				}
 			}
 		}
-	}
-	let min_item_fee: u128 = <<I as pallet_inference::Config>::MinFeePerItem as Get<u128>>::get();
-	let min_fee: u128 = <<I as pallet_inference::Config>::MinFeePerExecutor as Get<u128>>::get();
-	assert_eq!(terms.item_slash_floor / min_item_fee, crate::configs::WRONG_RESULT_SLASH / min_fee);
+		let min_item_fee: u128 =
+			<<I as pallet_inference::Config>::MinFeePerItem as Get<u128>>::get();
+		let min_fee: u128 =
+			<<I as pallet_inference::Config>::MinFeePerExecutor as Get<u128>>::get();
+		assert_eq!(
+			terms.item_slash_floor / min_item_fee,
+			crate::configs::WRONG_RESULT_SLASH / min_fee
+		);
+	});
 }
 
 /// An upheld challenge never pays its challenger the whole slash: a guilty executor's own
@@ -320,4 +330,18 @@ fn a_batchs_collateral_at_the_minimum_fee_fits_in_the_minimum_stake() {
 fn a_self_challenge_keeps_most_of_the_slash() {
 	use crate::configs::ChallengerShare;
 	assert!(ChallengerShare::get() <= Perbill::from_percent(25));
+}
+
+/// Batches are off until root turns them on, by `system.set_storage` of a well-known key.
+#[test]
+fn batches_are_taken_once_root_turns_them_on() {
+	use crate::configs::BatchesTaken;
+	use pallet_inference::DisputeHandler;
+	assert_eq!(BatchesTaken::key(), sp_io::hashing::twox_128(b":BatchesTaken:"));
+	sp_io::TestExternalities::default().execute_with(|| {
+		let taken = || <crate::Challenges as DisputeHandler<_, u128>>::batch_terms().items_judged;
+		assert!(!taken(), "off by default");
+		sp_io::storage::set(&BatchesTaken::key(), &codec::Encode::encode(&true));
+		assert!(taken());
+	});
 }

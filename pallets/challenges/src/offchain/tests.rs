@@ -380,3 +380,73 @@ fn an_executors_node_shows_the_item_its_root_is_challenged_on() {
 		assert!(submitted(&node.pool).is_empty(), "nothing left to show");
 	});
 }
+
+/// The nodes of two executors whose batch roots differ play the bisection by themselves, from
+/// the batch work each keeps, every opening accepted, down to the first item the roots differ
+/// on; then they show its input.
+#[test]
+fn executors_nodes_bisect_their_roots_to_the_first_differing_item_and_show_it() {
+	use crate::tests::items::{prompts, submit_batch, tree, ITEMS};
+	use pallet_inference::offchain::{batch_key, batch_output_key, work_key, BATCH_INPUTS};
+	let mut node = juror_node();
+	node.ext.execute_with(|| {
+		let honest: Vec<String> = (0..ITEMS).map(|i| format!("answer {i}")).collect();
+		let mut lies = honest.clone();
+		lies[2] = "a cheap guess".into();
+		lies[3] = "another guess".into();
+		let task = submit_batch(ITEMS, 2);
+		run_to_block(System::block_number() + 1);
+		let executors = executors_of(task);
+		let salt = [3u8; 32];
+		for (executor, outputs) in executors.iter().zip([&honest, &lies]) {
+			let key = work_key::<Test>(task, executor, 0);
+			StorageValueRef::persistent(&batch_key(&key, BATCH_INPUTS)).set(&prompts());
+			for (i, output) in outputs.iter().enumerate() {
+				StorageValueRef::persistent(&batch_output_key(&key, i as u32))
+					.set(&output.clone().into_bytes());
+			}
+			let root = tree(outputs).root();
+			assert_ok!(Inference::commit(
+				RuntimeOrigin::signed(*executor),
+				task,
+				pallet_inference::commitment_of(&root, &salt, executor),
+			));
+		}
+		for (executor, outputs) in executors.iter().zip([&honest, &lies]) {
+			assert_ok!(Inference::reveal(
+				RuntimeOrigin::signed(*executor),
+				task,
+				tree(outputs).root(),
+				salt,
+				None,
+				Some(b"https://out.example/o.json".to_vec()),
+			));
+		}
+		run_to_block(System::block_number() + 1);
+		assert_eq!(Disputes::<Test>::get(task).unwrap().phase, DisputePhase::Bisecting);
+
+		UintAuthorityId::set_all_keys(executors.clone());
+		let mut steps = 0;
+		while Disputes::<Test>::get(task).unwrap().phase == DisputePhase::Bisecting {
+			Pallet::<Test>::run_jurors(System::block_number());
+			let opens = submitted(&node.pool);
+			assert_eq!(opens.len(), 2, "each side opens its node");
+			assert!(opens.iter().all(|(_, call)| matches!(call, Call::open_node { .. })));
+			include(opens);
+			run_to_block(System::block_number() + 1);
+			steps += 1;
+			assert!(steps <= 4, "roots, top, one level, leaves");
+		}
+		let shown = crate::ItemDisputes::<Test>::get(task).unwrap();
+		assert_eq!(shown.item, 2, "the first item the roots differ on");
+		Pallet::<Test>::run_jurors(System::block_number());
+		let shows = submitted(&node.pool);
+		assert!(
+			shows.iter().all(|(_, call)| matches!(call, Call::show_item_input { .. })),
+			"only the input is left to show"
+		);
+		include(shows.into_iter().take(1).collect());
+		let shown = crate::ItemDisputes::<Test>::get(task).unwrap();
+		assert_eq!(shown.input.map(|input| input.to_vec()), Some(b"prompt 2".to_vec()));
+	});
+}

@@ -9,7 +9,7 @@ use pallet_inference::{TaskInput, TaskParams, VerificationMode, WrongItems};
 /// Items of the test batches.
 pub(crate) const ITEMS: u32 = 4;
 /// Each executor's fee share (the fee of a batch with one executor).
-const SHARE: u64 = 100;
+pub(crate) const SHARE: u64 = 100;
 /// An item's fee share: `SHARE / ITEMS`.
 const ITEM_SHARE: u64 = SHARE / ITEMS as u64;
 /// The challenge bond of an item: `max(MIN_BOND, ITEM_SHARE × BOND_FEE_MULTIPLE)`.
@@ -19,7 +19,7 @@ const ITEM_BOND: u64 = MIN_BOND;
 const ITEM_SLASH: u64 = 60;
 
 /// The protocol's cut of a payment of `amount`.
-fn cut(amount: u64) -> u64 {
+pub(crate) fn cut(amount: u64) -> u64 {
 	<<Test as pallet_inference::Config>::ProtocolCut as Get<Perbill>>::get().mul_floor(amount)
 }
 
@@ -27,7 +27,7 @@ pub(crate) fn prompts() -> Vec<String> {
 	prompts_of(ITEMS)
 }
 
-fn prompts_of(items: u32) -> Vec<String> {
+pub(crate) fn prompts_of(items: u32) -> Vec<String> {
 	(0..items).map(|i| format!("prompt {i}")).collect()
 }
 
@@ -120,7 +120,7 @@ pub(crate) fn end_showing(task: TaskId) {
 }
 
 /// Runs a dispute to its close once its votes are counted (its appeal window passes).
-fn close_after_count(task: TaskId) {
+pub(crate) fn close_after_count(task: TaskId) {
 	assert_eq!(dispute(task).phase, DisputePhase::Appealable);
 	run_to_block(dispute(task).phase_ends);
 	assert!(!Disputes::<Test>::contains_key(task));
@@ -145,7 +145,7 @@ fn assert_finalised(task: TaskId, outputs: &[String], unpaid: u64) {
 	);
 }
 
-fn window_end(task: TaskId) -> u64 {
+pub(crate) fn window_end(task: TaskId) -> u64 {
 	pallet_inference::Tasks::<Test>::get(task).expect("task exists").phase_ends
 }
 
@@ -516,42 +516,6 @@ fn each_item_found_wrong_takes_its_slash_out_of_the_batchs_collateral() {
 		run_to_block(window_end(task));
 		assert_finalised(task, &lies, 2);
 		assert_eq!(reserved(executor), 0, "released at the end");
-	});
-}
-
-#[test]
-fn two_batch_roots_that_differ_are_neither_paid_until_the_bisection_names_the_item() {
-	run_test(|| {
-		// No item disagreement is judged yet: the batch expires, its requester refunded, and
-		// a lazy executor's random root is not paid for the other's work.
-		let id = submit_batch(ITEMS, 2);
-		run_to_block(System::block_number() + 1);
-		let salt = [3u8; 32];
-		let roots = [tree(&outputs(None)).root(), H256::repeat_byte(0x55)];
-		let executors = executors_of(id);
-		for (executor, root) in executors.iter().zip(roots) {
-			assert_ok!(Inference::commit(
-				RuntimeOrigin::signed(*executor),
-				id,
-				pallet_inference::commitment_of(&root, &salt, executor),
-			));
-		}
-		for (executor, root) in executors.iter().zip(roots) {
-			assert_ok!(Inference::reveal(
-				RuntimeOrigin::signed(*executor),
-				id,
-				root,
-				salt,
-				None,
-				Some(b"https://out.example/o.json".to_vec()),
-			));
-		}
-		run_to_block(System::block_number() + 1);
-		assert_eq!(task_status(id), TaskStatus::Expired);
-		assert!(!Disputes::<Test>::contains_key(id));
-		System::assert_has_event(
-			pallet_inference::Event::TaskExpired { task: id, refunded: 2 * SHARE }.into(),
-		);
 	});
 }
 
