@@ -394,11 +394,15 @@ pub struct ModelInfo<'a> {
 
 /// Body of `GET /admin/fault` and `PUT /admin/fault` responses.
 #[derive(Clone, Debug, Serialize)]
-pub struct FaultBody {
+pub struct FaultBody<'a> {
 	/// The fault mode name.
 	pub mode: &'static str,
 	/// The delay of `slow`, in milliseconds.
 	pub delay_ms: u64,
+	/// The one prompt the mode applies to, every other being answered honestly; absent when
+	/// the mode applies to every request.
+	#[serde(skip_serializing_if = "Option::is_none")]
+	pub only_prompt: Option<&'a str>,
 }
 
 /// Body of `PUT /admin/fault`.
@@ -409,6 +413,12 @@ pub struct FaultUpdate {
 	pub mode: String,
 	/// The new delay of `slow`; unchanged when absent.
 	pub delay_ms: Option<u64>,
+	/// The one prompt the new mode applies to: a completion request whose prompt
+	/// ([`GenerationRequest::prompt`]: a text completion's `prompt`, a chat's message contents
+	/// joined by `"\n"`) is exactly this text gets the mode, every other an honest answer.
+	/// Absent or `null`: the mode applies to every request (a prompt named by an earlier `PUT`
+	/// is forgotten).
+	pub only_prompt: Option<String>,
 }
 
 /// Builds the completion response of `request` with the given text.

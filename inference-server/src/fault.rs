@@ -120,6 +120,20 @@ pub struct FaultState {
 	pub delay_ms: u64,
 }
 
+impl FaultState {
+	/// The mode a completion request whose prompt is `prompt` is answered in when the fault is
+	/// limited to `only_prompt` (`PUT /admin/fault`): this fault's mode for the prompt named, or
+	/// for every prompt when none is; honest for any other. Prompts are compared exactly, byte
+	/// for byte: a chat's prompt is its messages' contents joined by `"\n"`, so a chat of one
+	/// user message (what AgentChain's agent nodes send) matches on that message's content.
+	pub fn mode_for(&self, only_prompt: Option<&str>, prompt: &str) -> FaultMode {
+		match only_prompt {
+			Some(only) if only != prompt => FaultMode::Honest,
+			_ => self.mode,
+		}
+	}
+}
+
 impl Default for FaultState {
 	fn default() -> Self {
 		Self { mode: FaultMode::Honest, delay_ms: 30_000 }
@@ -140,5 +154,17 @@ mod tests {
 		assert_eq!(err, UnknownFaultMode("flaky".into()));
 		assert!(err.to_string().contains("honest, wrong, slow, error"));
 		assert!("Honest".parse::<FaultMode>().is_err());
+	}
+
+	#[test]
+	fn a_fault_limited_to_one_prompt_leaves_every_other_prompt_honest() {
+		let fault = FaultState { mode: FaultMode::Wrong, delay_ms: 0 };
+		assert_eq!(fault.mode_for(None, "any prompt"), FaultMode::Wrong);
+		assert_eq!(fault.mode_for(Some("item 3"), "item 3"), FaultMode::Wrong);
+		// Exact match only: no prefix, suffix, case or whitespace difference matches.
+		for other in ["item 30", "item", "Item 3", "item 3 ", "system\nitem 3", ""] {
+			assert_eq!(fault.mode_for(Some("item 3"), other), FaultMode::Honest, "{other:?}");
+		}
+		assert_eq!(fault.mode_for(Some(""), ""), FaultMode::Wrong);
 	}
 }

@@ -11,7 +11,8 @@
 //! - `GET /v1/models` lists the served model names (all of them are the same n-gram model).
 //! - `POST /v1/chat/completions` continues the messages' contents joined by `"\n"`.
 //! - `POST /v1/completions` continues a string prompt.
-//! - `GET`/`PUT /admin/fault` read and change the fault mode, only with `--admin`.
+//! - `GET`/`PUT /admin/fault` read and change the fault mode, and the one prompt it may be limited
+//!   to, only with `--admin`.
 //! - `GET`/`PUT /documents/NAME` read and write a batch document (inputs or outputs), only with
 //!   `--documents`.
 //!
@@ -28,7 +29,9 @@
 //!
 //! See [`FaultMode`]: the completion endpoints can answer wrongly, slowly, with a 500, with
 //! malformed JSON, with an oversized text, under another model's name, or hang up. They exist to
-//! test how the chain copes with misbehaving inference providers.
+//! test how the chain copes with misbehaving inference providers. A `PUT /admin/fault` may limit
+//! the mode to one prompt (`"only_prompt"`, compared exactly: see [`FaultState::mode_for`]),
+//! every other prompt being answered honestly: an executor that lies on one item of a batch.
 //!
 //! ## Layout
 //!
@@ -88,6 +91,12 @@ pub struct Cli {
 	pub oversized_bytes: usize,
 
 	/// Serve `GET`/`PUT /admin/fault` to change the fault mode at run time (no API key needed).
+	///
+	/// The body of a `PUT` is `{"mode": MODE}`, with optionally `"delay_ms"` (of `slow`;
+	/// unchanged when absent) and `"only_prompt": TEXT`: the mode then applies only to completion
+	/// requests whose prompt is exactly TEXT (a chat's prompt being its messages' contents joined
+	/// by newlines), every other one being answered honestly. A `PUT` without `only_prompt`
+	/// applies the mode to every request again. `GET` answers the same fields.
 	#[arg(long)]
 	pub admin: bool,
 

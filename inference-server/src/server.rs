@@ -114,6 +114,10 @@ pub struct AppState {
 	model: NgramModel,
 	config: ServerConfig,
 	fault: RwLock<FaultState>,
+	/// The one prompt the fault mode applies to (`only_prompt` of `PUT /admin/fault`), every
+	/// other being answered honestly; `None`: every request. Locked after `fault` whenever both
+	/// are, so that a request reads the two as one `PUT` left them.
+	only_prompt: RwLock<Option<String>>,
 	documents: RwLock<std::collections::BTreeMap<String, Bytes>>,
 }
 
@@ -123,6 +127,7 @@ impl fmt::Debug for AppState {
 			.field("corpus_tokens", &self.model.corpus_tokens())
 			.field("config", &self.config)
 			.field("fault", &self.fault())
+			.field("only_prompt", &self.only_prompt())
 			.finish_non_exhaustive()
 	}
 }
@@ -130,7 +135,13 @@ impl fmt::Debug for AppState {
 impl AppState {
 	/// Server state with an initial fault configuration.
 	pub fn new(model: NgramModel, config: ServerConfig, fault: FaultState) -> Self {
-		Self { model, config, fault: RwLock::new(fault), documents: Default::default() }
+		Self {
+			model,
+			config,
+			fault: RwLock::new(fault),
+			only_prompt: RwLock::new(None),
+			documents: Default::default(),
+		}
 	}
 
 	/// The model.
@@ -148,9 +159,31 @@ impl AppState {
 		*self.fault.read().unwrap_or_else(PoisonError::into_inner)
 	}
 
-	/// Replaces the fault configuration.
+	/// Replaces the fault configuration (the prompt it is limited to, if any, stays).
 	pub fn set_fault(&self, fault: FaultState) {
 		*self.fault.write().unwrap_or_else(PoisonError::into_inner) = fault;
+	}
+
+	/// The one prompt the fault mode applies to, if it is limited to one: a completion request
+	/// whose prompt ([`GenerationRequest::prompt`]) is exactly this text gets the mode, every
+	/// other an honest answer.
+	pub fn only_prompt(&self) -> Option<String> {
+		self.only_prompt.read().unwrap_or_else(PoisonError::into_inner).clone()
+	}
+
+	/// Limits the fault mode to requests whose prompt is exactly `prompt`, or (`None`) applies
+	/// it to every request again.
+	pub fn set_only_prompt(&self, prompt: Option<String>) {
+		let _fault = self.fault.write().unwrap_or_else(PoisonError::into_inner);
+		*self.only_prompt.write().unwrap_or_else(PoisonError::into_inner) = prompt;
+	}
+
+	/// The fault configuration and the prompt it is limited to, read together: a request never
+	/// sees the mode of one `PUT /admin/fault` with the prompt of another.
+	pub fn fault_and_prompt(&self) -> (FaultState, Option<String>) {
+		let fault = self.fault.read().unwrap_or_else(PoisonError::into_inner);
+		let only_prompt = self.only_prompt.read().unwrap_or_else(PoisonError::into_inner).clone();
+		(*fault, only_prompt)
 	}
 
 	/// The honest answer to a validated request.
@@ -272,16 +305,25 @@ pub async fn serve(
 	Ok(())
 }
 
+/// The mode a completion was answered in, kept in its response's extensions for the request
+/// log (with `only_prompt` set, not every completion is answered in the configured mode).
+#[derive(Clone, Copy, Debug)]
+struct AnsweredIn(FaultMode);
+
 async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<Response<Body>, Hangup> {
 	let method = req.method().clone();
 	let path = req.uri().path().to_owned();
-	let fault = state.fault();
-	let result = route(&state, req, &path, fault).await;
+	let (fault, only_prompt) = state.fault_and_prompt();
+	let result = route(&state, req, &path, fault, only_prompt.as_deref()).await;
+	// With the mode limited to one prompt, the log says so, and gives the mode each completion
+	// was answered in.
+	let scope = if only_prompt.is_some() { " (only_prompt set)" } else { "" };
 	match &result {
 		Ok(response) => {
-			eprintln!("{method} {path} {} fault={}", response.status().as_u16(), fault.mode)
+			let mode = response.extensions().get::<AnsweredIn>().map_or(fault.mode, |a| a.0);
+			eprintln!("{method} {path} {} fault={mode}{scope}", response.status().as_u16())
 		},
-		Err(Hangup) => eprintln!("{method} {path} hangup fault={}", fault.mode),
+		Err(Hangup) => eprintln!("{method} {path} hangup fault={}{scope}", fault.mode),
 	}
 	result
 }
@@ -291,6 +333,7 @@ async fn route(
 	req: Request<Incoming>,
 	path: &str,
 	fault: FaultState,
+	only_prompt: Option<&str>,
 ) -> Result<Response<Body>, Hangup> {
 	if path == "/v1" || path.starts_with("/v1/") {
 		if !state.authorized(req.headers()) {
@@ -314,7 +357,7 @@ async fn route(
 		if req.method() != Method::POST {
 			return Ok(method_not_allowed("POST"));
 		}
-		completion(state, req, endpoint, fault).await
+		completion(state, req, endpoint, fault, only_prompt).await
 	} else if let Some(name) = path.strip_prefix("/documents/").filter(|_| state.config.documents) {
 		Ok(match *req.method() {
 			Method::GET => get_document(state, name),
@@ -323,7 +366,10 @@ async fn route(
 		})
 	} else if state.config.admin && path == "/admin/fault" {
 		Ok(match *req.method() {
-			Method::GET => fault_response(state.fault()),
+			Method::GET => {
+				let (fault, only_prompt) = state.fault_and_prompt();
+				fault_response(fault, only_prompt.as_deref())
+			},
 			Method::PUT => put_fault(state, req).await,
 			_ => method_not_allowed("GET, PUT"),
 		})
@@ -347,6 +393,7 @@ async fn completion(
 	req: Request<Incoming>,
 	endpoint: Endpoint,
 	fault: FaultState,
+	only_prompt: Option<&str>,
 ) -> Result<Response<Body>, Hangup> {
 	let body = match read_body(req).await {
 		Ok(body) => body,
@@ -374,7 +421,8 @@ async fn completion(
 		json_response(StatusCode::OK, body(model, completion.text.clone(), &completion))
 	};
 	let name = request.model.clone();
-	Ok(match fault.mode {
+	let mode = fault.mode_for(only_prompt, &request.prompt);
+	let mut response = match mode {
 		FaultMode::Honest => respond(name, state.complete(&request)),
 		FaultMode::Wrong => {
 			let honest = state.complete(&request);
@@ -408,7 +456,9 @@ async fn completion(
 		},
 		FaultMode::WrongModel => respond(format!("{name}-impostor"), state.complete(&request)),
 		FaultMode::Hangup => return Err(Hangup),
-	})
+	};
+	response.extensions_mut().insert(AnsweredIn(mode));
+	Ok(response)
 }
 
 async fn put_fault(state: &AppState, req: Request<Incoming>) -> Response<Body> {
@@ -424,14 +474,19 @@ async fn put_fault(state: &AppState, req: Request<Incoming>) -> Response<Body> {
 		Ok(mode) => mode,
 		Err(err) => return error_response(&ApiError::bad_param("mode", err.to_string())),
 	};
+	// Both under the fault's lock (taken first, as every reader does): no request sees the
+	// new mode with the old prompt, or the other way round.
 	let mut guard = state.fault.write().unwrap_or_else(PoisonError::into_inner);
 	guard.mode = mode;
 	if let Some(delay_ms) = update.delay_ms {
 		guard.delay_ms = delay_ms;
 	}
-	let current = *guard;
+	let mut only_prompt = state.only_prompt.write().unwrap_or_else(PoisonError::into_inner);
+	*only_prompt = update.only_prompt;
+	let current = (*guard, only_prompt.clone());
+	drop(only_prompt);
 	drop(guard);
-	fault_response(current)
+	fault_response(current.0, current.1.as_deref())
 }
 
 /// A document name: 1 to [`MAX_DOCUMENT_NAME`] ASCII letters, digits, `-`, `_` or `.`, not
@@ -497,8 +552,8 @@ async fn put_document(state: &AppState, name: &str, req: Request<Incoming>) -> R
 	json_response(StatusCode::OK, format!(r#"{{"name":"{name}","bytes":{len}}}"#))
 }
 
-fn fault_response(fault: FaultState) -> Response<Body> {
-	let body = FaultBody { mode: fault.mode.as_str(), delay_ms: fault.delay_ms };
+fn fault_response(fault: FaultState, only_prompt: Option<&str>) -> Response<Body> {
+	let body = FaultBody { mode: fault.mode.as_str(), delay_ms: fault.delay_ms, only_prompt };
 	json_response(StatusCode::OK, to_json(&body))
 }
 

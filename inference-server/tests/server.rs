@@ -516,6 +516,80 @@ async fn admin_is_404_unless_enabled() {
 	server.stop().await;
 }
 
+async fn put_fault(server: &TestServer, body: Value) -> Reply {
+	server.send("PUT", "/admin/fault", &[], &body.to_string()).await
+}
+
+/// `only_prompt`: the fault mode for one prompt, honest answers to every other (an executor that
+/// lies on one item of a batch, as `e2e/test/batches.test.mjs` has one do).
+#[tokio::test]
+async fn admin_limits_the_fault_mode_to_one_prompt() {
+	let config = ServerConfig { admin: true, ..Default::default() };
+	let server = TestServer::start(config, FaultMode::Honest).await;
+	// The request an agent node makes for a task or a batch item: one user message.
+	let user = |content: &str| {
+		json!({
+			"model": "ngram-en",
+			"messages": [{"role": "user", "content": content}],
+			"max_tokens": 8, "temperature": 0, "seed": 7, "stream": false,
+		})
+	};
+	let text = |prompt: &str| {
+		json!({
+			"model": "ngram-en", "prompt": prompt,
+			"max_tokens": 8, "temperature": 0, "seed": 7,
+		})
+	};
+	let (target, other) = ("Item 13. Tell me about the river", "Item 3. Tell me about the market");
+	let honest_target = content(&server.post("/v1/chat/completions", &user(target)).await);
+	let honest_other = content(&server.post("/v1/chat/completions", &user(other)).await);
+
+	let reply = put_fault(&server, json!({"mode": "wrong", "only_prompt": target})).await;
+	assert_eq!(reply.json(), json!({"mode": "wrong", "delay_ms": 300, "only_prompt": target}));
+	assert_eq!(server.get("/admin/fault").await.json()["only_prompt"], target);
+	assert_eq!(server.state.only_prompt().as_deref(), Some(target));
+
+	// The prompt named gets the fault, on either endpoint; every other prompt an honest answer.
+	let wrong = content(&server.post("/v1/chat/completions", &user(target)).await);
+	assert_ne!(wrong, honest_target);
+	assert_eq!(content(&server.post("/v1/chat/completions", &user(other)).await), honest_other);
+	let texts = |reply: Reply| reply.json()["choices"][0]["text"].as_str().unwrap().to_owned();
+	assert_eq!(texts(server.post("/v1/completions", &text(target)).await), wrong);
+	assert_eq!(texts(server.post("/v1/completions", &text(other)).await), honest_other);
+	// Compared exactly: the same words after a system message, or with a space more, are
+	// another prompt.
+	let after_system = chat(target, 8, 0.0, 7);
+	let prompt = format!("You are terse.\n{target}");
+	assert_eq!(
+		content(&server.post("/v1/chat/completions", &after_system).await),
+		expected(&server.state, Endpoint::Chat, &prompt, 8, 0.0, 7)
+	);
+	let spaced = format!("{target} ");
+	assert_eq!(
+		content(&server.post("/v1/chat/completions", &user(spaced.as_str())).await),
+		expected(&server.state, Endpoint::Chat, &spaced, 8, 0.0, 7)
+	);
+
+	// Any mode may be limited so, an error as well as a wrong answer.
+	let reply = put_fault(&server, json!({"mode": "error", "only_prompt": target})).await;
+	assert_eq!(reply.json()["only_prompt"], target);
+	assert_eq!(server.post("/v1/chat/completions", &user(target)).await.status, 500);
+	assert_eq!(content(&server.post("/v1/chat/completions", &user(other)).await), honest_other);
+
+	// A PUT without the field (or with null) applies its mode to every prompt again; one whose
+	// field is not a string is refused, and changes nothing.
+	let reply = put_fault(&server, json!({"mode": "wrong"})).await;
+	assert_eq!(reply.json(), json!({"mode": "wrong", "delay_ms": 300}));
+	assert_ne!(content(&server.post("/v1/chat/completions", &user(other)).await), honest_other);
+	assert_eq!(put_fault(&server, json!({"mode": "honest", "only_prompt": 7})).await.status, 400);
+	assert_eq!(server.get("/admin/fault").await.json(), json!({"mode": "wrong", "delay_ms": 300}));
+	let reply = put_fault(&server, json!({"mode": "honest", "only_prompt": null})).await;
+	assert_eq!(reply.json(), json!({"mode": "honest", "delay_ms": 300}));
+	assert_eq!(server.state.only_prompt(), None);
+	assert_eq!(content(&server.post("/v1/chat/completions", &user(target)).await), honest_target);
+	server.stop().await;
+}
+
 #[tokio::test]
 async fn keep_alive_serves_several_requests_on_one_connection() {
 	let server = TestServer::start(ServerConfig::default(), FaultMode::Honest).await;
