@@ -99,6 +99,17 @@ fn bisect(task: TaskId, sides: [(u64, &[String]); 2]) -> u32 {
 	steps
 }
 
+/// Shows item `item`'s input (of [`prompts_of`] [`N`]) with its proof, signed by 3.
+fn show_input(task: TaskId, item: u32) {
+	let prompts = prompts_of(N);
+	assert_ok!(Challenges::show_item_input(
+		RuntimeOrigin::signed(3),
+		task,
+		prompts[item as usize].clone().into_bytes(),
+		tree(&prompts).proof(item).unwrap(),
+	));
+}
+
 fn reserved(who: u64) -> u64 {
 	pallet_agents::Registry::<Test>::get(who).expect("agent exists").collateral
 }
@@ -150,17 +161,11 @@ fn two_roots_are_bisected_to_the_first_item_they_differ_on_and_the_liar_pays_for
 			vec![(truthful, hash(b"answer 3")), (liar, hash(b"a cheap guess 3"))]
 		);
 		// Only the input is left to show; the output hashes are known.
-		let prompts = prompts_of(N);
 		assert_noop!(
 			Challenges::show_item_output(RuntimeOrigin::signed(3), task, hash(b"x"), vec![]),
 			Error::<Test>::AlreadyShown
 		);
-		assert_ok!(Challenges::show_item_input(
-			RuntimeOrigin::signed(3),
-			task,
-			prompts[3].clone().into_bytes(),
-			tree(&prompts).proof(3).unwrap(),
-		));
+		show_input(task, 3);
 		run_to_block(dispute(task).phase_ends);
 		draw(task);
 		let truth = hash(b"answer 3");
@@ -313,13 +318,7 @@ fn a_jury_that_finds_both_roots_wrong_on_the_item_refunds_the_batch() {
 		let stakes = executors.map(stake);
 		bisect(task, [(executors[0], &a), (executors[1], &b)]);
 		assert_eq!(ItemDisputes::<Test>::get(task).unwrap().item, 2);
-		let prompts = prompts_of(N);
-		assert_ok!(Challenges::show_item_input(
-			RuntimeOrigin::signed(3),
-			task,
-			prompts[2].clone().into_bytes(),
-			tree(&prompts).proof(2).unwrap(),
-		));
+		show_input(task, 2);
 		run_to_block(dispute(task).phase_ends);
 		draw(task);
 		vote_round(task, &[Some(hash(b"answer 2")); 3]);
@@ -340,13 +339,7 @@ fn an_item_no_jury_decides_pays_both_roots_as_an_undecided_disagreement() {
 		let (task, executors) = disagreeing([tree(&a).root(), tree(&b).root()]);
 		let stakes = executors.map(stake);
 		bisect(task, [(executors[0], &a), (executors[1], &b)]);
-		let prompts = prompts_of(N);
-		assert_ok!(Challenges::show_item_input(
-			RuntimeOrigin::signed(3),
-			task,
-			prompts[0].clone().into_bytes(),
-			tree(&prompts).proof(0).unwrap(),
-		));
+		show_input(task, 0);
 		run_to_block(dispute(task).phase_ends);
 		draw(task);
 		vote_round(task, &[None, None, None]);
@@ -506,13 +499,7 @@ fn the_winning_root_is_challenged_as_the_one_root_delivered() {
 		let (task, [winner, loser]) = disagreeing([tree(&a).root(), tree(&b).root()]);
 		bisect(task, [(winner, &a), (loser, &b)]);
 		assert_eq!(ItemDisputes::<Test>::get(task).unwrap().item, 1);
-		let prompts = prompts_of(N);
-		assert_ok!(Challenges::show_item_input(
-			RuntimeOrigin::signed(3),
-			task,
-			prompts[1].clone().into_bytes(),
-			tree(&prompts).proof(1).unwrap(),
-		));
+		show_input(task, 1);
 		run_to_block(dispute(task).phase_ends);
 		draw(task);
 		vote_round(task, &[Some(hash(b"answer 1")); 3]);
@@ -523,13 +510,7 @@ fn the_winning_root_is_challenged_as_the_one_root_delivered() {
 		// The item's bond: max(MIN_BOND, 2 × fee / N) = 80.
 		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(loser), task, 3, 80));
 		assert_eq!(dispute(task).revealed.len(), 1, "only the standing root is accused");
-		let proof = tree(&prompts).proof(3).unwrap();
-		assert_ok!(Challenges::show_item_input(
-			RuntimeOrigin::signed(3),
-			task,
-			prompts[3].clone().into_bytes(),
-			proof,
-		));
+		show_input(task, 3);
 		assert_ok!(Challenges::show_item_output(
 			RuntimeOrigin::signed(3),
 			task,
