@@ -1,0 +1,522 @@
+// A batched inference task, end to end on a real dev node, at any size: Alice's agent node
+// (BatchExecutor, `--inference-outputs-url`) runs a batch of `items` items against the reference
+// inference server, by itself: it fetches the inputs document Bob published, checks it against the
+// batch's root, runs the items across blocks (`ItemsPerBlock` endpoint calls a block), publishes
+// its outputs document and commits then reveals the Merkle root of its outputs. Its endpoint lies
+// on exactly one item (`only_prompt` of `PUT /admin/fault`). Bob challenges that item
+// (`challenges.challengeItem`); Alice's node shows the item's input and output hash by itself; a
+// jury of three verifiers, who sign from polkadot.js, re-executes the item (the test asks the
+// honest server) and votes; Alice's root is found wrong on the item and slashed an item's price,
+// the batch goes back to its window, and at its end Alice is paid her share less that one item
+// (less the protocol cut) and Bob refunded the item: the requester pays only for correct work.
+// (An audit drawn at the window's end, 5 % of runs, is judged the same way.) Batches are off until
+// root turns them on (the storage parameter `BatchesTaken`): the test sees one refused, then turns
+// them on with sudo. See docs/batches.md.
+//
+// Run at 24 items in the suite (e2e/test/batches.test.mjs) and at 1,000 outside it
+// (e2e/long/batch-of-1000.test.mjs, scripts/long-e2e.sh).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Keyring } from '@polkadot/keyring';
+import { stringToU8a, u8aConcat, u8aToHex, u8aToString } from '@polkadot/util';
+import { blake2AsHex, blake2AsU8a, cryptoWaitReady, randomAsHex, xxhashAsHex } from '@polkadot/util-crypto';
+import {
+  blockNumberOf,
+  eventSince,
+  sendInBlock,
+  startDevNode,
+  startInferenceServer,
+} from './node.mjs';
+
+const UNIT = 10n ** 12n;
+const MODEL_NAME = 'ngram-en';
+const MODEL = blake2AsHex(MODEL_NAME, 256);
+const VERIFIER_STAKE = 100n * UNIT;
+// Items a root's collateral reserves an item slash for (`MAX_ITEMS_FOUND_WRONG`, primitives).
+const MAX_ITEMS_FOUND_WRONG = 15n;
+
+const SUBJECTS = [
+  'the river', 'the market', 'the harbour', 'the old lighthouse', 'the baker', 'the ledger', 'the bridge', 'the rain',
+];
+const VERBS = ['carries', 'was', 'gives'];
+
+// The Merkle tree of a batch (execution/src/merkle.rs): leaf i = blake2_256(0x00 ‖ i as u32 LE ‖
+// item hash), node = blake2_256(0x01 ‖ left ‖ right), a level of odd width promotes its last node,
+// root = blake2_256(0x02 ‖ N as u32 LE ‖ top). An item's hash is the blake2-256 of its UTF-8 bytes.
+const u32le = (n) => {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, n, true);
+  return bytes;
+};
+const blake = (...parts) => blake2AsU8a(u8aConcat(...parts), 256);
+const itemHash = (text) => blake2AsU8a(stringToU8a(text), 256);
+function merkleRoot(hashes) {
+  let level = hashes.map((hash, i) => blake(new Uint8Array([0]), u32le(i), hash));
+  while (level.length > 1) {
+    const next = [];
+    for (let i = 0; i < level.length; i += 2) {
+      next.push(i + 1 < level.length ? blake(new Uint8Array([1]), level[i], level[i + 1]) : level[i]);
+    }
+    level = next;
+  }
+  return u8aToHex(blake(new Uint8Array([2]), u32le(hashes.length), level[0]));
+}
+
+const max = (...values) => values.reduce((a, b) => (b > a ? b : a));
+const min = (...values) => values.reduce((a, b) => (b < a ? b : a));
+// Perbill::mul_floor.
+const perbillOf = (perbill, amount) => (amount * BigInt(perbill.toNumber())) / 1_000_000_000n;
+
+/**
+ * Declares the test of a batch of `items` items whose item `lie` Alice's endpoint lies on, with
+ * `maxTokens` tokens an item, submitted with `commitPeriod` blocks to commit and a fee of `fee`
+ * (planck), Alice staking `aliceStake`; `name` names the node's and the server's logs.
+ */
+export function describeBatchWithALie({ name, items: ITEMS, lie: LIE, maxTokens: MAX_TOKENS, commitPeriod: COMMIT_PERIOD, fee: FEE, aliceStake: ALICE_STAKE, timeoutMs }) {
+  const PARAMS = { maxTokens: MAX_TOKENS, temperatureMilli: 0, seed: 11, mode: 'ExactMatch' };
+  // Distinct prompts, each naming its item.
+  const PROMPTS = Array.from(
+    { length: ITEMS },
+    (_, i) => `Item ${i}: ${SUBJECTS[i % SUBJECTS.length]} ${VERBS[Math.floor(i / SUBJECTS.length) % VERBS.length]}`,
+  );
+  // The time the batch's items take at ItemsPerBlock a block, with room for everything else.
+  const waitMs = (blocks) => 60_000 + blocks * 3_000 * 2;
+
+describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, and a challenge of that item slashes it`, { timeout: timeoutMs }, () => {
+  let server;
+  let node;
+  let api;
+  let alice;
+  let aliceOperator;
+  let bob;
+  let verifiers;
+  let jurorsNeeded;
+
+  before(async () => {
+    await cryptoWaitReady();
+    const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+    alice = keyring.addFromUri('//Alice');
+    aliceOperator = keyring.addFromUri('//Alice//operator');
+    bob = keyring.addFromUri('//Bob');
+    server = await startInferenceServer(`${name}-endpoint`, ['--model', MODEL_NAME, '--admin', '--documents']);
+    // `--dev` is Alice's node: it authors blocks, inserts the operator key //Alice//operator, and
+    // publishes the outputs of its batches in the server's document store.
+    node = await startDevNode(name, [
+      '--inference-endpoint', server.baseUrl,
+      '--inference-model', MODEL_NAME,
+      '--inference-outputs-url', `${server.url}/documents/`,
+    ]);
+    api = node.api;
+
+    // The verifiers a batch needs at submission (BatchTerms.jurors_needed): the first jury and
+    // every appeal's, (JurySize + 1) × 2^r − 1 jurors in round r (at most MaxJurySize), 3 + 7 + 15,
+    // and one per executor (an executor may be a verifier, and never judges its own task).
+    const jurySize = api.consts.challenges.jurySize.toNumber();
+    const maxJurySize = api.consts.challenges.maxJurySize.toNumber();
+    const maxAppeals = api.consts.challenges.maxAppeals.toNumber();
+    jurorsNeeded = 0;
+    for (let round = 0; round <= maxAppeals; round++) {
+      jurorsNeeded += Math.min((jurySize + 1) * 2 ** round - 1, maxJurySize);
+    }
+    const redundancy = 1;
+    verifiers = Array.from({ length: jurorsNeeded + redundancy }, (_, i) => keyring.addFromUri(`//Verifier//${i}`));
+    console.log(`# ${verifiers.length} verifiers: ${jurorsNeeded} for a jury and its appeals, ${redundancy} for the executor`);
+
+    // Alice funds the verifiers, registers her agent as a batch executor of the model (batches
+    // are drawn from BatchExecutors only) and names her node's operator key: one nonce after
+    // the other, sent at once. The runtime has no utility pallet to batch them.
+    const nonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber();
+    const funded = verifiers.map((verifier, i) =>
+      sendInBlock(api, api.tx.balances.transferKeepAlive(verifier.address, VERIFIER_STAKE + 10n * UNIT), alice, {
+        nonce: nonce + i,
+      }),
+    );
+    const registered = sendInBlock(
+      api,
+      api.tx.agents.register('alice-batches', server.baseUrl, '1', [MODEL], ['BatchExecutor'], ALICE_STAKE),
+      alice,
+      { nonce: nonce + verifiers.length },
+    );
+    const named = sendInBlock(api, api.tx.agents.setOperator(aliceOperator.address), alice, {
+      nonce: nonce + verifiers.length + 1,
+    });
+    for (const result of await Promise.all([...funded, registered, named])) assert.equal(result.dispatchError, null);
+    // Then the operator accepts, and the verifiers register for the model.
+    const rest = await Promise.all([
+      sendInBlock(api, api.tx.agents.acceptOperator(alice.address), aliceOperator),
+      ...verifiers.map((verifier, i) =>
+        sendInBlock(
+          api,
+          api.tx.agents.register(`verifier-${i}`, 'http://verifier', '1', [MODEL], ['Verifier'], VERIFIER_STAKE),
+          verifier,
+        ),
+      ),
+    ]);
+    for (const result of rest) assert.equal(result.dispatchError, null);
+  });
+
+  after(async () => {
+    if (node) await node.stop();
+    if (server) await server.stop();
+  });
+
+  const isEvent = (section, method, id) => (event) =>
+    event.section === section && event.method === method && event.data.task.toNumber() === id;
+  /** Any of the inference pallet's events `methods` about task `id`. */
+  const isInference = (id, ...methods) => (event) => methods.some((method) => isEvent('inference', method, id)(event));
+
+  /** PUT /admin/fault; resolves with the server's answer. */
+  async function setFault(body) {
+    const response = await fetch(`${server.url}/admin/fault`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.equal(response.status, 200, `PUT /admin/fault ${JSON.stringify(body)}`);
+    return response.json();
+  }
+
+  /** The endpoint's answer to `prompt`, asked exactly as an agent node asks for a batch item. */
+  async function completion(prompt) {
+    const response = await fetch(`${server.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({
+        model: MODEL_NAME,
+        messages: [{ role: 'user', content: prompt }],
+        max_tokens: PARAMS.maxTokens,
+        temperature: PARAMS.temperatureMilli / 1000,
+        seed: PARAMS.seed,
+        stream: false,
+      }),
+    });
+    assert.equal(response.status, 200);
+    return (await response.json()).choices[0].message.content;
+  }
+
+  /** blake2_256(SCALE(task u64, round u32, vote H256, salt [u8; 32], juror)): a juror's commitment. */
+  function voteCommitment(task, round, vote, salt, juror) {
+    const encoded = api.createType('(u64, u32, H256, [u8; 32], AccountId32)', [task, round, vote, salt, juror]);
+    return blake2AsHex(encoded.toU8a(), 256);
+  }
+
+  /**
+   * Follows the item dispute over batch `id` opened at or after block `fromBlock`: Alice's node
+   * shows the item's input and her root's output hash of it by itself; the first jury, drawn from
+   * the verifiers, commits to and reveals the honest output hash of the item (`honestHashes`).
+   * Resolves with what happened, once the dispute closed.
+   */
+  async function judgeItem(id, fromBlock, honestHashes) {
+    const opened = await eventSince(api, fromBlock, isEvent('challenges', 'ItemDisputeOpened', id), {
+      what: `the item dispute over batch ${id}`,
+      timeoutMs: 60_000,
+    });
+    const item = opened.event.data.item.toNumber();
+    const showDeadline = opened.event.data.showDeadline.toNumber();
+    const [inputShown, outputShown] = await Promise.all(
+      ['ItemInputShown', 'ItemOutputShown'].map((method) =>
+        eventSince(api, opened.blockNumber, isEvent('challenges', method, id), {
+          what: `${method} of item ${item} of batch ${id}`,
+          timeoutMs: 90_000,
+        }),
+      ),
+    );
+    for (const shown of [inputShown, outputShown]) {
+      assert.ok(shown.blockNumber < showDeadline, `shown before the showing deadline #${showDeadline}`);
+      assert.equal(shown.event.data.item.toNumber(), item);
+      assert.equal(shown.event.data.by.toString(), aliceOperator.address, "shown by Alice's node");
+    }
+
+    const drawn = await eventSince(
+      api,
+      showDeadline,
+      (event) => isEvent('challenges', 'JuryDrawn', id)(event) && event.data.round.toNumber() === 0,
+      { what: `the jury of the dispute over item ${item}`, timeoutMs: 90_000 },
+    );
+    const seated = drawn.event.data.jurors.map((juror) => juror.toString());
+    const jurors = verifiers.filter((verifier) => seated.includes(verifier.address));
+    assert.equal(seated.length, api.consts.challenges.jurySize.toNumber());
+    assert.equal(jurors.length, seated.length, 'every juror is one of the verifiers');
+
+    const vote = honestHashes[item];
+    const salts = jurors.map(() => randomAsHex(32));
+    const committed = await Promise.all(
+      jurors.map((juror, i) =>
+        sendInBlock(api, api.tx.challenges.commitVote(id, voteCommitment(id, 0, vote, salts[i], juror.address)), juror),
+      ),
+    );
+    for (const result of committed) assert.equal(result.dispatchError, null);
+    const revealing = await eventSince(api, drawn.blockNumber, isEvent('challenges', 'VoteRevealPhaseStarted', id), {
+      what: `the reveal phase of the dispute over item ${item}`,
+      timeoutMs: 90_000,
+    });
+    const revealed = await Promise.all(
+      jurors.map((juror, i) => sendInBlock(api, api.tx.challenges.revealVote(id, vote, salts[i]), juror)),
+    );
+    for (const result of revealed) assert.equal(result.dispatchError, null);
+    const counted = await eventSince(api, revealing.blockNumber, isEvent('challenges', 'VotesCounted', id), {
+      what: `the count of the dispute over item ${item}`,
+      timeoutMs: 90_000,
+    });
+    assert.equal(counted.event.data.verdict.unwrap().toHex(), vote);
+    assert.equal(counted.event.data.revealed.toNumber(), jurors.length);
+    // Nobody appeals: the dispute closes once the appeal window ends.
+    const closed = await eventSince(api, counted.blockNumber, isEvent('challenges', 'DisputeClosed', id), {
+      what: `the close of the dispute over item ${item}`,
+      timeoutMs: 90_000,
+    });
+    const events = (await (await api.at(closed.blockHash)).query.system.events()).map(({ event }) => event);
+    return { item, opened, outputShown, jurors, closed, events };
+  }
+
+  test('the lie on one item is challenged and slashed, and the requester pays only for the correct items', async () => {
+    const consts = api.consts;
+    const N = BigInt(ITEMS);
+
+    // What the runtime asks of this batch (runtime/src/configs/agentchain.rs, docs/batches.md).
+    const itemsPerBlock = consts.inference.itemsPerBlock.toNumber();
+    const tokensPerBlock = consts.inference.tokensPerBlock.toNumber();
+    const shortest = Math.ceil(ITEMS / itemsPerBlock) + Math.ceil((ITEMS * MAX_TOKENS) / tokensPerBlock);
+    const longest = Math.max(2 * shortest, consts.inference.maxCommitPeriod.toNumber());
+    assert.ok(COMMIT_PERIOD >= shortest && COMMIT_PERIOD <= longest, `commit period within ${shortest}..=${longest}`);
+    const minFee = max(
+      consts.inference.minFeePerExecutor.toBigInt(),
+      consts.inference.minFeePerItem.toBigInt() * N,
+      consts.inference.minFeePerSeatBlock.toBigInt() * BigInt(COMMIT_PERIOD),
+    );
+    assert.ok(FEE >= minFee, `the fee ${FEE} is at least the batch's minimum ${minFee}`);
+    const share = FEE; // one executor
+    const perItem = share / N;
+    const jurorReward = consts.challenges.jurorReward.toBigInt();
+    const jurySize = BigInt(consts.challenges.jurySize.toNumber());
+    const slashFeeMultiple = BigInt(consts.challenges.slashFeeMultiple.toNumber());
+    // An item's slash: max(2 × JurySize × JurorReward, SlashFeeMultiple × share / N), 3 AGC at
+    // the sizes tested.
+    const itemSlash = max(2n * jurySize * jurorReward, (share * slashFeeMultiple) / N);
+    // A task's collateral (a missed commit, a withheld reveal, a wrong result: at least 20 AGC,
+    // SlashFeeMultiple × share above that) and an item slash for each item the root may be found
+    // wrong on (15 at most).
+    const wrongResultSlash = max(consts.challenges.wrongResultSlash.toBigInt(), share * slashFeeMultiple);
+    const collateral =
+      max(consts.inference.missedDeadlineSlash.toBigInt(), consts.inference.missedRevealSlash.toBigInt(), wrongResultSlash) +
+      min(N, MAX_ITEMS_FOUND_WRONG) * itemSlash;
+    assert.ok(collateral <= ALICE_STAKE, 'Alice can back the batch');
+    // The item's challenge bond: max(MinChallengeBond, ChallengeBondFeeMultiple × fee / N).
+    const bond = max(
+      consts.challenges.minChallengeBond.toBigInt(),
+      BigInt(consts.challenges.challengeBondFeeMultiple.toNumber()) * (FEE / N),
+    );
+    console.log(
+      `# batch of ${ITEMS} items: fee ${FEE}, commit period ${COMMIT_PERIOD} (at least ${shortest}), ` +
+        `collateral ${collateral}, item slash ${itemSlash}, bond ${bond}`,
+    );
+
+    // Bob publishes the inputs document and submits the batch under its root.
+    const inputsRoot = merkleRoot(PROMPTS.map(itemHash));
+    const inputsUri = `${server.url}/documents/batch-inputs-${process.pid}-${Date.now()}.json`;
+    const put = await fetch(inputsUri, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(PROMPTS),
+    });
+    assert.equal(put.status, 200, 'the inputs document is stored');
+
+    // Alice's endpoint will lie on item LIE alone.
+    const fault = await setFault({ mode: 'wrong', only_prompt: PROMPTS[LIE] });
+    assert.equal(fault.only_prompt, PROMPTS[LIE]);
+
+    const escrowBefore = await escrowOf(bob.address);
+    const auditSecret = randomAsHex(32);
+    const submit = () =>
+      sendInBlock(
+        api,
+        api.tx.inference.submitTask(
+          MODEL,
+          { Batch: { root: inputsRoot, uri: inputsUri, items: ITEMS, auditCommitment: blake2AsHex(auditSecret, 256) } },
+          PARAMS,
+          FEE,
+          1,
+          COMMIT_PERIOD,
+        ),
+        bob,
+      );
+    // Batches are off until root turns them on: the storage parameter `BatchesTaken`.
+    assert.equal((await submit()).dispatchError, 'inference.BatchesNotJudged', 'no batch is taken by default');
+    const key = xxhashAsHex(':BatchesTaken:', 128);
+    const turnedOn = await sendInBlock(api, api.tx.sudo.sudo(api.tx.system.setStorage([[key, '0x01']])), alice);
+    assert.equal(turnedOn.dispatchError, null);
+    assert.equal(await escrowOf(bob.address), escrowBefore, 'the refused batch held nothing');
+    const submitted = await submit();
+    assert.equal(submitted.dispatchError, null, 'the batch is taken');
+    const id = submitted.events
+      .find(({ event }) => api.events.inference.TaskSubmitted.is(event))
+      .event.data.task.toNumber();
+    const submittedAt = await blockNumberOf(api, submitted.blockHash);
+
+    // Alice is drawn at the next block and reserves the batch's collateral.
+    const assigned = await eventSince(api, submittedAt, isInference(id, 'TaskAssigned', 'TaskExpired'), {
+      what: `the draw of batch ${id}`,
+      timeoutMs: 30_000,
+    });
+    assert.equal(assigned.event.method, 'TaskAssigned', 'Alice, the only batch executor, is drawn');
+    assert.deepEqual(assigned.event.data.executors.map(String), [alice.address]);
+    const drawnTask = (await (await api.at(assigned.blockHash)).query.inference.tasks(id)).unwrap();
+    assert.equal(drawnTask.collateral.toBigInt(), collateral);
+
+    // Her node runs the items across blocks, at most ItemsPerBlock a block, then commits to
+    // the root of its outputs, publishes its outputs document and reveals the root with its URI.
+    const settled = isInference(id, 'ResultCommitted', 'ExecutorMissedDeadline', 'TaskExpired');
+    const committed = await eventSince(api, assigned.blockNumber, settled, {
+      what: `the commitment of batch ${id}`,
+      timeoutMs: waitMs(COMMIT_PERIOD),
+    });
+    assert.equal(committed.event.method, 'ResultCommitted', `Alice's node committed (see e2e/logs/${name}.log)`);
+    assert.ok(
+      committed.blockNumber - assigned.blockNumber >= Math.ceil(ITEMS / itemsPerBlock),
+      `the items took at least ${Math.ceil(ITEMS / itemsPerBlock)} blocks (#${assigned.blockNumber} → #${committed.blockNumber})`,
+    );
+    const windowOpened = await eventSince(api, committed.blockNumber, isInference(id, 'TaskRevealed', 'TaskExpired'), {
+      what: `the reveal of batch ${id}`,
+      timeoutMs: 60_000,
+    });
+    assert.equal(windowOpened.event.method, 'TaskRevealed');
+    const outputsRoot = windowOpened.event.data.outputHash.toHex();
+    const originalEnd = windowOpened.event.data.challengeEnd.toNumber();
+    console.log(
+      `# batch ${id}: submitted in #${submittedAt}, drawn in #${assigned.blockNumber}, committed in ` +
+        `#${committed.blockNumber}, revealed in #${windowOpened.blockNumber}, window until #${originalEnd}`,
+    );
+
+    // Bob challenges item LIE at once. A batch is disputed one item at a time: `challenge` is
+    // refused.
+    const bobNonce = (await api.rpc.system.accountNextIndex(bob.address)).toNumber();
+    const [whole, challenged] = await Promise.all([
+      sendInBlock(api, api.tx.challenges.challenge(id, bond), bob, { nonce: bobNonce }),
+      sendInBlock(api, api.tx.challenges.challengeItem(id, LIE, bond), bob, { nonce: bobNonce + 1 }),
+    ]);
+    assert.equal(whole.dispatchError, 'challenges.BatchNeedsItem');
+    assert.equal(challenged.dispatchError, null);
+    const challengedAt = await blockNumberOf(api, challenged.blockHash);
+    const stakeBefore = (await (await api.at(challenged.blockHash)).query.agents.agents(alice.address)).unwrap().stake.toBigInt();
+
+    // Meanwhile: the item outputs the model really gives (the server honest again, asked exactly
+    // as the node asks), and Alice's outputs document, which her root commits to.
+    await setFault({ mode: 'honest' });
+    const honest = [];
+    for (const prompt of PROMPTS) honest.push(await completion(prompt));
+    const honestHashes = honest.map((output) => u8aToHex(itemHash(output)));
+    const outputsUri = u8aToString((await api.query.inference.outputUris(id, alice.address)).unwrap());
+    assert.ok(outputsUri.startsWith(`${server.url}/documents/`), outputsUri);
+    const outputs = await (await fetch(outputsUri)).json();
+    assert.equal(outputs.length, ITEMS);
+    assert.equal(merkleRoot(outputs.map(itemHash)), outputsRoot, 'the revealed root is the outputs document\'s');
+    for (let i = 0; i < ITEMS; i++) {
+      if (i === LIE) assert.notEqual(outputs[i], honest[i], `item ${i} is the lie`);
+      else assert.equal(outputs[i], honest[i], `item ${i} is honest`);
+    }
+    console.log(
+      `# item ${LIE}: ${JSON.stringify(PROMPTS[LIE])} → Alice ${JSON.stringify(outputs[LIE])}, ` +
+        `the model ${JSON.stringify(honest[LIE])}`,
+    );
+
+    // The dispute: the item shown by Alice's node, judged by a jury of verifiers.
+    const dispute = await judgeItem(id, challengedAt, honestHashes);
+    assert.equal(dispute.item, LIE);
+    assert.equal(dispute.outputShown.event.data.output.toHex(), u8aToHex(itemHash(outputs[LIE])), 'the lie is what was shown');
+    const inClose = (section, method) =>
+      dispute.events.filter((e) => e.section === section && e.method === method && e.data.task.toNumber() === id);
+    const [closed] = inClose('challenges', 'DisputeClosed');
+    assert.equal(closed.data.verdict.unwrap().toHex(), honestHashes[LIE]);
+    assert.equal(closed.data.resultOverturned.isTrue, true);
+
+    // Alice's root is slashed an item's price, not a task's 20 AGC.
+    const [slashed] = inClose('challenges', 'ExecutorSlashed');
+    assert.equal(slashed.data.executor.toString(), alice.address);
+    assert.equal(slashed.data.slashed.toBigInt(), itemSlash);
+    const afterClose = await api.at(dispute.closed.blockHash);
+    const aliceAfter = (await afterClose.query.agents.agents(alice.address)).unwrap();
+    assert.equal(aliceAfter.stake.toBigInt(), stakeBefore - itemSlash);
+    // The collateral she reserves for the batch shrinks by the slash.
+    assert.equal((await afterClose.query.inference.tasks(id)).unwrap().collateral.toBigInt(), collateral - itemSlash);
+    assert.deepEqual((await afterClose.query.inference.wrongItems(id, alice.address)).map((i) => i.toNumber()), [LIE]);
+
+    // Out of the slash: the jurors, the challenger's share of the rest, the requester's
+    // compensation (up to 19 times the item's price); the bond comes back.
+    const rewards = inClose('challenges', 'RewardPaid').map((e) => [e.data.who.toString(), e.data.amount.toBigInt()]);
+    for (const juror of dispute.jurors) {
+      assert.ok(rewards.some(([who, amount]) => who === juror.address && amount === jurorReward), `juror ${juror.address} paid`);
+    }
+    const afterJurors = itemSlash - jurySize * jurorReward;
+    const challengerReward = perbillOf(consts.challenges.challengerShare, afterJurors);
+    assert.ok(rewards.some(([who, amount]) => who === bob.address && amount === challengerReward), 'the challenger is paid');
+    const [compensated] = inClose('challenges', 'RequesterCompensated');
+    const compensation = min(BigInt(consts.challenges.compensationFeeMultiple.toNumber()) * perItem, afterJurors - challengerReward);
+    assert.equal(compensated.data.requester.toString(), bob.address);
+    assert.equal(compensated.data.amount.toBigInt(), compensation);
+    const [returned] = inClose('challenges', 'BondReturned');
+    assert.deepEqual([returned.data.who.toString(), returned.data.amount.toBigInt()], [bob.address, bond]);
+
+    // The batch goes back to its window, for the blocks it had left when challenged.
+    const [resumed] = inClose('inference', 'BatchResumed');
+    assert.equal(resumed.data.item.toNumber(), LIE);
+    assert.deepEqual(resumed.data.wrong.map(String), [alice.address]);
+    const challengeEnd = resumed.data.challengeEnd.toNumber();
+    assert.equal(challengeEnd - dispute.closed.blockNumber, originalEnd - challengedAt, "the window's rest is kept");
+    console.log(
+      `# item ${LIE} disputed in #${challengedAt}, jury drawn, closed in #${dispute.closed.blockNumber}: ` +
+        `Alice slashed ${itemSlash}, window until #${challengeEnd}`,
+    );
+
+    // At the window's end the batch is finalised, or audited (5 %) on an item drawn from the
+    // hash of the block before its original end, judged as the challenge was, then finalised.
+    const ended = await eventSince(
+      api,
+      dispute.closed.blockNumber,
+      (e) => isEvent('inference', 'TaskFinalised', id)(e) || (isEvent('challenges', 'DisputeOpened', id)(e) && e.data.kind.isAudit),
+      { what: `the end of batch ${id}'s window`, timeoutMs: waitMs(challengeEnd - dispute.closed.blockNumber) },
+    );
+    let audited = null;
+    if (ended.event.method === 'DisputeOpened') {
+      audited = await judgeItem(id, ended.blockNumber, honestHashes);
+      console.log(`# batch ${id} audited on item ${audited.item}`);
+    }
+    const finalised = await eventSince(api, ended.blockNumber, isEvent('inference', 'TaskFinalised', id), {
+      what: `the finalisation of batch ${id}`,
+      timeoutMs: 180_000,
+    });
+    assert.ok(finalised.blockNumber >= challengeEnd, 'not finalised before its window ended');
+    const { paid, protocolCut, refunded, outputHash } = finalised.event.data;
+    assert.equal(outputHash.toHex(), outputsRoot);
+    if (audited?.item === LIE) {
+      // The audit drew the item Alice lied on: her root is paid nothing, Bob refunded in full.
+      assert.equal(paid.toBigInt(), 0n);
+      assert.equal(refunded.toBigInt(), FEE);
+    } else {
+      // Alice is paid her share less the item found wrong, less the protocol cut; Bob is
+      // refunded that item: he paid for the other items only, all correct.
+      const earned = share - perItem;
+      const cut = perbillOf(consts.inference.protocolCut, earned);
+      assert.equal(paid.toBigInt(), earned - cut);
+      assert.equal(protocolCut.toBigInt(), cut);
+      assert.equal(refunded.toBigInt(), perItem);
+      assert.equal(paid.toBigInt() + protocolCut.toBigInt(), perItem * (N - 1n));
+    }
+    const atEnd = await api.at(finalised.blockHash);
+    assert.ok((await atEnd.query.inference.tasks(id)).unwrap().status.isFinalised);
+    assert.equal((await atEnd.query.agents.agents(alice.address)).unwrap().collateral.toBigInt(), 0n, 'her collateral is released');
+    assert.equal(await escrowOf(bob.address, finalised.blockHash), escrowBefore, "nothing of Bob's fee stays held");
+    console.log(
+      `# batch ${id} finalised in #${finalised.blockNumber}: Alice paid ${paid} (protocol cut ${protocolCut}), ` +
+        `Bob refunded ${refunded} and compensated ${compensation} for item ${LIE}`,
+    );
+  });
+
+  /** What `address` has held in task escrow, at block `at` (the best block otherwise). */
+  async function escrowOf(address, at) {
+    const query = at ? (await api.at(at)).query : api.query;
+    return (await query.balances.holds(address))
+      .filter((hold) => hold.id.isInference && hold.id.asInference.isTaskEscrow)
+      .reduce((sum, hold) => sum + hold.amount.toBigInt(), 0n);
+  }
+});
+}
