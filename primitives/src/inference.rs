@@ -131,6 +131,11 @@ pub enum Resolution {
 	/// disagreement every executor that revealed an output is paid its share: the outputs are
 	/// public, and a requester does not get them for free.
 	Undecided,
+	/// Nobody judged the task and nobody may: the first jury of a batch's item dispute could not
+	/// be drawn for the dispute handler's timeout. No output is paid, nobody is slashed, and the
+	/// fee goes to the protocol account, not back to the requester: whoever starved the jury
+	/// (a requester, or an executor keeping the verifiers it controls paused) gains nothing.
+	Unjudged,
 }
 
 /// What the dispute handler asks of a batch (many items under one Merkle root of outputs): the
@@ -394,6 +399,9 @@ pub enum ProtocolFlow {
 	AuditJurors,
 	/// Out: the share of the protocol cut that funds data rewards.
 	DataRewards,
+	/// In: the fees of batches whose item dispute no jury could be drawn for
+	/// ([`Resolution::Unjudged`]).
+	UnjudgedFees,
 }
 
 /// The protocol account (it funds audits and data rewards) and the ledger of its flows.

@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 120,
+	spec_version: 121,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -184,7 +184,11 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// dispute phase, a call and a storage map added): a disagreement between the two roots of a
 /// batch is bisected to the first item they differ on (`open_node`, the phase `Bisecting`,
 /// storage `Bisections`), each step an opening checked on chain, and that item judged; agent
-/// nodes open their nodes by themselves; `BatchesTaken` a storage parameter root may turn on.
+/// nodes open their nodes by themselves; `BatchesTaken` a storage parameter root may turn on;
+/// spec 121, no migration (a storage map, a constant, an event and a protocol flow added): an
+/// item dispute whose first jury cannot be drawn for `JuryWaitLimit` blocks (storage
+/// `JuryWaitingSince`) ends its batch unjudged, the fee to the protocol account
+/// (`TaskUnjudged`, flow `UnjudgedFees`), where it used to wait for a jury forever.
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

@@ -348,6 +348,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type BisectionStepPeriod: Get<BlockNumberFor<Self>>;
 
+		/// Blocks the first jury of a batch's item dispute is drawn again for, from the first
+		/// draw that found too few verifiers available, before the dispute ends unjudged: no root
+		/// paid, nobody slashed, the fee to the protocol account (`Resolution::Unjudged`).
+		#[pallet::constant]
+		type JuryWaitLimit: Get<BlockNumberFor<Self>>;
+
 		/// Weights of this pallet's calls and hook.
 		type WeightInfo: WeightInfo;
 	}
@@ -372,6 +378,15 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Bisections<T: Config> =
 		StorageMap<_, Twox64Concat, TaskId, Bisection<T::AccountId>, OptionQuery>;
+
+	/// The block at which the first jury of each item dispute still waiting for one was first
+	/// not drawn (too few verifiers available): it is drawn again until
+	/// [`Config::JuryWaitLimit`] blocks after.
+	///
+	/// Twox64Concat: task ids are assigned by the inference pallet in sequence.
+	#[pallet::storage]
+	pub type JuryWaitingSince<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, BlockNumberFor<T>, OptionQuery>;
 
 	/// The disputes each juror sits on in the current round, so that a juror's node finds them
 	/// by iterating one prefix.
@@ -1531,6 +1546,7 @@ impl<T: Config> Pallet<T> {
 				let round = dispute.round;
 				match Self::draw_jury(task, &mut dispute, now) {
 					Ok(jurors) => {
+						JuryWaitingSince::<T>::remove(task);
 						Self::deposit_event(Event::JuryDrawn {
 							task,
 							round,
@@ -1541,10 +1557,20 @@ impl<T: Config> Pallet<T> {
 						T::WeightInfo::draw_jury()
 					},
 					Err(_) if round == 0 && ItemDisputes::<T>::contains_key(task) => {
-						// An item of a batch is judged or nothing is settled: its first jury is
-						// drawn again later (an executor that pauses verifiers it controls
-						// cannot end its audit, nor a challenger take its bond back so).
+						// An item of a batch is judged or nobody gains: its first jury is drawn
+						// again later (an executor that pauses verifiers it controls cannot end
+						// its audit with the batch paid, nor a challenger take its bond back so)
+						// until the wait's limit, when the batch ends unjudged: no root paid,
+						// nobody slashed, the fee to the protocol account.
 						Self::deposit_event(Event::JuryNotDrawn { task, round });
+						let since = JuryWaitingSince::<T>::get(task).unwrap_or(now);
+						if now.saturating_sub(since) >= T::JuryWaitLimit::get() {
+							let executors = dispute.revealed.len() as u32;
+							Self::close(task, dispute, true);
+							return T::WeightInfo::draw_jury()
+								.saturating_add(Self::close_weight(0, executors));
+						}
+						JuryWaitingSince::<T>::insert(task, since);
 						dispute.phase_ends =
 							Queue::<T>::schedule(&task, now.saturating_add(T::CommitPeriod::get()));
 						Disputes::<T>::insert(task, dispute);

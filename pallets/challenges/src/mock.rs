@@ -115,6 +115,8 @@ pub const CONGESTION_GRACE: u64 = 2;
 /// Blocks to show a disputed item.
 pub const ITEM_PROOF_PERIOD: u64 = 3;
 pub const BISECTION_STEP_PERIOD: u64 = 2;
+/// Blocks an item dispute's first jury is waited for (drawn again every `COMMIT_PERIOD`).
+pub const JURY_WAIT_LIMIT: u64 = 12;
 
 #[derive_impl(pallet_inference::config_preludes::TestDefaultConfig)]
 impl pallet_inference::Config for Test {
@@ -159,6 +161,7 @@ impl pallet_challenges::Config for Test {
 	type MaxItemLen = ConstU32<64>;
 	type ItemProofPeriod = ConstU64<ITEM_PROOF_PERIOD>;
 	type BisectionStepPeriod = ConstU64<BISECTION_STEP_PERIOD>;
+	type JuryWaitLimit = ConstU64<JURY_WAIT_LIMIT>;
 	type WeightInfo = ();
 }
 

@@ -49,9 +49,11 @@ impl<T: Config> Pallet<T> {
 	/// Enacts the final verdict: slashes, bonds, rewards, and the task's payment or refund.
 	///
 	/// `unjudged`: the first round's jury could not be drawn, so nobody judged the task; no one
-	/// pays for a judgment that did not happen.
+	/// pays for a judgment that did not happen. A batch's item dispute closes so only after
+	/// [`Config::JuryWaitLimit`], and the batch ends unjudged (`Resolution::Unjudged`).
 	pub(crate) fn close(task: TaskId, dispute: Dispute<T>, unjudged: bool) {
 		Disputes::<T>::remove(task);
+		JuryWaitingSince::<T>::remove(task);
 		// The item of a batch judged: the item dispute's, or, for a bisection that ended on a
 		// side that did not open its node, the first item under that node.
 		let judged = ItemDisputes::<T>::take(task).map(|shown| shown.item);
@@ -126,9 +128,12 @@ impl<T: Config> Pallet<T> {
 		// and every output of a disagreement is paid: a requester cannot get its executors'
 		// work for free by having one of its own disagree where no jury can be drawn.
 		let resolved = match item {
+			// An item no jury could be drawn for (`JuryWaitLimit`): the batch ends unjudged,
+			// nobody paid, since whoever starved the jury must not gain by it.
+			Some(_) if unjudged => T::Tasks::resolve(task, Resolution::Unjudged),
 			// A verdict on an item settles the item, not the batch: a challenged batch goes
-			// back to its window, an audited one is finalised; without a verdict (or a jury)
-			// nothing is found wrong.
+			// back to its window, an audited one is finalised; without a verdict nothing is
+			// found wrong.
 			Some(item) => {
 				let audited = dispute.kind == DisputeKind::Audit;
 				T::Tasks::item_judged(task, item, &wrong, audited)

@@ -49,6 +49,19 @@ impl<T: Config> Pallet<T> {
 				},
 			}
 		}
+		for (task, since) in JuryWaitingSince::<T>::iter() {
+			let dispute =
+				Disputes::<T>::get(task).ok_or("a jury waited for without its dispute")?;
+			ensure!(
+				dispute.phase == DisputePhase::Drawing && dispute.round == 0,
+				"a jury waited for out of the first draw"
+			);
+			ensure!(ItemDisputes::<T>::contains_key(task), "a jury waited for a task's dispute");
+			ensure!(
+				since <= frame_system::Pallet::<T>::block_number(),
+				"a jury waited for since a block to come"
+			);
+		}
 		for (task, bisection) in Bisections::<T>::iter() {
 			use agentchain_execution::merkle::{level_width, root_level};
 			let dispute = Disputes::<T>::get(task).ok_or("a bisection without its dispute")?;

@@ -136,6 +136,11 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 				&& task.assignments.iter().any(|a| a.output == Some(*output))
 		};
 		let outcome = match resolution {
+			Resolution::Unjudged => {
+				Self::forfeit_unjudged(id, &mut task, now);
+				Tasks::<T>::insert(id, task);
+				return Ok(());
+			},
 			Resolution::Correct(output) if revealed(&output) => Some(output),
 			Resolution::Correct(_) | Resolution::NoneCorrect => None,
 			Resolution::Undecided => match task.result {

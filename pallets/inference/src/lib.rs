@@ -594,6 +594,10 @@ pub mod pallet {
 		/// Every committed executor revealed: the results are compared at block
 		/// `results_compared_at` (the next one) by the deadline hook.
 		RevealPhaseEnded { task: TaskId, results_compared_at: BlockNumberFor<T> },
+		/// The disputed batch ended unjudged (no jury could be drawn for its item dispute in
+		/// time): no executor was paid or slashed, and `forfeited` of the fee went to the
+		/// protocol account.
+		TaskUnjudged { task: TaskId, forfeited: BalanceOf<T> },
 	}
 
 	#[pallet::error]

@@ -219,6 +219,23 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::TaskExpired { task: id, refunded });
 	}
 
+	/// Ends a disputed task nobody could judge ([`Resolution::Unjudged`]): its executors are
+	/// released unpaid and unslashed, and the rest of its escrow goes to the protocol account.
+	pub(crate) fn forfeit_unjudged(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
+		for assignment in task.assignments.iter() {
+			Self::release_executor(id, task, &assignment.executor);
+		}
+		let protocol = Self::account_id();
+		let forfeited = Self::pay(task, &protocol, task.escrow);
+		Self::note_received(ProtocolFlow::UnjudgedFees, forfeited);
+		// Nothing stays held: what a failed transfer left goes back to the requester.
+		Self::refund(task);
+		task.result = None;
+		task.status = TaskStatus::Expired;
+		task.phase_ends = Self::schedule_prune(id, now);
+		Self::deposit_event(Event::TaskUnjudged { task: id, forfeited });
+	}
+
 	/// Returns the rest of the escrow to the requester.
 	pub(crate) fn refund(task: &mut TaskInfo<T>) -> BalanceOf<T> {
 		let refunded = T::Currency::release(

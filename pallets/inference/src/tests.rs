@@ -833,17 +833,24 @@ fn the_last_reveal_costs_what_any_reveal_costs_and_the_hook_compares_the_results
 	});
 }
 
+/// A task of fee 100 whose two executors revealed different outputs ("yes" and "no"), its
+/// results compared: disputed. Returns it and its executors.
+fn disagreeing_task() -> (TaskId, u64, u64) {
+	let id = submit(100, 2);
+	let chosen = executors(id);
+	let (a, b) = (chosen[0], chosen[1]);
+	assert_ok!(commit(a, a, id, b"yes"));
+	assert_ok!(commit(b, b, id, b"no"));
+	assert_ok!(reveal(a, a, id, b"yes"));
+	assert_ok!(reveal(b, b, id, b"no"));
+	compare_results();
+	(id, a, b)
+}
+
 #[test]
 fn disagreeing_executors_open_a_dispute_that_times_out_with_a_refund() {
 	run_test(|| {
-		let id = submit(100, 2);
-		let chosen = executors(id);
-		let (a, b) = (chosen[0], chosen[1]);
-		assert_ok!(commit(a, a, id, b"yes"));
-		assert_ok!(commit(b, b, id, b"no"));
-		assert_ok!(reveal(a, a, id, b"yes"));
-		assert_ok!(reveal(b, b, id, b"no"));
-		compare_results();
+		let (id, a, b) = disagreeing_task();
 		System::assert_has_event(
 			Event::TaskDisputed { task: id, timeout: 3 + DISPUTE_TIMEOUT }.into(),
 		);
@@ -864,14 +871,7 @@ fn disagreeing_executors_open_a_dispute_that_times_out_with_a_refund() {
 #[test]
 fn a_dispute_still_being_judged_does_not_time_out() {
 	run_test(|| {
-		let id = submit(100, 2);
-		let chosen = executors(id);
-		let (a, b) = (chosen[0], chosen[1]);
-		assert_ok!(commit(a, a, id, b"yes"));
-		assert_ok!(commit(b, b, id, b"no"));
-		assert_ok!(reveal(a, a, id, b"yes"));
-		assert_ok!(reveal(b, b, id, b"no"));
-		compare_results();
+		let (id, a, b) = disagreeing_task();
 		Judging::mutate(|j| j.push(id));
 		run_to_block(3 + DISPUTE_TIMEOUT);
 		assert_eq!(task(id).status, TaskStatus::Disputed);
@@ -888,6 +888,39 @@ fn a_dispute_still_being_judged_does_not_time_out() {
 			(before.0 + 45, before.1 + 45)
 		);
 		assert_eq!(escrow_held(1), 0);
+	});
+}
+
+#[test]
+fn a_dispute_ended_unjudged_pays_nobody_and_the_fee_goes_to_the_protocol() {
+	run_test(|| {
+		// No jury could be drawn for the dispute (its handler's `Resolution::Unjudged`): neither
+		// executor is paid, and the requester, who might have starved the jury, is not refunded.
+		let (id, a, b) = disagreeing_task();
+		assert_eq!(task(id).status, TaskStatus::Disputed);
+		let before =
+			(Balances::free_balance(a), Balances::free_balance(b), Balances::free_balance(1));
+		let protocol_before = Balances::free_balance(Inference::account_id());
+		assert_ok!(<Inference as InferenceTasks<_, _>>::resolve(id, Resolution::Unjudged));
+		assert_eq!(task(id).status, TaskStatus::Expired);
+		assert_eq!(task(id).result, None);
+		System::assert_has_event(Event::TaskUnjudged { task: id, forfeited: 100 }.into());
+		assert_eq!(
+			(Balances::free_balance(a), Balances::free_balance(b), Balances::free_balance(1)),
+			before
+		);
+		assert_eq!(escrow_held(1), 0);
+		assert_eq!(Balances::free_balance(Inference::account_id()), protocol_before + 100);
+		assert_eq!(ProtocolFlows::<Test>::get(ProtocolFlow::UnjudgedFees).received, 100);
+		// Released: their collateral is free for other work.
+		for executor in [a, b] {
+			assert_eq!(pallet_agents::Registry::<Test>::get(executor).unwrap().collateral, 0);
+		}
+		// Refused once ended.
+		assert_noop!(
+			<Inference as InferenceTasks<_, _>>::resolve(id, Resolution::Unjudged),
+			Error::<Test>::WrongPhase
+		);
 	});
 }
 

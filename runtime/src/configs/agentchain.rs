@@ -231,6 +231,9 @@ impl pallet_challenges::Config for Runtime {
 	/// Half a minute to show a disputed item's input and output hash, with their proofs.
 	type ItemProofPeriod = ConstU32<ITEM_PROOF_PERIOD>;
 	type BisectionStepPeriod = ConstU32<BISECTION_STEP_PERIOD>;
+	// An item dispute's first jury is drawn again for as long as a disputed task waits for its
+	// dispute (12 minutes), then the batch ends unjudged.
+	type JuryWaitLimit = ConstU32<DISPUTE_TIMEOUT>;
 	type WeightInfo = pallet_challenges::weights::SubstrateWeight<Runtime>;
 }
 

@@ -550,3 +550,72 @@ fn an_item_disputes_jury_that_cannot_be_drawn_is_drawn_again_later() {
 		assert_eq!(stake(executor), stake_before - ITEM_SLASH);
 	});
 }
+
+#[test]
+fn an_item_dispute_no_jury_is_drawn_for_ends_the_batch_unjudged_and_nobody_gains() {
+	run_test(|| {
+		// The executor keeps the verifiers it controls (here every verifier of the model) paused
+		// so that its lie is never judged. The dispute does not wait forever with the fee, the
+		// executor's collateral and the bond locked: JURY_WAIT_LIMIT blocks after the first draw
+		// that failed, the batch ends unjudged. Nobody gains by it: the root is not paid, the
+		// fee goes to the protocol account, not back to the requester (who could starve the jury
+		// of its own batch), nobody is slashed, and the bond comes back whole.
+		let lies = outputs(Some(1));
+		let (task, executor) = revealed_batch(&lies);
+		let stake_before = stake(executor);
+		let requester_before = Balances::balance(&1);
+		let protocol_before = protocol_balance();
+		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, 1, ITEM_BOND));
+		show(task, 1, &lies);
+		for v in 31..=42u64 {
+			assert_ok!(Agents::pause(RuntimeOrigin::signed(v)));
+		}
+		run_to_block(dispute(task).phase_ends);
+		run_to_block(System::block_number() + 1);
+		System::assert_has_event(Event::JuryNotDrawn { task, round: 0 }.into());
+		let first_missed = System::block_number();
+		assert_eq!(JuryWaitingSince::<Test>::get(task), Some(first_missed));
+		// Drawn again every COMMIT_PERIOD blocks, the wait counted from the first miss.
+		let mut draws = 1;
+		while Disputes::<Test>::contains_key(task) {
+			assert_eq!(dispute(task).phase, DisputePhase::Drawing);
+			assert_eq!(JuryWaitingSince::<Test>::get(task), Some(first_missed));
+			run_to_block(dispute(task).phase_ends);
+			draws += 1;
+			assert!(draws <= 1 + JURY_WAIT_LIMIT / COMMIT_PERIOD, "drawn again past the limit");
+		}
+		let ended = System::block_number();
+		assert!(ended >= first_missed + JURY_WAIT_LIMIT, "ended before the limit");
+		assert!(ended < first_missed + JURY_WAIT_LIMIT + COMMIT_PERIOD, "waited past the limit");
+		assert!(!ItemDisputes::<Test>::contains_key(task));
+		assert!(!JuryWaitingSince::<Test>::contains_key(task));
+		System::assert_has_event(
+			Event::DisputeClosed { task, verdict: None, result_overturned: false }.into(),
+		);
+
+		// Nobody slashed, the executor released unpaid, the bond returned whole.
+		assert_eq!(stake(executor), stake_before);
+		assert_eq!(pallet_agents::Registry::<Test>::get(executor).unwrap().collateral, 0);
+		assert_eq!(bond_held(2), 0);
+		System::assert_has_event(Event::BondReturned { task, who: 2, amount: ITEM_BOND }.into());
+		// The fee to the protocol account: the requester is not refunded.
+		assert_eq!(task_status(task), TaskStatus::Expired);
+		System::assert_has_event(
+			pallet_inference::Event::TaskUnjudged { task, forfeited: SHARE }.into(),
+		);
+		assert_eq!(
+			ProtocolFlows::<Test>::get(
+				agentchain_primitives::inference::ProtocolFlow::UnjudgedFees
+			)
+			.received,
+			SHARE
+		);
+		assert_eq!(protocol_balance(), protocol_before + SHARE);
+		assert_eq!(Balances::balance(&1), requester_before, "the requester got nothing back");
+		assert!(pallet_inference::WrongItems::<Test>::get(task, executor).is_empty());
+		assert!(!System::events().iter().any(|record| matches!(
+			record.event,
+			RuntimeEvent::Inference(pallet_inference::Event::TaskFinalised { .. })
+		)));
+	});
+}
