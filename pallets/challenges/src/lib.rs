@@ -625,6 +625,7 @@ pub mod pallet {
 			assert!(T::MaxExecutors::get() > 0, "MaxExecutors must be positive");
 			assert!(T::MaxDeadlinesPerBlock::get() > 0, "MaxDeadlinesPerBlock must be positive");
 			assert!(!T::CommitPeriod::get().is_zero(), "CommitPeriod must be positive");
+			assert!(!T::JuryWaitLimit::get().is_zero(), "JuryWaitLimit must be positive");
 			assert!(!T::RevealPeriod::get().is_zero(), "RevealPeriod must be positive");
 			assert!(!T::AppealPeriod::get().is_zero(), "AppealPeriod must be positive");
 			assert!(!T::MinChallengeBond::get().is_zero(), "MinChallengeBond must be positive");
@@ -1125,7 +1126,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Opens a dispute over `task`; its first jury is drawn at the next block. Fails, changing
-	/// nothing, when too few verifiers are available now.
+	/// nothing, when too few verifiers are available now, except for an item of a batch, whose
+	/// first jury is waited for (`JuryWaitLimit`).
 	fn open(
 		task: TaskId,
 		view: DisputedTask<T::AccountId, BalanceOf<T>>,
@@ -1157,9 +1159,14 @@ impl<T: Config> Pallet<T> {
 			juror_collateral: T::JurorPenalty::get(),
 			extended: false,
 		};
-		// A bisection is opened only when its item could be judged now (its jury, if not
-		// available once the item is known, is drawn again until it is).
-		Self::ensure_jury_available(&dispute)?;
+		// An item dispute opens whatever verifiers are available now: its jury is drawn once
+		// the item is shown, and waited for (`JuryWaitLimit`) if too few are available then. A
+		// batch's audit cannot be skipped, nor a challenge of an item refused, by keeping the
+		// verifiers paused for a block. A bisection is opened only when its item could be
+		// judged now (its jury, if not available once the item is known, is waited for too).
+		if !matches!(first, FirstPhase::Item(_)) {
+			Self::ensure_jury_available(&dispute)?;
+		}
 		let draw_at = match first {
 			// Drawn from the hash of this block, which nobody knows yet.
 			FirstPhase::Jury => {

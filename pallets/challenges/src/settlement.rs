@@ -50,7 +50,8 @@ impl<T: Config> Pallet<T> {
 	///
 	/// `unjudged`: the first round's jury could not be drawn, so nobody judged the task; no one
 	/// pays for a judgment that did not happen. A batch's item dispute closes so only after
-	/// [`Config::JuryWaitLimit`], and the batch ends unjudged (`Resolution::Unjudged`).
+	/// [`Config::JuryWaitLimit`]: its bonds are forfeited and the batch ends unjudged
+	/// (`Resolution::Unjudged`).
 	pub(crate) fn close(task: TaskId, dispute: Dispute<T>, unjudged: bool) {
 		Disputes::<T>::remove(task);
 		JuryWaitingSince::<T>::remove(task);
@@ -74,7 +75,17 @@ impl<T: Config> Pallet<T> {
 		let item_priced = judged.is_some() && dispute.kind != DisputeKind::Audit;
 		let (mut pool, wrong) = Self::slash_wrong_executors(task, &dispute, item_priced);
 		let pay_revealers = verdict.is_none() && !unjudged;
-		pool = pool.saturating_add(Self::settle_bonds(task, &dispute, pay_revealers));
+		if unjudged && item.is_some() {
+			// A batch's item nobody could judge: whoever asked for the judgment loses its bond
+			// to the protocol account, as the requester its fee and the executors their pay,
+			// so that starving the jury gains nobody, a challenger griefing an honest batch
+			// included.
+			for bond in dispute.bonds.iter() {
+				pool = pool.saturating_add(Self::forfeit(task, &bond.who, bond.amount));
+			}
+		} else {
+			pool = pool.saturating_add(Self::settle_bonds(task, &dispute, pay_revealers));
+		}
 
 		if pay_revealers {
 			// No verdict: the bonds of whoever asked for a judgment pay the jurors who gave one.

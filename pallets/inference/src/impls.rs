@@ -129,6 +129,11 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	fn resolve(id: TaskId, resolution: Resolution) -> DispatchResult {
 		let mut task = Tasks::<T>::get(id).ok_or(Error::<T>::UnknownTask)?;
 		ensure!(task.status == TaskStatus::Disputed, Error::<T>::WrongPhase);
+		// Only a batch's item dispute ends unjudged: a task's dispute without a jury is undecided.
+		ensure!(
+			resolution != Resolution::Unjudged || Self::batch_items(&task.input).is_some(),
+			Error::<T>::WrongPhase
+		);
 		let now = frame_system::Pallet::<T>::block_number();
 		Queue::<T>::unschedule(&id, task.phase_ends);
 		let revealed = |output: &H256| {

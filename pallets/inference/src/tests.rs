@@ -892,35 +892,17 @@ fn a_dispute_still_being_judged_does_not_time_out() {
 }
 
 #[test]
-fn a_dispute_ended_unjudged_pays_nobody_and_the_fee_goes_to_the_protocol() {
+fn a_tasks_dispute_cannot_end_unjudged() {
 	run_test(|| {
-		// No jury could be drawn for the dispute (its handler's `Resolution::Unjudged`): neither
-		// executor is paid, and the requester, who might have starved the jury, is not refunded.
-		let (id, a, b) = disagreeing_task();
-		assert_eq!(task(id).status, TaskStatus::Disputed);
-		let before =
-			(Balances::free_balance(a), Balances::free_balance(b), Balances::free_balance(1));
-		let protocol_before = Balances::free_balance(Inference::account_id());
-		assert_ok!(<Inference as InferenceTasks<_, _>>::resolve(id, Resolution::Unjudged));
-		assert_eq!(task(id).status, TaskStatus::Expired);
-		assert_eq!(task(id).result, None);
-		System::assert_has_event(Event::TaskUnjudged { task: id, forfeited: 100 }.into());
-		assert_eq!(
-			(Balances::free_balance(a), Balances::free_balance(b), Balances::free_balance(1)),
-			before
-		);
-		assert_eq!(escrow_held(1), 0);
-		assert_eq!(Balances::free_balance(Inference::account_id()), protocol_before + 100);
-		assert_eq!(ProtocolFlows::<Test>::get(ProtocolFlow::UnjudgedFees).received, 100);
-		// Released: their collateral is free for other work.
-		for executor in [a, b] {
-			assert_eq!(pallet_agents::Registry::<Test>::get(executor).unwrap().collateral, 0);
-		}
-		// Refused once ended.
+		// Only a batch's item dispute ends unjudged; a task's dispute without a jury is
+		// undecided (its outputs paid), and the refusal changes nothing.
+		let (id, _, _) = disagreeing_task();
+		let before = task(id);
 		assert_noop!(
 			<Inference as InferenceTasks<_, _>>::resolve(id, Resolution::Unjudged),
 			Error::<Test>::WrongPhase
 		);
+		assert_eq!(task(id), before);
 	});
 }
 

@@ -559,11 +559,13 @@ fn an_item_dispute_no_jury_is_drawn_for_ends_the_batch_unjudged_and_nobody_gains
 		// executor's collateral and the bond locked: JURY_WAIT_LIMIT blocks after the first draw
 		// that failed, the batch ends unjudged. Nobody gains by it: the root is not paid, the
 		// fee goes to the protocol account, not back to the requester (who could starve the jury
-		// of its own batch), nobody is slashed, and the bond comes back whole.
+		// of its own batch), and the challenger's bond too (a challenger starving the jury of an
+		// honest batch pays for it). Nobody is slashed: nobody was found wrong.
 		let lies = outputs(Some(1));
 		let (task, executor) = revealed_batch(&lies);
 		let stake_before = stake(executor);
 		let requester_before = Balances::balance(&1);
+		let challenger_before = Balances::balance(&2);
 		let protocol_before = protocol_balance();
 		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, 1, ITEM_BOND));
 		show(task, 1, &lies);
@@ -593,11 +595,12 @@ fn an_item_dispute_no_jury_is_drawn_for_ends_the_batch_unjudged_and_nobody_gains
 			Event::DisputeClosed { task, verdict: None, result_overturned: false }.into(),
 		);
 
-		// Nobody slashed, the executor released unpaid, the bond returned whole.
+		// Nobody slashed, the executor released unpaid, the bond forfeited.
 		assert_eq!(stake(executor), stake_before);
 		assert_eq!(pallet_agents::Registry::<Test>::get(executor).unwrap().collateral, 0);
 		assert_eq!(bond_held(2), 0);
-		System::assert_has_event(Event::BondReturned { task, who: 2, amount: ITEM_BOND }.into());
+		System::assert_has_event(Event::BondForfeited { task, who: 2, amount: ITEM_BOND }.into());
+		assert_eq!(Balances::balance(&2), challenger_before - ITEM_BOND);
 		// The fee to the protocol account: the requester is not refunded.
 		assert_eq!(task_status(task), TaskStatus::Expired);
 		System::assert_has_event(
@@ -610,12 +613,70 @@ fn an_item_dispute_no_jury_is_drawn_for_ends_the_batch_unjudged_and_nobody_gains
 			.received,
 			SHARE
 		);
-		assert_eq!(protocol_balance(), protocol_before + SHARE);
+		assert_eq!(protocol_balance(), protocol_before + SHARE + ITEM_BOND);
 		assert_eq!(Balances::balance(&1), requester_before, "the requester got nothing back");
 		assert!(pallet_inference::WrongItems::<Test>::get(task, executor).is_empty());
 		assert!(!System::events().iter().any(|record| matches!(
 			record.event,
 			RuntimeEvent::Inference(pallet_inference::Event::TaskFinalised { .. })
 		)));
+	});
+}
+
+#[test]
+fn verifiers_paused_at_a_batchs_window_end_cannot_skip_its_audit() {
+	run_test(|| {
+		// The executor lied and keeps the verifiers paused for the block its window ends in,
+		// hoping that the audit, finding no jury, is skipped and the batch paid. The audit opens
+		// anyway; its jury is waited for, and never coming, the batch ends unjudged: unpaid.
+		AuditProbability::set(Perbill::one());
+		let guesses: Vec<String> = (0..ITEMS).map(|i| format!("guess {i}")).collect();
+		let (task, executor) = revealed_batch(&guesses);
+		for v in 31..=42u64 {
+			assert_ok!(Agents::pause(RuntimeOrigin::signed(v)));
+		}
+		run_to_block(window_end(task));
+		assert_eq!(dispute(task).kind, DisputeKind::Audit);
+		assert_eq!(task_status(task), TaskStatus::Disputed);
+		let item = ItemDisputes::<Test>::get(task).expect("the audit's item").item;
+		show(task, item, &guesses);
+		run_to_block(dispute(task).phase_ends + 1);
+		System::assert_has_event(Event::JuryNotDrawn { task, round: 0 }.into());
+		while Disputes::<Test>::contains_key(task) {
+			run_to_block(dispute(task).phase_ends);
+		}
+		assert_eq!(task_status(task), TaskStatus::Expired);
+		System::assert_has_event(
+			pallet_inference::Event::TaskUnjudged { task, forfeited: SHARE }.into(),
+		);
+		assert!(!System::events().iter().any(|record| matches!(
+			record.event,
+			RuntimeEvent::Inference(pallet_inference::Event::TaskFinalised { .. })
+		)));
+		assert_eq!(pallet_agents::Registry::<Test>::get(executor).unwrap().collateral, 0);
+	});
+}
+
+#[test]
+fn an_item_is_challenged_while_no_jury_is_available_and_judged_once_one_is() {
+	run_test(|| {
+		// With the verifiers paused, the challenge of an item is still taken (a batch's item
+		// waits for its jury): an executor cannot make its window unchallengeable so.
+		let lies = outputs(Some(2));
+		let (task, executor) = revealed_batch(&lies);
+		let stake_before = stake(executor);
+		for v in 31..=42u64 {
+			assert_ok!(Agents::pause(RuntimeOrigin::signed(v)));
+		}
+		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, 2, ITEM_BOND));
+		show(task, 2, &lies);
+		for v in 31..=42u64 {
+			assert_ok!(Agents::resume(RuntimeOrigin::signed(v)));
+		}
+		end_showing(task);
+		let truth = hash(b"answer 2");
+		vote_round(task, &[Some(truth), Some(truth), Some(truth)]);
+		close_after_count(task);
+		assert_eq!(stake(executor), stake_before - ITEM_SLASH);
 	});
 }

@@ -275,22 +275,29 @@ fn a_batch_is_drawn_only_from_batch_executors_and_a_task_only_from_executors() {
 	});
 }
 
+/// A batch of [`ITEMS`] with two executors (fee 32), drawn, executor `i` committed to root
+/// `root_of(i)`. Returns it and its executors.
+fn committed_batch(root_of: impl Fn(usize) -> H256) -> (TaskId, Vec<u64>) {
+	register_verifiers(&VERIFIERS, 500);
+	let id = NextTaskId::<Test>::get();
+	assert_ok!(submit_batch(ITEMS, BATCH_PARAMS, 32, 2, BATCH_COMMIT));
+	run_to_block(System::block_number() + 1);
+	let chosen = executors(id);
+	for (i, &executor) in chosen.iter().enumerate() {
+		assert_ok!(Inference::commit(
+			RuntimeOrigin::signed(executor),
+			id,
+			commitment_of(&root_of(i), &salt(executor as u8), &executor),
+		));
+	}
+	(id, chosen)
+}
+
 #[test]
 fn a_batchs_executors_reveal_a_root_and_its_outputs_uri_with_no_inline_output() {
 	run_test(|| {
-		register_verifiers(&VERIFIERS, 500);
-		let id = NextTaskId::<Test>::get();
-		assert_ok!(submit_batch(ITEMS, BATCH_PARAMS, 32, 2, BATCH_COMMIT));
-		run_to_block(System::block_number() + 1);
-		let chosen = executors(id);
 		let root = H256::repeat_byte(0x0A);
-		for &executor in &chosen {
-			assert_ok!(Inference::commit(
-				RuntimeOrigin::signed(executor),
-				id,
-				commitment_of(&root, &salt(executor as u8), &executor),
-			));
-		}
+		let (id, chosen) = committed_batch(|_| root);
 		let (first, second) = (chosen[0], chosen[1]);
 		assert_noop!(
 			reveal_root(first, id, root, Some(b"an output".to_vec()), Some(b"https://o")),
@@ -346,5 +353,48 @@ fn a_batchs_executor_that_cannot_use_its_inputs_document_says_so() {
 		assert_ok!(reveal_root(executor, id, INPUT_UNAVAILABLE, None, Some(b"https://o.example")));
 		assert_eq!(Outputs::<Test>::iter_prefix(id).count(), 0);
 		assert_eq!(OutputUris::<Test>::iter_prefix(id).count(), 0);
+	});
+}
+
+#[test]
+fn a_batch_ended_unjudged_pays_nobody_and_its_fee_goes_to_the_protocol() {
+	run_test(|| {
+		// No jury could be drawn for the batch's item dispute (the handler's
+		// `Resolution::Unjudged`): neither executor is paid or slashed, and the requester, who
+		// might have starved the jury of its own batch, is not refunded.
+		let root_of = |i: usize| H256::repeat_byte(0x0A + i as u8);
+		let (id, chosen) = committed_batch(root_of);
+		for (i, &executor) in chosen.iter().enumerate() {
+			let uri = Some(&b"https://outputs.example/o"[..]);
+			assert_ok!(reveal_root(executor, id, root_of(i), None, uri));
+		}
+		compare_results();
+		assert_eq!(task(id).status, TaskStatus::Disputed);
+		let free = |who: u64| Balances::free_balance(who);
+		let before: Vec<u64> = [1, chosen[0], chosen[1]].iter().map(|who| free(*who)).collect();
+		let protocol_before = free(Inference::account_id());
+		let escrow = task(id).escrow;
+		assert_eq!(escrow, 32);
+
+		assert_ok!(<Inference as InferenceTasks<_, _>>::resolve(id, Resolution::Unjudged));
+		assert_eq!(task(id).status, TaskStatus::Expired);
+		assert_eq!(task(id).result, None);
+		assert_eq!(task(id).escrow, 0);
+		System::assert_has_event(Event::TaskUnjudged { task: id, forfeited: escrow }.into());
+		let after: Vec<u64> = [1, chosen[0], chosen[1]].iter().map(|who| free(*who)).collect();
+		assert_eq!(after, before, "nobody paid or refunded");
+		assert_eq!(free(Inference::account_id()), protocol_before + escrow);
+		assert_eq!(ProtocolFlows::<Test>::get(ProtocolFlow::UnjudgedFees).received, escrow);
+		for executor in chosen {
+			assert_eq!(pallet_agents::Registry::<Test>::get(executor).unwrap().collateral, 0);
+		}
+		// Refused once ended; its deposit comes back when it is pruned.
+		assert_noop!(
+			<Inference as InferenceTasks<_, _>>::resolve(id, Resolution::Unjudged),
+			Error::<Test>::WrongPhase
+		);
+		run_to_block(task(id).phase_ends);
+		assert!(Tasks::<Test>::get(id).is_none());
+		assert_eq!(deposit_held(1), 0);
 	});
 }
