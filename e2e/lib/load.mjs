@@ -40,35 +40,14 @@ export const KINDS = [
  * { phases: { kind: figures }, accounts, agents }; `log` receives progress lines.
  */
 export async function measureThroughput({ name = 'load', count = 4000, tasks = 1000, accounts = 64, agents = 32, log = () => {} }) {
-  const node = await startDevNode(name, ['--pool-limit', '40000', '--pool-kbytes', '131072']);
-  const { api } = node;
-  const connections = await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      const provider = new WsProvider(node.rpcUrl);
-      await provider.isReady;
-      return provider;
-    }),
-  );
+  const { node, api, connections } = await startLoadNode(name);
   try {
     const keyring = new Keyring({ type: 'ed25519', ss58Format: 42 });
     const alice = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Alice');
     const signers = Array.from({ length: accounts }, (_, i) => keyring.addFromUri(`//load//${i}`));
     const executors = signers.slice(0, agents);
     const requesters = signers.slice(agents);
-    const nonces = new Map(signers.map((s) => [s.address, 0]));
-    const signing = { blockHash: api.genesisHash, genesisHash: api.genesisHash, runtimeVersion: api.runtimeVersion, era: 0 };
-    const sign = (tx, signer) => {
-      const nonce = nonces.get(signer.address);
-      nonces.set(signer.address, nonce + 1);
-      return {
-        hex: tx.sign(signer, { ...signing, nonce }).toHex(),
-        address: signer.address,
-        nonce,
-        // Signed again with a tip: another hash, which a pool that dropped (and banned) the
-        // first does not refuse.
-        resign: (tip) => tx.sign(signer, { ...signing, nonce, tip }).toHex(),
-      };
-    };
+    const { nonces, sign } = presigner(api, signers);
     const blocks = blockReader(api);
 
     // Setup, not measured: fund every account, register the executors with stake for their
@@ -123,6 +102,45 @@ export async function measureThroughput({ name = 'load', count = 4000, tasks = 1
     await Promise.allSettled(connections.map((p) => p.disconnect()));
     await node.stop();
   }
+}
+
+/**
+ * Starts a dev node with a transaction pool large enough for a phase, and opens 4 more
+ * connections to it to send extrinsics on: { node, api, connections }.
+ */
+export async function startLoadNode(name) {
+  const node = await startDevNode(name, ['--pool-limit', '40000', '--pool-kbytes', '131072']);
+  const connections = await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      const provider = new WsProvider(node.rpcUrl);
+      await provider.isReady;
+      return provider;
+    }),
+  );
+  return { node, api: node.api, connections };
+}
+
+/**
+ * Signs extrinsics beforehand, immortal, with explicit nonces counted from 0 for each of
+ * `signers` (set `nonces` for an account that has sent some already). `sign(tx, signer)`
+ * returns { hex, address, nonce, resign(tip) }, what `runPhase` sends.
+ */
+export function presigner(api, signers) {
+  const nonces = new Map(signers.map((s) => [s.address, 0]));
+  const signing = { blockHash: api.genesisHash, genesisHash: api.genesisHash, runtimeVersion: api.runtimeVersion, era: 0 };
+  const sign = (tx, signer) => {
+    const nonce = nonces.get(signer.address);
+    nonces.set(signer.address, nonce + 1);
+    return {
+      hex: tx.sign(signer, { ...signing, nonce }).toHex(),
+      address: signer.address,
+      nonce,
+      // Signed again with a tip: another hash, which a pool that dropped (and banned) the
+      // first does not refuse.
+      resign: (tip) => tx.sign(signer, { ...signing, nonce, tip }).toHex(),
+    };
+  };
+  return { nonces, sign };
 }
 
 /**
@@ -242,9 +260,10 @@ export async function runPhase(api, connections, blocks, method, signed, { quiet
 
 /**
  * Reads blocks once each: for each block number, a Map from `pallet.method` to the extrinsics
- * of that method it includes and how many of them succeeded. Also keeps its events.
+ * of that method it includes, how many of them succeeded, their encoded bytes and the weight
+ * (ref time, ps) they were charged. Also keeps its events and the block's weight by class.
  */
-function blockReader(api) {
+export function blockReader(api) {
   const cache = new Map();
   const limits = api.consts.system.blockWeights;
   const max = {
@@ -259,6 +278,10 @@ function blockReader(api) {
       const w = counts.weight;
       return reached(w[weightClass], max[weightClass]) || reached(w.normal + w.operational + w.mandatory, max.block);
     },
+    /** A block read already, or undefined. */
+    cached(number) {
+      return cache.get(number);
+    },
     async read(number) {
       if (!cache.has(number)) {
         const hash = await api.rpc.chain.getBlockHash(number);
@@ -269,14 +292,17 @@ function blockReader(api) {
         ]);
         const counts = new Map();
         const methods = block.block.extrinsics.map((x) => `${x.method.section}.${x.method.method}`);
-        for (const m of methods) {
-          const c = counts.get(m) ?? { included: 0, succeeded: 0 };
+        block.block.extrinsics.forEach((x, i) => {
+          const c = counts.get(methods[i]) ?? { included: 0, succeeded: 0, bytes: 0, weight: 0n };
           c.included += 1;
-          counts.set(m, c);
-        }
+          c.bytes += x.encodedLength;
+          counts.set(methods[i], c);
+        });
         for (const { phase, event } of events) {
           if (phase.isApplyExtrinsic && api.events.system.ExtrinsicSuccess.is(event)) {
-            counts.get(methods[phase.asApplyExtrinsic.toNumber()]).succeeded += 1;
+            const c = counts.get(methods[phase.asApplyExtrinsic.toNumber()]);
+            c.succeeded += 1;
+            c.weight += event.data.dispatchInfo.weight.refTime.toBigInt();
           }
         }
         counts.events = events;
