@@ -10,10 +10,10 @@
 // suite (e2e/test/load.test.mjs). See docs/benchmarks.md.
 import { Keyring } from '@polkadot/keyring';
 import { u8aConcat, u8aToHex } from '@polkadot/util';
-import { blake2AsHex, blake2AsU8a, xxhashAsHex } from '@polkadot/util-crypto';
+import { blake2AsHex, blake2AsU8a } from '@polkadot/util-crypto';
 import { sleep } from './flood.mjs';
 import { BLOCK_SECONDS, blockReader, presigner, runPhase, startLoadNode } from './load.mjs';
-import { sendInBlock } from './node.mjs';
+import { jurorsForABatch, turnBatchesOn } from './node.mjs';
 
 const UNIT = 10n ** 12n;
 const MODEL = blake2AsHex('batch-load-model', 256);
@@ -45,10 +45,7 @@ export async function measureBatches({
     const alice = sr.addFromUri('//Alice');
     const keyring = new Keyring({ type: 'ed25519', ss58Format: 42 });
     // The verifiers a batch needs at submission: every jury of its disputes, and one per executor.
-    let jurorsNeeded = 1;
-    for (let round = 0; round <= consts.challenges.maxAppeals.toNumber(); round++) {
-      jurorsNeeded += Math.min((consts.challenges.jurySize.toNumber() + 1) * 2 ** round - 1, consts.challenges.maxJurySize.toNumber());
-    }
+    const jurorsNeeded = jurorsForABatch(api) + 1;
     const payers = Array.from({ length: requesters }, (_, i) => keyring.addFromUri(`//batch-load//requester//${i}`));
     const agents = Array.from({ length: executors }, (_, i) => keyring.addFromUri(`//batch-load//executor//${i}`));
     const verifiers = Array.from({ length: jurorsNeeded + 4 }, (_, i) => keyring.addFromUri(`//batch-load//verifier//${i}`));
@@ -57,8 +54,7 @@ export async function measureBatches({
     const blocks = blockReader(api);
 
     // Setup, not measured: batches on, accounts funded, executors and verifiers registered.
-    const key = xxhashAsHex(':BatchesTaken:', 128);
-    const on = await sendInBlock(api, api.tx.sudo.sudo(api.tx.system.setStorage([[key, '0x01']])), alice);
+    const on = await turnBatchesOn(api, alice);
     if (on.dispatchError) throw new Error(`batches not turned on: ${on.dispatchError}`);
     nonces.set(alice.address, (await api.rpc.system.accountNextIndex(alice.address)).toNumber());
     const funding = signers.map((s) => sign(api.tx.balances.transferKeepAlive(s.address, EXECUTOR_STAKE + 1_000n * UNIT), alice));

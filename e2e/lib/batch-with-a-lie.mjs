@@ -19,13 +19,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { stringToU8a, u8aConcat, u8aToHex, u8aToString } from '@polkadot/util';
-import { blake2AsHex, blake2AsU8a, cryptoWaitReady, randomAsHex, xxhashAsHex } from '@polkadot/util-crypto';
+import { blake2AsHex, blake2AsU8a, cryptoWaitReady, randomAsHex } from '@polkadot/util-crypto';
 import {
   blockNumberOf,
   eventSince,
+  jurorsForABatch,
   sendInBlock,
   startDevNode,
   startInferenceServer,
+  turnBatchesOn,
 } from './node.mjs';
 
 const UNIT = 10n ** 12n;
@@ -108,16 +110,8 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
     ]);
     api = node.api;
 
-    // The verifiers a batch needs at submission (BatchTerms.jurors_needed): the first jury and
-    // every appeal's, (JurySize + 1) × 2^r − 1 jurors in round r (at most MaxJurySize), 3 + 7 + 15,
-    // and one per executor (an executor may be a verifier, and never judges its own task).
-    const jurySize = api.consts.challenges.jurySize.toNumber();
-    const maxJurySize = api.consts.challenges.maxJurySize.toNumber();
-    const maxAppeals = api.consts.challenges.maxAppeals.toNumber();
-    jurorsNeeded = 0;
-    for (let round = 0; round <= maxAppeals; round++) {
-      jurorsNeeded += Math.min((jurySize + 1) * 2 ** round - 1, maxJurySize);
-    }
+    // The verifiers a batch needs at submission: every jury of its disputes, and one per executor.
+    jurorsNeeded = jurorsForABatch(api);
     const redundancy = 1;
     verifiers = Array.from({ length: jurorsNeeded + redundancy }, (_, i) => keyring.addFromUri(`//Verifier//${i}`));
     console.log(`# ${verifiers.length} verifiers: ${jurorsNeeded} for a jury and its appeals, ${redundancy} for the executor`);
@@ -342,8 +336,7 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
       );
     // Batches are off until root turns them on: the storage parameter `BatchesTaken`.
     assert.equal((await submit()).dispatchError, 'inference.BatchesNotJudged', 'no batch is taken by default');
-    const key = xxhashAsHex(':BatchesTaken:', 128);
-    const turnedOn = await sendInBlock(api, api.tx.sudo.sudo(api.tx.system.setStorage([[key, '0x01']])), alice);
+    const turnedOn = await turnBatchesOn(api, alice);
     assert.equal(turnedOn.dispatchError, null);
     assert.equal(await escrowOf(bob.address), escrowBefore, 'the refused batch held nothing');
     const submitted = await submit();

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, createWriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiPromise, WsProvider } from '@polkadot/api';
+import { xxhashAsHex } from '@polkadot/util-crypto';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '..', '..');
@@ -383,4 +384,28 @@ export async function taskOnceCompared(api, id, { timeoutMs = 60_000 } = {}) {
     if (Date.now() > deadline) throw new Error(`task ${id} still ${view.status.type} after ${timeoutMs} ms`);
     await new Promise((resolveLater) => setTimeout(resolveLater, 500));
   }
+}
+
+/**
+ * The jurors a batch's disputes need (BatchTerms.jurors_needed, besides one verifier per
+ * executor, since an executor never judges its own task): the first jury and every appeal's,
+ * (JurySize + 1) × 2^r − 1 jurors in round r (at most MaxJurySize): 3 + 7 + 15 on the dev runtime.
+ */
+export function jurorsForABatch(api) {
+  const { jurySize, maxJurySize, maxAppeals } = api.consts.challenges;
+  let jurors = 0;
+  for (let round = 0; round <= maxAppeals.toNumber(); round++) {
+    jurors += Math.min((jurySize.toNumber() + 1) * 2 ** round - 1, maxJurySize.toNumber());
+  }
+  return jurors;
+}
+
+/**
+ * Root (`sudo`, the dev chain's sudo key) turns batches on: the storage parameter
+ * `BatchesTaken` (key `twox128(":BatchesTaken:")`, a SCALE bool), off by default. Resolves as
+ * sendInBlock does.
+ */
+export function turnBatchesOn(api, sudo) {
+  const key = xxhashAsHex(':BatchesTaken:', 128);
+  return sendInBlock(api, api.tx.sudo.sudo(api.tx.system.setStorage([[key, '0x01']])), sudo);
 }

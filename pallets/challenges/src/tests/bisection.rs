@@ -3,7 +3,10 @@
 //! jury judges (`docs/batches.md`, "Disagreement").
 
 use super::{
-	items::{close_after_count, cut, prompts_of, submit_batch, tree, window_end, SHARE},
+	items::{
+		close_after_count, cut, prompts_of, reserved, reveal_roots, submit_batch, tree, window_end,
+		SHARE,
+	},
 	*,
 };
 use agentchain_execution::{batch::item_hashes, merkle};
@@ -44,36 +47,10 @@ fn silence_slash() -> u64 {
 fn disagreeing(roots: [H256; 2]) -> (TaskId, [u64; 2]) {
 	let id = submit_batch(N, 2);
 	run_to_block(System::block_number() + 1);
-	let executors = reveal_roots(id, roots);
+	let executors = reveal_roots(id, &roots);
 	assert_eq!(task_status(id), TaskStatus::Disputed);
 	assert_eq!(dispute(id).phase, DisputePhase::Bisecting);
-	(id, executors)
-}
-
-/// Has the two executors of batch `id` commit to and reveal `roots`, and compares them at the
-/// next block; returns the executors in the order of `roots`.
-fn reveal_roots(id: TaskId, roots: [H256; 2]) -> [u64; 2] {
-	let executors = executors_of(id);
-	let salt = [3u8; 32];
-	for (executor, root) in executors.iter().zip(roots) {
-		assert_ok!(Inference::commit(
-			RuntimeOrigin::signed(*executor),
-			id,
-			pallet_inference::commitment_of(&root, &salt, executor),
-		));
-	}
-	for (executor, root) in executors.iter().zip(roots) {
-		assert_ok!(Inference::reveal(
-			RuntimeOrigin::signed(*executor),
-			id,
-			root,
-			salt,
-			None,
-			Some(b"https://out.example/o.json".to_vec()),
-		));
-	}
-	run_to_block(System::block_number() + 1);
-	[executors[0], executors[1]]
+	(id, [executors[0], executors[1]])
 }
 
 /// Has `executor` open its node of the current step from `outputs`, its batch's outputs.
@@ -108,10 +85,6 @@ fn show_input(task: TaskId, item: u32) {
 		prompts[item as usize].clone().into_bytes(),
 		tree(&prompts).proof(item).unwrap(),
 	));
-}
-
-fn reserved(who: u64) -> u64 {
-	pallet_agents::Registry::<Test>::get(who).expect("agent exists").collateral
 }
 
 fn opened(task: TaskId) -> usize {
@@ -481,7 +454,7 @@ fn without_verifiers_to_judge_the_item_the_disagreement_refunds_the_batch() {
 		for verifier in 31..=42 {
 			assert_ok!(Agents::pause(RuntimeOrigin::signed(verifier)));
 		}
-		reveal_roots(id, [tree(&honest).root(), tree(&lies).root()]);
+		reveal_roots(id, &[tree(&honest).root(), tree(&lies).root()]);
 		assert!(!Disputes::<Test>::contains_key(id));
 		System::assert_has_event(
 			pallet_inference::Event::TaskExpired { task: id, refunded: 2 * SHARE }.into(),

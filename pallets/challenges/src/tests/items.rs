@@ -74,26 +74,60 @@ pub(crate) fn submit_batch(items: u32, redundancy: u32) -> TaskId {
 pub(crate) fn revealed_batch(outputs: &[String]) -> (TaskId, u64) {
 	let id = submit_batch(outputs.len() as u32, 1);
 	run_to_block(System::block_number() + 1);
-	let executor = executors_of(id)[0];
-	let root = tree(outputs).root();
-	let salt = [3u8; 32];
-	assert_ok!(Inference::commit(
-		RuntimeOrigin::signed(executor),
-		id,
-		pallet_inference::commitment_of(&root, &salt, &executor),
-	));
-	assert_ok!(Inference::reveal(
-		RuntimeOrigin::signed(executor),
-		id,
-		root,
-		salt,
-		None,
-		Some(b"https://out.example/o.json".to_vec()),
-	));
-	// The results are compared at the next block.
-	run_to_block(System::block_number() + 1);
+	let executor = reveal_roots(id, &[tree(outputs).root()])[0];
 	assert_eq!(task_status(id), TaskStatus::Revealed);
 	(id, executor)
+}
+
+/// Has the executors of batch `id` commit to and reveal `roots` (one each, in the order they
+/// were drawn), and compares them at the next block; returns the executors in that order.
+pub(crate) fn reveal_roots(id: TaskId, roots: &[H256]) -> Vec<u64> {
+	let executors = executors_of(id);
+	assert_eq!(executors.len(), roots.len());
+	let salt = [3u8; 32];
+	for (executor, root) in executors.iter().zip(roots) {
+		assert_ok!(Inference::commit(
+			RuntimeOrigin::signed(*executor),
+			id,
+			pallet_inference::commitment_of(root, &salt, executor),
+		));
+	}
+	for (executor, root) in executors.iter().zip(roots) {
+		assert_ok!(Inference::reveal(
+			RuntimeOrigin::signed(*executor),
+			id,
+			*root,
+			salt,
+			None,
+			Some(b"https://out.example/o.json".to_vec()),
+		));
+	}
+	// The results are compared at the next block.
+	run_to_block(System::block_number() + 1);
+	executors
+}
+
+/// The stake `who` reserves for its open work.
+pub(crate) fn reserved(who: u64) -> u64 {
+	pallet_agents::Registry::<Test>::get(who).expect("agent exists").collateral
+}
+
+/// Pauses (or resumes) every verifier of the mock (31 to 42): no jury can be drawn.
+fn set_verifiers_paused(paused: bool) {
+	for v in 31..=42u64 {
+		let origin = RuntimeOrigin::signed(v);
+		assert_ok!(if paused { Agents::pause(origin) } else { Agents::resume(origin) });
+	}
+}
+
+/// Whether batch `task` was finalised (paid).
+fn finalised(task: TaskId) -> bool {
+	System::events().iter().any(|record| {
+		matches!(
+			record.event,
+			RuntimeEvent::Inference(pallet_inference::Event::TaskFinalised { task: t, .. }) if t == task
+		)
+	})
 }
 
 /// Shows item `item`'s input (from [`prompts`]) and the root's output hash of it (from
@@ -499,7 +533,6 @@ fn each_item_found_wrong_takes_its_slash_out_of_the_batchs_collateral() {
 			.collect();
 		let (task, executor) = revealed_batch(&lies);
 		let stake_before = stake(executor);
-		let reserved = |who: u64| pallet_agents::Registry::<Test>::get(who).unwrap().collateral;
 		let reserved_before = reserved(executor);
 		for item in [1, 2] {
 			assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, item, ITEM_BOND));
@@ -529,19 +562,14 @@ fn an_item_disputes_jury_that_cannot_be_drawn_is_drawn_again_later() {
 		let stake_before = stake(executor);
 		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, 1, ITEM_BOND));
 		show(task, 1, &lies);
-		let verifiers: Vec<u64> = (31..=42).collect();
-		for v in &verifiers {
-			assert_ok!(Agents::pause(RuntimeOrigin::signed(*v)));
-		}
+		set_verifiers_paused(true);
 		run_to_block(dispute(task).phase_ends);
 		run_to_block(System::block_number() + 1);
 		System::assert_has_event(Event::JuryNotDrawn { task, round: 0 }.into());
 		assert_eq!(dispute(task).phase, DisputePhase::Drawing);
 		assert_eq!(dispute(task).phase_ends, System::block_number() + COMMIT_PERIOD);
 		assert_eq!(bond_held(2), ITEM_BOND);
-		for v in &verifiers {
-			assert_ok!(Agents::resume(RuntimeOrigin::signed(*v)));
-		}
+		set_verifiers_paused(false);
 		run_to_block(dispute(task).phase_ends);
 		assert_eq!(dispute(task).phase, DisputePhase::Committing);
 		let truth = hash(b"answer 1");
@@ -569,9 +597,7 @@ fn an_item_dispute_no_jury_is_drawn_for_ends_the_batch_unjudged_and_nobody_gains
 		let protocol_before = protocol_balance();
 		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, 1, ITEM_BOND));
 		show(task, 1, &lies);
-		for v in 31..=42u64 {
-			assert_ok!(Agents::pause(RuntimeOrigin::signed(v)));
-		}
+		set_verifiers_paused(true);
 		run_to_block(dispute(task).phase_ends);
 		run_to_block(System::block_number() + 1);
 		System::assert_has_event(Event::JuryNotDrawn { task, round: 0 }.into());
@@ -597,7 +623,7 @@ fn an_item_dispute_no_jury_is_drawn_for_ends_the_batch_unjudged_and_nobody_gains
 
 		// Nobody slashed, the executor released unpaid, the bond forfeited.
 		assert_eq!(stake(executor), stake_before);
-		assert_eq!(pallet_agents::Registry::<Test>::get(executor).unwrap().collateral, 0);
+		assert_eq!(reserved(executor), 0);
 		assert_eq!(bond_held(2), 0);
 		System::assert_has_event(Event::BondForfeited { task, who: 2, amount: ITEM_BOND }.into());
 		assert_eq!(Balances::balance(&2), challenger_before - ITEM_BOND);
@@ -616,10 +642,7 @@ fn an_item_dispute_no_jury_is_drawn_for_ends_the_batch_unjudged_and_nobody_gains
 		assert_eq!(protocol_balance(), protocol_before + SHARE + ITEM_BOND);
 		assert_eq!(Balances::balance(&1), requester_before, "the requester got nothing back");
 		assert!(pallet_inference::WrongItems::<Test>::get(task, executor).is_empty());
-		assert!(!System::events().iter().any(|record| matches!(
-			record.event,
-			RuntimeEvent::Inference(pallet_inference::Event::TaskFinalised { .. })
-		)));
+		assert!(!finalised(task));
 	});
 }
 
@@ -632,9 +655,7 @@ fn verifiers_paused_at_a_batchs_window_end_cannot_skip_its_audit() {
 		AuditProbability::set(Perbill::one());
 		let guesses: Vec<String> = (0..ITEMS).map(|i| format!("guess {i}")).collect();
 		let (task, executor) = revealed_batch(&guesses);
-		for v in 31..=42u64 {
-			assert_ok!(Agents::pause(RuntimeOrigin::signed(v)));
-		}
+		set_verifiers_paused(true);
 		run_to_block(window_end(task));
 		assert_eq!(dispute(task).kind, DisputeKind::Audit);
 		assert_eq!(task_status(task), TaskStatus::Disputed);
@@ -649,11 +670,8 @@ fn verifiers_paused_at_a_batchs_window_end_cannot_skip_its_audit() {
 		System::assert_has_event(
 			pallet_inference::Event::TaskUnjudged { task, forfeited: SHARE }.into(),
 		);
-		assert!(!System::events().iter().any(|record| matches!(
-			record.event,
-			RuntimeEvent::Inference(pallet_inference::Event::TaskFinalised { .. })
-		)));
-		assert_eq!(pallet_agents::Registry::<Test>::get(executor).unwrap().collateral, 0);
+		assert!(!finalised(task));
+		assert_eq!(reserved(executor), 0);
 	});
 }
 
@@ -665,14 +683,10 @@ fn an_item_is_challenged_while_no_jury_is_available_and_judged_once_one_is() {
 		let lies = outputs(Some(2));
 		let (task, executor) = revealed_batch(&lies);
 		let stake_before = stake(executor);
-		for v in 31..=42u64 {
-			assert_ok!(Agents::pause(RuntimeOrigin::signed(v)));
-		}
+		set_verifiers_paused(true);
 		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, 2, ITEM_BOND));
 		show(task, 2, &lies);
-		for v in 31..=42u64 {
-			assert_ok!(Agents::resume(RuntimeOrigin::signed(v)));
-		}
+		set_verifiers_paused(false);
 		end_showing(task);
 		let truth = hash(b"answer 2");
 		vote_round(task, &[Some(truth), Some(truth), Some(truth)]);
