@@ -1,9 +1,9 @@
 // A batch of 1,000 items end to end on a real dev node (the test of e2e/test/batches.test.mjs at
 // the size of a real workload; e2e/lib/batch-with-a-lie.mjs): Alice's agent node runs the 1,000
-// items against the reference inference server, 8 a block (`ItemsPerBlock`), lies on one, Bob
-// challenges that item and a jury of verifiers finds it wrong; Alice is slashed an item's price and
-// Bob pays for the 999 correct items only. About 15 minutes: the items take 125 blocks and the
-// window 70. Runs outside the default suite (scripts/long-e2e.sh).
+// items against the reference inference server (in a few blocks, where the chain allows 157),
+// lies on one, Bob challenges that item and a jury of verifiers finds it wrong; Alice is slashed an
+// item's price and Bob pays for the 999 correct items only. About 6 minutes: the window takes 70
+// blocks. Runs outside the default suite (scripts/long-e2e.sh).
 import { describeBatchWithALie } from '../lib/batch-with-a-lie.mjs';
 
 const UNIT = 10n ** 12n;

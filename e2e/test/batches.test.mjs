@@ -9,7 +9,8 @@ const MILLI = 10n ** 9n;
 
 describeBatchWithALie({
   name: 'batches',
-  // Three blocks of `ItemsPerBlock` (8) endpoint calls, 8 tokens each; the lie on item 13.
+  // Three blocks of `ItemsPerBlock` (8) endpoint calls for the chain, one run for the node; 8
+  // tokens each; the lie on item 13.
   items: 24,
   lie: 13,
   maxTokens: 8,

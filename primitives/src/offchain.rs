@@ -217,6 +217,37 @@ pub fn block_work_started(now: u64) -> sp_runtime::offchain::Timestamp {
 	started
 }
 
+/// Offchain local storage key of the block whose juror's worker last found jury duties to sit.
+pub const JURY_DUTIES_SEEN_KEY: &[u8] = b"agentchain::jury-duties-seen";
+
+/// Notes that the juror's worker of block `now` found jury duties to sit.
+pub fn note_jury_duties(now: u64) {
+	sp_runtime::offchain::storage::StorageValueRef::persistent(JURY_DUTIES_SEEN_KEY).set(&now);
+}
+
+/// Whether the juror's worker of block `now` or of the block before found jury duties to sit:
+/// the executor's worker, which runs before it in the same block, then leaves it part of the
+/// block.
+pub fn jury_duties_lately(now: u64) -> bool {
+	sp_runtime::offchain::storage::StorageValueRef::persistent(JURY_DUTIES_SEEN_KEY)
+		.get::<u64>()
+		.ok()
+		.flatten()
+		.is_some_and(|at| at.saturating_add(1) >= now)
+}
+
+/// Whether the off-chain work of a block after `now` has started: a worker of block `now` still
+/// running leaves the work that can wait (a batch's next items) to the newer block's, so that
+/// runs do not pile up on a node slower than its blocks.
+pub fn newer_block_started(now: u64) -> bool {
+	use sp_runtime::offchain::storage::StorageValueRef;
+	StorageValueRef::persistent(BLOCK_WORK_START_KEY)
+		.get::<(u64, u64)>()
+		.ok()
+		.flatten()
+		.is_some_and(|(block, _)| block > now)
+}
+
 /// Stores `value` as `record` (offchain local storage) only if nothing is stored there yet: a
 /// compare-and-set. Returns whether it was stored.
 ///
@@ -393,6 +424,9 @@ mod tests {
 			assert_eq!(block_work_started(5), Timestamp::from_unix_millis(4_200));
 			at(4_500);
 			assert_eq!(block_work_started(6), Timestamp::from_unix_millis(4_000));
+			// Block 5's worker knows a newer block's work started; block 6's does not.
+			assert!(newer_block_started(5));
+			assert!(!newer_block_started(6));
 		});
 	}
 

@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 121,
+	spec_version: 122,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -188,7 +188,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// spec 121, no migration (a storage map, a constant, an event and a protocol flow added): an
 /// item dispute whose first jury cannot be drawn for `JuryWaitLimit` blocks (storage
 /// `JuryWaitingSince`) ends its batch unjudged, the fee to the protocol account
-/// (`TaskUnjudged`, flow `UnjudgedFees`), where it used to wait for a jury forever.
+/// (`TaskUnjudged`, flow `UnjudgedFees`), where it used to wait for a jury forever; spec 122,
+/// no migration (a constant added): agent nodes run batches' items for as long as a run lasts,
+/// at most `BatchCallsPerRun` calls, the earliest deadline first, where they ran `ItemsPerBlock`
+/// items of each batch a block.
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

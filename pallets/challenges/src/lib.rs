@@ -1175,35 +1175,56 @@ impl<T: Config> Pallet<T> {
 			},
 			// The item is shown first; its jury is drawn the block after the showing ends.
 			FirstPhase::Item(item) => {
-				dispute.phase = DisputePhase::Showing;
-				dispute.phase_ends =
-					Queue::<T>::schedule(&task, now.saturating_add(T::ItemProofPeriod::get()));
-				Self::deposit_event(Event::ItemDisputeOpened {
-					task,
-					item: item.item,
-					show_deadline: dispute.phase_ends,
-				});
-				ItemDisputes::<T>::insert(task, item);
+				Self::begin_showing(task, &mut dispute, item, now);
 				dispute.phase_ends.saturating_add(One::one())
 			},
 			// The roots are bisected first: at the earliest, a jury is drawn after the first step.
 			FirstPhase::Bisection(bisection) => {
-				dispute.phase = DisputePhase::Bisecting;
-				dispute.phase_ends =
-					Queue::<T>::schedule(&task, now.saturating_add(T::BisectionStepPeriod::get()));
-				Self::deposit_event(Event::BisectionStep {
-					task,
-					level: bisection.level,
-					position: bisection.position,
-					step_deadline: dispute.phase_ends,
-				});
-				Bisections::<T>::insert(task, bisection);
+				Self::begin_bisection_step(task, &mut dispute, bisection, now);
 				dispute.phase_ends.saturating_add(One::one())
 			},
 		};
 		Self::deposit_event(Event::DisputeOpened { task, kind, bond, draw_at });
 		Disputes::<T>::insert(task, dispute);
 		Ok(())
+	}
+
+	/// Puts `dispute` in the showing of a batch's item, for `ItemProofPeriod` blocks from `now`.
+	fn begin_showing(
+		task: TaskId,
+		dispute: &mut Dispute<T>,
+		shown: ItemDispute<T>,
+		now: BlockNumberFor<T>,
+	) {
+		dispute.phase = DisputePhase::Showing;
+		dispute.phase_ends =
+			Queue::<T>::schedule(&task, now.saturating_add(T::ItemProofPeriod::get()));
+		Self::deposit_event(Event::ItemDisputeOpened {
+			task,
+			item: shown.item,
+			show_deadline: dispute.phase_ends,
+		});
+		ItemDisputes::<T>::insert(task, shown);
+	}
+
+	/// Puts `dispute` in the step of `bisection` at its level and position, for
+	/// `BisectionStepPeriod` blocks from `now`.
+	fn begin_bisection_step(
+		task: TaskId,
+		dispute: &mut Dispute<T>,
+		bisection: Bisection<T::AccountId>,
+		now: BlockNumberFor<T>,
+	) {
+		dispute.phase = DisputePhase::Bisecting;
+		dispute.phase_ends =
+			Queue::<T>::schedule(&task, now.saturating_add(T::BisectionStepPeriod::get()));
+		Self::deposit_event(Event::BisectionStep {
+			task,
+			level: bisection.level,
+			position: bisection.position,
+			step_deadline: dispute.phase_ends,
+		});
+		Bisections::<T>::insert(task, bisection);
 	}
 
 	/// Refuses a challenge by an executor that revealed the disputed result (by its owner
@@ -1235,8 +1256,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Opens a dispute over item `item` of a batch, whose disputed outputs root is `root`: its
-	/// item is shown for `ItemProofPeriod` blocks, then judged. Fails, changing nothing, when
-	/// too few verifiers are available now.
+	/// item is shown for `ItemProofPeriod` blocks, then judged, its jury waited for
+	/// (`JuryWaitLimit`) while too few verifiers are available.
 	#[allow(clippy::too_many_arguments)]
 	pub(crate) fn open_item(
 		task: TaskId,
@@ -1334,15 +1355,7 @@ impl<T: Config> Pallet<T> {
 					side.node = node;
 					side.opening = None;
 				}
-				dispute.phase_ends =
-					Queue::<T>::schedule(&task, now.saturating_add(T::BisectionStepPeriod::get()));
-				Self::deposit_event(Event::BisectionStep {
-					task,
-					level,
-					position,
-					step_deadline: dispute.phase_ends,
-				});
-				Bisections::<T>::insert(task, bisection);
+				Self::begin_bisection_step(task, &mut dispute, bisection, now);
 			},
 			None => {
 				// The first item the roots differ on: each side is accused by its output hash
@@ -1361,15 +1374,7 @@ impl<T: Config> Pallet<T> {
 					input: None,
 					output: Some(a.0),
 				};
-				dispute.phase = DisputePhase::Showing;
-				dispute.phase_ends =
-					Queue::<T>::schedule(&task, now.saturating_add(T::ItemProofPeriod::get()));
-				Self::deposit_event(Event::ItemDisputeOpened {
-					task,
-					item: position,
-					show_deadline: dispute.phase_ends,
-				});
-				ItemDisputes::<T>::insert(task, shown);
+				Self::begin_showing(task, &mut dispute, shown, now);
 			},
 		}
 		Disputes::<T>::insert(task, dispute);

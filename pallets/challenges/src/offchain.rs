@@ -122,6 +122,8 @@ impl<T: Config> Pallet<T> {
 		for operator in Signer::<T, T::OperatorCrypto>::keystore_accounts() {
 			let Some(juror) = T::AgentRegistry::agent_of(&operator.id) else { continue };
 			for task in JurorDuties::<T>::iter_key_prefix(&juror).take(MAX_DUTIES_SCANNED) {
+				// The executor's worker, before this one, then leaves part of its runs to it.
+				agentchain_primitives::offchain::note_jury_duties(run.now);
 				Self::sit(&mut run, &operator, &juror, task);
 			}
 			Self::show_items(run.now, &operator, &juror);

@@ -75,17 +75,11 @@ impl<T: Config> Pallet<T> {
 		let item_priced = judged.is_some() && dispute.kind != DisputeKind::Audit;
 		let (mut pool, wrong) = Self::slash_wrong_executors(task, &dispute, item_priced);
 		let pay_revealers = verdict.is_none() && !unjudged;
-		if unjudged && item.is_some() {
-			// A batch's item nobody could judge: whoever asked for the judgment loses its bond
-			// to the protocol account, as the requester its fee and the executors their pay,
-			// so that starving the jury gains nobody, a challenger griefing an honest batch
-			// included.
-			for bond in dispute.bonds.iter() {
-				pool = pool.saturating_add(Self::forfeit(task, &bond.who, bond.amount));
-			}
-		} else {
-			pool = pool.saturating_add(Self::settle_bonds(task, &dispute, pay_revealers));
-		}
+		// A batch's item nobody could judge: whoever asked for the judgment loses its bond to
+		// the protocol account, as the requester its fee and the executors their pay, so that
+		// starving the jury gains nobody, a challenger griefing an honest batch included.
+		let forfeit_all = unjudged && item.is_some();
+		pool = pool.saturating_add(Self::settle_bonds(task, &dispute, pay_revealers, forfeit_all));
 
 		if pay_revealers {
 			// No verdict: the bonds of whoever asked for a judgment pay the jurors who gave one.
@@ -239,14 +233,15 @@ impl<T: Config> Pallet<T> {
 	/// pallet's account, and returns what was forfeited. Without a verdict (`no_verdict`), the
 	/// bonds pay for the judgment they asked for: the reward of every seat of every round (in
 	/// bond order, each up to its amount), whether or not its juror revealed; the rest of each
-	/// bond is returned.
+	/// bond is returned. With `forfeit_all`, every bond is forfeited whole.
 	pub(crate) fn settle_bonds(
 		task: TaskId,
 		dispute: &Dispute<T>,
 		no_verdict: bool,
+		forfeit_all: bool,
 	) -> BalanceOf<T> {
 		let mut pool = BalanceOf::<T>::zero();
-		if no_verdict {
+		if no_verdict && !forfeit_all {
 			let seats = (0..=dispute.round)
 				.fold(0u32, |seats, round| seats.saturating_add(Self::jury_size(round)));
 			let mut owed = T::JurorReward::get().saturating_mul(seats.into());
@@ -264,6 +259,7 @@ impl<T: Config> Pallet<T> {
 		let overturned = dispute.result_overturned();
 		for bond in dispute.bonds.iter() {
 			let won = match (dispute.verdict, bond.claim) {
+				_ if forfeit_all => false,
 				(None, _) => true,
 				(Some(_), Claim::ResultWrong) => overturned,
 				(Some(correct), Claim::OutputRight(output)) => correct == output,

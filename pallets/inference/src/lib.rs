@@ -226,6 +226,7 @@ pub mod pallet {
 			type CongestionGrace = ConstU64<2>;
 			type MaxBatchItems = ConstU32<1024>;
 			type ItemsPerBlock = ConstU32<8>;
+			type BatchCallsPerRun = ConstU32<8>;
 			type MinFeePerItem = ConstU64<1>;
 			type MinFeePerSeatBlock = ConstU64<1>;
 			type MaxBatchCommitPeriod = ConstU64<400>;
@@ -389,6 +390,13 @@ pub mod pallet {
 		/// `ItemsPerBlock` items.
 		#[pallet::constant]
 		type ItemsPerBlock: Get<u32>;
+
+		/// Most endpoint calls one run of an agent node's executor worker makes for batches
+		/// (their items and inputs documents), after its single tasks'. A run is bounded first by
+		/// its time, a block from the block's start; this bounds what one run writes to the node's
+		/// database. A node faster than [`Config::ItemsPerBlock`] commits before its deadline.
+		#[pallet::constant]
+		type BatchCallsPerRun: Get<u32>;
 
 		/// Smallest fee per item of a batch, per executor.
 		#[pallet::constant]
@@ -737,6 +745,7 @@ pub mod pallet {
 			assert!(T::MaxTokens::get() > 0, "MaxTokens must be positive");
 			assert!(T::TokensPerBlock::get() > 0, "TokensPerBlock must be positive");
 			assert!(T::ItemsPerBlock::get() > 0, "ItemsPerBlock must be positive");
+			assert!(T::BatchCallsPerRun::get() > 0, "BatchCallsPerRun must be positive");
 			assert!(
 				T::MaxUriLen::get() <= T::MaxInputLen::get(),
 				"a batch's input URI (MaxUriLen) is stored within MaxInputLen"

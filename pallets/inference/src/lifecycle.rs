@@ -210,30 +210,32 @@ impl<T: Config> Pallet<T> {
 
 	/// Ends a task without a result: refunds the escrow and schedules pruning.
 	pub(crate) fn expire(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
-		for assignment in task.assignments.iter() {
-			Self::release_executor(id, task, &assignment.executor);
-		}
-		let refunded = Self::refund(task);
-		task.status = TaskStatus::Expired;
-		task.phase_ends = Self::schedule_prune(id, now);
+		let refunded = Self::end_unpaid(id, task, now);
 		Self::deposit_event(Event::TaskExpired { task: id, refunded });
 	}
 
 	/// Ends a disputed task nobody could judge ([`Resolution::Unjudged`]): its executors are
 	/// released unpaid and unslashed, and the rest of its escrow goes to the protocol account.
 	pub(crate) fn forfeit_unjudged(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
-		for assignment in task.assignments.iter() {
-			Self::release_executor(id, task, &assignment.executor);
-		}
 		let protocol = Self::account_id();
 		let forfeited = Self::pay(task, &protocol, task.escrow);
 		Self::note_received(ProtocolFlow::UnjudgedFees, forfeited);
-		// Nothing stays held: what a failed transfer left goes back to the requester.
-		Self::refund(task);
 		task.result = None;
+		// Nothing stays held: what a failed transfer left goes back to the requester.
+		Self::end_unpaid(id, task, now);
+		Self::deposit_event(Event::TaskUnjudged { task: id, forfeited });
+	}
+
+	/// What every end without payment does: releases the executors' collateral, refunds what is
+	/// left of the escrow (returned), marks the task expired and schedules its pruning.
+	fn end_unpaid(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) -> BalanceOf<T> {
+		for assignment in task.assignments.iter() {
+			Self::release_executor(id, task, &assignment.executor);
+		}
+		let refunded = Self::refund(task);
 		task.status = TaskStatus::Expired;
 		task.phase_ends = Self::schedule_prune(id, now);
-		Self::deposit_event(Event::TaskUnjudged { task: id, forfeited });
+		refunded
 	}
 
 	/// Returns the rest of the escrow to the requester.

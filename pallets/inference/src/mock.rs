@@ -65,6 +65,9 @@ parameter_types! {
 	/// The task deposit: none by default, so that balance checks read simply.
 	pub static DepositBase: u64 = 0;
 	pub static DepositPerByte: u64 = 0;
+	/// The calls a run of the executor worker makes for batches (the runtime's is 2,048): as
+	/// many as `ItemsPerBlock` unless a test sets more.
+	pub static BatchCallsPerRun: u32 = 8;
 }
 
 #[derive_impl(pallet_agents::config_preludes::TestDefaultConfig)]
@@ -208,6 +211,7 @@ impl pallet_inference::Config for Test {
 	type TaskDepositBase = DepositBase;
 	type TaskDepositPerByte = DepositPerByte;
 	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES>;
+	type BatchCallsPerRun = BatchCallsPerRun;
 }
 
 /// The model the test executors serve.

@@ -31,8 +31,9 @@
 //! (its record says it gave up). The node fetches the inputs document once and checks it
 //! against the chain's root, count and bounds (a document that fails is answered
 //! `INPUT_UNAVAILABLE`, as a referenced input is), keeps it, and runs the items in order with
-//! [`run_items`], after every single task of the run and at most `ItemsPerBlock` a run: each
-//! output is stored under its index, then the progress, so across blocks and restarts no item
+//! [`run_items`], after every single task of the run, the earliest deadline first, for a block
+//! (five sixths while it sits on juries) and at most `BatchCallsPerRun` calls a run: each output
+//! is stored under its index, then the progress, so across blocks and restarts no item
 //! is run twice (but the one in flight). A transient fault is called again at a later block
 //! while the commit phase lasts; any other gives up. With the last item done, it commits to the
 //! outputs root; in the reveal phase it publishes the outputs document with `PUT` under the
@@ -69,7 +70,12 @@ use agentchain_primitives::offchain::{
 	ENDPOINT_CONFIG_KEY, OUTPUTS_URL_KEY,
 };
 use agentchain_support::offchain::{send_signed_logged, Attempt};
-use alloc::{format, string::String, vec, vec::Vec};
+use alloc::{
+	format,
+	string::{String, ToString},
+	vec,
+	vec::Vec,
+};
 use codec::{Decode, Encode};
 use frame_support::{ensure, traits::Get};
 use frame_system::{
@@ -89,10 +95,10 @@ use sp_runtime::{
 /// Most tasks one run looks at per operator key (reading them costs the node, not the chain).
 pub const MAX_TASKS_SCANNED: usize = 1024;
 
-/// Most endpoint calls one run makes: as many tasks as a block's hook draws
+/// Most endpoint calls one run makes for single tasks: as many tasks as a block's hook draws
 /// (`MaxDeadlinesPerBlock` in the runtime), so that a fast endpoint keeps up with its draws. A run
 /// also starts no call once it has lasted a block time; tasks left over are taken by the next
-/// block's run.
+/// block's run. Batches' calls are counted apart ([`Config::BatchCallsPerRun`]).
 pub const MAX_CALLS_PER_RUN: u32 = 64;
 
 /// Most work records the node keeps track of; the oldest are dropped beyond it.
@@ -120,6 +126,23 @@ pub fn completion_request(
 		seed: params.seed,
 	};
 	agentchain_execution::completion_request(base, config.api, model, prompt, &sampling)
+}
+
+/// The headers of an endpoint call whose JSON body is `length` bytes long. The length is
+/// declared: without it the node's HTTP client sends the body chunked and ends it with a segment
+/// of its own, which TCP holds back until the server acknowledges the one before (Nagle's
+/// algorithm against a delayed ACK, 40 ms on Linux), a wait longer than a small model's answer,
+/// on every call.
+pub fn completion_headers(config: &EndpointConfig, length: usize) -> Vec<(&'static str, String)> {
+	let mut headers = vec![
+		("Content-Type", String::from("application/json")),
+		("Content-Length", length.to_string()),
+		("Accept", String::from("application/json")),
+	];
+	if let Some(key) = &config.api_key {
+		headers.push(("Authorization", format!("Bearer {}", String::from_utf8_lossy(key))));
+	}
+	headers
 }
 
 /// Sends a request and reads its response body, bounded by `max_bytes` and `deadline`.
@@ -220,6 +243,7 @@ impl<T: Config> Pallet<T> {
 			// one in the same block.
 			started: agentchain_primitives::offchain::block_work_started(now.saturated_into()),
 			calls: 0,
+			batch_calls: 0,
 		};
 		Self::forget_finished_work();
 		let operators: Vec<_> = Signer::<T, T::OperatorCrypto>::keystore_accounts()
@@ -227,13 +251,30 @@ impl<T: Config> Pallet<T> {
 				T::AgentRegistry::agent_of(&operator.id).map(|agent| (operator, agent))
 			})
 			.collect();
-		// Every key's single tasks first: a batch takes the calls a run has left, never a task's.
-		for batches in [false, true] {
-			for (operator, agent) in &operators {
-				for task in AssignedTasks::<T>::iter_key_prefix(agent).take(MAX_TASKS_SCANNED) {
-					Self::work_on(&mut run, operator, agent, task, batches);
+		// Every key's single tasks first: a batch takes the time a run has left, never a task's.
+		let mut batches = Vec::new();
+		for (index, (operator, agent)) in operators.iter().enumerate() {
+			for task in AssignedTasks::<T>::iter_key_prefix(agent).take(MAX_TASKS_SCANNED) {
+				Self::work_on(&mut run, operator, agent, task, false);
+				if let Some(info) = crate::Tasks::<T>::get(task) {
+					if matches!(info.input, TaskInput::Batch { .. }) {
+						let to_run = info.status == TaskStatus::Assigned;
+						let key = work_key::<T>(task, agent, info.reassignments);
+						let faulted = faulted_lately(&key, run.now);
+						batches.push((to_run, faulted, info.phase_ends, task, index));
+					}
 				}
 			}
+		}
+		// Then the batches: first those to reveal (their outputs to publish, at most one call
+		// each), then those still to run, the earliest commit deadline first (with items paused
+		// between runs, no order meets more deadlines when the node can do all the work in time),
+		// but any whose call faulted in the last run after the others: an item that keeps
+		// timing out takes only the time they leave.
+		batches.sort_unstable();
+		for (_, _, _, task, index) in batches {
+			let Some((operator, agent)) = operators.get(index) else { continue };
+			Self::work_on(&mut run, operator, agent, task, true);
 		}
 	}
 
@@ -445,8 +486,9 @@ impl<T: Config> Pallet<T> {
 
 	/// Works on a batch assigned to `agent`, as far as this run can, before `phase_ends` (see
 	/// the module's documentation): fetches and checks its inputs document once, runs its items
-	/// in order across runs (each output stored under its index, then the progress, at most
-	/// `ItemsPerBlock` a run), and commits to the outputs root. The outputs document is published
+	/// in order across runs (each output stored under its index, then the progress, for a block,
+	/// five sixths while the node sits on juries, and at most `BatchCallsPerRun` calls a run),
+	/// and commits to the outputs root. The outputs document is published
 	/// at the reveal ([`Self::publish_batch`]), once every executor committed: published before,
 	/// a co-executor could commit to it without running anything. `on_chain` as for
 	/// [`Self::execute`]: with the record lost, the root is rebuilt from the stored outputs.
@@ -488,16 +530,29 @@ impl<T: Config> Pallet<T> {
 		if budget_ms == 0 {
 			return give_up(&Fault::TooLate);
 		}
-		// The time this run may spend: a block from its start, never past the commit phase's
-		// budget, and at most `ItemsPerBlock` items (what the commit period is sized for), so
-		// that the node's other work keeps its share of the run.
+		// The time this run may spend: a block from its start, five sixths of it while the node
+		// sits on juries (the rest is the juror's worker's, which runs after this one), never past
+		// the commit phase's budget, at most `BatchCallsPerRun` calls for batches, and none once a
+		// newer block's work started. The chain sizes the commit period for `ItemsPerBlock` items
+		// a block; a faster node runs as many as its run's time allows and commits early. Batches
+		// are worked on the earliest deadline first (see `run_executor`).
 		let phase_deadline = run.started.add(Duration::from_millis(budget_ms));
-		let run_deadline =
-			run.started.add(Duration::from_millis(block_time_ms)).min(phase_deadline);
-		let max_calls = run.calls.saturating_add(T::ItemsPerBlock::get()).min(MAX_CALLS_PER_RUN);
-		let has_time =
-			|calls: u32| calls < max_calls && sp_io::offchain::timestamp() < run_deadline;
-		if !has_time(run.calls) {
+		let juror_share = if agentchain_primitives::offchain::jury_duties_lately(now) {
+			block_time_ms / 6
+		} else {
+			0
+		};
+		let run_deadline = run
+			.started
+			.add(Duration::from_millis(block_time_ms.saturating_sub(juror_share)))
+			.min(phase_deadline);
+		let max_calls = T::BatchCallsPerRun::get();
+		let has_time = |calls: u32| {
+			calls < max_calls
+				&& sp_io::offchain::timestamp() < run_deadline
+				&& !agentchain_primitives::offchain::newer_block_started(now)
+		};
+		if !has_time(run.batch_calls) {
 			return;
 		}
 
@@ -507,7 +562,7 @@ impl<T: Config> Pallet<T> {
 		let inputs = match inputs_record.get::<Vec<String>>() {
 			Ok(Some(inputs)) => inputs,
 			_ => {
-				run.calls += 1;
+				run.batch_calls += 1;
 				match Self::fetch_batch_inputs(&run.config, uri, root, *items, run_deadline) {
 					Ok(inputs) => {
 						inputs_record.set(&inputs);
@@ -517,6 +572,7 @@ impl<T: Config> Pallet<T> {
 					// first block saw a fault a second call may not have.
 					Err(fault) if calls_again(&fault, now, Self::first_block(task, phase_ends)) => {
 						log::warn!(target: LOG_TARGET, "task {id}: fetching the inputs: {fault}; trying again at a later block");
+						StorageValueRef::persistent(&batch_key(key, BATCH_FAULTED)).set(&now);
 						return;
 					},
 					Err(fault) => {
@@ -551,7 +607,7 @@ impl<T: Config> Pallet<T> {
 			Ok(Some(progress)) if progress.is_for(&binding, *items) => progress,
 			_ => BatchProgress::new(binding, *items),
 		};
-		let calls = core::cell::Cell::new(run.calls);
+		let calls = core::cell::Cell::new(run.batch_calls);
 		let config = &run.config;
 		let paused = run_items(
 			&mut progress,
@@ -570,13 +626,14 @@ impl<T: Config> Pallet<T> {
 				progress_record.set(progress);
 			},
 		);
-		run.calls = calls.get();
+		run.batch_calls = calls.get();
 		match paused {
 			BatchPause::Complete => {},
 			BatchPause::OutOfTime => return,
 			// Called again by a later run, until the commit phase's budget runs out.
 			BatchPause::Failed { item, fault } if fault.is_transient() => {
 				log::warn!(target: LOG_TARGET, "task {id}: item {item}: {fault}; calling it again at a later block");
+				StorageValueRef::persistent(&batch_key(key, BATCH_FAULTED)).set(&now);
 				return;
 			},
 			BatchPause::Failed { item, fault } => {
@@ -723,13 +780,10 @@ impl<T: Config> Pallet<T> {
 		deadline: Timestamp,
 	) -> Result<Vec<u8>, Fault> {
 		let (url, body) = completion_request(config, model, prompt, params);
-		let mut request = http::Request::post(&url, vec![body])
-			.add_header("Content-Type", "application/json")
-			.add_header("Accept", "application/json");
-		let authorization;
-		if let Some(key) = &config.api_key {
-			authorization = format!("Bearer {}", String::from_utf8_lossy(key));
-			request = request.add_header("Authorization", &authorization);
+		let headers = completion_headers(config, body.len());
+		let mut request = http::Request::post(&url, vec![body]);
+		for (name, value) in &headers {
+			request = request.add_header(name, value);
 		}
 		let body = http_call(request, config.max_response_bytes, deadline)?;
 		let output = parse_completion(&body, model)?;
@@ -824,7 +878,11 @@ struct Run {
 	outputs_url: Option<Vec<u8>>,
 	now: u64,
 	started: Timestamp,
+	/// Endpoint calls made for single tasks and batches' outputs published, at most
+	/// [`MAX_CALLS_PER_RUN`].
 	calls: u32,
+	/// Endpoint calls made for batches, at most [`Config::BatchCallsPerRun`].
+	batch_calls: u32,
 }
 
 /// The offchain storage key of the work record of `agent` on round `round` of task `id`.
@@ -853,6 +911,8 @@ fn work_lock<T: Config>(
 /// dispute ([`OffchainExecution::item_showing`]), and tests.
 pub const BATCH_INPUTS: &[u8] = b"/batch-inputs";
 const BATCH_PROGRESS: &[u8] = b"/batch-progress";
+/// The block of the run whose call for the batch last faulted (transiently).
+const BATCH_FAULTED: &[u8] = b"/batch-faulted";
 const BATCH_OUTPUT: &[u8] = b"/batch-output/";
 
 /// The offchain storage key of a part of a batch's work.
@@ -877,6 +937,17 @@ fn clear_batch_work(key: &[u8]) {
 	}
 	progress.clear();
 	StorageValueRef::persistent(&batch_key(key, BATCH_INPUTS)).clear();
+	StorageValueRef::persistent(&batch_key(key, BATCH_FAULTED)).clear();
+}
+
+/// Whether a call for the batch of work `key` faulted in the run of the block before `now` (or
+/// of `now`).
+fn faulted_lately(key: &[u8], now: u64) -> bool {
+	StorageValueRef::persistent(&batch_key(key, BATCH_FAULTED))
+		.get::<u64>()
+		.ok()
+		.flatten()
+		.is_some_and(|at| at.saturating_add(1) >= now)
 }
 
 /// What a batch's outputs depend on besides its work key (the task, the agent, the round):
@@ -927,10 +998,13 @@ fn stored_outputs(key: &[u8], items: u32) -> Result<Vec<String>, u32> {
 /// Writes a document to `uri` with `PUT`; any 2xx status is success.
 fn publish(uri: &[u8], document: Vec<u8>, deadline: Timestamp) -> Result<(), Fault> {
 	let uri = core::str::from_utf8(uri).map_err(|_| Fault::Unreachable)?;
+	// Declared, as a completion request's is (see `completion_headers`).
+	let length = document.len().to_string();
 	let request = http::Request::new(uri)
 		.method(http::Method::Put)
 		.body(vec![document])
-		.add_header("Content-Type", "application/json");
+		.add_header("Content-Type", "application/json")
+		.add_header("Content-Length", &length);
 	match http_call(request, 1024, deadline) {
 		Ok(_) => Ok(()),
 		Err(Fault::Status(code)) if (200..300).contains(&code) => Ok(()),

@@ -124,9 +124,13 @@ impl pallet_inference::Config for Runtime {
 	/// A commit or reveal deadline that fell in full blocks moves two blocks on, once a phase.
 	type CongestionGrace = ConstU32<CONGESTION_GRACE>;
 	/// Batches (`docs/batches.md`), taken once item disputes are judged: up to 1,024 items,
-	/// whose inputs document parses in an off-chain worker's heap; 8 endpoint calls a block.
+	/// whose inputs document parses in an off-chain worker's heap; a commit period sized for 8
+	/// endpoint calls a block (an agent node runs as many as its endpoint answers).
 	type MaxBatchItems = ConstU32<MAX_BATCH_ITEMS>;
 	type ItemsPerBlock = ConstU32<8>;
+	// A run's 2.5 s of calls to an endpoint answering in about a millisecond (the reference
+	// server answers 600 to 900 a second).
+	type BatchCallsPerRun = ConstU32<2048>;
 	/// 0.0015 AGC an item, so that a batch is priced per item as a task is (an item's least
 	/// slash, 3 AGC, is 2,000 times it, as a task's 20 AGC is of its 0.01 AGC).
 	type MinFeePerItem = ConstU128<{ 1_500 * MICRO_UNIT }>;

@@ -5,7 +5,10 @@ use crate::mock::*;
 use agentchain_primitives::offchain::EndpointApi;
 use agentchain_support::mock_helpers::signed_calls;
 use frame_support::assert_ok;
-use pallet_inference::{offchain::completion_request, TaskParams, VerificationMode};
+use pallet_inference::{
+	offchain::{completion_headers, completion_request},
+	TaskParams, VerificationMode,
+};
 use parking_lot::RwLock;
 use sp_core::offchain::{
 	testing::{OffchainState, PendingRequest, PoolState, TestOffchainExt, TestTransactionPoolExt},
@@ -74,10 +77,10 @@ fn expect_call_for(
 	http.write().expect_request(PendingRequest {
 		method: "POST".into(),
 		uri,
-		headers: vec![
-			("Content-Type".into(), "application/json".into()),
-			("Accept".into(), "application/json".into()),
-		],
+		headers: completion_headers(&config(), body.len())
+			.into_iter()
+			.map(|(name, value)| (name.into(), value))
+			.collect(),
 		body,
 		response: Some(response.into_bytes()),
 		sent: true,
@@ -264,14 +267,17 @@ fn the_chain_and_its_clients_commit_to_votes_alike() {
 
 /// A juror's call gets what is left of the commit phase counted from the start of the block's
 /// off-chain work, which another pallet's worker may have used: none left, no call and no
-/// record, so that a later block's run calls with the time left then.
+/// record, so that a later block's run calls with the time left then. A run that finds duties
+/// notes it, so that the executor's worker of the next block, before this one, leaves it part of
+/// the block.
 #[test]
 fn a_juror_calls_only_within_the_time_left_from_the_blocks_start() {
-	use agentchain_primitives::offchain::BLOCK_WORK_START_KEY;
+	use agentchain_primitives::offchain::{jury_duties_lately, BLOCK_WORK_START_KEY};
 	let mut node = juror_node();
 	node.ext.execute_with(|| {
 		let (task, juror) = disputed();
 		let now = System::block_number();
+		assert!(!jury_duties_lately(now + 1));
 		let dispute = Disputes::<Test>::get(task).unwrap();
 		let budget = call_budget_ms(dispute.phase_ends, now, config().block_time_ms);
 		assert!(budget > 0);
@@ -285,6 +291,7 @@ fn a_juror_calls_only_within_the_time_left_from_the_blocks_start() {
 		// test on any request.
 		started_ago(budget);
 		Pallet::<Test>::run_jurors(now);
+		assert!(jury_duties_lately(now + 1));
 		assert!(submitted(&node.pool).is_empty());
 		assert!(matches!(StorageValueRef::persistent(&key).get::<VoteRecord>(), Ok(None)));
 		// A millisecond of it left: the juror votes and commits.

@@ -100,17 +100,19 @@ fn chat_response(model: &str, content: &str) -> Vec<u8> {
 	.into_bytes()
 }
 
+/// The headers of an endpoint call with a body of `length` bytes.
+fn expected_headers(config: &EndpointConfig, length: usize) -> Vec<(String, String)> {
+	completion_headers(config, length)
+		.into_iter()
+		.map(|(name, value)| (name.into(), value))
+		.collect()
+}
+
 /// Scripts the endpoint's answer to the next chat call for the test prompt.
 fn expect_chat_call(http: &Arc<RwLock<OffchainState>>, config: &EndpointConfig, response: Vec<u8>) {
 	let (uri, body) =
 		completion_request(config, MODEL_NAME, core::str::from_utf8(PROMPT).unwrap(), &PARAMS);
-	let mut headers = vec![
-		("Content-Type".into(), "application/json".into()),
-		("Accept".into(), "application/json".into()),
-	];
-	if let Some(key) = &config.api_key {
-		headers.push(("Authorization".into(), format!("Bearer {}", String::from_utf8_lossy(key))));
-	}
+	let headers = expected_headers(config, body.len());
 	http.write().expect_request(PendingRequest {
 		method: "POST".into(),
 		uri,
@@ -359,14 +361,17 @@ fn a_response_declared_over_the_limit_commits_nothing() {
 		let executor = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
 		let (uri, body) =
 			completion_request(&config, MODEL_NAME, core::str::from_utf8(PROMPT).unwrap(), &PARAMS);
+		// The headers, written out: the body's length declared (see `completion_headers`).
 		let mut headers = vec![
 			("Content-Type".into(), "application/json".into()),
+			("Content-Length".into(), body.len().to_string()),
 			("Accept".into(), "application/json".into()),
 		];
 		if let Some(key) = &config.api_key {
 			headers
 				.push(("Authorization".into(), format!("Bearer {}", String::from_utf8_lossy(key))));
 		}
+		assert_eq!(expected_headers(&config, body.len()), headers);
 		node.http.write().expect_request(PendingRequest {
 			method: "POST".into(),
 			uri,

@@ -9,8 +9,8 @@ use sp_core::H256;
 const OUTPUTS_URL: &[u8] = b"http://h/";
 const INPUTS_URI: &str = "http://127.0.0.1:8080/d/in.json";
 const ITEM_PARAMS: TaskParams = TaskParams { max_tokens: 2, ..PARAMS };
-/// More items than two runs make calls for a batch (`ItemsPerBlock`, 8 in the mock, the
-/// inputs' fetch included): the batch takes three runs.
+/// More items than two runs make calls for a batch (`BatchCallsPerRun`, 8 in the mock unless a
+/// test sets more, the inputs' fetch included): the batch takes three runs.
 const ITEMS: u32 = 20;
 const ITEMS_PER_RUN: u32 = 8;
 
@@ -35,24 +35,40 @@ fn answer(i: u32) -> String {
 /// drawn at the next block; returns it and its executor.
 fn submit_batch(root: H256) -> (TaskId, u64) {
 	register_verifiers(&[41, 42, 43, 44], 500);
+	let id = submit_batch_undrawn(root, INPUTS_URI, 16);
+	next_block();
+	(id, executor_of(id))
+}
+
+/// Submits a batch of `prompts()` published at `uri`, with one executor and `commit_period`.
+fn submit_batch_undrawn(root: H256, uri: &str, commit_period: u64) -> TaskId {
 	let id = NextTaskId::<Test>::get();
 	assert_ok!(Inference::submit_task(
 		RuntimeOrigin::signed(1),
 		model(),
 		TaskInput::Batch {
 			root,
-			uri: INPUTS_URI.as_bytes().to_vec(),
+			uri: uri.as_bytes().to_vec(),
 			items: ITEMS,
 			audit_commitment: H256::repeat_byte(7),
 		},
 		ITEM_PARAMS,
 		u64::from(ITEMS),
 		1,
-		16,
+		commit_period,
 	));
-	next_block();
-	let executor = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
-	(id, executor)
+	id
+}
+
+fn executor_of(id: TaskId) -> u64 {
+	Tasks::<Test>::get(id).unwrap().assignments[0].executor
+}
+
+/// The inputs document the node keeps for batch `id`, if it fetched it.
+fn inputs_of(id: TaskId) -> Option<Vec<String>> {
+	StorageValueRef::persistent(&batch_key(&key_of(id, executor_of(id)), BATCH_INPUTS))
+		.get::<Vec<String>>()
+		.unwrap()
 }
 
 fn expect(http: &Arc<RwLock<OffchainState>>, request: PendingRequest) {
@@ -60,11 +76,15 @@ fn expect(http: &Arc<RwLock<OffchainState>>, request: PendingRequest) {
 }
 
 fn expect_inputs(http: &Arc<RwLock<OffchainState>>, document: Vec<u8>) {
+	expect_inputs_at(http, INPUTS_URI, document)
+}
+
+fn expect_inputs_at(http: &Arc<RwLock<OffchainState>>, uri: &str, document: Vec<u8>) {
 	expect(
 		http,
 		PendingRequest {
 			method: "GET".into(),
-			uri: INPUTS_URI.into(),
+			uri: uri.into(),
 			response: Some(document),
 			..Default::default()
 		},
@@ -80,11 +100,7 @@ fn expect_items(
 	for i in items {
 		let (uri, body) =
 			completion_request(config, MODEL_NAME, &prompts[i as usize], &ITEM_PARAMS);
-		let headers = vec![
-			("Content-Type".into(), "application/json".into()),
-			("Accept".into(), "application/json".into()),
-			("Authorization".into(), "Bearer sk-test".into()),
-		];
+		let headers = expected_headers(config, body.len());
 		expect(
 			http,
 			PendingRequest {
@@ -154,7 +170,10 @@ fn an_agent_node_runs_a_batch_across_blocks_publishes_its_outputs_and_commits_th
 			PendingRequest {
 				method: "PUT".into(),
 				uri: String::from_utf8(uri.clone()).unwrap(),
-				headers: vec![("Content-Type".into(), "application/json".into())],
+				headers: vec![
+					("Content-Type".into(), "application/json".into()),
+					("Content-Length".into(), batch::document(&outputs).len().to_string()),
+				],
 				body: batch::document(&outputs),
 				response: Some(b"{}".to_vec()),
 				..Default::default()
@@ -321,5 +340,163 @@ fn a_batch_record_dropped_as_the_oldest_takes_its_inputs_and_outputs_with_it() {
 				"{part:?}"
 			);
 		}
+	});
+}
+
+/// The chain sizes a batch's commit period for `ItemsPerBlock` items a block; a node that can
+/// run more runs as many as its run's calls and time allow, and commits at once.
+#[test]
+fn a_node_faster_than_the_chain_assumes_runs_a_whole_batch_in_one_run_and_commits() {
+	let config = config();
+	let mut node = batch_node(&config);
+	BatchCallsPerRun::set(ITEMS + 1);
+	node.ext.execute_with(|| {
+		let inputs = prompts();
+		let (id, executor) = submit_batch(batch::root(&inputs).unwrap());
+		expect_inputs(&node.http, batch::document(&inputs));
+		expect_items(&node.http, &config, 0..ITEMS);
+		Inference::offchain_worker(System::block_number());
+		let commits = submitted(&node.pool);
+		assert!(matches!(commits[..], [(_, crate::Call::commit { task, .. })] if task == id));
+		let outputs: Vec<String> = (0..ITEMS).map(answer).collect();
+		let Some(WorkRecord::BatchWorking { root, .. }) = work_record(id, executor) else {
+			panic!("no batch record")
+		};
+		assert_eq!(root, batch::root(&outputs).unwrap());
+	});
+}
+
+/// A run past a block time from its block's start (another pallet's worker, or the node's single
+/// tasks, took it), or past five sixths of it while the node sits on juries (the rest is the
+/// juror's worker's, which runs after this one), starts no call for a batch, not even the inputs'
+/// fetch. Nor does a run of a block older than the newest one whose work started.
+#[test]
+fn a_batch_is_called_for_only_within_the_runs_share_of_the_block_and_by_the_newest_run() {
+	let config = config();
+	BatchCallsPerRun::set(ITEMS + 1);
+	for jury_duties in [false, true] {
+		let mut node = batch_node(&config);
+		node.ext.execute_with(|| {
+			let inputs = prompts();
+			let (id, executor) = submit_batch(batch::root(&inputs).unwrap());
+			let now = System::block_number();
+			let cutoff_ms = if jury_duties {
+				agentchain_primitives::offchain::note_jury_duties(now - 1);
+				config.block_time_ms - config.block_time_ms / 6
+			} else {
+				config.block_time_ms
+			};
+			let key = key_of(id, executor);
+			let no_inputs = || {
+				assert!(submitted(&node.pool).is_empty());
+				assert_eq!(
+					StorageValueRef::persistent(&batch_key(&key, BATCH_INPUTS))
+						.get::<Vec<u8>>()
+						.unwrap(),
+					None
+				);
+			};
+			// The scripted endpoint fails the test on any request.
+			block_work_started_ago(&node.http, now, cutoff_ms);
+			Inference::offchain_worker(now);
+			no_inputs();
+			// In time, but the next block's work has started: this run leaves the batch to it.
+			block_work_started_ago(&node.http, now + 1, 0);
+			Inference::offchain_worker(now);
+			no_inputs();
+			// A millisecond before the cutoff, the run of the newest block fetches the inputs
+			// and runs every item.
+			block_work_started_ago(&node.http, now, cutoff_ms - 1);
+			expect_inputs(&node.http, batch::document(&inputs));
+			expect_items(&node.http, &config, 0..ITEMS);
+			Inference::offchain_worker(now);
+			assert_eq!(submitted(&node.pool).len(), 1);
+		});
+	}
+}
+
+/// Batches share a run's calls the earliest commit deadline first, whatever order they were
+/// submitted or drawn in: a long batch does not take the calls a shorter one needs to meet its
+/// deadline.
+#[test]
+fn batches_are_run_the_earliest_deadline_first() {
+	const LATER_URI: &str = "http://127.0.0.1:8080/d/l.json";
+	let config = config();
+	for longer_first in [true, false] {
+		let mut node = batch_node(&config);
+		node.ext.execute_with(|| {
+			let inputs = prompts();
+			let root = batch::root(&inputs).unwrap();
+			register_verifiers(&[41, 42, 43, 44], 500);
+			let (later, sooner) = if longer_first {
+				let later = submit_batch_undrawn(root, LATER_URI, 16);
+				(later, submit_batch_undrawn(root, INPUTS_URI, 10))
+			} else {
+				let sooner = submit_batch_undrawn(root, INPUTS_URI, 10);
+				(submit_batch_undrawn(root, LATER_URI, 16), sooner)
+			};
+			next_block();
+			let deadline = |id| Tasks::<Test>::get(id).unwrap().phase_ends;
+			assert!(deadline(sooner) < deadline(later));
+
+			// The run's 8 calls all go to the batch due sooner: its fetch and 7 items.
+			expect_inputs(&node.http, batch::document(&inputs));
+			expect_items(&node.http, &config, 0..ITEMS_PER_RUN - 1);
+			Inference::offchain_worker(System::block_number());
+			assert_eq!(inputs_of(sooner), Some(inputs.clone()));
+			assert_eq!(inputs_of(later), None);
+
+			// The next runs finish it and commit, then give the later batch the calls left.
+			next_block();
+			expect_items(&node.http, &config, ITEMS_PER_RUN - 1..2 * ITEMS_PER_RUN - 1);
+			Inference::offchain_worker(System::block_number());
+			next_block();
+			expect_items(&node.http, &config, 2 * ITEMS_PER_RUN - 1..ITEMS);
+			// 5 items, then the later batch's fetch and 2 items.
+			expect_inputs_at(&node.http, LATER_URI, batch::document(&inputs));
+			expect_items(&node.http, &config, 0..2);
+			Inference::offchain_worker(System::block_number());
+			let commits = submitted(&node.pool);
+			assert!(
+				matches!(commits[..], [(_, crate::Call::commit { task, .. })] if task == sooner)
+			);
+			assert_eq!(inputs_of(later), Some(inputs.clone()));
+		});
+	}
+}
+
+/// A batch whose call faulted in the last run (an item that timed out, say) goes after the
+/// others, whatever its deadline: an item that keeps timing out takes only the time they leave.
+#[test]
+fn a_batch_whose_call_faulted_in_the_last_run_goes_after_the_others() {
+	const LATER_URI: &str = "http://127.0.0.1:8080/d/l.json";
+	let config = config();
+	let mut node = batch_node(&config);
+	node.ext.execute_with(|| {
+		let inputs = prompts();
+		let root = batch::root(&inputs).unwrap();
+		register_verifiers(&[41, 42, 43, 44], 500);
+		let sooner = submit_batch_undrawn(root, INPUTS_URI, 10);
+		let later = submit_batch_undrawn(root, LATER_URI, 16);
+		next_block();
+		let now = System::block_number();
+		// The batch due sooner had a call fault in the last block's run.
+		StorageValueRef::persistent(&batch_key(
+			&key_of(sooner, executor_of(sooner)),
+			BATCH_FAULTED,
+		))
+		.set(&(now - 1));
+		expect_inputs_at(&node.http, LATER_URI, batch::document(&inputs));
+		expect_items(&node.http, &config, 0..ITEMS_PER_RUN - 1);
+		Inference::offchain_worker(now);
+		assert_eq!(inputs_of(later), Some(inputs.clone()));
+		assert_eq!(inputs_of(sooner), None);
+
+		// A fault two runs back no longer counts: the batch due sooner is first again.
+		next_block();
+		expect_inputs(&node.http, batch::document(&inputs));
+		expect_items(&node.http, &config, 0..ITEMS_PER_RUN - 1);
+		Inference::offchain_worker(System::block_number());
+		assert_eq!(inputs_of(sooner), Some(inputs));
 	});
 }
