@@ -19,7 +19,7 @@
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
 import { sleep, startFlood, watchBlocks } from '../lib/flood.mjs';
-import { nameOperator, sendAndFinalize, startDevNode, startInferenceServer } from '../lib/node.mjs';
+import { endpointAlone, nameOperator, sendAndFinalize, startDevNode, startInferenceServer } from '../lib/node.mjs';
 
 const tasks = Number(process.argv[2] || 60);
 const delayMs = Number(process.argv[3] || 0);
@@ -43,25 +43,9 @@ let node;
 let flood;
 try {
   // The endpoint alone, called as the worker calls it.
-  const endpointStarted = Date.now();
-  for (let i = 0; i < tasks; i++) {
-    const response = await fetch(`${server.baseUrl}/chat/completions`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        model: MODEL_NAME,
-        messages: [{ role: 'user', content: prompt(i) }],
-        max_tokens: PARAMS.maxTokens,
-        temperature: 0,
-        seed: PARAMS.seed,
-        stream: false,
-      }),
-    });
-    if (response.status !== 200) throw new Error(`endpoint answered ${response.status}`);
-    await response.json();
-  }
-  const endpointSeconds = (Date.now() - endpointStarted) / 1000;
-  const endpointRate = tasks / endpointSeconds;
+  const { seconds: endpointSeconds, rate: endpointRate } = await endpointAlone(
+    server, MODEL_NAME, Array.from({ length: tasks }, (_, i) => prompt(i)), PARAMS,
+  );
   log(`# endpoint alone: ${tasks} calls in ${endpointSeconds.toFixed(2)} s, ${endpointRate.toFixed(1)} inferences/s`);
 
   node = await startDevNode('bench-inference', [

@@ -294,6 +294,33 @@ export async function startInferenceServer(name, args = []) {
 }
 
 /**
+ * The endpoint alone, called as an agent node's worker calls it: a chat completion of each of
+ * `prompts` with `params` (maxTokens, seed), one after another. Resolves with { seconds, rate }
+ * (inferences a second).
+ */
+export async function endpointAlone(server, model, prompts, params) {
+  const started = Date.now();
+  for (const prompt of prompts) {
+    const response = await fetch(`${server.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({
+        model,
+        messages: [{ role: 'user', content: prompt }],
+        max_tokens: params.maxTokens,
+        temperature: 0,
+        seed: params.seed,
+        stream: false,
+      }),
+    });
+    if (response.status !== 200) throw new Error(`endpoint answered ${response.status}`);
+    await response.json();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  return { seconds, rate: prompts.length / seconds };
+}
+
+/**
  * Resolves with { blockNumber, blockHash, event } for the first event, in a new best block,
  * for which `predicate(event)` holds.
  */
