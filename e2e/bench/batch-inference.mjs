@@ -109,13 +109,19 @@ try {
     if (!(name in entry)) entry[name] = { block, at: Date.now() };
     seen.set(task, entry);
   };
+  let following = true;
   const unsubscribe = await api.rpc.chain.subscribeNewHeads(async (header) => {
-    const number = header.number.toNumber();
-    for (const { event } of await (await api.at(header.hash)).query.system.events()) {
-      const task = event.data.task?.toNumber?.();
-      if (task === undefined) continue;
-      if (event.section === 'inference') note(task, event.method, number);
-      if (api.events.challenges.DisputeOpened.is(event)) note(task, event.data.kind.isAudit ? 'Audit' : 'Dispute', number);
+    try {
+      const number = header.number.toNumber();
+      for (const { event } of await (await api.at(header.hash)).query.system.events()) {
+        const task = event.data.task?.toNumber?.();
+        if (task === undefined) continue;
+        if (event.section === 'inference') note(task, event.method, number);
+        if (api.events.challenges.DisputeOpened.is(event)) note(task, event.data.kind.isAudit ? 'Audit' : 'Dispute', number);
+      }
+    } catch (error) {
+      // A block read as the node stops; one missed earlier shows as a timeout.
+      if (following) log(`# reading block ${header.number}: ${error.message}`);
     }
   });
   const until = async (ids, done, what, timeoutMs) => {
@@ -145,6 +151,7 @@ try {
   await until(ids, (e) => e.TaskRevealed, 'reveal', 60_000);
   const window = consts.inference.challengePeriod.toNumber() + Math.floor(commitPeriod / 4);
   await until(ids, (e) => e.TaskFinalised || e.Audit, 'end of window', (window + 20) * blockTime * 2);
+  following = false;
   await unsubscribe();
 
   const of = (name, pick) => ids.map((id) => seen.get(id)[name]?.[pick]).filter((v) => v !== undefined);

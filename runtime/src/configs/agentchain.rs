@@ -128,8 +128,9 @@ impl pallet_inference::Config for Runtime {
 	/// endpoint calls a block (an agent node runs as many as its endpoint answers).
 	type MaxBatchItems = ConstU32<MAX_BATCH_ITEMS>;
 	type ItemsPerBlock = ConstU32<8>;
-	// A run's 2.5 s of calls to an endpoint answering in about a millisecond (the reference
-	// server answers 600 to 900 a second).
+	// More than a run's 3 s of calls to an endpoint answering in under a millisecond (the
+	// reference server answers about 1,400 a second alone; an agent node runs about 1,365 items a
+	// block against it, docs/benchmarks.md).
 	type BatchCallsPerRun = ConstU32<2048>;
 	/// 0.0015 AGC an item, so that a batch is priced per item as a task is (an item's least
 	/// slash, 3 AGC, is 2,000 times it, as a task's 20 AGC is of its 0.01 AGC).
