@@ -217,19 +217,20 @@ pub fn block_work_started(now: u64) -> sp_runtime::offchain::Timestamp {
 	started
 }
 
-/// Offchain local storage key of the block whose juror's worker last found jury duties to sit.
+/// Offchain local storage key of the block whose juror's worker last found jury duties to sit
+/// ([`note_block`]): while [`noted_lately`], the executor's worker, which runs before the juror's
+/// in the same block, leaves it part of the block.
 pub const JURY_DUTIES_SEEN_KEY: &[u8] = b"agentchain::jury-duties-seen";
 
-/// Notes that the juror's worker of block `now` found jury duties to sit.
-pub fn note_jury_duties(now: u64) {
-	sp_runtime::offchain::storage::StorageValueRef::persistent(JURY_DUTIES_SEEN_KEY).set(&now);
+/// Notes under `key` (offchain local storage) that the worker of block `now` saw something.
+pub fn note_block(key: &[u8], now: u64) {
+	sp_runtime::offchain::storage::StorageValueRef::persistent(key).set(&now);
 }
 
-/// Whether the juror's worker of block `now` or of the block before found jury duties to sit:
-/// the executor's worker, which runs before it in the same block, then leaves it part of the
-/// block.
-pub fn jury_duties_lately(now: u64) -> bool {
-	sp_runtime::offchain::storage::StorageValueRef::persistent(JURY_DUTIES_SEEN_KEY)
+/// Whether what `key` notes ([`note_block`]) was seen by the worker of block `now` or of the
+/// block before.
+pub fn noted_lately(key: &[u8], now: u64) -> bool {
+	sp_runtime::offchain::storage::StorageValueRef::persistent(key)
 		.get::<u64>()
 		.ok()
 		.flatten()

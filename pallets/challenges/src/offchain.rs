@@ -55,8 +55,8 @@ pub use agentchain_execution::{
 };
 use agentchain_execution::{call_budget_ms, calls_again, due, exact_match_vote, jury_vote, Fault};
 use agentchain_primitives::offchain::{
-	forget_records, remember_record, store_if_absent, work_lock_key, EndpointConfig,
-	ENDPOINT_CONFIG_KEY,
+	forget_records, note_block, remember_record, store_if_absent, work_lock_key, EndpointConfig,
+	ENDPOINT_CONFIG_KEY, JURY_DUTIES_SEEN_KEY,
 };
 use agentchain_support::offchain::{send_signed_logged, Attempt};
 use alloc::vec::Vec;
@@ -119,15 +119,19 @@ impl<T: Config> Pallet<T> {
 			calls: 0,
 		};
 		Self::forget_finished_votes();
+		let mut on_juries = false;
 		for operator in Signer::<T, T::OperatorCrypto>::keystore_accounts() {
 			let Some(juror) = T::AgentRegistry::agent_of(&operator.id) else { continue };
 			for task in JurorDuties::<T>::iter_key_prefix(&juror).take(MAX_DUTIES_SCANNED) {
-				// The executor's worker, before this one, then leaves part of its runs to it.
-				agentchain_primitives::offchain::note_jury_duties(run.now);
 				Self::sit(&mut run, &operator, &juror, task);
+				on_juries = true;
 			}
 			Self::show_items(run.now, &operator, &juror);
 			Self::open_nodes(run.now, &operator, &juror);
+		}
+		if on_juries {
+			// The executor's worker of the next block, before this one, leaves part of it to it.
+			note_block(JURY_DUTIES_SEEN_KEY, run.now);
 		}
 	}
 

@@ -66,8 +66,8 @@ use agentchain_execution::{
 	call_budget_ms, calls_again, checked_input, fetchable_uri, Sampling,
 };
 use agentchain_primitives::offchain::{
-	forget_records, remember_record, store_if_absent, work_lock_key, EndpointConfig,
-	ENDPOINT_CONFIG_KEY, OUTPUTS_URL_KEY,
+	forget_records, note_block, noted_lately, remember_record, store_if_absent, work_lock_key,
+	EndpointConfig, ENDPOINT_CONFIG_KEY, JURY_DUTIES_SEEN_KEY, OUTPUTS_URL_KEY,
 };
 use agentchain_support::offchain::{send_signed_logged, Attempt};
 use alloc::{
@@ -254,16 +254,16 @@ impl<T: Config> Pallet<T> {
 		// Every key's single tasks first: a batch takes the time a run has left, never a task's.
 		let mut batches = Vec::new();
 		for (index, (operator, agent)) in operators.iter().enumerate() {
-			for task in AssignedTasks::<T>::iter_key_prefix(agent).take(MAX_TASKS_SCANNED) {
-				Self::work_on(&mut run, operator, agent, task, false);
-				if let Some(info) = crate::Tasks::<T>::get(task) {
-					if matches!(info.input, TaskInput::Batch { .. }) {
-						let to_run = info.status == TaskStatus::Assigned;
-						let key = work_key::<T>(task, agent, info.reassignments);
-						let faulted = faulted_lately(&key, run.now);
-						batches.push((to_run, faulted, info.phase_ends, task, index));
-					}
+			for id in AssignedTasks::<T>::iter_key_prefix(agent).take(MAX_TASKS_SCANNED) {
+				let Some(task) = crate::Tasks::<T>::get(id) else { continue };
+				if !matches!(task.input, TaskInput::Batch { .. }) {
+					Self::work_on(&mut run, operator, agent, id, task);
+					continue;
 				}
+				let to_run = task.status == TaskStatus::Assigned;
+				let key = work_key::<T>(id, agent, task.reassignments);
+				let faulted = noted_lately(&batch_key(&key, BATCH_FAULTED), run.now);
+				batches.push((to_run, faulted, task.phase_ends, id, index, task));
 			}
 		}
 		// Then the batches: first those to reveal (their outputs to publish, at most one call
@@ -271,27 +271,24 @@ impl<T: Config> Pallet<T> {
 		// between runs, no order meets more deadlines when the node can do all the work in time),
 		// but any whose call faulted in the last run after the others: an item that keeps
 		// timing out takes only the time they leave.
-		batches.sort_unstable();
-		for (_, _, _, task, index) in batches {
+		batches.sort_unstable_by_key(|&(to_run, faulted, phase_ends, id, ..)| {
+			(to_run, faulted, phase_ends, id)
+		});
+		for (_, _, _, id, index, task) in batches {
 			let Some((operator, agent)) = operators.get(index) else { continue };
-			Self::work_on(&mut run, operator, agent, task, true);
+			Self::work_on(&mut run, operator, agent, id, task);
 		}
 	}
 
-	/// Moves one assigned task on, as far as this node can in this run: a single task when
-	/// `batches` is false, a batch when it is true.
+	/// Moves one assigned task `id`, read as `task`, on, as far as this node can in this run.
 	fn work_on(
 		run: &mut Run,
 		operator: &Account<T>,
 		agent: &T::AccountId,
 		id: TaskId,
-		batches: bool,
+		task: TaskInfo<T>,
 	) {
 		let now = run.now;
-		let Some(task) = crate::Tasks::<T>::get(id) else { return };
-		if matches!(task.input, TaskInput::Batch { .. }) != batches {
-			return;
-		}
 		let Some(assignment) = task.assignments.iter().find(|a| &a.executor == agent) else {
 			return;
 		};
@@ -537,11 +534,8 @@ impl<T: Config> Pallet<T> {
 		// a block; a faster node runs as many as its run's time allows and commits early. Batches
 		// are worked on the earliest deadline first (see `run_executor`).
 		let phase_deadline = run.started.add(Duration::from_millis(budget_ms));
-		let juror_share = if agentchain_primitives::offchain::jury_duties_lately(now) {
-			block_time_ms / 6
-		} else {
-			0
-		};
+		let juror_share =
+			if noted_lately(JURY_DUTIES_SEEN_KEY, now) { block_time_ms / 6 } else { 0 };
 		let run_deadline = run
 			.started
 			.add(Duration::from_millis(block_time_ms.saturating_sub(juror_share)))
@@ -572,7 +566,7 @@ impl<T: Config> Pallet<T> {
 					// first block saw a fault a second call may not have.
 					Err(fault) if calls_again(&fault, now, Self::first_block(task, phase_ends)) => {
 						log::warn!(target: LOG_TARGET, "task {id}: fetching the inputs: {fault}; trying again at a later block");
-						StorageValueRef::persistent(&batch_key(key, BATCH_FAULTED)).set(&now);
+						note_block(&batch_key(key, BATCH_FAULTED), now);
 						return;
 					},
 					Err(fault) => {
@@ -633,7 +627,7 @@ impl<T: Config> Pallet<T> {
 			// Called again by a later run, until the commit phase's budget runs out.
 			BatchPause::Failed { item, fault } if fault.is_transient() => {
 				log::warn!(target: LOG_TARGET, "task {id}: item {item}: {fault}; calling it again at a later block");
-				StorageValueRef::persistent(&batch_key(key, BATCH_FAULTED)).set(&now);
+				note_block(&batch_key(key, BATCH_FAULTED), now);
 				return;
 			},
 			BatchPause::Failed { item, fault } => {
@@ -911,7 +905,8 @@ fn work_lock<T: Config>(
 /// dispute ([`OffchainExecution::item_showing`]), and tests.
 pub const BATCH_INPUTS: &[u8] = b"/batch-inputs";
 const BATCH_PROGRESS: &[u8] = b"/batch-progress";
-/// The block of the run whose call for the batch last faulted (transiently).
+/// The block of the run whose call for the batch last faulted (transiently): noted with
+/// [`note_block`], the batch goes after the others while [`noted_lately`].
 const BATCH_FAULTED: &[u8] = b"/batch-faulted";
 const BATCH_OUTPUT: &[u8] = b"/batch-output/";
 
@@ -938,16 +933,6 @@ fn clear_batch_work(key: &[u8]) {
 	progress.clear();
 	StorageValueRef::persistent(&batch_key(key, BATCH_INPUTS)).clear();
 	StorageValueRef::persistent(&batch_key(key, BATCH_FAULTED)).clear();
-}
-
-/// Whether a call for the batch of work `key` faulted in the run of the block before `now` (or
-/// of `now`).
-fn faulted_lately(key: &[u8], now: u64) -> bool {
-	StorageValueRef::persistent(&batch_key(key, BATCH_FAULTED))
-		.get::<u64>()
-		.ok()
-		.flatten()
-		.is_some_and(|at| at.saturating_add(1) >= now)
 }
 
 /// What a batch's outputs depend on besides its work key (the task, the agent, the round):

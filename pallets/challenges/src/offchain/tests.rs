@@ -272,12 +272,14 @@ fn the_chain_and_its_clients_commit_to_votes_alike() {
 /// the block.
 #[test]
 fn a_juror_calls_only_within_the_time_left_from_the_blocks_start() {
-	use agentchain_primitives::offchain::{jury_duties_lately, BLOCK_WORK_START_KEY};
+	use agentchain_primitives::offchain::{
+		noted_lately, BLOCK_WORK_START_KEY, JURY_DUTIES_SEEN_KEY,
+	};
 	let mut node = juror_node();
 	node.ext.execute_with(|| {
 		let (task, juror) = disputed();
 		let now = System::block_number();
-		assert!(!jury_duties_lately(now + 1));
+		assert!(!noted_lately(JURY_DUTIES_SEEN_KEY, now + 1));
 		let dispute = Disputes::<Test>::get(task).unwrap();
 		let budget = call_budget_ms(dispute.phase_ends, now, config().block_time_ms);
 		assert!(budget > 0);
@@ -291,7 +293,7 @@ fn a_juror_calls_only_within_the_time_left_from_the_blocks_start() {
 		// test on any request.
 		started_ago(budget);
 		Pallet::<Test>::run_jurors(now);
-		assert!(jury_duties_lately(now + 1));
+		assert!(noted_lately(JURY_DUTIES_SEEN_KEY, now + 1));
 		assert!(submitted(&node.pool).is_empty());
 		assert!(matches!(StorageValueRef::persistent(&key).get::<VoteRecord>(), Ok(None)));
 		// A millisecond of it left: the juror votes and commits.

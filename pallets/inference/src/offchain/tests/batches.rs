@@ -381,7 +381,7 @@ fn a_batch_is_called_for_only_within_the_runs_share_of_the_block_and_by_the_newe
 			let (id, executor) = submit_batch(batch::root(&inputs).unwrap());
 			let now = System::block_number();
 			let cutoff_ms = if jury_duties {
-				agentchain_primitives::offchain::note_jury_duties(now - 1);
+				note_block(JURY_DUTIES_SEEN_KEY, now - 1);
 				config.block_time_ms - config.block_time_ms / 6
 			} else {
 				config.block_time_ms
@@ -481,11 +481,7 @@ fn a_batch_whose_call_faulted_in_the_last_run_goes_after_the_others() {
 		next_block();
 		let now = System::block_number();
 		// The batch due sooner had a call fault in the last block's run.
-		StorageValueRef::persistent(&batch_key(
-			&key_of(sooner, executor_of(sooner)),
-			BATCH_FAULTED,
-		))
-		.set(&(now - 1));
+		note_block(&batch_key(&key_of(sooner, executor_of(sooner)), BATCH_FAULTED), now - 1);
 		expect_inputs_at(&node.http, LATER_URI, batch::document(&inputs));
 		expect_items(&node.http, &config, 0..ITEMS_PER_RUN - 1);
 		Inference::offchain_worker(now);
