@@ -106,6 +106,22 @@ pub fn call_budget_ms(phase_ends: u64, now: u64, block_time_ms: u64) -> u64 {
 		.saturating_sub(SUBMISSION_MARGIN_MS)
 }
 
+/// Whether a batch item's call that timed out was cut short by the end of the worker's run
+/// rather than hung: its deadline was the run's (`run_deadline_ms`, not its own timeout), and it
+/// began in the run's last quarter of a block. Such a call says nothing of the endpoint: the
+/// run was out of time, and the item is called first by the next run. A call that had most of
+/// a run and still timed out is the endpoint's fault (an item it hangs on), and its batch goes
+/// after the others for a run. Times are milliseconds of the same clock.
+pub fn cut_by_run_end(
+	started_ms: u64,
+	deadline_ms: u64,
+	run_deadline_ms: u64,
+	block_time_ms: u64,
+) -> bool {
+	deadline_ms == run_deadline_ms
+		&& started_ms.saturating_add(block_time_ms / 4) >= run_deadline_ms
+}
+
 /// Whole blocks between block `now` and the block before `phase_ends`: the blocks a call made
 /// now may use.
 pub fn blocks_left(phase_ends: u64, now: u64) -> u64 {
@@ -748,6 +764,19 @@ mod tests {
 		assert!(!calls_again(&Fault::Timeout, 11, Some(10)));
 		assert!(!calls_again(&Fault::Timeout, 10, None));
 		assert!(!calls_again(&Fault::Malformed, 10, Some(10)));
+	}
+
+	#[test]
+	fn a_call_the_runs_end_cut_short_is_told_from_one_that_hung() {
+		let (block, run_end) = (6_000, 106_000);
+		// Begun a few milliseconds before the run's end, which was its deadline: cut short.
+		assert!(cut_by_run_end(run_end - 3, run_end, run_end, block));
+		assert!(cut_by_run_end(run_end - block / 4, run_end, run_end, block));
+		// Begun with more than a quarter of a block left, and still not answered: it hung.
+		assert!(!cut_by_run_end(run_end - block / 4 - 1, run_end, run_end, block));
+		assert!(!cut_by_run_end(run_end - block, run_end, run_end, block));
+		// Its own timeout came first: the endpoint's fault, however late it began.
+		assert!(!cut_by_run_end(run_end - 3, run_end - 1, run_end, block));
 	}
 
 	#[test]

@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 122,
+	spec_version: 123,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -191,7 +191,11 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// (`TaskUnjudged`, flow `UnjudgedFees`), where it used to wait for a jury forever; spec 122,
 /// no migration (a constant added): agent nodes run batches' items for as long as a run lasts,
 /// at most `BatchCallsPerRun` calls, the earliest deadline first, where they ran `ItemsPerBlock`
-/// items of each batch a block.
+/// items of each batch a block; spec 123, no migration (a constant raised; agent nodes read the
+/// outputs of a batch begun under spec 122 from where it kept them): `BatchCallsPerRun` 16,384,
+/// where it was 2,048; agent nodes keep a batch's outputs by pages of 64, set aside a batch they
+/// measure they cannot finish in time after those due before it, and take a call the run's end
+/// cuts short for the run out of time, not a fault.
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

@@ -65,7 +65,7 @@ parameter_types! {
 	/// The task deposit: none by default, so that balance checks read simply.
 	pub static DepositBase: u64 = 0;
 	pub static DepositPerByte: u64 = 0;
-	/// The calls a run of the executor worker makes for batches (the runtime's is 2,048): as
+	/// The calls a run of the executor worker makes for batches (the runtime's is 16,384): as
 	/// many as `ItemsPerBlock` unless a test sets more.
 	pub static BatchCallsPerRun: u32 = 8;
 }

@@ -31,10 +31,13 @@
 //! (its record says it gave up). The node fetches the inputs document once and checks it
 //! against the chain's root, count and bounds (a document that fails is answered
 //! `INPUT_UNAVAILABLE`, as a referenced input is), keeps it, and runs the items in order with
-//! [`run_items`], after every single task of the run, the earliest deadline first, for a block
-//! (five sixths while it sits on juries) and at most `BatchCallsPerRun` calls a run: each output
-//! is stored under its index, then the progress, so across blocks and restarts no item
-//! is run twice (but the one in flight). A transient fault is called again at a later block
+//! [`run_items`], after every single task of the run, for a block (five sixths while it sits on
+//! juries) and at most `BatchCallsPerRun` calls a run. Batches go the earliest commit deadline
+//! first ([`deadline_order`]), but a batch that the node, at the speed it measured
+//! ([`call_time_us`]), can no longer finish in time after those before it goes after them all. Outputs are stored by pages of [`OUTPUTS_PAGE`]
+//! items, each page when full or when the run stops, then the progress: across blocks and
+//! restarts no item is run twice but those of a page the node had not written when it stopped.
+//! A transient fault is called again at a later block
 //! while the commit phase lasts; any other gives up. With the last item done, it commits to the
 //! outputs root; in the reveal phase it publishes the outputs document with `PUT` under the
 //! outputs URL (at a name unique to the assignment) and reveals the root with the document's
@@ -62,8 +65,8 @@ pub use agentchain_execution::{
 	SUBMISSION_MARGIN_MS,
 };
 use agentchain_execution::{
-	batch::{run_items, BatchPause, BatchProgress},
-	call_budget_ms, calls_again, checked_input, fetchable_uri, Sampling,
+	batch::{deadline_order, run_items, BatchPause, BatchProgress},
+	call_budget_ms, calls_again, checked_input, cut_by_run_end, fetchable_uri, Sampling,
 };
 use agentchain_primitives::offchain::{
 	forget_records, note_block, noted_lately, remember_record, store_if_absent, work_lock_key,
@@ -106,6 +109,9 @@ pub const MAX_WORK_RECORDS: usize = 1024;
 
 /// Prefix of the offchain storage keys of work records.
 const WORK_PREFIX: &[u8] = b"agentchain::inference::work::";
+/// Prefix of the offchain storage keys of the time a batch item of a model takes this node
+/// ([`model_call_time_key`]).
+const MODEL_CALL_TIME_PREFIX: &[u8] = b"agentchain::inference::item-call-time::";
 /// Prefix of the offchain storage keys of per-task locks.
 const LOCK_PREFIX: &[u8] = b"agentchain::inference::lock::";
 /// Offchain storage key of the list of live work records.
@@ -260,24 +266,64 @@ impl<T: Config> Pallet<T> {
 					Self::work_on(&mut run, operator, agent, id, task);
 					continue;
 				}
-				let to_run = task.status == TaskStatus::Assigned;
 				let key = work_key::<T>(id, agent, task.reassignments);
-				let faulted = noted_lately(&batch_key(&key, BATCH_FAULTED), run.now);
-				batches.push((to_run, faulted, task.phase_ends, id, index, task));
+				batches.push((task.phase_ends.saturated_into::<u64>(), id, index, key, task));
 			}
 		}
 		// Then the batches: first those to reveal (their outputs to publish, at most one call
-		// each), then those still to run, the earliest commit deadline first (with items paused
-		// between runs, no order meets more deadlines when the node can do all the work in time),
-		// but any whose call faulted in the last run after the others: an item that keeps
-		// timing out takes only the time they leave.
-		batches.sort_unstable_by_key(|&(to_run, faulted, phase_ends, id, ..)| {
-			(to_run, faulted, phase_ends, id)
-		});
-		for (_, _, _, id, index, task) in batches {
+		// each), then those still to run, the earliest commit deadline first but a batch that
+		// cannot finish in time after those before it after them all (`deadline_order`), and
+		// last any whose call faulted in the last run: an item that keeps timing out takes only
+		// the time the others leave.
+		batches.sort_unstable_by_key(|(phase_ends, id, ..)| (*phase_ends, *id));
+		let (to_reveal, to_run): (Vec<_>, Vec<_>) =
+			batches.into_iter().partition(|(.., task)| task.status != TaskStatus::Assigned);
+		let (faulted, to_run): (Vec<_>, Vec<_>) = to_run
+			.into_iter()
+			.partition(|(_, _, _, key, _)| noted_lately(&batch_key(key, BATCH_FAULTED), run.now));
+		let block_time_ms = run.config.block_time_ms;
+		let batch_ms = batch_time_ms(run.now, block_time_ms);
+		let needs: Vec<(u64, u64)> = to_run
+			.iter()
+			.map(|(phase_ends, _, _, key, task)| {
+				let budget = call_budget_ms(*phase_ends, run.now, block_time_ms);
+				let time = (u128::from(budget) * u128::from(batch_ms))
+					.checked_div(block_time_ms.into())
+					.unwrap_or_default();
+				(time.saturated_into(), Self::batch_work_left_ms(key, task))
+			})
+			.collect();
+		let mut to_run: Vec<Option<_>> = to_run.into_iter().map(Some).collect();
+		let to_run = deadline_order(&needs).into_iter().filter_map(|at| to_run[at].take());
+		for (_, id, index, _, task) in to_reveal.into_iter().chain(to_run).chain(faulted) {
 			let Some((operator, agent)) = operators.get(index) else { continue };
 			Self::work_on(&mut run, operator, agent, id, task);
 		}
+	}
+
+	/// How long this node still needs for the items of the batch `task`, whose work is kept
+	/// under `key`, in milliseconds: the items its progress does not count, at the time an item
+	/// of this batch took in its last runs, or before it ran, an item of its model in the node's
+	/// last batch runs ([`call_time_us`]; items of a model take longer the more tokens they may
+	/// ask). Before any was measured, none: the node has nothing to tell a batch it cannot
+	/// finish by, and runs them the earliest deadline first (the chain sizes commit periods so
+	/// that a node as fast as it assumes finishes each).
+	fn batch_work_left_ms(key: &[u8], task: &TaskInfo<T>) -> u64 {
+		let TaskInput::Batch { items, .. } = &task.input else { return 0 };
+		// Work this node no longer does (answered, committed or given up) takes no time.
+		if !matches!(StorageValueRef::persistent(key).get::<WorkRecord>(), Ok(None)) {
+			return 0;
+		}
+		let measured = call_time_us(&batch_key(key, BATCH_CALL_TIME))
+			.or_else(|| call_time_us(&model_call_time_key(&task.model, &task.params)));
+		let Some(per_call_us) = measured else { return 0 };
+		let done = match StorageValueRef::persistent(&batch_key(key, BATCH_PROGRESS))
+			.get::<BatchProgress>()
+		{
+			Ok(Some(progress)) if progress.count == *items => progress.done.min(*items),
+			_ => 0,
+		};
+		u64::from(items.saturating_sub(done)).saturating_mul(per_call_us) / 1000
 	}
 
 	/// Moves one assigned task `id`, read as `task`, on, as far as this node can in this run.
@@ -483,8 +529,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Works on a batch assigned to `agent`, as far as this run can, before `phase_ends` (see
 	/// the module's documentation): fetches and checks its inputs document once, runs its items
-	/// in order across runs (each output stored under its index, then the progress, for a block,
-	/// five sixths while the node sits on juries, and at most `BatchCallsPerRun` calls a run),
+	/// in order across runs (the outputs stored by pages, then the progress, for a block, five
+	/// sixths while the node sits on juries, and at most `BatchCallsPerRun` calls a run),
 	/// and commits to the outputs root. The outputs document is published
 	/// at the reveal ([`Self::publish_batch`]), once every executor committed: published before,
 	/// a co-executor could commit to it without running anything. `on_chain` as for
@@ -532,13 +578,11 @@ impl<T: Config> Pallet<T> {
 		// the commit phase's budget, at most `BatchCallsPerRun` calls for batches, and none once a
 		// newer block's work started. The chain sizes the commit period for `ItemsPerBlock` items
 		// a block; a faster node runs as many as its run's time allows and commits early. Batches
-		// are worked on the earliest deadline first (see `run_executor`).
+		// are ordered by their deadlines and the time they still need (see `run_executor`).
 		let phase_deadline = run.started.add(Duration::from_millis(budget_ms));
-		let juror_share =
-			if noted_lately(JURY_DUTIES_SEEN_KEY, now) { block_time_ms / 6 } else { 0 };
 		let run_deadline = run
 			.started
-			.add(Duration::from_millis(block_time_ms.saturating_sub(juror_share)))
+			.add(Duration::from_millis(batch_time_ms(now, block_time_ms)))
 			.min(phase_deadline);
 		let max_calls = T::BatchCallsPerRun::get();
 		let has_time = |calls: u32| {
@@ -599,10 +643,40 @@ impl<T: Config> Pallet<T> {
 		let progress_record = StorageValueRef::persistent(&progress_key);
 		let mut progress = match progress_record.get::<BatchProgress>() {
 			Ok(Some(progress)) if progress.is_for(&binding, *items) => progress,
-			_ => BatchProgress::new(binding, *items),
+			// Started over, and said so before any page is written: a page written under this
+			// binding is never counted by a progress of another.
+			_ => {
+				let progress = BatchProgress::new(binding, *items);
+				progress_record.set(&progress);
+				progress
+			},
 		};
+		let was_faulted = noted_lately(&batch_key(key, BATCH_FAULTED), now);
+		// Outputs are kept by pages of `OUTPUTS_PAGE` items, written when full and when the run
+		// stops, the progress after them: two writes a page rather than two an item, a
+		// database commit each. The page being filled is read back to go on with it; the items
+		// it lacks (lost in a crash) are run again.
+		let mut page = outputs_page(key, progress.done / OUTPUTS_PAGE);
+		page.truncate((progress.done % OUTPUTS_PAGE) as usize);
+		progress.done =
+			progress.done.saturating_sub(progress.done % OUTPUTS_PAGE - page.len() as u32);
 		let calls = core::cell::Cell::new(run.batch_calls);
+		let cut_short = core::cell::Cell::new(false);
+		// The items answered, and when the last was: what the node's time for an item is
+		// measured on (a call that failed, or that the run's end cut short, is left out).
+		let answered = core::cell::Cell::new(0u32);
+		let items_started = sp_io::offchain::timestamp();
+		let last_answered = core::cell::Cell::new(items_started);
 		let config = &run.config;
+		let store_page = |page: &mut Vec<Vec<u8>>, progress: &BatchProgress| {
+			let first = progress.done.saturating_sub(page.len() as u32);
+			StorageValueRef::persistent(&batch_outputs_page_key(key, first / OUTPUTS_PAGE))
+				.set(page);
+			progress_record.set(progress);
+			if progress.done % OUTPUTS_PAGE == 0 {
+				page.clear();
+			}
+		};
 		let paused = run_items(
 			&mut progress,
 			&inputs,
@@ -610,17 +684,52 @@ impl<T: Config> Pallet<T> {
 			|| has_time(calls.get()),
 			|_, prompt| {
 				calls.set(calls.get().saturating_add(1));
-				let item_deadline = sp_io::offchain::timestamp()
-					.add(Duration::from_millis(config.timeout_ms))
-					.min(run_deadline);
-				Self::complete(config, &model, prompt, &task.params, item_deadline)
+				let call_started = sp_io::offchain::timestamp();
+				let item_deadline =
+					call_started.add(Duration::from_millis(config.timeout_ms)).min(run_deadline);
+				let result = Self::complete(config, &model, prompt, &task.params, item_deadline);
+				if result.is_ok() {
+					answered.set(answered.get().saturating_add(1));
+					last_answered.set(sp_io::offchain::timestamp());
+				}
+				if result == Err(Fault::Timeout)
+					&& cut_by_run_end(
+						call_started.unix_millis(),
+						item_deadline.unix_millis(),
+						run_deadline.unix_millis(),
+						block_time_ms,
+					) {
+					cut_short.set(true);
+				}
+				result
 			},
-			|index, output, progress| {
-				StorageValueRef::persistent(&batch_output_key(key, index)).set(&output.to_vec());
-				progress_record.set(progress);
+			|_, output, progress| {
+				page.push(output.to_vec());
+				if progress.done % OUTPUTS_PAGE == 0 || progress.is_complete() {
+					store_page(&mut page, progress);
+				}
 			},
 		);
+		if !page.is_empty() && !progress.is_complete() {
+			store_page(&mut page, &progress);
+		}
 		run.batch_calls = calls.get();
+		let millis = last_answered.get().diff(&items_started).millis();
+		note_call_time(&batch_key(key, BATCH_CALL_TIME), millis, answered.get());
+		note_call_time(&model_call_time_key(&task.model, &task.params), millis, answered.get());
+		// A call the run's end cut short is the run out of time, not a fault of the endpoint's;
+		// but a batch whose call faulted in the last run stays faulted until an item is
+		// answered, so that an item the endpoint hangs on, cut short when the batch's turn
+		// comes late in a run, does not win the batch its place back.
+		let paused = match paused {
+			BatchPause::Failed { .. } if cut_short.get() => {
+				if was_faulted && answered.get() == 0 {
+					note_block(&batch_key(key, BATCH_FAULTED), now);
+				}
+				BatchPause::OutOfTime
+			},
+			paused => paused,
+		};
 		match paused {
 			BatchPause::Complete => {},
 			BatchPause::OutOfTime => return,
@@ -900,7 +1009,8 @@ fn work_lock<T: Config>(
 }
 
 /// Suffixes of the offchain storage keys of a batch's work, after its work record's key: the
-/// checked inputs, the progress, and each item's output (then its index). The layout is public
+/// checked inputs, the progress, and each page of outputs (then its index, see
+/// [`OUTPUTS_PAGE`]). The layout is public
 /// for what reads a node's batch work besides this worker: the item an executor shows in a
 /// dispute ([`OffchainExecution::item_showing`]), and tests.
 pub const BATCH_INPUTS: &[u8] = b"/batch-inputs";
@@ -908,16 +1018,88 @@ const BATCH_PROGRESS: &[u8] = b"/batch-progress";
 /// The block of the run whose call for the batch last faulted (transiently): noted with
 /// [`note_block`], the batch goes after the others while [`noted_lately`].
 const BATCH_FAULTED: &[u8] = b"/batch-faulted";
-const BATCH_OUTPUT: &[u8] = b"/batch-output/";
+/// The time an item of the batch took this node ([`call_time_us`]).
+const BATCH_CALL_TIME: &[u8] = b"/batch-call-time";
+const BATCH_OUTPUTS_PAGE: &[u8] = b"/batch-outputs/";
+/// Each item's output under its index, as a node of runtime spec 122 or before stored them.
+const LEGACY_BATCH_OUTPUT: &[u8] = b"/batch-output/";
+
+/// Items whose outputs a node keeps under one offchain storage key: page `p` holds the outputs
+/// of items `p × OUTPUTS_PAGE` on, in order, as many as are done. A database write costs the
+/// node about as much as a call to a fast endpoint, so outputs are written a page at a time.
+/// Unit tests use pages of 5, so that their batches of 20 items, run 7 or 8 items a run, fill
+/// pages across runs and end runs within a page.
+pub const OUTPUTS_PAGE: u32 = if cfg!(test) { 5 } else { 64 };
 
 /// The offchain storage key of a part of a batch's work.
 pub fn batch_key(key: &[u8], part: &[u8]) -> Vec<u8> {
 	[key, part].concat()
 }
 
-/// The offchain storage key of the output of item `index` of a batch.
-pub fn batch_output_key(key: &[u8], index: u32) -> Vec<u8> {
-	[key, BATCH_OUTPUT, &index.to_le_bytes()[..]].concat()
+/// How long a run of this node's executor worker at block `now` may work on batches, counted
+/// from the block's start: a block, or five sixths of it while the node sits on juries (the rest
+/// is its juror's worker's, which runs after the executor's and notes that it found duties).
+fn batch_time_ms(now: u64, block_time_ms: u64) -> u64 {
+	let juror_share = if noted_lately(JURY_DUTIES_SEEN_KEY, now) { block_time_ms / 6 } else { 0 };
+	block_time_ms.saturating_sub(juror_share)
+}
+
+/// The time one batch item took this node, in microseconds, as measured over its last batch
+/// runs ([`note_call_time`]) and kept under `key`: a batch's own, under its work's key, or its
+/// model's ([`model_call_time_key`]). `None` before any was measured.
+pub fn call_time_us(key: &[u8]) -> Option<u64> {
+	StorageValueRef::persistent(key).get::<u64>().ok().flatten()
+}
+
+/// Notes under `key` that `calls` batch items took `millis` milliseconds: the measure is moved a
+/// quarter of the way towards it, so that one slow or fast run moves the node's estimate only
+/// partly. It orders the node's batches ([`deadline_order`]), never gives one up.
+fn note_call_time(key: &[u8], millis: u64, calls: u32) {
+	let Some(measured) = millis.saturating_mul(1000).checked_div(calls.into()) else { return };
+	let estimate = match call_time_us(key) {
+		Some(before) => before.saturating_mul(3).saturating_add(measured) / 4,
+		None => measured,
+	};
+	StorageValueRef::persistent(key).set(&estimate);
+}
+
+/// The offchain storage key of the time a batch item of `model`, called with `params`, takes
+/// this node: per `max_tokens`, since an item takes longer the more tokens it may ask, and one
+/// requester's long items must not make every batch of the model look longer.
+pub fn model_call_time_key(model: &crate::ModelId, params: &TaskParams) -> Vec<u8> {
+	[MODEL_CALL_TIME_PREFIX, model.as_ref(), &params.max_tokens.to_le_bytes()[..]].concat()
+}
+
+/// The offchain storage key of page `page` of a batch's outputs ([`OUTPUTS_PAGE`]).
+pub fn batch_outputs_page_key(key: &[u8], page: u32) -> Vec<u8> {
+	[key, BATCH_OUTPUTS_PAGE, &page.to_le_bytes()[..]].concat()
+}
+
+/// The outputs stored in page `page` of the batch whose work is kept under `key`: none when it
+/// is missing or unreadable. A page never written is read from the keys a node of runtime spec
+/// 122 or before stored each output under ([`legacy_output_key`]), as far as they go, so that a
+/// batch in flight when the node's runtime is upgraded is continued, committed and revealed.
+fn outputs_page(key: &[u8], page: u32) -> Vec<Vec<u8>> {
+	match StorageValueRef::persistent(&batch_outputs_page_key(key, page)).get::<Vec<Vec<u8>>>() {
+		Ok(Some(outputs)) => outputs,
+		_ => {
+			let first = page.saturating_mul(OUTPUTS_PAGE);
+			(first..first.saturating_add(OUTPUTS_PAGE))
+				.map_while(|index| {
+					StorageValueRef::persistent(&legacy_output_key(key, index))
+						.get::<Vec<u8>>()
+						.ok()
+						.flatten()
+				})
+				.collect()
+		},
+	}
+}
+
+/// The key a node of runtime spec 122 or before stored the output of item `index` of a batch
+/// under, one key an item; read by [`outputs_page`] and cleared by [`clear_batch_work`].
+fn legacy_output_key(key: &[u8], index: u32) -> Vec<u8> {
+	[key, LEGACY_BATCH_OUTPUT, &index.to_le_bytes()[..]].concat()
 }
 
 /// Clears what a batch's work stored besides its record: its inputs, its progress and the
@@ -926,13 +1108,22 @@ fn clear_batch_work(key: &[u8]) {
 	let progress_key = batch_key(key, BATCH_PROGRESS);
 	let mut progress = StorageValueRef::persistent(&progress_key);
 	if let Ok(Some(progress)) = progress.get::<BatchProgress>() {
+		for page in 0..progress.count.div_ceil(OUTPUTS_PAGE) {
+			StorageValueRef::persistent(&batch_outputs_page_key(key, page)).clear();
+		}
+		// Outputs a node of runtime spec 122 or before stored, one key an item.
 		for index in 0..progress.count {
-			StorageValueRef::persistent(&batch_output_key(key, index)).clear();
+			let legacy_key = legacy_output_key(key, index);
+			let mut legacy = StorageValueRef::persistent(&legacy_key);
+			if matches!(legacy.get::<Vec<u8>>(), Ok(Some(_))) {
+				legacy.clear();
+			}
 		}
 	}
 	progress.clear();
 	StorageValueRef::persistent(&batch_key(key, BATCH_INPUTS)).clear();
 	StorageValueRef::persistent(&batch_key(key, BATCH_FAULTED)).clear();
+	StorageValueRef::persistent(&batch_key(key, BATCH_CALL_TIME)).clear();
 }
 
 /// What a batch's outputs depend on besides its work key (the task, the agent, the round):
@@ -968,16 +1159,19 @@ fn batch_document_name(key: &[u8]) -> Vec<u8> {
 /// The outputs of the `items` items of the batch whose work is kept under `key`, in order; the
 /// index of the first one lost or not UTF-8, if any.
 fn stored_outputs(key: &[u8], items: u32) -> Result<Vec<String>, u32> {
-	(0..items)
-		.map(|index| {
-			let stored =
-				StorageValueRef::persistent(&batch_output_key(key, index)).get::<Vec<u8>>();
-			match stored.ok().flatten().map(String::from_utf8) {
-				Some(Ok(output)) => Ok(output),
-				_ => Err(index),
+	let mut outputs = Vec::with_capacity(items as usize);
+	for page in 0..items.div_ceil(OUTPUTS_PAGE) {
+		let first = page * OUTPUTS_PAGE;
+		let stored = outputs_page(key, page);
+		for index in first..first.saturating_add(OUTPUTS_PAGE).min(items) {
+			let output = stored.get((index - first) as usize).cloned().map(String::from_utf8);
+			match output {
+				Some(Ok(output)) => outputs.push(output),
+				_ => return Err(index),
 			}
-		})
-		.collect()
+		}
+	}
+	Ok(outputs)
 }
 
 /// Writes a document to `uri` with `PUT`; any 2xx status is success.

@@ -340,7 +340,7 @@ fn a_juror_of_an_item_dispute_runs_the_item_shown_and_votes_its_output() {
 #[test]
 fn an_executors_node_shows_the_item_its_root_is_challenged_on() {
 	use crate::tests::items::{outputs, prompts, submit_batch, tree, ITEMS};
-	use pallet_inference::offchain::{batch_key, batch_output_key, work_key, BATCH_INPUTS};
+	use pallet_inference::offchain::{batch_key, batch_outputs_page_key, work_key, BATCH_INPUTS};
 	let mut node = juror_node();
 	node.ext.execute_with(|| {
 		let answers = outputs(None);
@@ -350,10 +350,8 @@ fn an_executors_node_shows_the_item_its_root_is_challenged_on() {
 		// The batch work its node kept: the inputs, and each item's output.
 		let key = work_key::<Test>(task, &executor, 0);
 		StorageValueRef::persistent(&batch_key(&key, BATCH_INPUTS)).set(&prompts());
-		for (i, answer) in answers.iter().enumerate() {
-			StorageValueRef::persistent(&batch_output_key(&key, i as u32))
-				.set(&answer.clone().into_bytes());
-		}
+		let page: Vec<Vec<u8>> = answers.iter().map(|answer| answer.clone().into_bytes()).collect();
+		StorageValueRef::persistent(&batch_outputs_page_key(&key, 0)).set(&page);
 		let root = tree(&answers).root();
 		let salt = [3u8; 32];
 		assert_ok!(Inference::commit(
@@ -396,7 +394,7 @@ fn an_executors_node_shows_the_item_its_root_is_challenged_on() {
 #[test]
 fn executors_nodes_bisect_their_roots_to_the_first_differing_item_and_show_it() {
 	use crate::tests::items::{prompts, submit_batch, tree, ITEMS};
-	use pallet_inference::offchain::{batch_key, batch_output_key, work_key, BATCH_INPUTS};
+	use pallet_inference::offchain::{batch_key, batch_outputs_page_key, work_key, BATCH_INPUTS};
 	let mut node = juror_node();
 	node.ext.execute_with(|| {
 		let honest: Vec<String> = (0..ITEMS).map(|i| format!("answer {i}")).collect();
@@ -410,10 +408,9 @@ fn executors_nodes_bisect_their_roots_to_the_first_differing_item_and_show_it() 
 		for (executor, outputs) in executors.iter().zip([&honest, &lies]) {
 			let key = work_key::<Test>(task, executor, 0);
 			StorageValueRef::persistent(&batch_key(&key, BATCH_INPUTS)).set(&prompts());
-			for (i, output) in outputs.iter().enumerate() {
-				StorageValueRef::persistent(&batch_output_key(&key, i as u32))
-					.set(&output.clone().into_bytes());
-			}
+			let page: Vec<Vec<u8>> =
+				outputs.iter().map(|output| output.clone().into_bytes()).collect();
+			StorageValueRef::persistent(&batch_outputs_page_key(&key, 0)).set(&page);
 			let root = tree(outputs).root();
 			assert_ok!(Inference::commit(
 				RuntimeOrigin::signed(*executor),

@@ -237,9 +237,99 @@ fn an_agent_node_runs_a_batch_across_blocks_publishes_its_outputs_and_commits_th
 		for part in [
 			batch_key(&key, BATCH_INPUTS),
 			batch_key(&key, BATCH_PROGRESS),
-			batch_output_key(&key, 0),
+			batch_outputs_page_key(&key, 0),
 		] {
 			assert_eq!(StorageValueRef::persistent(&part).get::<Vec<u8>>().unwrap(), None);
+		}
+	});
+}
+
+/// Outputs are written a page at a time, the progress after them: a page lost in a crash (the
+/// progress counting items it lacks) has its items run again, never a root committed without
+/// them.
+#[test]
+fn a_page_of_outputs_lost_in_a_crash_has_its_items_run_again() {
+	let config = config();
+	let mut node = batch_node(&config);
+	node.ext.execute_with(|| {
+		let inputs = prompts();
+		let (id, executor) = submit_batch(batch::root(&inputs).unwrap());
+		let key = key_of(id, executor);
+		// The first run: the fetch and items 0 to 6, in a full page and a page of two.
+		expect_inputs(&node.http, batch::document(&inputs));
+		expect_items(&node.http, &config, 0..ITEMS_PER_RUN - 1);
+		Inference::offchain_worker(System::block_number());
+		let page = |index| {
+			StorageValueRef::persistent(&batch_outputs_page_key(&key, index))
+				.get::<Vec<Vec<u8>>>()
+				.unwrap()
+		};
+		let answers = |items: core::ops::Range<u32>| -> Vec<Vec<u8>> {
+			items.map(|i| answer(i).into_bytes()).collect()
+		};
+		assert_eq!(OUTPUTS_PAGE, 5);
+		assert_eq!(page(0), Some(answers(0..5)));
+		assert_eq!(page(1), Some(answers(5..7)));
+
+		// The node stopped after writing the progress but lost the page being filled.
+		StorageValueRef::persistent(&batch_outputs_page_key(&key, 1)).clear();
+		next_block();
+		expect_items(&node.http, &config, 5..13);
+		Inference::offchain_worker(System::block_number());
+		assert_eq!(page(1), Some(answers(5..10)));
+		assert_eq!(page(2), Some(answers(10..13)));
+		next_block();
+		expect_items(&node.http, &config, 13..ITEMS);
+		Inference::offchain_worker(System::block_number());
+		// Every page complete, and the root of every output committed.
+		assert_eq!(page(3), Some(answers(15..20)));
+		let root = batch::root(&(0..ITEMS).map(answer).collect::<Vec<_>>()).unwrap();
+		let Some(WorkRecord::BatchWorking { root: committed, .. }) = work_record(id, executor)
+		else {
+			panic!("no commitment")
+		};
+		assert_eq!(committed, root);
+	});
+}
+
+/// A batch a node of runtime spec 122 was running when its runtime was upgraded (each output
+/// stored under its index) is continued from where it stopped and committed with every output,
+/// and its old keys go with its work.
+#[test]
+fn a_batch_begun_with_each_output_under_its_index_is_continued_after_the_upgrade() {
+	let config = config();
+	let mut node = batch_node(&config);
+	node.ext.execute_with(|| {
+		let inputs = prompts();
+		let (id, executor) = submit_batch(batch::root(&inputs).unwrap());
+		let key = key_of(id, executor);
+		let task = Tasks::<Test>::get(id).unwrap();
+		// What spec 122 stored after 7 items: the inputs, each output, the progress.
+		StorageValueRef::persistent(&batch_key(&key, BATCH_INPUTS)).set(&inputs);
+		for i in 0..7 {
+			StorageValueRef::persistent(&legacy_output_key(&key, i)).set(&answer(i).into_bytes());
+		}
+		let mut progress = BatchProgress::new(batch_binding::<Test>(&key, &task, &config), ITEMS);
+		progress.done = 7;
+		StorageValueRef::persistent(&batch_key(&key, BATCH_PROGRESS)).set(&progress);
+
+		expect_items(&node.http, &config, 7..15);
+		Inference::offchain_worker(System::block_number());
+		next_block();
+		expect_items(&node.http, &config, 15..ITEMS);
+		Inference::offchain_worker(System::block_number());
+		let root = batch::root(&(0..ITEMS).map(answer).collect::<Vec<_>>()).unwrap();
+		let Some(WorkRecord::BatchWorking { root: committed, .. }) = work_record(id, executor)
+		else {
+			panic!("no commitment")
+		};
+		assert_eq!(committed, root);
+
+		// Its work cleared (as when the task ends), the old keys go with it.
+		clear_batch_work(&key);
+		for i in 0..7 {
+			let old = legacy_output_key(&key, i);
+			assert_eq!(StorageValueRef::persistent(&old).get::<Vec<u8>>().unwrap(), None);
 		}
 	});
 }
@@ -321,8 +411,7 @@ fn a_batch_record_dropped_as_the_oldest_takes_its_inputs_and_outputs_with_it() {
 		let parts = [
 			batch_key(&key, BATCH_INPUTS),
 			batch_key(&key, BATCH_PROGRESS),
-			batch_output_key(&key, 0),
-			batch_output_key(&key, ITEMS_PER_RUN - 2),
+			batch_outputs_page_key(&key, 0),
 		];
 		for part in &parts {
 			assert!(StorageValueRef::persistent(part).get::<Vec<u8>>().unwrap().is_some());
@@ -420,7 +509,6 @@ fn a_batch_is_called_for_only_within_the_runs_share_of_the_block_and_by_the_newe
 /// deadline.
 #[test]
 fn batches_are_run_the_earliest_deadline_first() {
-	const LATER_URI: &str = "http://127.0.0.1:8080/d/l.json";
 	let config = config();
 	for longer_first in [true, false] {
 		let mut node = batch_node(&config);
@@ -465,20 +553,88 @@ fn batches_are_run_the_earliest_deadline_first() {
 	}
 }
 
-/// A batch whose call faulted in the last run (an item that timed out, say) goes after the
-/// others, whatever its deadline: an item that keeps timing out takes only the time they leave.
+/// Where the batch due later of [`sooner_and_later`] publishes its inputs.
+const LATER_URI: &str = "http://127.0.0.1:8080/d/l.json";
+
+/// Two batches of `prompts()` drawn at the next block, one due sooner (a commit period of 10
+/// blocks) and one due later (16, its inputs at [`LATER_URI`]): the inputs and the two ids.
+fn sooner_and_later() -> (Vec<String>, TaskId, TaskId) {
+	let inputs = prompts();
+	let root = batch::root(&inputs).unwrap();
+	register_verifiers(&[41, 42, 43, 44], 500);
+	let sooner = submit_batch_undrawn(root, INPUTS_URI, 10);
+	let later = submit_batch_undrawn(root, LATER_URI, 16);
+	next_block();
+	(inputs, sooner, later)
+}
+
+/// A node too slow for all its batches runs first those it can still finish in time: a batch
+/// due sooner that its items can no longer meet goes after a later one that it can, rather than
+/// taking the time both need and missing both deadlines (earliest deadline first would).
 #[test]
-fn a_batch_whose_call_faulted_in_the_last_run_goes_after_the_others() {
-	const LATER_URI: &str = "http://127.0.0.1:8080/d/l.json";
+fn a_batch_that_cannot_finish_in_time_goes_after_one_that_can() {
+	let config = config();
+	let mut node = batch_node(&config);
+	node.ext.execute_with(|| {
+		let (inputs, sooner, later) = sooner_and_later();
+		// The node measured an item at 0.6 of a block: the 20 items take 12 blocks, more than
+		// the batch due sooner has left and less than the later one has.
+		let per_item_us = config.block_time_ms * 600;
+		StorageValueRef::persistent(&model_call_time_key(&model(), &ITEM_PARAMS)).set(&per_item_us);
+		let now = System::block_number();
+		let left = |id| {
+			let phase_ends = Tasks::<Test>::get(id).unwrap().phase_ends;
+			call_budget_ms(phase_ends, now, config.block_time_ms)
+		};
+		let needed = u64::from(ITEMS) * per_item_us / 1000;
+		assert!(left(sooner) < needed && needed <= left(later));
+
+		expect_inputs_at(&node.http, LATER_URI, batch::document(&inputs));
+		expect_items(&node.http, &config, 0..ITEMS_PER_RUN - 1);
+		Inference::offchain_worker(now);
+		assert_eq!(inputs_of(later), Some(inputs.clone()));
+		assert_eq!(inputs_of(sooner), None);
+		// The run's items took no time on this node's clock: the model's measure moves a quarter
+		// of the way towards it, and the batch has its own.
+		assert_eq!(
+			call_time_us(&model_call_time_key(&model(), &ITEM_PARAMS)),
+			Some(per_item_us * 3 / 4)
+		);
+		let of_later = batch_key(&key_of(later, executor_of(later)), BATCH_CALL_TIME);
+		assert_eq!(call_time_us(&of_later), Some(0));
+		// The batch due sooner has none of its own yet: it goes by the model's.
+		let of_sooner = batch_key(&key_of(sooner, executor_of(sooner)), BATCH_CALL_TIME);
+		assert_eq!(call_time_us(&of_sooner), None);
+	});
+}
+
+/// A batch this node no longer works on (answered unavailable, committed, or given up) counts
+/// no time in the order: a requester's batches with a document that fails cannot push the
+/// node's real work past its deadlines.
+#[test]
+fn a_batch_the_node_is_done_with_counts_no_work() {
 	let config = config();
 	let mut node = batch_node(&config);
 	node.ext.execute_with(|| {
 		let inputs = prompts();
-		let root = batch::root(&inputs).unwrap();
-		register_verifiers(&[41, 42, 43, 44], 500);
-		let sooner = submit_batch_undrawn(root, INPUTS_URI, 10);
-		let later = submit_batch_undrawn(root, LATER_URI, 16);
-		next_block();
+		let (id, executor) = submit_batch(batch::root(&inputs).unwrap());
+		let key = key_of(id, executor);
+		let task = Tasks::<Test>::get(id).unwrap();
+		StorageValueRef::persistent(&model_call_time_key(&model(), &ITEM_PARAMS)).set(&2_000u64);
+		assert_eq!(Inference::batch_work_left_ms(&key, &task), u64::from(ITEMS) * 2);
+		StorageValueRef::persistent(&key).set(&WorkRecord::Failed);
+		assert_eq!(Inference::batch_work_left_ms(&key, &task), 0);
+	});
+}
+
+/// A batch whose call faulted in the last run (an item that timed out, say) goes after the
+/// others, whatever its deadline: an item that keeps timing out takes only the time they leave.
+#[test]
+fn a_batch_whose_call_faulted_in_the_last_run_goes_after_the_others() {
+	let config = config();
+	let mut node = batch_node(&config);
+	node.ext.execute_with(|| {
+		let (inputs, sooner, later) = sooner_and_later();
 		let now = System::block_number();
 		// The batch due sooner had a call fault in the last block's run.
 		note_block(&batch_key(&key_of(sooner, executor_of(sooner)), BATCH_FAULTED), now - 1);
