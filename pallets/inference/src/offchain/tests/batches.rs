@@ -123,6 +123,19 @@ fn outputs_uri(id: TaskId, agent: u64) -> Vec<u8> {
 	[OUTPUTS_URL, &batch_document_name(&key_of(id, agent))[..]].concat()
 }
 
+/// The root of every item's answer: what a node that ran the whole batch commits to.
+fn answers_root() -> H256 {
+	batch::root(&(0..ITEMS).map(answer).collect::<Vec<_>>()).unwrap()
+}
+
+/// The outputs root the node recorded committing to for batch `id`, as `agent`'s executor.
+fn committed_root(id: TaskId, agent: u64) -> H256 {
+	let Some(WorkRecord::BatchWorking { root, .. }) = work_record(id, agent) else {
+		panic!("no batch record")
+	};
+	root
+}
+
 #[test]
 fn an_agent_node_runs_a_batch_across_blocks_publishes_its_outputs_and_commits_their_root() {
 	let config = config();
@@ -283,12 +296,7 @@ fn a_page_of_outputs_lost_in_a_crash_has_its_items_run_again() {
 		Inference::offchain_worker(System::block_number());
 		// Every page complete, and the root of every output committed.
 		assert_eq!(page(3), Some(answers(15..20)));
-		let root = batch::root(&(0..ITEMS).map(answer).collect::<Vec<_>>()).unwrap();
-		let Some(WorkRecord::BatchWorking { root: committed, .. }) = work_record(id, executor)
-		else {
-			panic!("no commitment")
-		};
-		assert_eq!(committed, root);
+		assert_eq!(committed_root(id, executor), answers_root());
 	});
 }
 
@@ -318,12 +326,7 @@ fn a_batch_begun_with_each_output_under_its_index_is_continued_after_the_upgrade
 		next_block();
 		expect_items(&node.http, &config, 15..ITEMS);
 		Inference::offchain_worker(System::block_number());
-		let root = batch::root(&(0..ITEMS).map(answer).collect::<Vec<_>>()).unwrap();
-		let Some(WorkRecord::BatchWorking { root: committed, .. }) = work_record(id, executor)
-		else {
-			panic!("no commitment")
-		};
-		assert_eq!(committed, root);
+		assert_eq!(committed_root(id, executor), answers_root());
 
 		// Its work cleared (as when the task ends), the old keys go with it.
 		clear_batch_work(&key);
@@ -447,11 +450,7 @@ fn a_node_faster_than_the_chain_assumes_runs_a_whole_batch_in_one_run_and_commit
 		Inference::offchain_worker(System::block_number());
 		let commits = submitted(&node.pool);
 		assert!(matches!(commits[..], [(_, crate::Call::commit { task, .. })] if task == id));
-		let outputs: Vec<String> = (0..ITEMS).map(answer).collect();
-		let Some(WorkRecord::BatchWorking { root, .. }) = work_record(id, executor) else {
-			panic!("no batch record")
-		};
-		assert_eq!(root, batch::root(&outputs).unwrap());
+		assert_eq!(committed_root(id, executor), answers_root());
 	});
 }
 
