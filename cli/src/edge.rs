@@ -36,8 +36,8 @@ use crate::{
 	CliError,
 };
 use agentchain_execution::{
-	answer_hash, call_budget_ms, calls_again, checked_input, commitment_of, completion_request,
-	due, exact_match_vote, fetchable_uri, heartbeat_due, jury_vote, parse_completion,
+	answer_hash, call_budget_ms, calls_again, checked_input, commitment_of, completion_output,
+	completion_request, due, exact_match_vote, fetchable_uri, heartbeat_due, jury_vote,
 	parse_model_mapping, release_nonce, resend_nonce, reserve_nonce, truncate_output,
 	vote_commitment, EndpointApi, Fault, ModelMapping, Sampling, VoteRecord, WorkRecord,
 	RESUBMIT_AFTER,
@@ -202,33 +202,54 @@ impl Endpoint {
 		self.models.iter().find(|m| &m.id == model).map(|m| m.name.as_str())
 	}
 
-	/// Sends a request and reads its body, bounded in size and by `deadline`. A request whose
-	/// connection fails is sent once more while time remains (a kept-alive connection the server
-	/// closed as it was reused fails at once, though the endpoint is up), as the node does.
+	/// Sends a request and reads the body of its 200 answer (any other status is a
+	/// [`Fault::Status`]), bounded in size and by `deadline`.
 	async fn call(
 		&self,
 		request: impl Fn() -> hyper::Request<Full<Bytes>>,
 		deadline: Instant,
 	) -> Result<Vec<u8>, Fault> {
-		match self.call_once(request(), deadline).await {
+		match self.answer(request, deadline, false).await? {
+			(200, body) => Ok(body),
+			(status, _) => Err(Fault::Status(status)),
+		}
+	}
+
+	/// Sends a request and reads its answer: the status, and the body when the status is 200,
+	/// or, with `error_bodies`, 400 or 422 (which may refuse the prompt on the endpoint's content policy,
+	/// [`agentchain_execution::is_content_refusal`]), bounded in size and by `deadline`. A
+	/// request whose connection fails is sent once more while time remains (a kept-alive
+	/// connection the server closed as it was reused fails at once, though the endpoint is
+	/// up), as the node does.
+	async fn answer(
+		&self,
+		request: impl Fn() -> hyper::Request<Full<Bytes>>,
+		deadline: Instant,
+		error_bodies: bool,
+	) -> Result<(u16, Vec<u8>), Fault> {
+		match self.answer_once(request(), deadline, error_bodies).await {
 			Err(Fault::Unreachable) if Instant::now() < deadline => {
-				self.call_once(request(), deadline).await
+				self.answer_once(request(), deadline, error_bodies).await
 			},
 			result => result,
 		}
 	}
 
-	async fn call_once(
+	async fn answer_once(
 		&self,
 		request: hyper::Request<Full<Bytes>>,
 		deadline: Instant,
-	) -> Result<Vec<u8>, Fault> {
+		error_bodies: bool,
+	) -> Result<(u16, Vec<u8>), Fault> {
 		let max = self.max_response_bytes;
-		let exchange = async {
-			let response = self.client.request(request).await.map_err(|_| Fault::Unreachable)?;
-			if response.status() != hyper::StatusCode::OK {
-				return Err(Fault::Status(response.status().as_u16()));
-			}
+		let respond = async { self.client.request(request).await.map_err(|_| Fault::Unreachable) };
+		let response =
+			tokio::time::timeout_at(deadline, respond).await.map_err(|_| Fault::Timeout)??;
+		let status = response.status().as_u16();
+		if status != 200 && !(error_bodies && matches!(status, 400 | 422)) {
+			return Ok((status, Vec::new()));
+		}
+		let read = async {
 			let declared = response
 				.headers()
 				.get(hyper::header::CONTENT_LENGTH)
@@ -250,7 +271,13 @@ impl Endpoint {
 			}
 			Ok(bytes)
 		};
-		tokio::time::timeout_at(deadline, exchange).await.map_err(|_| Fault::Timeout)?
+		match tokio::time::timeout_at(deadline, read).await.map_err(|_| Fault::Timeout) {
+			Ok(Ok(body)) => Ok((status, body)),
+			// An error's body that cannot be read whole is an error without a body: only a
+			// 200's failures are the call's, as on the node.
+			Ok(Err(fault)) | Err(fault) if status == 200 => Err(fault),
+			_ => Ok((status, Vec::new())),
+		}
 	}
 
 	/// Task `task`'s output from the endpoint, truncated to `max_output_len` bytes; `Ok(None)`
@@ -313,8 +340,8 @@ impl Endpoint {
 				.body(Full::new(body.clone()))
 				.unwrap_or_else(|_| hyper::Request::new(Full::new(Bytes::new())))
 		};
-		let body = self.call(request, deadline).await?;
-		let output = parse_completion(&body, model)?;
+		let (status, body) = self.answer(request, deadline, true).await?;
+		let output = completion_output(status, &body, model)?;
 		Ok(truncate_output(output, max_output_len))
 	}
 }
@@ -1426,6 +1453,71 @@ fn random_salt() -> Result<[u8; 32], CliError> {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	/// An endpoint at a local port answering every request with `status` and `body`, then
+	/// closing the connection.
+	fn endpoint_answering(status: &'static str, body: &'static str) -> Endpoint {
+		use std::io::{Read, Write};
+		let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+		let port = listener.local_addr().unwrap().port();
+		std::thread::spawn(move || {
+			for stream in listener.incoming() {
+				let Ok(mut stream) = stream else { return };
+				let mut request = [0u8; 4096];
+				let _ = stream.read(&mut request);
+				let answer = format!(
+					"HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+					body.len()
+				);
+				let _ = stream.write_all(answer.as_bytes());
+			}
+		});
+		let options = RunOptions {
+			operator_key: "//Alice".into(),
+			endpoint: format!("http://127.0.0.1:{port}/v1"),
+			api: ApiArg::Chat,
+			api_key_file: None,
+			models: vec![parse_model_mapping("m").unwrap()],
+			timeout: 5,
+			max_response_bytes: 4096,
+			state_dir: None,
+			chain_spec: None,
+			bootnode: Vec::new(),
+		};
+		Endpoint::new(&options).unwrap()
+	}
+
+	/// The output of a completion call to `endpoint`, as `infer` forms it.
+	async fn output_of(endpoint: &Endpoint) -> Result<Vec<u8>, Fault> {
+		let sampling = Sampling { max_tokens: 8, temperature_milli: 0, seed: 0 };
+		let (url, body) =
+			completion_request(&endpoint.base_url, endpoint.api, "m", "hi", &sampling);
+		let request = || {
+			hyper::Request::post(url.as_str())
+				.header(hyper::header::CONTENT_TYPE, "application/json")
+				.body(Full::new(Bytes::from(body.clone())))
+				.unwrap()
+		};
+		let deadline = Instant::now() + Duration::from_secs(5);
+		let (status, body) = endpoint.answer(request, deadline, true).await?;
+		completion_output(status, &body, "m")
+	}
+
+	#[tokio::test]
+	async fn a_content_policy_refusal_is_answered_refused_and_any_other_error_is_a_fault() {
+		let refusal = r#"{"error":{"message":"filtered","code":"content_filter","status":400}}"#;
+		let refused = endpoint_answering("400 Bad Request", refusal);
+		assert_eq!(output_of(&refused).await, Ok(agentchain_execution::REFUSED.to_vec()));
+		let other = r#"{"error":{"message":"max_tokens too large","code":"invalid_value"}}"#;
+		let bad = endpoint_answering("400 Bad Request", other);
+		assert_eq!(output_of(&bad).await, Err(Fault::Status(400)));
+		// The node's own setup at fault, whatever its body says: never answered refused.
+		let unauthorised = endpoint_answering("401 Unauthorized", refusal);
+		assert_eq!(output_of(&unauthorised).await, Err(Fault::Status(401)));
+		let answer = r#"{"model":"m","choices":[{"message":{"content":"hello"}}]}"#;
+		let answering = endpoint_answering("200 OK", answer);
+		assert_eq!(output_of(&answering).await, Ok(b"hello".to_vec()));
+	}
 
 	#[test]
 	fn the_state_survives_a_restart_and_is_locked_while_in_use() {

@@ -233,6 +233,34 @@ describe('agent node: off-chain worker and inference endpoint', () => {
     }
   });
 
+  test('endpoint refusing the prompt on its content policy: answered "agentchain:refused" and revealed as any output', async () => {
+    const id = (await api.query.inference.nextTaskId()).toNumber();
+    const revealed = waitForEvent(api, isEvent('ResultRevealed', id), {
+      what: `reveal of task ${id}`,
+      timeoutMs: 120_000,
+    });
+    await server.setFault('refuse');
+    try {
+      // What the endpoint answers: a 400 whose error is the content filter's.
+      const direct = await fetch(`${server.baseUrl}/chat/completions`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${API_KEY}` },
+        body: JSON.stringify({ model: MODEL_NAME, messages: [{ role: 'user', content: 'x' }], max_tokens: 4 }),
+      });
+      assert.equal(direct.status, 400);
+      assert.equal((await direct.json()).error.code, 'content_filter');
+      await submitTask('A prompt the content filter refuses', { commitPeriod: 10 });
+      const { event, blockNumber } = await revealed;
+      const outputHash = event.data.outputHash.toHex();
+      assert.equal(outputHash, blake2AsHex('agentchain:refused', 256));
+      const stored = (await api.query.inference.outputs(id, outputHash)).unwrap();
+      assert.equal(u8aToString(stored.inline.unwrap()), 'agentchain:refused');
+      console.log(`# task ${id}: the endpoint refused the prompt; answered agentchain:refused, revealed in #${blockNumber}`);
+    } finally {
+      await server.setFault('honest');
+    }
+  });
+
   test('endpoint down: called once more, the task expires and is refunded', async () => {
     await server.stop();
     await faultExpires('endpoint unreachable', { retried: true, calls: [2] });

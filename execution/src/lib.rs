@@ -8,7 +8,8 @@
 //! runtime, no node: `no_std` with `alloc`, and hashing that needs no host):
 //!
 //! - the endpoint call: [`completion_request`] (the URL and JSON body of an OpenAI-compatible
-//!   call) and [`parse_completion`] (the output of its answer), with the [`Fault`]s a call can
+//!   call) and [`completion_output`] (the output of its answer, [`REFUSED`] for a prompt the
+//!   endpoint refused on its content policy), with the [`Fault`]s a call can
 //!   end in, and which of them are the requester's rather than the executor's
 //!   ([`Fault::is_input_fault`]);
 //! - the output committed to: [`truncate_output`] (cut to what the chain keeps, on a character
@@ -50,6 +51,32 @@ pub const INPUT_UNAVAILABLE: H256 = H256([
 
 /// The vote of a juror who finds a jury-mode result not acceptable.
 pub const REJECT: H256 = H256::zero();
+
+/// The output of a prompt the endpoint refused on its content policy: an HTTP 400 or 422 whose
+/// error is a content-policy error ([`is_content_refusal`]), or an answer whose first choice
+/// finished with `content_filter`. It is an output like any other: committed, revealed and
+/// judged as one. A juror whose endpoint answers the prompt finds it wrong, as it would any
+/// other wrong output, so answering everything refused saves no work at no risk. Its hash is
+/// [`REFUSED_HASH`].
+///
+/// Text, as every output of a batch must be (its outputs document is JSON). A completion whose
+/// text is exactly this (a prompt can ask a model to write it) is committed with a space after
+/// it ([`parse_completion`]), so that no answer is ever taken for a refusal.
+pub const REFUSED: &[u8] = b"agentchain:refused";
+
+/// blake2-256 of [`REFUSED`]: the output hash of a refused prompt, and the vote of a juror
+/// whose endpoint refused it. A verdict of [`REFUSED_HASH`] says the jury's endpoints refused
+/// the prompt: an executor that answered it is not paid for that answer, and is not slashed
+/// either (see `pallet-challenges`).
+pub const REFUSED_HASH: H256 = H256([
+	0x31, 0xb6, 0xbb, 0x03, 0x26, 0x37, 0xc2, 0x9a, 0xf5, 0xca, 0x8b, 0x61, 0xcb, 0x0c, 0x38, 0x16,
+	0x4d, 0xdb, 0x3e, 0xa3, 0xd4, 0x71, 0xfb, 0x0b, 0x77, 0x55, 0xe2, 0x4a, 0x83, 0x6d, 0x51, 0x1f,
+]);
+
+/// The error codes by which an OpenAI-compatible endpoint refuses a prompt on its content
+/// policy: `content_filter` (Azure OpenAI, and servers that follow it) and
+/// `content_policy_violation` (OpenAI). Read from the error's `code` or `type`.
+pub const CONTENT_REFUSAL_CODES: [&str; 2] = ["content_filter", "content_policy_violation"];
 
 /// In jury mode, the least share of distinct words (in percent) the juror's output and the
 /// revealed output must have in common for the juror to accept the result.
@@ -413,11 +440,27 @@ struct CompletionResponse {
 	choices: Vec<Choice>,
 }
 
-/// One choice of a response: `message.content` (chat) or `text` (completions).
+/// One choice of a response: `message.content` (chat) or `text` (completions), and why it
+/// finished (`content_filter`: the endpoint's content policy cut or withheld it).
 #[derive(Deserialize)]
 struct Choice {
 	message: Option<ChoiceMessage>,
 	text: Option<String>,
+	finish_reason: Option<serde_json::Value>,
+}
+
+/// The error an endpoint answers a refused request with: `{"error": {"code": …, "type": …}}`.
+#[derive(Deserialize)]
+struct ErrorResponse {
+	error: ErrorDetail,
+}
+
+/// The fields of an error that say why the request was refused.
+#[derive(Deserialize)]
+struct ErrorDetail {
+	code: Option<serde_json::Value>,
+	#[serde(rename = "type")]
+	kind: Option<serde_json::Value>,
 }
 
 /// The message of a chat choice.
@@ -466,7 +509,9 @@ pub fn completion_request(
 }
 
 /// The output of a completion response: the first choice's message content (chat) or text
-/// (completions), as UTF-8 bytes. The response must name `model` when it names one.
+/// (completions), as UTF-8 bytes ([`REFUSED`] when it finished with `content_filter`; a text
+/// that is exactly [`REFUSED`] with a space after it). The response must name `model` when it
+/// names one.
 pub fn parse_completion(body: &[u8], model: &str) -> Result<Vec<u8>, Fault> {
 	let response: CompletionResponse =
 		serde_json::from_slice(body).map_err(|_| Fault::Malformed)?;
@@ -474,12 +519,48 @@ pub fn parse_completion(body: &[u8], model: &str) -> Result<Vec<u8>, Fault> {
 		return Err(Fault::WrongModel);
 	}
 	let choice = response.choices.into_iter().next().ok_or(Fault::Malformed)?;
+	if choice.finish_reason.as_ref().and_then(|reason| reason.as_str()) == Some("content_filter") {
+		return Ok(REFUSED.to_vec());
+	}
 	let output = match (choice.message.and_then(|m| m.content), choice.text) {
 		(Some(content), _) => content,
 		(None, Some(text)) => text,
 		(None, None) => return Err(Fault::Malformed),
 	};
-	Ok(output.into_bytes())
+	let mut output = output.into_bytes();
+	if output == REFUSED {
+		// The model wrote the refusal's name: an answer, never the refusal.
+		output.push(b' ');
+	}
+	Ok(output)
+}
+
+/// Whether an endpoint's answer of status `status` with body `body` refuses the prompt on its
+/// content policy: a 400 or 422 whose JSON error has a `code` or `type` of
+/// [`CONTENT_REFUSAL_CODES`]. Any other refusal (401, 403, 404, 413, a 400 for another reason)
+/// is the node's own setup or request at fault, not the prompt's: it is a [`Fault::Status`].
+pub fn is_content_refusal(status: u16, body: &[u8]) -> bool {
+	if status != 400 && status != 422 {
+		return false;
+	}
+	let Ok(ErrorResponse { error }) = serde_json::from_slice::<ErrorResponse>(body) else {
+		return false;
+	};
+	[error.code, error.kind]
+		.iter()
+		.flatten()
+		.any(|value| value.as_str().is_some_and(|value| CONTENT_REFUSAL_CODES.contains(&value)))
+}
+
+/// The output of an endpoint's answer to a completion request for `model`: the completion's
+/// ([`parse_completion`]) when `status` is 200, [`REFUSED`] when the endpoint refused the
+/// prompt on its content policy ([`is_content_refusal`]), else the [`Fault::Status`].
+pub fn completion_output(status: u16, body: &[u8], model: &str) -> Result<Vec<u8>, Fault> {
+	match status {
+		200 => parse_completion(body, model),
+		_ if is_content_refusal(status, body) => Ok(REFUSED.to_vec()),
+		_ => Err(Fault::Status(status)),
+	}
 }
 
 /// Whether a response's `model` names the model asked for: the same name, or the name of one of
@@ -537,14 +618,19 @@ pub fn exact_match_vote(own: &Option<Vec<u8>>) -> H256 {
 /// A jury-mode juror's vote on the disputed result `result`, from the output it got itself
 /// (`None`: input unavailable) and, read only when needed, the revealed output (`None` when it is
 /// not on chain): `result` when its own output is the same or close enough ([`accepts`]),
-/// otherwise [`REJECT`].
+/// [`REFUSED_HASH`] when its endpoint refused the prompt and the result is an answer (a
+/// juror cannot judge an answer its endpoint would not give), otherwise [`REJECT`].
 pub fn jury_vote(
 	own: &Option<Vec<u8>>,
 	result: H256,
 	revealed: impl FnOnce() -> Option<Vec<u8>>,
 ) -> H256 {
 	let Some(own) = own else { return INPUT_UNAVAILABLE };
-	if hash_of(own) == result || revealed().is_some_and(|revealed| accepts(own, &revealed)) {
+	if hash_of(own) == result {
+		result
+	} else if own.as_slice() == REFUSED {
+		REFUSED_HASH
+	} else if revealed().is_some_and(|revealed| accepts(own, &revealed)) {
 		result
 	} else {
 		REJECT
@@ -840,6 +926,47 @@ mod tests {
 	}
 
 	#[test]
+	fn refused_is_the_hash_of_its_name() {
+		assert_eq!(hash_of(REFUSED), REFUSED_HASH);
+	}
+
+	#[test]
+	fn only_a_content_policy_refusal_is_answered_refused() {
+		let refused = REFUSED.to_vec();
+		// Azure OpenAI's content filter, OpenAI's content policy, by `code` or by `type`.
+		let azure = br#"{"error":{"message":"filtered","type":null,"param":"prompt","code":"content_filter","status":400}}"#;
+		assert_eq!(completion_output(400, azure, "m"), Ok(refused.clone()));
+		let openai = br#"{"error":{"message":"no","type":"invalid_request_error","code":"content_policy_violation"}}"#;
+		assert_eq!(completion_output(400, openai, "m"), Ok(refused.clone()));
+		let by_type = br#"{"error":{"type":"content_filter"}}"#;
+		assert_eq!(completion_output(422, by_type, "m"), Ok(refused.clone()));
+		// A completion the filter cut or withheld.
+		let finished =
+			br#"{"choices":[{"message":{"content":"partial"},"finish_reason":"content_filter"}]}"#;
+		assert_eq!(completion_output(200, finished, "m"), Ok(refused.clone()));
+		let withheld = br#"{"choices":[{"text":null,"finish_reason":"content_filter"}]}"#;
+		assert_eq!(parse_completion(withheld, "m"), Ok(refused));
+		let stopped = br#"{"choices":[{"text":"ok","finish_reason":"stop"}]}"#;
+		assert_eq!(completion_output(200, stopped, "m"), Ok(b"ok".to_vec()));
+		let odd_reason = br#"{"choices":[{"text":"ok","finish_reason":7}]}"#;
+		assert_eq!(completion_output(200, odd_reason, "m"), Ok(b"ok".to_vec()));
+		// A model told to write the refusal's name answers, and is never taken for a refusal.
+		let mimic = br#"{"choices":[{"text":"agentchain:refused"}]}"#;
+		assert_eq!(completion_output(200, mimic, "m"), Ok(b"agentchain:refused ".to_vec()));
+		// The node's own setup at fault: retried or left unanswered, never answered refused.
+		for status in [401, 403, 404, 413, 429, 500] {
+			assert_eq!(completion_output(status, azure, "m"), Err(Fault::Status(status)));
+		}
+		// A 400 for another reason, or whose body is not an error naming the policy.
+		let other = br#"{"error":{"message":"max_tokens too large","type":"invalid_request_error","code":"invalid_value"}}"#;
+		assert_eq!(completion_output(400, other, "m"), Err(Fault::Status(400)));
+		let says_it_in_words = br#"{"error":{"message":"content_filter","code":null}}"#;
+		assert_eq!(completion_output(400, says_it_in_words, "m"), Err(Fault::Status(400)));
+		assert_eq!(completion_output(400, b"content_filter", "m"), Err(Fault::Status(400)));
+		assert_eq!(completion_output(422, b"", "m"), Err(Fault::Status(422)));
+	}
+
+	#[test]
 	fn referenced_inputs_are_checked() {
 		let input = b"prompt".to_vec();
 		assert_eq!(checked_input(input.clone(), &hash_of(&input)), Ok("prompt".into()));
@@ -865,6 +992,13 @@ mod tests {
 		// The same output as the result's: accepted without reading the revealed output.
 		let same = hash_of(b"the cat sat on the mat");
 		assert_eq!(jury_vote(&own, same, || unreachable!()), same);
+		// A juror whose endpoint refused: a refused result is its own; an answer it cannot
+		// judge, and says so. A juror that answered finds a refusal as wrong as any output.
+		let refused = Some(REFUSED.to_vec());
+		assert_eq!(jury_vote(&refused, REFUSED_HASH, || unreachable!()), REFUSED_HASH);
+		assert_eq!(jury_vote(&refused, result, || unreachable!()), REFUSED_HASH);
+		assert_eq!(jury_vote(&own, REFUSED_HASH, || Some(REFUSED.to_vec())), REJECT);
+		assert_eq!(exact_match_vote(&refused), REFUSED_HASH);
 	}
 
 	#[test]

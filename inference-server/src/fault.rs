@@ -21,11 +21,14 @@ pub enum FaultMode {
 	WrongModel,
 	/// The connection is closed without a response.
 	Hangup,
+	/// HTTP 400 with the error code `content_filter`: the prompt refused on a content policy, as
+	/// hosted endpoints (Azure OpenAI) answer.
+	Refuse,
 }
 
 impl FaultMode {
 	/// Every mode, in a fixed order.
-	pub const ALL: [FaultMode; 8] = [
+	pub const ALL: [FaultMode; 9] = [
 		Self::Honest,
 		Self::Wrong,
 		Self::Slow,
@@ -34,6 +37,7 @@ impl FaultMode {
 		Self::Oversized,
 		Self::WrongModel,
 		Self::Hangup,
+		Self::Refuse,
 	];
 
 	/// The name used on the command line and by the admin endpoint.
@@ -47,6 +51,7 @@ impl FaultMode {
 			Self::Oversized => "oversized",
 			Self::WrongModel => "wrong-model",
 			Self::Hangup => "hangup",
+			Self::Refuse => "refuse",
 		}
 	}
 
@@ -61,6 +66,7 @@ impl FaultMode {
 			Self::Oversized => "a valid completion whose text is --oversized-bytes long",
 			Self::WrongModel => "the honest answer, attributed to <model>-impostor",
 			Self::Hangup => "close the connection without a response",
+			Self::Refuse => "HTTP 400, error code content_filter (a content-policy refusal)",
 		}
 	}
 }

@@ -527,6 +527,13 @@ async fn completion(
 		},
 		FaultMode::WrongModel => respond(format!("{name}-impostor"), state.complete(&request)),
 		FaultMode::Hangup => return Err(Hangup),
+		FaultMode::Refuse => error_response(&ApiError {
+			status: StatusCode::BAD_REQUEST,
+			message: "the prompt was filtered by the content policy (injected fault)".to_owned(),
+			kind: "invalid_request_error",
+			param: Some("prompt"),
+			code: "content_filter",
+		}),
 	};
 	response.extensions_mut().insert(AnsweredIn(mode));
 	Ok(response)

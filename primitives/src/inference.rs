@@ -76,7 +76,7 @@ pub enum VerificationMode {
 	Jury,
 }
 
-pub use agentchain_execution::INPUT_UNAVAILABLE;
+pub use agentchain_execution::{INPUT_UNAVAILABLE, REFUSED_HASH};
 
 /// A task whose result is open to dispute, as a dispute handler sees it.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -117,6 +117,10 @@ pub struct BatchItems {
 	/// The items the standing root has been found wrong on so far (at most
 	/// [`MAX_ITEMS_FOUND_WRONG`]): each cost it an item slash, and none is judged again.
 	pub found_wrong: Vec<u32>,
+	/// The items whose answer by the standing root a jury whose endpoints refused them
+	/// outvoted ([`REFUSED_HASH`]): each cost it the item's pay, not a slash, so they do not
+	/// count against [`MAX_ITEMS_FOUND_WRONG`]; none is judged again.
+	pub refused: Vec<u32>,
 }
 
 /// How a dispute over a task ended, as its handler reports it to `pallet-inference`.
@@ -136,6 +140,12 @@ pub enum Resolution {
 	/// fee goes to the protocol account, not back to the requester: whoever starved the jury
 	/// (a requester, or an executor keeping the verifiers it controls paused) gains nothing.
 	Unjudged,
+	/// The jury's endpoints refused the prompt on their content policy ([`REFUSED_HASH`]):
+	/// the executors that revealed the refusal are paid (it is the result), and the shares of
+	/// those that answered go to the protocol account, neither paid nor refunded: their answer
+	/// could not be judged, and a requester gains nothing by having it judged. Nobody is
+	/// slashed.
+	Refused,
 }
 
 /// What the dispute handler asks of a batch (many items under one Merkle root of outputs): the
@@ -265,7 +275,20 @@ pub trait InferenceTasks<AccountId, Balance> {
 	/// and its audit. After its audit (`audited` true, opened at the window's end), the batch is
 	/// finalised: each of them is paid nothing (the requester refunded its whole share), the
 	/// others their share less the items found wrong. Fails unless the batch is disputed.
-	fn item_judged(id: TaskId, item: u32, wrong: &[AccountId], audited: bool) -> DispatchResult;
+	///
+	/// `refused`: the executors whose answer was outvoted by jurors whose endpoints refused
+	/// the item ([`REFUSED_HASH`]): not slashed, so their collateral is unchanged, and paid one
+	/// item fewer, after a challenge or an audit alike, that item's pay going to the protocol
+	/// account (as [`Resolution::Refused`]). In a disagreement (no result yet) the root of the
+	/// refusing side is the batch's result, and theirs is out of it, as a wrong root is, its
+	/// whole share going to the protocol account.
+	fn item_judged(
+		id: TaskId,
+		item: u32,
+		wrong: &[AccountId],
+		refused: &[AccountId],
+		audited: bool,
+	) -> DispatchResult;
 
 	/// Benchmarks only: submits an exact-match task for `model` with one executor per output
 	/// (executors already registered), moves to the next block so that they are drawn, has
@@ -400,7 +423,9 @@ pub enum ProtocolFlow {
 	/// Out: the share of the protocol cut that funds data rewards.
 	DataRewards,
 	/// In: the fees of batches whose item dispute no jury could be drawn for
-	/// ([`Resolution::Unjudged`]).
+	/// ([`Resolution::Unjudged`]), and the pay of answers a jury could not judge because its
+	/// endpoints refused the prompt ([`Resolution::Refused`], and `refused` of
+	/// `InferenceTasks::item_judged`).
 	UnjudgedFees,
 }
 

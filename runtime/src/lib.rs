@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 123,
+	spec_version: 124,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -195,7 +195,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// outputs of a batch begun under spec 122 from where it kept them): `BatchCallsPerRun` 16,384,
 /// where it was 2,048; agent nodes keep a batch's outputs by pages of 64, set aside a batch they
 /// measure they cannot finish in time after those due before it, and take a call the run's end
-/// cuts short for the run out of time, not a fault.
+/// cuts short for the run out of time, not a fault; spec 124, no migration (an event and a
+/// resolution added): a prompt an endpoint refuses on its content policy is answered with the
+/// output `agentchain:refused`, judged as any other, and an answer a jury whose endpoints refused
+/// the prompt outvotes is not slashed, its pay going to the protocol account.
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

@@ -103,7 +103,7 @@ pub use agentchain_primitives::{
 	inference::{
 		BatchItems, BatchTerms, DisputeHandler, DisputedTask, InferenceTasks, OffchainExecution,
 		ProtocolFlow, ProtocolTreasury, Resolution, TaskId, VerificationMode, INPUT_UNAVAILABLE,
-		MAX_ITEMS_FOUND_WRONG,
+		MAX_ITEMS_FOUND_WRONG, REFUSED_HASH,
 	},
 	ModelId,
 };
@@ -510,6 +510,9 @@ pub mod pallet {
 		BisectionStep { task: TaskId, level: u32, position: u32, step_deadline: BlockNumberFor<T> },
 		/// An executor opened its node of the current bisection step.
 		NodeOpened { task: TaskId, executor: T::AccountId, level: u32, position: u32 },
+		/// The jury's endpoints refused the prompt ([`REFUSED_HASH`]) that `executor` answered:
+		/// its answer is not paid, and it is not slashed.
+		AnswerRefusedByJury { task: TaskId, executor: T::AccountId },
 	}
 
 	#[pallet::error]
@@ -724,7 +727,8 @@ pub mod pallet {
 		///
 		/// The origin must be signed by a juror that committed in the current round, or by its
 		/// operator key, during the reveal phase. In jury mode the vote must be the disputed
-		/// result's hash (acceptable) or the zero hash (not acceptable). For a task whose input
+		/// result's hash (acceptable), the zero hash (not acceptable) or [`REFUSED_HASH`] (the
+		/// juror's endpoint refused the prompt on its content policy). For a task whose input
 		/// is a reference, [`INPUT_UNAVAILABLE`] says the juror could not obtain it.
 		///
 		/// Errors: `UnknownDispute`, `NotJuror`, `WrongPhase`, `DeadlinePassed`, `NotCommitted`,
@@ -747,7 +751,9 @@ pub mod pallet {
 			} else {
 				match dispute.mode {
 					VerificationMode::ExactMatch => true,
-					VerificationMode::Jury => vote == REJECT || dispute.result == Some(vote),
+					VerificationMode::Jury => {
+						vote == REJECT || vote == REFUSED_HASH || dispute.result == Some(vote)
+					},
 				}
 			};
 			let seat = dispute.jury.get_mut(index).ok_or(Error::<T>::NotJuror)?;
@@ -852,7 +858,10 @@ pub mod pallet {
 			let view = T::Tasks::open_challenge(task).map_err(|_| Error::<T>::NotChallengeable)?;
 			let batch = view.batch.clone().ok_or(Error::<T>::NotABatch)?;
 			ensure!(item < batch.items, Error::<T>::ItemOutOfRange);
-			ensure!(!batch.found_wrong.contains(&item), Error::<T>::ItemAlreadyJudged);
+			ensure!(
+				!batch.found_wrong.contains(&item) && !batch.refused.contains(&item),
+				Error::<T>::ItemAlreadyJudged
+			);
 			ensure!(
 				(batch.found_wrong.len() as u32) < MAX_ITEMS_FOUND_WRONG,
 				Error::<T>::ItemDisputesExhausted

@@ -73,13 +73,29 @@ impl<T: Config> Pallet<T> {
 		// A judged item is priced as a task of its own, but an audited one puts the whole batch
 		// at stake, as does a bisection step a side did not complete.
 		let item_priced = judged.is_some() && dispute.kind != DisputeKind::Audit;
-		let (mut pool, wrong) = Self::slash_wrong_executors(task, &dispute, item_priced);
+		let (mut pool, wrong, refused) = Self::slash_wrong_executors(task, &dispute, item_priced);
 		let pay_revealers = verdict.is_none() && !unjudged;
+		// The jury's endpoints refused the prompt an executor answered: the answer is not
+		// paid, and not slashed either, so nobody forfeits anything for the jurors; whoever
+		// asked for the judgment pays for it, as without a verdict. (A refusal the jury
+		// confirms is a result found right: its challenger's bond is forfeited as any.)
+		let refused_verdict = !refused.is_empty();
 		// A batch's item nobody could judge: whoever asked for the judgment loses its bond to
 		// the protocol account, as the requester its fee and the executors their pay, so that
 		// starving the jury gains nobody, a challenger griefing an honest batch included.
 		let forfeit_all = unjudged && item.is_some();
-		pool = pool.saturating_add(Self::settle_bonds(task, &dispute, pay_revealers, forfeit_all));
+		let bonds = if forfeit_all {
+			BondSettlement::ForfeitAll
+		} else if pay_revealers {
+			BondSettlement::PayJury { latest_first: false }
+		} else if refused_verdict {
+			// An answering executor may appeal a refusal (the challenger, not losing, may not):
+			// each appellant pays for the rounds it asked for before the challenger does.
+			BondSettlement::PayJury { latest_first: true }
+		} else {
+			BondSettlement::ByVerdict
+		};
+		pool = pool.saturating_add(Self::settle_bonds(task, &dispute, bonds));
 
 		if pay_revealers {
 			// No verdict: the bonds of whoever asked for a judgment pay the jurors who gave one.
@@ -91,7 +107,7 @@ impl<T: Config> Pallet<T> {
 		} else {
 			// An audit that overturns a result compensates its requester before paying its
 			// jurors (who may draw on the protocol account when the slash runs short).
-			if dispute.kind == DisputeKind::Audit {
+			if dispute.kind == DisputeKind::Audit && !refused_verdict {
 				pool = Self::compensate_requester(task, &dispute, pool);
 			}
 			pool = Self::pay_majority_jurors(task, &dispute, pool);
@@ -103,6 +119,8 @@ impl<T: Config> Pallet<T> {
 		// compensates the executors it accused; in a disagreement nobody profits from
 		// another's slash. The rest funds the protocol.
 		let winners: Vec<(T::AccountId, BalanceOf<T>)> = match (&dispute.kind, verdict) {
+			// Nobody was slashed: nothing to win.
+			_ if refused_verdict => Vec::new(),
 			(DisputeKind::Challenge { challenger }, Some(_)) if overturned => {
 				alloc::vec![(challenger.clone(), T::ChallengerShare::get().mul_floor(pool))]
 			},
@@ -123,7 +141,7 @@ impl<T: Config> Pallet<T> {
 			pool = pool.saturating_sub(paid);
 			Self::deposit_event(Event::RewardPaid { task, who: winner, amount: paid });
 		}
-		if matches!(dispute.kind, DisputeKind::Challenge { .. }) {
+		if matches!(dispute.kind, DisputeKind::Challenge { .. }) && !refused_verdict {
 			pool = Self::compensate_requester(task, &dispute, pool);
 		}
 		let surplus = Self::pay_out(&T::Treasury::account(), pool);
@@ -141,11 +159,12 @@ impl<T: Config> Pallet<T> {
 			// found wrong.
 			Some(item) => {
 				let audited = dispute.kind == DisputeKind::Audit;
-				T::Tasks::item_judged(task, item, &wrong, audited)
+				T::Tasks::item_judged(task, item, &wrong, &refused, audited)
 			},
 			None => T::Tasks::resolve(
 				task,
 				match verdict {
+					Some(refused) if refused == REFUSED_HASH => Resolution::Refused,
 					Some(correct) => Resolution::Correct(correct),
 					None => Resolution::Undecided,
 				},
@@ -194,12 +213,15 @@ impl<T: Config> Pallet<T> {
 	/// Slashes each executor whose accused output the verdict contradicts into this pallet's
 	/// account, [`Self::wrong_result_slash`] of its share, or for an item of a batch
 	/// (`item_priced`, the share being the item's) [`Self::item_slash`]; returns what the slashes
-	/// really brought in (a slash whose transfer fails is burned instead), and whom they took.
+	/// really brought in (a slash whose transfer fails is burned instead), whom they took, and
+	/// whose answer was outvoted by a jury whose endpoints refused the prompt
+	/// ([`REFUSED_HASH`]): those are not slashed (their answer may be right; the jury could not
+	/// judge it) and lose their pay.
 	pub(crate) fn slash_wrong_executors(
 		task: TaskId,
 		dispute: &Dispute<T>,
 		item_priced: bool,
-	) -> (BalanceOf<T>, Vec<T::AccountId>) {
+	) -> (BalanceOf<T>, Vec<T::AccountId>, Vec<T::AccountId>) {
 		let slash = if item_priced {
 			Self::item_slash(dispute.share)
 		} else {
@@ -207,9 +229,20 @@ impl<T: Config> Pallet<T> {
 		};
 		let pot = Self::account_id();
 		let pot_before = T::Currency::balance(&pot);
-		let mut wrong = Vec::new();
+		let (mut wrong, mut refused) = (Vec::new(), Vec::new());
 		for (executor, output) in dispute.revealed.iter() {
 			match dispute.verdict {
+				Some(verdict)
+					if verdict == REFUSED_HASH
+						&& dispute.accuses(output)
+						&& *output != REFUSED_HASH =>
+				{
+					refused.push(executor.clone());
+					Self::deposit_event(Event::AnswerRefusedByJury {
+						task,
+						executor: executor.clone(),
+					});
+				},
 				Some(correct) if dispute.accuses(output) && *output != correct => {
 					wrong.push(executor.clone());
 					let slashed = T::AgentRegistry::slash(executor, slash, Some(&pot));
@@ -226,26 +259,34 @@ impl<T: Config> Pallet<T> {
 				_ => {},
 			}
 		}
-		(T::Currency::balance(&pot).saturating_sub(pot_before), wrong)
+		(T::Currency::balance(&pot).saturating_sub(pot_before), wrong, refused)
 	}
 
-	/// Returns the bonds whose claim the verdict agrees with, forfeits the others into this
-	/// pallet's account, and returns what was forfeited. Without a verdict (`no_verdict`), the
-	/// bonds pay for the judgment they asked for: the reward of every seat of every round (in
-	/// bond order, each up to its amount), whether or not its juror revealed; the rest of each
-	/// bond is returned. With `forfeit_all`, every bond is forfeited whole.
+	/// Settles the dispute's bonds as `settlement` says; returns what was forfeited into this
+	/// pallet's account.
+	///
+	/// - [`BondSettlement::ByVerdict`]: returns the bonds whose claim the verdict agrees with,
+	///   forfeits the others (without a verdict, all are returned).
+	/// - [`BondSettlement::PayJury`]: the bonds pay for the judgment they asked for: the reward
+	///   of every seat of every round, whether or not its juror revealed, in bond order (with
+	///   `latest_first`, the last bond first), each up to its amount; the rest of each bond is
+	///   returned.
+	/// - [`BondSettlement::ForfeitAll`]: every bond is forfeited whole.
 	pub(crate) fn settle_bonds(
 		task: TaskId,
 		dispute: &Dispute<T>,
-		no_verdict: bool,
-		forfeit_all: bool,
+		settlement: BondSettlement,
 	) -> BalanceOf<T> {
 		let mut pool = BalanceOf::<T>::zero();
-		if no_verdict && !forfeit_all {
+		if let BondSettlement::PayJury { latest_first } = settlement {
 			let seats = (0..=dispute.round)
 				.fold(0u32, |seats, round| seats.saturating_add(Self::jury_size(round)));
 			let mut owed = T::JurorReward::get().saturating_mul(seats.into());
-			for bond in dispute.bonds.iter() {
+			let mut bonds: Vec<&Bond<T::AccountId, BalanceOf<T>>> = dispute.bonds.iter().collect();
+			if latest_first {
+				bonds.reverse();
+			}
+			for bond in bonds {
 				let charged = Self::forfeit(task, &bond.who, owed.min(bond.amount));
 				owed = owed.saturating_sub(charged);
 				pool = pool.saturating_add(charged);
@@ -256,6 +297,7 @@ impl<T: Config> Pallet<T> {
 			}
 			return pool;
 		}
+		let forfeit_all = settlement == BondSettlement::ForfeitAll;
 		let overturned = dispute.result_overturned();
 		for bond in dispute.bonds.iter() {
 			let won = match (dispute.verdict, bond.claim) {
@@ -277,6 +319,10 @@ impl<T: Config> Pallet<T> {
 	/// `pool` (pro rata if it runs short: juror pay comes only from what losers forfeit), or,
 	/// for an audit that found nothing to forfeit, from the protocol account, never more than
 	/// the task's fee in all. Returns what is left of the pool.
+	///
+	/// A disagreement whose jury refused the prompt one side answered forfeits nothing, and its
+	/// jurors are not paid: paying them from the protocol account would let one party owning
+	/// both sides and the jury draw on it at will, as no one is slashed.
 	pub(crate) fn pay_majority_jurors(
 		task: TaskId,
 		dispute: &Dispute<T>,
@@ -327,4 +373,19 @@ impl<T: Config> Pallet<T> {
 		}
 		pool
 	}
+}
+
+/// How a dispute's bonds are settled at its close: see [`Pallet::settle_bonds`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum BondSettlement {
+	/// Each bond won or lost with its claim.
+	ByVerdict,
+	/// The bonds pay the jurors of every round (no verdict, or a verdict of refusal against an
+	/// answer: nobody forfeits anything else).
+	PayJury {
+		/// The last bond pays first: each appellant pays for its own rounds first.
+		latest_first: bool,
+	},
+	/// Every bond forfeited whole (a batch's item nobody could judge).
+	ForfeitAll,
 }

@@ -1127,3 +1127,4 @@ fn integrity_test_passes() {
 
 pub(crate) mod bisection;
 pub(crate) mod items;
+mod refusals;

@@ -130,6 +130,12 @@ impl<T: Config> Dispute<T> {
 		}
 	}
 
+	/// Whether the verdict is [`REFUSED_HASH`](crate::REFUSED_HASH): a majority of the jury's
+	/// endpoints refused the prompt on their content policy.
+	pub fn refused_by_jury(&self) -> bool {
+		self.verdict == Some(crate::REFUSED_HASH)
+	}
+
 	/// Whether the current verdict finds the disputed result wrong.
 	pub fn result_overturned(&self) -> bool {
 		match (self.verdict, self.result) {

@@ -54,7 +54,13 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		Ok(Self::disputed_view(id, &task))
 	}
 
-	fn item_judged(id: TaskId, item: u32, wrong: &[T::AccountId], audited: bool) -> DispatchResult {
+	fn item_judged(
+		id: TaskId,
+		item: u32,
+		wrong: &[T::AccountId],
+		refused: &[T::AccountId],
+		audited: bool,
+	) -> DispatchResult {
 		let mut task = Tasks::<T>::get(id).ok_or(Error::<T>::UnknownTask)?;
 		ensure!(
 			task.status == TaskStatus::Disputed && matches!(task.input, TaskInput::Batch { .. }),
@@ -62,18 +68,65 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		);
 		let now = frame_system::Pallet::<T>::block_number();
 		Queue::<T>::unschedule(&id, task.phase_ends);
-		let wrong: Vec<T::AccountId> = wrong
-			.iter()
-			.filter(|executor| task.assignments.iter().any(|a| &a.executor == *executor))
-			.cloned()
-			.collect();
+		let executors = |accounts: &[T::AccountId]| -> Vec<T::AccountId> {
+			accounts
+				.iter()
+				.filter(|executor| task.assignments.iter().any(|a| &a.executor == *executor))
+				.cloned()
+				.collect()
+		};
+		let (wrong, refused) = (executors(wrong), executors(refused));
 		let left = PausedWindows::<T>::take(id);
+		// A root found wrong on the item is not paid for it (and was slashed for it).
+		let item_wrong = |executor: &T::AccountId| {
+			let pushed = WrongItems::<T>::mutate(id, executor, |items| {
+				if items.contains(&item) {
+					return Ok(());
+				}
+				items.try_push(item)
+			});
+			if pushed.is_err() {
+				defensive!("a root was found wrong on more items than disputes allow");
+			}
+		};
+		// An answer the jury's endpoints refused is not paid for its item, and not slashed: the
+		// item's pay goes to the protocol account (`Resolution::Refused`), once.
+		let per_item = Self::share(&task)
+			/ BalanceOf::<T>::from(Self::batch_items(&task.input).unwrap_or(1).max(1));
+		let refused_unpaid = |task: &mut TaskInfo<T>| {
+			for executor in &refused {
+				let mut added = false;
+				let pushed = RefusedItems::<T>::mutate(id, executor, |items| {
+					if items.contains(&item) {
+						return Ok(());
+					}
+					added = true;
+					items.try_push(item)
+				});
+				match pushed {
+					Ok(()) if added => Self::forfeit_to_protocol(task, per_item),
+					Ok(()) => {},
+					Err(_) => {
+						defensive!("a root was refused on more items than its batch has");
+					},
+				}
+			}
+		};
 		if task.result.is_none() {
-			// A disagreement between two roots, judged on the first item they differ on.
-			Self::disagreement_judged(id, &mut task, item, &wrong, now);
+			// A disagreement between two roots, judged on the first item they differ on: the
+			// root of the side the jury agreed with is the result, the others are out of it
+			// (a root the jury could not judge, its share to the protocol account).
+			let share = Self::share(&task);
+			Self::forfeit_to_protocol(
+				&mut task,
+				share.saturating_mul((refused.len() as u32).into()),
+			);
+			let out: Vec<T::AccountId> = wrong.iter().chain(refused.iter()).cloned().collect();
+			Self::disagreement_judged(id, &mut task, item, &out, now);
 		} else if audited {
 			// The audit's item puts the whole batch at stake: a root found wrong on it is paid
 			// nothing. The window is over (the audit is decided at its end).
+			refused_unpaid(&mut task);
 			let output_hash = if wrong.is_empty() { task.result } else { None };
 			Self::deposit_event(Event::DisputeResolved { task: id, output_hash });
 			Self::settle_batch(id, &mut task, now, &wrong);
@@ -102,23 +155,16 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 				task.collateral = reduced;
 			}
 			for executor in &wrong {
-				let pushed = WrongItems::<T>::mutate(id, executor, |items| {
-					if items.contains(&item) {
-						return Ok(());
-					}
-					items.try_push(item)
-				});
-				if pushed.is_err() {
-					defensive!("a root was found wrong on more items than disputes allow");
-				}
+				item_wrong(executor);
 			}
+			refused_unpaid(&mut task);
 			let left = left.unwrap_or_else(|| Self::challenge_period(&task));
 			task.status = TaskStatus::Revealed;
 			task.phase_ends = Queue::<T>::schedule(&id, now.saturating_add(left.max(One::one())));
 			Self::deposit_event(Event::BatchResumed {
 				task: id,
 				item,
-				wrong,
+				wrong: wrong.into_iter().chain(refused).collect(),
 				challenge_end: task.phase_ends,
 			});
 		}
@@ -145,6 +191,23 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 				Self::forfeit_unjudged(id, &mut task, now);
 				Tasks::<T>::insert(id, task);
 				return Ok(());
+			},
+			Resolution::Refused => {
+				let outcome = revealed(&REFUSED_HASH).then_some(REFUSED_HASH);
+				let answered: Vec<T::AccountId> = task
+					.assignments
+					.iter()
+					.filter(|a| {
+						a.output.is_some_and(|o| o != REFUSED_HASH && o != INPUT_UNAVAILABLE)
+					})
+					.map(|a| a.executor.clone())
+					.collect();
+				let share = Self::share(&task);
+				Self::forfeit_to_protocol(
+					&mut task,
+					share.saturating_mul((answered.len() as u32).into()),
+				);
+				outcome
 			},
 			Resolution::Correct(output) if revealed(&output) => Some(output),
 			Resolution::Correct(_) | Resolution::NoneCorrect => None,

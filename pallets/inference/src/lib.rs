@@ -92,7 +92,7 @@ pub use agentchain_primitives::{
 	inference::{
 		BatchItems, BatchTerms, DisputeHandler, DisputedTask, InferenceTasks, OffchainExecution,
 		OnTaskFinalised, ProtocolFlow, ProtocolTreasury, Resolution, TaskId, TaskStatus,
-		VerificationMode, INPUT_UNAVAILABLE, MAX_ITEMS_FOUND_WRONG,
+		VerificationMode, INPUT_UNAVAILABLE, MAX_ITEMS_FOUND_WRONG, REFUSED_HASH,
 	},
 	ModelId,
 };
@@ -470,6 +470,25 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// The items of a batch whose answer by each executor's root a jury whose endpoints refused
+	/// them outvoted (`REFUSED_HASH`): at the window's end it is paid that many items fewer,
+	/// their pay having gone to the protocol account when each was judged. Not slashed, so not
+	/// bounded by the collateral as [`WrongItems`] are: at most every item of the batch, each
+	/// judged once.
+	///
+	/// Twox64Concat for the task id (sequential); Blake2_128Concat for the executor
+	/// (user-chosen accounts).
+	#[pallet::storage]
+	pub type RefusedItems<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		TaskId,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<u32, T::MaxBatchItems>,
+		ValueQuery,
+	>;
+
 	/// For a batch under an item dispute: the blocks its challenge window had left when the
 	/// dispute opened, which it gets back when the dispute ends.
 	///
@@ -568,7 +587,8 @@ pub mod pallet {
 		/// audited); it waits for a verdict until `timeout`.
 		TaskDisputed { task: TaskId, timeout: BlockNumberFor<T> },
 		/// A dispute over item `item` of a batch ended (a challenge, or the disagreement between
-		/// its two roots): `wrong` executors' roots were found wrong on it; the batch, its root
+		/// its two roots): `wrong` executors' roots were found wrong on it (or their answer was
+		/// outvoted by jurors whose endpoints refused the item: unpaid, not slashed); the batch, its root
 		/// found right standing, is back in its challenge window until `challenge_end`.
 		BatchResumed {
 			task: TaskId,
@@ -1287,7 +1307,7 @@ impl<T: Config> Pallet<T> {
 					.saturating_add(concluded),
 			)
 			.max(T::WeightInfo::process_window_end(r).saturating_add(Self::handler_weight()))
-			.max(T::WeightInfo::process_prune())
+			.max(Self::prune_weight())
 			.saturating_add(T::DbWeight::get().reads(2))
 	}
 
@@ -1406,6 +1426,17 @@ impl<T: Config> Pallet<T> {
 						.iter()
 						.filter(|a| a.output.is_some() && a.output == task.result)
 						.flat_map(|a| WrongItems::<T>::get(id, &a.executor).into_inner())
+						.fold(Vec::new(), |mut items, item| {
+							if !items.contains(&item) {
+								items.push(item);
+							}
+							items
+						}),
+					refused: task
+						.assignments
+						.iter()
+						.filter(|a| a.output.is_some() && a.output == task.result)
+						.flat_map(|a| RefusedItems::<T>::get(id, &a.executor).into_inner())
 						.fold(Vec::new(), |mut items, item| {
 							if !items.contains(&item) {
 								items.push(item);

@@ -226,6 +226,15 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::TaskUnjudged { task: id, forfeited });
 	}
 
+	/// Pays up to `amount` of the task's escrow to the protocol account: the pay of answers a
+	/// jury could not judge, its endpoints having refused the prompt (`Resolution::Refused`),
+	/// neither the executor's nor refunded.
+	pub(crate) fn forfeit_to_protocol(task: &mut TaskInfo<T>, amount: BalanceOf<T>) {
+		let protocol = Self::account_id();
+		let forfeited = Self::pay(task, &protocol, amount);
+		Self::note_received(ProtocolFlow::UnjudgedFees, forfeited);
+	}
+
 	/// What every end without payment does: releases the executors' collateral, refunds what is
 	/// left of the escrow (returned), marks the task expired and schedules its pruning.
 	fn end_unpaid(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) -> BalanceOf<T> {
@@ -308,7 +317,9 @@ impl<T: Config> Pallet<T> {
 			if output != result || unpaid.contains(executor) {
 				return None;
 			}
-			let wrong = (WrongItems::<T>::decode_len(id, executor).unwrap_or(0) as u32).min(items);
+			let wrong = (WrongItems::<T>::decode_len(id, executor).unwrap_or(0) as u32)
+				.saturating_add(RefusedItems::<T>::decode_len(id, executor).unwrap_or(0) as u32)
+				.min(items);
 			Some(share.saturating_sub(per_item.saturating_mul(wrong.into())))
 		});
 	}
@@ -520,8 +531,18 @@ impl<T: Config> Pallet<T> {
 			TaskStatus::Revealed => ended.saturating_add(Self::handler_weight()),
 			// Still judged (rescheduled), or expired.
 			TaskStatus::Disputed => ended,
-			TaskStatus::Finalised | TaskStatus::Expired => T::WeightInfo::process_prune(),
+			TaskStatus::Finalised | TaskStatus::Expired => Self::prune_weight(),
 		}
+	}
+
+	/// What pruning a task is charged: its benchmark (a task storing `MaxRedundancy` outputs of
+	/// the longest length), plus the removals only a batch makes (its executors' items found
+	/// wrong and refused, its paused window and its audit seed's block), which that benchmark
+	/// does not make; a batch's output URIs, at most `MAX_BATCH_REDUNDANCY`, take the place of
+	/// a task's outputs.
+	pub(crate) fn prune_weight() -> Weight {
+		T::WeightInfo::process_prune()
+			.saturating_add(T::DbWeight::get().writes(u64::from(2 * MAX_BATCH_REDUNDANCY) + 2))
 	}
 
 	/// Makes the transition due when `task`'s current phase ends.
@@ -617,9 +638,10 @@ impl<T: Config> Pallet<T> {
 				if matches!(task.input, TaskInput::Batch { .. }) {
 					// A batch stores no output, and at most `MAX_BATCH_REDUNDANCY` URIs: fewer
 					// removals than a task's `MaxRedundancy` outputs, which the pruning's weight
-					// is measured with.
+					// is measured with; the rest is charged on top (`prune_weight`).
 					let _ = OutputUris::<T>::clear_prefix(id, MAX_BATCH_REDUNDANCY, None);
 					let _ = WrongItems::<T>::clear_prefix(id, MAX_BATCH_REDUNDANCY, None);
+					let _ = RefusedItems::<T>::clear_prefix(id, MAX_BATCH_REDUNDANCY, None);
 					PausedWindows::<T>::remove(id);
 					AuditSeedBlocks::<T>::remove(id);
 				}

@@ -55,14 +55,19 @@
 //!   that do not hash to the task's input hash, or that are not UTF-8 text) is answered with
 //!   [`INPUT_UNAVAILABLE`](crate::INPUT_UNAVAILABLE): the requester, who keeps the input, pays the attempt, and the
 //!   executor is not slashed. The node's own faults (its endpoint) are never answered so.
+//! - **A prompt the endpoint refuses on its content policy** (a 400 or 422 whose error is
+//!   `content_filter` or `content_policy_violation`, or a choice finished by `content_filter`)
+//!   is answered with the output [`REFUSED`](agentchain_execution::REFUSED), judged as any other
+//!   output: a jury whose endpoints answer the prompt finds it wrong. Any other error status (a
+//!   401, 403, 404 or 413: the node's own setup) is a fault, never an answer.
 
 use crate::{
 	commitment_of, AgentRegistry, AssignedTasks, Call, Config, Pallet, TaskId, TaskInfo, TaskInput,
 	TaskParams, TaskStatus, LOG_TARGET,
 };
 pub use agentchain_execution::{
-	answer_hash, parse_completion, truncate_output, Answer, Fault, WorkRecord, RESUBMIT_AFTER,
-	SUBMISSION_MARGIN_MS,
+	answer_hash, completion_output, parse_completion, truncate_output, Answer, Fault, WorkRecord,
+	RESUBMIT_AFTER, SUBMISSION_MARGIN_MS,
 };
 use agentchain_execution::{
 	batch::{deadline_order, run_items, BatchPause, BatchProgress},
@@ -151,14 +156,8 @@ pub fn completion_headers(config: &EndpointConfig, length: usize) -> Vec<(&'stat
 	headers
 }
 
-/// Sends a request and reads its response body, bounded by `max_bytes` and `deadline`.
-///
-/// A request whose connection fails (no response, or a response cut off) is sent once more
-/// while time remains. The node's HTTP client keeps connections alive between calls, and servers
-/// close idle ones after a timeout of their own (30 s for hyper's, 75 s for nginx's): a call made
-/// as the server closes the connection it would reuse fails at once, though the endpoint is up.
-/// The second attempt goes out on a new connection. Completion and input requests are
-/// idempotent, so a second attempt costs the endpoint at most one more answer.
+/// Sends a request and reads its response body, bounded by `max_bytes` and `deadline`: the body
+/// of a 200 answer, or the status of any other as a [`Fault::Status`].
 fn http_call<Body, Chunks>(
 	request: http::Request<'_, Chunks>,
 	max_bytes: u32,
@@ -168,28 +167,61 @@ where
 	Body: AsRef<[u8]>,
 	Chunks: Default + IntoIterator<Item = Body> + Clone,
 {
-	match http_call_once(request.clone(), max_bytes, deadline) {
+	match http_answer(request, max_bytes, deadline, false)? {
+		(200, body) => Ok(body),
+		(status, _) => Err(Fault::Status(status)),
+	}
+}
+
+/// Sends a request and reads its answer: its status, and its body when the status is 200, or,
+/// with `error_bodies`, 400 or 422 (which may refuse the prompt on the endpoint's content
+/// policy, [`agentchain_execution::is_content_refusal`]), bounded by `max_bytes` and
+/// `deadline`. The body of any other status is not read (empty).
+///
+/// A request whose connection fails (no response, or a response cut off) is sent once more
+/// while time remains. The node's HTTP client keeps connections alive between calls, and servers
+/// close idle ones after a timeout of their own (30 s for hyper's, 75 s for nginx's): a call made
+/// as the server closes the connection it would reuse fails at once, though the endpoint is up.
+/// The second attempt goes out on a new connection. Completion and input requests are
+/// idempotent, so a second attempt costs the endpoint at most one more answer.
+fn http_answer<Body, Chunks>(
+	request: http::Request<'_, Chunks>,
+	max_bytes: u32,
+	deadline: Timestamp,
+	error_bodies: bool,
+) -> Result<(u16, Vec<u8>), Fault>
+where
+	Body: AsRef<[u8]>,
+	Chunks: Default + IntoIterator<Item = Body> + Clone,
+{
+	match http_answer_once(request.clone(), max_bytes, deadline, error_bodies) {
 		Err(Fault::Unreachable) if sp_io::offchain::timestamp() < deadline => {
-			http_call_once(request, max_bytes, deadline)
+			http_answer_once(request, max_bytes, deadline, error_bodies)
 		},
 		result => result,
 	}
 }
 
-/// One attempt of [`http_call`].
-fn http_call_once<Body: AsRef<[u8]>, Chunks: Default + IntoIterator<Item = Body>>(
+/// One attempt of [`http_answer`].
+fn http_answer_once<Body: AsRef<[u8]>, Chunks: Default + IntoIterator<Item = Body>>(
 	request: http::Request<'_, Chunks>,
 	max_bytes: u32,
 	deadline: Timestamp,
-) -> Result<Vec<u8>, Fault> {
+	error_bodies: bool,
+) -> Result<(u16, Vec<u8>), Fault> {
 	let pending = request.deadline(deadline).send().map_err(|_| Fault::Unreachable)?;
 	let mut response = pending
 		.try_wait(deadline)
 		.map_err(|_| Fault::Timeout)?
 		.map_err(|error| failure(error == http::Error::DeadlineReached, deadline))?;
-	if response.code != 200 {
-		return Err(Fault::Status(response.code));
+	let status = response.code;
+	if status != 200 && !(error_bodies && matches!(status, 400 | 422)) {
+		return Ok((status, Vec::new()));
 	}
+	// An error's body that cannot be read whole is an error without a body: only a 200's
+	// failures are the call's.
+	let error_body =
+		|fault: Fault| if status == 200 { Err(fault) } else { Ok((status, Vec::new())) };
 	// A body declared longer than the limit is refused before any of it is read: the same
 	// fault whatever becomes of the connection while a huge body streams in.
 	let mut headers = response.headers().into_iter();
@@ -198,7 +230,7 @@ fn http_call_once<Body: AsRef<[u8]>, Chunks: Default + IntoIterator<Item = Body>
 		if name.eq_ignore_ascii_case("content-length")
 			&& value.trim().parse::<u64>().is_ok_and(|len| len > u64::from(max_bytes))
 		{
-			return Err(Fault::Oversized);
+			return error_body(Fault::Oversized);
 		}
 	}
 	let mut body = Vec::new();
@@ -206,13 +238,13 @@ fn http_call_once<Body: AsRef<[u8]>, Chunks: Default + IntoIterator<Item = Body>
 	reader.deadline(deadline);
 	for byte in reader.by_ref() {
 		if body.len() >= max_bytes as usize {
-			return Err(Fault::Oversized);
+			return error_body(Fault::Oversized);
 		}
 		body.push(byte);
 	}
 	match reader.error() {
-		None => Ok(body),
-		Some(error) => Err(failure(*error == HttpError::DeadlineReached, deadline)),
+		None => Ok((status, body)),
+		Some(error) => error_body(failure(*error == HttpError::DeadlineReached, deadline)),
 	}
 }
 
@@ -888,8 +920,8 @@ impl<T: Config> Pallet<T> {
 		for (name, value) in &headers {
 			request = request.add_header(name, value);
 		}
-		let body = http_call(request, config.max_response_bytes, deadline)?;
-		let output = parse_completion(&body, model)?;
+		let (status, body) = http_answer(request, config.max_response_bytes, deadline, true)?;
+		let output = completion_output(status, &body, model)?;
 		Ok(truncate_output(output, T::MaxOutputLen::get() as usize))
 	}
 

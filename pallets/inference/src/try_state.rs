@@ -74,6 +74,17 @@ impl<T: Config> Pallet<T> {
 				"items found wrong of an executor not in the batch"
 			);
 		}
+		for (id, executor, refused) in RefusedItems::<T>::iter() {
+			let task = Tasks::<T>::get(id).ok_or("items refused of a task that is gone")?;
+			let TaskInput::Batch { items, .. } = task.input else {
+				return Err("items refused of a task that is not a batch".into());
+			};
+			ensure!(refused.iter().all(|item| *item < items), "an item refused past the batch");
+			ensure!(
+				task.assignments.iter().any(|a| a.executor == executor),
+				"items refused of an executor not in the batch"
+			);
+		}
 		for (id, _) in PausedWindows::<T>::iter() {
 			let task = Tasks::<T>::get(id).ok_or("a paused window of a task that is gone")?;
 			ensure!(

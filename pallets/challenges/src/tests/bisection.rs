@@ -510,3 +510,51 @@ fn the_winning_root_is_challenged_as_the_one_root_delivered() {
 		assert_eq!(WrongItems::<Test>::get(task, winner).into_inner(), vec![3]);
 	});
 }
+
+/// Two roots differ on an item one executor's endpoint refused and the other answered, and the
+/// jury's endpoints refuse it too: the refusing root is the batch's result, the answering one is
+/// out of the batch, not slashed, its share going to the protocol account, not back to the
+/// requester.
+#[test]
+fn a_root_that_answered_an_item_the_jury_refuses_is_out_of_the_batch_unslashed() {
+	run_test(|| {
+		let issuance = Balances::total_issuance();
+		let refused = String::from_utf8(agentchain_execution::REFUSED.to_vec()).unwrap();
+		let answered = outputs_lying_on(&[]);
+		let mut refusing = answered.clone();
+		refusing[3] = refused;
+		let (task, executors) = disagreeing([tree(&refusing).root(), tree(&answered).root()]);
+		let stakes = executors.map(stake);
+		let requester = Balances::free_balance(1);
+		bisect(task, [(executors[0], &refusing), (executors[1], &answered)]);
+		assert_eq!(ItemDisputes::<Test>::get(task).unwrap().item, 3);
+		show_input(task, 3);
+		run_to_block(dispute(task).phase_ends);
+		draw(task);
+		vote_round(task, &[Some(agentchain_execution::REFUSED_HASH); 3]);
+		close_after_count(task);
+		System::assert_has_event(
+			Event::AnswerRefusedByJury { task, executor: executors[1] }.into(),
+		);
+		assert_eq!(executors.map(stake), stakes, "nobody slashed");
+		assert_eq!(reserved(executors[1]), 0, "out of the batch");
+		assert_eq!(task_status(task), TaskStatus::Revealed);
+		run_to_block(window_end(task));
+		System::assert_has_event(
+			pallet_inference::Event::TaskFinalised {
+				task,
+				output_hash: tree(&refusing).root(),
+				paid: SHARE - cut(SHARE),
+				protocol_cut: cut(SHARE),
+				refunded: 0,
+			}
+			.into(),
+		);
+		assert_eq!(Balances::free_balance(1), requester);
+		assert_eq!(
+			pallet_inference::ProtocolFlows::<Test>::get(ProtocolFlow::UnjudgedFees).received,
+			SHARE
+		);
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}

@@ -13,7 +13,7 @@ pub(crate) const SHARE: u64 = 100;
 /// An item's fee share: `SHARE / ITEMS`.
 const ITEM_SHARE: u64 = SHARE / ITEMS as u64;
 /// The challenge bond of an item: `max(MIN_BOND, ITEM_SHARE × BOND_FEE_MULTIPLE)`.
-const ITEM_BOND: u64 = MIN_BOND;
+pub(crate) const ITEM_BOND: u64 = MIN_BOND;
 /// What a root found wrong on a challenged item loses: `max(2 × 3 × JUROR_REWARD,
 /// ITEM_SHARE × SLASH_FEE_MULTIPLE)`.
 const ITEM_SLASH: u64 = 60;

@@ -156,6 +156,43 @@ fn next_block() {
 }
 
 #[test]
+fn a_prompt_the_endpoint_refuses_is_answered_refused_and_revealed_as_any_output() {
+	let config = config();
+	let mut node = agent_node(Some(config.clone()));
+	node.ext.execute_with(|| {
+		let id = submit(1, 5);
+		let executor = Tasks::<Test>::get(id).unwrap().assignments[0].executor;
+		// The endpoint's content filter withheld the answer (the same output as a 400 or 422
+		// whose error is `content_filter`, agentchain_execution's tests).
+		let filtered = format!(
+			r#"{{"model":"{MODEL_NAME}","choices":[{{"index":0,"message":{{"role":"assistant","content":null}},"finish_reason":"content_filter"}}]}}"#
+		);
+		expect_chat_call(&node.http, &config, filtered.into_bytes());
+		Inference::offchain_worker(System::block_number());
+		let commits = submitted(&node.pool);
+		let [(_, crate::Call::commit { commitment, .. })] = commits.as_slice() else {
+			panic!("{commits:?}")
+		};
+		let Some(WorkRecord::Working { salt, .. }) = work_record(id, executor) else {
+			panic!("no work record")
+		};
+		assert_eq!(*commitment, commitment_of(&agentchain_execution::REFUSED_HASH, &salt, &executor));
+		include(commits);
+		next_block();
+		Inference::offchain_worker(System::block_number());
+		include(submitted(&node.pool));
+		next_block();
+		let task = Tasks::<Test>::get(id).unwrap();
+		assert_eq!(task.status, TaskStatus::Revealed);
+		assert_eq!(task.result, Some(agentchain_execution::REFUSED_HASH));
+		assert_eq!(
+			Outputs::<Test>::get(id, agentchain_execution::REFUSED_HASH).unwrap().inline.unwrap().to_vec(),
+			agentchain_execution::REFUSED.to_vec()
+		);
+	});
+}
+
+#[test]
 fn the_worker_commits_reveals_and_the_task_is_finalised_without_anyone_else() {
 	let config = config();
 	let mut node = agent_node(Some(config.clone()));
