@@ -427,6 +427,9 @@ pub enum ProtocolFlow {
 	/// endpoints refused the prompt ([`Resolution::Refused`], and `refused` of
 	/// `InferenceTasks::item_judged`).
 	UnjudgedFees,
+	/// Out: jurors of a verdict of refusal against an answer that no bond paid, out of the
+	/// answers' pay, which came in as `UnjudgedFees` (never more than it).
+	RefusalJurors,
 }
 
 /// The protocol account (it funds audits and data rewards) and the ledger of its flows.

@@ -773,7 +773,8 @@ pub mod pallet {
 		/// Appeal the verdict of the last round: a new round with a larger jury judges again.
 		///
 		/// The origin must be signed by the side the verdict goes against: the challenger when
-		/// the result stood (or no verdict was reached), or an executor (its owner account or
+		/// the result stood (or no verdict was reached, or the verdict is a refusal,
+		/// [`REFUSED_HASH`]), or an executor (its owner account or
 		/// operator key) whose accused output the verdict contradicts. Only while the round is
 		/// appealable, and at most `MaxAppeals` times. `bond` must be at least the challenge
 		/// bond times `2^round` (round 1, 2, …); it is held from the signer, returned if the
@@ -1522,7 +1523,11 @@ impl<T: Config> Pallet<T> {
 	/// The claim `who` may appeal with: it must be on the side the current verdict goes
 	/// against.
 	fn losing_claim(dispute: &Dispute<T>, who: &T::AccountId) -> Option<Claim> {
-		if dispute.challenger() == Some(who) && !dispute.result_overturned() {
+		// A verdict of refusal finds nothing wrong: the challenger may appeal it, so that a
+		// captured first jury cannot shield a wrong result by refusing it.
+		if dispute.challenger() == Some(who)
+			&& (!dispute.result_overturned() || dispute.refused_by_jury())
+		{
 			return Some(Claim::ResultWrong);
 		}
 		let agent = T::AgentRegistry::agent_of(who);

@@ -77,9 +77,16 @@ impl<T: Config> Pallet<T> {
 		let pay_revealers = verdict.is_none() && !unjudged;
 		// The jury's endpoints refused the prompt an executor answered: the answer is not
 		// paid, and not slashed either, so nobody forfeits anything for the jurors; whoever
-		// asked for the judgment pays for it, as without a verdict. (A refusal the jury
-		// confirms is a result found right: its challenger's bond is forfeited as any.)
+		// asked for the judgment pays for it, each bond its own round; what no bond pays (a
+		// disagreement has none) comes out of the answer's pay, which goes to the protocol
+		// account. (A refusal the jury confirms is a result found right: its challenger's bond
+		// is forfeited as any.)
 		let refused_verdict = !refused.is_empty();
+		let refused_pay = if refused_verdict {
+			dispute.share.saturating_mul((refused.len() as u32).into())
+		} else {
+			Zero::zero()
+		};
 		// A batch's item nobody could judge: whoever asked for the judgment loses its bond to
 		// the protocol account, as the requester its fee and the executors their pay, so that
 		// starving the jury gains nobody, a challenger griefing an honest batch included.
@@ -87,15 +94,19 @@ impl<T: Config> Pallet<T> {
 		let bonds = if forfeit_all {
 			BondSettlement::ForfeitAll
 		} else if pay_revealers {
-			BondSettlement::PayJury { latest_first: false }
+			BondSettlement::PayJury { by_round: false }
 		} else if refused_verdict {
-			// An answering executor may appeal a refusal (the challenger, not losing, may not):
-			// each appellant pays for the rounds it asked for before the challenger does.
-			BondSettlement::PayJury { latest_first: true }
+			// Either side may appeal a refusal: each bond pays for the round it asked for.
+			BondSettlement::PayJury { by_round: true }
 		} else {
 			BondSettlement::ByVerdict
 		};
 		pool = pool.saturating_add(Self::settle_bonds(task, &dispute, bonds));
+		if refused_verdict {
+			// First: the answers' pay reaches the protocol account before it pays the jurors
+			// no bond paid out of it.
+			Self::apply_verdict(task, &dispute, item, unjudged, &wrong, &refused);
+		}
 
 		if pay_revealers {
 			// No verdict: the bonds of whoever asked for a judgment pay the jurors who gave one.
@@ -110,7 +121,7 @@ impl<T: Config> Pallet<T> {
 			if dispute.kind == DisputeKind::Audit && !refused_verdict {
 				pool = Self::compensate_requester(task, &dispute, pool);
 			}
-			pool = Self::pay_majority_jurors(task, &dispute, pool);
+			pool = Self::pay_majority_jurors(task, &dispute, pool, refused_pay);
 		}
 
 		// Then the winners: an upheld challenge earns its challenger a share of what is left
@@ -147,6 +158,27 @@ impl<T: Config> Pallet<T> {
 		let surplus = Self::pay_out(&T::Treasury::account(), pool);
 		T::Treasury::note_received(ProtocolFlow::DisputeSurplus, surplus);
 
+		if !refused_verdict {
+			Self::apply_verdict(task, &dispute, item, unjudged, &wrong, &refused);
+		}
+		// A refusal finds nothing wrong: the result is not overturned, only unpaid.
+		Self::deposit_event(Event::DisputeClosed {
+			task,
+			verdict,
+			result_overturned: overturned && !refused_verdict,
+		});
+	}
+
+	/// Applies the final verdict to the disputed task or item (`pallet-inference`).
+	fn apply_verdict(
+		task: TaskId,
+		dispute: &Dispute<T>,
+		item: Option<u32>,
+		unjudged: bool,
+		wrong: &[T::AccountId],
+		refused: &[T::AccountId],
+	) {
+		let verdict = dispute.verdict;
 		// Without a verdict (no quorum, or no jury at all), a challenged or audited result stands
 		// and every output of a disagreement is paid: a requester cannot get its executors'
 		// work for free by having one of its own disagree where no jury can be drawn.
@@ -159,12 +191,12 @@ impl<T: Config> Pallet<T> {
 			// found wrong.
 			Some(item) => {
 				let audited = dispute.kind == DisputeKind::Audit;
-				T::Tasks::item_judged(task, item, &wrong, &refused, audited)
+				T::Tasks::item_judged(task, item, wrong, refused, audited)
 			},
 			None => T::Tasks::resolve(
 				task,
 				match verdict {
-					Some(refused) if refused == REFUSED_HASH => Resolution::Refused,
+					Some(verdict) if verdict == REFUSED_HASH => Resolution::Refused,
 					Some(correct) => Resolution::Correct(correct),
 					None => Resolution::Undecided,
 				},
@@ -173,7 +205,6 @@ impl<T: Config> Pallet<T> {
 		if let Err(error) = resolved {
 			defensive!("the verdict on a disputed task was not applied", error);
 		}
-		Self::deposit_event(Event::DisputeClosed { task, verdict, result_overturned: overturned });
 	}
 
 	/// What the requester pays for the outputs delivered (executors that answered
@@ -268,9 +299,11 @@ impl<T: Config> Pallet<T> {
 	/// - [`BondSettlement::ByVerdict`]: returns the bonds whose claim the verdict agrees with,
 	///   forfeits the others (without a verdict, all are returned).
 	/// - [`BondSettlement::PayJury`]: the bonds pay for the judgment they asked for: the reward
-	///   of every seat of every round, whether or not its juror revealed, in bond order (with
-	///   `latest_first`, the last bond first), each up to its amount; the rest of each bond is
-	///   returned.
+	///   of every seat of every round, whether or not its juror revealed, each bond up to its
+	///   amount, the rest of each returned. In bond order, or, `by_round`, each bond first for
+	///   the round it opened (the last bond the last round), then, latest first, for what the
+	///   bonds of later rounds left unpaid; a round no bond opened (the first of an audit or a
+	///   disagreement) is charged to none.
 	/// - [`BondSettlement::ForfeitAll`]: every bond is forfeited whole.
 	pub(crate) fn settle_bonds(
 		task: TaskId,
@@ -278,17 +311,34 @@ impl<T: Config> Pallet<T> {
 		settlement: BondSettlement,
 	) -> BalanceOf<T> {
 		let mut pool = BalanceOf::<T>::zero();
-		if let BondSettlement::PayJury { latest_first } = settlement {
-			let seats = (0..=dispute.round)
-				.fold(0u32, |seats, round| seats.saturating_add(Self::jury_size(round)));
-			let mut owed = T::JurorReward::get().saturating_mul(seats.into());
-			let mut bonds: Vec<&Bond<T::AccountId, BalanceOf<T>>> = dispute.bonds.iter().collect();
-			if latest_first {
-				bonds.reverse();
+		if let BondSettlement::PayJury { by_round } = settlement {
+			let round_cost =
+				|round: u32| T::JurorReward::get().saturating_mul(Self::jury_size(round).into());
+			// What each bond is charged: by round, the latest bond the latest round.
+			let bonds = dispute.bonds.len() as u32;
+			let mut charges: Vec<BalanceOf<T>> = Vec::new();
+			if by_round {
+				let mut short = BalanceOf::<T>::zero();
+				for (i, bond) in dispute.bonds.iter().enumerate().rev() {
+					let round = dispute.round.saturating_sub(bonds.saturating_sub(1 + i as u32));
+					let due = round_cost(round).saturating_add(short);
+					let charged = due.min(bond.amount);
+					short = due.saturating_sub(charged);
+					charges.push(charged);
+				}
+				charges.reverse();
+			} else {
+				let mut owed = (0..=dispute.round).fold(BalanceOf::<T>::zero(), |owed, round| {
+					owed.saturating_add(round_cost(round))
+				});
+				for bond in dispute.bonds.iter() {
+					let charged = owed.min(bond.amount);
+					owed = owed.saturating_sub(charged);
+					charges.push(charged);
+				}
 			}
-			for bond in bonds {
-				let charged = Self::forfeit(task, &bond.who, owed.min(bond.amount));
-				owed = owed.saturating_sub(charged);
+			for (bond, charged) in dispute.bonds.iter().zip(charges) {
+				let charged = Self::forfeit(task, &bond.who, charged);
 				pool = pool.saturating_add(charged);
 				Self::return_bond(
 					task,
@@ -320,13 +370,15 @@ impl<T: Config> Pallet<T> {
 	/// for an audit that found nothing to forfeit, from the protocol account, never more than
 	/// the task's fee in all. Returns what is left of the pool.
 	///
-	/// A disagreement whose jury refused the prompt one side answered forfeits nothing, and its
-	/// jurors are not paid: paying them from the protocol account would let one party owning
-	/// both sides and the jury draw on it at will, as no one is slashed.
+	/// A verdict of refusal against an answer forfeits nothing; what the bonds do not pay (a
+	/// disagreement has none) is paid from the protocol account up to `refused_pay`, the
+	/// answers' pay, which goes there at the close (never more: one party owning both sides
+	/// and the jury gets back at most the fee it paid).
 	pub(crate) fn pay_majority_jurors(
 		task: TaskId,
 		dispute: &Dispute<T>,
 		mut pool: BalanceOf<T>,
+		refused_pay: BalanceOf<T>,
 	) -> BalanceOf<T> {
 		let paid_jurors: Vec<&T::AccountId> = dispute
 			.owed
@@ -344,13 +396,14 @@ impl<T: Config> Pallet<T> {
 		} else {
 			pool / BalanceOf::<T>::from(paid_jurors.len() as u32)
 		};
-		// Only an audit may draw on the protocol account, and only up to what the requester paid
+		// Only an audit (or a refusal, up to the answers' pay) may draw on the protocol account,
+		// and an audit only up to what the requester paid
 		// for the delivered outputs (the protocol cut is taken on those alone): audits then
 		// cost it less in expectation (`AuditProbability` × that) than the cut it keeps.
 		let mut fund_budget = if dispute.kind == DisputeKind::Audit {
-			Self::delivered(dispute)
+			Self::delivered(dispute).max(refused_pay)
 		} else {
-			Zero::zero()
+			refused_pay
 		};
 		let fund = T::Treasury::account();
 		for juror in paid_jurors {
@@ -364,7 +417,12 @@ impl<T: Config> Pallet<T> {
 					.unwrap_or_else(|_| Zero::zero())
 			};
 			fund_budget = fund_budget.saturating_sub(from_fund);
-			T::Treasury::note_paid(ProtocolFlow::AuditJurors, from_fund);
+			let flow = if dispute.kind == DisputeKind::Audit {
+				ProtocolFlow::AuditJurors
+			} else {
+				ProtocolFlow::RefusalJurors
+			};
+			T::Treasury::note_paid(flow, from_fund);
 			Self::deposit_event(Event::RewardPaid {
 				task,
 				who: juror.clone(),
@@ -383,8 +441,8 @@ pub(crate) enum BondSettlement {
 	/// The bonds pay the jurors of every round (no verdict, or a verdict of refusal against an
 	/// answer: nobody forfeits anything else).
 	PayJury {
-		/// The last bond pays first: each appellant pays for its own rounds first.
-		latest_first: bool,
+		/// Each bond pays for the round it opened first.
+		by_round: bool,
 	},
 	/// Every bond forfeited whole (a batch's item nobody could judge).
 	ForfeitAll,

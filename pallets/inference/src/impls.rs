@@ -95,6 +95,11 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			/ BalanceOf::<T>::from(Self::batch_items(&task.input).unwrap_or(1).max(1));
 		let refused_unpaid = |task: &mut TaskInfo<T>| {
 			for executor in &refused {
+				// An item this root was already found wrong on (an audit may draw it again) was
+				// not paid already.
+				if WrongItems::<T>::get(id, executor).contains(&item) {
+					continue;
+				}
 				let mut added = false;
 				let pushed = RefusedItems::<T>::mutate(id, executor, |items| {
 					if items.contains(&item) {
@@ -241,7 +246,13 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	}
 
 	fn max_resolve_weight() -> Weight {
-		T::WeightInfo::finalize().saturating_add(T::OnFinalised::max_weight())
+		// Plus, for a batch's item the jury refused, each executor's items found wrong and
+		// refused read, the refused written, and its pay moved to the protocol account (the
+		// requester's hold and account, the protocol account, its ledger of flows).
+		let refused = u64::from(MAX_BATCH_REDUNDANCY);
+		T::WeightInfo::finalize()
+			.saturating_add(T::OnFinalised::max_weight())
+			.saturating_add(T::DbWeight::get().reads_writes(2 * refused + 4, refused + 4))
 	}
 
 	fn revealed_output(id: TaskId, output: &H256) -> Option<Vec<u8>> {

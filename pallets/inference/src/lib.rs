@@ -105,7 +105,7 @@ pub use types::*;
 use agentchain_primitives::duties::{duty_tag, Duty, DutyCheck, DutyError};
 pub use weights::WeightInfo;
 
-use alloc::vec::Vec;
+use alloc::{collections::btree_set::BTreeSet, vec::Vec};
 use codec::Encode;
 use frame_support::{
 	defensive,
@@ -1426,23 +1426,17 @@ impl<T: Config> Pallet<T> {
 						.iter()
 						.filter(|a| a.output.is_some() && a.output == task.result)
 						.flat_map(|a| WrongItems::<T>::get(id, &a.executor).into_inner())
-						.fold(Vec::new(), |mut items, item| {
-							if !items.contains(&item) {
-								items.push(item);
-							}
-							items
-						}),
+						.collect::<BTreeSet<u32>>()
+						.into_iter()
+						.collect(),
 					refused: task
 						.assignments
 						.iter()
 						.filter(|a| a.output.is_some() && a.output == task.result)
 						.flat_map(|a| RefusedItems::<T>::get(id, &a.executor).into_inner())
-						.fold(Vec::new(), |mut items, item| {
-							if !items.contains(&item) {
-								items.push(item);
-							}
-							items
-						}),
+						.collect::<BTreeSet<u32>>()
+						.into_iter()
+						.collect(),
 				}),
 				_ => None,
 			},

@@ -80,6 +80,11 @@ impl<T: Config> Pallet<T> {
 				return Err("items refused of a task that is not a batch".into());
 			};
 			ensure!(refused.iter().all(|item| *item < items), "an item refused past the batch");
+			let wrong = WrongItems::<T>::get(id, &executor);
+			ensure!(
+				refused.iter().all(|item| !wrong.contains(item)),
+				"an item both found wrong and refused"
+			);
 			ensure!(
 				task.assignments.iter().any(|a| a.executor == executor),
 				"items refused of an executor not in the batch"

@@ -92,7 +92,7 @@ fn an_answer_the_jury_refuses_loses_its_pay_not_its_stake() {
 		run_to_block(dispute(task).phase_ends);
 		System::assert_has_event(Event::AnswerRefusedByJury { task, executor }.into());
 		System::assert_has_event(
-			Event::DisputeClosed { task, verdict: Some(REFUSED_HASH), result_overturned: true }
+			Event::DisputeClosed { task, verdict: Some(REFUSED_HASH), result_overturned: false }
 				.into(),
 		);
 		// Not slashed, not counted as a lost challenge, not paid.
@@ -202,11 +202,11 @@ fn an_item_answer_the_jury_refuses_loses_the_items_pay_not_the_collateral() {
 
 /// The drain of `the_protocol_account_cannot_be_drained_through_disagreements`, with refusals:
 /// one party owns both executors of a task and its jury; one executor answers refused, the
-/// other answers, and the jury refuses. Nobody is slashed, so nobody forfeits anything for
-/// the jurors: they are not paid at all, and the protocol account pays nothing. It gains the
-/// answer's pay, which the requester does not get back.
+/// other answers, and the jury refuses. Nobody is slashed and a disagreement has no bonds: the
+/// jurors are paid out of the answer's pay, which goes to the protocol account, never more. The
+/// party gets back less than the fee it paid.
 #[test]
-fn a_disagreement_the_jury_refuses_pays_the_refusal_and_draws_nothing_from_the_protocol() {
+fn a_disagreement_the_jury_refuses_pays_its_jurors_out_of_the_answers_pay_only() {
 	run_test(|| {
 		let issuance = Balances::total_issuance();
 		let task = revealed_task(1, model(), &[REFUSED, b"4"]);
@@ -228,29 +228,29 @@ fn a_disagreement_the_jury_refuses_pays_the_refusal_and_draws_nothing_from_the_p
 		assert_eq!(Balances::free_balance(executors[1]), free[1]);
 		assert_eq!((stake(executors[0]), stake(executors[1])), (500, 500));
 		for (juror, free) in jury.iter().zip(jury_free) {
-			assert_eq!(Balances::free_balance(juror), free);
+			assert_eq!(Balances::free_balance(juror), free + JUROR_REWARD);
 		}
-		assert_eq!(protocol_balance(), protocol + FEE / 10 + FEE);
+		assert_eq!(protocol_balance(), protocol + FEE / 10 + FEE - 3 * JUROR_REWARD);
 		assert_eq!(ProtocolFlows::<Test>::get(ProtocolFlow::AuditJurors).paid, 0);
+		assert_eq!(ProtocolFlows::<Test>::get(ProtocolFlow::RefusalJurors).paid, 3 * JUROR_REWARD);
+		assert_eq!(ProtocolFlows::<Test>::get(ProtocolFlow::UnjudgedFees).received, FEE);
+		// What the party paid (both shares) against what it got back (the refusal's pay and
+		// its jurors'): the protocol gains, whatever the split.
 		assert_eq!(Balances::free_balance(1), requester);
+		assert!(fee_paid + 3 * JUROR_REWARD < 2 * FEE);
 		assert_eq!(task_status(task), TaskStatus::Finalised);
 		assert_eq!(Balances::total_issuance(), issuance);
 	});
 }
 
-/// An executor whose answer a refusing jury outvoted may appeal, as any side a verdict goes
-/// against; the challenger, not losing, may not. If the appeal changes nothing, the appellant's
-/// bond pays for the rounds before the challenger's does: an executor cannot bill its appeals
-/// to the challenger.
+/// Either side may appeal a verdict of refusal: the executor whose answer goes unpaid, and the
+/// challenger, as nothing was found wrong. Each bond pays for the round it opened: an appellant
+/// cannot bill its appeal to the other side.
 #[test]
-fn an_appeal_of_a_refusal_is_paid_for_by_its_appellant_first() {
+fn an_appeal_of_a_refusal_is_paid_for_by_its_appellant() {
 	run_test(|| {
 		let (task, executor) = challenged(b"4");
 		vote_round(task, &[Some(REFUSED_HASH); 3]);
-		assert_noop!(
-			Challenges::appeal(RuntimeOrigin::signed(2), task, 10 * BOND),
-			Error::<Test>::NotLosingSide
-		);
 		let appeal_bond = 2 * BOND;
 		assert_ok!(Challenges::appeal(RuntimeOrigin::signed(executor), task, appeal_bond));
 		draw(task);
@@ -259,12 +259,36 @@ fn an_appeal_of_a_refusal_is_paid_for_by_its_appellant_first() {
 		let executor_free = Balances::free_balance(executor);
 		vote_round(task, &vec![Some(REFUSED_HASH); seats as usize]);
 		close_after_count_of(task);
-		// Both rounds' seats paid out of the executor's appeal bond; the challenger's back whole.
-		let owed = (3 + seats) * JUROR_REWARD;
-		assert!(owed <= appeal_bond);
-		assert_eq!(Balances::free_balance(2), challenger + BOND);
-		assert_eq!(Balances::free_balance(executor), executor_free + appeal_bond - owed);
+		// Round 0 out of the challenge bond, round 1 out of the executor's appeal bond.
+		assert_eq!(Balances::free_balance(2), challenger + BOND - 3 * JUROR_REWARD);
+		assert_eq!(
+			Balances::free_balance(executor),
+			executor_free + appeal_bond - seats * JUROR_REWARD
+		);
 		assert_eq!(stake(executor), 500);
+	});
+}
+
+/// A first jury that refuses a wrong answer (by its endpoints, or captured: two of three seats)
+/// cannot shield it: the challenger appeals, a larger jury answers the prompt, and the executor
+/// is slashed as for any wrong result.
+#[test]
+fn the_challenger_appeals_a_refusal_and_a_larger_jury_finds_the_answer_wrong() {
+	run_test(|| {
+		let (task, executor) = challenged(b"5");
+		vote_round(task, &[Some(REFUSED_HASH); 3]);
+		assert_ok!(Challenges::appeal(RuntimeOrigin::signed(2), task, 2 * BOND));
+		draw(task);
+		let seats = jurors(task).len();
+		vote_round(task, &vec![Some(hash(b"4")); seats]);
+		close_after_count_of(task);
+		assert_eq!(stake(executor), 500 - WRONG_RESULT_SLASH);
+		System::assert_has_event(
+			Event::DisputeClosed { task, verdict: Some(hash(b"4")), result_overturned: true }
+				.into(),
+		);
+		assert_eq!(bond_held(2), 0);
+		assert_eq!(task_status(task), TaskStatus::Expired);
 	});
 }
 
