@@ -372,9 +372,9 @@ pub fn queue_stuffing() -> Outcome {
 	world.behaviour.insert(flooder.clone(), Behaviour::Offline);
 	world.attacker.extend([requester.clone(), flooder]);
 	world.mark();
-	// Eighty junk tasks and three honest ones in one block: 83 commit deadlines at once, more
-	// than the 64 a block processes.
-	for i in 0..80 {
+	// Three hundred junk tasks and three honest ones in one block: 303 draws at once, then as
+	// many commit deadlines, more than a block's deadline budget (150 ms) processes.
+	for i in 0..300 {
 		let _ =
 			world.submit(&requester, junk, format!("junk {i}").as_bytes(), 10 * UNIT / 1_000, 1);
 	}
@@ -392,7 +392,7 @@ pub fn queue_stuffing() -> Outcome {
 	world.check();
 	world.outcome(
 		"stuff the deadline queues",
-		"83 deadlines in one block: deferred in order, nothing dropped",
+		"303 deadlines in one block: deferred in order, nothing dropped",
 	)
 }
 

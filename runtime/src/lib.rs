@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 124,
+	spec_version: 125,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -198,7 +198,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// cuts short for the run out of time, not a fault; spec 124, no migration (an event and a
 /// resolution added): a prompt an endpoint refuses on its content policy is answered with the
 /// output `agentchain:refused`, judged as any other, and an answer a jury whose endpoints refused
-/// the prompt outvotes is not slashed, its pay going to the protocol account.
+/// the prompt outvotes is not slashed, its pay going to the protocol account; spec 125, no
+/// migration (a constant added): the inference deadline hook takes due deadlines for as long as
+/// the costliest transition fits in `MaxDeadlineWeight` (150 ms), where it took at most 64 a
+/// block.
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

@@ -397,9 +397,9 @@ impl<T: Config> Pallet<T> {
 			pool / BalanceOf::<T>::from(paid_jurors.len() as u32)
 		};
 		// Only an audit (or a refusal, up to the answers' pay) may draw on the protocol account,
-		// and an audit only up to what the requester paid
-		// for the delivered outputs (the protocol cut is taken on those alone): audits then
-		// cost it less in expectation (`AuditProbability` × that) than the cut it keeps.
+		// and an audit only up to what the requester paid for the delivered outputs (the
+		// protocol cut is taken on those alone): audits then cost it less in expectation
+		// (`AuditProbability` × that) than the cut it keeps.
 		let mut fund_budget = if dispute.kind == DisputeKind::Audit {
 			Self::delivered(dispute).max(refused_pay)
 		} else {

@@ -77,22 +77,23 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		};
 		let (wrong, refused) = (executors(wrong), executors(refused));
 		let left = PausedWindows::<T>::take(id);
+		// Records the item in a root's list unless it is there: whether it was added, or an
+		// error when the list is full.
+		fn record<S: Get<u32>>(items: &mut BoundedVec<u32, S>, item: u32) -> Result<bool, u32> {
+			if items.contains(&item) {
+				return Ok(false);
+			}
+			items.try_push(item).map(|()| true)
+		}
 		// A root found wrong on the item is not paid for it (and was slashed for it).
 		let item_wrong = |executor: &T::AccountId| {
-			let pushed = WrongItems::<T>::mutate(id, executor, |items| {
-				if items.contains(&item) {
-					return Ok(());
-				}
-				items.try_push(item)
-			});
-			if pushed.is_err() {
+			if WrongItems::<T>::mutate(id, executor, |items| record(items, item)).is_err() {
 				defensive!("a root was found wrong on more items than disputes allow");
 			}
 		};
 		// An answer the jury's endpoints refused is not paid for its item, and not slashed: the
 		// item's pay goes to the protocol account (`Resolution::Refused`), once.
-		let per_item = Self::share(&task)
-			/ BalanceOf::<T>::from(Self::batch_items(&task.input).unwrap_or(1).max(1));
+		let per_item = Self::item_share(&task);
 		let refused_unpaid = |task: &mut TaskInfo<T>| {
 			for executor in &refused {
 				// An item this root was already found wrong on (an audit may draw it again) was
@@ -100,17 +101,9 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 				if WrongItems::<T>::get(id, executor).contains(&item) {
 					continue;
 				}
-				let mut added = false;
-				let pushed = RefusedItems::<T>::mutate(id, executor, |items| {
-					if items.contains(&item) {
-						return Ok(());
-					}
-					added = true;
-					items.try_push(item)
-				});
-				match pushed {
-					Ok(()) if added => Self::forfeit_to_protocol(task, per_item),
-					Ok(()) => {},
+				match RefusedItems::<T>::mutate(id, executor, |items| record(items, item)) {
+					Ok(true) => Self::forfeit_to_protocol(task, per_item),
+					Ok(false) => {},
 					Err(_) => {
 						defensive!("a root was refused on more items than its batch has");
 					},
@@ -199,19 +192,15 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			},
 			Resolution::Refused => {
 				let outcome = revealed(&REFUSED_HASH).then_some(REFUSED_HASH);
-				let answered: Vec<T::AccountId> = task
+				let answered = task
 					.assignments
 					.iter()
 					.filter(|a| {
 						a.output.is_some_and(|o| o != REFUSED_HASH && o != INPUT_UNAVAILABLE)
 					})
-					.map(|a| a.executor.clone())
-					.collect();
+					.count() as u32;
 				let share = Self::share(&task);
-				Self::forfeit_to_protocol(
-					&mut task,
-					share.saturating_mul((answered.len() as u32).into()),
-				);
+				Self::forfeit_to_protocol(&mut task, share.saturating_mul(answered.into()));
 				outcome
 			},
 			Resolution::Correct(output) if revealed(&output) => Some(output),

@@ -51,7 +51,8 @@
 //!
 //! Every task sits in exactly one block-indexed deadline queue ([`Deadlines`]): the block where
 //! its current phase ends (or, once finished, where it is pruned). Scheduling never fails.
-//! `on_initialize` takes at most [`Config::MaxDeadlinesPerBlock`] due tasks, the earliest first;
+//! `on_initialize` takes due tasks, the earliest first, for as long as the costliest transition
+//! still fits in [`Config::MaxDeadlineWeight`] (and at most [`Config::MaxDeadlinesPerBlock`]);
 //! what it has no room for waits for the next blocks, in order, and is never dropped (see
 //! [`agentchain_support::deadlines`]). Calls check the deadline itself, so a deferred transition
 //! has the outcome it would have had on time. Anyone may move an overdue task on with
@@ -187,14 +188,16 @@ pub mod pallet {
 		parameter_types! {
 			pub const TestPalletId: PalletId = PalletId(*b"ac/infer");
 			pub const TestProtocolCut: Perbill = Perbill::from_percent(10);
+			pub const TestMaxDeadlineWeight: Weight = Weight::MAX;
 		}
 
 		/// A test runtime's configuration (balances and block numbers are `u64`): fees from 10
 		/// per executor, up to 3 executors, commit periods of 2 to 20 blocks, 5 blocks to
 		/// reveal, 10 to challenge, disputes that expire after 40, tasks kept for 50; slashes of
 		/// 25 for a missed commit and 100 for a missed reveal; no task deposit; 8 deadlines per
-		/// block and 2 blocks of congestion grace. The mocks of the pallets that use inference
-		/// derive it and set only the types of their runtime and what their tests vary.
+		/// block (the hook's weight unbounded otherwise) and 2 blocks of congestion grace. The
+		/// mocks of the pallets that use inference derive it and set only the types of their
+		/// runtime and what their tests vary.
 		pub struct TestDefaultConfig;
 
 		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
@@ -223,6 +226,7 @@ pub mod pallet {
 			type MaxOutputLen = ConstU32<64>;
 			type MaxUriLen = ConstU32<32>;
 			type MaxDeadlinesPerBlock = ConstU32<8>;
+			type MaxDeadlineWeight = TestMaxDeadlineWeight;
 			type CongestionGrace = ConstU64<2>;
 			type MaxBatchItems = ConstU32<1024>;
 			type ItemsPerBlock = ConstU32<8>;
@@ -368,10 +372,17 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxUriLen: Get<u32>;
 
-		/// Most task deadlines processed in one block: the bound on `on_initialize`'s work.
-		/// Deadlines beyond it wait for the next blocks, in order.
+		/// Most task deadlines processed in one block, whatever their weight. Deadlines beyond
+		/// it wait for the next blocks, in order.
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
+
+		/// Most weight `on_initialize` uses in a block: it processes due deadlines, each charged
+		/// the path it took, for as long as the costliest transition still fits in it. Deadlines
+		/// beyond it wait for the next blocks, in order. It must hold one costliest transition
+		/// (checked by `integrity_test`).
+		#[pallet::constant]
+		type MaxDeadlineWeight: Get<Weight>;
 
 		/// Blocks a commit or reveal deadline is extended by, once per phase, when the blocks
 		/// this long before it were all full (their ordinary share 90 % used) and an executor
@@ -723,18 +734,37 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let due = Queue::<T>::take_due(now, T::MaxDeadlinesPerBlock::get(), MAX_BLOCKS_PER_RUN);
-			// Each transition is charged what it did, not the costliest one: a draw or a
-			// comparison leaves the block the room a finalisation would have taken.
-			let mut weight = T::WeightInfo::on_initialize_idle()
-				.saturating_add(T::DbWeight::get().reads(due.blocks.into()));
-			for (_, task) in due.entries {
-				weight = weight
-					.saturating_add(Self::process_deadline(task, now))
-					.saturating_add(T::DbWeight::get().reads_writes(1, 1));
-			}
-			// And `on_finalize`'s record of whether this block was full.
-			weight.saturating_add(T::DbWeight::get().reads_writes(1, 1))
+			// Each transition is charged what it did, not the costliest one, and the hook takes
+			// due tasks for as long as the costliest could still fit in `MaxDeadlineWeight`: a
+			// block takes as many draws or comparisons as its budget holds, whatever their
+			// number, and never more than the budget whatever is due.
+			let db = T::DbWeight::get();
+			let fixed = T::WeightInfo::on_initialize_idle()
+				// `on_finalize`'s record of whether this block was full.
+				.saturating_add(db.reads_writes(1, 1));
+			let most = Self::transition_weight().saturating_add(db.reads_writes(2, 1));
+			let budget = T::MaxDeadlineWeight::get()
+				.saturating_sub(fixed)
+				.saturating_sub(db.reads(2 * u64::from(MAX_BLOCKS_PER_RUN)));
+			let mut used = Weight::zero();
+			let fits = |used: Weight| used.saturating_add(most).all_lte(budget);
+			let (_, blocks) = if fits(used) {
+				Queue::<T>::process_due(
+					now,
+					T::MaxDeadlinesPerBlock::get(),
+					MAX_BLOCKS_PER_RUN,
+					|_, task| {
+						used = used
+							.saturating_add(Self::process_deadline(task, now))
+							.saturating_add(db.reads_writes(2, 1));
+						fits(used)
+					},
+				)
+			} else {
+				defensive!("MaxDeadlineWeight holds no transition: no deadline is processed");
+				(0, 0)
+			};
+			fixed.saturating_add(used).saturating_add(db.reads(2 * u64::from(blocks)))
 		}
 
 		/// Records whether this block was full, for deadlines that fell in it.
@@ -752,6 +782,10 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(T::MaxRedundancy::get() > 0, "MaxRedundancy must be positive");
 			assert!(T::MaxDeadlinesPerBlock::get() > 0, "MaxDeadlinesPerBlock must be positive");
+			assert!(
+				Self::hook_weight(1, MAX_BLOCKS_PER_RUN).all_lte(T::MaxDeadlineWeight::get()),
+				"MaxDeadlineWeight must hold the costliest transition"
+			);
 			assert!(!T::MinCommitPeriod::get().is_zero(), "MinCommitPeriod must be positive");
 			assert!(
 				T::MinCommitPeriod::get() <= T::MaxCommitPeriod::get(),
@@ -811,8 +845,8 @@ pub mod pallet {
 		/// candidates' records in the set's order up to the `redundancy`th selectable one, and
 		/// is charged for the records it read (declared for a full set, the rest refunded), also
 		/// when it is refused for `NoExecutors`; a call refused before that check pays what it
-		/// declared. The draw itself is the next block's hook's (at most
-		/// [`Config::MaxDeadlinesPerBlock`] a block), charged to that block.
+		/// declared. The draw itself is the next block's hook's (within
+		/// [`Config::MaxDeadlineWeight`] a block), charged to that block.
 		///
 		/// **Batches** (`docs/batches.md`): `input` is `Batch { root, uri, items,
 		/// audit_commitment }`, `items` inputs published as a JSON array at `uri` (at most
@@ -1311,14 +1345,15 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(T::DbWeight::get().reads(2))
 	}
 
-	/// The most the deadline hook weighs: `count` transitions taken from the queue, each the
+	/// The most the deadline hook weighs for `count` transitions taken from the queue, each the
 	/// costliest, after looking at `blocks` blocks of it. What it charges is what its
-	/// transitions did, at most this.
+	/// transitions did, and never more than [`Config::MaxDeadlineWeight`].
 	pub fn hook_weight(count: u32, blocks: u32) -> Weight {
-		let per_task =
-			Self::transition_weight().saturating_add(T::DbWeight::get().reads_writes(1, 1));
+		let db = T::DbWeight::get();
+		let per_task = Self::transition_weight().saturating_add(db.reads_writes(2, 1));
 		T::WeightInfo::on_initialize_idle()
-			.saturating_add(T::DbWeight::get().reads(blocks.into()))
+			.saturating_add(db.reads_writes(1, 1))
+			.saturating_add(db.reads(2 * u64::from(blocks)))
 			.saturating_add(per_task.saturating_mul(count.into()))
 	}
 
@@ -1396,6 +1431,16 @@ impl<T: Config> Pallet<T> {
 
 	/// The task as a dispute handler sees it.
 	fn disputed_view(id: TaskId, task: &TaskInfo<T>) -> DisputedTask<T::AccountId, BalanceOf<T>> {
+		// The items of a batch recorded against any root that is the result, each once.
+		let result_roots_items = |items_of: &dyn Fn(&T::AccountId) -> Vec<u32>| -> Vec<u32> {
+			task.assignments
+				.iter()
+				.filter(|a| a.output.is_some() && a.output == task.result)
+				.flat_map(|a| items_of(&a.executor))
+				.collect::<BTreeSet<u32>>()
+				.into_iter()
+				.collect()
+		};
 		DisputedTask {
 			requester: task.requester.clone(),
 			model: task.model,
@@ -1421,22 +1466,12 @@ impl<T: Config> Pallet<T> {
 				TaskInput::Batch { root, items, .. } => Some(BatchItems {
 					items,
 					inputs_root: root,
-					found_wrong: task
-						.assignments
-						.iter()
-						.filter(|a| a.output.is_some() && a.output == task.result)
-						.flat_map(|a| WrongItems::<T>::get(id, &a.executor).into_inner())
-						.collect::<BTreeSet<u32>>()
-						.into_iter()
-						.collect(),
-					refused: task
-						.assignments
-						.iter()
-						.filter(|a| a.output.is_some() && a.output == task.result)
-						.flat_map(|a| RefusedItems::<T>::get(id, &a.executor).into_inner())
-						.collect::<BTreeSet<u32>>()
-						.into_iter()
-						.collect(),
+					found_wrong: result_roots_items(&|executor| {
+						WrongItems::<T>::get(id, executor).into_inner()
+					}),
+					refused: result_roots_items(&|executor| {
+						RefusedItems::<T>::get(id, executor).into_inner()
+					}),
 				}),
 				_ => None,
 			},

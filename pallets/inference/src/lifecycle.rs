@@ -31,6 +31,12 @@ impl<T: Config> Pallet<T> {
 		task.fee / BalanceOf::<T>::from(task.redundancy.max(1))
 	}
 
+	/// One executor's pay for one item of a batch: its share over the batch's items (the whole
+	/// share for a task, an item of one).
+	pub(crate) fn item_share(task: &TaskInfo<T>) -> BalanceOf<T> {
+		Self::share(task) / BalanceOf::<T>::from(Self::batch_items(&task.input).unwrap_or(1).max(1))
+	}
+
 	/// Draws the task's executors, reserves their collateral and opens a commit phase. Changes
 	/// nothing when too few executors are available.
 	///
@@ -312,7 +318,7 @@ impl<T: Config> Pallet<T> {
 		};
 		let share = Self::share(task);
 		let items = Self::batch_items(&task.input).unwrap_or(1).max(1);
-		let per_item = share / BalanceOf::<T>::from(items);
+		let per_item = Self::item_share(task);
 		Self::settle(id, task, now, result, |executor, output| {
 			if output != result || unpaid.contains(executor) {
 				return None;

@@ -8,7 +8,7 @@ use agentchain_primitives::{
 };
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{fungible::HoldConsideration, ConstU32, ConstU64, LinearStoragePrice, VariantCountOf},
+	traits::{fungible::HoldConsideration, ConstU64, LinearStoragePrice, VariantCountOf},
 };
 use sp_core::H256;
 use sp_runtime::DispatchResult;
@@ -68,6 +68,10 @@ parameter_types! {
 	/// The calls a run of the executor worker makes for batches (the runtime's is 16,384): as
 	/// many as `ItemsPerBlock` unless a test sets more.
 	pub static BatchCallsPerRun: u32 = 8;
+	/// Deadlines a block processes: `MAX_DEADLINES` unless a test sets more.
+	pub static DeadlinesPerBlock: u32 = MAX_DEADLINES;
+	/// The deadline hook's weight budget: unbounded unless a test sets one.
+	pub static MaxDeadlineWeight: Weight = Weight::MAX;
 }
 
 #[derive_impl(pallet_agents::config_preludes::TestDefaultConfig)]
@@ -210,7 +214,8 @@ impl pallet_inference::Config for Test {
 	type DisputeTimeout = ConstU64<DISPUTE_TIMEOUT>;
 	type TaskDepositBase = DepositBase;
 	type TaskDepositPerByte = DepositPerByte;
-	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES>;
+	type MaxDeadlinesPerBlock = DeadlinesPerBlock;
+	type MaxDeadlineWeight = MaxDeadlineWeight;
 	type BatchCallsPerRun = BatchCallsPerRun;
 }
 

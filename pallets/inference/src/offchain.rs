@@ -103,11 +103,12 @@ use sp_runtime::{
 /// Most tasks one run looks at per operator key (reading them costs the node, not the chain).
 pub const MAX_TASKS_SCANNED: usize = 1024;
 
-/// Most endpoint calls one run makes for single tasks: as many tasks as a block's hook draws
-/// (`MaxDeadlinesPerBlock` in the runtime), so that a fast endpoint keeps up with its draws. A run
-/// also starts no call once it has lasted a block time; tasks left over are taken by the next
-/// block's run. Batches' calls are counted apart ([`Config::BatchCallsPerRun`]).
-pub const MAX_CALLS_PER_RUN: u32 = 64;
+/// Most endpoint calls one run makes for single tasks: more than a block's hook draws (as many
+/// draws as the runtime's `MaxDeadlineWeight` holds, about a hundred), so that a fast endpoint
+/// keeps up with its draws. A run also starts no call once it has lasted a block time; tasks
+/// left over are taken by the next block's run. Batches' calls are counted apart
+/// ([`Config::BatchCallsPerRun`]).
+pub const MAX_CALLS_PER_RUN: u32 = 256;
 
 /// Most work records the node keeps track of; the oldest are dropped beyond it.
 pub const MAX_WORK_RECORDS: usize = 1024;

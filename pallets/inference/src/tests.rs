@@ -1025,6 +1025,50 @@ fn deadlines_beyond_a_blocks_capacity_are_deferred_in_order_never_dropped() {
 	});
 }
 
+/// A flood of due deadlines never makes the hook weigh more than its budget, and the budget, not
+/// a count, bounds a block's work: more draws fit in it than the two costliest transitions it
+/// is sized for. The rest wait, in order, and every one is drawn.
+#[test]
+fn the_hook_takes_as_many_deadlines_as_its_weight_budget_holds_and_never_more() {
+	run_test(|| {
+		DeadlinesPerBlock::set(1_000);
+		// Two costliest transitions' time (the runtime bounds no proof size: a solo chain).
+		let budget = Weight::from_parts(
+			Inference::hook_weight(2, crate::MAX_BLOCKS_PER_RUN).ref_time(),
+			u64::MAX,
+		);
+		MaxDeadlineWeight::set(budget);
+		// Twelve due at the next block, six at the one after.
+		let first: Vec<TaskId> = (0..12).map(|_| submit_now(1, 10, MAX_COMMIT)).collect();
+		let mut block = System::block_number() + 1;
+		System::set_block_number(block);
+		let then: Vec<TaskId> = (0..6).map(|_| submit_now(1, 10, MAX_COMMIT)).collect();
+		let ids: Vec<TaskId> = first.iter().chain(then.iter()).copied().collect();
+		let drawn = |ids: &[TaskId]| {
+			ids.iter().filter(|id| task(**id).status == TaskStatus::Assigned).count()
+		};
+		let mut per_block = Vec::new();
+		loop {
+			let before = drawn(&ids);
+			let weight = Inference::on_initialize(block);
+			assert!(weight.all_lte(budget), "block {block} weighed {weight}");
+			per_block.push(drawn(&ids) - before);
+			// The earlier deadlines first.
+			assert!(drawn(&then) == 0 || drawn(&first) == first.len());
+			if drawn(&ids) == ids.len() {
+				break;
+			}
+			assert!(block < 100, "the draws never finished: {per_block:?}");
+			block += 1;
+			System::set_block_number(block);
+		}
+		assert!(per_block[0] > 2, "a draw costs less than the costliest transition: {per_block:?}");
+		assert!(per_block[0] < first.len(), "the budget held all twelve draws: {per_block:?}");
+		// Nothing left behind.
+		assert!(Deadlines::<Test>::iter().all(|(at, _, ())| at > block));
+	});
+}
+
 #[test]
 fn the_hooks_work_depends_on_its_due_deadlines_not_on_open_tasks() {
 	run_test(|| {
@@ -1035,15 +1079,15 @@ fn the_hooks_work_depends_on_its_due_deadlines_not_on_open_tasks() {
 		let due = task(id).phase_ends;
 		System::set_block_number(due);
 		let weight = Inference::on_initialize(due);
-		// The queue's block read, the draw, the task read around it, its queue entry and the
-		// full-block record: a draw, less than the costliest transition it is bounded by.
+		// The queue's block looked at, the draw, the task read around it, its queue entry and
+		// the full-block record: a draw, less than the costliest transition it is bounded by.
 		let db: frame_support::weights::RuntimeDbWeight =
 			<Test as frame_system::Config>::DbWeight::get();
 		let draw = <() as crate::weights::WeightInfo>::on_initialize_idle()
-			.saturating_add(db.reads(1))
+			.saturating_add(db.reads(2))
 			.saturating_add(<() as crate::weights::WeightInfo>::process_draw(1))
 			.saturating_add(db.reads(2))
-			.saturating_add(db.reads_writes(1, 1))
+			.saturating_add(db.reads_writes(2, 1))
 			.saturating_add(db.reads_writes(1, 1));
 		assert_eq!(weight, draw);
 		assert!(weight.all_lt(Inference::hook_weight(1, 1)));

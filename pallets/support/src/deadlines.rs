@@ -21,7 +21,7 @@
 
 use codec::FullCodec;
 use core::marker::PhantomData;
-use frame_support::storage::{IterableStorageDoubleMap, StorageValue};
+use frame_support::storage::{IterableStorageDoubleMap, StorageDoubleMap, StorageValue};
 use sp_runtime::traits::{One, Saturating};
 
 /// The deadline queue kept in `Entries` (a double map `(block, id) → ()`) and `Cursor` (a
@@ -41,7 +41,7 @@ pub struct Due<BlockNumber, Id> {
 
 impl<Entries, Cursor, BlockNumber, Id> DeadlineQueue<Entries, Cursor, BlockNumber, Id>
 where
-	Entries: IterableStorageDoubleMap<BlockNumber, Id, ()>,
+	Entries: IterableStorageDoubleMap<BlockNumber, Id, ()> + StorageDoubleMap<BlockNumber, Id, ()>,
 	Cursor: StorageValue<BlockNumber, Query = BlockNumber>,
 	BlockNumber: FullCodec + Copy + Ord + One + Saturating,
 	Id: FullCodec + Clone,
@@ -92,6 +92,65 @@ where
 		}
 		Cursor::put(block);
 		Due { entries, blocks }
+	}
+
+	/// Takes due entries one at a time, the earliest first, and hands each to `process` as it
+	/// is taken, until `process` answers that there is no room for another, `max_items` were
+	/// taken, or nothing is due by block `now`; steps over at most `max_blocks` blocks in all.
+	/// What is not taken stays where it is, for the next runs, before anything due later.
+	///
+	/// The cursor is up to date whenever `process` runs: an entry it schedules lands at the
+	/// cursor at the earliest, and is taken by this run or a later one, never left behind it.
+	/// Each entry costs one key read and its removal; the last of a block, one more read, from
+	/// the block's start, which steps over the keys removed from it (once a block). Each block
+	/// looked at costs at most two key reads more. Returns how many entries were taken and how many
+	/// blocks were looked at.
+	pub fn process_due(
+		now: BlockNumber,
+		max_items: u32,
+		max_blocks: u32,
+		mut process: impl FnMut(BlockNumber, Id) -> bool,
+	) -> (u32, u32) {
+		let mut block = Cursor::get();
+		let (mut taken, mut looked) = (0u32, 0u32);
+		let mut looking = false;
+		// The raw key of the entry last taken from `block`: the next is read after it, so
+		// that the entries removed before it are not stepped over again.
+		let mut after: Option<alloc::vec::Vec<u8>> = None;
+		// The block last written to the cursor.
+		let mut written: Option<BlockNumber> = None;
+		while block <= now && taken < max_items {
+			if !looking {
+				if looked >= max_blocks.max(1) {
+					break;
+				}
+				looked = looked.saturating_add(1);
+				looking = true;
+			}
+			let next = after
+				.take()
+				.and_then(|key| Entries::iter_key_prefix_from(block, key).next())
+				// Read from the block's start again: `process` may have queued an entry at
+				// the cursor, before the last one taken.
+				.or_else(|| Entries::iter_key_prefix(block).next());
+			let Some(id) = next else {
+				block = block.saturating_add(One::one());
+				looking = false;
+				continue;
+			};
+			after = Some(Entries::hashed_key_for(block, &id));
+			Entries::remove(block, &id);
+			taken = taken.saturating_add(1);
+			if written != Some(block) {
+				Cursor::put(block);
+				written = Some(block);
+			}
+			if !process(block, id) {
+				break;
+			}
+		}
+		Cursor::put(block);
+		(taken, looked)
 	}
 
 	/// Puts `lists` (each block with the ids queued at it, as a migration from another queue
@@ -181,6 +240,76 @@ mod tests {
 	}
 
 	#[test]
+	fn processing_stops_when_there_is_no_room_and_the_rest_waits_in_order() {
+		sp_io::TestExternalities::default().execute_with(|| {
+			for id in 0..5 {
+				Q::schedule(&id, 3);
+			}
+			Q::schedule(&100, 4);
+			let mut seen = alloc::vec::Vec::new();
+			// Room for three: the third answers there is none left.
+			let (taken, _) = Q::process_due(4, 100, 16, |block, id| {
+				seen.push((block, id));
+				seen.len() < 3
+			});
+			assert_eq!(taken, 3);
+			assert!(seen.iter().all(|(block, _)| *block == 3));
+			assert_eq!(Q::cursor(), 3);
+			assert_eq!(Q::all().len(), 3);
+			// The next run takes block 3's two others before block 4's entry.
+			let mut rest = alloc::vec::Vec::new();
+			assert_eq!(
+				Q::process_due(5, 100, 16, |block, id| {
+					rest.push((block, id));
+					true
+				}),
+				(3, 3)
+			);
+			assert_eq!(rest.iter().map(|e| e.0).collect::<alloc::vec::Vec<_>>(), vec![3, 3, 4]);
+			let mut all: alloc::vec::Vec<u32> =
+				seen.iter().chain(rest.iter()).map(|e| e.1).collect();
+			all.sort();
+			assert_eq!(all, vec![0, 1, 2, 3, 4, 100]);
+			assert!(Q::all().is_empty());
+			assert_eq!(Q::cursor(), 6);
+			// And `max_items` bounds a run whatever room is left.
+			for id in 0..10 {
+				Q::schedule(&id, 6);
+			}
+			assert_eq!(Q::process_due(6, 4, 16, |_, _| true).0, 4);
+			assert_eq!(Q::all().len(), 6);
+		});
+	}
+
+	#[test]
+	fn an_entry_queued_while_processing_is_taken_never_left_behind_the_cursor() {
+		sp_io::TestExternalities::default().execute_with(|| {
+			for id in 10..14 {
+				Q::schedule(&id, 3);
+			}
+			let mut seen = alloc::vec::Vec::new();
+			Q::process_due(3, 100, 16, |block, id| {
+				seen.push(id);
+				if id == 12 {
+					// Queued behind the cursor, and at its block: both land at block 3.
+					assert_eq!(Q::schedule(&1, 1), 3);
+					assert_eq!(Q::schedule(&99, 3), 3);
+				}
+				// Queued after `now`: left for its block.
+				if id == 13 {
+					Q::schedule(&7, 8);
+				}
+				assert_eq!(block, 3);
+				true
+			});
+			seen.sort();
+			assert_eq!(seen, vec![1, 10, 11, 12, 13, 99]);
+			assert_eq!(Q::all(), vec![(8, 7)]);
+			assert_eq!(Q::cursor(), 4);
+		});
+	}
+
+	#[test]
 	fn empty_blocks_stepped_over_are_bounded_per_run() {
 		sp_io::TestExternalities::default().execute_with(|| {
 			Q::schedule(&1, 40);
@@ -192,6 +321,13 @@ mod tests {
 			let due = Q::take_due(40, 10, 16);
 			assert_eq!(ids(&due), vec![(40, 1)]);
 			assert_eq!(Q::cursor(), 41);
+			// The same bound when processing one at a time.
+			Q::schedule(&2, 80);
+			assert_eq!(Q::process_due(80, 10, 16, |_, _| true), (0, 16));
+			assert_eq!(Q::cursor(), 57);
+			assert_eq!(Q::process_due(80, 10, 16, |_, _| true), (0, 16));
+			assert_eq!(Q::process_due(80, 10, 16, |_, _| true), (1, 8));
+			assert_eq!(Q::cursor(), 81);
 		});
 	}
 }

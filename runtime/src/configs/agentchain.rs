@@ -59,6 +59,12 @@ pub type BlockRandomness = agentchain_support::BlockHashRandomness<Runtime>;
 parameter_types! {
 	pub const InferencePalletId: frame_support::PalletId = frame_support::PalletId(*b"ac/infer");
 	pub const InferenceProtocolCut: Perbill = Perbill::from_percent(10);
+	/// The inference deadline hook's budget: 15 % of a block's weight (150 ms). With the
+	/// challenges' hook (16 deadlines, at most about 84 ms), within the quarter of a block that
+	/// normal transactions never use, so that a backlog of deadlines does not take room from
+	/// transfers.
+	pub InferenceDeadlineWeight: frame_support::weights::Weight =
+		Perbill::from_percent(15) * super::RuntimeBlockWeights::get().max_block;
 }
 
 /// Longest commit period a requester may give: five minutes.
@@ -120,7 +126,11 @@ impl pallet_inference::Config for Runtime {
 	type MaxInputLen = ConstU32<4096>;
 	type MaxOutputLen = ConstU32<4096>;
 	type MaxUriLen = ConstU32<256>;
-	type MaxDeadlinesPerBlock = ConstU32<64>;
+	/// The hook takes as many due deadlines as `MaxDeadlineWeight` holds, each charged the path
+	/// it took (many more draws than the 64 it took before spec 125, fewer finalisations); this
+	/// count only backs it up.
+	type MaxDeadlinesPerBlock = ConstU32<1024>;
+	type MaxDeadlineWeight = InferenceDeadlineWeight;
 	/// A commit or reveal deadline that fell in full blocks moves two blocks on, once a phase.
 	type CongestionGrace = ConstU32<CONGESTION_GRACE>;
 	/// Batches (`docs/batches.md`), taken once item disputes are judged: up to 1,024 items,

@@ -255,6 +255,25 @@ fn withholding_a_reveal_costs_at_least_a_wrong_result() {
 	assert!(<I as Get<u128>>::get() >= <C as Get<u128>>::get());
 }
 
+/// The inference deadline hook's budget holds ten of its costliest transitions and stays within
+/// the quarter of a block that normal transactions never use, leaving room in it for the
+/// challenges' hook, so that a backlog of deadlines does not take room from transfers.
+#[test]
+fn the_deadline_hooks_budget_holds_a_transition_and_leaves_normal_transactions_their_share() {
+	sp_io::TestExternalities::default().execute_with(|| {
+		type I = <crate::Runtime as pallet_inference::Config>::MaxDeadlineWeight;
+		let budget = <I as Get<frame_support::weights::Weight>>::get();
+		let block = crate::configs::RuntimeBlockWeights::get().max_block;
+		let costliest = pallet_inference::Pallet::<crate::Runtime>::hook_weight(
+			1,
+			pallet_inference::MAX_BLOCKS_PER_RUN,
+		);
+		assert!(costliest.all_lte(budget), "{costliest} does not fit in {budget}");
+		assert!(budget.all_lte(Perbill::from_percent(15) * block));
+		assert!(costliest.saturating_mul(10).all_lte(budget));
+	});
+}
+
 /// Each assignment reserves the most it can cost its executor, and each jury seat the juror
 /// penalty; an agent with the minimum stake can still take on work.
 #[test]

@@ -667,11 +667,13 @@ fn one_run_makes_a_bounded_number_of_calls_and_the_next_run_takes_the_rest() {
 			assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(agent), 500_000));
 		}
 		// Tasks of three executors, all of them this node's agents: a call for each. Submitted
-		// four a block (the most a block draws) until they make more calls than a run does.
+		// as many a block as a block draws (64 here) until they make more calls than a run does,
+		// all within their commit periods.
+		DeadlinesPerBlock::set(64);
 		let mine = |id: &TaskId| Tasks::<Test>::get(id).unwrap().assignments.len();
 		let mut ids: Vec<TaskId> = Vec::new();
 		while ids.iter().map(mine).sum::<usize>() <= MAX_CALLS_PER_RUN as usize {
-			for _ in 0..MAX_DEADLINES {
+			for _ in 0..DeadlinesPerBlock::get() {
 				ids.push(submit_undrawn(3, 20));
 			}
 			run_to_block(System::block_number() + 1);
