@@ -88,11 +88,13 @@ cargo build --locked --release -p agentchain-cli || fail_now "building agentchai
 cargo test --locked --release -p agentchain-cli || fail_now "agentchain (the CLI) tests failed"
 
 stage "end-to-end: polkadot.js and the agentchain CLI against agentchain-node --dev"
-# Each test file runs its own dev node, mostly waiting on 3 s blocks: four files at a time. (The
-# agent node's endpoint-fault checks once failed now and then at three at a time; the cause was a
-# kept-alive connection closed by the server as it was reused, which off-chain calls survive
-# since.) The liveness test and the load script's short form then run alone, one after the other,
-# since each fills blocks and needs the machine to itself.
+# Each test file runs its own dev node, mostly waiting on 3 s blocks (the machine's two cores
+# were a fifth busy on average with six files at a time): eight files at a time, the longest
+# first, so that the run lasts about as long as its longest file. (The agent node's
+# endpoint-fault checks once failed now and then at three at a time; the cause was a kept-alive
+# connection closed by the server as it was reused, which off-chain calls survive since.) The
+# liveness test and the load script's short form then run alone, one after the other, since each
+# fills blocks and needs the machine to itself.
 e2e() {
 	local concurrency=$1
 	shift
@@ -113,7 +115,18 @@ e2e() {
 	failed=$((failed + e2e_fail))
 	rm -f "$tap"
 }
-e2e 4 $(cd e2e && ls test/*.test.mjs | grep -v '^test/\(liveness\|load\).test.mjs$')
+# The files that take three minutes or more, longest first; then the others.
+longest=(agent-node cli batch-load batches appeals data-rewards edge-agent cli-docs)
+e2e_files=()
+for name in "${longest[@]}"; do
+	[ -f "e2e/test/$name.test.mjs" ] && e2e_files+=("test/$name.test.mjs")
+done
+for file in $(cd e2e && ls test/*.test.mjs); do
+	case " ${e2e_files[*]} " in *" $file "*) continue ;; esac
+	case "$file" in test/liveness.test.mjs | test/load.test.mjs) continue ;; esac
+	e2e_files+=("$file")
+done
+e2e 8 "${e2e_files[@]}"
 e2e 1 test/liveness.test.mjs test/load.test.mjs
 
 if [ "${SKIP_ZOMBIENET:-0}" != 1 ]; then
