@@ -133,8 +133,13 @@ fn finalised(task: TaskId) -> bool {
 /// Shows item `item`'s input (from [`prompts`]) and the root's output hash of it (from
 /// `outputs`), each with its proof, signed by 3.
 pub(crate) fn show(task: TaskId, item: u32, outputs: &[String]) {
-	let inputs = prompts();
-	let proof = tree(&inputs).proof(item).unwrap();
+	show_of(task, item, &prompts(), outputs);
+}
+
+/// Shows item `item` of a batch of `inputs` and the root's output hash of it from `outputs`,
+/// each with its proof, signed by 3.
+fn show_of(task: TaskId, item: u32, inputs: &[String], outputs: &[String]) {
+	let proof = tree(inputs).proof(item).unwrap();
 	assert_ok!(Challenges::show_item_input(
 		RuntimeOrigin::signed(3),
 		task,
@@ -692,5 +697,57 @@ fn an_item_is_challenged_while_no_jury_is_available_and_judged_once_one_is() {
 		vote_round(task, &[Some(truth), Some(truth), Some(truth)]);
 		close_after_count(task);
 		assert_eq!(stake(executor), stake_before - ITEM_SLASH);
+	});
+}
+
+/// Every slash one root can owe is reserved (`docs/batches.md`, problem 1): a root that lies on
+/// every item of a batch of 16 loses the 15 item disputes the batch allows, the requester's four
+/// and eleven by others, and then its audit. It loses at most the collateral it reserved for the
+/// batch, the registry's invariants hold after every slash (no reservation above the stake
+/// left), and nothing is reserved once the batch is settled.
+#[test]
+fn a_root_is_never_slashed_past_its_collateral() {
+	run_test(|| {
+		for executor in 11..=13 {
+			assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(executor), 1_000));
+		}
+		AuditProbability::set(Perbill::one());
+		let inputs = prompts_of(16);
+		let lies: Vec<String> = (0..16).map(|i| format!("a cheap guess {i}")).collect();
+		let (task, executor) = revealed_batch(&lies);
+		let stake_before = stake(executor);
+		let collateral = pallet_inference::Tasks::<Test>::get(task).unwrap().collateral;
+		assert_eq!(reserved(executor), collateral, "the batch is its only open work");
+		let judge = |item: u32| {
+			show_of(task, item, &inputs, &lies);
+			end_showing(task);
+			let truth = hash(format!("answer {item}").as_bytes());
+			vote_round(task, &[Some(truth); 3]);
+			close_after_count(task);
+			Agents::do_try_state().expect("the registry's invariants hold");
+			assert!(stake_before - stake(executor) <= collateral, "slashed past its collateral");
+		};
+		for item in 0..15u32 {
+			let challenger = if item < 4 { 1 } else { 2 + u64::from(item % 2) };
+			assert_ok!(Challenges::challenge_item(
+				RuntimeOrigin::signed(challenger),
+				task,
+				item,
+				ITEM_BOND
+			));
+			judge(item);
+		}
+		assert_eq!(stake(executor), stake_before - 15 * ITEM_SLASH);
+		assert_noop!(
+			Challenges::challenge_item(RuntimeOrigin::signed(2), task, 15, ITEM_BOND),
+			Error::<Test>::ItemDisputesExhausted
+		);
+		// The audit, at the window's end, whichever item it draws.
+		run_to_block(window_end(task));
+		let item = ItemDisputes::<Test>::get(task).expect("the batch is audited").item;
+		judge(item);
+		assert_eq!(task_status(task), TaskStatus::Finalised);
+		assert_eq!(reserved(executor), 0, "released at the end");
+		assert!(stake(executor) < stake_before - 15 * ITEM_SLASH, "the audit slashed it too");
 	});
 }

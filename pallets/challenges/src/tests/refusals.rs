@@ -292,6 +292,52 @@ fn the_challenger_appeals_a_refusal_and_a_larger_jury_finds_the_answer_wrong() {
 	});
 }
 
+/// The audit of a batch whose every item was found wrong draws one of them again, and its
+/// jury's endpoints refuse it: the item is not charged twice. Its pay was already withheld for
+/// the wrong answer, so nothing more goes to the protocol account, no refusal is recorded
+/// beside the finding, and the root, found wrong already, is not slashed again by a verdict of
+/// refusal.
+#[test]
+fn an_audit_refused_on_an_item_already_found_wrong_charges_it_nothing_more() {
+	run_test(|| {
+		let issuance = Balances::total_issuance();
+		AuditProbability::set(Perbill::one());
+		let lies: Vec<String> = (0..ITEMS).map(|i| format!("a cheap guess {i}")).collect();
+		let (task, executor) = revealed_batch(&lies);
+		for item in 0..ITEMS {
+			assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, item, ITEM_BOND));
+			show(task, item, &lies);
+			end_showing(task);
+			vote_round(task, &[Some(hash(format!("answer {item}").as_bytes())); 3]);
+			close_after_count(task);
+		}
+		assert_eq!(WrongItems::<Test>::get(task, executor).len(), ITEMS as usize);
+		let stake_before = stake(executor);
+		let unjudged = ProtocolFlows::<Test>::get(ProtocolFlow::UnjudgedFees).received;
+		run_to_block(window_end(task));
+		let item = ItemDisputes::<Test>::get(task).expect("the batch is audited").item;
+		show(task, item, &lies);
+		end_showing(task);
+		vote_round(task, &[Some(REFUSED_HASH); 3]);
+		close_after_count(task);
+		assert!(RefusedItems::<Test>::get(task, executor).is_empty());
+		assert_eq!(ProtocolFlows::<Test>::get(ProtocolFlow::UnjudgedFees).received, unjudged);
+		assert_eq!(stake(executor), stake_before);
+		// Every item found wrong: nothing paid, the whole share back to the requester.
+		System::assert_has_event(
+			pallet_inference::Event::TaskFinalised {
+				task,
+				output_hash: tree(&lies).root(),
+				paid: 0,
+				protocol_cut: 0,
+				refunded: SHARE,
+			}
+			.into(),
+		);
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
+
 /// Runs a dispute to its close once its votes are counted.
 fn close_after_count_of(task: TaskId) {
 	if Disputes::<Test>::get(task).is_some_and(|d| d.phase == DisputePhase::Appealable) {
