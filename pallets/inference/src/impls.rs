@@ -102,7 +102,9 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 					continue;
 				}
 				match RefusedItems::<T>::mutate(id, executor, |items| record(items, item)) {
-					Ok(true) => Self::forfeit_to_protocol(task, per_item),
+					Ok(true) => {
+						Self::forfeit_to_protocol(task, per_item);
+					},
 					Ok(false) => {},
 					Err(_) => {
 						defensive!("a root was refused on more items than its batch has");

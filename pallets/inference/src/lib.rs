@@ -738,14 +738,9 @@ pub mod pallet {
 			// due tasks for as long as the costliest could still fit in `MaxDeadlineWeight`: a
 			// block takes as many draws or comparisons as its budget holds, whatever their
 			// number, and never more than the budget whatever is due.
-			let db = T::DbWeight::get();
-			let fixed = T::WeightInfo::on_initialize_idle()
-				// `on_finalize`'s record of whether this block was full.
-				.saturating_add(db.reads_writes(1, 1));
-			let most = Self::transition_weight().saturating_add(db.reads_writes(2, 1));
-			let budget = T::MaxDeadlineWeight::get()
-				.saturating_sub(fixed)
-				.saturating_sub(db.reads(2 * u64::from(MAX_BLOCKS_PER_RUN)));
+			let most = Self::transition_weight().saturating_add(Self::queue_entry_weight());
+			let budget =
+				T::MaxDeadlineWeight::get().saturating_sub(Self::hook_overhead(MAX_BLOCKS_PER_RUN));
 			let mut used = Weight::zero();
 			let fits = |used: Weight| used.saturating_add(most).all_lte(budget);
 			let (_, blocks) = if fits(used) {
@@ -756,7 +751,7 @@ pub mod pallet {
 					|_, task| {
 						used = used
 							.saturating_add(Self::process_deadline(task, now))
-							.saturating_add(db.reads_writes(2, 1));
+							.saturating_add(Self::queue_entry_weight());
 						fits(used)
 					},
 				)
@@ -764,7 +759,7 @@ pub mod pallet {
 				defensive!("MaxDeadlineWeight holds no transition: no deadline is processed");
 				(0, 0)
 			};
-			fixed.saturating_add(used).saturating_add(db.reads(2 * u64::from(blocks)))
+			Self::hook_overhead(blocks).saturating_add(used)
 		}
 
 		/// Records whether this block was full, for deadlines that fell in it.
@@ -1349,12 +1344,24 @@ impl<T: Config> Pallet<T> {
 	/// costliest, after looking at `blocks` blocks of it. What it charges is what its
 	/// transitions did, and never more than [`Config::MaxDeadlineWeight`].
 	pub fn hook_weight(count: u32, blocks: u32) -> Weight {
+		let per_task = Self::transition_weight().saturating_add(Self::queue_entry_weight());
+		Self::hook_overhead(blocks).saturating_add(per_task.saturating_mul(count.into()))
+	}
+
+	/// What the deadline hook weighs besides its transitions, having looked at `blocks` blocks
+	/// of the queue (two key reads each at most): its idle run and `on_finalize`'s record of
+	/// whether the block was full.
+	fn hook_overhead(blocks: u32) -> Weight {
 		let db = T::DbWeight::get();
-		let per_task = Self::transition_weight().saturating_add(db.reads_writes(2, 1));
 		T::WeightInfo::on_initialize_idle()
 			.saturating_add(db.reads_writes(1, 1))
 			.saturating_add(db.reads(2 * u64::from(blocks)))
-			.saturating_add(per_task.saturating_mul(count.into()))
+	}
+
+	/// Taking one entry out of the deadline queue: its key read (two for a block's last) and
+	/// its removal.
+	fn queue_entry_weight() -> Weight {
+		T::DbWeight::get().reads_writes(2, 1)
 	}
 
 	/// The weight `advance` declares: finalising a revealed task, or the costliest transition,

@@ -223,22 +223,25 @@ impl<T: Config> Pallet<T> {
 	/// Ends a disputed task nobody could judge ([`Resolution::Unjudged`]): its executors are
 	/// released unpaid and unslashed, and the rest of its escrow goes to the protocol account.
 	pub(crate) fn forfeit_unjudged(id: TaskId, task: &mut TaskInfo<T>, now: BlockNumberFor<T>) {
-		let protocol = Self::account_id();
-		let forfeited = Self::pay(task, &protocol, task.escrow);
-		Self::note_received(ProtocolFlow::UnjudgedFees, forfeited);
+		let escrow = task.escrow;
+		let forfeited = Self::forfeit_to_protocol(task, escrow);
 		task.result = None;
 		// Nothing stays held: what a failed transfer left goes back to the requester.
 		Self::end_unpaid(id, task, now);
 		Self::deposit_event(Event::TaskUnjudged { task: id, forfeited });
 	}
 
-	/// Pays up to `amount` of the task's escrow to the protocol account: the pay of answers a
-	/// jury could not judge, its endpoints having refused the prompt (`Resolution::Refused`),
-	/// neither the executor's nor refunded.
-	pub(crate) fn forfeit_to_protocol(task: &mut TaskInfo<T>, amount: BalanceOf<T>) {
+	/// Pays up to `amount` of the task's escrow to the protocol account, neither the executors'
+	/// nor refunded: the pay of answers nobody could judge (a task unjudged, or answers a jury
+	/// whose endpoints refused the prompt outvoted, `Resolution::Refused`). Returns what it paid.
+	pub(crate) fn forfeit_to_protocol(
+		task: &mut TaskInfo<T>,
+		amount: BalanceOf<T>,
+	) -> BalanceOf<T> {
 		let protocol = Self::account_id();
 		let forfeited = Self::pay(task, &protocol, amount);
 		Self::note_received(ProtocolFlow::UnjudgedFees, forfeited);
+		forfeited
 	}
 
 	/// What every end without payment does: releases the executors' collateral, refunds what is

@@ -8,12 +8,13 @@
 //!   scheduling never fails and never depends on how many others chose the same block;
 //! - a cursor: the earliest block that may still hold entries.
 //!
-//! Each block, the pallet's `on_initialize` takes at most `max_items` due entries with
-//! [`DeadlineQueue::take_due`], in block order, starting at the cursor. Entries a block has no
-//! room for stay where they are and are taken by the next blocks, before anything that falls
-//! due later: work is deferred, never dropped, and never decided by a full queue. The work per
-//! block stays bounded whatever the number of entries: `max_items` entries, and at most
-//! `max_blocks` empty blocks stepped over.
+//! Each block, the pallet's `on_initialize` takes due entries one at a time with
+//! [`DeadlineQueue::process_due`], in block order, starting at the cursor, for as long as it has
+//! room for another (at most `max_items`). Entries a block has no room for stay where they are
+//! and are taken by the next blocks, before anything that falls due later: work is deferred,
+//! never dropped, and never decided by a full queue. The work per block stays bounded whatever
+//! the number of entries: the pallet's room, at most `max_items` entries, and at most
+//! `max_blocks` blocks looked at.
 //!
 //! A deferred entry is processed on a later block than its deadline. The calls that act in a
 //! phase check the deadline itself (`now < phase_ends`), not whether the entry was processed,
@@ -29,15 +30,6 @@ use sp_runtime::traits::{One, Saturating};
 pub struct DeadlineQueue<Entries, Cursor, BlockNumber, Id>(
 	PhantomData<(Entries, Cursor, BlockNumber, Id)>,
 );
-
-/// What one call of [`DeadlineQueue::take_due`] took, and how much it read.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct Due<BlockNumber, Id> {
-	/// The due entries, in block order: each id with the block it was queued at.
-	pub entries: alloc::vec::Vec<(BlockNumber, Id)>,
-	/// Blocks looked at (one storage read each, beyond the entries themselves).
-	pub blocks: u32,
-}
 
 impl<Entries, Cursor, BlockNumber, Id> DeadlineQueue<Entries, Cursor, BlockNumber, Id>
 where
@@ -62,36 +54,6 @@ where
 	/// Whether `id` is queued at block `at`.
 	pub fn is_scheduled(id: &Id, at: BlockNumber) -> bool {
 		Entries::contains_key(at, id)
-	}
-
-	/// Takes out of the queue and returns at most `max_items` entries due by block `now`, the
-	/// earliest first, stepping over at most `max_blocks` blocks that hold nothing; advances
-	/// the cursor past the blocks it emptied.
-	pub fn take_due(now: BlockNumber, max_items: u32, max_blocks: u32) -> Due<BlockNumber, Id> {
-		let mut block = Cursor::get();
-		let mut entries = alloc::vec::Vec::new();
-		let mut blocks = 0u32;
-		while block <= now && blocks < max_blocks.max(1) {
-			let room = (max_items as usize).saturating_sub(entries.len());
-			if room == 0 {
-				break;
-			}
-			blocks = blocks.saturating_add(1);
-			// Collected before removal: a storage iterator must not see its prefix change.
-			let ids: alloc::vec::Vec<Id> = Entries::iter_key_prefix(block).take(room).collect();
-			let exhausted = ids.len() < room;
-			for id in ids {
-				Entries::remove(block, &id);
-				entries.push((block, id));
-			}
-			if !exhausted {
-				// This block may hold more than there was room for: it stays the cursor.
-				break;
-			}
-			block = block.saturating_add(One::one());
-		}
-		Cursor::put(block);
-		Due { entries, blocks }
 	}
 
 	/// Takes due entries one at a time, the earliest first, and hands each to `process` as it
@@ -197,8 +159,15 @@ mod tests {
 	type Cursor = StorageValue<Queue, u64, frame_support::pallet_prelude::ValueQuery>;
 	type Q = DeadlineQueue<Entries, Cursor, u64, u32>;
 
-	fn ids(due: &Due<u64, u32>) -> alloc::vec::Vec<(u64, u32)> {
-		due.entries.clone()
+	/// Takes every entry `process_due` hands over, up to `max_items`: the entries, each with
+	/// its block, and the blocks looked at.
+	fn take(now: u64, max_items: u32, max_blocks: u32) -> (alloc::vec::Vec<(u64, u32)>, u32) {
+		let mut entries = alloc::vec::Vec::new();
+		let (_, blocks) = Q::process_due(now, max_items, max_blocks, |block, id| {
+			entries.push((block, id));
+			true
+		});
+		(entries, blocks)
 	}
 
 	#[test]
@@ -222,17 +191,16 @@ mod tests {
 			}
 			Q::schedule(&100, 4);
 			// Block 3 takes two; the three others wait, before block 4's entry.
-			assert_eq!(Q::take_due(3, 2, 16).entries.len(), 2);
+			assert_eq!(take(3, 2, 16).0.len(), 2);
 			assert_eq!(Q::cursor(), 3);
-			let due = Q::take_due(4, 2, 16);
-			assert!(ids(&due).iter().all(|(block, _)| *block == 3));
-			let blocks: alloc::vec::Vec<u64> =
-				Q::take_due(5, 2, 16).entries.iter().map(|e| e.0).collect();
+			let (due, _) = take(4, 2, 16);
+			assert!(due.iter().all(|(block, _)| *block == 3));
+			let blocks: alloc::vec::Vec<u64> = take(5, 2, 16).0.iter().map(|e| e.0).collect();
 			assert_eq!(blocks, vec![3, 4]);
 			assert!(Q::all().is_empty());
 			// A run that fills its room cannot know the block is empty: the next run steps on.
 			assert_eq!(Q::cursor(), 4);
-			assert!(Q::take_due(5, 2, 16).entries.is_empty());
+			assert!(take(5, 2, 16).0.is_empty());
 			assert_eq!(Q::cursor(), 6);
 			// Nothing is ever scheduled behind the cursor, where it would never be taken.
 			assert_eq!(Q::schedule(&200, 2), 6);
@@ -313,15 +281,15 @@ mod tests {
 	fn empty_blocks_stepped_over_are_bounded_per_run() {
 		sp_io::TestExternalities::default().execute_with(|| {
 			Q::schedule(&1, 40);
-			let due = Q::take_due(40, 10, 16);
-			assert!(due.entries.is_empty());
-			assert_eq!((due.blocks, Q::cursor()), (16, 16));
-			let due = Q::take_due(40, 10, 16);
-			assert_eq!((due.blocks, Q::cursor()), (16, 32));
-			let due = Q::take_due(40, 10, 16);
-			assert_eq!(ids(&due), vec![(40, 1)]);
+			let (due, blocks) = take(40, 10, 16);
+			assert!(due.is_empty());
+			assert_eq!((blocks, Q::cursor()), (16, 16));
+			let (_, blocks) = take(40, 10, 16);
+			assert_eq!((blocks, Q::cursor()), (16, 32));
+			let (due, _) = take(40, 10, 16);
+			assert_eq!(due, vec![(40, 1)]);
 			assert_eq!(Q::cursor(), 41);
-			// The same bound when processing one at a time.
+			// The same bound when the processing answers it has room for more.
 			Q::schedule(&2, 80);
 			assert_eq!(Q::process_due(80, 10, 16, |_, _| true), (0, 16));
 			assert_eq!(Q::cursor(), 57);

@@ -168,7 +168,7 @@ pub(crate) fn close_after_count(task: TaskId) {
 
 /// Asserts that `task`, the batch of `outputs`, was finalised with its executor paid its share
 /// less `unpaid` items, and the requester refunded them.
-fn assert_finalised(task: TaskId, outputs: &[String], unpaid: u64) {
+pub(crate) fn assert_finalised(task: TaskId, outputs: &[String], unpaid: u64) {
 	let earned = SHARE - unpaid * ITEM_SHARE;
 	let cut = cut(earned);
 	assert_eq!(task_status(task), TaskStatus::Finalised);

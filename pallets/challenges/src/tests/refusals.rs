@@ -57,17 +57,8 @@ fn a_batch_answered_refused_loses_its_audit() {
 		vote_round(task, &[Some(truth); 3]);
 		close_after_count(task);
 		assert_eq!(stake(executor), stake_before - Challenges::wrong_result_slash(SHARE));
-		assert_eq!(task_status(task), TaskStatus::Finalised);
-		System::assert_has_event(
-			pallet_inference::Event::TaskFinalised {
-				task,
-				output_hash: tree(&refusals).root(),
-				paid: 0,
-				protocol_cut: 0,
-				refunded: SHARE,
-			}
-			.into(),
-		);
+		// Nothing paid, the whole share back to the requester.
+		assert_finalised(task, &refusals, u64::from(ITEMS));
 	});
 }
 
@@ -324,16 +315,7 @@ fn an_audit_refused_on_an_item_already_found_wrong_charges_it_nothing_more() {
 		assert_eq!(ProtocolFlows::<Test>::get(ProtocolFlow::UnjudgedFees).received, unjudged);
 		assert_eq!(stake(executor), stake_before);
 		// Every item found wrong: nothing paid, the whole share back to the requester.
-		System::assert_has_event(
-			pallet_inference::Event::TaskFinalised {
-				task,
-				output_hash: tree(&lies).root(),
-				paid: 0,
-				protocol_cut: 0,
-				refunded: SHARE,
-			}
-			.into(),
-		);
+		assert_finalised(task, &lies, u64::from(ITEMS));
 		assert_eq!(Balances::total_issuance(), issuance);
 	});
 }
