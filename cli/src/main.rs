@@ -396,6 +396,23 @@ enum TaskCommand {
 		#[arg(long, default_value_t = 600)]
 		timeout: u64,
 	},
+	/// Hold funds in advance for your tasks: a submission they cover takes its fee and deposit
+	/// from them with no hold of its own, and is charged less.
+	Prepay {
+		#[command(flatten)]
+		signer: Signer,
+		/// The amount in AGC.
+		#[arg(value_parser = units::parse_amount)]
+		amount: u128,
+	},
+	/// Return prepaid funds to your free balance (never an open task's fee or deposit).
+	WithdrawPrepaid {
+		#[command(flatten)]
+		signer: Signer,
+		/// The amount in AGC.
+		#[arg(value_parser = units::parse_amount)]
+		amount: u128,
+	},
 	/// A task's state, executors and output.
 	Show { id: u64 },
 	/// Follow a task until its output is revealed, or finalised (the default).
@@ -624,6 +641,12 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
 					&progress,
 				)
 				.await
+			},
+			TaskCommand::Prepay { signer, amount } => {
+				task::prepaid(&chain, &signer.suri, amount, false, &progress).await
+			},
+			TaskCommand::WithdrawPrepaid { signer, amount } => {
+				task::prepaid(&chain, &signer.suri, amount, true, &progress).await
 			},
 			TaskCommand::Show { id } => task::show(&chain, id).await,
 			TaskCommand::Wait { id, until, timeout } => {

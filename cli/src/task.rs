@@ -13,7 +13,7 @@ use crate::{
 				pallet_inference::types::{TaskInput, TaskParams},
 			},
 		},
-		Chain,
+		stored, Chain,
 	},
 	keys::keypair,
 	output::{Progress, Report},
@@ -333,6 +333,41 @@ pub fn submit_call(submission: &Submission) -> Result<impl subxt::tx::Payload, C
 		submission.redundancy,
 		submission.commit_period,
 	))
+}
+
+/// `task prepay`, or `task withdraw-prepaid` when `withdraw`: moves `amount` into, or out of,
+/// the signer's prepaid funds and reports what they hold after.
+pub async fn prepaid(
+	chain: &Chain,
+	suri: &str,
+	amount: u128,
+	withdraw: bool,
+	progress: &Progress,
+) -> Result<Report, CliError> {
+	let signer = keypair(suri)?;
+	let tx = runtime::tx().inference();
+	let (what, included) = if withdraw {
+		progress.step(&format!("withdrawing {} of prepaid funds", format_amount(amount)));
+		("withdrawn", chain.submit(&tx.withdraw_prepaid(amount), &signer, progress).await?)
+	} else {
+		progress.step(&format!("prepaying {}", format_amount(amount)));
+		("prepaid", chain.submit(&tx.prepay(amount), &signer, progress).await?)
+	};
+	let at = chain.at(included.block_hash).await?;
+	let requester = signer.public_key().to_account_id();
+	let left = stored(&at, runtime::storage().inference().prepaid(), (requester,))
+		.await?
+		.unwrap_or_default();
+	let mut json = included.json(what);
+	json["amount"] = json!(amount.to_string());
+	json["prepaid"] = json!(left.to_string());
+	let text = format!(
+		"{} {what} in block #{}; prepaid funds now {}",
+		format_amount(amount),
+		included.block_number,
+		format_amount(left)
+	);
+	Ok(Report::new(text, json))
 }
 
 pub async fn submit(

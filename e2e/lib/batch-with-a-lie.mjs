@@ -478,14 +478,19 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
     const atEnd = await api.at(finalised.blockHash);
     assert.ok((await atEnd.query.inference.tasks(id)).unwrap().status.isFinalised);
     assert.equal((await atEnd.query.agents.agents(alice.address)).unwrap().collateral.toBigInt(), 0n, 'her collateral is released');
-    assert.equal(await escrowOf(bob.address, finalised.blockHash), escrowBefore, "nothing of Bob's fee stays held");
+    const { deposit } = (await atEnd.query.inference.tasks(id)).unwrap();
+    assert.equal(
+      await escrowOf(bob.address, finalised.blockHash),
+      escrowBefore + deposit.toBigInt(),
+      "nothing of Bob's fee stays held, only the batch's deposit until it is pruned",
+    );
     console.log(
       `# batch ${id} finalised in #${finalised.blockNumber}: Alice paid ${paid} (protocol cut ${protocolCut}), ` +
         `Bob refunded ${refunded} and compensated ${compensation} for item ${LIE}`,
     );
   });
 
-  /** What `address` has held in task escrow, at block `at` (the best block otherwise). */
+  /** What `address` has held in task escrow (fees, and deposits until pruning), at block `at` (the best block otherwise). */
   async function escrowOf(address, at) {
     const query = at ? (await api.at(at)).query : api.query;
     return (await query.balances.holds(address))

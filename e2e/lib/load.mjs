@@ -61,7 +61,13 @@ export async function measureThroughput({ name = 'load', count = 4000, tasks = 1
     );
     const registered = await runPhase(api, connections, blocks, 'agents.register', registrations, { quiet: true });
     if (registered.succeeded !== agents) throw new Error(`${registered.succeeded} of ${agents} agents registered`);
-    log(`# ${accounts} accounts funded, ${agents} executors registered`);
+    // Each requester prepays its tasks' fees and deposits (about 0.025 AGC a task here), as an
+    // agent submitting tasks all day would: a submission then holds nothing of its own.
+    const prepay = BigInt(Math.ceil(tasks / requesters.length)) * 3n * FEE + UNIT;
+    const prepaid = await runPhase(api, connections, blocks, 'inference.prepay',
+      requesters.map((s) => sign(api.tx.inference.prepay(prepay), s)), { quiet: true });
+    if (prepaid.succeeded !== requesters.length) throw new Error(`${prepaid.succeeded} of ${requesters.length} requesters prepaid`);
+    log(`# ${accounts} accounts funded, ${agents} executors registered, ${requesters.length} requesters prepaid`);
 
     const phases = {};
     // Runs the phase of one of KINDS and keeps its figures.

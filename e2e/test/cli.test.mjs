@@ -355,11 +355,26 @@ describe('agentchain CLI against a dev agent node', () => {
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /there is no task 999999/);
 
+    // Prepaid funds: the next task's fee and deposit come out of them, nothing else does.
+    const prepaid = await cli(['task', 'prepay', '--suri', '//Bob', '1', '--json']);
+    assert.equal(prepaid.code, 0, prepaid.stderr);
+    assert.equal(prepaid.json.prepaid, String(10n ** 12n));
+
     // A task followed by id until revealed, then listed among its executor's open tasks.
     const second = await cli([
       'task', 'submit', '--suri', '//Bob', '--model', MODEL_NAME, '--input', 'Once upon', '--fee', '0.5', '--json',
     ]);
     assert.equal(second.code, 0, second.stderr);
+    const left = (await api.query.inference.prepaid(bob)).toBigInt();
+    const { deposit } = (await api.query.inference.tasks(second.json.id)).unwrap();
+    assert.equal(left, 10n ** 12n - 5n * 10n ** 11n - deposit.toBigInt());
+    const tooMuch = await cli(['task', 'withdraw-prepaid', '--suri', '//Bob', '0.6', '--json']);
+    assert.equal(tooMuch.code, 1);
+    assert.equal(tooMuch.json.error.name, 'inference.InsufficientPrepaid');
+    const withdrawn = await cli(['task', 'withdraw-prepaid', '--suri', '//Bob', `${left / 10n ** 12n}.${String(left % 10n ** 12n).padStart(12, '0')}`]);
+    assert.equal(withdrawn.code, 0, withdrawn.stderr);
+    assert.match(withdrawn.stdout, /withdrawn in block #\d+; prepaid funds now 0 AGC/);
+    assert.equal((await api.query.inference.prepaid(bob)).toBigInt(), 0n);
     const waited = await cli(['task', 'wait', String(second.json.id), '--until', 'revealed', '--timeout', '240', '--json']);
     assert.equal(waited.code, 0, waited.stderr);
     assert.equal(waited.json.status, 'revealed');

@@ -127,12 +127,14 @@ describe('inference task lifecycle', () => {
       const agent = (await api.query.agents.agents(executor.address)).unwrap();
       assert.equal(agent.collateral.toBigInt(), 25n * UNIT);
     }
+    // The fee and the task's storage deposit are held together, the deposit until the task
+    // is pruned.
     const holds = await api.query.balances.holds(alice.address);
     const escrow = holds.find((h) => h.id.isInference && h.id.asInference.isTaskEscrow);
-    assert.equal(escrow.amount.toBigInt(), fee);
-    // The task's storage deposit is held apart, until the task is pruned.
-    const deposit = holds.find((h) => h.id.isInference && h.id.asInference.isTaskDeposit);
-    assert.ok(deposit.amount.toBigInt() > 0n);
+    const { deposit } = (await api.query.inference.tasks(taskId)).unwrap();
+    assert.ok(deposit.toBigInt() > 0n);
+    assert.equal(escrow.amount.toBigInt(), fee + deposit.toBigInt());
+    assert.ok(!holds.some((h) => h.id.isInference && h.id.asInference.isTaskDeposit));
 
     // Each executor runs the model (here: a fixed answer), then commits and reveals.
     const output = stringToU8a('Paris');
@@ -209,7 +211,9 @@ describe('inference task lifecycle', () => {
     const task = (await at.query.inference.tasks(taskId)).unwrap();
     assert.equal(task.status.type, 'Finalised');
     const held = await at.query.balances.holds(alice.address);
-    assert.equal(held.filter((h) => h.id.isInference && h.id.asInference.isTaskEscrow).length, 0, 'no escrow left');
+    // The fee is spent; the deposit stays held until the task is pruned.
+    const escrowLeft = held.find((h) => h.id.isInference && h.id.asInference.isTaskEscrow);
+    assert.equal(escrowLeft.amount.toBigInt(), task.deposit.toBigInt(), 'no escrow left but the deposit');
     for (const executor of executors) {
       const agent = (await at.query.agents.agents(executor.address)).unwrap();
       assert.equal(agent.reputation.completed.toNumber(), 1);

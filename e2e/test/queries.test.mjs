@@ -87,6 +87,8 @@ describe('runtime-API queries and the polkadot.js guide', () => {
     assert.match(stdout, /agent alice-agent: stake 500 AGC, selectable true/);
     assert.match(stdout, /executors of ngram-en: 1/);
     assert.match(stdout, /task 0 submitted/);
+    // 2 AGC prepaid, less the second task's fee (1 AGC) and deposit.
+    assert.match(stdout, /prepaid funds left: 0\.9\d+ AGC/);
     assert.match(stdout, /task 0 is (Revealed|Finalised): "[^"]+"/);
     assert.match(stdout, /open tasks of Alice's agent: /);
     assert.match(stdout, /unknown task: none/);

@@ -25,7 +25,7 @@
 //!
 //! An unlisted map with entries fails as well: whoever adds a map says what bounds it.
 
-use agentchain_runtime::{AllPalletsWithSystem, Runtime, System};
+use agentchain_runtime::{AllPalletsWithSystem, Balances, Runtime, System};
 use frame_support::traits::{Get, StorageInfoTrait};
 use std::collections::BTreeMap;
 
@@ -179,6 +179,12 @@ pub const BACKINGS: &[Backing] = &[
 		backed_by: "a stored task, at or after the deadline cursor",
 		check: task_deadlines,
 		values: values!(pallet_inference::Deadlines<Runtime>),
+	},
+	Backing {
+		item: ("Inference", "Prepaid"),
+		backed_by: "the requester's escrow hold, of at least as much",
+		check: prepaid,
+		values: values!(pallet_inference::Prepaid<Runtime>),
 	},
 	Backing {
 		item: ("Inference", "ProtocolFlows"),
@@ -529,6 +535,18 @@ fn tasks(_: &[u8], _: u32) -> Result<u32, String> {
 		pallet_inference::Tasks::<Runtime>::iter(),
 		"a task without a storage deposit or a queued deadline",
 		|(id, task)| task.deposit > 0 || queued.contains(id),
+	)
+}
+
+fn prepaid(_: &[u8], _: u32) -> Result<u32, String> {
+	use frame_support::traits::fungible::InspectHold;
+	each(
+		pallet_inference::Prepaid::<Runtime>::iter(),
+		"prepaid funds that are zero or more than the requester's escrow hold",
+		|(requester, prepaid)| {
+			let reason = pallet_inference::HoldReason::TaskEscrow.into();
+			*prepaid > 0 && Balances::balance_on_hold(&reason, requester) >= *prepaid
+		},
 	)
 }
 

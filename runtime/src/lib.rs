@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 125,
+	spec_version: 126,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -201,7 +201,11 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// the prompt outvotes is not slashed, its pay going to the protocol account; spec 125, no
 /// migration (a constant added): the inference deadline hook takes due deadlines for as long as
 /// the costliest transition fits in `MaxDeadlineWeight` (150 ms), where it took at most 64 a
-/// block.
+/// block; spec 126, no migration (a storage map and two calls added): a requester may prepay
+/// its tasks' fees and deposits (`Inference::prepay`, `withdraw_prepaid`), and a submission
+/// covered by them holds nothing of its own; a task's deposit is held with its fee, under
+/// `TaskEscrow`, and those held apart by earlier tasks (`TaskDeposit`) are released at their
+/// pruning, before any of the escrow hold.
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

@@ -632,6 +632,9 @@ pub mod pallet {
 			assert!(jury <= T::MaxJurySize::get(), "JurySize must not exceed MaxJurySize");
 			assert!(T::MaxAppeals::get() <= 8, "MaxAppeals above 8 makes bonds overflow");
 			assert!(T::MaxExecutors::get() > 0, "MaxExecutors must be positive");
+			// A step or phase extended by none would be queued again at the block the hook is
+			// taking.
+			assert!(!T::CongestionGrace::get().is_zero(), "CongestionGrace must be positive");
 			assert!(T::MaxDeadlinesPerBlock::get() > 0, "MaxDeadlinesPerBlock must be positive");
 			assert!(!T::CommitPeriod::get().is_zero(), "CommitPeriod must be positive");
 			assert!(!T::JuryWaitLimit::get().is_zero(), "JuryWaitLimit must be positive");

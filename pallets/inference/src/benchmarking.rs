@@ -190,7 +190,8 @@ mod benchmarks {
 
 	/// `r` executors checked for in a full candidate set, found after passing over `c` members
 	/// whose stake is all reserved by other work (`r + c` records read); an inline input of `i`
-	/// bytes.
+	/// bytes; the fee and deposit held from the free balance (`h` = 1) or taken from prepaid
+	/// funds (`h` = 0).
 	#[benchmark]
 	fn submit_task(
 		r: Linear<1, { T::MaxRedundancy::get() }>,
@@ -199,6 +200,7 @@ mod benchmarks {
 			0,
 			{ T::AgentRegistry::max_candidates().saturating_sub(T::MaxRedundancy::get()) },
 		>,
+		h: Linear<0, 1>,
 	) {
 		executors::<T>();
 		for n in 0..c {
@@ -213,10 +215,18 @@ mod benchmarks {
 			(true, r + c),
 			"the check reads the c members passed over and the r found"
 		);
+		if h == 0 {
+			Pallet::<T>::prepay(
+				RawOrigin::Signed(requester.clone()).into(),
+				fee::<T>().saturating_mul(100u32.into()),
+			)
+			.expect("the requester can prepay");
+		}
+		let free = T::Currency::balance(&requester);
 
 		#[extrinsic_call]
 		_(
-			RawOrigin::Signed(requester),
+			RawOrigin::Signed(requester.clone()),
 			model(),
 			TaskInput::Inline(vec![b'p'; i as usize]),
 			params::<T>(),
@@ -226,6 +236,37 @@ mod benchmarks {
 		);
 
 		assert_eq!(Tasks::<T>::get(0).map(|t| t.status), Some(TaskStatus::Submitted));
+		assert_eq!(
+			T::Currency::balance(&requester) < free,
+			h == 1,
+			"held only without prepaid funds"
+		);
+	}
+
+	/// Funds prepaid by a requester holding nothing yet (its first hold).
+	#[benchmark]
+	fn prepay() {
+		let requester = requester::<T>();
+		let amount = fee::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(requester.clone()), amount);
+
+		assert_eq!(Prepaid::<T>::get(&requester), amount);
+	}
+
+	/// All of a requester's prepaid funds withdrawn (its hold and record removed).
+	#[benchmark]
+	fn withdraw_prepaid() {
+		let requester = requester::<T>();
+		let amount = fee::<T>();
+		Pallet::<T>::prepay(RawOrigin::Signed(requester.clone()).into(), amount)
+			.expect("the requester can prepay");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(requester.clone()), amount);
+
+		assert!(!Prepaid::<T>::contains_key(&requester));
 	}
 
 	/// The last commitment, which moves the task to its reveal phase.
@@ -374,13 +415,28 @@ mod benchmarks {
 	}
 
 	/// Pruning a finished task with the most outputs stored: as many different outputs, of the
-	/// longest length, as it had executors (a disagreement, judged or paid without a jury).
+	/// longest length, as it had executors (a disagreement, judged or paid without a jury);
+	/// its deposit held apart but for a unit, as a task submitted before runtime spec 126
+	/// beside a later one, so that both holds are released from.
 	#[benchmark]
 	fn process_prune() {
 		executors::<T>();
 		let r = T::MaxRedundancy::get();
 		let (id, _) = disagreeing_reveals::<T>(r, T::MaxOutputLen::get(), true);
 		assert_eq!(Outputs::<T>::iter_prefix(id).count() as u32, r);
+		let task = Tasks::<T>::get(id).expect("the task is stored");
+		let apart = task.deposit.saturating_sub(1u32.into());
+		if !apart.is_zero() {
+			T::Currency::release(
+				&HoldReason::TaskEscrow.into(),
+				&task.requester,
+				apart,
+				Precision::Exact,
+			)
+			.expect("the deposit is held");
+			T::Currency::hold(&HoldReason::TaskDeposit.into(), &task.requester, apart)
+				.expect("the deposit was just released");
+		}
 		let block = frame_system::Pallet::<T>::block_number();
 		Tasks::<T>::mutate(id, |task| {
 			if let Some(task) = task {

@@ -169,10 +169,15 @@ pub mod pallet {
 	/// Reasons for which this pallet holds funds.
 	#[pallet::composite_enum]
 	pub enum HoldReason {
-		/// A task's fee, held from the requester until it is paid out or refunded.
+		/// A requester's tasks' fees, until paid out or refunded, and their storage deposits,
+		/// until the tasks are pruned; and its prepaid funds ([`Prepaid`]), until used or
+		/// withdrawn.
 		#[codec(index = 0)]
 		TaskEscrow,
-		/// A task's storage deposit, held from the requester until the task is pruned.
+		/// A task's storage deposit, held apart by the tasks submitted before runtime spec 126
+		/// (since then under [`HoldReason::TaskEscrow`]): released at their pruning. A pruning
+		/// releases what is held so first, up to the task's deposit, then the rest from the
+		/// escrow hold; a requester's deposit hold therefore never exceeds its tasks' deposits.
 		#[codec(index = 1)]
 		TaskDeposit,
 	}
@@ -537,6 +542,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type DeadlineCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
+	/// Funds each requester holds in advance for its tasks, under [`HoldReason::TaskEscrow`]
+	/// (`prepay`, `withdraw_prepaid`): `submit_task` takes a task's fee and deposit from them
+	/// when they cover both, without a hold of its own, the costliest part of a submission.
+	/// An entry is removed when it reaches zero.
+	#[pallet::storage]
+	pub type Prepaid<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BalanceOf<T>, ValueQuery>;
+
 	/// Which of the last 64 blocks were full, recorded as each block finishes.
 	#[pallet::storage]
 	pub type FullBlockLog<T: Config> = StorageValue<_, FullBlocks<BlockNumberFor<T>>, ValueQuery>;
@@ -637,6 +650,13 @@ pub mod pallet {
 		/// time): no executor was paid or slashed, and `forfeited` of the fee went to the
 		/// protocol account.
 		TaskUnjudged { task: TaskId, forfeited: BalanceOf<T> },
+		/// `amount` of the requester's free balance was held as prepaid funds for its tasks.
+		FundsPrepaid { requester: T::AccountId, amount: BalanceOf<T> },
+		/// `amount` of the requester's prepaid funds went back to its free balance.
+		PrepaidWithdrawn { requester: T::AccountId, amount: BalanceOf<T> },
+		/// `task`'s fee and deposit, `amount`, were taken from the requester's prepaid funds
+		/// (they stay under the escrow hold, now the task's).
+		PrepaidSpent { task: TaskId, requester: T::AccountId, amount: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -674,7 +694,8 @@ pub mod pallet {
 		OutputTooLong,
 		/// The output URI (or a batch's input URI) is longer than [`Config::MaxUriLen`].
 		UriTooLong,
-		/// The requester's free balance cannot cover the fee and stay alive.
+		/// The requester's free balance cannot cover the fee and deposit (or the amount to
+		/// prepay) and keep the existential deposit.
 		InsufficientBalance,
 		/// Not enough active executors with free stake serve the model for the redundancy
 		/// asked.
@@ -729,6 +750,10 @@ pub mod pallet {
 		OutputUriRequired,
 		/// A batch's outputs URI is not an `http://` or `https://` URL.
 		InvalidOutputUri,
+		/// The amount to withdraw is more than the requester's prepaid funds.
+		InsufficientPrepaid,
+		/// The amount is zero.
+		ZeroAmount,
 	}
 
 	#[pallet::hooks]
@@ -782,6 +807,9 @@ pub mod pallet {
 				"MaxDeadlineWeight must hold the costliest transition"
 			);
 			assert!(!T::MinCommitPeriod::get().is_zero(), "MinCommitPeriod must be positive");
+			// A deadline extended by none would be queued again at the block the hook is
+			// taking, and taken again in the same run.
+			assert!(!T::CongestionGrace::get().is_zero(), "CongestionGrace must be positive");
 			assert!(
 				T::MinCommitPeriod::get() <= T::MaxCommitPeriod::get(),
 				"MinCommitPeriod must not exceed MaxCommitPeriod"
@@ -835,6 +863,11 @@ pub mod pallet {
 		/// - `commit_period`: blocks the executors have to commit to a result, from their
 		///   assignment.
 		///
+		/// The fee and the storage deposit ([`Pallet::task_deposit`]) are taken from the
+		/// requester's prepaid funds when those cover both (see `prepay`: no hold, and a lower
+		/// charge); otherwise both are held from its free balance, which must keep the
+		/// existential deposit.
+		///
 		/// Executors are drawn at the next block, weighted by free stake, from the hash of this
 		/// block. The call checks only that `redundancy` of them are available now: it reads the
 		/// candidates' records in the set's order up to the `redundancy`th selectable one, and
@@ -865,7 +898,8 @@ pub mod pallet {
 		/// `InvalidBatchSize`, `BatchNeedsExactMatch`, `BatchRedundancy`, `UriTooLong`,
 		/// `NotEnoughJurors`.
 		///
-		/// Emits `TaskSubmitted` (and `TaskAssigned` at the next block).
+		/// Emits `PrepaidSpent` when the prepaid funds paid, then `TaskSubmitted` (and
+		/// `TaskAssigned` at the next block).
 		#[pallet::call_index(0)]
 		#[pallet::weight(Pallet::<T>::submit_task_weight(input, *redundancy))]
 		pub fn submit_task(
@@ -911,12 +945,13 @@ pub mod pallet {
 				&exclude,
 				collateral,
 			);
-			// Refused: charged for the records read, every one counted as passed over.
-			let charged = |read: u32| {
-				T::WeightInfo::submit_task(redundancy, input_len, read)
+			// Refused: charged for the records read, every one counted as passed over, and no
+			// hold (`held` is 1 when the fee and deposit were held, 0 when they were prepaid).
+			let charged = |read: u32, held: u32| {
+				T::WeightInfo::submit_task(redundancy, input_len, read, held)
 					.saturating_add(Self::batch_check_reads(items))
 			};
-			ensure!(available, Error::<T>::NoExecutors.with_weight(charged(records_read)));
+			ensure!(available, Error::<T>::NoExecutors.with_weight(charged(records_read, 0)));
 			if items.is_some() {
 				// Enough verifiers for the first jury and every appeal of an item dispute, and
 				// one for each executor, who may be a verifier too but never judges its task.
@@ -929,22 +964,27 @@ pub mod pallet {
 					terms.juror_collateral,
 				);
 				records_read = records_read.saturating_add(read);
-				ensure!(enough, Error::<T>::NotEnoughJurors.with_weight(charged(records_read)));
+				ensure!(enough, Error::<T>::NotEnoughJurors.with_weight(charged(records_read, 0)));
 			}
 
 			let deposit = Self::task_deposit(&input, redundancy);
-			let spendable = T::Currency::reducible_balance(
-				&requester,
-				Preservation::Preserve,
-				Fortitude::Polite,
-			);
-			ensure!(spendable >= fee.saturating_add(deposit), Error::<T>::InsufficientBalance);
-			T::Currency::hold(&HoldReason::TaskEscrow.into(), &requester, fee)
-				.map_err(|_| Error::<T>::InsufficientBalance)?;
-			T::Currency::hold(&HoldReason::TaskDeposit.into(), &requester, deposit)
-				.map_err(|_| Error::<T>::InsufficientBalance)?;
-
+			let cost = fee.saturating_add(deposit);
+			let prepaid = Prepaid::<T>::get(&requester);
+			// Both under the escrow hold, from the prepaid funds when they cover both.
 			let id = NextTaskId::<T>::get();
+			let held = if prepaid >= cost {
+				Self::set_prepaid(&requester, prepaid.saturating_sub(cost));
+				Self::deposit_event(Event::PrepaidSpent {
+					task: id,
+					requester: requester.clone(),
+					amount: cost,
+				});
+				0
+			} else {
+				Self::hold_escrow(&requester, cost)?;
+				1
+			};
+
 			NextTaskId::<T>::put(id.saturating_add(1));
 			let now = frame_system::Pallet::<T>::block_number();
 			let task = TaskInfo::<T> {
@@ -978,7 +1018,7 @@ pub mod pallet {
 			});
 			// Charged for the candidates' records the availability check read (the `redundancy`
 			// it found and those it passed over), not for a full set's.
-			Ok(Some(charged(records_read.saturating_sub(redundancy))).into())
+			Ok(Some(charged(records_read.saturating_sub(redundancy), held)).into())
 		}
 
 		/// Commit to a result of a task: `commitment = blake2_256(output_hash ‖ salt ‖
@@ -1143,6 +1183,55 @@ pub mod pallet {
 			let actual = transition.saturating_add(T::DbWeight::get().reads_writes(2, 1));
 			Ok(Some(actual.min(Self::advance_weight())).into())
 		}
+
+		/// Hold `amount` of the signer's free balance in advance for its tasks: `submit_task`
+		/// takes a task's fee and deposit from these prepaid funds when they cover both, with
+		/// no hold of its own, and is charged less for it (a hold costs about what a transfer
+		/// does). What a task does not spend is refunded to the free balance, as ever; the
+		/// prepaid funds are withdrawn with `withdraw_prepaid`.
+		///
+		/// Errors: `ZeroAmount`, `InsufficientBalance` (the free balance cannot cover it and
+		/// keep the existential deposit).
+		///
+		/// Emits `FundsPrepaid`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::prepay())]
+		pub fn prepay(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let requester = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			Self::hold_escrow(&requester, amount)?;
+			Prepaid::<T>::mutate(&requester, |prepaid| *prepaid = prepaid.saturating_add(amount));
+			Self::deposit_event(Event::FundsPrepaid { requester, amount });
+			Ok(())
+		}
+
+		/// Release `amount` of the signer's prepaid funds to its free balance. Only prepaid
+		/// funds: the fees and deposits of its open tasks stay held.
+		///
+		/// Errors: `ZeroAmount`, `InsufficientPrepaid`.
+		///
+		/// Emits `PrepaidWithdrawn`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::withdraw_prepaid())]
+		pub fn withdraw_prepaid(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let requester = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let prepaid = Prepaid::<T>::get(&requester);
+			ensure!(amount <= prepaid, Error::<T>::InsufficientPrepaid);
+			T::Currency::release(
+				&HoldReason::TaskEscrow.into(),
+				&requester,
+				amount,
+				Precision::Exact,
+			)
+			.map_err(|_| {
+				defensive!("prepaid funds are not all under the escrow hold");
+				Error::<T>::InsufficientPrepaid
+			})?;
+			Self::set_prepaid(&requester, prepaid.saturating_sub(amount));
+			Self::deposit_event(Event::PrepaidWithdrawn { requester, amount });
+			Ok(())
+		}
 	}
 }
 
@@ -1172,8 +1261,28 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Holds `amount` of `requester`'s free balance under the escrow hold, keeping the
+	/// existential deposit free.
+	fn hold_escrow(requester: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		let spendable =
+			T::Currency::reducible_balance(requester, Preservation::Preserve, Fortitude::Polite);
+		ensure!(spendable >= amount, Error::<T>::InsufficientBalance);
+		T::Currency::hold(&HoldReason::TaskEscrow.into(), requester, amount)
+			.map_err(|_| Error::<T>::InsufficientBalance.into())
+	}
+
+	/// Records `amount` as `requester`'s prepaid funds (none: no entry).
+	fn set_prepaid(requester: &T::AccountId, amount: BalanceOf<T>) {
+		if amount.is_zero() {
+			Prepaid::<T>::remove(requester);
+		} else {
+			Prepaid::<T>::insert(requester, amount);
+		}
+	}
+
 	/// The weight `submit_task` declares for `input` with `redundancy` executors: the
-	/// executors' candidate set read in full and, for a batch, the verifiers' too.
+	/// executors' candidate set read in full and, for a batch, the verifiers' too; the fee
+	/// and deposit held.
 	pub fn submit_task_weight(input: &TaskInput<Vec<u8>>, redundancy: u32) -> Weight {
 		let items = Self::batch_items(input);
 		let sets = if items.is_some() { 2 } else { 1 };
@@ -1181,6 +1290,7 @@ impl<T: Config> Pallet<T> {
 			redundancy,
 			Self::input_len(input),
 			T::AgentRegistry::max_candidates().saturating_mul(sets),
+			1,
 		)
 		.saturating_add(Self::batch_check_reads(items))
 	}

@@ -256,6 +256,35 @@ impl<T: Config> Pallet<T> {
 		refunded
 	}
 
+	/// Releases a pruned task's storage deposit to its requester: what its requester holds
+	/// apart as deposits (tasks submitted before runtime spec 126) first, up to the deposit,
+	/// then the rest from the escrow hold, where deposits are held since. Its deposit hold is
+	/// then never more than its tasks' deposits, so its escrow hold always covers their escrow
+	/// and its prepaid funds.
+	fn release_deposit(task: &TaskInfo<T>) {
+		let (requester, deposit) = (&task.requester, task.deposit);
+		let apart = HoldReason::TaskDeposit.into();
+		let mut released = Zero::zero();
+		if !T::Currency::balance_on_hold(&apart, requester).is_zero() {
+			released = T::Currency::release(&apart, requester, deposit, Precision::BestEffort)
+				.unwrap_or_else(|_| Zero::zero());
+		}
+		let rest = deposit.saturating_sub(released);
+		if !rest.is_zero() {
+			let from_escrow = T::Currency::release(
+				&HoldReason::TaskEscrow.into(),
+				requester,
+				rest,
+				Precision::BestEffort,
+			)
+			.unwrap_or_else(|_| Zero::zero());
+			released = released.saturating_add(from_escrow);
+		}
+		if released < deposit {
+			defensive!("a pruned task's deposit was not all on hold");
+		}
+	}
+
 	/// Returns the rest of the escrow to the requester.
 	pub(crate) fn refund(task: &mut TaskInfo<T>) -> BalanceOf<T> {
 		let refunded = T::Currency::release(
@@ -654,15 +683,7 @@ impl<T: Config> Pallet<T> {
 					PausedWindows::<T>::remove(id);
 					AuditSeedBlocks::<T>::remove(id);
 				}
-				let released = T::Currency::release(
-					&HoldReason::TaskDeposit.into(),
-					&task.requester,
-					task.deposit,
-					Precision::BestEffort,
-				);
-				if released.map_or(true, |released| released < task.deposit) {
-					defensive!("a pruned task's deposit was not all on hold");
-				}
+				Self::release_deposit(&task);
 				Tasks::<T>::remove(id);
 				Self::deposit_event(Event::TaskPruned { task: id });
 				return;

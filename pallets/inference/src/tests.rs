@@ -102,7 +102,9 @@ fn a_task_goes_from_submission_to_finalisation_and_pruning() {
 		// `MaxOutputLen` with a URI of at most `MaxUriLen`.
 		let deposit = 5 + 14 + 64 + 32;
 		assert_eq!(task(id).deposit, deposit);
-		assert_eq!(Balances::balance_on_hold(&HoldReason::TaskDeposit.into(), &1), deposit);
+		// The fee and the deposit under one hold.
+		assert_eq!(escrow_held(1), 100 + deposit);
+		assert_eq!(Balances::balance_on_hold(&HoldReason::TaskDeposit.into(), &1), 0);
 		System::assert_has_event(
 			Event::TaskSubmitted {
 				task: id,
@@ -113,7 +115,6 @@ fn a_task_goes_from_submission_to_finalisation_and_pruning() {
 			}
 			.into(),
 		);
-		assert_eq!(escrow_held(1), 100);
 		let record = task(id);
 		assert_eq!(record.status, TaskStatus::Assigned);
 		assert_eq!(record.phase_ends, 2 + COMMIT_PERIOD);
@@ -170,7 +171,7 @@ fn a_task_goes_from_submission_to_finalisation_and_pruning() {
 		assert_eq!(Balances::free_balance(protocol), 10);
 		assert_eq!(ProtocolFlows::<Test>::get(ProtocolFlow::ProtocolCut).received, 10);
 		assert_eq!(Balances::free_balance(1), requester_before - 100 - deposit);
-		assert_eq!(escrow_held(1), 0);
+		assert_eq!(escrow_held(1), deposit);
 		assert!(!AssignedTasks::<Test>::contains_key(executor, id));
 		let agent = pallet_agents::Registry::<Test>::get(executor).unwrap();
 		assert_eq!((agent.open_work, agent.collateral), (0, 0));
@@ -181,6 +182,7 @@ fn a_task_goes_from_submission_to_finalisation_and_pruning() {
 		assert!(Tasks::<Test>::get(id).is_none());
 		// Pruned: the deposit is back.
 		assert_eq!(Balances::free_balance(1), requester_before - 100);
+		assert_eq!(escrow_held(1), 0);
 		assert!(Outputs::<Test>::get(id, hash(b"4")).is_none());
 	});
 }
@@ -735,17 +737,17 @@ fn a_submission_is_charged_for_the_candidate_records_it_read() {
 			let post = call.dispatch_bypass_filter(RuntimeOrigin::signed(1)).expect("submitted");
 			(declared, post.actual_weight)
 		};
-		let full = <() as WeightInfo>::submit_task(1, len, Agents::max_candidates());
+		let full = <() as WeightInfo>::submit_task(1, len, Agents::max_candidates(), 1);
 		// 11, 12, 13, 14 in the set, all selectable: one record read for one executor, none
 		// passed over.
-		assert_eq!(submit(1), (full, Some(<() as WeightInfo>::submit_task(1, len, 0))));
-		assert_eq!(submit(3).1, Some(<() as WeightInfo>::submit_task(3, len, 0)));
+		assert_eq!(submit(1), (full, Some(<() as WeightInfo>::submit_task(1, len, 0, 1))));
+		assert_eq!(submit(3).1, Some(<() as WeightInfo>::submit_task(3, len, 0, 1)));
 		// 11 and 12 have no free stake: read and passed over.
 		for busy in [11, 12] {
 			assert_ok!(Agents::note_work_opened(&busy, Agents::free_stake_of(&busy)));
 		}
-		assert_eq!(submit(1).1, Some(<() as WeightInfo>::submit_task(1, len, 2)));
-		assert!(<() as WeightInfo>::submit_task(1, len, 2).all_lt(full));
+		assert_eq!(submit(1).1, Some(<() as WeightInfo>::submit_task(1, len, 2, 1)));
+		assert!(<() as WeightInfo>::submit_task(1, len, 2, 1).all_lt(full));
 		// Too few: every member read, and charged as passed over.
 		let call = Call::<Test>::submit_task {
 			model: model(),
@@ -759,7 +761,7 @@ fn a_submission_is_charged_for_the_candidate_records_it_read() {
 		assert_eq!(refused.error, Error::<Test>::NoExecutors.into());
 		assert_eq!(
 			refused.post_info.actual_weight,
-			Some(<() as WeightInfo>::submit_task(3, len, 4))
+			Some(<() as WeightInfo>::submit_task(3, len, 4, 0))
 		);
 	});
 }
@@ -1594,3 +1596,4 @@ fn an_unavailable_answer_next_to_a_delivered_output_is_set_aside() {
 }
 
 mod batches;
+mod prepaid;

@@ -46,13 +46,26 @@ impl<T: Config> Pallet<T> {
 				);
 			}
 		}
-		for (requester, total) in escrow {
-			let held = T::Currency::balance_on_hold(&HoldReason::TaskEscrow.into(), &requester);
-			ensure!(held == total, "escrow held differs from the tasks' escrow");
+		// A requester's two holds together are its tasks' escrow and deposits and its prepaid
+		// funds; the deposit hold (tasks submitted before runtime spec 126) is at most its
+		// tasks' deposits, so that the escrow hold covers the rest (see `release_deposit`).
+		for (requester, prepaid) in Prepaid::<T>::iter() {
+			ensure!(!prepaid.is_zero(), "a requester's prepaid funds are recorded as zero");
+			escrow.entry(requester.clone()).or_default();
+			deposits.entry(requester).or_default();
 		}
-		for (requester, total) in deposits {
-			let held = T::Currency::balance_on_hold(&HoldReason::TaskDeposit.into(), &requester);
-			ensure!(held == total, "deposits held differ from the tasks' deposits");
+		for (requester, escrowed) in escrow {
+			let deposited = deposits.get(&requester).copied().unwrap_or_default();
+			let prepaid = Prepaid::<T>::get(&requester);
+			let in_escrow =
+				T::Currency::balance_on_hold(&HoldReason::TaskEscrow.into(), &requester);
+			let apart = T::Currency::balance_on_hold(&HoldReason::TaskDeposit.into(), &requester);
+			ensure!(
+				in_escrow.saturating_add(apart)
+					== escrowed.saturating_add(deposited).saturating_add(prepaid),
+				"funds held differ from the tasks' escrow and deposits and the prepaid funds"
+			);
+			ensure!(apart <= deposited, "deposits held apart exceed the tasks' deposits");
 		}
 		for (executor, id, ()) in AssignedTasks::<T>::iter() {
 			let task = Tasks::<T>::get(id).ok_or("an executor is assigned a task that is gone")?;

@@ -39,8 +39,9 @@ fn submit_batch(
 	)
 }
 
-fn deposit_held(who: u64) -> u64 {
-	Balances::balance_on_hold(&HoldReason::TaskDeposit.into(), &who)
+/// What `who` holds for its tasks: their escrow and deposits.
+fn held(who: u64) -> u64 {
+	Balances::balance_on_hold(&HoldReason::TaskEscrow.into(), &who)
 }
 
 fn reveal_root(
@@ -189,8 +190,7 @@ fn a_batch_reserves_every_item_slash_its_root_can_owe_and_a_jury_deposit() {
 		// outputs' room, and the jury deposit.
 		let deposit = 5 + 29 + 68 + 2 * (64 + 32) + JURY_DEPOSIT;
 		assert_eq!(task(id).deposit, deposit);
-		assert_eq!(deposit_held(1), deposit);
-		assert_eq!(escrow_held(1), 32);
+		assert_eq!(held(1), 32 + deposit);
 
 		run_to_block(System::block_number() + 1);
 		let record = task(id);
@@ -395,6 +395,6 @@ fn a_batch_ended_unjudged_pays_nobody_and_its_fee_goes_to_the_protocol() {
 		);
 		run_to_block(task(id).phase_ends);
 		assert!(Tasks::<Test>::get(id).is_none());
-		assert_eq!(deposit_held(1), 0);
+		assert_eq!(held(1), 0);
 	});
 }
