@@ -25,7 +25,10 @@
 //! at a time, never holding a tree: each side opens its root into its `top` (checked with
 //! [`root_hash`]), then the node the two sides differ on into its children (checked with
 //! [`opens`]), down to a leaf. [`first_difference`] is where that game ends when both play it
-//! honestly with their trees.
+//! honestly with their trees. On its way down the game passes by the subtrees where the two
+//! trees differ too, to the right of the node it goes into ([`fork`]); started again from the
+//! deepest of those, the nearest, it finds the next difference with the nodes above already
+//! opened, and so every difference in order ([`MerkleTree::differences`]).
 
 use alloc::vec::Vec;
 use codec::Encode;
@@ -160,6 +163,17 @@ impl MerkleTree {
 		Some((left, self.node(below, 2 * position as usize + 1)))
 	}
 
+	/// The items at which this tree and `other`, of the same number of items, differ, in order:
+	/// what a bisection that goes on past each difference finds (empty when the sizes differ).
+	pub fn differences(&self, other: &MerkleTree) -> Vec<u32> {
+		if self.item_count() != other.item_count() {
+			return Vec::new();
+		}
+		(0..self.item_count())
+			.filter(|&i| self.node(0, i as usize) != other.node(0, i as usize))
+			.collect()
+	}
+
 	/// The proof of item `index`: the sibling of each node on its path to the root, from the
 	/// leaf's up, levels where the path's node is promoted having none. `None` past the last item.
 	pub fn proof(&self, index: u32) -> Option<Vec<H256>> {
@@ -253,18 +267,15 @@ pub fn opens_in_bisection(
 	}
 }
 
+/// A place in a bisection: the level, the position and each side's node there.
+pub type Place = (u32, u32, H256, H256);
+
 /// Where a bisection over `len` items goes once both sides opened their node at `position` of
 /// `level` (`a` and `b`, each checked with [`opens_in_bisection`]): the next level, position and
 /// each side's node there, into the left children when they differ, else the right ones, past
 /// any node promoted from the level below (one child: the node itself). `None` at level 0: the
 /// game is over, at item `position`, each side's output hash the first of its opening.
-pub fn next_step(
-	len: u32,
-	level: u32,
-	position: u32,
-	a: &Opening,
-	b: &Opening,
-) -> Option<(u32, u32, H256, H256)> {
+pub fn next_step(len: u32, level: u32, position: u32, a: &Opening, b: &Opening) -> Option<Place> {
 	if level == 0 {
 		return None;
 	}
@@ -276,12 +287,39 @@ pub fn next_step(
 		let (a_right, b_right) = (a.1.unwrap_or(a.0), b.1.unwrap_or(b.0));
 		(level - 1, position.saturating_mul(2).saturating_add(1), a_right, b_right)
 	};
-	// A node promoted from the level below is its only child: nothing to open.
+	(level, position) = past_promoted(len, level, position);
+	Some((level, position, a_node, b_node))
+}
+
+/// Where a bisection over `len` items that reaches `position` of `level` has something to open:
+/// a node promoted from the level below is its only child, so the game goes down past it to the
+/// first level where the node has two children, or to the leaf.
+pub fn past_promoted(len: u32, mut level: u32, mut position: u32) -> (u32, u32) {
 	while level > 0 && u64::from(position) * 2 + 1 >= u64::from(level_width(len, level - 1)) {
 		level -= 1;
 		position = position.saturating_mul(2);
 	}
-	Some((level, position, a_node, b_node))
+	(level, position)
+}
+
+/// The subtree a bisection step passes by: when both sides opened their node at `position` of
+/// `level` (`a` and `b`, each checked with [`opens_in_bisection`]) and the game goes into the
+/// left children because they differ, while the right children differ as well, the right
+/// child's level and position (past promoted nodes) and each side's node there. Every
+/// difference under it comes after every one under the left child; bisected from there, it
+/// finds the first of them. `None` at the roots' level and at the leaves (nothing beside the
+/// path), and where the right children are the same.
+pub fn fork(len: u32, level: u32, position: u32, a: &Opening, b: &Opening) -> Option<Place> {
+	if level == 0 || level >= root_level(len) || a.0 == b.0 {
+		return None;
+	}
+	let (a_right, b_right) = (a.1?, b.1?);
+	if a_right == b_right {
+		return None;
+	}
+	let (level, position) =
+		past_promoted(len, level - 1, position.saturating_mul(2).saturating_add(1));
+	Some((level, position, a_right, b_right))
 }
 
 /// The first item at which two trees of the same number of items differ, found as the chain's
@@ -558,6 +596,111 @@ mod tests {
 				assert!(first_item(n, level, position) == lie);
 			}
 		}
+	}
+
+	/// Plays a bisection between `a` and `b` (over `a_items` and `b_items`) that goes on past
+	/// each difference: each step's openings checked as the chain checks them, the forks it
+	/// passes by kept, the deepest taken up again once a leaf is reached. Returns the items
+	/// found, in order, and every (level, position) opened.
+	fn bisect_every_difference(
+		a: &MerkleTree,
+		a_items: &[H256],
+		b: &MerkleTree,
+		b_items: &[H256],
+	) -> (Vec<u32>, Vec<(u32, u32)>) {
+		let n = a.item_count();
+		let (mut found, mut opened, mut forks) = (Vec::new(), Vec::new(), Vec::new());
+		if a.root() == b.root() {
+			return (found, opened);
+		}
+		let mut at = (root_level(n), 0u32, a.root(), b.root());
+		loop {
+			let (level, position, a_node, b_node) = at;
+			assert_ne!(a_node, b_node, "the sides differ at every node opened");
+			let a_open = a.opening(a_items, level, position).unwrap();
+			let b_open = b.opening(b_items, level, position).unwrap();
+			assert!(opens_in_bisection(n, level, position, &a_node, &a_open));
+			assert!(opens_in_bisection(n, level, position, &b_node, &b_open));
+			if level > 0 && level < root_level(n) {
+				assert!(
+					a_open.1.is_some(),
+					"n = {n}: a promoted node opened at ({level}, {position})"
+				);
+			}
+			opened.push((level, position));
+			forks.extend(fork(n, level, position, &a_open, &b_open));
+			match next_step(n, level, position, &a_open, &b_open) {
+				Some(next) => at = next,
+				None => {
+					found.push(position);
+					match forks.pop() {
+						Some(resumed) => at = resumed,
+						None => break,
+					}
+				},
+			}
+		}
+		(found, opened)
+	}
+
+	#[test]
+	fn resuming_at_the_deepest_fork_finds_every_difference_in_order() {
+		for n in (1u32..=64).chain([100, 257]) {
+			let honest_items = items(n);
+			let honest = MerkleTree::new(&honest_items).unwrap();
+			for set in 0..12u32 {
+				// A pseudo-random set of items, from a few to nearly all; the first and the
+				// last in some of them.
+				let lies: Vec<u32> = (0..n)
+					.filter(|i| hash_of(&(n, set, *i).encode()).0[0] < (set * 21) as u8)
+					.collect();
+				let mut lying_items = honest_items.clone();
+				for &i in &lies {
+					lying_items[i as usize] = hash_of(&(b"lie", i).encode());
+				}
+				let lying = MerkleTree::new(&lying_items).unwrap();
+				assert_eq!(honest.differences(&lying), lies);
+				let (found, opened) =
+					bisect_every_difference(&honest, &honest_items, &lying, &lying_items);
+				assert_eq!(found, lies, "n = {n}, set {set}");
+				let mut unique = opened.clone();
+				unique.sort();
+				unique.dedup();
+				assert_eq!(unique.len(), opened.len(), "n = {n}: a node opened twice");
+				// Each difference costs at most the path below the fork it was found from.
+				assert!(opened.len() as u32 <= lies.len() as u32 * (root_level(n) + 1));
+				assert_eq!(first_difference(&honest, &lying), lies.first().copied());
+			}
+		}
+	}
+
+	#[test]
+	fn a_fork_on_a_promoted_node_resumes_at_its_leaf() {
+		// Five items: leaf 4 is promoted to levels 1 and 2. Lies on items 1 and 4: the step at
+		// the top node (level 3) goes left, to item 1, past its right child, leaf 4 promoted.
+		let items = items(5);
+		let honest = MerkleTree::new(&items).unwrap();
+		let mut lying_items = items.clone();
+		lying_items[1] = hash_of(b"one");
+		lying_items[4] = hash_of(b"four");
+		let lying = MerkleTree::new(&lying_items).unwrap();
+		let top =
+			(honest.opening(&items, 3, 0).unwrap(), lying.opening(&lying_items, 3, 0).unwrap());
+		assert_eq!(
+			fork(5, 3, 0, &top.0, &top.1),
+			Some((0, 4, leaf_hash(4, &items[4]), leaf_hash(4, &lying_items[4])))
+		);
+		// Nothing beside the path at the roots' level, at a leaf, or where the right agree.
+		let roots = (
+			honest.opening(&items, root_level(5), 0).unwrap(),
+			lying.opening(&lying_items, root_level(5), 0).unwrap(),
+		);
+		assert_eq!(fork(5, root_level(5), 0, &roots.0, &roots.1), None);
+		assert_eq!(fork(5, 0, 1, &(items[1], None), &(lying_items[1], None)), None);
+		let left =
+			(honest.opening(&items, 2, 0).unwrap(), lying.opening(&lying_items, 2, 0).unwrap());
+		assert_eq!(fork(5, 2, 0, &left.0, &left.1), None, "items 2 and 3 agree");
+		assert_eq!(bisect_every_difference(&honest, &items, &lying, &lying_items).0, vec![1, 4]);
 	}
 
 	#[test]
