@@ -30,18 +30,23 @@ fn deliver(ids: &[TaskId]) -> u64 {
 	challenge_end + RETENTION
 }
 
-/// Submits a task asking `prompt`, then moves to the next block, where its executor is drawn.
-fn submit_prompt(prompt: Vec<u8>) -> TaskId {
+/// The submission by 1 of a task asking `prompt`, with one executor and `fee`.
+fn submission(prompt: &[u8], fee: u64) -> Call<Test> {
+	Call::<Test>::submit_task {
+		model: model(),
+		input: TaskInput::Inline(prompt.to_vec()),
+		params: PARAMS,
+		fee,
+		redundancy: 1,
+		commit_period: COMMIT_PERIOD,
+	}
+}
+
+/// Submits 1's task asking `prompt` for a fee of 100, then moves to the next block, where its
+/// executor is drawn.
+fn submit_prompt(prompt: &[u8]) -> TaskId {
 	let id = NextTaskId::<Test>::get();
-	assert_ok!(Inference::submit_task(
-		RuntimeOrigin::signed(1),
-		model(),
-		TaskInput::Inline(prompt),
-		PARAMS,
-		100,
-		1,
-		COMMIT_PERIOD,
-	));
+	assert_ok!(submission(prompt, 100).dispatch_bypass_filter(RuntimeOrigin::signed(1)));
 	run_to_block(System::block_number() + 1);
 	id
 }
@@ -69,16 +74,10 @@ fn a_task_is_paid_from_prepaid_funds_without_a_hold_of_its_own_and_charged_less(
 		assert_eq!((prepaid(1), escrow_held(1)), (500, 500));
 		assert_eq!(Balances::free_balance(1), before - 500);
 
-		let prompt = b"What is 2 + 2?".to_vec();
-		let call = Call::<Test>::submit_task {
-			model: model(),
-			input: TaskInput::Inline(prompt.clone()),
-			params: PARAMS,
-			fee: 100,
-			redundancy: 1,
-			commit_period: COMMIT_PERIOD,
-		};
-		let post = call.dispatch_bypass_filter(RuntimeOrigin::signed(1)).expect("submitted");
+		let prompt = b"What is 2 + 2?";
+		let post = submission(prompt, 100)
+			.dispatch_bypass_filter(RuntimeOrigin::signed(1))
+			.expect("submitted");
 		let id = NextTaskId::<Test>::get() - 1;
 		let deposit = task(id).deposit;
 		assert_eq!(deposit, 5);
@@ -184,7 +183,7 @@ fn deposits_held_apart_by_older_tasks_are_released_at_pruning_in_any_order() {
 			DepositBase::set(5);
 			DepositPerByte::set(1);
 			let before = Balances::free_balance(1);
-			let (long, short) = (b"What is 2 + 2? One word.".to_vec(), b"2 + 2?".to_vec());
+			let (long, short) = (&b"What is 2 + 2? One word."[..], &b"2 + 2?"[..]);
 			let (first_prompt, second_prompt) =
 				if first_larger { (long, short) } else { (short, long) };
 			// The second is submitted a block later, so pruned a block later.
@@ -228,15 +227,9 @@ fn prepaid_funds_pay_only_for_the_task_they_cover_and_its_refund_goes_to_the_fre
 		// Exactly one task's fee and deposit: the record is removed once spent.
 		assert_ok!(Inference::prepay(RuntimeOrigin::signed(1), 105));
 		let id = NextTaskId::<Test>::get();
-		assert_ok!(Inference::submit_task(
-			RuntimeOrigin::signed(1),
-			model(),
-			TaskInput::Inline(b"What is 2 + 2?".to_vec()),
-			PARAMS,
-			100,
-			1,
-			COMMIT_PERIOD,
-		));
+		assert_ok!(
+			submission(b"What is 2 + 2?", 100).dispatch_bypass_filter(RuntimeOrigin::signed(1))
+		);
 		System::assert_has_event(
 			Event::PrepaidSpent { task: id, requester: 1, amount: 105 }.into(),
 		);
@@ -262,14 +255,7 @@ fn a_refused_or_uncovered_submission_leaves_the_prepaid_funds_alone_and_is_charg
 	run_test(|| {
 		DepositBase::set(5);
 		assert_ok!(Inference::prepay(RuntimeOrigin::signed(1), 104));
-		let call = |fee: u64| Call::<Test>::submit_task {
-			model: model(),
-			input: TaskInput::Inline(b"What is 2 + 2?".to_vec()),
-			params: PARAMS,
-			fee,
-			redundancy: 1,
-			commit_period: COMMIT_PERIOD,
-		};
+		let call = |fee: u64| submission(b"What is 2 + 2?", fee);
 		// 104 < 100 + 5: held from the free balance, and charged for the hold.
 		let free = Balances::free_balance(1);
 		let post = call(100).dispatch_bypass_filter(RuntimeOrigin::signed(1)).expect("submitted");
