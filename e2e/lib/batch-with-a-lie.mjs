@@ -30,6 +30,7 @@ import {
   startInferenceServer,
   turnBatchesOn,
 } from './node.mjs';
+import { startFlood, watchBlocks, sleep } from './flood.mjs';
 
 const UNIT = 10n ** 12n;
 const MODEL_NAME = 'ngram-en';
@@ -43,6 +44,13 @@ const SUBJECTS = [
 ];
 const VERBS = ['carries', 'was', 'gives'];
 
+// Blocks from an item dispute's opening to the block that holds a showing, at most: the node's
+// run after the opening's block sends it, the next block takes it (2 at idle), and a flood costs
+// at most one block more (the pool's lagging view, docs/liveness.md).
+const MAX_SHOWING_BLOCKS = 3;
+// The tip of an ordinary transaction sent during a flood: a millionth of an AGC.
+const TIP = 1_000_000n;
+
 const max = (...values) => values.reduce((a, b) => (b > a ? b : a));
 const min = (...values) => values.reduce((a, b) => (b < a ? b : a));
 // Perbill::mul_floor.
@@ -53,7 +61,34 @@ const perbillOf = (perbill, amount) => (amount * BigInt(perbill.toNumber())) / 1
  * `maxTokens` tokens an item, submitted with `commitPeriod` blocks to commit and a fee of `fee`
  * (planck), Alice staking `aliceStake`; `name` names the node's and the server's logs.
  */
-export function describeBatchWithALie({ name, items: ITEMS, lie: LIE, maxTokens: MAX_TOKENS, commitPeriod: COMMIT_PERIOD, fee: FEE, aliceStake: ALICE_STAKE, timeoutMs }) {
+/**
+ * The batch of the suite (e2e/test/batches.test.mjs), also run under a flood outside it
+ * (e2e/long/batch-showing-under-flood.test.mjs): 24 items, three blocks of `ItemsPerBlock` (8)
+ * endpoint calls for the chain, one run for the node; 8 tokens each; the lie on item 13.
+ */
+export const BATCH_OF_24 = {
+  items: 24,
+  lie: 13,
+  maxTokens: 8,
+  // At least ⌈N / ItemsPerBlock⌉ + ⌈N × max_tokens / TokensPerBlock⌉ = 3 + 3 = 6 blocks, at most
+  // twice that or MaxCommitPeriod (100); 16 leaves a busy machine room. The window is
+  // ChallengePeriod + commit_period / 4 = 20 + 4 blocks.
+  commitPeriod: 16,
+  // 0.01 AGC an item (a single task's minimum fee): above the batch minimum of max(MinFeePerExecutor
+  // 0.01, MinFeePerItem 0.0015 × 24, MinFeePerSeatBlock 0.0001 × 16) = 0.036 AGC.
+  fee: 240n * 10n ** 9n,
+  // Collateral 65 AGC (20 AGC + 15 items × an item slash of 3 AGC); 200 AGC covers it and its slash.
+  aliceStake: 200n * UNIT,
+};
+
+/**
+ * With `flood`, 32 accounts flood ordinary transfers (e2e/lib/flood.mjs) from before Bob's
+ * challenge until the item dispute closes, every block full: Alice's node's showings, a duty of
+ * the dispute's executor, still land within `MAX_SHOWING_BLOCKS` of the dispute's opening, and
+ * Bob's challenge and the jurors' votes get in (the challenge with a tip of a millionth of an AGC,
+ * as any ordinary transaction in a flood needs).
+ */
+export function describeBatchWithALie({ name, items: ITEMS, lie: LIE, maxTokens: MAX_TOKENS, commitPeriod: COMMIT_PERIOD, fee: FEE, aliceStake: ALICE_STAKE, timeoutMs, flood: FLOOD = false }) {
   const PARAMS = { maxTokens: MAX_TOKENS, temperatureMilli: 0, seed: 11, mode: 'ExactMatch' };
   // Distinct prompts, each naming its item.
   const PROMPTS = Array.from(
@@ -174,6 +209,23 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
   }
 
   /**
+   * Sends a juror's vote, `tx()` signed by `juror`, as soon as the pool takes it: a pool whose
+   * view lags the block that seated the jury or opened the phase refuses it as no duty of the
+   * juror's yet (`101`) or out of its phase (`102`), a flood's doing (docs/liveness.md), and the
+   * juror's node would send it again, as this does.
+   */
+  async function sendVote(tx, juror) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await sendInBlock(api, tx(), juror);
+      } catch (error) {
+        if (!/Custom error: 10[12]\b/.test(String(error)) || attempt >= 20) throw error;
+        await sleep(500);
+      }
+    }
+  }
+
+  /**
    * Follows the item dispute over batch `id` opened at or after block `fromBlock`: Alice's node
    * shows the item's input and her root's output hash of it by itself; the first jury, drawn from
    * the verifiers, commits to and reveals the honest output hash of the item (`honestHashes`).
@@ -194,7 +246,13 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
         }),
       ),
     );
-    for (const shown of [inputShown, outputShown]) {
+    const showingBlocks = [inputShown, outputShown].map((shown) => shown.blockNumber - opened.blockNumber);
+    console.log(
+      `# item ${item}: dispute opened in #${opened.blockNumber}, input shown ${showingBlocks[0]} and output ` +
+        `${showingBlocks[1]} blocks later${FLOOD ? ', under the flood' : ''} (showing deadline #${showDeadline})`,
+    );
+    for (const [i, shown] of [inputShown, outputShown].entries()) {
+      assert.ok(showingBlocks[i] <= MAX_SHOWING_BLOCKS, `shown ${showingBlocks[i]} blocks after the opening`);
       assert.ok(shown.blockNumber < showDeadline, `shown before the showing deadline #${showDeadline}`);
       assert.equal(shown.event.data.item.toNumber(), item);
       assert.equal(shown.event.data.by.toString(), aliceOperator.address, "shown by Alice's node");
@@ -215,7 +273,7 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
     const salts = jurors.map(() => randomAsHex(32));
     const committed = await Promise.all(
       jurors.map((juror, i) =>
-        sendInBlock(api, api.tx.challenges.commitVote(id, voteCommitment(id, 0, vote, salts[i], juror.address)), juror),
+        sendVote(() => api.tx.challenges.commitVote(id, voteCommitment(id, 0, vote, salts[i], juror.address)), juror),
       ),
     );
     for (const result of committed) assert.equal(result.dispatchError, null);
@@ -224,7 +282,7 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
       timeoutMs: 90_000,
     });
     const revealed = await Promise.all(
-      jurors.map((juror, i) => sendInBlock(api, api.tx.challenges.revealVote(id, vote, salts[i]), juror)),
+      jurors.map((juror, i) => sendVote(() => api.tx.challenges.revealVote(id, vote, salts[i]), juror)),
     );
     for (const result of revealed) assert.equal(result.dispatchError, null);
     const counted = await eventSince(api, revealing.blockNumber, isEvent('challenges', 'VotesCounted', id), {
@@ -361,12 +419,27 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
         `#${committed.blockNumber}, revealed in #${windowOpened.blockNumber}, window until #${originalEnd}`,
     );
 
+    // With `flood`: transfers fill every block from here until the item dispute closes.
+    let flood;
+    let blocks;
+    if (FLOOD) {
+      blocks = watchBlocks(api, { min: 500 });
+      const funder = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Ferdie');
+      flood = await startFlood(api, node.rpcUrl, funder, { log: console.log });
+      const deadline = Date.now() + 120_000;
+      while (blocks.fullBlocks().length < 2) {
+        assert.ok(Date.now() < deadline, `the flood fills the blocks: ${JSON.stringify(flood.stats())}`);
+        await sleep(500);
+      }
+    }
+    const tip = FLOOD ? { tip: TIP } : {};
+
     // Bob challenges item LIE at once. A batch is disputed one item at a time: `challenge` is
     // refused.
     const bobNonce = (await api.rpc.system.accountNextIndex(bob.address)).toNumber();
     const [whole, challenged] = await Promise.all([
-      sendInBlock(api, api.tx.challenges.challenge(id, bond), bob, { nonce: bobNonce }),
-      sendInBlock(api, api.tx.challenges.challengeItem(id, LIE, bond), bob, { nonce: bobNonce + 1 }),
+      sendInBlock(api, api.tx.challenges.challenge(id, bond), bob, { nonce: bobNonce, ...tip }),
+      sendInBlock(api, api.tx.challenges.challengeItem(id, LIE, bond), bob, { nonce: bobNonce + 1, ...tip }),
     ]);
     assert.equal(whole.dispatchError, 'challenges.BatchNeedsItem');
     assert.equal(challenged.dispatchError, null);
@@ -394,7 +467,23 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
     );
 
     // The dispute: the item shown by Alice's node, judged by a jury of verifiers.
-    const dispute = await judgeItem(id, challengedAt, honestHashes);
+    let dispute;
+    try {
+      dispute = await judgeItem(id, challengedAt, honestHashes);
+    } finally {
+      if (FLOOD) {
+        await flood.stop();
+        await blocks.stop();
+      }
+    }
+    if (FLOOD) {
+      const full = blocks.fullBlocks().filter((block) => block > challengedAt && block <= dispute.outputShown.blockNumber);
+      console.log(
+        `# flood: ${JSON.stringify(flood.stats())}; blocks of 500 extrinsics or more from the challenge to the ` +
+          `showing: ${full.length} (per block: ${[...blocks.counts].filter(([b]) => b > challengedAt).map(([, n]) => n).join(', ')})`,
+      );
+      assert.ok(full.length >= 1, 'the flood filled the blocks while the item was shown');
+    }
     assert.equal(dispute.item, LIE);
     assert.equal(dispute.outputShown.event.data.output.toHex(), u8aToHex(itemHash(outputs[LIE])), 'the lie is what was shown');
     const inClose = (section, method) =>

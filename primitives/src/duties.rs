@@ -1,7 +1,8 @@
 //! Protocol duties: the transactions that must land before a deadline.
 //!
-//! An executor's `commit` and `reveal`, a juror's `commit_vote` and `reveal_vote`, and an
-//! agent's due `heartbeat` are duties: missing their deadline costs stake (or, for a heartbeat,
+//! An executor's `commit` and `reveal`, a juror's `commit_vote` and `reveal_vote`, a side's
+//! `open_node`, a disputed executor's showing of its item, and an agent's due `heartbeat` are
+//! duties: missing their deadline costs stake (or, for a heartbeat,
 //! work). The runtime's transaction extension asks the pallets whether a call is a duty of its
 //! signer; a duty enters the transaction pool and the block ahead of ordinary traffic, and a
 //! call that pretends to be one (its signer is not assigned, the duty is done, or its deadline
@@ -34,7 +35,8 @@ pub enum DutyError {
 	/// The duty's deadline has passed.
 	DeadlinePassed = 104,
 	/// The call would not fulfil the duty: its arguments fail the check dispatch makes (an
-	/// opening of a bisection node that does not hash to the side's node).
+	/// opening of a bisection node that does not hash to the side's node, a showing of an item
+	/// whose bytes or hash its Merkle proof does not prove).
 	Invalid = 105,
 }
 

@@ -1,6 +1,7 @@
 //! The priority lane of protocol duties.
 //!
-//! Executors' commits and reveals, jurors' vote commits and reveals, and agents' due heartbeats
+//! Executors' commits and reveals, jurors' vote commits and reveals, the openings of a
+//! bisection's sides, disputed executors' showings of their items, and agents' due heartbeats
 //! have deadlines that someone else's traffic must not make them miss: a flood of transfers at
 //! the transaction pool's limit would otherwise keep them out of the pool and out of blocks, and
 //! get honest agents slashed. [`PrioritizeDuties`] asks the pallets, when a transaction is
@@ -11,12 +12,15 @@
 //!   place of ordinary transactions and is put in a block first; it provides a tag naming the
 //!   duty (one transaction per duty is kept) and lives until the duty's last block;
 //! - a `commit`, `reveal`, `commit_vote` or `reveal_vote` that is no duty of its signer (not
-//!   assigned, not in its phase, already done, or late) is refused as invalid, before it reaches
-//!   the pool: the lane cannot be spammed, since each assignment gives one duty of each kind;
+//!   assigned, not in its phase, already done, or late), and an `open_node` or a party's showing
+//!   that dispatch would reject, is refused as invalid, before it reaches the pool: the lane
+//!   cannot be spammed, since each assignment gives one duty of each kind (anyone may show a
+//!   disputed item: a valid showing by anyone but the dispute's executors is ordinary traffic,
+//!   one dispatch would reject is refused whoever sends it);
 //! - every other call, a heartbeat that is not due included, is ordinary traffic.
 //!
-//! Commits, reveals and votes are also `Operational` dispatches: they fit in the quarter of the
-//! block that ordinary (`Normal`) transactions cannot fill.
+//! Commits, reveals, votes, openings and showings are also `Operational` dispatches: they fit
+//! in the quarter of the block that ordinary (`Normal`) transactions cannot fill.
 
 use crate::{Runtime, RuntimeCall, RuntimeOrigin, System};
 use agentchain_primitives::duties::DutyCheck;

@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 126,
+	spec_version: 127,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -205,7 +205,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// its tasks' fees and deposits (`Inference::prepay`, `withdraw_prepaid`), and a submission
 /// covered by them holds nothing of its own; a task's deposit is held with its fee, under
 /// `TaskEscrow`, and those held apart by earlier tasks (`TaskDeposit`) are released at their
-/// pruning, before any of the escrow hold.
+/// pruning, before any of the escrow hold; spec 127, no migration (a constant added): the
+/// challenges deadline hook takes due disputes for as long as the costliest transition fits in
+/// its `MaxDeadlineWeight` (80 ms), and an executor's showing of its disputed item is a duty
+/// (priority, the operational class, no fee when valid).
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

@@ -68,7 +68,8 @@
 //!
 //! Every phase ends at a block: each dispute sits in exactly one block-indexed deadline queue
 //! ([`Deadlines`]); `on_initialize` takes at most [`Config::MaxDeadlinesPerBlock`] due disputes,
-//! the earliest first, and defers the rest to the next blocks (never dropping one).
+//! the earliest first, while the costliest transition still fits in
+//! [`Config::MaxDeadlineWeight`], and defers the rest to the next blocks (never dropping one).
 //! [`advance`](Pallet::advance) moves on an overdue one.
 //!
 //! The executors' stake backing a task is reserved as collateral while the task is open
@@ -314,10 +315,16 @@ pub mod pallet {
 		#[pallet::constant]
 		type CompensationFeeMultiple: Get<u32>;
 
-		/// Most dispute deadlines processed in one block: the bound on `on_initialize`'s work.
-		/// Deadlines beyond it wait for the next blocks, in order.
+		/// Most dispute deadlines processed in one block. Deadlines beyond it wait for the next
+		/// blocks, in order.
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
+
+		/// The most `on_initialize` weighs: it takes due disputes while the costliest
+		/// transition ([`Pallet::transition_weight`]) still fits in it, each charged what it
+		/// did. Must hold at least one.
+		#[pallet::constant]
+		type MaxDeadlineWeight: Get<Weight>;
 
 		/// Blocks a vote commit or reveal deadline is extended by, once per phase, when the
 		/// blocks this long before it were all full (their ordinary share 90 % used) and a juror
@@ -596,21 +603,32 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Makes the transitions of at most [`Config::MaxDeadlinesPerBlock`] due disputes, each
+		/// charged what it did, for as long as the costliest could still fit in
+		/// [`Config::MaxDeadlineWeight`]: never more than that, whatever is due.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let mut weight = T::WeightInfo::on_initialize_idle();
-			let (_, blocks) = Queue::<T>::process_due(
-				now,
-				T::MaxDeadlinesPerBlock::get(),
-				MAX_BLOCKS_PER_RUN,
-				|_, task| {
-					weight = weight.saturating_add(Self::process_deadline(task, now));
-					true
-				},
-			);
-			// The blocks looked at (two key reads each at most), and `on_finalize`'s record of whether this block was full.
-			weight
-				.saturating_add(T::DbWeight::get().reads(2 * u64::from(blocks)))
-				.saturating_add(T::DbWeight::get().reads_writes(1, 1))
+			let most = Self::transition_weight().saturating_add(Self::queue_entry_weight());
+			let budget =
+				T::MaxDeadlineWeight::get().saturating_sub(Self::hook_overhead(MAX_BLOCKS_PER_RUN));
+			let mut used = Weight::zero();
+			let fits = |used: Weight| used.saturating_add(most).all_lte(budget);
+			let (_, blocks) = if fits(used) {
+				Queue::<T>::process_due(
+					now,
+					T::MaxDeadlinesPerBlock::get(),
+					MAX_BLOCKS_PER_RUN,
+					|_, task| {
+						used = used
+							.saturating_add(Self::process_deadline(task, now))
+							.saturating_add(Self::queue_entry_weight());
+						fits(used)
+					},
+				)
+			} else {
+				defensive!("MaxDeadlineWeight holds no transition: no deadline is processed");
+				(0, 0)
+			};
+			Self::hook_overhead(blocks).saturating_add(used)
 		}
 
 		/// Records whether this block was full, for deadlines that fell in it.
@@ -636,6 +654,13 @@ pub mod pallet {
 			// taking.
 			assert!(!T::CongestionGrace::get().is_zero(), "CongestionGrace must be positive");
 			assert!(T::MaxDeadlinesPerBlock::get() > 0, "MaxDeadlinesPerBlock must be positive");
+			let one = Self::hook_overhead(MAX_BLOCKS_PER_RUN)
+				.saturating_add(Self::transition_weight())
+				.saturating_add(Self::queue_entry_weight());
+			assert!(
+				one.all_lte(T::MaxDeadlineWeight::get()),
+				"MaxDeadlineWeight must hold the costliest transition"
+			);
 			assert!(!T::CommitPeriod::get().is_zero(), "CommitPeriod must be positive");
 			assert!(!T::JuryWaitLimit::get().is_zero(), "JuryWaitLimit must be positive");
 			assert!(!T::RevealPeriod::get().is_zero(), "RevealPeriod must be positive");
@@ -909,80 +934,68 @@ pub mod pallet {
 		///
 		/// Anyone may show it, once, while the dispute is showing (`ItemProofPeriod` blocks from
 		/// its opening). The executors of the disputed root have it: they checked the inputs
-		/// document against the root before they committed.
+		/// document against the root before they committed. Showing it is a duty of the
+		/// dispute's executors (signed by their owner account or operator key): the runtime
+		/// gives such a showing priority, so that a flood of ordinary transactions cannot keep
+		/// it out of the pool and of blocks. A showing this call would reject is refused before
+		/// the pool, whoever sends it. A valid showing pays no fee, whoever sends it (there are
+		/// at most two a dispute).
 		///
 		/// Errors: `UnknownDispute`, `NotItemDispute`, `WrongPhase`, `DeadlinePassed`,
 		/// `AlreadyShown`, `ItemTooLong`, `InvalidProof`.
 		///
 		/// Emits `ItemInputShown`.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::show_item_input())]
+		// Operational: a duty with a deadline, kept out of the share of the block ordinary
+		// transactions fill.
+		#[pallet::weight((T::WeightInfo::show_item_input(), DispatchClass::Operational))]
 		pub fn show_item_input(
 			origin: OriginFor<T>,
 			task: TaskId,
 			input: Vec<u8>,
 			proof: Vec<H256>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let by = ensure_signed(origin)?;
 			let mut shown = Self::item_in_showing(task, proof.len())?;
 			ensure!(shown.input.is_none(), Error::<T>::AlreadyShown);
+			Self::input_accepted(&shown, &input, &proof)?;
 			let input: BoundedVec<u8, T::MaxItemLen> =
 				input.try_into().map_err(|_| Error::<T>::ItemTooLong)?;
-			let leaf = H256(sp_io::hashing::blake2_256(&input));
-			ensure!(
-				agentchain_execution::merkle::verify(
-					&shown.inputs_root,
-					shown.items,
-					shown.item,
-					&leaf,
-					&proof
-				),
-				Error::<T>::InvalidProof
-			);
 			shown.input = Some(input);
 			let item = shown.item;
 			ItemDisputes::<T>::insert(task, shown);
 			Self::deposit_event(Event::ItemInputShown { task, item, by });
-			Ok(())
+			Ok(Pays::No.into())
 		}
 
 		/// Show the disputed root's output hash of the item an item dispute is over: the hash
 		/// (the item's leaf), and its Merkle proof against the root.
 		///
 		/// Anyone may show it, once, while the dispute is showing. The executors of the root
-		/// have it (their outputs document is public too, from their reveal).
+		/// have it (their outputs document is public too, from their reveal). A duty of the
+		/// dispute's executors, as [`show_item_input`](Pallet::show_item_input) is.
 		///
 		/// Errors: `UnknownDispute`, `NotItemDispute`, `WrongPhase`, `DeadlinePassed`,
 		/// `AlreadyShown`, `ReservedOutput`, `InvalidProof`.
 		///
 		/// Emits `ItemOutputShown`.
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::show_item_output())]
+		#[pallet::weight((T::WeightInfo::show_item_output(), DispatchClass::Operational))]
 		pub fn show_item_output(
 			origin: OriginFor<T>,
 			task: TaskId,
 			output: H256,
 			proof: Vec<H256>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let by = ensure_signed(origin)?;
 			let mut shown = Self::item_in_showing(task, proof.len())?;
 			ensure!(shown.output.is_none(), Error::<T>::AlreadyShown);
-			ensure!(output != ITEM_NOT_SHOWN, Error::<T>::ReservedOutput);
-			ensure!(
-				agentchain_execution::merkle::verify(
-					&shown.outputs_root,
-					shown.items,
-					shown.item,
-					&output,
-					&proof
-				),
-				Error::<T>::InvalidProof
-			);
+			Self::output_accepted(&shown, &output, &proof)?;
 			shown.output = Some(output);
 			let item = shown.item;
 			ItemDisputes::<T>::insert(task, shown);
 			Self::deposit_event(Event::ItemOutputShown { task, item, output, by });
-			Ok(())
+			Ok(Pays::No.into())
 		}
 
 		/// Open the signer's node of the current step of a bisection between two roots of a batch
@@ -1048,11 +1061,9 @@ pub mod pallet {
 		/// Emits what the transition emits (`JuryDrawn`, `VoteRevealPhaseStarted`,
 		/// `VotesCounted`, `DisputeClosed`, …).
 		#[pallet::call_index(4)]
-		// The costliest transition: counting the last round's votes, then closing at once.
+		// The costliest transition, with its queue entry taken out.
 		#[pallet::weight(
-			T::WeightInfo::count_votes(T::MaxJurySize::get()).saturating_add(
-				Pallet::<T>::close_weight(MaxJurorsPerDispute::<T>::get(), T::MaxExecutors::get())
-			).max(T::WeightInfo::draw_jury())
+			Pallet::<T>::transition_weight().saturating_add(Pallet::<T>::queue_entry_weight())
 		)]
 		pub fn advance(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
 			ensure_signed(origin)?;
@@ -1081,6 +1092,15 @@ pub(crate) enum FirstPhase<T: Config> {
 	/// Two roots of a batch are bisected first, to the item they differ on
 	/// ([`DisputePhase::Bisecting`]).
 	Bisection(Bisection<T::AccountId>),
+}
+
+/// The part of an item a showing shows.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum ShowingPart {
+	/// Its input ([`Call::show_item_input`]).
+	Input = 0,
+	/// The disputed root's output hash of it ([`Call::show_item_output`]).
+	Output = 1,
 }
 
 /// The deadline queue of disputes.
@@ -1311,6 +1331,43 @@ impl<T: Config> Pallet<T> {
 		Ok(shown)
 	}
 
+	/// Checks an item's input as shown: at most `MaxItemLen` bytes, whose hash `proof` proves to
+	/// be the item's leaf under the batch's inputs root.
+	fn input_accepted(shown: &ItemDispute<T>, input: &[u8], proof: &[H256]) -> DispatchResult {
+		ensure!(input.len() <= T::MaxItemLen::get() as usize, Error::<T>::ItemTooLong);
+		ensure!(proof.len() <= MAX_PROOF_LEN as usize, Error::<T>::InvalidProof);
+		let leaf = H256(sp_io::hashing::blake2_256(input));
+		ensure!(
+			agentchain_execution::merkle::verify(
+				&shown.inputs_root,
+				shown.items,
+				shown.item,
+				&leaf,
+				proof
+			),
+			Error::<T>::InvalidProof
+		);
+		Ok(())
+	}
+
+	/// Checks the disputed root's output hash of an item as shown: not the hash the chain
+	/// reserves for an item nobody showed, and its leaf under the root by `proof`.
+	fn output_accepted(shown: &ItemDispute<T>, output: &H256, proof: &[H256]) -> DispatchResult {
+		ensure!(*output != ITEM_NOT_SHOWN, Error::<T>::ReservedOutput);
+		ensure!(proof.len() <= MAX_PROOF_LEN as usize, Error::<T>::InvalidProof);
+		ensure!(
+			agentchain_execution::merkle::verify(
+				&shown.outputs_root,
+				shown.items,
+				shown.item,
+				output,
+				proof
+			),
+			Error::<T>::InvalidProof
+		);
+		Ok(())
+	}
+
 	/// At the end of an item dispute's showing: with the item's input and the root's output
 	/// hash of it shown, the dispute is over that output hash, judged by a jury drawn at the
 	/// next block; without either, the root is found wrong on the item, and the dispute closes.
@@ -1445,16 +1502,30 @@ impl<T: Config> Pallet<T> {
 		Ok((dispute, juror, index))
 	}
 
-	/// Whether `call`, signed by `signer`, is a juror's duty: a `commit_vote` or `reveal_vote`
+	/// Whether `call`, signed by `signer`, is a duty: a juror's `commit_vote` or `reveal_vote`
 	/// of the current round of a dispute it sits on (itself or as its agent's operator key), in
-	/// the round's phase, not done yet, before the deadline. `None` for every other call. The
-	/// runtime's transaction extension gives duties priority, and refuses votes that are none.
+	/// the round's phase, not done yet, before the deadline; a side's `open_node`
+	/// ([`Self::opening_duty`]); an executor's showing of its disputed item
+	/// ([`Self::showing_duty`]). `None` for every other call. The runtime's transaction
+	/// extension gives duties priority, and refuses calls that pretend to be duties.
 	pub fn duty_of(signer: &T::AccountId, call: &Call<T>) -> DutyCheck<BlockNumberFor<T>> {
 		let (task, phase, kind) = match call {
 			Call::commit_vote { task, .. } => (*task, DisputePhase::Committing, 0u8),
 			Call::reveal_vote { task, .. } => (*task, DisputePhase::Revealing, 1u8),
 			Call::open_node { task, left, right } => {
 				return Some(Self::opening_duty(signer, *task, &(*left, *right)))
+			},
+			Call::show_item_input { task, input, proof } => {
+				return Self::showing_duty(signer, *task, ShowingPart::Input, |shown| {
+					ensure!(shown.input.is_none(), DutyError::AlreadyDone);
+					Self::input_accepted(shown, input, proof).map_err(|_| DutyError::Invalid)
+				})
+			},
+			Call::show_item_output { task, output, proof } => {
+				return Self::showing_duty(signer, *task, ShowingPart::Output, |shown| {
+					ensure!(shown.output.is_none(), DutyError::AlreadyDone);
+					Self::output_accepted(shown, output, proof).map_err(|_| DutyError::Invalid)
+				})
 			},
 			_ => return None,
 		};
@@ -1527,6 +1598,37 @@ impl<T: Config> Pallet<T> {
 			),
 			last_block: dispute.phase_ends.saturating_sub(One::one()),
 		})
+	}
+
+	/// Whether a showing of `task`'s item signed by `signer` is a duty: the dispute is showing
+	/// its item, `part` of it is not shown yet, the deadline has not passed, `check` accepts what
+	/// the call shows, and the signer's agent revealed one of the dispute's outputs (an executor
+	/// of the disputed root, or a side of a disagreement). Anyone may show: a valid showing by
+	/// anyone else is ordinary traffic (`None`); only the executors, whose roots a missing
+	/// showing finds wrong, take the lane, one showing of each part each. A showing dispatch
+	/// would reject is refused whoever sends it, so that the operational class of the call
+	/// gives nobody a way past ordinary traffic with calls that fail.
+	fn showing_duty(
+		signer: &T::AccountId,
+		task: TaskId,
+		part: ShowingPart,
+		check: impl FnOnce(&ItemDispute<T>) -> Result<(), DutyError>,
+	) -> DutyCheck<BlockNumberFor<T>> {
+		(|| {
+			let dispute = Disputes::<T>::get(task).ok_or(DutyError::NotAssigned)?;
+			let shown = ItemDisputes::<T>::get(task).ok_or(DutyError::WrongPhase)?;
+			ensure!(dispute.phase == DisputePhase::Showing, DutyError::WrongPhase);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now < dispute.phase_ends, DutyError::DeadlinePassed);
+			check(&shown)?;
+			let party = T::AgentRegistry::agent_of(signer)
+				.filter(|agent| dispute.revealed.iter().any(|(executor, _)| executor == agent));
+			Ok(party.map(|executor| Duty {
+				tag: duty_tag(b"challenges", (task, shown.item, part as u8 + 3, executor)),
+				last_block: dispute.phase_ends.saturating_sub(One::one()),
+			}))
+		})()
+		.transpose()
 	}
 
 	/// The claim `who` may appeal with: it must be on the side the current verdict goes
@@ -1692,5 +1794,50 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::close(owed, executors)
 			.max(T::WeightInfo::close_overturned(owed, executors))
 			.saturating_add(T::Tasks::max_resolve_weight())
+	}
+
+	/// The costliest transition a dispute's deadline makes ([`Self::process_deadline`]):
+	/// counting the last round's votes of the largest jury then closing at once, a draw that
+	/// finds no jury then closing, an item nobody showed closing, a bisection step a side did
+	/// not complete, or a deadline moved on.
+	pub fn transition_weight() -> Weight {
+		let executors = T::MaxExecutors::get();
+		let closing = Self::close_weight(MaxJurorsPerDispute::<T>::get(), executors);
+		T::WeightInfo::count_votes(T::MaxJurySize::get())
+			.saturating_add(closing)
+			.max(T::WeightInfo::draw_jury().saturating_add(closing))
+			.max(T::WeightInfo::end_showing().saturating_add(Self::close_weight(0, executors)))
+			.max(T::WeightInfo::end_bisection_step())
+			.max(T::WeightInfo::start_reveal())
+	}
+
+	/// The most the deadline hook weighs in a block: [`Config::MaxDeadlineWeight`], or less
+	/// when [`Config::MaxDeadlinesPerBlock`] of the costliest transition, each with its queue
+	/// entry, after looking at as many blocks of the queue as a run may, weigh less.
+	pub fn max_hook_weight() -> Weight {
+		let per_dispute = Self::transition_weight().saturating_add(Self::queue_entry_weight());
+		let count = Self::hook_overhead(MAX_BLOCKS_PER_RUN)
+			.saturating_add(per_dispute.saturating_mul(T::MaxDeadlinesPerBlock::get().into()));
+		let budget = T::MaxDeadlineWeight::get();
+		Weight::from_parts(
+			count.ref_time().min(budget.ref_time()),
+			count.proof_size().min(budget.proof_size()),
+		)
+	}
+
+	/// What the deadline hook weighs besides its transitions, having looked at `blocks` blocks
+	/// of the queue (two key reads each at most): its idle run and `on_finalize`'s record of
+	/// whether the block was full.
+	fn hook_overhead(blocks: u32) -> Weight {
+		let db = T::DbWeight::get();
+		T::WeightInfo::on_initialize_idle()
+			.saturating_add(db.reads_writes(1, 1))
+			.saturating_add(db.reads(2 * u64::from(blocks)))
+	}
+
+	/// Taking one entry out of the deadline queue: its key read (two for a block's last) and
+	/// its removal.
+	fn queue_entry_weight() -> Weight {
+		T::DbWeight::get().reads_writes(2, 1)
 	}
 }

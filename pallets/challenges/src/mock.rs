@@ -69,6 +69,9 @@ parameter_types! {
 		RuntimeHoldReason::Agents(pallet_agents::HoldReason::AgentDeposit);
 	pub const ChallengesPalletId: PalletId = PalletId(*b"ac/chlng");
 	pub static AuditProbability: Perbill = Perbill::zero();
+	/// The deadline hook's budget: unbounded unless a test sets it.
+	pub static MaxDeadlineWeight: frame_support::weights::Weight =
+		frame_support::weights::Weight::MAX;
 	pub const ChallengerShare: Perbill = Perbill::from_percent(CHALLENGER_SHARE_PERCENT);
 }
 
@@ -156,6 +159,7 @@ impl pallet_challenges::Config for Test {
 	type AuditProbability = AuditProbability;
 	type CompensationFeeMultiple = ConstU32<COMPENSATION_FEE_MULTIPLE>;
 	type MaxDeadlinesPerBlock = ConstU32<4>;
+	type MaxDeadlineWeight = MaxDeadlineWeight;
 	type CongestionGrace = ConstU64<CONGESTION_GRACE>;
 	type BatchesTaken = ConstBool<true>;
 	type MaxItemLen = ConstU32<64>;

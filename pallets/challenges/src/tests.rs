@@ -900,6 +900,50 @@ fn a_deferred_jury_draw_is_seeded_by_the_block_it_runs_in_and_never_by_a_call() 
 	});
 }
 
+/// The deadline hook takes due disputes only while the costliest transition still fits in its
+/// budget: with room for one, three draws due at the same block are made one a block, none
+/// dropped, and the hook never weighs more than its budget; with room for the costliest and two
+/// draws, cheaper, three draws are made in one block.
+#[test]
+fn the_deadline_hook_stays_within_its_weight_budget_and_defers_the_rest() {
+	run_test(|| {
+		let tasks: Vec<TaskId> = (0..3).map(|_| revealed_task(1, model(), &[b"5"])).collect();
+		for task in &tasks {
+			assert_ok!(Challenges::challenge(RuntimeOrigin::signed(2), *task, BOND));
+		}
+		let due = dispute(tasks[0]).phase_ends;
+		assert!(tasks.iter().all(|task| dispute(*task).phase_ends == due));
+		// Room for one costliest transition and its queue entry, after the overhead.
+		let budget = Challenges::hook_overhead(MAX_BLOCKS_PER_RUN)
+			.saturating_add(Challenges::transition_weight())
+			.saturating_add(Challenges::queue_entry_weight());
+		MaxDeadlineWeight::set(budget);
+		for (block, drawn) in [(due, 1), (due + 1, 2), (due + 2, 3)] {
+			System::set_block_number(block);
+			let weight = Challenges::on_initialize(block);
+			assert!(weight.all_lte(budget), "{weight} > {budget}");
+			let phases: Vec<DisputePhase> = tasks.iter().map(|task| dispute(*task).phase).collect();
+			let committing = phases.iter().filter(|p| **p == DisputePhase::Committing).count();
+			let drawing = phases.iter().filter(|p| **p == DisputePhase::Drawing).count();
+			assert_eq!((committing, drawing), (drawn, tasks.len() - drawn), "after {block}");
+		}
+		// The budget is of weight, not of a count: with room for the costliest and two draws,
+		// cheaper, three draws are made in one block.
+		let more: Vec<TaskId> = (0..3).map(|_| revealed_task(1, model(), &[b"5"])).collect();
+		for task in &more {
+			assert_ok!(Challenges::challenge(RuntimeOrigin::signed(2), *task, BOND));
+		}
+		let due = dispute(more[0]).phase_ends;
+		let draw =
+			<() as crate::WeightInfo>::draw_jury().saturating_add(Challenges::queue_entry_weight());
+		assert!(draw.all_lt(Challenges::transition_weight()));
+		MaxDeadlineWeight::set(budget.saturating_add(draw.saturating_mul(2)));
+		System::set_block_number(due);
+		Challenges::on_initialize(due);
+		assert!(more.iter().all(|task| dispute(*task).phase == DisputePhase::Committing));
+	});
+}
+
 /// Runs to block `n`, every block on the way full of ordinary traffic.
 fn run_full_to_block(n: u64) {
 	agentchain_support::mock_helpers::run_full_to_block::<Test, AllPalletsWithSystem>(n)

@@ -263,23 +263,10 @@ impl<T: Config> Pallet<T> {
 	/// and its prepaid funds.
 	fn release_deposit(task: &TaskInfo<T>) {
 		let (requester, deposit) = (&task.requester, task.deposit);
-		let apart = HoldReason::TaskDeposit.into();
-		let mut released = Zero::zero();
-		if !T::Currency::balance_on_hold(&apart, requester).is_zero() {
-			released = T::Currency::release(&apart, requester, deposit, Precision::BestEffort)
-				.unwrap_or_else(|_| Zero::zero());
-		}
-		let rest = deposit.saturating_sub(released);
-		if !rest.is_zero() {
-			let from_escrow = T::Currency::release(
-				&HoldReason::TaskEscrow.into(),
-				requester,
-				rest,
-				Precision::BestEffort,
-			)
-			.unwrap_or_else(|_| Zero::zero());
-			released = released.saturating_add(from_escrow);
-		}
+		let apart = Self::release_up_to(HoldReason::TaskDeposit, requester, deposit);
+		let rest = deposit.saturating_sub(apart);
+		let released =
+			apart.saturating_add(Self::release_up_to(HoldReason::TaskEscrow, requester, rest));
 		if released < deposit {
 			defensive!("a pruned task's deposit was not all on hold");
 		}
@@ -287,15 +274,20 @@ impl<T: Config> Pallet<T> {
 
 	/// Returns the rest of the escrow to the requester.
 	pub(crate) fn refund(task: &mut TaskInfo<T>) -> BalanceOf<T> {
-		let refunded = T::Currency::release(
-			&HoldReason::TaskEscrow.into(),
-			&task.requester,
-			task.escrow,
-			Precision::BestEffort,
-		)
-		.unwrap_or_else(|_| Zero::zero());
+		let refunded = Self::release_up_to(HoldReason::TaskEscrow, &task.requester, task.escrow);
 		task.escrow = task.escrow.saturating_sub(refunded);
 		refunded
+	}
+
+	/// Releases up to `amount` of what `who` holds under `reason`; returns what was released
+	/// (nothing when nothing is held, or the release fails).
+	fn release_up_to(reason: HoldReason, who: &T::AccountId, amount: BalanceOf<T>) -> BalanceOf<T> {
+		let reason = reason.into();
+		if amount.is_zero() || T::Currency::balance_on_hold(&reason, who).is_zero() {
+			return Zero::zero();
+		}
+		T::Currency::release(&reason, who, amount, Precision::BestEffort)
+			.unwrap_or_else(|_| Zero::zero())
 	}
 
 	/// Pays `amount` from the task's escrow to `to`. Returns what was paid.

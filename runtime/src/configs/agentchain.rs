@@ -65,6 +65,12 @@ parameter_types! {
 	/// transfers.
 	pub InferenceDeadlineWeight: frame_support::weights::Weight =
 		Perbill::from_percent(15) * super::RuntimeBlockWeights::get().max_block;
+	/// The challenges hook's budget: 8 % of a block, four of its costliest transitions
+	/// (counting the largest jury's votes then closing, 16.4 ms with the database). With the inference hook's 15 % and the
+	/// others', every hook at its most stays in the quarter of a block normal transactions
+	/// never use.
+	pub ChallengesDeadlineWeight: frame_support::weights::Weight =
+		Perbill::from_percent(8) * super::RuntimeBlockWeights::get().max_block;
 }
 
 /// Longest commit period a requester may give: five minutes.
@@ -235,10 +241,12 @@ impl pallet_challenges::Config for Runtime {
 	type ChallengerShare = ChallengerShare;
 	type AuditProbability = AuditProbability;
 	type CompensationFeeMultiple = ConstU32<COMPENSATION_FEE_MULTIPLE>;
-	/// At most 16 dispute deadlines are processed in one block, about 100 ms of the hook at the
-	/// worst (every one closing with the most jurors and executors); more wait for the next
-	/// blocks.
+	/// At most 16 dispute deadlines are processed in one block, and no more than
+	/// `ChallengesDeadlineWeight` (80 ms) of them: four at the worst (every one counting the
+	/// largest jury's votes, then closing with the most jurors and executors); more wait for
+	/// the next blocks.
 	type MaxDeadlinesPerBlock = ConstU32<16>;
+	type MaxDeadlineWeight = ChallengesDeadlineWeight;
 	/// A vote deadline that fell in full blocks moves two blocks on, once a phase.
 	type CongestionGrace = ConstU32<CONGESTION_GRACE>;
 	/// Batches are taken once root turns them on ([`BatchesTaken`]).

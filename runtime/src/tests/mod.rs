@@ -274,6 +274,45 @@ fn the_deadline_hooks_budget_holds_a_transition_and_leaves_normal_transactions_t
 	});
 }
 
+/// Every hook of the chain's own pallets at its most, with the block's base weight, fits in the
+/// quarter of a block that normal transactions never use: a block whose hooks do all they may
+/// (the inference hook its whole budget, the challenges hook its most disputes each at its
+/// costliest transition, the data rewards hook an epoch's close and its most attestations
+/// judged) still takes a whole share of ordinary transactions, and leaves room for
+/// operational duties. FRAME's own hooks (a session rotation claims a whole block, see
+/// `docs/reliability.md`) are checked by the fuzzer's weight check.
+#[test]
+fn every_hook_at_its_most_leaves_normal_transactions_their_share() {
+	use frame_support::{dispatch::DispatchClass, weights::Weight};
+	use pallet_data_rewards::WeightInfo as _;
+	sp_io::TestExternalities::default().execute_with(|| {
+		type I = <crate::Runtime as pallet_inference::Config>::MaxDeadlineWeight;
+		type DataRewardsWeights = pallet_data_rewards::weights::SubstrateWeight<crate::Runtime>;
+		let weights = crate::configs::RuntimeBlockWeights::get();
+		let inference = <I as Get<Weight>>::get();
+		let challenges = pallet_challenges::Pallet::<crate::Runtime>::max_hook_weight();
+		let data_rewards = DataRewardsWeights::on_initialize_epoch().saturating_add(
+			DataRewardsWeights::judge_attestations(pallet_data_rewards::JUDGED_PER_BLOCK),
+		);
+		let hooks = weights
+			.base_block
+			.saturating_add(inference)
+			.saturating_add(challenges)
+			.saturating_add(data_rewards);
+		let normal = weights.get(DispatchClass::Normal).max_total.expect("normal is bounded");
+		let room = weights.max_block.saturating_sub(normal);
+		assert!(
+			hooks.all_lte(room),
+			"hooks {hooks} do not fit in {room}: base {}, inference {inference}, challenges \
+			 {challenges}, data rewards {data_rewards}",
+			weights.base_block
+		);
+		// The challenges hook's budget still holds four of its costliest transitions.
+		let costliest = pallet_challenges::Pallet::<crate::Runtime>::transition_weight();
+		assert!(costliest.saturating_mul(4).all_lte(challenges), "{costliest} × 4 > {challenges}");
+	});
+}
+
 /// Each assignment reserves the most it can cost its executor, and each jury seat the juror
 /// penalty; an agent with the minimum stake can still take on work.
 #[test]

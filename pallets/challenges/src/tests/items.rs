@@ -307,6 +307,129 @@ fn an_item_not_shown_finds_the_root_wrong_on_it_without_a_jury() {
 }
 
 #[test]
+fn showing_an_item_is_a_duty_of_the_disputes_executors_only() {
+	use agentchain_primitives::duties::DutyError;
+	use frame_support::dispatch::{DispatchClass, GetDispatchInfo, Pays};
+	run_test(|| {
+		let honest = outputs(None);
+		let (task, executor) = revealed_batch(&honest);
+		let inputs = prompts();
+		let show_input = |item: usize, proved: u32| Call::<Test>::show_item_input {
+			task,
+			input: inputs[item].clone().into_bytes(),
+			proof: tree(&inputs).proof(proved).unwrap(),
+		};
+		let show_output = |output: &str, proved: u32| Call::<Test>::show_item_output {
+			task,
+			output: hash(output.as_bytes()),
+			proof: tree(&honest).proof(proved).unwrap(),
+		};
+		// Nothing to show: refused before the pool, whoever sends it.
+		for signer in [executor, 3] {
+			assert_eq!(
+				Challenges::duty_of(&signer, &show_input(1, 1)),
+				Some(Err(DutyError::NotAssigned))
+			);
+		}
+		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, 1, ITEM_BOND));
+		// Both showings fit in the part of the block ordinary transactions cannot fill.
+		for call in [show_input(1, 1), show_output("answer 1", 1)] {
+			assert_eq!(call.get_dispatch_info().class, DispatchClass::Operational);
+		}
+		// The requester, the challenger, a watcher and a verifier may show, as ordinary traffic:
+		// the lane is the dispute's executors' only. What the call would reject is refused
+		// whoever sends it: the operational class is no way past ordinary traffic.
+		for outsider in [1, 2, 3, 31] {
+			assert_eq!(Challenges::duty_of(&outsider, &show_input(1, 1)), None);
+			assert_eq!(Challenges::duty_of(&outsider, &show_output("answer 1", 1)), None);
+			assert_eq!(
+				Challenges::duty_of(&outsider, &show_input(2, 2)),
+				Some(Err(DutyError::Invalid))
+			);
+		}
+		// The executor's showing, by its owner account or its operator key: one duty of each
+		// part, until the showing's last block.
+		let input_duty = Challenges::duty_of(&executor, &show_input(1, 1)).unwrap().unwrap();
+		assert_eq!(input_duty.last_block, dispute(task).phase_ends - 1);
+		let output_duty =
+			Challenges::duty_of(&executor, &show_output("answer 1", 1)).unwrap().unwrap();
+		assert_ne!(input_duty.tag, output_duty.tag);
+		let operator = executor + 10;
+		if executor != 11 {
+			assert_ok!(Agents::set_operator(RuntimeOrigin::signed(executor), operator));
+			assert_ok!(Agents::accept_operator(RuntimeOrigin::signed(operator), executor));
+		}
+		assert_eq!(Challenges::duty_of(&operator, &show_input(1, 1)), Some(Ok(input_duty.clone())));
+		// What the call would reject is refused before the pool: another item's input, the
+		// item's input under another item's proof, bytes longer than an item may be, another
+		// output hash, the hash reserved for an item nobody showed, a proof too long.
+		for forged in [
+			show_input(2, 2),
+			show_input(1, 0),
+			Call::<Test>::show_item_input { task, input: vec![b'x'; 65], proof: vec![] },
+			show_output("answer 2", 1),
+			Call::<Test>::show_item_output {
+				task,
+				output: ITEM_NOT_SHOWN,
+				proof: tree(&honest).proof(1).unwrap(),
+			},
+			Call::<Test>::show_item_output {
+				task,
+				output: hash(b"answer 1"),
+				proof: vec![H256::zero(); MAX_PROOF_LEN as usize + 1],
+			},
+		] {
+			assert_eq!(Challenges::duty_of(&executor, &forged), Some(Err(DutyError::Invalid)));
+		}
+		// A valid showing pays no fee, whoever sends it; shown, it is done.
+		let post = Challenges::show_item_input(
+			RuntimeOrigin::signed(3),
+			task,
+			inputs[1].clone().into_bytes(),
+			tree(&inputs).proof(1).unwrap(),
+		)
+		.unwrap();
+		assert_eq!(post.pays_fee, Pays::No);
+		let post = Challenges::show_item_output(
+			RuntimeOrigin::signed(executor),
+			task,
+			hash(b"answer 1"),
+			tree(&honest).proof(1).unwrap(),
+		)
+		.unwrap();
+		assert_eq!(post.pays_fee, Pays::No);
+		assert_eq!(
+			Challenges::duty_of(&executor, &show_input(1, 1)),
+			Some(Err(DutyError::AlreadyDone))
+		);
+		assert_eq!(
+			Challenges::duty_of(&executor, &show_output("answer 1", 1)),
+			Some(Err(DutyError::AlreadyDone))
+		);
+		assert_eq!(Challenges::duty_of(&3, &show_input(1, 1)), Some(Err(DutyError::AlreadyDone)));
+		// Judged: the item is no longer showing.
+		end_showing(task);
+		assert_eq!(
+			Challenges::duty_of(&executor, &show_input(1, 1)),
+			Some(Err(DutyError::WrongPhase))
+		);
+		let (other, other_executor) = revealed_batch(&honest);
+		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), other, 2, ITEM_BOND));
+		// At the showing's deadline, before the hook ends it: too late.
+		System::set_block_number(dispute(other).phase_ends);
+		let late = Call::<Test>::show_item_input {
+			task: other,
+			input: inputs[2].clone().into_bytes(),
+			proof: tree(&inputs).proof(2).unwrap(),
+		};
+		assert_eq!(
+			Challenges::duty_of(&other_executor, &late),
+			Some(Err(DutyError::DeadlinePassed))
+		);
+	});
+}
+
+#[test]
 fn showings_are_checked_against_the_roots_item_and_proof() {
 	run_test(|| {
 		let honest = outputs(None);
