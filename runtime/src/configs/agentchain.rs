@@ -66,9 +66,9 @@ parameter_types! {
 	pub InferenceDeadlineWeight: frame_support::weights::Weight =
 		Perbill::from_percent(15) * super::RuntimeBlockWeights::get().max_block;
 	/// The challenges hook's budget: 8 % of a block, four of its costliest transitions
-	/// (counting the largest jury's votes then closing, 16.4 ms with the database). With the inference hook's 15 % and the
-	/// others', every hook at its most stays in the quarter of a block normal transactions
-	/// never use.
+	/// (counting the largest jury's votes then closing, 16.4 ms with the database). With the
+	/// inference hook's 15 % and the others', every hook at its most stays in the quarter of a
+	/// block normal transactions never use.
 	pub ChallengesDeadlineWeight: frame_support::weights::Weight =
 		Perbill::from_percent(8) * super::RuntimeBlockWeights::get().max_block;
 }
