@@ -30,7 +30,8 @@ import {
   startInferenceServer,
   turnBatchesOn,
 } from './node.mjs';
-import { startFlood, watchBlocks, sleep } from './flood.mjs';
+import { sleep, startFlood, untilFull, watchBlocks } from './flood.mjs';
+import { TIP } from './liveness.mjs';
 
 const UNIT = 10n ** 12n;
 const MODEL_NAME = 'ngram-en';
@@ -45,22 +46,15 @@ const SUBJECTS = [
 const VERBS = ['carries', 'was', 'gives'];
 
 // Blocks from an item dispute's opening to the block that holds a showing, at most: the node's
-// run after the opening's block sends it, the next block takes it (2 at idle), and a flood costs
-// at most one block more (the pool's lagging view, docs/liveness.md).
+// run after the opening's block sends it and the next block takes it (1 at idle), a flood costs
+// a block more (the pool's lagging view, docs/liveness.md), and one more is margin.
 const MAX_SHOWING_BLOCKS = 3;
-// The tip of an ordinary transaction sent during a flood: a millionth of an AGC.
-const TIP = 1_000_000n;
 
 const max = (...values) => values.reduce((a, b) => (b > a ? b : a));
 const min = (...values) => values.reduce((a, b) => (b < a ? b : a));
 // Perbill::mul_floor.
 const perbillOf = (perbill, amount) => (amount * BigInt(perbill.toNumber())) / 1_000_000_000n;
 
-/**
- * Declares the test of a batch of `items` items whose item `lie` Alice's endpoint lies on, with
- * `maxTokens` tokens an item, submitted with `commitPeriod` blocks to commit and a fee of `fee`
- * (planck), Alice staking `aliceStake`; `name` names the node's and the server's logs.
- */
 /**
  * The batch of the suite (e2e/test/batches.test.mjs), also run under a flood outside it
  * (e2e/long/batch-showing-under-flood.test.mjs): 24 items, three blocks of `ItemsPerBlock` (8)
@@ -82,6 +76,10 @@ export const BATCH_OF_24 = {
 };
 
 /**
+ * Declares the test of a batch of `items` items whose item `lie` Alice's endpoint lies on, with
+ * `maxTokens` tokens an item, submitted with `commitPeriod` blocks to commit and a fee of `fee`
+ * (planck), Alice staking `aliceStake`; `name` names the node's and the server's logs.
+ *
  * With `flood`, 32 accounts flood ordinary transfers (e2e/lib/flood.mjs) from before Bob's
  * challenge until the item dispute closes, every block full: Alice's node's showings, a duty of
  * the dispute's executor, still land within `MAX_SHOWING_BLOCKS` of the dispute's opening, and
@@ -426,11 +424,7 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
       blocks = watchBlocks(api, { min: 500 });
       const funder = new Keyring({ type: 'sr25519', ss58Format: 42 }).addFromUri('//Ferdie');
       flood = await startFlood(api, node.rpcUrl, funder, { log: console.log });
-      const deadline = Date.now() + 120_000;
-      while (blocks.fullBlocks().length < 2) {
-        assert.ok(Date.now() < deadline, `the flood fills the blocks: ${JSON.stringify(flood.stats())}`);
-        await sleep(500);
-      }
+      await untilFull(blocks, flood);
     }
     const tip = FLOOD ? { tip: TIP } : {};
 

@@ -167,6 +167,21 @@ export function watchBlocks(api, { min = 500 } = {}) {
   };
 }
 
+/**
+ * Waits until `blocks` (a `watchBlocks`) has seen `count` full blocks, failing after `timeoutMs`
+ * with `flood`'s figures (whether the pool also reaches its limit depends on how fast the flooder
+ * signs on the node's own cores: it is reported, not required).
+ */
+export async function untilFull(blocks, flood, { count = 2, timeoutMs = 120_000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  while (blocks.fullBlocks().length < count) {
+    if (Date.now() >= deadline) {
+      throw new Error(`the flood did not fill the blocks: ${JSON.stringify(flood.stats())}`);
+    }
+    await sleep(500);
+  }
+}
+
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

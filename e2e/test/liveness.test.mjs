@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { waitForHeight } from '../lib/node.mjs';
-import { startFlood, watchBlocks, sleep } from '../lib/flood.mjs';
+import { startFlood, untilFull, watchBlocks } from '../lib/flood.mjs';
 import { playRound, startLivenessNode } from '../lib/liveness.mjs';
 
 const FLOOD_BLOCKS = 20;
@@ -34,13 +34,8 @@ describe('liveness: duties land before their deadlines while transfers fill ever
     const flood = await startFlood(api, chain.rpcUrl, chain.accounts.Alice.owner, { log: console.log });
     try {
       const floodStart = (await api.rpc.chain.getHeader()).number.toNumber();
-      // Blocks are full. (Whether the pool also reaches its limit and refuses transfers depends
-      // on how fast the flooder signs on the node's own cores: it is reported, not required.)
-      const deadline = Date.now() + 120_000;
-      while (blocks.fullBlocks().length < 2) {
-        assert.ok(Date.now() < deadline, `the flood fills the blocks: ${JSON.stringify(flood.stats())}`);
-        await sleep(500);
-      }
+      // Blocks are full.
+      await untilFull(blocks, flood);
       console.log(
         `# flood: blocks are full from #${Math.min(...blocks.fullBlocks())}; ${JSON.stringify(flood.stats())} ` +
           'transfers submitted / refused by the pool so far',
