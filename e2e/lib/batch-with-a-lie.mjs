@@ -30,7 +30,8 @@ import {
   startInferenceServer,
   turnBatchesOn,
 } from './node.mjs';
-import { sleep, startFlood, untilFull, watchBlocks } from './flood.mjs';
+import { startFlood, untilFull, watchBlocks } from './flood.mjs';
+import { completion, sendVote, setFault, voteCommitment } from './jury.mjs';
 import { TIP } from './liveness.mjs';
 
 const UNIT = 10n ** 12n;
@@ -171,58 +172,6 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
   /** Any of the inference pallet's events `methods` about task `id`. */
   const isInference = (id, ...methods) => (event) => methods.some((method) => isEvent('inference', method, id)(event));
 
-  /** PUT /admin/fault; resolves with the server's answer. */
-  async function setFault(body) {
-    const response = await fetch(`${server.url}/admin/fault`, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    assert.equal(response.status, 200, `PUT /admin/fault ${JSON.stringify(body)}`);
-    return response.json();
-  }
-
-  /** The endpoint's answer to `prompt`, asked exactly as an agent node asks for a batch item. */
-  async function completion(prompt) {
-    const response = await fetch(`${server.baseUrl}/chat/completions`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({
-        model: MODEL_NAME,
-        messages: [{ role: 'user', content: prompt }],
-        max_tokens: PARAMS.maxTokens,
-        temperature: PARAMS.temperatureMilli / 1000,
-        seed: PARAMS.seed,
-        stream: false,
-      }),
-    });
-    assert.equal(response.status, 200);
-    return (await response.json()).choices[0].message.content;
-  }
-
-  /** blake2_256(SCALE(task u64, round u32, vote H256, salt [u8; 32], juror)): a juror's commitment. */
-  function voteCommitment(task, round, vote, salt, juror) {
-    const encoded = api.createType('(u64, u32, H256, [u8; 32], AccountId32)', [task, round, vote, salt, juror]);
-    return blake2AsHex(encoded.toU8a(), 256);
-  }
-
-  /**
-   * Sends a juror's vote, `tx()` signed by `juror`, as soon as the pool takes it: a pool whose
-   * view lags the block that seated the jury or opened the phase refuses it as no duty of the
-   * juror's yet (`101`) or out of its phase (`102`), a flood's doing (docs/liveness.md), and the
-   * juror's node would send it again, as this does.
-   */
-  async function sendVote(tx, juror) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await sendInBlock(api, tx(), juror);
-      } catch (error) {
-        if (!/Custom error: 10[12]\b/.test(String(error)) || attempt >= 20) throw error;
-        await sleep(500);
-      }
-    }
-  }
-
   /**
    * Follows the item dispute over batch `id` opened at or after block `fromBlock`: Alice's node
    * shows the item's input and her root's output hash of it by itself; the first jury, drawn from
@@ -271,7 +220,7 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
     const salts = jurors.map(() => randomAsHex(32));
     const committed = await Promise.all(
       jurors.map((juror, i) =>
-        sendVote(() => api.tx.challenges.commitVote(id, voteCommitment(id, 0, vote, salts[i], juror.address)), juror),
+        sendVote(api, () => api.tx.challenges.commitVote(id, voteCommitment(api, id, 0, vote, salts[i], juror.address)), juror),
       ),
     );
     for (const result of committed) assert.equal(result.dispatchError, null);
@@ -280,7 +229,7 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
       timeoutMs: 90_000,
     });
     const revealed = await Promise.all(
-      jurors.map((juror, i) => sendVote(() => api.tx.challenges.revealVote(id, vote, salts[i]), juror)),
+      jurors.map((juror, i) => sendVote(api, () => api.tx.challenges.revealVote(id, vote, salts[i]), juror)),
     );
     for (const result of revealed) assert.equal(result.dispatchError, null);
     const counted = await eventSince(api, revealing.blockNumber, isEvent('challenges', 'VotesCounted', id), {
@@ -351,7 +300,7 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
     assert.equal(put.status, 200, 'the inputs document is stored');
 
     // Alice's endpoint will lie on item LIE alone.
-    const fault = await setFault({ mode: 'wrong', only_prompt: PROMPTS[LIE] });
+    const fault = await setFault(server, { mode: 'wrong', only_prompt: PROMPTS[LIE] });
     assert.equal(fault.only_prompt, PROMPTS[LIE]);
 
     const escrowBefore = await escrowOf(bob.address);
@@ -442,9 +391,9 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
 
     // Meanwhile: the item outputs the model really gives (the server honest again, asked exactly
     // as the node asks), and Alice's outputs document, which her root commits to.
-    await setFault({ mode: 'honest' });
+    await setFault(server, { mode: 'honest' });
     const honest = [];
-    for (const prompt of PROMPTS) honest.push(await completion(prompt));
+    for (const prompt of PROMPTS) honest.push(await completion(server, MODEL_NAME, PARAMS, prompt));
     const honestHashes = honest.map((output) => u8aToHex(itemHash(output)));
     const outputsUri = u8aToString((await api.query.inference.outputUris(id, alice.address)).unwrap());
     assert.ok(outputsUri.startsWith(`${server.url}/documents/`), outputsUri);

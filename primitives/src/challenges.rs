@@ -50,7 +50,7 @@ pub enum DisputePhase {
 	Showing,
 	/// A disagreement between the outputs roots of a batch's two executors, before its item is
 	/// known: at each step until the phase ends, each executor opens its node of the bisection
-	/// (`docs/batches.md`), down to the first item the roots differ on, whose dispute follows.
+	/// (`docs/batches.md`), down to the next item the roots differ on, whose dispute follows.
 	/// An executor that does not open its node in time is found wrong on an item.
 	Bisecting,
 }

@@ -121,6 +121,64 @@ pub struct BatchItems {
 	/// outvoted ([`REFUSED_HASH`]): each cost it the item's pay, not a slash, so they do not
 	/// count against [`MAX_ITEMS_FOUND_WRONG`]; none is judged again.
 	pub refused: Vec<u32>,
+	/// The items a disagreement between the batch's two roots judged (at most
+	/// [`MAX_ITEMS_FOUND_WRONG`]): none is judged again, and each used one of the batch's item
+	/// disputes, whichever root lost it.
+	pub disagreed: Vec<u32>,
+}
+
+/// What judged an item of a batch, and what follows (see [`InferenceTasks::item_judged`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ItemJudgment {
+	/// A challenge of one item of the standing root: the batch goes back to its window.
+	Challenge,
+	/// The audit: the batch is settled.
+	Audit,
+	/// One of the items two roots of a disagreement differ on, found by their bisection:
+	/// `judged` by an item dispute, or not (a side did not open its node in a step: the item is
+	/// the first under that node, and neither recorded as judged nor counted against the
+	/// batch's item disputes); `then` says what follows.
+	Difference {
+		/// Whether a jury's item dispute judged it.
+		judged: bool,
+		/// What follows for the batch.
+		then: AfterDifference,
+	},
+}
+
+/// Where a disagreement between the two roots of a batch stands once one of the items they
+/// differ on is judged (`docs/batches.md`, problem 9).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AfterDifference {
+	/// The bisection goes on to the next item the roots differ on: the batch stays disputed.
+	Continues,
+	/// Every item the two roots differ on was judged: this root, which was found wrong on
+	/// fewer of them (or as few), is the batch's result, and the other stays in the batch,
+	/// reconciled with it: each executor is paid its share less the items it was found wrong
+	/// on, and both are accused by the item disputes left and the audit (they agree on every
+	/// item not judged).
+	Reconciled(H256),
+	/// The game is over with items the roots differ on left unjudged (the batch's item
+	/// disputes ran out, or a side did not open its node), and this root, found wrong on no
+	/// more of the items judged, is the batch's result: it goes to its challenge window (open
+	/// to the item disputes the game left, and to the audit); the other root is out of the
+	/// batch, unpaid.
+	Result(H256),
+	/// The game is over with items left unjudged and neither root the result (both were found
+	/// wrong on as many items, at least one): both executors are released unpaid, and the
+	/// requester is refunded what is left of the fee.
+	NoResult,
+	/// The game is over with items left unjudged and neither root found wrong on any item
+	/// judged (every verdict a refusal or none): nobody is known to be wrong, nor right. Both
+	/// executors are released unpaid, and what is left of the fee goes to the protocol
+	/// account, as [`Resolution::Unjudged`]: a requester with an executor of its own cannot
+	/// get an honest executor's work for free by keeping the jury from finding either wrong.
+	NoneFoundWrong,
+	/// The item of a disagreement whose bisection began before games were kept (a runtime
+	/// upgrade) was judged: as before, the roots found wrong on it (or whose answer was
+	/// refused) are out of the batch and the other is the result; none left, the requester is
+	/// refunded; none out, every root is paid.
+	FirstDifference,
 }
 
 /// How a dispute over a task ended, as its handler reports it to `pallet-inference`.
@@ -267,27 +325,38 @@ pub trait InferenceTasks<AccountId, Balance> {
 	/// The output bytes revealed inline for `output` of task `id`, if any.
 	fn revealed_output(id: TaskId, output: &H256) -> Option<Vec<u8>>;
 
+	/// For batch `id`, the root reconciled with its result
+	/// ([`AfterDifference::Reconciled`]): it answers for the result, and agrees with it on every
+	/// item its item disputes may be over, so an item's output hash may be shown with its proof
+	/// against either.
+	fn reconciled_root(id: TaskId) -> Option<H256>;
+
 	/// A dispute over item `item` of batch `id` ended; the roots of the executors in `wrong`
-	/// were found wrong on it. After a challenge (`audited` false; opened by
-	/// [`open_challenge`](Self::open_challenge)), each of them is paid one item fewer (the
-	/// requester refunded it), and the batch goes back to its challenge window for the blocks
-	/// the window had left when the dispute opened: its other items stay open to challenges,
-	/// and its audit. After its audit (`audited` true, opened at the window's end), the batch is
-	/// finalised: each of them is paid nothing (the requester refunded its whole share), the
-	/// others their share less the items found wrong. Fails unless the batch is disputed.
+	/// were found wrong on it. What follows depends on `judgment`:
+	/// - [`ItemJudgment::Challenge`] (opened by [`open_challenge`](Self::open_challenge)): each
+	///   of them is paid one item fewer (the requester refunded it), and the batch goes back to
+	///   its challenge window for the blocks the window had left when the dispute opened: its
+	///   other items stay open to challenges, and its audit.
+	/// - [`ItemJudgment::Audit`] (opened at the window's end): the batch is finalised, each of
+	///   them paid nothing (the requester refunded its whole share), the others their share
+	///   less the items found wrong.
+	/// - [`ItemJudgment::Difference`]: the item is one the two roots of a disagreement differ
+	///   on. Judged by a jury, it is recorded against the roots found wrong on it (each paid one
+	///   item fewer, if paid at all) and uses one of the batch's item disputes; then the batch
+	///   stays disputed while the bisection goes on, or takes the result the dispute handler
+	///   decided ([`AfterDifference`]).
+	///
+	/// Fails unless the batch is disputed.
 	///
 	/// `refused`: the executors whose answer was outvoted by jurors whose endpoints refused
-	/// the item ([`REFUSED_HASH`]): not slashed, so their collateral is unchanged, and paid one
-	/// item fewer, after a challenge or an audit alike, that item's pay going to the protocol
-	/// account (as [`Resolution::Refused`]). In a disagreement (no result yet) the root of the
-	/// refusing side is the batch's result, and theirs is out of it, as a wrong root is, its
-	/// whole share going to the protocol account.
+	/// the item ([`REFUSED_HASH`]): not slashed, and paid one item fewer, that item's pay going
+	/// to the protocol account (as [`Resolution::Refused`]).
 	fn item_judged(
 		id: TaskId,
 		item: u32,
 		wrong: &[AccountId],
 		refused: &[AccountId],
-		audited: bool,
+		judgment: ItemJudgment,
 	) -> DispatchResult;
 
 	/// Benchmarks only: submits an exact-match task for `model` with one executor per output
@@ -307,6 +376,15 @@ pub trait InferenceTasks<AccountId, Balance> {
 	/// `outputs_root`, any other `blake2_256(outputs_root ‖ output)`.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn make_batch_for_benchmark(id: TaskId, items: u32, inputs_root: H256, outputs_root: H256);
+
+	/// Benchmarks only: records `root` as the root reconciled with batch `id`'s result
+	/// ([`reconciled_root`](Self::reconciled_root)).
+	#[cfg(feature = "runtime-benchmarks")]
+	fn reconcile_for_benchmark(id: TaskId, root: H256);
+
+	/// Benchmarks only: how many items of batch `id` a disagreement judged.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn disagreed_items_for_benchmark(id: TaskId) -> u32;
 }
 
 /// What a juror's off-chain worker asks of `pallet-inference`: never called on chain.

@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 127,
+	spec_version: 128,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -208,7 +208,12 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// pruning, before any of the escrow hold; spec 127, no migration (a constant added): the
 /// challenges deadline hook takes due disputes for as long as the costliest transition fits in
 /// its `MaxDeadlineWeight` (80 ms), and an executor's showing of its disputed item is a duty
-/// (priority, the operational class, no fee when valid).
+/// (priority, the operational class, no fee when valid); spec 128, no migration (storage maps,
+/// an event and a call weight added): a disagreement between the two roots of a batch is
+/// bisected past each item they differ on (`BisectionGames`, `SuspendedBisections`,
+/// `DisagreedItems`, `DifferenceJudged`), up to the batch's 15 item disputes; every difference
+/// judged, both roots stay in the batch, each paid for the items it was not found wrong on; a
+/// bisection opened under spec 127 ends at its item, as it did.
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

@@ -179,6 +179,13 @@ fn item_challenged<T: Config>() -> (TaskId, Vec<H256>, Vec<H256>) {
 /// item 0: each side's node the leaf of its own output hash, the first side's opening made.
 /// Returns the task, the second side, and its opening.
 fn bisecting<T: Config>() -> (TaskId, T::AccountId, (H256, Option<H256>)) {
+	bisecting_at::<T>(0)
+}
+
+/// As [`bisecting`], at `level` 0 or 1 (position 0): at level 1, both children of the two
+/// sides' nodes differ, so the step passes a fork by, and the game already keeps as many forks
+/// as it may, less one.
+fn bisecting_at<T: Config>(level: u32) -> (TaskId, T::AccountId, (H256, Option<H256>)) {
 	use agentchain_execution::merkle;
 	verifiers::<T>();
 	executors::<T>(2);
@@ -188,10 +195,20 @@ fn bisecting<T: Config>() -> (TaskId, T::AccountId, (H256, Option<H256>)) {
 	let outputs_root = H256::repeat_byte(10);
 	T::Tasks::make_batch_for_benchmark(task, u32::MAX, H256::zero(), outputs_root);
 	let mut dispute = Disputes::<T>::get(task).expect("the executors disagree");
-	let openings = [(H256::repeat_byte(1), None), (H256::repeat_byte(2), None)];
+	let openings = if level == 0 {
+		[(H256::repeat_byte(1), None), (H256::repeat_byte(2), None)]
+	} else {
+		[
+			(H256::repeat_byte(1), Some(H256::repeat_byte(3))),
+			(H256::repeat_byte(2), Some(H256::repeat_byte(4))),
+		]
+	};
 	let mut sides = Vec::new();
-	for ((executor, root), (output, _)) in dispute.revealed.iter_mut().zip(openings) {
-		let node = merkle::leaf_hash(0, &output);
+	for ((executor, root), (output, right)) in dispute.revealed.iter_mut().zip(openings) {
+		let node = match right {
+			None => merkle::leaf_hash(0, &output),
+			Some(right) => merkle::node_hash(&output, &right),
+		};
 		// The roots the inference pallet now holds.
 		*root = if sides.is_empty() {
 			outputs_root
@@ -208,8 +225,19 @@ fn bisecting<T: Config>() -> (TaskId, T::AccountId, (H256, Option<H256>)) {
 	Disputes::<T>::insert(task, dispute);
 	Bisections::<T>::insert(
 		task,
-		Bisection { items: u32::MAX, inputs_root: H256::zero(), level: 0, position: 0, sides },
+		Bisection { items: u32::MAX, inputs_root: H256::zero(), level, position: 0, sides },
 	);
+	if level > 0 {
+		let fork = (level + 1, 1, H256::repeat_byte(5), H256::repeat_byte(6));
+		BisectionGames::<T>::insert(
+			task,
+			BisectionGame {
+				forks: BoundedVec::truncate_from(vec![fork; MAX_FORKS as usize - 1]),
+				judged: 0,
+				lost: [0, 0],
+			},
+		);
+	}
 	(task, second, openings[1])
 }
 
@@ -255,11 +283,16 @@ mod benchmarks {
 		assert!(ItemDisputes::<T>::get(task).is_some_and(|shown| shown.input.is_some()));
 	}
 
-	/// An output hash with the longest proof.
+	/// An output hash with the longest proof, not under the disputed root but under the root
+	/// reconciled with it: both checked.
 	#[benchmark]
 	fn show_item_output() {
 		verifiers::<T>();
 		let (task, _, proof) = item_challenged::<T>();
+		let mut shown = ItemDisputes::<T>::get(task).expect("the item is disputed");
+		T::Tasks::reconcile_for_benchmark(task, shown.outputs_root);
+		shown.outputs_root = H256::repeat_byte(0x0e);
+		ItemDisputes::<T>::insert(task, shown);
 		let shower = funded::<T>("shower");
 		#[extrinsic_call]
 		_(RawOrigin::Signed(shower), task, result(), proof);
@@ -309,11 +342,37 @@ mod benchmarks {
 		assert!(ItemDisputes::<T>::contains_key(task));
 	}
 
+	/// An opening that completes a step above the leaves, passing a fork by: kept in the game,
+	/// which holds as many as it may, less one.
+	#[benchmark]
+	fn open_node_at_a_fork() {
+		let (task, second, (left, right)) = bisecting_at::<T>(1);
+		#[extrinsic_call]
+		open_node(RawOrigin::Signed(second), task, left, right);
+
+		assert_eq!(Bisections::<T>::get(task).map(|b| b.level), Some(0));
+		assert_eq!(
+			BisectionGames::<T>::get(task).map(|game| game.forks.len() as u32),
+			Some(MAX_FORKS)
+		);
+	}
+
 	/// The end of a step one side did not complete: the dispute closes, the silent side found
 	/// wrong on an item, the other's root back in its window.
 	#[benchmark]
 	fn end_bisection_step() {
 		let (task, _, _) = bisecting::<T>();
+		// A game kept since the bisection began, with items judged (the answering side found
+		// wrong on none, so its root is the result).
+		let fork = (1, 1, H256::repeat_byte(5), H256::repeat_byte(6));
+		BisectionGames::<T>::insert(
+			task,
+			BisectionGame {
+				forks: BoundedVec::truncate_from(vec![fork; MAX_FORKS as usize]),
+				judged: MAX_ITEMS_FOUND_WRONG - 1,
+				lost: [0, MAX_ITEMS_FOUND_WRONG - 1],
+			},
+		);
 
 		#[block]
 		{
@@ -476,6 +535,46 @@ mod benchmarks {
 		}
 
 		assert!(!Disputes::<T>::contains_key(task));
+	}
+
+	/// Closing the dispute over an item two roots of a batch differ on, found by their
+	/// bisection, with `o` jurors paid: the second root found wrong on it and slashed, the item
+	/// recorded, both executors' collateral reduced, and the bisection taken up again at the
+	/// nearest of the most forks a game keeps.
+	#[benchmark]
+	fn close_resuming(o: Linear<0, { MaxJurorsPerDispute::<T>::get() }>) {
+		let (task, second, (left, right)) = bisecting::<T>();
+		let all: Vec<T::AccountId> = (0..MaxJurorsPerDispute::<T>::get())
+			.map(|i| account("verifier", i, SEED))
+			.collect();
+		Pallet::<T>::open_node(RawOrigin::Signed(second).into(), task, left, right)
+			.expect("the second side opens its leaf");
+		let fork = (1, 1, H256::repeat_byte(5), H256::repeat_byte(6));
+		BisectionGames::<T>::insert(
+			task,
+			BisectionGame {
+				forks: BoundedVec::truncate_from(vec![fork; MAX_FORKS as usize]),
+				judged: 0,
+				lost: [0, 0],
+			},
+		);
+		let mut dispute = Disputes::<T>::get(task).expect("the item is disputed");
+		Queue::<T>::unschedule(&task, dispute.phase_ends);
+		let verdict = dispute.revealed[0].1;
+		dispute.verdict = Some(verdict);
+		dispute.phase = DisputePhase::Appealable;
+		dispute.owed = BoundedVec::truncate_from(
+			all.iter().take(o as usize).map(|juror| (juror.clone(), verdict)).collect(),
+		);
+
+		#[block]
+		{
+			Pallet::<T>::close(task, dispute, false);
+		}
+
+		assert_eq!(Disputes::<T>::get(task).map(|d| d.phase), Some(DisputePhase::Bisecting));
+		assert_eq!(BisectionGames::<T>::get(task).map(|game| game.judged), Some(1));
+		assert_eq!(T::Tasks::disagreed_items_for_benchmark(task), 1, "the item is recorded");
 	}
 
 	/// Closing an upheld challenge of a result `e` executors agreed on: all `e` are slashed, the

@@ -26,7 +26,9 @@ impl<T: Config> Pallet<T> {
 		seed: [u8; 32],
 	) -> DispatchResult {
 		let root = view.result.ok_or(Error::<T>::NotChallengeable)?;
-		let item = Self::audit_item(seed, batch.items);
+		// Every item judged by a jury already (a disagreement's): nothing is left to sample.
+		let item = Self::audit_item(seed, batch.items, &batch.disagreed)
+			.ok_or(Error::<T>::NotChallengeable)?;
 		frame_support::storage::with_storage_layer(|| {
 			ensure!(!Disputes::<T>::contains_key(task), Error::<T>::NotChallengeable);
 			Self::open_item(
@@ -70,19 +72,38 @@ impl<T: Config> Pallet<T> {
 				Default::default(),
 				Zero::zero(),
 				FirstPhase::Bisection(bisection),
-			)
+			)?;
+			BisectionGames::<T>::insert(task, BisectionGame::default());
+			Ok(())
 		})
 	}
 
-	/// The item of a batch of `items` items that an audit seeded by `seed` judges:
-	/// `blake2_256("agentchain/batch-audit-item" ‖ seed) mod items`, apart from the seed's use
-	/// in deciding whether to audit.
-	pub fn audit_item(seed: [u8; 32], items: u32) -> u32 {
+	/// The item of a batch of `items` items that an audit seeded by `seed` judges, among those
+	/// a disagreement between its roots did not judge (`disagreed`, at most
+	/// [`MAX_ITEMS_FOUND_WRONG`]; the two roots agree on every other item, and a root reconciled
+	/// with the result is accused with it): the `d`-th of them, `d =
+	/// blake2_256("agentchain/batch-audit-item" ‖ seed) mod` their number, apart from the
+	/// seed's use in deciding whether to audit. `None` when a jury judged every item.
+	pub fn audit_item(seed: [u8; 32], items: u32, disagreed: &[u32]) -> Option<u32> {
 		let hash = sp_io::hashing::blake2_256(&(b"agentchain/batch-audit-item", seed).encode());
 		let draw = u64::from_le_bytes([
 			hash[0], hash[1], hash[2], hash[3], hash[4], hash[5], hash[6], hash[7],
 		]);
-		(draw % u64::from(items.max(1))) as u32
+		let mut judged: Vec<u32> = disagreed.iter().copied().filter(|i| *i < items).collect();
+		judged.sort_unstable();
+		judged.dedup();
+		let left = items.saturating_sub(judged.len() as u32);
+		if left == 0 {
+			return None;
+		}
+		let mut item = (draw % u64::from(left)) as u32;
+		// The d-th item not judged: each judged item at or before it moves it one on.
+		for judged in judged {
+			if judged <= item {
+				item = item.saturating_add(1);
+			}
+		}
+		Some(item)
 	}
 
 	/// Whether the result of a task is drawn for an audit, from `seed`.
@@ -107,7 +128,7 @@ impl<T: Config> DisputeHandler<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	) -> DispatchResult {
 		match &view.batch {
 			None => Self::open_unbonded(task, view, DisputeKind::Disagreement),
-			// Two roots of a batch: bisected to the first item they differ on.
+			// Two roots of a batch: bisected to each item they differ on.
 			Some(batch) => Self::open_bisection(task, view, batch),
 		}
 	}

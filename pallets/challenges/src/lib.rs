@@ -15,9 +15,11 @@
 //!   `pallet-inference` hands the dispute over through [`DisputeHandler::on_disagreement`]. For
 //!   a batch, whose two executors revealed different Merkle roots of outputs, the two are first
 //!   **bisected** ([`open_node`](Pallet::open_node), phase [`DisputePhase::Bisecting`]): one
-//!   level of their trees a step, each opening checked on chain, down to the first item they
-//!   differ on, which is then judged as an item dispute. A side that does not open its node in
-//!   a step is found wrong on an item without a jury.
+//!   level of their trees a step, each opening checked on chain, down to an item they differ
+//!   on, which is then judged as an item dispute; then on to the next item they differ on, up
+//!   to the batch's item disputes. Every difference judged, both roots stay in the batch, each
+//!   paid for the items it was not found wrong on. A side that does not open its node in a
+//!   step is found wrong without a jury.
 //! - A random **audit**: when a challenge window ends unchallenged, a share
 //!   [`Config::AuditProbability`] of results is judged anyway (proof of sampling), its jurors
 //!   paid from the protocol account ([`Config::Treasury`]), never more than what the requester
@@ -102,9 +104,9 @@ pub use agentchain_primitives::{
 	agents::{AgentRegistry, Outcome, Role},
 	challenges::{DisputeKind, DisputePhase},
 	inference::{
-		BatchItems, BatchTerms, DisputeHandler, DisputedTask, InferenceTasks, OffchainExecution,
-		ProtocolFlow, ProtocolTreasury, Resolution, TaskId, VerificationMode, INPUT_UNAVAILABLE,
-		MAX_ITEMS_FOUND_WRONG, REFUSED_HASH,
+		AfterDifference, BatchItems, BatchTerms, DisputeHandler, DisputedTask, InferenceTasks,
+		ItemJudgment, OffchainExecution, ProtocolFlow, ProtocolTreasury, Resolution, TaskId,
+		VerificationMode, INPUT_UNAVAILABLE, MAX_ITEMS_FOUND_WRONG, REFUSED_HASH,
 	},
 	ModelId,
 };
@@ -379,11 +381,29 @@ pub mod pallet {
 		StorageMap<_, Twox64Concat, TaskId, ItemDispute<T>, OptionQuery>;
 
 	/// The bisection of each open disagreement between two roots of a batch, while it looks for
-	/// the first item they differ on.
+	/// the next item they differ on.
 	///
 	/// Twox64Concat: task ids are assigned by the inference pallet in sequence.
 	#[pallet::storage]
 	pub type Bisections<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, Bisection<T::AccountId>, OptionQuery>;
+
+	/// What each open disagreement between two roots of a batch found beyond its current step:
+	/// the forks it resumes at and the items judged. Kept from the bisection's start to its end;
+	/// a bisection without one began before forks were kept (a runtime upgrade), and ends at its
+	/// item.
+	///
+	/// Twox64Concat: task ids are assigned by the inference pallet in sequence.
+	#[pallet::storage]
+	pub type BisectionGames<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, BisectionGame, OptionQuery>;
+
+	/// The bisection of each disagreement whose item is being judged, kept to resume from
+	/// (at one of its game's forks) once the item is judged.
+	///
+	/// Twox64Concat: task ids are assigned by the inference pallet in sequence.
+	#[pallet::storage]
+	pub type SuspendedBisections<T: Config> =
 		StorageMap<_, Twox64Concat, TaskId, Bisection<T::AccountId>, OptionQuery>;
 
 	/// The block at which the first jury of each item dispute still waiting for one was first
@@ -894,13 +914,17 @@ pub mod pallet {
 			let batch = view.batch.clone().ok_or(Error::<T>::NotABatch)?;
 			ensure!(item < batch.items, Error::<T>::ItemOutOfRange);
 			ensure!(
-				!batch.found_wrong.contains(&item) && !batch.refused.contains(&item),
+				!batch.found_wrong.contains(&item)
+					&& !batch.refused.contains(&item)
+					&& !batch.disagreed.contains(&item),
 				Error::<T>::ItemAlreadyJudged
 			);
-			ensure!(
-				(batch.found_wrong.len() as u32) < MAX_ITEMS_FOUND_WRONG,
-				Error::<T>::ItemDisputesExhausted
+			// The items a disagreement judged used the batch's item disputes too, whichever
+			// root lost them.
+			let used = batch.disagreed.len().saturating_add(
+				batch.found_wrong.iter().filter(|item| !batch.disagreed.contains(item)).count(),
 			);
+			ensure!((used as u32) < MAX_ITEMS_FOUND_WRONG, Error::<T>::ItemDisputesExhausted);
 			Self::ensure_not_own(&view, &challenger)?;
 			let root = view.result.ok_or(Error::<T>::NotChallengeable)?;
 			let view = Self::item_priced(view, batch.items);
@@ -990,7 +1014,7 @@ pub mod pallet {
 			let by = ensure_signed(origin)?;
 			let mut shown = Self::item_in_showing(task, proof.len())?;
 			ensure!(shown.output.is_none(), Error::<T>::AlreadyShown);
-			Self::output_accepted(&shown, &output, &proof)?;
+			Self::output_accepted(task, &shown, &output, &proof)?;
 			shown.output = Some(output);
 			let item = shown.item;
 			ItemDisputes::<T>::insert(task, shown);
@@ -1007,10 +1031,11 @@ pub mod pallet {
 		/// The origin must be signed by one of the two executors (its owner account or operator
 		/// key), once per step, before the step's deadline. When both have opened, the game goes
 		/// down to the node the two differ on, into the left child when the left children
-		/// differ, else the right; past the leaves, the dispute is over the first item the roots
-		/// differ on, its input shown for `ItemProofPeriod` blocks, then judged. An executor who
-		/// has not opened its node when the step ends is found wrong on an item (an item slash;
-		/// its root is not paid). A valid opening pays no fee: it is a duty.
+		/// differ, else the right; past the leaves, the dispute is over the item the roots differ
+		/// on, its input shown for `ItemProofPeriod` blocks, then judged, and the game goes on to
+		/// the next item they differ on. An executor who has not opened its node when the step
+		/// ends withheld what its root commits to (a wrong result's slash of its share; its root
+		/// is out of the batch). A valid opening pays no fee: it is a duty.
 		///
 		/// Errors: `UnknownDispute`, `NotBisecting`, `DeadlinePassed`, `NotASide`,
 		/// `AlreadyOpened`, `InvalidOpening`.
@@ -1018,7 +1043,10 @@ pub mod pallet {
 		/// Emits `NodeOpened`, then `BisectionStep` (or `ItemDisputeOpened`) when the step is
 		/// complete.
 		#[pallet::call_index(8)]
-		#[pallet::weight((T::WeightInfo::open_node(), DispatchClass::Operational))]
+		#[pallet::weight((
+			T::WeightInfo::open_node().max(T::WeightInfo::open_node_at_a_fork()),
+			DispatchClass::Operational
+		))]
 		pub fn open_node(
 			origin: OriginFor<T>,
 			task: TaskId,
@@ -1350,19 +1378,23 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Checks the disputed root's output hash of an item as shown: not the hash the chain
-	/// reserves for an item nobody showed, and its leaf under the root by `proof`.
-	fn output_accepted(shown: &ItemDispute<T>, output: &H256, proof: &[H256]) -> DispatchResult {
+	/// Checks the disputed root's output hash of an item of `task` as shown: not the hash the
+	/// chain reserves for an item nobody showed, and its leaf under the root by `proof`, or
+	/// under the root reconciled with it (`InferenceTasks::reconciled_root`), which agrees with
+	/// it on every item an item dispute may be over: either executor may show it.
+	fn output_accepted(
+		task: TaskId,
+		shown: &ItemDispute<T>,
+		output: &H256,
+		proof: &[H256],
+	) -> DispatchResult {
+		use agentchain_execution::merkle::verify;
 		ensure!(*output != ITEM_NOT_SHOWN, Error::<T>::ReservedOutput);
 		ensure!(proof.len() <= MAX_PROOF_LEN as usize, Error::<T>::InvalidProof);
+		let under = |root: &H256| verify(root, shown.items, shown.item, output, proof);
 		ensure!(
-			agentchain_execution::merkle::verify(
-				&shown.outputs_root,
-				shown.items,
-				shown.item,
-				output,
-				proof
-			),
+			under(&shown.outputs_root)
+				|| T::Tasks::reconciled_root(task).is_some_and(|r| under(&r)),
 			Error::<T>::InvalidProof
 		);
 		Ok(())
@@ -1420,6 +1452,15 @@ impl<T: Config> Pallet<T> {
 		Queue::<T>::unschedule(&task, dispute.phase_ends);
 		dispute.extended = false;
 		let (items, level, position) = (bisection.items, bisection.level, bisection.position);
+		// The subtree passed by where the sides differ too: the game resumes there once the
+		// item it goes down to is judged.
+		if let Some(fork) = agentchain_execution::merkle::fork(items, level, position, &a, &b) {
+			BisectionGames::<T>::mutate_extant(task, |game| {
+				if game.forks.try_push(fork).is_err() {
+					defensive!("a bisection passed by more forks than its tree has levels");
+				}
+			});
+		}
 		match agentchain_execution::merkle::next_step(items, level, position, &a, &b) {
 			Some((level, position, a_node, b_node)) => {
 				if a_node == b_node {
@@ -1434,9 +1475,11 @@ impl<T: Config> Pallet<T> {
 				Self::begin_bisection_step(task, &mut dispute, bisection, now);
 			},
 			None => {
-				// The first item the roots differ on: each side is accused by its output hash
-				// of it, which its opening of the leaf showed. Only the input is left to show.
+				// An item the roots differ on (the first, or the first after those judged):
+				// each side is accused by its output hash of it, which its opening of the leaf
+				// showed. Only the input is left to show. The bisection is kept to resume from.
 				Bisections::<T>::remove(task);
+				SuspendedBisections::<T>::insert(task, &bisection);
 				for (executor, output) in dispute.revealed.iter_mut() {
 					if let Some(side) = bisection.sides.iter().find(|s| &s.executor == executor) {
 						*output = side.opening.map_or(*output, |(hash, _)| hash);
@@ -1524,7 +1567,8 @@ impl<T: Config> Pallet<T> {
 			Call::show_item_output { task, output, proof } => {
 				return Self::showing_duty(signer, *task, ShowingPart::Output, |shown| {
 					ensure!(shown.output.is_none(), DutyError::AlreadyDone);
-					Self::output_accepted(shown, output, proof).map_err(|_| DutyError::Invalid)
+					Self::output_accepted(*task, shown, output, proof)
+						.map_err(|_| DutyError::Invalid)
 				})
 			},
 			_ => return None,
@@ -1793,6 +1837,7 @@ impl<T: Config> Pallet<T> {
 	fn close_weight(owed: u32, executors: u32) -> Weight {
 		T::WeightInfo::close(owed, executors)
 			.max(T::WeightInfo::close_overturned(owed, executors))
+			.max(T::WeightInfo::close_resuming(owed))
 			.saturating_add(T::Tasks::max_resolve_weight())
 	}
 
@@ -1807,7 +1852,9 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(closing)
 			.max(T::WeightInfo::draw_jury().saturating_add(closing))
 			.max(T::WeightInfo::end_showing().saturating_add(Self::close_weight(0, executors)))
-			.max(T::WeightInfo::end_bisection_step())
+			// Measured with its close on one path; the verdict's other paths are bounded by
+			// the inference pallet's most.
+			.max(T::WeightInfo::end_bisection_step().saturating_add(T::Tasks::max_resolve_weight()))
 			.max(T::WeightInfo::start_reveal())
 	}
 

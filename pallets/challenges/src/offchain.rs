@@ -60,7 +60,7 @@ use agentchain_primitives::offchain::{
 };
 use agentchain_support::offchain::{send_signed_logged, Attempt};
 use alloc::vec::Vec;
-use codec::{Decode, Encode};
+use codec::Encode;
 use frame_system::{
 	offchain::{Account, Signer},
 	pallet_prelude::BlockNumberFor,
@@ -224,7 +224,7 @@ impl<T: Config> Pallet<T> {
 		let Some(dispute) = Disputes::<T>::get(task) else { return };
 		let Some(seat) = dispute.jury.iter().find(|seat| &seat.juror == juror) else { return };
 		let round = dispute.round;
-		let key = vote_key::<T>(task, juror, round);
+		let key = vote_key::<T>(task, juror, round, Self::item_judged(task));
 		let record = StorageValueRef::persistent(&key);
 		match (dispute.phase, seat.commitment, seat.vote) {
 			(DisputePhase::Committing, None, _) => match record.get::<VoteRecord>() {
@@ -370,6 +370,11 @@ impl<T: Config> Pallet<T> {
 		Self::submit(operator, task, Call::commit_vote { task, commitment }, now, Attempt::First);
 	}
 
+	/// The item of a batch that dispute `task` is over, if it is an item dispute.
+	fn item_judged(task: TaskId) -> Option<u32> {
+		crate::ItemDisputes::<T>::get(task).map(|shown| shown.item)
+	}
+
 	/// Re-executes the task and forms this juror's vote: `None` when there is nothing to judge
 	/// (a jury-mode dispute without a result).
 	fn form_vote(
@@ -422,9 +427,10 @@ impl<T: Config> Pallet<T> {
 	/// Clears the records of seats that are over.
 	fn forget_finished_votes() {
 		forget_records(VOTE_INDEX_KEY, |key| {
-			!decode_vote_key::<T>(key).is_some_and(|(task, juror, round)| {
+			!decode_vote_key::<T>(key).is_some_and(|(task, juror, round, item)| {
 				JurorDuties::<T>::contains_key(&juror, task)
 					&& Disputes::<T>::get(task).is_some_and(|d| d.round == round)
+					&& Self::item_judged(task) == item
 			})
 		});
 	}
@@ -438,15 +444,34 @@ struct Run {
 	calls: u32,
 }
 
-/// The offchain storage key of the vote record of `juror` in round `round` of dispute `task`.
-fn vote_key<T: Config>(task: TaskId, juror: &T::AccountId, round: u32) -> Vec<u8> {
-	[VOTE_PREFIX, &(task, juror, round).encode()].concat()
+/// The offchain storage key of the vote record of `juror` in round `round` of dispute `task`,
+/// and, for a dispute over an item of a batch, of `item`: a batch's item disputes, each in its
+/// own round 0 (the items of a disagreement's bisection, one after the other), have a record
+/// and so a salt each, never a salt revealed before. A task's dispute keeps the key it had
+/// before items were keyed, so a vote in flight across that upgrade is still revealed.
+fn vote_key<T: Config>(
+	task: TaskId,
+	juror: &T::AccountId,
+	round: u32,
+	item: Option<u32>,
+) -> Vec<u8> {
+	match item {
+		None => [VOTE_PREFIX, &(task, juror, round).encode()].concat(),
+		Some(item) => [VOTE_PREFIX, &(task, juror, round, item).encode()].concat(),
+	}
 }
 
-/// The dispute, juror and round of a vote record's key.
-fn decode_vote_key<T: Config>(key: &[u8]) -> Option<(TaskId, T::AccountId, u32)> {
-	let mut encoded = key.strip_prefix(VOTE_PREFIX)?;
-	<(TaskId, T::AccountId, u32)>::decode(&mut encoded).ok()
+/// The dispute, juror, round and item of a vote record's key.
+fn decode_vote_key<T: Config>(key: &[u8]) -> Option<(TaskId, T::AccountId, u32, Option<u32>)> {
+	use codec::DecodeAll;
+	let encoded = key.strip_prefix(VOTE_PREFIX)?;
+	if let Ok((task, juror, round, item)) =
+		<(TaskId, T::AccountId, u32, u32)>::decode_all(&mut &encoded[..])
+	{
+		return Some((task, juror, round, Some(item)));
+	}
+	let (task, juror, round) = <(TaskId, T::AccountId, u32)>::decode_all(&mut &encoded[..]).ok()?;
+	Some((task, juror, round, None))
 }
 
 #[cfg(test)]

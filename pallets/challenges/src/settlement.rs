@@ -2,6 +2,7 @@
 //! bonds returned or forfeited, jurors paid.
 
 use super::*;
+use agentchain_execution::merkle;
 
 impl<T: Config> Pallet<T> {
 	/// Pays `amount` from this pallet's account to `to`; returns what was paid.
@@ -74,6 +75,16 @@ impl<T: Config> Pallet<T> {
 		// at stake, as does a bisection step a side did not complete.
 		let item_priced = judged.is_some() && dispute.kind != DisputeKind::Audit;
 		let (mut pool, wrong, refused) = Self::slash_wrong_executors(task, &dispute, item_priced);
+		// A disagreement between two roots of a batch: the item judged is one they differ on
+		// (or the first under the node a side did not open); the game goes on past it, or ends.
+		let (after, resume) = match item {
+			Some(_) if dispute.kind == DisputeKind::Disagreement => {
+				let (then, resume) =
+					Self::after_difference(task, &dispute, judged.is_some(), &wrong, unjudged);
+				(Some(ItemJudgment::Difference { judged: judged.is_some(), then }), resume)
+			},
+			_ => (None, None),
+		};
 		let pay_revealers = verdict.is_none() && !unjudged;
 		// The jury's endpoints refused the prompt an executor answered: the answer is not
 		// paid, and not slashed either, so nobody forfeits anything for the jurors; whoever
@@ -105,7 +116,7 @@ impl<T: Config> Pallet<T> {
 		if refused_verdict {
 			// First: the answers' pay reaches the protocol account before it pays the jurors
 			// no bond paid out of it.
-			Self::apply_verdict(task, &dispute, item, unjudged, &wrong, &refused);
+			Self::apply_verdict(task, &dispute, item, unjudged, &wrong, &refused, after);
 		}
 
 		if pay_revealers {
@@ -159,7 +170,7 @@ impl<T: Config> Pallet<T> {
 		T::Treasury::note_received(ProtocolFlow::DisputeSurplus, surplus);
 
 		if !refused_verdict {
-			Self::apply_verdict(task, &dispute, item, unjudged, &wrong, &refused);
+			Self::apply_verdict(task, &dispute, item, unjudged, &wrong, &refused, after);
 		}
 		// A refusal finds nothing wrong: the result is not overturned, only unpaid.
 		Self::deposit_event(Event::DisputeClosed {
@@ -167,6 +178,143 @@ impl<T: Config> Pallet<T> {
 			verdict,
 			result_overturned: overturned && !refused_verdict,
 		});
+		if let Some((bisection, fork)) = resume {
+			Self::resume_bisection(task, &dispute, bisection, fork);
+		}
+	}
+
+	/// Where a disagreement between two roots of a batch goes once the item `dispute` was
+	/// over is judged (`judged`), or a side did not open its node (not `judged`; the verdict is
+	/// then the other side's root, or none): what follows for the batch, and, when the game goes
+	/// on, the bisection to resume and the fork to resume it at. Records the item in the game.
+	///
+	/// The game goes on while it has forks left and item disputes left (the batch's
+	/// [`MAX_ITEMS_FOUND_WRONG`]), whatever the verdict: an item no jury decided, or one whose
+	/// answer a refusing jury outvoted, counts against neither side. Once every item the roots
+	/// differ on is judged, both roots stay in the batch, reconciled
+	/// (`AfterDifference::Reconciled`): each is paid for the items it was not found wrong on,
+	/// the one found wrong on fewer (the first side if as few) the result. With items left
+	/// unjudged, the root found wrong on fewer of the items judged is the result and the other
+	/// is out; as many, neither is (`NoResult`, or `NoneFoundWrong` when neither was found
+	/// wrong on any). A side that does not open its node is out, and the other's root is the
+	/// result unless it was found wrong on more of the items judged (then neither is). Nothing
+	/// fails open: the items left unjudged never count for either side.
+	pub(crate) fn after_difference(
+		task: TaskId,
+		dispute: &Dispute<T>,
+		judged: bool,
+		wrong: &[T::AccountId],
+		unjudged: bool,
+	) -> (AfterDifference, Option<(Bisection<T::AccountId>, merkle::Place)>) {
+		let game = BisectionGames::<T>::take(task);
+		let suspended = SuspendedBisections::<T>::take(task);
+		if unjudged {
+			// The batch ends unjudged (`apply_verdict`).
+			return (AfterDifference::NoResult, None);
+		}
+		let Some(mut game) = game else {
+			// Begun before games were kept (a runtime upgrade): it may have passed differences
+			// by unrecorded, so it ends at this item, as it did then.
+			return (AfterDifference::FirstDifference, None);
+		};
+		if !judged {
+			// A side withheld its node: the other side's root (the verdict) stands, unless it
+			// was found wrong on more of the items judged than the silent one.
+			let answered = dispute
+				.revealed
+				.iter()
+				.position(|(_, root)| Some(*root) == dispute.verdict)
+				.filter(|side| *side < 2);
+			let after = match answered {
+				Some(side) if game.lost[side] <= game.lost[1 - side] => {
+					AfterDifference::Result(dispute.revealed[side].1)
+				},
+				_ => AfterDifference::NoResult,
+			};
+			return (after, None);
+		}
+		let Some(bisection) = suspended else {
+			defensive!("an item of a disagreement judged without its bisection");
+			return (AfterDifference::NoResult, None);
+		};
+		game.judged = game.judged.saturating_add(1);
+		for (lost, side) in game.lost.iter_mut().zip(bisection.sides.iter()) {
+			if wrong.contains(&side.executor) {
+				*lost = lost.saturating_add(1);
+			}
+		}
+		let [a, b] = game.lost;
+		if game.forks.is_empty() {
+			// Every item the roots differ on was judged.
+			let result = bisection.sides[usize::from(b < a)].root;
+			return (AfterDifference::Reconciled(result), None);
+		}
+		if game.judged < MAX_ITEMS_FOUND_WRONG {
+			if let Some(fork) = game.forks.pop() {
+				BisectionGames::<T>::insert(task, game);
+				return (AfterDifference::Continues, Some((bisection, fork)));
+			}
+		}
+		let after = if a < b {
+			AfterDifference::Result(bisection.sides[0].root)
+		} else if b < a {
+			AfterDifference::Result(bisection.sides[1].root)
+		} else if a == 0 {
+			AfterDifference::NoneFoundWrong
+		} else {
+			AfterDifference::NoResult
+		};
+		(after, None)
+	}
+
+	/// Takes up `bisection` again at `fork` once the item it was suspended at is judged: a new
+	/// round of the disagreement `closed` was, each side accused by its root again, with no
+	/// bond, jury or verdict, in the step of the fork's node.
+	pub(crate) fn resume_bisection(
+		task: TaskId,
+		closed: &Dispute<T>,
+		mut bisection: Bisection<T::AccountId>,
+		(level, position, a_node, b_node): merkle::Place,
+	) {
+		let now = frame_system::Pallet::<T>::block_number();
+		bisection.level = level;
+		bisection.position = position;
+		for (side, node) in bisection.sides.iter_mut().zip([a_node, b_node]) {
+			side.node = node;
+			side.opening = None;
+		}
+		let revealed = bisection.sides.iter().map(|side| (side.executor.clone(), side.root));
+		let mut dispute = Dispute::<T> {
+			kind: DisputeKind::Disagreement,
+			requester: closed.requester.clone(),
+			model: closed.model,
+			mode: closed.mode,
+			// A batch's inputs are published off chain; the item's is shown before its jury.
+			input_is_reference: true,
+			fee: closed.fee,
+			share: closed.share,
+			revealed: BoundedVec::truncate_from(revealed.collect::<Vec<_>>()),
+			result: None,
+			round: 0,
+			phase: DisputePhase::Drawing,
+			phase_ends: now,
+			jury: Default::default(),
+			verdict: None,
+			bonds: Default::default(),
+			owed: Default::default(),
+			unpaid: Default::default(),
+			past_jurors: Default::default(),
+			juror_collateral: T::JurorPenalty::get(),
+			extended: false,
+		};
+		Self::begin_bisection_step(task, &mut dispute, bisection, now);
+		Self::deposit_event(Event::DisputeOpened {
+			task,
+			kind: DisputeKind::Disagreement,
+			bond: Zero::zero(),
+			draw_at: dispute.phase_ends.saturating_add(One::one()),
+		});
+		Disputes::<T>::insert(task, dispute);
 	}
 
 	/// Applies the final verdict to the disputed task or item (`pallet-inference`).
@@ -177,6 +325,7 @@ impl<T: Config> Pallet<T> {
 		unjudged: bool,
 		wrong: &[T::AccountId],
 		refused: &[T::AccountId],
+		difference: Option<ItemJudgment>,
 	) {
 		let verdict = dispute.verdict;
 		// Without a verdict (no quorum, or no jury at all), a challenged or audited result stands
@@ -190,8 +339,12 @@ impl<T: Config> Pallet<T> {
 			// back to its window, an audited one is finalised; without a verdict nothing is
 			// found wrong.
 			Some(item) => {
-				let audited = dispute.kind == DisputeKind::Audit;
-				T::Tasks::item_judged(task, item, wrong, refused, audited)
+				let judgment = match (&dispute.kind, difference) {
+					(DisputeKind::Audit, _) => ItemJudgment::Audit,
+					(_, Some(difference)) => difference,
+					_ => ItemJudgment::Challenge,
+				};
+				T::Tasks::item_judged(task, item, wrong, refused, judgment)
 			},
 			None => T::Tasks::resolve(
 				task,

@@ -86,6 +86,32 @@ impl<T: Config> Pallet<T> {
 				);
 			}
 		}
+		for (task, bisection) in SuspendedBisections::<T>::iter() {
+			let dispute =
+				Disputes::<T>::get(task).ok_or("a suspended bisection without its dispute")?;
+			ensure!(dispute.kind == DisputeKind::Disagreement, "a bisection of no disagreement");
+			ensure!(!Bisections::<T>::contains_key(task), "a bisection both open and suspended");
+			ensure!(
+				ItemDisputes::<T>::contains_key(task),
+				"a bisection suspended with no item judged"
+			);
+			ensure!(bisection.level == 0, "a bisection suspended above its leaves");
+		}
+		for (task, game) in BisectionGames::<T>::iter() {
+			ensure!(
+				Bisections::<T>::contains_key(task) || SuspendedBisections::<T>::contains_key(task),
+				"a bisection's game without its bisection"
+			);
+			ensure!(game.forks.iter().all(|(_, _, a, b)| a != b), "a fork where the sides agree");
+			ensure!(
+				game.judged < MAX_ITEMS_FOUND_WRONG,
+				"a bisection going on past the batch's item disputes"
+			);
+			ensure!(
+				game.lost.iter().all(|lost| *lost <= game.judged),
+				"a side lost more items than were judged"
+			);
+		}
 		for (task, shown) in ItemDisputes::<T>::iter() {
 			let dispute = Disputes::<T>::get(task).ok_or("an item dispute without its dispute")?;
 			ensure!(shown.item < shown.items, "an item dispute past the batch's items");

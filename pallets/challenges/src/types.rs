@@ -7,7 +7,9 @@ use agentchain_primitives::{
 	ModelId,
 };
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
+use frame_support::{
+	traits::ConstU32, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+};
 use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
 use sp_core::H256;
@@ -185,8 +187,9 @@ pub struct BisectionSide<AccountId> {
 }
 
 /// A disagreement between the outputs roots of a batch's two executors, refereed one level of
-/// their trees at a time down to the first item they differ on (`docs/batches.md`). Kept while
-/// its dispute is [`DisputePhase::Bisecting`].
+/// their trees at a time down to an item they differ on (`docs/batches.md`). Kept while its
+/// dispute is [`DisputePhase::Bisecting`], then, while that item is judged, as a
+/// [`SuspendedBisections`](crate::SuspendedBisections) entry.
 #[derive(
 	Encode, Decode, DecodeWithMemTracking, Clone, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
 )]
@@ -201,4 +204,35 @@ pub struct Bisection<AccountId> {
 	pub position: u32,
 	/// The two sides.
 	pub sides: [BisectionSide<AccountId>; 2],
+}
+
+/// Most forks a bisection keeps: one a level at most, and a tree of up to `u32::MAX` items has
+/// 32 levels below its top.
+pub const MAX_FORKS: u32 = 32;
+
+/// A bisection's disagreement beyond its current step, kept while it goes on past each item
+/// the roots differ on (`docs/batches.md`, problem 9): where it resumes once that item is
+/// judged, and what the items judged so far decided.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct BisectionGame {
+	/// The subtrees the game passed by where the two sides differ too, each a place
+	/// (`agentchain_execution::merkle::Place`: level, position, each side's node), the deepest
+	/// and so the nearest last: every difference under them comes after the current one.
+	pub forks: BoundedVec<(u32, u32, H256, H256), ConstU32<MAX_FORKS>>,
+	/// The items judged so far (at most `MAX_ITEMS_FOUND_WRONG`, the batch's item disputes).
+	pub judged: u32,
+	/// Of those, how many each side (in the bisection's order) was found wrong on. A verdict of
+	/// refusal counts for neither.
+	pub lost: [u32; 2],
 }

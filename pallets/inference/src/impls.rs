@@ -59,11 +59,16 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		item: u32,
 		wrong: &[T::AccountId],
 		refused: &[T::AccountId],
-		audited: bool,
+		judgment: ItemJudgment,
 	) -> DispatchResult {
 		let mut task = Tasks::<T>::get(id).ok_or(Error::<T>::UnknownTask)?;
 		ensure!(
 			task.status == TaskStatus::Disputed && matches!(task.input, TaskInput::Batch { .. }),
+			Error::<T>::WrongPhase
+		);
+		// Only two roots without a result differ; a standing result is challenged or audited.
+		ensure!(
+			matches!(judgment, ItemJudgment::Difference { .. }) == task.result.is_none(),
 			Error::<T>::WrongPhase
 		);
 		let now = frame_system::Pallet::<T>::block_number();
@@ -112,18 +117,108 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 				}
 			}
 		};
-		if task.result.is_none() {
-			// A disagreement between two roots, judged on the first item they differ on: the
-			// root of the side the jury agreed with is the result, the others are out of it
-			// (a root the jury could not judge, its share to the protocol account).
-			let share = Self::share(&task);
-			Self::forfeit_to_protocol(
-				&mut task,
-				share.saturating_mul((refused.len() as u32).into()),
-			);
-			let out: Vec<T::AccountId> = wrong.iter().chain(refused.iter()).cloned().collect();
-			Self::disagreement_judged(id, &mut task, item, &out, now);
-		} else if audited {
+		if let ItemJudgment::Difference { judged, then: after } = judgment {
+			// An item two roots of a disagreement differ on, judged: it uses one of the batch's
+			// item disputes, whichever root lost it; each root found wrong on it paid its slash,
+			// and is paid one item fewer. (Not judged, a side was silent: it is out.)
+			let used =
+				judged && DisagreedItems::<T>::mutate(id, |items| record(items, item)) == Ok(true);
+			if judged {
+				for executor in &wrong {
+					item_wrong(executor);
+				}
+				refused_unpaid(&mut task);
+			}
+			let unpaid: Vec<T::AccountId> = wrong.iter().chain(refused.iter()).cloned().collect();
+			// The executors of the roots other than `root`.
+			let others = |task: &TaskInfo<T>, root: H256| -> Vec<T::AccountId> {
+				task.assignments
+					.iter()
+					.filter(|a| a.output.is_some() && a.output != Some(root))
+					.map(|a| a.executor.clone())
+					.collect()
+			};
+			match after {
+				AfterDifference::Continues => {
+					// The bisection goes on: the task waits for its next verdict.
+					task.phase_ends =
+						Queue::<T>::schedule(&id, now.saturating_add(T::DisputeTimeout::get()));
+					let used = DisagreedItems::<T>::decode_len(id).unwrap_or(0) as u32;
+					Self::deposit_event(Event::DifferenceJudged {
+						task: id,
+						item,
+						wrong: unpaid,
+						item_disputes_left: MAX_ITEMS_FOUND_WRONG.saturating_sub(used),
+					});
+				},
+				AfterDifference::Reconciled(root) => {
+					// The other root stays in the batch, answering for the result.
+					let other = task.assignments.iter().find_map(|a| {
+						a.output.filter(|output| *output != root && *output != INPUT_UNAVAILABLE)
+					});
+					if let Some(other) = other {
+						ReconciledRoots::<T>::insert(id, other);
+					}
+					Self::disagreement_judged(id, &mut task, item, root, &[], unpaid, now)
+				},
+				AfterDifference::Result(root) => {
+					let out = others(&task, root);
+					Self::disagreement_judged(id, &mut task, item, root, &out, unpaid, now);
+				},
+				AfterDifference::NoResult => {
+					Self::deposit_event(Event::DisputeResolved { task: id, output_hash: None });
+					Self::expire(id, &mut task, now);
+				},
+				AfterDifference::NoneFoundWrong => Self::forfeit_unjudged(id, &mut task, now),
+				AfterDifference::FirstDifference => {
+					// As before games were kept: an answer the jury refused is out of the batch,
+					// its whole share to the protocol account (its item's pay went already).
+					let rest = Self::share(&task).saturating_sub(per_item);
+					for _ in &refused {
+						Self::forfeit_to_protocol(&mut task, rest);
+					}
+					let right = task
+						.assignments
+						.iter()
+						.filter(|a| !unpaid.contains(&a.executor))
+						.filter_map(|a| a.output)
+						.find(|output| *output != INPUT_UNAVAILABLE);
+					match right {
+						_ if unpaid.is_empty() => Self::pay_every_delivered(id, &mut task, now),
+						Some(root) => {
+							let out = others(&task, root);
+							Self::disagreement_judged(id, &mut task, item, root, &out, unpaid, now);
+						},
+						None => {
+							Self::deposit_event(Event::DisputeResolved {
+								task: id,
+								output_hash: None,
+							});
+							Self::expire(id, &mut task, now);
+						},
+					}
+				},
+			}
+			// What the executors still in the batch reserve shrinks by an item slash (what is left
+			// covers the item disputes left); those out of it were released above with what they
+			// reserved, and their slash may have been a withheld reveal's, more than an item's.
+			if used && task.status.has_executors() {
+				let items = Self::batch_items(&task.input).unwrap_or(1);
+				let slash = Self::batch_item_slash(Self::share(&task), items);
+				let reduced = task.collateral.saturating_sub(slash);
+				for assignment in task.assignments.iter() {
+					if AssignedTasks::<T>::contains_key(&assignment.executor, id) {
+						T::AgentRegistry::note_work_closed(&assignment.executor, task.collateral);
+						if T::AgentRegistry::note_work_opened(&assignment.executor, reduced)
+							.is_err()
+						{
+							defensive!("an item slash left less stake than the batch's collateral");
+						}
+					}
+				}
+				task.collateral = reduced;
+			}
+		} else if judgment == ItemJudgment::Audit {
 			// The audit's item puts the whole batch at stake: a root found wrong on it is paid
 			// nothing. The window is over (the audit is decided at its end).
 			refused_unpaid(&mut task);
@@ -134,11 +229,12 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			// Each root found wrong paid an item slash out of the collateral its executor
 			// reserved for the batch: the reservation shrinks by as much, so that it never
 			// exceeds the stake left. A challenge accuses the one root every executor still in
-			// the batch revealed (an executor whose root lost a disagreement is out of it).
+			// the batch answers for (an executor whose root lost a disagreement is out of it; one
+			// reconciled with the result answers for it).
 			let accused: Vec<&T::AccountId> = task
 				.assignments
 				.iter()
-				.filter(|a| a.output.is_some() && a.output == task.result)
+				.filter(|a| Self::answers_for_result(id, &task, a))
 				.map(|a| &a.executor)
 				.collect();
 			if !wrong.is_empty() && accused.iter().all(|executor| wrong.contains(executor)) {
@@ -240,10 +336,18 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		// Plus, for a batch's item the jury refused, each executor's items found wrong and
 		// refused read, the refused written, and its pay moved to the protocol account (the
 		// requester's hold and account, the protocol account, its ledger of flows).
+		// And for an item two roots differ on, the items disagreed on and the reconciled root
+		// read and written, and each executor's assignment read twice (also when it is paid)
+		// and its collateral reduced (its agent record read and written twice).
 		let refused = u64::from(MAX_BATCH_REDUNDANCY);
 		T::WeightInfo::finalize()
 			.saturating_add(T::OnFinalised::max_weight())
 			.saturating_add(T::DbWeight::get().reads_writes(2 * refused + 4, refused + 4))
+			.saturating_add(T::DbWeight::get().reads_writes(2 + 4 * refused, 2 + 2 * refused))
+	}
+
+	fn reconciled_root(id: TaskId) -> Option<H256> {
+		ReconciledRoots::<T>::get(id)
 	}
 
 	fn revealed_output(id: TaskId, output: &H256) -> Option<Vec<u8>> {
@@ -313,6 +417,16 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		frame_system::Pallet::<T>::set_block_number(next);
 		<Self as Hooks<BlockNumberFor<T>>>::on_initialize(next);
 		id
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn reconcile_for_benchmark(id: TaskId, root: H256) {
+		ReconciledRoots::<T>::insert(id, root);
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn disagreed_items_for_benchmark(id: TaskId) -> u32 {
+		DisagreedItems::<T>::decode_len(id).unwrap_or(0) as u32
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

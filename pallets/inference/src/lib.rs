@@ -91,9 +91,10 @@ pub mod weights;
 pub use agentchain_primitives::{
 	agents::{AgentRegistry, Outcome, Role},
 	inference::{
-		BatchItems, BatchTerms, DisputeHandler, DisputedTask, InferenceTasks, OffchainExecution,
-		OnTaskFinalised, ProtocolFlow, ProtocolTreasury, Resolution, TaskId, TaskStatus,
-		VerificationMode, INPUT_UNAVAILABLE, MAX_ITEMS_FOUND_WRONG, REFUSED_HASH,
+		AfterDifference, BatchItems, BatchTerms, DisputeHandler, DisputedTask, InferenceTasks,
+		ItemJudgment, OffchainExecution, OnTaskFinalised, ProtocolFlow, ProtocolTreasury,
+		Resolution, TaskId, TaskStatus, VerificationMode, INPUT_UNAVAILABLE, MAX_ITEMS_FOUND_WRONG,
+		REFUSED_HASH,
 	},
 	ModelId,
 };
@@ -505,6 +506,29 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// The items of a batch that a disagreement between its two roots judged, in order: each
+	/// used one of the batch's item disputes, whichever root lost it, and none is judged again.
+	///
+	/// Twox64Concat: task ids are sequential.
+	#[pallet::storage]
+	pub type DisagreedItems<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		TaskId,
+		BoundedVec<u32, ConstU32<MAX_ITEMS_FOUND_WRONG>>,
+		ValueQuery,
+	>;
+
+	/// For a batch whose disagreement judged every item its two roots differ on: the root that
+	/// is not the result, reconciled with it (`AfterDifference::Reconciled`). Its executor
+	/// stays in the batch, answers for the result in its item disputes and audit (the two roots
+	/// agree on every other item), and is paid as the result's are, for the items it was not
+	/// found wrong on.
+	///
+	/// Twox64Concat: task ids are sequential.
+	#[pallet::storage]
+	pub type ReconciledRoots<T: Config> = StorageMap<_, Twox64Concat, TaskId, H256, OptionQuery>;
+
 	/// For a batch under an item dispute: the blocks its challenge window had left when the
 	/// dispute opened, which it gets back when the dispute ends.
 	///
@@ -657,6 +681,16 @@ pub mod pallet {
 		/// `task`'s fee and deposit, `amount`, were taken from the requester's prepaid funds
 		/// (they stay under the escrow hold, now the task's).
 		PrepaidSpent { task: TaskId, requester: T::AccountId, amount: BalanceOf<T> },
+		/// One of the items the two roots of a batch's disagreement differ on was judged, and
+		/// the bisection goes on to the next: `wrong` executors' roots were found wrong on it
+		/// (or their answer outvoted by jurors whose endpoints refused it), each paid one item
+		/// fewer if paid at all; the batch has `item_disputes_left` item disputes left.
+		DifferenceJudged {
+			task: TaskId,
+			item: u32,
+			wrong: Vec<T::AccountId>,
+			item_disputes_left: u32,
+		},
 	}
 
 	#[pallet::error]
@@ -1552,7 +1586,7 @@ impl<T: Config> Pallet<T> {
 		let result_roots_items = |items_of: &dyn Fn(&T::AccountId) -> Vec<u32>| -> Vec<u32> {
 			task.assignments
 				.iter()
-				.filter(|a| a.output.is_some() && a.output == task.result)
+				.filter(|a| Self::answers_for_result(id, task, a))
 				.flat_map(|a| items_of(&a.executor))
 				.collect::<BTreeSet<u32>>()
 				.into_iter()
@@ -1567,14 +1601,18 @@ impl<T: Config> Pallet<T> {
 			revealed: task
 				.assignments
 				.iter()
-				.filter_map(|a| a.output.map(|output| (a.executor.clone(), output)))
-				.filter(|(_, output)| *output != INPUT_UNAVAILABLE)
-				// A root that lost a batch's disagreement is out of the batch: neither accused
-				// nor delivered.
-				.filter(|(_, output)| {
-					!matches!(task.input, TaskInput::Batch { .. })
-						|| task.result.is_none()
-						|| task.result == Some(*output)
+				.filter_map(|a| match (a.output, &task.input, task.result) {
+					(None, ..) => None,
+					(Some(output), ..) if output == INPUT_UNAVAILABLE => None,
+					// A batch with a result: its item disputes accuse every root that answers
+					// for it, a root reconciled with it as the result itself (the two agree on
+					// every item no disagreement judged, and no item dispute is over one it
+					// judged). A root that lost a disagreement is out of the batch: neither
+					// accused nor delivered.
+					(Some(_), TaskInput::Batch { .. }, Some(result)) => {
+						Self::answers_for_result(id, task, a).then(|| (a.executor.clone(), result))
+					},
+					(Some(output), ..) => Some((a.executor.clone(), output)),
 				})
 				.collect(),
 			input_is_reference: !matches!(task.input, TaskInput::Inline(_)),
@@ -1589,9 +1627,29 @@ impl<T: Config> Pallet<T> {
 					refused: result_roots_items(&|executor| {
 						RefusedItems::<T>::get(id, executor).into_inner()
 					}),
+					disagreed: DisagreedItems::<T>::get(id).into_inner(),
 				}),
 				_ => None,
 			},
+		}
+	}
+
+	/// Whether `assignment`'s executor answers for `task`'s result: it revealed the result, or,
+	/// in a batch, the root reconciled with it ([`ReconciledRoots`]): a disagreement between two
+	/// roots of a batch that judged every item they differ on keeps both in the batch, each
+	/// paid for the items it was not found wrong on.
+	pub(crate) fn answers_for_result(
+		id: TaskId,
+		task: &TaskInfo<T>,
+		assignment: &Assignment<T>,
+	) -> bool {
+		match (assignment.output, task.result) {
+			(Some(output), Some(result)) if output == result => true,
+			(Some(output), Some(_)) => {
+				matches!(task.input, TaskInput::Batch { .. })
+					&& ReconciledRoots::<T>::get(id) == Some(output)
+			},
+			_ => false,
 		}
 	}
 

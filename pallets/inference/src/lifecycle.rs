@@ -343,8 +343,16 @@ impl<T: Config> Pallet<T> {
 		let share = Self::share(task);
 		let items = Self::batch_items(&task.input).unwrap_or(1).max(1);
 		let per_item = Self::item_share(task);
-		Self::settle(id, task, now, result, |executor, output| {
-			if output != result || unpaid.contains(executor) {
+		let answers: Vec<T::AccountId> = task
+			.assignments
+			.iter()
+			.filter(|a| Self::answers_for_result(id, task, a))
+			.map(|a| a.executor.clone())
+			.collect();
+		Self::settle(id, task, now, result, |executor, _| {
+			// A root reconciled with the result is paid as the result's, for the items it was
+			// not found wrong on.
+			if !answers.contains(executor) || unpaid.contains(executor) {
 				return None;
 			}
 			let wrong = (WrongItems::<T>::decode_len(id, executor).unwrap_or(0) as u32)
@@ -409,35 +417,24 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// A disagreement between the two roots of a batch was judged on `item`, the first item they
-	/// differ on (or the first under the node of a bisection step a side did not complete); the
-	/// executors in `wrong` were found wrong on it, and paid its slash. A root found right goes
-	/// to the challenge window, open to item challenges and the audit like any revealed batch
-	/// (it was right on the first item the roots differ on, and may be wrong further on); the
-	/// others are out of the batch, unpaid, their collateral released. Both found wrong: the
-	/// requester is refunded. Neither (no verdict): both are paid, as a task's disagreement no
-	/// jury could judge.
+	/// A disagreement between the two roots of a batch ended at `item`, the last item judged
+	/// of those they differ on (or the first under the node of a bisection step a side did not
+	/// complete; `wrong` were found wrong on it), with `root` the batch's result and the roots
+	/// of the executors in `out` out of the batch: unpaid, their collateral released. The
+	/// result goes to the challenge window, open to the item disputes left and the audit like
+	/// any revealed batch; a root neither the result nor out stays in the batch, reconciled
+	/// with it ([`Self::answers_for_result`]).
+	#[allow(clippy::too_many_arguments)]
 	pub(crate) fn disagreement_judged(
 		id: TaskId,
 		task: &mut TaskInfo<T>,
 		item: u32,
-		wrong: &[T::AccountId],
+		root: H256,
+		out: &[T::AccountId],
+		wrong: Vec<T::AccountId>,
 		now: BlockNumberFor<T>,
 	) {
-		if wrong.is_empty() {
-			return Self::pay_every_delivered(id, task, now);
-		}
-		let right = task
-			.assignments
-			.iter()
-			.filter(|a| !wrong.contains(&a.executor))
-			.filter_map(|a| a.output)
-			.find(|output| *output != INPUT_UNAVAILABLE);
-		let Some(root) = right else {
-			Self::deposit_event(Event::DisputeResolved { task: id, output_hash: None });
-			return Self::expire(id, task, now);
-		};
-		for executor in wrong {
+		for executor in out {
 			Self::release_executor(id, task, executor);
 		}
 		task.result = Some(root);
@@ -448,7 +445,7 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::BatchResumed {
 			task: id,
 			item,
-			wrong: wrong.to_vec(),
+			wrong,
 			challenge_end: task.phase_ends,
 		});
 	}
@@ -572,7 +569,7 @@ impl<T: Config> Pallet<T> {
 	/// a task's outputs.
 	pub(crate) fn prune_weight() -> Weight {
 		T::WeightInfo::process_prune()
-			.saturating_add(T::DbWeight::get().writes(u64::from(2 * MAX_BATCH_REDUNDANCY) + 2))
+			.saturating_add(T::DbWeight::get().writes(u64::from(2 * MAX_BATCH_REDUNDANCY) + 4))
 	}
 
 	/// Makes the transition due when `task`'s current phase ends.
@@ -672,6 +669,8 @@ impl<T: Config> Pallet<T> {
 					let _ = OutputUris::<T>::clear_prefix(id, MAX_BATCH_REDUNDANCY, None);
 					let _ = WrongItems::<T>::clear_prefix(id, MAX_BATCH_REDUNDANCY, None);
 					let _ = RefusedItems::<T>::clear_prefix(id, MAX_BATCH_REDUNDANCY, None);
+					DisagreedItems::<T>::remove(id);
+					ReconciledRoots::<T>::remove(id);
 					PausedWindows::<T>::remove(id);
 					AuditSeedBlocks::<T>::remove(id);
 				}

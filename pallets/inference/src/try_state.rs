@@ -34,11 +34,14 @@ impl<T: Config> Pallet<T> {
 			}
 			for assignment in task.assignments.iter() {
 				let open = AssignedTasks::<T>::contains_key(&assignment.executor, id);
-				// An executor whose root lost a batch's disagreement is out of the batch.
+				// An executor whose root lost a batch's disagreement is out of the batch; one
+				// reconciled with the result stays in it.
 				let lost = matches!(task.input, TaskInput::Batch { .. })
 					&& task.result.is_some()
 					&& assignment.output.is_some_and(|output| {
-						Some(output) != task.result && output != INPUT_UNAVAILABLE
+						Some(output) != task.result
+							&& output != INPUT_UNAVAILABLE
+							&& ReconciledRoots::<T>::get(id) != Some(output)
 					});
 				ensure!(
 					open == (task.status.has_executors() && !lost),
@@ -101,6 +104,35 @@ impl<T: Config> Pallet<T> {
 			ensure!(
 				task.assignments.iter().any(|a| a.executor == executor),
 				"items refused of an executor not in the batch"
+			);
+		}
+		for (id, root) in ReconciledRoots::<T>::iter() {
+			let task = Tasks::<T>::get(id).ok_or("a reconciled root of a task that is gone")?;
+			// A batch ended unjudged has no result left; the entry goes with its pruning.
+			ensure!(
+				matches!(task.input, TaskInput::Batch { .. })
+					&& (task.result.is_some() || task.status.is_finished()),
+				"a reconciled root of no batch's result"
+			);
+			ensure!(task.result != Some(root), "the result reconciled with itself");
+			ensure!(
+				task.assignments.iter().any(|a| a.output == Some(root)),
+				"a reconciled root no executor revealed"
+			);
+			ensure!(!DisagreedItems::<T>::get(id).is_empty(), "a root reconciled on no item");
+		}
+		for (id, disagreed) in DisagreedItems::<T>::iter() {
+			let task = Tasks::<T>::get(id).ok_or("items disagreed on of a task that is gone")?;
+			let TaskInput::Batch { items, .. } = task.input else {
+				return Err("items disagreed on of a task that is not a batch".into());
+			};
+			ensure!(
+				disagreed.iter().all(|item| *item < items),
+				"an item disagreed on past the batch"
+			);
+			ensure!(
+				disagreed.windows(2).all(|pair| pair[0] < pair[1]),
+				"the items of a disagreement judged out of order"
 			);
 		}
 		for (id, _) in PausedWindows::<T>::iter() {

@@ -140,7 +140,7 @@ fn committed_then_lost(
 	answer: &str,
 ) -> (TaskId, u64, Vec<u8>) {
 	let (task, juror) = disputed();
-	let key = vote_key::<Test>(task, &juror, 0);
+	let key = vote_key::<Test>(task, &juror, 0, None);
 	expect_call(http, answer);
 	Pallet::<Test>::run_jurors(System::block_number());
 	let commits = submitted(pool);
@@ -229,6 +229,19 @@ fn a_restored_vote_that_does_not_open_the_commitment_is_not_revealed() {
 /// The salt of a vote is the node's: derived from its secret and the seat, so two nodes (two
 /// secrets) commit differently to the same vote, and one node the same way each time.
 #[test]
+fn each_item_dispute_of_a_batch_has_its_own_vote_record() {
+	// The items of a disagreement are judged one after the other, each in a round 0: a juror
+	// drawn for two of them keeps two records, so two salts, and a task's dispute keeps the key
+	// it always had.
+	let keys = [None, Some(1), Some(2)].map(|item| vote_key::<Test>(7, &31, 0, item));
+	assert_ne!(keys[1], keys[2]);
+	assert_eq!(keys[0], [VOTE_PREFIX, &(7u64, 31u64, 0u32).encode()].concat());
+	for (key, item) in keys.iter().zip([None, Some(1), Some(2)]) {
+		assert_eq!(decode_vote_key::<Test>(key), Some((7, 31, 0, item)));
+	}
+}
+
+#[test]
 fn a_vote_salt_is_derived_from_the_node_secret_and_the_seat() {
 	let salts = |secret: Option<[u8; 32]>| {
 		let mut node = juror_node();
@@ -241,7 +254,8 @@ fn a_vote_salt_is_derived_from_the_node_secret_and_the_seat() {
 			expect_call(&node.http, "4");
 			Pallet::<Test>::run_jurors(System::block_number());
 			let Ok(Some(VoteRecord::Voted { salt, .. })) =
-				StorageValueRef::persistent(&vote_key::<Test>(task, &juror, 0)).get::<VoteRecord>()
+				StorageValueRef::persistent(&vote_key::<Test>(task, &juror, 0, None))
+					.get::<VoteRecord>()
 			else {
 				panic!("voted")
 			};
@@ -288,7 +302,7 @@ fn a_juror_calls_only_within_the_time_left_from_the_blocks_start() {
 			node.http.write().timestamp = Timestamp::from_unix_millis(clock);
 			StorageValueRef::persistent(BLOCK_WORK_START_KEY).set(&(now, clock - elapsed_ms));
 		};
-		let key = vote_key::<Test>(task, &juror, 0);
+		let key = vote_key::<Test>(task, &juror, 0, None);
 		// The block's work started the whole budget ago: the scripted endpoint would fail the
 		// test on any request.
 		started_ago(budget);
@@ -390,9 +404,10 @@ fn an_executors_node_shows_the_item_its_root_is_challenged_on() {
 
 /// The nodes of two executors whose batch roots differ play the bisection by themselves, from
 /// the batch work each keeps, every opening accepted, down to the first item the roots differ
-/// on; then they show its input.
+/// on; then they show its input; once it is judged, they take the game up again by
+/// themselves, down to the next item.
 #[test]
-fn executors_nodes_bisect_their_roots_to_the_first_differing_item_and_show_it() {
+fn executors_nodes_bisect_their_roots_to_each_differing_item_and_show_it() {
 	use crate::tests::items::{prompts, submit_batch, tree, ITEMS};
 	use pallet_inference::offchain::{batch_key, batch_outputs_page_key, work_key, BATCH_INPUTS};
 	let mut node = juror_node();
@@ -454,5 +469,24 @@ fn executors_nodes_bisect_their_roots_to_the_first_differing_item_and_show_it() 
 		include(shows.into_iter().take(1).collect());
 		let shown = crate::ItemDisputes::<Test>::get(task).unwrap();
 		assert_eq!(shown.input.map(|input| input.to_vec()), Some(b"prompt 2".to_vec()));
+
+		// Judged (as a jury would, for the honest root), the game resumes at the fork it passed
+		// by, and the nodes play on to item 3 without being told.
+		let mut dispute = Disputes::<Test>::get(task).unwrap();
+		crate::Queue::<Test>::unschedule(&task, dispute.phase_ends);
+		dispute.verdict = Some(H256(sp_io::hashing::blake2_256(b"answer 2")));
+		Pallet::<Test>::close(task, dispute, false);
+		assert_eq!(Disputes::<Test>::get(task).unwrap().phase, DisputePhase::Bisecting);
+		let mut steps = 0;
+		while Disputes::<Test>::get(task).unwrap().phase == DisputePhase::Bisecting {
+			Pallet::<Test>::run_jurors(System::block_number());
+			let opens = submitted(&node.pool);
+			assert_eq!(opens.len(), 2, "each side opens its node of the resumed game");
+			include(opens);
+			run_to_block(System::block_number() + 1);
+			steps += 1;
+			assert!(steps <= 2, "from the fork at item 3's leaf");
+		}
+		assert_eq!(crate::ItemDisputes::<Test>::get(task).unwrap().item, 3);
 	});
 }

@@ -644,10 +644,19 @@ fn the_audit_item_is_spread_over_the_batch() {
 	let mut seen = [0u32; ITEMS as usize];
 	for i in 0..400u32 {
 		let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
-		seen[Challenges::audit_item(seed, ITEMS) as usize] += 1;
+		seen[Challenges::audit_item(seed, ITEMS, &[]).unwrap() as usize] += 1;
 	}
 	assert!(seen.iter().all(|&count| count > 60), "{seen:?}");
-	assert_eq!(Challenges::audit_item([7; 32], 1), 0);
+	assert_eq!(Challenges::audit_item([7; 32], 1, &[]), Some(0));
+	// Items a disagreement judged are never drawn; the others as evenly as before.
+	let mut seen = [0u32; 5];
+	for i in 0..2_000u32 {
+		let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
+		seen[Challenges::audit_item(seed, 5, &[3, 1]).unwrap() as usize] += 1;
+	}
+	assert_eq!((seen[1], seen[3]), (0, 0));
+	assert!([0, 2, 4].iter().all(|i| seen[*i] > 500), "{seen:?}");
+	assert_eq!(Challenges::audit_item([7; 32], 3, &[0, 1, 2]), None, "every item judged");
 }
 
 #[test]
