@@ -76,7 +76,8 @@ describe('batches: two agent nodes whose roots differ on two items bisect to eac
     api = nodes.alice.api;
     nodes.bob = await startDevNode(
       'disagreement-bob',
-      ['--bob', '--bootnodes', await bootnodeOf(nodes.alice), ...inference(servers.bob)],
+      // A validator needs a network key of its own: generated for this temporary node.
+      ['--bob', '--unsafe-force-node-key-generation', '--bootnodes', await bootnodeOf(nodes.alice), ...inference(servers.bob)],
       { chain: 'dev' },
     );
     const head = (await api.rpc.chain.getHeader()).number.toNumber();
