@@ -1435,8 +1435,9 @@ impl<T: Config> Pallet<T> {
 
 	/// After an opening in a bisection: when both sides have opened their node, the game goes
 	/// down to the next node they differ on, its step open for `BisectionStepPeriod` blocks;
-	/// past the leaves, the dispute is over the first item the roots differ on, each side
-	/// accused by its output hash of it, the item's input shown for `ItemProofPeriod` blocks.
+	/// past the leaves, the dispute is over an item the roots differ on (the first, or the first
+	/// after those judged), each side accused by its output hash of it, the item's input shown
+	/// for `ItemProofPeriod` blocks.
 	/// Until both have opened, the bisection is kept as it is.
 	pub(crate) fn bisection_step(
 		task: TaskId,

@@ -445,10 +445,12 @@ struct Run {
 }
 
 /// The offchain storage key of the vote record of `juror` in round `round` of dispute `task`,
-/// and, for a dispute over an item of a batch, of `item`: a batch's item disputes, each in its
-/// own round 0 (the items of a disagreement's bisection, one after the other), have a record
-/// and so a salt each, never a salt revealed before. A task's dispute keeps the key it had
-/// before items were keyed, so a vote in flight across that upgrade is still revealed.
+/// and, for a dispute over an item of a batch, of `item`: the items of a disagreement's
+/// bisection, judged one after the other, each in its own round 0, have a record and so a salt
+/// each. (Two disputes over the same item, a challenge of an item found right and a later one,
+/// or the audit drawing it, still share a key.) A task's dispute keeps the key it had before
+/// items were keyed, so a vote in flight across that upgrade is still revealed; an item
+/// dispute's vote in flight across it is not.
 fn vote_key<T: Config>(
 	task: TaskId,
 	juror: &T::AccountId,
