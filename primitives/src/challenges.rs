@@ -51,6 +51,7 @@ pub enum DisputePhase {
 	/// A disagreement between the outputs roots of a batch's two executors, before its item is
 	/// known: at each step until the phase ends, each executor opens its node of the bisection
 	/// (`docs/batches.md`), down to the next item the roots differ on, whose dispute follows.
-	/// An executor that does not open its node in time is found wrong on an item.
+	/// An executor that does not open its node in time withheld what its root commits to: it
+	/// pays a withheld reveal's slash and is out of the batch.
 	Bisecting,
 }

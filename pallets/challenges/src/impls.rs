@@ -170,7 +170,7 @@ impl<T: Config> DisputeHandler<T::AccountId, BalanceOf<T>> for Pallet<T> {
 
 	fn max_weight() -> Weight {
 		// A batch's audit opens an item dispute: at most what a challenge of an item costs.
-		T::WeightInfo::open_dispute().max(T::WeightInfo::challenge_item())
+		T::WeightInfo::open_dispute().max(Self::challenge_item_weight())
 	}
 
 	fn batch_terms() -> BatchTerms<BalanceOf<T>> {

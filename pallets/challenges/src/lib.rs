@@ -901,7 +901,7 @@ pub mod pallet {
 		/// Emits `DisputeOpened` and `ItemDisputeOpened` (and the inference pallet's
 		/// `TaskDisputed`).
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::challenge_item())]
+		#[pallet::weight(Pallet::<T>::challenge_item_weight())]
 		pub fn challenge_item(
 			origin: OriginFor<T>,
 			task: TaskId,
@@ -1514,8 +1514,11 @@ impl<T: Config> Pallet<T> {
 		let items = bisection.map_or(1, |bisection| bisection.items.max(1));
 		dispute.share = dispute.share.saturating_mul(items.into());
 		Self::close(task, dispute, false);
-		// Measured with the close: nobody to pay but the protocol account, two executors.
-		T::WeightInfo::end_bisection_step()
+		// Measured with the close on the path where the answering root is the result (nobody
+		// to pay but the protocol account, two executors); the others (both silent, or the
+		// answering root found wrong on more items: the batch expires) are bounded by the
+		// inference pallet's most, as `transition_weight` counts them.
+		T::WeightInfo::end_bisection_step().saturating_add(T::Tasks::max_resolve_weight())
 	}
 
 	/// A verdict that is none of the dispute's revealed outputs: [`ITEM_NOT_SHOWN`], unless an
@@ -1832,6 +1835,12 @@ impl<T: Config> Pallet<T> {
 		dispute.extended = true;
 		dispute.phase_ends = dispute.phase_ends.saturating_add(grace);
 		true
+	}
+
+	/// What `challenge_item` weighs: its benchmark, whose batch has one root, and the read of
+	/// the root reconciled with the result that a batch with two makes for its view.
+	pub(crate) fn challenge_item_weight() -> Weight {
+		T::WeightInfo::challenge_item().saturating_add(T::DbWeight::get().reads(1))
 	}
 
 	/// The weight of closing a dispute, with the inference pallet's resolution.
