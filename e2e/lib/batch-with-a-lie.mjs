@@ -31,13 +31,22 @@ import {
   turnBatchesOn,
 } from './node.mjs';
 import { startFlood, untilFull, watchBlocks } from './flood.mjs';
-import { completion, sendVote, setFault, voteCommitment } from './jury.mjs';
+import {
+  MODEL,
+  MODEL_NAME,
+  UNIT,
+  VERIFIER_STAKE,
+  completion,
+  itemSlashOf,
+  max,
+  min,
+  perbillOf,
+  sendVote,
+  setFault,
+  voteCommitment,
+} from './jury.mjs';
 import { TIP } from './liveness.mjs';
 
-const UNIT = 10n ** 12n;
-const MODEL_NAME = 'ngram-en';
-const MODEL = blake2AsHex(MODEL_NAME, 256);
-const VERIFIER_STAKE = 100n * UNIT;
 // Items a root's collateral reserves an item slash for (`MAX_ITEMS_FOUND_WRONG`, primitives).
 const MAX_ITEMS_FOUND_WRONG = 15n;
 
@@ -51,10 +60,6 @@ const VERBS = ['carries', 'was', 'gives'];
 // a block more (the pool's lagging view, docs/liveness.md), and one more is margin.
 const MAX_SHOWING_BLOCKS = 3;
 
-const max = (...values) => values.reduce((a, b) => (b > a ? b : a));
-const min = (...values) => values.reduce((a, b) => (b < a ? b : a));
-// Perbill::mul_floor.
-const perbillOf = (perbill, amount) => (amount * BigInt(perbill.toNumber())) / 1_000_000_000n;
 
 /**
  * The batch of the suite (e2e/test/batches.test.mjs), also run under a flood outside it
@@ -270,7 +275,7 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
     const slashFeeMultiple = BigInt(consts.challenges.slashFeeMultiple.toNumber());
     // An item's slash: max(2 × JurySize × JurorReward, SlashFeeMultiple × share / N), 3 AGC at
     // the sizes tested.
-    const itemSlash = max(2n * jurySize * jurorReward, (share * slashFeeMultiple) / N);
+    const itemSlash = itemSlashOf(consts, share, N);
     // A task's collateral (a missed commit, a withheld reveal, a wrong result: at least 20 AGC,
     // SlashFeeMultiple × share above that) and an item slash for each item the root may be found
     // wrong on (15 at most).

@@ -5,6 +5,30 @@ import { blake2AsHex } from '@polkadot/util-crypto';
 import { sendInBlock } from './node.mjs';
 import { sleep } from './flood.mjs';
 
+export const UNIT = 10n ** 12n;
+/** The reference server's model the batch tests run. */
+export const MODEL_NAME = 'ngram-en';
+export const MODEL = blake2AsHex(MODEL_NAME, 256);
+/** What each verifier of the batch tests stakes. */
+export const VERIFIER_STAKE = 100n * UNIT;
+
+export const max = (...values) => values.reduce((a, b) => (b > a ? b : a));
+export const min = (...values) => values.reduce((a, b) => (b < a ? b : a));
+/** Perbill::mul_floor. */
+export const perbillOf = (perbill, amount) => (amount * BigInt(perbill.toNumber())) / 1_000_000_000n;
+
+/**
+ * What a root found wrong on one item of `items` loses, for a fee share of `share`:
+ * max(2 × JurySize × JurorReward, SlashFeeMultiple × share / items), `consts` the runtime's.
+ */
+export function itemSlashOf(consts, share, items) {
+  const { jurorReward, jurySize, slashFeeMultiple } = consts.challenges;
+  return max(
+    2n * BigInt(jurySize.toNumber()) * jurorReward.toBigInt(),
+    (share * BigInt(slashFeeMultiple.toNumber())) / items,
+  );
+}
+
 /** PUT /admin/fault on `server`; resolves with the server's answer. */
 export async function setFault(server, body) {
   const response = await fetch(`${server.url}/admin/fault`, {

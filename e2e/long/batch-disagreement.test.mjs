@@ -32,12 +32,19 @@ import {
   turnBatchesOn,
   waitForHeight,
 } from '../lib/node.mjs';
-import { completion as ask, sendVote, setFault, voteCommitment } from '../lib/jury.mjs';
+import {
+  MODEL,
+  MODEL_NAME,
+  UNIT,
+  VERIFIER_STAKE,
+  completion as ask,
+  itemSlashOf,
+  perbillOf,
+  sendVote,
+  setFault,
+  voteCommitment,
+} from '../lib/jury.mjs';
 
-const UNIT = 10n ** 12n;
-const MODEL_NAME = 'ngram-en';
-const MODEL = blake2AsHex(MODEL_NAME, 256);
-const VERIFIER_STAKE = 100n * UNIT;
 const EXECUTOR_STAKE = 200n * UNIT;
 const ITEMS = 24;
 const [LIE_A, LIE_B] = [5, 17];
@@ -48,9 +55,6 @@ const FEE = 2n * 240n * 10n ** 9n;
 const PARAMS = { maxTokens: MAX_TOKENS, temperatureMilli: 0, seed: 11, mode: 'ExactMatch' };
 const PROMPTS = Array.from({ length: ITEMS }, (_, i) => `Item ${i}: the ledger of the harbour, page ${i}`);
 
-const max = (...values) => values.reduce((a, b) => (b > a ? b : a));
-// Perbill::mul_floor.
-const perbillOf = (perbill, amount) => (amount * BigInt(perbill.toNumber())) / 1_000_000_000n;
 
 describe('batches: two agent nodes whose roots differ on two items bisect to each, and each pays for its lie', { timeout: 1_200_000 }, () => {
   const servers = {};
@@ -188,9 +192,7 @@ describe('batches: two agent nodes whose roots differ on two items bisect to eac
     const N = BigInt(ITEMS);
     const share = FEE / 2n;
     const perItem = share / N;
-    const jurorReward = consts.challenges.jurorReward.toBigInt();
-    const jurySize = BigInt(consts.challenges.jurySize.toNumber());
-    const itemSlash = max(2n * jurySize * jurorReward, (share * BigInt(consts.challenges.slashFeeMultiple.toNumber())) / N);
+    const itemSlash = itemSlashOf(consts, share, N);
 
     // The honest outputs: each server lies on one item, so the other answers it honestly.
     await setFault(servers.alice, { mode: 'wrong', only_prompt: PROMPTS[LIE_A] });
