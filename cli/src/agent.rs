@@ -220,6 +220,7 @@ pub enum Change {
 	Resume,
 	Deregister,
 	Rejoin,
+	SetBatchSpeed(u32),
 	SetOperator(AccountId32),
 	AcceptOperator(AccountId32),
 }
@@ -269,6 +270,10 @@ pub async fn change(
 			(chain.submit(&tx.deregister(), &signer, progress).await?, "deregistered")
 		},
 		Change::Rejoin => (chain.submit(&tx.rejoin(), &signer, progress).await?, "rejoined"),
+		Change::SetBatchSpeed(speed) => {
+			let call = tx.set_batch_speed(speed);
+			(chain.submit(&call, &signer, progress).await?, "batch speed set")
+		},
 		Change::SetOperator(operator) => {
 			let call = tx.set_operator(MultiAddress::Id(operator));
 			(chain.submit(&call, &signer, progress).await?, "operator proposed")

@@ -363,6 +363,15 @@ enum AgentCommand {
 		#[command(flatten)]
 		signer: Signer,
 	},
+	/// Declare how many blocks of the chain's reference batch work (8 items, 64 tokens) the
+	/// agent's node does in a block, 1 to 10,000: a batch is drawn to the agent only while its
+	/// open batches, and the new one, fit in the new one's commit period at this speed.
+	SetBatchSpeed {
+		#[command(flatten)]
+		signer: Signer,
+		/// Blocks of reference batch work a block.
+		speed: u32,
+	},
 	/// Propose an operator key for the signer's agent (it acts once it accepts).
 	SetOperator {
 		#[command(flatten)]
@@ -616,6 +625,9 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
 				AgentCommand::Resume { signer } => (signer.suri, Change::Resume),
 				AgentCommand::Deregister { signer } => (signer.suri, Change::Deregister),
 				AgentCommand::Rejoin { signer } => (signer.suri, Change::Rejoin),
+				AgentCommand::SetBatchSpeed { signer, speed } => {
+					(signer.suri, Change::SetBatchSpeed(speed))
+				},
 				AgentCommand::Run { .. } => {
 					return Err(CliError::Invalid(
 						"`agent run` is answered before connecting".into(),

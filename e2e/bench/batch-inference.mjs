@@ -4,7 +4,9 @@
 //
 // - the endpoint alone: `items` chat completions called one after another, as the worker calls
 //   them (the same request body), in inferences per second;
-// - `batches` batches of `items` items submitted at once: the inferences executed (every item of
+// - `batches` batches of `items` items submitted one after another, as fast as the chain draws
+//   Alice for them (at the batch speed she declares from the endpoint's rate, halved, so that
+//   the chain gives her no more at once than she runs in time): the inferences executed (every item of
 //   a batch is run before its commitment) and committed per second, from the submission to the
 //   last commitment and from the first draw to the last commitment (the executor at work); then
 //   revealed, and finalised after the challenge window, per second from the submission;
@@ -81,6 +83,14 @@ try {
     ...verifiers.map((v, i) =>
       sendInBlock(api, api.tx.agents.register(`verifier-${i}`, 'http://verifier', '1', [MODEL], ['Verifier'], VERIFIER_STAKE), v)),
   ])).forEach(expectOk('registrations'));
+  // Alice declares her node's batch speed: the blocks of the chain's reference batch work
+  // (ItemsPerBlock items and TokensPerBlock tokens a block) it does in a 3-second block, from the
+  // endpoint's rate measured above, halved for the worker's own work (runtime spec 129). A batch
+  // is drawn to her only while her open batches fit in its commit period at that speed.
+  const referenceBlocksAnItem = 1 / consts.inference.itemsPerBlock.toNumber() + PARAMS.maxTokens / consts.inference.tokensPerBlock.toNumber();
+  const speed = Math.max(1, Math.min(10_000, Math.floor((endpointRate * 3 * referenceBlocksAnItem) / 2)));
+  expectOk('batch speed')(await sendInBlock(api, api.tx.agents.setBatchSpeed(speed), alice));
+  log(`# Alice's batch speed: ${speed} blocks of reference work a block`);
 
   // The batches' terms: the shortest commit period the chain allows (sized for ItemsPerBlock calls
   // a block), and the least fee.
@@ -134,18 +144,31 @@ try {
     }
   };
 
-  // All at once, from Bob.
+  // From Bob: as many at once as Alice has the time for at her speed (each batch needs its whole
+  // commit period of reference work: `speed` of them), the rest each once she commits one. The
+  // chain draws her for a batch only while her open batches leave her the time (runtime spec 129).
+  const submission = (b) => {
+    const { root, uri } = inputs[b];
+    return api.tx.inference.submitTask(MODEL, { Batch: { root, uri, items, auditCommitment: blake2AsHex(`audit ${b}`, 256) } }, PARAMS, fee, 1, commitPeriod);
+  };
+  const taskOf = (result) => {
+    if (result.dispatchError) throw new Error(`submission: ${result.dispatchError}`);
+    return result.events.find(({ event }) => api.events.inference.TaskSubmitted.is(event)).event.data.task.toNumber();
+  };
+  const commitments = () => [...seen.values()].filter((e) => e.ResultCommitted).length;
+  const atOnce = Math.min(batches, speed);
   nonce = (await api.rpc.system.accountNextIndex(bob.address)).toNumber();
-  const firstId = (await api.query.inference.nextTaskId()).toNumber();
-  const ids = inputs.map((_, b) => firstId + b);
   const sent = Date.now();
-  (await Promise.all(inputs.map(({ root, uri }, b) =>
-    sendInBlock(
-      api,
-      api.tx.inference.submitTask(MODEL, { Batch: { root, uri, items, auditCommitment: blake2AsHex(`audit ${b}`, 256) } }, PARAMS, fee, 1, commitPeriod),
-      bob,
-      { nonce: nonce + b },
-    )))).forEach(expectOk('submission'));
+  const ids = (await Promise.all(inputs.slice(0, atOnce).map((_, b) => sendInBlock(api, submission(b), bob, { nonce: nonce + b })))).map(taskOf);
+  for (let b = atOnce; b < batches; b++) {
+    const waitUntil = Date.now() + (commitPeriod + 10) * 3_000 * 2;
+    while (commitments() < b - atOnce + 1) {
+      if (Date.now() > waitUntil) throw new Error(`no commitment within ${commitPeriod + 10} blocks for batch ${b} to be taken`);
+      await sleep(200);
+    }
+    ids.push(taskOf(await sendInBlock(api, submission(b), bob)));
+  }
+  if (atOnce < batches) log(`# ${batches - atOnce} of ${batches} batches submitted each after a commitment`);
   const blockTime = 3_000;
   await until(ids, (e) => e.ResultCommitted, 'commitment', (commitPeriod + 10) * blockTime * 2);
   await until(ids, (e) => e.TaskRevealed, 'reveal', 60_000);

@@ -65,6 +65,12 @@ export async function measureBatches({
     ];
     const registered = await runPhase(api, connections, blocks, 'agents.register', registrations, { quiet: true });
     if (registered.succeeded !== registrations.length) throw new Error(`${registered.succeeded} of ${registrations.length} agents registered`);
+    // The script's executors run no model (they commit at once): each declares the most batch
+    // speed, so that a draw takes it for as many batches as its stake backs, whatever their commit
+    // periods (runtime spec 129 counts an executor's open batches against its speed).
+    const speeds = agents.map((s) => sign(api.tx.agents.setBatchSpeed(10_000), s));
+    const sped = await runPhase(api, connections, blocks, 'agents.setBatchSpeed', speeds, { quiet: true });
+    if (sped.succeeded !== speeds.length) throw new Error(`${sped.succeeded} of ${speeds.length} batch speeds set`);
     log(`# ${payers.length} requesters, ${agents.length} batch executors and ${verifiers.length} verifiers`);
 
     // The baseline: transfers, sent at once.

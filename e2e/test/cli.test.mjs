@@ -270,6 +270,13 @@ describe('agentchain CLI against a dev agent node', () => {
     const notAgent = await cli(['agent', 'rejoin', '--suri', '//Dave', '--json']);
     assert.equal(notAgent.code, 1);
     assert.equal(notAgent.json.error.name, 'agents.NotAgentOrOperator');
+    const sped = await cli(['agent', 'set-batch-speed', '--suri', '//Alice', '4', '--json']);
+    assert.equal(sped.code, 0, sped.stderr);
+    assert.ok(sped.json.events.some((e) => e.name === 'agents.BatchSpeedSet'));
+    assert.equal((await api.query.agents.agents(ALICE)).unwrap().batchSpeed.toNumber(), 4);
+    const tooFast = await cli(['agent', 'set-batch-speed', '--suri', '//Alice', '10001', '--json']);
+    assert.equal(tooFast.code, 1);
+    assert.equal(tooFast.json.error.name, 'agents.InvalidBatchSpeed');
 
     const shown = await cli(['agent', 'show', ALICE]);
     assert.equal(shown.code, 0);

@@ -73,7 +73,7 @@ describe('runtime upgrade of a running chain, with work in flight', () => {
     rmSync(specFile, { force: true });
   });
 
-  test('spec 105 → 128: the registry migrates, stakes and an open task come through', async () => {
+  test('spec 105 → 129: the registry migrates, stakes and an open task come through', async () => {
     assert.equal(api.runtimeVersion.specVersion.toNumber(), 105, 'the chain starts on spec 105');
     assert.equal((await api.query.agents.palletVersion()).toNumber(), 1);
 
@@ -133,7 +133,7 @@ describe('runtime upgrade of a running chain, with work in flight', () => {
     // Only the runtime version is read on the old connection (no events decoded) until the new
     // code is in place.
     const deadline = Date.now() + 60_000;
-    while ((await api.rpc.state.getRuntimeVersion()).specVersion.toNumber() !== 128) {
+    while ((await api.rpc.state.getRuntimeVersion()).specVersion.toNumber() !== 129) {
       assert.ok(Date.now() < deadline, 'the code is updated within 60 s');
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -159,16 +159,17 @@ describe('runtime upgrade of a running chain, with work in flight', () => {
 
     // The next block runs the new runtime and its migration.
     const runtime = await api.rpc.state.getRuntimeVersion();
-    assert.equal(runtime.specVersion.toNumber(), 128);
+    assert.equal(runtime.specVersion.toNumber(), 129);
     const upgradedAt = (await api.rpc.chain.getHeader(applied.blockHash)).number.toNumber();
     await waitForHeight(api, upgradedAt + 2, { finalized: true });
-    assert.equal((await api.query.agents.palletVersion()).toNumber(), 3);
+    assert.equal((await api.query.agents.palletVersion()).toNumber(), 4);
     const lastUpgrade = (await api.query.system.lastRuntimeUpgrade()).unwrap();
-    assert.equal(lastUpgrade.specVersion.toNumber(), 128);
+    assert.equal(lastUpgrade.specVersion.toNumber(), 129);
 
     // The record as the last block of spec 105 left it, against the same record in the first
-    // block of spec 128 (after the migration, decoded with the new metadata): everything carried
-    // over but the time of the last sign of life, no missed deadline counted.
+    // block of spec 129 (after the migration, decoded with the new metadata): everything carried
+    // over but the time of the last sign of life, no missed deadline nor batch work counted, the
+    // reference batch speed.
     const firstNew = (await api.rpc.chain.getBlockHash(upgradedAt + 1)).toHex();
     // (The block that applied the code already reports the new runtime, not yet migrated: the
     // old layout is read at its parent.)
@@ -178,9 +179,13 @@ describe('runtime upgrade of a running chain, with work in flight', () => {
     assert.equal(inFlight.openWork, 1, 'the task holds Alice as its executor across the upgrade');
     assert.ok(BigInt(inFlight.collateral) > 0n, 'with collateral reserved');
     assert.equal(migrated.reputation.deadlinesMissed, 0);
+    assert.equal(migrated.batchBlocks, 0);
+    assert.equal(migrated.batchSpeed, 1);
     delete inFlight.lastSeen;
     delete migrated.lastSeen;
     delete migrated.reputation.deadlinesMissed;
+    delete migrated.batchBlocks;
+    delete migrated.batchSpeed;
     assert.deepEqual(migrated, inFlight);
     assert.equal(BigInt(migrated.stake), 480n * UNIT);
     // Alice keeps her seat in the model's executor set, weighing her bonded stake.
@@ -190,7 +195,7 @@ describe('runtime upgrade of a running chain, with work in flight', () => {
       [[alice.address, 480n * UNIT]],
     );
 
-    // The task committed under spec 105 is finalised under spec 128.
+    // The task committed under spec 105 is finalised under spec 129.
     const reveal = await eventSince(api, committedAt, isTaskEvent('ResultRevealed'), { what: `reveal of task ${id}` });
     const final = await eventSince(api, committedAt, isTaskEvent('TaskFinalised'), {
       what: `finalisation of task ${id}`,

@@ -266,6 +266,7 @@ pub fn jury_grinding() -> Outcome {
 				seed,
 				&[],
 				UNIT / 4,
+				None,
 			)
 			.unwrap_or_default()
 		});

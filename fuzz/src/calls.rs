@@ -267,12 +267,11 @@ fn agents(src: &mut Source, signer: &AccountId) -> RuntimeCall {
 		},
 		11 => Call::set_models { models: models(src) },
 		12 => Call::set_roles { roles: roles(src) },
-		_ => {
-			if src.bool() {
-				Call::heartbeat {}
-			} else {
-				Call::rejoin {}
-			}
+		_ => match src.below(3) {
+			0 => Call::heartbeat {},
+			1 => Call::rejoin {},
+			// 0 to 3: the bounds' edge (0) refused, small speeds taken.
+			_ => Call::set_batch_speed { speed: src.below(4) as u32 },
 		},
 	};
 	RuntimeCall::Agents(call)

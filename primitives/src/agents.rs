@@ -78,6 +78,35 @@ pub enum Outcome {
 	DeadlineMissed,
 }
 
+/// The executor's time a batch takes, which a draw for it counts against the batches each
+/// executor was already drawn for: an executor is drawn only while the blocks of work of its
+/// open batches, and this one's, fit in this one's commit period at the speed its agent
+/// declared. Its node runs one batch at a time; without the count, a requester could give one
+/// executor more batches than it can run before their deadlines, and have it slashed for each
+/// it misses.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct BatchWork {
+	/// Blocks of an executor's work the batch needs: its shortest commit period.
+	pub blocks: u32,
+	/// Blocks it must be committed within: its commit period.
+	pub within: u32,
+}
+
+impl BatchWork {
+	/// Whether an executor whose open batches need `open` blocks of its work, and whose node
+	/// does `speed` blocks of that work a block, may take this one: whether it can do them all
+	/// within this one's commit period (`open + blocks ≤ within × speed`).
+	pub fn fits(&self, open: u32, speed: u32) -> bool {
+		u64::from(open).saturating_add(self.blocks.into())
+			<= u64::from(self.within).saturating_mul(speed.into())
+	}
+}
+
+/// The most an agent may declare of its node's batch speed (`set_batch_speed`): blocks of the
+/// chain's reference batch work (`ItemsPerBlock` items, `TokensPerBlock` tokens) its node does
+/// in a block.
+pub const MAX_BATCH_SPEED: u32 = 10_000;
+
 /// Why stake-weighted selection could not return as many agents as asked for.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum SelectionError {
@@ -160,8 +189,9 @@ pub trait AgentRegistry<AccountId, Balance> {
 	fn free_stake_of(agent: &AccountId) -> Balance;
 
 	/// Draws `n` distinct active agents in `role` serving `model` whose free stake (bonded stake
-	/// not reserved as collateral by open work) covers `collateral`, each with probability
-	/// proportional to its free stake, without replacement, from `seed`; never one in `exclude`.
+	/// not reserved as collateral by open work) covers `collateral`, and who have the time for
+	/// `batch` if it is one ([`BatchWork::fits`]), each with probability proportional to its
+	/// free stake, without replacement, from `seed`; never one in `exclude`.
 	///
 	/// Cost: reads at most `max_candidates()` agent records, whatever the number of agents on
 	/// chain (often only the `n` drawn, never more than a scan of every member), plus at most
@@ -173,12 +203,19 @@ pub trait AgentRegistry<AccountId, Balance> {
 		seed: [u8; 32],
 		exclude: &[AccountId],
 		collateral: Balance,
+		batch: Option<BatchWork>,
 	) -> Result<Vec<AccountId>, SelectionError>;
 
 	/// How many agents [`select`](Self::select) could draw from now with these arguments: the
 	/// same filter, without the draw. Same cost bound: every candidate's record is read; to know
 	/// only whether there are enough, [`has_available`](Self::has_available) reads fewer.
-	fn available(role: Role, model: &ModelId, exclude: &[AccountId], collateral: Balance) -> u32;
+	fn available(
+		role: Role,
+		model: &ModelId,
+		exclude: &[AccountId],
+		collateral: Balance,
+		batch: Option<BatchWork>,
+	) -> u32;
 
 	/// Whether [`select`](Self::select) could draw `n` agents now with these arguments, and how
 	/// many agent records the check read to know (at most `max_candidates()`): it stops at the
@@ -189,6 +226,7 @@ pub trait AgentRegistry<AccountId, Balance> {
 		n: u32,
 		exclude: &[AccountId],
 		collateral: Balance,
+		batch: Option<BatchWork>,
 	) -> (bool, u32);
 
 	/// The most candidates kept per role and model: the bound on the cost of `select`.
@@ -204,14 +242,30 @@ pub trait AgentRegistry<AccountId, Balance> {
 	/// Notes that the agent took on a piece of work (a task, a jury seat) and reserves
 	/// `collateral` of its bonded stake for it: the most that work can cost the agent in
 	/// slashes. Reserved stake backs that work alone: it cannot be unbonded, nor promised to
-	/// other work, until [`note_work_closed`](Self::note_work_closed) releases it. Fails,
+	/// other work, until [`note_work_closed`](Self::note_work_closed) releases it. A batch's
+	/// executor also takes on `batch_blocks` blocks of work (0 for other work), counted against
+	/// its next batches ([`BatchWork`]) until its commit
+	/// ([`note_batch_work_done`](Self::note_batch_work_done)) or the work's end. Fails,
 	/// changing nothing, when the agent's free stake is below `collateral`. An agent with open
 	/// work cannot deregister.
-	fn note_work_opened(agent: &AccountId, collateral: Balance) -> Result<(), DispatchError>;
+	fn note_work_opened(
+		agent: &AccountId,
+		collateral: Balance,
+		batch_blocks: u32,
+	) -> Result<(), DispatchError>;
 
 	/// Notes that a piece of work the agent took on is over, and releases the `collateral` it
-	/// reserved. Slashes for that work must be taken before this call.
-	fn note_work_closed(agent: &AccountId, collateral: Balance);
+	/// reserved and the `batch_blocks` of batch work still counted (0 once it committed).
+	/// Slashes for that work must be taken before this call.
+	fn note_work_closed(agent: &AccountId, collateral: Balance, batch_blocks: u32);
+
+	/// Notes that a batch's executor committed its root: the `blocks` of work the batch took
+	/// no longer count against its next batches.
+	fn note_batch_work_done(agent: &AccountId, blocks: u32);
+
+	/// The blocks of batch work counted for the agent ([`BatchWork`]): those of the batches it
+	/// was drawn for and has not committed to.
+	fn batch_blocks_of(agent: &AccountId) -> u32;
 
 	/// Benchmarks only: makes `who` an active agent in `role` serving `model`, registered as
 	/// `register` registers it, funded and staked ten times the role's minimum stake.

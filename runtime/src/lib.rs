@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 128,
+	spec_version: 129,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -213,13 +213,18 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// bisected past each item they differ on (`BisectionGames`, `SuspendedBisections`,
 /// `DisagreedItems`, `DifferenceJudged`), up to the batch's 15 item disputes; every difference
 /// judged, both roots stay in the batch, each paid for the items it was not found wrong on; a
-/// bisection opened under spec 127 ends at its item, as it did.
+/// bisection opened under spec 127 ends at its item, as it did; spec 129, the agent registry
+/// migrates to version 4 (each record gains `batch_blocks`, zero, and `batch_speed`, one): an
+/// executor is drawn for a batch only while the blocks of work of the batches it has not
+/// committed to, and this one's, fit in this one's commit period at the speed its agent declares
+/// (`Agents::set_batch_speed`).
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.
 pub type Migrations = (
 	pallet_agents::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_agents::migrations::v3::MigrateV2ToV3<Runtime>,
+	pallet_agents::migrations::v4::MigrateV3ToV4<Runtime>,
 	pallet_inference::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_challenges::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_data_rewards::migrations::v1::MigrateV0ToV1<Runtime>,

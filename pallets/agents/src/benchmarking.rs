@@ -407,10 +407,28 @@ mod benchmarks {
 				[7u8; 32],
 				&[],
 				Zero::zero(),
+				Some(BatchWork { blocks: 1, within: 1 }),
 			);
 		}
 
 		assert_eq!(chosen.map(|agents| agents.len() as u32), Ok(c));
+	}
+
+	/// The operator declares its agent's batch speed.
+	#[benchmark]
+	fn set_batch_speed() {
+		let owner = funded::<T>("owner", 0);
+		register_agent::<T>(&owner, model_roles(), models(1));
+		let operator = funded::<T>("operator", 0);
+		name_operator::<T>(&owner, &operator);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(operator), agentchain_primitives::agents::MAX_BATCH_SPEED);
+
+		assert_last_event::<T>(Event::BatchSpeedSet {
+			agent: owner,
+			speed: agentchain_primitives::agents::MAX_BATCH_SPEED,
+		});
 	}
 
 	/// Worst case: the agent is out of all `3 m` candidate sets of its models, each full of

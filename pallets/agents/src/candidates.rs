@@ -178,6 +178,7 @@ impl<T: Config> Pallet<T> {
 		seed: &[u8; 32],
 		exclude: &[T::AccountId],
 		collateral: BalanceOf<T>,
+		batch: Option<BatchWork>,
 	) -> Result<(Vec<T::AccountId>, u32), SelectionError> {
 		if n == 0 {
 			return Ok((Vec::new(), 0));
@@ -186,6 +187,7 @@ impl<T: Config> Pallet<T> {
 			role,
 			set: Candidates::<T>::get(role, model),
 			collateral,
+			batch,
 			now: frame_system::Pallet::<T>::block_number(),
 		};
 		// The scan may read every member (the set is bounded): a draw is never deferred.
@@ -236,17 +238,20 @@ impl<T: Config> Pallet<T> {
 		now.saturating_sub(info.last_seen) > T::LivenessPeriod::get()
 	}
 
-	/// The weight in a draw for `role` asking `collateral` of the agent whose record is `info`:
-	/// its free stake if it is selectable (eligible, and its free stake covers `collateral` and
-	/// is not zero), `None` if it is not.
+	/// The weight in a draw for `role` asking `collateral` of the agent whose record is `info`
+	/// (and the time of `batch`, if it is one): its free stake if it is selectable (eligible,
+	/// its free stake covers `collateral` and is not zero, and its open batches leave it the
+	/// time, [`BatchWork::fits`]), `None` if it is not.
 	pub(crate) fn draw_weight(
 		info: &AgentInfo<T>,
 		role: Role,
 		now: BlockNumberFor<T>,
 		collateral: BalanceOf<T>,
+		batch: Option<BatchWork>,
 	) -> Option<u128> {
 		let free = info.free_stake();
-		(Self::is_eligible(info, role, now) && free >= collateral && !free.is_zero())
+		let has_time = batch.map_or(true, |batch| batch.fits(info.batch_blocks, info.batch_speed));
+		(Self::is_eligible(info, role, now) && free >= collateral && !free.is_zero() && has_time)
 			.then(|| free.saturated_into())
 	}
 
@@ -257,8 +262,9 @@ impl<T: Config> Pallet<T> {
 		model: &ModelId,
 		exclude: &[T::AccountId],
 		collateral: BalanceOf<T>,
+		batch: Option<BatchWork>,
 	) -> Vec<(T::AccountId, u128)> {
-		Self::checked_candidates(role, model, exclude, collateral)
+		Self::checked_candidates(role, model, exclude, collateral, batch)
 			.filter_map(|(candidate, free)| Some((candidate, free?)))
 			.collect()
 	}
@@ -272,12 +278,13 @@ impl<T: Config> Pallet<T> {
 		n: u32,
 		exclude: &[T::AccountId],
 		collateral: BalanceOf<T>,
+		batch: Option<BatchWork>,
 	) -> (bool, u32) {
 		let (mut found, mut read) = (0u32, 0u32);
 		if n == 0 {
 			return (true, read);
 		}
-		for (_, free) in Self::checked_candidates(role, model, exclude, collateral) {
+		for (_, free) in Self::checked_candidates(role, model, exclude, collateral, batch) {
 			read = read.saturating_add(1);
 			if free.is_some() {
 				found = found.saturating_add(1);
@@ -298,6 +305,7 @@ impl<T: Config> Pallet<T> {
 		model: &ModelId,
 		exclude: &'a [T::AccountId],
 		collateral: BalanceOf<T>,
+		batch: Option<BatchWork>,
 	) -> impl Iterator<Item = (T::AccountId, Option<u128>)> + 'a {
 		let now = frame_system::Pallet::<T>::block_number();
 		Candidates::<T>::get(role, model)
@@ -306,7 +314,7 @@ impl<T: Config> Pallet<T> {
 			.filter(move |candidate| !exclude.contains(candidate))
 			.map(move |candidate| {
 				let free = Registry::<T>::get(&candidate)
-					.and_then(|info| Self::draw_weight(&info, role, now, collateral));
+					.and_then(|info| Self::draw_weight(&info, role, now, collateral, batch));
 				(candidate, free)
 			})
 	}
@@ -317,6 +325,7 @@ struct SetSeats<T: Config> {
 	role: Role,
 	set: BoundedVec<CandidateOf<T>, T::MaxCandidates>,
 	collateral: BalanceOf<T>,
+	batch: Option<BatchWork>,
 	now: BlockNumberFor<T>,
 }
 
@@ -343,7 +352,8 @@ impl<T: Config> Seats for SetSeats<T> {
 			defensive!("a candidate is not registered");
 			return Read { weight: 0, store: None };
 		};
-		let weight = Pallet::<T>::draw_weight(&info, self.role, self.now, self.collateral);
+		let weight =
+			Pallet::<T>::draw_weight(&info, self.role, self.now, self.collateral, self.batch);
 		// What the seat needs to weigh from now on: nothing for an agent that cannot be drawn
 		// until a call of its own restores the seat (paused, or silent until a heartbeat), its
 		// bonded stake otherwise (collateral comes and goes without a write, so free stake

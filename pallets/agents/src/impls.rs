@@ -33,8 +33,10 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		seed: [u8; 32],
 		exclude: &[T::AccountId],
 		collateral: BalanceOf<T>,
+		batch: Option<BatchWork>,
 	) -> Result<Vec<T::AccountId>, SelectionError> {
-		Self::draw_candidates(role, model, n, &seed, exclude, collateral).map(|(picked, _)| picked)
+		Self::draw_candidates(role, model, n, &seed, exclude, collateral, batch)
+			.map(|(picked, _)| picked)
 	}
 
 	fn available(
@@ -42,8 +44,9 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		model: &ModelId,
 		exclude: &[T::AccountId],
 		collateral: BalanceOf<T>,
+		batch: Option<BatchWork>,
 	) -> u32 {
-		Self::selectable(role, model, exclude, collateral).len() as u32
+		Self::selectable(role, model, exclude, collateral, batch).len() as u32
 	}
 
 	fn has_available(
@@ -52,8 +55,9 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		n: u32,
 		exclude: &[T::AccountId],
 		collateral: BalanceOf<T>,
+		batch: Option<BatchWork>,
 	) -> (bool, u32) {
-		Self::has_selectable(role, model, n, exclude, collateral)
+		Self::has_selectable(role, model, n, exclude, collateral, batch)
 	}
 
 	fn max_candidates() -> u32 {
@@ -156,17 +160,22 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		}
 	}
 
-	fn note_work_opened(agent: &T::AccountId, collateral: BalanceOf<T>) -> DispatchResult {
+	fn note_work_opened(
+		agent: &T::AccountId,
+		collateral: BalanceOf<T>,
+		batch_blocks: u32,
+	) -> DispatchResult {
 		Registry::<T>::try_mutate(agent, |maybe_info| {
 			let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 			ensure!(info.free_stake() >= collateral, Error::<T>::InsufficientFreeStake);
 			info.open_work = info.open_work.checked_add(1).ok_or(Error::<T>::TooMuchOpenWork)?;
 			info.collateral = info.collateral.saturating_add(collateral);
+			info.batch_blocks = info.batch_blocks.saturating_add(batch_blocks);
 			Ok(())
 		})
 	}
 
-	fn note_work_closed(agent: &T::AccountId, collateral: BalanceOf<T>) {
+	fn note_work_closed(agent: &T::AccountId, collateral: BalanceOf<T>, batch_blocks: u32) {
 		Registry::<T>::mutate(agent, |maybe_info| {
 			let Some(info) = maybe_info else {
 				defensive!("work closed for an agent that is not registered");
@@ -177,6 +186,24 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			}
 			info.open_work = info.open_work.saturating_sub(1);
 			info.collateral = info.collateral.saturating_sub(collateral);
+			// Batches taken before the count was kept (runtime spec 129) release blocks that
+			// were never counted: saturating. With no work open, none is counted.
+			info.batch_blocks = match info.open_work {
+				0 => 0,
+				_ => info.batch_blocks.saturating_sub(batch_blocks),
+			};
+		});
+	}
+
+	fn batch_blocks_of(agent: &T::AccountId) -> u32 {
+		Registry::<T>::get(agent).map_or(0, |info| info.batch_blocks)
+	}
+
+	fn note_batch_work_done(agent: &T::AccountId, blocks: u32) {
+		Registry::<T>::mutate(agent, |maybe_info| {
+			if let Some(info) = maybe_info {
+				info.batch_blocks = info.batch_blocks.saturating_sub(blocks);
+			}
 		});
 	}
 
@@ -192,7 +219,7 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		let slashed = Self::slash(who, sp_runtime::traits::One::one(), None);
 		assert!(!slashed.is_zero(), "benchmark agent is slashed");
 		let stake = Registry::<T>::get(who).map(|info| info.stake).unwrap_or_default();
-		let locked = Self::note_work_opened(who, stake);
+		let locked = Self::note_work_opened(who, stake, 0);
 		assert!(locked.is_ok(), "benchmark agent's stake is taken as collateral: {locked:?}");
 	}
 

@@ -75,7 +75,10 @@ mod views;
 pub mod weights;
 
 pub use agentchain_primitives::{
-	agents::{AgentRegistry, AgentStatus, Outcome, Reputation, Role, SelectionError},
+	agents::{
+		AgentRegistry, AgentStatus, BatchWork, Outcome, Reputation, Role, SelectionError,
+		MAX_BATCH_SPEED,
+	},
 	ModelId,
 };
 pub use types::*;
@@ -112,7 +115,7 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -336,6 +339,8 @@ pub mod pallet {
 		CandidateSetsJoined { agent: T::AccountId, joined: u32 },
 		/// An outcome was counted in an agent's reputation.
 		ReputationUpdated { agent: T::AccountId, outcome: Outcome },
+		/// An agent declared its node's batch speed.
+		BatchSpeedSet { agent: T::AccountId, speed: u32 },
 	}
 
 	#[pallet::error]
@@ -405,6 +410,8 @@ pub mod pallet {
 		StakeReservedByWork,
 		/// The agent's free stake (bonded, not reserved by open work) cannot back this work.
 		InsufficientFreeStake,
+		/// A batch speed is from 1 to `MAX_BATCH_SPEED` (10,000).
+		InvalidBatchSpeed,
 	}
 
 	#[pallet::hooks]
@@ -487,6 +494,8 @@ pub mod pallet {
 				registered_at: now,
 				last_seen: now,
 				open_work: 0,
+				batch_blocks: 0,
+				batch_speed: 1,
 				collateral: Zero::zero(),
 				reputation: Default::default(),
 				deposit,
@@ -943,6 +952,34 @@ pub mod pallet {
 				Self::join_candidate_sets(&agent, &info, &info.roles, &info.models, false)?;
 			Self::deposit_event(Event::CandidateSetsJoined { agent, joined });
 			Ok(Some(T::WeightInfo::rejoin(info.models.len() as u32)).into())
+		}
+
+		/// Declare the agent's node's batch speed: how many blocks of the chain's reference
+		/// batch work (`ItemsPerBlock` items and `TokensPerBlock` tokens a block, what a batch's
+		/// commit period is sized from) the node does in a block, 1 (the default) to
+		/// `MAX_BATCH_SPEED`. A draw for a batch takes the agent only while the work of the
+		/// batches it has not committed to, and the new one's, fit in the new one's commit period
+		/// at this speed: a faster node is given more batches at once. Declaring more than the
+		/// node does risks the deadlines of those batches, and their slashes; it changes
+		/// nothing already drawn.
+		///
+		/// The origin must be signed by the owner or the operator.
+		///
+		/// Errors: `NotAgentOrOperator`, `InvalidBatchSpeed`.
+		///
+		/// Emits `BatchSpeedSet`.
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::set_batch_speed())]
+		pub fn set_batch_speed(origin: OriginFor<T>, speed: u32) -> DispatchResult {
+			let agent = Self::ensure_agent_or_operator(origin)?;
+			ensure!((1..=MAX_BATCH_SPEED).contains(&speed), Error::<T>::InvalidBatchSpeed);
+			Registry::<T>::try_mutate(&agent, |maybe_info| {
+				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
+				info.batch_speed = speed;
+				Ok::<_, DispatchError>(())
+			})?;
+			Self::deposit_event(Event::BatchSpeedSet { agent, speed });
+			Ok(())
 		}
 	}
 }

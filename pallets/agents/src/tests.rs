@@ -296,6 +296,35 @@ fn an_account_named_operator_without_its_consent_stays_free() {
 	});
 }
 
+/// An agent declares its node's batch speed, 1 to `MAX_BATCH_SPEED`, by its owner or operator:
+/// a draw for a batch then counts its open batches against that many times a batch's period.
+#[test]
+fn owner_or_operator_declares_the_batch_speed_within_its_bounds() {
+	run_test(|| {
+		register_executor(1, 500);
+		set_operator(1, 7);
+		assert_eq!(info(1).batch_speed, 1, "the reference speed until declared");
+		assert_ok!(Agents::set_batch_speed(RuntimeOrigin::signed(7), 3));
+		System::assert_last_event(Event::BatchSpeedSet { agent: 1, speed: 3 }.into());
+		assert_ok!(Agents::set_batch_speed(RuntimeOrigin::signed(1), MAX_BATCH_SPEED));
+		assert_eq!(info(1).batch_speed, MAX_BATCH_SPEED);
+		for speed in [0, MAX_BATCH_SPEED + 1] {
+			assert_noop!(
+				Agents::set_batch_speed(RuntimeOrigin::signed(1), speed),
+				Error::<Test>::InvalidBatchSpeed
+			);
+		}
+		assert_noop!(
+			Agents::set_batch_speed(RuntimeOrigin::signed(3), 2),
+			Error::<Test>::NotAgentOrOperator
+		);
+		// 10 blocks of batches open, a batch of 10 more within 10 blocks: at 2× it fits.
+		let batch = BatchWork { blocks: 10, within: 10 };
+		assert!(!batch.fits(10, 1) && batch.fits(10, 2) && batch.fits(0, 1));
+		assert!(BatchWork { blocks: u32::MAX, within: u32::MAX }.fits(u32::MAX, MAX_BATCH_SPEED));
+	});
+}
+
 #[test]
 fn owner_or_operator_can_heartbeat_and_pause_others_cannot() {
 	run_test(|| {
@@ -317,7 +346,7 @@ fn owner_or_operator_can_heartbeat_and_pause_others_cannot() {
 		assert_noop!(Agents::pause(RuntimeOrigin::signed(1)), Error::<Test>::NotActive);
 		assert!(!Agents::is_active(&1, Role::Executor, Some(&model(1))));
 		assert_eq!(
-			Agents::select(Role::Executor, &model(1), 1, [0; 32], &[], 0),
+			Agents::select(Role::Executor, &model(1), 1, [0; 32], &[], 0, None),
 			Err(SelectionError::NotEnoughCandidates { available: 0 })
 		);
 
@@ -418,13 +447,13 @@ fn unbond_rejects_bad_amounts() {
 fn deregister_is_refused_with_open_work() {
 	run_test(|| {
 		register_executor(1, 500);
-		assert_ok!(Agents::note_work_opened(&1, 0));
+		assert_ok!(Agents::note_work_opened(&1, 0, 0));
 		assert_eq!(info(1).open_work, 1);
 		assert_noop!(Agents::deregister(RuntimeOrigin::signed(1)), Error::<Test>::HasOpenWork);
-		Agents::note_work_closed(&1, 0);
+		Agents::note_work_closed(&1, 0, 0);
 		assert_eq!(info(1).open_work, 0);
 		assert_ok!(Agents::deregister(RuntimeOrigin::signed(1)));
-		assert_noop!(Agents::note_work_opened(&2, 0), Error::<Test>::NotRegistered);
+		assert_noop!(Agents::note_work_opened(&2, 0, 0), Error::<Test>::NotRegistered);
 	});
 }
 
@@ -530,7 +559,7 @@ fn silent_agents_are_not_selected_until_seen_again() {
 		assert!(Agents::is_active(&1, Role::Executor, Some(&model(1))));
 		run_to_block(2 + LIVENESS_PERIOD);
 		assert!(!Agents::is_active(&1, Role::Executor, Some(&model(1))));
-		assert!(Agents::select(Role::Executor, &model(1), 1, [0; 32], &[], 0).is_err());
+		assert!(Agents::select(Role::Executor, &model(1), 1, [0; 32], &[], 0, None).is_err());
 		// Still registered.
 		assert_eq!(info(1).status, AgentStatus::Active);
 
@@ -589,26 +618,29 @@ fn selection_is_distinct_respects_exclusions_and_is_reproducible() {
 		register_executor(2, 200);
 		register_executor(3, 300);
 
-		let picked = Agents::select(Role::Executor, &model(1), 3, [7; 32], &[], 0).unwrap();
+		let picked = Agents::select(Role::Executor, &model(1), 3, [7; 32], &[], 0, None).unwrap();
 		let mut sorted = picked.clone();
 		sorted.sort();
 		assert_eq!(sorted, vec![1, 2, 3]);
-		assert_eq!(Agents::select(Role::Executor, &model(1), 3, [7; 32], &[], 0).unwrap(), picked);
+		assert_eq!(
+			Agents::select(Role::Executor, &model(1), 3, [7; 32], &[], 0, None).unwrap(),
+			picked
+		);
 
-		let picked = Agents::select(Role::Executor, &model(1), 2, [9; 32], &[2], 0).unwrap();
+		let picked = Agents::select(Role::Executor, &model(1), 2, [9; 32], &[2], 0, None).unwrap();
 		assert!(!picked.contains(&2));
 		assert_eq!(picked.len(), 2);
 
 		assert_eq!(
-			Agents::select(Role::Executor, &model(1), 3, [9; 32], &[2], 0),
+			Agents::select(Role::Executor, &model(1), 3, [9; 32], &[2], 0, None),
 			Err(SelectionError::NotEnoughCandidates { available: 2 })
 		);
 		assert_eq!(
-			Agents::select(Role::Executor, &model(9), 1, [9; 32], &[], 0),
+			Agents::select(Role::Executor, &model(9), 1, [9; 32], &[], 0, None),
 			Err(SelectionError::NotEnoughCandidates { available: 0 })
 		);
 		assert_eq!(
-			Agents::select(Role::Verifier, &model(1), 1, [9; 32], &[], 0),
+			Agents::select(Role::Verifier, &model(1), 1, [9; 32], &[], 0, None),
 			Err(SelectionError::NotEnoughCandidates { available: 0 })
 		);
 		assert_eq!(Agents::max_candidates(), MAX_CANDIDATES);
@@ -624,7 +656,7 @@ fn selection_is_weighted_by_stake() {
 		let heavy = (0..draws)
 			.filter(|i| {
 				let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
-				Agents::select(Role::Executor, &model(1), 1, seed, &[], 0).unwrap() == vec![2]
+				Agents::select(Role::Executor, &model(1), 1, seed, &[], 0, None).unwrap() == vec![2]
 			})
 			.count() as u32;
 		// Expected 90%; the bounds leave room for sampling noise (σ ≈ 0.7%).
@@ -668,7 +700,10 @@ fn squatters_lose_their_seats_to_eligible_newcomers() {
 		);
 		assert!(candidates(Role::Executor, model(1)).contains(&9));
 		assert!(!candidates(Role::Executor, model(1)).contains(&1));
-		assert_eq!(Agents::select(Role::Executor, &model(1), 1, [1; 32], &[], 0), Ok(vec![9]));
+		assert_eq!(
+			Agents::select(Role::Executor, &model(1), 1, [1; 32], &[], 0, None),
+			Ok(vec![9])
+		);
 
 		// Silent members are ineligible too.
 		run_to_block(2 + LIVENESS_PERIOD);
@@ -741,27 +776,27 @@ fn the_availability_check_reads_records_up_to_the_nth_selectable_candidate() {
 		}
 		assert_eq!(candidates(Role::Executor, model(1)), vec![1, 2, 3]);
 		// Agent 1's stake is all reserved; agent 2 is excluded.
-		assert_ok!(Agents::note_work_opened(&1, 100));
-		let check = |n| Agents::has_available(Role::Executor, &model(1), n, &[2], 100);
+		assert_ok!(Agents::note_work_opened(&1, 100, 0));
+		let check = |n| Agents::has_available(Role::Executor, &model(1), n, &[2], 100, None);
 		assert_eq!(check(0), (true, 0));
 		// 1 is read and not selectable, 2 is skipped without a read, 3 is selectable.
 		assert_eq!(check(1), (true, 2));
 		assert_eq!(check(2), (false, 2));
 		// Nothing excluded: 2 is the first selectable member, 3 the second.
-		assert_eq!(Agents::has_available(Role::Executor, &model(1), 1, &[], 100), (true, 2));
-		assert_eq!(Agents::has_available(Role::Executor, &model(1), 2, &[], 100), (true, 3));
+		assert_eq!(Agents::has_available(Role::Executor, &model(1), 1, &[], 100, None), (true, 2));
+		assert_eq!(Agents::has_available(Role::Executor, &model(1), 2, &[], 100, None), (true, 3));
 		// A collateral of zero still passes over a member with no free stake.
-		assert_eq!(Agents::has_available(Role::Executor, &model(1), 1, &[], 0), (true, 2));
+		assert_eq!(Agents::has_available(Role::Executor, &model(1), 1, &[], 0, None), (true, 2));
 		// Paused, agent 3 is read and passed over too.
 		assert_ok!(Agents::pause(RuntimeOrigin::signed(3)));
 		assert_eq!(check(1), (false, 2));
-		assert_eq!(Agents::has_available(Role::Executor, &model(1), 1, &[], 100), (true, 2));
-		assert_eq!(Agents::has_available(Role::Executor, &model(1), 2, &[], 100), (false, 3));
+		assert_eq!(Agents::has_available(Role::Executor, &model(1), 1, &[], 100, None), (true, 2));
+		assert_eq!(Agents::has_available(Role::Executor, &model(1), 2, &[], 100, None), (false, 3));
 		for n in 0..=3 {
 			for exclude in [&[][..], &[2][..]] {
 				assert_eq!(
-					Agents::has_available(Role::Executor, &model(1), n, exclude, 100).0,
-					Agents::available(Role::Executor, &model(1), exclude, 100) >= n
+					Agents::has_available(Role::Executor, &model(1), n, exclude, 100, None).0,
+					Agents::available(Role::Executor, &model(1), exclude, 100, None) >= n
 				);
 			}
 		}
@@ -775,17 +810,20 @@ fn collateral_backs_each_piece_of_open_work_once() {
 	run_test(|| {
 		register_executor(1, 250);
 		register_executor(2, 100);
-		assert_ok!(Agents::note_work_opened(&1, 100));
-		assert_ok!(Agents::note_work_opened(&1, 100));
+		assert_ok!(Agents::note_work_opened(&1, 100, 0));
+		assert_ok!(Agents::note_work_opened(&1, 100, 0));
 		assert_eq!(info(1).collateral, 200);
 		assert_eq!(Agents::free_stake_of(&1), 50);
 		// The third piece of work finds too little free stake, and changes nothing.
-		assert_noop!(Agents::note_work_opened(&1, 100), Error::<Test>::InsufficientFreeStake);
+		assert_noop!(Agents::note_work_opened(&1, 100, 0), Error::<Test>::InsufficientFreeStake);
 		// Selection weighs and filters by free stake.
-		assert_eq!(Agents::available(Role::Executor, &model(1), &[], 100), 1);
-		assert_eq!(Agents::select(Role::Executor, &model(1), 1, [3; 32], &[], 100), Ok(vec![2]));
+		assert_eq!(Agents::available(Role::Executor, &model(1), &[], 100, None), 1);
 		assert_eq!(
-			Agents::select(Role::Executor, &model(1), 2, [3; 32], &[], 100),
+			Agents::select(Role::Executor, &model(1), 1, [3; 32], &[], 100, None),
+			Ok(vec![2])
+		);
+		assert_eq!(
+			Agents::select(Role::Executor, &model(1), 2, [3; 32], &[], 100, None),
 			Err(SelectionError::NotEnoughCandidates { available: 1 })
 		);
 		// Reserved stake cannot be unbonded.
@@ -797,10 +835,10 @@ fn collateral_backs_each_piece_of_open_work_once() {
 		assert_ok!(Agents::unbond(RuntimeOrigin::signed(1), 150));
 		// A slash within the collateral, then the release, leaves the rest reserved and whole.
 		assert_eq!(Agents::slash(&1, 100, None), 100);
-		Agents::note_work_closed(&1, 100);
+		Agents::note_work_closed(&1, 100, 0);
 		assert_eq!(info(1).stake, 100);
 		assert_eq!(info(1).collateral, 100);
-		Agents::note_work_closed(&1, 100);
+		Agents::note_work_closed(&1, 100, 0);
 		assert_eq!((info(1).open_work, info(1).collateral), (0, 0));
 	});
 }
@@ -1056,7 +1094,7 @@ fn first_pick_chi_square_of(draws: u32, exclude: &[u64], restore_seats: bool) ->
 	let seats = Candidates::<Test>::get(Role::Executor, model(1));
 	for i in 0..draws {
 		let seed = sp_io::hashing::blake2_256(&(b"first pick", i).encode());
-		let picked = Agents::select(Role::Executor, &model(1), 1, seed, exclude, 0).unwrap();
+		let picked = Agents::select(Role::Executor, &model(1), 1, seed, exclude, 0, None).unwrap();
 		*counts.entry(picked[0]).or_default() += 1;
 		if restore_seats {
 			Candidates::<Test>::insert(Role::Executor, model(1), seats.clone());
@@ -1093,7 +1131,7 @@ fn the_draw_has_the_law_of_a_scan_of_every_record_whatever_the_seats_hold() {
 		assert_eq!(Agents::slash(&12, 1_500, None), 1_500);
 		// 2,500 of 3,000 reserved by open work: 500 free.
 		register_funded_executor(13, 3_000);
-		assert_ok!(Agents::note_work_opened(&13, 2_500));
+		assert_ok!(Agents::note_work_opened(&13, 2_500, 0));
 		// Silent, with the largest stake.
 		register_funded_executor(14, 5_000);
 		// Paused.
@@ -1165,7 +1203,7 @@ fn silent_stake_never_makes_a_draw_report_too_few_candidates() {
 			Candidates::<Test>::insert(Role::Executor, model(1), seats.clone());
 			let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
 			let (mut picked, reads) =
-				Agents::draw_candidates(Role::Executor, &model(1), 3, &seed, &[], 0)
+				Agents::draw_candidates(Role::Executor, &model(1), 3, &seed, &[], 0, None)
 					.expect("three agents are selectable");
 			picked.sort();
 			assert_eq!(picked, vec![11, 12, 13]);
@@ -1173,7 +1211,7 @@ fn silent_stake_never_makes_a_draw_report_too_few_candidates() {
 			assert!(reads <= 63, "{reads} reads");
 		}
 		assert_eq!(
-			Agents::select(Role::Executor, &model(1), 4, [1; 32], &[], 0),
+			Agents::select(Role::Executor, &model(1), 4, [1; 32], &[], 0, None),
 			Err(SelectionError::NotEnoughCandidates { available: 3 })
 		);
 	});
@@ -1189,7 +1227,7 @@ fn a_draw_reads_the_records_it_lands_on_not_the_whole_set() {
 		for i in 0..50u32 {
 			let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
 			let (picked, reads) =
-				Agents::draw_candidates(Role::Executor, &model(1), 5, &seed, &[], 0).unwrap();
+				Agents::draw_candidates(Role::Executor, &model(1), 5, &seed, &[], 0, None).unwrap();
 			assert_eq!(picked.len(), 5);
 			// Every seat weighs its agent's free stake: every attempt is accepted.
 			assert_eq!(reads, 5);
@@ -1252,7 +1290,7 @@ fn a_draw_completed_by_its_scan_has_the_law_of_a_scan_of_every_record() {
 		assert_eq!(cells, 4);
 		assert!(chi < CHI_SQUARE_0_001[cells - 2], "χ² {chi} over {cells} cells");
 		let (_, reads) =
-			Agents::draw_candidates(Role::Executor, &model(1), 1, &[3; 32], &[], 0).unwrap();
+			Agents::draw_candidates(Role::Executor, &model(1), 1, &[3; 32], &[], 0, None).unwrap();
 		assert!(reads > 19, "the scan completed the draw after {reads} reads");
 	});
 }
@@ -1270,7 +1308,7 @@ fn pausing_takes_every_seat_out_of_the_draw_and_resuming_puts_it_back() {
 			let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
 			// Only agent 2 has a weight: the first point lands on it.
 			assert_eq!(
-				Agents::draw_candidates(Role::Executor, &model(1), 1, &seed, &[], 0),
+				Agents::draw_candidates(Role::Executor, &model(1), 1, &seed, &[], 0, None),
 				Ok((vec![2], 1))
 			);
 		}
@@ -1309,7 +1347,7 @@ fn assert_draws_of_3_read_3_records_of_11_to_14() {
 	for i in 0..50u32 {
 		let seed = sp_io::hashing::blake2_256(&i.to_le_bytes());
 		let (picked, reads) =
-			Agents::draw_candidates(Role::Executor, &model(1), 3, &seed, &[], 0).unwrap();
+			Agents::draw_candidates(Role::Executor, &model(1), 3, &seed, &[], 0, None).unwrap();
 		assert_eq!(picked.len(), 3);
 		assert!(picked.iter().all(|who| (11..15).contains(who)));
 		assert_eq!(reads, 3);
@@ -1326,7 +1364,7 @@ fn silent_stake_is_taken_out_of_the_draws_by_the_first_draw_that_reads_it() {
 		// their seats kept, every draw would land on them and end in a scan.
 		silent_heavyweights_beside(11..15);
 		let (_, first) =
-			Agents::draw_candidates(Role::Executor, &model(1), 3, &[9; 32], &[], 0).unwrap();
+			Agents::draw_candidates(Role::Executor, &model(1), 3, &[9; 32], &[], 0, None).unwrap();
 		assert!(first > 19, "the first draw scanned: {first} reads");
 		// It read every silent record, and emptied every silent seat.
 		let set = Candidates::<Test>::get(Role::Executor, model(1));
@@ -1343,7 +1381,7 @@ fn a_heartbeat_after_silence_restores_every_seat_at_once() {
 		assert_ok!(Agents::heartbeat(RuntimeOrigin::signed(2)));
 		// A draw of two reads both records: agent 1 is silent, its seat in this set emptied.
 		assert_eq!(
-			Agents::select(Role::Executor, &model(1), 2, [5; 32], &[], 0),
+			Agents::select(Role::Executor, &model(1), 2, [5; 32], &[], 0, None),
 			Err(SelectionError::NotEnoughCandidates { available: 1 })
 		);
 		let seat_of_1 = |role, m| {

@@ -33,6 +33,14 @@ impl<T: Config> Pallet<T> {
 				info.collateral.is_zero() || info.open_work > 0,
 				"collateral reserved without open work"
 			);
+			ensure!(
+				info.batch_blocks == 0 || info.open_work > 0,
+				"batch work counted without open work"
+			);
+			ensure!(
+				(1..=agentchain_primitives::agents::MAX_BATCH_SPEED).contains(&info.batch_speed),
+				"a batch speed out of bounds"
+			);
 		}
 		ensure!(agents == AgentCount::<T>::get(), "AgentCount differs from the number of agents");
 		for (operator, owner) in Operators::<T>::iter() {

@@ -96,6 +96,13 @@ pub struct AgentInfo<T: Config> {
 	/// Bonded stake reserved by open work: the most that work can still cost in slashes. It
 	/// cannot be unbonded nor back other work until the work is over.
 	pub collateral: BalanceOf<T>,
+	/// Blocks of work the batches it was drawn for and has not committed yet need of it: a
+	/// draw for another batch counts them ([`BatchWork`](agentchain_primitives::agents::BatchWork)).
+	pub batch_blocks: u32,
+	/// Blocks of the chain's reference batch work its node does in a block, as the agent
+	/// declared it (`set_batch_speed`; 1 until it does): a draw for a batch counts its open
+	/// batches against this many times the batch's commit period.
+	pub batch_speed: u32,
 	/// What happened to the agent's work so far.
 	pub reputation: Reputation,
 	/// The storage deposit held for this record.

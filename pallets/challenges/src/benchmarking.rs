@@ -128,7 +128,7 @@ fn before_last_appeal<T: Config>() -> (TaskId, T::AccountId) {
 	dispute.phase = DisputePhase::Appealable;
 	for seat in dispute.jury.iter() {
 		JurorDuties::<T>::remove(&seat.juror, task);
-		T::AgentRegistry::note_work_closed(&seat.juror, dispute.juror_collateral);
+		T::AgentRegistry::note_work_closed(&seat.juror, dispute.juror_collateral, 0);
 	}
 	dispute.jury = Default::default();
 	let earlier = (Pallet::<T>::jury_size(dispute.round) as usize).min(all.len() / 2);
@@ -484,7 +484,7 @@ mod benchmarks {
 		let collateral = Disputes::<T>::get(task).expect("dispute is open").juror_collateral;
 		let jurors = &all[..j as usize];
 		for juror in jurors {
-			T::AgentRegistry::note_work_opened(juror, collateral).expect("juror can take work");
+			T::AgentRegistry::note_work_opened(juror, collateral, 0).expect("juror can take work");
 		}
 		seat::<T>(task, jurors, &vec![None; j as usize]);
 		let dispute = Disputes::<T>::get(task).expect("dispute is open");
@@ -519,7 +519,7 @@ mod benchmarks {
 		let mut dispute = Disputes::<T>::get(task).expect("the disagreement is disputed");
 		for seat in dispute.jury.iter() {
 			JurorDuties::<T>::remove(&seat.juror, task);
-			T::AgentRegistry::note_work_closed(&seat.juror, dispute.juror_collateral);
+			T::AgentRegistry::note_work_closed(&seat.juror, dispute.juror_collateral, 0);
 		}
 		dispute.jury = Default::default();
 		dispute.verdict = Some(result());
@@ -590,7 +590,7 @@ mod benchmarks {
 		let mut dispute = Disputes::<T>::get(task).expect("the challenge is open");
 		for seat in dispute.jury.iter() {
 			JurorDuties::<T>::remove(&seat.juror, task);
-			T::AgentRegistry::note_work_closed(&seat.juror, dispute.juror_collateral);
+			T::AgentRegistry::note_work_closed(&seat.juror, dispute.juror_collateral, 0);
 		}
 		let verdict = H256::repeat_byte(7);
 		dispute.jury = Default::default();

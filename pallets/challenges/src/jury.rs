@@ -11,6 +11,7 @@ impl<T: Config> Pallet<T> {
 			&dispute.model,
 			&Self::never_jurors(dispute),
 			dispute.juror_collateral,
+			None,
 		);
 		ensure!(available >= Self::jury_size(dispute.round), Error::<T>::NotEnoughJurors);
 		Ok(())
@@ -64,12 +65,13 @@ impl<T: Config> Pallet<T> {
 			seed,
 			&exclude,
 			dispute.juror_collateral,
+			None,
 		);
 		frame_support::storage::with_storage_layer(|| {
 			let jurors = drawn.map_err(|_| Error::<T>::NotEnoughJurors)?;
 			let mut jury = BoundedVec::new();
 			for juror in &jurors {
-				T::AgentRegistry::note_work_opened(juror, dispute.juror_collateral)?;
+				T::AgentRegistry::note_work_opened(juror, dispute.juror_collateral, 0)?;
 				JurorDuties::<T>::insert(juror, task, ());
 				jury.try_push(Seat { juror: juror.clone(), commitment: None, vote: None })
 					.map_err(|_| Error::<T>::NotEnoughJurors)?;
@@ -142,7 +144,7 @@ impl<T: Config> Pallet<T> {
 				},
 			}
 			JurorDuties::<T>::remove(&seat.juror, task);
-			T::AgentRegistry::note_work_closed(&seat.juror, dispute.juror_collateral);
+			T::AgentRegistry::note_work_closed(&seat.juror, dispute.juror_collateral, 0);
 			if dispute.past_jurors.try_push(seat.juror.clone()).is_err() {
 				defensive!("more past jurors than jurors in a dispute");
 			}

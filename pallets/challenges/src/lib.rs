@@ -116,6 +116,7 @@ pub use agentchain_support::{
 };
 
 use agentchain_primitives::duties::{duty_tag, Duty, DutyCheck, DutyError};
+use agentchain_support::deadlines::{entry_weight, HookWeights};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -627,28 +628,13 @@ pub mod pallet {
 		/// charged what it did, for as long as the costliest could still fit in
 		/// [`Config::MaxDeadlineWeight`]: never more than that, whatever is due.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let most = Self::transition_weight().saturating_add(Self::queue_entry_weight());
-			let budget =
-				T::MaxDeadlineWeight::get().saturating_sub(Self::hook_overhead(MAX_BLOCKS_PER_RUN));
-			let mut used = Weight::zero();
-			let fits = |used: Weight| used.saturating_add(most).all_lte(budget);
-			let (_, blocks) = if fits(used) {
-				Queue::<T>::process_due(
-					now,
-					T::MaxDeadlinesPerBlock::get(),
-					MAX_BLOCKS_PER_RUN,
-					|_, task| {
-						used = used
-							.saturating_add(Self::process_deadline(task, now))
-							.saturating_add(Self::queue_entry_weight());
-						fits(used)
-					},
-				)
-			} else {
-				defensive!("MaxDeadlineWeight holds no transition: no deadline is processed");
-				(0, 0)
-			};
-			Self::hook_overhead(blocks).saturating_add(used)
+			Queue::<T>::run_hook(
+				now,
+				T::MaxDeadlinesPerBlock::get(),
+				MAX_BLOCKS_PER_RUN,
+				&Self::hook_weights(),
+				|task| Self::process_deadline(task, now),
+			)
 		}
 
 		/// Records whether this block was full, for deadlines that fell in it.
@@ -674,11 +660,10 @@ pub mod pallet {
 			// taking.
 			assert!(!T::CongestionGrace::get().is_zero(), "CongestionGrace must be positive");
 			assert!(T::MaxDeadlinesPerBlock::get() > 0, "MaxDeadlinesPerBlock must be positive");
-			let one = Self::hook_overhead(MAX_BLOCKS_PER_RUN)
-				.saturating_add(Self::transition_weight())
-				.saturating_add(Self::queue_entry_weight());
 			assert!(
-				one.all_lte(T::MaxDeadlineWeight::get()),
+				Self::hook_weights()
+					.most(1, MAX_BLOCKS_PER_RUN)
+					.all_lte(T::MaxDeadlineWeight::get()),
 				"MaxDeadlineWeight must hold the costliest transition"
 			);
 			assert!(!T::CommitPeriod::get().is_zero(), "CommitPeriod must be positive");
@@ -1091,7 +1076,7 @@ pub mod pallet {
 		#[pallet::call_index(4)]
 		// The costliest transition, with its queue entry taken out.
 		#[pallet::weight(
-			Pallet::<T>::transition_weight().saturating_add(Pallet::<T>::queue_entry_weight())
+			Pallet::<T>::transition_weight().saturating_add(entry_weight(T::DbWeight::get()))
 		)]
 		pub fn advance(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
 			ensure_signed(origin)?;
@@ -1872,9 +1857,7 @@ impl<T: Config> Pallet<T> {
 	/// when [`Config::MaxDeadlinesPerBlock`] of the costliest transition, each with its queue
 	/// entry, after looking at as many blocks of the queue as a run may, weigh less.
 	pub fn max_hook_weight() -> Weight {
-		let per_dispute = Self::transition_weight().saturating_add(Self::queue_entry_weight());
-		let count = Self::hook_overhead(MAX_BLOCKS_PER_RUN)
-			.saturating_add(per_dispute.saturating_mul(T::MaxDeadlinesPerBlock::get().into()));
+		let count = Self::hook_weights().most(T::MaxDeadlinesPerBlock::get(), MAX_BLOCKS_PER_RUN);
 		let budget = T::MaxDeadlineWeight::get();
 		Weight::from_parts(
 			count.ref_time().min(budget.ref_time()),
@@ -1882,19 +1865,14 @@ impl<T: Config> Pallet<T> {
 		)
 	}
 
-	/// What the deadline hook weighs besides its transitions, having looked at `blocks` blocks
-	/// of the queue (two key reads each at most): its idle run and `on_finalize`'s record of
-	/// whether the block was full.
-	fn hook_overhead(blocks: u32) -> Weight {
-		let db = T::DbWeight::get();
-		T::WeightInfo::on_initialize_idle()
-			.saturating_add(db.reads_writes(1, 1))
-			.saturating_add(db.reads(2 * u64::from(blocks)))
-	}
-
-	/// Taking one entry out of the deadline queue: its key read (two for a block's last) and
-	/// its removal.
-	fn queue_entry_weight() -> Weight {
-		T::DbWeight::get().reads_writes(2, 1)
+	/// What the deadline hook weighs: its idle run and its costliest transition, within
+	/// [`Config::MaxDeadlineWeight`].
+	pub(crate) fn hook_weights() -> HookWeights {
+		HookWeights {
+			idle: T::WeightInfo::on_initialize_idle(),
+			transition: Self::transition_weight(),
+			limit: T::MaxDeadlineWeight::get(),
+			db: T::DbWeight::get(),
+		}
 	}
 }

@@ -884,6 +884,7 @@ fn a_deferred_jury_draw_is_seeded_by_the_block_it_runs_in_and_never_by_a_call() 
 				seed,
 				&Challenges::never_jurors(&open),
 				open.juror_collateral,
+				None,
 			)
 			.unwrap();
 			jury.sort();
@@ -914,9 +915,7 @@ fn the_deadline_hook_stays_within_its_weight_budget_and_defers_the_rest() {
 		let due = dispute(tasks[0]).phase_ends;
 		assert!(tasks.iter().all(|task| dispute(*task).phase_ends == due));
 		// Room for one costliest transition and its queue entry, after the overhead.
-		let budget = Challenges::hook_overhead(MAX_BLOCKS_PER_RUN)
-			.saturating_add(Challenges::transition_weight())
-			.saturating_add(Challenges::queue_entry_weight());
+		let budget = Challenges::hook_weights().most(1, MAX_BLOCKS_PER_RUN);
 		MaxDeadlineWeight::set(budget);
 		for (block, drawn) in [(due, 1), (due + 1, 2), (due + 2, 3)] {
 			System::set_block_number(block);
@@ -934,8 +933,8 @@ fn the_deadline_hook_stays_within_its_weight_budget_and_defers_the_rest() {
 			assert_ok!(Challenges::challenge(RuntimeOrigin::signed(2), *task, BOND));
 		}
 		let due = dispute(more[0]).phase_ends;
-		let draw =
-			<() as crate::WeightInfo>::draw_jury().saturating_add(Challenges::queue_entry_weight());
+		let draw = <() as crate::WeightInfo>::draw_jury()
+			.saturating_add(Challenges::hook_weights().entry());
 		assert!(draw.all_lt(Challenges::transition_weight()));
 		MaxDeadlineWeight::set(budget.saturating_add(draw.saturating_mul(2)));
 		System::set_block_number(due);

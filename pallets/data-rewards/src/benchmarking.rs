@@ -371,7 +371,7 @@ mod benchmarks {
 			let curator: T::AccountId = account("curator", i, SEED);
 			T::AgentRegistry::register_for_benchmark(&curator, ModelId::zero(), Role::Curator);
 			let id = dataset::<T>(&owner);
-			T::AgentRegistry::note_work_opened(&curator, collateral)
+			T::AgentRegistry::note_work_opened(&curator, collateral, 0)
 				.expect("curator has free stake");
 			Attestations::<T>::insert(0, (id, curator), Attestation { score: 0, collateral });
 			FinalScores::<T>::insert(0, id, MAX_SCORE);

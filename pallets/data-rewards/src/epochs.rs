@@ -158,6 +158,6 @@ impl<T: Config> Pallet<T> {
 				});
 			}
 		}
-		T::AgentRegistry::note_work_closed(curator, attestation.collateral);
+		T::AgentRegistry::note_work_closed(curator, attestation.collateral, 0);
 	}
 }

@@ -828,7 +828,7 @@ pub mod pallet {
 			ensure!(!Attestations::<T>::contains_key(epoch, &key), Error::<T>::AlreadyAttested);
 
 			let collateral = T::CurationPenalty::get();
-			T::AgentRegistry::note_work_opened(&curator, collateral)
+			T::AgentRegistry::note_work_opened(&curator, collateral, 0)
 				.map_err(|_| Error::<T>::InsufficientFreeStake)?;
 
 			Self::settle(dataset, &mut info.ledger, epoch);

@@ -206,12 +206,12 @@ mod benchmarks {
 		for n in 0..c {
 			let member: T::AccountId = account("executor", n, SEED);
 			let free = T::AgentRegistry::free_stake_of(&member);
-			T::AgentRegistry::note_work_opened(&member, free).expect("the stake is free");
+			T::AgentRegistry::note_work_opened(&member, free, 0).expect("the stake is free");
 		}
 		let requester = requester::<T>();
 		let collateral = Pallet::<T>::executor_collateral(fee::<T>() / r.into());
 		assert_eq!(
-			T::AgentRegistry::has_available(Role::Executor, &model(), r, &[], collateral),
+			T::AgentRegistry::has_available(Role::Executor, &model(), r, &[], collateral, None),
 			(true, r + c),
 			"the check reads the c members passed over and the r found"
 		);

@@ -208,8 +208,12 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 				let reduced = task.collateral.saturating_sub(slash);
 				for assignment in task.assignments.iter() {
 					if AssignedTasks::<T>::contains_key(&assignment.executor, id) {
-						T::AgentRegistry::note_work_closed(&assignment.executor, task.collateral);
-						if T::AgentRegistry::note_work_opened(&assignment.executor, reduced)
+						T::AgentRegistry::note_work_closed(
+							&assignment.executor,
+							task.collateral,
+							0,
+						);
+						if T::AgentRegistry::note_work_opened(&assignment.executor, reduced, 0)
 							.is_err()
 						{
 							defensive!("an item slash left less stake than the batch's collateral");
@@ -243,8 +247,9 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 				let reduced = task.collateral.saturating_sub(slash);
 				for assignment in task.assignments.iter().filter(|a| accused.contains(&&a.executor))
 				{
-					T::AgentRegistry::note_work_closed(&assignment.executor, task.collateral);
-					if T::AgentRegistry::note_work_opened(&assignment.executor, reduced).is_err() {
+					T::AgentRegistry::note_work_closed(&assignment.executor, task.collateral, 0);
+					if T::AgentRegistry::note_work_opened(&assignment.executor, reduced, 0).is_err()
+					{
 						defensive!("an item slash left less stake than the batch's collateral");
 					}
 				}

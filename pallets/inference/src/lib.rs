@@ -89,7 +89,7 @@ mod views;
 pub mod weights;
 
 pub use agentchain_primitives::{
-	agents::{AgentRegistry, Outcome, Role},
+	agents::{AgentRegistry, BatchWork, Outcome, Role},
 	inference::{
 		AfterDifference, BatchItems, BatchTerms, DisputeHandler, DisputedTask, InferenceTasks,
 		ItemJudgment, OffchainExecution, OnTaskFinalised, ProtocolFlow, ProtocolTreasury,
@@ -105,6 +105,7 @@ pub use agentchain_support::{
 pub use types::*;
 
 use agentchain_primitives::duties::{duty_tag, Duty, DutyCheck, DutyError};
+use agentchain_support::deadlines::HookWeights;
 pub use weights::WeightInfo;
 
 use alloc::{collections::btree_set::BTreeSet, vec::Vec};
@@ -792,33 +793,18 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Makes the transitions of at most [`Config::MaxDeadlinesPerBlock`] due tasks, each
+		/// charged what it did, for as long as the costliest could still fit in
+		/// [`Config::MaxDeadlineWeight`]: a block takes as many draws or comparisons as its
+		/// budget holds, whatever their number, and never more than the budget whatever is due.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			// Each transition is charged what it did, not the costliest one, and the hook takes
-			// due tasks for as long as the costliest could still fit in `MaxDeadlineWeight`: a
-			// block takes as many draws or comparisons as its budget holds, whatever their
-			// number, and never more than the budget whatever is due.
-			let most = Self::transition_weight().saturating_add(Self::queue_entry_weight());
-			let budget =
-				T::MaxDeadlineWeight::get().saturating_sub(Self::hook_overhead(MAX_BLOCKS_PER_RUN));
-			let mut used = Weight::zero();
-			let fits = |used: Weight| used.saturating_add(most).all_lte(budget);
-			let (_, blocks) = if fits(used) {
-				Queue::<T>::process_due(
-					now,
-					T::MaxDeadlinesPerBlock::get(),
-					MAX_BLOCKS_PER_RUN,
-					|_, task| {
-						used = used
-							.saturating_add(Self::process_deadline(task, now))
-							.saturating_add(Self::queue_entry_weight());
-						fits(used)
-					},
-				)
-			} else {
-				defensive!("MaxDeadlineWeight holds no transition: no deadline is processed");
-				(0, 0)
-			};
-			Self::hook_overhead(blocks).saturating_add(used)
+			Queue::<T>::run_hook(
+				now,
+				T::MaxDeadlinesPerBlock::get(),
+				MAX_BLOCKS_PER_RUN,
+				&Self::hook_weights(),
+				|task| Self::process_deadline(task, now),
+			)
 		}
 
 		/// Records whether this block was full, for deadlines that fell in it.
@@ -978,6 +964,7 @@ pub mod pallet {
 				redundancy,
 				&exclude,
 				collateral,
+				Self::batch_work_of(items, &params, commit_period),
 			);
 			// Refused: charged for the records read, every one counted as passed over, and no
 			// hold (`held` is 1 when the fee and deposit were held, 0 when they were prepaid).
@@ -996,6 +983,7 @@ pub mod pallet {
 					terms.jurors_needed.saturating_add(redundancy),
 					&exclude,
 					terms.juror_collateral,
+					None,
 				);
 				records_read = records_read.saturating_add(read);
 				ensure!(enough, Error::<T>::NotEnoughJurors.with_weight(charged(records_read, 0)));
@@ -1068,13 +1056,23 @@ pub mod pallet {
 		#[pallet::call_index(1)]
 		// Operational: a duty with a deadline, kept out of the share of the block ordinary
 		// traffic can fill (only assigned executors pass the runtime's validation).
-		#[pallet::weight((T::WeightInfo::commit(), DispatchClass::Operational))]
-		pub fn commit(origin: OriginFor<T>, task: TaskId, commitment: H256) -> DispatchResult {
+		#[pallet::weight((Pallet::<T>::commit_weight(), DispatchClass::Operational))]
+		pub fn commit(
+			origin: OriginFor<T>,
+			task: TaskId,
+			commitment: H256,
+		) -> DispatchResultWithPostInfo {
 			let (mut record, executor, index, now) =
 				Self::executor_in_phase(origin, task, TaskStatus::Assigned)?;
+			let blocks = Self::batch_blocks_held(&record, &executor);
 			let assignment = record.assignments.get_mut(index).ok_or(Error::<T>::NotAssigned)?;
 			ensure!(assignment.commitment.is_none(), Error::<T>::AlreadyCommitted);
 			assignment.commitment = Some(commitment);
+			// The batch's work is done: it no longer counts against the executor's next ones.
+			let batch = blocks > 0;
+			if batch {
+				T::AgentRegistry::note_batch_work_done(&executor, blocks);
+			}
 			Self::deposit_event(Event::ResultCommitted { task, executor });
 
 			if record.assignments.iter().all(|a| a.commitment.is_some()) {
@@ -1082,7 +1080,8 @@ pub mod pallet {
 				Self::start_reveal_phase(task, &mut record, now);
 			}
 			Tasks::<T>::insert(task, record);
-			Ok(())
+			// A single task's commit is charged its benchmark alone (no record released).
+			Ok((!batch).then(T::WeightInfo::commit).into())
 		}
 
 		/// Reveal a committed result: the output hash, the salt, and the output inline (at most
@@ -1379,17 +1378,24 @@ impl<T: Config> Pallet<T> {
 		params: &TaskParams,
 	) -> Result<(BlockNumberFor<T>, BlockNumberFor<T>), DispatchError> {
 		let Some(items) = items else { return Ok((Zero::zero(), T::MaxCommitPeriod::get())) };
-		let items = u64::from(items);
-		let calls = items.div_ceil(u64::from(T::ItemsPerBlock::get().max(1)));
-		let tokens = items
-			.saturating_mul(params.max_tokens.into())
-			.div_ceil(u64::from(T::TokensPerBlock::get().max(1)));
-		let needed = calls.saturating_add(tokens);
+		let needed = Self::batch_blocks(items, params);
 		let max_batch: u64 = T::MaxBatchCommitPeriod::get().saturated_into();
 		ensure!(needed <= max_batch, Error::<T>::InvalidBatchSize);
 		let max_task: u64 = T::MaxCommitPeriod::get().saturated_into();
 		let longest = needed.saturating_mul(2).max(max_task).min(max_batch);
 		Ok((needed.saturated_into(), longest.saturated_into()))
+	}
+
+	/// The blocks of an executor's work a batch of `items` with `params` needs: one for every
+	/// [`Config::ItemsPerBlock`] items and for every [`Config::TokensPerBlock`] tokens its items
+	/// may ask.
+	pub fn batch_blocks(items: u32, params: &TaskParams) -> u64 {
+		let items = u64::from(items);
+		let calls = items.div_ceil(u64::from(T::ItemsPerBlock::get().max(1)));
+		let tokens = items
+			.saturating_mul(params.max_tokens.into())
+			.div_ceil(u64::from(T::TokensPerBlock::get().max(1)));
+		calls.saturating_add(tokens)
 	}
 
 	/// The slash of a batch's root found wrong on one item, for a fee share of `share` over
@@ -1488,24 +1494,26 @@ impl<T: Config> Pallet<T> {
 	/// costliest, after looking at `blocks` blocks of it. What it charges is what its
 	/// transitions did, and never more than [`Config::MaxDeadlineWeight`].
 	pub fn hook_weight(count: u32, blocks: u32) -> Weight {
-		let per_task = Self::transition_weight().saturating_add(Self::queue_entry_weight());
-		Self::hook_overhead(blocks).saturating_add(per_task.saturating_mul(count.into()))
+		Self::hook_weights().most(count, blocks)
 	}
 
-	/// What the deadline hook weighs besides its transitions, having looked at `blocks` blocks
-	/// of the queue (two key reads each at most): its idle run and `on_finalize`'s record of
-	/// whether the block was full.
-	fn hook_overhead(blocks: u32) -> Weight {
-		let db = T::DbWeight::get();
-		T::WeightInfo::on_initialize_idle()
-			.saturating_add(db.reads_writes(1, 1))
-			.saturating_add(db.reads(2 * u64::from(blocks)))
+	/// What the deadline hook weighs: its idle run and its costliest transition, within
+	/// [`Config::MaxDeadlineWeight`].
+	fn hook_weights() -> HookWeights {
+		HookWeights {
+			idle: T::WeightInfo::on_initialize_idle(),
+			transition: Self::transition_weight(),
+			limit: T::MaxDeadlineWeight::get(),
+			db: T::DbWeight::get(),
+		}
 	}
 
-	/// Taking one entry out of the deadline queue: its key read (two for a block's last) and
-	/// its removal.
-	fn queue_entry_weight() -> Weight {
-		T::DbWeight::get().reads_writes(2, 1)
+	/// The weight `commit` declares: its benchmark (the last of the most executors of a task
+	/// commits, which starts the reveal phase) and, for a batch, its executor's record read and
+	/// written to release the blocks of work it counted (a single task's commit is refunded
+	/// those).
+	pub fn commit_weight() -> Weight {
+		T::WeightInfo::commit().saturating_add(T::DbWeight::get().reads_writes(1, 1))
 	}
 
 	/// The weight `advance` declares: finalising a revealed task, or the costliest transition,

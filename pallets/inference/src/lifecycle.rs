@@ -26,6 +26,42 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// The executor's time a batch takes, which its draw counts against each executor's open
+	/// batches: its shortest commit period (the blocks of work its items need,
+	/// [`Self::batch_blocks`]), within its commit period. `None` for a single task. Recomputed
+	/// from the task where it is released: a runtime that changes `ItemsPerBlock` or
+	/// `TokensPerBlock` releases, for the batches drawn before it, other counts than were added
+	/// (saturating; an executor with no open work counts none).
+	pub(crate) fn batch_work(task: &TaskInfo<T>) -> Option<BatchWork> {
+		Self::batch_work_of(Self::batch_items(&task.input), &task.params, task.commit_period)
+	}
+
+	/// [`Self::batch_work`] of a batch of `items` (`None`: a single task) with `params` and
+	/// `commit_period`.
+	pub(crate) fn batch_work_of(
+		items: Option<u32>,
+		params: &TaskParams,
+		commit_period: BlockNumberFor<T>,
+	) -> Option<BatchWork> {
+		Some(BatchWork {
+			blocks: Self::batch_blocks(items?, params).saturated_into(),
+			within: commit_period.saturated_into(),
+		})
+	}
+
+	/// The blocks of batch work an executor's assignment still counts in its record: the
+	/// batch's until the executor committed, none after (nor for a single task).
+	pub(crate) fn batch_blocks_held(task: &TaskInfo<T>, executor: &T::AccountId) -> u32 {
+		let running = task
+			.assignments
+			.iter()
+			.any(|a| &a.executor == executor && a.commitment.is_none());
+		match Self::batch_work(task) {
+			Some(work) if running => work.blocks,
+			_ => 0,
+		}
+	}
+
 	/// The fee share of one executor.
 	pub(crate) fn share(task: &TaskInfo<T>) -> BalanceOf<T> {
 		task.fee / BalanceOf::<T>::from(task.redundancy.max(1))
@@ -68,12 +104,14 @@ impl<T: Config> Pallet<T> {
 			seed,
 			&exclude,
 			task.collateral,
+			Self::batch_work(task),
 		);
+		let blocks = Self::batch_work(task).map_or(0, |work| work.blocks);
 		frame_support::storage::with_storage_layer(|| {
 			let executors = drawn.map_err(|_| Error::<T>::NoExecutors)?;
 			let mut assignments = BoundedVec::new();
 			for executor in &executors {
-				T::AgentRegistry::note_work_opened(executor, task.collateral)?;
+				T::AgentRegistry::note_work_opened(executor, task.collateral, blocks)?;
 				AssignedTasks::<T>::insert(executor, id, ());
 				assignments
 					.try_push(Assignment::<T> {
@@ -188,10 +226,13 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Ends an executor's part in a task, releasing its collateral.
+	/// Ends an executor's part in a task, releasing its collateral, and for a batch it had not
+	/// committed to, the blocks of work it counted. Call it before the executor's assignment
+	/// is removed from `task`.
 	pub(crate) fn release_executor(id: TaskId, task: &TaskInfo<T>, executor: &T::AccountId) {
 		if AssignedTasks::<T>::take(executor, id).is_some() {
-			T::AgentRegistry::note_work_closed(executor, task.collateral);
+			let blocks = Self::batch_blocks_held(task, executor);
+			T::AgentRegistry::note_work_closed(executor, task.collateral, blocks);
 		}
 	}
 

@@ -60,6 +60,8 @@ fn commit(signer: u64, executor: u64, id: TaskId, output: &[u8]) -> DispatchResu
 		id,
 		commitment_of(&hash(output), &salt(executor as u8), &executor),
 	)
+	.map(|_| ())
+	.map_err(|e| e.error)
 }
 
 fn reveal(signer: u64, executor: u64, id: TaskId, output: &[u8]) -> DispatchResult {
@@ -744,7 +746,7 @@ fn a_submission_is_charged_for_the_candidate_records_it_read() {
 		assert_eq!(submit(3).1, Some(<() as WeightInfo>::submit_task(3, len, 0, 1)));
 		// 11 and 12 have no free stake: read and passed over.
 		for busy in [11, 12] {
-			assert_ok!(Agents::note_work_opened(&busy, Agents::free_stake_of(&busy)));
+			assert_ok!(Agents::note_work_opened(&busy, Agents::free_stake_of(&busy), 0));
 		}
 		assert_eq!(submit(1).1, Some(<() as WeightInfo>::submit_task(1, len, 2, 1)));
 		assert!(<() as WeightInfo>::submit_task(1, len, 2, 1).all_lt(full));
@@ -974,7 +976,8 @@ fn a_deferred_draw_is_seeded_by_the_block_it_runs_in_and_never_by_a_call() {
 		let drawn_from = |block: u64| {
 			let seed = TestRandomness::random_at(&(b"inference/assign", id, 0u32).encode(), block)
 				.unwrap();
-			Agents::select(Role::Executor, &model(), 1, seed, &[1], task(id).collateral).unwrap()
+			Agents::select(Role::Executor, &model(), 1, seed, &[1], task(id).collateral, None)
+				.unwrap()
 		};
 		let expected = drawn_from(late);
 		// The hash of the block before the draw was due: known to all by now.

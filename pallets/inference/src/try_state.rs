@@ -70,11 +70,24 @@ impl<T: Config> Pallet<T> {
 			);
 			ensure!(apart <= deposited, "deposits held apart exceed the tasks' deposits");
 		}
+		let mut batch_blocks = alloc::collections::BTreeMap::<T::AccountId, u32>::new();
 		for (executor, id, ()) in AssignedTasks::<T>::iter() {
 			let task = Tasks::<T>::get(id).ok_or("an executor is assigned a task that is gone")?;
 			ensure!(
 				task.assignments.iter().any(|a| a.executor == executor),
 				"an executor is indexed for a task it is not assigned to"
+			);
+			let held = Self::batch_blocks_held(&task, &executor);
+			let sum = batch_blocks.entry(executor).or_default();
+			*sum = sum.saturating_add(held);
+		}
+		// The batch work counted for an executor is at most that of the batches it has not
+		// committed to (less for batches drawn before the count was kept): none is left
+		// behind by a batch it is done with.
+		for (executor, held) in batch_blocks {
+			ensure!(
+				T::AgentRegistry::batch_blocks_of(&executor) <= held,
+				"an executor is counted batch work it does not have"
 			);
 		}
 		// What item disputes record, only for batches: the items found wrong of its executors,

@@ -22,8 +22,55 @@
 
 use codec::FullCodec;
 use core::marker::PhantomData;
-use frame_support::storage::{IterableStorageDoubleMap, StorageDoubleMap, StorageValue};
+use frame_support::{
+	storage::{IterableStorageDoubleMap, StorageDoubleMap, StorageValue},
+	weights::{RuntimeDbWeight, Weight},
+};
 use sp_runtime::traits::{One, Saturating};
+
+/// What a pallet's deadline hook ([`DeadlineQueue::run_hook`]) weighs, from the pallet's
+/// benchmarks and configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct HookWeights {
+	/// The hook with nothing due (its benchmark).
+	pub idle: Weight,
+	/// The costliest transition a due entry may make.
+	pub transition: Weight,
+	/// The most the hook may weigh in a block.
+	pub limit: Weight,
+	/// The runtime's database weights.
+	pub db: RuntimeDbWeight,
+}
+
+impl HookWeights {
+	/// What the hook weighs besides its transitions, having looked at `blocks` blocks of the
+	/// queue (two key reads each at most): its idle run, and the pallet's `on_finalize` record
+	/// of whether the block was full (one item read and written).
+	pub fn overhead(&self, blocks: u32) -> Weight {
+		self.idle
+			.saturating_add(self.db.reads_writes(1, 1))
+			.saturating_add(self.db.reads(2 * u64::from(blocks)))
+	}
+
+	/// Taking one entry out of the queue: its key read (two for a block's last) and its
+	/// removal.
+	pub fn entry(&self) -> Weight {
+		entry_weight(self.db)
+	}
+
+	/// The most the hook weighs for `count` transitions, each the costliest, after looking at
+	/// `blocks` blocks of the queue.
+	pub fn most(&self, count: u32, blocks: u32) -> Weight {
+		let per_entry = self.transition.saturating_add(self.entry());
+		self.overhead(blocks).saturating_add(per_entry.saturating_mul(count.into()))
+	}
+}
+
+/// Taking one entry out of a deadline queue with database weights `db`: its key read (two for a
+/// block's last) and its removal.
+pub fn entry_weight(db: RuntimeDbWeight) -> Weight {
+	db.reads_writes(2, 1)
+}
 
 /// The deadline queue kept in `Entries` (a double map `(block, id) → ()`) and `Cursor` (a
 /// value query holding the earliest block that may still hold entries).
@@ -134,6 +181,36 @@ where
 		}
 		Cursor::put(cursor);
 		(blocks, entries)
+	}
+
+	/// A pallet's deadline hook at block `now`: takes due entries (at most `max_items`, looking
+	/// at most at `max_blocks` blocks) and makes each one's transition, charged what it did, for
+	/// as long as the costliest could still fit in `weights.limit` with the hook's overhead:
+	/// a block takes as many transitions as its budget holds, whatever their number, and never
+	/// weighs more than the limit, whatever is due. Returns what the hook weighed.
+	///
+	/// A limit that does not hold one costliest transition takes none (the pallets' integrity
+	/// tests refuse such a configuration).
+	pub fn run_hook(
+		now: BlockNumber,
+		max_items: u32,
+		max_blocks: u32,
+		weights: &HookWeights,
+		mut transition: impl FnMut(Id) -> Weight,
+	) -> Weight {
+		let per_entry = weights.transition.saturating_add(weights.entry());
+		let budget = weights.limit.saturating_sub(weights.overhead(max_blocks));
+		let fits = |used: Weight| used.saturating_add(per_entry).all_lte(budget);
+		let mut used = Weight::zero();
+		if !fits(used) {
+			frame_support::defensive!("the deadline hook's limit holds no transition");
+			return weights.overhead(0);
+		}
+		let (_, blocks) = Self::process_due(now, max_items, max_blocks, |_, id| {
+			used = used.saturating_add(transition(id)).saturating_add(weights.entry());
+			fits(used)
+		});
+		weights.overhead(blocks).saturating_add(used)
 	}
 
 	/// The earliest block that may still hold entries.
@@ -296,6 +373,52 @@ mod tests {
 			assert_eq!(Q::process_due(80, 10, 16, |_, _| true), (0, 16));
 			assert_eq!(Q::process_due(80, 10, 16, |_, _| true), (1, 8));
 			assert_eq!(Q::cursor(), 81);
+		});
+	}
+
+	/// The hook takes transitions charged what each did while the costliest still fits: with a
+	/// limit of two costliest, cheap transitions fill it further; it never weighs more than the
+	/// limit, defers the rest in order, and takes none under a limit that holds no transition.
+	#[test]
+	fn the_hook_takes_what_its_limit_holds_and_defers_the_rest() {
+		sp_io::TestExternalities::default().execute_with(|| {
+			let weights = HookWeights {
+				idle: Weight::from_parts(1_000, 0),
+				transition: Weight::from_parts(10_000, 0),
+				limit: Weight::zero(),
+				db: RuntimeDbWeight { read: 100, write: 200 },
+			};
+			let limit = weights.most(2, 16);
+			let weights = HookWeights { limit, ..weights };
+			for id in 0..8 {
+				Q::schedule(&id, 5);
+			}
+			let run = |cost: u64| {
+				let mut taken = alloc::vec::Vec::new();
+				let used = Q::run_hook(5, 100, 16, &weights, |id| {
+					taken.push(id);
+					Weight::from_parts(cost, 0)
+				});
+				assert!(used.all_lte(limit), "{used} > {limit}");
+				taken
+			};
+			// Each at the costliest: two.
+			assert_eq!(run(10_000).len(), 2);
+			// Each a fifth of it: room for the costliest after each of the first four (and
+			// every entry's removal).
+			assert_eq!(run(2_000).len(), 5);
+			assert_eq!(Q::all().len(), 1, "the rest stays queued");
+			// A limit that does not hold one transition takes none (a broken invariant: in a
+			// debug build, `defensive!` panics).
+			#[cfg(not(debug_assertions))]
+			{
+				let tight = HookWeights {
+					limit: weights.most(1, 16) - Weight::from_parts(1, 0),
+					..weights
+				};
+				assert_eq!(Q::run_hook(5, 100, 16, &tight, |_| Weight::zero()), tight.overhead(0));
+				assert_eq!(Q::all().len(), 1);
+			}
 		});
 	}
 }

@@ -18,11 +18,11 @@ type Agents = pallet_agents::Pallet<Runtime>;
 type Inference = pallet_inference::Pallet<Runtime>;
 
 #[test]
-fn this_runtime_is_spec_128_and_stores_the_agent_registry_in_version_3() {
-	assert_eq!(VERSION.spec_version, 128);
+fn this_runtime_is_spec_129_and_stores_the_agent_registry_in_version_4() {
+	assert_eq!(VERSION.spec_version, 129);
 	with_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
-		assert_eq!(Agents::on_chain_storage_version(), 3);
-		assert_eq!(Agents::in_code_storage_version(), 3);
+		assert_eq!(Agents::on_chain_storage_version(), 4);
+		assert_eq!(Agents::in_code_storage_version(), 4);
 	});
 }
 
@@ -89,7 +89,7 @@ fn upgrading_from_spec_105_keeps_stakes_and_open_tasks_and_counts_misses_from_th
 		// What a node runs in the first block of the new runtime.
 		Executive::execute_on_runtime_upgrade();
 
-		assert_eq!(Agents::on_chain_storage_version(), 3);
+		assert_eq!(Agents::on_chain_storage_version(), 4);
 		assert_eq!(Registry::<Runtime>::get(&bob), Some(before.clone()));
 		assert_eq!(
 			Candidates::<Runtime>::get(Role::Executor, model).into_inner(),

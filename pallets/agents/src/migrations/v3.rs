@@ -9,6 +9,7 @@
 //! block's normal share; such a chain needs this migration as a multi-block one.
 
 use crate::{BalanceOf, Candidate, CandidateOf, Candidates, Config, Pallet, Registry};
+use codec::DecodeAll;
 use frame_support::{
 	migrations::VersionedMigration,
 	traits::{Get, UncheckedOnRuntimeUpgrade},
@@ -41,6 +42,18 @@ pub mod v2 {
 	>;
 }
 
+/// The bonded stake in the record of `agent`, read in the layout of versions 2 and 3 or in the
+/// current one: a chain on version 2 has its records in the first (the version 3 → 4 migration,
+/// run after this one, rewrites them), a chain upgraded from version 1 in the same upgrade in the
+/// second (the version 1 → 2 migration writes the current layout).
+fn stake_of<T: Config>(agent: &T::AccountId) -> Option<BalanceOf<T>> {
+	let raw = frame_support::storage::unhashed::get_raw(&Registry::<T>::hashed_key_for(agent))?;
+	super::v4::v3::AgentInfo::<T>::decode_all(&mut &raw[..])
+		.map(|info| info.stake)
+		.or_else(|_| crate::AgentInfo::<T>::decode_all(&mut &raw[..]).map(|info| info.stake))
+		.ok()
+}
+
 /// The weight of migrating `sets` candidate sets of `members` members in all.
 pub fn weight_for<T: Config>(sets: u64, members: u64) -> Weight {
 	<T as frame_system::Config>::DbWeight::get().reads_writes(sets.saturating_add(members), sets)
@@ -59,8 +72,8 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
 			let seated: alloc::vec::Vec<CandidateOf<T>> = old
 				.into_iter()
 				.filter_map(|agent| {
-					let stake: BalanceOf<T> = match Registry::<T>::get(&agent) {
-						Some(info) => info.stake,
+					let stake: BalanceOf<T> = match stake_of::<T>(&agent) {
+						Some(stake) => stake,
 						None => {
 							log::warn!(
 								target: crate::LOG_TARGET,
@@ -120,9 +133,7 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
 				"a candidate set's members changed in the migration"
 			);
 			for seat in set.iter() {
-				let stake = Registry::<T>::get(&seat.agent)
-					.map(|info| info.stake)
-					.unwrap_or_else(Zero::zero);
+				let stake = stake_of::<T>(&seat.agent).unwrap_or_else(Zero::zero);
 				frame_support::ensure!(
 					seat.weight == stake,
 					"a seat was not weighted with its agent's stake"
@@ -208,6 +219,41 @@ mod tests {
 			let after: alloc::vec::Vec<_> = Candidates::<Test>::iter().collect();
 			MigrateV2ToV3::<Test>::on_runtime_upgrade();
 			assert_eq!(Candidates::<Test>::iter().collect::<alloc::vec::Vec<_>>(), after);
+		});
+	}
+
+	/// A chain on version 2 keeps its records in the layout of versions 2 and 3 until the
+	/// version 3 → 4 migration, which runs after this one in the same upgrade: the seats are
+	/// weighted from those records (read in the current layout, they decoded as none, and
+	/// every member was dropped), and the records read after both migrations.
+	#[test]
+	fn records_in_the_version_3_layout_weight_the_seats_and_migrate_after() {
+		new_test_ext().execute_with(|| {
+			let sets = version_2_sets();
+			for who in [1u64, 2] {
+				let info = Registry::<Test>::get(who).unwrap();
+				frame_support::storage::unhashed::put(
+					&Registry::<Test>::hashed_key_for(who),
+					&super::super::v4::v3::AgentInfo::<Test>::from(info),
+				);
+			}
+			assert!(Registry::<Test>::get(1).is_none(), "not the current layout");
+
+			MigrateV2ToV3::<Test>::on_runtime_upgrade();
+
+			for (role, model, members) in &sets {
+				let seated: alloc::vec::Vec<(u64, u64)> = Candidates::<Test>::get(role, model)
+					.iter()
+					.map(|seat| (seat.agent, seat.weight))
+					.collect();
+				let expected: alloc::vec::Vec<(u64, u64)> =
+					members.iter().map(|who| (*who, if *who == 1 { 400 } else { 650 })).collect();
+				assert_eq!(seated, expected);
+			}
+			super::super::v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
+			assert_eq!(Pallet::<Test>::on_chain_storage_version(), 4);
+			assert_eq!(Registry::<Test>::get(1).map(|info| info.stake), Some(400));
+			Agents::do_try_state().expect("invariants hold after both migrations");
 		});
 	}
 

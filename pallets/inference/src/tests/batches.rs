@@ -275,6 +275,121 @@ fn a_batch_is_drawn_only_from_batch_executors_and_a_task_only_from_executors() {
 	});
 }
 
+/// The blocks of batch work executor `who`'s record counts.
+fn batch_blocks(who: u64) -> u32 {
+	pallet_agents::Registry::<Test>::get(who).expect("registered").batch_blocks
+}
+
+/// A requester can no longer give one executor more batches than it can run before their
+/// deadlines, and have it slashed for each it misses: an executor is drawn for a batch only
+/// while the blocks of work of the batches it has not committed to, and this one's, fit in
+/// this one's commit period. Before the count, the third batch below was accepted and drawn to
+/// an executor already running a batch that took its whole period.
+#[test]
+fn an_executor_is_not_drawn_past_its_batch_capacity() {
+	run_test(|| {
+		register_verifiers(&VERIFIERS, 500);
+		for executor in [11, 12] {
+			assert_ok!(Agents::set_roles(RuntimeOrigin::signed(executor), vec![Role::Executor]));
+		}
+		// Stake enough for several batches each.
+		for executor in [13, 14] {
+			assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(executor), 5_000));
+		}
+		// 64 items of 2 tokens need 8 + 16 = 24 blocks of an executor's work; a commit period
+		// of 24 leaves it no time for another batch.
+		let batch = |commit_period| {
+			let id = NextTaskId::<Test>::get();
+			submit_batch(64, BATCH_PARAMS, 64, 1, commit_period)
+				.map(|_| id)
+				.map_err(|e| e.error)
+		};
+		let first = batch(24).expect("13 and 14 are free");
+		run_to_block(System::block_number() + 1);
+		let busy = executors(first)[0];
+		let other = if busy == 13 { 14 } else { 13 };
+		assert_eq!(batch_blocks(busy), 24);
+		let second = batch(24).expect("one executor is free");
+		run_to_block(System::block_number() + 1);
+		assert_eq!(executors(second), vec![other], "the busy executor is not drawn");
+		assert_eq!((batch_blocks(busy), batch_blocks(other)), (24, 24));
+
+		// Both are running a batch that takes their whole period: a third is refused, though
+		// their stake would back it.
+		assert!(Agents::free_stake_of(&busy) >= task(first).collateral);
+		assert_noop!(batch(24), Error::<Test>::NoExecutors);
+		// A batch with time for both (48 blocks) may go to either.
+		let long = batch(48).expect("24 + 24 blocks fit in 48");
+		run_to_block(System::block_number() + 1);
+		let drawn = executors(long)[0];
+		assert_eq!(batch_blocks(drawn), 48);
+		// Single tasks do not count against batches, nor batches against them: the executor
+		// with 48 blocks of batches open (it serves both) is drawn for a task.
+		let idle = if drawn == 13 { 14 } else { 13 };
+		for executor in [11, 12, idle] {
+			assert_ok!(Agents::pause(RuntimeOrigin::signed(executor)));
+		}
+		let single = submit(100, 1);
+		assert_eq!(executors(single), vec![drawn]);
+		assert_eq!(batch_blocks(drawn), 48);
+		assert_ok!(Agents::resume(RuntimeOrigin::signed(idle)));
+
+		// Its commit ends a batch's count: the executor that committed has time again.
+		let first_task = task(first);
+		assert_ok!(Inference::commit(
+			RuntimeOrigin::signed(busy),
+			first,
+			commitment_of(&H256::repeat_byte(1), &salt(busy as u8), &busy),
+		));
+		assert_eq!(task(first).status, TaskStatus::Committed);
+		let expected = if drawn == busy { 24 } else { 0 };
+		assert_eq!(batch_blocks(busy), expected);
+		assert_eq!(first_task.collateral, task(first).collateral, "the collateral stays held");
+
+		// A commit deadline missed ends the count too: the executor is slashed and released.
+		let deadline = task(second).phase_ends;
+		run_to_block(deadline);
+		assert!(!AssignedTasks::<Test>::contains_key(other, second));
+		let expected = if drawn == other { 24 } else { 0 };
+		assert_eq!(batch_blocks(other), expected);
+
+		// Two batches accepted in one block for the one executor with time for them: the second
+		// draw finds nobody with time and expires, its requester refunded. Never drawn past it.
+		let free: Vec<u64> = [13, 14].into_iter().filter(|e| batch_blocks(*e) == 0).collect();
+		assert_eq!(free.len(), 1, "one executor has no batch open: {free:?}");
+		let (a, b) = (batch(24).expect("one is free"), batch(24).expect("one is still free"));
+		run_to_block(System::block_number() + 1);
+		let (drawn, expired) = if task(a).status == TaskStatus::Expired { (b, a) } else { (a, b) };
+		assert_eq!(executors(drawn), free);
+		assert_eq!(task(expired).status, TaskStatus::Expired);
+		System::assert_has_event(Event::TaskExpired { task: expired, refunded: 64 }.into());
+		assert_eq!(batch_blocks(free[0]), 24);
+
+		// A node that declares twice the reference speed takes two such batches at once.
+		assert_noop!(batch(24), Error::<Test>::NoExecutors);
+		assert_noop!(
+			Agents::set_batch_speed(RuntimeOrigin::signed(free[0]), 0),
+			pallet_agents::Error::<Test>::InvalidBatchSpeed
+		);
+		assert_ok!(Agents::set_batch_speed(RuntimeOrigin::signed(free[0]), 2));
+		let c = batch(24).expect("24 + 24 blocks fit in 24 at twice the speed");
+		run_to_block(System::block_number() + 1);
+		assert_eq!(executors(c), free);
+		assert_eq!(batch_blocks(free[0]), 48);
+		assert_noop!(batch(24), Error::<Test>::NoExecutors);
+
+		// The invariant: nobody is counted more batch work than its uncommitted batches need.
+		let count = |blocks| {
+			pallet_agents::Registry::<Test>::mutate(free[0], |info| {
+				info.as_mut().expect("registered").batch_blocks = blocks
+			})
+		};
+		count(49);
+		assert!(Inference::do_try_state().is_err(), "a block counted of no batch");
+		count(48);
+	});
+}
+
 /// A batch of [`ITEMS`] with two executors (fee 32), drawn, executor `i` committed to root
 /// `root_of(i)`. Returns it and its executors.
 fn committed_batch(root_of: impl Fn(usize) -> H256) -> (TaskId, Vec<u64>) {
