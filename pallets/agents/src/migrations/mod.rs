@@ -18,14 +18,19 @@ pub(crate) fn fits_in_a_block<T: crate::Config>(weight: frame_support::weights::
 	weight.all_lte(budget)
 }
 
+/// The weight of a migration that rewrites `records` agent records: a read and a write each.
+pub fn records_weight<T: crate::Config>(records: u64) -> frame_support::weights::Weight {
+	use frame_support::traits::Get;
+	<T as frame_system::Config>::DbWeight::get().reads_writes(records, records)
+}
+
 /// `pre_upgrade` of a migration that rewrites every agent record: `old_layout` gives each record's
 /// bytes in the layout the migration reads (or an error, for a record in no layout it knows),
 /// whose hash is kept; refuses a registry of more records than migrate within a block's normal
-/// share at `weight_for` them.
+/// share ([`records_weight`]).
 #[cfg(feature = "try-runtime")]
 pub(crate) fn hash_records<T: crate::Config>(
 	old_layout: impl Fn(alloc::vec::Vec<u8>) -> Result<alloc::vec::Vec<u8>, &'static str>,
-	weight_for: impl Fn(u64) -> frame_support::weights::Weight,
 ) -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
 	use codec::Encode;
 	let mut records: alloc::vec::Vec<(T::AccountId, [u8; 32])> = alloc::vec::Vec::new();
@@ -36,7 +41,7 @@ pub(crate) fn hash_records<T: crate::Config>(
 		records.push((key, sp_io::hashing::blake2_256(&old_layout(raw)?)));
 	}
 	frame_support::ensure!(
-		fits_in_a_block::<T>(weight_for(records.len() as u64)),
+		fits_in_a_block::<T>(records_weight::<T>(records.len() as u64)),
 		"the agent registry is too large to migrate in one block: make this migration multi-block"
 	);
 	Ok(records.encode())

@@ -11,9 +11,7 @@
 
 use crate::{AgentInfo, Config, Pallet, Registry, Reputation};
 use frame_support::{
-	migrations::VersionedMigration,
-	traits::{Get, UncheckedOnRuntimeUpgrade},
-	weights::Weight,
+	migrations::VersionedMigration, traits::UncheckedOnRuntimeUpgrade, weights::Weight,
 };
 #[cfg(feature = "try-runtime")]
 use {
@@ -84,11 +82,6 @@ pub mod v1 {
 	}
 }
 
-/// The weight of migrating `records` agent records.
-pub fn weight_for<T: Config>(records: u64) -> Weight {
-	<T as frame_system::Config>::DbWeight::get().reads_writes(records, records)
-}
-
 /// Rewrites every agent record in the version 2 layout. Use [`MigrateV1ToV2`], which runs it
 /// only on storage version 1 and then sets version 2.
 pub struct InnerMigrateV1ToV2<T>(core::marker::PhantomData<T>);
@@ -126,21 +119,18 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 			})
 		});
 		log::info!(target: crate::LOG_TARGET, "agent records migrated to version 2: {records}");
-		weight_for::<T>(records)
+		super::records_weight::<T>(records)
 	}
 
 	/// Checks that every record is, whole, a version 1 record (no bytes left over), keeps the
 	/// hash of each, and refuses a registry too large to migrate within a block's normal share.
 	#[cfg(feature = "try-runtime")]
 	fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
-		super::hash_records::<T>(
-			|raw| {
-				v1::AgentInfo::<T>::decode_all(&mut &raw[..])
-					.map(|_| raw)
-					.map_err(|_| "an agent record is not a whole version 1 record")
-			},
-			weight_for::<T>,
-		)
+		super::hash_records::<T>(|raw| {
+			v1::AgentInfo::<T>::decode_all(&mut &raw[..])
+				.map(|_| raw)
+				.map_err(|_| "an agent record is not a whole version 1 record")
+		})
 	}
 
 	/// Checks that every record is, whole, a current record with no missed deadline counted,

@@ -18,9 +18,7 @@ use crate::{AgentInfo, Config, Pallet, Registry};
 use alloc::vec::Vec;
 use codec::{DecodeAll, Encode};
 use frame_support::{
-	migrations::VersionedMigration,
-	storage::unhashed,
-	traits::{Get, UncheckedOnRuntimeUpgrade},
+	migrations::VersionedMigration, storage::unhashed, traits::UncheckedOnRuntimeUpgrade,
 	weights::Weight,
 };
 
@@ -99,11 +97,6 @@ pub mod v3 {
 	}
 }
 
-/// The weight of migrating `records` agent records.
-pub fn weight_for<T: Config>(records: u64) -> Weight {
-	<T as frame_system::Config>::DbWeight::get().reads_writes(records, records)
-}
-
 /// Rewrites every agent record of the version 3 layout in the version 4 layout. Use
 /// [`MigrateV3ToV4`], which runs it only on storage version 3 and then sets version 4.
 pub struct InnerMigrateV3ToV4<T>(core::marker::PhantomData<T>);
@@ -129,7 +122,7 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV3ToV4<T> {
 			target: crate::LOG_TARGET,
 			"agent records migrated to version 4: {rewritten} of {records}"
 		);
-		weight_for::<T>(records)
+		super::records_weight::<T>(records)
 	}
 
 	/// Checks that every record is whole in the version 3 or the version 4 layout, keeps the
@@ -137,15 +130,12 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV3ToV4<T> {
 	/// within a block's normal share.
 	#[cfg(feature = "try-runtime")]
 	fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
-		super::hash_records::<T>(
-			|raw| match v3::AgentInfo::<T>::decode_all(&mut &raw[..]) {
-				Ok(_) => Ok(raw),
-				Err(_) => AgentInfo::<T>::decode_all(&mut &raw[..])
-					.map(|info| v3::AgentInfo::from(info).encode())
-					.map_err(|_| "an agent record is in neither the version 3 nor 4 layout"),
-			},
-			weight_for::<T>,
-		)
+		super::hash_records::<T>(|raw| match v3::AgentInfo::<T>::decode_all(&mut &raw[..]) {
+			Ok(_) => Ok(raw),
+			Err(_) => AgentInfo::<T>::decode_all(&mut &raw[..])
+				.map(|info| v3::AgentInfo::from(info).encode())
+				.map_err(|_| "an agent record is in neither the version 3 nor 4 layout"),
+		})
 	}
 
 	/// Checks that every record is whole in the version 4 layout with no batch work counted
