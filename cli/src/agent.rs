@@ -103,6 +103,8 @@ pub fn agent_json(view: &AgentView<AccountId32>) -> Value {
 		"registeredAt": view.registered_at,
 		"lastSeen": view.last_seen,
 		"openWork": view.open_work,
+		"batchBlocks": view.batch_blocks,
+		"batchSpeed": view.batch_speed,
 		"reputation": {
 			"completed": view.reputation.completed,
 			"challenged": view.reputation.challenged,
@@ -118,7 +120,7 @@ fn agent_text(view: &AgentView<AccountId32>) -> String {
 	let models: Vec<_> = view.models.iter().map(hex32).collect();
 	let r = &view.reputation;
 	format!(
-		"agent {} ({})\n  owner:       {}\n  operator:    {}\n  status:      {}{}\n  roles:       {}\n  models:      {}\n  stake:       {} (unbonding {}, collateral {})\n  endpoint:    {}\n  version:     {}\n  registered:  block #{}, last seen #{}; open work {}\n  reputation:  {} completed, {} challenged, {} challenges lost, {} audits passed, {} deadlines missed",
+		"agent {} ({})\n  owner:       {}\n  operator:    {}\n  status:      {}{}\n  roles:       {}\n  models:      {}\n  stake:       {} (unbonding {}, collateral {})\n  endpoint:    {}\n  version:     {}\n  registered:  block #{}, last seen #{}; open work {}\n  batches:     {} blocks of work open, speed {}\n  reputation:  {} completed, {} challenged, {} challenges lost, {} audits passed, {} deadlines missed",
 		view.name,
 		view.owner,
 		view.owner,
@@ -135,6 +137,8 @@ fn agent_text(view: &AgentView<AccountId32>) -> String {
 		view.registered_at,
 		view.last_seen,
 		view.open_work,
+		view.batch_blocks,
+		view.batch_speed,
 		r.completed,
 		r.challenged,
 		r.challenges_lost,

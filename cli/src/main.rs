@@ -364,8 +364,9 @@ enum AgentCommand {
 		signer: Signer,
 	},
 	/// Declare how many blocks of the chain's reference batch work (8 items, 64 tokens) the
-	/// agent's node does in a block, 1 to 10,000: a batch is drawn to the agent only while its
-	/// open batches, and the new one, fit in the new one's commit period at this speed.
+	/// agent's node does in a block, 1 to 10,000: a batch drawn to the agent is given the time
+	/// its open batches, and the new one, take at this speed, if longer than its commit period
+	/// (up to four commit periods: past that the agent is full for it).
 	SetBatchSpeed {
 		#[command(flatten)]
 		signer: Signer,

@@ -274,6 +274,8 @@ describe('agentchain CLI against a dev agent node', () => {
     assert.equal(sped.code, 0, sped.stderr);
     assert.ok(sped.json.events.some((e) => e.name === 'agents.BatchSpeedSet'));
     assert.equal((await api.query.agents.agents(ALICE)).unwrap().batchSpeed.toNumber(), 4);
+    assert.equal(sped.json.agent.batchSpeed, 4, 'the agent as the runtime API gives it after the call');
+    assert.equal((await api.call.agentsApi.agent(ALICE)).unwrap().batchSpeed.toNumber(), 4);
     const tooFast = await cli(['agent', 'set-batch-speed', '--suri', '//Alice', '10001', '--json']);
     assert.equal(tooFast.code, 1);
     assert.equal(tooFast.json.error.name, 'agents.InvalidBatchSpeed');
@@ -282,6 +284,7 @@ describe('agentchain CLI against a dev agent node', () => {
     assert.equal(shown.code, 0);
     assert.match(shown.stdout, /agent alice-2/);
     assert.match(shown.stdout, /status:\s+active \(selectable\)/);
+    assert.match(shown.stdout, /batches:\s+0 blocks of work open, speed 4/);
     const listed = await cli(['agent', 'list', '--model', MODEL_NAME, '--json']);
     assert.deepEqual(listed.json.agents.map((a) => a.owner), [ALICE]);
     const none = await cli(['agent', 'show', '--suri', '//Dave']);

@@ -79,27 +79,42 @@ pub enum Outcome {
 }
 
 /// The executor's time a batch takes, which a draw for it counts against the batches each
-/// executor was already drawn for: an executor is drawn only while the blocks of work of its
-/// open batches, and this one's, fit in this one's commit period at the speed its agent
-/// declared. Its node runs one batch at a time; without the count, a requester could give one
-/// executor more batches than it can run before their deadlines, and have it slashed for each
-/// it misses.
+/// executor was already drawn for. The draw weighs free stake, not the declared speeds; the
+/// batch's commit deadline is then its commit period, or the time its drawn executor takes
+/// for its open batches and this one at the speed its agent declared ([`batch_time`], with a
+/// margin), whichever is longer. An executor is drawn only while that time fits in `within`:
+/// a few of the batch's commit periods (the inference pallet's `MaxBatchStretch`). Its node
+/// runs one batch at a time, the earliest deadline first; without the count, a requester
+/// could give one executor more batches than it can run before their deadlines, and have it
+/// slashed for each it misses.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct BatchWork {
 	/// Blocks of an executor's work the batch needs: its shortest commit period.
 	pub blocks: u32,
-	/// Blocks it must be committed within: its commit period.
+	/// The most blocks the executor may take for its open batches and this one: a few of the
+	/// batch's commit periods, at most the longest commit period of a batch.
 	pub within: u32,
 }
 
 impl BatchWork {
 	/// Whether an executor whose open batches need `open` blocks of its work, and whose node
 	/// does `speed` blocks of that work a block, may take this one: whether it can do them all
-	/// within this one's commit period (`open + blocks ≤ within × speed`).
+	/// within `within` blocks (`open + blocks ≤ within × speed`).
 	pub fn fits(&self, open: u32, speed: u32) -> bool {
 		u64::from(open).saturating_add(self.blocks.into())
 			<= u64::from(self.within).saturating_mul(speed.into())
 	}
+}
+
+/// The blocks an executor takes for `open` blocks of batch work at `speed` blocks of it a
+/// block: `⌈open / speed⌉` (a speed of 0 counts as 1).
+pub fn batch_time(open: u32, speed: u32) -> u32 {
+	open.div_ceil(speed.max(1))
+}
+
+/// Whether `speed` may be declared of a node's batch speed: 1 to [`MAX_BATCH_SPEED`].
+pub fn is_valid_batch_speed(speed: u32) -> bool {
+	(1..=MAX_BATCH_SPEED).contains(&speed)
 }
 
 /// The most an agent may declare of its node's batch speed (`set_batch_speed`): blocks of the
@@ -245,19 +260,25 @@ pub trait AgentRegistry<AccountId, Balance> {
 	/// other work, until [`note_work_closed`](Self::note_work_closed) releases it. A batch's
 	/// executor also takes on `batch_blocks` blocks of work (0 for other work), counted against
 	/// its next batches ([`BatchWork`]) until its commit
-	/// ([`note_batch_work_done`](Self::note_batch_work_done)) or the work's end. Fails,
-	/// changing nothing, when the agent's free stake is below `collateral`. An agent with open
-	/// work cannot deregister.
+	/// ([`note_batch_work_done`](Self::note_batch_work_done)) or the work's end. Returns the
+	/// blocks the agent's open batches, this work's included, take at its declared speed
+	/// ([`batch_time`]). Fails, changing nothing, when the agent's free stake is below
+	/// `collateral`. An agent with open work cannot deregister.
 	fn note_work_opened(
 		agent: &AccountId,
 		collateral: Balance,
 		batch_blocks: u32,
-	) -> Result<(), DispatchError>;
+	) -> Result<u32, DispatchError>;
 
 	/// Notes that a piece of work the agent took on is over, and releases the `collateral` it
 	/// reserved and the `batch_blocks` of batch work still counted (0 once it committed).
 	/// Slashes for that work must be taken before this call.
 	fn note_work_closed(agent: &AccountId, collateral: Balance, batch_blocks: u32);
+
+	/// Notes that a piece of work the agent took on, which reserved `from` of its bonded stake,
+	/// now reserves `to` (`to ≤ from`): a slash for it took the difference, and what is left
+	/// covers what the work may still cost. The work stays open.
+	fn note_collateral_reduced(agent: &AccountId, from: Balance, to: Balance);
 
 	/// Notes that a batch's executor committed its root: the `blocks` of work the batch took
 	/// no longer count against its next batches.

@@ -59,6 +59,12 @@ pub struct AgentView<AccountId> {
 	pub last_seen: u64,
 	/// Pieces of work taken on and not over.
 	pub open_work: u32,
+	/// Blocks of the chain's reference batch work of the batches it was drawn for and has not
+	/// committed to.
+	pub batch_blocks: u32,
+	/// Blocks of reference batch work its node does in a block, as declared
+	/// (`agents.set_batch_speed`; 1 until declared).
+	pub batch_speed: u32,
 	/// Its record.
 	pub reputation: Reputation,
 }
@@ -251,8 +257,10 @@ pub struct EpochView {
 
 sp_api::decl_runtime_apis! {
 	/// Queries of the agent registry. Version 3 (runtime spec 106): an agent's reputation
-	/// counts the deadlines it missed (`Reputation::deadlines_missed`).
-	#[api_version(3)]
+	/// counts the deadlines it missed (`Reputation::deadlines_missed`). Version 4 (runtime
+	/// spec 130): an agent's view gives its open batch work and declared batch speed
+	/// (`AgentView::batch_blocks`, `AgentView::batch_speed`).
+	#[api_version(4)]
 	pub trait AgentsApi<AccountId: Codec> {
 		/// The agent owned by `who`, or the agent whose operator key `who` is.
 		fn agent(who: AccountId) -> Option<AgentView<AccountId>>;

@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 129,
+	spec_version: 130,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -217,7 +217,11 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// migrates to version 4 (each record gains `batch_blocks`, zero, and `batch_speed`, one): an
 /// executor is drawn for a batch only while the blocks of work of the batches it has not
 /// committed to, and this one's, fit in this one's commit period at the speed its agent declares
-/// (`Agents::set_batch_speed`).
+/// (`Agents::set_batch_speed`); spec 130, no migration (a constant added): a batch's commit
+/// phase lasts its commit period or the time its executor's open batches and it take at its
+/// declared speed (with a margin), whichever is longer, and an executor is drawn while that time
+/// fits in `MaxBatchStretch` (4) commit periods; an item slash lowers the reservation of every
+/// executor still in the batch; `AgentsApi` version 4 gives an agent's batch work and speed.
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

@@ -2,6 +2,7 @@
 //! whom, selection, collateral for open work, outcomes and slashing.
 
 use super::*;
+use agentchain_primitives::agents::batch_time;
 
 impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	fn agent_of(signer: &T::AccountId) -> Option<T::AccountId> {
@@ -164,14 +165,14 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		agent: &T::AccountId,
 		collateral: BalanceOf<T>,
 		batch_blocks: u32,
-	) -> DispatchResult {
+	) -> Result<u32, DispatchError> {
 		Registry::<T>::try_mutate(agent, |maybe_info| {
 			let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 			ensure!(info.free_stake() >= collateral, Error::<T>::InsufficientFreeStake);
 			info.open_work = info.open_work.checked_add(1).ok_or(Error::<T>::TooMuchOpenWork)?;
 			info.collateral = info.collateral.saturating_add(collateral);
 			info.batch_blocks = info.batch_blocks.saturating_add(batch_blocks);
-			Ok(())
+			Ok(batch_time(info.batch_blocks, info.batch_speed))
 		})
 	}
 
@@ -192,6 +193,22 @@ impl<T: Config> AgentRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 				0 => 0,
 				_ => info.batch_blocks.saturating_sub(batch_blocks),
 			};
+		});
+	}
+
+	fn note_collateral_reduced(agent: &T::AccountId, from: BalanceOf<T>, to: BalanceOf<T>) {
+		Registry::<T>::mutate(agent, |maybe_info| {
+			let Some(info) = maybe_info else {
+				defensive!("collateral reduced for an agent that is not registered");
+				return;
+			};
+			if to > from || info.collateral < from || info.open_work == 0 {
+				defensive!("collateral reduced that was not reserved");
+			}
+			info.collateral = info.collateral.saturating_sub(from.saturating_sub(to));
+			if info.collateral > info.stake {
+				defensive!("a slash left less stake than the collateral of the agent's work");
+			}
 		});
 	}
 

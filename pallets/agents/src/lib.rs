@@ -957,11 +957,14 @@ pub mod pallet {
 		/// Declare the agent's node's batch speed: how many blocks of the chain's reference
 		/// batch work (`ItemsPerBlock` items and `TokensPerBlock` tokens a block, what a batch's
 		/// commit period is sized from) the node does in a block, 1 (the default) to
-		/// `MAX_BATCH_SPEED`. A draw for a batch takes the agent only while the work of the
-		/// batches it has not committed to, and the new one's, fit in the new one's commit period
-		/// at this speed: a faster node is given more batches at once. Declaring more than the
-		/// node does risks the deadlines of those batches, and their slashes; it changes
-		/// nothing already drawn.
+		/// `MAX_BATCH_SPEED`. A batch drawn to the agent is given, as its commit deadline, its
+		/// commit period or the time the work of the batches the agent has not committed to,
+		/// and the new one's, take at this speed (with a margin), whichever is longer; the agent
+		/// is drawn for a batch only while that time fits in a few of its commit periods (the
+		/// inference pallet's `MaxBatchStretch`, 4). The speed does not weigh in the draw (free
+		/// stake does): a faster node is given shorter deadlines, and is full later. Declaring
+		/// more than the node does risks the deadlines of those batches, and their slashes; it
+		/// changes nothing already drawn.
 		///
 		/// The origin must be signed by the owner or the operator.
 		///
@@ -972,7 +975,10 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::set_batch_speed())]
 		pub fn set_batch_speed(origin: OriginFor<T>, speed: u32) -> DispatchResult {
 			let agent = Self::ensure_agent_or_operator(origin)?;
-			ensure!((1..=MAX_BATCH_SPEED).contains(&speed), Error::<T>::InvalidBatchSpeed);
+			ensure!(
+				agentchain_primitives::agents::is_valid_batch_speed(speed),
+				Error::<T>::InvalidBatchSpeed
+			);
 			Registry::<T>::try_mutate(&agent, |maybe_info| {
 				let info = maybe_info.as_mut().ok_or(Error::<T>::NotRegistered)?;
 				info.batch_speed = speed;

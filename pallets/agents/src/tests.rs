@@ -838,8 +838,17 @@ fn collateral_backs_each_piece_of_open_work_once() {
 		Agents::note_work_closed(&1, 100, 0);
 		assert_eq!(info(1).stake, 100);
 		assert_eq!(info(1).collateral, 100);
-		Agents::note_work_closed(&1, 100, 0);
-		assert_eq!((info(1).open_work, info(1).collateral), (0, 0));
+		// A slash of part of a piece of work's collateral, which stays open, reserves the rest:
+		// its count of batch work and its open work are kept.
+		assert_ok!(Agents::set_batch_speed(RuntimeOrigin::signed(1), 4));
+		assert_eq!(Agents::note_work_opened(&1, 0, 10), Ok(3), "10 blocks of work at 4 a block");
+		assert_eq!(Agents::slash(&1, 30, None), 30);
+		Agents::note_collateral_reduced(&1, 100, 70);
+		assert_eq!((info(1).open_work, info(1).collateral, info(1).batch_blocks), (2, 70, 10));
+		assert_eq!(Agents::free_stake_of(&1), 0);
+		Agents::note_work_closed(&1, 0, 10);
+		Agents::note_work_closed(&1, 70, 0);
+		assert_eq!((info(1).open_work, info(1).collateral, info(1).batch_blocks), (0, 0, 0));
 	});
 }
 

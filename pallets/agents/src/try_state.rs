@@ -38,7 +38,7 @@ impl<T: Config> Pallet<T> {
 				"batch work counted without open work"
 			);
 			ensure!(
-				(1..=agentchain_primitives::agents::MAX_BATCH_SPEED).contains(&info.batch_speed),
+				agentchain_primitives::agents::is_valid_batch_speed(info.batch_speed),
 				"a batch speed out of bounds"
 			);
 		}

@@ -58,6 +58,8 @@ impl<T: Config> Pallet<T> {
 			registered_at: info.registered_at.saturated_into(),
 			last_seen: info.last_seen.saturated_into(),
 			open_work: info.open_work,
+			batch_blocks: info.batch_blocks,
+			batch_speed: info.batch_speed,
 			reputation: info.reputation,
 		}
 	}

@@ -203,24 +203,7 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			// covers the item disputes left); those out of it were released above with what they
 			// reserved, and their slash may have been a withheld reveal's, more than an item's.
 			if used && task.status.has_executors() {
-				let items = Self::batch_items(&task.input).unwrap_or(1);
-				let slash = Self::batch_item_slash(Self::share(&task), items);
-				let reduced = task.collateral.saturating_sub(slash);
-				for assignment in task.assignments.iter() {
-					if AssignedTasks::<T>::contains_key(&assignment.executor, id) {
-						T::AgentRegistry::note_work_closed(
-							&assignment.executor,
-							task.collateral,
-							0,
-						);
-						if T::AgentRegistry::note_work_opened(&assignment.executor, reduced, 0)
-							.is_err()
-						{
-							defensive!("an item slash left less stake than the batch's collateral");
-						}
-					}
-				}
-				task.collateral = reduced;
+				Self::reduce_item_collateral(id, &mut task);
 			}
 		} else if judgment == ItemJudgment::Audit {
 			// The audit's item puts the whole batch at stake: a root found wrong on it is paid
@@ -242,18 +225,7 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 				.map(|a| &a.executor)
 				.collect();
 			if !wrong.is_empty() && accused.iter().all(|executor| wrong.contains(executor)) {
-				let items = Self::batch_items(&task.input).unwrap_or(1);
-				let slash = Self::batch_item_slash(Self::share(&task), items);
-				let reduced = task.collateral.saturating_sub(slash);
-				for assignment in task.assignments.iter().filter(|a| accused.contains(&&a.executor))
-				{
-					T::AgentRegistry::note_work_closed(&assignment.executor, task.collateral, 0);
-					if T::AgentRegistry::note_work_opened(&assignment.executor, reduced, 0).is_err()
-					{
-						defensive!("an item slash left less stake than the batch's collateral");
-					}
-				}
-				task.collateral = reduced;
+				Self::reduce_item_collateral(id, &mut task);
 			}
 			for executor in &wrong {
 				item_wrong(executor);

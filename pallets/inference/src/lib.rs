@@ -241,6 +241,7 @@ pub mod pallet {
 			type MinFeePerItem = ConstU64<1>;
 			type MinFeePerSeatBlock = ConstU64<1>;
 			type MaxBatchCommitPeriod = ConstU64<400>;
+			type MaxBatchStretch = ConstU32<4>;
 			type WeightInfo = ();
 		}
 	}
@@ -431,6 +432,15 @@ pub mod pallet {
 		#[pallet::constant]
 		#[pallet::no_default_bounds]
 		type MaxBatchCommitPeriod: Get<BlockNumberFor<Self>>;
+
+		/// The most a batch's commit phase is lengthened for its drawn executor, in multiples
+		/// of its commit period: an executor is drawn for a batch only while the batches it has
+		/// not committed to, and this one, take it at most this many commit periods (and at
+		/// most [`Config::MaxBatchCommitPeriod`]) at its declared speed, and the batch's commit
+		/// phase is as long as that time (and a margin) when it is longer than its commit period.
+		/// At least 1.
+		#[pallet::constant]
+		type MaxBatchStretch: Get<u32>;
 
 		/// Weights of this pallet's calls and hook.
 		type WeightInfo: WeightInfo;
@@ -851,6 +861,7 @@ pub mod pallet {
 				T::MaxCommitPeriod::get() <= T::MaxBatchCommitPeriod::get(),
 				"MaxBatchCommitPeriod must not be shorter than MaxCommitPeriod"
 			);
+			assert!(T::MaxBatchStretch::get() >= 1, "MaxBatchStretch must be at least 1");
 			assert!(
 				T::MissedRevealSlash::get() >= T::Disputes::max_executor_slash(Zero::zero()),
 				"withholding a reveal must cost at least as much as a wrong result"

@@ -28,10 +28,11 @@ impl<T: Config> Pallet<T> {
 
 	/// The executor's time a batch takes, which its draw counts against each executor's open
 	/// batches: its shortest commit period (the blocks of work its items need,
-	/// [`Self::batch_blocks`]), within its commit period. `None` for a single task. Recomputed
-	/// from the task where it is released: a runtime that changes `ItemsPerBlock` or
-	/// `TokensPerBlock` releases, for the batches drawn before it, other counts than were added
-	/// (saturating; an executor with no open work counts none).
+	/// [`Self::batch_blocks`]), within [`Config::MaxBatchStretch`] times its commit period (at
+	/// most [`Config::MaxBatchCommitPeriod`]). `None` for a single task. Recomputed from the
+	/// task where it is released: a runtime that changes `ItemsPerBlock` or `TokensPerBlock`
+	/// releases, for the batches drawn before it, other counts than were added (saturating; an
+	/// executor with no open work counts none).
 	pub(crate) fn batch_work(task: &TaskInfo<T>) -> Option<BatchWork> {
 		Self::batch_work_of(Self::batch_items(&task.input), &task.params, task.commit_period)
 	}
@@ -43,10 +44,27 @@ impl<T: Config> Pallet<T> {
 		params: &TaskParams,
 		commit_period: BlockNumberFor<T>,
 	) -> Option<BatchWork> {
+		let stretched = commit_period.saturating_mul(T::MaxBatchStretch::get().max(1).into());
 		Some(BatchWork {
 			blocks: Self::batch_blocks(items?, params).saturated_into(),
-			within: commit_period.saturated_into(),
+			within: stretched.min(T::MaxBatchCommitPeriod::get()).saturated_into(),
 		})
+	}
+
+	/// The commit phase of a batch with `commit_period` for an executor whose open batches,
+	/// this one's included, take `busy` blocks at its declared speed: its commit period, or
+	/// when `busy` is longer, `busy` and a margin (two blocks, and a sixteenth) for what the
+	/// count does not see: the node learns of the draw in its block and commits in a later
+	/// one, and a declared speed is an estimate.
+	pub(crate) fn batch_commit_phase(
+		commit_period: BlockNumberFor<T>,
+		busy: u32,
+	) -> BlockNumberFor<T> {
+		let busy: BlockNumberFor<T> = busy.into();
+		if busy <= commit_period {
+			return commit_period;
+		}
+		busy.saturating_add(busy / 16u32.into()).saturating_add(2u32.into())
 	}
 
 	/// The blocks of batch work an executor's assignment still counts in its record: the
@@ -73,8 +91,37 @@ impl<T: Config> Pallet<T> {
 		Self::share(task) / BalanceOf::<T>::from(Self::batch_items(&task.input).unwrap_or(1).max(1))
 	}
 
+	/// Shrinks what batch `id` reserves of each executor still in it by an item slash, after
+	/// a root was found wrong on an item: what is left covers the item disputes the batch may
+	/// still have, and never exceeds the stake the slashed executors have left. Every executor
+	/// still assigned is reduced alike, slashed or not (one that answered that the input was
+	/// unavailable, or whose root was not accused), since `task.collateral` is what each of
+	/// them releases at the end.
+	pub(crate) fn reduce_item_collateral(id: TaskId, task: &mut TaskInfo<T>) {
+		let items = Self::batch_items(&task.input).unwrap_or(1);
+		let slash = Self::batch_item_slash(Self::share(task), items);
+		let reduced = task.collateral.saturating_sub(slash);
+		for assignment in task.assignments.iter() {
+			if AssignedTasks::<T>::contains_key(&assignment.executor, id) {
+				T::AgentRegistry::note_collateral_reduced(
+					&assignment.executor,
+					task.collateral,
+					reduced,
+				);
+			}
+		}
+		task.collateral = reduced;
+	}
+
 	/// Draws the task's executors, reserves their collateral and opens a commit phase. Changes
 	/// nothing when too few executors are available.
+	///
+	/// The draw weighs free stake, not the executors' declared speeds. A batch's commit phase
+	/// lasts its commit period, or longer when a drawn executor needs it: the time its open
+	/// batches and this one take at its declared speed (`AgentRegistry::note_work_opened`),
+	/// with a margin ([`Self::batch_commit_phase`]), so that, running its batches the earliest
+	/// deadline first, it meets every deadline. The draw takes only executors for whom that
+	/// time fits in [`Config::MaxBatchStretch`] commit periods ([`Self::batch_work`]).
 	///
 	/// Run only by the hook of block `now`, before any transaction of it, and seeded by the hash
 	/// of block `now - 1`: nobody acting in that block or before it knew the hash, and nothing
@@ -97,6 +144,7 @@ impl<T: Config> Pallet<T> {
 		exclude.extend(task.excluded.iter().cloned());
 		// Outside the layer: what a draw writes (the seats it corrected) stands even if it
 		// finds too few executors.
+		let work = Self::batch_work(task);
 		let drawn = T::AgentRegistry::select(
 			Self::executor_role(&task.input),
 			&task.model,
@@ -104,14 +152,19 @@ impl<T: Config> Pallet<T> {
 			seed,
 			&exclude,
 			task.collateral,
-			Self::batch_work(task),
+			work,
 		);
-		let blocks = Self::batch_work(task).map_or(0, |work| work.blocks);
 		frame_support::storage::with_storage_layer(|| {
 			let executors = drawn.map_err(|_| Error::<T>::NoExecutors)?;
 			let mut assignments = BoundedVec::new();
+			let mut commit_period = task.commit_period;
 			for executor in &executors {
-				T::AgentRegistry::note_work_opened(executor, task.collateral, blocks)?;
+				let blocks = work.map_or(0, |work| work.blocks);
+				let busy = T::AgentRegistry::note_work_opened(executor, task.collateral, blocks)?;
+				if work.is_some() {
+					commit_period =
+						commit_period.max(Self::batch_commit_phase(task.commit_period, busy));
+				}
 				AssignedTasks::<T>::insert(executor, id, ());
 				assignments
 					.try_push(Assignment::<T> {
@@ -125,7 +178,7 @@ impl<T: Config> Pallet<T> {
 			task.excluded = Default::default();
 			task.extended = false;
 			task.status = TaskStatus::Assigned;
-			task.phase_ends = Queue::<T>::schedule(&id, now.saturating_add(task.commit_period));
+			task.phase_ends = Queue::<T>::schedule(&id, now.saturating_add(commit_period));
 			Self::deposit_event(Event::TaskAssigned {
 				task: id,
 				executors,

@@ -803,7 +803,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The block a task's commit phase started in, if its deadline was not extended: a
-	/// transient fault there gets one more call ([`calls_again`]).
+	/// transient fault there gets one more call ([`calls_again`]). For a batch whose commit
+	/// phase was made longer than its commit period (its executor's open batches needed the
+	/// time), the block its commit period before its deadline: a fault gets calls again while
+	/// the batch has its whole commit period left.
 	fn first_block(task: &TaskInfo<T>, phase_ends: u64) -> Option<u64> {
 		(task.status == TaskStatus::Assigned && !task.extended)
 			.then(|| phase_ends.saturating_sub(task.commit_period.saturated_into::<u64>()))

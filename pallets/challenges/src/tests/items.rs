@@ -689,6 +689,39 @@ fn each_item_found_wrong_takes_its_slash_out_of_the_batchs_collateral() {
 	});
 }
 
+/// An item slash lowers what the batch reserves of every executor still in it, the one that
+/// answered that the input was unavailable included: each releases the same amount at the end.
+/// Before, only the accused executor's reservation was lowered, and the other released the
+/// lowered amount at the settlement, keeping an item slash reserved with no open work (its
+/// stake held until it deregistered; the registry's invariant broken).
+#[test]
+fn an_item_slash_lowers_the_reservation_of_an_executor_that_found_the_input_unavailable_too() {
+	run_test(|| {
+		let lies = outputs(Some(1));
+		let task = submit_batch(ITEMS, 2);
+		run_to_block(System::block_number() + 1);
+		let executors =
+			reveal_roots(task, &[tree(&lies).root(), agentchain_execution::INPUT_UNAVAILABLE]);
+		let (liar, unavailable) = (executors[0], executors[1]);
+		assert_eq!(task_status(task), TaskStatus::Revealed);
+		let stake_before = stake(liar);
+		assert_eq!(reserved(liar), reserved(unavailable));
+		let bond = Challenges::base_bond(2 * SHARE);
+		assert_ok!(Challenges::challenge_item(RuntimeOrigin::signed(2), task, 1, bond));
+		show(task, 1, &lies);
+		end_showing(task);
+		let truth = hash(b"answer 1");
+		vote_round(task, &[Some(truth), Some(truth), Some(truth)]);
+		close_after_count(task);
+		assert_eq!(stake(liar), stake_before - ITEM_SLASH);
+		assert_eq!(reserved(liar), reserved(unavailable), "both reserve what the batch holds");
+		Agents::do_try_state().expect("the registry's invariants hold");
+		run_to_block(window_end(task));
+		assert_eq!(task_status(task), TaskStatus::Finalised);
+		assert_eq!((reserved(liar), reserved(unavailable)), (0, 0), "both released at the end");
+	});
+}
+
 #[test]
 fn an_item_disputes_jury_that_cannot_be_drawn_is_drawn_again_later() {
 	run_test(|| {

@@ -275,118 +275,188 @@ fn a_batch_is_drawn_only_from_batch_executors_and_a_task_only_from_executors() {
 	});
 }
 
+/// The blocks of an executor's work batch `id` takes.
+fn batch_work(id: TaskId) -> u64 {
+	let task = task(id);
+	Inference::batch_blocks(Inference::batch_items(&task.input).expect("a batch"), &task.params)
+}
+
 /// The blocks of batch work executor `who`'s record counts.
 fn batch_blocks(who: u64) -> u32 {
 	pallet_agents::Registry::<Test>::get(who).expect("registered").batch_blocks
 }
 
 /// A requester can no longer give one executor more batches than it can run before their
-/// deadlines, and have it slashed for each it misses: an executor is drawn for a batch only
-/// while the blocks of work of the batches it has not committed to, and this one's, fit in
-/// this one's commit period. Before the count, the third batch below was accepted and drawn to
-/// an executor already running a batch that took its whole period.
+/// deadlines, and have it slashed for each it misses: a batch's commit phase lasts its commit
+/// period, or the time its executor takes for the batches it has not committed to and this
+/// one (with a margin), whichever is longer; an executor is drawn only while that time fits in
+/// `MaxBatchStretch` (4) commit periods. Before the count, a second batch drawn to an executor
+/// running one that took its whole period had the same deadline, which it could not meet.
 #[test]
-fn an_executor_is_not_drawn_past_its_batch_capacity() {
+fn an_executors_batches_are_given_the_time_they_take() {
 	run_test(|| {
 		register_verifiers(&VERIFIERS, 500);
-		for executor in [11, 12] {
+		// 13 is the one batch executor; 14 runs single tasks only.
+		for executor in [11, 12, 14] {
 			assert_ok!(Agents::set_roles(RuntimeOrigin::signed(executor), vec![Role::Executor]));
 		}
-		// Stake enough for several batches each.
-		for executor in [13, 14] {
-			assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(executor), 5_000));
-		}
-		// 64 items of 2 tokens need 8 + 16 = 24 blocks of an executor's work; a commit period
-		// of 24 leaves it no time for another batch.
+		assert_ok!(Balances::force_set_balance(RuntimeOrigin::root(), 13, 1_000_000));
+		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(13), 100_000));
+		// 64 items of 2 tokens need 8 + 16 = 24 blocks of an executor's work.
 		let batch = |commit_period| {
 			let id = NextTaskId::<Test>::get();
 			submit_batch(64, BATCH_PARAMS, 64, 1, commit_period)
 				.map(|_| id)
 				.map_err(|e| e.error)
 		};
-		let first = batch(24).expect("13 and 14 are free");
-		run_to_block(System::block_number() + 1);
-		let busy = executors(first)[0];
-		let other = if busy == 13 { 14 } else { 13 };
-		assert_eq!(batch_blocks(busy), 24);
-		let second = batch(24).expect("one executor is free");
-		run_to_block(System::block_number() + 1);
-		assert_eq!(executors(second), vec![other], "the busy executor is not drawn");
-		assert_eq!((batch_blocks(busy), batch_blocks(other)), (24, 24));
+		// Each drawn in the block after its submission.
+		let drawn = |commit_period| {
+			let id = batch(commit_period).expect("13 has the time");
+			run_to_block(System::block_number() + 1);
+			assert_eq!(executors(id), vec![13]);
+			id
+		};
+		let drawn_at = System::block_number() + 1;
+		let (first, second, long) = (drawn(24), drawn(24), drawn(48));
+		// Each deadline leaves the time for the batches due before it, the earliest first, and
+		// a margin of two blocks and a sixteenth when it is longer than the commit period.
+		assert_eq!(task(first).phase_ends, drawn_at + 24);
+		assert_eq!(task(second).phase_ends, drawn_at + 1 + 48 + 3 + 2, "after the first's");
+		assert_eq!(task(long).phase_ends, drawn_at + 2 + 72 + 4 + 2, "longer than its period");
+		System::assert_has_event(
+			Event::TaskAssigned {
+				task: second,
+				executors: vec![13],
+				commit_deadline: drawn_at + 1 + 53,
+			}
+			.into(),
+		);
+		assert_eq!(batch_blocks(13), 72);
 
-		// Both are running a batch that takes their whole period: a third is refused, though
-		// their stake would back it.
-		assert!(Agents::free_stake_of(&busy) >= task(first).collateral);
+		// Up to four commit periods: one more batch of 24 blocks fits in 4 × 24, a fifth does
+		// not, though the stake would back it; one with a longer commit period still does.
+		let mut open = vec![first, second, long, drawn(24)];
+		assert_eq!(batch_blocks(13), 96);
+		assert!(Agents::free_stake_of(&13) >= task(first).collateral, "stake is not the bound");
 		assert_noop!(batch(24), Error::<Test>::NoExecutors);
-		// A batch with time for both (48 blocks) may go to either.
-		let long = batch(48).expect("24 + 24 blocks fit in 48");
-		run_to_block(System::block_number() + 1);
-		let drawn = executors(long)[0];
-		assert_eq!(batch_blocks(drawn), 48);
-		// Single tasks do not count against batches, nor batches against them: the executor
-		// with 48 blocks of batches open (it serves both) is drawn for a task.
-		let idle = if drawn == 13 { 14 } else { 13 };
-		for executor in [11, 12, idle] {
+		open.push(drawn(48));
+		assert_eq!(batch_blocks(13), 120);
+		// Every deadline is met at the reference speed, the earliest first.
+		open.sort_by_key(|id| task(*id).phase_ends);
+		let mut done = drawn_at;
+		for id in &open {
+			done += batch_work(*id);
+			let deadline = task(*id).phase_ends;
+			assert!(done <= deadline, "batch {id} ends at {done}, after its deadline {deadline}");
+		}
+
+		// Single tasks do not count against batches, nor batches against them.
+		assert_ok!(Agents::set_roles(
+			RuntimeOrigin::signed(13),
+			vec![Role::Executor, Role::BatchExecutor]
+		));
+		for executor in [11, 12, 14] {
 			assert_ok!(Agents::pause(RuntimeOrigin::signed(executor)));
 		}
 		let single = submit(100, 1);
-		assert_eq!(executors(single), vec![drawn]);
-		assert_eq!(batch_blocks(drawn), 48);
-		assert_ok!(Agents::resume(RuntimeOrigin::signed(idle)));
+		assert_eq!(executors(single), vec![13]);
+		assert_eq!(batch_blocks(13), 120);
 
-		// Its commit ends a batch's count: the executor that committed has time again.
+		// Its commit ends a batch's count: the executor has time again.
 		let first_task = task(first);
 		assert_ok!(Inference::commit(
-			RuntimeOrigin::signed(busy),
+			RuntimeOrigin::signed(13),
 			first,
-			commitment_of(&H256::repeat_byte(1), &salt(busy as u8), &busy),
+			commitment_of(&H256::repeat_byte(1), &salt(13), &13u64),
 		));
 		assert_eq!(task(first).status, TaskStatus::Committed);
-		let expected = if drawn == busy { 24 } else { 0 };
-		assert_eq!(batch_blocks(busy), expected);
+		assert_eq!(batch_blocks(13), 96);
 		assert_eq!(first_task.collateral, task(first).collateral, "the collateral stays held");
 
 		// A commit deadline missed ends the count too: the executor is slashed and released.
-		let deadline = task(second).phase_ends;
-		run_to_block(deadline);
-		assert!(!AssignedTasks::<Test>::contains_key(other, second));
-		let expected = if drawn == other { 24 } else { 0 };
-		assert_eq!(batch_blocks(other), expected);
+		run_to_block(task(second).phase_ends);
+		assert!(!AssignedTasks::<Test>::contains_key(13, second));
+		assert_eq!(batch_blocks(13), 72);
 
-		// Two batches accepted in one block for the one executor with time for them: the second
-		// draw finds nobody with time and expires, its requester refunded. Never drawn past it.
-		let free: Vec<u64> = [13, 14].into_iter().filter(|e| batch_blocks(*e) == 0).collect();
-		assert_eq!(free.len(), 1, "one executor has no batch open: {free:?}");
-		let (a, b) = (batch(24).expect("one is free"), batch(24).expect("one is still free"));
-		run_to_block(System::block_number() + 1);
-		let (drawn, expired) = if task(a).status == TaskStatus::Expired { (b, a) } else { (a, b) };
-		assert_eq!(executors(drawn), free);
-		assert_eq!(task(expired).status, TaskStatus::Expired);
-		System::assert_has_event(Event::TaskExpired { task: expired, refunded: 64 }.into());
-		assert_eq!(batch_blocks(free[0]), 24);
-
-		// A node that declares twice the reference speed takes two such batches at once.
-		assert_noop!(batch(24), Error::<Test>::NoExecutors);
+		// A node that declares twice the reference speed is given deadlines at that speed.
 		assert_noop!(
-			Agents::set_batch_speed(RuntimeOrigin::signed(free[0]), 0),
+			Agents::set_batch_speed(RuntimeOrigin::signed(13), 0),
 			pallet_agents::Error::<Test>::InvalidBatchSpeed
 		);
-		assert_ok!(Agents::set_batch_speed(RuntimeOrigin::signed(free[0]), 2));
-		let c = batch(24).expect("24 + 24 blocks fit in 24 at twice the speed");
-		run_to_block(System::block_number() + 1);
-		assert_eq!(executors(c), free);
-		assert_eq!(batch_blocks(free[0]), 48);
-		assert_noop!(batch(24), Error::<Test>::NoExecutors);
+		assert_ok!(Agents::set_batch_speed(RuntimeOrigin::signed(13), 2));
+		let now = System::block_number() + 1;
+		let fast = drawn(24);
+		assert_eq!(task(fast).phase_ends, now + 48 + 3 + 2, "96 blocks of work take 48");
+		assert_eq!(batch_blocks(13), 96);
 
 		// The invariant: nobody is counted more batch work than its uncommitted batches need.
 		let count = |blocks| {
-			pallet_agents::Registry::<Test>::mutate(free[0], |info| {
+			pallet_agents::Registry::<Test>::mutate(13, |info| {
 				info.as_mut().expect("registered").batch_blocks = blocks
 			})
 		};
-		count(49);
+		count(97);
 		assert!(Inference::do_try_state().is_err(), "a block counted of no batch");
-		count(48);
+		count(96);
+	});
+}
+
+/// The draw for a batch weighs free stake, not the speeds the agents declared: an agent that
+/// declares more speed than its node has, while the honest ones are busy, is given shorter
+/// deadlines, not the batches. Before, a draw took only executors whose open batches left
+/// them the time within the new one's commit period: an honest executor that declared the
+/// reference speed, and commits each batch six blocks after its draw, was passed over while
+/// it had one batch open, and every such batch went to the one that declared 10,000 times it.
+#[test]
+fn the_draw_for_a_batch_is_weighted_by_stake_whatever_the_declared_speeds() {
+	run_test(|| {
+		register_verifiers(&VERIFIERS, 500);
+		for executor in [11, 12] {
+			assert_ok!(Agents::set_roles(RuntimeOrigin::signed(executor), vec![Role::Executor]));
+		}
+		for executor in [13, 14] {
+			assert_ok!(Balances::force_set_balance(RuntimeOrigin::root(), executor, 1_000_000));
+			assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(executor), 100_000));
+		}
+		assert_ok!(Agents::set_batch_speed(
+			RuntimeOrigin::signed(14),
+			pallet_agents::MAX_BATCH_SPEED
+		));
+		// One batch a block, each taking 24 blocks of work at the reference speed; 13 commits
+		// each six blocks after its draw, 14 commits none.
+		// (The batch, its executor, the block it was drawn in, its commit deadline.)
+		let mut batches: Vec<(TaskId, u64, u64, u64)> = Vec::new();
+		for _ in 0..30 {
+			let id = NextTaskId::<Test>::get();
+			assert_ok!(submit_batch(64, BATCH_PARAMS, 64, 1, 24));
+			run_to_block(System::block_number() + 1);
+			let now = System::block_number();
+			batches.push((id, executors(id)[0], now, task(id).phase_ends));
+			for (id, executor, drawn_at, _) in &batches {
+				if *drawn_at + 6 == now && *executor == 13 {
+					let root = H256::repeat_byte(1);
+					assert_ok!(Inference::commit(
+						RuntimeOrigin::signed(13),
+						*id,
+						commitment_of(&root, &salt(13), &13u64),
+					));
+					assert_ok!(reveal_root(13, *id, root, None, Some(b"https://o.example")));
+				}
+			}
+		}
+		let to = |who| batches.iter().filter(|(_, executor, _, _)| *executor == who).count();
+		assert_eq!(to(13) + to(14), 30, "every batch is drawn");
+		assert!(to(13) >= 10, "the honest executor, of equal stake, is drawn {} of 30", to(13));
+		assert!(to(14) >= 10, "{} of 30", to(14));
+		// 14's declared speed gives it 24 blocks for each; 13, at its own, the time of its
+		// batches open besides, with a margin.
+		for (_, executor, drawn_at, deadline) in &batches {
+			if *executor == 14 {
+				assert_eq!(*deadline, drawn_at + 24);
+			} else {
+				assert!(*deadline >= drawn_at + 24);
+			}
+		}
 	});
 }
 
