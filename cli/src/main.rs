@@ -366,7 +366,8 @@ enum AgentCommand {
 	/// Declare how many blocks of the chain's reference batch work (8 items, 64 tokens) the
 	/// agent's node does in a block, 1 to 10,000: a batch drawn to the agent is given the time
 	/// its open batches, and the new one, take at this speed, if longer than its commit period
-	/// (up to four commit periods: past that the agent is full for it).
+	/// (and a margin; while that is at most four commit periods: past it the agent is full
+	/// for the batch).
 	SetBatchSpeed {
 		#[command(flatten)]
 		signer: Signer,

@@ -315,7 +315,8 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		// requester's hold and account, the protocol account, its ledger of flows).
 		// And for an item two roots differ on, the items disagreed on and the reconciled root
 		// read and written, and each executor's assignment read twice (also when it is paid)
-		// and its collateral reduced (its agent record read and written twice).
+		// and its collateral reduced (its agent record read and written once, counted twice:
+		// an overestimate kept from when the reduction closed and reopened the work).
 		let refused = u64::from(MAX_BATCH_REDUNDANCY);
 		T::WeightInfo::finalize()
 			.saturating_add(T::OnFinalised::max_weight())

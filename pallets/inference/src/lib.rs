@@ -892,7 +892,8 @@ pub mod pallet {
 		///   the executors that deliver.
 		/// - `redundancy`: how many executors, 1..=[`Config::MaxRedundancy`]; 1 in jury mode.
 		/// - `commit_period`: blocks the executors have to commit to a result, from their
-		///   assignment.
+		///   assignment; a batch's commit phase is longer when a drawn executor's open batches
+		///   need it, up to [`Config::MaxBatchStretch`] times as long and a margin.
 		///
 		/// The fee and the storage deposit ([`Pallet::task_deposit`]) are taken from the
 		/// requester's prepaid funds when those cover both (see `prepay`: no hold, and a lower
@@ -1383,7 +1384,8 @@ impl<T: Config> Pallet<T> {
 	/// for every [`Config::ItemsPerBlock`] items and for every [`Config::TokensPerBlock`] tokens
 	/// its items may ask, and is at most twice that (or [`Config::MaxCommitPeriod`], if more) and
 	/// at most [`Config::MaxBatchCommitPeriod`]: a cheap batch cannot hold its executors'
-	/// collateral for longer than its work needs.
+	/// collateral for much longer than its work needs (its commit phase is lengthened only for
+	/// an executor whose open batches need it, at most [`Config::MaxBatchStretch`] times).
 	pub fn commit_period_bounds(
 		items: Option<u32>,
 		params: &TaskParams,

@@ -155,8 +155,9 @@ impl pallet_inference::Config for Runtime {
 	/// 0.0001 AGC a block of commit period: a task's minimum fee over its longest commit period.
 	type MinFeePerSeatBlock = ConstU128<{ 100 * MICRO_UNIT }>;
 	type MaxBatchCommitPeriod = ConstU32<DAYS>;
-	/// A batch drawn to a busy executor is given at most four times its commit period; past
-	/// that the executor is full for it, and the draw takes another (by free stake).
+	/// A batch drawn to a busy executor is given the time its open batches take, when those
+	/// take at most four of its commit periods (and a margin of a sixteenth and two blocks);
+	/// past that the executor is full for it, and the draw takes another (by free stake).
 	type MaxBatchStretch = ConstU32<4>;
 	type WeightInfo = pallet_inference::weights::SubstrateWeight<Runtime>;
 }
