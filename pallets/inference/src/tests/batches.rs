@@ -277,8 +277,7 @@ fn a_batch_is_drawn_only_from_batch_executors_and_a_task_only_from_executors() {
 
 /// The blocks of an executor's work batch `id` takes.
 fn batch_work(id: TaskId) -> u64 {
-	let task = task(id);
-	Inference::batch_blocks(Inference::batch_items(&task.input).expect("a batch"), &task.params)
+	Inference::batch_work(&task(id)).expect("a batch").blocks.into()
 }
 
 /// The blocks of batch work executor `who`'s record counts.
