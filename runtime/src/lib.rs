@@ -73,7 +73,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	impl_name: alloc::borrow::Cow::Borrowed("agentchain"),
 	authoring_version: 1,
-	spec_version: 130,
+	spec_version: 131,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 4,
@@ -221,7 +221,9 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// phase lasts its commit period or the time its executor's open batches and it take at its
 /// declared speed (with a margin), whichever is longer, and an executor is drawn while that time
 /// fits in `MaxBatchStretch` (4) commit periods; an item slash lowers the reservation of every
-/// executor still in the batch; `AgentsApi` version 4 gives an agent's batch work and speed.
+/// executor still in the batch; `AgentsApi` version 4 gives an agent's batch work and speed;
+/// spec 131, no migration: a batch's commit phase always leaves the margin beyond its executor's
+/// work (an executor at the reference speed meets a batch given its shortest commit period).
 /// Chains
 /// older than spec 105 cannot upgrade to this runtime: they have no session keys or validator
 /// set, which spec 105 introduced in genesis only.

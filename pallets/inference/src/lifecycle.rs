@@ -52,19 +52,18 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The commit phase of a batch with `commit_period` for an executor whose open batches,
-	/// this one's included, take `busy` blocks at its declared speed: its commit period, or
-	/// when `busy` is longer, `busy` and a margin (two blocks, and a sixteenth) for what the
-	/// count does not see: the node learns of the draw in its block and commits in a later
-	/// one, and a declared speed is an estimate.
+	/// this one's included, take `busy` blocks at its declared speed: `busy` and a margin (two
+	/// blocks, and a sixteenth) for what the count does not see, or its commit period when that
+	/// is longer. The node learns of the draw in its block and commits in a later one, and a
+	/// declared speed is an estimate: without the margin, an executor whose work fills the
+	/// commit period exactly (a batch given its shortest commit period, at the reference speed)
+	/// could not commit in time.
 	pub(crate) fn batch_commit_phase(
 		commit_period: BlockNumberFor<T>,
 		busy: u32,
 	) -> BlockNumberFor<T> {
 		let busy: BlockNumberFor<T> = busy.into();
-		if busy <= commit_period {
-			return commit_period;
-		}
-		busy.saturating_add(busy / 16u32.into()).saturating_add(2u32.into())
+		commit_period.max(busy.saturating_add(busy / 16u32.into()).saturating_add(2u32.into()))
 	}
 
 	/// The blocks of batch work an executor's assignment still counts in its record: the
@@ -158,8 +157,8 @@ impl<T: Config> Pallet<T> {
 			let executors = drawn.map_err(|_| Error::<T>::NoExecutors)?;
 			let mut assignments = BoundedVec::new();
 			let mut commit_period = task.commit_period;
+			let blocks = work.map_or(0, |work| work.blocks);
 			for executor in &executors {
-				let blocks = work.map_or(0, |work| work.blocks);
 				let busy = T::AgentRegistry::note_work_opened(executor, task.collateral, blocks)?;
 				if work.is_some() {
 					commit_period =

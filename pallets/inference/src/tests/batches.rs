@@ -285,6 +285,17 @@ fn batch_blocks(who: u64) -> u32 {
 	pallet_agents::Registry::<Test>::get(who).expect("registered").batch_blocks
 }
 
+/// Registers the verifiers and leaves 13, with 100,000 more bonded, the one batch executor: 11,
+/// 12 and 14 run single tasks only.
+fn only_13_runs_batches() {
+	register_verifiers(&VERIFIERS, 500);
+	for executor in [11, 12, 14] {
+		assert_ok!(Agents::set_roles(RuntimeOrigin::signed(executor), vec![Role::Executor]));
+	}
+	assert_ok!(Balances::force_set_balance(RuntimeOrigin::root(), 13, 1_000_000));
+	assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(13), 100_000));
+}
+
 /// A requester can no longer give one executor more batches than it can run before their
 /// deadlines, and have it slashed for each it misses: a batch's commit phase lasts its commit
 /// period, or the time its executor takes for the batches it has not committed to and this
@@ -294,13 +305,7 @@ fn batch_blocks(who: u64) -> u32 {
 #[test]
 fn an_executors_batches_are_given_the_time_they_take() {
 	run_test(|| {
-		register_verifiers(&VERIFIERS, 500);
-		// 13 is the one batch executor; 14 runs single tasks only.
-		for executor in [11, 12, 14] {
-			assert_ok!(Agents::set_roles(RuntimeOrigin::signed(executor), vec![Role::Executor]));
-		}
-		assert_ok!(Balances::force_set_balance(RuntimeOrigin::root(), 13, 1_000_000));
-		assert_ok!(Agents::bond_extra(RuntimeOrigin::signed(13), 100_000));
+		only_13_runs_batches();
 		// 64 items of 2 tokens need 8 + 16 = 24 blocks of an executor's work.
 		let batch = |commit_period| {
 			let id = NextTaskId::<Test>::get();
@@ -318,8 +323,8 @@ fn an_executors_batches_are_given_the_time_they_take() {
 		let drawn_at = System::block_number() + 1;
 		let (first, second, long) = (drawn(24), drawn(24), drawn(48));
 		// Each deadline leaves the time for the batches due before it, the earliest first, and
-		// a margin of two blocks and a sixteenth when it is longer than the commit period.
-		assert_eq!(task(first).phase_ends, drawn_at + 24);
+		// a margin of two blocks and a sixteenth, or the commit period when that is longer.
+		assert_eq!(task(first).phase_ends, drawn_at + 24 + 1 + 2, "its own work and the margin");
 		assert_eq!(task(second).phase_ends, drawn_at + 1 + 48 + 3 + 2, "after the first's");
 		assert_eq!(task(long).phase_ends, drawn_at + 2 + 72 + 4 + 2, "longer than its period");
 		System::assert_has_event(
@@ -397,6 +402,42 @@ fn an_executors_batches_are_given_the_time_they_take() {
 		count(97);
 		assert!(Inference::do_try_state().is_err(), "a block counted of no batch");
 		count(96);
+	});
+}
+
+/// An executor whose node runs at the chain's reference speed, given a batch with the shortest
+/// commit period the batch allows (its work fills the period exactly), learns of the draw in
+/// the draw's block, runs the items in the blocks after it, and its commit lands in the block
+/// after the last: it meets the deadline. Before, the commit phase was the bare commit period,
+/// a block short of that, and a requester could have honest executors slashed, batch after
+/// batch, by asking for the shortest period (refunded when nobody commits).
+#[test]
+fn an_executor_at_the_reference_speed_meets_a_batch_given_its_shortest_commit_period() {
+	run_test(|| {
+		only_13_runs_batches();
+		// 64 items of 2 tokens: 24 blocks of work, and 24 the shortest commit period allowed.
+		let (shortest, _) =
+			Inference::commit_period_bounds(Some(64), &BATCH_PARAMS).expect("a valid batch");
+		assert_eq!(shortest, 24);
+		let id = NextTaskId::<Test>::get();
+		assert_ok!(submit_batch(64, BATCH_PARAMS, 64, 1, shortest));
+		run_to_block(System::block_number() + 1);
+		let drawn_at = System::block_number();
+		assert_eq!(executors(id), vec![13]);
+		assert_eq!(batch_work(id), 24);
+		// The node runs the 24 blocks of work in blocks drawn_at + 1 to drawn_at + 24; its
+		// commit is in the next block.
+		run_to_block(drawn_at + 24 + 1);
+		assert_ok!(Inference::commit(
+			RuntimeOrigin::signed(13),
+			id,
+			commitment_of(&H256::repeat_byte(1), &salt(13), &13u64),
+		));
+		assert_eq!(task(id).status, TaskStatus::Committed);
+		assert!(!System::events().iter().any(|r| matches!(
+			r.event,
+			RuntimeEvent::Inference(Event::ExecutorMissedDeadline { .. })
+		)));
 	});
 }
 
