@@ -7,6 +7,10 @@
 //!   only the data-rewards pot is ever minted into (its epoch emission).
 //! - **The pallets' own invariants** (`try_state`) hold after each block: the four AgentChain
 //!   pallets' (their checks are compiled in natively, without the `try-runtime` feature).
+//! - **Every reservation of stake is backed by work, and all work by a reservation**: each agent's
+//!   reserved collateral and count of open work are the sums over what holds them in the three
+//!   pallets that reserve (its task assignments, jury seats and attestations); checked after each
+//!   block. No pallet sees this alone: each knows only its own work.
 //! - **Blocks stay within their weight**: after the last extrinsic, the block's weight (hooks
 //!   included) is within the block's maximum and each dispatch class within its own. In the block
 //!   in which a session rotates, which FRAME's session pallet claims whole, the rest of the block
@@ -84,6 +88,49 @@ fn conserved() -> Result<(), String> {
 	Ok(())
 }
 
+/// Each agent's `collateral` and `open_work` against the work that holds them: its assignments
+/// (`AssignedTasks`, each reserving its task's `collateral`), its jury seats (`JurorDuties`, each
+/// its dispute's `juror_collateral`) and its attestations (each its own `collateral`). Stake left
+/// reserved with no work behind it stays held until the agent leaves; work without its
+/// reservation can be slashed from stake promised to other work.
+fn reservations_add_up() -> Result<(), String> {
+	use std::collections::BTreeMap;
+	let mut work: BTreeMap<AccountId, (u32, Balance)> = BTreeMap::new();
+	let mut add = |who: AccountId, collateral: Balance| {
+		let entry = work.entry(who).or_default();
+		entry.0 += 1;
+		entry.1 += collateral;
+	};
+	for (executor, id, ()) in pallet_inference::AssignedTasks::<Runtime>::iter() {
+		let task = pallet_inference::Tasks::<Runtime>::get(id)
+			.ok_or_else(|| format!("{executor} is assigned task {id}, which does not exist"))?;
+		add(executor, task.collateral);
+	}
+	for (juror, task, ()) in pallet_challenges::JurorDuties::<Runtime>::iter() {
+		let dispute = pallet_challenges::Disputes::<Runtime>::get(task).ok_or_else(|| {
+			format!("{juror} sits on the jury of task {task}, which has no dispute")
+		})?;
+		add(juror, dispute.juror_collateral);
+	}
+	for (_, (_, curator), attestation) in pallet_data_rewards::Attestations::<Runtime>::iter() {
+		add(curator, attestation.collateral);
+	}
+	for (agent, info) in pallet_agents::Registry::<Runtime>::iter() {
+		let (pieces, collateral) = work.remove(&agent).unwrap_or_default();
+		if (info.open_work, info.collateral) != (pieces, collateral) {
+			return Err(format!(
+				"agent {agent} records {} pieces of open work reserving {}, but its assignments, \
+				 jury seats and attestations are {pieces} reserving {collateral}",
+				info.open_work, info.collateral
+			));
+		}
+	}
+	if let Some((who, (pieces, _))) = work.into_iter().next() {
+		return Err(format!("{who} holds {pieces} pieces of work but is not a registered agent"));
+	}
+	Ok(())
+}
+
 /// Checks after an extrinsic was applied (`declared` is what it declared before dispatch).
 pub fn after_extrinsic(declared: &DispatchInfo) -> Result<u64, String> {
 	conserved()?;
@@ -149,6 +196,9 @@ pub fn after_block(issuance_before: Balance) -> Result<u64, String> {
 			checks += 1;
 		}
 	}
+
+	reservations_add_up()?;
+	checks += 1;
 
 	conserved()?;
 	checks += 1;

@@ -119,6 +119,25 @@ mod the_checks_catch {
 		);
 	}
 
+	/// A reservation no work holds (as a pallet that forgot to release one would leave): each
+	/// pallet's own checks pass, the cross-pallet sum does not.
+	#[test]
+	fn a_reservation_with_no_work_behind_it() {
+		fails_with(
+			|| {
+				let (agent, _) =
+					pallet_agents::Registry::<Runtime>::iter().next().expect("an agent");
+				pallet_agents::Registry::<Runtime>::mutate(&agent, |info| {
+					let info = info.as_mut().expect("registered");
+					assert!(info.stake > info.collateral, "stake to reserve");
+					info.open_work += 1;
+					info.collateral += 1;
+				});
+			},
+			"pieces of open work reserving",
+		);
+	}
+
 	/// Built with try-runtime (the long run), FRAME's own pallets' try_state runs too.
 	#[cfg(feature = "try-runtime")]
 	#[test]
