@@ -35,6 +35,21 @@ export function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Resolves with true once `child` exits, or with false after `ms`; its timer is cleared as soon
+ * as the child exits, so that a test file's process exits as soon as its tests are done, not
+ * `ms` later.
+ */
+function exitWithin(child, ms) {
+  return new Promise((resolveExit) => {
+    const timer = setTimeout(() => resolveExit(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolveExit(true);
+    });
+  });
+}
+
+/**
  * Starts `agentchain-node --dev` on free ports and connects polkadot.js to it.
  * Returns { api, rpcUrl, p2pPort, stop, kill }. The node's output goes to e2e/logs/<name>.log.
  * Options: `basePath` keeps the node's databases there (a temporary directory otherwise), so that
@@ -109,10 +124,7 @@ export async function startDevNode(name, extraArgs = [], { basePath, chain, env 
     await api.disconnect().catch(() => {});
     if (!exited) {
       child.kill('SIGINT');
-      const stopped = await Promise.race([
-        new Promise((r) => child.once('exit', () => r(true))),
-        sleep(10_000).then(() => false),
-      ]);
+      const stopped = await exitWithin(child, 10_000);
       if (!stopped) child.kill('SIGKILL');
     }
     log.end();
@@ -273,10 +285,7 @@ export async function startInferenceServer(name, args = []) {
   const stop = async () => {
     if (!exited) {
       child.kill('SIGTERM');
-      const stopped = await Promise.race([
-        new Promise((r) => child.once('exit', () => r(true))),
-        sleep(5_000).then(() => false),
-      ]);
+      const stopped = await exitWithin(child, 5_000);
       if (!stopped) child.kill('SIGKILL');
     }
     log.end();
