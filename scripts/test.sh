@@ -89,8 +89,9 @@ cargo test --locked --release -p agentchain-cli || fail_now "agentchain (the CLI
 
 stage "end-to-end: polkadot.js and the agentchain CLI against agentchain-node --dev"
 # Each test file runs its own dev node, mostly waiting on 3 s blocks (the machine's two cores
-# were a fifth busy on average with six files at a time): eight files at a time, the longest
-# first, so that the run lasts about as long as its longest file. (The agent node's
+# were a fifth busy on average with six files at a time): twelve files at a time, the longest
+# first (in the order given: e2e/run.mjs, since `node --test` would sort them by name and start
+# a long file last), so that the run lasts about as long as its longest file. (The agent node's
 # endpoint-fault checks once failed now and then at three at a time; the cause was a kept-alive
 # connection closed by the server as it was reused, which off-chain calls survive since.) The
 # liveness test and the load script's short form then run alone, one after the other, since each
@@ -100,7 +101,9 @@ e2e() {
 	shift
 	local tap
 	tap="$(mktemp)"
-	(cd e2e && node --test --test-concurrency="$concurrency" --test-reporter=tap "$@") | tee "$tap"
+	# e2e/run.mjs: `node --test --test-reporter=tap`, but the files start in the order given
+	# (`node --test` sorts them by name).
+	(cd e2e && node run.mjs --concurrency "$concurrency" "$@") | tee "$tap"
 	local status=${PIPESTATUS[0]}
 	local e2e_pass e2e_fail e2e_cancelled
 	e2e_pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n1)
@@ -115,8 +118,10 @@ e2e() {
 	failed=$((failed + e2e_fail))
 	rm -f "$tap"
 }
-# The files that take three minutes or more, longest first; then the others.
-longest=(agent-node cli batch-load batches appeals data-rewards edge-agent cli-docs)
+# The files that take two minutes or more, longest first (their durations in a run of the
+# stage); then the others.
+longest=(batch-load batches appeals cli-docs edge-agent data-rewards agent-node-faults cli challenges agents
+	validators agent-node inference cli-data registry-calls upgrade)
 e2e_files=()
 for name in "${longest[@]}"; do
 	[ -f "e2e/test/$name.test.mjs" ] && e2e_files+=("test/$name.test.mjs")
@@ -126,7 +131,7 @@ for file in $(cd e2e && ls test/*.test.mjs); do
 	case "$file" in test/liveness.test.mjs | test/load.test.mjs) continue ;; esac
 	e2e_files+=("$file")
 done
-e2e 8 "${e2e_files[@]}"
+e2e 12 "${e2e_files[@]}"
 e2e 1 test/liveness.test.mjs test/load.test.mjs
 
 if [ "${SKIP_ZOMBIENET:-0}" != 1 ]; then
