@@ -7,8 +7,8 @@ import { blake2AsHex } from '@polkadot/util-crypto';
 import {
   blockNumberOf,
   eventSince,
-  nameOperator,
   sendAndFinalize,
+  sendInBlock,
   startDevNode,
   startInferenceServer,
 } from './node.mjs';
@@ -40,15 +40,20 @@ export async function startLivenessNode(name) {
   for (const who of ['Bob', 'Charlie', 'Dave']) {
     await api.rpc.author.insertKey('agnt', `//${who}//operator`, u8aToHex(accounts[who].operator.publicKey));
   }
+  // Each call of the setup is waited for in a block, not finalised: the dev chain has one block
+  // author, so an imported block stays.
   const register = async (who, role) => {
     const { owner, operator } = accounts[who];
-    const registered = await sendAndFinalize(
+    const registered = await sendInBlock(
       api,
       api.tx.agents.register(`${who}-agent`, 'http://agent', '1', [MODEL], [role], STAKE),
       owner,
     );
     if (registered.dispatchError) throw new Error(`register ${who}: ${registered.dispatchError}`);
-    await nameOperator(api, owner, operator);
+    const named = await sendInBlock(api, api.tx.agents.setOperator(operator.address), owner);
+    if (named.dispatchError) throw new Error(`setOperator ${who}: ${named.dispatchError}`);
+    const accepted = await sendInBlock(api, api.tx.agents.acceptOperator(owner.address), operator);
+    if (accepted.dispatchError) throw new Error(`acceptOperator ${who}: ${accepted.dispatchError}`);
   };
   await Promise.all([
     register('Alice', 'Executor'),
