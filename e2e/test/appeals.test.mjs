@@ -49,20 +49,22 @@ describe('appeals: a dispute judged twice by jurors signing from polkadot.js', (
     node = await startDevNode('appeals');
     api = node.api;
 
-    // Alice funds the jurors (consecutive nonces, one block), who register as verifiers.
+    // Alice funds the jurors (consecutive nonces, one block), who register as verifiers. Each
+    // waited for in a block, not finalised: the dev chain has one block author, so an imported
+    // block stays.
     const nonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber();
     const funded = await Promise.all(
       jurors.map((juror, i) =>
-        sendAndFinalize(api, api.tx.balances.transferKeepAlive(juror.address, STAKE + 100n * UNIT), alice, {
+        sendInBlock(api, api.tx.balances.transferKeepAlive(juror.address, STAKE + 100n * UNIT), alice, {
           nonce: nonce + i,
         }),
       ),
     );
     for (const result of funded) assert.equal(result.dispatchError, null);
     const registered = await Promise.all([
-      sendAndFinalize(api, api.tx.agents.register('eve', 'http://eve', '1', [MODEL], ['Executor'], STAKE), eve),
+      sendInBlock(api, api.tx.agents.register('eve', 'http://eve', '1', [MODEL], ['Executor'], STAKE), eve),
       ...jurors.map((juror, i) =>
-        sendAndFinalize(api, api.tx.agents.register(`juror-${i}`, 'http://juror', '1', [MODEL], ['Verifier'], STAKE), juror),
+        sendInBlock(api, api.tx.agents.register(`juror-${i}`, 'http://juror', '1', [MODEL], ['Verifier'], STAKE), juror),
       ),
     ]);
     for (const result of registered) assert.equal(result.dispatchError, null);

@@ -8,6 +8,7 @@ import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
 import {
   sendAndFinalize,
+  sendInBlock,
   startDevNode,
   startInferenceServer,
   waitForEvent,
@@ -41,8 +42,10 @@ describe('data rewards: a dataset earns a claimable reward from tasks of a model
     ]);
     api = node.api;
     const operator = keyring.addFromUri('//Alice//operator');
+    // The setup's calls are waited for in a block, not finalised: the dev chain has one block
+    // author, so an imported block stays.
     const ok = async (tx, signer) => {
-      const result = await sendAndFinalize(api, tx, signer);
+      const result = await sendInBlock(api, tx, signer);
       assert.equal(result.dispatchError, null);
       return result;
     };
