@@ -91,7 +91,9 @@ stage "end-to-end: polkadot.js and the agentchain CLI against agentchain-node --
 # Each test file runs its own dev node, mostly waiting on 3 s blocks (the machine's two cores
 # were a fifth busy on average with six files at a time): twelve files at a time, the longest
 # first (in the order given: e2e/run.mjs, since `node --test` would sort them by name and start
-# a long file last), so that the run lasts about as long as its longest file. (The agent node's
+# a long file last), so that the run lasts about as long as its longest file; their nodes start
+# one at a time (e2e/lib/node.mjs: a start takes both cores for about 6 s, and a dozen at once
+# each took a minute or more). (The agent node's
 # endpoint-fault checks once failed now and then at three at a time; the cause was a kept-alive
 # connection closed by the server as it was reused, which off-chain calls survive since.) The
 # liveness test and the load script's short form then run alone, one after the other, since each

@@ -1,7 +1,10 @@
 // Starts and stops real agentchain-node processes for the end-to-end tests.
 import { spawn } from 'node:child_process';
 import { connect, createServer } from 'node:net';
-import { existsSync, mkdirSync, createWriteStream } from 'node:fs';
+import {
+  createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiPromise, WsProvider } from '@polkadot/api';
@@ -56,7 +59,52 @@ function exitWithin(child, ms) {
  * a node started again on it resumes (its log is then appended to); `chain` runs that chain spec
  * instead of `--dev` (a node that follows, without authoring).
  */
-export async function startDevNode(name, extraArgs = [], { basePath, chain, env } = {}) {
+export function startDevNode(name, extraArgs = [], options = {}) {
+  return oneStartAtATime(() => startDevNodeNow(name, extraArgs, options));
+}
+
+// A node's start (building its genesis state and compiling its runtime, about 10 s of CPU on two
+// cores) is the costliest thing a test file does: a dozen files starting their nodes at once
+// each waited a minute or more, and the longest file with them. One node starts at a time,
+// across the test files' processes: the lock is a directory, which holds its holder's pid; a
+// lock whose holder is gone, or older than the longest start, is taken over.
+const START_LOCK = join(tmpdir(), 'agentchain-e2e-node-start.lock');
+const START_LOCK_STALE_MS = 150_000;
+
+function startLockIsStale() {
+  try {
+    const pid = Number(readFileSync(join(START_LOCK, 'pid'), 'utf8'));
+    if (pid) process.kill(pid, 0);
+  } catch (error) {
+    if (error.code === 'ESRCH') return true;
+  }
+  try {
+    return Date.now() - statSync(START_LOCK).mtimeMs > START_LOCK_STALE_MS;
+  } catch {
+    return false;
+  }
+}
+
+async function oneStartAtATime(start) {
+  for (;;) {
+    try {
+      mkdirSync(START_LOCK);
+      writeFileSync(join(START_LOCK, 'pid'), String(process.pid));
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      if (startLockIsStale()) rmSync(START_LOCK, { recursive: true, force: true });
+      else await sleep(100);
+    }
+  }
+  try {
+    return await start();
+  } finally {
+    rmSync(START_LOCK, { recursive: true, force: true });
+  }
+}
+
+async function startDevNodeNow(name, extraArgs, { basePath, chain, env }) {
   const binary = nodeBinary();
   if (!existsSync(binary)) {
     throw new Error(
