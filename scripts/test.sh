@@ -122,7 +122,7 @@ e2e() {
 }
 # The files that take two minutes or more, longest first (their durations in a run of the
 # stage); then the others.
-longest=(batch-load batches appeals cli-docs edge-agent data-rewards agent-node-faults cli challenges agents
+longest=(batch-load batches edge-batches appeals cli-docs edge-agent data-rewards agent-node-faults cli challenges agents
 	validators agent-node inference cli-data registry-calls upgrade)
 e2e_files=()
 for name in "${longest[@]}"; do

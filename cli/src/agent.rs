@@ -28,8 +28,8 @@ pub enum RoleArg {
 	Verifier,
 	/// Attests the quality of registered datasets.
 	Curator,
-	/// Runs batches for its models: its node publishes each batch's outputs
-	/// (`--inference-outputs-url`). The edge agent does not run batches.
+	/// Runs batches for its models: its node (`--inference-outputs-url`) or edge agent
+	/// (`agent run --outputs-url`) publishes each batch's outputs.
 	BatchExecutor,
 }
 

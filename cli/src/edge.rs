@@ -15,6 +15,8 @@
 //! embedded light client (`--chain-spec`), which checks headers, finality and storage proofs
 //! itself and trusts no RPC provider. See `docs/edge-agent.md`.
 
+mod batch;
+
 use crate::{
 	chain::{
 		runtime::{
@@ -36,12 +38,13 @@ use crate::{
 	CliError,
 };
 use agentchain_execution::{
-	answer_hash, call_budget_ms, calls_again, checked_input, commitment_of, completion_output,
+	call_budget_ms, calls_again, checked_input, commitment_of, completion_output,
 	completion_request, due, exact_match_vote, fetchable_uri, heartbeat_due, jury_vote,
 	parse_model_mapping, release_nonce, resend_nonce, reserve_nonce, truncate_output,
 	vote_commitment, EndpointApi, Fault, ModelMapping, Sampling, VoteRecord, WorkRecord,
 	RESUBMIT_AFTER,
 };
+use batch::{BatchDir, BatchJob, BatchOutcome};
 use codec::{Decode, Encode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -71,6 +74,14 @@ pub const MAX_DUTIES_SCANNED: usize = 256;
 /// Most task executions in flight at once: what a device running a small model serves at once
 /// (an agent node makes its calls one after another, up to 64 a block).
 pub const MAX_CALLS_IN_FLIGHT: usize = 4;
+
+/// Most batches run at once, each making its calls one after another: one call of the
+/// [`MAX_CALLS_IN_FLIGHT`] is always left to single tasks, whose commit phases are short.
+pub const MAX_BATCHES_IN_FLIGHT: usize = MAX_CALLS_IN_FLIGHT - 1;
+
+/// Blocks a batch whose run faulted (a fault a later run may not have) waits behind the other
+/// batches for the calls they leave.
+pub const BATCH_FAULT_MEMORY: u64 = 4;
 
 /// Most re-executions for votes in flight at once, apart from the executions, so that slow
 /// tasks never keep a juror from its seat (an agent node makes at most two a block).
@@ -121,6 +132,13 @@ pub struct RunOptions {
 	/// instead of a node's RPC at --url.
 	#[arg(long, value_name = "FILE")]
 	pub chain_spec: Option<PathBuf>,
+	/// Where the agent publishes the outputs of the batches it runs, a URL requesters and jurors
+	/// can read: each outputs document is written with `PUT {URL}/o-<16 hex>.json` and read by
+	/// anyone with `GET` (the reference server's `--documents` store, or any store that accepts
+	/// `PUT`). Without it the agent runs single tasks only, and must not hold the
+	/// `BatchExecutor` role.
+	#[arg(long, value_name = "URL", value_parser = valid_endpoint)]
+	pub outputs_url: Option<String>,
 	/// A node to reach the peer-to-peer network through (light client only; repeat for
 	/// several): a multiaddress ending in /p2p/<peer id>. Added to the chain spec's boot nodes.
 	#[arg(long, value_name = "MULTIADDR", requires = "chain_spec")]
@@ -202,19 +220,6 @@ impl Endpoint {
 		self.models.iter().find(|m| &m.id == model).map(|m| m.name.as_str())
 	}
 
-	/// Sends a request and reads the body of its 200 answer (any other status is a
-	/// [`Fault::Status`]), bounded in size and by `deadline`.
-	async fn call(
-		&self,
-		request: impl Fn() -> hyper::Request<Full<Bytes>>,
-		deadline: Instant,
-	) -> Result<Vec<u8>, Fault> {
-		match self.answer(request, deadline, false).await? {
-			(200, body) => Ok(body),
-			(status, _) => Err(Fault::Status(status)),
-		}
-	}
-
 	/// Sends a request and reads its answer: the status, and the body when the status is 200,
 	/// or, with `error_bodies`, 400 or 422 (which may refuse the prompt on the endpoint's content policy,
 	/// [`agentchain_execution::is_content_refusal`]), bounded in size and by `deadline`. A
@@ -227,9 +232,10 @@ impl Endpoint {
 		deadline: Instant,
 		error_bodies: bool,
 	) -> Result<(u16, Vec<u8>), Fault> {
-		match self.answer_once(request(), deadline, error_bodies).await {
+		let max = self.max_response_bytes;
+		match self.answer_once(request(), deadline, error_bodies, max).await {
 			Err(Fault::Unreachable) if Instant::now() < deadline => {
-				self.answer_once(request(), deadline, error_bodies).await
+				self.answer_once(request(), deadline, error_bodies, max).await
 			},
 			result => result,
 		}
@@ -240,8 +246,8 @@ impl Endpoint {
 		request: hyper::Request<Full<Bytes>>,
 		deadline: Instant,
 		error_bodies: bool,
+		max: usize,
 	) -> Result<(u16, Vec<u8>), Fault> {
-		let max = self.max_response_bytes;
 		let respond = async { self.client.request(request).await.map_err(|_| Fault::Unreachable) };
 		let response =
 			tokio::time::timeout_at(deadline, respond).await.map_err(|_| Fault::Timeout)??;
@@ -307,17 +313,11 @@ impl Endpoint {
 				String::from_utf8(bytes.0.clone()).map_err(|_| Fault::InputNotText)?
 			},
 			TaskInput::Reference { hash, uri } => {
-				let uri = fetchable_uri(&uri.0).ok_or(Fault::InputUnavailable)?.to_string();
-				let request = || {
-					hyper::Request::get(uri.as_str())
-						.body(Full::new(Bytes::new()))
-						.unwrap_or_else(|_| hyper::Request::new(Full::new(Bytes::new())))
-				};
-				if uri.parse::<hyper::Uri>().is_err() {
-					return Err(Fault::InputUnavailable);
-				}
-				let bytes =
-					self.call(request, deadline).await.map_err(|_| Fault::InputUnavailable)?;
+				let uri = fetchable_uri(&uri.0).ok_or(Fault::InputUnavailable)?;
+				let bytes = self
+					.fetch(uri, self.max_response_bytes, deadline)
+					.await
+					.map_err(|_| Fault::InputUnavailable)?;
 				checked_input(bytes, hash)?
 			},
 			TaskInput::Batch { .. } => return Err(Fault::Batch),
@@ -327,7 +327,20 @@ impl Endpoint {
 			temperature_milli: task.params.temperature_milli,
 			seed: task.params.seed,
 		};
-		let (url, body) = completion_request(&self.base_url, self.api, model, &prompt, &sampling);
+		let output = self.complete(model, &prompt, &sampling, deadline).await?;
+		Ok(truncate_output(output, max_output_len))
+	}
+
+	/// The endpoint's output for `prompt` (not yet cut to the chain's bound): the request a
+	/// single task of that prompt makes, as for each item of a batch.
+	pub async fn complete(
+		&self,
+		model: &str,
+		prompt: &str,
+		sampling: &Sampling,
+		deadline: Instant,
+	) -> Result<Vec<u8>, Fault> {
+		let (url, body) = completion_request(&self.base_url, self.api, model, prompt, sampling);
 		let body = Bytes::from(body);
 		let request = || {
 			let mut builder = hyper::Request::post(url.as_str())
@@ -341,8 +354,52 @@ impl Endpoint {
 				.unwrap_or_else(|_| hyper::Request::new(Full::new(Bytes::new())))
 		};
 		let (status, body) = self.answer(request, deadline, true).await?;
-		let output = completion_output(status, &body, model)?;
-		Ok(truncate_output(output, max_output_len))
+		completion_output(status, &body, model)
+	}
+
+	/// The body of `GET uri`, of at most `max` bytes, by `deadline`.
+	pub async fn fetch(&self, uri: &str, max: usize, deadline: Instant) -> Result<Vec<u8>, Fault> {
+		if uri.parse::<hyper::Uri>().is_err() {
+			return Err(Fault::Unreachable);
+		}
+		let request = || {
+			hyper::Request::get(uri)
+				.body(Full::new(Bytes::new()))
+				.unwrap_or_else(|_| hyper::Request::new(Full::new(Bytes::new())))
+		};
+		match self.answer_once(request(), deadline, false, max).await {
+			Err(Fault::Unreachable) if Instant::now() < deadline => {
+				self.answer_once(request(), deadline, false, max).await
+			},
+			result => result,
+		}
+		.and_then(
+			|(status, body)| if status == 200 { Ok(body) } else { Err(Fault::Status(status)) },
+		)
+	}
+
+	/// Writes `document` to `uri` with `PUT` (a batch's outputs document, in a store that
+	/// accepts `PUT`, as the agent node's `--inference-outputs-url`); any 2xx is success.
+	pub async fn publish(
+		&self,
+		uri: &str,
+		document: Vec<u8>,
+		deadline: Instant,
+	) -> Result<(), Fault> {
+		let body = Bytes::from(document);
+		let request = hyper::Request::put(uri)
+			.header(hyper::header::CONTENT_TYPE, "application/json")
+			.body(Full::new(body))
+			.map_err(|_| Fault::Unreachable)?;
+		let respond = async { self.client.request(request).await.map_err(|_| Fault::Unreachable) };
+		let response =
+			tokio::time::timeout_at(deadline, respond).await.map_err(|_| Fault::Timeout)??;
+		let status = response.status().as_u16();
+		if (200..300).contains(&status) {
+			Ok(())
+		} else {
+			Err(Fault::Status(status))
+		}
 	}
 }
 
@@ -351,10 +408,12 @@ impl Endpoint {
 
 /// A work record's key: the task, the agent, and the task's round (`reassignments`).
 type WorkKey = (u64, [u8; 32], u32);
-/// A vote record's key: the disputed task, the juror, and the dispute's round.
-type VoteKey = (u64, [u8; 32], u32);
+/// A vote record's key: the disputed task, the juror, the dispute's round, and for a dispute
+/// over an item of a batch that item (two disputes over a batch's items follow each other, and
+/// a vote of one is never taken for the other's).
+type VoteKey = (u64, [u8; 32], u32, Option<u32>);
 
-/// What the edge agent keeps across restarts.
+/// What the edge agent keeps across restarts (`state-2.scale`).
 #[derive(Encode, Decode, Default, Debug)]
 struct State {
 	/// The genesis hash of the chain the records are for.
@@ -365,6 +424,34 @@ struct State {
 	heartbeat_sent_at: Option<u64>,
 	/// The next nonce the operator key has not used and the block it was last used at.
 	nonce: Option<(u64, u64)>,
+}
+
+/// The state as edge agents wrote it before votes were keyed by their item (`state.scale`):
+/// read once, and written again as a [`State`].
+#[derive(Decode)]
+struct StateWithoutItems {
+	genesis: [u8; 32],
+	work: BTreeMap<WorkKey, WorkRecord>,
+	votes: BTreeMap<(u64, [u8; 32], u32), VoteRecord>,
+	heartbeat_sent_at: Option<u64>,
+	nonce: Option<(u64, u64)>,
+}
+
+impl From<StateWithoutItems> for State {
+	fn from(old: StateWithoutItems) -> Self {
+		Self {
+			genesis: old.genesis,
+			work: old.work,
+			// Those votes were all of whole tasks: an edge agent did not vote on items.
+			votes: old
+				.votes
+				.into_iter()
+				.map(|((task, juror, round), vote)| ((task, juror, round, None), vote))
+				.collect(),
+			heartbeat_sent_at: old.heartbeat_sent_at,
+			nonce: old.nonce,
+		}
+	}
 }
 
 /// The state file, locked for the life of the process.
@@ -403,14 +490,33 @@ impl Store {
 			},
 			Err(std::fs::TryLockError::Error(e)) => return Err(fail("cannot lock", &e)),
 		}
-		let path = dir.join("state.scale");
-		let state = match std::fs::read(&path) {
-			Ok(bytes) => State::decode(&mut &bytes[..])
-				.map_err(|e| fail("the state file is damaged in", &e))?,
-			Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-				State { genesis, ..Default::default() }
+		let path = dir.join("state-2.scale");
+		let read = |path: &Path| match std::fs::read(path) {
+			Ok(bytes) => Ok(Some(bytes)),
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+			Err(e) => Err(fail("cannot read the state in", &e)),
+		};
+		let damaged = |e: codec::Error| fail("the state file is damaged in", &e);
+		// Both files: this version wrote `state-2.scale` and an earlier one, run since, wrote
+		// `state.scale` (this version removes it once it has written its own); neither is whole.
+		let modified = |name: &str| std::fs::metadata(dir.join(name)).and_then(|m| m.modified());
+		if let (Ok(new), Ok(old)) = (modified("state-2.scale"), modified("state.scale")) {
+			if old > new {
+				return Err(CliError::Invalid(format!(
+					"{} holds state files of two versions, and the earlier version's (state.scale) \
+					 is the newer: an earlier edge agent ran on it after this one. Its records of \
+					 work since are in state.scale, those before in state-2.scale; move the one \
+					 not to keep out of the directory",
+					dir.display()
+				)));
+			}
+		}
+		let state = match read(&path)? {
+			Some(bytes) => State::decode(&mut &bytes[..]).map_err(damaged)?,
+			None => match read(&dir.join("state.scale"))? {
+				Some(bytes) => StateWithoutItems::decode(&mut &bytes[..]).map_err(damaged)?.into(),
+				None => State { genesis, ..Default::default() },
 			},
-			Err(e) => return Err(fail("cannot read the state in", &e)),
 		};
 		if state.genesis != genesis {
 			return Err(CliError::Invalid(format!(
@@ -437,6 +543,11 @@ impl Store {
 		std::fs::rename(&tmp, &self.path)?;
 		if let Some(dir) = self.path.parent() {
 			std::fs::File::open(dir)?.sync_all()?;
+			// The state in the format before, once written again in this one.
+			match std::fs::remove_file(dir.join("state.scale")) {
+				Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+				_ => {},
+			}
 		}
 		Ok(())
 	}
@@ -465,6 +576,10 @@ enum Finished {
 	/// The output, or the fault, and whether a transient fault gets one more call
 	/// ([`calls_again`] at the block the call was made).
 	Task { key: WorkKey, result: Result<Option<Vec<u8>>, Fault>, may_call_again: bool },
+	/// A batch's run, and the URI its outputs document is to be published at.
+	Batch { key: WorkKey, outcome: BatchOutcome, uri: Vec<u8> },
+	/// A batch's outputs document published, or why not.
+	Published { key: WorkKey, result: Result<(), String> },
 	/// The vote, or why there is none and whether a later call may get one (a transient fault).
 	Vote { key: VoteKey, vote: Result<H256, (String, bool)> },
 }
@@ -497,12 +612,31 @@ struct Agent {
 	signer: Keypair,
 	operator: AccountId32,
 	store: Store,
+	/// The state directory, where batches' work is kept beside the state.
+	state_dir: PathBuf,
+	/// Where outputs documents are published (ending in `/`), if batches are run.
+	outputs_url: Option<String>,
 	log: Log,
 	block_time_ms: u64,
-	/// Tasks whose endpoint call is running.
+	/// Tasks whose endpoint call is running, batches included.
 	tasks_in_flight: BTreeSet<u64>,
+	/// Batches being run.
+	batches_in_flight: BTreeSet<u64>,
+	/// Batches whose outputs document is being published, and those published (their reveal
+	/// may go).
+	publishing: BTreeSet<WorkKey>,
+	published: BTreeSet<WorkKey>,
+	/// Batches whose run stopped on a fault a later run may not have, and the block it did:
+	/// started after the others while the fault is recent.
+	batch_faults: BTreeMap<u64, u64>,
+	/// Batches waiting to be run at the head, found by [`Agent::tasks`]: the commit deadline,
+	/// the assignment and the task.
+	waiting_batches: Vec<(u64, WorkKey, TaskInfo)>,
 	/// Disputed tasks being re-executed for a vote.
 	votes_in_flight: BTreeSet<u64>,
+	/// The duties of disputes over the agent's batches sent lately (an item shown, a node
+	/// opened: see [`Agent::defence_due`]), and the blocks they were sent at.
+	defences: BTreeMap<(u64, u8, u32, u32), u64>,
 	finished: mpsc::UnboundedSender<Finished>,
 	/// The latest best block seen: hash and number.
 	head: (H256, u64),
@@ -566,10 +700,18 @@ pub async fn run(
 		signer,
 		operator,
 		store,
+		state_dir: dir.clone(),
+		outputs_url: options.outputs_url.as_ref().map(|url| format!("{url}/")),
 		log,
 		block_time_ms: slot,
 		tasks_in_flight: BTreeSet::new(),
+		batches_in_flight: BTreeSet::new(),
+		publishing: BTreeSet::new(),
+		published: BTreeSet::new(),
+		batch_faults: BTreeMap::new(),
+		waiting_batches: Vec::new(),
 		votes_in_flight: BTreeSet::new(),
+		defences: BTreeMap::new(),
 		finished,
 		head: (best, 0),
 		agent: None,
@@ -653,6 +795,12 @@ fn light_timeout() -> CliError {
 /// acts at (so a runtime upgrade that changes them is followed at once).
 struct Constants {
 	max_output_len: usize,
+	/// The longest input, and so a batch's longest item (`MaxInputLen`).
+	max_input_len: usize,
+	/// The most items a batch may have (`MaxBatchItems`).
+	max_batch_items: u32,
+	/// The longest URI the chain keeps (`MaxUriLen`).
+	max_uri_len: usize,
 	liveness_period: u64,
 	/// Blocks a jury has to commit its votes (`Challenges::CommitPeriod`).
 	vote_commit_period: u64,
@@ -670,8 +818,20 @@ impl Constants {
 		let vote_commit_period = constants
 			.entry(runtime::constants().challenges().commit_period())
 			.map_err(CliError::rpc)?;
+		let max_input_len = constants
+			.entry(runtime::constants().inference().max_input_len())
+			.map_err(CliError::rpc)?;
+		let max_batch_items = constants
+			.entry(runtime::constants().inference().max_batch_items())
+			.map_err(CliError::rpc)?;
+		let max_uri_len = constants
+			.entry(runtime::constants().inference().max_uri_len())
+			.map_err(CliError::rpc)?;
 		Ok(Self {
 			max_output_len: max_output_len as usize,
+			max_input_len: max_input_len as usize,
+			max_batch_items,
+			max_uri_len: max_uri_len as usize,
 			liveness_period: liveness_period.into(),
 			vote_commit_period: vote_commit_period.into(),
 		})
@@ -727,14 +887,18 @@ impl Agent {
 		}
 	}
 
-	/// Warns when the agent holds the batch-executor role: the edge agent runs no batches, so
-	/// a batch drawn to it would expire and cost it the missed commit's slash.
+	/// Warns when the agent holds the batch-executor role but the edge agent was given no
+	/// outputs URL: it cannot run batches then, and a batch drawn to it would expire and cost it
+	/// the missed commit's slash.
 	async fn warn_of_batches(
 		&self,
 		client: &AtBlock,
 		owner: &AccountId32,
 		now: u64,
 	) -> Result<(), CliError> {
+		if self.outputs_url.is_some() {
+			return Ok(());
+		}
 		let Some(info) = stored(client, runtime::storage().agents().agents(), (*owner,)).await?
 		else {
 			return Ok(());
@@ -743,12 +907,12 @@ impl Agent {
 			self.log.event(
 				now,
 				"warning",
-				json!({ "message": "batch-executor role held; the edge agent runs no batches" }),
+				json!({ "message": "batch-executor role held without --outputs-url; batches are not run" }),
 				format!(
-					"warning: agent {owner} holds the batch-executor role, but the edge agent runs \
-					 no batches: a batch drawn to it would expire and cost the missed commit's \
-					 slash (run an agent node with --inference-outputs-url, or `agent set-roles` \
-					 without batch-executor)"
+					"warning: agent {owner} holds the batch-executor role, but this edge agent has \
+					 no --outputs-url to publish batch outputs at, so it runs no batches: a batch \
+					 drawn to it would expire and cost the missed commit's slash (give \
+					 --outputs-url, or `agent set-roles` without batch-executor)"
 				),
 			);
 		}
@@ -819,19 +983,39 @@ impl Agent {
 				break;
 			}
 		}
-		// Records of tasks no longer assigned to the agent are over.
-		let before = self.store.state.work.len();
-		self.store
-			.state
-			.work
-			.retain(|(task, who, _), _| who != &agent.0 || ids.contains(task));
-		if self.store.state.work.len() != before {
-			self.save()?;
+		// Records of tasks no longer assigned to the agent are over, as is the work on disk of
+		// batches no longer assigned (kept until then: a dispute may ask for any item); known
+		// only when every assignment was seen.
+		if ids.len() < MAX_TASKS_SCANNED {
+			self.forget_work(|(task, who, _)| who == &agent.0 && !ids.contains(task))?;
+			let entries = std::fs::read_dir(batch::batches_dir(&self.state_dir));
+			for entry in entries.into_iter().flatten().flatten() {
+				let name = entry.file_name();
+				let Some(key) = name.to_str().and_then(batch::key_of_dir) else { continue };
+				if key.1 == agent.0 && !ids.contains(&key.0) {
+					BatchDir::remove(&self.state_dir, &key);
+				}
+			}
 		}
 		let mut all = true;
+		self.waiting_batches.clear();
 		for id in ids {
 			let result = self.task(client, agent, id, constants).await;
 			all &= self.report(&format!("task {id}"), result);
+		}
+		// Batches waiting to run start the earliest commit deadline first, after single tasks
+		// (started above), those whose last run faulted in the last few blocks after the
+		// others: a batch whose items keep failing does not take a call before the others
+		// each block.
+		let now = self.head.1;
+		self.batch_faults.retain(|_, at| now < at.saturating_add(BATCH_FAULT_MEMORY));
+		let mut waiting = std::mem::take(&mut self.waiting_batches);
+		waiting.sort_by_key(|(phase_ends, key, _)| {
+			(self.batch_faults.contains_key(&key.0), *phase_ends, key.0)
+		});
+		for (phase_ends, key, task) in waiting {
+			let result = self.start_batch(key, task, phase_ends, constants);
+			all &= self.report(&format!("task {}", key.0), result);
 		}
 		if all {
 			Ok(())
@@ -856,34 +1040,26 @@ impl Agent {
 		let Some(assignment) = task.assignments.0.iter().find(|a| &a.executor == agent) else {
 			return Ok(());
 		};
+		let (commitment, revealed) = (assignment.commitment, assignment.output);
 		let key: WorkKey = (id, agent.0, task.reassignments);
 		// Records of the task's earlier rounds are over.
-		let stale = self.store.state.work.len();
-		self.store
-			.state
-			.work
-			.retain(|(t, who, round), _| (*t, who) != (id, &agent.0) || *round == key.2);
-		if self.store.state.work.len() != stale {
-			self.save()?;
-		}
+		self.forget_work(|(t, who, round)| (*t, who) == (id, &agent.0) && *round != key.2)?;
 		let record = self.store.state.work.get(&key).cloned();
 		let phase_ends = u64::from(task.phase_ends);
-		match (&task.status, assignment.commitment, assignment.output) {
+		match (&task.status, commitment, revealed) {
 			(TaskStatus::Assigned, None, _) => match record {
+				None if matches!(task.input, TaskInput::Batch { .. }) => {
+					self.waiting_batches.push((phase_ends, key, task))
+				},
 				None => self.start_task(key, task, phase_ends, constants)?,
-				Some(WorkRecord::Working { output, salt, commit_sent_at, .. })
-					if now >= commit_sent_at.saturating_add(RESUBMIT_AFTER) =>
+				Some(work)
+					if work.answer().is_some_and(|answer| {
+						now >= answer.commit_sent_at.saturating_add(RESUBMIT_AFTER)
+					}) =>
 				{
-					let commitment = commitment_of(&answer_hash(&output), &salt, agent);
-					self.store.state.work.insert(
-						key,
-						WorkRecord::Working {
-							output,
-							salt,
-							commit_sent_at: now,
-							reveal_sent_at: None,
-						},
-					);
+					let Some(answer) = work.answer() else { return Ok(()) };
+					let commitment = commitment_of(&answer.hash, &answer.salt, agent);
+					self.store.state.work.insert(key, work.sent(now, None));
 					let call = runtime::tx().inference().commit(id, commitment);
 					self.send(
 						&call,
@@ -897,34 +1073,42 @@ impl Agent {
 				_ => {},
 			},
 			(TaskStatus::Committed, Some(commitment), None) => match record {
-				Some(WorkRecord::Working { output, salt, commit_sent_at, reveal_sent_at })
-					if due(reveal_sent_at, now) =>
+				Some(work)
+					if work.answer().is_some_and(|answer| due(answer.reveal_sent_at, now)) =>
 				{
-					let output_hash = answer_hash(&output);
-					if commitment_of(&output_hash, &salt, agent) != commitment {
+					let Some(answer) = work.answer() else { return Ok(()) };
+					if commitment_of(&answer.hash, &answer.salt, agent) != commitment {
 						self.fail_task(
 							key,
 							"the commitment on chain is not this agent's; cannot reveal",
 						)?;
 						return Ok(());
 					}
-					self.store.state.work.insert(
-						key,
-						WorkRecord::Working {
-							output: output.clone(),
-							salt,
-							commit_sent_at,
-							reveal_sent_at: Some(now),
-						},
+					// A batch's outputs, published now that every executor has committed (or
+					// the commit phase is over), and before the reveal points at them: in the
+					// background, the reveal going at a block after the document is stored.
+					if let Some(uri) = &answer.uri {
+						if !self.published.contains(&key) {
+							self.publish_outputs(key, &task, answer.hash, uri.clone());
+							return Ok(());
+						}
+					}
+					self.store.state.work.insert(key, work.sent(answer.commit_sent_at, Some(now)));
+					let resend = answer.reveal_sent_at.is_some();
+					let output_hash = answer.hash;
+					let call = runtime::tx().inference().reveal(
+						id,
+						output_hash,
+						answer.salt,
+						answer.output,
+						answer.uri.clone(),
 					);
-					let resend = reveal_sent_at.is_some();
-					let call =
-						runtime::tx().inference().reveal(id, output_hash, salt, output, None);
+					let uri = answer.uri.map(|uri| String::from_utf8_lossy(&uri).into_owned());
 					self.send(
 						&call,
 						resend,
 						"reveal",
-						json!({ "task": id, "outputHash": format!("{output_hash:?}"), "resend": resend }),
+						json!({ "task": id, "outputHash": format!("{output_hash:?}"), "uri": uri, "resend": resend }),
 						format!("task {id}: reveal sent (output hash {output_hash:?})"),
 					)
 					.await;
@@ -935,8 +1119,11 @@ impl Agent {
 					"committed, but this agent has no record of the result; cannot reveal",
 				)?,
 			},
-			(_, _, Some(_)) => {
-				if matches!(record, Some(WorkRecord::Working { .. })) {
+			(_, _, Some(root)) => {
+				if matches!(
+					record,
+					Some(WorkRecord::Working { .. } | WorkRecord::BatchWorking { .. })
+				) {
 					self.store.state.work.insert(key, WorkRecord::Done);
 					self.save()?;
 					self.log.event(
@@ -946,10 +1133,298 @@ impl Agent {
 						format!("task {id}: reveal on chain"),
 					);
 				}
+				// A batch's root, revealed: what a dispute over it asks of its executor.
+				if matches!(task.input, TaskInput::Batch { .. }) {
+					self.defend_batch(client, agent, key, &task, root, constants).await?;
+				}
 			},
 			_ => {},
 		}
 		Ok(())
+	}
+
+	/// Removes the work records `which` selects, with their batches' work on disk.
+	fn forget_work(&mut self, which: impl Fn(&WorkKey) -> bool) -> Result<(), CliError> {
+		let forgotten: Vec<WorkKey> =
+			self.store.state.work.keys().filter(|key| which(key)).copied().collect();
+		if forgotten.is_empty() {
+			return Ok(());
+		}
+		for key in &forgotten {
+			self.store.state.work.remove(key);
+			self.published.remove(key);
+		}
+		self.save()?;
+		for key in &forgotten {
+			BatchDir::remove(&self.state_dir, key);
+		}
+		Ok(())
+	}
+
+	/// What a batch's outputs depend on besides its assignment (see [`batch::binding`]); `None`
+	/// when the agent serves no endpoint model for the batch's model.
+	fn batch_binding(&self, key: &WorkKey, task: &TaskInfo, constants: &Constants) -> Option<H256> {
+		let model_name = self.endpoint.model_name(&task.model)?;
+		let TaskInput::Batch { root, uri, items, .. } = &task.input else { return None };
+		let p = &task.params;
+		let what = (task.model.0, p.max_tokens, p.temperature_milli, p.seed, root.0, &uri.0, items)
+			.encode();
+		Some(batch::binding(
+			key,
+			&what,
+			&format!("{}:{:?}", self.endpoint.base_url, self.endpoint.api),
+			model_name,
+			constants.max_output_len as u32,
+		))
+	}
+
+	/// Starts running a batch in its commit phase, in the background, from the first item its
+	/// work on disk lacks.
+	fn start_batch(
+		&mut self,
+		key: WorkKey,
+		task: TaskInfo,
+		phase_ends: u64,
+		constants: &Constants,
+	) -> Result<(), CliError> {
+		let now = self.head.1;
+		let TaskInput::Batch { root, uri, items, .. } = &task.input else { return Ok(()) };
+		if self.tasks_in_flight.contains(&key.0)
+			|| self.tasks_in_flight.len() >= MAX_CALLS_IN_FLIGHT
+			|| self.batches_in_flight.len() >= MAX_BATCHES_IN_FLIGHT
+		{
+			return Ok(());
+		}
+		let Some(outputs_url) = &self.outputs_url else {
+			return self.fail_task(
+				key,
+				"this agent publishes no outputs (no --outputs-url), so it runs no batch",
+			);
+		};
+		let outputs_uri = format!("{outputs_url}{}", batch::document_name(&key));
+		if outputs_uri.len() > constants.max_uri_len {
+			return self.fail_task(key, "the outputs URL is too long for the chain's MaxUriLen");
+		}
+		let (Some(model_name), Some(binding)) = (
+			self.endpoint.model_name(&task.model).map(String::from),
+			self.batch_binding(&key, &task, constants),
+		) else {
+			return self.fail_task(key, &Fault::UnknownModel.to_string());
+		};
+		let budget = call_budget_ms(phase_ends, now, self.block_time_ms);
+		if budget == 0 {
+			return self.fail_task(key, &Fault::TooLate.to_string());
+		}
+		let dir = BatchDir::of(&self.state_dir, &key);
+		let done = dir.kept_outputs().map_or(0, |outputs| outputs.len());
+		let job = BatchJob {
+			dir,
+			binding,
+			model_name,
+			sampling: Sampling {
+				max_tokens: task.params.max_tokens,
+				temperature_milli: task.params.temperature_milli,
+				seed: task.params.seed,
+			},
+			root: *root,
+			uri: uri.0.clone(),
+			items: *items,
+			max_item_len: constants.max_input_len,
+			max_document: batch::max_inputs_document(
+				constants.max_batch_items,
+				constants.max_input_len as u32,
+			),
+			max_output_len: constants.max_output_len,
+			deadline: Instant::now() + Duration::from_millis(budget),
+			now,
+			// The block the commit phase started in, when its deadline was not lengthened.
+			first_block: (!task.extended)
+				.then(|| phase_ends.saturating_sub(u64::from(task.commit_period))),
+		};
+		self.tasks_in_flight.insert(key.0);
+		self.batches_in_flight.insert(key.0);
+		self.log.event(
+			now,
+			"executingBatch",
+			json!({ "task": key.0, "items": items, "done": done, "budgetMs": budget }),
+			format!(
+				"task {}: running a batch of {items} items from item {done} ({budget} ms left)",
+				key.0
+			),
+		);
+		let endpoint = self.endpoint.clone();
+		let finished = self.finished.clone();
+		tokio::spawn(async move {
+			let outcome = job.run(&endpoint).await;
+			let _ = finished.send(Finished::Batch { key, outcome, uri: outputs_uri.into_bytes() });
+		});
+		Ok(())
+	}
+
+	/// Starts publishing the outputs document of the batch of assignment `key`, whose outputs
+	/// root is `root`, at `uri`, from the work kept, in the background (unless it is being
+	/// published already), within a block.
+	fn publish_outputs(&mut self, key: WorkKey, task: &TaskInfo, root: H256, uri: Vec<u8>) {
+		let TaskInput::Batch { items, .. } = task.input else { return };
+		if !self.publishing.insert(key) {
+			return;
+		}
+		let dir = BatchDir::of(&self.state_dir, &key);
+		let endpoint = self.endpoint.clone();
+		let finished = self.finished.clone();
+		let time = self.endpoint.timeout.min(Duration::from_millis(self.block_time_ms));
+		tokio::spawn(async move {
+			let published = async {
+				let document = dir.outputs_document(items, &root).ok_or(
+					"the outputs kept are not those of the root committed to (lost, or changed)",
+				)?;
+				let uri = std::str::from_utf8(&uri).map_err(|_| "the outputs URI is not text")?;
+				endpoint
+					.publish(uri, document, Instant::now() + time)
+					.await
+					.map_err(|fault| fault.to_string())
+			};
+			let result = published.await;
+			let _ = finished.send(Finished::Published { key, result });
+		});
+	}
+
+	/// What a dispute over the revealed outputs root `root` of the batch of assignment `key`
+	/// asks of its executor, from the work it kept: the disputed item's input and output hash
+	/// with their proofs, while the dispute is showing; its node of a bisection's current step,
+	/// opened, while it bisects. Each sent again after [`RESUBMIT_AFTER`] blocks while missing.
+	async fn defend_batch(
+		&mut self,
+		client: &AtBlock,
+		agent: &AccountId32,
+		key: WorkKey,
+		task: &TaskInfo,
+		root: H256,
+		constants: &Constants,
+	) -> Result<(), CliError> {
+		let now = self.head.1;
+		let id = key.0;
+		let TaskInput::Batch { root: inputs_root, items, .. } = &task.input else { return Ok(()) };
+		let Some(dispute) =
+			stored(client, runtime::storage().challenges().disputes(), (id,)).await?
+		else {
+			return Ok(());
+		};
+		if now >= u64::from(dispute.phase_ends)
+			|| !dispute.revealed.0.iter().any(|(e, _)| e == agent)
+		{
+			return Ok(());
+		}
+		// The work kept, read as it is whatever the endpoint has become since the commitment.
+		let dir = BatchDir::of(&self.state_dir, &key);
+		match dispute.phase {
+			DisputePhase::Showing => {
+				let Some(shown) =
+					stored(client, runtime::storage().challenges().item_disputes(), (id,)).await?
+				else {
+					return Ok(());
+				};
+				let show_output = shown.output.is_none() && shown.outputs_root == root;
+				if shown.input.is_some() && !show_output {
+					return Ok(());
+				}
+				let Some(resend) = self.defence_due((id, 0, shown.item, 0), now) else {
+					return Ok(());
+				};
+				let Some(batch::ItemShowing { input, input_proof, output, output_proof }) = dir
+					.item_showing(inputs_root, *items, constants.max_input_len, &root, shown.item)
+				else {
+					self.log.event(
+						now,
+						"warning",
+						json!({ "task": id, "message": "no work kept of the disputed item" }),
+						format!(
+							"dispute {id}: this agent keeps no work of item {} to show",
+							shown.item
+						),
+					);
+					return Ok(());
+				};
+				let item = shown.item;
+				if shown.input.is_none() {
+					let call = runtime::tx().challenges().show_item_input(id, input, input_proof);
+					self.send(
+						&call,
+						resend,
+						"showItemInput",
+						json!({ "task": id, "item": item }),
+						format!("dispute {id}: item {item}'s input shown"),
+					)
+					.await;
+				}
+				if show_output {
+					let call =
+						runtime::tx().challenges().show_item_output(id, output, output_proof);
+					self.send(
+						&call,
+						resend,
+						"showItemOutput",
+						json!({ "task": id, "item": item, "output": format!("{output:?}") }),
+						format!("dispute {id}: item {item}'s output hash shown ({output:?})"),
+					)
+					.await;
+				}
+			},
+			DisputePhase::Bisecting => {
+				let Some(bisection) =
+					stored(client, runtime::storage().challenges().bisections(), (id,)).await?
+				else {
+					return Ok(());
+				};
+				let Some(side) = bisection.sides.iter().find(|side| &side.executor == agent) else {
+					return Ok(());
+				};
+				let (level, position) = (bisection.level, bisection.position);
+				if side.opening.is_some() {
+					return Ok(());
+				}
+				let Some(resend) = self.defence_due((id, 1, level, position), now) else {
+					return Ok(());
+				};
+				let Some((left, right)) = dir.opening(*items, &side.root, level, position) else {
+					self.log.event(
+						now,
+						"warning",
+						json!({ "task": id, "message": "no work kept of the root bisected" }),
+						format!("dispute {id}: this agent keeps no work of the root it bisects"),
+					);
+					return Ok(());
+				};
+				let call = runtime::tx().challenges().open_node(id, left, right);
+				self.send(
+					&call,
+					resend,
+					"openNode",
+					json!({ "task": id, "level": level, "position": position }),
+					format!("dispute {id}: node {position} of level {level} opened"),
+				)
+				.await;
+			},
+			_ => {},
+		}
+		Ok(())
+	}
+
+	/// Whether a duty of a dispute's executor (`(task, what, a, b)`: an item shown, a node
+	/// opened) is due at block `now`, and if so notes it sent then: once, and again after
+	/// [`RESUBMIT_AFTER`] blocks while the chain lacks it. `Some(resend)`: due, and whether it
+	/// was sent before (a resend goes at the lowest nonce the chain has not used, so that a copy
+	/// the chain no longer wants, say an item the other executor showed first, leaves no gap
+	/// behind it).
+	fn defence_due(&mut self, step: (u64, u8, u32, u32), now: u64) -> Option<bool> {
+		let sent = self.defences.get(&step).copied();
+		if sent.is_some_and(|at| now < at.saturating_add(RESUBMIT_AFTER)) {
+			return None;
+		}
+		// Steps sent long ago are kept a while, to be known as resends.
+		self.defences.retain(|_, at| now < at.saturating_add(8 * RESUBMIT_AFTER));
+		self.defences.insert(step, now);
+		Some(sent.is_some())
 	}
 
 	/// Starts the endpoint call of a task in its commit phase, in the background.
@@ -1010,6 +1485,49 @@ impl Agent {
 		Ok(())
 	}
 
+	/// Records the answer `work` makes from a fresh salt and sends its commitment, if assignment
+	/// `key` is still in its commit phase with this agent's commitment to come (the chain moved
+	/// on while the endpoint worked).
+	async fn commit_work(
+		&mut self,
+		key: WorkKey,
+		work: impl FnOnce([u8; 32]) -> WorkRecord,
+		fields: Value,
+		text: String,
+	) -> Result<(), CliError> {
+		let now = self.head.1;
+		let client = self.chain.at(self.head.0).await?;
+		let task = stored(&client, runtime::storage().inference().tasks(), (key.0,)).await?;
+		let open = task.is_some_and(|task| {
+			task.reassignments == key.2
+				&& matches!(task.status, TaskStatus::Assigned)
+				&& u64::from(task.phase_ends) > now
+				&& task
+					.assignments
+					.0
+					.iter()
+					.any(|a| a.executor.0 == key.1 && a.commitment.is_none())
+		});
+		if !open {
+			self.log.event(
+				now,
+				"dropped",
+				json!({ "task": key.0, "round": key.2 }),
+				format!("task {}: its commit phase is over; the result is dropped", key.0),
+			);
+			return Ok(());
+		}
+		let work = work(random_salt()?);
+		let Some(answer) = work.answer() else { return Ok(()) };
+		let commitment = commitment_of(&answer.hash, &answer.salt, &AccountId32(key.1));
+		// Recorded, and saved by `send` before the commitment leaves: after a crash the agent
+		// reveals this answer, and never commits to another.
+		self.store.state.work.insert(key, work);
+		let call = runtime::tx().inference().commit(key.0, commitment);
+		self.send(&call, false, "commit", fields, text).await;
+		Ok(())
+	}
+
 	/// Takes the result of a finished endpoint call: stores it, then commits to it.
 	async fn finish(&mut self, finished: Finished) -> Result<(), CliError> {
 		let now = self.head.1;
@@ -1034,60 +1552,106 @@ impl Agent {
 					},
 					Err(fault) => return self.fail_task(key, &fault.to_string()),
 				};
-				// The chain moved on while the endpoint worked: commit only if the task is still
-				// in the same round's commit phase, with this agent's commitment still to come.
-				let client = self.chain.at(self.head.0).await?;
-				let task =
-					stored(&client, runtime::storage().inference().tasks(), (key.0,)).await?;
-				let open = task.is_some_and(|task| {
-					task.reassignments == key.2
-						&& matches!(task.status, TaskStatus::Assigned)
-						&& u64::from(task.phase_ends) > now
-						&& task
-							.assignments
-							.0
-							.iter()
-							.any(|a| a.executor.0 == key.1 && a.commitment.is_none())
-				});
-				if !open {
-					self.log.event(
-						now,
-						"dropped",
-						json!({ "task": key.0, "round": key.2 }),
-						format!("task {}: its commit phase is over; the result is dropped", key.0),
-					);
-					return Ok(());
-				}
-				let salt = random_salt()?;
-				let commitment = commitment_of(&answer_hash(&output), &salt, &AccountId32(key.1));
 				let unavailable = output.is_none();
 				let bytes = output.as_ref().map_or(0, |o| o.len());
-				// Recorded, and saved by `send` before the commitment leaves: after a crash the
-				// agent reveals this output, and never commits to another.
-				self.store.state.work.insert(
-					key,
-					WorkRecord::Working { output, salt, commit_sent_at: now, reveal_sent_at: None },
-				);
-				let call = runtime::tx().inference().commit(key.0, commitment);
-				let (event, text) = if unavailable {
-					(
-						"commit",
-						format!("task {}: the input is unavailable; committing to that", key.0),
-					)
+				let text = if unavailable {
+					format!("task {}: the input is unavailable; committing to that", key.0)
 				} else {
-					(
-						"commit",
-						format!("task {}: result ready ({bytes} bytes), commitment sent", key.0),
-					)
+					format!("task {}: result ready ({bytes} bytes), commitment sent", key.0)
 				};
-				self.send(
-					&call,
-					false,
-					event,
+				self.commit_work(
+					key,
+					|salt| WorkRecord::Working {
+						output,
+						salt,
+						commit_sent_at: now,
+						reveal_sent_at: None,
+					},
 					json!({ "task": key.0, "bytes": bytes, "inputUnavailable": unavailable }),
 					text,
 				)
-				.await;
+				.await?;
+			},
+			Finished::Batch { key, outcome, uri } => {
+				self.tasks_in_flight.remove(&key.0);
+				self.batches_in_flight.remove(&key.0);
+				if self.store.state.work.contains_key(&key) {
+					return Ok(());
+				}
+				match outcome {
+					BatchOutcome::Root(root) => {
+						self.commit_work(
+							key,
+							|salt| WorkRecord::BatchWorking {
+								root,
+								uri,
+								salt,
+								commit_sent_at: now,
+								reveal_sent_at: None,
+							},
+							json!({ "task": key.0, "outputsRoot": format!("{root:?}") }),
+							format!(
+								"task {}: every item done (outputs root {root:?}), commitment sent",
+								key.0
+							),
+						)
+						.await?;
+					},
+					BatchOutcome::InputUnavailable(fault) => {
+						self.commit_work(
+							key,
+							|salt| WorkRecord::Working {
+								output: None,
+								salt,
+								commit_sent_at: now,
+								reveal_sent_at: None,
+							},
+							json!({ "task": key.0, "inputUnavailable": true }),
+							format!(
+								"task {}: the inputs document: {fault}; committing that the input \
+								 is unavailable",
+								key.0
+							),
+						)
+						.await?;
+					},
+					// Started again, from the first item not stored, by a later block while the
+					// commit phase lasts.
+					BatchOutcome::Again(fault) => {
+						self.batch_faults.insert(key.0, now);
+						self.log.event(
+							now,
+							"retrying",
+							json!({ "task": key.0, "reason": fault.to_string() }),
+							format!("task {}: {fault}; going on at a later block", key.0),
+						)
+					},
+					BatchOutcome::GiveUp(why) => return self.fail_task(key, &why),
+				}
+			},
+			Finished::Published { key, result } => {
+				self.publishing.remove(&key);
+				match result {
+					Ok(()) => {
+						self.published.insert(key);
+						self.log.event(
+							now,
+							"published",
+							json!({ "task": key.0 }),
+							format!("task {}: outputs document published; revealing", key.0),
+						);
+					},
+					Err(why) => self.log.event(
+						now,
+						"publishFailed",
+						json!({ "task": key.0, "reason": why }),
+						format!(
+							"task {}: publishing the outputs failed: {why}; trying again at the \
+							 next block",
+							key.0
+						),
+					),
+				}
 			},
 			Finished::Vote { key, vote } => {
 				self.votes_in_flight.remove(&key.0);
@@ -1170,20 +1734,29 @@ impl Agent {
 			if let Some(dispute) =
 				stored(client, runtime::storage().challenges().disputes(), (*task,)).await?
 			{
-				seats.push((*task, dispute));
+				// A dispute over an item of a batch: the item, and its input once shown.
+				let item =
+					stored(client, runtime::storage().challenges().item_disputes(), (*task,))
+						.await?
+						.map(|shown| (shown.item, shown.input.map(|input| input.0)));
+				seats.push((*task, dispute, item));
 			}
 		}
-		// Records of seats that are over (the duty left, or the dispute moved to another round).
+		// Records of seats that are over (the duty left, or the dispute moved to another round
+		// or another item).
 		let before = self.store.state.votes.len();
-		self.store.state.votes.retain(|(task, who, round), _| {
-			who != &juror.0 || seats.iter().any(|(t, d)| t == task && d.round == *round)
+		self.store.state.votes.retain(|(task, who, round, item), _| {
+			who != &juror.0
+				|| seats.iter().any(|(t, d, i)| {
+					t == task && d.round == *round && i.as_ref().map(|(item, _)| *item) == *item
+				})
 		});
 		if self.store.state.votes.len() != before {
 			self.save()?;
 		}
 		let mut all = true;
-		for (task, dispute) in seats {
-			let result = self.seat(client, juror, task, dispute).await;
+		for (task, dispute, item) in seats {
+			let result = self.seat(client, juror, task, dispute, item).await;
 			all &= self.report(&format!("dispute {task}"), result);
 		}
 		if all {
@@ -1200,17 +1773,21 @@ impl Agent {
 		juror: &AccountId32,
 		task: u64,
 		dispute: Dispute,
+		item: Option<(u32, Option<Vec<u8>>)>,
 	) -> Result<(), CliError> {
 		let now = self.head.1;
 		let Some(seat) = dispute.jury.0.iter().find(|seat| &seat.juror == juror) else {
 			return Ok(());
 		};
 		let round = dispute.round;
-		let key: VoteKey = (task, juror.0, round);
+		let key: VoteKey = (task, juror.0, round, item.as_ref().map(|(item, _)| *item));
 		let record = self.store.state.votes.get(&key).cloned();
 		match (&dispute.phase, seat.commitment, seat.vote) {
 			(DisputePhase::Committing, None, _) => match record {
-				None => self.start_vote(key, &dispute, client).await?,
+				None => {
+					let input = item.and_then(|(_, input)| input);
+					self.start_vote(key, &dispute, input, client).await?
+				},
 				Some(VoteRecord::Voted { vote, salt, commit_sent_at, .. })
 					if now >= commit_sent_at.saturating_add(RESUBMIT_AFTER) =>
 				{
@@ -1261,11 +1838,14 @@ impl Agent {
 		Ok(())
 	}
 
-	/// Starts re-executing a disputed task, in the background, to vote on it.
+	/// Starts re-executing a disputed task, in the background, to vote on it: for a dispute over
+	/// an item of a batch, that item (`item_input`, shown on chain before the jury was drawn),
+	/// the vote being its output's hash.
 	async fn start_vote(
 		&mut self,
 		key: VoteKey,
 		dispute: &Dispute,
+		item_input: Option<Vec<u8>>,
 		client: &AtBlock,
 	) -> Result<(), CliError> {
 		let now = self.head.1;
@@ -1275,8 +1855,11 @@ impl Agent {
 			return Ok(());
 		}
 		let exact_match = matches!(dispute.mode, VerificationMode::ExactMatch);
-		if !exact_match && dispute.result.is_none() {
+		if key.3.is_none() && !exact_match && dispute.result.is_none() {
 			return self.fail_vote(key, "a jury-mode dispute without a result cannot be voted on");
+		}
+		if key.3.is_some() && item_input.is_none() {
+			return self.fail_vote(key, "the disputed item's input is not shown");
 		}
 		let budget = call_budget_ms(u64::from(dispute.phase_ends), now, self.block_time_ms)
 			.min(self.endpoint.timeout.as_millis() as u64);
@@ -1303,16 +1886,58 @@ impl Agent {
 		// The block the commit phase started in: a transient fault there gets one more call.
 		let first_block = (!dispute.extended)
 			.then(|| u64::from(dispute.phase_ends).saturating_sub(constants.vote_commit_period));
+		let item_call = match item_input {
+			Some(input) => {
+				let Some(model) = self.endpoint.model_name(&info.model).map(String::from) else {
+					return self.fail_vote(
+						key,
+						&format!("{}; this juror cannot vote", Fault::UnknownModel),
+					);
+				};
+				let sampling = Sampling {
+					max_tokens: info.params.max_tokens,
+					temperature_milli: info.params.temperature_milli,
+					seed: info.params.seed,
+				};
+				Some((input, model, sampling))
+			},
+			None => None,
+		};
 		self.votes_in_flight.insert(key.0);
 		self.log.event(
 			now,
 			"reexecuting",
-			json!({ "task": task, "round": key.2, "budgetMs": budget }),
-			format!("dispute {task}: re-executing the task to vote ({budget} ms left)"),
+			json!({ "task": task, "round": key.2, "item": key.3, "budgetMs": budget }),
+			match key.3 {
+				Some(item) => format!(
+					"dispute {task}: re-executing item {item} of the batch to vote ({budget} ms left)"
+				),
+				None => format!("dispute {task}: re-executing the task to vote ({budget} ms left)"),
+			},
 		);
 		let endpoint = self.endpoint.clone();
 		let finished = self.finished.clone();
 		let deadline = Instant::now() + Duration::from_millis(budget);
+		// A dispute over an item of a batch: the vote is the hash of that item's output.
+		if let Some((input, model, sampling)) = item_call {
+			tokio::spawn(async move {
+				let output = match String::from_utf8(input) {
+					Ok(prompt) => endpoint.complete(&model, &prompt, &sampling, deadline).await,
+					Err(_) => Err(Fault::InputNotText),
+				};
+				let vote = match output {
+					Ok(output) => {
+						Ok(exact_match_vote(&Some(truncate_output(output, max_output_len))))
+					},
+					Err(fault) if calls_again(&fault, now, first_block) => {
+						Err((fault.to_string(), true))
+					},
+					Err(fault) => Err((format!("{fault}; this juror cannot vote"), false)),
+				};
+				let _ = finished.send(Finished::Vote { key, vote });
+			});
+			return Ok(());
+		}
 		tokio::spawn(async move {
 			let vote = match endpoint.execute(&info, max_output_len, deadline).await {
 				Err(fault) if calls_again(&fault, now, first_block) => {
@@ -1481,6 +2106,7 @@ mod tests {
 			timeout: 5,
 			max_response_bytes: 4096,
 			state_dir: None,
+			outputs_url: None,
 			chain_spec: None,
 			bootnode: Vec::new(),
 		};
@@ -1543,6 +2169,58 @@ mod tests {
 		// The records of one chain are never used on another.
 		assert!(
 			matches!(Store::open(&dir, [3; 32]), Err(CliError::Invalid(m)) if m.contains("another chain"))
+		);
+		let _ = std::fs::remove_dir_all(&dir);
+	}
+
+	#[test]
+	fn a_state_written_before_votes_were_keyed_by_item_is_read_and_rewritten() {
+		#[derive(Encode)]
+		struct Before {
+			genesis: [u8; 32],
+			work: BTreeMap<WorkKey, WorkRecord>,
+			votes: BTreeMap<(u64, [u8; 32], u32), VoteRecord>,
+			heartbeat_sent_at: Option<u64>,
+			nonce: Option<(u64, u64)>,
+		}
+		let dir = std::env::temp_dir().join(format!("agentchain-edge-v1-{}", std::process::id()));
+		let _ = std::fs::remove_dir_all(&dir);
+		std::fs::create_dir_all(&dir).unwrap();
+		let vote = VoteRecord::Voted {
+			vote: H256([4; 32]),
+			salt: [5; 32],
+			commit_sent_at: 6,
+			reveal_sent_at: None,
+		};
+		let before = Before {
+			genesis: [1; 32],
+			work: BTreeMap::new(),
+			votes: [((7, [2; 32], 1), vote.clone())].into(),
+			heartbeat_sent_at: Some(3),
+			nonce: Some((9, 8)),
+		};
+		std::fs::write(dir.join("state.scale"), before.encode()).unwrap();
+		let store = Store::open(&dir, [1; 32]).unwrap();
+		assert_eq!(store.state.votes.get(&(7, [2; 32], 1, None)), Some(&vote));
+		assert_eq!((store.state.heartbeat_sent_at, store.state.nonce), (Some(3), Some((9, 8))));
+		store.save().unwrap();
+		assert!(!dir.join("state.scale").exists());
+		drop(store);
+		let store = Store::open(&dir, [1; 32]).unwrap();
+		assert_eq!(store.state.votes.len(), 1);
+		drop(store);
+		// An earlier version run on the directory since wrote its own file, newer: which records
+		// to keep is the operator's call, never a guess.
+		std::fs::write(dir.join("state.scale"), before.encode()).unwrap();
+		let later = std::time::SystemTime::now() + Duration::from_secs(60);
+		std::fs::File::options()
+			.write(true)
+			.open(dir.join("state.scale"))
+			.unwrap()
+			.set_modified(later)
+			.unwrap();
+		assert!(
+			matches!(Store::open(&dir, [1; 32]), Err(CliError::Invalid(m)) if m.contains("two versions"))
 		);
 		let _ = std::fs::remove_dir_all(&dir);
 	}

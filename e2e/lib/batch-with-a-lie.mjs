@@ -46,6 +46,10 @@ import {
   voteCommitment,
 } from './jury.mjs';
 import { TIP } from './liveness.mjs';
+import { startEdge } from './edge.mjs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 // Items a root's collateral reserves an item slash for (`MAX_ITEMS_FOUND_WRONG`, primitives).
 const MAX_ITEMS_FOUND_WRONG = 15n;
@@ -92,7 +96,7 @@ export const BATCH_OF_24 = {
  * Bob's challenge and the jurors' votes get in (the challenge with a tip of a millionth of an AGC,
  * as any ordinary transaction in a flood needs).
  */
-export function describeBatchWithALie({ name, items: ITEMS, lie: LIE, maxTokens: MAX_TOKENS, commitPeriod: COMMIT_PERIOD, fee: FEE, aliceStake: ALICE_STAKE, timeoutMs, flood: FLOOD = false }) {
+export function describeBatchWithALie({ name, items: ITEMS, lie: LIE, maxTokens: MAX_TOKENS, commitPeriod: COMMIT_PERIOD, fee: FEE, aliceStake: ALICE_STAKE, timeoutMs, flood: FLOOD = false, edge: EDGE = false }) {
   const PARAMS = { maxTokens: MAX_TOKENS, temperatureMilli: 0, seed: 11, mode: 'ExactMatch' };
   // Distinct prompts, each naming its item.
   const PROMPTS = Array.from(
@@ -102,8 +106,11 @@ export function describeBatchWithALie({ name, items: ITEMS, lie: LIE, maxTokens:
   // The time a batch's commit period lasts, with room for everything else.
   const waitMs = (blocks) => 60_000 + blocks * 3_000 * 2;
 
-describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, and a challenge of that item slashes it`, { timeout: timeoutMs }, () => {
+  const executorName = EDGE ? 'an edge agent' : 'an agent node';
+describe(`batches: ${executorName} runs a batch of ${ITEMS} items, lies on one, and a challenge of that item slashes it`, { timeout: timeoutMs }, () => {
   let server;
+  let jurorServer;
+  const edges = new Map();
   let node;
   let api;
   let alice;
@@ -119,13 +126,20 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
     aliceOperator = keyring.addFromUri('//Alice//operator');
     bob = keyring.addFromUri('//Bob');
     server = await startInferenceServer(`${name}-endpoint`, ['--model', MODEL_NAME, '--admin', '--documents']);
-    // `--dev` is Alice's node: it authors blocks, inserts the operator key //Alice//operator, and
-    // publishes the outputs of its batches in the server's document store.
-    node = await startDevNode(name, [
-      '--inference-endpoint', server.baseUrl,
-      '--inference-model', MODEL_NAME,
-      '--inference-outputs-url', `${server.url}/documents/`,
-    ]);
+    if (EDGE) {
+      // A node that runs no endpoint: Alice's work is her edge agent's, and the jurors' their
+      // edge agents', against a server of their own (the honest model).
+      node = await startDevNode(name);
+      jurorServer = await startInferenceServer(`${name}-jurors`, ['--model', MODEL_NAME]);
+    } else {
+      // `--dev` is Alice's node: it authors blocks, inserts the operator key //Alice//operator,
+      // and publishes the outputs of its batches in the server's document store.
+      node = await startDevNode(name, [
+        '--inference-endpoint', server.baseUrl,
+        '--inference-model', MODEL_NAME,
+        '--inference-outputs-url', `${server.url}/documents/`,
+      ]);
+    }
     api = node.api;
 
     // The verifiers a batch needs at submission: every jury of its disputes, and one per executor.
@@ -165,12 +179,30 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
       ),
     ]);
     for (const result of rest) assert.equal(result.dispatchError, null);
+    if (EDGE) {
+      // Alice's edge agent, with her node's operator key, publishing outputs in the same store.
+      edgeOf('alice', [
+        '--operator-key', '//Alice//operator', '--endpoint', server.baseUrl, '--model', MODEL_NAME,
+        '--outputs-url', `${server.url}/documents`,
+      ]);
+    }
   });
 
   after(async () => {
+    for (const edge of edges.values()) await edge.stop();
     if (node) await node.stop();
     if (server) await server.stop();
+    if (jurorServer) await jurorServer.stop();
   });
+
+  /** The edge agent named `who`, started with `args` (and a state directory of its own) if it is not running. */
+  function edgeOf(who, args) {
+    if (!edges.has(who)) {
+      const stateDir = mkdtempSync(join(tmpdir(), `agentchain-${name}-${who}-`));
+      edges.set(who, startEdge(`${name}-${who}`, node.rpcUrl, [...args, '--state-dir', stateDir]));
+    }
+    return edges.get(who);
+  }
 
   const isEvent = (section, method, id) => (event) =>
     event.section === section && event.method === method && event.data.task.toNumber() === id;
@@ -207,7 +239,7 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
       assert.ok(showingBlocks[i] <= MAX_SHOWING_BLOCKS, `shown ${showingBlocks[i]} blocks after the opening`);
       assert.ok(shown.blockNumber < showDeadline, `shown before the showing deadline #${showDeadline}`);
       assert.equal(shown.event.data.item.toNumber(), item);
-      assert.equal(shown.event.data.by.toString(), aliceOperator.address, "shown by Alice's node");
+      assert.equal(shown.event.data.by.toString(), aliceOperator.address, `shown by ${EDGE ? "Alice's edge agent" : "Alice's node"}`);
     }
 
     const drawn = await eventSince(
@@ -222,6 +254,31 @@ describe(`batches: an agent node runs a batch of ${ITEMS} items, lies on one, an
     assert.equal(jurors.length, seated.length, 'every juror is one of the verifiers');
 
     const vote = honestHashes[item];
+    if (EDGE) {
+      // The jurors' edge agents, started now that they are drawn, re-execute the item and vote.
+      const started = jurors.map((juror) => {
+        const index = verifiers.indexOf(juror);
+        return edgeOf(`verifier-${index}`, [
+          '--operator-key', `//Verifier//${index}`, '--endpoint', jurorServer.baseUrl, '--model', MODEL_NAME,
+        ]);
+      });
+      const counted = await eventSince(api, drawn.blockNumber, isEvent('challenges', 'VotesCounted', id), {
+        what: `the count of the dispute over item ${item}`,
+        timeoutMs: 120_000,
+      });
+      assert.equal(counted.event.data.verdict.unwrap().toHex(), vote, 'the edge jurors found the honest output');
+      assert.equal(counted.event.data.revealed.toNumber(), jurors.length);
+      for (const edge of started) {
+        const revealedVote = await edge.waitFor((e) => e.event === 'revealVote' && e.task === id, { what: 'its vote revealed' });
+        assert.equal(revealedVote.vote, vote);
+      }
+      const closed = await eventSince(api, counted.blockNumber, isEvent('challenges', 'DisputeClosed', id), {
+        what: `the close of the dispute over item ${item}`,
+        timeoutMs: 90_000,
+      });
+      const events = (await (await api.at(closed.blockHash)).query.system.events()).map(({ event }) => event);
+      return { item, opened, outputShown, jurors, closed, events };
+    }
     const salts = jurors.map(() => randomAsHex(32));
     const committed = await Promise.all(
       jurors.map((juror, i) =>

@@ -12,13 +12,14 @@
 //! [`checked_items`] reads a fetched one against the root and N the chain holds, so that every
 //! honest executor, juror and requester reads the same items or refuses the same bytes.
 //!
-//! **Execution.** An executor runs the items in order ([`run_items`]), storing the outputs and
-//! then a [`BatchProgress`] of a few bytes that counts the items done (the agent node by pages
-//! of outputs, the edge agent each output under its index): a restarted executor continues from
-//! the first item its progress does not count and runs no finished item again (at most those it
-//! had not stored when it stopped, whose outputs are the same, decoding being greedy). Its
-//! outputs root ([`outputs_root`]) exists once every item is done. A node with several batches
-//! takes them in [`deadline_order`].
+//! **Execution.** An executor runs the items in order. The agent node ([`run_items`]) stores the
+//! outputs by pages, then a [`BatchProgress`] of a few bytes that counts the items done; the
+//! edge agent appends each output, with its hash, to one file, whose whole records are its
+//! progress (`cli/src/edge/batch.rs`). A restarted executor continues from the first item not
+//! counted and runs no finished item again (at most those it had not stored when it stopped,
+//! whose outputs are the same, decoding being greedy). Its outputs root ([`outputs_root`])
+//! exists once every item is done. A node with several batches takes them in
+//! [`deadline_order`].
 
 use crate::{hash_of, merkle, truncate_output, Fault};
 use alloc::{string::String, vec::Vec};
@@ -71,9 +72,9 @@ pub fn max_document_bytes(items: u32, max_item_len: u32) -> u32 {
 	items.saturating_mul(max_item_len.saturating_add(3)).saturating_add(2)
 }
 
-/// How far an executor got through a batch: how many of its items are done, in order. Kept
-/// beside the outputs themselves (by the node in offchain local storage, by pages of outputs;
-/// by the edge agent on disk, each under its index), and written after the outputs it counts.
+/// How far an agent node got through a batch: how many of its items are done, in order. Kept
+/// beside the outputs themselves (in offchain local storage, by pages of outputs), and written
+/// after the outputs it counts.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
 pub struct BatchProgress {
 	/// A hash of everything the outputs depend on: the task and its assignment, the model, the
