@@ -2,7 +2,7 @@
 # End-to-end tests too long for the default suite (./scripts/test.sh): each waits for a period of
 # the runtime in real time (the 20-minute unbonding period) or runs a real workload (a batch of
 # 1,000 items). Builds what they run, then runs e2e/long/*.test.mjs (or the files given) against
-# the release binaries. About 30 minutes.
+# the release binaries. About 42 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/agentchain/target}"

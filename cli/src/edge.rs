@@ -629,6 +629,9 @@ struct Agent {
 	/// Batches whose run stopped on a fault a later run may not have, and the block it did:
 	/// started after the others while the fault is recent.
 	batch_faults: BTreeMap<u64, u64>,
+	/// Batches whose work is on disk but that the last scan of the agent's assignments did not
+	/// find: removed if the next one does not either.
+	batches_missing: BTreeSet<WorkKey>,
 	/// Batches waiting to be run at the head, found by [`Agent::tasks`]: the commit deadline,
 	/// the assignment and the task.
 	waiting_batches: Vec<(u64, WorkKey, TaskInfo)>,
@@ -710,6 +713,7 @@ pub async fn run(
 		published: BTreeSet::new(),
 		batch_faults: BTreeMap::new(),
 		waiting_batches: Vec::new(),
+		batches_missing: BTreeSet::new(),
 		votes_in_flight: BTreeSet::new(),
 		defences: BTreeMap::new(),
 		finished,
@@ -987,15 +991,23 @@ impl Agent {
 		// batches no longer assigned (kept until then: a dispute may ask for any item); known
 		// only when every assignment was seen.
 		if ids.len() < MAX_TASKS_SCANNED {
-			self.forget_work(|(task, who, _)| who == &agent.0 && !ids.contains(task))?;
+			self.forget_work(|(task, who, _)| who == &agent.0 && !ids.contains(task), false)?;
+			// A batch's work goes once it is missing from two scans in a row: what it committed
+			// to cannot be run again, and one short read must not cost it.
+			let mut missing = BTreeSet::new();
 			let entries = std::fs::read_dir(batch::batches_dir(&self.state_dir));
 			for entry in entries.into_iter().flatten().flatten() {
 				let name = entry.file_name();
 				let Some(key) = name.to_str().and_then(batch::key_of_dir) else { continue };
 				if key.1 == agent.0 && !ids.contains(&key.0) {
-					BatchDir::remove(&self.state_dir, &key);
+					if self.batches_missing.contains(&key) {
+						BatchDir::remove(&self.state_dir, &key);
+					} else {
+						missing.insert(key);
+					}
 				}
 			}
+			self.batches_missing = missing;
 		}
 		let mut all = true;
 		self.waiting_batches.clear();
@@ -1043,7 +1055,7 @@ impl Agent {
 		let (commitment, revealed) = (assignment.commitment, assignment.output);
 		let key: WorkKey = (id, agent.0, task.reassignments);
 		// Records of the task's earlier rounds are over.
-		self.forget_work(|(t, who, round)| (*t, who) == (id, &agent.0) && *round != key.2)?;
+		self.forget_work(|(t, who, round)| (*t, who) == (id, &agent.0) && *round != key.2, true)?;
 		let record = self.store.state.work.get(&key).cloned();
 		let phase_ends = u64::from(task.phase_ends);
 		match (&task.status, commitment, revealed) {
@@ -1143,8 +1155,13 @@ impl Agent {
 		Ok(())
 	}
 
-	/// Removes the work records `which` selects, with their batches' work on disk.
-	fn forget_work(&mut self, which: impl Fn(&WorkKey) -> bool) -> Result<(), CliError> {
+	/// Removes the work records `which` selects, and with `batches` their batches' work on disk
+	/// (else left to the scan of batches no longer assigned).
+	fn forget_work(
+		&mut self,
+		which: impl Fn(&WorkKey) -> bool,
+		batches: bool,
+	) -> Result<(), CliError> {
 		let forgotten: Vec<WorkKey> =
 			self.store.state.work.keys().filter(|key| which(key)).copied().collect();
 		if forgotten.is_empty() {
@@ -1155,8 +1172,10 @@ impl Agent {
 			self.published.remove(key);
 		}
 		self.save()?;
-		for key in &forgotten {
-			BatchDir::remove(&self.state_dir, key);
+		if batches {
+			for key in &forgotten {
+				BatchDir::remove(&self.state_dir, key);
+			}
 		}
 		Ok(())
 	}

@@ -47,9 +47,21 @@ import {
 } from './jury.mjs';
 import { TIP } from './liveness.mjs';
 import { startEdge } from './edge.mjs';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+// An item's call to Alice's endpoint while her edge agent runs the first items, in ms: slow
+// enough to kill it between two items, well before the lie.
+const EDGE_ITEM_DELAY_MS = 300;
+
+/** The value of the SCALE compact integer at `bytes[at]`, and how many bytes it takes (below 2^30). */
+function compactLength(bytes, at) {
+  const mode = bytes[at] & 3;
+  if (mode === 0) return [bytes[at] >> 2, 1];
+  if (mode === 1) return [(bytes[at] | (bytes[at + 1] << 8)) >> 2, 2];
+  return [(bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 2, 4];
+}
 
 // Items a root's collateral reserves an item slash for (`MAX_ITEMS_FOUND_WRONG`, primitives).
 const MAX_ITEMS_FOUND_WRONG = 15n;
@@ -111,6 +123,7 @@ describe(`batches: ${executorName} runs a batch of ${ITEMS} items, lies on one, 
   let server;
   let jurorServer;
   const edges = new Map();
+  const edgeArgs = new Map();
   let node;
   let api;
   let alice;
@@ -199,9 +212,42 @@ describe(`batches: ${executorName} runs a batch of ${ITEMS} items, lies on one, 
   function edgeOf(who, args) {
     if (!edges.has(who)) {
       const stateDir = mkdtempSync(join(tmpdir(), `agentchain-${name}-${who}-`));
-      edges.set(who, startEdge(`${name}-${who}`, node.rpcUrl, [...args, '--state-dir', stateDir]));
+      edgeArgs.set(who, [...args, '--state-dir', stateDir]);
+      edges.set(who, startEdge(`${name}-${who}`, node.rpcUrl, edgeArgs.get(who)));
     }
     return edges.get(who);
+  }
+
+  /** Starts the edge agent `who` again, on the same state (the one before is stopped or killed). */
+  function restartEdge(who) {
+    edges.set(who, startEdge(`${name}-${who}-restarted`, node.rpcUrl, edgeArgs.get(who)));
+    return edges.get(who);
+  }
+
+  /**
+   * Resolves, with their number, once Alice's edge agent keeps at least `count` outputs of batch
+   * `id` on disk (records of `cli/src/edge/batch.rs`: a compact length, the output, its hash).
+   */
+  async function untilKept(id, count) {
+    const stateDir = edgeArgs.get('alice').at(-1);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const dirs = existsSync(join(stateDir, 'batches')) ? readdirSync(join(stateDir, 'batches')) : [];
+      const dir = dirs.find((d) => d.startsWith(`${id}-`));
+      const file = dir && join(stateDir, 'batches', dir, 'outputs.scale');
+      let kept = 0;
+      if (file && existsSync(file)) {
+        const bytes = readFileSync(file);
+        for (let at = 0; at < bytes.length; kept += 1) {
+          const [length, read] = compactLength(bytes, at);
+          at += read + length + 32;
+          if (at > bytes.length) break;
+        }
+        if (kept >= count) return kept;
+      }
+      assert.ok(Date.now() < deadline, `Alice's edge agent kept ${kept} outputs of batch ${id} within a minute`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   const isEvent = (section, method, id) => (event) =>
@@ -361,9 +407,14 @@ describe(`batches: ${executorName} runs a batch of ${ITEMS} items, lies on one, 
     });
     assert.equal(put.status, 200, 'the inputs document is stored');
 
-    // Alice's endpoint will lie on item LIE alone.
-    const fault = await setFault(server, { mode: 'wrong', only_prompt: PROMPTS[LIE] });
-    assert.equal(fault.only_prompt, PROMPTS[LIE]);
+    // Alice's endpoint will lie on item LIE alone. Her edge agent's is slow at first instead, so
+    // that it can be killed in the middle of the batch; it lies once restarted.
+    const lie = async () => {
+      const fault = await setFault(server, { mode: 'wrong', only_prompt: PROMPTS[LIE] });
+      assert.equal(fault.only_prompt, PROMPTS[LIE]);
+    };
+    if (EDGE) await setFault(server, { mode: 'slow', delay_ms: EDGE_ITEM_DELAY_MS });
+    else await lie();
 
     const escrowBefore = await escrowOf(bob.address);
     const auditSecret = randomAsHex(32);
@@ -402,6 +453,21 @@ describe(`batches: ${executorName} runs a batch of ${ITEMS} items, lies on one, 
     const drawnTask = (await (await api.at(assigned.blockHash)).query.inference.tasks(id)).unwrap();
     assert.equal(drawnTask.collateral.toBigInt(), collateral);
 
+    // With an edge agent: killed (SIGKILL) once it kept two outputs, and restarted on the same
+    // state, it goes on from the items it kept, and commits once.
+    if (EDGE) {
+      const first = edges.get('alice');
+      await first.waitFor((e) => e.event === 'executingBatch' && e.task === id, { what: 'the batch started' });
+      const outputs = await untilKept(id, 2);
+      await first.kill();
+      await lie();
+      const restarted = restartEdge('alice');
+      const resumed = await restarted.waitFor((e) => e.event === 'executingBatch' && e.task === id, { what: 'the batch resumed' });
+      console.log(`# Alice's edge agent killed with ${outputs} outputs kept; restarted, it goes on from item ${resumed.done}`);
+      assert.ok(resumed.done >= 2 && resumed.done < LIE, `resumed from the items kept (${resumed.done}), before the lie`);
+      assert.equal(first.events.filter((e) => e.event === 'commit').length, 0, 'nothing committed before the kill');
+    }
+
     // Her node runs the items, as many a block as its runs' time allows, then commits to
     // the root of its outputs, publishes its outputs document and reveals the root with its URI.
     const settled = isInference(id, 'ResultCommitted', 'ExecutorMissedDeadline', 'TaskExpired');
@@ -411,11 +477,14 @@ describe(`batches: ${executorName} runs a batch of ${ITEMS} items, lies on one, 
     });
     assert.equal(committed.event.method, 'ResultCommitted', `Alice's node committed (see e2e/logs/${name}.log)`);
     // The commit period is sized for ItemsPerBlock calls a block; the reference server answers
-    // in milliseconds, so the node runs many more a block and commits well before its deadline.
-    assert.ok(
-      committed.blockNumber - assigned.blockNumber < Math.ceil(ITEMS / itemsPerBlock),
-      `the items took fewer than the ${Math.ceil(ITEMS / itemsPerBlock)} blocks of ItemsPerBlock a block (#${assigned.blockNumber} → #${committed.blockNumber})`,
-    );
+    // in milliseconds, so the node runs many more a block and commits well before its deadline
+    // (the edge agent's endpoint is slowed down on purpose).
+    if (!EDGE) {
+      assert.ok(
+        committed.blockNumber - assigned.blockNumber < Math.ceil(ITEMS / itemsPerBlock),
+        `the items took fewer than the ${Math.ceil(ITEMS / itemsPerBlock)} blocks of ItemsPerBlock a block (#${assigned.blockNumber} → #${committed.blockNumber})`,
+      );
+    }
     const windowOpened = await eventSince(api, committed.blockNumber, isInference(id, 'TaskRevealed', 'TaskExpired'), {
       what: `the reveal of batch ${id}`,
       timeoutMs: 60_000,
