@@ -1,8 +1,9 @@
 // Runs the operator CLI (`agentchain`, crate cli/) for the end-to-end tests of its commands.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { nodeBinary } from './node.mjs';
+import { nodeBinary, startDevNode, startInferenceServer } from './node.mjs';
 
 /** The CLI binary: $AGENTCHAIN_CLI, else built next to the node. */
 export function cliBinary() {
@@ -46,4 +47,35 @@ export async function refusedBeforeSigning(api, url, args, signerAddress, patter
   assert.equal(run.code, 2, `${args.join(' ')} exited ${run.code}: ${run.stderr}`);
   assert.match(run.stderr, pattern);
   assert.equal(await nonceOf(signerAddress), before, 'nothing was signed or sent');
+}
+
+/**
+ * What the CLI's tests run against: a reference inference server of `model` and a dev agent node
+ * (`--dev`, Alice's: its off-chain worker signs with //Alice//operator) calling it, named after
+ * `name`. Resolves to { server, node, api, cli, refusedBeforeSigning, stop }: `cli(args, { url,
+ * env, timeout })` runs the CLI against the node (see runCli), `refusedBeforeSigning(args,
+ * signerAddress, pattern)` checks a refusal before signing there.
+ */
+export async function startCliNode(name, model) {
+  assert.ok(existsSync(cliBinary()), `agentchain not found at ${cliBinary()}: cargo build --release -p agentchain-cli`);
+  const server = await startInferenceServer(`${name}-endpoint`, ['--model', model]);
+  let node;
+  try {
+    node = await startDevNode(`${name}-node`, ['--inference-endpoint', server.baseUrl, '--inference-model', model]);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return {
+    server,
+    node,
+    api: node.api,
+    cli: (args, { url = node.rpcUrl, env = {}, timeout = 300_000 } = {}) => runCli(url, args, { env, timeout }),
+    refusedBeforeSigning: (args, signerAddress, pattern) =>
+      refusedBeforeSigning(node.api, node.rpcUrl, args, signerAddress, pattern),
+    stop: async () => {
+      await node.stop();
+      await server.stop();
+    },
+  };
 }

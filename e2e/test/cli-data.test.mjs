@@ -6,13 +6,13 @@
 // and Dave's curator, are registered from polkadot.js, as the earlier CLI tests left them.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
-import { sendInBlock, startDevNode, startInferenceServer } from '../lib/node.mjs';
-import { cliBinary, refusedBeforeSigning as refusedAt, runCli } from '../lib/cli.mjs';
+import { sendInBlock } from '../lib/node.mjs';
+import { startCliNode } from '../lib/cli.mjs';
 
 const UNIT = 10n ** 12n;
 const MODEL_NAME = 'ngram-en';
@@ -26,27 +26,17 @@ describe('agentchain CLI against a dev agent node: datasets', () => {
   let api;
   let keyring;
 
-  /** Runs the CLI; resolves to { code, stdout, stderr, json } (json when --json parsed). */
-  function cli(args, { url = node.rpcUrl, env = {}, timeout = 300_000 } = {}) {
-    return runCli(url, args, { env, timeout });
-  }
-
+  let setup;
+  /** Runs the CLI against the node; resolves to { code, stdout, stderr, json } (see e2e/lib/cli.mjs). */
+  const cli = (args, options) => setup.cli(args, options);
   /** `cli(args)` must be refused before signing: exit 2, message matching `pattern`, no nonce used. */
-  function refusedBeforeSigning(args, signerAddress, pattern) {
-    return refusedAt(api, node.rpcUrl, args, signerAddress, pattern);
-  }
+  const refusedBeforeSigning = (args, signerAddress, pattern) => setup.refusedBeforeSigning(args, signerAddress, pattern);
 
   before(async () => {
-    assert.ok(existsSync(cliBinary()), `agentchain not found at ${cliBinary()}: cargo build --release -p agentchain-cli`);
     await cryptoWaitReady();
     keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
-    server = await startInferenceServer('cli-data-endpoint', ['--model', MODEL_NAME]);
-    // `--dev` is Alice's node: its off-chain worker signs with //Alice//operator.
-    node = await startDevNode('cli-data-node', [
-      '--inference-endpoint', server.baseUrl,
-      '--inference-model', MODEL_NAME,
-    ]);
-    api = node.api;
+    setup = await startCliNode('cli-data', MODEL_NAME);
+    ({ server, node, api } = setup);
 
     // Alice executes the model on this node, under its operator key, and curates too (her own
     // dataset is then refused as such, not for want of the role); Dave curates.
@@ -69,8 +59,7 @@ describe('agentchain CLI against a dev agent node: datasets', () => {
   });
 
   after(async () => {
-    await node?.stop();
-    await server?.stop();
+    await setup?.stop();
   });
 
   test('data: register, update, declare, attest, claim, retire, and the errors', async () => {

@@ -4,11 +4,9 @@
 // documentation (exit status 1).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
-import { startDevNode, startInferenceServer } from '../lib/node.mjs';
-import { cliBinary, refusedBeforeSigning as refusedAt, runCli } from '../lib/cli.mjs';
+import { startCliNode } from '../lib/cli.mjs';
 
 const UNIT = 10n ** 12n;
 const MODEL_NAME = 'ngram-en';
@@ -24,32 +22,21 @@ describe('agentchain CLI against a dev agent node', () => {
   let revealedTask; // left in its challenge window by the task test, for the challenge test
   let finalisedTask;
 
-  /** Runs the CLI; resolves to { code, stdout, stderr, json } (json when --json parsed). */
-  function cli(args, { url = node.rpcUrl, env = {}, timeout = 300_000 } = {}) {
-    return runCli(url, args, { env, timeout });
-  }
-
+  let setup;
+  /** Runs the CLI against the node; resolves to { code, stdout, stderr, json } (see e2e/lib/cli.mjs). */
+  const cli = (args, options) => setup.cli(args, options);
   /** `cli(args)` must be refused before signing: exit 2, message matching `pattern`, no nonce used. */
-  function refusedBeforeSigning(args, signerAddress, pattern) {
-    return refusedAt(api, node.rpcUrl, args, signerAddress, pattern);
-  }
+  const refusedBeforeSigning = (args, signerAddress, pattern) => setup.refusedBeforeSigning(args, signerAddress, pattern);
 
   before(async () => {
-    assert.ok(existsSync(cliBinary()), `agentchain not found at ${cliBinary()}: cargo build --release -p agentchain-cli`);
     await cryptoWaitReady();
     keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
-    server = await startInferenceServer('cli-endpoint', ['--model', MODEL_NAME]);
-    // `--dev` is Alice's node: its off-chain worker signs with //Alice//operator.
-    node = await startDevNode('cli-node', [
-      '--inference-endpoint', server.baseUrl,
-      '--inference-model', MODEL_NAME,
-    ]);
-    api = node.api;
+    setup = await startCliNode('cli', MODEL_NAME);
+    ({ server, node, api } = setup);
   });
 
   after(async () => {
-    await node?.stop();
-    await server?.stop();
+    await setup?.stop();
   });
 
   test('keys: generate, inspect, and refuse a bad secret', async () => {
