@@ -83,19 +83,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `i` is `[0, 4096]`.
 	/// The range of component `c` is `[0, 59]`.
 	/// The range of component `h` is `[0, 1]`.
-	fn submit_task(r: u32, _i: u32, c: u32, h: u32, ) -> Weight {
+	fn submit_task(r: u32, i: u32, c: u32, h: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `5166 + c * (61 ±0) + h * (804 ±0) + r * (51 ±0)`
 		//  Estimated: `6596 + c * (3714 ±0) + h * (1829 ±0) + r * (3714 ±0)`
-		// Minimum execution time: 177_483_000 picoseconds.
-		Weight::from_parts(126_304_126, 0)
+		// Minimum execution time: 182_753_000 picoseconds.
+		Weight::from_parts(96_786_201, 0)
 			.saturating_add(Weight::from_parts(0, 6596))
-			// Standard Error: 1_042_607
-			.saturating_add(Weight::from_parts(9_265_964, 0).saturating_mul(r.into()))
-			// Standard Error: 80_395
-			.saturating_add(Weight::from_parts(5_471_431, 0).saturating_mul(c.into()))
-			// Standard Error: 3_155_847
-			.saturating_add(Weight::from_parts(64_344_938, 0).saturating_mul(h.into()))
+			// Standard Error: 1_469_386
+			.saturating_add(Weight::from_parts(8_152_619, 0).saturating_mul(r.into()))
+			// Standard Error: 1_643
+			.saturating_add(Weight::from_parts(4_918, 0).saturating_mul(i.into()))
+			// Standard Error: 113_305
+			.saturating_add(Weight::from_parts(5_366_204, 0).saturating_mul(c.into()))
+			// Standard Error: 4_447_655
+			.saturating_add(Weight::from_parts(58_306_402, 0).saturating_mul(h.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(c.into())))
@@ -116,8 +118,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `182`
 		//  Estimated: `3658`
-		// Minimum execution time: 77_435_000 picoseconds.
-		Weight::from_parts(85_370_000, 0)
+		// Minimum execution time: 76_824_000 picoseconds.
+		Weight::from_parts(87_294_000, 0)
 			.saturating_add(Weight::from_parts(0, 3658))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -132,8 +134,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `327`
 		//  Estimated: `3658`
-		// Minimum execution time: 70_031_000 picoseconds.
-		Weight::from_parts(75_502_000, 0)
+		// Minimum execution time: 69_180_000 picoseconds.
+		Weight::from_parts(83_757_000, 0)
 			.saturating_add(Weight::from_parts(0, 3658))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -152,8 +154,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5521`
 		//  Estimated: `8500`
-		// Minimum execution time: 59_873_000 picoseconds.
-		Weight::from_parts(67_927_000, 0)
+		// Minimum execution time: 70_572_000 picoseconds.
+		Weight::from_parts(94_106_000, 0)
 			.saturating_add(Weight::from_parts(0, 8500))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -175,11 +177,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5855`
 		//  Estimated: `8500`
-		// Minimum execution time: 73_889_000 picoseconds.
-		Weight::from_parts(80_484_010, 0)
+		// Minimum execution time: 84_097_000 picoseconds.
+		Weight::from_parts(107_231_074, 0)
 			.saturating_add(Weight::from_parts(0, 8500))
-			// Standard Error: 96
-			.saturating_add(Weight::from_parts(1_121, 0).saturating_mul(o.into()))
+			// Standard Error: 906
+			.saturating_add(Weight::from_parts(5_499, 0).saturating_mul(o.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -212,13 +214,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3968 + r * (1136 ±0)`
 		//  Estimated: `11503 + r * (3714 ±0)`
-		// Minimum execution time: 37_089_000 picoseconds.
-		Weight::from_parts(38_282_000, 0)
+		// Minimum execution time: 42_890_000 picoseconds.
+		Weight::from_parts(50_204_000, 0)
 			.saturating_add(Weight::from_parts(0, 11503))
-			// Standard Error: 1_506_739
-			.saturating_add(Weight::from_parts(146_212_468, 0).saturating_mul(r.into()))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(r.into())))
+			// Standard Error: 2_685_307
+			.saturating_add(Weight::from_parts(197_574_294, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 3714).saturating_mul(r.into()))
@@ -255,8 +256,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9233`
 		//  Estimated: `23274`
-		// Minimum execution time: 746_369_000 picoseconds.
-		Weight::from_parts(780_764_000, 0)
+		// Minimum execution time: 856_637_000 picoseconds.
+		Weight::from_parts(1_061_971_000, 0)
 			.saturating_add(Weight::from_parts(0, 23274))
 			.saturating_add(T::DbWeight::get().reads(29_u64))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
@@ -269,8 +270,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `189`
 		//  Estimated: `5996`
-		// Minimum execution time: 23_023_000 picoseconds.
-		Weight::from_parts(26_650_000, 0)
+		// Minimum execution time: 30_537_000 picoseconds.
+		Weight::from_parts(50_325_000, 0)
 			.saturating_add(Weight::from_parts(0, 5996))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -296,11 +297,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `13274`
 		//  Estimated: `242400`
-		// Minimum execution time: 456_095_000 picoseconds.
-		Weight::from_parts(475_202_391, 0)
+		// Minimum execution time: 515_316_000 picoseconds.
+		Weight::from_parts(710_653_020, 0)
 			.saturating_add(Weight::from_parts(0, 242400))
-			// Standard Error: 257_308
-			.saturating_add(Weight::from_parts(9_782_873, 0).saturating_mul(r.into()))
+			// Standard Error: 6_789_679
+			.saturating_add(Weight::from_parts(44_698_322, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(70_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(r.into())))
@@ -328,11 +329,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6310 + r * (458 ±0)`
 		//  Estimated: `8500 + r * (3714 ±0)`
-		// Minimum execution time: 153_788_000 picoseconds.
-		Weight::from_parts(69_302_273, 0)
+		// Minimum execution time: 175_008_000 picoseconds.
+		Weight::from_parts(177_080_881, 0)
 			.saturating_add(Weight::from_parts(0, 8500))
-			// Standard Error: 187_258
-			.saturating_add(Weight::from_parts(94_626_477, 0).saturating_mul(r.into()))
+			// Standard Error: 2_846_703
+			.saturating_add(Weight::from_parts(95_315_503, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -366,11 +367,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6741 + r * (400 ±0)`
 		//  Estimated: `8500 + r * (3714 ±0)`
-		// Minimum execution time: 229_590_000 picoseconds.
-		Weight::from_parts(125_581_507, 0)
+		// Minimum execution time: 261_922_000 picoseconds.
+		Weight::from_parts(266_766_188, 0)
 			.saturating_add(Weight::from_parts(0, 8500))
-			// Standard Error: 763_494
-			.saturating_add(Weight::from_parts(123_849_022, 0).saturating_mul(r.into()))
+			// Standard Error: 6_602_524
+			.saturating_add(Weight::from_parts(155_241_760, 0).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -389,8 +390,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6310`
 		//  Estimated: `35395`
-		// Minimum execution time: 145_282_000 picoseconds.
-		Weight::from_parts(155_211_000, 0)
+		// Minimum execution time: 152_316_000 picoseconds.
+		Weight::from_parts(186_280_000, 0)
 			.saturating_add(Weight::from_parts(0, 35395))
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
@@ -423,19 +424,21 @@ impl WeightInfo for () {
 	/// The range of component `i` is `[0, 4096]`.
 	/// The range of component `c` is `[0, 59]`.
 	/// The range of component `h` is `[0, 1]`.
-	fn submit_task(r: u32, _i: u32, c: u32, h: u32, ) -> Weight {
+	fn submit_task(r: u32, i: u32, c: u32, h: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `5166 + c * (61 ±0) + h * (804 ±0) + r * (51 ±0)`
 		//  Estimated: `6596 + c * (3714 ±0) + h * (1829 ±0) + r * (3714 ±0)`
-		// Minimum execution time: 177_483_000 picoseconds.
-		Weight::from_parts(126_304_126, 0)
+		// Minimum execution time: 182_753_000 picoseconds.
+		Weight::from_parts(96_786_201, 0)
 			.saturating_add(Weight::from_parts(0, 6596))
-			// Standard Error: 1_042_607
-			.saturating_add(Weight::from_parts(9_265_964, 0).saturating_mul(r.into()))
-			// Standard Error: 80_395
-			.saturating_add(Weight::from_parts(5_471_431, 0).saturating_mul(c.into()))
-			// Standard Error: 3_155_847
-			.saturating_add(Weight::from_parts(64_344_938, 0).saturating_mul(h.into()))
+			// Standard Error: 1_469_386
+			.saturating_add(Weight::from_parts(8_152_619, 0).saturating_mul(r.into()))
+			// Standard Error: 1_643
+			.saturating_add(Weight::from_parts(4_918, 0).saturating_mul(i.into()))
+			// Standard Error: 113_305
+			.saturating_add(Weight::from_parts(5_366_204, 0).saturating_mul(c.into()))
+			// Standard Error: 4_447_655
+			.saturating_add(Weight::from_parts(58_306_402, 0).saturating_mul(h.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(c.into())))
@@ -456,8 +459,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `182`
 		//  Estimated: `3658`
-		// Minimum execution time: 77_435_000 picoseconds.
-		Weight::from_parts(85_370_000, 0)
+		// Minimum execution time: 76_824_000 picoseconds.
+		Weight::from_parts(87_294_000, 0)
 			.saturating_add(Weight::from_parts(0, 3658))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -472,8 +475,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `327`
 		//  Estimated: `3658`
-		// Minimum execution time: 70_031_000 picoseconds.
-		Weight::from_parts(75_502_000, 0)
+		// Minimum execution time: 69_180_000 picoseconds.
+		Weight::from_parts(83_757_000, 0)
 			.saturating_add(Weight::from_parts(0, 3658))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -492,8 +495,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5521`
 		//  Estimated: `8500`
-		// Minimum execution time: 59_873_000 picoseconds.
-		Weight::from_parts(67_927_000, 0)
+		// Minimum execution time: 70_572_000 picoseconds.
+		Weight::from_parts(94_106_000, 0)
 			.saturating_add(Weight::from_parts(0, 8500))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -515,11 +518,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5855`
 		//  Estimated: `8500`
-		// Minimum execution time: 73_889_000 picoseconds.
-		Weight::from_parts(80_484_010, 0)
+		// Minimum execution time: 84_097_000 picoseconds.
+		Weight::from_parts(107_231_074, 0)
 			.saturating_add(Weight::from_parts(0, 8500))
-			// Standard Error: 96
-			.saturating_add(Weight::from_parts(1_121, 0).saturating_mul(o.into()))
+			// Standard Error: 906
+			.saturating_add(Weight::from_parts(5_499, 0).saturating_mul(o.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
@@ -552,13 +555,12 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3968 + r * (1136 ±0)`
 		//  Estimated: `11503 + r * (3714 ±0)`
-		// Minimum execution time: 37_089_000 picoseconds.
-		Weight::from_parts(38_282_000, 0)
+		// Minimum execution time: 42_890_000 picoseconds.
+		Weight::from_parts(50_204_000, 0)
 			.saturating_add(Weight::from_parts(0, 11503))
-			// Standard Error: 1_506_739
-			.saturating_add(Weight::from_parts(146_212_468, 0).saturating_mul(r.into()))
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(r.into())))
+			// Standard Error: 2_685_307
+			.saturating_add(Weight::from_parts(197_574_294, 0).saturating_mul(r.into()))
+			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(r.into())))
 			.saturating_add(Weight::from_parts(0, 3714).saturating_mul(r.into()))
@@ -595,8 +597,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9233`
 		//  Estimated: `23274`
-		// Minimum execution time: 746_369_000 picoseconds.
-		Weight::from_parts(780_764_000, 0)
+		// Minimum execution time: 856_637_000 picoseconds.
+		Weight::from_parts(1_061_971_000, 0)
 			.saturating_add(Weight::from_parts(0, 23274))
 			.saturating_add(ParityDbWeight::get().reads(29_u64))
 			.saturating_add(ParityDbWeight::get().writes(22_u64))
@@ -609,8 +611,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `189`
 		//  Estimated: `5996`
-		// Minimum execution time: 23_023_000 picoseconds.
-		Weight::from_parts(26_650_000, 0)
+		// Minimum execution time: 30_537_000 picoseconds.
+		Weight::from_parts(50_325_000, 0)
 			.saturating_add(Weight::from_parts(0, 5996))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -636,11 +638,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `13274`
 		//  Estimated: `242400`
-		// Minimum execution time: 456_095_000 picoseconds.
-		Weight::from_parts(475_202_391, 0)
+		// Minimum execution time: 515_316_000 picoseconds.
+		Weight::from_parts(710_653_020, 0)
 			.saturating_add(Weight::from_parts(0, 242400))
-			// Standard Error: 257_308
-			.saturating_add(Weight::from_parts(9_782_873, 0).saturating_mul(r.into()))
+			// Standard Error: 6_789_679
+			.saturating_add(Weight::from_parts(44_698_322, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(70_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(r.into())))
@@ -668,11 +670,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6310 + r * (458 ±0)`
 		//  Estimated: `8500 + r * (3714 ±0)`
-		// Minimum execution time: 153_788_000 picoseconds.
-		Weight::from_parts(69_302_273, 0)
+		// Minimum execution time: 175_008_000 picoseconds.
+		Weight::from_parts(177_080_881, 0)
 			.saturating_add(Weight::from_parts(0, 8500))
-			// Standard Error: 187_258
-			.saturating_add(Weight::from_parts(94_626_477, 0).saturating_mul(r.into()))
+			// Standard Error: 2_846_703
+			.saturating_add(Weight::from_parts(95_315_503, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -706,11 +708,11 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6741 + r * (400 ±0)`
 		//  Estimated: `8500 + r * (3714 ±0)`
-		// Minimum execution time: 229_590_000 picoseconds.
-		Weight::from_parts(125_581_507, 0)
+		// Minimum execution time: 261_922_000 picoseconds.
+		Weight::from_parts(266_766_188, 0)
 			.saturating_add(Weight::from_parts(0, 8500))
-			// Standard Error: 763_494
-			.saturating_add(Weight::from_parts(123_849_022, 0).saturating_mul(r.into()))
+			// Standard Error: 6_602_524
+			.saturating_add(Weight::from_parts(155_241_760, 0).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
@@ -729,8 +731,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6310`
 		//  Estimated: `35395`
-		// Minimum execution time: 145_282_000 picoseconds.
-		Weight::from_parts(155_211_000, 0)
+		// Minimum execution time: 152_316_000 picoseconds.
+		Weight::from_parts(186_280_000, 0)
 			.saturating_add(Weight::from_parts(0, 35395))
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
