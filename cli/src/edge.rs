@@ -194,14 +194,6 @@ impl Endpoint {
 				CliError::Invalid("the API key holds characters an HTTP header cannot".into())
 			})?;
 		}
-		let connector = hyper_rustls::HttpsConnectorBuilder::new()
-			.with_native_roots()
-			.map_err(|e| {
-				CliError::Invalid(format!("cannot load the system's root certificates: {e}"))
-			})?
-			.https_or_http()
-			.enable_http1()
-			.build();
 		Ok(Self {
 			base_url: options.endpoint.clone(),
 			api: match options.api {
@@ -212,7 +204,7 @@ impl Endpoint {
 			models: options.models.clone(),
 			timeout: Duration::from_secs(options.timeout),
 			max_response_bytes: options.max_response_bytes as usize,
-			client: HttpClient::builder(TokioExecutor::new()).build(connector),
+			client: http_client()?,
 		})
 	}
 
@@ -386,21 +378,48 @@ impl Endpoint {
 		document: Vec<u8>,
 		deadline: Instant,
 	) -> Result<(), Fault> {
-		let body = Bytes::from(document);
-		let request = hyper::Request::put(uri)
-			.header(hyper::header::CONTENT_TYPE, "application/json")
-			.body(Full::new(body))
-			.map_err(|_| Fault::Unreachable)?;
-		let respond = async { self.client.request(request).await.map_err(|_| Fault::Unreachable) };
-		let response =
-			tokio::time::timeout_at(deadline, respond).await.map_err(|_| Fault::Timeout)??;
-		let status = response.status().as_u16();
-		if (200..300).contains(&status) {
-			Ok(())
-		} else {
-			Err(Fault::Status(status))
-		}
+		put(&self.client, uri, document, deadline).await
 	}
+}
+
+/// The HTTP(S) client of the endpoint and the document stores: http:// and https:// with the
+/// system's root certificates.
+fn http_client() -> Result<HttpClient<Https, Full<Bytes>>, CliError> {
+	let connector = hyper_rustls::HttpsConnectorBuilder::new()
+		.with_native_roots()
+		.map_err(|e| CliError::Invalid(format!("cannot load the system's root certificates: {e}")))?
+		.https_or_http()
+		.enable_http1()
+		.build();
+	Ok(HttpClient::builder(TokioExecutor::new()).build(connector))
+}
+
+/// Writes `document` to `uri` with `PUT` by `deadline`; any 2xx is success.
+async fn put(
+	client: &HttpClient<Https, Full<Bytes>>,
+	uri: &str,
+	document: Vec<u8>,
+	deadline: Instant,
+) -> Result<(), Fault> {
+	let request = hyper::Request::put(uri)
+		.header(hyper::header::CONTENT_TYPE, "application/json")
+		.body(Full::new(Bytes::from(document)))
+		.map_err(|_| Fault::Unreachable)?;
+	let respond = async { client.request(request).await.map_err(|_| Fault::Unreachable) };
+	let response =
+		tokio::time::timeout_at(deadline, respond).await.map_err(|_| Fault::Timeout)??;
+	match response.status().as_u16() {
+		200..=299 => Ok(()),
+		status => Err(Fault::Status(status)),
+	}
+}
+
+/// Writes `document` to `uri` with `PUT` within `timeout` (a requester's batch inputs, say).
+pub async fn put_document(uri: &str, document: Vec<u8>, timeout: Duration) -> Result<(), String> {
+	let client = http_client().map_err(|e| e.to_string())?;
+	put(&client, uri, document, Instant::now() + timeout)
+		.await
+		.map_err(|fault| fault.to_string())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ pub enum WaitFor {
 
 /// What `task submit` needs.
 #[derive(clap::Args, Debug)]
-#[command(group(clap::ArgGroup::new("task_input").required(true).args(["input", "input_uri"])))]
+#[command(group(clap::ArgGroup::new("task_input").required(true).args(["input", "input_uri", "batch"])))]
 pub struct Submission {
 	/// The model, by name or 0x id.
 	#[arg(long, value_parser = crate::units::valid_model)]
@@ -57,6 +57,17 @@ pub struct Submission {
 	/// blake2-256 of the referenced input's bytes (0x…).
 	#[arg(long, requires = "input_uri", value_parser = crate::units::parse_hash)]
 	pub input_hash: Option<H256>,
+	/// A batch: the file of its inputs document, a JSON array of the items as strings. Each
+	/// executor runs every item and commits to the root of its outputs (docs/batches.md).
+	#[arg(long, value_name = "FILE", requires = "batch_uri")]
+	pub batch: Option<std::path::PathBuf>,
+	/// Where executors fetch the batch's inputs document (http:// or https://).
+	#[arg(long, value_name = "URL", requires = "batch")]
+	pub batch_uri: Option<String>,
+	/// Publish the inputs document at --batch-uri first, with PUT (a store that accepts it, as the
+	/// reference server's --documents).
+	#[arg(long, requires = "batch")]
+	pub publish: bool,
 	/// Most tokens the model may generate.
 	#[arg(long, default_value_t = 16)]
 	pub max_tokens: u32,
@@ -300,22 +311,103 @@ pub fn no_such_task(id: u64) -> CliError {
 }
 
 fn input_of(submission: &Submission) -> Result<TaskInput<Vec<u8>>, CliError> {
-	// clap has checked that exactly one of the two forms is given, whole.
+	// clap has checked that exactly one of the forms is given, whole.
 	match (&submission.input, &submission.input_uri, &submission.input_hash) {
 		(Some(text), None, None) => Ok(TaskInput::Inline(text.clone().into_bytes())),
-		(None, Some(uri), Some(hash)) =>
-			Ok(TaskInput::Reference { hash: *hash, uri: uri.clone().into_bytes() }),
+		(None, Some(uri), Some(hash)) => {
+			Ok(TaskInput::Reference { hash: *hash, uri: uri.clone().into_bytes() })
+		},
 		_ => Err(CliError::Invalid(
-			"give the input inline (--input TEXT) or by reference (--input-uri URI --input-hash HASH)"
+			"give the input inline (--input TEXT), by reference (--input-uri URI --input-hash \
+			 HASH), or a batch (--batch FILE --batch-uri URL)"
 				.into(),
 		)),
 	}
 }
 
+/// A batch's input, from `--batch` and `--batch-uri`: the items read from the file and checked
+/// against the chain's bounds (what executors refuse is refused here, before anything is signed),
+/// their root, and the commitment to a fresh audit secret, returned to be kept. With
+/// `--publish`, the file is first written at the URI with `PUT`.
+async fn batch_input(
+	chain: &Chain,
+	submission: &Submission,
+	progress: &Progress,
+) -> Result<(TaskInput<Vec<u8>>, [u8; 32]), CliError> {
+	use agentchain_execution::{batch, fetchable_uri, hash_of};
+	let (Some(path), Some(uri)) = (&submission.batch, &submission.batch_uri) else {
+		return Err(CliError::Invalid("a batch needs --batch FILE and --batch-uri URL".into()));
+	};
+	if fetchable_uri(uri.as_bytes()).is_none() {
+		return Err(CliError::Invalid(format!(
+			"--batch-uri `{uri}`: executors fetch only http:// and https:// URLs"
+		)));
+	}
+	let bytes = std::fs::read(path)
+		.map_err(|e| CliError::Invalid(format!("cannot read {}: {e}", path.display())))?;
+	let items: Vec<String> = serde_json::from_slice(&bytes).map_err(|e| {
+		CliError::Invalid(format!("{} is not a JSON array of strings: {e}", path.display()))
+	})?;
+	let best = chain.at_best().await?;
+	let constants = best.constants();
+	let bound = |entry: Result<u32, _>| entry.map_err(CliError::rpc);
+	let max_items = bound(constants.entry(runtime::constants().inference().max_batch_items()))?;
+	let max_item = bound(constants.entry(runtime::constants().inference().max_input_len()))?;
+	let max_uri = bound(constants.entry(runtime::constants().inference().max_uri_len()))?;
+	if items.is_empty() || items.len() > max_items as usize {
+		return Err(CliError::Invalid(format!(
+			"{} holds {} items; a batch has 1 to {max_items}",
+			path.display(),
+			items.len()
+		)));
+	}
+	if let Some((index, item)) = items.iter().enumerate().find(|(_, i)| i.len() > max_item as usize)
+	{
+		return Err(CliError::Invalid(format!(
+			"item {index} of {} is {} bytes; the chain shows an item of at most {max_item} bytes",
+			path.display(),
+			item.len()
+		)));
+	}
+	if uri.len() > max_uri as usize {
+		return Err(CliError::Invalid(format!(
+			"--batch-uri is {} bytes; the chain keeps at most {max_uri}",
+			uri.len()
+		)));
+	}
+	let root = batch::root(&items)
+		.ok_or_else(|| CliError::Invalid("a batch has at least one item".into()))?;
+	if submission.publish {
+		progress.step(&format!("publishing the inputs document at {uri}"));
+		crate::edge::put_document(uri, bytes, std::time::Duration::from_secs(30))
+			.await
+			.map_err(|e| {
+				CliError::Rpc(format!("publishing the inputs document at {uri} failed: {e}"))
+			})?;
+	}
+	let mut secret = [0u8; 32];
+	getrandom::getrandom(&mut secret)
+		.map_err(|e| CliError::Rpc(format!("no randomness for the audit secret: {e}")))?;
+	let input = TaskInput::Batch {
+		root,
+		uri: uri.clone().into_bytes(),
+		items: items.len() as u32,
+		audit_commitment: hash_of(&secret),
+	};
+	Ok((input, secret))
+}
+
 /// The `inference.submit_task` call for `submission`.
 pub fn submit_call(submission: &Submission) -> Result<impl subxt::tx::Payload, CliError> {
+	submit_call_of(submission, input_of(submission)?)
+}
+
+/// The `inference.submit_task` call for `submission`, with the task input `input`.
+fn submit_call_of(
+	submission: &Submission,
+	input: TaskInput<Vec<u8>>,
+) -> Result<impl subxt::tx::Payload, CliError> {
 	let model = model_id(&submission.model)?;
-	let input = input_of(submission)?;
 	let params = TaskParams {
 		max_tokens: submission.max_tokens,
 		temperature_milli: submission.temperature_milli,
@@ -379,7 +471,14 @@ pub async fn submit(
 	progress: &Progress,
 ) -> Result<Report, CliError> {
 	let signer = keypair(suri)?;
-	let call = submit_call(&submission)?;
+	let (input, audit_secret) = match &submission.batch {
+		Some(_) => {
+			let (input, secret) = batch_input(chain, &submission, progress).await?;
+			(input, Some(secret))
+		},
+		None => (input_of(&submission)?, None),
+	};
+	let call = submit_call_of(&submission, input)?;
 	let included = chain.submit(&call, &signer, progress).await?;
 	let submitted =
 		included
@@ -416,6 +515,16 @@ pub async fn submit(
 	};
 	let mut json = task_json(&view);
 	json["submittedIn"] = submitted_block;
+	let mut text = task_text(&view);
+	// The secret behind the batch's audit commitment: the requester's, to keep, and to show
+	// nobody before the batch's challenge window ends (docs/batches.md, the audit's seed).
+	if let Some(secret) = audit_secret {
+		json["auditSecret"] = json!(format!("0x{}", hex::encode(secret)));
+		text.push_str(&format!(
+			"  audit secret: 0x{} (keep it, and show it to nobody before the challenge window ends)\n",
+			hex::encode(secret)
+		));
+	}
 	if wait.is_some() {
 		json["seenIn"] = json!(seen
 			.iter()
@@ -426,7 +535,7 @@ pub async fn submit(
 			}))
 			.collect::<Vec<_>>());
 	}
-	Ok(Report::new(task_text(&view), json))
+	Ok(Report::new(text, json))
 }
 
 /// Follows task `id` block by block from the best block on, reporting each change of its status,

@@ -18,7 +18,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
-import { u8aToHex, u8aToString } from '@polkadot/util';
+import { hexToU8a, u8aToHex, u8aToString } from '@polkadot/util';
 import { blake2AsHex, cryptoWaitReady, randomAsHex } from '@polkadot/util-crypto';
 import { itemHash, merkleRoot } from './merkle.mjs';
 import {
@@ -47,7 +47,8 @@ import {
 } from './jury.mjs';
 import { TIP } from './liveness.mjs';
 import { startEdge } from './edge.mjs';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { runCli } from './cli.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -397,15 +398,20 @@ describe(`batches: ${executorName} runs a batch of ${ITEMS} items, lies on one, 
         `collateral ${collateral}, item slash ${itemSlash}, bond ${bond}`,
     );
 
-    // Bob publishes the inputs document and submits the batch under its root.
+    // Bob publishes the inputs document and submits the batch under its root: from polkadot.js,
+    // or, with edge agents, with the CLI (`task submit --batch FILE --batch-uri URL --publish`),
+    // which reads the items, computes their root, publishes the document and commits to an audit
+    // secret of its own.
     const inputsRoot = merkleRoot(PROMPTS.map(itemHash));
     const inputsUri = `${server.url}/documents/batch-inputs-${process.pid}-${Date.now()}.json`;
-    const put = await fetch(inputsUri, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(PROMPTS),
-    });
-    assert.equal(put.status, 200, 'the inputs document is stored');
+    if (!EDGE) {
+      const put = await fetch(inputsUri, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(PROMPTS),
+      });
+      assert.equal(put.status, 200, 'the inputs document is stored');
+    }
 
     // Alice's endpoint will lie on item LIE alone. Her edge agent's is slow at first instead, so
     // that it can be killed in the middle of the batch; it lies once restarted.
@@ -417,6 +423,14 @@ describe(`batches: ${executorName} runs a batch of ${ITEMS} items, lies on one, 
     else await lie();
 
     const escrowBefore = await escrowOf(bob.address);
+    const inputsFile = join(mkdtempSync(join(tmpdir(), `agentchain-${name}-inputs-`)), 'inputs.json');
+    writeFileSync(inputsFile, JSON.stringify(PROMPTS));
+    const submitWithCli = () =>
+      runCli(node.rpcUrl, [
+        'task', 'submit', '--suri', '//Bob', '--model', MODEL_NAME, '--batch', inputsFile, '--batch-uri', inputsUri,
+        '--publish', '--max-tokens', `${MAX_TOKENS}`, '--seed', `${PARAMS.seed}`, '--fee', `${Number(FEE) / Number(UNIT)}`,
+        '--commit-period', `${COMMIT_PERIOD}`, '--json',
+      ]);
     const auditSecret = randomAsHex(32);
     const submit = () =>
       sendInBlock(
@@ -432,16 +446,38 @@ describe(`batches: ${executorName} runs a batch of ${ITEMS} items, lies on one, 
         bob,
       );
     // Batches are off until root turns them on: the storage parameter `BatchesTaken`.
-    assert.equal((await submit()).dispatchError, 'inference.BatchesNotJudged', 'no batch is taken by default');
+    if (EDGE) {
+      const refused = await submitWithCli();
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, /BatchesNotJudged/, 'no batch is taken by default');
+    } else {
+      assert.equal((await submit()).dispatchError, 'inference.BatchesNotJudged', 'no batch is taken by default');
+    }
     const turnedOn = await turnBatchesOn(api, alice);
     assert.equal(turnedOn.dispatchError, null);
     assert.equal(await escrowOf(bob.address), escrowBefore, 'the refused batch held nothing');
-    const submitted = await submit();
-    assert.equal(submitted.dispatchError, null, 'the batch is taken');
-    const id = submitted.events
-      .find(({ event }) => api.events.inference.TaskSubmitted.is(event))
-      .event.data.task.toNumber();
-    const submittedAt = await blockNumberOf(api, submitted.blockHash);
+    let id;
+    let submittedAt;
+    if (EDGE) {
+      const submitted = await submitWithCli();
+      assert.equal(submitted.code, 0, `the batch is taken: ${submitted.stderr}`);
+      ({ id } = submitted.json);
+      submittedAt = submitted.json.submittedIn.number;
+      // What the CLI submitted is the batch the test knows: its root, its count, and the
+      // commitment to the audit secret it printed.
+      const { root, items, auditCommitment } = (await api.query.inference.tasks(id)).unwrap().input.asBatch;
+      assert.equal(root.toHex(), inputsRoot);
+      assert.equal(items.toNumber(), ITEMS);
+      assert.equal(auditCommitment.toHex(), blake2AsHex(hexToU8a(submitted.json.auditSecret), 256));
+      assert.deepEqual(await (await fetch(inputsUri)).json(), PROMPTS, 'the CLI published the inputs document');
+    } else {
+      const submitted = await submit();
+      assert.equal(submitted.dispatchError, null, 'the batch is taken');
+      id = submitted.events
+        .find(({ event }) => api.events.inference.TaskSubmitted.is(event))
+        .event.data.task.toNumber();
+      submittedAt = await blockNumberOf(api, submitted.blockHash);
+    }
 
     // Alice is drawn at the next block and reserves the batch's collateral.
     const assigned = await eventSince(api, submittedAt, isInference(id, 'TaskAssigned', 'TaskExpired'), {

@@ -6,6 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startCliNode } from '../lib/cli.mjs';
 
 const UNIT = 10n ** 12n;
@@ -459,5 +462,35 @@ describe('agentchain CLI against a dev agent node', () => {
       ['validator', 'set-keys', '--suri', '//Eve', '--keys', `${fresh.json.keys}00`, '--proof', fresh.json.keys],
       eve, /not this runtime's session keys/,
     );
+  });
+
+  test('task submit --batch: a batch executors would refuse is refused before signing', async () => {
+    const bob = keyring.addFromUri('//Bob').address;
+    const dir = mkdtempSync(join(tmpdir(), 'agentchain-cli-batch-'));
+    const file = (name, content) => {
+      const path = join(dir, name);
+      writeFileSync(path, content);
+      return path;
+    };
+    const maxItem = api.consts.inference.maxInputLen.toNumber();
+    const submit = (path, uri = 'http://127.0.0.1:1/inputs.json') =>
+      ['task', 'submit', '--suri', '//Bob', '--model', MODEL_NAME, '--batch', path, '--batch-uri', uri, '--fee', '1'];
+    await refusedBeforeSigning(submit(file('text.json', 'not json')), bob, /not a JSON array of strings/);
+    await refusedBeforeSigning(submit(file('numbers.json', '[1, 2]')), bob, /not a JSON array of strings/);
+    await refusedBeforeSigning(submit(file('empty.json', '[]')), bob, /holds 0 items; a batch has 1 to/);
+    await refusedBeforeSigning(
+      submit(file('long.json', JSON.stringify(['fine', 'x'.repeat(maxItem + 1)]))),
+      bob, new RegExp(`item 1 of .* is ${maxItem + 1} bytes; the chain shows an item of at most ${maxItem} bytes`),
+    );
+    const good = file('good.json', JSON.stringify(['one', 'two']));
+    await refusedBeforeSigning(submit(good, 'ipfs://inputs'), bob, /executors fetch only http:\/\/ and https:\/\/ URLs/);
+    // --publish to a store that is not there: nothing is signed either.
+    const unpublished = await cli([...submit(good), '--publish']);
+    assert.equal(unpublished.code, 1, unpublished.stderr);
+    assert.match(unpublished.stderr, /publishing the inputs document at http:\/\/127.0.0.1:1\/inputs.json failed/);
+    // A batch is given whole: the file and where it is published.
+    const alone = await cli(['task', 'submit', '--suri', '//Bob', '--model', MODEL_NAME, '--batch', good, '--fee', '1']);
+    assert.equal(alone.code, 2);
+    assert.match(alone.stderr, /--batch-uri/);
   });
 });
