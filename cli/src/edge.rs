@@ -651,6 +651,9 @@ struct Agent {
 	/// Batches whose work is on disk but that the last scan of the agent's assignments did not
 	/// find: removed if the next one does not either.
 	batches_missing: BTreeSet<WorkKey>,
+	/// Work records whose task the last scan of the agent's assignments did not find: forgotten
+	/// if the next one does not either.
+	work_missing: BTreeSet<WorkKey>,
 	/// Batches waiting to be run at the head, found by [`Agent::tasks`]: the commit deadline,
 	/// the assignment and the task.
 	waiting_batches: Vec<(u64, WorkKey, TaskInfo)>,
@@ -733,6 +736,7 @@ pub async fn run(
 		batch_faults: BTreeMap::new(),
 		waiting_batches: Vec::new(),
 		batches_missing: BTreeSet::new(),
+		work_missing: BTreeSet::new(),
 		votes_in_flight: BTreeSet::new(),
 		defences: BTreeMap::new(),
 		finished,
@@ -1010,7 +1014,18 @@ impl Agent {
 		// batches no longer assigned (kept until then: a dispute may ask for any item); known
 		// only when every assignment was seen.
 		if ids.len() < MAX_TASKS_SCANNED {
-			self.forget_work(|(task, who, _)| who == &agent.0 && !ids.contains(task), false)?;
+			// A record (its salt with it) goes once two scans in a row miss its task, as its
+			// batch's work does below: a short read must not cost a reveal.
+			let missing: BTreeSet<WorkKey> = self
+				.store
+				.state
+				.work
+				.keys()
+				.filter(|(task, who, _)| who == &agent.0 && !ids.contains(task))
+				.copied()
+				.collect();
+			let gone = std::mem::replace(&mut self.work_missing, missing.clone());
+			self.forget_work(|key| missing.contains(key) && gone.contains(key), false)?;
 			// A batch's work goes once it is missing from two scans in a row: what it committed
 			// to cannot be run again, and one short read must not cost it.
 			let mut missing = BTreeSet::new();

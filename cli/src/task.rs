@@ -343,17 +343,33 @@ async fn batch_input(
 			"--batch-uri `{uri}`: executors fetch only http:// and https:// URLs"
 		)));
 	}
-	let bytes = std::fs::read(path)
-		.map_err(|e| CliError::Invalid(format!("cannot read {}: {e}", path.display())))?;
-	let items: Vec<String> = serde_json::from_slice(&bytes).map_err(|e| {
-		CliError::Invalid(format!("{} is not a JSON array of strings: {e}", path.display()))
-	})?;
 	let best = chain.at_best().await?;
 	let constants = best.constants();
 	let bound = |entry: Result<u32, _>| entry.map_err(CliError::rpc);
 	let max_items = bound(constants.entry(runtime::constants().inference().max_batch_items()))?;
 	let max_item = bound(constants.entry(runtime::constants().inference().max_input_len()))?;
 	let max_uri = bound(constants.entry(runtime::constants().inference().max_uri_len()))?;
+	// What executors read of an inputs document at most: a longer one is answered
+	// INPUT_UNAVAILABLE, and the requester pays the attempt.
+	let max_document = batch::max_document_bytes(max_items, max_item) as u64;
+	let too_long = |len: u64| {
+		CliError::Invalid(format!(
+			"the inputs document would be {len} bytes; executors read at most {max_document} \
+			 ({max_items} items of {max_item} bytes, written compactly)"
+		))
+	};
+	let file_len = std::fs::metadata(path)
+		.map_err(|e| CliError::Invalid(format!("cannot read {}: {e}", path.display())))?
+		.len();
+	// Read whole only if it can be the document, or (to be published) written compactly.
+	if file_len > max_document.saturating_mul(4) {
+		return Err(too_long(file_len));
+	}
+	let bytes = std::fs::read(path)
+		.map_err(|e| CliError::Invalid(format!("cannot read {}: {e}", path.display())))?;
+	let items: Vec<String> = serde_json::from_slice(&bytes).map_err(|e| {
+		CliError::Invalid(format!("{} is not a JSON array of strings: {e}", path.display()))
+	})?;
 	if items.is_empty() || items.len() > max_items as usize {
 		return Err(CliError::Invalid(format!(
 			"{} holds {} items; a batch has 1 to {max_items}",
@@ -377,9 +393,14 @@ async fn batch_input(
 	}
 	let root = batch::root(&items)
 		.ok_or_else(|| CliError::Invalid("a batch has at least one item".into()))?;
+	// Published, the document is written compactly; otherwise the file is what executors read.
+	let document = if submission.publish { batch::document(&items) } else { bytes };
+	if document.len() as u64 > max_document {
+		return Err(too_long(document.len() as u64));
+	}
 	if submission.publish {
 		progress.step(&format!("publishing the inputs document at {uri}"));
-		crate::edge::put_document(uri, bytes, std::time::Duration::from_secs(30))
+		crate::edge::put_document(uri, document, std::time::Duration::from_secs(30))
 			.await
 			.map_err(|e| {
 				CliError::Rpc(format!("publishing the inputs document at {uri} failed: {e}"))
@@ -388,6 +409,13 @@ async fn batch_input(
 	let mut secret = [0u8; 32];
 	getrandom::getrandom(&mut secret)
 		.map_err(|e| CliError::Rpc(format!("no randomness for the audit secret: {e}")))?;
+	// Said before anything is sent: a batch on chain whose submission then failed to be
+	// followed still has its secret with its requester.
+	progress.step(&format!(
+		"the batch's audit secret: 0x{} (keep it, and show it to nobody before the challenge \
+		 window ends)",
+		hex::encode(secret)
+	));
 	let input = TaskInput::Batch {
 		root,
 		uri: uri.clone().into_bytes(),

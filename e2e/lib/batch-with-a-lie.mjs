@@ -61,7 +61,8 @@ function compactLength(bytes, at) {
   const mode = bytes[at] & 3;
   if (mode === 0) return [bytes[at] >> 2, 1];
   if (mode === 1) return [(bytes[at] | (bytes[at + 1] << 8)) >> 2, 2];
-  return [(bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 2, 4];
+  if (mode === 2) return [(bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 2, 4];
+  throw new Error(`a compact length of 2^30 or more at byte ${at}: not an output's`);
 }
 
 // Items a root's collateral reserves an item slash for (`MAX_ITEMS_FOUND_WRONG`, primitives).
@@ -520,6 +521,10 @@ describe(`batches: ${executorName} runs a batch of ${ITEMS} items, lies on one, 
         committed.blockNumber - assigned.blockNumber < Math.ceil(ITEMS / itemsPerBlock),
         `the items took fewer than the ${Math.ceil(ITEMS / itemsPerBlock)} blocks of ItemsPerBlock a block (#${assigned.blockNumber} → #${committed.blockNumber})`,
       );
+    }
+    if (EDGE) {
+      const commits = edges.get('alice').events.filter((e) => e.event === 'commit' && e.task === id && !e.resend);
+      assert.equal(commits.length, 1, 'the restarted edge agent committed once');
     }
     const windowOpened = await eventSince(api, committed.blockNumber, isInference(id, 'TaskRevealed', 'TaskExpired'), {
       what: `the reveal of batch ${id}`,

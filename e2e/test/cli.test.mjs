@@ -482,6 +482,10 @@ describe('agentchain CLI against a dev agent node', () => {
       submit(file('long.json', JSON.stringify(['fine', 'x'.repeat(maxItem + 1)]))),
       bob, new RegExp(`item 1 of .* is ${maxItem + 1} bytes; the chain shows an item of at most ${maxItem} bytes`),
     );
+    // Items within the bound, escaped in the file to more than executors read of a document.
+    const maxItems = api.consts.inference.maxBatchItems.toNumber();
+    const quotes = file('quotes.json', JSON.stringify(Array.from({ length: maxItems }, () => '"'.repeat(maxItem))));
+    await refusedBeforeSigning(submit(quotes), bob, /the inputs document would be \d+ bytes; executors read at most/);
     const good = file('good.json', JSON.stringify(['one', 'two']));
     await refusedBeforeSigning(submit(good, 'ipfs://inputs'), bob, /executors fetch only http:\/\/ and https:\/\/ URLs/);
     // --publish to a store that is not there: nothing is signed either.
