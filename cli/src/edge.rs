@@ -29,7 +29,7 @@ use crate::{
 					inference::VerificationMode,
 				},
 				pallet_challenges::types::Dispute,
-				pallet_inference::types::{TaskInfo, TaskInput},
+				pallet_inference::types::{TaskInfo, TaskInput, TaskParams},
 			},
 		},
 		stored, AtBlock, Chain,
@@ -314,11 +314,7 @@ impl Endpoint {
 			},
 			TaskInput::Batch { .. } => return Err(Fault::Batch),
 		};
-		let sampling = Sampling {
-			max_tokens: task.params.max_tokens,
-			temperature_milli: task.params.temperature_milli,
-			seed: task.params.seed,
-		};
+		let sampling = sampling_of(&task.params);
 		let output = self.complete(model, &prompt, &sampling, deadline).await?;
 		Ok(truncate_output(output, max_output_len))
 	}
@@ -379,6 +375,15 @@ impl Endpoint {
 		deadline: Instant,
 	) -> Result<(), Fault> {
 		put(&self.client, uri, document, deadline).await
+	}
+}
+
+/// How a task's (or a batch's every item's) output is sampled: its parameters.
+fn sampling_of(params: &TaskParams) -> Sampling {
+	Sampling {
+		max_tokens: params.max_tokens,
+		temperature_milli: params.temperature_milli,
+		seed: params.seed,
 	}
 }
 
@@ -1274,11 +1279,7 @@ impl Agent {
 			dir,
 			binding,
 			model_name,
-			sampling: Sampling {
-				max_tokens: task.params.max_tokens,
-				temperature_milli: task.params.temperature_milli,
-				seed: task.params.seed,
-			},
+			sampling: sampling_of(&task.params),
 			root: *root,
 			uri: uri.0.clone(),
 			items: *items,
@@ -1947,11 +1948,7 @@ impl Agent {
 						&format!("{}; this juror cannot vote", Fault::UnknownModel),
 					);
 				};
-				let sampling = Sampling {
-					max_tokens: info.params.max_tokens,
-					temperature_milli: info.params.temperature_milli,
-					seed: info.params.seed,
-				};
+				let sampling = sampling_of(&info.params);
 				Some((input, model, sampling))
 			},
 			None => None,
