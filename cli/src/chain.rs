@@ -176,6 +176,12 @@ impl Chain {
 		self.number_of(self.best().await?).await
 	}
 
+	/// The last finalized block's number.
+	pub async fn finalized_number(&self) -> Result<u64, CliError> {
+		let hash = self.rpc.chain_get_finalized_head().await.map_err(CliError::rpc)?;
+		self.number_of(hash).await
+	}
+
 	/// The number of block `hash`.
 	pub async fn number_of(&self, hash: H256) -> Result<u64, CliError> {
 		let header = self

@@ -18,7 +18,7 @@ use clap::{Parser, Subcommand};
 use output::{Progress, Report};
 use serde_json::json;
 use std::time::Duration;
-use subxt::utils::AccountId32;
+use subxt::utils::{AccountId32, H256};
 
 /// Operate on AgentChain: keys, agents, inference tasks.
 ///
@@ -424,6 +424,24 @@ enum TaskCommand {
 		#[arg(value_parser = units::parse_amount)]
 		amount: u128,
 	},
+	/// Reveal a batch's audit secret (printed by `submit --batch`): waits until the batch's
+	/// challenge window has ended, when the chain awaits it, and that end is final, and sends
+	/// it. Not revealed within `AuditSecretPeriod` blocks of that end (50, two and a half
+	/// minutes), the batch is audited whatever the draw, and you pay its jury. `submit --batch
+	/// --wait` reveals it by itself.
+	RevealAuditSecret {
+		#[command(flatten)]
+		signer: Signer,
+		/// The batch.
+		id: u64,
+		/// The secret (0x and 64 hex digits).
+		#[arg(long, value_parser = units::parse_hash)]
+		secret: H256,
+		/// Give up waiting after this many seconds (by default a week: a batch's window may
+		/// end days after its submission).
+		#[arg(long, default_value_t = 604_800)]
+		timeout: u64,
+	},
 	/// A task's state, executors and output.
 	Show { id: u64 },
 	/// Follow a task until its output is revealed, or finalised (the default).
@@ -661,6 +679,17 @@ async fn run(cli: Cli) -> Result<Report, CliError> {
 			},
 			TaskCommand::WithdrawPrepaid { signer, amount } => {
 				task::prepaid(&chain, &signer.suri, amount, true, &progress).await
+			},
+			TaskCommand::RevealAuditSecret { signer, id, secret, timeout } => {
+				task::reveal_audit_secret(
+					&chain,
+					&signer.suri,
+					id,
+					secret,
+					Duration::from_secs(timeout),
+					&progress,
+				)
+				.await
 			},
 			TaskCommand::Show { id } => task::show(&chain, id).await,
 			TaskCommand::Wait { id, until, timeout } => {

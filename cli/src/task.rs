@@ -413,7 +413,8 @@ async fn batch_input(
 	// followed still has its secret with its requester.
 	progress.step(&format!(
 		"the batch's audit secret: 0x{} (keep it, and show it to nobody before the challenge \
-		 window ends)",
+		 window ends; then reveal it with `agentchain task reveal-audit-secret`, which waits \
+		 for that end)",
 		hex::encode(secret)
 	));
 	let input = TaskInput::Batch {
@@ -490,6 +491,142 @@ pub async fn prepaid(
 	Ok(Report::new(text, json))
 }
 
+/// The chain's best blocks from now on, for `timeout`.
+struct BestBlocks {
+	blocks: subxt::client::Blocks<crate::chain::Config>,
+	since: u64,
+	deadline: tokio::time::Instant,
+}
+
+impl BestBlocks {
+	async fn follow(chain: &Chain, timeout: std::time::Duration) -> Result<Self, CliError> {
+		let blocks = chain.best_blocks().await?;
+		// The stream may begin with blocks older than the best one, where a task can be missing
+		// or behind: they are skipped.
+		let since = chain.best_number().await?;
+		Ok(Self { blocks, since, deadline: tokio::time::Instant::now() + timeout })
+	}
+
+	/// The next best block; past the deadline, a timeout saying `what` did not happen.
+	async fn next(
+		&mut self,
+		what: impl Fn() -> String,
+	) -> Result<subxt::client::Block<crate::chain::Config>, CliError> {
+		let deadline = self.deadline;
+		loop {
+			let block = tokio::time::timeout_at(deadline, self.blocks.next())
+				.await
+				.map_err(|_| CliError::Timeout(what()))?
+				.ok_or_else(|| CliError::Rpc("the node stopped sending blocks".into()))?
+				.map_err(CliError::rpc)?;
+			if block.number() >= self.since {
+				return Ok(block);
+			}
+		}
+	}
+}
+
+/// Reveals the audit secret of batch `id` (`secret`, printed by `task submit --batch`) once
+/// its challenge window has ended: the chain awaits it then, for `AuditSecretPeriod` blocks,
+/// and refuses it before (a secret known before the window's end would let an executor and a
+/// block author steer the audit). Checks the secret against the batch's commitment before
+/// signing, then follows the best blocks until the chain awaits it, and sends it. A batch not
+/// revealed in time is audited whatever the draw, at the requester's cost.
+pub async fn reveal_audit_secret(
+	chain: &Chain,
+	suri: &str,
+	id: u64,
+	secret: H256,
+	timeout: std::time::Duration,
+	progress: &Progress,
+) -> Result<Report, CliError> {
+	let signer = keypair(suri)?;
+	let inference = runtime::storage().inference();
+	let at = chain.at_best().await?;
+	let task = stored(&at, inference.tasks(), (id,)).await?.ok_or_else(|| no_such_task(id))?;
+	let TaskInput::Batch { audit_commitment, .. } = task.input else {
+		return Err(CliError::Invalid(format!("task {id} is not a batch: it has no audit secret")));
+	};
+	if agentchain_execution::hash_of(&secret.0).0 != audit_commitment.0 {
+		return Err(CliError::Invalid(format!(
+			"this secret is not the one batch {id} committed to (its commitment is {})",
+			hex32(&audit_commitment)
+		)));
+	}
+	let mut blocks = BestBlocks::follow(chain, timeout).await?;
+	let (mut told, mut told_final) = (false, false);
+	let mut seen_awaited_at = None;
+	loop {
+		let block = blocks
+			.next(|| format!("the window of batch {id} did not end within {} s", timeout.as_secs()))
+			.await?;
+		let at = chain.at(block.hash()).await?;
+		if stored(&at, inference.audit_secrets(), (id,)).await?.is_some() {
+			return Err(CliError::Refused(format!("the audit secret of batch {id} is revealed")));
+		}
+		let task = stored(&at, inference.tasks(), (id,))
+			.await?
+			.ok_or_else(|| CliError::TaskEnded(format!("batch {id} is no longer on chain")))?;
+		let awaited = stored(&at, inference.awaited_audit_secrets(), (id,)).await?.is_some();
+		match task.status {
+			// Sent once the block before the window's end is final: revealed while a fork could
+			// still replace that block, its author would choose it knowing the secret.
+			TaskStatus::Revealed if awaited => {
+				let first = *seen_awaited_at.get_or_insert(block.number());
+				if chain.finalized_number().await? >= first {
+					break;
+				}
+				if !told_final {
+					progress.step(&format!(
+						"block #{}: the window of batch {id} has ended; waiting for its end to be \
+						 final",
+						block.number()
+					));
+					told_final = true;
+				}
+			},
+			_ if awaited => {
+				return Err(CliError::TaskEnded(format!(
+					"batch {id} went on without its audit secret: it was not revealed in time"
+				)))
+			},
+			TaskStatus::Finalised | TaskStatus::Expired => {
+				return Err(CliError::TaskEnded(format!(
+					"batch {id} ended without its audit secret awaited"
+				)))
+			},
+			_ if !told => {
+				progress.step(&format!(
+					"block #{}: waiting for the challenge window of batch {id} to end",
+					block.number()
+				));
+				told = true;
+			},
+			_ => {},
+		}
+	}
+	progress.step(&format!("revealing the audit secret of batch {id}"));
+	let call = runtime::tx().inference().reveal_audit_secret(id, secret);
+	let included = chain.submit(&call, &signer, progress).await?;
+	let decided = included
+		.events
+		.find_first::<runtime::inference::events::AuditSecretRevealed>()
+		.and_then(Result::ok)
+		.ok_or_else(|| {
+			CliError::Rpc(
+				"the secret was revealed but its AuditSecretRevealed event is missing".into(),
+			)
+		})?;
+	let mut json = included.json("revealed");
+	json["task"] = json!(id);
+	json["auditDecidedAt"] = json!(decided.audit_decided_at);
+	let text = format!(
+		"audit secret of batch {id} revealed in block #{}; its audit is decided at #{}",
+		included.block_number, decided.audit_decided_at
+	);
+	Ok(Report::new(text, json))
+}
+
 pub async fn submit(
 	chain: &Chain,
 	suri: &str,
@@ -522,6 +659,7 @@ pub async fn submit(
 	progress.step(&format!("task {id} submitted in block #{}", included.block_number));
 	let submitted_block = included.block_json();
 	let mut seen = Vec::new();
+	let mut revealed_in = None;
 	let view = match wait {
 		None => chain
 			.query_at(included.block_hash, runtime::runtime_apis().inference_api().task(id))
@@ -529,9 +667,25 @@ pub async fn submit(
 			.ok_or_else(|| CliError::Rpc(format!("task {id} is missing from its own block")))?,
 		// The task was submitted and paid for: an error while following it says so, with its
 		// id, so that nobody submits it again thinking it was not.
-		Some(until) => follow_recording(chain, id, until, timeout, progress, &mut seen)
-			.await
-			.map_err(|e| {
+		Some(until) => {
+			// Followed to its finalisation, a batch needs its audit secret revealed once its
+			// window has ended: sent meanwhile, as `task reveal-audit-secret` sends it.
+			let following = follow_recording(chain, id, until, timeout, progress, &mut seen);
+			let revealing = async {
+				match (audit_secret, until) {
+					(Some(secret), WaitFor::Finalised) => Some(
+						reveal_audit_secret(chain, suri, id, H256(secret), timeout, progress).await,
+					),
+					_ => None,
+				}
+			};
+			let (followed, revealed) = tokio::join!(following, revealing);
+			match revealed {
+				Some(Ok(report)) => revealed_in = Some(report.json["block"].clone()),
+				Some(Err(e)) => progress.step(&format!("the audit secret was not revealed: {e}")),
+				None => {},
+			}
+			followed.map_err(|e| {
 				let context =
 					format!("task {id} was submitted in block #{}", included.block_number);
 				match e {
@@ -539,13 +693,17 @@ pub async fn submit(
 					CliError::Timeout(m) => CliError::Timeout(format!("{context}; {m}")),
 					other => CliError::Rpc(format!("{context}, then following it failed: {other}")),
 				}
-			})?,
+			})?
+		},
 	};
 	let mut json = task_json(&view);
 	json["submittedIn"] = submitted_block;
 	let mut text = task_text(&view);
 	// The secret behind the batch's audit commitment: the requester's, to keep, and to show
 	// nobody before the batch's challenge window ends (docs/batches.md, the audit's seed).
+	if let Some(block) = revealed_in {
+		json["auditSecretRevealedIn"] = block;
+	}
 	if let Some(secret) = audit_secret {
 		json["auditSecret"] = json!(format!("0x{}", hex::encode(secret)));
 		text.push_str(&format!(
@@ -588,26 +746,12 @@ pub async fn follow_recording(
 	progress: &Progress,
 	seen: &mut Vec<(&'static str, u64, H256)>,
 ) -> Result<TaskView<AccountId32>, CliError> {
-	let deadline = tokio::time::Instant::now() + timeout;
-	let mut blocks = chain.best_blocks().await?;
-	// The stream may begin with blocks older than the best one, where the task can be missing
-	// or behind: they are skipped.
-	let since = chain.best_number().await?;
-	let mut last: Option<(String, usize, usize)> = None;
+	let mut blocks = BestBlocks::follow(chain, timeout).await?;
+	let mut last: Option<(String, usize, usize, bool)> = None;
 	loop {
-		let block = tokio::time::timeout_at(deadline, blocks.next())
-			.await
-			.map_err(|_| {
-				CliError::Timeout(format!(
-					"task {id} did not reach `{until:?}` within {} s",
-					timeout.as_secs()
-				))
-			})?
-			.ok_or_else(|| CliError::Rpc("the node stopped sending blocks".into()))?
-			.map_err(CliError::rpc)?;
-		if block.number() < since {
-			continue;
-		}
+		let block = blocks
+			.next(|| format!("task {id} did not reach `{until:?}` within {} s", timeout.as_secs()))
+			.await?;
 		let view = chain
 			.query_at(block.hash(), runtime::runtime_apis().inference_api().task(id))
 			.await?
@@ -618,7 +762,16 @@ pub async fn follow_recording(
 		if !seen.iter().any(|(s, ..)| *s == status) {
 			seen.push((status, block.number(), block.hash()));
 		}
-		let now = (status.to_string(), committed, revealed);
+		let awaited = matches!(view.status, TaskStatus::Revealed)
+			&& matches!(view.input, TaskInputView::Batch { .. })
+			&& stored(
+				&chain.at(block.hash()).await?,
+				runtime::storage().inference().awaited_audit_secrets(),
+				(id,),
+			)
+			.await?
+			.is_some();
+		let now = (status.to_string(), committed, revealed, awaited);
 		if last.as_ref() != Some(&now) {
 			let detail = match view.status {
 				// Every executor revealed: the next block compares their results.
@@ -630,6 +783,13 @@ pub async fn follow_recording(
 					view.assignments.len(),
 					view.phase_ends
 				),
+				// A batch whose window has ended waits for its requester's audit secret.
+				TaskStatus::Revealed if awaited => {
+					format!(
+						" (challenge window over; its audit secret awaited until #{})",
+						view.phase_ends
+					)
+				},
 				TaskStatus::Revealed => format!(" (challenge window ends at #{})", view.phase_ends),
 				_ => String::new(),
 			};

@@ -19,10 +19,22 @@
 //        4 batches, no delay; delay-ms > 0 has the server answer after that delay, a model that
 //        takes that long)
 import { Keyring } from '@polkadot/keyring';
+import { hexToU8a } from '@polkadot/util';
 import { blake2AsHex, cryptoWaitReady } from '@polkadot/util-crypto';
 import { sleep } from '../lib/flood.mjs';
 import { itemHash, merkleRoot } from '../lib/merkle.mjs';
-import { endpointAlone, jurorsForABatch, sendInBlock, startDevNode, startInferenceServer, turnBatchesOn } from '../lib/node.mjs';
+import {
+  endpointAlone,
+  jurorsForABatch,
+  revealAuditSecretsWhenAwaited,
+  sendInBlock,
+  startDevNode,
+  startInferenceServer,
+  turnBatchesOn,
+} from '../lib/node.mjs';
+
+/** The audit secret of the bench's batch whose inputs root is `root`. */
+const auditSecretOf = (root) => blake2AsHex(`audit secret of ${root}`, 256);
 
 const items = Number(process.argv[2] || 1024);
 const batches = Number(process.argv[3] || 4);
@@ -149,8 +161,12 @@ try {
   // chain draws her for a batch only while her open batches leave her the time (runtime spec 129).
   const submission = (b) => {
     const { root, uri } = inputs[b];
-    return api.tx.inference.submitTask(MODEL, { Batch: { root, uri, items, auditCommitment: blake2AsHex(`audit ${b}`, 256) } }, PARAMS, fee, 1, commitPeriod);
+    return api.tx.inference.submitTask(MODEL, { Batch: { root, uri, items, auditCommitment: blake2AsHex(hexToU8a(auditSecretOf(root)), 256) } }, PARAMS, fee, 1, commitPeriod);
   };
+  // Each batch's audit secret, revealed once its window has ended (by Eve: anyone may send it,
+  // and Bob's nonces are the submissions').
+  const secretOfTask = new Map();
+  const secrets = await revealAuditSecretsWhenAwaited(api, keyring.addFromUri('//Eve'), (task) => secretOfTask.get(task));
   const taskOf = (result) => {
     if (result.dispatchError) throw new Error(`submission: ${result.dispatchError}`);
     return result.events.find(({ event }) => api.events.inference.TaskSubmitted.is(event)).event.data.task.toNumber();
@@ -160,6 +176,7 @@ try {
   nonce = (await api.rpc.system.accountNextIndex(bob.address)).toNumber();
   const sent = Date.now();
   const ids = (await Promise.all(inputs.slice(0, atOnce).map((_, b) => sendInBlock(api, submission(b), bob, { nonce: nonce + b })))).map(taskOf);
+  ids.forEach((id, b) => secretOfTask.set(id, auditSecretOf(inputs[b].root)));
   for (let b = atOnce; b < batches; b++) {
     const waitUntil = Date.now() + (commitPeriod + 10) * 3_000 * 2;
     while (commitments() < b - atOnce + 1) {
@@ -167,13 +184,15 @@ try {
       await sleep(200);
     }
     ids.push(taskOf(await sendInBlock(api, submission(b), bob)));
+    secretOfTask.set(ids[b], auditSecretOf(inputs[b].root));
   }
   if (atOnce < batches) log(`# ${batches - atOnce} of ${batches} batches submitted each after a commitment`);
   const blockTime = 3_000;
   await until(ids, (e) => e.ResultCommitted, 'commitment', (commitPeriod + 10) * blockTime * 2);
   await until(ids, (e) => e.TaskRevealed, 'reveal', 60_000);
   const window = consts.inference.challengePeriod.toNumber() + Math.floor(commitPeriod / 4);
-  await until(ids, (e) => e.TaskFinalised || e.Audit, 'end of window', (window + 20) * blockTime * 2);
+  await until(ids, (e) => e.TaskFinalised || e.Audit, 'end of window', (window + 40) * blockTime * 2);
+  await secrets.stop();
   following = false;
   await unsubscribe();
 

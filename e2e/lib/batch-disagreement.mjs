@@ -32,6 +32,7 @@ import {
   eventSince,
   jurorsForABatch,
   sendInBlock,
+  revealAuditSecretsWhenAwaited,
   startDevNode,
   startInferenceServer,
   turnBatchesOn,
@@ -232,11 +233,12 @@ describe(`batches: ${executors} whose roots differ on two items bisect to each, 
     const inputsUri = `${servers.alice.url}/documents/disagreement-inputs-${process.pid}.json`;
     const put = await fetch(inputsUri, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(PROMPTS) });
     assert.equal(put.status, 200);
+    const auditSecret = randomAsHex(32);
     const submitted = await sendInBlock(
       api,
       api.tx.inference.submitTask(
         MODEL,
-        { Batch: { root: merkleRoot(PROMPTS.map(itemHash)), uri: inputsUri, items: ITEMS, auditCommitment: blake2AsHex(randomAsHex(32), 256) } },
+        { Batch: { root: merkleRoot(PROMPTS.map(itemHash)), uri: inputsUri, items: ITEMS, auditCommitment: blake2AsHex(auditSecret, 256) } },
         PARAMS,
         FEE,
         2,
@@ -246,6 +248,8 @@ describe(`batches: ${executors} whose roots differ on two items bisect to each, 
     );
     assert.equal(submitted.dispatchError, null);
     const id = submitted.events.find(({ event }) => api.events.inference.TaskSubmitted.is(event)).event.data.task.toNumber();
+    // Charlie reveals his audit secret once the batch's window has ended.
+    const secrets = await revealAuditSecretsWhenAwaited(api, charlie, (task) => (task === id ? auditSecret : undefined));
     const submittedAt = await blockNumberOf(api, submitted.blockHash);
     const assigned = await eventSince(api, submittedAt, isEvent('inference', 'TaskAssigned', id), { what: 'the draw', timeoutMs: 30_000 });
     assert.deepEqual(assigned.event.data.executors.map(String).sort(), [alice.address, bob.address].sort());
@@ -297,6 +301,8 @@ describe(`batches: ${executors} whose roots differ on two items bisect to each, 
       what: 'the finalisation',
       timeoutMs: 600_000,
     });
+    await secrets.stop();
+    assert.equal((await secrets.revealed.get(id)).dispatchError, null, 'the audit secret was revealed');
     const { paid, protocolCut, refunded } = finalised.event.data;
     const earned = share - perItem;
     const cut = perbillOf(consts.inference.protocolCut, earned);

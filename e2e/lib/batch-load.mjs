@@ -9,7 +9,7 @@
 // by the inferences. Shared by the load script (e2e/bench/batches.mjs) and its short form in the
 // suite (e2e/test/load.test.mjs). See docs/benchmarks.md.
 import { Keyring } from '@polkadot/keyring';
-import { u8aConcat, u8aToHex } from '@polkadot/util';
+import { hexToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { blake2AsHex, blake2AsU8a } from '@polkadot/util-crypto';
 import { sleep } from './flood.mjs';
 import { BLOCK_SECONDS, blockReader, presigner, runPhase, startLoadNode } from './load.mjs';
@@ -22,7 +22,7 @@ const PARAMS = { maxTokens: 1, temperatureMilli: 0, seed: 1, mode: 'ExactMatch' 
 const MIN_COMMIT_PERIOD = 10;
 const EXECUTOR_STAKE = 2_000n * UNIT;
 const VERIFIER_STAKE = 100n * UNIT;
-const METHODS = ['inference.submitTask', 'inference.commit', 'inference.reveal'];
+const METHODS = ['inference.submitTask', 'inference.commit', 'inference.reveal', 'inference.revealAuditSecret'];
 
 /**
  * Starts a dev node, turns batches on (root's `BatchesTaken`), registers `executors` batch
@@ -101,7 +101,7 @@ export async function measureBatches({
             root: blake2AsHex(`inputs ${tag} ${i}`, 256),
             uri: `http://batch-load/inputs/${tag}/${i}.json`,
             items,
-            auditCommitment: blake2AsHex(`audit ${tag} ${i}`, 256),
+            auditCommitment: blake2AsHex(hexToU8a(auditSecretOf(blake2AsHex(`inputs ${tag} ${i}`, 256))), 256),
           },
         };
         return sign(api.tx.inference.submitTask(MODEL, input, PARAMS, fee, 1, commitPeriod), payers[i % payers.length]);
@@ -125,10 +125,21 @@ export async function measureBatches({
       if (committed.succeeded !== batches || revealed.succeeded !== batches) {
         throw new Error(`batches of ${items}: ${committed.succeeded} commits and ${revealed.succeeded} reveals of ${batches} succeeded`);
       }
-      // Every batch to its end: finalised at its window's end, or audited there (5 %, drawn from
-      // a block hash; the script's executors show nothing, so those are left out of the figures).
+      // At each window's end its requester reveals its audit secret (part of what a batch costs).
       const window = consts.inference.challengePeriod.toNumber() + Math.floor(commitPeriod / 4);
-      const ended = await waitForBatchEvents(api, blocks, revealed.first, batches, 'TaskFinalised', { audits: true, timeoutMs: (window + 40) * BLOCK_SECONDS * 2_000 });
+      const awaited = await waitForBatchEvents(api, blocks, revealed.first, batches, 'AuditSecretAwaited', { timeoutMs: (window + 40) * BLOCK_SECONDS * 2_000 });
+      const byRequester = new Map(payers.map((s) => [s.address, s]));
+      const secrets = [];
+      for (const task of awaited.keys()) {
+        const record = (await api.query.inference.tasks(task)).unwrap();
+        const secret = auditSecretOf(record.input.asBatch.root.toHex());
+        secrets.push(sign(api.tx.inference.revealAuditSecret(task, secret), byRequester.get(record.requester.toString())));
+      }
+      const secretsRevealed = await runPhase(api, connections, blocks, 'inference.revealAuditSecret', secrets, { quiet: true, weightClass: 'operational' });
+      if (secretsRevealed.succeeded !== batches) throw new Error(`${secretsRevealed.succeeded} of ${batches} audit secrets revealed`);
+      // Every batch to its end: finalised, or audited (5 %, drawn from its secret and a block
+      // hash; the script's executors show nothing, so those are left out of the figures).
+      const ended = await waitForBatchEvents(api, blocks, revealed.first, batches, 'TaskFinalised', { audits: true, timeoutMs: 120 * BLOCK_SECONDS * 1_000 });
       const finalised = [...ended.values()].filter((e) => e.kind === 'TaskFinalised');
       const last = Math.max(...[...ended.values()].map((e) => e.block));
       const totals = methodTotals(blocks, submitted.first, last, METHODS);
@@ -171,6 +182,11 @@ export async function measureBatches({
     await Promise.allSettled(connections.map((p) => p.disconnect()));
     await node.stop();
   }
+}
+
+/** The audit secret of the script's batch whose inputs root is `root`. */
+function auditSecretOf(root) {
+  return blake2AsHex(`audit secret of ${root}`, 256);
 }
 
 /** The extrinsics of `methods` in blocks `from..=to`: how many, their bytes and their weight. */

@@ -459,6 +459,9 @@ describe(`batches: ${executorName} runs a batch of ${ITEMS} items, lies on one, 
     assert.equal(await escrowOf(bob.address), escrowBefore, 'the refused batch held nothing');
     let id;
     let submittedAt;
+    // Bob reveals his audit secret once the batch's window has ended (the chain refuses it
+    // before): with the CLI, whose `task reveal-audit-secret` waits for that end by itself.
+    let cliReveal;
     if (EDGE) {
       const submitted = await submitWithCli();
       assert.equal(submitted.code, 0, `the batch is taken: ${submitted.stderr}`);
@@ -471,6 +474,11 @@ describe(`batches: ${executorName} runs a batch of ${ITEMS} items, lies on one, 
       assert.equal(items.toNumber(), ITEMS);
       assert.equal(auditCommitment.toHex(), blake2AsHex(hexToU8a(submitted.json.auditSecret), 256));
       assert.deepEqual(await (await fetch(inputsUri)).json(), PROMPTS, 'the CLI published the inputs document');
+      cliReveal = runCli(
+        node.rpcUrl,
+        ['task', 'reveal-audit-secret', `${id}`, '--suri', '//Bob', '--secret', submitted.json.auditSecret, '--json'],
+        { timeout: timeoutMs },
+      );
     } else {
       const submitted = await submit();
       assert.equal(submitted.dispatchError, null, 'the batch is taken');
@@ -645,8 +653,37 @@ describe(`batches: ${executorName} runs a batch of ${ITEMS} items, lies on one, 
         `Alice slashed ${itemSlash}, window until #${challengeEnd}`,
     );
 
-    // At the window's end the batch is finalised, or audited (5 %) on an item drawn from the
-    // hash of the block before its original end, judged as the challenge was, then finalised.
+    // At the window's end the chain awaits Bob's audit secret. A reveal sent before is refused
+    // before the pool, never published in a block (tried with another secret all the same).
+    if (!EDGE) {
+      await assert.rejects(
+        sendInBlock(api, api.tx.inference.revealAuditSecret(id, randomAsHex(32)), bob),
+        /1010|[Ii]nvalid/,
+        'no reveal before the window ends',
+      );
+    }
+    const awaited = await eventSince(api, dispute.closed.blockNumber, isInference(id, 'AuditSecretAwaited'), {
+      what: `the end of batch ${id}'s window`,
+      timeoutMs: waitMs(challengeEnd - dispute.closed.blockNumber),
+    });
+    assert.equal(awaited.blockNumber, challengeEnd);
+    let revealedIn;
+    if (EDGE) {
+      const revealed = await cliReveal;
+      assert.equal(revealed.code, 0, `the CLI revealed the audit secret: ${revealed.stderr}`);
+      revealedIn = revealed.json.block.number;
+      assert.equal(revealed.json.auditDecidedAt, revealedIn + 1);
+    } else {
+      const revealed = await sendInBlock(api, api.tx.inference.revealAuditSecret(id, auditSecret), bob);
+      assert.equal(revealed.dispatchError, null);
+      revealedIn = await blockNumberOf(api, revealed.blockHash);
+    }
+    assert.ok(revealedIn < awaited.event.data.until.toNumber(), 'revealed within the wait');
+    console.log(`# batch ${id}: window ended in #${challengeEnd}, audit secret revealed in #${revealedIn}`);
+
+    // Then the batch is finalised, or audited (5 %) on an item drawn from its secret and the
+    // hash of the block before its window's original end, judged as the challenge was, then
+    // finalised.
     const ended = await eventSince(
       api,
       dispute.closed.blockNumber,

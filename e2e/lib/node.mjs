@@ -540,3 +540,26 @@ export function turnBatchesOn(api, sudo) {
   const key = xxhashAsHex(':BatchesTaken:', 128);
   return sendInBlock(api, api.tx.sudo.sudo(api.tx.system.setStorage([[key, '0x01']])), sudo);
 }
+
+/**
+ * Reveals the audit secret of each batch whose window ends (`inference.AuditSecretAwaited`),
+ * `secretOf(task)` (a hex string; `undefined`: not this caller's batch), signed by `signer`
+ * (anyone may send it; only the requester knows it), one after the other. Returns `revealed`
+ * (task → the promise of its `sendInBlock` result) and `stop()`.
+ */
+export async function revealAuditSecretsWhenAwaited(api, signer, secretOf) {
+  const revealed = new Map();
+  let queue = Promise.resolve();
+  const stop = await api.query.system.events((records) => {
+    for (const { event } of records) {
+      if (!api.events.inference.AuditSecretAwaited.is(event)) continue;
+      const task = event.data.task.toNumber();
+      const secret = secretOf(task);
+      if (secret === undefined || revealed.has(task)) continue;
+      const sent = queue.then(() => sendInBlock(api, api.tx.inference.revealAuditSecret(task, secret), signer));
+      queue = sent.catch(() => {});
+      revealed.set(task, sent);
+    }
+  });
+  return { revealed, stop };
+}

@@ -73,7 +73,7 @@ describe('runtime upgrade of a running chain, with work in flight', () => {
     rmSync(specFile, { force: true });
   });
 
-  test('spec 105 → 131: the registry migrates, stakes and an open task come through', async () => {
+  test('spec 105 → 132: the registry migrates, stakes and an open task come through', async () => {
     assert.equal(api.runtimeVersion.specVersion.toNumber(), 105, 'the chain starts on spec 105');
     assert.equal((await api.query.agents.palletVersion()).toNumber(), 1);
 
@@ -133,7 +133,7 @@ describe('runtime upgrade of a running chain, with work in flight', () => {
     // Only the runtime version is read on the old connection (no events decoded) until the new
     // code is in place.
     const deadline = Date.now() + 60_000;
-    while ((await api.rpc.state.getRuntimeVersion()).specVersion.toNumber() !== 131) {
+    while ((await api.rpc.state.getRuntimeVersion()).specVersion.toNumber() !== 132) {
       assert.ok(Date.now() < deadline, 'the code is updated within 60 s');
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -159,15 +159,15 @@ describe('runtime upgrade of a running chain, with work in flight', () => {
 
     // The next block runs the new runtime and its migration.
     const runtime = await api.rpc.state.getRuntimeVersion();
-    assert.equal(runtime.specVersion.toNumber(), 131);
+    assert.equal(runtime.specVersion.toNumber(), 132);
     const upgradedAt = (await api.rpc.chain.getHeader(applied.blockHash)).number.toNumber();
     await waitForHeight(api, upgradedAt + 2, { finalized: true });
     assert.equal((await api.query.agents.palletVersion()).toNumber(), 4);
     const lastUpgrade = (await api.query.system.lastRuntimeUpgrade()).unwrap();
-    assert.equal(lastUpgrade.specVersion.toNumber(), 131);
+    assert.equal(lastUpgrade.specVersion.toNumber(), 132);
 
     // The record as the last block of spec 105 left it, against the same record in the first
-    // block of spec 131 (after the migration, decoded with the new metadata): everything carried
+    // block of spec 132 (after the migration, decoded with the new metadata): everything carried
     // over but the time of the last sign of life, no missed deadline nor batch work counted, the
     // reference batch speed.
     const firstNew = (await api.rpc.chain.getBlockHash(upgradedAt + 1)).toHex();
@@ -195,7 +195,7 @@ describe('runtime upgrade of a running chain, with work in flight', () => {
       [[alice.address, 480n * UNIT]],
     );
 
-    // The task committed under spec 105 is finalised under spec 131.
+    // The task committed under spec 105 is finalised under spec 132.
     const reveal = await eventSince(api, committedAt, isTaskEvent('ResultRevealed'), { what: `reveal of task ${id}` });
     const final = await eventSince(api, committedAt, isTaskEvent('TaskFinalised'), {
       what: `finalisation of task ${id}`,

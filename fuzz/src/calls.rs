@@ -294,7 +294,8 @@ fn inference(src: &mut Source, signer: &AccountId) -> RuntimeCall {
 					root: hash(&[src.u8()]),
 					uri: bytes(src, &[0, 10, 256, 257]),
 					items: src.pick(&[0, 1, 16, 1024, 1025, u32::MAX]),
-					audit_commitment: hash(&[src.u8()]),
+					// Mostly a secret the reveal below can open.
+					audit_commitment: hash(audit_secret(src.u8() % 3).as_bytes()),
 				},
 				_ => TaskInput::Inline(bytes(src, &[0, 1, 12, 4096, 4097])),
 			};
@@ -359,9 +360,18 @@ fn inference(src: &mut Source, signer: &AccountId) -> RuntimeCall {
 			};
 			Call::withdraw_prepaid { amount }
 		},
+		7 if src.below(2) == 0 => {
+			Call::reveal_audit_secret { task: task_id(src), secret: audit_secret(src.u8() % 3) }
+		},
 		_ => Call::advance { task: task_id(src) },
 	};
 	RuntimeCall::Inference(call)
+}
+
+/// The audit secrets batches commit to and reveals open: a set of three, so that a reveal
+/// drawn apart from its batch opens its commitment now and then, and as often does not.
+fn audit_secret(k: u8) -> H256 {
+	H256([k; 32])
 }
 
 /// A call of the challenges pallet.

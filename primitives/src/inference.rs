@@ -103,6 +103,23 @@ pub struct DisputedTask<AccountId, Balance> {
 	pub batch: Option<BatchItems>,
 }
 
+/// What decides whether a result whose challenge window ended is audited, and which item of a
+/// batch: see [`DisputeHandler::audit`] and `docs/batches.md` (*The audit's seed*).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AuditSeed {
+	/// Randomness nobody could predict when the result was revealed: for a task, from the hash
+	/// of the block before its window's end; for a batch, that hash mixed with the secret its
+	/// requester committed to at submission and revealed once the window had ended. `None`
+	/// when the block's hash is no longer known (the deadline was processed very late): the
+	/// result is then audited, as nobody may pick the seed instead.
+	Drawn(Option<[u8; 32]>),
+	/// The requester of a batch did not reveal its audit secret in time: the batch is audited
+	/// whatever the probability, on the item this seed draws (from a block after the
+	/// requester chose to withhold), and the requester is not compensated if the audit finds
+	/// the result wrong (it is still refunded what the wrong result is not paid).
+	Withheld([u8; 32]),
+}
+
 /// Most items of a batch one root can be found wrong on by item disputes: the item slashes its
 /// executor's collateral covers (`docs/batches.md`).
 pub const MAX_ITEMS_FOUND_WRONG: u32 = 15;
@@ -250,12 +267,11 @@ pub trait DisputeHandler<AccountId, Balance> {
 	/// to time out.
 	fn on_disagreement(id: TaskId, task: &DisputedTask<AccountId, Balance>) -> DispatchResult;
 
-	/// The challenge window of `id` ended without a challenge. `seed` is randomness from a block
-	/// that did not exist when the result was revealed; `None` when that block's hash is no
-	/// longer known (the deadline was processed very late), and then the handler audits, as
-	/// nobody may pick the seed instead. Returning `true` opens an audit: the task stays
-	/// disputed until the handler reports its verdict.
-	fn audit(id: TaskId, task: &DisputedTask<AccountId, Balance>, seed: Option<[u8; 32]>) -> bool;
+	/// The challenge window of `id` ended without a challenge: the handler audits it with
+	/// the probability it sets, or, when the requester of a batch withheld its audit secret,
+	/// whatever that probability (see [`AuditSeed`]). Returning `true` opens an audit: the task
+	/// stays disputed until the handler reports its verdict.
+	fn audit(id: TaskId, task: &DisputedTask<AccountId, Balance>, seed: AuditSeed) -> bool;
 
 	/// Whether the handler is still judging `id`: a disputed task does not time out while it is.
 	fn is_judging(id: TaskId) -> bool;
@@ -280,11 +296,7 @@ impl<AccountId, Balance: Default> DisputeHandler<AccountId, Balance> for NoDispu
 		Ok(())
 	}
 
-	fn audit(
-		_id: TaskId,
-		_task: &DisputedTask<AccountId, Balance>,
-		_seed: Option<[u8; 32]>,
-	) -> bool {
+	fn audit(_id: TaskId, _task: &DisputedTask<AccountId, Balance>, _seed: AuditSeed) -> bool {
 		false
 	}
 
@@ -508,6 +520,9 @@ pub enum ProtocolFlow {
 	/// Out: jurors of a verdict of refusal against an answer that no bond paid, out of the
 	/// answers' pay, which came in as `UnjudgedFees` (never more than it).
 	RefusalJurors,
+	/// In: the jury deposits of batches whose requester withheld its audit secret (the batch
+	/// is audited whatever the draw, its jurors paid as any audit's: `AuditJurors`).
+	WithheldAuditSecrets,
 }
 
 /// The protocol account (it funds audits and data rewards) and the ledger of its flows.

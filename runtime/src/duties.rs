@@ -1,7 +1,8 @@
 //! The priority lane of protocol duties.
 //!
 //! Executors' commits and reveals, jurors' vote commits and reveals, the openings of a
-//! bisection's sides, disputed executors' showings of their items, and agents' due heartbeats
+//! bisection's sides, disputed executors' showings of their items, batches' audit secrets, and
+//! agents' due heartbeats
 //! have deadlines that someone else's traffic must not make them miss: a flood of transfers at
 //! the transaction pool's limit would otherwise keep them out of the pool and out of blocks, and
 //! get honest agents slashed. [`PrioritizeDuties`] asks the pallets, when a transaction is

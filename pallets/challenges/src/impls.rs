@@ -24,6 +24,7 @@ impl<T: Config> Pallet<T> {
 		view: &DisputedTask<T::AccountId, BalanceOf<T>>,
 		batch: &BatchItems,
 		seed: [u8; 32],
+		compensated: bool,
 	) -> DispatchResult {
 		let root = view.result.ok_or(Error::<T>::NotChallengeable)?;
 		// Every item judged by a jury already (a disagreement's): nothing is left to sample.
@@ -31,6 +32,9 @@ impl<T: Config> Pallet<T> {
 			.ok_or(Error::<T>::NotChallengeable)?;
 		frame_support::storage::with_storage_layer(|| {
 			ensure!(!Disputes::<T>::contains_key(task), Error::<T>::NotChallengeable);
+			if !compensated {
+				UncompensatedAudits::<T>::insert(task, ());
+			}
 			Self::open_item(
 				task,
 				view.clone(),
@@ -136,11 +140,18 @@ impl<T: Config> DisputeHandler<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	fn audit(
 		task: TaskId,
 		view: &DisputedTask<T::AccountId, BalanceOf<T>>,
-		seed: Option<[u8; 32]>,
+		seed: AuditSeed,
 	) -> bool {
-		if !Self::audit_drawn(seed) {
-			return false;
-		}
+		let (seed, compensated) = match seed {
+			AuditSeed::Drawn(seed) => {
+				if !Self::audit_drawn(seed) {
+					return false;
+				}
+				(seed, true)
+			},
+			// The requester withheld its secret: audited whatever the draw, uncompensated.
+			AuditSeed::Withheld(seed) => (Some(seed), false),
+		};
 		match &view.batch {
 			None => Self::open_unbonded(task, view, DisputeKind::Audit).is_ok(),
 			Some(batch) => {
@@ -155,7 +166,7 @@ impl<T: Config> DisputeHandler<T::AccountId, BalanceOf<T>> for Pallet<T> {
 						)
 					})
 					.unwrap_or_default();
-				Self::open_batch_audit(task, view, batch, seed).is_ok()
+				Self::open_batch_audit(task, view, batch, seed, compensated).is_ok()
 			},
 		}
 	}

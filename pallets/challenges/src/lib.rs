@@ -104,9 +104,10 @@ pub use agentchain_primitives::{
 	agents::{AgentRegistry, Outcome, Role},
 	challenges::{DisputeKind, DisputePhase},
 	inference::{
-		AfterDifference, BatchItems, BatchTerms, DisputeHandler, DisputedTask, InferenceTasks,
-		ItemJudgment, OffchainExecution, ProtocolFlow, ProtocolTreasury, Resolution, TaskId,
-		VerificationMode, INPUT_UNAVAILABLE, MAX_ITEMS_FOUND_WRONG, REFUSED_HASH,
+		AfterDifference, AuditSeed, BatchItems, BatchTerms, DisputeHandler, DisputedTask,
+		InferenceTasks, ItemJudgment, OffchainExecution, ProtocolFlow, ProtocolTreasury,
+		Resolution, TaskId, VerificationMode, INPUT_UNAVAILABLE, MAX_ITEMS_FOUND_WRONG,
+		REFUSED_HASH,
 	},
 	ModelId,
 };
@@ -380,6 +381,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ItemDisputes<T: Config> =
 		StorageMap<_, Twox64Concat, TaskId, ItemDispute<T>, OptionQuery>;
+
+	/// The open audits of batches whose requester withheld its audit secret
+	/// ([`AuditSeed::Withheld`]): an audit that overturns such a batch's result does not
+	/// compensate its requester (`docs/batches.md`, *The audit's seed*).
+	///
+	/// Twox64Concat: task ids are assigned by the inference pallet in sequence.
+	#[pallet::storage]
+	pub type UncompensatedAudits<T: Config> = StorageMap<_, Twox64Concat, TaskId, (), OptionQuery>;
 
 	/// The bisection of each open disagreement between two roots of a batch, while it looks for
 	/// the next item they differ on.

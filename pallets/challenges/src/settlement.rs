@@ -59,6 +59,7 @@ impl<T: Config> Pallet<T> {
 		// The item of a batch judged: the item dispute's, or, for a bisection that ended on a
 		// side that did not open its node, the first item under that node.
 		let judged = ItemDisputes::<T>::take(task).map(|shown| shown.item);
+		let uncompensated = UncompensatedAudits::<T>::take(task).is_some();
 		let item = judged.or_else(|| {
 			Bisections::<T>::take(task).map(|bisection| {
 				agentchain_execution::merkle::first_item(
@@ -129,7 +130,9 @@ impl<T: Config> Pallet<T> {
 		} else {
 			// An audit that overturns a result compensates its requester before paying its
 			// jurors (who may draw on the protocol account when the slash runs short).
-			if dispute.kind == DisputeKind::Audit && !refused_verdict {
+			// Not when the requester of a batch withheld its audit secret: it chose the audit,
+			// knowing whether the draw would have made one (`AuditSeed::Withheld`).
+			if dispute.kind == DisputeKind::Audit && !refused_verdict && !uncompensated {
 				pool = Self::compensate_requester(task, &dispute, pool);
 			}
 			pool = Self::pay_majority_jurors(task, &dispute, pool, refused_pay);

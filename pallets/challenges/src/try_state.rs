@@ -112,6 +112,10 @@ impl<T: Config> Pallet<T> {
 				"a side lost more items than were judged"
 			);
 		}
+		for task in UncompensatedAudits::<T>::iter_keys() {
+			let dispute = Disputes::<T>::get(task).ok_or("an uncompensated audit of no dispute")?;
+			ensure!(dispute.kind == DisputeKind::Audit, "an uncompensated dispute not an audit");
+		}
 		for (task, shown) in ItemDisputes::<T>::iter() {
 			let dispute = Disputes::<T>::get(task).ok_or("an item dispute without its dispute")?;
 			ensure!(shown.item < shown.items, "an item dispute past the batch's items");

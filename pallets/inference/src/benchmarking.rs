@@ -269,6 +269,42 @@ mod benchmarks {
 		assert!(!Prepaid::<T>::contains_key(&requester));
 	}
 
+	/// A batch's requester revealing its audit secret once the window has ended: the task read
+	/// and written, the secret stored, its deadline moved to the next block. (The batch is a
+	/// revealed task given a batch's input: drawing a batch needs its verifiers registered,
+	/// and the call reads nothing else of it.)
+	#[benchmark]
+	fn reveal_audit_secret() {
+		executors::<T>();
+		let id = revealed_task::<T>(1);
+		let secret = H256::repeat_byte(5);
+		Tasks::<T>::mutate(id, |task| {
+			if let Some(task) = task {
+				task.input = TaskInput::Batch {
+					root: H256::repeat_byte(1),
+					uri: BoundedVec::truncate_from(vec![b'u'; T::MaxUriLen::get() as usize]),
+					items: 2,
+					audit_commitment: hash_of(secret.as_bytes()),
+				};
+			}
+		});
+		// Its window ended at this block: the secret is awaited until the wait's end.
+		let block = due::<T>(id);
+		let until = Queue::<T>::schedule(&id, block.saturating_add(T::AuditSecretPeriod::get()));
+		Tasks::<T>::mutate(id, |task| {
+			if let Some(task) = task {
+				task.phase_ends = until;
+			}
+		});
+		AwaitedAuditSecrets::<T>::insert(id, false);
+		let requester = Tasks::<T>::get(id).expect("the task is stored").requester;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(requester), id, secret);
+
+		assert_eq!(AuditSecrets::<T>::get(id), Some(secret));
+	}
+
 	/// The last commitment, which moves the task to its reveal phase.
 	#[benchmark]
 	fn commit() {

@@ -40,6 +40,8 @@ impl<T: Config> InferenceTasks<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		ensure!(task.status == TaskStatus::Revealed, Error::<T>::WrongPhase);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < task.phase_ends, Error::<T>::DeadlinePassed);
+		// A batch whose window has ended waits for its audit secret: no challenge after it.
+		ensure!(!AwaitedAuditSecrets::<T>::contains_key(id), Error::<T>::DeadlinePassed);
 		Queue::<T>::unschedule(&id, task.phase_ends);
 		if matches!(task.input, TaskInput::Batch { .. }) {
 			// Given back when the item dispute ends: a dispute neither shortens nor ends the

@@ -91,10 +91,10 @@ pub mod weights;
 pub use agentchain_primitives::{
 	agents::{AgentRegistry, BatchWork, Outcome, Role},
 	inference::{
-		AfterDifference, BatchItems, BatchTerms, DisputeHandler, DisputedTask, InferenceTasks,
-		ItemJudgment, OffchainExecution, OnTaskFinalised, ProtocolFlow, ProtocolTreasury,
-		Resolution, TaskId, TaskStatus, VerificationMode, INPUT_UNAVAILABLE, MAX_ITEMS_FOUND_WRONG,
-		REFUSED_HASH,
+		AfterDifference, AuditSeed, BatchItems, BatchTerms, DisputeHandler, DisputedTask,
+		InferenceTasks, ItemJudgment, OffchainExecution, OnTaskFinalised, ProtocolFlow,
+		ProtocolTreasury, Resolution, TaskId, TaskStatus, VerificationMode, INPUT_UNAVAILABLE,
+		MAX_ITEMS_FOUND_WRONG, REFUSED_HASH,
 	},
 	ModelId,
 };
@@ -235,6 +235,7 @@ pub mod pallet {
 			type MaxDeadlinesPerBlock = ConstU32<8>;
 			type MaxDeadlineWeight = TestMaxDeadlineWeight;
 			type CongestionGrace = ConstU64<2>;
+			type AuditSecretPeriod = ConstU64<4>;
 			type MaxBatchItems = ConstU32<1024>;
 			type ItemsPerBlock = ConstU32<8>;
 			type BatchCallsPerRun = ConstU32<8>;
@@ -399,6 +400,15 @@ pub mod pallet {
 		#[pallet::no_default_bounds]
 		type CongestionGrace: Get<BlockNumberFor<Self>>;
 
+		/// Blocks the requester of a batch has, once the batch's challenge window has ended, to
+		/// reveal the audit secret it committed to at submission (`reveal_audit_secret`), moved
+		/// on once by [`Config::CongestionGrace`] when the blocks before its end were full. Not
+		/// revealed by then, the batch is audited whatever the draw, and the requester pays for
+		/// the jury and is not compensated (`docs/batches.md`, *The audit's seed*).
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type AuditSecretPeriod: Get<BlockNumberFor<Self>>;
+
 		/// Most items in a batch (see `docs/batches.md`). A batch is taken only when the
 		/// dispute handler judges batches item by item ([`BatchTerms::items_judged`]).
 		#[pallet::constant]
@@ -558,6 +568,22 @@ pub mod pallet {
 	pub type AuditSeedBlocks<T: Config> =
 		StorageMap<_, Twox64Concat, TaskId, BlockNumberFor<T>, OptionQuery>;
 
+	/// The batches whose challenge window has ended and whose requester's audit secret is
+	/// awaited (`reveal_audit_secret`), with whether the wait was extended for full blocks.
+	/// Kept until the batch is pruned: present, the window has ended for good.
+	///
+	/// Twox64Concat: task ids are sequential.
+	#[pallet::storage]
+	pub type AwaitedAuditSecrets<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, bool, OptionQuery>;
+
+	/// The audit secret each batch's requester revealed: with the hash of the block before its
+	/// window's original end, it seeds the batch's audit (`docs/batches.md`).
+	///
+	/// Twox64Concat: task ids are sequential.
+	#[pallet::storage]
+	pub type AuditSecrets<T: Config> = StorageMap<_, Twox64Concat, TaskId, H256, OptionQuery>;
+
 	/// Where each executor of a batch publishes its outputs document, as it revealed it.
 	///
 	/// Twox64Concat for the task id (sequential); Blake2_128Concat for the executor
@@ -702,6 +728,16 @@ pub mod pallet {
 			wrong: Vec<T::AccountId>,
 			item_disputes_left: u32,
 		},
+		/// The challenge window of batch `task` has ended: its requester's audit secret is
+		/// awaited until block `until` (`reveal_audit_secret`), then the audit is decided.
+		AuditSecretAwaited { task: TaskId, until: BlockNumberFor<T> },
+		/// The requester's audit secret of batch `task` was revealed: its audit is decided at
+		/// block `audit_decided_at`.
+		AuditSecretRevealed { task: TaskId, audit_decided_at: BlockNumberFor<T> },
+		/// The requester of batch `task` did not reveal its audit secret in time: the batch is
+		/// audited whatever the draw, the requester not compensated, and `forfeited` of its
+		/// deposit (what the audit's jury is paid) went to the protocol account.
+		AuditSecretWithheld { task: TaskId, forfeited: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -799,6 +835,14 @@ pub mod pallet {
 		InsufficientPrepaid,
 		/// The amount is zero.
 		ZeroAmount,
+		/// The task is not a batch: only a batch has an audit secret.
+		NotABatch,
+		/// The batch's audit secret is not awaited: its challenge window has not ended yet (a
+		/// secret revealed earlier would let the executors and a block author steer the
+		/// audit), or the batch has moved on.
+		AuditSecretNotAwaited,
+		/// The secret's hash is not the audit commitment the batch was submitted with.
+		AuditSecretMismatch,
 	}
 
 	#[pallet::hooks]
@@ -840,6 +884,8 @@ pub mod pallet {
 			// A deadline extended by none would be queued again at the block the hook is
 			// taking, and taken again in the same run.
 			assert!(!T::CongestionGrace::get().is_zero(), "CongestionGrace must be positive");
+			// Awaited for none, a secret could never be revealed: every batch would be audited.
+			assert!(!T::AuditSecretPeriod::get().is_zero(), "AuditSecretPeriod must be positive");
 			assert!(
 				T::MinCommitPeriod::get() <= T::MaxCommitPeriod::get(),
 				"MinCommitPeriod must not exceed MaxCommitPeriod"
@@ -1277,6 +1323,57 @@ pub mod pallet {
 			Self::deposit_event(Event::PrepaidWithdrawn { requester, amount });
 			Ok(())
 		}
+
+		/// Reveal the audit secret batch `task` was submitted with (`secret`, whose
+		/// `blake2_256` is the batch's `audit_commitment`), once its challenge window has ended
+		/// (`AuditSecretAwaited`). Its audit is then decided at the next block, from the secret
+		/// and the hash of the block before the window's original end: an executor colluding
+		/// with that block's author, not knowing the secret, cannot steer it. Anyone may send
+		/// it; only the requester knows the secret. Operational, like `reveal`: a flood of
+		/// transfers cannot keep it out.
+		///
+		/// Errors: `UnknownTask`, `NotABatch`, `AuditSecretNotAwaited` (the window has not
+		/// ended, the wait has, or the secret was revealed or the batch moved on),
+		/// `AuditSecretMismatch`. A transaction dispatch would refuse is refused before it
+		/// enters the pool: a secret sent too early is never published.
+		///
+		/// Emits `AuditSecretRevealed`.
+		#[pallet::call_index(6)]
+		#[pallet::weight((T::WeightInfo::reveal_audit_secret(), DispatchClass::Operational))]
+		pub fn reveal_audit_secret(
+			origin: OriginFor<T>,
+			task: TaskId,
+			secret: H256,
+		) -> DispatchResult {
+			ensure_signed(origin)?;
+			let mut record = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
+			let TaskInput::Batch { audit_commitment, .. } = record.input else {
+				return Err(Error::<T>::NotABatch.into());
+			};
+			ensure!(
+				record.status == TaskStatus::Revealed
+					&& AwaitedAuditSecrets::<T>::contains_key(task)
+					&& !AuditSecrets::<T>::contains_key(task),
+				Error::<T>::AuditSecretNotAwaited
+			);
+			// Past the wait's end (the hook running late) it is withheld, whenever processed.
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now < record.phase_ends, Error::<T>::AuditSecretNotAwaited);
+			ensure!(
+				hash_of(secret.as_bytes()) == audit_commitment,
+				Error::<T>::AuditSecretMismatch
+			);
+			AuditSecrets::<T>::insert(task, secret);
+			// Decided at the next block: this block's hook has run.
+			Queue::<T>::unschedule(&task, record.phase_ends);
+			record.phase_ends = Queue::<T>::schedule(&task, now.saturating_add(One::one()));
+			Self::deposit_event(Event::AuditSecretRevealed {
+				task,
+				audit_decided_at: record.phase_ends,
+			});
+			Tasks::<T>::insert(task, record);
+			Ok(())
+		}
 	}
 }
 
@@ -1498,7 +1595,11 @@ impl<T: Config> Pallet<T> {
 					.saturating_add(T::WeightInfo::process_reveals(r))
 					.saturating_add(concluded),
 			)
-			.max(T::WeightInfo::process_window_end(r).saturating_add(Self::handler_weight()))
+			.max(
+				T::WeightInfo::process_window_end(r)
+					.saturating_add(Self::handler_weight())
+					.saturating_add(Self::audit_secret_weight()),
+			)
 			.max(Self::prune_weight())
 			.saturating_add(T::DbWeight::get().reads(2))
 	}
@@ -1704,14 +1805,46 @@ impl<T: Config> Pallet<T> {
 		Ok((record, executor, index, now))
 	}
 
+	/// `reveal_audit_secret(task, secret)` as a duty: see [`Self::duty_of`].
+	fn audit_secret_duty(
+		task: TaskId,
+		secret: &H256,
+	) -> Result<Duty<BlockNumberFor<T>>, DutyError> {
+		let record = Tasks::<T>::get(task).ok_or(DutyError::NotAssigned)?;
+		let TaskInput::Batch { audit_commitment, .. } = record.input else {
+			return Err(DutyError::NotAssigned);
+		};
+		ensure!(!AuditSecrets::<T>::contains_key(task), DutyError::AlreadyDone);
+		ensure!(
+			record.status == TaskStatus::Revealed && AwaitedAuditSecrets::<T>::contains_key(task),
+			DutyError::WrongPhase
+		);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now < record.phase_ends, DutyError::DeadlinePassed);
+		ensure!(hash_of(secret.as_bytes()) == audit_commitment, DutyError::Invalid);
+		Ok(Duty {
+			tag: duty_tag(b"inference/audit-secret", task),
+			last_block: record.phase_ends.saturating_sub(One::one()),
+		})
+	}
+
 	/// Whether `call`, signed by `signer`, is an executor's duty: a `commit` or `reveal` of a
 	/// task it is assigned to (itself or as its agent's operator key), in the task's phase, not
-	/// done yet, before the deadline. `None` for every other call. The runtime's transaction
-	/// extension gives duties priority, and refuses commits and reveals that are none.
+	/// done yet, before the deadline; or the reveal of a batch's audit secret while it is
+	/// awaited, by anyone, with the secret committed to. `None` for every other call. The
+	/// runtime's transaction extension gives duties priority, and refuses those calls when
+	/// they are none.
 	pub fn duty_of(signer: &T::AccountId, call: &Call<T>) -> DutyCheck<BlockNumberFor<T>> {
 		let (task, phase, kind) = match call {
 			Call::commit { task, .. } => (*task, TaskStatus::Assigned, 0u8),
 			Call::reveal { task, .. } => (*task, TaskStatus::Committed, 1u8),
+			// Anyone's, for whoever knows the secret: one a batch, and only one dispatch
+			// takes. Refused before the pool when dispatch would refuse it: a secret sent
+			// before the window's end is then never published in a block (nor passed on by
+			// this node), where the executors and an author could still use it.
+			Call::reveal_audit_secret { task, secret } => {
+				return Some(Self::audit_secret_duty(*task, secret));
+			},
 			_ => return None,
 		};
 		Some((|| {

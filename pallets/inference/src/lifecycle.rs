@@ -583,6 +583,118 @@ impl<T: Config> Pallet<T> {
 		true
 	}
 
+	/// The seed of a batch's audit at its window's end (`block_seed`: from the hash of the
+	/// block before the window's original end), or `None` while its requester's audit secret
+	/// is awaited (the deadline moved to the wait's end; the caller stores `task`).
+	///
+	/// At the window's end the secret is awaited for [`Config::AuditSecretPeriod`] blocks,
+	/// once moved on by [`Config::CongestionGrace`] when the blocks before it were full. Once
+	/// revealed, the seed is [`Self::batch_audit_seed_of`] the secret and `block_seed`:
+	/// whoever authored the seed's block knew the block, not the secret, and the requester
+	/// knew the secret, not the block (and revealed it only once the block was sealed), so
+	/// neither can steer the draw without the other. Not revealed, the batch is audited
+	/// whatever the draw, on the item drawn from the block before the wait's end (the
+	/// requester chose to withhold before it was sealed), its requester not compensated; the
+	/// jury deposit it paid at submission goes to the protocol account, which pays an audit's
+	/// jurors (the caller forfeits it once the audit is open).
+	pub(crate) fn batch_audit_seed(
+		id: TaskId,
+		task: &mut TaskInfo<T>,
+		block_seed: Option<[u8; 32]>,
+		now: BlockNumberFor<T>,
+	) -> Option<AuditSeed> {
+		if let Some(secret) = AuditSecrets::<T>::get(id) {
+			return Some(AuditSeed::Drawn(
+				block_seed.map(|seed| Self::batch_audit_seed_of(secret, seed)),
+			));
+		}
+		match AwaitedAuditSecrets::<T>::get(id) {
+			None => {
+				// The audit stays seeded by the block before the window's end, whenever the
+				// secret comes (before its original end if item disputes paused the window,
+				// unless that block's hash is gone: then the one before this end, sealed
+				// before anyone knew the secret).
+				let seed_block = task.phase_ends.saturating_sub(One::one());
+				if block_seed.is_none() || !AuditSeedBlocks::<T>::contains_key(id) {
+					AuditSeedBlocks::<T>::insert(id, seed_block);
+				}
+				AwaitedAuditSecrets::<T>::insert(id, false);
+				task.phase_ends =
+					Queue::<T>::schedule(&id, now.saturating_add(T::AuditSecretPeriod::get()));
+				Self::deposit_event(Event::AuditSecretAwaited { task: id, until: task.phase_ends });
+				None
+			},
+			Some(false)
+				if FullBlockLog::<T>::get()
+					.full_before(task.phase_ends, T::CongestionGrace::get()) =>
+			{
+				AwaitedAuditSecrets::<T>::insert(id, true);
+				task.phase_ends = task.phase_ends.saturating_add(T::CongestionGrace::get());
+				task.phase_ends = Queue::<T>::schedule(&id, task.phase_ends);
+				Self::deposit_event(Event::DeadlineExtended {
+					task: id,
+					phase_ends: task.phase_ends,
+				});
+				None
+			},
+			Some(_) => {
+				// The item from the block before the wait's end: fixed whenever the deadline
+				// is processed, and sealed after the requester's last chance to reveal.
+				let item_seed = T::Randomness::random_at(
+					&(b"inference/withheld-audit", id).encode(),
+					task.phase_ends.saturating_sub(One::one()),
+				)
+				.or_else(|| {
+					T::Randomness::random_at(
+						&(b"inference/withheld-audit", id).encode(),
+						now.saturating_sub(One::one()),
+					)
+				})
+				.unwrap_or_default();
+				Some(AuditSeed::Withheld(item_seed))
+			},
+		}
+	}
+
+	/// The seed of a batch's audit from its requester's revealed `secret` and `block_seed`
+	/// (from the hash of the block before its window's original end):
+	/// `blake2_256("inference/batch-audit" ‖ secret ‖ block_seed)`.
+	pub fn batch_audit_seed_of(secret: H256, block_seed: [u8; 32]) -> [u8; 32] {
+		sp_io::hashing::blake2_256(&(b"inference/batch-audit", secret, block_seed).encode())
+	}
+
+	/// Moves `amount` of `task`'s storage deposit to the protocol account (as
+	/// [`ProtocolFlow::WithheldAuditSecrets`]); returns what was moved. The deposit is held
+	/// apart (tasks submitted before runtime spec 126) or under the escrow hold, as
+	/// [`Self::release_deposit`] finds it.
+	fn forfeit_deposit(task: &mut TaskInfo<T>, amount: BalanceOf<T>) -> BalanceOf<T> {
+		let protocol = Self::account_id();
+		let mut moved: BalanceOf<T> = Zero::zero();
+		for reason in [HoldReason::TaskDeposit, HoldReason::TaskEscrow] {
+			let left = amount.saturating_sub(moved);
+			let reason = reason.into();
+			let take = left.min(T::Currency::balance_on_hold(&reason, &task.requester));
+			if take.is_zero() {
+				continue;
+			}
+			moved = moved.saturating_add(
+				T::Currency::transfer_on_hold(
+					&reason,
+					&task.requester,
+					&protocol,
+					take,
+					Precision::BestEffort,
+					Restriction::Free,
+					Fortitude::Force,
+				)
+				.unwrap_or_else(|_| Zero::zero()),
+			);
+		}
+		task.deposit = task.deposit.saturating_sub(moved);
+		Self::note_received(ProtocolFlow::WithheldAuditSecrets, moved);
+		moved
+	}
+
 	/// Schedules the pruning of a finished task.
 	pub(crate) fn schedule_prune(id: TaskId, now: BlockNumberFor<T>) -> BlockNumberFor<T> {
 		Queue::<T>::schedule(&id, now.saturating_add(T::RetentionPeriod::get()))
@@ -647,22 +759,32 @@ impl<T: Config> Pallet<T> {
 					.saturating_add(T::WeightInfo::process_reveals(r))
 					.saturating_add(outcome)
 			},
-			// An audit tried, then the executors paid.
-			TaskStatus::Revealed => ended.saturating_add(Self::handler_weight()),
+			// An audit tried, then the executors paid; for a batch, its audit secret read or
+			// awaited, or a jury deposit forfeited (two holds, the protocol account, the flows).
+			TaskStatus::Revealed => ended
+				.saturating_add(Self::handler_weight())
+				.saturating_add(Self::audit_secret_weight()),
 			// Still judged (rescheduled), or expired.
 			TaskStatus::Disputed => ended,
 			TaskStatus::Finalised | TaskStatus::Expired => Self::prune_weight(),
 		}
 	}
 
+	/// What a batch's window end adds for its audit secret, at most: the secret, the wait, the
+	/// congestion log and the seed's block read, or the wait recorded; withheld, the jury
+	/// deposit forfeited (both holds and both accounts, the flows' ledger) and its event.
+	pub(crate) fn audit_secret_weight() -> Weight {
+		T::DbWeight::get().reads_writes(10, 8)
+	}
+
 	/// What pruning a task is charged: its benchmark (a task storing `MaxRedundancy` outputs of
 	/// the longest length), plus the removals only a batch makes (its executors' items found
 	/// wrong and refused, its paused window and its audit seed's block), which that benchmark
-	/// does not make; a batch's output URIs, at most `MAX_BATCH_REDUNDANCY`, take the place of
+	/// does not make, and its audit secret; a batch's output URIs, at most `MAX_BATCH_REDUNDANCY`, take the place of
 	/// a task's outputs.
 	pub(crate) fn prune_weight() -> Weight {
 		T::WeightInfo::process_prune()
-			.saturating_add(T::DbWeight::get().writes(u64::from(2 * MAX_BATCH_REDUNDANCY) + 4))
+			.saturating_add(T::DbWeight::get().writes(u64::from(2 * MAX_BATCH_REDUNDANCY) + 6))
 	}
 
 	/// Makes the transition due when `task`'s current phase ends.
@@ -727,10 +849,34 @@ impl<T: Config> Pallet<T> {
 				let seed_block = AuditSeedBlocks::<T>::get(id)
 					.unwrap_or_else(|| task.phase_ends.saturating_sub(One::one()));
 				let seed = T::Randomness::random_at(&(b"inference/audit", id).encode(), seed_block);
+				// A batch's seed mixes in its requester's secret, revealed after the window's
+				// end: first awaited, then drawn with it, or the batch audited without it.
+				let seed = match &task.input {
+					TaskInput::Batch { .. } => {
+						match Self::batch_audit_seed(id, &mut task, seed, now) {
+							Some(seed) => seed,
+							None => {
+								Tasks::<T>::insert(id, task);
+								return;
+							},
+						}
+					},
+					_ => AuditSeed::Drawn(seed),
+				};
 				let view = Self::disputed_view(id, &task);
+				let withheld = matches!(seed, AuditSeed::Withheld(_));
 				let audited = frame_support::storage::with_storage_layer(|| {
 					let mut candidate = task.clone();
 					Self::start_dispute(id, &mut candidate, now);
+					if withheld {
+						// The audit's jury is paid by the requester that withheld its secret:
+						// out of its deposit, once the audit is open (none may be left to
+						// open: every item judged already).
+						let deposit =
+							T::Disputes::batch_terms().jury_deposit.min(candidate.deposit);
+						let forfeited = Self::forfeit_deposit(&mut candidate, deposit);
+						Self::deposit_event(Event::AuditSecretWithheld { task: id, forfeited });
+					}
 					Tasks::<T>::insert(id, &candidate);
 					if T::Disputes::audit(id, &view, seed) {
 						Ok(())
@@ -740,6 +886,12 @@ impl<T: Config> Pallet<T> {
 				});
 				if audited.is_ok() {
 					return;
+				}
+				if withheld {
+					Self::deposit_event(Event::AuditSecretWithheld {
+						task: id,
+						forfeited: Zero::zero(),
+					});
 				}
 				Self::finalise(id, &mut task, now)
 			},
@@ -766,6 +918,8 @@ impl<T: Config> Pallet<T> {
 					ReconciledRoots::<T>::remove(id);
 					PausedWindows::<T>::remove(id);
 					AuditSeedBlocks::<T>::remove(id);
+					AwaitedAuditSecrets::<T>::remove(id);
+					AuditSecrets::<T>::remove(id);
 				}
 				Self::release_deposit(&task);
 				Tasks::<T>::remove(id);

@@ -3,7 +3,7 @@
 use crate as pallet_inference;
 use agentchain_primitives::{
 	agents::Role,
-	inference::{BatchTerms, DisputeHandler, DisputedTask, OnTaskFinalised},
+	inference::{AuditSeed, BatchTerms, DisputeHandler, DisputedTask, OnTaskFinalised},
 	ModelId,
 };
 use frame_support::{
@@ -104,6 +104,8 @@ parameter_types! {
 	pub static AuditAll: bool = false;
 	/// Tasks audited.
 	pub static Audited: Vec<u64> = Vec::new();
+	/// The seed each audit decision was given: (task, seed).
+	pub static AuditSeeds: Vec<(u64, AuditSeed)> = Vec::new();
 	/// Finalisations reported: (task, protocol cut).
 	pub static Finalised: Vec<(u64, u64)> = Vec::new();
 	/// Tasks the handler is still judging.
@@ -127,8 +129,9 @@ impl DisputeHandler<u64, u64> for RecordingDisputes {
 		Ok(())
 	}
 
-	fn audit(id: u64, _task: &DisputedTask<u64, u64>, _seed: Option<[u8; 32]>) -> bool {
-		let audit = AuditAll::get();
+	fn audit(id: u64, _task: &DisputedTask<u64, u64>, seed: AuditSeed) -> bool {
+		AuditSeeds::mutate(|seeds| seeds.push((id, seed)));
+		let audit = AuditAll::get() || matches!(seed, AuditSeed::Withheld(_));
 		if audit {
 			Audited::mutate(|a| a.push(id));
 		}

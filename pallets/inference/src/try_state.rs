@@ -119,6 +119,22 @@ impl<T: Config> Pallet<T> {
 				"items refused of an executor not in the batch"
 			);
 		}
+		// A batch's audit secret is awaited only once its window has ended (it stays
+		// recorded through the audit to the pruning), and revealed only while awaited.
+		for (id, _) in AwaitedAuditSecrets::<T>::iter() {
+			let task = Tasks::<T>::get(id).ok_or("an audit secret awaited of a task gone")?;
+			ensure!(
+				matches!(task.input, TaskInput::Batch { .. })
+					&& task.status != TaskStatus::Committed,
+				"an audit secret awaited of no batch past its reveals"
+			);
+		}
+		for id in AuditSecrets::<T>::iter_keys() {
+			ensure!(
+				AwaitedAuditSecrets::<T>::contains_key(id),
+				"an audit secret revealed that was not awaited"
+			);
+		}
 		for (id, root) in ReconciledRoots::<T>::iter() {
 			let task = Tasks::<T>::get(id).ok_or("a reconciled root of a task that is gone")?;
 			// A batch ended unjudged has no result left; the entry goes with its pruning.

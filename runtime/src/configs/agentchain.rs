@@ -82,6 +82,8 @@ pub const CHALLENGE_PERIOD: BlockNumber = MINUTES;
 /// Blocks a duty's deadline (a commit, a reveal, a vote) moves on, once a phase, when blocks
 /// before it were full.
 pub const CONGESTION_GRACE: BlockNumber = 2;
+/// Blocks a batch's requester has to reveal its audit secret once the batch's window has ended.
+pub const AUDIT_SECRET_PERIOD: BlockNumber = 50;
 /// A disputed task whose dispute is no longer being judged expires (refunded) after twelve
 /// minutes; while it is, the timeout waits. Longer than a dispute with every appeal
 /// (`LONGEST_DISPUTE`).
@@ -139,6 +141,10 @@ impl pallet_inference::Config for Runtime {
 	type MaxDeadlineWeight = InferenceDeadlineWeight;
 	/// A commit or reveal deadline that fell in full blocks moves two blocks on, once a phase.
 	type CongestionGrace = ConstU32<CONGESTION_GRACE>;
+	/// Two and a half minutes for a batch's requester to reveal its audit secret once the
+	/// window has ended (`agentchain task reveal-audit-secret` waits for that end to be final,
+	/// a few blocks, and sends it).
+	type AuditSecretPeriod = ConstU32<AUDIT_SECRET_PERIOD>;
 	/// Batches (`docs/batches.md`), taken once item disputes are judged: up to 1,024 items,
 	/// whose inputs document parses in an off-chain worker's heap; a commit period sized for 8
 	/// endpoint calls a block (an agent node runs as many as its endpoint answers).

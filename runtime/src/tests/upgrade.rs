@@ -18,8 +18,8 @@ type Agents = pallet_agents::Pallet<Runtime>;
 type Inference = pallet_inference::Pallet<Runtime>;
 
 #[test]
-fn this_runtime_is_spec_131_and_stores_the_agent_registry_in_version_4() {
-	assert_eq!(VERSION.spec_version, 131);
+fn this_runtime_is_spec_132_and_stores_the_agent_registry_in_version_4() {
+	assert_eq!(VERSION.spec_version, 132);
 	with_preset(sp_genesis_builder::DEV_RUNTIME_PRESET, || {
 		assert_eq!(Agents::on_chain_storage_version(), 4);
 		assert_eq!(Agents::in_code_storage_version(), 4);

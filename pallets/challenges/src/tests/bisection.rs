@@ -4,8 +4,8 @@
 
 use super::{
 	items::{
-		close_after_count, cut, prompts_of, reserved, reveal_roots, submit_batch, tree, window_end,
-		SHARE,
+		close_after_count, cut, end_window, prompts_of, reserved, reveal_roots, submit_batch, tree,
+		window_end, SHARE,
 	},
 	*,
 };
@@ -114,7 +114,7 @@ const ITEM_SHARE: u64 = SHARE / N as u64;
 /// executor paid its share less the items in `unpaid` (one entry an executor paid), less the
 /// protocol's cut, and `refunded` back to its requester.
 fn finalised_paying(task: TaskId, root: H256, unpaid: &[u64], refunded: u64) {
-	run_to_block(window_end(task));
+	end_window(task);
 	let (paid, protocol_cut) = unpaid.iter().fold((0, 0), |(paid, protocol), items| {
 		let earned = SHARE - items * ITEM_SHARE;
 		(paid + earned - cut(earned), protocol + cut(earned))
@@ -387,7 +387,7 @@ fn a_lazy_root_that_no_tree_opens_is_found_wrong_when_the_step_ends() {
 			}
 			.into(),
 		);
-		run_to_block(window_end(task));
+		end_window(task);
 		assert_eq!(task_status(task), TaskStatus::Finalised);
 	});
 }

@@ -53,7 +53,7 @@ pub(crate) fn submit_batch(items: u32, redundancy: u32) -> TaskId {
 			root: batch::root(&prompts_of(items)).unwrap(),
 			uri: b"https://in.example/b.json".to_vec(),
 			items,
-			audit_commitment: H256::repeat_byte(9),
+			audit_commitment: H256(sp_io::hashing::blake2_256(AUDIT_SECRET.as_bytes())),
 		},
 		TaskParams {
 			max_tokens: 2,
@@ -188,6 +188,18 @@ pub(crate) fn window_end(task: TaskId) -> u64 {
 	pallet_inference::Tasks::<Test>::get(task).expect("task exists").phase_ends
 }
 
+/// The audit secret [`submit_batch`] commits to.
+pub(crate) const AUDIT_SECRET: H256 = H256::repeat_byte(9);
+
+/// Runs `task`, a batch, to its window's end, where its requester's audit secret is awaited,
+/// reveals the secret and runs to the next block, where its audit is decided.
+pub(crate) fn end_window(task: TaskId) {
+	run_to_block(window_end(task));
+	assert!(pallet_inference::AwaitedAuditSecrets::<Test>::contains_key(task));
+	assert_ok!(Inference::reveal_audit_secret(RuntimeOrigin::signed(1), task, AUDIT_SECRET));
+	run_to_block(System::block_number() + 1);
+}
+
 #[test]
 fn a_lie_on_one_item_is_found_by_its_challenge_priced_as_that_item_and_the_rest_is_paid() {
 	run_test(|| {
@@ -244,7 +256,7 @@ fn a_lie_on_one_item_is_found_by_its_challenge_priced_as_that_item_and_the_rest_
 
 		// At the window's end the executor is paid its share less the item found wrong; the
 		// requester refunded that item.
-		run_to_block(window_end(task));
+		end_window(task);
 		assert_eq!(task_status(task), TaskStatus::Finalised);
 		assert_finalised(task, &lies, 1);
 		assert_eq!(
@@ -272,7 +284,7 @@ fn a_challenge_of_a_right_item_loses_its_bond_and_the_batch_is_paid_in_full() {
 		System::assert_has_event(Event::BondForfeited { task, who: 2, amount: ITEM_BOND }.into());
 		assert_eq!(task_status(task), TaskStatus::Revealed);
 		assert!(WrongItems::<Test>::get(task, executor).is_empty());
-		run_to_block(window_end(task));
+		end_window(task);
 		assert_finalised(task, &honest, 0);
 	});
 }
@@ -603,7 +615,7 @@ fn audited(outputs: &[String]) -> (TaskId, u64, u64) {
 	AuditProbability::set(Perbill::one());
 	let (task, executor) = revealed_batch(outputs);
 	let stake_before = stake(executor);
-	run_to_block(window_end(task));
+	end_window(task);
 	let item = ItemDisputes::<Test>::get(task).expect("the batch is audited").item;
 	assert_eq!(dispute(task).kind, DisputeKind::Audit);
 	show(task, item, outputs);
@@ -624,6 +636,82 @@ fn the_audit_of_a_batch_finding_its_drawn_item_wrong_costs_the_whole_batch() {
 		assert_eq!(stake(executor), stake_before - Challenges::wrong_result_slash(SHARE));
 		assert_eq!(task_status(task), TaskStatus::Finalised);
 		assert_finalised(task, &guesses, u64::from(ITEMS));
+	});
+}
+
+/// A requester that withholds its audit secret gets an audit whatever the draw (here the
+/// probability is zero), on an item nobody knew when it chose to withhold, and pays the jury's
+/// deposit to the protocol account; when the audit finds the root wrong, the executor loses the
+/// whole batch as in any audit, the requester is refunded, and compensated nothing: withholding
+/// buys an audit at the requester's cost, never a payout.
+#[test]
+fn a_withheld_audit_secret_is_audited_whatever_the_draw_and_compensates_nobody() {
+	run_test(|| {
+		let guesses: Vec<String> = (0..ITEMS).map(|i| format!("guess {i}")).collect();
+		let (task, executor) = revealed_batch(&guesses);
+		let stake_before = stake(executor);
+		let deposit = pallet_inference::Tasks::<Test>::get(task).unwrap().deposit;
+		run_to_block(window_end(task));
+		// The requester stays silent; at the wait's end the batch is audited.
+		run_to_block(window_end(task));
+		let jury_deposit = <Challenges as DisputeHandler<u64, u64>>::batch_terms().jury_deposit;
+		System::assert_has_event(
+			pallet_inference::Event::AuditSecretWithheld { task, forfeited: jury_deposit }.into(),
+		);
+		assert_eq!(
+			pallet_inference::Tasks::<Test>::get(task).unwrap().deposit,
+			deposit - jury_deposit
+		);
+		assert_eq!(
+			ProtocolFlows::<Test>::get(ProtocolFlow::WithheldAuditSecrets).received,
+			jury_deposit
+		);
+		let item = ItemDisputes::<Test>::get(task).expect("the batch is audited").item;
+		assert_eq!(dispute(task).kind, DisputeKind::Audit);
+		assert!(UncompensatedAudits::<Test>::contains_key(task));
+		show(task, item, &guesses);
+		end_showing(task);
+		let truth = hash(format!("answer {item}").as_bytes());
+		vote_round(task, &[Some(truth); 3]);
+		close_after_count(task);
+		assert!(!UncompensatedAudits::<Test>::contains_key(task));
+		assert_eq!(stake(executor), stake_before - Challenges::wrong_result_slash(SHARE));
+		assert_finalised(task, &guesses, u64::from(ITEMS));
+		assert!(
+			!System::events().iter().any(|record| matches!(
+				record.event,
+				RuntimeEvent::Challenges(Event::RequesterCompensated { .. })
+			)),
+			"the requester that withheld its secret is not compensated"
+		);
+	});
+}
+
+/// The attack the requester's secret stops: an executor that lied, with the author of the block
+/// before the window's end, picks among 16 versions of that block the one whose hash does not
+/// draw the audit. Seeded by the block's hash alone (as before runtime spec 132), that escapes
+/// the audit every time; mixed with the requester's secret, which nobody else knows until the
+/// window has ended, the pick tells them nothing, and the batches are audited at the rate set
+/// (5 %, within the bounds 2,000 draws hold 999 times in 1,000).
+#[test]
+fn a_colluding_author_cannot_steer_a_batchs_audit() {
+	run_test(|| {
+		AuditProbability::set(Perbill::from_percent(5));
+		let mut audited = 0;
+		for batch in 0..2_000u32 {
+			let secret = H256(sp_io::hashing::blake2_256(&(b"secret", batch).encode()));
+			// The versions of the block the author could seal, and the one it picks: the
+			// first whose hash alone would not draw the audit.
+			let picked = (0..16u32)
+				.map(|version| sp_io::hashing::blake2_256(&(batch, version).encode()))
+				.find(|block_seed| !Challenges::audit_drawn(Some(*block_seed)))
+				.expect("one of 16 versions escapes");
+			let seed = pallet_inference::Pallet::<Test>::batch_audit_seed_of(secret, picked);
+			if Challenges::audit_drawn(Some(seed)) {
+				audited += 1;
+			}
+		}
+		assert!((68..=132).contains(&audited), "{audited} of 2,000 audited");
 	});
 }
 
@@ -683,7 +771,7 @@ fn each_item_found_wrong_takes_its_slash_out_of_the_batchs_collateral() {
 		assert_eq!(stake(executor), stake_before - 2 * ITEM_SLASH);
 		assert_eq!(reserved(executor), reserved_before - 2 * ITEM_SLASH);
 		assert_eq!(WrongItems::<Test>::get(task, executor).into_inner(), vec![1, 2]);
-		run_to_block(window_end(task));
+		end_window(task);
 		assert_finalised(task, &lies, 2);
 		assert_eq!(reserved(executor), 0, "released at the end");
 	});
@@ -716,7 +804,7 @@ fn an_item_slash_lowers_the_reservation_of_an_executor_that_found_the_input_unav
 		assert_eq!(stake(liar), stake_before - ITEM_SLASH);
 		assert_eq!(reserved(liar), reserved(unavailable), "both reserve what the batch holds");
 		Agents::do_try_state().expect("the registry's invariants hold");
-		run_to_block(window_end(task));
+		end_window(task);
 		assert_eq!(task_status(task), TaskStatus::Finalised);
 		assert_eq!((reserved(liar), reserved(unavailable)), (0, 0), "both released at the end");
 	});
@@ -826,7 +914,7 @@ fn verifiers_paused_at_a_batchs_window_end_cannot_skip_its_audit() {
 		let guesses: Vec<String> = (0..ITEMS).map(|i| format!("guess {i}")).collect();
 		let (task, executor) = revealed_batch(&guesses);
 		set_verifiers_paused(true);
-		run_to_block(window_end(task));
+		end_window(task);
 		assert_eq!(dispute(task).kind, DisputeKind::Audit);
 		assert_eq!(task_status(task), TaskStatus::Disputed);
 		let item = ItemDisputes::<Test>::get(task).expect("the audit's item").item;
@@ -908,7 +996,7 @@ fn a_root_is_never_slashed_past_its_collateral() {
 			Error::<Test>::ItemDisputesExhausted
 		);
 		// The audit, at the window's end, whichever item it draws.
-		run_to_block(window_end(task));
+		end_window(task);
 		let item = ItemDisputes::<Test>::get(task).expect("the batch is audited").item;
 		judge(item);
 		assert_eq!(task_status(task), TaskStatus::Finalised);

@@ -49,7 +49,7 @@ fn a_batch_answered_refused_loses_its_audit() {
 		AuditProbability::set(Perbill::one());
 		let (task, executor) = revealed_batch(&refusals);
 		let stake_before = stake(executor);
-		run_to_block(window_end(task));
+		end_window(task);
 		let item = ItemDisputes::<Test>::get(task).expect("the batch is audited").item;
 		show(task, item, &refusals);
 		end_showing(task);
@@ -171,7 +171,7 @@ fn an_item_answer_the_jury_refuses_loses_the_items_pay_not_the_collateral() {
 		assert_eq!(Balances::free_balance(2), challenger - 3 * JUROR_REWARD);
 		assert_eq!(bond_held(2), 0);
 		assert_eq!(task_status(task), TaskStatus::Revealed);
-		run_to_block(window_end(task));
+		end_window(task);
 		let earned = SHARE - SHARE / u64::from(ITEMS);
 		System::assert_has_event(
 			pallet_inference::Event::TaskFinalised {
@@ -305,7 +305,7 @@ fn an_audit_refused_on_an_item_already_found_wrong_charges_it_nothing_more() {
 		assert_eq!(WrongItems::<Test>::get(task, executor).len(), ITEMS as usize);
 		let stake_before = stake(executor);
 		let unjudged = ProtocolFlows::<Test>::get(ProtocolFlow::UnjudgedFees).received;
-		run_to_block(window_end(task));
+		end_window(task);
 		let item = ItemDisputes::<Test>::get(task).expect("the batch is audited").item;
 		show(task, item, &lies);
 		end_showing(task);

@@ -12,12 +12,17 @@ const ITEMS: u32 = 16;
 const BATCH_PARAMS: TaskParams = TaskParams { max_tokens: 2, ..PARAMS };
 const BATCH_COMMIT: u64 = 6;
 
+/// The audit secret the batches of these tests commit to.
+const AUDIT_SECRET: H256 = H256::repeat_byte(0xA5);
+/// The mock's `AuditSecretPeriod`.
+const AUDIT_SECRET_PERIOD: u64 = 4;
+
 fn batch_input(items: u32, uri: &[u8]) -> TaskInput<Vec<u8>> {
 	TaskInput::Batch {
 		root: H256::repeat_byte(0xB0),
 		uri: uri.to_vec(),
 		items,
-		audit_commitment: hash(b"the requester's audit secret"),
+		audit_commitment: hash(AUDIT_SECRET.as_bytes()),
 	}
 }
 
@@ -555,8 +560,9 @@ fn a_batchs_executors_reveal_a_root_and_its_outputs_uri_with_no_inline_output() 
 		assert_eq!(record.result, Some(root));
 		assert_eq!(record.phase_ends, System::block_number() + CHALLENGE_PERIOD + BATCH_COMMIT / 4);
 
-		// The URIs are pruned with the task.
-		run_to_block(record.phase_ends + RETENTION + 1);
+		// The URIs are pruned with the task (its window, its audit secret, its retention).
+		end_window(id);
+		run_to_block(System::block_number() + RETENTION);
 		assert!(Tasks::<Test>::get(id).is_none());
 		assert_eq!(OutputUris::<Test>::iter_prefix(id).count(), 0);
 	});
@@ -621,5 +627,166 @@ fn a_batch_ended_unjudged_pays_nobody_and_its_fee_goes_to_the_protocol() {
 		run_to_block(task(id).phase_ends);
 		assert!(Tasks::<Test>::get(id).is_none());
 		assert_eq!(held(1), 0);
+	});
+}
+
+/// Runs batch `id` to its window's end, reveals its audit secret and runs to the next block,
+/// where its audit is decided.
+fn end_window(id: TaskId) {
+	run_to_block(task(id).phase_ends);
+	assert_ok!(Inference::reveal_audit_secret(RuntimeOrigin::signed(1), id, AUDIT_SECRET));
+	run_to_block(System::block_number() + 1);
+}
+
+/// A batch with two executors agreeing on a root, revealed: its window running. Returns it.
+fn revealed_batch() -> TaskId {
+	let root = H256::repeat_byte(0x0A);
+	let (id, chosen) = committed_batch(|_| root);
+	for (i, executor) in chosen.into_iter().enumerate() {
+		let uri = format!("https://outputs.example/{i}");
+		assert_ok!(reveal_root(executor, id, root, None, Some(uri.as_bytes())));
+	}
+	compare_results();
+	assert_eq!(task(id).status, TaskStatus::Revealed);
+	id
+}
+
+/// The requester's audit secret is revealed only once the window has ended, when the hash of
+/// the block before that end is sealed: revealed earlier, an executor and that block's author
+/// would know every part of the seed while they could still choose the block. The window's end
+/// waits for it, closed to challenges, and the audit is decided from both at the next block.
+#[test]
+fn a_batchs_audit_is_seeded_by_its_requesters_secret_revealed_after_the_window() {
+	run_test(|| {
+		let id = revealed_batch();
+		let end = task(id).phase_ends;
+		// Not before the window's end, not a task, not another secret; and refused before the
+		// pool, where dispatch would refuse it (a secret sent early is never published).
+		let duty =
+			|secret| Inference::duty_of(&7, &crate::Call::reveal_audit_secret { task: id, secret });
+		assert_noop!(
+			Inference::reveal_audit_secret(RuntimeOrigin::signed(1), id, AUDIT_SECRET),
+			Error::<Test>::AuditSecretNotAwaited
+		);
+		assert_eq!(duty(AUDIT_SECRET), Some(Err(DutyError::WrongPhase)));
+		run_to_block(end);
+		assert!(AuditSeeds::get().is_empty(), "nothing decided without the secret");
+		System::assert_has_event(
+			Event::AuditSecretAwaited { task: id, until: end + AUDIT_SECRET_PERIOD }.into(),
+		);
+		let record = task(id);
+		assert_eq!(
+			(record.status, record.phase_ends),
+			(TaskStatus::Revealed, end + AUDIT_SECRET_PERIOD)
+		);
+		// The window has ended: no challenge now.
+		assert_noop!(
+			<Inference as InferenceTasks<_, _>>::open_challenge(id),
+			Error::<Test>::DeadlinePassed
+		);
+		assert_noop!(
+			Inference::reveal_audit_secret(RuntimeOrigin::signed(1), id, H256::repeat_byte(1)),
+			Error::<Test>::AuditSecretMismatch
+		);
+		assert_eq!(duty(H256::repeat_byte(1)), Some(Err(DutyError::Invalid)));
+		let accepted = duty(AUDIT_SECRET).expect("a duty").expect("valid");
+		assert_eq!(accepted.last_block, end + AUDIT_SECRET_PERIOD - 1);
+		let single = submit(50, 1);
+		assert_noop!(
+			Inference::reveal_audit_secret(RuntimeOrigin::signed(1), single, AUDIT_SECRET),
+			Error::<Test>::NotABatch
+		);
+		// Anyone may send it (only the requester knows it); decided at the next block.
+		let decided = System::block_number() + 1;
+		assert_ok!(Inference::reveal_audit_secret(RuntimeOrigin::signed(7), id, AUDIT_SECRET));
+		System::assert_has_event(
+			Event::AuditSecretRevealed { task: id, audit_decided_at: decided }.into(),
+		);
+		assert_noop!(
+			Inference::reveal_audit_secret(RuntimeOrigin::signed(1), id, AUDIT_SECRET),
+			Error::<Test>::AuditSecretNotAwaited
+		);
+		assert_eq!(duty(AUDIT_SECRET), Some(Err(DutyError::AlreadyDone)));
+		run_to_block(decided);
+		let block_seed =
+			TestRandomness::random_at(&(b"inference/audit", id).encode(), end - 1).expect("a seed");
+		assert_eq!(
+			AuditSeeds::get(),
+			vec![(
+				id,
+				AuditSeed::Drawn(Some(Inference::batch_audit_seed_of(AUDIT_SECRET, block_seed)))
+			)]
+		);
+		assert_ne!(Inference::batch_audit_seed_of(AUDIT_SECRET, block_seed), block_seed);
+		// Not audited (the mock audits only withheld secrets here): paid, the deposit whole.
+		let deposit = task(id).deposit;
+		assert_eq!(task(id).status, TaskStatus::Finalised);
+		run_to_block(decided + RETENTION);
+		assert!(Tasks::<Test>::get(id).is_none());
+		assert!(!AwaitedAuditSecrets::<Test>::contains_key(id));
+		assert!(!AuditSecrets::<Test>::contains_key(id));
+		System::assert_has_event(Event::TaskPruned { task: id }.into());
+		// The whole deposit back, its jury part included.
+		System::assert_has_event(
+			pallet_balances::Event::Released {
+				reason: HoldReason::TaskEscrow.into(),
+				who: 1,
+				amount: deposit,
+			}
+			.into(),
+		);
+	});
+}
+
+/// A requester that does not reveal its audit secret gets its batch audited whatever the draw,
+/// on an item drawn from a block after it chose to withhold, and pays that audit's jury from
+/// the deposit it held at submission: withholding can buy an audit, never escape one, and never
+/// costs the protocol account. Full blocks before the wait's end move it on once.
+#[test]
+fn a_withheld_audit_secret_audits_the_batch_at_the_requesters_cost() {
+	run_test(|| {
+		let id = revealed_batch();
+		let end = task(id).phase_ends;
+		run_to_block(end);
+		let until = end + AUDIT_SECRET_PERIOD;
+		// The blocks before the wait's end were full: it moves on once.
+		agentchain_support::mock_helpers::run_full_to_block::<Test, AllPalletsWithSystem>(until);
+		System::assert_has_event(
+			Event::DeadlineExtended { task: id, phase_ends: until + CONGESTION_GRACE }.into(),
+		);
+		assert!(AuditSeeds::get().is_empty());
+		let (deposit, held_before) = (task(id).deposit, held(1));
+		let protocol = Balances::free_balance(Inference::account_id());
+		run_to_block(until + CONGESTION_GRACE);
+		let item_seed = TestRandomness::random_at(
+			&(b"inference/withheld-audit", id).encode(),
+			until + CONGESTION_GRACE - 1,
+		)
+		.expect("a seed");
+		assert_eq!(AuditSeeds::get(), vec![(id, AuditSeed::Withheld(item_seed))]);
+		assert_eq!(Audited::get(), vec![id]);
+		assert_eq!(task(id).status, TaskStatus::Disputed);
+		System::assert_has_event(
+			Event::AuditSecretWithheld { task: id, forfeited: JURY_DEPOSIT }.into(),
+		);
+		assert_eq!(task(id).deposit, deposit - JURY_DEPOSIT);
+		assert_eq!(held(1), held_before - JURY_DEPOSIT);
+		assert_eq!(Balances::free_balance(Inference::account_id()), protocol + JURY_DEPOSIT);
+		assert_eq!(
+			ProtocolFlows::<Test>::get(ProtocolFlow::WithheldAuditSecrets).received,
+			JURY_DEPOSIT
+		);
+		// Too late to reveal now (and refused before the pool).
+		assert_eq!(
+			Inference::duty_of(
+				&1,
+				&crate::Call::reveal_audit_secret { task: id, secret: AUDIT_SECRET }
+			),
+			Some(Err(DutyError::WrongPhase))
+		);
+		assert_noop!(
+			Inference::reveal_audit_secret(RuntimeOrigin::signed(1), id, AUDIT_SECRET),
+			Error::<Test>::AuditSecretNotAwaited
+		);
 	});
 }
