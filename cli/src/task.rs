@@ -607,7 +607,28 @@ pub async fn reveal_audit_secret(
 	}
 	progress.step(&format!("revealing the audit secret of batch {id}"));
 	let call = runtime::tx().inference().reveal_audit_secret(id, secret);
-	let included = chain.submit(&call, &signer, progress).await?;
+	// Sent again after a transient failure while the chain still awaits it; anyone may send
+	// the same secret, so a transaction of ours that was replaced may have revealed it anyway.
+	let mut attempts = 0;
+	let included = loop {
+		match chain.submit(&call, &signer, progress).await {
+			Ok(included) => break included,
+			Err(error) => {
+				let at = chain.at_best().await?;
+				if stored(&at, inference.audit_secrets(), (id,)).await?.is_some() {
+					let text =
+						format!("audit secret of batch {id} revealed (by another transaction)");
+					return Ok(Report::new(text, json!({ "result": "revealed", "task": id })));
+				}
+				let awaited = stored(&at, inference.awaited_audit_secrets(), (id,)).await?;
+				attempts += 1;
+				if awaited.is_none() || attempts >= 3 {
+					return Err(error);
+				}
+				progress.step(&format!("revealing failed ({error}); sending it again"));
+			},
+		}
+	};
 	let decided = included
 		.events
 		.find_first::<runtime::inference::events::AuditSecretRevealed>()
@@ -680,20 +701,41 @@ pub async fn submit(
 				}
 			};
 			let (followed, revealed) = tokio::join!(following, revealing);
+			// A batch whose secret is not revealed by its wait's end is audited whatever the
+			// draw, at its requester's cost: whatever went wrong says how to reveal it.
+			let still_owed = |secret: [u8; 32]| {
+				format!(
+					"; its audit secret is 0x{0}: reveal it with `agentchain task \
+					 reveal-audit-secret {id} --secret 0x{0}`, which waits for the window's end",
+					hex::encode(secret)
+				)
+			};
+			let mut not_revealed = None;
 			match revealed {
 				Some(Ok(report)) => revealed_in = Some(report.json["block"].clone()),
-				Some(Err(e)) => progress.step(&format!("the audit secret was not revealed: {e}")),
+				Some(Err(e)) => not_revealed = Some(e),
 				None => {},
 			}
-			followed.map_err(|e| {
+			let owed = match (&not_revealed, audit_secret) {
+				(Some(_), Some(secret)) => still_owed(secret),
+				_ => String::new(),
+			};
+			let view = followed.map_err(|e| {
 				let context =
-					format!("task {id} was submitted in block #{}", included.block_number);
+					format!("task {id} was submitted in block #{}{owed}", included.block_number);
 				match e {
 					CliError::TaskEnded(m) => CliError::TaskEnded(format!("{context}; {m}")),
 					CliError::Timeout(m) => CliError::Timeout(format!("{context}; {m}")),
 					other => CliError::Rpc(format!("{context}, then following it failed: {other}")),
 				}
-			})?
+			})?;
+			if let Some(e) = not_revealed {
+				return Err(CliError::Refused(format!(
+					"task {id} was finalised, but its audit secret was not revealed ({e}): it was \
+					 audited whatever the draw, and its jury paid from its deposit"
+				)));
+			}
+			view
 		},
 	};
 	let mut json = task_json(&view);
@@ -701,15 +743,20 @@ pub async fn submit(
 	let mut text = task_text(&view);
 	// The secret behind the batch's audit commitment: the requester's, to keep, and to show
 	// nobody before the batch's challenge window ends (docs/batches.md, the audit's seed).
-	if let Some(block) = revealed_in {
-		json["auditSecretRevealedIn"] = block;
-	}
 	if let Some(secret) = audit_secret {
 		json["auditSecret"] = json!(format!("0x{}", hex::encode(secret)));
-		text.push_str(&format!(
-			"  audit secret: 0x{} (keep it, and show it to nobody before the challenge window ends)\n",
-			hex::encode(secret)
-		));
+		let hint = match &revealed_in {
+			Some(block) => format!("revealed in #{}", block["number"]),
+			None => format!(
+				"keep it, show it to nobody before the challenge window ends, then reveal it \
+				 with `agentchain task reveal-audit-secret {id} --secret 0x{}`",
+				hex::encode(secret)
+			),
+		};
+		text.push_str(&format!("  audit secret: 0x{} ({hint})\n", hex::encode(secret)));
+	}
+	if let Some(block) = revealed_in {
+		json["auditSecretRevealedIn"] = block;
 	}
 	if wait.is_some() {
 		json["seenIn"] = json!(seen

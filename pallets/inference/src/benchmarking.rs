@@ -296,7 +296,7 @@ mod benchmarks {
 				task.phase_ends = until;
 			}
 		});
-		AwaitedAuditSecrets::<T>::insert(id, false);
+		AwaitedAuditSecrets::<T>::insert(id, AwaitedSecret::default());
 		let requester = Tasks::<T>::get(id).expect("the task is stored").requester;
 
 		#[extrinsic_call]

@@ -569,13 +569,14 @@ pub mod pallet {
 		StorageMap<_, Twox64Concat, TaskId, BlockNumberFor<T>, OptionQuery>;
 
 	/// The batches whose challenge window has ended and whose requester's audit secret is
-	/// awaited (`reveal_audit_secret`), with whether the wait was extended for full blocks.
-	/// Kept until the batch is pruned: present, the window has ended for good.
+	/// awaited (`reveal_audit_secret`): whether the wait was extended for full blocks, and the
+	/// block seed the audit is drawn from with the secret. Kept until the batch is pruned:
+	/// present, the window has ended for good.
 	///
 	/// Twox64Concat: task ids are sequential.
 	#[pallet::storage]
 	pub type AwaitedAuditSecrets<T: Config> =
-		StorageMap<_, Twox64Concat, TaskId, bool, OptionQuery>;
+		StorageMap<_, Twox64Concat, TaskId, AwaitedSecret, OptionQuery>;
 
 	/// The audit secret each batch's requester revealed: with the hash of the block before its
 	/// window's original end, it seeds the batch's audit (`docs/batches.md`).

@@ -603,57 +603,51 @@ impl<T: Config> Pallet<T> {
 		block_seed: Option<[u8; 32]>,
 		now: BlockNumberFor<T>,
 	) -> Option<AuditSeed> {
+		let Some(awaited) = AwaitedAuditSecrets::<T>::get(id) else {
+			// The audit stays seeded by the block before the window's end (its original end
+			// if item disputes paused the window, unless that block's hash is gone: then the
+			// one before this end, sealed before anyone knew the secret), read now, once.
+			let seed_block = task.phase_ends.saturating_sub(One::one());
+			let block_seed = block_seed.or_else(|| {
+				AuditSeedBlocks::<T>::insert(id, seed_block);
+				T::Randomness::random_at(&(b"inference/audit", id).encode(), seed_block)
+			});
+			AwaitedAuditSecrets::<T>::insert(id, AwaitedSecret { extended: false, block_seed });
+			task.phase_ends =
+				Queue::<T>::schedule(&id, now.saturating_add(T::AuditSecretPeriod::get()));
+			Self::deposit_event(Event::AuditSecretAwaited { task: id, until: task.phase_ends });
+			return None;
+		};
 		if let Some(secret) = AuditSecrets::<T>::get(id) {
 			return Some(AuditSeed::Drawn(
-				block_seed.map(|seed| Self::batch_audit_seed_of(secret, seed)),
+				awaited.block_seed.map(|seed| Self::batch_audit_seed_of(secret, seed)),
 			));
 		}
-		match AwaitedAuditSecrets::<T>::get(id) {
-			None => {
-				// The audit stays seeded by the block before the window's end, whenever the
-				// secret comes (before its original end if item disputes paused the window,
-				// unless that block's hash is gone: then the one before this end, sealed
-				// before anyone knew the secret).
-				let seed_block = task.phase_ends.saturating_sub(One::one());
-				if block_seed.is_none() || !AuditSeedBlocks::<T>::contains_key(id) {
-					AuditSeedBlocks::<T>::insert(id, seed_block);
-				}
-				AwaitedAuditSecrets::<T>::insert(id, false);
-				task.phase_ends =
-					Queue::<T>::schedule(&id, now.saturating_add(T::AuditSecretPeriod::get()));
-				Self::deposit_event(Event::AuditSecretAwaited { task: id, until: task.phase_ends });
-				None
-			},
-			Some(false)
-				if FullBlockLog::<T>::get()
-					.full_before(task.phase_ends, T::CongestionGrace::get()) =>
-			{
-				AwaitedAuditSecrets::<T>::insert(id, true);
-				task.phase_ends = task.phase_ends.saturating_add(T::CongestionGrace::get());
-				task.phase_ends = Queue::<T>::schedule(&id, task.phase_ends);
-				Self::deposit_event(Event::DeadlineExtended {
-					task: id,
-					phase_ends: task.phase_ends,
-				});
-				None
-			},
-			Some(_) => {
-				// The item from the block before the wait's end: fixed whenever the deadline
-				// is processed, and sealed after the requester's last chance to reveal.
-				let item_seed = T::Randomness::random_at(
-					&(b"inference/withheld-audit", id).encode(),
-					task.phase_ends.saturating_sub(One::one()),
-				)
-				.or_else(|| {
-					T::Randomness::random_at(
-						&(b"inference/withheld-audit", id).encode(),
-						now.saturating_sub(One::one()),
-					)
-				})
-				.unwrap_or_default();
-				Some(AuditSeed::Withheld(item_seed))
-			},
+		let grace = T::CongestionGrace::get();
+		if !awaited.extended && FullBlockLog::<T>::get().full_before(task.phase_ends, grace) {
+			AwaitedAuditSecrets::<T>::insert(id, AwaitedSecret { extended: true, ..awaited });
+			// From now if the hook runs late: the requester gets the grace whatever the queue.
+			let end = task.phase_ends.max(now).saturating_add(grace);
+			task.phase_ends = Queue::<T>::schedule(&id, end);
+			Self::deposit_event(Event::DeadlineExtended { task: id, phase_ends: task.phase_ends });
+			return None;
 		}
+		// Withheld. The item from the block before the wait's end: fixed whenever the deadline
+		// is processed, and sealed after the requester's last chance to reveal (its author
+		// could leave a last-moment reveal out and choose the item: a requester that cares
+		// reveals early in the wait).
+		let item_seed = T::Randomness::random_at(
+			&(b"inference/withheld-audit", id).encode(),
+			task.phase_ends.saturating_sub(One::one()),
+		)
+		.or_else(|| {
+			T::Randomness::random_at(
+				&(b"inference/withheld-audit", id).encode(),
+				now.saturating_sub(One::one()),
+			)
+		})
+		.unwrap_or_default();
+		Some(AuditSeed::Withheld(item_seed))
 	}
 
 	/// The seed of a batch's audit from its requester's revealed `secret` and `block_seed`
@@ -771,10 +765,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What a batch's window end adds for its audit secret, at most: the secret, the wait, the
-	/// congestion log and the seed's block read, or the wait recorded; withheld, the jury
-	/// deposit forfeited (both holds and both accounts, the flows' ledger) and its event.
+	/// congestion log, the batch terms and two blocks' hashes read, or the wait recorded;
+	/// withheld, the jury deposit forfeited (both holds read and moved from, both accounts,
+	/// the flows' ledger) and its event.
 	pub(crate) fn audit_secret_weight() -> Weight {
-		T::DbWeight::get().reads_writes(10, 8)
+		T::DbWeight::get().reads_writes(16, 8)
 	}
 
 	/// What pruning a task is charged: its benchmark (a task storing `MaxRedundancy` outputs of

@@ -164,3 +164,26 @@ pub struct OutputData<T: Config> {
 	/// Where the output can be fetched.
 	pub uri: Option<BoundedVec<u8, <T as Config>::MaxUriLen>>,
 }
+
+/// A batch whose challenge window has ended, waiting for its requester's audit secret.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct AwaitedSecret {
+	/// Whether the wait was moved on once because the blocks before its end were full.
+	pub extended: bool,
+	/// The seed of the block the audit is drawn from (with the secret), read when the wait
+	/// began: never read again, so that no block's hash is looked up after the secret may be
+	/// known. `None`: that block's hash was gone (the batch is then audited).
+	pub block_seed: Option<[u8; 32]>,
+}

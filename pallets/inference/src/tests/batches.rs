@@ -679,6 +679,14 @@ fn a_batchs_audit_is_seeded_by_its_requesters_secret_revealed_after_the_window()
 			(record.status, record.phase_ends),
 			(TaskStatus::Revealed, end + AUDIT_SECRET_PERIOD)
 		);
+		// The seed of the block before the window's end is read once, now, and kept: no
+		// block's hash is looked up once the secret may be known.
+		let block_seed =
+			TestRandomness::random_at(&(b"inference/audit", id).encode(), end - 1).expect("a seed");
+		assert_eq!(
+			AwaitedAuditSecrets::<Test>::get(id),
+			Some(AwaitedSecret { extended: false, block_seed: Some(block_seed) })
+		);
 		// The window has ended: no challenge now.
 		assert_noop!(
 			<Inference as InferenceTasks<_, _>>::open_challenge(id),
@@ -708,8 +716,6 @@ fn a_batchs_audit_is_seeded_by_its_requesters_secret_revealed_after_the_window()
 		);
 		assert_eq!(duty(AUDIT_SECRET), Some(Err(DutyError::AlreadyDone)));
 		run_to_block(decided);
-		let block_seed =
-			TestRandomness::random_at(&(b"inference/audit", id).encode(), end - 1).expect("a seed");
 		assert_eq!(
 			AuditSeeds::get(),
 			vec![(
